@@ -1,0 +1,63 @@
+//! The `cellstream` command line: one subcommand per job.
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use crate::ctc;
+
+#[derive(Parser, Debug)]
+#[command(name = "cellstream", version, about = "Segment, track and score cells in CTC time-lapse sequences")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check a CTC result folder (maskTTT.tif + res_track.txt) against every rule of the format.
+    Validate {
+        /// The result folder, e.g. 01_RES.
+        res: PathBuf,
+        /// Write the violations as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Validate { res, json } => validate(res, json),
+    }
+}
+
+fn validate(res: PathBuf, json: Option<PathBuf>) -> Result<ExitCode> {
+    let violations = ctc::validate_result(&res)?;
+    if let Some(j) = json {
+        let text = serde_json::to_string_pretty(&violations)?;
+        ctc::write_atomic(&j, |w| std::io::Write::write_all(w, text.as_bytes()))
+            .with_context(|| "writing the JSON report")?;
+    }
+    if violations.is_empty() {
+        println!("{}: valid CTC result", res.display());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for v in &violations {
+            println!("{}: {v}", res.display());
+        }
+        println!("{}: {} violation(s)", res.display(), violations.len());
+        Ok(ExitCode::FAILURE)
+    }
+}

@@ -1,0 +1,332 @@
+//! Finding the frames of a CTC sequence and of its truth or result folders.
+//!
+//! A sequence folder `NN/` holds `tTTT.tif` (3 or 4 digits); truth lives beside
+//! it in `NN_GT/SEG/man_segTTT.tif`, `NN_GT/TRA/man_trackTTT.tif` +
+//! `man_track.txt` (silver truth: `NN_ST/SEG`); results in `NN_RES/maskTTT.tif`
+//! + `res_track.txt`. Listing a folder reads no image: frames stream later.
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::error::{CtcError, Result};
+use super::tiff_io::{self, Frame, Mask};
+use super::track_file::{self, TrackRecord};
+
+/// Frame files of one kind in one folder, keyed by time point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameFiles {
+    pub dir: PathBuf,
+    /// File name prefix: "t", "mask", "man_seg", "man_track".
+    pub prefix: String,
+    /// Digits in the time stamp (3 or 4 in CTC data).
+    pub digits: usize,
+    pub files: BTreeMap<usize, PathBuf>,
+}
+
+impl FrameFiles {
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+    pub fn times(&self) -> impl Iterator<Item = usize> + '_ {
+        self.files.keys().copied()
+    }
+    pub fn path(&self, t: usize) -> Option<&Path> {
+        self.files.get(&t).map(|p| p.as_path())
+    }
+    /// First and last time point.
+    pub fn span(&self) -> Option<(usize, usize)> {
+        Some((*self.files.keys().next()?, *self.files.keys().next_back()?))
+    }
+    /// The time points missing between the first and the last.
+    pub fn gaps(&self) -> Vec<usize> {
+        let Some((a, b)) = self.span() else { return vec![] };
+        (a..=b).filter(|t| !self.files.contains_key(t)).collect()
+    }
+    /// Errors if any time point between the first and last is missing.
+    pub fn require_contiguous(&self) -> Result<()> {
+        let gaps = self.gaps();
+        if let Some(&t) = gaps.first() {
+            let name = format!("{}{:0width$}.tif", self.prefix, t, width = self.digits);
+            let more = if gaps.len() > 1 { format!(" (and {} more missing)", gaps.len() - 1) } else { String::new() };
+            return Err(CtcError::new(
+                &self.dir,
+                format!("gap in the frame numbering: {name} is missing{more}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Parses `<prefix><digits>.tif` (or `.tiff`) and returns (time, digit count).
+pub fn parse_frame_name(name: &str, prefix: &str) -> Option<(usize, usize)> {
+    let stem = name.strip_suffix(".tif").or_else(|| name.strip_suffix(".tiff"))?;
+    let digits = stem.strip_prefix(prefix)?;
+    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((digits.parse().ok()?, digits.len()))
+}
+
+fn read_dir_names(dir: &Path) -> Result<Vec<String>> {
+    let meta = std::fs::metadata(dir).map_err(|e| CtcError::io(dir, &e))?;
+    if !meta.is_dir() {
+        return Err(CtcError::new(dir, "is not a folder"));
+    }
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| CtcError::io(dir, &e))? {
+        let entry = entry.map_err(|e| CtcError::io(dir, &e))?;
+        if let Some(n) = entry.file_name().to_str() {
+            names.push(n.to_string());
+        }
+    }
+    Ok(names)
+}
+
+/// Lists `<prefix>TTT.tif` files in `dir`. Errors if the folder is missing or
+/// if the digit count differs between files; an empty list is not an error here.
+pub fn list_frame_files(dir: &Path, prefix: &str) -> Result<FrameFiles> {
+    let mut files = BTreeMap::new();
+    let mut digits = None;
+    for name in read_dir_names(dir)? {
+        let Some((t, d)) = parse_frame_name(&name, prefix) else { continue };
+        match digits {
+            None => digits = Some(d),
+            Some(d0) if d0 != d => {
+                return Err(CtcError::new(
+                    dir,
+                    format!("frame names mix {d0}- and {d}-digit time stamps (e.g. {name})"),
+                ));
+            }
+            _ => {}
+        }
+        if let Some(prev) = files.insert(t, dir.join(&name)) {
+            return Err(CtcError::new(
+                dir,
+                format!("two files for time {t}: {} and {name}", prev.display()),
+            ));
+        }
+    }
+    Ok(FrameFiles { dir: dir.to_path_buf(), prefix: prefix.to_string(), digits: digits.unwrap_or(3), files })
+}
+
+/// Lists every TIFF in `dir`, ordered by the trailing number of its name
+/// (for masks or maps written by other tools: `img_12.tif`, `frame0003_masks.tif`).
+pub fn list_numbered_tiffs(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
+    let mut out = Vec::new();
+    for name in read_dir_names(dir)? {
+        let lower = name.to_ascii_lowercase();
+        let Some(stem) = lower.strip_suffix(".tif").or_else(|| lower.strip_suffix(".tiff")) else { continue };
+        let stem = &name[..stem.len()];
+        let digits: String = stem.chars().rev().skip_while(|c| !c.is_ascii_digit()).take_while(|c| c.is_ascii_digit()).collect();
+        if digits.is_empty() {
+            return Err(CtcError::new(dir.join(&name), "has no frame number in its name"));
+        }
+        let digits: String = digits.chars().rev().collect();
+        let t: usize = digits
+            .parse()
+            .map_err(|_| CtcError::new(dir.join(&name), "frame number in its name is too large"))?;
+        out.push((t, dir.join(&name)));
+    }
+    out.sort();
+    for w in out.windows(2) {
+        if w[0].0 == w[1].0 {
+            return Err(CtcError::new(
+                dir,
+                format!("{} and {} have the same frame number {}", w[0].1.display(), w[1].1.display(), w[0].0),
+            ));
+        }
+    }
+    if out.is_empty() {
+        return Err(CtcError::new(dir, "holds no .tif files"));
+    }
+    Ok(out)
+}
+
+/// A raw image sequence folder `NN/tTTT.tif`.
+#[derive(Debug, Clone)]
+pub struct Sequence {
+    pub frames: FrameFiles,
+}
+
+impl Sequence {
+    /// Opens a sequence folder: it must exist and hold at least one `tTTT.tif`,
+    /// numbered without gaps.
+    pub fn open(dir: &Path) -> Result<Sequence> {
+        let frames = list_frame_files(dir, "t")?;
+        if frames.is_empty() {
+            return Err(CtcError::new(dir, "holds no frames (expected files named t000.tif, t001.tif, …)"));
+        }
+        frames.require_contiguous()?;
+        Ok(Sequence { frames })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.frames.dir
+    }
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+    pub fn digits(&self) -> usize {
+        self.frames.digits
+    }
+    /// The sequence's name: `01` for `…/01`.
+    pub fn name(&self) -> String {
+        self.dir().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+
+    /// Streams the frames in time order, one decoded at a time, checking that
+    /// every frame has the size of the first.
+    pub fn frames(&self) -> impl Iterator<Item = Result<(usize, Frame)>> + '_ {
+        let mut size = None;
+        self.frames.files.iter().map(move |(&t, path)| {
+            let f = tiff_io::read_frame(path)?;
+            match size {
+                None => size = Some(f.dim()),
+                Some(s) if s != f.dim() => {
+                    return Err(CtcError::new(
+                        path,
+                        format!(
+                            "frame is {}×{} but earlier frames are {}×{} (width×height); all frames must have one size",
+                            f.dim().1, f.dim().0, s.1, s.0
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+            Ok((t, f))
+        })
+    }
+
+    /// Where the truth of this sequence lives: `NN_GT` beside it, or `NN_ST`.
+    pub fn truth_dirs(&self) -> Vec<PathBuf> {
+        let name = self.name();
+        let parent = self.dir().parent().unwrap_or(Path::new("."));
+        [format!("{name}_GT"), format!("{name}_ST")]
+            .into_iter()
+            .map(|n| parent.join(n))
+            .filter(|p| p.is_dir())
+            .collect()
+    }
+}
+
+/// A ground-truth folder (`NN_GT`, `NN_ST` or any name) holding `SEG/` and/or `TRA/`.
+#[derive(Debug, Clone)]
+pub struct Truth {
+    pub dir: PathBuf,
+    /// `SEG/man_segTTT.tif`, often only some frames.
+    pub seg: Option<FrameFiles>,
+    /// `TRA/man_trackTTT.tif` with `TRA/man_track.txt`.
+    pub tra: Option<(FrameFiles, Vec<TrackRecord>)>,
+}
+
+impl Truth {
+    pub fn open(dir: &Path) -> Result<Truth> {
+        read_dir_names(dir)?;
+        let seg_dir = dir.join("SEG");
+        let seg = if seg_dir.is_dir() {
+            let f = list_frame_files(&seg_dir, "man_seg")?;
+            if f.is_empty() {
+                return Err(CtcError::new(&seg_dir, "holds no man_segTTT.tif files"));
+            }
+            Some(f)
+        } else {
+            None
+        };
+        let tra_dir = dir.join("TRA");
+        let tra = if tra_dir.is_dir() {
+            let f = list_frame_files(&tra_dir, "man_track")?;
+            if f.is_empty() {
+                return Err(CtcError::new(&tra_dir, "holds no man_trackTTT.tif files"));
+            }
+            f.require_contiguous()?;
+            let tracks = track_file::read_tracks(&tra_dir.join("man_track.txt"))?;
+            Some((f, tracks))
+        } else {
+            None
+        };
+        if seg.is_none() && tra.is_none() {
+            return Err(CtcError::new(dir, "holds neither SEG/ nor TRA/; not a CTC ground-truth folder"));
+        }
+        Ok(Truth { dir: dir.to_path_buf(), seg, tra })
+    }
+}
+
+/// A result folder: `maskTTT.tif` for every frame, and `res_track.txt`.
+#[derive(Debug, Clone)]
+pub struct ResultDir {
+    pub masks: FrameFiles,
+    pub tracks: Vec<TrackRecord>,
+}
+
+impl ResultDir {
+    pub fn open(dir: &Path) -> Result<ResultDir> {
+        let masks = list_frame_files(dir, "mask")?;
+        if masks.is_empty() {
+            return Err(CtcError::new(dir, "holds no maskTTT.tif files; not a CTC result folder"));
+        }
+        masks.require_contiguous()?;
+        let tracks = track_file::read_tracks(&dir.join("res_track.txt"))?;
+        Ok(ResultDir { masks, tracks })
+    }
+
+    pub fn read_mask(&self, t: usize) -> Result<Mask> {
+        let p = self.masks.path(t).ok_or_else(|| {
+            CtcError::new(&self.masks.dir, format!("has no mask for frame {t}"))
+        })?;
+        tiff_io::read_mask(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_names() {
+        assert_eq!(parse_frame_name("t000.tif", "t"), Some((0, 3)));
+        assert_eq!(parse_frame_name("t1234.tif", "t"), Some((1234, 4)));
+        assert_eq!(parse_frame_name("man_seg012.tif", "man_seg"), Some((12, 3)));
+        assert_eq!(parse_frame_name("man_track012.tif", "man_seg"), None);
+        assert_eq!(parse_frame_name("t01a.tif", "t"), None);
+        assert_eq!(parse_frame_name("t.tif", "t"), None);
+    }
+
+    fn touch(dir: &Path, name: &str) {
+        std::fs::write(dir.join(name), b"").unwrap();
+    }
+
+    #[test]
+    fn gap_is_named() {
+        let d = tempfile::tempdir().unwrap();
+        for n in ["t000.tif", "t001.tif", "t003.tif"] {
+            touch(d.path(), n);
+        }
+        let e = Sequence::open(d.path()).unwrap_err();
+        assert!(e.what.contains("t002.tif is missing"), "{e}");
+    }
+
+    #[test]
+    fn empty_and_missing_folders() {
+        let d = tempfile::tempdir().unwrap();
+        let e = Sequence::open(d.path()).unwrap_err();
+        assert!(e.what.contains("no frames"), "{e}");
+        let e = Sequence::open(&d.path().join("nope")).unwrap_err();
+        assert!(e.what.contains("does not exist"), "{e}");
+    }
+
+    #[test]
+    fn trailing_numbers() {
+        let d = tempfile::tempdir().unwrap();
+        for n in ["img_10_masks.tif", "img_9_masks.tif", "img_011_masks.TIF", "notes.txt"] {
+            touch(d.path(), n);
+        }
+        let l = list_numbered_tiffs(d.path()).unwrap();
+        let ts: Vec<usize> = l.iter().map(|x| x.0).collect();
+        assert_eq!(ts, vec![9, 10, 11]);
+    }
+}

@@ -1,0 +1,132 @@
+//! The CTC track file (`man_track.txt`, `res_track.txt`): one line `L B E P` per track.
+//!
+//! `L` is the label, `B` and `E` the first and last frame in which it appears,
+//! and `P` the label of its parent track (0 for none).
+use std::io::Write;
+use std::path::Path;
+
+use super::error::{CtcError, Result};
+use super::tiff_io::write_atomic;
+
+/// One line of a track file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct TrackRecord {
+    pub label: u32,
+    pub begin: usize,
+    pub end: usize,
+    pub parent: u32,
+}
+
+/// Parses the text of a track file. `path` names it in errors, with the line number.
+///
+/// ```
+/// use cellstream::ctc::parse_tracks;
+/// let t = parse_tracks("1 0 4 0\n2 5 9 1\n", "res_track.txt".as_ref()).unwrap();
+/// assert_eq!(t[1].parent, 1);
+/// assert!(parse_tracks("1 0 four 0\n", "res_track.txt".as_ref()).is_err());
+/// ```
+pub fn parse_tracks(text: &str, path: &Path) -> Result<Vec<TrackRecord>> {
+    let mut out: Vec<TrackRecord> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let bad = |why: &str| CtcError::new(path, format!("line {}: {why}: {line:?}", i + 1));
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.len() != 4 {
+            return Err(bad(&format!("expected 4 numbers `L B E P`, found {} fields", fields.len())));
+        }
+        let mut nums = [0u64; 4];
+        for (k, f) in fields.iter().enumerate() {
+            nums[k] = f
+                .parse::<u64>()
+                .map_err(|_| bad(&format!("{f:?} is not a non-negative whole number")))?;
+        }
+        let [label, begin, end, parent] = nums;
+        if label == 0 {
+            return Err(bad("label 0 is background and cannot be a track"));
+        }
+        if label > u32::MAX as u64 || parent > u32::MAX as u64 {
+            return Err(bad("label does not fit in 32 bits"));
+        }
+        if begin > end {
+            return Err(bad(&format!("track begins (B={begin}) after it ends (E={end})")));
+        }
+        if parent == label {
+            return Err(bad("a track cannot be its own parent"));
+        }
+        if !seen.insert(label) {
+            return Err(bad(&format!("label {label} is listed twice")));
+        }
+        out.push(TrackRecord {
+            label: label as u32,
+            begin: begin as usize,
+            end: end as usize,
+            parent: parent as u32,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads and parses a track file.
+pub fn read_tracks(path: &Path) -> Result<Vec<TrackRecord>> {
+    let bytes = std::fs::read(path).map_err(|e| CtcError::io(path, &e))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| CtcError::new(path, "is not a text file (invalid UTF-8)"))?;
+    parse_tracks(text, path)
+}
+
+/// Writes a track file atomically, sorted by label.
+pub fn write_tracks(path: &Path, tracks: &[TrackRecord]) -> Result<()> {
+    let mut sorted = tracks.to_vec();
+    sorted.sort();
+    write_atomic(path, |w| {
+        for t in &sorted {
+            writeln!(w, "{} {} {} {}", t.label, t.begin, t.end, t.parent)?;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("res_track.txt");
+        let tracks = vec![
+            TrackRecord { label: 2, begin: 3, end: 7, parent: 1 },
+            TrackRecord { label: 1, begin: 0, end: 2, parent: 0 },
+        ];
+        write_tracks(&p, &tracks).unwrap();
+        let back = read_tracks(&p).unwrap();
+        assert_eq!(back, vec![tracks[1], tracks[0]]);
+    }
+
+    #[test]
+    fn malformed_lines_name_file_and_line() {
+        let p = Path::new("man_track.txt");
+        for (text, needle) in [
+            ("1 0 3 0\n2 1 2\n", "line 2"),
+            ("1 0 3 x\n", "\"x\""),
+            ("1 5 3 0\n", "after it ends"),
+            ("0 0 3 0\n", "background"),
+            ("1 0 3 0\n1 4 5 0\n", "twice"),
+            ("1 0 -3 0\n", "\"-3\""),
+        ] {
+            let e = parse_tracks(text, p).unwrap_err();
+            assert!(e.to_string().starts_with("man_track.txt: "), "{e}");
+            assert!(e.to_string().contains(needle), "{e} should mention {needle}");
+        }
+    }
+
+    #[test]
+    fn blank_lines_and_crlf_are_accepted() {
+        let t = parse_tracks("1 0 3 0\r\n\r\n2 4 5 1\r\n", Path::new("a")).unwrap();
+        assert_eq!(t.len(), 2);
+    }
+}

@@ -1,0 +1,171 @@
+//! Checking a CTC result folder against every consistency rule of the format.
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use super::error::Result;
+use super::sequence::ResultDir;
+use super::tiff_io;
+use super::track_file::TrackRecord;
+
+/// One broken rule, with the frame and label it concerns where there is one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Violation {
+    pub frame: Option<usize>,
+    pub label: Option<u32>,
+    pub what: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.frame, self.label) {
+            (Some(t), Some(l)) => write!(f, "frame {t}, label {l}: {}", self.what),
+            (Some(t), None) => write!(f, "frame {t}: {}", self.what),
+            (None, Some(l)) => write!(f, "label {l}: {}", self.what),
+            (None, None) => write!(f, "{}", self.what),
+        }
+    }
+}
+
+/// Runs of consecutive frames in which a label was seen.
+#[derive(Default)]
+struct Presence {
+    runs: Vec<(usize, usize)>,
+}
+
+impl Presence {
+    fn add(&mut self, t: usize) {
+        match self.runs.last_mut() {
+            Some((_, e)) if *e + 1 == t => *e = t,
+            _ => self.runs.push((t, t)),
+        }
+    }
+}
+
+/// Validates the result in `dir` (masks + `res_track.txt`). Errors only when
+/// the folder cannot be read at all; broken rules come back as violations.
+pub fn validate_result(dir: &Path) -> Result<Vec<Violation>> {
+    let res = ResultDir::open(dir)?;
+    let mut presence: BTreeMap<u32, Presence> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (t, path) in &res.masks.files {
+        let (mask, bits) = tiff_io::read_mask_with_bits(path)?;
+        if bits > 16 {
+            out.push(Violation { frame: Some(*t), label: None, what: format!("{} is {bits}-bit; CTC masks are 16-bit", path.display()) });
+        }
+        let mut labels: Vec<u32> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for &v in mask.iter() {
+            if v != 0 && seen.insert(v) {
+                labels.push(v);
+            }
+        }
+        labels.sort_unstable();
+        for l in labels {
+            presence.entry(l).or_default().add(*t);
+        }
+    }
+    let (first, last) = res.masks.span().expect("ResultDir has masks");
+    out.extend(check_tracks(&res.tracks, &presence, first, last));
+    Ok(out)
+}
+
+fn check_tracks(
+    tracks: &[TrackRecord],
+    presence: &BTreeMap<u32, Presence>,
+    first: usize,
+    last: usize,
+) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let by_label: HashMap<u32, &TrackRecord> = tracks.iter().map(|t| (t.label, t)).collect();
+    let v = |frame, label, what: String| Violation { frame, label: Some(label), what };
+    for (&label, p) in presence {
+        if !by_label.contains_key(&label) {
+            out.push(v(Some(p.runs[0].0), label, "appears in the masks but is not listed in res_track.txt".into()));
+        }
+    }
+    for tr in tracks {
+        let l = tr.label;
+        if l > u16::MAX as u32 {
+            out.push(v(None, l, "label does not fit in 16 bits".into()));
+        }
+        if tr.begin < first || tr.end > last {
+            out.push(v(None, l, format!("track spans frames {}–{}, outside the sequence's frames {first}–{last}", tr.begin, tr.end)));
+        }
+        match presence.get(&l) {
+            None => out.push(v(Some(tr.begin), l, format!("listed for frames {}–{} but absent from every mask", tr.begin, tr.end))),
+            Some(p) => {
+                let (b, e) = (p.runs[0].0, p.runs.last().unwrap().1);
+                if b != tr.begin {
+                    out.push(v(Some(b.min(tr.begin)), l, format!("first appears in frame {b} but res_track.txt says it begins in frame {}", tr.begin)));
+                }
+                if e != tr.end {
+                    out.push(v(Some(e.max(tr.end)), l, format!("last appears in frame {e} but res_track.txt says it ends in frame {}", tr.end)));
+                }
+                for w in p.runs.windows(2) {
+                    let (gap_a, gap_b) = (w[0].1 + 1, w[1].0 - 1);
+                    let span = if gap_a == gap_b { format!("frame {gap_a}") } else { format!("frames {gap_a}–{gap_b}") };
+                    out.push(v(Some(gap_a), l, format!("track has a hole: missing from {span}; a track must be present in every frame from B to E (use a new label with this one as parent)")));
+                }
+            }
+        }
+        if tr.parent != 0 {
+            match by_label.get(&tr.parent) {
+                None => out.push(v(Some(tr.begin), l, format!("parent {} is not listed in res_track.txt", tr.parent))),
+                Some(p) if p.end >= tr.begin => out.push(v(
+                    Some(tr.begin),
+                    l,
+                    format!("parent {} ends in frame {}, not before the child begins in frame {}", tr.parent, p.end, tr.begin),
+                )),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ctc::{ResultWriter, TrackRecord};
+    use ndarray::array;
+
+    fn tr(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
+        TrackRecord { label, begin, end, parent }
+    }
+
+    fn write(dir: &Path, masks: &[ndarray::Array2<u32>], tracks: &[TrackRecord]) {
+        let w = ResultWriter::create(dir, 3).unwrap();
+        for (t, m) in masks.iter().enumerate() {
+            w.write_mask(t, m).unwrap();
+        }
+        w.finish(tracks).unwrap();
+    }
+
+    #[test]
+    fn valid_result_has_no_violations() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path().join("RES");
+        write(&r, &[array![[1, 0, 0]], array![[2, 0, 3]]], &[tr(1, 0, 0, 0), tr(2, 1, 1, 1), tr(3, 1, 1, 1)]);
+        assert_eq!(validate_result(&r).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn every_rule_is_named() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path().join("RES");
+        // 1: hole at frame 1; 2: unlisted; 3: parent 9 missing; 4: wrong end; 5: parent overlaps child
+        write(
+            &r,
+            &[array![[1, 2, 3, 4]], array![[0, 0, 3, 4]], array![[1, 0, 3, 5]]],
+            &[tr(1, 0, 2, 0), tr(3, 0, 2, 9), tr(4, 0, 2, 0), tr(5, 2, 2, 4)],
+        );
+        let v = validate_result(&r).unwrap();
+        let text: Vec<String> = v.iter().map(|x| x.to_string()).collect();
+        let has = |s: &str| text.iter().any(|t| t.contains(s));
+        assert!(has("frame 1, label 1: track has a hole"), "{text:#?}");
+        assert!(has("label 2: appears in the masks but is not listed"), "{text:#?}");
+        assert!(has("label 3: parent 9 is not listed"), "{text:#?}");
+        assert!(has("label 4: last appears in frame 1"), "{text:#?}");
+        assert!(has("label 5: parent 4 ends in frame 2"), "{text:#?}");
+    }
+}

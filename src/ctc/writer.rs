@@ -1,0 +1,182 @@
+//! Writing a CTC result folder (`maskTTT.tif` + `res_track.txt`) all or nothing.
+//!
+//! Masks go into a hidden temporary folder beside the destination; only
+//! [`ResultWriter::finish`] moves the complete result into place. A run that
+//! fails or is interrupted leaves the destination as it was.
+use std::path::{Path, PathBuf};
+
+use super::error::{CtcError, Result};
+use super::tiff_io::{self, Mask};
+use super::track_file::{self, TrackRecord};
+
+/// Streams the masks of one result, then publishes them with the track file.
+#[derive(Debug)]
+pub struct ResultWriter {
+    dest: PathBuf,
+    tmp: PathBuf,
+    digits: usize,
+    done: bool,
+}
+
+/// Errors if `dir` or a folder above it is a truth folder (`*_GT`, `*_ST`).
+pub fn refuse_truth_folder(dir: &Path) -> Result<()> {
+    for comp in dir.components() {
+        let name = comp.as_os_str().to_string_lossy();
+        if name.ends_with("_GT") || name.ends_with("_ST") {
+            return Err(CtcError::new(
+                dir,
+                format!("refusing to write results into the truth folder `{name}`; choose another output folder"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn is_result_file(name: &str) -> bool {
+    name == "res_track.txt" || super::sequence::parse_frame_name(name, "mask").is_some()
+}
+
+impl ResultWriter {
+    /// Prepares to write into `dest`, with time stamps of `digits` digits (3 or 4).
+    /// `dest` may exist only as a folder holding nothing but a previous result.
+    pub fn create(dest: &Path, digits: usize) -> Result<ResultWriter> {
+        refuse_truth_folder(dest)?;
+        if dest.exists() {
+            if !dest.is_dir() {
+                return Err(CtcError::new(dest, "exists and is not a folder"));
+            }
+            for e in std::fs::read_dir(dest).map_err(|e| CtcError::io(dest, &e))? {
+                let e = e.map_err(|e| CtcError::io(dest, &e))?;
+                let name = e.file_name().to_string_lossy().into_owned();
+                if !is_result_file(&name) {
+                    return Err(CtcError::new(
+                        dest,
+                        format!("already holds `{name}`, which is not part of a CTC result; refusing to replace the folder"),
+                    ));
+                }
+            }
+        }
+        let name = dest
+            .file_name()
+            .ok_or_else(|| CtcError::new(dest, "is not a usable output folder name"))?
+            .to_string_lossy()
+            .into_owned();
+        let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|e| CtcError::io(parent, &e))?;
+        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(|e| CtcError::io(&tmp, &e))?;
+        }
+        std::fs::create_dir(&tmp).map_err(|e| CtcError::io(&tmp, &e))?;
+        Ok(ResultWriter { dest: dest.to_path_buf(), tmp, digits: digits.max(3), done: false })
+    }
+
+    pub fn dest(&self) -> &Path {
+        &self.dest
+    }
+
+    /// The file name of frame `t`'s mask, e.g. `mask007.tif`.
+    pub fn mask_name(&self, t: usize) -> String {
+        format!("mask{:0width$}.tif", t, width = self.digits)
+    }
+
+    /// Writes frame `t`'s mask (16-bit; labels must be ≤ 65535).
+    pub fn write_mask(&self, t: usize, mask: &Mask) -> Result<()> {
+        let name = self.mask_name(t);
+        tiff_io::write_mask(&self.tmp.join(&name), mask).map_err(|e| CtcError::new(self.dest.join(&name), e.what))
+    }
+
+    /// Writes `res_track.txt` and moves the finished result to its destination,
+    /// replacing an earlier result there.
+    pub fn finish(mut self, tracks: &[TrackRecord]) -> Result<PathBuf> {
+        track_file::write_tracks(&self.tmp.join("res_track.txt"), tracks)
+            .map_err(|e| CtcError::new(self.dest.join("res_track.txt"), e.what))?;
+        let old = self.tmp.with_file_name(format!(
+            ".{}.old-{}",
+            self.dest.file_name().unwrap_or_default().to_string_lossy(),
+            std::process::id()
+        ));
+        let had_old = self.dest.exists();
+        if had_old {
+            std::fs::rename(&self.dest, &old).map_err(|e| CtcError::io(&self.dest, &e))?;
+        }
+        if let Err(e) = std::fs::rename(&self.tmp, &self.dest) {
+            if had_old {
+                let _ = std::fs::rename(&old, &self.dest);
+            }
+            return Err(CtcError::io(&self.dest, &e));
+        }
+        if had_old {
+            let _ = std::fs::remove_dir_all(&old);
+        }
+        self.done = true;
+        Ok(self.dest.clone())
+    }
+}
+
+impl Drop for ResultWriter {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn refuses_truth_folders() {
+        let d = tempfile::tempdir().unwrap();
+        for name in ["01_GT", "01_ST"] {
+            let e = ResultWriter::create(&d.path().join(name), 3).unwrap_err();
+            assert!(e.what.contains("truth folder"), "{e}");
+        }
+        let e = ResultWriter::create(&d.path().join("01_GT/SEG"), 3).unwrap_err();
+        assert!(e.what.contains("truth folder"), "{e}");
+    }
+
+    #[test]
+    fn nothing_appears_until_finish() {
+        let d = tempfile::tempdir().unwrap();
+        let dest = d.path().join("01_RES");
+        {
+            let w = ResultWriter::create(&dest, 3).unwrap();
+            w.write_mask(0, &array![[0, 1]]).unwrap();
+            // dropped without finish: an interrupted run
+        }
+        assert!(!dest.exists());
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0, "temporary folder left behind");
+        let w = ResultWriter::create(&dest, 4).unwrap();
+        w.write_mask(0, &array![[0, 1]]).unwrap();
+        w.finish(&[TrackRecord { label: 1, begin: 0, end: 0, parent: 0 }]).unwrap();
+        assert!(dest.join("mask0000.tif").is_file());
+        assert!(dest.join("res_track.txt").is_file());
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn replaces_old_result_but_not_foreign_folders() {
+        let d = tempfile::tempdir().unwrap();
+        let dest = d.path().join("01_RES");
+        std::fs::create_dir(&dest).unwrap();
+        std::fs::write(dest.join("mask005.tif"), b"old").unwrap();
+        let w = ResultWriter::create(&dest, 3).unwrap();
+        w.write_mask(0, &array![[1]]).unwrap();
+        w.finish(&[TrackRecord { label: 1, begin: 0, end: 0, parent: 0 }]).unwrap();
+        assert!(!dest.join("mask005.tif").exists());
+        std::fs::write(dest.join("thesis.docx"), b"precious").unwrap();
+        let e = ResultWriter::create(&dest, 3).unwrap_err();
+        assert!(e.what.contains("thesis.docx"), "{e}");
+    }
+
+    #[test]
+    fn label_overflow_names_the_result_file() {
+        let d = tempfile::tempdir().unwrap();
+        let w = ResultWriter::create(&d.path().join("R"), 3).unwrap();
+        let e = w.write_mask(3, &array![[70000]]).unwrap_err();
+        assert!(e.path.ends_with("R/mask003.tif"), "{e}");
+    }
+}
