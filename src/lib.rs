@@ -6,3 +6,4 @@
 pub mod cli;
 pub mod ctc;
 pub mod pipeline;
+pub mod segment;
