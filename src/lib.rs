@@ -5,5 +5,6 @@
 //! [`simulate`] makes sequences with ground truth, [`eval`] scores results.
 pub mod cli;
 pub mod ctc;
+pub mod measure;
 pub mod pipeline;
 pub mod segment;
