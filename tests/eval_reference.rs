@@ -498,7 +498,8 @@ fn simulated_truth_with_damaged_results() {
     write_truth(&gt_seg, &truth, true, &[0, 10, 20, 30, 39], None);
 
     type Damage = Box<dyn Fn(&mut Seq, &mut Rng)>;
-    let cases: Vec<(&str, Damage, fn(&Scores) -> bool)> = vec![
+    type Effect = fn(&Scores) -> bool;
+    let cases: Vec<(&str, Damage, Effect)> = vec![
         ("dropped objects", Box::new(drop_objects), |s| s.detection.unwrap().fn_ > 0 && s.links.unwrap().ea > 0),
         ("merged neighbours", Box::new(merge_neighbours), |s| s.detection.unwrap().ns > 0),
         ("split objects", Box::new(split_objects), |s| s.detection.unwrap().fp > 0 && s.detection.unwrap().fn_ > 0),

@@ -21,12 +21,15 @@
 //! 10·|V| + 1.5·|E|.
 //!
 //! This follows py-ctcmetrics 1.3.3 (`count_acyclic_graph_correction_operations`)
-//! exactly, which is our reference where it and the CTC's Java evaluator differ:
-//! every label shared by two consecutive frames is a continuation edge (the
-//! track file is consulted only for parent edges), truth edges touching an
-//! unmatched truth object count as EA, and DET/LNK/TRA are undefined (here
-//! `None`) when the truth has no object or no edge, where py-ctcmetrics
-//! divides by zero.
+//! exactly; it is our reference where it and the CTC's Java evaluator
+//! (java-ctcmetrics `TRA.java`) differ. The Java evaluator walks the track
+//! files (edges inside each track's B..E span, plus parent links) and takes
+//! AOGM_0 from the truth track file (|V| = Σ(E − B + 1), |E| = Σ(E − B) +
+//! number of tracks with a parent); py-ctcmetrics, and this module, take every
+//! label present in two consecutive frames as a continuation edge and count
+//! |V| and |E| in the masks. The two agree whenever masks and track files
+//! agree. DET, LNK and TRA are `None` when the truth has no object or no edge,
+//! where py-ctcmetrics divides by zero.
 use std::collections::HashMap;
 
 use super::matching::FrameMatch;
@@ -201,7 +204,9 @@ pub fn link_errors(
         let v = &to_truth[i];
         v.binary_search_by_key(&r, |x| x.0).ok().map(|k| (i, v[k].1))
     };
-    let mut truth: HashMap<((usize, u32), (usize, u32)), (bool, bool)> =
+    // Truth edge (from, to) → (is a parent link, found in the result).
+    type Vertex = (usize, u32);
+    let mut truth: HashMap<(Vertex, Vertex), (bool, bool)> =
         truth_edges.iter().map(|e| ((e.from, e.to), (e.parent_link, false))).collect();
     let mut errors = LinkErrors { truth_edges: truth_edges.len() as u64, ..Default::default() };
     for e in &result_edges {

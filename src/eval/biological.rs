@@ -23,6 +23,13 @@
 //!   the earlier of the two end frames, and every truth daughter is matched
 //!   one-to-one to a distinct result daughter that begins at most i frames
 //!   from it, in the later of the two begin frames (py-ctcmetrics issue #22).
+//!
+//! Where py-ctcmetrics and the CTC's Java evaluator (java-ctcmetrics
+//! `BCi.java`) differ, py-ctcmetrics is followed: Java lets each truth division
+//! be recovered once and scores 2·correct / (truth + result divisions), and
+//! does not require distinct result daughters; py-ctcmetrics counts every
+//! matching (truth, result) pair, so one division can be counted twice when
+//! divisions are close in time and space.
 use std::collections::{BTreeMap, HashMap};
 
 use super::matching::FrameMatch;

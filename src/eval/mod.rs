@@ -14,7 +14,8 @@
 //! measure (no truth object, edge or division) are `None` ("n/a"); frames are
 //! paired by time stamp, not by position in the folder listing; a frame whose
 //! masks have no background pixel keeps all its labels (py-ctcmetrics drops
-//! the smallest); SEG is computed whenever a SEG truth exists, also when the
+//! the smallest), as does a frame whose truth and result labels add up to
+//! more than 65535 (py-ctcmetrics' label offset wraps around); SEG is computed whenever a SEG truth exists, also when the
 //! result's tracks are invalid (py-ctcmetrics then reports nothing). An
 //! invalid result's track measures are an error here, with the violations.
 //!
@@ -64,8 +65,9 @@ impl Default for EvalOptions {
 }
 
 impl EvalOptions {
-    /// The curve's thresholds and the chosen ones, sorted, without repeats.
-    fn all_thresholds(&self) -> Vec<f64> {
+    /// The curve's thresholds and the chosen ones, sorted, without repeats:
+    /// the thresholds to pass to [`score_frame`] before [`combine`].
+    pub fn all_thresholds(&self) -> Vec<f64> {
         let mut t = curve_thresholds();
         t.extend(&self.iou_thresholds);
         t.sort_by(f64::total_cmp);
