@@ -241,16 +241,9 @@ pub fn division_counts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::matching::match_frame;
+    use crate::eval::matching::match_frames as frames;
+    use crate::eval::tests::tr;
     use ndarray::{array, Array2};
-
-    fn tr(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
-        TrackRecord { label, begin, end, parent }
-    }
-
-    fn frames(truth: &[Array2<u32>], result: &[Array2<u32>]) -> Vec<FrameMatch> {
-        truth.iter().zip(result).map(|(g, r)| match_frame(g, r)).collect()
-    }
 
     /// Truth: 1 in frames 0-1 divides into 2 and 3 (frames 2-3).
     fn division_truth() -> (Vec<Array2<u32>>, Vec<TrackRecord>) {

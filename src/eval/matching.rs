@@ -79,6 +79,15 @@ pub fn match_frame(truth: &Mask, result: &Mask) -> FrameMatch {
     FrameMatch::from_overlap(&Overlap::count(truth, result))
 }
 
+/// Matches each frame of a sequence held in memory: `truth[i]` with `result[i]`.
+///
+/// # Panics
+/// If the sequences differ in length or a pair of masks in size.
+pub fn match_frames(truth: &[Mask], result: &[Mask]) -> Vec<FrameMatch> {
+    assert_eq!(truth.len(), result.len(), "truth and result have different numbers of frames");
+    truth.iter().zip(result).map(|(g, r)| match_frame(g, r)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,7 +40,7 @@ pub use aogm::{DetectionErrors, GraphErrors, LinkErrors};
 pub use assignment::min_cost_assignment;
 pub use biological::DivisionCounts;
 pub use command::{run, EvaluateArgs};
-pub use matching::{match_frame, FrameMatch};
+pub use matching::{match_frame, match_frames, FrameMatch};
 pub use overlap::{Object, Overlap, Pair};
 pub use pr::{curve_thresholds, match_objects, object_counts, object_scores, Foreground, ObjectCounts};
 pub use report::{csv_text, table};
@@ -385,4 +385,53 @@ pub fn evaluate(truth_dir: &Path, result_dir: &Path, opts: &EvalOptions) -> Resu
     }
     let truth_tracks = truth.tra.as_ref().map(|t| t.1.as_slice());
     Ok(combine(frames, truth_tracks, result.tracks.as_deref(), opts))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    use ndarray::array;
+
+    /// A track record, shortly.
+    pub(crate) fn tr(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
+        TrackRecord { label, begin, end, parent }
+    }
+
+    #[test]
+    fn whole_sequence_in_memory() {
+        // Truth: 1 divides into 2 and 3. Result: the division is found one
+        // frame late, as 1 → 5, 6; segmentation truth on frame 2 only.
+        let truth = [array![[1, 1, 0, 0]], array![[2, 0, 0, 3]], array![[2, 0, 0, 3]]];
+        let result = [array![[1, 1, 0, 0]], array![[1, 1, 0, 7]], array![[5, 0, 0, 6]]];
+        let gt = [tr(1, 0, 0, 0), tr(2, 1, 2, 1), tr(3, 1, 2, 1)];
+        let res = [tr(1, 0, 1, 0), tr(5, 2, 2, 1), tr(6, 2, 2, 1), tr(7, 1, 1, 0)];
+        let opts = EvalOptions::default();
+        let thresholds = opts.all_thresholds();
+        let frames = (0..3)
+            .map(|t| {
+                let seg = (t == 2).then_some(&truth[t]);
+                let input =
+                    FrameInput { t, tra: Some(&truth[t]), seg, objects_from_tra: false, result: &result[t] };
+                score_frame(&input, &thresholds)
+            })
+            .collect();
+        let s = combine(frames, Some(&gt), Some(&res), &opts);
+        assert_eq!((s.tra_frames, s.seg_frames, s.object_frames), (3, 1, 1));
+        assert_eq!(s.seg, Some(1.0));
+        // Frame 1: truth 2 (1 px) is half of result 1 (2 px) but all of it is
+        // covered: matched; truth 3 matched by 7. No FN, FP or NS anywhere.
+        assert_eq!(s.detection, Some(DetectionErrors { ns: 0, fn_: 0, fp: 0, truth_vertices: 5 }));
+        // Truth edges: 1→2, 1→3 (parent links), 2→2, 3→3 (continuations).
+        // Result edges, in truth labels: 1→1 is 1→2 but a continuation (EC);
+        // parent link 1→5 is 2→2, a continuation in truth (EC); parent link
+        // 1→6 is 2→3, absent from truth (ED); 1→3 and 3→3 have no result
+        // edge (EA).
+        assert_eq!(s.links, Some(LinkErrors { ed: 1, ea: 2, ec: 2, truth_edges: 4 }));
+        // The division is one frame late: found from BC(1) on.
+        assert_eq!(s.bc(0), Some(0.0));
+        assert_eq!(s.bc(1), Some(1.0));
+        assert_eq!(s.pr.iter().map(|c| c.tp).collect::<Vec<_>>(), vec![2, 2, 2]);
+        assert_eq!(s.pr_curve.len(), 19);
+    }
 }
