@@ -54,6 +54,15 @@ fn write_result(dir: &Path) {
     ctc::write_tracks(&dir.join("res_track.txt"), &tracks).unwrap();
 }
 
+/// A temporary folder holding a truth (TRA and/or SEG) and the result of `write_result`.
+fn folders(gt_name: &str, res_name: &str, tra: bool, seg: bool) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let (gt, res) = (d.path().join(gt_name), d.path().join(res_name));
+    write_truth(&gt, tra, seg);
+    write_result(&res);
+    (d, gt, res)
+}
+
 fn evaluate(args: &[&Path]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cellstream"));
     cmd.arg("evaluate");
@@ -83,10 +92,7 @@ fn line<'a>(text: &'a str, measure: &str) -> &'a str {
 
 #[test]
 fn writes_table_json_and_csv() {
-    let d = tempfile::tempdir().unwrap();
-    let (gt, res) = (d.path().join("01_GT"), d.path().join("01_RES"));
-    write_truth(&gt, true, true);
-    write_result(&res);
+    let (d, gt, res) = folders("01_GT", "01_RES", true, true);
     let (json, csv) = (d.path().join("s.json"), d.path().join("s.csv"));
     let o = run(&gt, &res, &["--json", json.to_str().unwrap(), "--csv", csv.to_str().unwrap(), "--iou", "0.3,0.6"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -128,10 +134,7 @@ fn writes_table_json_and_csv() {
 
 #[test]
 fn segmentation_truth_alone() {
-    let d = tempfile::tempdir().unwrap();
-    let (gt, res) = (d.path().join("02_ST"), d.path().join("02_RES"));
-    write_truth(&gt, false, true);
-    write_result(&res);
+    let (d, gt, res) = folders("02_ST", "02_RES", false, true);
     let json = d.path().join("s.json");
     let o = run(&gt, &res, &["--json", json.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -146,10 +149,7 @@ fn segmentation_truth_alone() {
 
 #[test]
 fn tracking_truth_alone_scores_objects_on_tra() {
-    let d = tempfile::tempdir().unwrap();
-    let (gt, res) = (d.path().join("GT"), d.path().join("RES"));
-    write_truth(&gt, true, false);
-    write_result(&res);
+    let (d, gt, res) = folders("GT", "RES", true, false);
     let json = d.path().join("s.json");
     let o = run(&gt, &res, &["--json", json.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -162,10 +162,7 @@ fn tracking_truth_alone_scores_objects_on_tra() {
 
 #[test]
 fn result_without_track_file_gets_detection_only() {
-    let d = tempfile::tempdir().unwrap();
-    let (gt, res) = (d.path().join("GT"), d.path().join("RES"));
-    write_truth(&gt, true, true);
-    write_result(&res);
+    let (_d, gt, res) = folders("GT", "RES", true, true);
     std::fs::remove_file(res.join("res_track.txt")).unwrap();
     let o = run(&gt, &res, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -192,10 +189,7 @@ fn fails(gt: &Path, res: &Path, extra: &[&str], needles: &[&str]) {
 
 #[test]
 fn missing_folders_are_named() {
-    let d = tempfile::tempdir().unwrap();
-    let (gt, res) = (d.path().join("GT"), d.path().join("RES"));
-    write_truth(&gt, true, true);
-    write_result(&res);
+    let (d, gt, res) = folders("GT", "RES", true, true);
     fails(&d.path().join("nope_GT"), &res, &[], &["nope_GT", "does not exist"]);
     fails(&gt, &d.path().join("nope_RES"), &[], &["nope_RES", "does not exist"]);
     std::fs::create_dir(d.path().join("empty")).unwrap();
@@ -204,10 +198,7 @@ fn missing_folders_are_named() {
 
 #[test]
 fn missing_result_frame_is_named() {
-    let d = tempfile::tempdir().unwrap();
-    let (gt, res) = (d.path().join("GT"), d.path().join("RES"));
-    write_truth(&gt, true, true);
-    write_result(&res);
+    let (_d, gt, res) = folders("GT", "RES", true, true);
     std::fs::remove_file(res.join("mask002.tif")).unwrap();
     ctc::write_tracks(&res.join("res_track.txt"), &[tr(1, 0, 1, 0), tr(9, 1, 1, 0)]).unwrap();
     fails(&gt, &res, &[], &["mask002.tif", "is missing", "man_track002.tif"]);
@@ -215,20 +206,14 @@ fn missing_result_frame_is_named() {
 
 #[test]
 fn extra_result_frames_are_named() {
-    let d = tempfile::tempdir().unwrap();
-    let (gt, res) = (d.path().join("GT"), d.path().join("RES"));
-    write_truth(&gt, true, false);
-    write_result(&res);
+    let (_d, gt, res) = folders("GT", "RES", true, false);
     ctc::write_mask(&res.join("mask003.tif"), &Array2::zeros((2, 6))).unwrap();
     fails(&gt, &res, &[], &["RES", "1 frame(s) (3–3)", "same frames"]);
 }
 
 #[test]
 fn size_mismatch_names_both_files() {
-    let d = tempfile::tempdir().unwrap();
-    let (gt, res) = (d.path().join("GT"), d.path().join("RES"));
-    write_truth(&gt, true, true);
-    write_result(&res);
+    let (_d, gt, res) = folders("GT", "RES", true, true);
     let mut big = Array2::<u32>::zeros((3, 6));
     big[[0, 0]] = 1;
     ctc::write_mask(&res.join("mask001.tif"), &big).unwrap();
@@ -237,30 +222,21 @@ fn size_mismatch_names_both_files() {
 
 #[test]
 fn invalid_result_tracks_are_refused() {
-    let d = tempfile::tempdir().unwrap();
-    let (gt, res) = (d.path().join("GT"), d.path().join("RES"));
-    write_truth(&gt, true, true);
-    write_result(&res);
+    let (_d, gt, res) = folders("GT", "RES", true, true);
     ctc::write_tracks(&res.join("res_track.txt"), &truth_tracks()).unwrap(); // 9 unlisted
     fails(&gt, &res, &[], &["not a valid CTC result", "label 9", "cellstream validate"]);
 }
 
 #[test]
 fn truth_label_missing_from_track_file() {
-    let d = tempfile::tempdir().unwrap();
-    let (gt, res) = (d.path().join("GT"), d.path().join("RES"));
-    write_truth(&gt, true, false);
-    write_result(&res);
+    let (_d, gt, res) = folders("GT", "RES", true, false);
     ctc::write_tracks(&gt.join("TRA/man_track.txt"), &[tr(1, 0, 1, 0), tr(2, 2, 2, 1)]).unwrap();
     fails(&gt, &res, &[], &["man_track002.tif", "label 3 is not listed", "man_track.txt"]);
 }
 
 #[test]
 fn bad_thresholds_and_unreadable_masks() {
-    let d = tempfile::tempdir().unwrap();
-    let (gt, res) = (d.path().join("GT"), d.path().join("RES"));
-    write_truth(&gt, true, true);
-    write_result(&res);
+    let (_d, gt, res) = folders("GT", "RES", true, true);
     fails(&gt, &res, &["--iou", "0.5,1.5"], &["--iou 1.5", "[0, 1)"]);
     std::fs::write(res.join("mask001.tif"), b"II*\0garbage").unwrap();
     fails(&gt, &res, &[], &["mask001.tif"]);
