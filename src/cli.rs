@@ -24,6 +24,8 @@ pub enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Score a result against ground truth: SEG, DET, TRA, LNK, CT, TF, BC(i) (as py-ctcmetrics) and object precision/recall.
+    Evaluate(crate::eval::EvaluateArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -40,6 +42,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate { res, json } => validate(res, json),
+        Command::Evaluate(args) => crate::eval::run(args),
     }
 }
 

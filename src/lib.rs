@@ -5,6 +5,7 @@
 //! [`simulate`] makes sequences with ground truth, [`eval`] scores results.
 pub mod cli;
 pub mod ctc;
+pub mod eval;
 pub mod measure;
 pub mod pipeline;
 pub mod segment;
