@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use crate::ctc;
+use crate::{ctc, link};
 
 #[derive(Parser, Debug)]
 #[command(name = "cellstream", version, about = "Segment, track and score cells in CTC time-lapse sequences")]
@@ -24,6 +24,8 @@ pub enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Link the instances of each frame into tracks and a lineage, and write a CTC result.
+    Track(link::track::TrackArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -40,6 +42,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate { res, json } => validate(res, json),
+        Command::Track(args) => link::track::run(args),
     }
 }
 

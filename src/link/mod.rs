@@ -12,6 +12,7 @@ pub mod lap;
 pub mod lineage;
 pub mod linker;
 pub mod objects;
+pub mod track;
 
 pub use cost::motion_cost;
 pub use events::{division_cost, is_merge, DivisionRules};
