@@ -13,11 +13,11 @@ use super::objects::Object;
 /// of frames elapsed when closing gaps.
 ///
 /// ```
-/// use cellstream::link::{extract_objects, motion_cost};
+/// use cellstream::link::{extract_objects, motion_cost, SplitRule};
 /// use ndarray::array;
-/// let a = &extract_objects(array![[1, 1, 0, 0]].view(), 0.2)[0];
-/// let b = &extract_objects(array![[0, 2, 2, 0]].view(), 0.2)[0];
-/// let c = &extract_objects(array![[0, 0, 0, 3]].view(), 0.2)[0];
+/// let a = &extract_objects(array![[1, 1, 0, 0]].view(), SplitRule::ALL)[0];
+/// let b = &extract_objects(array![[0, 2, 2, 0]].view(), SplitRule::ALL)[0];
+/// let c = &extract_objects(array![[0, 0, 0, 3]].view(), SplitRule::ALL)[0];
 /// assert!(motion_cost(a, b, 10.0).unwrap() < motion_cost(a, c, 10.0).unwrap());
 /// assert_eq!(motion_cost(a, c, 2.0), None);
 /// ```
@@ -45,7 +45,7 @@ mod tests {
 
     fn disk(h: usize, w: usize, cy: f64, cx: f64, r: f64) -> Object {
         let m = Array2::from_shape_fn((h, w), |(y, x)| ((y as f64 - cy).hypot(x as f64 - cx) <= r) as u32);
-        super::super::objects::extract_objects(m.view(), 0.2).remove(0)
+        super::super::objects::extract_objects(m.view(), super::super::objects::SplitRule::ALL).remove(0)
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub fn is_merge(gone: &Object, host: &Object, merged: &Object) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::link::objects::extract_objects;
+    use crate::link::objects::{extract_objects, SplitRule};
     use ndarray::Array2;
 
     /// Disks of (centre row, centre col, radius) in one 100×100 frame, one object each.
@@ -78,7 +78,7 @@ mod tests {
         d.iter()
             .map(|&(cy, cx, r)| {
                 let m = Array2::from_shape_fn((100, 100), |(y, x)| ((y as f64 - cy).hypot(x as f64 - cx) <= r) as u32);
-                extract_objects(m.view(), 0.2).remove(0)
+                extract_objects(m.view(), SplitRule::ALL).remove(0)
             })
             .collect()
     }

@@ -22,7 +22,7 @@ use super::events::{division_cost, is_merge, DivisionRules};
 use super::grid::PointGrid;
 use super::lap;
 use super::lineage::{Descent, Lineage};
-use super::objects::{extract_objects, Object};
+use super::objects::{extract_objects, Object, SplitRule};
 use crate::ctc::Mask;
 
 /// Settings of the linker.
@@ -36,9 +36,8 @@ pub struct LinkConfig {
     /// Whether to look for divisions at all.
     pub divisions: bool,
     pub division: DivisionRules,
-    /// Pieces of one label smaller than this fraction of its largest piece
-    /// stay with it; larger pieces become objects of their own.
-    pub fragment_fraction: f64,
+    /// Which pieces of a label made of disconnected pieces are objects of their own.
+    pub split: SplitRule,
 }
 
 impl Default for LinkConfig {
@@ -48,7 +47,7 @@ impl Default for LinkConfig {
             max_gap: 2,
             divisions: true,
             division: DivisionRules::default(),
-            fragment_fraction: 0.2,
+            split: SplitRule::default(),
         }
     }
 }
@@ -148,7 +147,7 @@ impl Linker {
         }
         self.shape = Some(shape);
         self.last_t = Some(t);
-        let objs = extract_objects(mask.view(), self.cfg.fragment_fraction);
+        let objs = extract_objects(mask.view(), self.cfg.split);
         let labels = self.link(t, &objs);
         let mut out = Array2::zeros(shape);
         for (o, &l) in objs.iter().zip(&labels) {

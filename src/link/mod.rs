@@ -18,4 +18,4 @@ pub use cost::motion_cost;
 pub use events::{division_cost, is_merge, DivisionRules};
 pub use lineage::{track_records, Descent, Lineage, Track};
 pub use linker::{LinkConfig, LinkError, Linker};
-pub use objects::{extract_objects, Object, Run};
+pub use objects::{extract_objects, Object, Run, SplitRule};

@@ -2,8 +2,8 @@
 //!
 //! An object is the pixels of one label that are 8-connected. A label made of
 //! several disconnected pieces (two nuclei a tool gave the same label) becomes
-//! several objects, except that pieces smaller than a fraction of the label's
-//! largest piece stay with it: stray pixels of one instance are not cells.
+//! several objects, except that small pieces stay with the label's largest
+//! piece ([`SplitRule`]): stray pixels of one instance are not cells.
 use ndarray::ArrayView2;
 use petgraph::unionfind::UnionFind;
 
@@ -24,6 +24,26 @@ impl Run {
     pub fn is_empty(&self) -> bool {
         self.end == self.start
     }
+}
+
+/// When a piece of a label made of disconnected pieces is an object of its own.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SplitRule {
+    /// Least area of a piece, as a fraction of the label's largest piece.
+    pub fraction: f64,
+    /// Least area of a piece, in pixels.
+    pub min_area: u64,
+}
+
+impl Default for SplitRule {
+    fn default() -> Self {
+        SplitRule { fraction: 0.2, min_area: 10 }
+    }
+}
+
+impl SplitRule {
+    /// Splits every piece, however small.
+    pub const ALL: SplitRule = SplitRule { fraction: 0.0, min_area: 0 };
 }
 
 /// Rows `r0..r1` and columns `c0..c1` (ends exclusive).
@@ -183,21 +203,21 @@ fn label_runs(mask: ArrayView2<u32>) -> (Vec<(u32, Run)>, Vec<usize>) {
 /// runs (run-based connected-component labelling, as in He, Chao & Suzuki 2008,
 /// "A run-based two-scan labeling algorithm", IEEE TIP 17(5)), 8-connectivity.
 ///
-/// Pieces of one label smaller than `fragment_fraction` times the label's
-/// largest piece are kept with the largest piece; the others become objects of
-/// their own. Objects come in raster order of their first pixel.
+/// Pieces of one label too small by `split` are kept with the label's largest
+/// piece; the others become objects of their own. Objects come in raster
+/// order of their first pixel.
 ///
 /// ```
-/// use cellstream::link::extract_objects;
+/// use cellstream::link::{extract_objects, SplitRule};
 /// use ndarray::array;
 /// let m = array![[1, 1, 0, 2],
 ///                [0, 0, 0, 2],
 ///                [1, 1, 0, 0]];
-/// let objs = extract_objects(m.view(), 0.2);
+/// let objs = extract_objects(m.view(), SplitRule::ALL);
 /// assert_eq!(objs.len(), 3); // label 1 is in two pieces
 /// assert_eq!((objs[1].label, objs[1].area, objs[1].centroid), (2, 2, [0.5, 3.0]));
 /// ```
-pub fn extract_objects(mask: ArrayView2<u32>, fragment_fraction: f64) -> Vec<Object> {
+pub fn extract_objects(mask: ArrayView2<u32>, split: SplitRule) -> Vec<Object> {
     let (runs, row_start) = label_runs(mask);
     let mut uf = UnionFind::<u32>::new(runs.len());
     for r in 1..mask.nrows() {
@@ -232,22 +252,22 @@ pub fn extract_objects(mask: ArrayView2<u32>, fragment_fraction: f64) -> Vec<Obj
     }
     let mut objects: Vec<Option<Object>> =
         comps.into_iter().map(|(l, r)| Some(Object::from_runs(l, r))).collect();
-    attach_fragments(&mut objects, fragment_fraction);
+    attach_fragments(&mut objects, split);
     objects.into_iter().flatten().collect()
 }
 
 /// Folds each small piece into the largest piece of its label.
-fn attach_fragments(objects: &mut [Option<Object>], fraction: f64) {
+fn attach_fragments(objects: &mut [Option<Object>], split: SplitRule) {
     let mut by_label: std::collections::HashMap<u32, Vec<usize>> = std::collections::HashMap::new();
     for (i, o) in objects.iter().enumerate() {
         by_label.entry(o.as_ref().expect("all present").label).or_default().push(i);
     }
-    let mut split: Vec<Vec<usize>> = by_label.into_values().filter(|v| v.len() > 1).collect();
-    split.sort_unstable();
-    for pieces in split {
+    let mut several: Vec<Vec<usize>> = by_label.into_values().filter(|v| v.len() > 1).collect();
+    several.sort_unstable();
+    for pieces in several {
         let area = |i: usize| objects[i].as_ref().map_or(0, |o| o.area);
         let main = *pieces.iter().max_by_key(|&&i| (area(i), std::cmp::Reverse(i))).expect("non-empty");
-        let limit = fraction * area(main) as f64;
+        let limit = (split.fraction * area(main) as f64).max(split.min_area as f64);
         let small: Vec<usize> = pieces.into_iter().filter(|&i| i != main && (area(i) as f64) < limit).collect();
         if small.is_empty() {
             continue;
@@ -270,7 +290,7 @@ mod tests {
     #[test]
     fn diagonal_pixels_are_connected() {
         let m = array![[3, 0, 0], [0, 3, 0], [0, 0, 3]];
-        let o = extract_objects(m.view(), 0.2);
+        let o = extract_objects(m.view(), SplitRule::default());
         assert_eq!(o.len(), 1);
         assert_eq!(o[0].area, 3);
         assert_eq!(o[0].bbox, BBox { r0: 0, c0: 0, r1: 3, c1: 3 });
@@ -279,7 +299,7 @@ mod tests {
     #[test]
     fn touching_labels_stay_apart() {
         let m = array![[1, 1, 2, 2], [1, 1, 2, 2]];
-        let o = extract_objects(m.view(), 0.2);
+        let o = extract_objects(m.view(), SplitRule::default());
         assert_eq!(o.iter().map(|o| (o.label, o.area)).collect::<Vec<_>>(), vec![(1, 4), (2, 4)]);
     }
 
@@ -287,7 +307,7 @@ mod tests {
     fn run_ending_where_next_label_starts_still_connects_diagonally() {
         // Row 1's run of 5 (cols 1..3) touches row 0's run of 5 at col 3 diagonally.
         let m = array![[7, 7, 7, 5, 5], [0, 5, 5, 0, 0]];
-        let o = extract_objects(m.view(), 0.2);
+        let o = extract_objects(m.view(), SplitRule::default());
         assert_eq!(o.iter().map(|o| (o.label, o.area)).collect::<Vec<_>>(), vec![(7, 3), (5, 4)]);
     }
 
@@ -297,17 +317,20 @@ mod tests {
         m.slice_mut(ndarray::s![0..4, 0..4]).fill(4);
         m[[7, 7]] = 4; // a stray pixel of label 4
         m.slice_mut(ndarray::s![6..8, 0..2]).fill(4); // a second piece: 4 px = 1/4 of 16
-        let o = extract_objects(m.view(), 0.2);
+        let o = extract_objects(m.view(), SplitRule { fraction: 0.2, min_area: 0 });
         assert_eq!(o.len(), 2, "{o:?}");
         assert_eq!(o[0].area, 17, "the stray pixel joins the 16-pixel piece");
         assert_eq!(o[1].area, 4);
-        assert_eq!(extract_objects(m.view(), 0.5).len(), 1, "with a larger fraction both small pieces join");
+        let one = |rule| extract_objects(m.view(), rule).len() == 1;
+        assert!(one(SplitRule { fraction: 0.5, min_area: 0 }), "with a larger fraction both small pieces join");
+        assert!(one(SplitRule::default()), "pieces under 10 pixels join");
+        assert_eq!(extract_objects(m.view(), SplitRule::ALL).len(), 3);
     }
 
     #[test]
     fn overlap_and_iou() {
-        let a = extract_objects(array![[1, 1, 0], [1, 1, 0]].view(), 0.2).remove(0);
-        let b = extract_objects(array![[0, 2, 2], [0, 2, 2]].view(), 0.2).remove(0);
+        let a = extract_objects(array![[1, 1, 0], [1, 1, 0]].view(), SplitRule::ALL).remove(0);
+        let b = extract_objects(array![[0, 2, 2], [0, 2, 2]].view(), SplitRule::ALL).remove(0);
         assert_eq!(a.overlap(&b), 2);
         assert!((a.iou(&b) - 2.0 / 6.0).abs() < 1e-12);
         let mut m = Array2::zeros((2, 3));
@@ -357,7 +380,7 @@ mod tests {
     proptest! {
         #[test]
         fn objects_partition_the_foreground(m in small_mask()) {
-            let objs = extract_objects(m.view(), 0.0);
+            let objs = extract_objects(m.view(), SplitRule::ALL);
             prop_assert_eq!(objs.len(), count_components(&m));
             let mut back = Array2::<u32>::zeros(m.dim());
             for o in &objs {
@@ -379,8 +402,8 @@ mod tests {
             let a = a.slice(ndarray::s![..h, ..w]).mapv(|v| (v > 1) as u32);
             let b = b.slice(ndarray::s![..h, ..w]).mapv(|v| (v > 1) as u32);
             let truth = ndarray::Zip::from(&a).and(&b).fold(0u64, |n, &x, &y| n + (x == 1 && y == 1) as u64);
-            let ra: Vec<Run> = extract_objects(a.view(), 0.0).into_iter().flat_map(|o| o.runs).collect();
-            let rb: Vec<Run> = extract_objects(b.view(), 0.0).into_iter().flat_map(|o| o.runs).collect();
+            let ra: Vec<Run> = extract_objects(a.view(), SplitRule::ALL).into_iter().flat_map(|o| o.runs).collect();
+            let rb: Vec<Run> = extract_objects(b.view(), SplitRule::ALL).into_iter().flat_map(|o| o.runs).collect();
             let (oa, ob) = (Object::from_runs(1, ra), Object::from_runs(1, rb));
             prop_assert_eq!(oa.overlap(&ob), truth);
         }
