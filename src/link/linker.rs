@@ -148,11 +148,8 @@ impl Linker {
         self.shape = Some(shape);
         self.last_t = Some(t);
         let objs = extract_objects(mask.view(), self.cfg.split);
-        let labels = self.link(t, &objs);
         let mut out = Array2::zeros(shape);
-        for (o, &l) in objs.iter().zip(&labels) {
-            o.paint(&mut out, l);
-        }
+        self.link(t, objs, &mut out);
         Ok(vec![(t, out)])
     }
 
@@ -161,149 +158,155 @@ impl Linker {
         (Vec::new(), self.lineage)
     }
 
-    /// Decides the track of each object of frame `t` and updates the open tracks.
-    fn link(&mut self, t: usize, objs: &[Object]) -> Vec<u32> {
-        let d = self.cfg.max_displacement;
-        let n = objs.len();
-        let grid = PointGrid::new(objs.iter().map(|o| o.centroid).collect(), d);
-        let max_extent = objs.iter().map(|o| o.extent).fold(0.0, f64::max);
-        let candidates = |prev: &Object, reach: f64, f: &mut dyn FnMut(usize, f64)| {
-            grid.within(prev.centroid, search_radius(prev, max_extent, reach), |j, _| {
-                if let Some(c) = motion_cost(prev, &objs[j], reach) {
-                    f(j, c)
-                }
-            })
-        };
+    /// Decides the track of each object of frame `t`, paints `out` with the
+    /// track labels and updates the open tracks.
+    fn link(&mut self, t: usize, objs: Vec<Object>, out: &mut Mask) {
+        let near = Nearby::new(&objs, self.cfg.max_displacement);
+        let next = self.frame_to_frame(t, &near);
+        let merged = self.merges(t, &near, &next);
+        let events = self.explain_leftovers(t, &near, &next);
+        self.apply(t, objs, &next, &merged, &events, out);
+    }
 
-        // 1. Frame to frame.
+    /// Step 1: the object each track present in frame `t − 1` continues into.
+    fn frame_to_frame(&self, t: usize, near: &Nearby) -> Vec<Option<usize>> {
         let live: Vec<usize> = (0..self.open.len()).filter(|&k| self.open[k].last_t + 1 == t).collect();
         let mut edges = Vec::new();
         for (r, &k) in live.iter().enumerate() {
-            candidates(&self.open[k].obj, d, &mut |j, c| edges.push((r as u32, j as u32, c)));
+            near.moved(&self.open[k].obj, self.cfg.max_displacement, |j, c| edges.push((r as u32, j as u32, c)));
         }
-        let first = lap::assign(live.len(), n, &edges, &vec![0.5; live.len()], &vec![0.5; n]);
-        let mut owner: Vec<Option<usize>> = vec![None; n];
-        let mut next_obj: Vec<Option<usize>> = vec![None; self.open.len()];
-        for (r, j) in first.iter().enumerate() {
+        let n = near.objs.len();
+        // Any link within reach (cost ≤ 1) beats a death plus a birth (0.5 + 0.5).
+        let links = lap::assign(live.len(), n, &edges, &vec![0.5; live.len()], &vec![0.5; n]);
+        let mut next = vec![None; self.open.len()];
+        for (r, j) in links.into_iter().enumerate() {
+            next[live[r]] = j.map(|j| j as usize);
+        }
+        next
+    }
+
+    /// Tracks of frame `t − 1` left without an object because their cell is
+    /// now inside another track's object ([`is_merge`]): the absorbing track
+    /// of each, which from now on carries it (and what it had absorbed).
+    fn merges(&mut self, t: usize, near: &Nearby, next: &[Option<usize>]) -> Vec<Option<usize>> {
+        let mut owner = vec![None; near.objs.len()];
+        for (k, j) in next.iter().enumerate() {
             if let Some(j) = *j {
-                owner[j as usize] = Some(live[r]);
-                next_obj[live[r]] = Some(j as usize);
+                owner[j] = Some(k);
             }
         }
-
-        // Merges: an unlinked track whose cell is now inside another's object.
-        let mut merged_into: Vec<Option<usize>> = vec![None; self.open.len()];
-        for &k in &live {
-            if next_obj[k].is_some() {
+        let mut merged = vec![None; self.open.len()];
+        for (k, tr) in self.open.iter().enumerate() {
+            if tr.last_t + 1 != t || next[k].is_some() {
                 continue;
             }
-            let gone = &self.open[k].obj;
             let mut best: Option<(u64, usize)> = None;
-            grid.within(gone.centroid, search_radius(gone, max_extent, 0.0), |j, _| {
-                let o = gone.overlap(&objs[j]);
+            near.near(&tr.obj, 0.0, |j| {
+                let o = tr.obj.overlap(&near.objs[j]);
                 if o > 0 && best.is_none_or(|b| (o, std::cmp::Reverse(j)) > (b.0, std::cmp::Reverse(b.1))) {
                     best = Some((o, j));
                 }
             });
-            if let Some((_, j)) = best {
-                if let Some(h) = owner[j] {
-                    if is_merge(gone, &self.open[h].obj, &objs[j]) {
-                        merged_into[k] = Some(h);
-                    }
+            if let Some(h) = best.and_then(|(_, j)| owner[j]) {
+                if is_merge(&tr.obj, &self.open[h].obj, &near.objs[next[h].expect("owner has an object")]) {
+                    merged[k] = Some(h);
                 }
             }
         }
         for k in 0..self.open.len() {
-            if let Some(h) = merged_into[k] {
+            if let Some(h) = merged[k] {
                 let mut moved = std::mem::take(&mut self.open[k].absorbed);
                 moved.push(Absorbed { label: self.open[k].label, born: self.open[k].born, since: t });
                 self.open[h].absorbed.extend(moved);
             }
         }
+        merged
+    }
 
-        // 2. Left-over objects against gaps, partings and divisions.
-        let free: Vec<usize> = (0..n).filter(|&j| owner[j].is_none()).collect();
-        let mut col_of = vec![u32::MAX; n];
-        for (c, &j) in free.iter().enumerate() {
-            col_of[j] = c as u32;
+    /// Step 2: the objects no track continues into, assigned to the events
+    /// that can explain them; the object each chosen event takes.
+    fn explain_leftovers(&self, t: usize, near: &Nearby, next: &[Option<usize>]) -> Vec<(Event, usize)> {
+        let d = self.cfg.max_displacement;
+        let mut taken = vec![false; near.objs.len()];
+        for j in next.iter().flatten() {
+            taken[*j] = true;
         }
-        let mut events = Vec::new();
-        let mut edges = Vec::new();
-        let mut row: Vec<(usize, f64)> = Vec::new();
-        // Adds event `e` as a row with the candidates gathered in `row`, if any are free.
-        let mut add_row = |e: Event, row: &mut Vec<(usize, f64)>| {
+        let free: Vec<usize> = (0..near.objs.len()).filter(|&j| !taken[j]).collect();
+        if free.is_empty() {
+            return Vec::new();
+        }
+        let mut col = vec![u32::MAX; near.objs.len()];
+        for (c, &j) in free.iter().enumerate() {
+            col[j] = c as u32;
+        }
+        let (mut events, mut edges) = (Vec::new(), Vec::new());
+        let mut row = |e: Event, cands: &mut Vec<(usize, f64)>| {
             let r = events.len() as u32;
-            for (j, c) in row.drain(..) {
-                if col_of[j] != u32::MAX {
-                    edges.push((r, col_of[j], c));
-                }
-            }
-            if edges.last().is_some_and(|x| x.0 == r) {
+            let before = edges.len();
+            edges.extend(cands.drain(..).filter(|&(j, _)| col[j] != u32::MAX).map(|(j, c)| (r, col[j], c)));
+            if edges.len() > before {
                 events.push(e);
             }
         };
-        if !free.is_empty() {
-            for (k, tr) in self.open.iter().enumerate() {
-                if tr.last_t + 1 < t {
-                    let reach = d * (t - tr.last_t) as f64;
-                    candidates(&tr.obj, reach, &mut |j, c| row.push((j, c)));
-                    add_row(Event::Gap(k), &mut row);
-                    continue;
-                }
-                let Some(s) = next_obj[k] else { continue };
-                for (a, b) in tr.absorbed.iter().enumerate() {
-                    if b.since < t {
-                        candidates(&tr.obj, d, &mut |j, c| row.push((j, c)));
-                        add_row(Event::Parting(k, a), &mut row);
-                    }
-                }
-                if self.cfg.divisions && tr.absorbed.is_empty() {
-                    let age = tr.born.map(|b| t - b);
-                    let reach = d + tr.obj.radius();
-                    grid.within(tr.obj.centroid, search_radius(&tr.obj, max_extent, reach), |j, _| {
-                        if j != s {
-                            if let Some(c) = division_cost(&self.cfg.division, &tr.obj, age, &objs[s], &objs[j], d) {
-                                row.push((j, c));
-                            }
-                        }
-                    });
-                    add_row(Event::Division(k, s), &mut row);
+        let mut cands = Vec::new();
+        for (k, tr) in self.open.iter().enumerate() {
+            if tr.last_t + 1 < t {
+                near.moved(&tr.obj, d * (t - tr.last_t) as f64, |j, c| cands.push((j, c)));
+                row(Event::Gap(k), &mut cands);
+                continue;
+            }
+            let Some(s) = next[k] else { continue };
+            for (a, b) in tr.absorbed.iter().enumerate() {
+                if b.since < t {
+                    near.moved(&tr.obj, d, |j, c| cands.push((j, c)));
+                    row(Event::Parting(k, a), &mut cands);
                 }
             }
+            if self.cfg.divisions && tr.absorbed.is_empty() {
+                let age = tr.born.map(|b| t - b);
+                near.near(&tr.obj, d + tr.obj.radius(), |j| {
+                    if j == s {
+                        return;
+                    }
+                    if let Some(c) = division_cost(&self.cfg.division, &tr.obj, age, &near.objs[s], &near.objs[j], d) {
+                        cands.push((j, c));
+                    }
+                });
+                row(Event::Division(k, s), &mut cands);
+            }
         }
-        let second = lap::assign(events.len(), free.len(), &edges, &vec![0.0; events.len()], &vec![1.0; free.len()]);
+        // An event is worth taking if it costs less than the birth it replaces.
+        let chosen = lap::assign(events.len(), free.len(), &edges, &vec![0.0; events.len()], &vec![1.0; free.len()]);
+        events.into_iter().zip(chosen).filter_map(|(e, c)| Some((e, free[c? as usize]))).collect()
+    }
 
-        // Apply the decisions.
+    /// Records the decisions in the lineage, paints `out`, and moves the
+    /// objects into the open tracks.
+    fn apply(&mut self, t: usize, objs: Vec<Object>, next: &[Option<usize>], merged: &[Option<usize>], events: &[(Event, usize)], out: &mut Mask) {
+        let n = objs.len();
         let mut labels = vec![0u32; n];
         let mut ended = vec![false; self.open.len()];
-        let mut fresh: Vec<Open> = Vec::new();
+        // New tracks: (object, label, birth by division, absorbed tracks).
+        let mut started: Vec<(usize, u32, Option<usize>, Vec<Absorbed>)> = Vec::new();
         let mut parted: Vec<(usize, usize)> = Vec::new();
-        for (e, c) in events.iter().zip(&second) {
-            let Some(c) = *c else { continue };
-            let u = free[c as usize];
-            match *e {
+        for &(e, u) in events {
+            match e {
                 Event::Gap(k) => {
                     ended[k] = true;
-                    let tr = &mut self.open[k];
-                    let label = self.lineage.start(t, Some((tr.label, Descent::Resumed)));
-                    labels[u] = label;
-                    let absorbed = std::mem::take(&mut tr.absorbed);
-                    fresh.push(Open { label, last_t: t, obj: objs[u].clone(), born: tr.born, absorbed });
+                    let label = self.lineage.start(t, Some((self.open[k].label, Descent::Resumed)));
+                    started.push((u, label, self.open[k].born, std::mem::take(&mut self.open[k].absorbed)));
                 }
                 Event::Parting(k, a) => {
-                    let b = self.open[k].absorbed[a];
                     parted.push((k, a));
+                    let b = self.open[k].absorbed[a];
                     let label = self.lineage.start(t, Some((b.label, Descent::Resumed)));
-                    labels[u] = label;
-                    fresh.push(Open { label, last_t: t, obj: objs[u].clone(), born: b.born, absorbed: Vec::new() });
+                    started.push((u, label, b.born, Vec::new()));
                 }
                 Event::Division(k, s) => {
                     ended[k] = true;
-                    let mother = self.open[k].label;
                     for j in [s, u] {
-                        let label = self.lineage.start(t, Some((mother, Descent::Division)));
-                        labels[j] = label;
-                        fresh.push(Open { label, last_t: t, obj: objs[j].clone(), born: Some(t), absorbed: Vec::new() });
+                        let label = self.lineage.start(t, Some((self.open[k].label, Descent::Division)));
+                        started.push((j, label, Some(t), Vec::new()));
                     }
                 }
             }
@@ -312,32 +315,73 @@ impl Linker {
         for (k, a) in parted {
             self.open[k].absorbed.remove(a);
         }
-        for (k, tr) in self.open.iter_mut().enumerate() {
-            match next_obj[k] {
-                Some(j) if !ended[k] => {
-                    self.lineage.extend(tr.label, t);
-                    labels[j] = tr.label;
-                    tr.obj = objs[j].clone();
-                    tr.last_t = t;
-                }
-                _ => {}
+        for &(j, label, ..) in &started {
+            labels[j] = label;
+        }
+        for (k, tr) in self.open.iter().enumerate() {
+            if let (Some(j), false) = (next[k], ended[k]) {
+                self.lineage.extend(tr.label, t);
+                labels[j] = tr.label;
             }
         }
-        for j in 0..n {
-            if labels[j] == 0 {
-                let label = self.lineage.start(t, None);
-                labels[j] = label;
-                fresh.push(Open { label, last_t: t, obj: objs[j].clone(), born: None, absorbed: Vec::new() });
+        for (j, l) in labels.iter_mut().enumerate() {
+            if *l == 0 {
+                *l = self.lineage.start(t, None);
+                started.push((j, *l, None, Vec::new()));
+            }
+        }
+        for (o, &l) in objs.iter().zip(&labels) {
+            o.paint(out, l);
+        }
+
+        let mut objs: Vec<Option<Object>> = objs.into_iter().map(Some).collect();
+        for (k, tr) in self.open.iter_mut().enumerate() {
+            if let (Some(j), false) = (next[k], ended[k]) {
+                tr.obj = objs[j].take().expect("one track per object");
+                tr.last_t = t;
             }
         }
         let max_gap = self.cfg.max_gap;
         let mut k = 0;
         self.open.retain(|tr| {
-            let keep = !ended[k] && merged_into[k].is_none() && t - tr.last_t <= max_gap;
+            let keep = !ended[k] && merged[k].is_none() && t - tr.last_t <= max_gap;
             k += 1;
             keep
         });
-        self.open.extend(fresh);
-        labels
+        for (j, label, born, absorbed) in started {
+            let obj = objs[j].take().expect("one track per object");
+            self.open.push(Open { label, last_t: t, obj, born, absorbed });
+        }
+    }
+}
+
+/// One frame's objects, bucketed for neighbour queries.
+struct Nearby<'a> {
+    objs: &'a [Object],
+    grid: PointGrid,
+    max_extent: f64,
+}
+
+impl<'a> Nearby<'a> {
+    fn new(objs: &'a [Object], cell: f64) -> Nearby<'a> {
+        Nearby {
+            objs,
+            grid: PointGrid::new(objs.iter().map(|o| o.centroid).collect(), cell),
+            max_extent: objs.iter().map(|o| o.extent).fold(0.0, f64::max),
+        }
+    }
+
+    /// Objects whose centroid lies within `reach` of `prev`'s, or which may overlap it.
+    fn near(&self, prev: &Object, reach: f64, mut f: impl FnMut(usize)) {
+        self.grid.within(prev.centroid, search_radius(prev, self.max_extent, reach), |j, _| f(j));
+    }
+
+    /// Objects that can be `prev` moved by up to `reach`, with the cost ([`motion_cost`]).
+    fn moved(&self, prev: &Object, reach: f64, mut f: impl FnMut(usize, f64)) {
+        self.near(prev, reach, |j| {
+            if let Some(c) = motion_cost(prev, &self.objs[j], reach) {
+                f(j, c)
+            }
+        })
     }
 }
