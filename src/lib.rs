@@ -2,7 +2,8 @@
 //! linking and evaluation.
 //!
 //! The modules follow the data's path: [`ctc`] reads frames and writes results,
-//! [`simulate`] makes sequences with ground truth, [`eval`] scores results.
+//! [`link`] links instances into tracks and lineages, [`simulate`] makes
+//! sequences with ground truth, [`eval`] scores results.
 pub mod cli;
 pub mod ctc;
 pub mod link;

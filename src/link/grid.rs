@@ -106,7 +106,7 @@ mod tests {
         let g = PointGrid::new(vec![[0.0, 0.0], [3.0, 4.0], [10.0, 10.0]], 2.0);
         let mut hits = vec![];
         g.within([0.0, 0.0], 5.0, |i, d| hits.push((i, d)));
-        hits.sort_by(|a, b| a.0.cmp(&b.0));
+        hits.sort_by_key(|a| a.0);
         assert_eq!(hits, vec![(0, 0.0), (1, 5.0)]);
     }
 

@@ -27,7 +27,7 @@ pub struct SparseMatrix {
 impl SparseMatrix {
     /// Builds the matrix from `(row, col, cost)` triples in any order.
     pub fn from_triples(n: usize, mut triples: Vec<(u32, u32, f64)>) -> SparseMatrix {
-        triples.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        triples.sort_unstable_by_key(|a| (a.0, a.1));
         let mut start = vec![0; n + 1];
         for t in &triples {
             start[t.0 as usize + 1] += 1;
@@ -42,6 +42,14 @@ impl SparseMatrix {
     fn row(&self, i: usize) -> &[(u32, f64)] {
         &self.entries[self.start[i]..self.start[i + 1]]
     }
+}
+
+/// One connected component of the candidate graph.
+#[derive(Default)]
+struct Component {
+    rows: Vec<u32>,
+    cols: Vec<u32>,
+    links: Vec<(u32, u32, f64)>,
 }
 
 #[derive(PartialEq)]
@@ -171,33 +179,30 @@ pub fn assign(n_rows: usize, n_cols: usize, edges: &[(u32, u32, f64)], row_alt: 
     for &(i, j, _) in &edges {
         uf.union(i, n_rows as u32 + j);
     }
-    // Local indices of rows and columns within their component.
+    // Each component's rows and columns (global indices) and its links (local indices).
+    let mut comps: Vec<Component> = Vec::new();
     let mut comp_of_root = vec![NONE; n_rows + n_cols];
-    let mut comps: Vec<(Vec<u32>, Vec<u32>, Vec<(u32, u32, f64)>)> = Vec::new();
-    let mut local = vec![0u32; n_rows + n_cols];
-    let mut comp_id = |x: u32, comps: &mut Vec<_>| {
-        let r = uf.find_mut(x) as usize;
-        if comp_of_root[r] == NONE {
-            comp_of_root[r] = comps.len();
-            comps.push((Vec::new(), Vec::new(), Vec::new()));
-        }
-        comp_of_root[r]
-    };
-    let mut seen = vec![false; n_rows + n_cols];
+    let mut local = vec![NONE; n_rows + n_cols];
     for &(i, j, c) in &edges {
-        let k = comp_id(i, &mut comps);
-        for (x, is_row) in [(i, true), (n_rows as u32 + j, false)] {
-            if !seen[x as usize] {
-                seen[x as usize] = true;
-                let list = if is_row { &mut comps[k].0 } else { &mut comps[k].1 };
-                local[x as usize] = list.len() as u32;
-                list.push(if is_row { x } else { x - n_rows as u32 });
-            }
+        let root = uf.find_mut(i) as usize;
+        if comp_of_root[root] == NONE {
+            comp_of_root[root] = comps.len();
+            comps.push(Component::default());
         }
-        comps[k].2.push((local[i as usize], local[n_rows + j as usize], c));
+        let comp = &mut comps[comp_of_root[root]];
+        let (ri, cj) = (i as usize, n_rows + j as usize);
+        if local[ri] == NONE {
+            local[ri] = comp.rows.len();
+            comp.rows.push(i);
+        }
+        if local[cj] == NONE {
+            local[cj] = comp.cols.len();
+            comp.cols.push(j);
+        }
+        comp.links.push((local[ri] as u32, local[cj] as u32, c));
     }
     let mut out = vec![None; n_rows];
-    for (rows, cols, links) in comps {
+    for Component { rows, cols, links } in comps {
         let (a, b) = (rows.len() as u32, cols.len() as u32);
         let mut t = Vec::with_capacity(2 * links.len() + (a + b) as usize);
         for &(i, j, c) in &links {
@@ -284,7 +289,10 @@ mod tests {
         assert_eq!(assign(2, 2, &edges, &[1.0; 2], &[1.0; 2]), vec![Some(1), Some(0)]);
     }
 
-    fn problem() -> impl Strategy<Value = (usize, usize, Vec<(u32, u32, f64)>, Vec<f64>, Vec<f64>)> {
+    /// Rows, columns, edges, row alternatives, column alternatives.
+    type Problem = (usize, usize, Vec<(u32, u32, f64)>, Vec<f64>, Vec<f64>);
+
+    fn problem() -> impl Strategy<Value = Problem> {
         (1usize..6, 1usize..6).prop_flat_map(|(a, b)| {
             (
                 Just(a),

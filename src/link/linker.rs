@@ -134,17 +134,15 @@ impl Linker {
     /// that are final, relabelled with one label per track: here always frame
     /// `t` itself, since no later decision changes a linked frame.
     pub fn push(&mut self, t: usize, mask: &Mask) -> Result<Vec<(usize, Mask)>, LinkError> {
-        if let Some(prev) = self.last_t {
-            if t != prev + 1 {
+        if let Some(prev) = self.last_t
+            && t != prev + 1 {
                 return Err(LinkError::OutOfOrder { prev, got: t });
             }
-        }
         let shape = mask.dim();
-        if let Some(expected) = self.shape {
-            if expected != shape {
+        if let Some(expected) = self.shape
+            && expected != shape {
                 return Err(LinkError::ShapeMismatch { t, expected, got: shape });
             }
-        }
         self.shape = Some(shape);
         self.last_t = Some(t);
         let objs = extract_objects(mask.view(), self.cfg.split);
@@ -207,14 +205,13 @@ impl Linker {
                     best = Some((o, j));
                 }
             });
-            if let Some(h) = best.and_then(|(_, j)| owner[j]) {
-                if is_merge(&tr.obj, &self.open[h].obj, &near.objs[next[h].expect("owner has an object")]) {
+            if let Some(h) = best.and_then(|(_, j)| owner[j])
+                && is_merge(&tr.obj, &self.open[h].obj, &near.objs[next[h].expect("owner has an object")]) {
                     merged[k] = Some(h);
                 }
-            }
         }
-        for k in 0..self.open.len() {
-            if let Some(h) = merged[k] {
+        for (k, h) in merged.iter().enumerate() {
+            if let Some(h) = *h {
                 let mut moved = std::mem::take(&mut self.open[k].absorbed);
                 moved.push(Absorbed { label: self.open[k].label, born: self.open[k].born, since: t });
                 self.open[h].absorbed.extend(moved);

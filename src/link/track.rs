@@ -116,11 +116,10 @@ fn file_name(p: &Path) -> String {
 /// nothing: relabelled masks (frame numbers kept) and `res_track.txt`.
 pub fn track_masks(dir: &Path, out: &Path, cfg: LinkConfig) -> Result<TrackSummary> {
     let frames = list_mask_frames(dir)?;
-    if let (Ok(a), Ok(b)) = (dir.canonicalize(), out.canonicalize()) {
-        if a == b {
+    if let (Ok(a), Ok(b)) = (dir.canonicalize(), out.canonicalize())
+        && a == b {
             bail!(CtcError::new(out, "is the input folder; write the result to another folder"));
         }
-    }
     let last = frames.last().map_or(0, |f| f.0);
     let digits = last.to_string().len().max(3);
     let writer = ctc::ResultWriter::create(out, digits)?;
