@@ -116,8 +116,10 @@ pub struct Linker {
 }
 
 impl Linker {
+    /// # Panics
+    /// If `cfg.max_displacement` is not a positive number.
     pub fn new(cfg: LinkConfig) -> Linker {
-        assert!(cfg.max_displacement > 0.0, "max_displacement must be positive");
+        assert!(cfg.max_displacement > 0.0 && cfg.max_displacement.is_finite(), "max_displacement must be positive");
         Linker { cfg, shape: None, last_t: None, open: Vec::new(), lineage: Lineage::new() }
     }
 
