@@ -32,8 +32,8 @@ impl Default for DivisionRules {
 /// - they lie on opposite sides of her: her centroid is inside the circle
 ///   whose diameter joins theirs (the angle daughter–mother–daughter is obtuse).
 ///
-/// The cost adds up how far each measure is from a textbook division: equal
-/// daughters, summing to the mother, her centroid at their midpoint.
+/// The cost is the mean of how far each measure is from a textbook division:
+/// equal daughters, summing to the mother, her centroid at their midpoint.
 pub fn division_cost(rules: &DivisionRules, mother: &Object, age: Option<usize>, a: &Object, b: &Object, reach: f64) -> Option<f64> {
     if age.is_some_and(|g| g < rules.min_cycle) {
         return None;
@@ -56,6 +56,8 @@ pub fn division_cost(rules: &DivisionRules, mother: &Object, age: Option<usize>,
     }
     let size = 1.0 - ratio;
     let total = (sum.ln().abs() / std::f64::consts::LN_2).min(1.0);
+    // Kept below 1, the cost of leaving the daughter a birth: a division that
+    // passes every rule is always worth taking.
     Some((size + total + off / half) / 3.0 * 0.999)
 }
 

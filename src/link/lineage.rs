@@ -74,7 +74,10 @@ impl Lineage {
     }
 
     pub fn track(&self, label: u32) -> Option<&Track> {
-        self.graph.node_weight(node(label.max(1))).filter(|_| label >= 1)
+        if label == 0 {
+            return None;
+        }
+        self.graph.node_weight(node(label))
     }
 
     /// The parent of track `label`, and why.
