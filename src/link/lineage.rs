@@ -82,12 +82,16 @@ impl Lineage {
 
     /// The parent of track `label`, and why.
     pub fn parent(&self, label: u32) -> Option<(u32, Descent)> {
+        self.track(label)?;
         let e = self.graph.edges_directed(node(label), Direction::Incoming).next()?;
         Some((self.graph[petgraph::visit::EdgeRef::source(&e)].label, *e.weight()))
     }
 
     /// The children of track `label`, by label.
     pub fn children(&self, label: u32) -> Vec<(u32, Descent)> {
+        if self.track(label).is_none() {
+            return Vec::new();
+        }
         let mut c: Vec<(u32, Descent)> = self
             .graph
             .edges_directed(node(label), Direction::Outgoing)
@@ -164,6 +168,7 @@ mod tests {
         assert_eq!(g.children(d1), vec![(r, Descent::Resumed)]);
         assert_eq!(g.track(0), None);
         assert_eq!(g.track(9), None);
+        assert_eq!((g.parent(0), g.parent(9), g.children(0)), (None, None, vec![]));
     }
 
     #[test]
