@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use crate::ctc;
+use crate::{ctc, link};
 
 #[derive(Parser, Debug)]
 #[command(name = "cellstream", version, about = "Segment, track and score cells in CTC time-lapse sequences")]
@@ -26,6 +26,8 @@ pub enum Command {
     },
     /// Score a result against ground truth: SEG, DET, TRA, LNK, CT, TF, BC(i) (as py-ctcmetrics) and object precision/recall.
     Evaluate(crate::eval::EvaluateArgs),
+    /// Link the instances of each frame into tracks and a lineage, and write a CTC result.
+    Track(link::track::TrackArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -43,6 +45,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate { res, json } => validate(res, json),
         Command::Evaluate(args) => crate::eval::run(args),
+        Command::Track(args) => link::track::run(args),
     }
 }
 

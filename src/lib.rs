@@ -2,10 +2,12 @@
 //! linking and evaluation.
 //!
 //! The modules follow the data's path: [`ctc`] reads frames and writes results,
-//! [`simulate`] makes sequences with ground truth, [`eval`] scores results.
+//! [`link`] links instances into tracks and lineages, [`simulate`] makes
+//! sequences with ground truth, [`eval`] scores results.
 pub mod cli;
 pub mod ctc;
 pub mod eval;
+pub mod link;
 pub mod measure;
 pub mod pipeline;
 pub mod segment;
