@@ -13,17 +13,19 @@ use std::thread;
 use anyhow::{anyhow, Result};
 use crossbeam_channel::{bounded, Receiver, Sender};
 
-use crate::ctc::{Frame, Mask, TrackRecord};
+use crate::ctc::{Mask, TrackRecord};
 
 /// The segmenter: sees frames in time order on one thread, so it may carry
 /// state from frame to frame (a recurrent model does).
-pub trait SegmentStage<Out>: Send {
-    fn segment(&mut self, t: usize, frame: Frame) -> Result<Out>;
+/// `In` is what the reader yields: a raw [`Frame`], or a label mask when
+/// linking another tool's segmentation.
+pub trait SegmentStage<In, Out>: Send {
+    fn segment(&mut self, t: usize, input: In) -> Result<Out>;
 }
 
-impl<Out, F: FnMut(usize, Frame) -> Result<Out> + Send> SegmentStage<Out> for F {
-    fn segment(&mut self, t: usize, frame: Frame) -> Result<Out> {
-        self(t, frame)
+impl<In, Out, F: FnMut(usize, In) -> Result<Out> + Send> SegmentStage<In, Out> for F {
+    fn segment(&mut self, t: usize, input: In) -> Result<Out> {
+        self(t, input)
     }
 }
 
@@ -126,9 +128,9 @@ fn recv<T>(rx: &Receiver<T>, cancel: &Cancel) -> Option<T> {
 /// `frames` yields `(t, frame)` in time order; `post` turns a segmenter's
 /// output into an instance mask and may run on several frames at once;
 /// `on_frame(t)` is called by the writer after each frame is written.
-pub fn run<S, I>(
+pub fn run<In, S, I>(
     frames: I,
-    mut segmenter: Box<dyn SegmentStage<S>>,
+    mut segmenter: Box<dyn SegmentStage<In, S>>,
     post: Arc<dyn Fn(usize, S) -> Result<Mask> + Send + Sync>,
     linker: Box<dyn LinkStage>,
     writer: Box<dyn WriteStage>,
@@ -136,15 +138,16 @@ pub fn run<S, I>(
     mut on_frame: impl FnMut(usize) + Send,
 ) -> Result<usize>
 where
+    In: Send,
     S: Send,
-    I: Iterator<Item = Result<(usize, Frame)>> + Send,
+    I: Iterator<Item = Result<(usize, In)>> + Send,
 {
     let cap = opts.channel_capacity.max(1);
     let threads = opts.post_threads.max(1);
     let cancel = Cancel::default();
     // Items carry their position in the stream (`i`) besides their time `t`,
     // so the linker can restore the order the post-processing pool loses.
-    let (frame_tx, frame_rx) = bounded::<(usize, Frame)>(cap);
+    let (frame_tx, frame_rx) = bounded::<(usize, In)>(cap);
     let (seg_tx, seg_rx) = bounded::<(usize, usize, S)>(cap);
     let (mask_tx, mask_rx) = bounded::<(usize, usize, Mask)>(cap);
     let (out_tx, out_rx) = bounded::<(usize, Mask)>(cap);
@@ -256,6 +259,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ctc::Frame;
     use ndarray::Array2;
     use std::time::{Duration, Instant};
 
