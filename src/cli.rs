@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use crate::ctc;
+use crate::{ctc, simulate};
 
 #[derive(Parser, Debug)]
 #[command(name = "cellstream", version, about = "Segment, track and score cells in CTC time-lapse sequences")]
@@ -24,6 +24,8 @@ pub enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Simulate a time-lapse with exact ground truth: OUT/01, OUT/01_GT/SEG, OUT/01_GT/TRA.
+    Simulate(simulate::SimulateArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -40,6 +42,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate { res, json } => validate(res, json),
+        Command::Simulate(args) => simulate::run_cli(&args),
     }
 }
 
