@@ -5,7 +5,8 @@
 //! "adder" rule of Taheri-Araghi et al., Current Biology 2015). Cells push each
 //! other apart along their contacts (position-based dynamics over capsule
 //! pairs, as in the agent-based colony models of Volfson et al., PNAS 2008),
-//! which turns them and lines them up; growth slows under compression. The
+//! which turns them and lines them up; compressed cells stop growing, so the
+//! colony grows at its edge. The
 //! colony spreads out of the field, where cells end their tracks.
 use std::collections::{HashMap, HashSet};
 use std::f64::consts::TAU;
@@ -242,8 +243,8 @@ impl World for Colony {
     fn step(&mut self, rng: &mut SimRng, mut spare: usize) {
         let p = self.p.clone();
         for d in &mut self.rods {
-            // Compression slows growth (contact inhibition of a crowded colony centre).
-            let slow = 1.0 / (1.0 + d.pressure / (2.0 * p.radius));
+            // Compression stops growth (a crowded colony grows at its edge).
+            let slow = (1.0 - d.pressure / (0.5 * p.radius)).clamp(0.0, 1.0);
             d.len *= (d.rate * slow).exp();
             d.x += p.jitter * rng.sample::<f64, _>(StandardNormal);
             d.y += p.jitter * rng.sample::<f64, _>(StandardNormal);

@@ -105,9 +105,9 @@ impl SimConfig {
         if self.frames == 0 {
             return Err(ConfigError("--frames must be at least 1".into()));
         }
-        if self.width < 16 || self.height < 16 {
+        if self.width < 32 || self.height < 32 {
             return Err(ConfigError(format!(
-                "frame size {}×{} is too small; width and height must be at least 16 pixels",
+                "frame size {}×{} is too small; width and height must be at least 32 pixels",
                 self.width, self.height
             )));
         }
@@ -155,7 +155,8 @@ pub fn fluo_params() -> NucleusParams {
         adhesion: 0.05,
         clustered: 0.3,
         entry_rate: 0.12,
-        brightness_spread: 0.45,
+        brightness_spread: 0.55,
+        glowing: 0.0,
         glow: (0.0, 0.0),
         texture_amp: 0.22,
         tails: 0.0,
@@ -182,7 +183,8 @@ pub fn phase_params() -> NucleusParams {
         clustered: 0.3,
         entry_rate: 0.15,
         brightness_spread: 0.3,
-        glow: (0.0, 1.0),
+        glowing: 0.65,
+        glow: (0.5, 1.2),
         texture_amp: 0.3,
         tails: 0.8,
     }

@@ -58,7 +58,10 @@ pub struct NucleusParams {
     pub entry_rate: f64,
     /// Log-normal spread of the dye content between cells (fluorescence).
     pub brightness_spread: f64,
-    /// Range of the light scattered by a cell at rest (phase contrast).
+    /// Fraction of cells that scatter light at rest (phase contrast: thick,
+    /// bright cells, like most PhC-C2DL-PSC cells; the others look dark and flat),
+    /// and the range of their glow.
+    pub glowing: f64,
     pub glow: (f64, f64),
     /// Texture contrast of a cell.
     pub texture_amp: f32,
@@ -187,7 +190,7 @@ impl Nuclei {
             cycle,
             brightness: LogNormal::new(0.0, p.brightness_spread).unwrap().sample(rng),
             flash: 0.0,
-            glow: rng.random_range(p.glow.0..=p.glow.1),
+            glow: if rng.random_bool(p.glowing) { rng.random_range(p.glow.0..=p.glow.1) } else { 0.0 },
             texture_at: (rng.random_range(0.0..1024.0), rng.random_range(0.0..1024.0)),
             entering_until: None,
         }
@@ -414,6 +417,7 @@ mod tests {
             clustered: 0.5,
             entry_rate: 0.0,
             brightness_spread: 0.3,
+            glowing: 0.5,
             glow: (0.0, 0.2),
             texture_amp: 0.2,
             tails: 0.3,

@@ -83,7 +83,7 @@ impl Renderer {
             .collect();
         let camera = match modality {
             Modality::Fluo => Camera { offset: 500.0, gain: 3.0, read_noise: 4.0, max: 65535.0 },
-            _ => Camera { offset: 0.0, gain: 0.3, read_noise: 6.0, max: 255.0 },
+            _ => Camera { offset: 0.0, gain: 0.1, read_noise: 10.0, max: 255.0 },
         };
         Renderer { modality, h, w, cell_texture, background, illumination, debris, camera }
     }
@@ -107,12 +107,13 @@ impl Renderer {
                 let (dx, dy) = (x as f64 - cx, y as f64 - cy);
                 let tex = self.cell_texture.at(b.look.texture_at.0 + c * dx + s * dy, b.look.texture_at.1 - s * dx + c * dy);
                 let grain = 1.0 + b.look.texture_amp * tex;
+                // Flat inside, falling steeply at the border.
+                let dome = (1.0 - rho.powi(4)).max(0.0).sqrt() * grain;
                 match self.modality {
-                    Modality::Fluo => signal[[y, x]] = b.look.brightness * (1.0 - rho.powi(4)).sqrt() * grain,
+                    Modality::Fluo => signal[[y, x]] = b.look.brightness * dome,
                     _ => {
-                        let dome = (1.0 - rho * rho).max(0.0).sqrt();
-                        signal[[y, x]] = b.look.thickness * dome * grain;
-                        glow[[y, x]] = b.look.glow * dome * dome * grain;
+                        signal[[y, x]] = b.look.thickness * dome;
+                        glow[[y, x]] = b.look.glow * dome;
                     }
                 }
             }
@@ -134,13 +135,13 @@ impl Renderer {
         let expected = match self.modality {
             Modality::Fluo => {
                 // Widefield: PSF blur plus out-of-focus haze; 12 background and
-                // ~45 signal photons for a typical nucleus, bleaching over ~3 sequences of 100 frames.
+                // ~70 signal photons for a typical nucleus, bleaching over ~3 sequences of 100 frames.
                 let sharp = gaussian_blur(&signal, 1.6);
                 let haze = gaussian_blur(&signal, 8.0);
                 let fade = bleaching(t, 300.0);
                 let mut e = Array2::<f32>::zeros((h, w));
                 ndarray::Zip::from(&mut e).and(&sharp).and(&haze).and(&light).for_each(|e, &s, &z, &l| {
-                    *e = l * (12.0 + fade * 45.0 * (s + 0.25 * z));
+                    *e = l * (10.0 + fade * 70.0 * (s + 0.25 * z));
                 });
                 e
             }

@@ -131,3 +131,33 @@ pub fn run_cli(args: &SimulateArgs) -> anyhow::Result<std::process::ExitCode> {
     );
     Ok(std::process::ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unpublished_scratch_folder_is_removed() {
+        let d = tempfile::tempdir().unwrap();
+        let tmp = d.path().join(".simulate.partial-1");
+        std::fs::create_dir_all(tmp.join("01_GT/TRA")).unwrap();
+        std::fs::write(tmp.join("01_GT/TRA/man_track000.tif"), b"half").unwrap();
+        drop(Scratch(Some(tmp.clone())));
+        assert!(!tmp.exists());
+    }
+
+    #[test]
+    fn writes_the_ctc_layout_and_nothing_else() {
+        let d = tempfile::tempdir().unwrap();
+        let cfg = SimConfig { frames: 2, width: 40, height: 32, ..SimConfig::new(Modality::Colony) };
+        let stats = write_sequence(&cfg, d.path()).unwrap();
+        assert_eq!(stats.frames, 2);
+        let mut names: Vec<String> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        assert_eq!(names, ["01", "01_GT"]);
+        assert!(d.path().join("01/t001.tif").is_file());
+        assert!(d.path().join("01_GT/SEG/man_seg001.tif").is_file());
+        assert!(d.path().join("01_GT/TRA/man_track001.tif").is_file());
+        assert!(d.path().join("01_GT/TRA/man_track.txt").is_file());
+    }
+}
