@@ -253,3 +253,20 @@ fn an_output_path_that_is_a_file_is_refused() {
     assert!(!r.status.success() && err.contains("not a folder"), "{err}");
     assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
 }
+
+#[test]
+fn committed_sample_is_what_the_readme_command_makes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sequences");
+    for m in [Modality::Fluo, Modality::Phase, Modality::Colony] {
+        let dir = root.join(m.to_string());
+        let cfg = SimConfig { frames: 40, width: 256, height: 256, seed: 1, ..SimConfig::new(m) };
+        let (frames, tracks) = simulate_all(&cfg).unwrap();
+        assert_eq!(ctc::read_tracks(&dir.join("01_GT/TRA/man_track.txt")).unwrap(), tracks, "{m}: regenerate sequences/ (see its README)");
+        for f in &frames {
+            let raw = ctc::read_frame(&dir.join(format!("01/t{:03}.tif", f.t))).unwrap();
+            assert!(raw == f.raw, "{m} frame {}: regenerate sequences/ (see its README)", f.t);
+            assert_eq!(ctc::read_mask(&dir.join(format!("01_GT/SEG/man_seg{:03}.tif", f.t))).unwrap(), f.mask);
+            assert_eq!(ctc::read_mask(&dir.join(format!("01_GT/TRA/man_track{:03}.tif", f.t))).unwrap(), f.mask);
+        }
+    }
+}

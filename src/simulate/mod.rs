@@ -146,7 +146,7 @@ pub fn fluo_params() -> NucleusParams {
         speed: 0.7,
         persistence: 0.75,
         drift: 0.35,
-        cycle: (90.0, 20.0),
+        cycle: (60.0, 15.0),
         rounding: 3.0,
         parting: 2.0,
         squeeze: 0.06,
@@ -218,6 +218,8 @@ pub struct Simulation {
     /// Cells alive but not yet labelled (entering, still invisible).
     pending: usize,
     min_area: usize,
+    /// Most track labels the sequence may use ([`MAX_LABEL`]; lowered in tests).
+    label_limit: u32,
 }
 
 /// Splits a seed into independent seeds for different uses (SplitMix64, Steele et al. 2014).
@@ -245,7 +247,7 @@ pub fn simulate(cfg: &SimConfig) -> Result<Simulation, ConfigError> {
         Modality::Phase => 15,
         Modality::Colony => 12,
     };
-    Ok(Simulation { cfg: cfg.clone(), world, renderer, book: TrackBook::new(), rng, t: 0, pending: 0, min_area })
+    Ok(Simulation { cfg: cfg.clone(), world, renderer, book: TrackBook::new(), rng, t: 0, pending: 0, min_area, label_limit: MAX_LABEL })
 }
 
 impl Simulation {
@@ -262,7 +264,7 @@ impl Simulation {
     fn frame(&mut self) -> SimFrame {
         let t = self.t;
         if t > 0 {
-            let spare = (MAX_LABEL as usize).saturating_sub(self.book.labels_used() as usize + self.pending);
+            let spare = (self.label_limit as usize).saturating_sub(self.book.labels_used() as usize + self.pending);
             self.world.step(&mut self.rng, spare);
         }
         let bodies = self.world.bodies();
@@ -350,6 +352,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn divisions_wait_when_labels_run_out() {
+        let cfg = SimConfig { frames: 40, width: 128, height: 128, ..SimConfig::new(Modality::Colony) };
+        let mut sim = simulate(&cfg).unwrap();
+        sim.label_limit = 30;
+        let frames: Vec<SimFrame> = sim.by_ref().collect();
+        let tracks = sim.tracks();
+        assert!(tracks.len() <= 30 && tracks.len() >= 20, "{} tracks", tracks.len());
+        let last: HashSet<u32> = frames[39].mask.iter().copied().filter(|&l| l != 0).collect();
+        assert!(!last.is_empty(), "cells live on, undivided");
     }
 
     #[test]
