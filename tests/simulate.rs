@@ -170,6 +170,20 @@ fn default_settings_are_hard_enough() {
 }
 
 #[test]
+fn cells_sets_the_initial_count() {
+    let d = tempfile::tempdir().unwrap();
+    for (m, k) in [("fluo", 3), ("phase", 40), ("colony", 2)] {
+        let out = d.path().join(m);
+        let r = run(&["simulate", "--out", out.to_str().unwrap(), "--modality", m, "--frames", "1", "--cells", &k.to_string()]);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let mask = ctc::read_mask(&out.join("01_GT/SEG/man_seg000.tif")).unwrap();
+        let n = mask.iter().copied().filter(|&l| l != 0).collect::<std::collections::HashSet<_>>().len();
+        // Cells placed across the border may be cut to slivers and dropped.
+        assert!(n <= k && n * 10 >= k * 7, "{m}: {n} cells for --cells {k}");
+    }
+}
+
+#[test]
 fn colony_divides_hundreds_of_times() {
     let cfg = SimConfig { frames: 60, width: 320, height: 320, ..SimConfig::new(Modality::Colony) };
     let (_, tracks) = simulate_all(&cfg).unwrap();
