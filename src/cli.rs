@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use crate::{ctc, link};
+use crate::{ctc, simulate};
 
 #[derive(Parser, Debug)]
 #[command(name = "cellstream", version, about = "Segment, track and score cells in CTC time-lapse sequences")]
@@ -28,6 +29,8 @@ pub enum Command {
     Evaluate(crate::eval::EvaluateArgs),
     /// Link the instances of each frame into tracks and a lineage, and write a CTC result.
     Track(link::track::TrackArgs),
+    /// Simulate a time-lapse with exact ground truth: OUT/01, OUT/01_GT/SEG, OUT/01_GT/TRA.
+    Simulate(simulate::SimulateArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -46,6 +49,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Validate { res, json } => validate(res, json),
         Command::Evaluate(args) => crate::eval::run(args),
         Command::Track(args) => link::track::run(args),
+        Command::Simulate(args) => simulate::run_cli(&args),
     }
 }
 

@@ -11,3 +11,4 @@ pub mod link;
 pub mod measure;
 pub mod pipeline;
 pub mod segment;
+pub mod simulate;
