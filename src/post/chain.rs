@@ -6,7 +6,7 @@ use super::markers::{h_maxima, local_maxima, markers_from_points, seeds_from_pro
 use super::morphology::{close_disk, fill_holes};
 use super::region_labelling::{keep_labels, label_areas, label_components, Connectivity};
 use super::threshold::threshold;
-use super::watershed::watershed_levels;
+use super::watershed::flood_levels;
 use crate::ctc::Mask;
 
 /// How touching cells in one foreground component are told apart.
@@ -124,9 +124,7 @@ pub fn instances_from_probability(prob: ArrayView2<f32>, params: &PostParams) ->
         _ => unreachable!("handled above"),
     };
     let markers = mark_unmarked_components(markers, &labels, n, d2.view());
-    let top = d2.iter().zip(fg.iter()).filter(|(_, f)| **f).map(|(d, _)| *d).max().unwrap_or(0);
-    let levels = d2.mapv(|d| top - d.min(top));
-    watershed_levels(levels.view(), markers.view(), fg.view(), params.connectivity)
+    flood_levels(d2.view(), true, markers.view(), fg.view(), params.connectivity, Some((labels.view(), n)))
 }
 
 /// Instance mask from a foreground probability and a seed probability (e.g. a
@@ -154,7 +152,7 @@ pub fn instances_from_seeds(cell_prob: ArrayView2<f32>, seed_prob: ArrayView2<f3
     let levels = seed_prob.mapv(|p| ((1.0 - p.clamp(0.0, 1.0)) * 65535.0).round() as u32);
     let priority = levels.mapv(|l| 65535 - l);
     let markers = mark_unmarked_components(seeds, &labels, n, priority.view());
-    watershed_levels(levels.view(), markers.view(), fg.view(), params.connectivity)
+    flood_levels(levels.view(), false, markers.view(), fg.view(), params.connectivity, Some((labels.view(), n)))
 }
 
 /// Gives each component of `labels` (1..=n) that holds no marker a marker of its own,

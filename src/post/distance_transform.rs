@@ -32,19 +32,20 @@ pub fn squared_distance_transform(fg: ArrayView2<bool>) -> Array2<u32> {
     let (h, w) = fg.dim();
     // "Infinity" for phase 1: larger than any in-image distance, small enough that
     // its square plus a squared column offset fits in i64 (Meijster et al. use m + n).
-    let inf = (h + w) as u32;
-    let g = column_distances(fg, inf, |f| !f);
-    let mut out = Array2::<u32>::zeros((h, w));
-    if g.iter().all(|&v| v >= inf) {
-        out.fill(NO_BACKGROUND);
-        return out;
+    if fg.iter().all(|&f| f) {
+        return Array2::from_elem((h, w), NO_BACKGROUND);
     }
+    let inf = (h + w) as u32;
+    // Phase 1 writes the column distances into the output; phase 2 replaces each
+    // row by its envelope, reading a copy of the row.
+    let mut out = column_distances(fg, inf, |f| !f);
     let mut s = vec![0usize; w];
     let mut t = vec![0i64; w];
-    let gs = g.as_slice().expect("fresh array");
-    let os = out.as_slice_mut().expect("fresh array");
-    for y in 0..h {
-        envelope_row(&gs[y * w..(y + 1) * w], &mut os[y * w..(y + 1) * w], &mut s, &mut t);
+    let mut g = vec![0u32; w];
+    for mut row in out.rows_mut() {
+        let row = row.as_slice_mut().expect("standard layout");
+        g.copy_from_slice(row);
+        envelope_row(&g, row, &mut s, &mut t);
     }
     out
 }
@@ -58,70 +59,102 @@ pub fn distance_transform(fg: ArrayView2<bool>) -> Array2<f32> {
 /// Phase 1 of Meijster et al.: for every pixel, the distance along its column to the
 /// nearest pixel where `is_site` holds, capped at `cap`. Scans whole rows at a time,
 /// so the loops run along memory.
-pub(crate) fn column_distances(img: ArrayView2<bool>, cap: u32, is_site: impl Fn(bool) -> bool) -> Array2<u32> {
+/// Generic over the distance type so that capped distances can use 16 bits.
+pub(crate) fn column_distances<T>(img: ArrayView2<bool>, cap: T, is_site: impl Fn(bool) -> bool) -> Array2<T>
+where
+    T: Copy + Ord + Default + std::ops::Add<Output = T> + From<u8>,
+{
     let (h, w) = img.dim();
     let img = img.as_standard_layout();
     let src = img.as_slice().expect("standard layout");
-    let mut g = Array2::<u32>::zeros((h, w));
+    let (zero, one) = (T::from(0), T::from(1));
+    let mut g = Array2::<T>::default((h, w));
     let gs = g.as_slice_mut().expect("fresh array");
     if h == 0 || w == 0 {
         return g;
     }
     for x in 0..w {
-        gs[x] = if is_site(src[x]) { 0 } else { cap };
+        gs[x] = if is_site(src[x]) { zero } else { cap };
     }
     for y in 1..h {
         let (prev, cur) = gs[(y - 1) * w..(y + 1) * w].split_at_mut(w);
         let row = &src[y * w..(y + 1) * w];
         for ((c, &p), &v) in cur.iter_mut().zip(prev.iter()).zip(row) {
-            *c = if is_site(v) { 0 } else { (p + 1).min(cap) };
+            *c = if is_site(v) { zero } else { (p + one).min(cap) };
         }
     }
     for y in (0..h - 1).rev() {
         let (cur, next) = gs[y * w..(y + 2) * w].split_at_mut(w);
         for (c, &n) in cur.iter_mut().zip(next.iter()) {
-            *c = (*c).min(n + 1);
+            *c = (*c).min(n + one);
         }
     }
     g
 }
 
 /// Phase 2 of Meijster et al. on one row: `out[x] = min_i (x - i)² + g[i]²`.
+///
+/// A background column (`g = 0`) is nearer than any column beyond it, so the row
+/// splits at background pixels into independent runs of foreground, each solved
+/// with the background pixels that bound it.
 fn envelope_row(g: &[u32], out: &mut [u32], s: &mut [usize], t: &mut [i64]) {
     let w = g.len();
-    let f = |x: usize, i: usize| -> i64 {
-        let dx = x as i64 - i as i64;
-        dx * dx + (g[i] as i64) * (g[i] as i64)
+    let mut x = 0;
+    while x < w {
+        if g[x] == 0 {
+            out[x] = 0;
+            x += 1;
+            continue;
+        }
+        let run_start = x;
+        while x < w && g[x] != 0 {
+            x += 1;
+        }
+        // Sites: the run and the background pixel on each side of it (if any).
+        let lo = run_start.saturating_sub(1);
+        let hi = (x + 1).min(w);
+        envelope(&g[lo..hi], &mut out[lo..hi], s, t);
+    }
+}
+
+/// Lower envelope of the parabolas `(x - i)² + g[i]²` over a slice (Meijster et al. 2000).
+fn envelope(g: &[u32], out: &mut [u32], s: &mut [usize], t: &mut [i64]) {
+    let w = g.len();
+    let g2 = |i: usize| (g[i] as i64) * (g[i] as i64);
+    let f = |x: i64, i: usize| -> i64 {
+        let dx = x - i as i64;
+        dx * dx + g2(i)
     };
-    // The column where parabola u starts to lie below parabola i (i < u), floored.
+    // The first column where parabola u lies below parabola i (i < u), floored.
     let sep = |i: usize, u: usize| -> i64 {
-        let (gi, gu) = (g[i] as i64, g[u] as i64);
-        let num = (u * u) as i64 - (i * i) as i64 + gu * gu - gi * gi;
+        let num = (u * u) as i64 - (i * i) as i64 + g2(u) - g2(i);
         num.div_euclid(2 * (u as i64 - i as i64))
     };
-    let mut q: isize = 0;
+    let mut q: usize = 0;
     s[0] = 0;
     t[0] = 0;
     for u in 1..w {
-        while q >= 0 && f(t[q as usize] as usize, s[q as usize]) > f(t[q as usize] as usize, u) {
-            q -= 1;
-        }
-        if q < 0 {
-            q = 0;
-            s[0] = u;
-        } else {
-            let start = 1 + sep(s[q as usize], u);
-            if start < w as i64 {
-                q += 1;
-                s[q as usize] = u;
-                t[q as usize] = start;
+        loop {
+            if f(t[q], s[q]) <= f(t[q], u) {
+                let start = 1 + sep(s[q], u);
+                if start < w as i64 {
+                    q += 1;
+                    s[q] = u;
+                    t[q] = start;
+                }
+                break;
             }
+            if q == 0 {
+                s[0] = u;
+                break;
+            }
+            q -= 1;
         }
     }
     for x in (0..w).rev() {
-        let d = f(x, s[q as usize]);
+        let d = f(x as i64, s[q]);
         out[x] = d.min(u32::MAX as i64 - 1) as u32;
-        if x as i64 == t[q as usize] {
+        if q > 0 && x as i64 == t[q] {
             q -= 1;
         }
     }

@@ -68,53 +68,46 @@ pub fn close_disk(fg: ArrayView2<bool>, r: usize) -> Array2<bool> {
 /// Pixels within distance `r` of a pixel where `img == site`.
 fn disk_cover(img: ArrayView2<bool>, r: usize, site: bool) -> Array2<bool> {
     let (h, w) = img.dim();
-    if r == 0 {
+    if r == 0 || h == 0 || w == 0 {
         return img.mapv(|v| v == site);
     }
-    let cap = (r + 1) as u32;
+    assert!(r < u16::MAX as usize, "disk radius {r} too large");
+    let cap = (r + 1) as u16;
     let g = column_distances(img, cap, |v| v == site);
-    // half[g] = half-width of the disk's chord at vertical offset g.
+    // half[g] = half-width of the disk's chord at vertical offset g ≤ r; -1 beyond.
     let r2 = (r * r) as i64;
-    let half: Vec<i64> = (0..=r as i64).map(|g| ((r2 - g * g) as f64).sqrt().floor() as i64).collect();
-    let half: Vec<i64> = half
-        .iter()
-        .enumerate()
-        .map(|(g, &hw)| {
-            // Guard against sqrt rounding: the largest hw with hw² + g² ≤ r².
-            let g = g as i64;
-            let mut hw = hw;
+    let mut half: Vec<i32> = (0..=r as i64)
+        .map(|g| {
+            let mut hw = ((r2 - g * g) as f64).sqrt() as i64;
+            // Guard against rounding: the largest hw with hw² + g² ≤ r².
             while (hw + 1) * (hw + 1) + g * g <= r2 {
                 hw += 1;
             }
             while hw * hw + g * g > r2 {
                 hw -= 1;
             }
-            hw
+            hw as i32
         })
         .collect();
+    half.push(-1);
     let mut out = Array2::from_elem((h, w), false);
     let gs = g.as_slice().expect("fresh array");
     let os = out.as_slice_mut().expect("fresh array");
     // reach[x] = last column covered by a chord starting at x (or -1).
-    let mut reach = vec![-1i64; w];
-    for y in 0..h {
-        let grow = &gs[y * w..(y + 1) * w];
+    let mut reach = vec![-1i32; w];
+    for (grow, orow) in gs.chunks_exact(w).zip(os.chunks_exact_mut(w)) {
         reach.fill(-1);
         for (x, &gv) in grow.iter().enumerate() {
-            if gv <= r as u32 {
-                let hw = half[gv as usize];
-                let start = (x as i64 - hw).max(0) as usize;
-                let end = x as i64 + hw;
-                if end > reach[start] {
-                    reach[start] = end;
-                }
+            let hw = half[gv as usize];
+            if hw >= 0 {
+                let start = (x as i32 - hw).max(0) as usize;
+                reach[start] = reach[start].max(x as i32 + hw);
             }
         }
-        let orow = &mut os[y * w..(y + 1) * w];
-        let mut covered = -1i64;
-        for (x, o) in orow.iter_mut().enumerate() {
-            covered = covered.max(reach[x]);
-            *o = covered >= x as i64;
+        let mut covered = -1i32;
+        for (x, (o, &r)) in orow.iter_mut().zip(&reach).enumerate() {
+            covered = covered.max(r);
+            *o = covered >= x as i32;
         }
     }
     out

@@ -2,9 +2,9 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use ndarray::{ArrayView2, Zip};
+use ndarray::ArrayView2;
 
-use super::region_labelling::Connectivity;
+use super::region_labelling::{label_components, Connectivity};
 use crate::ctc::Mask;
 
 /// Floods `image` from `markers` inside `mask` and returns the labels: scikit-image's
@@ -47,31 +47,28 @@ pub fn watershed(image: ArrayView2<f32>, markers: ArrayView2<u32>, mask: ArrayVi
         }
     }
 
-    let (mut out, m) = start(image.dim(), markers, mask);
-    let img = image.as_standard_layout();
-    let img = img.as_slice().expect("standard layout");
-    let (h, w) = image.dim();
+    let mut f = Flood::new(markers, mask, conn);
+    let img = f.pad_map(image, 0.0, |v| v);
     let mut heap = BinaryHeap::new();
     let mut age = 0u64;
-    let os = out.as_slice_mut().expect("fresh array");
-    for (i, &l) in os.iter().enumerate() {
-        if l != 0 {
-            heap.push(Item { level: f32::NEG_INFINITY, age, index: i as u32 });
-            age += 1;
-        }
+    for p in f.marker_pixels() {
+        heap.push(Item { level: f32::NEG_INFINITY, age, index: p });
+        age += 1;
     }
+    let (labels, offsets) = (&mut f.labels, &f.offsets[..f.neighbours]);
     while let Some(Item { level, index, .. }) = heap.pop() {
         let p = index as usize;
-        let label = os[p];
-        for_each_neighbour(p, h, w, conn, |q| {
-            if m[q] && os[q] == 0 {
-                os[q] = label;
+        let label = labels[p];
+        for &o in offsets {
+            let q = p.wrapping_add_signed(o);
+            if labels[q] == 0 {
+                labels[q] = label;
                 heap.push(Item { level: img[q].max(level), age, index: q as u32 });
                 age += 1;
             }
-        });
+        }
     }
-    out
+    f.into_mask()
 }
 
 /// [`watershed`] on an image of integer levels (lower floods first), in O(n) with
@@ -90,51 +87,180 @@ pub fn watershed(image: ArrayView2<f32>, markers: ArrayView2<u32>, mask: ArrayVi
 /// assert_eq!(labels, array![[1, 1, 1, 1, 2, 2, 2]]);
 /// ```
 pub fn watershed_levels(levels: ArrayView2<u32>, markers: ArrayView2<u32>, mask: ArrayView2<bool>, conn: Connectivity) -> Mask {
-    let (h, w) = levels.dim();
-    let (mut out, m) = start((h, w), markers, mask);
-    let lv = levels.as_standard_layout();
-    let lv = lv.as_slice().expect("standard layout");
-    let (ranks, nlevels) = LevelRanks::new(lv, &m);
-    let mut queues: Vec<Vec<u32>> = vec![Vec::new(); nlevels];
-    let os = out.as_slice_mut().expect("fresh array");
-    // Markers first, in raster order, at level "-infinity": each labels its free
-    // neighbours, which then wait at their own level (no level is below -infinity).
-    let seeds: Vec<u32> = os.iter().enumerate().filter(|(_, l)| **l != 0).map(|(i, _)| i as u32).collect();
-    for &p in &seeds {
-        let p = p as usize;
-        let label = os[p];
-        for_each_neighbour(p, h, w, conn, |q| {
-            if m[q] && os[q] == 0 {
-                os[q] = label;
-                queues[ranks.rank(lv[q])].push(q as u32);
-            }
-        });
-    }
-    for cur in 0..nlevels {
-        let mut i = 0;
-        while i < queues[cur].len() {
-            let p = queues[cur][i] as usize;
-            i += 1;
-            let label = os[p];
-            for_each_neighbour(p, h, w, conn, |q| {
-                if m[q] && os[q] == 0 {
-                    os[q] = label;
-                    queues[ranks.rank(lv[q]).max(cur)].push(q as u32);
-                }
-            });
-        }
-        queues[cur] = Vec::new();
-    }
-    out
+    flood_levels(levels, false, markers, mask, conn, None)
 }
 
-/// The output initialised with the markers inside the mask, and the mask as a flat slice.
-fn start(dim: (usize, usize), markers: ArrayView2<u32>, mask: ArrayView2<bool>) -> (Mask, Vec<bool>) {
-    assert_eq!(markers.dim(), dim, "markers differ in shape from the image");
-    assert_eq!(mask.dim(), dim, "mask differs in shape from the image");
-    let out = Zip::from(&markers).and(&mask).map_collect(|&l, &m| if m { l } else { 0 });
-    let m: Vec<bool> = mask.iter().copied().collect();
-    (out, m)
+/// [`watershed_levels`], flooding the highest level first when `highest_first`
+/// (`watershed(-distance)` on squared distances without negating them).
+/// `components`, if given, must be the connected components of `mask` under `conn`
+/// (labels `1..=n`); they are computed otherwise.
+///
+/// Pixels of different components never meet, and restricted to one component the
+/// (level, insertion order) sequence of the flood is the same whether the others are
+/// flooded alongside or not. So components are flooded one after the other: the
+/// queues then only ever hold pixels of one component, whose rows stay in cache,
+/// instead of jumping across the whole frame at every pop.
+pub(crate) fn flood_levels(
+    levels: ArrayView2<u32>,
+    highest_first: bool,
+    markers: ArrayView2<u32>,
+    mask: ArrayView2<bool>,
+    conn: Connectivity,
+    components: Option<(ArrayView2<u32>, usize)>,
+) -> Mask {
+    let mut f = Flood::new(markers, mask, conn);
+    let (h, w, pw) = (f.h, f.w, f.w + 2);
+    // Rank of each pixel's level among the levels present, on the padded grid.
+    let (ranks, nlevels) = LevelRanks::new(levels, mask);
+    let rank = f.pad_map(levels, 0, |v| match highest_first {
+        false => ranks.rank(v) as u32,
+        true => (nlevels - 1 - ranks.rank(v)) as u32,
+    });
+    drop(ranks);
+    let computed;
+    let (comp, ncomp) = match components {
+        Some(c) => c,
+        None => {
+            computed = label_components(mask, conn);
+            (computed.0.view(), computed.1)
+        }
+    };
+    assert_eq!(comp.dim(), (h, w), "components differ in shape from the mask");
+    // Marker pixels (padded index) grouped by component, raster order within each.
+    let mut seeds: Vec<(u32, u32)> = Vec::new();
+    for (y, crow) in comp.outer_iter().enumerate() {
+        let lrow = &f.labels[(y + 1) * pw + 1..(y + 1) * pw + 1 + w];
+        for (x, (&c, &l)) in crow.iter().zip(lrow).enumerate() {
+            if l != 0 && l != BLOCKED {
+                assert!(c != 0 && c as usize <= ncomp, "components do not match the mask");
+                seeds.push((c, ((y + 1) * pw + 1 + x) as u32));
+            }
+        }
+    }
+    seeds.sort_by_key(|&(c, _)| c); // stable: raster order within a component
+    let mut queues: Vec<Vec<u32>> = vec![Vec::new(); nlevels];
+    let (labels, offsets) = (&mut f.labels, &f.offsets[..f.neighbours]);
+    for group in seeds.chunk_by(|a, b| a.0 == b.0) {
+        let (mut lo, mut hi) = (usize::MAX, 0usize);
+        // Markers first, in raster order, at level "-infinity": each labels its free
+        // neighbours, which then wait at their own level.
+        for &(_, p) in group {
+            let p = p as usize;
+            let label = labels[p];
+            for &o in offsets {
+                let q = p.wrapping_add_signed(o);
+                if labels[q] == 0 {
+                    labels[q] = label;
+                    let r = rank[q] as usize;
+                    queues[r].push(q as u32);
+                    lo = lo.min(r);
+                    hi = hi.max(r);
+                }
+            }
+        }
+        let mut cur = lo;
+        while cur <= hi {
+            let mut i = 0;
+            while i < queues[cur].len() {
+                let p = queues[cur][i] as usize;
+                i += 1;
+                let label = labels[p];
+                // Gather the free neighbours without a branch per neighbour (whether
+                // a neighbour is free is unpredictable), then label and queue them.
+                let mut free = [0usize; 8];
+                let mut n = 0;
+                for &o in offsets {
+                    let q = p.wrapping_add_signed(o);
+                    free[n] = q;
+                    n += (labels[q] == 0) as usize;
+                }
+                for &q in &free[..n] {
+                    labels[q] = label;
+                    let r = (rank[q] as usize).max(cur);
+                    queues[r].push(q as u32);
+                    hi = hi.max(r);
+                }
+            }
+            queues[cur].clear(); // keeps the capacity for the next component
+            cur += 1;
+        }
+    }
+    f.into_mask()
+}
+
+/// Label of pixels that are never flooded: outside the mask, and the one-pixel pad.
+const BLOCKED: u32 = u32::MAX;
+
+/// Flooding state on the frame padded by one pixel on each side (as scikit-image
+/// does), so that neighbours are fixed offsets and need no bounds checks.
+struct Flood {
+    h: usize,
+    w: usize,
+    /// Marker label, 0 for a mask pixel still unlabelled, [`BLOCKED`] elsewhere.
+    labels: Vec<u32>,
+    /// Neighbour offsets in scikit-image's order; the first `neighbours` are used.
+    offsets: [isize; 8],
+    neighbours: usize,
+}
+
+impl Flood {
+    fn new(markers: ArrayView2<u32>, mask: ArrayView2<bool>, conn: Connectivity) -> Flood {
+        let (h, w) = markers.dim();
+        assert_eq!(mask.dim(), (h, w), "mask differs in shape from the markers");
+        assert!((h + 2) * (w + 2) < u32::MAX as usize, "image too large");
+        let pw = w + 2;
+        let mut labels = vec![BLOCKED; (h + 2) * pw];
+        for (y, (mrow, krow)) in markers.outer_iter().zip(mask.outer_iter()).enumerate() {
+            let out = &mut labels[(y + 1) * pw + 1..(y + 1) * pw + 1 + w];
+            for ((o, &m), &k) in out.iter_mut().zip(mrow.iter()).zip(krow.iter()) {
+                *o = if k { m.min(BLOCKED - 1) } else { BLOCKED };
+            }
+        }
+        let mut offsets = [0isize; 8];
+        for (o, &(dy, dx)) in offsets.iter_mut().zip(conn.offsets()) {
+            *o = dy * pw as isize + dx;
+        }
+        Flood { h, w, labels, offsets, neighbours: conn.offsets().len() }
+    }
+
+    /// `f` of `img`'s floodable pixels on the padded grid, `fill` elsewhere.
+    fn pad_map<T: Copy, U: Copy>(&self, img: ArrayView2<T>, fill: U, f: impl Fn(T) -> U) -> Vec<U> {
+        assert_eq!(img.dim(), (self.h, self.w), "image differs in shape from the markers");
+        let pw = self.w + 2;
+        let mut out = vec![fill; (self.h + 2) * pw];
+        for (y, row) in img.outer_iter().enumerate() {
+            let o = (y + 1) * pw + 1;
+            for ((o, &v), &l) in out[o..o + self.w].iter_mut().zip(row.iter()).zip(&self.labels[o..o + self.w]) {
+                if l != BLOCKED {
+                    *o = f(v);
+                }
+            }
+        }
+        out
+    }
+
+    /// Padded indices of the marker pixels inside the mask, in raster order.
+    fn marker_pixels(&self) -> Vec<u32> {
+        self.labels.iter().enumerate().filter(|&(_, &l)| l != 0 && l != BLOCKED).map(|(i, _)| i as u32).collect()
+    }
+
+    /// The labels without the pad, [`BLOCKED`] turned to 0, reusing the buffer:
+    /// row y moves from `(y + 1)·(w + 2) + 1` down to `y·w`, never over unread data.
+    fn into_mask(self) -> Mask {
+        let (h, w, pw) = (self.h, self.w, self.w + 2);
+        let mut v = self.labels;
+        for y in 0..h {
+            let from = (y + 1) * pw + 1;
+            v.copy_within(from..from + w, y * w);
+            for l in &mut v[y * w..(y + 1) * w] {
+                if *l == BLOCKED {
+                    *l = 0;
+                }
+            }
+        }
+        v.truncate(h * w);
+        Mask::from_shape_vec((h, w), v).expect("shape matches")
+    }
 }
 
 /// Ranks of the levels present in the mask: a dense table when the largest level
@@ -145,14 +271,28 @@ enum LevelRanks {
 }
 
 impl LevelRanks {
-    fn new(lv: &[u32], mask: &[bool]) -> (LevelRanks, usize) {
-        let present = || lv.iter().zip(mask).filter(|(_, m)| **m).map(|(v, _)| *v);
-        let max = present().max().unwrap_or(0) as usize;
-        if max <= 4 * lv.len() + 1024 {
-            let mut table = vec![0u32; max + 1];
-            for v in present() {
-                table[v as usize] = 1;
+    /// Ranks of the levels under `mask` and their count (≥ 1), in one pass while the
+    /// levels stay below a table of a few times the pixel count.
+    fn new(levels: ArrayView2<u32>, mask: ArrayView2<bool>) -> (LevelRanks, usize) {
+        let limit = 4 * levels.len() + 1024;
+        let mut table: Vec<u32> = Vec::new();
+        let mut dense = true;
+        'scan: for (lrow, mrow) in levels.outer_iter().zip(mask.outer_iter()) {
+            for (&v, &m) in lrow.iter().zip(mrow.iter()) {
+                if m {
+                    let v = v as usize;
+                    if v >= table.len() {
+                        if v >= limit {
+                            dense = false;
+                            break 'scan;
+                        }
+                        table.resize((v + 1).max(2 * table.len()).min(limit), 0);
+                    }
+                    table[v] = 1;
+                }
             }
+        }
+        if dense {
             let mut r = 0;
             for t in table.iter_mut() {
                 let here = *t;
@@ -161,7 +301,7 @@ impl LevelRanks {
             }
             (LevelRanks::Dense(table), (r as usize).max(1))
         } else {
-            let mut s: Vec<u32> = present().collect();
+            let mut s: Vec<u32> = levels.iter().zip(mask.iter()).filter(|(_, m)| **m).map(|(v, _)| *v).collect();
             s.sort_unstable();
             s.dedup();
             let n = s.len().max(1);
@@ -178,38 +318,11 @@ impl LevelRanks {
     }
 }
 
-/// Calls `f` with the index of each in-image neighbour of pixel `p`, in scikit-image's order.
-#[inline(always)]
-fn for_each_neighbour(p: usize, h: usize, w: usize, conn: Connectivity, mut f: impl FnMut(usize)) {
-    let (y, x) = (p / w, p % w);
-    if y > 0 && x > 0 && y + 1 < h && x + 1 < w {
-        f(p - w);
-        f(p - 1);
-        f(p + 1);
-        f(p + w);
-        if conn == Connectivity::Eight {
-            f(p - w - 1);
-            f(p - w + 1);
-            f(p + w - 1);
-            f(p + w + 1);
-        }
-        return;
-    }
-    for &(dy, dx) in conn.offsets() {
-        let (ny, nx) = (y as isize + dy, x as isize + dx);
-        if ny >= 0 && nx >= 0 && (ny as usize) < h && (nx as usize) < w {
-            f(ny as usize * w + nx as usize);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use ndarray::{array, Array2};
     use proptest::prelude::*;
-
-    use crate::post::region_labelling::label_components;
 
     fn inputs() -> impl Strategy<Value = (Array2<u32>, Array2<u32>, Array2<bool>)> {
         (1usize..16, 1usize..16).prop_flat_map(|(h, w)| {
