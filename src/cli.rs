@@ -24,6 +24,8 @@ pub enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Turn probability or foreground TIFFs made by any tool into instance masks (maskNNN.tif).
+    Postprocess(crate::post::command::PostprocessArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -40,6 +42,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate { res, json } => validate(res, json),
+        Command::Postprocess(args) => crate::post::command::run(&args),
     }
 }
 
