@@ -1,6 +1,7 @@
 //! Post-processing speed on a realistic frame: ms per frame for each stage and for
 //! the whole chain, on one core. `cargo bench --bench postprocess [-- WIDTH HEIGHT CELLS]`;
-//! `BENCH_ONLY=watershed` times only the stages whose name holds that word.
+//! `BENCH_ONLY=watershed` times only the stages whose name holds that word;
+//! `BENCH_REPS=n` sets the number of timed runs (15).
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -66,7 +67,7 @@ fn main() {
         [w, h, c, ..] => (w, h, c),
         _ => (1300, 1000, 400),
     };
-    let reps = 15;
+    let reps = std::env::var("BENCH_REPS").ok().and_then(|r| r.parse().ok()).unwrap_or(15);
     let prob = synthetic(h, w, cells, 7);
     let params = PostParams { closing_radius: 3, min_area: 40, seeds: SeedMode::DistanceMaxima { min_distance: 7 }, ..PostParams::default() };
     println!("post-processing, {w}×{h}, {cells} cells, one thread, {reps} runs");

@@ -1,12 +1,12 @@
 //! The whole post-processing chain: probability map → foreground → markers → watershed → instance mask.
-use ndarray::{ArrayView2, Zip};
+use ndarray::{Array2, ArrayView2, Zip};
 
 use super::distance_transform::{squared_distance_transform, NO_BACKGROUND};
-use super::markers::{h_maxima, local_maxima, markers_from_points, seeds_from_probability};
+use super::markers::{h_maxima, local_maxima, seeds_from_probability};
 use super::morphology::{close_disk, fill_holes};
-use super::region_labelling::{keep_labels, label_areas, label_components, Connectivity};
+use super::region_labelling::{keep_labels, label_components, label_components_with_areas, Connectivity};
 use super::threshold::threshold;
-use super::watershed::flood_levels;
+use super::watershed::{flood_levels, Markers};
 use crate::ctc::Mask;
 
 /// How touching cells in one foreground component are told apart.
@@ -61,32 +61,37 @@ impl Default for PostParams {
 /// threshold, closing with a disk, removal of components under `min_area`, hole
 /// filling — in this order, each stage as in [`super`]'s functions.
 pub fn foreground_components(prob: ArrayView2<f32>, params: &PostParams) -> (Mask, usize) {
+    let (labels, n, _) = clean_foreground(prob, params);
+    (labels, n)
+}
+
+/// [`foreground_components`] and the foreground itself.
+fn clean_foreground(prob: ArrayView2<f32>, params: &PostParams) -> (Mask, usize, Array2<bool>) {
     let mut fg = threshold(prob, params.threshold);
     if params.closing_radius > 0 {
         fg = close_disk(fg.view(), params.closing_radius);
     }
-    let (mut labels, mut n) = label_components(fg.view(), params.connectivity);
-    if params.min_area > 1 {
-        let areas = label_areas(labels.view(), n);
-        let keep: Vec<bool> = areas.iter().map(|&a| a >= params.min_area).collect();
-        if keep.iter().skip(1).any(|k| !k) {
-            n = keep_labels(&mut labels, &keep);
-        }
+    let (mut labels, areas) = label_components_with_areas(fg.view(), params.connectivity);
+    let mut n = areas.len() - 1;
+    let keep: Vec<bool> = areas.iter().map(|&a| a >= params.min_area).collect();
+    if keep.iter().skip(1).any(|k| !k) {
+        n = keep_labels(&mut labels, &keep);
+        fg = labels.mapv(|l| l != 0);
     }
     if params.fill_holes {
-        let fg = labels.mapv(|l| l != 0);
         let filled = fill_holes(fg.view());
         if filled != fg {
             // Filling can join an island to the component around it: label again.
             (labels, n) = label_components(filled.view(), params.connectivity);
+            fg = filled;
         }
     }
-    (labels, n)
+    (labels, n, fg)
 }
 
 /// Instance mask (labels `1..=n`, 0 background) from a foreground probability map:
 /// [`foreground_components`], then markers by [`PostParams::seeds`] on the Euclidean
-/// distance transform, then a marker-controlled [`watershed_levels`] of the negated
+/// distance transform, then a marker-controlled [`super::watershed_levels`] of the negated
 /// distance inside the foreground — the classical "distance watershed" that splits
 /// touching round cells (e.g. scikit-image's gallery "Watershed segmentation").
 /// A component that receives no marker becomes one object (scikit-image would
@@ -106,25 +111,30 @@ pub fn foreground_components(prob: ArrayView2<f32>, params: &PostParams) -> (Mas
 /// assert_ne!(mask[[8, 8]], mask[[8, 19]]);
 /// ```
 pub fn instances_from_probability(prob: ArrayView2<f32>, params: &PostParams) -> Mask {
-    let (labels, n) = foreground_components(prob, params);
-    let min_distance = match params.seeds {
-        SeedMode::Components => return labels,
-        SeedMode::DistanceMaxima { min_distance } => Some(min_distance),
-        SeedMode::DistanceHMaxima { .. } => None,
-    };
-    let fg = labels.mapv(|l| l != 0);
+    let (labels, n, fg) = clean_foreground(prob, params);
+    if params.seeds == SeedMode::Components {
+        return labels;
+    }
     let d2 = squared_distance_transform(fg.view());
-    let markers = match (min_distance, params.seeds) {
-        (Some(md), _) => markers_from_points(labels.dim(), &local_maxima(d2.view(), labels.view(), md)),
-        (None, SeedMode::DistanceHMaxima { h }) => {
+    let comps = Some((labels.view(), n));
+    match params.seeds {
+        SeedMode::DistanceMaxima { min_distance } => {
+            let mut peaks = local_maxima(d2.view(), labels.view(), min_distance);
+            let mut marked = vec![false; n + 1];
+            for &p in &peaks {
+                marked[labels[p] as usize] = true;
+            }
+            peaks.extend(unmarked_component_tops(&labels, &marked, d2.view()));
+            flood_levels(d2.view(), true, Markers::Points(&peaks), fg.view(), params.connectivity, comps)
+        }
+        SeedMode::DistanceHMaxima { h } => {
             let d = d2.mapv(|v| if v == NO_BACKGROUND { f32::INFINITY } else { (v as f32).sqrt() });
             let hm = Zip::from(&h_maxima(d.view(), h)).and(&fg).map_collect(|&m, &f| m && f);
-            label_components(hm.view(), params.connectivity).0
+            let markers = mark_unmarked_components(label_components(hm.view(), params.connectivity).0, &labels, n, d2.view());
+            flood_levels(d2.view(), true, Markers::Image(markers.view()), fg.view(), params.connectivity, comps)
         }
-        _ => unreachable!("handled above"),
-    };
-    let markers = mark_unmarked_components(markers, &labels, n, d2.view());
-    flood_levels(d2.view(), true, markers.view(), fg.view(), params.connectivity, Some((labels.view(), n)))
+        SeedMode::Components => unreachable!("returned above"),
+    }
 }
 
 /// Instance mask from a foreground probability and a seed probability (e.g. a
@@ -146,17 +156,17 @@ pub fn instances_from_probability(prob: ArrayView2<f32>, params: &PostParams) ->
 /// ```
 pub fn instances_from_seeds(cell_prob: ArrayView2<f32>, seed_prob: ArrayView2<f32>, params: &PostParams) -> Mask {
     assert_eq!(cell_prob.dim(), seed_prob.dim(), "cell and seed maps differ in shape");
-    let (labels, n) = foreground_components(cell_prob, params);
-    let fg = labels.mapv(|l| l != 0);
+    let (labels, n, fg) = clean_foreground(cell_prob, params);
     let (seeds, _) = seeds_from_probability(seed_prob, params.seed_threshold, fg.view(), params.connectivity);
     let levels = seed_prob.mapv(|p| ((1.0 - p.clamp(0.0, 1.0)) * 65535.0).round() as u32);
     let priority = levels.mapv(|l| 65535 - l);
     let markers = mark_unmarked_components(seeds, &labels, n, priority.view());
-    flood_levels(levels.view(), false, markers.view(), fg.view(), params.connectivity, Some((labels.view(), n)))
+    let comps = Some((labels.view(), n));
+    flood_levels(levels.view(), false, Markers::Image(markers.view()), fg.view(), params.connectivity, comps)
 }
 
-/// Gives each component of `labels` (1..=n) that holds no marker a marker of its own,
-/// at its pixel of greatest `priority` (first in raster order).
+/// Gives each component of `labels` (1..=n) that holds no marker a marker of its own
+/// (labels after the largest marker label), at its pixel of greatest `priority`.
 fn mark_unmarked_components(mut markers: Mask, labels: &Mask, n: usize, priority: ArrayView2<u32>) -> Mask {
     let mut marked = vec![false; n + 1];
     for (&m, &l) in markers.iter().zip(labels.iter()) {
@@ -164,27 +174,37 @@ fn mark_unmarked_components(mut markers: Mask, labels: &Mask, n: usize, priority
             marked[l as usize] = true;
         }
     }
-    if marked.iter().skip(1).all(|&m| m) {
-        return markers;
-    }
-    let mut best: Vec<Option<((usize, usize), u32)>> = vec![None; n + 1];
-    for ((p, &l), &v) in labels.indexed_iter().zip(priority.iter()) {
-        if l != 0 && !marked[l as usize] && best[l as usize].is_none_or(|(_, b)| v > b) {
-            best[l as usize] = Some((p, v));
-        }
-    }
+    let tops = unmarked_component_tops(labels, &marked, priority);
     let mut next = markers.iter().copied().max().unwrap_or(0);
-    for (p, _) in best.into_iter().flatten() {
+    for p in tops {
         next += 1;
         markers[p] = next;
     }
     markers
 }
 
+/// For each component `l` of `labels` with `!marked[l]`, its pixel of greatest
+/// `priority` (the first in raster order among equals), in label order.
+fn unmarked_component_tops(labels: &Mask, marked: &[bool], priority: ArrayView2<u32>) -> Vec<(usize, usize)> {
+    if marked.iter().skip(1).all(|&m| m) {
+        return Vec::new();
+    }
+    let w = labels.ncols();
+    let mut best: Vec<Option<(usize, u32)>> = vec![None; marked.len()];
+    let prio = priority.as_standard_layout();
+    let ls = labels.as_slice().expect("standard layout");
+    for (i, (&l, &v)) in ls.iter().zip(prio.as_slice().expect("standard layout")).enumerate() {
+        if l != 0 && !marked[l as usize] && best[l as usize].is_none_or(|(_, b)| v > b) {
+            best[l as usize] = Some((i, v));
+        }
+    }
+    best.into_iter().flatten().map(|(i, _)| (i / w, i % w)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{array, Array2};
+    use ndarray::array;
     use proptest::prelude::*;
 
     fn blobs(h: usize, w: usize, centres: &[(f32, f32, f32)]) -> Array2<f32> {

@@ -185,8 +185,9 @@ pub fn postprocess_folder(
 /// stored as 8 or 16 bits, which needs `--threshold 0`).
 fn read_probability(path: &Path, threshold: f32, warned: &AtomicBool) -> ctc::Result<Array2<f32>> {
     let frame = ctc::read_frame(path)?;
-    let prob = probability_map(&frame).map_err(|what| CtcError::new(path, what))?;
-    if matches!(frame, Frame::U8(_) | Frame::U16(_)) && !warned.load(Ordering::Relaxed) {
+    let integer = matches!(frame, Frame::U8(_) | Frame::U16(_));
+    let prob = probability_map(frame).map_err(|what| CtcError::new(path, what))?;
+    if integer && !warned.load(Ordering::Relaxed) {
         let max = prob.iter().copied().fold(0.0f32, f32::max);
         if max > 0.0 && max <= threshold && !warned.swap(true, Ordering::Relaxed) {
             eprintln!(

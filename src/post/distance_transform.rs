@@ -57,36 +57,34 @@ pub fn distance_transform(fg: ArrayView2<bool>) -> Array2<f32> {
 }
 
 /// Phase 1 of Meijster et al.: for every pixel, the distance along its column to the
-/// nearest pixel where `is_site` holds, capped at `cap`. Scans whole rows at a time,
-/// so the loops run along memory.
-/// Generic over the distance type so that capped distances can use 16 bits.
-pub(crate) fn column_distances<T>(img: ArrayView2<bool>, cap: T, is_site: impl Fn(bool) -> bool) -> Array2<T>
-where
-    T: Copy + Ord + Default + std::ops::Add<Output = T> + From<u8>,
-{
+/// nearest pixel where `is_site` holds, capped at `cap` (< 2³¹). Scans whole rows at
+/// a time, so the loops run along memory; the minima are taken as `i32`, which
+/// plain SSE2 vectorises (distances stay below 2³¹).
+fn column_distances(img: ArrayView2<bool>, cap: u32, is_site: impl Fn(bool) -> bool) -> Array2<u32> {
     let (h, w) = img.dim();
     let img = img.as_standard_layout();
     let src = img.as_slice().expect("standard layout");
-    let (zero, one) = (T::from(0), T::from(1));
-    let mut g = Array2::<T>::default((h, w));
+    let mut g = Array2::<u32>::zeros((h, w));
     let gs = g.as_slice_mut().expect("fresh array");
     if h == 0 || w == 0 {
         return g;
     }
-    for x in 0..w {
-        gs[x] = if is_site(src[x]) { zero } else { cap };
+    let cap = cap as i32;
+    let step = |p: u32| (p as i32 + 1).min(cap) as u32;
+    for (d, &v) in gs[..w].iter_mut().zip(&src[..w]) {
+        *d = if is_site(v) { 0 } else { cap as u32 };
     }
     for y in 1..h {
         let (prev, cur) = gs[(y - 1) * w..(y + 1) * w].split_at_mut(w);
         let row = &src[y * w..(y + 1) * w];
         for ((c, &p), &v) in cur.iter_mut().zip(prev.iter()).zip(row) {
-            *c = if is_site(v) { zero } else { (p + one).min(cap) };
+            *c = if is_site(v) { 0 } else { step(p) };
         }
     }
     for y in (0..h - 1).rev() {
         let (cur, next) = gs[y * w..(y + 2) * w].split_at_mut(w);
         for (c, &n) in cur.iter_mut().zip(next.iter()) {
-            *c = (*c).min(n + one);
+            *c = (*c as i32).min(step(n) as i32) as u32;
         }
     }
     g

@@ -3,7 +3,7 @@ use std::collections::VecDeque;
 
 use ndarray::{Array2, ArrayView2};
 
-use super::region_labelling::{bounding_boxes, label_components, Connectivity};
+use super::region_labelling::{label_components, Connectivity};
 use crate::ctc::Mask;
 
 /// Local maxima of `image` within each label of `labels`, at least `min_distance`
@@ -18,9 +18,12 @@ use crate::ctc::Mask;
 /// at Chebyshev distance < `min_distance` (greedy spacing, skimage `ensure_spacing`;
 /// skipped for `min_distance ≤ 1`). Labels are visited in increasing order.
 ///
-/// The square maximum filter runs over each label's bounding box with the
-/// van Herk / Gil–Werman algorithm (van Herk 1992; Gil & Werman 1993): three
-/// comparisons per pixel whatever the window size.
+/// The square maximum filter runs once over the whole image with the van Herk /
+/// Gil–Werman algorithm (van Herk 1992; Gil & Werman 1993: three comparisons per
+/// pixel whatever the window size). A pixel equal to that maximum is a candidate of
+/// its label; one below it is re-examined only if it is a maximum of its 3×3
+/// neighbours of the same label, by scanning its window for a larger pixel of its
+/// label (the larger value may belong to another label).
 ///
 /// ```
 /// use cellstream::post::local_maxima;
@@ -31,70 +34,194 @@ use crate::ctc::Mask;
 /// ```
 pub fn local_maxima(image: ArrayView2<u32>, labels: ArrayView2<u32>, min_distance: usize) -> Vec<(usize, usize)> {
     assert_eq!(image.dim(), labels.dim(), "image and labels differ in shape");
-    let n = labels.iter().copied().max().unwrap_or(0) as usize;
-    let threshold = image.iter().copied().min().unwrap_or(0);
+    let (h, w) = image.dim();
+    let image = image.as_standard_layout();
+    let labels = labels.as_standard_layout();
+    let img = image.as_slice().expect("standard layout");
+    let lab = labels.as_slice().expect("standard layout");
+    let n = lab.iter().copied().max().unwrap_or(0) as usize;
+    let threshold = img.iter().copied().min().unwrap_or(0);
     let m = min_distance;
-    let mut peaks = Vec::new();
-    let mut scratch = MaxFilter::default();
-    for bbox in bounding_boxes(labels, n).into_iter().enumerate().filter_map(|(i, b)| b.map(|b| (i as u32 + 1, b))) {
-        let (label, b) = bbox;
-        let (bh, bw) = (b.height(), b.width());
-        let sub_img = image.slice(ndarray::s![b.y0..b.y1, b.x0..b.x1]);
-        let sub_lab = labels.slice(ndarray::s![b.y0..b.y1, b.x0..b.x1]);
-        let inside: Vec<bool> = sub_lab.iter().map(|&l| l == label).collect();
-        // Values shifted by one so that 0 stands for "not this label" (skimage's bg_val).
-        let vals: Vec<u32> = sub_img.iter().zip(&inside).map(|(&v, &i)| if i { v.saturating_add(1) } else { 0 }).collect();
-        let mut cand: Vec<bool> = if m == 0 {
-            inside.clone()
-        } else {
-            let maxf = scratch.run(&vals, bh, bw, m);
-            let c: Vec<bool> = vals.iter().zip(&maxf).zip(&inside).map(|((v, f), &i)| i && v == f).collect();
-            if c.iter().zip(&inside).all(|(&c, &i)| c || !i) {
-                // Trivial (flat) label: scikit-image keeps its isolated pixels only.
-                isolated_pixels(&inside, bh, bw)
-            } else {
-                c
-            }
-        };
-        for (c, &v) in cand.iter_mut().zip(sub_img.iter()) {
-            *c = *c && v > threshold;
+    let mut area = vec![0usize; n + 1];
+    let mut cands: Vec<u32> = Vec::new();
+    let mut cand_count = vec![0usize; n + 1];
+    let wmax = if m == 0 { Vec::new() } else { square_max_filter(img, h, w, m) };
+    for (i, &l) in lab.iter().enumerate() {
+        if l == 0 {
+            continue;
         }
-        let mut pts: Vec<(u32, usize, usize)> = cand
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c)
-            .map(|(i, _)| (sub_img[[i / bw, i % bw]], i / bw, i % bw))
-            .collect();
-        pts.sort_by(|a, b| b.0.cmp(&a.0)); // stable: ties stay in raster order
-        let kept = if m > 1 { ensure_spacing(&pts, m, bh, bw) } else { pts.iter().map(|p| (p.1, p.2)).collect() };
-        peaks.extend(kept.into_iter().map(|(y, x)| (y + b.y0, x + b.x0)));
+        area[l as usize] += 1;
+        let is_max = m == 0 || img[i] == wmax[i] || label_window_max(img, lab, h, w, i, m);
+        if is_max {
+            cand_count[l as usize] += 1;
+            cands.push(i as u32);
+        }
     }
-    peaks
+    // Flat labels (every pixel a candidate): skimage keeps their isolated pixels.
+    let trivial: Vec<bool> = (0..=n).map(|l| m > 0 && l > 0 && area[l] > 0 && cand_count[l] == area[l]).collect();
+    if trivial.iter().any(|&t| t) {
+        let mut boxes: Vec<Option<(usize, usize, usize, usize)>> = vec![None; n + 1];
+        for &i in &cands {
+            let (l, y, x) = (lab[i as usize] as usize, i as usize / w, i as usize % w);
+            if trivial[l] {
+                let b = boxes[l].get_or_insert((y, y, x, x));
+                *b = (b.0.min(y), b.1.max(y), b.2.min(x), b.3.max(x));
+            }
+        }
+        cands.retain(|&i| !trivial[lab[i as usize] as usize]);
+        for (l, b) in boxes.iter().enumerate() {
+            let Some((y0, y1, x0, x1)) = *b else { continue };
+            let (bh, bw) = (y1 - y0 + 1, x1 - x0 + 1);
+            let inside: Vec<bool> = (0..bh * bw).map(|j| lab[(y0 + j / bw) * w + x0 + j % bw] == l as u32).collect();
+            for (j, iso) in isolated_pixels(&inside, bh, bw).into_iter().enumerate() {
+                if iso {
+                    cands.push(((y0 + j / bw) * w + x0 + j % bw) as u32);
+                }
+            }
+        }
+    }
+    cands.retain(|&i| img[i as usize] > threshold);
+    // By label, then highest first, ties in raster order.
+    cands.sort_unstable_by_key(|&i| (lab[i as usize], std::cmp::Reverse(img[i as usize]), i));
+    let pts = cands.iter().map(|&i| (lab[i as usize], i as usize / w, i as usize % w));
+    if m > 1 { ensure_spacing(pts, m, h, w) } else { pts.map(|(_, y, x)| (y, x)).collect() }
 }
 
-/// Greedy thinning of points sorted by priority: a point is kept unless a kept point
-/// lies at Chebyshev distance < `m`. Kept points are bucketed in an `m × m` grid.
-fn ensure_spacing(pts: &[(u32, usize, usize)], m: usize, bh: usize, bw: usize) -> Vec<(usize, usize)> {
-    let (gh, gw) = (bh / m + 1, bw / m + 1);
-    let mut grid: Vec<Vec<(usize, usize)>> = vec![Vec::new(); gh * gw];
+/// Whether pixel `i` is the maximum of the pixels of its label in the
+/// `(2m + 1)²` window around it: its 8 neighbours first (most pixels fail there).
+fn label_window_max(img: &[u32], lab: &[u32], h: usize, w: usize, i: usize, m: usize) -> bool {
+    let (v, l) = (img[i], lab[i]);
+    let (y, x) = (i / w, i % w);
+    let beats = |j: usize| img[j] > v && lab[j] == l;
+    if y > 0 && x > 0 && y + 1 < h && x + 1 < w {
+        if beats(i - w) || beats(i + w) || beats(i - 1) || beats(i + 1)
+            || beats(i - w - 1) || beats(i - w + 1) || beats(i + w - 1) || beats(i + w + 1)
+        {
+            return false;
+        }
+    }
+    for yy in y.saturating_sub(m)..(y + m + 1).min(h) {
+        let row = yy * w;
+        for xx in x.saturating_sub(m)..(x + m + 1).min(w) {
+            if beats(row + xx) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Greedy thinning of `(label, y, x)` points sorted by label then priority: a point
+/// is kept unless a kept point of its label lies at Chebyshev distance < `m`.
+/// Kept points are bucketed in a grid of `m × m` cells.
+fn ensure_spacing(pts: impl Iterator<Item = (u32, usize, usize)>, m: usize, h: usize, w: usize) -> Vec<(usize, usize)> {
+    let (gh, gw) = (h / m + 1, w / m + 1);
+    let mut grid: Vec<Vec<(u32, usize, usize)>> = vec![Vec::new(); gh * gw];
     let mut kept = Vec::new();
-    for &(_, y, x) in pts {
+    for (l, y, x) in pts {
         let (cy, cx) = (y / m, x / m);
         let mut clash = false;
         'cells: for gy in cy.saturating_sub(1)..=(cy + 1).min(gh - 1) {
             for gx in cx.saturating_sub(1)..=(cx + 1).min(gw - 1) {
-                if grid[gy * gw + gx].iter().any(|&(ky, kx)| ky.abs_diff(y) < m && kx.abs_diff(x) < m) {
+                if grid[gy * gw + gx].iter().any(|&(kl, ky, kx)| kl == l && ky.abs_diff(y) < m && kx.abs_diff(x) < m) {
                     clash = true;
                     break 'cells;
                 }
             }
         }
         if !clash {
-            grid[cy * gw + cx].push((y, x));
+            grid[cy * gw + cx].push((l, y, x));
             kept.push((y, x));
         }
     }
     kept
+}
+
+/// Maximum over the `(2r + 1)²` square around each pixel of the `h × w` image `v`,
+/// clipped to the image (van Herk 1992; Gil & Werman 1993). Values are ≥ 0, so
+/// clipping is padding with 0. Rows are filtered one at a time, then columns a
+/// block of `2r + 1` rows at a time, so that the loops run along memory.
+fn square_max_filter(v: &[u32], h: usize, w: usize, r: usize) -> Vec<u32> {
+    // Work on i32 with the sign bit flipped (an order-preserving map of u32), whose
+    // maximum plain SSE2 vectorises; the pad value 0 becomes i32::MIN.
+    if h == 0 || w == 0 {
+        return Vec::new();
+    }
+    let flip = |x: u32| (x ^ 0x8000_0000) as i32;
+    let k = 2 * r + 1;
+    // Horizontal pass.
+    let mut horiz = vec![i32::MIN; h * w];
+    let len = w + 2 * r;
+    let (mut pad, mut pre, mut suf) = (vec![i32::MIN; len], vec![0i32; len], vec![0i32; len]);
+    for (src, dst) in v.chunks_exact(w).zip(horiz.chunks_exact_mut(w)) {
+        for (p, &x) in pad[r..r + w].iter_mut().zip(src) {
+            *p = flip(x);
+        }
+        // Running maxima within blocks of k, forwards and backwards.
+        for (p, s) in pre.chunks_mut(k).zip(pad.chunks(k)) {
+            let mut m = i32::MIN;
+            for (p, &v) in p.iter_mut().zip(s) {
+                m = m.max(v);
+                *p = m;
+            }
+        }
+        for (q, s) in suf.chunks_mut(k).zip(pad.chunks(k)) {
+            let mut m = i32::MIN;
+            for (q, &v) in q.iter_mut().zip(s).rev() {
+                m = m.max(v);
+                *q = m;
+            }
+        }
+        for (x, d) in dst.iter_mut().enumerate() {
+            *d = suf[x].max(pre[x + k - 1]);
+        }
+    }
+    // Vertical pass over the rows padded with r rows of i32::MIN on each side: block b holds
+    // padded rows [bk, bk + k); output row y (window = padded rows y..y + k) is
+    // max(suffix max of its block from y, prefix max of the next block up to y + k - 1).
+    let zero = vec![i32::MIN; w];
+    let row = |j: usize| -> &[i32] { if j >= r && j - r < h { &horiz[(j - r) * w..(j - r + 1) * w] } else { &zero } };
+    let mut out = vec![0u32; h * w];
+    let (mut bsuf, mut bpre) = (vec![0i32; k * w], vec![0i32; k * w]);
+    for b in 0..h.div_ceil(k) {
+        for i in (0..k).rev() {
+            let src = row(b * k + i);
+            if i == k - 1 {
+                bsuf[i * w..(i + 1) * w].copy_from_slice(src);
+            } else {
+                let (lo, hi) = bsuf.split_at_mut((i + 1) * w);
+                for ((d, &s), &n) in lo[i * w..].iter_mut().zip(src).zip(&hi[..w]) {
+                    *d = s.max(n);
+                }
+            }
+        }
+        for i in 0..k {
+            let src = row((b + 1) * k + i);
+            if i == 0 {
+                bpre[..w].copy_from_slice(src);
+            } else {
+                let (lo, hi) = bpre.split_at_mut(i * w);
+                for ((d, &s), &p) in hi[..w].iter_mut().zip(src).zip(&lo[(i - 1) * w..]) {
+                    *d = s.max(p);
+                }
+            }
+        }
+        for y in b * k..((b + 1) * k).min(h) {
+            let o = &mut out[y * w..(y + 1) * w];
+            let s = &bsuf[(y - b * k) * w..(y - b * k + 1) * w];
+            if y == b * k {
+                for (o, &s) in o.iter_mut().zip(s) {
+                    *o = s as u32 ^ 0x8000_0000;
+                }
+            } else {
+                let p = &bpre[(y - b * k - 1) * w..(y - b * k) * w];
+                for ((o, &s), &p) in o.iter_mut().zip(s).zip(p) {
+                    *o = s.max(p) as u32 ^ 0x8000_0000;
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Pixels of `inside` not covered by its opening with the 3×3 cross (outside = false).
@@ -117,78 +244,6 @@ fn isolated_pixels(inside: &[bool], h: usize, w: usize) -> Vec<bool> {
             inside[i] && !opened
         })
         .collect()
-}
-
-/// Reusable buffers of the separable square maximum filter.
-#[derive(Default)]
-struct MaxFilter {
-    pad: Vec<u32>,
-    pre: Vec<u32>,
-    suf: Vec<u32>,
-    rows: Vec<u32>,
-}
-
-impl MaxFilter {
-    /// Maximum over the `(2r + 1)²` square around each pixel of the `h × w` image
-    /// `v`, clipped to the image (values are ≥ 0, so clipping = padding with 0).
-    fn run(&mut self, v: &[u32], h: usize, w: usize, r: usize) -> Vec<u32> {
-        let k = 2 * r + 1;
-        // Horizontal pass, row by row.
-        let mut horiz = vec![0u32; h * w];
-        let len = w + 2 * r;
-        for y in 0..h {
-            self.pad.clear();
-            self.pad.resize(len, 0);
-            self.pad[r..r + w].copy_from_slice(&v[y * w..(y + 1) * w]);
-            self.pre.resize(len, 0);
-            self.suf.resize(len, 0);
-            for j in 0..len {
-                self.pre[j] = if j % k == 0 { self.pad[j] } else { self.pre[j - 1].max(self.pad[j]) };
-            }
-            for j in (0..len).rev() {
-                self.suf[j] = if j % k == k - 1 || j == len - 1 { self.pad[j] } else { self.suf[j + 1].max(self.pad[j]) };
-            }
-            for x in 0..w {
-                horiz[y * w + x] = self.suf[x].max(self.pre[x + k - 1]);
-            }
-        }
-        // Vertical pass on whole rows at a time (runs along memory).
-        let rows = h + 2 * r;
-        self.rows.clear();
-        self.rows.resize(rows * w, 0);
-        self.rows[r * w..(r + h) * w].copy_from_slice(&horiz);
-        let mut pre = vec![0u32; rows * w];
-        let mut suf = vec![0u32; rows * w];
-        for j in 0..rows {
-            let src = &self.rows[j * w..(j + 1) * w];
-            if j % k == 0 {
-                pre[j * w..(j + 1) * w].copy_from_slice(src);
-            } else {
-                let (a, b) = pre.split_at_mut(j * w);
-                for ((o, &p), &s) in b[..w].iter_mut().zip(&a[(j - 1) * w..]).zip(src) {
-                    *o = p.max(s);
-                }
-            }
-        }
-        for j in (0..rows).rev() {
-            let src = &self.rows[j * w..(j + 1) * w];
-            if j % k == k - 1 || j == rows - 1 {
-                suf[j * w..(j + 1) * w].copy_from_slice(src);
-            } else {
-                let (a, b) = suf.split_at_mut((j + 1) * w);
-                for ((o, &n), &s) in a[j * w..].iter_mut().zip(&b[..w]).zip(src) {
-                    *o = n.max(s);
-                }
-            }
-        }
-        let mut out = vec![0u32; h * w];
-        for y in 0..h {
-            for x in 0..w {
-                out[y * w + x] = suf[y * w + x].max(pre[(y + k - 1) * w + x]);
-            }
-        }
-        out
-    }
 }
 
 /// A marker image from points: the i-th point gets label i + 1.
@@ -369,7 +424,7 @@ mod tests {
         #[test]
         fn max_filter_equals_brute_force(h in 1usize..12, w in 1usize..12, r in 0usize..6, v in proptest::collection::vec(0u32..20, 144)) {
             let v = &v[..h * w];
-            prop_assert_eq!(MaxFilter::default().run(v, h, w, r), brute_max(v, h, w, r));
+            prop_assert_eq!(square_max_filter(v, h, w, r), brute_max(v, h, w, r));
         }
 
         #[test]

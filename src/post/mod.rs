@@ -19,6 +19,8 @@ pub use chain::{foreground_components, instances_from_probability, instances_fro
 pub use distance_transform::{distance_transform, squared_distance_transform, NO_BACKGROUND};
 pub use markers::{h_maxima, local_maxima, markers_from_points, seeds_from_probability};
 pub use morphology::{close_disk, dilate_disk, erode_disk, fill_holes, remove_small_components};
-pub use region_labelling::{bounding_boxes, label_areas, label_components, relabel_sequential, BoundingBox, Connectivity};
+pub use region_labelling::{
+    bounding_boxes, label_areas, label_components, label_components_with_areas, relabel_sequential, BoundingBox, Connectivity,
+};
 pub use threshold::{probability_map, threshold};
 pub use watershed::{watershed, watershed_levels};

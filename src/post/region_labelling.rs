@@ -53,9 +53,11 @@ impl Forest {
 /// Labels the connected components of `fg` 1, 2, … in the raster order of their
 /// first pixel (as `scipy.ndimage.label` does) and returns the labels and their count.
 ///
-/// Two-pass union-find labelling (Rosenfeld & Pfaltz 1966) with the decision tree of
-/// Wu, Otoo & Suzuki (2005, "Optimizing two-pass connected-component labeling
-/// algorithms"), which visits at most two of the four scanned neighbours.
+/// Run-based two-scan labelling (He, Chao & Suzuki 2008, "A run-based two-scan
+/// labeling algorithm", IEEE TIP 17(5)): the first scan finds the runs of each row
+/// and joins, in a union-find forest, each run to the runs of the row above that it
+/// touches; the second paints each run with its set's final label. Work is per run,
+/// not per pixel, apart from finding and painting the runs.
 ///
 /// ```
 /// use cellstream::post::{label_components, Connectivity};
@@ -69,76 +71,111 @@ impl Forest {
 /// # let _ = labels;
 /// ```
 pub fn label_components(fg: ArrayView2<bool>, conn: Connectivity) -> (Mask, usize) {
+    let (labels, areas) = label_components_with_areas(fg, conn);
+    (labels, areas.len() - 1)
+}
+
+/// [`label_components`], also returning the pixel count of each label `0..=n`
+/// (index 0 counts the background), taken from the runs.
+pub fn label_components_with_areas(fg: ArrayView2<bool>, conn: Connectivity) -> (Mask, Vec<usize>) {
     let (h, w) = fg.dim();
-    let mut labels = Mask::zeros((h, w));
-    let mut forest = Forest(vec![0]);
     let fg = fg.as_standard_layout();
-    let fgs = fg.as_slice().expect("standard layout");
-    {
-        let ls = labels.as_slice_mut().expect("fresh array");
+    let sets = RunSets::scan(fg.as_slice().expect("standard layout"), h, w, true, conn);
+    let (final_label, n) = sets.numbering();
+    let mut labels = Mask::zeros((h, w));
+    let mut areas = vec![0usize; n + 1];
+    let ls = labels.as_slice_mut().expect("fresh array");
+    for (y, x0, x1, l) in sets.iter() {
+        let l = final_label[l as usize];
+        ls[y * w + x0..y * w + x1].fill(l);
+        areas[l as usize] += x1 - x0;
+    }
+    areas[0] = h * w - areas.iter().skip(1).sum::<usize>();
+    (labels, areas)
+}
+
+/// The runs of pixels equal to a value in each row of an image, joined into the
+/// connected sets they form (He, Chao & Suzuki 2008: each run is united with the
+/// runs of the row above that it touches).
+pub(crate) struct RunSets {
+    /// `(x0, x1, provisional label)` of each run `[x0, x1)`, row after row.
+    runs: Vec<(u32, u32, u32)>,
+    /// Index in `runs` of the first run of each row, and `runs.len()` at the end.
+    row_start: Vec<usize>,
+    forest: Forest,
+}
+
+impl RunSets {
+    /// Runs of `value` in the row-major `h × w` image `src`, joined under `conn`.
+    pub(crate) fn scan(src: &[bool], h: usize, w: usize, value: bool, conn: Connectivity) -> RunSets {
+        // A run in the row above touches [x0 - d, x1 + d).
+        let d = match conn {
+            Connectivity::Four => 0,
+            Connectivity::Eight => 1,
+        };
+        let mut runs: Vec<(u32, u32, u32)> = Vec::new();
+        let mut row_start = Vec::with_capacity(h + 1);
+        let mut forest = Forest(vec![0]);
         for y in 0..h {
-            let row = y * w;
-            for x in 0..w {
-                if !fgs[row + x] {
-                    continue;
+            let row = &src[y * w..(y + 1) * w];
+            let prev = if y > 0 { row_start[y - 1]..runs.len() } else { 0..0 };
+            row_start.push(runs.len());
+            let mut above = prev.start;
+            let mut x = 0;
+            while x < w {
+                match row[x..].iter().position(|&f| f == value) {
+                    Some(o) => x += o,
+                    None => break,
                 }
-                let left = if x > 0 { ls[row + x - 1] } else { 0 };
-                let l = if y == 0 {
-                    if left != 0 { left } else { forest.make() }
-                } else {
-                    let up = ls[row - w + x];
-                    match conn {
-                        Connectivity::Four => match (up, left) {
-                            (0, 0) => forest.make(),
-                            (u, 0) => u,
-                            (0, l) => l,
-                            (u, l) if u == l => u,
-                            (u, l) => forest.union(u, l),
-                        },
-                        Connectivity::Eight => {
-                            if up != 0 {
-                                up
-                            } else {
-                                let ur = if x + 1 < w { ls[row - w + x + 1] } else { 0 };
-                                let ul = if x > 0 { ls[row - w + x - 1] } else { 0 };
-                                if ur != 0 {
-                                    if ul != 0 && ul != ur {
-                                        forest.union(ur, ul)
-                                    } else if left != 0 && left != ur {
-                                        forest.union(ur, left)
-                                    } else {
-                                        ur
-                                    }
-                                } else if ul != 0 {
-                                    ul
-                                } else if left != 0 {
-                                    left
-                                } else {
-                                    forest.make()
-                                }
-                            }
-                        }
-                    }
-                };
-                ls[row + x] = l;
+                let x0 = x;
+                x += row[x..].iter().position(|&f| f != value).unwrap_or(w - x);
+                let (lo, hi) = (x0 as u32, x as u32);
+                // Runs above ending before this one's reach cannot touch later runs either.
+                while above < prev.end && runs[above].1 + d <= lo {
+                    above += 1;
+                }
+                let mut label = 0;
+                let mut k = above;
+                while k < prev.end && runs[k].0 < hi + d {
+                    let l = runs[k].2;
+                    label = if label == 0 { forest.find(l) } else { forest.union(label, l) };
+                    k += 1;
+                }
+                if label == 0 {
+                    label = forest.make();
+                }
+                runs.push((lo, hi, label));
             }
         }
+        row_start.push(runs.len());
+        RunSets { runs, row_start, forest }
     }
-    // Roots are the smallest provisional label of each set, hence assigned at the
-    // set's first pixel: numbering roots in increasing order is raster order.
-    let mut final_label = vec![0u32; forest.0.len()];
-    let mut n = 0u32;
-    for p in 1..forest.0.len() as u32 {
-        let r = forest.find(p);
-        if r == p {
-            n += 1;
-            final_label[p as usize] = n;
-        } else {
-            final_label[p as usize] = final_label[r as usize];
+
+    /// Final labels `1..=n` of the provisional labels, numbering the sets in the raster
+    /// order of their first pixel, and `n`. Roots are the smallest provisional label
+    /// of each set, hence assigned at the set's first run.
+    pub(crate) fn numbering(&self) -> (Vec<u32>, usize) {
+        let mut forest = Forest(self.forest.0.clone());
+        let mut final_label = vec![0u32; forest.0.len()];
+        let mut n = 0u32;
+        for p in 1..forest.0.len() as u32 {
+            let r = forest.find(p);
+            if r == p {
+                n += 1;
+                final_label[p as usize] = n;
+            } else {
+                final_label[p as usize] = final_label[r as usize];
+            }
         }
+        (final_label, n as usize)
     }
-    labels.mapv_inplace(|l| final_label[l as usize]);
-    (labels, n as usize)
+
+    /// `(y, x0, x1, provisional label)` of each run.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, usize, usize, u32)> + '_ {
+        self.row_start.windows(2).enumerate().flat_map(move |(y, r)| {
+            self.runs[r[0]..r[1]].iter().map(move |&(x0, x1, l)| (y, x0 as usize, x1 as usize, l))
+        })
+    }
 }
 
 /// Pixel count of each label `0..=n` (index 0 counts the background).
@@ -172,17 +209,19 @@ impl BoundingBox {
 /// Like `scipy.ndimage.find_objects`.
 pub fn bounding_boxes(labels: ArrayView2<u32>, n: usize) -> Vec<Option<BoundingBox>> {
     let mut boxes: Vec<Option<BoundingBox>> = vec![None; n];
-    for ((y, x), &l) in labels.indexed_iter() {
-        if l == 0 {
-            continue;
-        }
-        let b = &mut boxes[l as usize - 1];
-        match b {
-            None => *b = Some(BoundingBox { y0: y, y1: y + 1, x0: x, x1: x + 1 }),
-            Some(b) => {
-                b.y1 = y + 1; // raster order: y only grows
-                b.x0 = b.x0.min(x);
-                b.x1 = b.x1.max(x + 1);
+    for (y, row) in labels.outer_iter().enumerate() {
+        for (x, &l) in row.iter().enumerate() {
+            if l == 0 {
+                continue;
+            }
+            let b = &mut boxes[l as usize - 1];
+            match b {
+                None => *b = Some(BoundingBox { y0: y, y1: y + 1, x0: x, x1: x + 1 }),
+                Some(b) => {
+                    b.y1 = y + 1; // raster order: y only grows
+                    b.x0 = b.x0.min(x);
+                    b.x1 = b.x1.max(x + 1);
+                }
             }
         }
     }

@@ -24,31 +24,28 @@ pub fn threshold(prob: ArrayView2<f32>, t: f32) -> Array2<bool> {
 /// ```
 /// use cellstream::{ctc::Frame, post::probability_map};
 /// use ndarray::array;
-/// let p = probability_map(&Frame::U8(array![[0, 255, 51]])).unwrap();
+/// let p = probability_map(Frame::U8(array![[0, 255, 51]])).unwrap();
 /// assert_eq!(p, array![[0.0, 1.0, 0.2]]);
-/// assert!(probability_map(&Frame::F32(array![[0.0, 3.5]])).is_err());
+/// assert!(probability_map(Frame::F32(array![[0.0, 3.5]])).is_err());
 /// ```
-pub fn probability_map(frame: &Frame) -> Result<Array2<f32>, String> {
+pub fn probability_map(frame: Frame) -> Result<Array2<f32>, String> {
     match frame {
         Frame::U8(a) => Ok(a.mapv(|v| v as f32 / u8::MAX as f32)),
         Frame::U16(a) => Ok(a.mapv(|v| v as f32 / u16::MAX as f32)),
         Frame::F32(a) => {
-            let mut lo = f32::INFINITY;
-            let mut hi = f32::NEG_INFINITY;
-            for &v in a.iter() {
-                if v.is_nan() {
+            // One branch-free pass (NaN fails both comparisons).
+            let in_range = a.iter().fold(true, |ok, &v| ok & (v >= 0.0) & (v <= 1.0));
+            if !in_range {
+                if a.iter().any(|v| v.is_nan()) {
                     return Err("holds NaN values; a float input must be a probability map in [0, 1]".into());
                 }
-                lo = lo.min(v);
-                hi = hi.max(v);
-            }
-            if lo < 0.0 || hi > 1.0 {
+                let (lo, hi) = a.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
                 return Err(format!(
                     "holds float values from {lo} to {hi}; a float input must be a probability map in [0, 1] \
                      (8- and 16-bit inputs are scaled by their type's maximum; 32-bit integer TIFFs read as float)"
                 ));
             }
-            Ok(a.clone())
+            Ok(a)
         }
     }
 }
@@ -60,13 +57,13 @@ mod tests {
 
     #[test]
     fn sixteen_bit_scales_by_type_max() {
-        let p = probability_map(&Frame::U16(array![[0, 65535, 32768]])).unwrap();
+        let p = probability_map(Frame::U16(array![[0, 65535, 32768]])).unwrap();
         assert_eq!(threshold(p.view(), 0.5), array![[false, true, true]]);
     }
 
     #[test]
     fn nan_is_refused() {
-        let e = probability_map(&Frame::F32(array![[0.1, f32::NAN]])).unwrap_err();
+        let e = probability_map(Frame::F32(array![[0.1, f32::NAN]])).unwrap_err();
         assert!(e.contains("NaN"), "{e}");
     }
 

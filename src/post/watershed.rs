@@ -47,7 +47,7 @@ pub fn watershed(image: ArrayView2<f32>, markers: ArrayView2<u32>, mask: ArrayVi
         }
     }
 
-    let mut f = Flood::new(markers, mask, conn);
+    let mut f = Flood::new(Markers::Image(markers), mask, conn);
     let img = f.pad_map(image, 0.0, |v| v);
     let mut heap = BinaryHeap::new();
     let mut age = 0u64;
@@ -87,7 +87,15 @@ pub fn watershed(image: ArrayView2<f32>, markers: ArrayView2<u32>, mask: ArrayVi
 /// assert_eq!(labels, array![[1, 1, 1, 1, 2, 2, 2]]);
 /// ```
 pub fn watershed_levels(levels: ArrayView2<u32>, markers: ArrayView2<u32>, mask: ArrayView2<bool>, conn: Connectivity) -> Mask {
-    flood_levels(levels, false, markers, mask, conn, None)
+    flood_levels(levels, false, Markers::Image(markers), mask, conn, None)
+}
+
+/// Where the flood starts: a marker image (0 = no marker), or points, the i-th
+/// labelled i + 1 (as `markers[tuple(points.T)] = arange(1, n + 1)` in NumPy).
+#[derive(Clone, Copy)]
+pub(crate) enum Markers<'a> {
+    Image(ArrayView2<'a, u32>),
+    Points(&'a [(usize, usize)]),
 }
 
 /// [`watershed_levels`], flooding the highest level first when `highest_first`
@@ -103,7 +111,7 @@ pub fn watershed_levels(levels: ArrayView2<u32>, markers: ArrayView2<u32>, mask:
 pub(crate) fn flood_levels(
     levels: ArrayView2<u32>,
     highest_first: bool,
-    markers: ArrayView2<u32>,
+    markers: Markers,
     mask: ArrayView2<bool>,
     conn: Connectivity,
     components: Option<(ArrayView2<u32>, usize)>,
@@ -112,10 +120,13 @@ pub(crate) fn flood_levels(
     let (h, w, pw) = (f.h, f.w, f.w + 2);
     // Rank of each pixel's level among the levels present, on the padded grid.
     let (ranks, nlevels) = LevelRanks::new(levels, mask);
-    let rank = f.pad_map(levels, 0, |v| match highest_first {
-        false => ranks.rank(v) as u32,
-        true => (nlevels - 1 - ranks.rank(v)) as u32,
-    });
+    let top = nlevels as u32 - 1;
+    let rank = match (&ranks, highest_first) {
+        (LevelRanks::Dense(t), false) => f.pad_map(levels, 0, |v| t[v as usize]),
+        (LevelRanks::Dense(t), true) => f.pad_map(levels, 0, |v| top - t[v as usize]),
+        (r, false) => f.pad_map(levels, 0, |v| r.rank(v) as u32),
+        (r, true) => f.pad_map(levels, 0, |v| top - r.rank(v) as u32),
+    };
     drop(ranks);
     let computed;
     let (comp, ncomp) = match components {
@@ -127,14 +138,15 @@ pub(crate) fn flood_levels(
     };
     assert_eq!(comp.dim(), (h, w), "components differ in shape from the mask");
     // Marker pixels (padded index) grouped by component, raster order within each.
+    let comp = comp.as_standard_layout();
+    let cs = comp.as_slice().expect("standard layout");
     let mut seeds: Vec<(u32, u32)> = Vec::new();
-    for (y, crow) in comp.outer_iter().enumerate() {
-        let lrow = &f.labels[(y + 1) * pw + 1..(y + 1) * pw + 1 + w];
-        for (x, (&c, &l)) in crow.iter().zip(lrow).enumerate() {
-            if l != 0 && l != BLOCKED {
-                assert!(c != 0 && c as usize <= ncomp, "components do not match the mask");
-                seeds.push((c, ((y + 1) * pw + 1 + x) as u32));
-            }
+    for (i, &l) in f.labels.iter().enumerate() {
+        if l != 0 && l != BLOCKED {
+            let (y, x) = (i / pw - 1, i % pw - 1);
+            let c = cs[y * w + x];
+            assert!(c != 0 && c as usize <= ncomp, "components do not match the mask");
+            seeds.push((c, i as u32));
         }
     }
     seeds.sort_by_key(|&(c, _)| c); // stable: raster order within a component
@@ -204,16 +216,46 @@ struct Flood {
 }
 
 impl Flood {
-    fn new(markers: ArrayView2<u32>, mask: ArrayView2<bool>, conn: Connectivity) -> Flood {
-        let (h, w) = markers.dim();
-        assert_eq!(mask.dim(), (h, w), "mask differs in shape from the markers");
+    fn new(markers: Markers, mask: ArrayView2<bool>, conn: Connectivity) -> Flood {
+        let (h, w) = mask.dim();
         assert!((h + 2) * (w + 2) < u32::MAX as usize, "image too large");
         let pw = w + 2;
         let mut labels = vec![BLOCKED; (h + 2) * pw];
-        for (y, (mrow, krow)) in markers.outer_iter().zip(mask.outer_iter()).enumerate() {
-            let out = &mut labels[(y + 1) * pw + 1..(y + 1) * pw + 1 + w];
-            for ((o, &m), &k) in out.iter_mut().zip(mrow.iter()).zip(krow.iter()) {
-                *o = if k { m.min(BLOCKED - 1) } else { BLOCKED };
+        let mask = mask.as_standard_layout();
+        let ks = mask.as_slice().expect("standard layout");
+        if w > 0 {
+            for (y, krow) in ks.chunks_exact(w).enumerate() {
+                let out = &mut labels[(y + 1) * pw + 1..(y + 1) * pw + 1 + w];
+                for (o, &k) in out.iter_mut().zip(krow) {
+                    *o = if k { 0 } else { BLOCKED };
+                }
+            }
+        }
+        match markers {
+            Markers::Image(m) => {
+                assert_eq!(m.dim(), (h, w), "markers differ in shape from the mask");
+                let m = m.as_standard_layout();
+                let ms = m.as_slice().expect("standard layout");
+                if w > 0 {
+                    for (y, mrow) in ms.chunks_exact(w).enumerate() {
+                        let out = &mut labels[(y + 1) * pw + 1..(y + 1) * pw + 1 + w];
+                        for (o, &l) in out.iter_mut().zip(mrow) {
+                            if l != 0 && *o != BLOCKED {
+                                *o = l.min(BLOCKED - 1);
+                            }
+                        }
+                    }
+                }
+            }
+            Markers::Points(pts) => {
+                assert!(pts.len() < BLOCKED as usize, "too many markers");
+                for (i, &(y, x)) in pts.iter().enumerate() {
+                    assert!(y < h && x < w, "marker ({y}, {x}) outside the {h}×{w} image");
+                    let o = &mut labels[(y + 1) * pw + x + 1];
+                    if *o != BLOCKED {
+                        *o = i as u32 + 1;
+                    }
+                }
             }
         }
         let mut offsets = [0isize; 8];
@@ -226,13 +268,17 @@ impl Flood {
     /// `f` of `img`'s floodable pixels on the padded grid, `fill` elsewhere.
     fn pad_map<T: Copy, U: Copy>(&self, img: ArrayView2<T>, fill: U, f: impl Fn(T) -> U) -> Vec<U> {
         assert_eq!(img.dim(), (self.h, self.w), "image differs in shape from the markers");
-        let pw = self.w + 2;
+        let (w, pw) = (self.w, self.w + 2);
         let mut out = vec![fill; (self.h + 2) * pw];
-        for (y, row) in img.outer_iter().enumerate() {
-            let o = (y + 1) * pw + 1;
-            for ((o, &v), &l) in out[o..o + self.w].iter_mut().zip(row.iter()).zip(&self.labels[o..o + self.w]) {
-                if l != BLOCKED {
-                    *o = f(v);
+        let img = img.as_standard_layout();
+        let src = img.as_slice().expect("standard layout");
+        if w > 0 {
+            for (y, row) in src.chunks_exact(w).enumerate() {
+                let o = (y + 1) * pw + 1;
+                for ((o, &v), &l) in out[o..o + w].iter_mut().zip(row).zip(&self.labels[o..o + w]) {
+                    if l != BLOCKED {
+                        *o = f(v);
+                    }
                 }
             }
         }
@@ -275,21 +321,21 @@ impl LevelRanks {
     /// levels stay below a table of a few times the pixel count.
     fn new(levels: ArrayView2<u32>, mask: ArrayView2<bool>) -> (LevelRanks, usize) {
         let limit = 4 * levels.len() + 1024;
+        let (levels, mask) = (levels.as_standard_layout(), mask.as_standard_layout());
+        let (lv, ks) = (levels.as_slice().expect("standard layout"), mask.as_slice().expect("standard layout"));
         let mut table: Vec<u32> = Vec::new();
         let mut dense = true;
-        'scan: for (lrow, mrow) in levels.outer_iter().zip(mask.outer_iter()) {
-            for (&v, &m) in lrow.iter().zip(mrow.iter()) {
-                if m {
-                    let v = v as usize;
-                    if v >= table.len() {
-                        if v >= limit {
-                            dense = false;
-                            break 'scan;
-                        }
-                        table.resize((v + 1).max(2 * table.len()).min(limit), 0);
+        for (&v, &m) in lv.iter().zip(ks) {
+            if m {
+                let v = v as usize;
+                if v >= table.len() {
+                    if v >= limit {
+                        dense = false;
+                        break;
                     }
-                    table[v] = 1;
+                    table.resize((v + 1).max(2 * table.len()).min(limit), 0);
                 }
+                table[v] = 1;
             }
         }
         if dense {
@@ -301,7 +347,7 @@ impl LevelRanks {
             }
             (LevelRanks::Dense(table), (r as usize).max(1))
         } else {
-            let mut s: Vec<u32> = levels.iter().zip(mask.iter()).filter(|(_, m)| **m).map(|(v, _)| *v).collect();
+            let mut s: Vec<u32> = lv.iter().zip(ks).filter(|(_, m)| **m).map(|(v, _)| *v).collect();
             s.sort_unstable();
             s.dedup();
             let n = s.len().max(1);
