@@ -31,6 +31,8 @@ pub enum Command {
     Track(link::track::TrackArgs),
     /// Simulate a time-lapse with exact ground truth: OUT/01, OUT/01_GT/SEG, OUT/01_GT/TRA.
     Simulate(simulate::SimulateArgs),
+    /// Turn probability or foreground TIFFs made by any tool into instance masks (maskNNN.tif).
+    Postprocess(crate::post::command::PostprocessArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -50,6 +52,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Evaluate(args) => crate::eval::run(args),
         Command::Track(args) => link::track::run(args),
         Command::Simulate(args) => simulate::run_cli(&args),
+        Command::Postprocess(args) => crate::post::command::run(&args),
     }
 }
 

@@ -10,5 +10,6 @@ pub mod eval;
 pub mod link;
 pub mod measure;
 pub mod pipeline;
+pub mod post;
 pub mod segment;
 pub mod simulate;
