@@ -5,8 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use crate::{ctc, link};
-use crate::{ctc, simulate};
+use crate::{ctc, link, simulate};
 
 #[derive(Parser, Debug)]
 #[command(name = "cellstream", version, about = "Segment, track and score cells in CTC time-lapse sequences")]
