@@ -13,3 +13,4 @@ pub mod pipeline;
 pub mod post;
 pub mod segment;
 pub mod simulate;
+pub mod track;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use cellstream::ctc::{self, Frame, Mask, TrackRecord};
-use cellstream::link::track::track_masks;
+use cellstream::track::track_masks;
 use cellstream::link::LinkConfig;
 use link_support::{shuffle_labels, DiskSim, SimConfig};
 use ndarray::Array2;
@@ -172,7 +172,7 @@ fn track_needs_masks_or_a_sequence() {
     assert!(stderr(&o).contains("<SEQUENCE|--masks <DIR>>"), "{}", stderr(&o));
     let o = cellstream(&[&"track", &"01", &"--out", &"x"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("pass --masks DIR"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("01: does not exist"), "{}", stderr(&o));
     let o = cellstream(&[&"track", &"--masks", &"m", &"--out", &"x", &"--max-displacement", &"0"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--max-displacement must be a positive number"), "{}", stderr(&o));
