@@ -188,6 +188,29 @@ impl Progress {
     }
 }
 
+/// Passes `(t, item)` on while every item has the size of the first, and
+/// otherwise fails naming the file.
+fn same_size<T>(
+    items: impl Iterator<Item = Result<(usize, PathBuf, T, (usize, usize))>>,
+) -> impl Iterator<Item = Result<(usize, T)>> {
+    let mut size = None;
+    items.map(move |item| {
+        let (t, p, x, dim) = item?;
+        match size {
+            None => size = Some(dim),
+            Some(s) if s != dim => bail!(CtcError::new(
+                &p,
+                format!(
+                    "frame is {}×{} but earlier frames are {}×{} (width×height); all frames must have one size",
+                    dim.1, dim.0, s.1, s.0
+                )
+            )),
+            _ => {}
+        }
+        Ok((t, x))
+    })
+}
+
 fn default_out(seq: &Path) -> PathBuf {
     let name = seq.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "seq".into());
     seq.with_file_name(format!("{name}_RES"))
@@ -217,7 +240,11 @@ fn track_masks_with(
     }
     let last = frames.last().map_or(0, |f| f.0);
     let digits = last.to_string().len().max(3);
-    let reader = frames.into_iter().map(|(t, p)| Ok((t, ctc::read_mask(&p)?)));
+    let reader = same_size(frames.into_iter().map(|(t, p)| {
+        let m = ctc::read_mask(&p)?;
+        let dim = m.dim();
+        Ok((t, p, m, dim))
+    }));
     let identity: Box<dyn pipeline::SegmentStage<Mask, Mask>> = Box::new(|_t, m: Mask| Ok(m));
     let post: Arc<dyn Fn(usize, Mask) -> Result<Mask> + Send + Sync> = Arc::new(|_t, m| Ok(m));
     run_stages(reader, identity, post, out, digits, cfg, stats, opts, quiet, last + 1)
@@ -266,18 +293,11 @@ pub fn track_sequence(seq: &Path, out: &Path, args: &TrackArgs, opts: &PipelineO
     };
     let total = sequence.len();
     let files: Vec<(usize, PathBuf)> = sequence.frames.files.iter().map(|(t, p)| (*t, p.clone())).collect();
-    let mut size = None;
-    let reader = files.into_iter().map(move |(t, p)| {
+    let reader = same_size(files.into_iter().map(|(t, p)| {
         let f = ctc::read_frame(&p)?;
-        match size {
-            None => size = Some(f.dim()),
-            Some(s) if s != f.dim() => {
-                bail!(CtcError::new(&p, format!("frame is {}×{} but earlier frames are {}×{} (width×height); all frames must have one size", f.dim().1, f.dim().0, s.1, s.0)))
-            }
-            _ => {}
-        }
-        Ok((t, f))
-    });
+        let dim = f.dim();
+        Ok((t, p, f, dim))
+    }));
     match args.segmenter {
         SegmenterKind::Classical => {
             // Each frame is segmented independently, so the whole classical

@@ -125,7 +125,7 @@ fn bad_input_is_refused_with_the_file_and_the_reason() {
     write(&masks, "a_2.tif", &m);
     refuses(&masks, &out, "frame numbers jump from 0 (a_0.tif) to 2 (a_2.tif)", false);
     write(&masks, "a_1.tif", &Array2::zeros((20, 21)));
-    refuses(&masks, &out, "a_1.tif: frame 1 is (20, 21) pixels", false);
+    refuses(&masks, &out, "a_1.tif: frame is 21×20 but earlier frames are 20×20", false);
     std::fs::write(masks.join("a_1.tif"), b"not a tiff").unwrap();
     refuses(&masks, &out, "a_1.tif", false);
     ctc::write_frame(&masks.join("a_1.tif"), &Frame::F32(Array2::from_elem((20, 20), 0.5))).unwrap();
