@@ -286,7 +286,12 @@ fn plan_frames(truth: &ctc::Truth, result: &ResultFolder) -> Result<Vec<FramePla
         plan.push(FramePlan { t, tra: tra_path, seg: seg_path, result: res.to_path_buf() });
     }
     if let Some(tra) = tra {
-        let extra: Vec<usize> = result.masks.times().filter(|t| tra.path(*t).is_none()).collect();
+        let seg = truth.seg.as_ref();
+        let extra: Vec<usize> = result
+            .masks
+            .times()
+            .filter(|t| tra.path(*t).is_none() && seg.and_then(|s| s.path(*t)).is_none())
+            .collect();
         if let (Some(a), Some(b)) = (extra.first(), extra.last()) {
             return Err(CtcError::new(
                 &result.masks.dir,
