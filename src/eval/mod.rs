@@ -34,6 +34,7 @@ mod seg;
 
 use std::path::{Path, PathBuf};
 
+use ndarray::Array2;
 use rayon::prelude::*;
 
 pub use aogm::{DetectionErrors, GraphErrors, LinkErrors};
@@ -111,9 +112,20 @@ pub struct FrameScores {
 pub fn score_frame(input: &FrameInput, thresholds: &[f64]) -> FrameScores {
     let tra = input.tra.map(|g| Overlap::count(g, input.result));
     let seg = input.seg.map(|g| Overlap::count(g, input.result));
-    let object_truth = seg.as_ref().or(tra.as_ref().filter(|_| input.objects_from_tra));
+    score_overlaps(input.t, tra, seg, input.objects_from_tra, thresholds)
+}
+
+/// [`score_frame`] from the overlap tables of the tracking and segmentation truth.
+fn score_overlaps(
+    t: usize,
+    tra: Option<Overlap>,
+    seg: Option<Overlap>,
+    objects_from_tra: bool,
+    thresholds: &[f64],
+) -> FrameScores {
+    let object_truth = seg.as_ref().or(tra.as_ref().filter(|_| objects_from_tra));
     FrameScores {
-        t: input.t,
+        t,
         objects: object_truth.map(|o| (object_counts(o, thresholds), Foreground::of(o))),
         tra: tra.as_ref().map(FrameMatch::from_overlap),
         seg: seg.as_ref().map(|o| SegScore::from_match(&FrameMatch::from_overlap(o))),
@@ -306,9 +318,52 @@ fn plan_frames(truth: &ctc::Truth, result: &ResultFolder) -> Result<Vec<FramePla
     Ok(plan)
 }
 
+/// A mask as stored on disk: CTC's 16-bit masks are kept 16-bit, which
+/// halves the memory traffic of reading them.
+enum StoredMask {
+    U8(Array2<u8>),
+    U16(Array2<u16>),
+    U32(Mask),
+}
+
+impl StoredMask {
+    fn read(path: &Path) -> Result<StoredMask> {
+        Ok(match ctc::read_frame(path)? {
+            ctc::Frame::U8(a) => StoredMask::U8(a),
+            ctc::Frame::U16(a) => StoredMask::U16(a),
+            // 32-bit and float masks: read again as labels, with their checks.
+            ctc::Frame::F32(_) => StoredMask::U32(ctc::read_mask(path)?),
+        })
+    }
+
+    fn dim(&self) -> (usize, usize) {
+        match self {
+            StoredMask::U8(a) => a.dim(),
+            StoredMask::U16(a) => a.dim(),
+            StoredMask::U32(a) => a.dim(),
+        }
+    }
+
+    /// The overlap table of `self` (truth) and `result`.
+    fn overlap(&self, result: &StoredMask) -> Overlap {
+        fn with<A: overlap::Label>(truth: &Array2<A>, result: &StoredMask) -> Overlap {
+            match result {
+                StoredMask::U8(r) => Overlap::count_labels(truth, r),
+                StoredMask::U16(r) => Overlap::count_labels(truth, r),
+                StoredMask::U32(r) => Overlap::count_labels(truth, r),
+            }
+        }
+        match self {
+            StoredMask::U8(g) => with(g, result),
+            StoredMask::U16(g) => with(g, result),
+            StoredMask::U32(g) => with(g, result),
+        }
+    }
+}
+
 /// Reads a truth mask and checks it has the result's size.
-fn read_truth(path: &Path, result_path: &Path, result: &Mask) -> Result<Mask> {
-    let m = ctc::read_mask(path)?;
+fn read_truth(path: &Path, result_path: &Path, result: &StoredMask) -> Result<StoredMask> {
+    let m = StoredMask::read(path)?;
     if m.dim() != result.dim() {
         let (a, b) = (result.dim(), m.dim());
         return Err(CtcError::new(
@@ -326,12 +381,15 @@ fn read_truth(path: &Path, result_path: &Path, result: &Mask) -> Result<Mask> {
     Ok(m)
 }
 
+/// Reads one frame's masks, reduces them to overlap tables, and scores them;
+/// the masks are dropped on return.
 fn read_and_score(p: &FramePlan, objects_from_tra: bool, thresholds: &[f64]) -> Result<FrameScores> {
-    let result = ctc::read_mask(&p.result)?;
-    let tra = p.tra.as_deref().map(|path| read_truth(path, &p.result, &result)).transpose()?;
-    let seg = p.seg.as_deref().map(|path| read_truth(path, &p.result, &result)).transpose()?;
-    let input = FrameInput { t: p.t, tra: tra.as_ref(), seg: seg.as_ref(), objects_from_tra, result: &result };
-    Ok(score_frame(&input, thresholds))
+    let result = StoredMask::read(&p.result)?;
+    let overlap = |truth: &Option<PathBuf>| -> Result<Option<Overlap>> {
+        truth.as_deref().map(|path| Ok(read_truth(path, &p.result, &result)?.overlap(&result))).transpose()
+    };
+    let (tra, seg) = (overlap(&p.tra)?, overlap(&p.seg)?);
+    Ok(score_overlaps(p.t, tra, seg, objects_from_tra, thresholds))
 }
 
 /// Every label of the tracking truth masks must be listed in man_track.txt.
@@ -401,6 +459,33 @@ pub(crate) mod tests {
     /// A track record, shortly.
     pub(crate) fn tr(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
         TrackRecord { label, begin, end, parent }
+    }
+
+    /// Writes a one-page grayscale TIFF of `bits` bits per sample.
+    fn write_tiff(path: &Path, bits: u8, data: &[u32], (w, h): (u32, u32)) {
+        use tiff::encoder::{colortype, TiffEncoder};
+        let mut enc = TiffEncoder::new(std::fs::File::create(path).unwrap()).unwrap();
+        match bits {
+            8 => enc.write_image::<colortype::Gray8>(w, h, &data.iter().map(|&v| v as u8).collect::<Vec<_>>()),
+            32 => enc.write_image::<colortype::Gray32>(w, h, data),
+            _ => unreachable!(),
+        }
+        .unwrap();
+    }
+
+    #[test]
+    fn masks_of_any_width_overlap_alike() {
+        let d = tempfile::tempdir().unwrap();
+        let truth = [1u32, 1, 0, 2, 2, 0];
+        let result = [7u32, 7, 7, 0, 70_000, 70_000];
+        let (t8, r32) = (d.path().join("t.tif"), d.path().join("r.tif"));
+        write_tiff(&t8, 8, &truth, (3, 2));
+        write_tiff(&r32, 32, &result, (3, 2));
+        let (t, r) = (StoredMask::read(&t8).unwrap(), StoredMask::read(&r32).unwrap());
+        assert!(matches!((&t, &r), (StoredMask::U8(_), StoredMask::U32(_))));
+        let expected = Overlap::count(&ctc::read_mask(&t8).unwrap(), &ctc::read_mask(&r32).unwrap());
+        assert_eq!(t.overlap(&r), expected);
+        assert_eq!(expected.result.last().map(|o| o.label), Some(70_000));
     }
 
     #[test]
