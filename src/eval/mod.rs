@@ -15,9 +15,9 @@
 //! paired by time stamp, not by position in the folder listing; a frame whose
 //! masks have no background pixel keeps all its labels (py-ctcmetrics drops
 //! the smallest), as does a frame whose truth and result labels add up to
-//! more than 65535 (py-ctcmetrics' label offset wraps around); SEG is computed whenever a SEG truth exists, also when the
-//! result's tracks are invalid (py-ctcmetrics then reports nothing). An
-//! invalid result's track measures are an error here, with the violations.
+//! more than 65535 (py-ctcmetrics' label offset wraps around). An invalid
+//! result track file is an error here, listing the violations (py-ctcmetrics
+//! reports every measure as None, SEG included).
 //!
 //! For scoring in memory (validation during training, linker tests) use
 //! [`seg_score`], [`match_frame`], [`object_scores`], or [`score_frame`] and
@@ -42,14 +42,15 @@ pub use assignment::min_cost_assignment;
 pub use biological::DivisionCounts;
 pub use command::{run, EvaluateArgs};
 pub use matching::{match_frame, match_frames, FrameMatch};
-pub use overlap::{Object, Overlap, Pair};
+pub use overlap::{Label, Object, Overlap, Pair};
 pub use pr::{curve_thresholds, match_objects, object_counts, object_scores, Foreground, ObjectCounts};
 pub use report::{csv_text, table};
 pub use seg::{seg_score, SegScore};
 
 use crate::ctc::{self, CtcError, FrameFiles, Mask, Result, TrackRecord};
 
-/// The largest i of BC(i) reported, as py-ctcmetrics does by default.
+/// The largest i of BC(i) reported (py-ctcmetrics reports BC(0) … BC(3)
+/// whenever it computes BC(i)).
 pub const MAX_BC_OFFSET: usize = 3;
 
 /// Choices for [`evaluate`].
