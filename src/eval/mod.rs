@@ -417,7 +417,7 @@ fn check_result_tracks(dir: &Path, tracks: &[TrackRecord], frames: &[FrameScores
     Err(CtcError::new(
         dir,
         format!(
-            "is not a valid CTC result, so its tracks cannot be scored ({} violation(s): {}{}); `cellstream validate {}` lists them all",
+            "is not a valid CTC result, so its tracks cannot be scored ({} violation(s): {}{}); `cellstream validate {}` lists them all (a result without res_track.txt gets SEG, DET and the object measures only)",
             violations.len(),
             shown.join("; "),
             if violations.len() > 3 { "; …" } else { "" },
