@@ -215,9 +215,10 @@ fn refuse_same_folder(input: &Path, out: &Path) -> ctc::Result<()> {
 /// Each frame allocates a few dozen buffers of a few MB. glibc serves blocks that
 /// large with fresh `mmap`s and gives them back on `free`, so every frame pays the
 /// kernel to map and zero its buffers again (a quarter of the time on a 1300×1000
-/// frame here). Raising the mmap and trim thresholds makes it reuse them.
+/// frame here). Raising the mmap and trim thresholds makes it reuse them. A
+/// process-wide setting: call it once in programs that post-process many frames.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn reuse_freed_memory() {
+pub fn reuse_freed_memory() {
     // SAFETY: mallopt only sets allocator tuning parameters; glibc allows it at any time.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20); // glibc's upper limit on 64-bit
@@ -226,7 +227,7 @@ fn reuse_freed_memory() {
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn reuse_freed_memory() {}
+pub fn reuse_freed_memory() {}
 
 /// `cellstream postprocess`.
 pub fn run(args: &PostprocessArgs) -> anyhow::Result<std::process::ExitCode> {
