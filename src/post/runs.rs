@@ -33,15 +33,18 @@ impl Runs {
         Runs::from_rows(prob.dim(), prob, |&p| p > t)
     }
 
-    fn from_rows<T: Clone>(dim: (usize, usize), img: ArrayView2<T>, on: impl Fn(&T) -> bool) -> Runs {
+    fn from_rows<T: Copy>(dim: (usize, usize), img: ArrayView2<T>, on: impl Fn(&T) -> bool) -> Runs {
         let (h, w) = dim;
         assert!(w < u32::MAX as usize, "image too wide");
         let mut b = Builder::new(h, w);
+        // Each row becomes 0/1 bytes in one vectorisable pass, then is scanned for
+        // runs eight pixels at a time.
+        let mut bits = vec![0u8; w];
         for row in img.outer_iter() {
-            match row.as_slice() {
-                Some(s) => b.scan_row(s, &on),
-                None => b.scan_row(&row.to_vec(), &on),
+            for (d, v) in bits.iter_mut().zip(row.iter()) {
+                *d = on(v) as u8;
             }
+            b.scan_bits(&bits);
         }
         b.finish()
     }
@@ -270,12 +273,29 @@ impl Builder {
         self.row_open = self.out.runs.len();
     }
 
-    fn scan_row<T>(&mut self, row: &[T], on: &impl Fn(&T) -> bool) {
-        let w = row.len();
+    /// Adds the runs of ones of a row of 0/1 bytes as the next row.
+    fn scan_bits(&mut self, bits: &[u8]) {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        let word = |x: usize| u64::from_ne_bytes(bits[x..x + 8].try_into().expect("8 bytes"));
+        let w = bits.len();
         let mut x = 0;
-        while let Some(o) = row[x..].iter().position(on) {
-            let a = x + o;
-            x = a + row[a..].iter().position(|v| !on(v)).unwrap_or(w - a);
+        while x < w {
+            while x + 8 <= w && word(x) == 0 {
+                x += 8;
+            }
+            while x < w && bits[x] == 0 {
+                x += 1;
+            }
+            if x == w {
+                break;
+            }
+            let a = x;
+            while x + 8 <= w && word(x) == ONES {
+                x += 8;
+            }
+            while x < w && bits[x] != 0 {
+                x += 1;
+            }
             self.out.runs.push((a as u32, x as u32));
         }
         self.end_row();

@@ -150,6 +150,14 @@ pub(crate) fn flood_levels(
 /// Meyer's hierarchical-queue flood over `cells`, one component of the mask after
 /// the other (`comp`: components on the unpadded grid).
 fn flood<C: Cell>(grid: &Grid, cells: &mut [C], seeds: &[u32], nqueues: usize, comp: ArrayView2<u32>, ncomp: usize) {
+    // A fixed neighbour count lets the compiler unroll the neighbour loops.
+    match grid.neighbours {
+        4 => flood_n::<C, 4>(grid, cells, seeds, nqueues, comp, ncomp),
+        _ => flood_n::<C, 8>(grid, cells, seeds, nqueues, comp, ncomp),
+    }
+}
+
+fn flood_n<C: Cell, const N: usize>(grid: &Grid, cells: &mut [C], seeds: &[u32], nqueues: usize, comp: ArrayView2<u32>, ncomp: usize) {
     assert_eq!(comp.dim(), (grid.h, grid.w), "components differ in shape from the mask");
     let (w, pw) = (grid.w, grid.w + 2);
     // Marker pixels grouped by component, raster order within each.
@@ -166,7 +174,7 @@ fn flood<C: Cell>(grid: &Grid, cells: &mut [C], seeds: &[u32], nqueues: usize, c
         .collect();
     seeds.sort_by_key(|&(c, _)| c); // stable: raster order within a component
     let mut queues: Vec<Vec<u32>> = vec![Vec::new(); nqueues.max(1)];
-    let offsets = grid.offsets();
+    let offsets: [isize; N] = grid.offsets[..N].try_into().expect("N neighbours");
     for group in seeds.chunk_by(|a, b| a.0 == b.0) {
         let (mut first, mut last) = (usize::MAX, 0usize);
         // Markers first, in raster order, at level "-infinity": each labels its free
@@ -174,7 +182,7 @@ fn flood<C: Cell>(grid: &Grid, cells: &mut [C], seeds: &[u32], nqueues: usize, c
         for &(_, p) in group {
             let p = p as usize;
             let label = cells[p].label();
-            for &o in offsets {
+            for o in offsets {
                 let q = p.wrapping_add_signed(o);
                 if cells[q].is_free() {
                     cells[q] = cells[q].labelled(label);
@@ -194,9 +202,9 @@ fn flood<C: Cell>(grid: &Grid, cells: &mut [C], seeds: &[u32], nqueues: usize, c
                 let label = cells[p].label();
                 // Gather the free neighbours without a branch per neighbour (whether
                 // a neighbour is free is unpredictable), then label and queue them.
-                let mut free = [0usize; 8];
+                let mut free = [0usize; N];
                 let mut n = 0;
-                for &o in offsets {
+                for o in offsets {
                     let q = p.wrapping_add_signed(o);
                     free[n] = q;
                     n += cells[q].is_free() as usize;
