@@ -67,10 +67,12 @@ fn main() {
         [w, h, c, ..] => (w, h, c),
         _ => (1300, 1000, 400),
     };
+    // As `cellstream postprocess` does: keep freed buffers for the next frame.
+    post::command::reuse_freed_memory();
     let reps = std::env::var("BENCH_REPS").ok().and_then(|r| r.parse().ok()).unwrap_or(15);
     let prob = synthetic(h, w, cells, 7);
     let params = PostParams { closing_radius: 3, min_area: 40, seeds: SeedMode::DistanceMaxima { min_distance: 7 }, ..PostParams::default() };
-    println!("post-processing, {w}×{h}, {cells} cells, one thread, {reps} runs");
+    println!("post-processing, {w}×{h}, {cells} cells, one thread, {reps} runs (allocator tuned as in the CLI)");
     let fg = post::threshold(prob.view(), params.threshold);
     time("threshold", reps, || post::threshold(prob.view(), params.threshold));
     let closed = post::close_disk(fg.view(), 3);

@@ -3,9 +3,9 @@ use ndarray::{Array2, ArrayView2, Zip};
 
 use super::distance_transform::{squared_distance_transform, NO_BACKGROUND};
 use super::markers::{h_maxima, local_maxima, seeds_from_probability};
-use super::morphology::{close_disk, fill_holes};
-use super::region_labelling::{keep_labels, label_components, label_components_with_areas, Connectivity};
-use super::threshold::threshold;
+use super::morphology::{close_runs, fill_holes_runs, remove_small_runs};
+use super::region_labelling::{label_components, Connectivity};
+use super::runs::Runs;
 use super::watershed::{flood_levels, Markers};
 use crate::ctc::Mask;
 
@@ -65,28 +65,21 @@ pub fn foreground_components(prob: ArrayView2<f32>, params: &PostParams) -> (Mas
     (labels, n)
 }
 
-/// [`foreground_components`] and the foreground itself.
+/// [`foreground_components`] and the foreground itself. The cleaning runs on the
+/// run-length encoded foreground ([`Runs`]); pixels are painted once at the end.
 fn clean_foreground(prob: ArrayView2<f32>, params: &PostParams) -> (Mask, usize, Array2<bool>) {
-    let mut fg = threshold(prob, params.threshold);
+    let mut fg = Runs::from_threshold(prob, params.threshold);
     if params.closing_radius > 0 {
-        fg = close_disk(fg.view(), params.closing_radius);
+        fg = close_runs(&fg, params.closing_radius);
     }
-    let (mut labels, areas) = label_components_with_areas(fg.view(), params.connectivity);
-    let mut n = areas.len() - 1;
-    let keep: Vec<bool> = areas.iter().map(|&a| a >= params.min_area).collect();
-    if keep.iter().skip(1).any(|k| !k) {
-        n = keep_labels(&mut labels, &keep);
-        fg = labels.mapv(|l| l != 0);
+    if params.min_area > 1 {
+        fg = remove_small_runs(&fg, params.min_area, params.connectivity);
     }
     if params.fill_holes {
-        let filled = fill_holes(fg.view());
-        if filled != fg {
-            // Filling can join an island to the component around it: label again.
-            (labels, n) = label_components(filled.view(), params.connectivity);
-            fg = filled;
-        }
+        fg = fill_holes_runs(&fg);
     }
-    (labels, n, fg)
+    let comps = fg.components(params.connectivity);
+    (fg.paint(&comps), comps.count(), fg.to_mask())
 }
 
 /// Instance mask (labels `1..=n`, 0 background) from a foreground probability map:

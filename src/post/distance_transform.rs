@@ -39,8 +39,8 @@ pub fn squared_distance_transform(fg: ArrayView2<bool>) -> Array2<u32> {
     // Phase 1 writes the column distances into the output; phase 2 replaces each
     // row by its envelope, reading a copy of the row.
     let mut out = column_distances(fg, inf, |f| !f);
-    let mut s = vec![0usize; w];
-    let mut t = vec![0i64; w];
+    let mut s = vec![0u32; w];
+    let mut t = vec![0i32; w];
     let mut g = vec![0u32; w];
     for mut row in out.rows_mut() {
         let row = row.as_slice_mut().expect("standard layout");
@@ -95,19 +95,17 @@ fn column_distances(img: ArrayView2<bool>, cap: u32, is_site: impl Fn(bool) -> b
 /// A background column (`g = 0`) is nearer than any column beyond it, so the row
 /// splits at background pixels into independent runs of foreground, each solved
 /// with the background pixels that bound it.
-fn envelope_row(g: &[u32], out: &mut [u32], s: &mut [usize], t: &mut [i64]) {
+fn envelope_row(g: &[u32], out: &mut [u32], s: &mut [u32], t: &mut [i32]) {
     let w = g.len();
     let mut x = 0;
     while x < w {
-        if g[x] == 0 {
-            out[x] = 0;
-            x += 1;
-            continue;
+        // Background pixels keep the 0 that phase 1 left in `out`.
+        match g[x..].iter().position(|&v| v != 0) {
+            Some(o) => x += o,
+            None => break,
         }
         let run_start = x;
-        while x < w && g[x] != 0 {
-            x += 1;
-        }
+        x += g[x..].iter().position(|&v| v == 0).unwrap_or(w - x);
         // Sites: the run and the background pixel on each side of it (if any).
         let lo = run_start.saturating_sub(1);
         let hi = (x + 1).min(w);
@@ -115,9 +113,10 @@ fn envelope_row(g: &[u32], out: &mut [u32], s: &mut [usize], t: &mut [i64]) {
     }
 }
 
-/// Lower envelope of the parabolas `(x - i)² + g[i]²` over a slice (Meijster et al. 2000).
-fn envelope(g: &[u32], out: &mut [u32], s: &mut [usize], t: &mut [i64]) {
-    let w = g.len();
+/// Lower envelope of the parabolas `(x - i)² + g[i]²` over a slice (Meijster et al.
+/// 2000), `s` holding the parabolas of the envelope and `t` where each takes over.
+fn envelope(g: &[u32], out: &mut [u32], s: &mut [u32], t: &mut [i32]) {
+    let n = g.len();
     let g2 = |i: usize| (g[i] as i64) * (g[i] as i64);
     let f = |x: i64, i: usize| -> i64 {
         let dx = x - i as i64;
@@ -126,33 +125,34 @@ fn envelope(g: &[u32], out: &mut [u32], s: &mut [usize], t: &mut [i64]) {
     // The first column where parabola u lies below parabola i (i < u), floored.
     let sep = |i: usize, u: usize| -> i64 {
         let num = (u * u) as i64 - (i * i) as i64 + g2(u) - g2(i);
-        num.div_euclid(2 * (u as i64 - i as i64))
+        num.div_euclid(2 * (u - i) as i64)
     };
+    let (s, t) = (&mut s[..n], &mut t[..n]);
     let mut q: usize = 0;
     s[0] = 0;
     t[0] = 0;
-    for u in 1..w {
+    for u in 1..n {
         loop {
-            if f(t[q], s[q]) <= f(t[q], u) {
-                let start = 1 + sep(s[q], u);
-                if start < w as i64 {
+            let (sq, tq) = (s[q] as usize, t[q] as i64);
+            if f(tq, sq) <= f(tq, u) {
+                let start = 1 + sep(sq, u);
+                if start < n as i64 {
                     q += 1;
-                    s[q] = u;
-                    t[q] = start;
+                    s[q] = u as u32;
+                    t[q] = start as i32;
                 }
                 break;
             }
             if q == 0 {
-                s[0] = u;
+                s[0] = u as u32;
                 break;
             }
             q -= 1;
         }
     }
-    for x in (0..w).rev() {
-        let d = f(x as i64, s[q]);
-        out[x] = d.min(u32::MAX as i64 - 1) as u32;
-        if q > 0 && x as i64 == t[q] {
+    for x in (0..n).rev() {
+        out[x] = f(x as i64, s[q] as usize).min(u32::MAX as i64 - 1) as u32;
+        if q > 0 && x as i32 == t[q] {
             q -= 1;
         }
     }
@@ -185,6 +185,19 @@ mod tests {
             });
             prop_assert_eq!(squared_distance_transform(fg.view()), brute(&fg));
         }
+    }
+
+    #[test]
+    fn equals_brute_force_on_a_larger_image() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let fg = Array2::from_shape_fn((70, 90), |(y, x)| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // Blobs: mostly foreground with sparse background specks and a bar.
+            state % 50 != 0 && !(y == 35 && x > 10)
+        });
+        assert_eq!(squared_distance_transform(fg.view()), brute(&fg));
     }
 
     #[test]

@@ -18,12 +18,12 @@ use crate::ctc::Mask;
 /// at Chebyshev distance < `min_distance` (greedy spacing, skimage `ensure_spacing`;
 /// skipped for `min_distance ≤ 1`). Labels are visited in increasing order.
 ///
-/// The square maximum filter runs once over the whole image with the van Herk /
-/// Gil–Werman algorithm (van Herk 1992; Gil & Werman 1993: three comparisons per
-/// pixel whatever the window size). A pixel equal to that maximum is a candidate of
-/// its label; one below it is re-examined only if it is a maximum of its 3×3
-/// neighbours of the same label, by scanning its window for a larger pixel of its
-/// label (the larger value may belong to another label).
+/// A window maximum is first of all a maximum of its 8 neighbours of the same label;
+/// in a distance map those are few (ridge pixels), and only their windows are
+/// scanned. When they are many (plateaus), the square maximum filter runs once over
+/// the whole image instead, with the van Herk / Gil–Werman algorithm (van Herk 1992;
+/// Gil & Werman 1993: three comparisons per pixel whatever the window size), so
+/// the cost stays linear in the pixels for any `min_distance`.
 ///
 /// ```
 /// use cellstream::post::local_maxima;
@@ -33,6 +33,16 @@ use crate::ctc::Mask;
 /// assert_eq!(local_maxima(image.view(), labels.view(), 1), vec![(0, 1), (0, 5)]);
 /// ```
 pub fn local_maxima(image: ArrayView2<u32>, labels: ArrayView2<u32>, min_distance: usize) -> Vec<(usize, usize)> {
+    local_maxima_by(image, labels, min_distance, None)
+}
+
+/// [`local_maxima`]; `use_filter` forces (or forbids) the whole-image maximum filter.
+fn local_maxima_by(
+    image: ArrayView2<u32>,
+    labels: ArrayView2<u32>,
+    min_distance: usize,
+    use_filter: Option<bool>,
+) -> Vec<(usize, usize)> {
     assert_eq!(image.dim(), labels.dim(), "image and labels differ in shape");
     let (h, w) = image.dim();
     let image = image.as_standard_layout();
@@ -43,20 +53,33 @@ pub fn local_maxima(image: ArrayView2<u32>, labels: ArrayView2<u32>, min_distanc
     let threshold = img.iter().copied().min().unwrap_or(0);
     let m = min_distance;
     let mut area = vec![0usize; n + 1];
-    let mut cands: Vec<u32> = Vec::new();
-    let mut cand_count = vec![0usize; n + 1];
-    let wmax = if m == 0 { Vec::new() } else { square_max_filter(img, h, w, m) };
+    // A window maximum is also a maximum of its 8 neighbours of the same label:
+    // collect those first (few, in a distance map), then test their windows.
+    let mut near: Vec<u32> = Vec::new();
     for (i, &l) in lab.iter().enumerate() {
-        if l == 0 {
-            continue;
-        }
-        area[l as usize] += 1;
-        let is_max = m == 0 || img[i] == wmax[i] || label_window_max(img, lab, h, w, i, m);
-        if is_max {
-            cand_count[l as usize] += 1;
-            cands.push(i as u32);
+        if l != 0 {
+            area[l as usize] += 1;
+            if m == 0 || neighbourhood_max(img, lab, h, w, i) {
+                near.push(i as u32);
+            }
         }
     }
+    let labelled = area.iter().skip(1).sum::<usize>();
+    let cands: Vec<u32> = if m == 0 {
+        near
+    } else if !use_filter.unwrap_or(near.len() * (2 * m + 1) * (2 * m + 1) > 8 * labelled) {
+        near.into_iter().filter(|&i| label_window_max(img, lab, h, w, i as usize, m)).collect()
+    } else {
+        // Many candidates (plateaus): one pass of the linear-time filter instead,
+        // re-examining only pixels that another label's larger value may hide.
+        let wmax = square_max_filter(img, h, w, m);
+        near.into_iter().filter(|&i| img[i as usize] == wmax[i as usize] || label_window_max(img, lab, h, w, i as usize, m)).collect()
+    };
+    let mut cand_count = vec![0usize; n + 1];
+    for &i in &cands {
+        cand_count[lab[i as usize] as usize] += 1;
+    }
+    let mut cands = cands;
     // Flat labels (every pixel a candidate): skimage keeps their isolated pixels.
     let trivial: Vec<bool> = (0..=n).map(|l| m > 0 && l > 0 && area[l] > 0 && cand_count[l] == area[l]).collect();
     if trivial.iter().any(|&t| t) {
@@ -87,25 +110,30 @@ pub fn local_maxima(image: ArrayView2<u32>, labels: ArrayView2<u32>, min_distanc
     if m > 1 { ensure_spacing(pts, m, h, w) } else { pts.map(|(_, y, x)| (y, x)).collect() }
 }
 
+/// Whether no 8-neighbour of pixel `i` with its label has a larger value.
+#[inline]
+fn neighbourhood_max(img: &[u32], lab: &[u32], h: usize, w: usize, i: usize) -> bool {
+    let (v, l) = (img[i], lab[i]);
+    let beats = |j: usize| img[j] > v && lab[j] == l;
+    let (y, x) = (i / w, i % w);
+    if y > 0 && x > 0 && y + 1 < h && x + 1 < w {
+        return !(beats(i - w) || beats(i + w) || beats(i - 1) || beats(i + 1)
+            || beats(i - w - 1) || beats(i - w + 1) || beats(i + w - 1) || beats(i + w + 1));
+    }
+    label_window_max(img, lab, h, w, i, 1)
+}
+
 /// Whether pixel `i` is the maximum of the pixels of its label in the
-/// `(2m + 1)²` window around it: its 8 neighbours first (most pixels fail there).
+/// `(2m + 1)²` window around it.
 fn label_window_max(img: &[u32], lab: &[u32], h: usize, w: usize, i: usize, m: usize) -> bool {
     let (v, l) = (img[i], lab[i]);
     let (y, x) = (i / w, i % w);
-    let beats = |j: usize| img[j] > v && lab[j] == l;
-    if y > 0 && x > 0 && y + 1 < h && x + 1 < w {
-        if beats(i - w) || beats(i + w) || beats(i - 1) || beats(i + 1)
-            || beats(i - w - 1) || beats(i - w + 1) || beats(i + w - 1) || beats(i + w + 1)
-        {
-            return false;
-        }
-    }
     for yy in y.saturating_sub(m)..(y + m + 1).min(h) {
-        let row = yy * w;
-        for xx in x.saturating_sub(m)..(x + m + 1).min(w) {
-            if beats(row + xx) {
-                return false;
-            }
+        let row = &img[yy * w..(yy + 1) * w];
+        let lrow = &lab[yy * w..(yy + 1) * w];
+        let (x0, x1) = (x.saturating_sub(m), (x + m + 1).min(w));
+        if row[x0..x1].iter().zip(&lrow[x0..x1]).any(|(&u, &k)| u > v && k == l) {
+            return false;
         }
     }
     true
@@ -433,7 +461,9 @@ mod tests {
                                           l in proptest::collection::vec(0u32..3, 196)) {
             let image = Array2::from_shape_vec((h, w), v[..h * w].to_vec()).unwrap();
             let labels = Array2::from_shape_vec((h, w), l[..h * w].to_vec()).unwrap();
-            prop_assert_eq!(local_maxima(image.view(), labels.view(), m), brute_peaks(&image, &labels, m));
+            let expected = brute_peaks(&image, &labels, m);
+            prop_assert_eq!(&local_maxima_by(image.view(), labels.view(), m, Some(false)), &expected);
+            prop_assert_eq!(&local_maxima_by(image.view(), labels.view(), m, Some(true)), &expected);
         }
     }
 

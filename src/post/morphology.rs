@@ -1,17 +1,12 @@
 //! Binary morphology on foregrounds: disk dilation, erosion and closing, hole filling, area opening.
 use ndarray::{Array2, ArrayView2};
 
-use super::region_labelling::{label_areas, label_components, Connectivity, RunSets};
+use super::region_labelling::Connectivity;
+use super::runs::{Builder, Runs};
 
 /// Dilation of `fg` by the disk of radius `r`, `{(dy, dx) : dy² + dx² ≤ r²}`
 /// (scikit-image `disk(r)`); pixels outside the image are background.
-///
-/// The disk is decomposed into its 2r + 1 chords (horizontal segments) and the
-/// foreground into runs (interval coding: Ji, Piper & Tang 1989, "Erosion and
-/// dilation of binary images by arbitrary structuring elements using interval
-/// coding", Pattern Recognition Letters 9(3)): output row y is the union of the runs
-/// of rows y + dy widened by the chord at dy, accumulated in a difference array.
-/// Cost O(pixels + (2r + 1) · runs): linear in r through the run count only.
+/// See [`dilate_runs`].
 ///
 /// ```
 /// use cellstream::post::dilate_disk;
@@ -28,17 +23,14 @@ use super::region_labelling::{label_areas, label_components, Connectivity, RunSe
 /// ]);
 /// ```
 pub fn dilate_disk(fg: ArrayView2<bool>, r: usize) -> Array2<bool> {
-    disk_cover(fg, r, true)
+    dilate_runs(&Runs::from_mask(fg), r).to_mask()
 }
 
 /// Erosion of `fg` by the disk of radius `r`; pixels outside the image count as
 /// foreground, so objects touching the border are not eaten from outside
-/// (scikit-image `binary_erosion`'s default `mode='ignore'`). The complement of the
-/// [`dilate_disk`] of the in-image background.
+/// (scikit-image `binary_erosion`'s default `mode='ignore'`). See [`erode_runs`].
 pub fn erode_disk(fg: ArrayView2<bool>, r: usize) -> Array2<bool> {
-    let mut out = disk_cover(fg, r, false);
-    out.mapv_inplace(|b| !b);
-    out
+    erode_runs(&Runs::from_mask(fg), r).to_mask()
 }
 
 /// Closing of `fg` by the disk of radius `r`: [`dilate_disk`] then [`erode_disk`],
@@ -56,72 +48,97 @@ pub fn erode_disk(fg: ArrayView2<bool>, r: usize) -> Array2<bool> {
 /// assert!(close_disk(fg.view(), 1).iter().all(|&b| b));
 /// ```
 pub fn close_disk(fg: ArrayView2<bool>, r: usize) -> Array2<bool> {
-    if r == 0 {
-        return fg.to_owned();
-    }
-    erode_disk(dilate_disk(fg, r).view(), r)
+    close_runs(&Runs::from_mask(fg), r).to_mask()
 }
 
-/// Pixels within Euclidean distance `r` of an in-image pixel where `img == site`.
-fn disk_cover(img: ArrayView2<bool>, r: usize, site: bool) -> Array2<bool> {
-    let (h, w) = img.dim();
-    if r == 0 || h == 0 || w == 0 {
-        return img.mapv(|v| v == site);
+/// Dilation of a run-encoded foreground by the disk of radius `r`.
+///
+/// The disk is decomposed into its 2r + 1 chords (horizontal segments) and the
+/// foreground is taken as runs (interval coding: Ji, Piper & Tang 1989, "Erosion
+/// and dilation of binary images by arbitrary structuring elements using interval
+/// coding", Pattern Recognition Letters 9(3)): output row y is the union of the runs
+/// of rows y + dy, each widened by the half-chord at dy, merged by sorting them or,
+/// when they are many for the stretch they cover, with a difference array. Cost per
+/// row O(min(n log n, n + width)) for its n widened runs, n ≤ (2r + 1) · runs per
+/// row: the radius enters only through the number of rows merged, never as r² per
+/// pixel.
+pub fn dilate_runs(fg: &Runs, r: usize) -> Runs {
+    let (h, w) = fg.dim();
+    if r == 0 {
+        return fg.clone();
     }
-    let img = img.as_standard_layout();
-    let src = img.as_slice().expect("standard layout");
-    // Runs [x0, x1) of sites, row by row.
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    let mut row_start = Vec::with_capacity(h + 1);
-    for row in src.chunks_exact(w) {
-        row_start.push(runs.len());
-        let mut x = 0;
-        while let Some(o) = row[x..].iter().position(|&v| v == site) {
-            let x0 = x + o;
-            x = x0 + row[x0..].iter().position(|&v| v != site).unwrap_or(w - x0);
-            runs.push((x0, x));
-            if x == w {
-                break;
-            }
-        }
-    }
-    row_start.push(runs.len());
     // half[|dy|]: half-width of the disk's chord at vertical offset dy.
     let r2 = r * r;
-    let half: Vec<usize> = (0..=r).map(|dy| (0..=r).rev().find(|hw| hw * hw + dy * dy <= r2).unwrap_or(0)).collect();
-    let mut out = Array2::from_elem((h, w), false);
-    let os = out.as_slice_mut().expect("fresh array");
+    let half: Vec<u32> = (0..=r).map(|dy| (0..=r).rev().find(|hw| hw * hw + dy * dy <= r2).unwrap_or(0) as u32).collect();
+    let mut out = Builder::new(h, w);
+    let mut spans: Vec<(u32, u32)> = Vec::new();
     let mut diff = vec![0i32; w + 1];
-    for (y, orow) in os.chunks_exact_mut(w).enumerate() {
-        let mut any = false;
+    for y in 0..h {
+        spans.clear();
+        let (mut lo, mut hi) = (u32::MAX, 0);
         for sy in y.saturating_sub(r)..(y + r + 1).min(h) {
             let hw = half[sy.abs_diff(y)];
-            for &(x0, x1) in &runs[row_start[sy]..row_start[sy + 1]] {
-                diff[x0.saturating_sub(hw)] += 1;
-                diff[(x1 + hw).min(w)] -= 1;
-                any = true;
+            for &(a, b) in fg.row(sy) {
+                let span = (a.saturating_sub(hw), (b + hw).min(w as u32));
+                lo = lo.min(span.0);
+                hi = hi.max(span.1);
+                spans.push(span);
             }
         }
-        if any {
-            let mut covered = 0;
-            for (o, d) in orow.iter_mut().zip(diff.iter_mut()) {
-                covered += *d;
-                *d = 0;
-                *o = covered > 0;
+        let n = spans.len();
+        if n * (usize::BITS - n.leading_zeros()) as usize <= (hi.saturating_sub(lo)) as usize {
+            // Few spans: sort them and let the builder merge the overlapping ones.
+            spans.sort_unstable_by_key(|s| s.0);
+            for &(a, b) in &spans {
+                out.push(a, b);
             }
-            diff[w] = 0;
+        } else {
+            // Many spans over a short stretch: a difference array over [lo, hi).
+            for &(a, b) in &spans {
+                diff[a as usize] += 1;
+                diff[b as usize] -= 1;
+            }
+            let (mut covered, mut start) = (0i32, lo);
+            for x in lo..hi {
+                let was = covered > 0;
+                covered += diff[x as usize];
+                diff[x as usize] = 0;
+                if (covered > 0) != was {
+                    if was {
+                        out.push(start, x);
+                    } else {
+                        start = x;
+                    }
+                }
+            }
+            if covered > 0 {
+                out.push(start, hi);
+            }
+            diff[hi as usize] = 0;
         }
+        out.end_row();
     }
-    out
+    out.finish()
+}
+
+/// Erosion of a run-encoded foreground by the disk of radius `r`, pixels outside
+/// the image counting as foreground: the complement of the [`dilate_runs`] of the
+/// in-image background.
+pub fn erode_runs(fg: &Runs, r: usize) -> Runs {
+    if r == 0 {
+        return fg.clone();
+    }
+    dilate_runs(&fg.complement(), r).complement()
+}
+
+/// Closing of a run-encoded foreground by the disk of radius `r`.
+pub fn close_runs(fg: &Runs, r: usize) -> Runs {
+    erode_runs(&dilate_runs(fg, r), r)
 }
 
 /// Fills the holes of `fg`: background regions (4-connected) that do not reach the
 /// image border become foreground, as `scipy.ndimage.binary_fill_holes`.
-///
-/// Holes are the background components that miss the border (Soille 2003,
-/// "Morphological Image Analysis", §6.3.7, by reconstruction from the border). The
-/// background components come from run-based labelling (He, Chao & Suzuki 2008):
-/// a set of background runs is a hole unless one of its runs lies on the border.
+/// See [`fill_holes_runs`].
 ///
 /// ```
 /// use cellstream::post::fill_holes;
@@ -135,23 +152,29 @@ fn disk_cover(img: ArrayView2<bool>, r: usize, site: bool) -> Array2<bool> {
 /// assert_eq!(fill_holes(ring.view())[[1, 0]], false);
 /// ```
 pub fn fill_holes(fg: ArrayView2<bool>) -> Array2<bool> {
+    fill_holes_runs(&Runs::from_mask(fg)).to_mask()
+}
+
+/// Hole filling on runs. Holes are the background components that miss the border
+/// (Soille 2003, "Morphological Image Analysis", §6.3.7, by reconstruction from the
+/// border); the background components come from run-based labelling of the
+/// complement (He, Chao & Suzuki 2008): a set of background runs is a hole unless
+/// one of its runs lies on the border.
+pub fn fill_holes_runs(fg: &Runs) -> Runs {
     let (h, w) = fg.dim();
-    let mut out = fg.as_standard_layout().into_owned();
-    let os = out.as_slice_mut().expect("standard layout");
-    let sets = RunSets::scan(os, h, w, false, Connectivity::Four);
-    let (set, n) = sets.numbering();
-    let mut outside = vec![false; n + 1];
-    for (y, x0, x1, l) in sets.iter() {
-        if y == 0 || y + 1 == h || x0 == 0 || x1 == w {
-            outside[set[l as usize] as usize] = true;
+    let bg = fg.complement();
+    let comps = bg.components(Connectivity::Four);
+    let mut outside = vec![false; comps.count() + 1];
+    for ((y, a, b), &l) in bg.iter().zip(&comps.label) {
+        if y == 0 || y + 1 == h || a == 0 || b == w {
+            outside[l as usize] = true;
         }
     }
-    for (y, x0, x1, l) in sets.iter() {
-        if !outside[set[l as usize] as usize] {
-            os[y * w + x0..y * w + x1].fill(true);
-        }
+    if outside.iter().skip(1).all(|&o| o) {
+        return fg.clone();
     }
-    out
+    let holes = bg.retain(|i| !outside[comps.label[i] as usize]);
+    fg.union(&holes)
 }
 
 /// Removes the connected components of `fg` with fewer than `min_area` pixels
@@ -166,14 +189,22 @@ pub fn fill_holes(fg: ArrayView2<bool>) -> Array2<bool> {
 /// assert_eq!(kept, array![[false, false, true, true], [false, false, true, true]]);
 /// ```
 pub fn remove_small_components(fg: ArrayView2<bool>, min_area: usize, conn: Connectivity) -> Array2<bool> {
-    let (labels, n) = label_components(fg, conn);
-    let areas = label_areas(labels.view(), n);
-    labels.mapv(|l| l != 0 && areas[l as usize] >= min_area)
+    remove_small_runs(&Runs::from_mask(fg), min_area, conn).to_mask()
+}
+
+/// Area opening on runs: drops the runs of components under `min_area` pixels.
+pub fn remove_small_runs(fg: &Runs, min_area: usize, conn: Connectivity) -> Runs {
+    let comps = fg.components(conn);
+    if comps.areas.iter().skip(1).all(|&a| a >= min_area) {
+        return fg.clone();
+    }
+    fg.retain(|i| comps.areas[comps.label[i] as usize] >= min_area)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::post::region_labelling::{label_areas, label_components};
     use ndarray::array;
     use proptest::prelude::*;
 

@@ -1,6 +1,7 @@
 //! Connected components of a foreground: labelling, areas, bounding boxes, relabelling.
 use ndarray::{Array2, ArrayView2};
 
+use super::runs::Runs;
 use crate::ctc::Mask;
 
 /// Which pixels touch: the 4 edge neighbours, or those 4 and the 4 corner neighbours.
@@ -25,39 +26,12 @@ impl Connectivity {
     }
 }
 
-/// Union-find forest over provisional labels; the root of a set is its smallest label.
-struct Forest(Vec<u32>);
-
-impl Forest {
-    fn find(&mut self, mut a: u32) -> u32 {
-        while self.0[a as usize] != a {
-            let up = self.0[self.0[a as usize] as usize];
-            self.0[a as usize] = up; // path halving
-            a = up;
-        }
-        a
-    }
-    fn union(&mut self, a: u32, b: u32) -> u32 {
-        let (ra, rb) = (self.find(a), self.find(b));
-        let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
-        self.0[hi as usize] = lo;
-        lo
-    }
-    fn make(&mut self) -> u32 {
-        let l = self.0.len() as u32;
-        self.0.push(l);
-        l
-    }
-}
-
 /// Labels the connected components of `fg` 1, 2, … in the raster order of their
 /// first pixel (as `scipy.ndimage.label` does) and returns the labels and their count.
 ///
 /// Run-based two-scan labelling (He, Chao & Suzuki 2008, "A run-based two-scan
-/// labeling algorithm", IEEE TIP 17(5)): the first scan finds the runs of each row
-/// and joins, in a union-find forest, each run to the runs of the row above that it
-/// touches; the second paints each run with its set's final label. Work is per run,
-/// not per pixel, apart from finding and painting the runs.
+/// labeling algorithm", IEEE TIP 17(5)), see [`Runs::components`]: work is per run
+/// of foreground pixels, apart from finding and painting the runs.
 ///
 /// ```
 /// use cellstream::post::{label_components, Connectivity};
@@ -78,104 +52,9 @@ pub fn label_components(fg: ArrayView2<bool>, conn: Connectivity) -> (Mask, usiz
 /// [`label_components`], also returning the pixel count of each label `0..=n`
 /// (index 0 counts the background), taken from the runs.
 pub fn label_components_with_areas(fg: ArrayView2<bool>, conn: Connectivity) -> (Mask, Vec<usize>) {
-    let (h, w) = fg.dim();
-    let fg = fg.as_standard_layout();
-    let sets = RunSets::scan(fg.as_slice().expect("standard layout"), h, w, true, conn);
-    let (final_label, n) = sets.numbering();
-    let mut labels = Mask::zeros((h, w));
-    let mut areas = vec![0usize; n + 1];
-    let ls = labels.as_slice_mut().expect("fresh array");
-    for (y, x0, x1, l) in sets.iter() {
-        let l = final_label[l as usize];
-        ls[y * w + x0..y * w + x1].fill(l);
-        areas[l as usize] += x1 - x0;
-    }
-    areas[0] = h * w - areas.iter().skip(1).sum::<usize>();
-    (labels, areas)
-}
-
-/// The runs of pixels equal to a value in each row of an image, joined into the
-/// connected sets they form (He, Chao & Suzuki 2008: each run is united with the
-/// runs of the row above that it touches).
-pub(crate) struct RunSets {
-    /// `(x0, x1, provisional label)` of each run `[x0, x1)`, row after row.
-    runs: Vec<(u32, u32, u32)>,
-    /// Index in `runs` of the first run of each row, and `runs.len()` at the end.
-    row_start: Vec<usize>,
-    forest: Forest,
-}
-
-impl RunSets {
-    /// Runs of `value` in the row-major `h × w` image `src`, joined under `conn`.
-    pub(crate) fn scan(src: &[bool], h: usize, w: usize, value: bool, conn: Connectivity) -> RunSets {
-        // A run in the row above touches [x0 - d, x1 + d).
-        let d = match conn {
-            Connectivity::Four => 0,
-            Connectivity::Eight => 1,
-        };
-        let mut runs: Vec<(u32, u32, u32)> = Vec::new();
-        let mut row_start = Vec::with_capacity(h + 1);
-        let mut forest = Forest(vec![0]);
-        for y in 0..h {
-            let row = &src[y * w..(y + 1) * w];
-            let prev = if y > 0 { row_start[y - 1]..runs.len() } else { 0..0 };
-            row_start.push(runs.len());
-            let mut above = prev.start;
-            let mut x = 0;
-            while x < w {
-                match row[x..].iter().position(|&f| f == value) {
-                    Some(o) => x += o,
-                    None => break,
-                }
-                let x0 = x;
-                x += row[x..].iter().position(|&f| f != value).unwrap_or(w - x);
-                let (lo, hi) = (x0 as u32, x as u32);
-                // Runs above ending before this one's reach cannot touch later runs either.
-                while above < prev.end && runs[above].1 + d <= lo {
-                    above += 1;
-                }
-                let mut label = 0;
-                let mut k = above;
-                while k < prev.end && runs[k].0 < hi + d {
-                    let l = runs[k].2;
-                    label = if label == 0 { forest.find(l) } else { forest.union(label, l) };
-                    k += 1;
-                }
-                if label == 0 {
-                    label = forest.make();
-                }
-                runs.push((lo, hi, label));
-            }
-        }
-        row_start.push(runs.len());
-        RunSets { runs, row_start, forest }
-    }
-
-    /// Final labels `1..=n` of the provisional labels, numbering the sets in the raster
-    /// order of their first pixel, and `n`. Roots are the smallest provisional label
-    /// of each set, hence assigned at the set's first run.
-    pub(crate) fn numbering(&self) -> (Vec<u32>, usize) {
-        let mut forest = Forest(self.forest.0.clone());
-        let mut final_label = vec![0u32; forest.0.len()];
-        let mut n = 0u32;
-        for p in 1..forest.0.len() as u32 {
-            let r = forest.find(p);
-            if r == p {
-                n += 1;
-                final_label[p as usize] = n;
-            } else {
-                final_label[p as usize] = final_label[r as usize];
-            }
-        }
-        (final_label, n as usize)
-    }
-
-    /// `(y, x0, x1, provisional label)` of each run.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, usize, usize, u32)> + '_ {
-        self.row_start.windows(2).enumerate().flat_map(move |(y, r)| {
-            self.runs[r[0]..r[1]].iter().map(move |&(x0, x1, l)| (y, x0 as usize, x1 as usize, l))
-        })
-    }
+    let runs = Runs::from_mask(fg);
+    let comps = runs.components(conn);
+    (runs.paint(&comps), comps.areas)
 }
 
 /// Pixel count of each label `0..=n` (index 0 counts the background).
