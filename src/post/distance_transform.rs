@@ -125,7 +125,13 @@ fn envelope(g: &[u32], out: &mut [u32], s: &mut [u32], t: &mut [i32]) {
     // The first column where parabola u lies below parabola i (i < u), floored.
     let sep = |i: usize, u: usize| -> i64 {
         let num = (u * u) as i64 - (i * i) as i64 + g2(u) - g2(i);
-        num.div_euclid(2 * (u - i) as i64)
+        let den = 2 * (u - i) as i64;
+        // A 32-bit division is several times faster; it serves all but huge images.
+        if num.unsigned_abs() < 1 << 31 && den < 1 << 31 {
+            (num as i32).div_euclid(den as i32) as i64
+        } else {
+            num.div_euclid(den)
+        }
     };
     let (s, t) = (&mut s[..n], &mut t[..n]);
     let mut q: usize = 0;
