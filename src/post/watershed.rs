@@ -365,10 +365,18 @@ impl Grid {
                 match &lv {
                     Some((l, q)) => {
                         let lrow = &l[y * w..(y + 1) * w];
-                        for ((c, &k), &v) in out.iter_mut().zip(krow).zip(lrow) {
-                            if k {
-                                *c = C::new(0, q.queue(v));
+                        // The queue rule chosen once per row, not per pixel.
+                        fn fill<C: Cell>(out: &mut [C], krow: &[bool], lrow: &[u32], key: impl Fn(u32) -> usize) {
+                            for ((c, &k), &v) in out.iter_mut().zip(krow).zip(lrow) {
+                                if k {
+                                    *c = C::new(0, key(v));
+                                }
                             }
+                        }
+                        match (&q.ranks, q.highest_first) {
+                            (None, true) => fill(out, krow, lrow, |v| (q.hi - v) as usize),
+                            (None, false) => fill(out, krow, lrow, |v| (v - q.lo) as usize),
+                            _ => fill(out, krow, lrow, |v| q.queue(v)),
                         }
                     }
                     None => {
