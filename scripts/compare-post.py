@@ -17,8 +17,9 @@ TIFFs), then, on the same frames and in the same run:
 
 Prints ms/frame of each (best of --rounds runs; both include reading and writing
 the TIFFs, neither includes starting Python or the binary, which is shown apart),
-their ratio, and the agreement: for each scikit-image object, the IoU with the
-cellstream object that overlaps it most, averaged over all objects of all frames.
+their ratio, the same for CPU time (steadier than wall time on a shared machine),
+and the agreement: for each scikit-image object, the IoU with the cellstream object
+that overlaps it most, averaged over all objects of all frames.
 
     .pyenv/bin/python scripts/compare-post.py            # 1300x1000, 400 cells, 8 frames
     .pyenv/bin/python scripts/compare-post.py --width 300 --height 250 --cells 30 --frames 2 --json out.json
@@ -129,11 +130,11 @@ def run_cellstream(binary, in_dir, out_dir, a):
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         sys.exit(f"cellstream failed ({' '.join(cmd)}):\n{p.stderr}")
-    m = re.search(r"\(([\d.]+) ms/frame, 1 thread\)", p.stdout)
+    m = re.search(r"\(([\d.]+) ms/frame, ([\d.]+) ms CPU/frame, 1 thread\)", p.stdout)
     if not m:
         sys.exit(f"unexpected cellstream output: {p.stdout}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return float(m.group(1)), wall * 1e3, cpu * 1e3, cmd
+    return float(m.group(1)), float(m.group(2)), wall * 1e3, cpu * 1e3, cmd
 
 
 def main():
@@ -166,13 +167,14 @@ def main():
         tifffile.imwrite(f, synthetic(a.height, a.width, a.cells, rng))
         files.append(f)
 
-    sk_ms, sk_cpu, cs_ms, cs_wall, cs_cpu = [], [], [], [], []
+    sk_ms, sk_cpu, cs_ms, cs_inproc_cpu, cs_wall, cs_cpu = [], [], [], [], [], []
     for _ in range(a.rounds):
         ref, ms, cpu = run_skimage(files, sk_dir, a)
         sk_ms.append(ms)
         sk_cpu.append(cpu)
-        ms, wall, cpu, cmd = run_cellstream(a.binary, in_dir, cs_dir, a)
+        ms, inproc_cpu, wall, cpu, cmd = run_cellstream(a.binary, in_dir, cs_dir, a)
         cs_ms.append(ms)
+        cs_inproc_cpu.append(inproc_cpu)
         cs_wall.append(wall / a.frames)
         cs_cpu.append(cpu / a.frames)
 
@@ -189,9 +191,11 @@ def main():
                    "min_distance": a.min_distance, "connectivity": 8},
         "skimage_ms_per_frame": min(sk_ms), "skimage_cpu_ms_per_frame": min(sk_cpu),
         "cellstream_ms_per_frame": min(cs_ms),
+        "cellstream_cpu_ms_per_frame": min(cs_inproc_cpu),
         "cellstream_ms_per_frame_with_process_start": min(cs_wall),
         "cellstream_cpu_ms_per_frame_with_process_start": min(cs_cpu),
         "ratio": min(sk_ms) / min(cs_ms),
+        "cpu_ratio": min(sk_cpu) / min(cs_inproc_cpu),
         "mean_best_iou": agreement,
         "skimage_objects_per_frame": n_sk / a.frames, "cellstream_objects_per_frame": n_cs / a.frames,
         "cellstream_command": " ".join(cmd),
@@ -199,9 +203,10 @@ def main():
     print(f"{a.frames} frames of {a.width}x{a.height}, {a.cells} cells drawn, best of {a.rounds} runs, one thread each")
     print(f"scikit-image/scipy : {min(sk_ms):8.1f} ms/frame   (CPU {min(sk_cpu):.1f} ms/frame; runs: "
           + ", ".join(f"{x:.1f}" for x in sk_ms) + ")")
-    print(f"cellstream         : {min(cs_ms):8.1f} ms/frame   (runs: " + ", ".join(f"{x:.1f}" for x in cs_ms)
+    print(f"cellstream         : {min(cs_ms):8.1f} ms/frame   (CPU {min(cs_inproc_cpu):.1f} ms/frame; runs: "
+          + ", ".join(f"{x:.1f}" for x in cs_ms)
           + f"; with process start {min(cs_wall):.1f} ms/frame wall, {min(cs_cpu):.1f} CPU)")
-    print(f"ratio              : {figures['ratio']:8.1f}x")
+    print(f"ratio              : {figures['ratio']:8.1f}x wall, {figures['cpu_ratio']:.1f}x CPU")
     print(f"agreement          : mean best IoU {agreement:.4f} over {len(ious)} scikit-image objects "
           f"({n_sk / a.frames:.1f} vs {n_cs / a.frames:.1f} objects/frame)")
     if a.json:

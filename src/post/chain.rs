@@ -1,7 +1,7 @@
 //! The whole post-processing chain: probability map → foreground → markers → watershed → instance mask.
 use ndarray::{Array2, ArrayView2, Zip};
 
-use super::distance_transform::{squared_distance_transform, NO_BACKGROUND};
+use super::distance_transform::{squared_distance_transform_with_runs, NO_BACKGROUND};
 use super::markers::{h_maxima, local_maxima, seeds_from_probability};
 use super::morphology::{close_runs, fill_holes_runs, remove_small_runs};
 use super::region_labelling::{label_components, Connectivity};
@@ -61,13 +61,13 @@ impl Default for PostParams {
 /// threshold, closing with a disk, removal of components under `min_area`, hole
 /// filling — in this order, each stage as in [`super`]'s functions.
 pub fn foreground_components(prob: ArrayView2<f32>, params: &PostParams) -> (Mask, usize) {
-    let (labels, n, _) = clean_foreground(prob, params);
+    let (labels, n, _, _) = clean_foreground(prob, params);
     (labels, n)
 }
 
 /// [`foreground_components`] and the foreground itself. The cleaning runs on the
 /// run-length encoded foreground ([`Runs`]); pixels are painted once at the end.
-fn clean_foreground(prob: ArrayView2<f32>, params: &PostParams) -> (Mask, usize, Array2<bool>) {
+fn clean_foreground(prob: ArrayView2<f32>, params: &PostParams) -> (Mask, usize, Array2<bool>, Runs) {
     let mut fg = Runs::from_threshold(prob, params.threshold);
     if params.closing_radius > 0 {
         fg = close_runs(&fg, params.closing_radius);
@@ -79,7 +79,7 @@ fn clean_foreground(prob: ArrayView2<f32>, params: &PostParams) -> (Mask, usize,
         fg = fill_holes_runs(&fg);
     }
     let comps = fg.components(params.connectivity);
-    (fg.paint(&comps), comps.count(), fg.to_mask())
+    (fg.paint(&comps), comps.count(), fg.to_mask(), fg)
 }
 
 /// Instance mask (labels `1..=n`, 0 background) from a foreground probability map:
@@ -104,11 +104,11 @@ fn clean_foreground(prob: ArrayView2<f32>, params: &PostParams) -> (Mask, usize,
 /// assert_ne!(mask[[8, 8]], mask[[8, 19]]);
 /// ```
 pub fn instances_from_probability(prob: ArrayView2<f32>, params: &PostParams) -> Mask {
-    let (labels, n, fg) = clean_foreground(prob, params);
+    let (labels, n, fg, runs) = clean_foreground(prob, params);
     if params.seeds == SeedMode::Components {
         return labels;
     }
-    let d2 = squared_distance_transform(fg.view());
+    let d2 = squared_distance_transform_with_runs(fg.view(), &runs);
     let comps = Some((labels.view(), n));
     match params.seeds {
         SeedMode::DistanceMaxima { min_distance } => {
@@ -149,7 +149,7 @@ pub fn instances_from_probability(prob: ArrayView2<f32>, params: &PostParams) ->
 /// ```
 pub fn instances_from_seeds(cell_prob: ArrayView2<f32>, seed_prob: ArrayView2<f32>, params: &PostParams) -> Mask {
     assert_eq!(cell_prob.dim(), seed_prob.dim(), "cell and seed maps differ in shape");
-    let (labels, n, fg) = clean_foreground(cell_prob, params);
+    let (labels, n, fg, _) = clean_foreground(cell_prob, params);
     let (seeds, _) = seeds_from_probability(seed_prob, params.seed_threshold, fg.view(), params.connectivity);
     let levels = seed_prob.mapv(|p| ((1.0 - p.clamp(0.0, 1.0)) * 65535.0).round() as u32);
     let priority = levels.mapv(|l| 65535 - l);

@@ -111,6 +111,8 @@ pub struct FolderReport {
     pub threads: usize,
     /// From the first read to the published result.
     pub elapsed: Duration,
+    /// CPU time of the process over the same span, all threads (where the OS says).
+    pub cpu: Option<Duration>,
 }
 
 /// Runs the chain on every TIFF of `input` (optionally with the seed map of the same
@@ -125,6 +127,7 @@ pub fn postprocess_folder(
     threads: Option<usize>,
 ) -> ctc::Result<FolderReport> {
     let start = Instant::now();
+    let cpu_start = process_cpu_time();
     let files = ctc::list_numbered_tiffs(input)?;
     let seed_files = match seeds {
         Some(dir) => {
@@ -177,7 +180,8 @@ pub fn postprocess_folder(
             .try_reduce(|| 0, |a, b| Ok(a + b))
     })?;
     let dest = writer.finish_masks_only()?;
-    Ok(FolderReport { dest, frames: files.len(), objects, threads: pool.current_num_threads(), elapsed: start.elapsed() })
+    let cpu = process_cpu_time().zip(cpu_start).map(|(b, a)| b.saturating_sub(a));
+    Ok(FolderReport { dest, frames: files.len(), objects, threads: pool.current_num_threads(), elapsed: start.elapsed(), cpu })
 }
 
 /// Reads one map as probabilities; warns once if an integer map is entirely at or
@@ -210,6 +214,20 @@ fn refuse_same_folder(input: &Path, out: &Path) -> ctc::Result<()> {
     Ok(())
 }
 
+/// CPU time consumed by this process so far, all threads.
+#[cfg(unix)]
+fn process_cpu_time() -> Option<Duration> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec into the valid pointer it is given.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) } == 0;
+    ok.then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
+#[cfg(not(unix))]
+fn process_cpu_time() -> Option<Duration> {
+    None
+}
+
 /// Keeps freed memory in the process for the next frame.
 ///
 /// Each frame allocates a few dozen buffers of a few MB. glibc serves blocks that
@@ -234,13 +252,15 @@ pub fn run(args: &PostprocessArgs) -> anyhow::Result<std::process::ExitCode> {
     reuse_freed_memory();
     let r = postprocess_folder(&args.input, &args.out, &args.params(), args.seeds.as_deref(), args.threads)?;
     let ms = r.elapsed.as_secs_f64() * 1e3;
+    let per_frame = |t: f64| t / r.frames.max(1) as f64;
+    let cpu = r.cpu.map(|c| format!(", {:.1} ms CPU/frame", per_frame(c.as_secs_f64() * 1e3))).unwrap_or_default();
     println!(
-        "postprocess: {} masks ({} objects) written to {} in {:.0} ms ({:.1} ms/frame, {} thread{})",
+        "postprocess: {} masks ({} objects) written to {} in {:.0} ms ({:.1} ms/frame{cpu}, {} thread{})",
         r.frames,
         r.objects,
         r.dest.display(),
         ms,
-        ms / r.frames.max(1) as f64,
+        per_frame(ms),
         r.threads,
         if r.threads == 1 { "" } else { "s" }
     );

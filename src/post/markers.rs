@@ -49,18 +49,28 @@ fn local_maxima_by(
     let labels = labels.as_standard_layout();
     let img = image.as_slice().expect("standard layout");
     let lab = labels.as_slice().expect("standard layout");
-    let n = lab.iter().copied().max().unwrap_or(0) as usize;
-    let threshold = img.iter().copied().min().unwrap_or(0);
+    // Signed views of the values (sign bit flipped) let plain SSE2 vectorise min/max.
+    let (n, threshold) = img.iter().zip(lab).fold((i32::MIN, i32::MAX), |(n, t), (&v, &l)| {
+        (n.max((l ^ 0x8000_0000) as i32), t.min((v ^ 0x8000_0000) as i32))
+    });
+    let (n, threshold) = if img.is_empty() { (0, 0) } else { ((n as u32 ^ 0x8000_0000) as usize, threshold as u32 ^ 0x8000_0000) };
     let m = min_distance;
     let mut area = vec![0usize; n + 1];
     // A window maximum is also a maximum of its 8 neighbours of the same label:
     // collect those first (few, in a distance map), then test their windows.
     let mut near: Vec<u32> = Vec::new();
-    for (i, &l) in lab.iter().enumerate() {
-        if l != 0 {
-            area[l as usize] += 1;
-            if m == 0 || neighbourhood_max(img, lab, h, w, i) {
-                near.push(i as u32);
+    const CHUNK: usize = 16;
+    for (c, chunk) in lab.chunks(CHUNK).enumerate() {
+        if chunk.iter().fold(0, |a, &l| a | l) == 0 {
+            continue; // background, 16 pixels at a time
+        }
+        for (j, &l) in chunk.iter().enumerate() {
+            if l != 0 {
+                let i = c * CHUNK + j;
+                area[l as usize] += 1;
+                if m == 0 || neighbourhood_max(img, lab, h, w, i) {
+                    near.push(i as u32);
+                }
             }
         }
     }

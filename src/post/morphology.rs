@@ -57,11 +57,9 @@ pub fn close_disk(fg: ArrayView2<bool>, r: usize) -> Array2<bool> {
 /// foreground is taken as runs (interval coding: Ji, Piper & Tang 1989, "Erosion
 /// and dilation of binary images by arbitrary structuring elements using interval
 /// coding", Pattern Recognition Letters 9(3)): output row y is the union of the runs
-/// of rows y + dy, each widened by the half-chord at dy, merged by sorting them or,
-/// when they are many for the stretch they cover, with a difference array. Cost per
-/// row O(min(n log n, n + width)) for its n widened runs, n ≤ (2r + 1) · runs per
-/// row: the radius enters only through the number of rows merged, never as r² per
-/// pixel.
+/// of rows y + dy, each widened by the half-chord at dy, merged row after row (each
+/// merge is linear in the spans). Cost O((2r + 1) · runs): no work per pixel, and the
+/// radius enters only through the number of rows merged, never as r² per pixel.
 pub fn dilate_runs(fg: &Runs, r: usize) -> Runs {
     let (h, w) = fg.dim();
     if r == 0 {
@@ -71,54 +69,57 @@ pub fn dilate_runs(fg: &Runs, r: usize) -> Runs {
     let r2 = r * r;
     let half: Vec<u32> = (0..=r).map(|dy| (0..=r).rev().find(|hw| hw * hw + dy * dy <= r2).unwrap_or(0) as u32).collect();
     let mut out = Builder::new(h, w);
-    let mut spans: Vec<(u32, u32)> = Vec::new();
-    let mut diff = vec![0i32; w + 1];
+    let (mut acc, mut next): (Vec<(u32, u32)>, Vec<(u32, u32)>) = (Vec::new(), Vec::new());
     for y in 0..h {
-        spans.clear();
-        let (mut lo, mut hi) = (u32::MAX, 0);
+        // Union of the widened runs of rows y - r ..= y + r, one row at a time:
+        // each is sorted, so each union is a linear merge of two sorted lists.
+        acc.clear();
         for sy in y.saturating_sub(r)..(y + r + 1).min(h) {
             let hw = half[sy.abs_diff(y)];
-            for &(a, b) in fg.row(sy) {
-                let span = (a.saturating_sub(hw), (b + hw).min(w as u32));
-                lo = lo.min(span.0);
-                hi = hi.max(span.1);
-                spans.push(span);
-            }
+            let widened = fg.row(sy).iter().map(|&(a, b)| (a.saturating_sub(hw), (b + hw).min(w as u32)));
+            merge_union(&acc, widened, &mut next);
+            std::mem::swap(&mut acc, &mut next);
         }
-        let n = spans.len();
-        if n * (usize::BITS - n.leading_zeros()) as usize <= (hi.saturating_sub(lo)) as usize {
-            // Few spans: sort them and let the builder merge the overlapping ones.
-            spans.sort_unstable_by_key(|s| s.0);
-            for &(a, b) in &spans {
-                out.push(a, b);
-            }
-        } else {
-            // Many spans over a short stretch: a difference array over [lo, hi).
-            for &(a, b) in &spans {
-                diff[a as usize] += 1;
-                diff[b as usize] -= 1;
-            }
-            let (mut covered, mut start) = (0i32, lo);
-            for x in lo..hi {
-                let was = covered > 0;
-                covered += diff[x as usize];
-                diff[x as usize] = 0;
-                if (covered > 0) != was {
-                    if was {
-                        out.push(start, x);
-                    } else {
-                        start = x;
-                    }
-                }
-            }
-            if covered > 0 {
-                out.push(start, hi);
-            }
-            diff[hi as usize] = 0;
+        for &(a, b) in &acc {
+            out.push(a, b);
         }
         out.end_row();
     }
     out.finish()
+}
+
+/// The union of two sorted lists of disjoint spans, as a sorted list of disjoint,
+/// non-touching spans in `out`.
+fn merge_union(a: &[(u32, u32)], b: impl Iterator<Item = (u32, u32)>, out: &mut Vec<(u32, u32)>) {
+    out.clear();
+    let mut b = b.peekable();
+    let mut a = a.iter().copied().peekable();
+    loop {
+        let s = match (a.peek(), b.peek()) {
+            (Some(&x), Some(&y)) => {
+                if x.0 <= y.0 {
+                    a.next();
+                    x
+                } else {
+                    b.next();
+                    y
+                }
+            }
+            (Some(&x), None) => {
+                a.next();
+                x
+            }
+            (None, Some(&y)) => {
+                b.next();
+                y
+            }
+            (None, None) => break,
+        };
+        match out.last_mut() {
+            Some(last) if s.0 <= last.1 => last.1 = last.1.max(s.1),
+            _ => out.push(s),
+        }
+    }
 }
 
 /// Erosion of a run-encoded foreground by the disk of radius `r`, pixels outside

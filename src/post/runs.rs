@@ -79,13 +79,24 @@ impl Runs {
 
     /// The image as a boolean array.
     pub fn to_mask(&self) -> Array2<bool> {
-        let mut out = Array2::from_elem((self.h, self.w), false);
-        if let Some(s) = out.as_slice_mut() {
-            for (y, a, b) in self.iter() {
-                s[y * self.w + a..y * self.w + b].fill(true);
+        self.fill_rows(false, |_, _| true)
+    }
+
+    /// An `h × w` image with `value(run index, run)` on each run and `background`
+    /// elsewhere, every pixel written once.
+    fn fill_rows<T: Copy>(&self, background: T, value: impl Fn(usize, (u32, u32)) -> T) -> Array2<T> {
+        let mut v: Vec<T> = Vec::with_capacity(self.h * self.w);
+        for y in 0..self.h {
+            let row_end = v.len() + self.w;
+            for i in self.row_start[y]..self.row_start[y + 1] {
+                let (a, b) = self.runs[i];
+                let at = v.len() - (row_end - self.w);
+                v.resize(v.len() + (a as usize - at), background);
+                v.resize(v.len() + (b - a) as usize, value(i, (a, b)));
             }
+            v.resize(row_end, background);
         }
-        out
+        Array2::from_shape_vec((self.h, self.w), v).expect("shape matches")
     }
 
     /// The background runs (within the image).
@@ -192,16 +203,7 @@ impl Runs {
 
     /// Paints each run with the label of its set: the label image of `comps`.
     pub fn paint(&self, comps: &Components) -> Mask {
-        let mut out = Mask::zeros((self.h, self.w));
-        if let Some(s) = out.as_slice_mut() {
-            for y in 0..self.h {
-                for i in self.row_start[y]..self.row_start[y + 1] {
-                    let (a, b) = self.runs[i];
-                    s[y * self.w + a as usize..y * self.w + b as usize].fill(comps.label[i]);
-                }
-            }
-        }
-        out
+        self.fill_rows(0, |i, _| comps.label[i])
     }
 }
 

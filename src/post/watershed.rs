@@ -1,7 +1,4 @@
 //! Marker-controlled watershed by priority flood (Meyer 1991; Beucher & Meyer 1993).
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
-
 use ndarray::ArrayView2;
 
 use super::region_labelling::{label_components, Connectivity};
@@ -12,11 +9,13 @@ use crate::ctc::Mask;
 ///
 /// Meyer's flooding algorithm (F. Meyer 1991, "Un algorithme optimal de ligne de
 /// partage des eaux"; Beucher & Meyer 1993): a priority queue holds pixels by
-/// flooding level, the lowest first, ties in order of insertion. Markers enter first
-/// (raster order); popping a pixel gives each unlabelled mask neighbour its label and
-/// queues it at `max(its value, the popped pixel's level)`. Marker pixels outside
-/// `mask` are ignored; mask pixels no marker can reach stay 0. O(n log n) with a
-/// binary heap; see [`watershed_levels`] for integer levels in O(n).
+/// flooding level, the lowest first, ties in order of insertion. Marker pixels enter
+/// first, at their own value (raster order, all older than any other pixel);
+/// popping a pixel gives each unlabelled mask neighbour its label and queues it at
+/// `max(its value, the popped pixel's level)`. The binary heap is scikit-image's own
+/// (same sift rules), so even ties between markers come out in the same order. Marker pixels outside `mask` are
+/// ignored; mask pixels no marker can reach stay 0. O(n log n); see
+/// [`watershed_levels`] for integer levels in O(n).
 ///
 /// ```
 /// use cellstream::post::{watershed, Connectivity};
@@ -28,43 +27,23 @@ use crate::ctc::Mask;
 /// assert_eq!(labels, array![[1, 1, 1, 2, 2]]);
 /// ```
 pub fn watershed(image: ArrayView2<f32>, markers: ArrayView2<u32>, mask: ArrayView2<bool>, conn: Connectivity) -> Mask {
-    #[derive(PartialEq)]
-    struct Item {
-        level: f32,
-        age: u64,
-        index: u32,
-    }
-    impl Eq for Item {}
-    impl Ord for Item {
-        fn cmp(&self, other: &Self) -> Ordering {
-            // BinaryHeap pops the greatest: reverse both keys.
-            other.level.total_cmp(&self.level).then(other.age.cmp(&self.age))
-        }
-    }
-    impl PartialOrd for Item {
-        fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-            Some(self.cmp(other))
-        }
-    }
-
     let grid = Grid::new(mask.dim(), conn);
     let (mut cells, seeds) = grid.cells::<u64>(Markers::Image(markers), mask, None);
     let img = grid.pad(image, 0.0);
-    let mut heap = BinaryHeap::new();
-    let mut age = 0u64;
+    let mut heap = SkHeap::default();
     for &p in &seeds {
-        heap.push(Item { level: f32::NEG_INFINITY, age, index: p });
-        age += 1;
+        heap.push(img[p as usize], 0, p);
     }
-    while let Some(Item { level, index, .. }) = heap.pop() {
-        let p = index as usize;
+    let mut age = 0u64;
+    while let Some((level, _, p)) = heap.pop() {
+        let p = p as usize;
         let label = cells[p].label();
         for &o in grid.offsets() {
             let q = p.wrapping_add_signed(o);
             if cells[q].is_free() {
                 cells[q] = cells[q].labelled(label);
-                heap.push(Item { level: img[q].max(level), age, index: q as u32 });
                 age += 1;
+                heap.push(if img[q] < level { level } else { img[q] }, age, q as u32);
             }
         }
     }
@@ -160,41 +139,40 @@ fn flood<C: Cell>(grid: &Grid, cells: &mut [C], seeds: &[u32], nqueues: usize, c
 fn flood_n<C: Cell, const N: usize>(grid: &Grid, cells: &mut [C], seeds: &[u32], nqueues: usize, comp: ArrayView2<u32>, ncomp: usize) {
     assert_eq!(comp.dim(), (grid.h, grid.w), "components differ in shape from the mask");
     let (w, pw) = (grid.w, grid.w + 2);
-    // Marker pixels grouped by component, raster order within each.
     let comp = comp.as_standard_layout();
     let cs = comp.as_slice().expect("standard layout");
-    let mut seeds: Vec<(u32, u32)> = seeds
-        .iter()
-        .map(|&i| {
-            let (y, x) = (i as usize / pw - 1, i as usize % pw - 1);
-            let c = cs[y * w + x];
-            assert!(c != 0 && c as usize <= ncomp, "components do not match the mask");
-            (c, i)
-        })
-        .collect();
-    seeds.sort_by_key(|&(c, _)| c); // stable: raster order within a component
-    let mut queues: Vec<Vec<u32>> = vec![Vec::new(); nqueues.max(1)];
+    let component = |i: u32| {
+        let (y, x) = (i as usize / pw - 1, i as usize % pw - 1);
+        let c = cs[y * w + x];
+        assert!(c != 0 && c as usize <= ncomp, "components do not match the mask");
+        c
+    };
     let offsets: [isize; N] = grid.offsets[..N].try_into().expect("N neighbours");
-    for group in seeds.chunk_by(|a, b| a.0 == b.0) {
-        let (mut first, mut last) = (usize::MAX, 0usize);
-        // Markers first, in raster order, at level "-infinity": each labels its free
-        // neighbours, which then wait at their own level.
-        for &(_, p) in group {
-            let p = p as usize;
-            let label = cells[p].label();
-            for o in offsets {
-                let q = p.wrapping_add_signed(o);
-                if cells[q].is_free() {
-                    cells[q] = cells[q].labelled(label);
-                    let k = cells[q].queue();
-                    queues[k].push(q as u32);
-                    first = first.min(k);
-                    last = last.max(k);
+    // Markers grouped by component, then by level, raster order among equals.
+    let mut markers: Vec<(u32, usize, u32)> = seeds.iter().map(|&p| (component(p), cells[p as usize].queue(), p)).collect();
+    markers.sort_by_key(|&(c, k, _)| (c, k)); // stable
+    let mut queues: Vec<Vec<u32>> = vec![Vec::new(); nqueues.max(1)];
+    for group in markers.chunk_by(|a, b| a.0 == b.0) {
+        let mut next_marker = 0;
+        let mut cur = group[0].1;
+        let mut last = group[group.len() - 1].1;
+        while cur <= last {
+            // Markers of this level first: they entered the queue first (age 0).
+            while next_marker < group.len() && group[next_marker].1 == cur {
+                let p = group[next_marker].2 as usize;
+                next_marker += 1;
+                let label = cells[p].label();
+                for o in offsets {
+                    let q = p.wrapping_add_signed(o);
+                    if cells[q].is_free() {
+                        let c = cells[q].labelled(label);
+                        cells[q] = c;
+                        let k = c.queue().max(cur);
+                        queues[k].push(q as u32);
+                        last = last.max(k);
+                    }
                 }
             }
-        }
-        let mut cur = first;
-        while cur <= last {
             let mut i = 0;
             while i < queues[cur].len() {
                 let p = queues[cur][i] as usize;
@@ -220,6 +198,65 @@ fn flood_n<C: Cell, const N: usize>(grid: &Grid, cells: &mut [C], seeds: &[u32],
             queues[cur].clear(); // keeps the capacity for the next component
             cur += 1;
         }
+    }
+}
+
+/// scikit-image's binary min-heap (`heap_general.pxi`): items ordered by level, then
+/// age; the same sift-up and sift-down rules, so that items with equal keys come
+/// out in the same order as there.
+struct SkHeap<K> {
+    items: Vec<(K, u64, u32)>,
+}
+
+impl<K> Default for SkHeap<K> {
+    fn default() -> Self {
+        SkHeap { items: Vec::new() }
+    }
+}
+
+impl<K: Copy + PartialOrd> SkHeap<K> {
+    #[inline]
+    fn smaller(a: &(K, u64, u32), b: &(K, u64, u32)) -> bool {
+        if a.0 != b.0 { a.0 < b.0 } else { a.1 < b.1 }
+    }
+
+    fn push(&mut self, level: K, age: u64, index: u32) {
+        self.items.push((level, age, index));
+        let mut child = self.items.len() - 1;
+        while child > 0 {
+            let parent = (child + 1) / 2 - 1;
+            if Self::smaller(&self.items[child], &self.items[parent]) {
+                self.items.swap(parent, child);
+                child = parent;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn pop(&mut self) -> Option<(K, u64, u32)> {
+        let n = self.items.len().checked_sub(1)?;
+        self.items.swap(0, n);
+        let top = self.items.pop();
+        let (mut i, mut smallest) = (0, 0);
+        loop {
+            let (l, r) = (2 * i + 1, 2 * i + 2);
+            if l >= n {
+                break;
+            }
+            if Self::smaller(&self.items[l], &self.items[i]) {
+                smallest = l;
+            }
+            if r < n && Self::smaller(&self.items[r], &self.items[smallest]) {
+                smallest = r;
+            }
+            if smallest == i {
+                break;
+            }
+            self.items.swap(i, smallest);
+            i = smallest;
+        }
+        top
     }
 }
 
@@ -328,10 +365,18 @@ impl Grid {
                 match &lv {
                     Some((l, q)) => {
                         let lrow = &l[y * w..(y + 1) * w];
-                        for ((c, &k), &v) in out.iter_mut().zip(krow).zip(lrow) {
-                            if k {
-                                *c = C::new(0, q.queue(v));
+                        // The queue rule chosen once per row, not per pixel.
+                        fn fill<C: Cell>(out: &mut [C], krow: &[bool], lrow: &[u32], key: impl Fn(u32) -> usize) {
+                            for ((c, &k), &v) in out.iter_mut().zip(krow).zip(lrow) {
+                                if k {
+                                    *c = C::new(0, key(v));
+                                }
                             }
+                        }
+                        match (&q.ranks, q.highest_first) {
+                            (None, true) => fill(out, krow, lrow, |v| (q.hi - v) as usize),
+                            (None, false) => fill(out, krow, lrow, |v| (v - q.lo) as usize),
+                            _ => fill(out, krow, lrow, |v| q.queue(v)),
                         }
                     }
                     None => {
@@ -394,18 +439,14 @@ impl Grid {
     fn labels<C: Cell>(&self, cells: &[C]) -> Mask {
         let (h, w, pw) = (self.h, self.w, self.w + 2);
         let blocked = C::BLOCKED.label();
-        let mut out = Mask::zeros((h, w));
-        if let Some(s) = out.as_slice_mut() {
-            if w > 0 {
-                for (y, row) in s.chunks_exact_mut(w).enumerate() {
-                    for (o, &c) in row.iter_mut().zip(&cells[(y + 1) * pw + 1..(y + 1) * pw + 1 + w]) {
-                        let l = c.label();
-                        *o = if l == blocked { 0 } else { l };
-                    }
-                }
-            }
+        let mut v = Vec::with_capacity(h * w);
+        for y in 0..h {
+            v.extend(cells[(y + 1) * pw + 1..(y + 1) * pw + 1 + w].iter().map(|c| {
+                let l = c.label();
+                if l == blocked { 0 } else { l }
+            }));
         }
-        out
+        Mask::from_shape_vec((h, w), v).expect("shape matches")
     }
 }
 
@@ -527,6 +568,10 @@ mod tests {
         #[test]
         fn levels_and_heap_agree((levels, markers, mask) in inputs(), eight in any::<bool>()) {
             let conn = if eight { Connectivity::Eight } else { Connectivity::Four };
+            // Marker pixels at distinct levels: ties between markers are broken by
+            // the heap's layout in one and by raster order in the other.
+            let mut next = 100;
+            let levels = ndarray::Zip::from(&levels).and(&markers).map_collect(|&v, &m| if m != 0 { next += 1; next } else { v });
             let a = watershed_levels(levels.view(), markers.view(), mask.view(), conn);
             let b = watershed(levels.mapv(|v| v as f32).view(), markers.view(), mask.view(), conn);
             prop_assert_eq!(&a, &b);
