@@ -5,3 +5,4 @@
 //! [`simulate`] makes sequences with ground truth, [`eval`] scores results.
 pub mod cli;
 pub mod ctc;
+pub mod model;
