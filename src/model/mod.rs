@@ -7,9 +7,19 @@
 mod checkpoint;
 mod config;
 mod device;
+mod infer;
+mod instances;
 mod net;
+mod normalise;
+mod seg_score;
+mod targets;
+mod tiles;
 
 pub use checkpoint::{load, read_metadata, save, Loaded, CONFIG_KEY, FORMAT, FORMAT_KEY, TRAINING_KEY};
 pub use config::{ModelConfig, Norm, CLASSES};
 pub use device::DeviceChoice;
+pub use infer::{InferOptions, Precision, Predictor, Probabilities, Tiles, AUTO_TILE, FULL_FRAME_MAX_PIXELS};
 pub use net::{probabilities, ConvLstmUNet, State};
+pub use normalise::{percentile, percentile_normalise, PERCENTILES};
+pub use targets::{class_map, BACKGROUND, BOUNDARY, CELL};
+pub use tiles::Tiling;
