@@ -4,16 +4,21 @@
 //! from frame to frame; it predicts three classes (background, cell, cell
 //! boundary) so that touching cells come apart. [`train`] fits it to CTC
 //! sequences; [`Predictor`] streams frames through it, tile by tile.
+mod augment;
 mod checkpoint;
 mod config;
+mod data;
 mod device;
 mod infer;
 mod instances;
+mod loss;
 mod net;
 mod normalise;
 mod seg_score;
 mod targets;
 mod tiles;
+mod train;
+mod train_config;
 
 pub use checkpoint::{load, read_metadata, save, Loaded, CONFIG_KEY, FORMAT, FORMAT_KEY, TRAINING_KEY};
 pub use config::{ModelConfig, Norm, CLASSES};
@@ -23,3 +28,8 @@ pub use net::{probabilities, ConvLstmUNet, State};
 pub use normalise::{percentile, percentile_normalise, PERCENTILES};
 pub use targets::{class_map, BACKGROUND, BOUNDARY, CELL};
 pub use tiles::Tiling;
+pub use augment::AugmentConfig;
+pub use data::{load_sequences, sequence_dirs, split, FrameRange, TrainSequence, TruthSource};
+pub use loss::loss;
+pub use train::{fit, Progress, RunFiles, Stop, TrainReport};
+pub use train_config::TrainConfig;

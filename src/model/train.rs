@@ -1,0 +1,372 @@
+//! Fitting the network: streams of windows with truncated backpropagation through time, validation by SEG.
+//!
+//! Inference carries the recurrent state over hundreds of frames, so training
+//! does too, in part: each batch item is a *stream* that runs through
+//! `windows_per_stream` consecutive windows of `window` frames of one
+//! sequence, under one crop and augmentation. The state passes from window to
+//! window but is detached between them (truncated backpropagation through
+//! time, Williams & Peng 1990), so gradients span one window while the network
+//! learns to work from states built over many frames. A stream starts from
+//! zero state, as inference does at frame 0.
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::Array2;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+
+use super::augment::{random_cell_pixel, View};
+use super::checkpoint::{self, TRAINING_KEY};
+use super::data::{split, TrainSequence};
+use super::infer::{InferOptions, Precision, Streamer, Tiles};
+use super::loss::loss;
+use super::net::{ConvLstmUNet, State};
+use super::seg_score::SegScore;
+use super::train_config::TrainConfig;
+
+/// Where a run's files go, all beside the checkpoint `MODEL.safetensors`.
+#[derive(Debug, Clone)]
+pub struct RunFiles {
+    /// Best weights by validation SEG (the latest when there is no validation).
+    pub best: PathBuf,
+    /// Latest weights, for `--resume`.
+    pub last: PathBuf,
+    /// The settings used (`MODEL.toml`).
+    pub settings: PathBuf,
+    /// One row per step: epoch, step, loss, val_seg, lr, seconds.
+    pub history: PathBuf,
+}
+
+impl RunFiles {
+    pub fn new(out: &Path) -> RunFiles {
+        let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
+        let sibling = |suffix: &str| out.with_file_name(format!("{stem}{suffix}"));
+        RunFiles { best: out.to_path_buf(), last: sibling(".last.safetensors"), settings: sibling(".toml"), history: sibling(".history.csv") }
+    }
+}
+
+/// Progress saved in every checkpoint, so that `--resume` continues the run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Steps done.
+    pub step: usize,
+    pub lr: f64,
+    pub best_val_seg: Option<f64>,
+    pub best_step: Option<usize>,
+    /// Validations since the last improvement.
+    pub stale: usize,
+    pub seconds: f64,
+}
+
+/// Why a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    Steps,
+    TimeLimit,
+    EarlyStop,
+}
+
+/// The outcome of [`fit`].
+#[derive(Debug, Clone)]
+pub struct TrainReport {
+    pub progress: Progress,
+    pub stop: Stop,
+    /// Mean loss over the last `val_every` steps.
+    pub recent_loss: Option<f64>,
+    pub parameters: i64,
+}
+
+/// A batch item: one crop of one sequence, walked forward (or backward) in time.
+struct Stream {
+    seq: usize,
+    /// Frame indices in the order the stream visits them.
+    order: Vec<usize>,
+    next: usize,
+    windows_left: usize,
+    view: View,
+}
+
+/// Trains a network on `data` (validation on the last `val_fraction` of each
+/// sequence's frames) and writes the checkpoints and records of [`RunFiles`].
+/// With `resume`, continues from `RunFiles::last` (weights, step, learning
+/// rate, best score; the optimiser's moments restart).
+pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) -> Result<TrainReport> {
+    cfg.check()?;
+    let files = RunFiles::new(out);
+    let device = cfg.device_choice()?.resolve().map_err(anyhow::Error::msg)?;
+    if let Some(n) = cfg.threads {
+        tch::set_num_threads(n as i32);
+    }
+    let splits: Vec<_> = data.iter().map(|s| split(s.len(), cfg.val_fraction, cfg.window)).collect();
+    let trainable: Vec<usize> = (0..data.len()).filter(|&i| splits[i].0.len() >= cfg.window && data[i].truth[splits[i].0.clone()].iter().any(Option::is_some)).collect();
+    if trainable.is_empty() {
+        bail!("no sequence has {} consecutive training frames with truth among them (window {})", cfg.window, cfg.window);
+    }
+
+    let (vs, net, mut progress) = if resume {
+        let from = if files.last.exists() { &files.last } else { &files.best };
+        let loaded = checkpoint::load(from, device).with_context(|| "resuming")?;
+        if loaded.net.config() != &cfg.model {
+            bail!("{}: the checkpoint's model ({:?}) differs from the settings' ({:?})", from.display(), loaded.net.config(), cfg.model);
+        }
+        let progress: Progress = match loaded.metadata.get(TRAINING_KEY) {
+            Some(j) => serde_json::from_str(j).with_context(|| format!("{}: training progress in the metadata", from.display()))?,
+            None => bail!("{}: no training progress in the metadata; cannot resume", from.display()),
+        };
+        (loaded.vs, loaded.net, progress)
+    } else {
+        tch::manual_seed(cfg.seed as i64);
+        let vs = nn::VarStore::new(device);
+        let net = ConvLstmUNet::new(&vs.root(), &cfg.model);
+        (vs, net, Progress { lr: cfg.lr, ..Default::default() })
+    };
+    // A resumed run draws fresh samples: the seed moves on with the step count.
+    tch::manual_seed(cfg.seed.wrapping_add(progress.step as u64) as i64);
+    let mut rng = StdRng::seed_from_u64(cfg.seed.wrapping_add(progress.step as u64));
+    let mut opt = nn::Adam { wd: cfg.weight_decay, amsgrad: cfg.amsgrad, ..Default::default() }.build(&vs, progress.lr)?;
+    let parameters = ConvLstmUNet::parameter_count(&vs);
+
+    std::fs::write(&files.settings, cfg.to_toml()?).with_context(|| format!("{}: cannot write the settings", files.settings.display()))?;
+    let mut history = open_history(&files.history, resume)?;
+
+    let bar = if progress.step < cfg.steps { ProgressBar::new(cfg.steps as u64) } else { ProgressBar::hidden() };
+    bar.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")?.progress_chars("=> "));
+    bar.set_position(progress.step as u64);
+
+    let class_weights = cfg.class_weights;
+    let started = Instant::now();
+    let seconds_before = progress.seconds;
+    let mut streams: Vec<Option<Stream>> = (0..cfg.batch).map(|_| None).collect();
+    let mut state = State::new();
+    let mut recent: Vec<f64> = Vec::new();
+    let stop = loop {
+        if progress.step >= cfg.steps {
+            break Stop::Steps;
+        }
+        if cfg.max_minutes.is_some_and(|m| started.elapsed().as_secs_f64() >= m * 60.0) {
+            break Stop::TimeLimit;
+        }
+        // Refill finished streams; their state restarts from zero.
+        let mut keep = vec![1.0f32; cfg.batch];
+        for (b, s) in streams.iter_mut().enumerate() {
+            if s.as_ref().is_none_or(|s| s.windows_left == 0 || s.next + cfg.window > s.order.len()) {
+                *s = Some(new_stream(cfg, data, &splits, &trainable, &mut rng));
+                keep[b] = 0.0;
+            }
+        }
+        if !state.is_zero() {
+            state.reset_items(&Tensor::from_slice(&keep));
+        }
+        let (xs, classes, weights) = window_batch(cfg, data, &mut streams, device);
+        let noise: Vec<f32> = streams.iter().map(|s| s.as_ref().expect("filled").view.noise).collect();
+        let noise = Tensor::from_slice(&noise).to_device(device).view([-1, 1, 1, 1]);
+        let mut logits = Vec::with_capacity(cfg.window);
+        for t in 0..cfg.window as i64 {
+            let x = xs.select(0, t);
+            let x = &x + x.randn_like() * &noise;
+            logits.push(net.forward_step(&x, &mut state, true));
+        }
+        let logits = Tensor::cat(&logits, 0);
+        let step_loss = loss(&logits, &classes.flatten(0, 1), &weights.flatten(0, 1), &class_weights, cfg.dice_weight);
+        let mut loss_value = None;
+        if let Some(l) = step_loss {
+            opt.zero_grad();
+            l.backward();
+            if cfg.grad_clip > 0.0 {
+                opt.clip_grad_norm(cfg.grad_clip);
+            }
+            opt.step();
+            let v = f64::try_from(&l)?;
+            if !v.is_finite() {
+                bail!("the loss became {v} at step {}; lower the learning rate (--lr)", progress.step + 1);
+            }
+            loss_value = Some(v);
+            recent.push(v);
+        }
+        state.detach();
+        progress.step += 1;
+        bar.set_position(progress.step as u64);
+
+        let mut val_seg = None;
+        let validate_now = progress.step % cfg.val_every == 0 || progress.step == cfg.steps;
+        if validate_now {
+            val_seg = validate(&net, device, data, &splits)?;
+            let improved = match (val_seg, progress.best_val_seg) {
+                (Some(v), Some(b)) => v > b + 1e-4,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            if improved {
+                progress.best_val_seg = val_seg;
+                progress.best_step = Some(progress.step);
+                progress.stale = 0;
+            } else if val_seg.is_some() {
+                progress.stale += 1;
+                if progress.stale % cfg.plateau_patience.max(1) == 0 && progress.lr > cfg.min_lr {
+                    progress.lr = (progress.lr * cfg.plateau_factor).max(cfg.min_lr);
+                    opt.set_lr(progress.lr);
+                }
+            }
+            progress.seconds = seconds_before + started.elapsed().as_secs_f64();
+            let meta = serde_json::to_string(&progress)?;
+            checkpoint::save(&files.last, &vs, &cfg.model, &[(TRAINING_KEY, meta.clone())])?;
+            if improved || val_seg.is_none() {
+                checkpoint::save(&files.best, &vs, &cfg.model, &[(TRAINING_KEY, meta)])?;
+            }
+            let mean = mean(&recent);
+            bar.set_message(format!("loss {} val SEG {} lr {:.1e}", fmt(mean), fmt(val_seg), progress.lr));
+            bar.println(format!(
+                "step {:>6}  loss {}  val SEG {}  best {}  lr {:.1e}  {:.0} ms/step",
+                progress.step,
+                fmt(mean),
+                fmt(val_seg),
+                fmt(progress.best_val_seg),
+                progress.lr,
+                1000.0 * started.elapsed().as_secs_f64() / (progress.step.max(1) as f64)
+            ));
+        }
+        let seconds = seconds_before + started.elapsed().as_secs_f64();
+        writeln!(history, "{},{},{},{},{},{:.3}", progress.step / cfg.val_every, progress.step, opt_str(loss_value), opt_str(val_seg), progress.lr, seconds)?;
+        if validate_now {
+            history.flush()?;
+            if val_seg.is_some() && cfg.early_stop > 0 && progress.stale >= cfg.early_stop {
+                break Stop::EarlyStop;
+            }
+            recent.clear();
+        }
+    };
+    bar.finish_and_clear();
+    history.flush()?;
+    progress.seconds = seconds_before + started.elapsed().as_secs_f64();
+    if progress.step % cfg.val_every != 0 && stop == Stop::TimeLimit {
+        // The run stopped between validations: keep its latest weights for --resume.
+        checkpoint::save(&files.last, &vs, &cfg.model, &[(TRAINING_KEY, serde_json::to_string(&progress)?)])?;
+        if !files.best.exists() {
+            checkpoint::save(&files.best, &vs, &cfg.model, &[(TRAINING_KEY, serde_json::to_string(&progress)?)])?;
+        }
+    }
+    Ok(TrainReport { progress, stop, recent_loss: mean(&recent), parameters })
+}
+
+fn open_history(path: &Path, append: bool) -> Result<std::io::BufWriter<std::fs::File>> {
+    let exists = path.exists();
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(append)
+        .write(true)
+        .truncate(!append)
+        .open(path)
+        .with_context(|| format!("{}: cannot write the history", path.display()))?;
+    let mut w = std::io::BufWriter::new(f);
+    if !(append && exists) {
+        writeln!(w, "epoch,step,loss,val_seg,lr,seconds")?;
+    }
+    Ok(w)
+}
+
+fn mean(v: &[f64]) -> Option<f64> {
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| format!("{v:.4}"))
+}
+
+fn opt_str(v: Option<f64>) -> String {
+    v.map_or(String::new(), |v| format!("{v:.6}"))
+}
+
+/// Starts a stream: a sequence (chance proportional to its training frames),
+/// a stride and direction, a start frame, and one view for all its windows.
+fn new_stream(cfg: &TrainConfig, data: &[TrainSequence], splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)], trainable: &[usize], rng: &mut StdRng) -> Stream {
+    let total: usize = trainable.iter().map(|&i| splits[i].0.len()).sum();
+    let mut pick = rng.gen_range(0..total);
+    let seq = *trainable
+        .iter()
+        .find(|&&i| {
+            let n = splits[i].0.len();
+            if pick < n {
+                true
+            } else {
+                pick -= n;
+                false
+            }
+        })
+        .expect("pick < total");
+    let range = splits[seq].0.clone();
+    let a = &cfg.augment;
+    let mut stride = if a.max_stride > 1 && rng.r#gen::<f32>() < a.stride_chance { rng.gen_range(2..=a.max_stride) } else { 1 };
+    while stride > 1 && (cfg.window - 1) * stride >= range.len() {
+        stride -= 1;
+    }
+    let mut frames: Vec<usize> = range.collect();
+    if rng.r#gen::<f32>() < a.reverse {
+        frames.reverse();
+    }
+    let span = (cfg.window - 1) * stride + 1;
+    let start = rng.gen_range(0..=frames.len() - span);
+    let order: Vec<usize> = frames[start..].iter().copied().step_by(stride).collect();
+    let s = &data[seq];
+    let annotated = order.iter().take(cfg.window).find_map(|&i| s.truth[i].as_ref());
+    let cell = annotated.and_then(|m| random_cell_pixel(m, rng));
+    let view = View::sample(a, s.frames[0].dim(), cell, rng);
+    Stream { seq, order, next: 0, windows_left: cfg.windows_per_stream, view }
+}
+
+/// The next window of every stream: inputs `[T, B, 1, C, C]`, classes
+/// `[T, B, C, C]` (i64) and pixel weights `[T, B, C, C]` (0 where unannotated).
+fn window_batch(cfg: &TrainConfig, data: &[TrainSequence], streams: &mut [Option<Stream>], device: Device) -> (Tensor, Tensor, Tensor) {
+    let (k, b, c) = (cfg.window, streams.len(), cfg.crop);
+    let mut xs = vec![0f32; k * b * c * c];
+    let mut cls = vec![0i64; k * b * c * c];
+    let mut ws = vec![0f32; k * b * c * c];
+    for (bi, s) in streams.iter_mut().enumerate() {
+        let s = s.as_mut().expect("filled");
+        let seq = &data[s.seq];
+        for t in 0..k {
+            let i = s.order[s.next + t];
+            let at = (t * b + bi) * c * c;
+            xs[at..at + c * c].copy_from_slice(s.view.image(&seq.frames[i], c).as_slice().expect("standard layout"));
+            if let Some(mask) = &seq.truth[i] {
+                let (classes, weight): (Array2<u8>, Array2<f32>) = s.view.target(mask, c);
+                for (j, (&cl, &w)) in classes.iter().zip(weight.iter()).enumerate() {
+                    cls[at + j] = cl as i64;
+                    ws[at + j] = w;
+                }
+            }
+        }
+        s.next += k;
+        s.windows_left -= 1;
+    }
+    let shape = [k as i64, b as i64, c as i64, c as i64];
+    (
+        Tensor::from_slice(&xs).view([k as i64, b as i64, 1, c as i64, c as i64]).to_device(device),
+        Tensor::from_slice(&cls).view(shape).to_device(device),
+        Tensor::from_slice(&ws).view(shape).to_device(device).to_kind(Kind::Float),
+    )
+}
+
+/// SEG over the validation blocks: each block streamed from zero state,
+/// whole frames, every annotated frame scored. `None` without any block.
+fn validate(net: &ConvLstmUNet, device: Device, data: &[TrainSequence], splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)]) -> Result<Option<f64>> {
+    let mut score = SegScore::default();
+    let options = InferOptions { tiles: Tiles::Auto, precision: Precision::F32, ..Default::default() };
+    for (s, (_, val)) in data.iter().zip(splits) {
+        if val.is_empty() {
+            continue;
+        }
+        let mut streamer = Streamer::new(options, net.config(), device)?;
+        for i in val.clone() {
+            let p = streamer.push(net, device, &s.frames[i])?;
+            if let Some(truth) = &s.truth[i] {
+                score.add(truth, &p.instances());
+            }
+        }
+    }
+    Ok(score.value())
+}
