@@ -93,7 +93,7 @@ impl View {
     /// The identity view centred in a frame of size `dim`.
     #[cfg(test)]
     pub(crate) fn centred(dim: (usize, usize)) -> View {
-        View { centre: ((dim.0 as f32 - 1.0) / 2.0, (dim.1 as f32 - 1.0) / 2.0), map: [[1.0, 0.0], [0.0, 1.0]], gain: 1.0, offset: 0.0, gamma: 1.0, noise: 0.0 }
+        View { centre: ((dim.0 / 2) as f32, (dim.1 / 2) as f32), map: [[1.0, 0.0], [0.0, 1.0]], gain: 1.0, offset: 0.0, gamma: 1.0, noise: 0.0 }
     }
 
     /// Samples a view of a frame of size `dim`; `cell_pixel`, when given, is
@@ -101,7 +101,7 @@ impl View {
     pub(crate) fn sample(cfg: &AugmentConfig, dim: (usize, usize), cell_pixel: Option<(usize, usize)>, rng: &mut impl Rng) -> View {
         let centre = match cell_pixel {
             Some((y, x)) if rng.r#gen::<f32>() < cfg.cell_crop => (y as f32, x as f32),
-            _ => (rng.gen_range(0.0..dim.0 as f32), rng.gen_range(0.0..dim.1 as f32)),
+            _ => (rng.gen_range(0..dim.0) as f32, rng.gen_range(0..dim.1) as f32),
         };
         let sym = |rng: &mut dyn rand::RngCore, r: f32| if r > 0.0 { rng.gen_range(-r..=r) } else { 0.0 };
         let quarter = if cfg.rot90 { rng.gen_range(0..4) as f32 } else { 0.0 };
@@ -123,7 +123,9 @@ impl View {
     }
 
     fn source(&self, i: usize, j: usize, crop: usize) -> (f32, f32) {
-        let half = (crop as f32 - 1.0) / 2.0;
+        // Integer offsets: an identity view (or a rot90/flip of it) samples
+        // pixel centres exactly, so image and labels stay registered.
+        let half = (crop / 2) as f32;
         let (dy, dx) = (i as f32 - half, j as f32 - half);
         (self.centre.0 + self.map[0][0] * dy + self.map[0][1] * dx, self.centre.1 + self.map[1][0] * dy + self.map[1][1] * dx)
     }
@@ -224,7 +226,7 @@ mod tests {
         let m = Mask::from_elem((4, 4), 1);
         let v = View { centre: (0.0, 0.0), ..View::centred((4, 4)) };
         let (_, weight) = v.target(&m, 4);
-        // crop offsets −1.5…1.5 round to −2…2 (half-way rounds away from zero): rows/cols 2, 3 inside.
+        // crop offsets −2…1 from the corner: rows/cols 2, 3 of the crop fall inside.
         assert_eq!(weight.sum(), 4.0);
     }
 }

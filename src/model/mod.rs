@@ -6,6 +6,7 @@
 //! sequences; [`Predictor`] streams frames through it, tile by tile.
 mod augment;
 mod checkpoint;
+mod command;
 mod config;
 mod data;
 mod device;
@@ -33,3 +34,4 @@ pub use data::{load_sequences, sequence_dirs, split, FrameRange, TrainSequence, 
 pub use loss::loss;
 pub use train::{fit, Progress, RunFiles, Stop, TrainReport};
 pub use train_config::TrainConfig;
+pub use command::{train_command, TrainArgs};

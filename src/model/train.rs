@@ -141,6 +141,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
     let class_weights = cfg.class_weights;
     let started = Instant::now();
     let seconds_before = progress.seconds;
+    let first_step = progress.step;
     let mut streams: Vec<Option<Stream>> = (0..cfg.batch).map(|_| None).collect();
     let mut state = State::new();
     let mut recent: Vec<f64> = Vec::new();
@@ -220,18 +221,19 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
             }
             let mean = mean(&recent);
             bar.set_message(format!("loss {} val SEG {} lr {:.1e}", fmt(mean), fmt(val_seg), progress.lr));
-            bar.println(format!(
+            let line = format!(
                 "step {:>6}  loss {}  val SEG {}  best {}  lr {:.1e}  {:.0} ms/step",
                 progress.step,
                 fmt(mean),
                 fmt(val_seg),
                 fmt(progress.best_val_seg),
                 progress.lr,
-                1000.0 * started.elapsed().as_secs_f64() / (progress.step.max(1) as f64)
-            ));
+                1000.0 * started.elapsed().as_secs_f64() / ((progress.step - first_step).max(1) as f64)
+            );
+            if bar.is_hidden() { eprintln!("{line}") } else { bar.println(line) }
         }
         let seconds = seconds_before + started.elapsed().as_secs_f64();
-        writeln!(history, "{},{},{},{},{},{:.3}", progress.step / cfg.val_every, progress.step, opt_str(loss_value), opt_str(val_seg), progress.lr, seconds)?;
+        writeln!(history, "{},{},{},{},{},{:.3}", progress.step.div_ceil(cfg.val_every), progress.step, opt_str(loss_value), opt_str(val_seg), progress.lr, seconds)?;
         if validate_now {
             history.flush()?;
             if val_seg.is_some() && cfg.early_stop > 0 && progress.stale >= cfg.early_stop {
