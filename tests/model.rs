@@ -185,3 +185,19 @@ fn frames_of_another_size_need_a_reset() {
     p.reset();
     assert_eq!(p.push_normalised(&big[0]).unwrap().cell.dim(), (72, 80));
 }
+
+#[test]
+fn training_is_reproducible_from_its_seed() {
+    let (frames, masks) = clip();
+    let data = [TrainSequence::from_frames("clip", frames, masks.into_iter().map(Some).collect()).unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = TrainConfig { steps: 3, val_every: 3, augment: AugmentConfig::default(), threads: Some(1), ..tiny_config() };
+    let run = |name: &str, seed: u64| {
+        let path = dir.path().join(name);
+        fit(&TrainConfig { seed, ..cfg.clone() }, &data, &path, false).unwrap();
+        model::load(&path, Device::Cpu).unwrap().vs.variables()
+    };
+    let (a, b, c) = (run("a.safetensors", 1), run("b.safetensors", 1), run("c.safetensors", 2));
+    assert!(a.iter().all(|(k, t)| t.equal(&b[k])), "same seed, different weights");
+    assert!(a.iter().any(|(k, t)| !t.equal(&c[k])), "different seeds, same weights");
+}

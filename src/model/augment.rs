@@ -167,6 +167,13 @@ fn mul(a: [[f32; 2]; 2], b: [[f32; 2]; 2]) -> [[f32; 2]; 2] {
     [[a[0][0] * b[0][0] + a[0][1] * b[1][0], a[0][0] * b[0][1] + a[0][1] * b[1][1]], [a[1][0] * b[0][0] + a[1][1] * b[1][0], a[1][0] * b[0][1] + a[1][1] * b[1][1]]]
 }
 
+/// A standard normal sample (Box–Muller transform).
+pub(crate) fn gaussian(rng: &mut impl Rng) -> f32 {
+    let u: f32 = 1.0 - rng.r#gen::<f32>(); // (0, 1]
+    let v: f32 = rng.r#gen();
+    (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
+}
+
 /// A uniformly chosen labelled pixel of `mask`, if it has any.
 pub(crate) fn random_cell_pixel(mask: &Mask, rng: &mut impl Rng) -> Option<(usize, usize)> {
     let n = mask.iter().filter(|&&l| l != 0).count();
@@ -219,6 +226,15 @@ mod tests {
             }
             assert!(classes.iter().any(|&c| c != 0));
         }
+    }
+
+    #[test]
+    fn gaussian_has_unit_moments() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let v: Vec<f64> = (0..20000).map(|_| gaussian(&mut rng) as f64).collect();
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64;
+        assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "mean {mean}, variance {var}");
     }
 
     #[test]

@@ -8,20 +8,19 @@ use ndarray::Array2;
 
 use crate::ctc::Mask;
 
-/// Seeds are pixels where `p(cell) − p(boundary)` exceeds this.
-pub(crate) const SEED_THRESHOLD: f32 = 0.5;
 /// The cell region: pixels where `p(background)` is below this.
 pub(crate) const FOREGROUND_THRESHOLD: f32 = 0.5;
 /// Seeds smaller than this many pixels are dropped.
 pub(crate) const MIN_SEED: usize = 3;
 
-/// Labels cells: seeds (`cell − boundary > SEED_THRESHOLD`) are split into
-/// 4-connected components, components under [`MIN_SEED`] pixels dropped, and
-/// the rest grown breadth-first (nearest seed in 4-connected steps) through
-/// the cell region (`background < FOREGROUND_THRESHOLD`).
+/// Labels cells: seeds (pixels whose most likely class is the cell
+/// interior) are split into 4-connected components, components under
+/// [`MIN_SEED`] pixels dropped, and the rest grown breadth-first (nearest
+/// seed in 4-connected steps) through the cell region
+/// (`background < FOREGROUND_THRESHOLD`).
 pub(crate) fn instances(background: &Array2<f32>, cell: &Array2<f32>, boundary: &Array2<f32>) -> Mask {
     let (h, w) = cell.dim();
-    let seed = Array2::from_shape_fn((h, w), |p| cell[p] - boundary[p] > SEED_THRESHOLD);
+    let seed = Array2::from_shape_fn((h, w), |p| cell[p] > boundary[p] && cell[p] > background[p]);
     let mut labels = Mask::zeros((h, w));
     let mut next = 0u32;
     let mut queue = VecDeque::new();

@@ -20,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
-use super::augment::{random_cell_pixel, View};
+use super::augment::{gaussian, random_cell_pixel, View};
 use super::checkpoint::{self, TRAINING_KEY};
 use super::data::{split, TrainSequence};
 use super::infer::{InferOptions, Precision, Streamer, Tiles};
@@ -28,6 +28,9 @@ use super::loss::loss;
 use super::net::{ConvLstmUNet, State};
 use super::seg_score::SegScore;
 use super::train_config::TrainConfig;
+
+/// Guards torch's global random generator (see [`fit`]).
+static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Where a run's files go, all beside the checkpoint `MODEL.safetensors`.
 #[derive(Debug, Clone)]
@@ -120,13 +123,24 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         };
         (loaded.vs, loaded.net, progress)
     } else {
-        tch::manual_seed(cfg.seed as i64);
+        // A fresh run must not leave an earlier run's weights posing as its own.
+        for f in [&files.best, &files.last] {
+            if f.exists() {
+                std::fs::remove_file(f).with_context(|| format!("{}: cannot replace", f.display()))?;
+            }
+        }
         let vs = nn::VarStore::new(device);
-        let net = ConvLstmUNet::new(&vs.root(), &cfg.model);
+        let net = {
+            // Torch's generator is global: hold it while seeding and drawing
+            // the initial weights, so concurrent runs cannot interleave.
+            let _guard = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
+            tch::manual_seed(cfg.seed as i64);
+            ConvLstmUNet::new(&vs.root(), &cfg.model)
+        };
         (vs, net, Progress { lr: cfg.lr, ..Default::default() })
     };
-    // A resumed run draws fresh samples: the seed moves on with the step count.
-    tch::manual_seed(cfg.seed.wrapping_add(progress.step as u64) as i64);
+    // All later randomness comes from this generator; a resumed run draws
+    // fresh samples, its seed moved on by the step count.
     let mut rng = StdRng::seed_from_u64(cfg.seed.wrapping_add(progress.step as u64));
     let mut opt = nn::Adam { wd: cfg.weight_decay, amsgrad: cfg.amsgrad, ..Default::default() }.build(&vs, progress.lr)?;
     let parameters = ConvLstmUNet::parameter_count(&vs);
@@ -163,14 +177,10 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         if !state.is_zero() {
             state.reset_items(&Tensor::from_slice(&keep));
         }
-        let (xs, classes, weights) = window_batch(cfg, data, &mut streams, device);
-        let noise: Vec<f32> = streams.iter().map(|s| s.as_ref().expect("filled").view.noise).collect();
-        let noise = Tensor::from_slice(&noise).to_device(device).view([-1, 1, 1, 1]);
+        let (xs, classes, weights) = window_batch(cfg, data, &mut streams, device, &mut rng);
         let mut logits = Vec::with_capacity(cfg.window);
         for t in 0..cfg.window as i64 {
-            let x = xs.select(0, t);
-            let x = &x + x.randn_like() * &noise;
-            logits.push(net.forward_step(&x, &mut state, true));
+            logits.push(net.forward_step(&xs.select(0, t), &mut state, true));
         }
         let logits = Tensor::cat(&logits, 0);
         let step_loss = loss(&logits, &classes.flatten(0, 1), &weights.flatten(0, 1), &class_weights, cfg.dice_weight);
@@ -206,7 +216,9 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
                 progress.best_val_seg = val_seg;
                 progress.best_step = Some(progress.step);
                 progress.stale = 0;
-            } else if val_seg.is_some() {
+            } else if progress.best_val_seg.is_some_and(|b| b > 0.0) {
+                // A plateau only once some cell has been found: early on, SEG
+                // sits at 0 while the loss is still falling.
                 progress.stale += 1;
                 if progress.stale % cfg.plateau_patience.max(1) == 0 && progress.lr > cfg.min_lr {
                     progress.lr = (progress.lr * cfg.plateau_factor).max(cfg.min_lr);
@@ -322,7 +334,7 @@ fn new_stream(cfg: &TrainConfig, data: &[TrainSequence], splits: &[(std::ops::Ra
 
 /// The next window of every stream: inputs `[T, B, 1, C, C]`, classes
 /// `[T, B, C, C]` (i64) and pixel weights `[T, B, C, C]` (0 where unannotated).
-fn window_batch(cfg: &TrainConfig, data: &[TrainSequence], streams: &mut [Option<Stream>], device: Device) -> (Tensor, Tensor, Tensor) {
+fn window_batch(cfg: &TrainConfig, data: &[TrainSequence], streams: &mut [Option<Stream>], device: Device, rng: &mut StdRng) -> (Tensor, Tensor, Tensor) {
     let (k, b, c) = (cfg.window, streams.len(), cfg.crop);
     let mut xs = vec![0f32; k * b * c * c];
     let mut cls = vec![0i64; k * b * c * c];
@@ -333,7 +345,11 @@ fn window_batch(cfg: &TrainConfig, data: &[TrainSequence], streams: &mut [Option
         for t in 0..k {
             let i = s.order[s.next + t];
             let at = (t * b + bi) * c * c;
-            xs[at..at + c * c].copy_from_slice(s.view.image(&seq.frames[i], c).as_slice().expect("standard layout"));
+            let crop = &mut xs[at..at + c * c];
+            crop.copy_from_slice(s.view.image(&seq.frames[i], c).as_slice().expect("standard layout"));
+            if s.view.noise > 0.0 {
+                crop.iter_mut().for_each(|v| *v += s.view.noise * gaussian(rng));
+            }
             if let Some(mask) = &seq.truth[i] {
                 let (classes, weight): (Array2<u8>, Array2<f32>) = s.view.target(mask, c);
                 for (j, (&cl, &w)) in classes.iter().zip(weight.iter()).enumerate() {
