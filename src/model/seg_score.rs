@@ -74,4 +74,36 @@ mod tests {
         s.add(&truth, &pred);
         assert_eq!(s.value(), Some(0.0));
     }
+
+    /// Cross-check with py-ctcmetrics on real masks: frame 31's silver truth
+    /// scored as a "result" against frame 30's.
+    #[test]
+    fn agrees_with_py_ctcmetrics() {
+        let st = std::path::Path::new("../shared/data/ctc/PhC-C2DL-PSC/02_ST/SEG");
+        let python = std::path::Path::new(".pyenv/bin/python");
+        if !st.is_dir() || !python.exists() {
+            eprintln!("skipped: needs {} and {}", st.display(), python.display());
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let res = dir.path().join("res");
+        std::fs::create_dir(&res).unwrap();
+        std::fs::copy(st.join("man_seg031.tif"), res.join("mask030.tif")).unwrap();
+        let gt = dir.path().join("gt/SEG");
+        std::fs::create_dir_all(&gt).unwrap();
+        std::fs::copy(st.join("man_seg030.tif"), gt.join("man_seg030.tif")).unwrap();
+        let out = std::process::Command::new(python)
+            .args(["scripts/seg-frames.py", "--gt", dir.path().join("gt").to_str().unwrap(), "--res", res.to_str().unwrap(), "--frames", "30-30"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+        let theirs: f64 = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let mut ours = SegScore::default();
+        ours.add(&crate::ctc::read_mask(&st.join("man_seg030.tif")).unwrap(), &crate::ctc::read_mask(&st.join("man_seg031.tif")).unwrap());
+        let ours = ours.value().unwrap();
+        eprintln!("SEG of frame 31 against 30: ours {ours:.6}, py-ctcmetrics {theirs:.6}");
+        assert!((ours - theirs).abs() < 1e-6, "ours {ours}, py-ctcmetrics {theirs}");
+        assert!(ours > 0.1 && ours < 0.99, "{ours}: frames 30 and 31 should overlap imperfectly");
+    }
 }
