@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use crate::ctc;
+use crate::{ctc, link};
 
 #[derive(Parser, Debug)]
 #[command(name = "cellstream", version, about = "Segment, track and score cells in CTC time-lapse sequences")]
@@ -24,6 +24,10 @@ pub enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Score a result against ground truth: SEG, DET, TRA, LNK, CT, TF, BC(i) (as py-ctcmetrics) and object precision/recall.
+    Evaluate(crate::eval::EvaluateArgs),
+    /// Link the instances of each frame into tracks and a lineage, and write a CTC result.
+    Track(link::track::TrackArgs),
     /// Train the ConvLSTM-UNet on CTC sequences with truth (writes MODEL.safetensors, .toml, .history.csv).
     Train(crate::model::TrainArgs),
 }
@@ -42,6 +46,8 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate { res, json } => validate(res, json),
+        Command::Evaluate(args) => crate::eval::run(args),
+        Command::Track(args) => link::track::run(args),
         Command::Train(args) => crate::model::train_command(args),
     }
 }

@@ -45,28 +45,37 @@ impl Presence {
 /// the folder cannot be read at all; broken rules come back as violations.
 pub fn validate_result(dir: &Path) -> Result<Vec<Violation>> {
     let res = ResultDir::open(dir)?;
-    let mut presence: BTreeMap<u32, Presence> = BTreeMap::new();
     let mut out = Vec::new();
+    let mut frames = Vec::new();
     for (t, path) in &res.masks.files {
         let (mask, bits) = tiff_io::read_mask_with_bits(path)?;
         if bits > 16 {
             out.push(Violation { frame: Some(*t), label: None, what: format!("{} is {bits}-bit; CTC masks are 16-bit", path.display()) });
         }
-        let mut labels: Vec<u32> = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        for &v in mask.iter() {
-            if v != 0 && seen.insert(v) {
-                labels.push(v);
-            }
-        }
+        let mut labels: Vec<u32> = mask.iter().copied().filter(|&v| v != 0 && seen.insert(v)).collect();
         labels.sort_unstable();
-        for l in labels {
-            presence.entry(l).or_default().add(*t);
+        frames.push((*t, labels));
+    }
+    out.extend(validate_tracks(&res.tracks, frames.iter().map(|(t, l)| (*t, l.as_slice()))));
+    Ok(out)
+}
+
+/// Checks a track list against the labels present in each frame's mask:
+/// `frames` yields (time, labels in that frame) for every frame of the
+/// sequence, in time order. Finds the same violations as [`validate_result`]
+/// apart from the 16-bit check, for callers that have already read the masks.
+pub fn validate_tracks<'a>(tracks: &[TrackRecord], frames: impl IntoIterator<Item = (usize, &'a [u32])>) -> Vec<Violation> {
+    let mut presence: BTreeMap<u32, Presence> = BTreeMap::new();
+    let mut span: Option<(usize, usize)> = None;
+    for (t, labels) in frames {
+        span = Some(span.map_or((t, t), |(a, _)| (a, t)));
+        for &l in labels {
+            presence.entry(l).or_default().add(t);
         }
     }
-    let (first, last) = res.masks.span().expect("ResultDir has masks");
-    out.extend(check_tracks(&res.tracks, &presence, first, last));
-    Ok(out)
+    let (first, last) = span.unwrap_or((0, 0));
+    check_tracks(tracks, &presence, first, last)
 }
 
 fn check_tracks(

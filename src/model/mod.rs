@@ -15,7 +15,6 @@ mod instances;
 mod loss;
 mod net;
 mod normalise;
-mod seg_score;
 mod targets;
 mod tiles;
 mod train;

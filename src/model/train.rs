@@ -26,8 +26,8 @@ use super::data::{split, TrainSequence};
 use super::infer::{InferOptions, Precision, Streamer, Tiles};
 use super::loss::loss;
 use super::net::{ConvLstmUNet, State};
-use super::seg_score::SegScore;
 use super::train_config::TrainConfig;
+use crate::eval::{seg_score, SegScore};
 
 /// Guards torch's global random generator (see [`fit`]).
 static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -382,7 +382,7 @@ fn validate(net: &ConvLstmUNet, device: Device, data: &[TrainSequence], splits: 
         for i in val.clone() {
             let p = streamer.push(net, device, &s.frames[i])?;
             if let Some(truth) = &s.truth[i] {
-                score.add(truth, &p.instances());
+                score += seg_score(truth, &p.instances());
             }
         }
     }

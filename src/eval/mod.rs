@@ -1,0 +1,437 @@
+//! Scoring a result against ground truth: SEG, DET, TRA, LNK (AOGM), CT, TF, BC(i) as py-ctcmetrics computes them, and object precision/recall.
+//!
+//! The data path: each frame's truth and result masks are read, reduced to a
+//! sparse overlap table ([`Overlap`]) and dropped; frames run in parallel with
+//! rayon, so memory holds a few frames at a time. From the tables come the
+//! CTC matches ([`FrameMatch`]), SEG sums ([`SegScore`]) and object counts
+//! ([`ObjectCounts`]); the track measures then combine the matches of all
+//! frames with the two track files.
+//!
+//! The numbers equal py-ctcmetrics 1.3.3 (`ctc_evaluate`), the reference where
+//! it and the CTC's Java evaluator differ; see [`aogm`] and [`biological`] for
+//! the definitions. Deliberate differences, all in corner cases where
+//! py-ctcmetrics fails or divides by zero: measures without anything to
+//! measure (no truth object, edge or division) are `None` ("n/a"); frames are
+//! paired by time stamp, not by position in the folder listing; a frame whose
+//! masks have no background pixel keeps all its labels (py-ctcmetrics drops
+//! the smallest), as does a frame whose truth and result labels add up to
+//! more than 65535 (py-ctcmetrics' label offset wraps around); SEG is computed whenever a SEG truth exists, also when the
+//! result's tracks are invalid (py-ctcmetrics then reports nothing). An
+//! invalid result's track measures are an error here, with the violations.
+//!
+//! For scoring in memory (validation during training, linker tests) use
+//! [`seg_score`], [`match_frame`], [`object_scores`], or [`score_frame`] and
+//! [`combine`] for whole sequences.
+pub mod aogm;
+mod assignment;
+pub mod biological;
+mod command;
+mod matching;
+mod overlap;
+mod pr;
+mod report;
+mod seg;
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+pub use aogm::{DetectionErrors, GraphErrors, LinkErrors};
+pub use assignment::min_cost_assignment;
+pub use biological::DivisionCounts;
+pub use command::{run, EvaluateArgs};
+pub use matching::{match_frame, match_frames, FrameMatch};
+pub use overlap::{Object, Overlap, Pair};
+pub use pr::{curve_thresholds, match_objects, object_counts, object_scores, Foreground, ObjectCounts};
+pub use report::{csv_text, table};
+pub use seg::{seg_score, SegScore};
+
+use crate::ctc::{self, CtcError, FrameFiles, Mask, Result, TrackRecord};
+
+/// The largest i of BC(i) reported, as py-ctcmetrics does by default.
+pub const MAX_BC_OFFSET: usize = 3;
+
+/// Choices for [`evaluate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalOptions {
+    /// IoU thresholds of the precision / recall / F1 reported under `pr`.
+    pub iou_thresholds: Vec<f64>,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions { iou_thresholds: vec![0.25, 0.5, 0.75] }
+    }
+}
+
+impl EvalOptions {
+    /// The curve's thresholds and the chosen ones, sorted, without repeats:
+    /// the thresholds to pass to [`score_frame`] before [`combine`].
+    pub fn all_thresholds(&self) -> Vec<f64> {
+        let mut t = curve_thresholds();
+        t.extend(&self.iou_thresholds);
+        t.sort_by(f64::total_cmp);
+        t.dedup();
+        t
+    }
+}
+
+/// One frame's masks, for [`score_frame`].
+#[derive(Debug, Clone, Copy)]
+pub struct FrameInput<'a> {
+    /// Time point.
+    pub t: usize,
+    /// Tracking truth (`man_trackTTT.tif`), if this frame has one.
+    pub tra: Option<&'a Mask>,
+    /// Segmentation truth (`man_segTTT.tif`), if this frame has one.
+    pub seg: Option<&'a Mask>,
+    /// Object measures use `seg`; with `objects_from_tra` they use `tra` when
+    /// the sequence has no segmentation truth at all.
+    pub objects_from_tra: bool,
+    pub result: &'a Mask,
+}
+
+/// What one frame contributes to the scores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameScores {
+    pub t: usize,
+    /// CTC matches against the tracking truth.
+    pub tra: Option<FrameMatch>,
+    /// SEG sums against the segmentation truth.
+    pub seg: Option<SegScore>,
+    /// Object counts at each threshold passed to [`score_frame`], and foreground counts.
+    pub objects: Option<(Vec<ObjectCounts>, Foreground)>,
+}
+
+/// Scores one frame held in memory. `thresholds` are the IoU thresholds of
+/// the object counts.
+///
+/// # Panics
+/// If a truth mask and the result mask differ in size.
+pub fn score_frame(input: &FrameInput, thresholds: &[f64]) -> FrameScores {
+    let tra = input.tra.map(|g| Overlap::count(g, input.result));
+    let seg = input.seg.map(|g| Overlap::count(g, input.result));
+    let object_truth = seg.as_ref().or(tra.as_ref().filter(|_| input.objects_from_tra));
+    FrameScores {
+        t: input.t,
+        objects: object_truth.map(|o| (object_counts(o, thresholds), Foreground::of(o))),
+        tra: tra.as_ref().map(FrameMatch::from_overlap),
+        seg: seg.as_ref().map(|o| SegScore::from_match(&FrameMatch::from_overlap(o))),
+    }
+}
+
+/// All measures of one evaluation; `None` where a measure cannot be computed
+/// (no such truth, no result tracks, nothing to measure). Serialises to the
+/// flat JSON of `cellstream evaluate --json`, with py-ctcmetrics' names.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Scores {
+    pub seg: Option<f64>,
+    pub det: Option<f64>,
+    pub tra: Option<f64>,
+    pub lnk: Option<f64>,
+    /// NS, FN, FP; `None` without tracking truth.
+    pub detection: Option<DetectionErrors>,
+    /// ED, EA, EC; `None` without tracking truth or result tracks.
+    pub links: Option<LinkErrors>,
+    pub ct: Option<f64>,
+    pub tf: Option<f64>,
+    /// Division counts for BC(0) … BC(3); empty without tracks.
+    pub divisions: Vec<DivisionCounts>,
+    /// Object counts at the chosen thresholds.
+    pub pr: Vec<ObjectCounts>,
+    /// Object counts at 0.05, 0.10, …, 0.95.
+    pub pr_curve: Vec<ObjectCounts>,
+    pub foreground: Option<Foreground>,
+    /// Frames scored: with tracking truth, segmentation truth, object truth.
+    pub tra_frames: usize,
+    pub seg_frames: usize,
+    pub object_frames: usize,
+}
+
+impl Scores {
+    /// AOGM; `None` unless both detection and link errors are known.
+    pub fn aogm(&self) -> Option<GraphErrors> {
+        Some(GraphErrors { detection: self.detection?, links: self.links? })
+    }
+
+    /// OP_CSB = (SEG + DET) / 2.
+    pub fn op_csb(&self) -> Option<f64> {
+        Some(0.5 * self.seg? + 0.5 * self.det?)
+    }
+
+    /// OP_CTB = (SEG + TRA) / 2.
+    pub fn op_ctb(&self) -> Option<f64> {
+        Some(0.5 * self.seg? + 0.5 * self.tra?)
+    }
+
+    /// BC(i), for i ≤ [`MAX_BC_OFFSET`].
+    pub fn bc(&self, i: usize) -> Option<f64> {
+        self.divisions.get(i).and_then(|d| d.bc())
+    }
+}
+
+/// Combines per-frame scores (any order) with the track files into all
+/// measures. Frames with a tracking truth must be consecutive time points.
+///
+/// # Panics
+/// If the frames with tracking truth are not consecutive.
+pub fn combine(
+    mut frames: Vec<FrameScores>,
+    truth_tracks: Option<&[TrackRecord]>,
+    result_tracks: Option<&[TrackRecord]>,
+    opts: &EvalOptions,
+) -> Scores {
+    frames.sort_by_key(|f| f.t);
+    let mut s = Scores::default();
+    let seg: Vec<SegScore> = frames.iter().filter_map(|f| f.seg).collect();
+    s.seg_frames = seg.len();
+    if !seg.is_empty() {
+        s.seg = seg.into_iter().sum::<SegScore>().value();
+    }
+
+    let thresholds = opts.all_thresholds();
+    let mut pooled: Option<(Vec<ObjectCounts>, Foreground)> = None;
+    for (counts, fg) in frames.iter().filter_map(|f| f.objects.as_ref()) {
+        s.object_frames += 1;
+        match &mut pooled {
+            None => pooled = Some((counts.clone(), *fg)),
+            Some((c, f)) => {
+                for (a, b) in c.iter_mut().zip(counts) {
+                    *a += *b;
+                }
+                *f = *f + *fg;
+            }
+        }
+    }
+    if let Some((counts, fg)) = pooled {
+        let pick = |wanted: &[f64]| -> Vec<ObjectCounts> {
+            wanted.iter().filter_map(|w| counts.iter().find(|c| c.iou == *w).copied()).collect()
+        };
+        debug_assert_eq!(counts.len(), thresholds.len());
+        s.pr = pick(&opts.iou_thresholds);
+        s.pr_curve = pick(&curve_thresholds());
+        s.foreground = Some(fg);
+    }
+
+    let tra: Vec<(usize, FrameMatch)> = frames.into_iter().filter_map(|f| f.tra.map(|m| (f.t, m))).collect();
+    s.tra_frames = tra.len();
+    if let Some(&(first, _)) = tra.first() {
+        assert!(
+            tra.iter().enumerate().all(|(i, f)| f.0 == first + i),
+            "frames with tracking truth must be consecutive time points"
+        );
+        let matches: Vec<FrameMatch> = tra.into_iter().map(|f| f.1).collect();
+        let detection = aogm::detection_errors(&matches);
+        s.detection = Some(detection);
+        s.det = detection.det();
+        if let (Some(gt), Some(res)) = (truth_tracks, result_tracks) {
+            let links = aogm::link_errors(gt, res, first, &matches);
+            s.links = Some(links);
+            s.lnk = links.lnk();
+            s.tra = GraphErrors { detection, links }.tra();
+            s.ct = biological::complete_tracks(gt, res, &matches);
+            s.tf = biological::track_fractions(gt, first, &matches);
+            s.divisions =
+                (0..=MAX_BC_OFFSET).map(|i| biological::division_counts(gt, res, first, &matches, i)).collect();
+        }
+    }
+    s
+}
+
+/// A result folder: its masks and, when it has one, its track file.
+struct ResultFolder {
+    masks: FrameFiles,
+    tracks: Option<Vec<TrackRecord>>,
+}
+
+fn open_result(dir: &Path) -> Result<ResultFolder> {
+    if dir.join("res_track.txt").exists() {
+        let r = ctc::ResultDir::open(dir)?;
+        return Ok(ResultFolder { masks: r.masks, tracks: Some(r.tracks) });
+    }
+    let masks = ctc::list_frame_files(dir, "mask")?;
+    if masks.is_empty() {
+        return Err(CtcError::new(dir, "holds no maskTTT.tif files; not a CTC result folder"));
+    }
+    masks.require_contiguous()?;
+    Ok(ResultFolder { masks, tracks: None })
+}
+
+/// The files to read for one time point.
+struct FramePlan {
+    t: usize,
+    tra: Option<PathBuf>,
+    seg: Option<PathBuf>,
+    result: PathBuf,
+}
+
+/// Pairs each truth frame with its result mask; errors name the missing file.
+fn plan_frames(truth: &ctc::Truth, result: &ResultFolder) -> Result<Vec<FramePlan>> {
+    let tra = truth.tra.as_ref().map(|t| &t.0);
+    let mut times: Vec<usize> = tra.into_iter().chain(truth.seg.as_ref()).flat_map(|f| f.times()).collect();
+    times.sort_unstable();
+    times.dedup();
+    let mut plan = Vec::new();
+    for t in times {
+        let tra_path = tra.and_then(|f| f.path(t)).map(Path::to_path_buf);
+        let seg_path = truth.seg.as_ref().and_then(|f| f.path(t)).map(Path::to_path_buf);
+        let Some(res) = result.masks.path(t) else {
+            let name = format!("mask{t:0w$}.tif", w = result.masks.digits);
+            let by = tra_path.as_ref().or(seg_path.as_ref()).expect("a truth frame");
+            return Err(CtcError::new(
+                result.masks.dir.join(name),
+                format!("is missing: the truth has {} for frame {t}", by.display()),
+            ));
+        };
+        plan.push(FramePlan { t, tra: tra_path, seg: seg_path, result: res.to_path_buf() });
+    }
+    if let Some(tra) = tra {
+        let extra: Vec<usize> = result.masks.times().filter(|t| tra.path(*t).is_none()).collect();
+        if let (Some(a), Some(b)) = (extra.first(), extra.last()) {
+            return Err(CtcError::new(
+                &result.masks.dir,
+                format!(
+                    "has masks for {} frame(s) ({a}–{b}) that the tracking truth {} lacks; result and TRA truth must cover the same frames",
+                    extra.len(),
+                    tra.dir.display()
+                ),
+            ));
+        }
+    }
+    Ok(plan)
+}
+
+/// Reads a truth mask and checks it has the result's size.
+fn read_truth(path: &Path, result_path: &Path, result: &Mask) -> Result<Mask> {
+    let m = ctc::read_mask(path)?;
+    if m.dim() != result.dim() {
+        let (a, b) = (result.dim(), m.dim());
+        return Err(CtcError::new(
+            result_path,
+            format!(
+                "is {}×{} (width×height) but its truth {} is {}×{}; masks of one frame must have one size",
+                a.1,
+                a.0,
+                path.display(),
+                b.1,
+                b.0
+            ),
+        ));
+    }
+    Ok(m)
+}
+
+fn read_and_score(p: &FramePlan, objects_from_tra: bool, thresholds: &[f64]) -> Result<FrameScores> {
+    let result = ctc::read_mask(&p.result)?;
+    let tra = p.tra.as_deref().map(|path| read_truth(path, &p.result, &result)).transpose()?;
+    let seg = p.seg.as_deref().map(|path| read_truth(path, &p.result, &result)).transpose()?;
+    let input = FrameInput { t: p.t, tra: tra.as_ref(), seg: seg.as_ref(), objects_from_tra, result: &result };
+    Ok(score_frame(&input, thresholds))
+}
+
+/// Every label of the tracking truth masks must be listed in man_track.txt.
+fn check_truth_tracks(truth: &ctc::Truth, frames: &[FrameScores]) -> Result<()> {
+    let Some((files, tracks)) = &truth.tra else { return Ok(()) };
+    let listed: std::collections::HashSet<u32> = tracks.iter().map(|t| t.label).collect();
+    for f in frames {
+        if let Some(l) = f.tra.as_ref().and_then(|m| m.truth.iter().find(|l| !listed.contains(l))) {
+            let path = files.path(f.t).unwrap_or(&files.dir);
+            return Err(CtcError::new(path, format!("label {l} is not listed in {}", files.dir.join("man_track.txt").display())));
+        }
+    }
+    Ok(())
+}
+
+/// The result's track file must agree with its masks before its tracks are scored.
+fn check_result_tracks(dir: &Path, tracks: &[TrackRecord], frames: &[FrameScores]) -> Result<()> {
+    let labels = frames.iter().filter_map(|f| f.tra.as_ref().map(|m| (f.t, m.result.as_slice())));
+    let violations = ctc::validate_tracks(tracks, labels);
+    if violations.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<String> = violations.iter().take(3).map(|v| v.to_string()).collect();
+    Err(CtcError::new(
+        dir,
+        format!(
+            "is not a valid CTC result, so its tracks cannot be scored ({} violation(s): {}{}); `cellstream validate {}` lists them all",
+            violations.len(),
+            shown.join("; "),
+            if violations.len() > 3 { "; …" } else { "" },
+            dir.display()
+        ),
+    ))
+}
+
+/// Evaluates the result folder `result_dir` (`maskTTT.tif` + `res_track.txt`;
+/// without the track file only SEG, DET and the object measures) against the
+/// truth folder `truth_dir` (`SEG/` and/or `TRA/`, any folder name).
+///
+/// Masks are streamed: frames are read and scored in parallel, a few at a
+/// time, and only their small overlap summaries are kept. Errors name the
+/// file: a missing folder or result frame, a result frame whose size differs
+/// from its truth, an unreadable mask, an invalid result track file.
+pub fn evaluate(truth_dir: &Path, result_dir: &Path, opts: &EvalOptions) -> Result<Scores> {
+    let truth = ctc::Truth::open(truth_dir)?;
+    let result = open_result(result_dir)?;
+    let plan = plan_frames(&truth, &result)?;
+    let thresholds = opts.all_thresholds();
+    let objects_from_tra = truth.seg.is_none();
+    let frames: Vec<Result<FrameScores>> =
+        plan.par_iter().map(|p| read_and_score(p, objects_from_tra, &thresholds)).collect();
+    let frames: Vec<FrameScores> = frames.into_iter().collect::<Result<_>>()?;
+    check_truth_tracks(&truth, &frames)?;
+    if let (Some(tracks), Some(_)) = (&result.tracks, &truth.tra) {
+        check_result_tracks(result_dir, tracks, &frames)?;
+    }
+    let truth_tracks = truth.tra.as_ref().map(|t| t.1.as_slice());
+    Ok(combine(frames, truth_tracks, result.tracks.as_deref(), opts))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    use ndarray::array;
+
+    /// A track record, shortly.
+    pub(crate) fn tr(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
+        TrackRecord { label, begin, end, parent }
+    }
+
+    #[test]
+    fn whole_sequence_in_memory() {
+        // Truth: 1 divides into 2 and 3. Result: the division is found one
+        // frame late, as 1 → 5, 6; segmentation truth on frame 2 only.
+        let truth = [array![[1, 1, 0, 0]], array![[2, 0, 0, 3]], array![[2, 0, 0, 3]]];
+        let result = [array![[1, 1, 0, 0]], array![[1, 1, 0, 7]], array![[5, 0, 0, 6]]];
+        let gt = [tr(1, 0, 0, 0), tr(2, 1, 2, 1), tr(3, 1, 2, 1)];
+        let res = [tr(1, 0, 1, 0), tr(5, 2, 2, 1), tr(6, 2, 2, 1), tr(7, 1, 1, 0)];
+        let opts = EvalOptions::default();
+        let thresholds = opts.all_thresholds();
+        let frames = (0..3)
+            .map(|t| {
+                let seg = (t == 2).then_some(&truth[t]);
+                let input =
+                    FrameInput { t, tra: Some(&truth[t]), seg, objects_from_tra: false, result: &result[t] };
+                score_frame(&input, &thresholds)
+            })
+            .collect();
+        let s = combine(frames, Some(&gt), Some(&res), &opts);
+        assert_eq!((s.tra_frames, s.seg_frames, s.object_frames), (3, 1, 1));
+        assert_eq!(s.seg, Some(1.0));
+        // Frame 1: truth 2 (1 px) is half of result 1 (2 px) but all of it is
+        // covered: matched; truth 3 matched by 7. No FN, FP or NS anywhere.
+        assert_eq!(s.detection, Some(DetectionErrors { ns: 0, fn_: 0, fp: 0, truth_vertices: 5 }));
+        // Truth edges: 1→2, 1→3 (parent links), 2→2, 3→3 (continuations).
+        // Result edges, in truth labels: 1→1 is 1→2 but a continuation (EC);
+        // parent link 1→5 is 2→2, a continuation in truth (EC); parent link
+        // 1→6 is 2→3, absent from truth (ED); 1→3 and 3→3 have no result
+        // edge (EA).
+        assert_eq!(s.links, Some(LinkErrors { ed: 1, ea: 2, ec: 2, truth_edges: 4 }));
+        // The division is one frame late: found from BC(1) on.
+        assert_eq!(s.bc(0), Some(0.0));
+        assert_eq!(s.bc(1), Some(1.0));
+        assert_eq!(s.pr.iter().map(|c| c.tp).collect::<Vec<_>>(), vec![2, 2, 2]);
+        assert_eq!(s.pr_curve.len(), 19);
+    }
+}

@@ -1,0 +1,21 @@
+//! Linking: instances of each frame into tracks, and tracks into a lineage with divisions.
+//!
+//! Along the data's path: [`objects`] turns a label mask into objects
+//! (runs, area, centroid), [`grid`] finds the candidates within reach,
+//! [`cost`] and [`events`] price links, divisions and merges, [`lap`] solves
+//! the assignments, [`linker`] runs it frame by frame, [`lineage`] holds the
+//! result and writes the CTC track file, [`track`] is the `track` command.
+pub mod cost;
+pub mod events;
+pub mod grid;
+pub mod lap;
+pub mod lineage;
+pub mod linker;
+pub mod objects;
+pub mod track;
+
+pub use cost::motion_cost;
+pub use events::{division_cost, is_merge, DivisionRules};
+pub use lineage::{track_records, Descent, Lineage, Track};
+pub use linker::{LinkConfig, LinkError, Linker};
+pub use objects::{extract_objects, Object, Run, SplitRule};

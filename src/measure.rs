@@ -1,0 +1,150 @@
+//! Per-frame cell counts, areas and positions: the numbers behind `--stats`.
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use crate::ctc::{CtcError, Mask};
+
+/// Summary of one frame's instances.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FrameStats {
+    pub frame: usize,
+    pub cells: usize,
+    pub mean_area: f64,
+    pub median_area: f64,
+}
+
+/// One object of one frame.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ObjectStats {
+    pub frame: usize,
+    pub label: u32,
+    pub area: u64,
+    /// Centroid column (x) and row (y), in pixels.
+    pub x: f64,
+    pub y: f64,
+}
+
+/// Measures every labelled object of `mask` in one pass over its pixels.
+///
+/// ```
+/// use ndarray::array;
+/// let (f, objs) = cellstream::measure::measure_frame(3, &array![[1, 1, 0], [0, 0, 2]]);
+/// assert_eq!((f.cells, f.mean_area, f.median_area), (2, 1.5, 1.5));
+/// assert_eq!((objs[0].x, objs[0].y), (0.5, 0.0));
+/// ```
+pub fn measure_frame(frame: usize, mask: &Mask) -> (FrameStats, Vec<ObjectStats>) {
+    let mut acc: BTreeMap<u32, (u64, f64, f64)> = BTreeMap::new();
+    for ((y, x), &l) in mask.indexed_iter() {
+        if l != 0 {
+            let e = acc.entry(l).or_insert((0, 0.0, 0.0));
+            e.0 += 1;
+            e.1 += x as f64;
+            e.2 += y as f64;
+        }
+    }
+    let objects: Vec<ObjectStats> = acc
+        .into_iter()
+        .map(|(label, (n, sx, sy))| ObjectStats { frame, label, area: n, x: sx / n as f64, y: sy / n as f64 })
+        .collect();
+    let mut areas: Vec<u64> = objects.iter().map(|o| o.area).collect();
+    areas.sort_unstable();
+    let cells = areas.len();
+    let mean_area = if cells == 0 { 0.0 } else { areas.iter().sum::<u64>() as f64 / cells as f64 };
+    let median_area = match cells {
+        0 => 0.0,
+        n if n % 2 == 1 => areas[n / 2] as f64,
+        n => (areas[n / 2 - 1] + areas[n / 2]) as f64 / 2.0,
+    };
+    (FrameStats { frame, cells, mean_area, median_area }, objects)
+}
+
+/// Streams frame and object statistics into `FILE.csv` and `FILE.objects.csv`,
+/// each through a temporary file renamed by [`StatsWriter::finish`].
+pub struct StatsWriter {
+    paths: [PathBuf; 2],
+    tmps: [PathBuf; 2],
+    frames: csv::Writer<BufWriter<File>>,
+    objects: csv::Writer<BufWriter<File>>,
+    done: bool,
+}
+
+/// `cells.csv` → `cells.objects.csv`.
+pub fn objects_path(path: &Path) -> PathBuf {
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    path.with_file_name(format!("{stem}.objects.csv"))
+}
+
+impl StatsWriter {
+    pub fn create(path: &Path) -> Result<StatsWriter, CtcError> {
+        let paths = [path.to_path_buf(), objects_path(path)];
+        let tmp = |p: &Path| p.with_file_name(format!(".{}.{}.tmp", p.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
+        let tmps = [tmp(&paths[0]), tmp(&paths[1])];
+        let open = |p: &Path| -> Result<csv::Writer<BufWriter<File>>, CtcError> {
+            let f = File::create(p).map_err(|e| CtcError::new(p, format!("cannot write: {e}")))?;
+            Ok(csv::Writer::from_writer(BufWriter::new(f)))
+        };
+        let frames = open(&tmps[0])?;
+        let objects = open(&tmps[1]).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmps[0]);
+        })?;
+        Ok(StatsWriter { paths, tmps, frames, objects, done: false })
+    }
+
+    pub fn add(&mut self, frame: usize, mask: &Mask) -> Result<FrameStats, CtcError> {
+        let (f, objs) = measure_frame(frame, mask);
+        let err = |i: usize| {
+            let p = self.paths[i].clone();
+            move |e: csv::Error| CtcError::new(&p, format!("cannot write: {e}"))
+        };
+        self.frames.serialize(&f).map_err(err(0))?;
+        for o in &objs {
+            self.objects.serialize(o).map_err(err(1))?;
+        }
+        Ok(f)
+    }
+
+    pub fn finish(mut self) -> Result<(), CtcError> {
+        for (i, w) in [&mut self.frames, &mut self.objects].into_iter().enumerate() {
+            w.flush().map_err(|e| CtcError::new(&self.paths[i], format!("cannot write: {e}")))?;
+        }
+        for i in 0..2 {
+            std::fs::rename(&self.tmps[i], &self.paths[i]).map_err(|e| CtcError::new(&self.paths[i], format!("cannot write: {e}")))?;
+        }
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for StatsWriter {
+    fn drop(&mut self) {
+        if !self.done {
+            for t in &self.tmps {
+                let _ = std::fs::remove_file(t);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn csvs_appear_only_on_finish() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("cells.csv");
+        let mut w = StatsWriter::create(&p).unwrap();
+        w.add(0, &array![[1, 1, 0], [0, 2, 2]]).unwrap();
+        w.add(1, &array![[0, 0, 0], [3, 3, 3]]).unwrap();
+        assert!(!p.exists());
+        w.finish().unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(text, "frame,cells,mean_area,median_area\n0,2,2.0,2.0\n1,1,3.0,3.0\n");
+        let objs = std::fs::read_to_string(d.path().join("cells.objects.csv")).unwrap();
+        assert!(objs.starts_with("frame,label,area,x,y\n0,1,2,0.5,0.0\n"), "{objs}");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 2);
+    }
+}

@@ -1,0 +1,377 @@
+//! Threads and channels only: reader → segmenter → post-processing pool → linker → writer.
+//!
+//! Each stage runs on its own thread (post-processing on a pool of them),
+//! joined by bounded crossbeam channels, so a slow stage holds the others back
+//! and memory stays bounded whatever the sequence length. The first error in
+//! any stage cancels every other stage and is returned; the writer then drops
+//! its unfinished result, so nothing half-written is left behind.
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use anyhow::{anyhow, Result};
+use crossbeam_channel::{bounded, Receiver, Sender};
+
+use crate::ctc::{Mask, TrackRecord};
+
+/// The segmenter: sees frames in time order on one thread, so it may carry
+/// state from frame to frame (a recurrent model does).
+/// `In` is what the reader yields: a raw [`Frame`], or a label mask when
+/// linking another tool's segmentation.
+pub trait SegmentStage<In, Out>: Send {
+    fn segment(&mut self, t: usize, input: In) -> Result<Out>;
+}
+
+impl<In, Out, F: FnMut(usize, In) -> Result<Out> + Send> SegmentStage<In, Out> for F {
+    fn segment(&mut self, t: usize, input: In) -> Result<Out> {
+        self(t, input)
+    }
+}
+
+/// The linker: receives masks in time order and releases relabelled masks,
+/// possibly some frames later; `finish` releases the rest and the lineage.
+pub trait LinkStage: Send {
+    fn push(&mut self, t: usize, mask: Mask) -> Result<Vec<(usize, Mask)>>;
+    fn finish(self: Box<Self>) -> Result<(Vec<(usize, Mask)>, Vec<TrackRecord>)>;
+}
+
+/// The writer: receives relabelled masks in time order, then the lineage.
+pub trait WriteStage: Send {
+    fn write(&mut self, t: usize, mask: &Mask) -> Result<()>;
+    fn finish(self: Box<Self>, tracks: &[TrackRecord]) -> Result<()>;
+}
+
+/// How the stages are sized.
+#[derive(Debug, Clone)]
+pub struct PipelineOptions {
+    /// Threads in the post-processing pool.
+    pub post_threads: usize,
+    /// Capacity of each channel between stages (frames in flight per link).
+    pub channel_capacity: usize,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        let cores = thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        PipelineOptions { post_threads: cores.max(1), channel_capacity: 4 }
+    }
+}
+
+/// First error wins; every stage polls `cancelled` between frames.
+#[derive(Clone, Default)]
+struct Cancel {
+    flag: Arc<AtomicBool>,
+    error: Arc<Mutex<Option<anyhow::Error>>>,
+}
+
+impl Cancel {
+    fn fail(&self, e: anyhow::Error) {
+        let mut slot = self.error.lock().unwrap();
+        if slot.is_none() {
+            *slot = Some(e);
+        }
+        self.flag.store(true, Ordering::SeqCst);
+    }
+    fn cancelled(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+    /// Runs a stage body, turning its error or panic into a cancellation.
+    fn guard(&self, name: &str, body: impl FnOnce() -> Result<()>) {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => self.fail(e),
+            Err(p) => {
+                let msg = p
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".into());
+                self.fail(anyhow!("internal error in the {name} stage: {msg}"));
+            }
+        }
+    }
+}
+
+/// Sends unless the pipeline was cancelled or the receiver is gone.
+fn send<T>(tx: &Sender<T>, v: T, cancel: &Cancel) -> bool {
+    let mut v = v;
+    loop {
+        if cancel.cancelled() {
+            return false;
+        }
+        match tx.send_timeout(v, std::time::Duration::from_millis(50)) {
+            Ok(()) => return true,
+            Err(crossbeam_channel::SendTimeoutError::Timeout(back)) => v = back,
+            Err(crossbeam_channel::SendTimeoutError::Disconnected(_)) => return false,
+        }
+    }
+}
+
+/// Receives until the channel closes or the pipeline is cancelled.
+fn recv<T>(rx: &Receiver<T>, cancel: &Cancel) -> Option<T> {
+    loop {
+        if cancel.cancelled() {
+            return None;
+        }
+        match rx.recv_timeout(std::time::Duration::from_millis(50)) {
+            Ok(v) => return Some(v),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return None,
+        }
+    }
+}
+
+/// Runs the whole pipeline to completion and returns the number of frames
+/// written, or the first error any stage met.
+///
+/// `frames` yields `(t, frame)` in time order; `post` turns a segmenter's
+/// output into an instance mask and may run on several frames at once;
+/// `on_frame(t)` is called by the writer after each frame is written.
+pub fn run<In, S, I>(
+    frames: I,
+    mut segmenter: Box<dyn SegmentStage<In, S>>,
+    post: Arc<dyn Fn(usize, S) -> Result<Mask> + Send + Sync>,
+    linker: Box<dyn LinkStage>,
+    writer: Box<dyn WriteStage>,
+    opts: &PipelineOptions,
+    mut on_frame: impl FnMut(usize) + Send,
+) -> Result<usize>
+where
+    In: Send,
+    S: Send,
+    I: Iterator<Item = Result<(usize, In)>> + Send,
+{
+    let cap = opts.channel_capacity.max(1);
+    let threads = opts.post_threads.max(1);
+    let cancel = Cancel::default();
+    // Items carry their position in the stream (`i`) besides their time `t`,
+    // so the linker can restore the order the post-processing pool loses.
+    let (frame_tx, frame_rx) = bounded::<(usize, In)>(cap);
+    let (seg_tx, seg_rx) = bounded::<(usize, usize, S)>(cap);
+    let (mask_tx, mask_rx) = bounded::<(usize, usize, Mask)>(cap);
+    let (out_tx, out_rx) = bounded::<(usize, Mask)>(cap);
+    let (lineage_tx, lineage_rx) = bounded::<Vec<TrackRecord>>(1);
+    let written = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+
+    thread::scope(|s| {
+        let c = cancel.clone();
+        s.spawn(move || {
+            c.guard("reader", || {
+                for item in frames {
+                    if !send(&frame_tx, item?, &c) {
+                        break;
+                    }
+                }
+                Ok(())
+            })
+        });
+
+        let c = cancel.clone();
+        s.spawn(move || {
+            c.guard("segmentation", || {
+                let mut i = 0;
+                while let Some((t, f)) = recv(&frame_rx, &c) {
+                    let out = segmenter.segment(t, f)?;
+                    if !send(&seg_tx, (i, t, out), &c) {
+                        break;
+                    }
+                    i += 1;
+                }
+                Ok(())
+            })
+        });
+
+        for _ in 0..threads {
+            let (c, rx, tx, post) = (cancel.clone(), seg_rx.clone(), mask_tx.clone(), post.clone());
+            s.spawn(move || {
+                c.guard("post-processing", || {
+                    while let Some((i, t, out)) = recv(&rx, &c) {
+                        let m = post(t, out)?;
+                        if !send(&tx, (i, t, m), &c) {
+                            break;
+                        }
+                    }
+                    Ok(())
+                })
+            });
+        }
+        drop(seg_rx);
+        drop(mask_tx);
+
+        let c = cancel.clone();
+        s.spawn(move || {
+            c.guard("linking", || {
+                let mut linker = linker;
+                let mut pending: BTreeMap<usize, (usize, Mask)> = BTreeMap::new();
+                let mut next = 0usize;
+                while let Some((i, t, m)) = recv(&mask_rx, &c) {
+                    pending.insert(i, (t, m));
+                    while let Some((t, m)) = pending.remove(&next) {
+                        next += 1;
+                        for out in linker.push(t, m)? {
+                            if !send(&out_tx, out, &c) {
+                                return Ok(());
+                            }
+                        }
+                    }
+                }
+                if c.cancelled() {
+                    return Ok(());
+                }
+                let (rest, tracks) = linker.finish()?;
+                for out in rest {
+                    if !send(&out_tx, out, &c) {
+                        return Ok(());
+                    }
+                }
+                drop(out_tx);
+                send(&lineage_tx, tracks, &c);
+                Ok(())
+            })
+        });
+
+        let c = cancel.clone();
+        let w = written.clone();
+        s.spawn(move || {
+            c.guard("writer", || {
+                let mut writer = writer;
+                while let Some((t, m)) = recv(&out_rx, &c) {
+                    writer.write(t, &m)?;
+                    w.fetch_add(1, Ordering::SeqCst);
+                    on_frame(t);
+                }
+                if c.cancelled() {
+                    return Ok(()); // dropping the writer discards the partial result
+                }
+                let Some(tracks) = recv(&lineage_rx, &c) else { return Ok(()) };
+                writer.finish(&tracks)
+            })
+        });
+    });
+
+    if let Some(e) = cancel.error.lock().unwrap().take() {
+        return Err(e);
+    }
+    Ok(written.load(Ordering::SeqCst))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ctc::Frame;
+    use ndarray::Array2;
+    use std::time::{Duration, Instant};
+
+    /// Links nothing: label = time + 1, one track per frame.
+    struct Identity(Vec<TrackRecord>);
+    impl LinkStage for Identity {
+        fn push(&mut self, t: usize, m: Mask) -> Result<Vec<(usize, Mask)>> {
+            self.0.push(TrackRecord { label: t as u32 + 1, begin: t, end: t, parent: 0 });
+            Ok(vec![(t, m.mapv(|v| if v > 0 { t as u32 + 1 } else { 0 }))])
+        }
+        fn finish(self: Box<Self>) -> Result<(Vec<(usize, Mask)>, Vec<TrackRecord>)> {
+            Ok((vec![], self.0))
+        }
+    }
+
+    #[derive(Clone, Default)]
+    struct Collect(Arc<Mutex<(Vec<usize>, Option<usize>)>>);
+    impl WriteStage for Collect {
+        fn write(&mut self, t: usize, _m: &Mask) -> Result<()> {
+            self.0.lock().unwrap().0.push(t);
+            Ok(())
+        }
+        fn finish(self: Box<Self>, tracks: &[TrackRecord]) -> Result<()> {
+            self.0.lock().unwrap().1 = Some(tracks.len());
+            Ok(())
+        }
+    }
+
+    fn frames(n: usize, bad_at: Option<usize>) -> impl Iterator<Item = Result<(usize, Frame)>> + Send {
+        (0..n).map(move |t| {
+            if Some(t) == bad_at {
+                Err(anyhow!("t{t:03}.tif: corrupt TIFF"))
+            } else {
+                Ok((t, Frame::U8(Array2::from_elem((4, 4), t as u8))))
+            }
+        })
+    }
+
+    fn threshold_post() -> Arc<dyn Fn(usize, Frame) -> Result<Mask> + Send + Sync> {
+        Arc::new(|t, f: Frame| {
+            // Uneven work so the pool finishes frames out of order.
+            std::thread::sleep(Duration::from_millis(((t * 7) % 5) as u64));
+            Ok(f.to_f32().mapv(|v| (v >= 0.0) as u32))
+        })
+    }
+
+    #[test]
+    fn frames_reach_the_writer_in_order_with_the_lineage() {
+        let out = Collect::default();
+        let opts = PipelineOptions { post_threads: 4, channel_capacity: 2 };
+        let n = run(
+            frames(40, None),
+            Box::new(|_t, f: Frame| Ok(f)),
+            threshold_post(),
+            Box::new(Identity(vec![])),
+            Box::new(out.clone()),
+            &opts,
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(n, 40);
+        let got = out.0.lock().unwrap();
+        assert_eq!(got.0, (0..40).collect::<Vec<_>>());
+        assert_eq!(got.1, Some(40));
+    }
+
+    #[test]
+    fn an_error_mid_run_stops_everything_quickly_and_nothing_is_finished() {
+        let out = Collect::default();
+        let opts = PipelineOptions { post_threads: 2, channel_capacity: 2 };
+        let start = Instant::now();
+        let err = run(
+            frames(10_000, Some(25)),
+            Box::new(|_t, f: Frame| Ok(f)),
+            threshold_post(),
+            Box::new(Identity(vec![])),
+            Box::new(out.clone()),
+            &opts,
+            |_| {},
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("t025.tif: corrupt TIFF"), "{err}");
+        assert!(start.elapsed() < Duration::from_secs(2), "took {:?}", start.elapsed());
+        let got = out.0.lock().unwrap();
+        assert!(got.0.len() <= 25);
+        assert_eq!(got.1, None, "the writer must not finish a failed run");
+    }
+
+    #[test]
+    fn errors_and_panics_in_later_stages_stop_the_run() {
+        let opts = PipelineOptions { post_threads: 3, channel_capacity: 2 };
+        let err = run(
+            frames(1000, None),
+            Box::new(|_t, f: Frame| Ok(f)),
+            Arc::new(|t, _f: Frame| if t == 17 { panic!("boom at {t}") } else { Ok(Mask::zeros((4, 4))) }),
+            Box::new(Identity(vec![])),
+            Box::new(Collect::default()),
+            &opts,
+            |_| {},
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("post-processing stage: boom at 17"), "{err}");
+        let err = run(
+            frames(1000, None),
+            Box::new(|t, f: Frame| if t == 3 { Err(anyhow!("model failed")) } else { Ok(f) }),
+            threshold_post(),
+            Box::new(Identity(vec![])),
+            Box::new(Collect::default()),
+            &opts,
+            |_| {},
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "model failed");
+    }
+}

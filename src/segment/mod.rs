@@ -1,0 +1,11 @@
+//! Segmenters: from a raw frame to a foreground probability or instance mask.
+//!
+//! The classical segmenter (background correction, threshold, the post chain)
+//! needs no weights; the model segmenter wraps the ConvLSTM-UNet.
+mod background;
+mod filter;
+mod threshold;
+
+pub use background::{estimate_background, percentile_normalise, subtract_background};
+pub use filter::{box_mean, gaussian_blur, gaussian_kernel, integral_image};
+pub use threshold::{otsu_threshold, sauvola_threshold};

@@ -1,0 +1,124 @@
+//! Reading real-world TIFF encodings, refusing bad input with clear errors,
+//! and never panicking on arbitrary bytes.
+use std::path::{Path, PathBuf};
+
+use cellstream::ctc::{self, Frame};
+use ndarray::Array2;
+use proptest::prelude::*;
+
+const H: usize = 37;
+const W: usize = 53;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiff").join(name)
+}
+
+fn raw<T: Copy>(name: &str, conv: impl Fn(&[u8]) -> T, size: usize) -> Array2<T> {
+    let bytes = std::fs::read(fixture(name)).unwrap();
+    let v: Vec<T> = bytes.chunks_exact(size).map(conv).collect();
+    Array2::from_shape_vec((H, W), v).unwrap()
+}
+
+#[test]
+fn every_encoding_decodes_to_the_same_values() {
+    let u16s = raw("expected_u16.raw", |b| u16::from_le_bytes([b[0], b[1]]), 2);
+    for name in ["u16_none.tif", "u16_lzw.tif", "u16_deflate.tif", "u16_zstd.tif", "u16_lzw_pred.tif", "u16_tiled_deflate.tif"] {
+        let f = ctc::read_frame(&fixture(name)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(f, Frame::U16(u16s.clone()), "{name}");
+    }
+    let u8s = raw("expected_u8.raw", |b| b[0], 1);
+    assert_eq!(ctc::read_frame(&fixture("u8_strips.tif")).unwrap(), Frame::U8(u8s));
+    let f32s = raw("expected_f32.raw", |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]), 4);
+    assert_eq!(ctc::read_frame(&fixture("f32_zstd.tif")).unwrap(), Frame::F32(f32s));
+}
+
+#[test]
+fn label_masks_of_any_integer_width() {
+    let labels = raw("expected_labels.raw", |b| u16::from_le_bytes([b[0], b[1]]) as u32, 2);
+    for name in ["labels_lzw.tif", "labels_u32.tif"] {
+        assert_eq!(ctc::read_mask(&fixture(name)).unwrap(), labels, "{name}");
+    }
+}
+
+#[test]
+fn rgb_and_multipage_are_refused_by_name() {
+    let e = ctc::read_frame(&fixture("rgb.tif")).unwrap_err();
+    assert!(e.to_string().contains("rgb.tif") && e.what.contains("colour"), "{e}");
+    let e = ctc::read_frame(&fixture("multipage.tif")).unwrap_err();
+    assert!(e.what.contains("multi-page") && e.what.contains("3 pages"), "{e}");
+    let e = ctc::read_mask(&fixture("f32_zstd.tif")).unwrap_err();
+    assert!(e.what.contains("float"), "{e}");
+}
+
+#[test]
+fn frames_of_different_sizes_are_refused_by_name() {
+    let d = tempfile::tempdir().unwrap();
+    ctc::write_frame(&d.path().join("t000.tif"), &Frame::U8(Array2::zeros((4, 5)))).unwrap();
+    ctc::write_frame(&d.path().join("t001.tif"), &Frame::U8(Array2::zeros((4, 5)))).unwrap();
+    ctc::write_frame(&d.path().join("t002.tif"), &Frame::U8(Array2::zeros((5, 5)))).unwrap();
+    let seq = ctc::Sequence::open(d.path()).unwrap();
+    let results: Vec<_> = seq.frames().collect();
+    assert!(results[0].is_ok() && results[1].is_ok());
+    let e = results[2].as_ref().unwrap_err();
+    assert!(e.path.ends_with("t002.tif") && e.what.contains("5×5") && e.what.contains("5×4"), "{e}");
+}
+
+#[test]
+fn real_ctc_data_reads_when_present() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ctc");
+    if !root.is_dir() {
+        eprintln!("skipped: {} is absent (real CTC data lives only beside the CI checkout)", root.display());
+        return;
+    }
+    let seq = ctc::Sequence::open(&root.join("PhC-C2DL-PSC/02")).unwrap();
+    assert_eq!(seq.len(), 50);
+    let (t, f) = seq.frames().next().unwrap().unwrap();
+    assert_eq!((t, f.dim()), (0, (576, 720)));
+    let hela = ctc::Sequence::open(&root.join("Fluo-N2DL-HeLa/02")).unwrap();
+    let (_, f) = hela.frames().next().unwrap().unwrap();
+    assert!(matches!(f, Frame::U16(_)));
+    assert_eq!(f.dim(), (700, 1100));
+    let truth = ctc::Truth::open(&root.join("Fluo-N2DH-SIM+/01_GT")).unwrap();
+    let (files, tracks) = truth.tra.unwrap();
+    assert_eq!(files.len(), 65);
+    assert!(tracks.iter().any(|t| t.parent != 0), "SIM+ has divisions");
+    let st = ctc::Truth::open(&root.join("PhC-C2DL-PSC/02_ST")).unwrap();
+    assert_eq!(st.seg.unwrap().len(), 50);
+    let res = root.join("Fluo-N2DL-HeLa/01_RES");
+    assert_eq!(ctc::validate_result(&res).unwrap(), vec![], "a real tracker's result validates");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let _ = ctc::decode_frame(Path::new("x.tif"), &bytes);
+        let _ = ctc::decode_mask(Path::new("x.tif"), &bytes);
+    }
+
+    #[test]
+    fn damaged_tiffs_never_panic(idx in proptest::collection::vec((0usize..5000, any::<u8>()), 1..8), cut in 0usize..5000,
+                                 which in 0usize..4) {
+        let name = ["u16_lzw.tif", "u16_tiled_deflate.tif", "u16_zstd.tif", "u8_strips.tif"][which];
+        let mut bytes = std::fs::read(fixture(name)).unwrap();
+        for (i, b) in idx { let n = bytes.len(); bytes[i % n] = b; }
+        bytes.truncate(cut.max(8));
+        let _ = ctc::decode_frame(Path::new("x.tif"), &bytes);
+        let _ = ctc::decode_mask(Path::new("x.tif"), &bytes);
+    }
+
+    #[test]
+    fn arbitrary_track_text_never_panics(text in "\\PC{0,200}") {
+        let _ = ctc::parse_tracks(&text, Path::new("res_track.txt"));
+    }
+
+    #[test]
+    fn track_files_round_trip(recs in proptest::collection::btree_map(1u32..1000, (0usize..500, 0usize..50, 0u32..1000), 0..30)) {
+        let want: Vec<ctc::TrackRecord> = recs.iter().map(|(&label, &(begin, len, p))| {
+            ctc::TrackRecord { label, begin, end: begin + len, parent: if p == label { 0 } else { p } }
+        }).collect();
+        let text: String = want.iter().map(|r| format!("{} {} {} {}\n", r.label, r.begin, r.end, r.parent)).collect();
+        let parsed = ctc::parse_tracks(&text, Path::new("t.txt")).unwrap();
+        prop_assert_eq!(parsed, want);
+    }
+}

@@ -1,0 +1,243 @@
+//! `cellstream evaluate` from the command line: outputs, truth of any kind, and errors that name the file.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use cellstream::ctc::{self, Mask, TrackRecord};
+use ndarray::{array, Array2};
+
+fn tr(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
+    TrackRecord { label, begin, end, parent }
+}
+
+fn write_masks(dir: &Path, prefix: &str, masks: &[Mask]) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (t, m) in masks.iter().enumerate() {
+        ctc::write_mask(&dir.join(format!("{prefix}{t:03}.tif")), m).unwrap();
+    }
+}
+
+/// Truth: object 1 in frames 0-1 divides into 2 and 3 in frame 2.
+fn truth_masks() -> Vec<Mask> {
+    vec![
+        array![[1, 1, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0]],
+        array![[0, 1, 1, 0, 0, 0], [0, 1, 1, 0, 0, 0]],
+        array![[2, 2, 0, 0, 3, 3], [2, 2, 0, 0, 3, 3]],
+    ]
+}
+
+fn truth_tracks() -> Vec<TrackRecord> {
+    vec![tr(1, 0, 1, 0), tr(2, 2, 2, 1), tr(3, 2, 2, 1)]
+}
+
+/// Writes a truth folder with TRA and/or SEG (SEG on frames 0 and 2).
+fn write_truth(dir: &Path, tra: bool, seg: bool) {
+    let masks = truth_masks();
+    if tra {
+        write_masks(&dir.join("TRA"), "man_track", &masks);
+        ctc::write_tracks(&dir.join("TRA/man_track.txt"), &truth_tracks()).unwrap();
+    }
+    if seg {
+        std::fs::create_dir_all(dir.join("SEG")).unwrap();
+        for t in [0, 2] {
+            ctc::write_mask(&dir.join(format!("SEG/man_seg{t:03}.tif")), &masks[t]).unwrap();
+        }
+    }
+}
+
+/// The truth plus a one-pixel false positive (label 9) in frame 1.
+fn write_result(dir: &Path) {
+    let mut masks = truth_masks();
+    masks[1][[0, 5]] = 9;
+    write_masks(dir, "mask", &masks);
+    let mut tracks = truth_tracks();
+    tracks.push(tr(9, 1, 1, 0));
+    ctc::write_tracks(&dir.join("res_track.txt"), &tracks).unwrap();
+}
+
+/// A temporary folder holding a truth (TRA and/or SEG) and the result of `write_result`.
+fn folders(gt_name: &str, res_name: &str, tra: bool, seg: bool) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let (gt, res) = (d.path().join(gt_name), d.path().join(res_name));
+    write_truth(&gt, tra, seg);
+    write_result(&res);
+    (d, gt, res)
+}
+
+fn evaluate(args: &[&Path]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cellstream"));
+    cmd.arg("evaluate");
+    for a in args {
+        cmd.arg(a);
+    }
+    cmd.output().unwrap()
+}
+
+fn run(gt: &Path, res: &Path, extra: &[&str]) -> Output {
+    let mut args: Vec<PathBuf> = vec!["--gt".into(), gt.into(), "--res".into(), res.into()];
+    args.extend(extra.iter().map(PathBuf::from));
+    evaluate(&args.iter().map(|p| p.as_path()).collect::<Vec<_>>())
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn line<'a>(text: &'a str, measure: &str) -> &'a str {
+    text.lines().find(|l| l.split_whitespace().next() == Some(measure)).unwrap_or_else(|| panic!("no {measure} in\n{text}"))
+}
+
+#[test]
+fn writes_table_json_and_csv() {
+    let (d, gt, res) = folders("01_GT", "01_RES", true, true);
+    let (json, csv) = (d.path().join("s.json"), d.path().join("s.csv"));
+    let o = run(&gt, &res, &["--json", json.to_str().unwrap(), "--csv", csv.to_str().unwrap(), "--iou", "0.3,0.6"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    // 4 truth objects, one false positive: DET = 1 - 1/40; one FP in AOGM.
+    assert!(line(&out, "DET").ends_with("0.975000"), "{out}");
+    assert!(line(&out, "SEG").ends_with("1.000000"), "{out}");
+    assert!(line(&out, "FP").ends_with(" 1"), "{out}");
+    assert!(line(&out, "BC(0)").ends_with("1.000000"), "{out}");
+
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    for k in ["DET", "SEG", "TRA", "LNK", "AOGM", "NS", "FN", "FP", "ED", "EA", "EC", "CT", "TF", "foreground_iou", "dice"] {
+        assert!(v[k].is_number(), "{k} in {v}");
+    }
+    for i in 0..4 {
+        assert_eq!(v[format!("BC({i})")], 1.0);
+    }
+    assert_eq!(v["DET"], 0.975);
+    assert_eq!(v["AOGM"], 1.0);
+    // 4 vertices, 3 edges (one continuation, two parent links).
+    assert_eq!(v["AOGM_0"], 40.0 + 4.5);
+    // CT: 3 of 3 truth tracks found exactly, result has 4 tracks: 2*3/7.
+    assert_eq!(v["CT"], 6.0 / 7.0);
+    let pr = v["pr"].as_array().unwrap();
+    assert_eq!(pr.len(), 2);
+    assert_eq!(pr[0]["iou"], 0.3);
+    // Object measures use SEG frames 0 and 2: three objects, all found, no FP there.
+    assert_eq!((pr[1]["tp"].as_u64(), pr[1]["fp"].as_u64(), pr[1]["fn"].as_u64()), (Some(3), Some(0), Some(0)));
+    assert_eq!(pr[1]["f1"], 1.0);
+    assert_eq!(v["frames"]["SEG"], 2);
+
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("measure,iou,value\n"));
+    assert!(text.contains("\nDET,,0.975\n"), "{text}");
+    assert!(text.contains("\nprecision,0.05,1\n"), "{text}");
+    assert!(text.contains("\nrecall,0.95,1\n"), "{text}");
+    assert!(text.contains("\nf1,0.3,1\n"), "{text}");
+}
+
+#[test]
+fn segmentation_truth_alone() {
+    let (d, gt, res) = folders("02_ST", "02_RES", false, true);
+    let json = d.path().join("s.json");
+    let o = run(&gt, &res, &["--json", json.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(line(&out, "TRA").ends_with("n/a"), "{out}");
+    assert!(line(&out, "BC(0)").ends_with("n/a"), "{out}");
+    assert!(line(&out, "SEG").ends_with("1.000000"), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(v["TRA"].is_null() && v["DET"].is_null() && v["NS"].is_null() && v["CT"].is_null());
+    assert_eq!(v["SEG"], 1.0);
+}
+
+#[test]
+fn tracking_truth_alone_scores_objects_on_tra() {
+    let (d, gt, res) = folders("GT", "RES", true, false);
+    let json = d.path().join("s.json");
+    let o = run(&gt, &res, &["--json", json.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(v["SEG"].is_null() && v["OP_CTB"].is_null());
+    assert_eq!(v["TRA"], 1.0 - 1.0 / 44.5);
+    // All three TRA frames: 4 objects found, the false positive counted.
+    assert_eq!((v["pr"][0]["tp"].as_u64(), v["pr"][0]["fp"].as_u64()), (Some(4), Some(1)));
+}
+
+#[test]
+fn result_without_track_file_gets_detection_only() {
+    let (_d, gt, res) = folders("GT", "RES", true, true);
+    std::fs::remove_file(res.join("res_track.txt")).unwrap();
+    let o = run(&gt, &res, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(line(&out, "DET").ends_with("0.975000"), "{out}");
+    assert!(line(&out, "TRA").ends_with("n/a"), "{out}");
+    assert!(line(&out, "ED").ends_with("n/a"), "{out}");
+}
+
+/// Runs an evaluation expected to fail; checks the message, and that no
+/// JSON was written.
+fn fails(gt: &Path, res: &Path, extra: &[&str], needles: &[&str]) {
+    let json = res.parent().unwrap().join("never.json");
+    let mut args = vec!["--json", json.to_str().unwrap()];
+    args.extend(extra);
+    let o = run(gt, res, &args);
+    assert!(!o.status.success(), "should fail: {}", stdout(&o));
+    let err = stderr(&o);
+    for n in needles {
+        assert!(err.contains(n), "error should mention {n:?}: {err}");
+    }
+    assert!(!json.exists(), "a JSON report was written despite the error");
+}
+
+#[test]
+fn missing_folders_are_named() {
+    let (d, gt, res) = folders("GT", "RES", true, true);
+    fails(&d.path().join("nope_GT"), &res, &[], &["nope_GT", "does not exist"]);
+    fails(&gt, &d.path().join("nope_RES"), &[], &["nope_RES", "does not exist"]);
+    std::fs::create_dir(d.path().join("empty")).unwrap();
+    fails(&d.path().join("empty"), &res, &[], &["empty", "neither SEG/ nor TRA/"]);
+}
+
+#[test]
+fn missing_result_frame_is_named() {
+    let (_d, gt, res) = folders("GT", "RES", true, true);
+    std::fs::remove_file(res.join("mask002.tif")).unwrap();
+    ctc::write_tracks(&res.join("res_track.txt"), &[tr(1, 0, 1, 0), tr(9, 1, 1, 0)]).unwrap();
+    fails(&gt, &res, &[], &["mask002.tif", "is missing", "man_track002.tif"]);
+}
+
+#[test]
+fn extra_result_frames_are_named() {
+    let (_d, gt, res) = folders("GT", "RES", true, false);
+    ctc::write_mask(&res.join("mask003.tif"), &Array2::zeros((2, 6))).unwrap();
+    fails(&gt, &res, &[], &["RES", "1 frame(s) (3–3)", "same frames"]);
+}
+
+#[test]
+fn size_mismatch_names_both_files() {
+    let (_d, gt, res) = folders("GT", "RES", true, true);
+    let mut big = Array2::<u32>::zeros((3, 6));
+    big[[0, 0]] = 1;
+    ctc::write_mask(&res.join("mask001.tif"), &big).unwrap();
+    fails(&gt, &res, &[], &["mask001.tif", "is 6×3", "man_track001.tif", "is 6×2"]);
+}
+
+#[test]
+fn invalid_result_tracks_are_refused() {
+    let (_d, gt, res) = folders("GT", "RES", true, true);
+    ctc::write_tracks(&res.join("res_track.txt"), &truth_tracks()).unwrap(); // 9 unlisted
+    fails(&gt, &res, &[], &["not a valid CTC result", "label 9", "cellstream validate"]);
+}
+
+#[test]
+fn truth_label_missing_from_track_file() {
+    let (_d, gt, res) = folders("GT", "RES", true, false);
+    ctc::write_tracks(&gt.join("TRA/man_track.txt"), &[tr(1, 0, 1, 0), tr(2, 2, 2, 1)]).unwrap();
+    fails(&gt, &res, &[], &["man_track002.tif", "label 3 is not listed", "man_track.txt"]);
+}
+
+#[test]
+fn bad_thresholds_and_unreadable_masks() {
+    let (_d, gt, res) = folders("GT", "RES", true, true);
+    fails(&gt, &res, &["--iou", "0.5,1.5"], &["--iou 1.5", "[0, 1)"]);
+    std::fs::write(res.join("mask001.tif"), b"II*\0garbage").unwrap();
+    fails(&gt, &res, &[], &["mask001.tif"]);
+}

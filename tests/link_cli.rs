@@ -1,0 +1,179 @@
+//! `cellstream track --masks DIR --out RES`: a valid result from any tool's masks, and a clear refusal of bad input.
+mod link_support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use cellstream::ctc::{self, Frame, Mask, TrackRecord};
+use cellstream::link::track::track_masks;
+use cellstream::link::LinkConfig;
+use link_support::{shuffle_labels, DiskSim, SimConfig};
+use ndarray::Array2;
+
+fn cellstream(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cellstream"));
+    for a in args {
+        c.arg(a);
+    }
+    c.output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A small dividing movie: masks with shuffled labels named like a tool's
+/// export (`img_7.tif`, unpadded), and its truth as a CTC `01_GT/TRA` folder.
+fn movie(dir: &Path) -> (PathBuf, PathBuf) {
+    let mut sim = DiskSim::new(SimConfig {
+        shape: (160, 200),
+        cells: 5,
+        radius: 9.0,
+        step: 1.0,
+        cycle: Some((12, 20)),
+        max_cells: 20,
+        seed: 3,
+    });
+    let (masks, gt) = (dir.join("cellpose"), dir.join("01_GT/TRA"));
+    std::fs::create_dir_all(&masks).unwrap();
+    std::fs::create_dir_all(&gt).unwrap();
+    let mut rng = fastrand::Rng::with_seed(9);
+    for t in 0..25 {
+        let m = sim.frame();
+        ctc::write_mask(&gt.join(format!("man_track{t:03}.tif")), &m).unwrap();
+        ctc::write_mask(&masks.join(format!("img_{t}.tif")), &shuffle_labels(&m, &mut rng)).unwrap();
+    }
+    let tracks: Vec<TrackRecord> = sim.tracks.values().copied().collect();
+    ctc::write_tracks(&gt.join("man_track.txt"), &tracks).unwrap();
+    (masks, dir.join("01_GT"))
+}
+
+#[test]
+fn links_a_tools_masks_into_a_valid_ctc_result() {
+    let d = tempfile::tempdir().unwrap();
+    let (masks, gt) = movie(d.path());
+    let res = d.path().join("01_RES");
+    let o = cellstream(&[&"track", &"--masks", &masks, &"--out", &res]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.contains("25 frames linked"), "{said}");
+    assert!(res.join("mask000.tif").is_file() && res.join("mask024.tif").is_file());
+    assert_eq!(ctc::validate_result(&res).unwrap(), vec![]);
+    let v = cellstream(&[&"validate", &res]);
+    assert!(v.status.success());
+
+    let eval = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pyenv/bin/ctc_evaluate");
+    if !eval.is_file() {
+        eprintln!("skipped the py-ctcmetrics check: {} is absent (run scripts/setup)", eval.display());
+        return;
+    }
+    let o = Command::new(eval).args(["--valid", "--tra", "--gt"]).arg(&gt).arg("--res").arg(&res).output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    println!("{text}");
+    assert!(text.lines().any(|l| l.trim() == "Valid: 1.0"), "{text}");
+    let tra: f64 = text.lines().find_map(|l| l.strip_prefix("TRA: ")).unwrap().trim().parse().unwrap();
+    assert!(tra > 0.99, "TRA {tra}");
+}
+
+#[test]
+fn options_change_the_linking() {
+    let d = tempfile::tempdir().unwrap();
+    let (masks, _) = movie(d.path());
+    let res = d.path().join("R");
+    let o = cellstream(&[&"track", &"--masks", &masks, &"--out", &res, &"--no-divisions", &"--max-gap", &"0"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("(0 divisions, 0 resumed"));
+    let tracks = ctc::read_tracks(&res.join("res_track.txt")).unwrap();
+    assert!(tracks.iter().all(|t| t.parent == 0));
+}
+
+/// Expects `track --masks masks --out out` to fail with a message containing
+/// `needle` and to write nothing. Runs the command's function (the binary
+/// loads libtorch, over a second a start); `cli` runs the binary itself.
+fn refuses(masks: &Path, out: &Path, needle: &str, cli: bool) {
+    let e = if cli {
+        let o = cellstream(&[&"track", &"--masks", &masks, &"--out", &out]);
+        assert!(!o.status.success(), "should fail: {needle}");
+        stderr(&o)
+    } else {
+        let e = track_masks(masks, out, LinkConfig::default()).expect_err(needle);
+        format!("{e:#}")
+    };
+    assert!(e.contains(needle), "{e:?} should contain {needle:?}");
+    assert!(!out.join("res_track.txt").exists(), "nothing is written");
+    if let Some(parent) = out.parent().filter(|p| p.is_dir()) {
+        let partial = std::fs::read_dir(parent).unwrap().flatten().any(|e| e.file_name().to_string_lossy().contains(".partial"));
+        assert!(!partial, "no temporary folder is left behind");
+    }
+}
+
+fn write(dir: &Path, name: &str, m: &Mask) {
+    ctc::write_mask(&dir.join(name), m).unwrap();
+}
+
+#[test]
+fn bad_input_is_refused_with_the_file_and_the_reason() {
+    let d = tempfile::tempdir().unwrap();
+    let masks = d.path().join("masks");
+    let out = d.path().join("out");
+    refuses(&masks, &out, "masks: does not exist", true);
+    std::fs::create_dir(&masks).unwrap();
+    refuses(&masks, &out, "holds no .tif files", false);
+
+    let m = Array2::from_shape_fn((20, 20), |(y, x)| (y / 10 * 2 + x / 10 + 1) as u32);
+    write(&masks, "a_0.tif", &m);
+    write(&masks, "a_2.tif", &m);
+    refuses(&masks, &out, "frame numbers jump from 0 (a_0.tif) to 2 (a_2.tif)", false);
+    write(&masks, "a_1.tif", &Array2::zeros((20, 21)));
+    refuses(&masks, &out, "a_1.tif: frame 1 is (20, 21) pixels", false);
+    std::fs::write(masks.join("a_1.tif"), b"not a tiff").unwrap();
+    refuses(&masks, &out, "a_1.tif", false);
+    ctc::write_frame(&masks.join("a_1.tif"), &Frame::F32(Array2::from_elem((20, 20), 0.5))).unwrap();
+    refuses(&masks, &out, "a_1.tif: is a float image with value 0.5", false);
+    std::fs::write(masks.join("notes.tif"), b"").unwrap();
+    refuses(&masks, &out, "notes.tif: has no frame number in its name", false);
+    std::fs::remove_file(masks.join("notes.tif")).unwrap();
+    write(&masks, "a_1.tif", &m);
+
+    refuses(&masks, &d.path().join("02_GT/TRA"), "truth folder", false);
+    refuses(&masks, &masks, "is the input folder", false);
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("thesis.docx"), b"precious").unwrap();
+    refuses(&masks, &out, "thesis.docx", false);
+    assert!(out.join("thesis.docx").is_file());
+
+    let o = cellstream(&[&"track", &"--masks", &masks, &"--out", &d.path().join("fine")]);
+    assert!(o.status.success(), "the repaired folder links: {}", stderr(&o));
+}
+
+#[test]
+fn more_tracks_than_16_bit_labels_hold_is_refused_cleanly() {
+    let d = tempfile::tempdir().unwrap();
+    let masks = d.path().join("masks");
+    std::fs::create_dir(&masks).unwrap();
+    // 22 500 isolated one-pixel objects a frame, on a lattice shifted every
+    // frame so that none links: 67 500 tracks over three frames.
+    for t in 0..3usize {
+        let m = Array2::from_shape_fn((300, 300), |(y, x)| {
+            ((y + t) % 2 == 0 && (x + t) % 2 == 0) as u32 * (1 + (y / 2 * 150 + x / 2) as u32)
+        });
+        write(&masks, &format!("m{t}.tif"), &m);
+    }
+    let cfg = LinkConfig { max_displacement: 0.1, ..LinkConfig::default() };
+    let e = track_masks(&masks, &d.path().join("R"), cfg).unwrap_err();
+    assert!(format!("{e:#}").contains("R/mask002.tif: label 65536 does not fit the 16-bit CTC mask format"), "{e:#}");
+    assert!(!d.path().join("R").exists());
+}
+
+#[test]
+fn track_needs_masks_or_a_sequence() {
+    let o = cellstream(&[&"track", &"--out", &"x"]);
+    assert_eq!(o.status.code(), Some(2), "a usage error");
+    assert!(stderr(&o).contains("<SEQUENCE|--masks <DIR>>"), "{}", stderr(&o));
+    let o = cellstream(&[&"track", &"01", &"--out", &"x"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("pass --masks DIR"), "{}", stderr(&o));
+    let o = cellstream(&[&"track", &"--masks", &"m", &"--out", &"x", &"--max-displacement", &"0"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--max-displacement must be a positive number"), "{}", stderr(&o));
+}
