@@ -7,7 +7,11 @@
 //! window but is detached between them (truncated backpropagation through
 //! time, Williams & Peng 1990), so gradients span one window while the network
 //! learns to work from states built over many frames. A stream starts from
-//! zero state, as inference does at frame 0.
+//! zero state, as inference does at frame 0, and turns back in time at either
+//! end of the training frames (ping-pong), so that it can run for longer than
+//! the sequence: with only 30 training frames of PSC, streams cut at the
+//! sequence's end left the state of later frames untrained, and stateful
+//! inference fell behind window mode after about 10 frames.
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -26,6 +30,7 @@ use super::data::{split, TrainSequence};
 use super::infer::{InferOptions, Precision, Streamer, Tiles};
 use super::loss::loss;
 use super::net::{ConvLstmUNet, State};
+use super::tiles::reflect;
 use super::train_config::TrainConfig;
 use crate::eval::{seg_score, SegScore};
 
@@ -169,8 +174,8 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         // Refill finished streams; their state restarts from zero.
         let mut keep = vec![1.0f32; cfg.batch];
         for (b, s) in streams.iter_mut().enumerate() {
-            if s.as_ref().is_none_or(|s| s.windows_left == 0 || s.next + cfg.window > s.order.len()) {
-                *s = Some(new_stream(cfg, data, &splits, &trainable, &mut rng));
+            if s.as_ref().is_none_or(|s| s.windows_left == 0) {
+                *s = Some(new_stream(cfg, data, &splits, &trainable, s.is_none(), &mut rng));
                 keep[b] = 0.0;
             }
         }
@@ -297,7 +302,7 @@ fn opt_str(v: Option<f64>) -> String {
 
 /// Starts a stream: a sequence (chance proportional to its training frames),
 /// a stride and direction, a start frame, and one view for all its windows.
-fn new_stream(cfg: &TrainConfig, data: &[TrainSequence], splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)], trainable: &[usize], rng: &mut StdRng) -> Stream {
+fn new_stream(cfg: &TrainConfig, data: &[TrainSequence], splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)], trainable: &[usize], stagger: bool, rng: &mut StdRng) -> Stream {
     let total: usize = trainable.iter().map(|&i| splits[i].0.len()).sum();
     let mut pick = rng.gen_range(0..total);
     let seq = *trainable
@@ -322,14 +327,19 @@ fn new_stream(cfg: &TrainConfig, data: &[TrainSequence], splits: &[(std::ops::Ra
     if rng.r#gen::<f32>() < a.reverse {
         frames.reverse();
     }
-    let span = (cfg.window - 1) * stride + 1;
-    let start = rng.gen_range(0..=frames.len() - span);
-    let order: Vec<usize> = frames[start..].iter().copied().step_by(stride).collect();
+    // The first streams end at staggered times, so that later restarts spread out.
+    let windows = if stagger { rng.gen_range(1..=cfg.windows_per_stream) } else { cfg.windows_per_stream };
+    // Ping-pong: at either end of the training frames the stream turns back
+    // in time, so a stream (and its state) can outlast the sequence.
+    let phase = rng.gen_range(0..stride);
+    let lane: Vec<usize> = frames[phase..].iter().copied().step_by(stride).collect();
+    let start = rng.gen_range(0..lane.len());
+    let order: Vec<usize> = (0..windows * cfg.window).map(|j| lane[reflect(start + j, lane.len())]).collect();
     let s = &data[seq];
     let annotated = order.iter().take(cfg.window).find_map(|&i| s.truth[i].as_ref());
     let cell = annotated.and_then(|m| random_cell_pixel(m, rng));
     let view = View::sample(a, s.frames[0].dim(), cell, rng);
-    Stream { seq, order, next: 0, windows_left: cfg.windows_per_stream, view }
+    Stream { seq, order, next: 0, windows_left: windows, view }
 }
 
 /// The next window of every stream: inputs `[T, B, 1, C, C]`, classes
@@ -387,4 +397,31 @@ fn validate(net: &ConvLstmUNet, device: Device, data: &[TrainSequence], splits: 
         }
     }
     Ok(score.value())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AugmentConfig;
+
+    #[test]
+    fn streams_stay_in_training_frames_and_bounce() {
+        let frames = vec![Array2::<f32>::zeros((8, 8)); 10];
+        let truth = (0..10).map(|_| Some(crate::ctc::Mask::from_elem((8, 8), 1))).collect();
+        let data = [TrainSequence::from_frames("s", frames, truth).unwrap()];
+        let cfg = TrainConfig { window: 3, windows_per_stream: 6, crop: 8, val_fraction: 0.2, augment: AugmentConfig::default(), ..Default::default() };
+        let splits = vec![split(10, cfg.val_fraction, cfg.window)];
+        assert_eq!(splits[0], (0..8, 8..10));
+        let mut rng = StdRng::seed_from_u64(4);
+        for _ in 0..50 {
+            let s = new_stream(&cfg, &data, &splits, &[0], false, &mut rng);
+            assert_eq!(s.order.len(), 18, "6 windows of 3 frames, longer than the 8 training frames");
+            assert!(s.order.iter().all(|&i| i < 8), "validation frame in {:?}", s.order);
+            let steps: Vec<usize> = s.order.windows(2).map(|w| w[0].abs_diff(w[1])).collect();
+            let stride = steps[0];
+            assert!((1..=2).contains(&stride) && steps.iter().all(|&d| d == stride), "{:?}", s.order);
+        }
+        let staggered: Vec<usize> = (0..20).map(|_| new_stream(&cfg, &data, &splits, &[0], true, &mut rng).windows_left).collect();
+        assert!(staggered.iter().all(|&w| (1..=6).contains(&w)) && staggered.iter().any(|&w| w < 6));
+    }
 }

@@ -66,7 +66,7 @@ impl Default for TrainConfig {
             data: vec![],
             frames: None,
             window: 5,
-            windows_per_stream: 4,
+            windows_per_stream: 8,
             batch: 2,
             crop: 160,
             steps: 5000,
