@@ -71,6 +71,37 @@ pub struct Progress {
     pub seconds: f64,
 }
 
+impl Progress {
+    /// Books a validation score: a new best resets the plateau count; each
+    /// `plateau_patience` validations without one cut the learning rate by
+    /// `plateau_factor` (down to `min_lr`). A plateau is counted only once
+    /// some cell has been found: early on, SEG sits at 0 while the loss still
+    /// falls. Returns whether the score is a new best.
+    pub fn record(&mut self, val_seg: Option<f64>, cfg: &TrainConfig) -> bool {
+        let improved = match (val_seg, self.best_val_seg) {
+            (Some(v), Some(b)) => v > b + 1e-4,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if improved {
+            self.best_val_seg = val_seg;
+            self.best_step = Some(self.step);
+            self.stale = 0;
+        } else if self.best_val_seg.is_some_and(|b| b > 0.0) {
+            self.stale += 1;
+            if self.stale % cfg.plateau_patience.max(1) == 0 {
+                self.lr = (self.lr * cfg.plateau_factor).max(cfg.min_lr);
+            }
+        }
+        improved
+    }
+
+    /// Whether early stopping ends the run.
+    pub fn should_stop(&self, cfg: &TrainConfig) -> bool {
+        cfg.early_stop > 0 && self.stale >= cfg.early_stop
+    }
+}
+
 /// Why a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stop {
@@ -116,34 +147,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         bail!("no sequence has {} consecutive training frames with truth among them (window {})", cfg.window, cfg.window);
     }
 
-    let (vs, net, mut progress) = if resume {
-        let from = if files.last.exists() { &files.last } else { &files.best };
-        let loaded = checkpoint::load(from, device).with_context(|| "resuming")?;
-        if loaded.net.config() != &cfg.model {
-            bail!("{}: the checkpoint's model ({:?}) differs from the settings' ({:?})", from.display(), loaded.net.config(), cfg.model);
-        }
-        let progress: Progress = match loaded.metadata.get(TRAINING_KEY) {
-            Some(j) => serde_json::from_str(j).with_context(|| format!("{}: training progress in the metadata", from.display()))?,
-            None => bail!("{}: no training progress in the metadata; cannot resume", from.display()),
-        };
-        (loaded.vs, loaded.net, progress)
-    } else {
-        // A fresh run must not leave an earlier run's weights posing as its own.
-        for f in [&files.best, &files.last] {
-            if f.exists() {
-                std::fs::remove_file(f).with_context(|| format!("{}: cannot replace", f.display()))?;
-            }
-        }
-        let vs = nn::VarStore::new(device);
-        let net = {
-            // Torch's generator is global: hold it while seeding and drawing
-            // the initial weights, so concurrent runs cannot interleave.
-            let _guard = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
-            tch::manual_seed(cfg.seed as i64);
-            ConvLstmUNet::new(&vs.root(), &cfg.model)
-        };
-        (vs, net, Progress { lr: cfg.lr, ..Default::default() })
-    };
+    let (vs, net, mut progress) = start_run(cfg, &files, device, resume)?;
     // All later randomness comes from this generator; a resumed run draws
     // fresh samples, its seed moved on by the step count.
     let mut rng = StdRng::seed_from_u64(cfg.seed.wrapping_add(progress.step as u64));
@@ -157,7 +161,6 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
     bar.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")?.progress_chars("=> "));
     bar.set_position(progress.step as u64);
 
-    let class_weights = cfg.class_weights;
     let started = Instant::now();
     let seconds_before = progress.seconds;
     let first_step = progress.step;
@@ -182,26 +185,11 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         if !state.is_zero() {
             state.reset_items(&Tensor::from_slice(&keep));
         }
-        let (xs, classes, weights) = window_batch(cfg, data, &mut streams, device, &mut rng);
-        let mut logits = Vec::with_capacity(cfg.window);
-        for t in 0..cfg.window as i64 {
-            logits.push(net.forward_step(&xs.select(0, t), &mut state, true));
-        }
-        let logits = Tensor::cat(&logits, 0);
-        let step_loss = loss(&logits, &classes.flatten(0, 1), &weights.flatten(0, 1), &class_weights, cfg.dice_weight);
-        let mut loss_value = None;
-        if let Some(l) = step_loss {
-            opt.zero_grad();
-            l.backward();
-            if cfg.grad_clip > 0.0 {
-                opt.clip_grad_norm(cfg.grad_clip);
-            }
-            opt.step();
-            let v = f64::try_from(&l)?;
+        let loss_value = train_step(&net, &mut opt, &mut state, cfg, window_batch(cfg, data, &mut streams, device, &mut rng))?;
+        if let Some(v) = loss_value {
             if !v.is_finite() {
                 bail!("the loss became {v} at step {}; lower the learning rate (--lr)", progress.step + 1);
             }
-            loss_value = Some(v);
             recent.push(v);
         }
         state.detach();
@@ -212,24 +200,8 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         let validate_now = progress.step % cfg.val_every == 0 || progress.step == cfg.steps;
         if validate_now {
             val_seg = validate(&net, device, data, &splits)?;
-            let improved = match (val_seg, progress.best_val_seg) {
-                (Some(v), Some(b)) => v > b + 1e-4,
-                (Some(_), None) => true,
-                (None, _) => false,
-            };
-            if improved {
-                progress.best_val_seg = val_seg;
-                progress.best_step = Some(progress.step);
-                progress.stale = 0;
-            } else if progress.best_val_seg.is_some_and(|b| b > 0.0) {
-                // A plateau only once some cell has been found: early on, SEG
-                // sits at 0 while the loss is still falling.
-                progress.stale += 1;
-                if progress.stale % cfg.plateau_patience.max(1) == 0 && progress.lr > cfg.min_lr {
-                    progress.lr = (progress.lr * cfg.plateau_factor).max(cfg.min_lr);
-                    opt.set_lr(progress.lr);
-                }
-            }
+            let improved = progress.record(val_seg, cfg);
+            opt.set_lr(progress.lr);
             progress.seconds = seconds_before + started.elapsed().as_secs_f64();
             let meta = serde_json::to_string(&progress)?;
             checkpoint::save(&files.last, &vs, &cfg.model, &[(TRAINING_KEY, meta.clone())])?;
@@ -253,7 +225,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         writeln!(history, "{},{},{},{},{},{:.3}", progress.step.div_ceil(cfg.val_every), progress.step, opt_str(loss_value), opt_str(val_seg), progress.lr, seconds)?;
         if validate_now {
             history.flush()?;
-            if val_seg.is_some() && cfg.early_stop > 0 && progress.stale >= cfg.early_stop {
+            if progress.should_stop(cfg) {
                 break Stop::EarlyStop;
             }
             recent.clear();
@@ -270,6 +242,38 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         }
     }
     Ok(TrainReport { progress, stop, recent_loss: mean(&recent), parameters })
+}
+
+/// The network and progress a run starts from: the last checkpoint with
+/// `resume`, else fresh weights drawn from the seed (earlier files removed).
+fn start_run(cfg: &TrainConfig, files: &RunFiles, device: Device, resume: bool) -> Result<(nn::VarStore, ConvLstmUNet, Progress)> {
+    if resume {
+        let from = if files.last.exists() { &files.last } else { &files.best };
+        let loaded = checkpoint::load(from, device).with_context(|| "resuming")?;
+        if loaded.net.config() != &cfg.model {
+            bail!("{}: the checkpoint's model ({:?}) differs from the settings' ({:?})", from.display(), loaded.net.config(), cfg.model);
+        }
+        let progress: Progress = match loaded.metadata.get(TRAINING_KEY) {
+            Some(j) => serde_json::from_str(j).with_context(|| format!("{}: training progress in the metadata", from.display()))?,
+            None => bail!("{}: no training progress in the metadata; cannot resume", from.display()),
+        };
+        return Ok((loaded.vs, loaded.net, progress));
+    }
+    // A fresh run must not leave an earlier run's weights posing as its own.
+    for f in [&files.best, &files.last] {
+        if f.exists() {
+            std::fs::remove_file(f).with_context(|| format!("{}: cannot replace", f.display()))?;
+        }
+    }
+    let vs = nn::VarStore::new(device);
+    let net = {
+        // Torch's generator is global: hold it while seeding and drawing the
+        // initial weights, so concurrent runs cannot interleave.
+        let _guard = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
+        tch::manual_seed(cfg.seed as i64);
+        ConvLstmUNet::new(&vs.root(), &cfg.model)
+    };
+    Ok((vs, net, Progress { lr: cfg.lr, ..Default::default() }))
 }
 
 fn open_history(path: &Path, append: bool) -> Result<std::io::BufWriter<std::fs::File>> {
@@ -298,6 +302,22 @@ fn fmt(v: Option<f64>) -> String {
 
 fn opt_str(v: Option<f64>) -> String {
     v.map_or(String::new(), |v| format!("{v:.6}"))
+}
+
+/// One optimiser step on a window batch (see [`window_batch`]), the
+/// state carried in from the previous window; the loss, if any pixel had truth.
+fn train_step(net: &ConvLstmUNet, opt: &mut nn::Optimizer, state: &mut State, cfg: &TrainConfig, (xs, classes, weights): (Tensor, Tensor, Tensor)) -> Result<Option<f64>> {
+    let logits: Vec<Tensor> = (0..cfg.window as i64).map(|t| net.forward_step(&xs.select(0, t), state, true)).collect();
+    let Some(l) = loss(&Tensor::cat(&logits, 0), &classes.flatten(0, 1), &weights.flatten(0, 1), &cfg.class_weights, cfg.dice_weight) else {
+        return Ok(None);
+    };
+    opt.zero_grad();
+    l.backward();
+    if cfg.grad_clip > 0.0 {
+        opt.clip_grad_norm(cfg.grad_clip);
+    }
+    opt.step();
+    Ok(Some(f64::try_from(&l)?))
 }
 
 /// Starts a stream: a sequence (chance proportional to its training frames),
@@ -424,4 +444,23 @@ mod tests {
         let staggered: Vec<usize> = (0..20).map(|_| new_stream(&cfg, &data, &splits, &[0], true, &mut rng).windows_left).collect();
         assert!(staggered.iter().all(|&w| (1..=6).contains(&w)) && staggered.iter().any(|&w| w < 6));
     }
+
+    #[test]
+    fn plateaus_cut_the_rate_and_stop_the_run() {
+        let cfg = TrainConfig { lr: 1e-3, plateau_patience: 2, plateau_factor: 0.5, min_lr: 3e-4, early_stop: 5, ..Default::default() };
+        let mut p = Progress { lr: cfg.lr, ..Default::default() };
+        // SEG stuck at 0 before any cell is found: no plateau.
+        for _ in 0..4 {
+            p.record(Some(0.0), &cfg);
+        }
+        assert_eq!((p.stale, p.lr), (0, 1e-3));
+        p.step = 7;
+        assert!(p.record(Some(0.5), &cfg));
+        assert_eq!((p.best_val_seg, p.best_step), (Some(0.5), Some(7)));
+        let lrs: Vec<f64> = (0..5).map(|_| { assert!(!p.record(Some(0.45), &cfg)); p.lr }).collect();
+        assert_eq!(lrs, vec![1e-3, 5e-4, 5e-4, 3e-4, 3e-4]);
+        assert!(p.should_stop(&cfg));
+        assert!(p.record(Some(0.6), &cfg) && p.stale == 0 && !p.should_stop(&cfg));
+    }
 }
+
