@@ -29,7 +29,7 @@ pub enum Command {
     /// Link the instances of each frame into tracks and a lineage, and write a CTC result.
     Track(link::track::TrackArgs),
     /// Train the ConvLSTM-UNet on CTC sequences with truth (writes MODEL.safetensors, .toml, .history.csv).
-    Train(crate::model::TrainArgs),
+    Train(Box<crate::model::TrainArgs>),
 }
 
 pub fn main() -> ExitCode {
@@ -48,7 +48,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Validate { res, json } => validate(res, json),
         Command::Evaluate(args) => crate::eval::run(args),
         Command::Track(args) => link::track::run(args),
-        Command::Train(args) => crate::model::train_command(args),
+        Command::Train(args) => crate::model::train_command(*args),
     }
 }
 

@@ -89,7 +89,7 @@ impl Progress {
             self.stale = 0;
         } else if self.best_val_seg.is_some_and(|b| b > 0.0) {
             self.stale += 1;
-            if self.stale % cfg.plateau_patience.max(1) == 0 {
+            if self.stale.is_multiple_of(cfg.plateau_patience.max(1)) {
                 self.lr = (self.lr * cfg.plateau_factor).max(cfg.min_lr);
             }
         }

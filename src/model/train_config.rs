@@ -103,13 +103,13 @@ impl TrainConfig {
                 bail!("{name} must be at least 1");
             }
         }
-        if self.crop == 0 || self.crop % m != 0 {
+        if self.crop == 0 || !self.crop.is_multiple_of(m) {
             bail!("crop {} must be a positive multiple of {m} (2^depth for depth {})", self.crop, self.model.depth);
         }
-        if !(self.lr > 0.0) || !(0.0..1.0).contains(&self.val_fraction) || !(0.0..1.0).contains(&self.plateau_factor) {
+        if self.lr.is_nan() || self.lr <= 0.0 || !(0.0..1.0).contains(&self.val_fraction) || !(0.0..1.0).contains(&self.plateau_factor) {
             bail!("need lr > 0, 0 ≤ val_fraction < 1 and 0 ≤ plateau_factor < 1");
         }
-        if self.max_minutes.is_some_and(|m| !(m > 0.0)) {
+        if self.max_minutes.is_some_and(|m| m.is_nan() || m <= 0.0) {
             bail!("max_minutes must be positive");
         }
         self.device_choice()?;
