@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use crate::{ctc, link};
+use crate::{ctc, simulate};
 
 #[derive(Parser, Debug)]
 #[command(name = "cellstream", version, about = "Segment, track and score cells in CTC time-lapse sequences")]
@@ -27,7 +27,11 @@ pub enum Command {
     /// Score a result against ground truth: SEG, DET, TRA, LNK, CT, TF, BC(i) (as py-ctcmetrics) and object precision/recall.
     Evaluate(crate::eval::EvaluateArgs),
     /// Link the instances of each frame into tracks and a lineage, and write a CTC result.
-    Track(link::track::TrackArgs),
+    Track(crate::track::TrackArgs),
+    /// Simulate a time-lapse with exact ground truth: OUT/01, OUT/01_GT/SEG, OUT/01_GT/TRA.
+    Simulate(simulate::SimulateArgs),
+    /// Turn probability or foreground TIFFs made by any tool into instance masks (maskNNN.tif).
+    Postprocess(crate::post::command::PostprocessArgs),
     /// Train the ConvLSTM-UNet on CTC sequences with truth (writes MODEL.safetensors, .toml, .history.csv).
     Train(Box<crate::model::TrainArgs>),
 }
@@ -47,7 +51,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate { res, json } => validate(res, json),
         Command::Evaluate(args) => crate::eval::run(args),
-        Command::Track(args) => link::track::run(args),
+        Command::Track(args) => crate::track::run(args),
+        Command::Simulate(args) => simulate::run_cli(&args),
+        Command::Postprocess(args) => crate::post::command::run(&args),
         Command::Train(args) => crate::model::train_command(*args),
     }
 }

@@ -12,4 +12,7 @@ pub mod link;
 pub mod measure;
 pub mod model;
 pub mod pipeline;
+pub mod post;
 pub mod segment;
+pub mod simulate;
+pub mod track;

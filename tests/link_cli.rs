@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use cellstream::ctc::{self, Frame, Mask, TrackRecord};
-use cellstream::link::track::track_masks;
+use cellstream::track::track_masks;
 use cellstream::link::LinkConfig;
 use link_support::{shuffle_labels, DiskSim, SimConfig};
 use ndarray::Array2;
@@ -125,7 +125,7 @@ fn bad_input_is_refused_with_the_file_and_the_reason() {
     write(&masks, "a_2.tif", &m);
     refuses(&masks, &out, "frame numbers jump from 0 (a_0.tif) to 2 (a_2.tif)", false);
     write(&masks, "a_1.tif", &Array2::zeros((20, 21)));
-    refuses(&masks, &out, "a_1.tif: frame 1 is (20, 21) pixels", false);
+    refuses(&masks, &out, "a_1.tif: frame is 21×20 but earlier frames are 20×20", false);
     std::fs::write(masks.join("a_1.tif"), b"not a tiff").unwrap();
     refuses(&masks, &out, "a_1.tif", false);
     ctc::write_frame(&masks.join("a_1.tif"), &Frame::F32(Array2::from_elem((20, 20), 0.5))).unwrap();
@@ -172,7 +172,7 @@ fn track_needs_masks_or_a_sequence() {
     assert!(stderr(&o).contains("<SEQUENCE|--masks <DIR>>"), "{}", stderr(&o));
     let o = cellstream(&[&"track", &"01", &"--out", &"x"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("pass --masks DIR"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("01: does not exist"), "{}", stderr(&o));
     let o = cellstream(&[&"track", &"--masks", &"m", &"--out", &"x", &"--max-displacement", &"0"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--max-displacement must be a positive number"), "{}", stderr(&o));

@@ -88,9 +88,20 @@ impl ResultWriter {
 
     /// Writes `res_track.txt` and moves the finished result to its destination,
     /// replacing an earlier result there.
-    pub fn finish(mut self, tracks: &[TrackRecord]) -> Result<PathBuf> {
+    pub fn finish(self, tracks: &[TrackRecord]) -> Result<PathBuf> {
         track_file::write_tracks(&self.tmp.join("res_track.txt"), tracks)
             .map_err(|e| CtcError::new(self.dest.join("res_track.txt"), e.what))?;
+        self.publish()
+    }
+
+    /// Moves the finished masks to their destination without a track file: a
+    /// segmentation-only result (enough for the CTC SEG measure, not for TRA),
+    /// e.g. from `cellstream postprocess`. Replaces an earlier result there.
+    pub fn finish_masks_only(self) -> Result<PathBuf> {
+        self.publish()
+    }
+
+    fn publish(mut self) -> Result<PathBuf> {
         let old = self.tmp.with_file_name(format!(
             ".{}.old-{}",
             self.dest.file_name().unwrap_or_default().to_string_lossy(),
@@ -170,6 +181,24 @@ mod tests {
         std::fs::write(dest.join("thesis.docx"), b"precious").unwrap();
         let e = ResultWriter::create(&dest, 3).unwrap_err();
         assert!(e.what.contains("thesis.docx"), "{e}");
+    }
+
+    #[test]
+    fn masks_only_result_has_no_track_file_and_replaces_the_old_one() {
+        let d = tempfile::tempdir().unwrap();
+        let dest = d.path().join("seg");
+        std::fs::create_dir(&dest).unwrap();
+        std::fs::write(dest.join("res_track.txt"), b"1 0 0 0\n").unwrap();
+        std::fs::write(dest.join("mask009.tif"), b"old").unwrap();
+        let w = ResultWriter::create(&dest, 3).unwrap();
+        w.write_mask(2, &array![[0, 1]]).unwrap();
+        assert!(dest.join("mask009.tif").exists(), "old result replaced before finishing");
+        w.finish_masks_only().unwrap();
+        let mut names: Vec<String> =
+            std::fs::read_dir(&dest).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        assert_eq!(names, vec!["mask002.tif"]);
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1, "temporary folders left behind");
     }
 
     #[test]

@@ -15,9 +15,9 @@
 //! paired by time stamp, not by position in the folder listing; a frame whose
 //! masks have no background pixel keeps all its labels (py-ctcmetrics drops
 //! the smallest), as does a frame whose truth and result labels add up to
-//! more than 65535 (py-ctcmetrics' label offset wraps around); SEG is computed whenever a SEG truth exists, also when the
-//! result's tracks are invalid (py-ctcmetrics then reports nothing). An
-//! invalid result's track measures are an error here, with the violations.
+//! more than 65535 (py-ctcmetrics' label offset wraps around). An invalid
+//! result track file is an error here, listing the violations (py-ctcmetrics
+//! reports every measure as None, SEG included).
 //!
 //! For scoring in memory (validation during training, linker tests) use
 //! [`seg_score`], [`match_frame`], [`object_scores`], or [`score_frame`] and
@@ -34,6 +34,7 @@ mod seg;
 
 use std::path::{Path, PathBuf};
 
+use ndarray::Array2;
 use rayon::prelude::*;
 
 pub use aogm::{DetectionErrors, GraphErrors, LinkErrors};
@@ -41,14 +42,15 @@ pub use assignment::min_cost_assignment;
 pub use biological::DivisionCounts;
 pub use command::{run, EvaluateArgs};
 pub use matching::{match_frame, match_frames, FrameMatch};
-pub use overlap::{Object, Overlap, Pair};
+pub use overlap::{Label, Object, Overlap, Pair};
 pub use pr::{curve_thresholds, match_objects, object_counts, object_scores, Foreground, ObjectCounts};
 pub use report::{csv_text, table};
 pub use seg::{seg_score, SegScore};
 
 use crate::ctc::{self, CtcError, FrameFiles, Mask, Result, TrackRecord};
 
-/// The largest i of BC(i) reported, as py-ctcmetrics does by default.
+/// The largest i of BC(i) reported (py-ctcmetrics reports BC(0) … BC(3)
+/// whenever it computes BC(i)).
 pub const MAX_BC_OFFSET: usize = 3;
 
 /// Choices for [`evaluate`].
@@ -111,9 +113,20 @@ pub struct FrameScores {
 pub fn score_frame(input: &FrameInput, thresholds: &[f64]) -> FrameScores {
     let tra = input.tra.map(|g| Overlap::count(g, input.result));
     let seg = input.seg.map(|g| Overlap::count(g, input.result));
-    let object_truth = seg.as_ref().or(tra.as_ref().filter(|_| input.objects_from_tra));
+    score_overlaps(input.t, tra, seg, input.objects_from_tra, thresholds)
+}
+
+/// [`score_frame`] from the overlap tables of the tracking and segmentation truth.
+fn score_overlaps(
+    t: usize,
+    tra: Option<Overlap>,
+    seg: Option<Overlap>,
+    objects_from_tra: bool,
+    thresholds: &[f64],
+) -> FrameScores {
+    let object_truth = seg.as_ref().or(tra.as_ref().filter(|_| objects_from_tra));
     FrameScores {
-        t: input.t,
+        t,
         objects: object_truth.map(|o| (object_counts(o, thresholds), Foreground::of(o))),
         tra: tra.as_ref().map(FrameMatch::from_overlap),
         seg: seg.as_ref().map(|o| SegScore::from_match(&FrameMatch::from_overlap(o))),
@@ -286,7 +299,12 @@ fn plan_frames(truth: &ctc::Truth, result: &ResultFolder) -> Result<Vec<FramePla
         plan.push(FramePlan { t, tra: tra_path, seg: seg_path, result: res.to_path_buf() });
     }
     if let Some(tra) = tra {
-        let extra: Vec<usize> = result.masks.times().filter(|t| tra.path(*t).is_none()).collect();
+        let seg = truth.seg.as_ref();
+        let extra: Vec<usize> = result
+            .masks
+            .times()
+            .filter(|t| tra.path(*t).is_none() && seg.and_then(|s| s.path(*t)).is_none())
+            .collect();
         if let (Some(a), Some(b)) = (extra.first(), extra.last()) {
             return Err(CtcError::new(
                 &result.masks.dir,
@@ -301,9 +319,52 @@ fn plan_frames(truth: &ctc::Truth, result: &ResultFolder) -> Result<Vec<FramePla
     Ok(plan)
 }
 
+/// A mask as stored on disk: CTC's 16-bit masks are kept 16-bit, which
+/// halves the memory traffic of reading them.
+enum StoredMask {
+    U8(Array2<u8>),
+    U16(Array2<u16>),
+    U32(Mask),
+}
+
+impl StoredMask {
+    fn read(path: &Path) -> Result<StoredMask> {
+        Ok(match ctc::read_frame(path)? {
+            ctc::Frame::U8(a) => StoredMask::U8(a),
+            ctc::Frame::U16(a) => StoredMask::U16(a),
+            // 32-bit and float masks: read again as labels, with their checks.
+            ctc::Frame::F32(_) => StoredMask::U32(ctc::read_mask(path)?),
+        })
+    }
+
+    fn dim(&self) -> (usize, usize) {
+        match self {
+            StoredMask::U8(a) => a.dim(),
+            StoredMask::U16(a) => a.dim(),
+            StoredMask::U32(a) => a.dim(),
+        }
+    }
+
+    /// The overlap table of `self` (truth) and `result`.
+    fn overlap(&self, result: &StoredMask) -> Overlap {
+        fn with<A: overlap::Label>(truth: &Array2<A>, result: &StoredMask) -> Overlap {
+            match result {
+                StoredMask::U8(r) => Overlap::count_labels(truth, r),
+                StoredMask::U16(r) => Overlap::count_labels(truth, r),
+                StoredMask::U32(r) => Overlap::count_labels(truth, r),
+            }
+        }
+        match self {
+            StoredMask::U8(g) => with(g, result),
+            StoredMask::U16(g) => with(g, result),
+            StoredMask::U32(g) => with(g, result),
+        }
+    }
+}
+
 /// Reads a truth mask and checks it has the result's size.
-fn read_truth(path: &Path, result_path: &Path, result: &Mask) -> Result<Mask> {
-    let m = ctc::read_mask(path)?;
+fn read_truth(path: &Path, result_path: &Path, result: &StoredMask) -> Result<StoredMask> {
+    let m = StoredMask::read(path)?;
     if m.dim() != result.dim() {
         let (a, b) = (result.dim(), m.dim());
         return Err(CtcError::new(
@@ -321,12 +382,15 @@ fn read_truth(path: &Path, result_path: &Path, result: &Mask) -> Result<Mask> {
     Ok(m)
 }
 
+/// Reads one frame's masks, reduces them to overlap tables, and scores them;
+/// the masks are dropped on return.
 fn read_and_score(p: &FramePlan, objects_from_tra: bool, thresholds: &[f64]) -> Result<FrameScores> {
-    let result = ctc::read_mask(&p.result)?;
-    let tra = p.tra.as_deref().map(|path| read_truth(path, &p.result, &result)).transpose()?;
-    let seg = p.seg.as_deref().map(|path| read_truth(path, &p.result, &result)).transpose()?;
-    let input = FrameInput { t: p.t, tra: tra.as_ref(), seg: seg.as_ref(), objects_from_tra, result: &result };
-    Ok(score_frame(&input, thresholds))
+    let result = StoredMask::read(&p.result)?;
+    let overlap = |truth: &Option<PathBuf>| -> Result<Option<Overlap>> {
+        truth.as_deref().map(|path| Ok(read_truth(path, &p.result, &result)?.overlap(&result))).transpose()
+    };
+    let (tra, seg) = (overlap(&p.tra)?, overlap(&p.seg)?);
+    Ok(score_overlaps(p.t, tra, seg, objects_from_tra, thresholds))
 }
 
 /// Every label of the tracking truth masks must be listed in man_track.txt.
@@ -353,7 +417,7 @@ fn check_result_tracks(dir: &Path, tracks: &[TrackRecord], frames: &[FrameScores
     Err(CtcError::new(
         dir,
         format!(
-            "is not a valid CTC result, so its tracks cannot be scored ({} violation(s): {}{}); `cellstream validate {}` lists them all",
+            "is not a valid CTC result, so its tracks cannot be scored ({} violation(s): {}{}); `cellstream validate {}` lists them all (a result without res_track.txt gets SEG, DET and the object measures only)",
             violations.len(),
             shown.join("; "),
             if violations.len() > 3 { "; …" } else { "" },
@@ -396,6 +460,33 @@ pub(crate) mod tests {
     /// A track record, shortly.
     pub(crate) fn tr(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
         TrackRecord { label, begin, end, parent }
+    }
+
+    /// Writes a one-page grayscale TIFF of `bits` bits per sample.
+    fn write_tiff(path: &Path, bits: u8, data: &[u32], (w, h): (u32, u32)) {
+        use tiff::encoder::{colortype, TiffEncoder};
+        let mut enc = TiffEncoder::new(std::fs::File::create(path).unwrap()).unwrap();
+        match bits {
+            8 => enc.write_image::<colortype::Gray8>(w, h, &data.iter().map(|&v| v as u8).collect::<Vec<_>>()),
+            32 => enc.write_image::<colortype::Gray32>(w, h, data),
+            _ => unreachable!(),
+        }
+        .unwrap();
+    }
+
+    #[test]
+    fn masks_of_any_width_overlap_alike() {
+        let d = tempfile::tempdir().unwrap();
+        let truth = [1u32, 1, 0, 2, 2, 0];
+        let result = [7u32, 7, 7, 0, 70_000, 70_000];
+        let (t8, r32) = (d.path().join("t.tif"), d.path().join("r.tif"));
+        write_tiff(&t8, 8, &truth, (3, 2));
+        write_tiff(&r32, 32, &result, (3, 2));
+        let (t, r) = (StoredMask::read(&t8).unwrap(), StoredMask::read(&r32).unwrap());
+        assert!(matches!((&t, &r), (StoredMask::U8(_), StoredMask::U32(_))));
+        let expected = Overlap::count(&ctc::read_mask(&t8).unwrap(), &ctc::read_mask(&r32).unwrap());
+        assert_eq!(t.overlap(&r), expected);
+        assert_eq!(expected.result.last().map(|o| o.label), Some(70_000));
     }
 
     #[test]

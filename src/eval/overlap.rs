@@ -6,7 +6,13 @@
 //! are scanned once, runs of one (truth, result) pair along a row become one
 //! entry, and the entries are sorted and summed. No loop over objects ever
 //! touches the image.
+use ndarray::Array2;
+
 use crate::ctc::Mask;
+
+/// A label type: any unsigned integer that widens to `u32`.
+pub trait Label: Copy + Into<u32> {}
+impl<T: Copy + Into<u32>> Label for T {}
 
 /// One pair of overlapping objects: indices into [`Overlap::truth`] and
 /// [`Overlap::result`] and the number of pixels they share.
@@ -58,14 +64,23 @@ impl Overlap {
     /// assert!((o.iou(&o.pairs[0]) - 2.0 / 3.0).abs() < 1e-12);
     /// ```
     pub fn count(truth: &Mask, result: &Mask) -> Overlap {
+        Self::count_labels(truth, result)
+    }
+
+    /// [`Overlap::count`] for label images of any unsigned width, e.g. 16-bit
+    /// masks as stored, without widening them first.
+    ///
+    /// # Panics
+    /// If the two images differ in size.
+    pub fn count_labels<A: Label, B: Label>(truth: &Array2<A>, result: &Array2<B>) -> Overlap {
         assert_eq!(truth.dim(), result.dim(), "truth and result masks differ in size");
         // Runs of equal (truth, result) pairs, keyed truth << 32 | result.
         let mut runs: Vec<(u64, u64)> = Vec::new();
-        let mut push_runs = |g: &[u32], r: &[u32]| {
+        let mut push_runs = |g: &[A], r: &[B]| {
             let mut key = u64::MAX;
             let mut len = 0u64;
             for (&a, &b) in g.iter().zip(r) {
-                let k = (u64::from(a) << 32) | u64::from(b);
+                let k = (u64::from(a.into()) << 32) | u64::from(b.into());
                 if k == key {
                     len += 1;
                 } else {
@@ -220,6 +235,8 @@ mod tests {
             let total: u64 = g.iter().zip(r.iter()).filter(|(x, y)| **x != 0 && **y != 0).count() as u64;
             prop_assert_eq!(o.pairs.iter().map(|p| p.shared).sum::<u64>(), total);
             prop_assert_eq!(o.both_foreground, total);
+            // Narrow label types give the same table.
+            prop_assert_eq!(&Overlap::count_labels(&g.mapv(|v| v as u16), &r.mapv(|v| v as u8)), &o);
             for t in &o.truth {
                 prop_assert_eq!(t.area, g.iter().filter(|x| **x == t.label).count() as u64);
             }

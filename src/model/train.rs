@@ -19,12 +19,13 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::Array2;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
+use rand_distr::StandardNormal;
+use rand_pcg::Pcg64Mcg as TrainRng;
 use serde::{Deserialize, Serialize};
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
-use super::augment::{gaussian, random_cell_pixel, View};
+use super::augment::{random_cell_pixel, View};
 use super::checkpoint::{self, TRAINING_KEY};
 use super::data::{split, TrainSequence};
 use super::infer::{InferOptions, Precision, Streamer, Tiles};
@@ -150,7 +151,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
     let (vs, net, mut progress) = start_run(cfg, &files, device, resume)?;
     // All later randomness comes from this generator; a resumed run draws
     // fresh samples, its seed moved on by the step count.
-    let mut rng = StdRng::seed_from_u64(cfg.seed.wrapping_add(progress.step as u64));
+    let mut rng = TrainRng::seed_from_u64(cfg.seed.wrapping_add(progress.step as u64));
     let mut opt = nn::Adam { wd: cfg.weight_decay, amsgrad: cfg.amsgrad, ..Default::default() }.build(&vs, progress.lr)?;
     let parameters = ConvLstmUNet::parameter_count(&vs);
 
@@ -322,9 +323,9 @@ fn train_step(net: &ConvLstmUNet, opt: &mut nn::Optimizer, state: &mut State, cf
 
 /// Starts a stream: a sequence (chance proportional to its training frames),
 /// a stride and direction, a start frame, and one view for all its windows.
-fn new_stream(cfg: &TrainConfig, data: &[TrainSequence], splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)], trainable: &[usize], stagger: bool, rng: &mut StdRng) -> Stream {
+fn new_stream(cfg: &TrainConfig, data: &[TrainSequence], splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)], trainable: &[usize], stagger: bool, rng: &mut TrainRng) -> Stream {
     let total: usize = trainable.iter().map(|&i| splits[i].0.len()).sum();
-    let mut pick = rng.gen_range(0..total);
+    let mut pick = rng.random_range(0..total);
     let seq = *trainable
         .iter()
         .find(|&&i| {
@@ -339,21 +340,21 @@ fn new_stream(cfg: &TrainConfig, data: &[TrainSequence], splits: &[(std::ops::Ra
         .expect("pick < total");
     let range = splits[seq].0.clone();
     let a = &cfg.augment;
-    let mut stride = if a.max_stride > 1 && rng.r#gen::<f32>() < a.stride_chance { rng.gen_range(2..=a.max_stride) } else { 1 };
+    let mut stride = if a.max_stride > 1 && rng.random::<f32>() < a.stride_chance { rng.random_range(2..=a.max_stride) } else { 1 };
     while stride > 1 && (cfg.window - 1) * stride >= range.len() {
         stride -= 1;
     }
     let mut frames: Vec<usize> = range.collect();
-    if rng.r#gen::<f32>() < a.reverse {
+    if rng.random::<f32>() < a.reverse {
         frames.reverse();
     }
     // The first streams end at staggered times, so that later restarts spread out.
-    let windows = if stagger { rng.gen_range(1..=cfg.windows_per_stream) } else { cfg.windows_per_stream };
+    let windows = if stagger { rng.random_range(1..=cfg.windows_per_stream) } else { cfg.windows_per_stream };
     // Ping-pong: at either end of the training frames the stream turns back
     // in time, so a stream (and its state) can outlast the sequence.
-    let phase = rng.gen_range(0..stride);
+    let phase = rng.random_range(0..stride);
     let lane: Vec<usize> = frames[phase..].iter().copied().step_by(stride).collect();
-    let start = rng.gen_range(0..lane.len());
+    let start = rng.random_range(0..lane.len());
     let order: Vec<usize> = (0..windows * cfg.window).map(|j| lane[reflect(start + j, lane.len())]).collect();
     let s = &data[seq];
     let annotated = order.iter().take(cfg.window).find_map(|&i| s.truth[i].as_ref());
@@ -364,7 +365,7 @@ fn new_stream(cfg: &TrainConfig, data: &[TrainSequence], splits: &[(std::ops::Ra
 
 /// The next window of every stream: inputs `[T, B, 1, C, C]`, classes
 /// `[T, B, C, C]` (i64) and pixel weights `[T, B, C, C]` (0 where unannotated).
-fn window_batch(cfg: &TrainConfig, data: &[TrainSequence], streams: &mut [Option<Stream>], device: Device, rng: &mut StdRng) -> (Tensor, Tensor, Tensor) {
+fn window_batch(cfg: &TrainConfig, data: &[TrainSequence], streams: &mut [Option<Stream>], device: Device, rng: &mut TrainRng) -> (Tensor, Tensor, Tensor) {
     let (k, b, c) = (cfg.window, streams.len(), cfg.crop);
     let mut xs = vec![0f32; k * b * c * c];
     let mut cls = vec![0i64; k * b * c * c];
@@ -378,7 +379,7 @@ fn window_batch(cfg: &TrainConfig, data: &[TrainSequence], streams: &mut [Option
             let crop = &mut xs[at..at + c * c];
             crop.copy_from_slice(s.view.image(&seq.frames[i], c).as_slice().expect("standard layout"));
             if s.view.noise > 0.0 {
-                crop.iter_mut().for_each(|v| *v += s.view.noise * gaussian(rng));
+                crop.iter_mut().for_each(|v| *v += s.view.noise * rng.sample::<f32, _>(StandardNormal));
             }
             if let Some(mask) = &seq.truth[i] {
                 let (classes, weight): (Array2<u8>, Array2<f32>) = s.view.target(mask, c);
@@ -432,7 +433,7 @@ mod tests {
         let cfg = TrainConfig { window: 3, windows_per_stream: 6, crop: 8, val_fraction: 0.2, augment: AugmentConfig::default(), ..Default::default() };
         let splits = vec![split(10, cfg.val_fraction, cfg.window)];
         assert_eq!(splits[0], (0..8, 8..10));
-        let mut rng = StdRng::seed_from_u64(4);
+        let mut rng = TrainRng::seed_from_u64(4);
         for _ in 0..50 {
             let s = new_stream(&cfg, &data, &splits, &[0], false, &mut rng);
             assert_eq!(s.order.len(), 18, "6 windows of 3 frames, longer than the 8 training frames");

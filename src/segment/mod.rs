@@ -3,9 +3,11 @@
 //! The classical segmenter (background correction, threshold, the post chain)
 //! needs no weights; the model segmenter wraps the ConvLSTM-UNet.
 mod background;
+mod classical;
 mod filter;
 mod threshold;
 
+pub use classical::{contrast_image, foreground, segment_classical, ClassicalParams, Polarity, ThresholdMethod};
 pub use background::{estimate_background, percentile_normalise, subtract_background};
 pub use filter::{box_mean, gaussian_blur, gaussian_kernel, integral_image};
 pub use threshold::{otsu_threshold, sauvola_threshold};

@@ -1,0 +1,347 @@
+//! The `track` command: builds the stages (reader, segmenter, post-processing,
+//! linker, writer) for a sequence or another tool's masks and hands them to
+//! the [`pipeline`](crate::pipeline).
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{ArgGroup, Args, ValueEnum};
+
+use crate::ctc::{self, CtcError, Frame, Mask, TrackRecord};
+use crate::link::track::{list_mask_frames, LinkArgs};
+use crate::link::{track_records, LinkConfig, Linker};
+use crate::measure::StatsWriter;
+use crate::pipeline::{self, LinkStage, PipelineOptions, WriteStage};
+use crate::post::{PostParams, SeedMode};
+use crate::segment::{segment_classical, ClassicalParams, Polarity};
+
+/// Where instances come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SegmenterKind {
+    /// Background correction, threshold and distance watershed; needs no weights.
+    Classical,
+}
+
+/// `cellstream track`: what to track, where to write it, how to segment and link.
+#[derive(Args, Debug, Clone)]
+#[command(group(ArgGroup::new("input").required(true).args(["sequence", "masks"])))]
+pub struct TrackArgs {
+    /// A raw CTC sequence folder (NN/ holding tTTT.tif) to segment and track.
+    pub sequence: Option<PathBuf>,
+    /// Link the label masks in this folder instead (Cellpose, StarDist,
+    /// ilastik exports, CTC masks): every TIFF, in the order of the number
+    /// at the end of its name; labels need not agree between frames.
+    #[arg(long, value_name = "DIR")]
+    pub masks: Option<PathBuf>,
+    /// The result folder (maskTTT.tif + res_track.txt); default NN_RES beside the sequence.
+    #[arg(long, value_name = "RES")]
+    pub out: Option<PathBuf>,
+    /// Where instances come from.
+    #[arg(long, value_enum, default_value_t = SegmenterKind::Classical)]
+    pub segmenter: SegmenterKind,
+    /// Classical segmenter: whether cells are brighter or darker than the background, or either.
+    #[arg(long, value_enum, default_value_t = Polarity::Bright)]
+    pub polarity: Polarity,
+    /// Classical segmenter: σ of the background estimate, in pixels (about two cell diameters).
+    #[arg(long, value_name = "PX", default_value_t = ClassicalParams::default().background_sigma)]
+    pub background_sigma: f32,
+    #[command(flatten)]
+    pub post: PostArgs,
+    #[command(flatten)]
+    pub link: LinkArgs,
+    /// Write per-frame cell counts and areas to this CSV, and every object's
+    /// centroid to FILE.objects.csv beside it.
+    #[arg(long, value_name = "FILE.csv")]
+    pub stats: Option<PathBuf>,
+    /// Threads for post-processing (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The post-processing chain's settings on the command line.
+#[derive(Args, Debug, Clone)]
+pub struct PostArgs {
+    /// Radius of the disk of the binary closing, in pixels (0: none).
+    #[arg(long, value_name = "PX", default_value_t = ClassicalParams::default().post.closing_radius)]
+    pub closing_radius: usize,
+    /// Objects smaller than this many pixels are removed.
+    #[arg(long, value_name = "PX", default_value_t = ClassicalParams::default().post.min_area)]
+    pub min_area: usize,
+    /// Least distance between two cell centres, in pixels (the watershed's markers).
+    #[arg(long, value_name = "PX", default_value_t = 6)]
+    pub min_distance: usize,
+}
+
+impl PostArgs {
+    pub fn params(&self) -> PostParams {
+        PostParams {
+            closing_radius: self.closing_radius,
+            min_area: self.min_area,
+            seeds: SeedMode::DistanceMaxima { min_distance: self.min_distance },
+            ..ClassicalParams::default().post
+        }
+    }
+}
+
+/// What a run of `track` wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackSummary {
+    pub frames: usize,
+    pub tracks: usize,
+    pub divisions: usize,
+    pub resumed: usize,
+}
+
+/// The linker as a pipeline stage.
+struct LinkerStage {
+    linker: Linker,
+    summary: Arc<Mutex<Option<TrackSummary>>>,
+}
+
+impl LinkStage for LinkerStage {
+    fn push(&mut self, t: usize, mask: Mask) -> Result<Vec<(usize, Mask)>> {
+        Ok(self.linker.push(t, &mask)?)
+    }
+    fn finish(self: Box<Self>) -> Result<(Vec<(usize, Mask)>, Vec<TrackRecord>)> {
+        let (rest, lineage) = self.linker.finish();
+        let records = track_records(&lineage);
+        let divisions = lineage.divisions().len();
+        let resumed = lineage
+            .tracks()
+            .filter(|t| lineage.parent(t.label).is_some_and(|p| p.1 == crate::link::Descent::Resumed))
+            .count();
+        *self.summary.lock().unwrap() = Some(TrackSummary { frames: 0, tracks: records.len(), divisions, resumed });
+        Ok((rest, records))
+    }
+}
+
+/// The CTC writer (and the `--stats` CSVs) as a pipeline stage.
+struct ResultStage {
+    writer: ctc::ResultWriter,
+    stats: Option<StatsWriter>,
+}
+
+impl WriteStage for ResultStage {
+    fn write(&mut self, t: usize, mask: &Mask) -> Result<()> {
+        self.writer.write_mask(t, mask)?;
+        if let Some(s) = &mut self.stats {
+            s.add(t, mask)?;
+        }
+        Ok(())
+    }
+    fn finish(self: Box<Self>, tracks: &[TrackRecord]) -> Result<()> {
+        let ResultStage { writer, stats } = *self;
+        // Stats first: if they fail, the result is not published either.
+        if let Some(s) = stats {
+            s.finish()?;
+        }
+        writer.finish(tracks)?;
+        Ok(())
+    }
+}
+
+/// Reports progress: a bar with frames per second on a terminal, a line every
+/// few seconds otherwise, nothing with `--quiet`.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    plain: bool,
+    total: usize,
+    done: usize,
+    start: Instant,
+    last_line: Instant,
+}
+
+impl Progress {
+    fn new(total: usize, quiet: bool) -> Progress {
+        let tty = std::io::stderr().is_terminal();
+        let bar = (!quiet && tty).then(|| {
+            let b = indicatif::ProgressBar::new(total as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} frames  {per_sec}  eta {eta}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        let now = Instant::now();
+        Progress { bar, plain: !quiet && !tty, total, done: 0, start: now, last_line: now }
+    }
+    fn frame(&mut self) {
+        self.done += 1;
+        if let Some(b) = &self.bar {
+            b.inc(1);
+        } else if self.plain && (self.last_line.elapsed().as_secs_f64() > 5.0 || self.done == self.total) {
+            self.last_line = Instant::now();
+            let fps = self.done as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
+            eprintln!("track: {}/{} frames, {fps:.1} frames/s", self.done, self.total);
+        }
+    }
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// Passes `(t, item)` on while every item has the size of the first, and
+/// otherwise fails naming the file.
+fn same_size<T>(
+    items: impl Iterator<Item = Result<(usize, PathBuf, T, (usize, usize))>>,
+) -> impl Iterator<Item = Result<(usize, T)>> {
+    let mut size = None;
+    items.map(move |item| {
+        let (t, p, x, dim) = item?;
+        match size {
+            None => size = Some(dim),
+            Some(s) if s != dim => bail!(CtcError::new(
+                &p,
+                format!(
+                    "frame is {}×{} but earlier frames are {}×{} (width×height); all frames must have one size",
+                    dim.1, dim.0, s.1, s.0
+                )
+            )),
+            _ => {}
+        }
+        Ok((t, x))
+    })
+}
+
+fn default_out(seq: &Path) -> PathBuf {
+    let name = seq.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "seq".into());
+    seq.with_file_name(format!("{name}_RES"))
+}
+
+fn same_folder(a: &Path, b: &Path) -> bool {
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
+/// Links the label masks in `dir` and writes the CTC result to `out`, all or
+/// nothing, through the streaming pipeline.
+pub fn track_masks(dir: &Path, out: &Path, cfg: LinkConfig) -> Result<TrackSummary> {
+    track_masks_with(dir, out, cfg, None, &PipelineOptions::default(), true)
+}
+
+fn track_masks_with(
+    dir: &Path,
+    out: &Path,
+    cfg: LinkConfig,
+    stats: Option<&Path>,
+    opts: &PipelineOptions,
+    quiet: bool,
+) -> Result<TrackSummary> {
+    let frames = list_mask_frames(dir)?;
+    if same_folder(dir, out) {
+        bail!(CtcError::new(out, "is the input folder; write the result to another folder"));
+    }
+    let last = frames.last().map_or(0, |f| f.0);
+    let digits = last.to_string().len().max(3);
+    let reader = same_size(frames.into_iter().map(|(t, p)| {
+        let m = ctc::read_mask(&p)?;
+        let dim = m.dim();
+        Ok((t, p, m, dim))
+    }));
+    let identity: Box<dyn pipeline::SegmentStage<Mask, Mask>> = Box::new(|_t, m: Mask| Ok(m));
+    let post: Arc<dyn Fn(usize, Mask) -> Result<Mask> + Send + Sync> = Arc::new(|_t, m| Ok(m));
+    run_stages(reader, identity, post, out, digits, cfg, stats, opts, quiet, last + 1)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_stages<In: Send, S: Send>(
+    reader: impl Iterator<Item = Result<(usize, In)>> + Send,
+    segmenter: Box<dyn pipeline::SegmentStage<In, S>>,
+    post: Arc<dyn Fn(usize, S) -> Result<Mask> + Send + Sync>,
+    out: &Path,
+    digits: usize,
+    cfg: LinkConfig,
+    stats: Option<&Path>,
+    opts: &PipelineOptions,
+    quiet: bool,
+    total: usize,
+) -> Result<TrackSummary> {
+    let writer = ctc::ResultWriter::create(out, digits)?;
+    let stats = stats.map(StatsWriter::create).transpose()?;
+    let summary = Arc::new(Mutex::new(None));
+    let linker = Box::new(LinkerStage { linker: Linker::new(cfg), summary: summary.clone() });
+    let mut progress = Progress::new(total, quiet);
+    let frames = pipeline::run(reader, segmenter, post, linker, Box::new(ResultStage { writer, stats }), opts, |_| {
+        progress.frame()
+    });
+    progress.finish();
+    let frames = frames?;
+    let mut s = summary.lock().unwrap().take().context("the linker did not finish")?;
+    s.frames = frames;
+    Ok(s)
+}
+
+/// Segments and tracks the sequence in `seq`, writing the CTC result to `out`.
+pub fn track_sequence(seq: &Path, out: &Path, args: &TrackArgs, opts: &PipelineOptions) -> Result<TrackSummary> {
+    let sequence = ctc::Sequence::open(seq)?;
+    if same_folder(seq, out) {
+        bail!(CtcError::new(out, "is the sequence folder; write the result to another folder"));
+    }
+    let cfg = args.link.config()?;
+    let params = ClassicalParams {
+        polarity: args.polarity,
+        background_sigma: args.background_sigma,
+        post: args.post.params(),
+        ..ClassicalParams::default()
+    };
+    let total = sequence.len();
+    let files: Vec<(usize, PathBuf)> = sequence.frames.files.iter().map(|(t, p)| (*t, p.clone())).collect();
+    let reader = same_size(files.into_iter().map(|(t, p)| {
+        let f = ctc::read_frame(&p)?;
+        let dim = f.dim();
+        Ok((t, p, f, dim))
+    }));
+    match args.segmenter {
+        SegmenterKind::Classical => {
+            // Each frame is segmented independently, so the whole classical
+            // segmenter runs in the parallel post-processing pool.
+            let pass: Box<dyn pipeline::SegmentStage<Frame, Frame>> = Box::new(|_t, f: Frame| Ok(f));
+            let post: Arc<dyn Fn(usize, Frame) -> Result<Mask> + Send + Sync> =
+                Arc::new(move |_t, f: Frame| Ok(segment_classical(&f, &params)));
+            run_stages(reader, pass, post, out, sequence.digits(), cfg, args.stats.as_deref(), opts, args.quiet, total)
+        }
+    }
+}
+
+/// Runs `cellstream track`.
+pub fn run(args: TrackArgs) -> Result<ExitCode> {
+    let cfg = args.link.config()?;
+    let mut opts = PipelineOptions::default();
+    if let Some(n) = args.threads {
+        if n == 0 {
+            bail!("--threads must be at least 1");
+        }
+        opts.post_threads = n;
+    }
+    let (out, s) = match (&args.sequence, &args.masks) {
+        (_, Some(masks)) => {
+            let out = args.out.clone().context("--out RES is needed with --masks")?;
+            let s = track_masks_with(masks, &out, cfg, args.stats.as_deref(), &opts, args.quiet)?;
+            (out, s)
+        }
+        (Some(seq), None) => {
+            let out = args.out.clone().unwrap_or_else(|| default_out(seq));
+            let s = track_sequence(seq, &out, &args, &opts)?;
+            (out, s)
+        }
+        (None, None) => bail!("give a sequence folder or --masks DIR"),
+    };
+    if !args.quiet {
+        println!(
+            "{}: {} frames linked into {} tracks ({} divisions, {} resumed after a gap or merge)",
+            out.display(),
+            s.frames,
+            s.tracks,
+            s.divisions,
+            s.resumed
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
