@@ -1,7 +1,7 @@
 //! Streams a CTC sequence through a trained ConvLSTM-UNet and writes `maskTTT.tif` per frame.
 //!
 //! A stop-gap until the pipeline's segmentation command exists: instances come
-//! from the model module's provisional seed-and-grow rule, and no
+//! from `post::instances_from_seeds` with its default parameters, and no
 //! `res_track.txt` is written.
 //!
 //! `cargo run --release --example model_segment -- MODEL.safetensors SEQ_DIR OUT_DIR [--window K] [--tile N] [--overlap N] [--threads N]`

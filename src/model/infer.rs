@@ -13,6 +13,7 @@ use super::net::{probabilities, ConvLstmUNet, State};
 use super::normalise::{percentile_normalise, PERCENTILES};
 use super::tiles::Tiling;
 use crate::ctc::{Frame, Mask};
+use crate::post::{self, PostParams};
 
 /// Frames up to this many (padded) pixels run whole under [`Tiles::Auto`].
 pub const FULL_FRAME_MAX_PIXELS: usize = 2048 * 2048;
@@ -76,10 +77,18 @@ pub struct Probabilities {
 }
 
 impl Probabilities {
-    /// Cells labelled by the model module's provisional seed-and-grow rule
-    /// (see `instances.rs`); the pipeline's post-processing replaces it.
+    /// Cells labelled with [`post::instances_from_seeds`] under `params`:
+    /// foreground `1 − p(background)`, seeds where `p(cell) − p(boundary)`
+    /// exceeds `params.seed_threshold`, a watershed between them.
+    pub fn instances_with(&self, params: &PostParams) -> Mask {
+        let foreground = self.background.mapv(|b| 1.0 - b);
+        let seeds = (&self.cell - &self.boundary).mapv(|v| v.clamp(0.0, 1.0));
+        post::instances_from_seeds(foreground.view(), seeds.view(), params)
+    }
+
+    /// [`Probabilities::instances_with`] the default [`PostParams`].
     pub fn instances(&self) -> Mask {
-        super::instances::instances(&self.background, &self.cell, &self.boundary)
+        self.instances_with(&PostParams::default())
     }
 }
 

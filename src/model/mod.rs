@@ -11,7 +11,6 @@ mod config;
 mod data;
 mod device;
 mod infer;
-mod instances;
 mod loss;
 mod net;
 mod normalise;
