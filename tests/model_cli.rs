@@ -64,6 +64,14 @@ fn train_writes_checkpoint_settings_and_history_then_resumes() {
     assert_eq!(history.lines().count(), 7, "{history}");
     assert!(history.lines().last().unwrap().starts_with("3,6,"));
 
+    // A time limit that ends the run before its next validation still leaves
+    // the latest weights for --resume.
+    let o = cellstream(&["train", "--out", &out_s, "--resume", "--steps", "100", "--val-every", "50", "--max-minutes", "0.0001"]);
+    assert!(o.status.success() && text(&o).contains("time limit reached"), "{}", text(&o));
+    let (_, meta) = cellstream::model::read_metadata(&d.path().join("m.last.safetensors")).unwrap();
+    let progress: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
+    assert!((6..50).contains(&progress.step), "{progress:?}");
+
     // Resuming with another architecture is refused.
     let o = cellstream(&["train", "--out", &out_s, "--resume", "--steps", "8", "--base-width", "8"]);
     assert!(!o.status.success() && text(&o).contains("differs from the settings"), "{}", text(&o));

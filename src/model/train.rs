@@ -168,6 +168,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
     let mut streams: Vec<Option<Stream>> = (0..cfg.batch).map(|_| None).collect();
     let mut state = State::new();
     let mut recent: Vec<f64> = Vec::new();
+    let mut saved_at = None;
     let stop = loop {
         if progress.step >= cfg.steps {
             break Stop::Steps;
@@ -206,6 +207,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
             progress.seconds = seconds_before + started.elapsed().as_secs_f64();
             let meta = serde_json::to_string(&progress)?;
             checkpoint::save(&files.last, &vs, &cfg.model, &[(TRAINING_KEY, meta.clone())])?;
+            saved_at = Some(progress.step);
             if improved || val_seg.is_none() {
                 checkpoint::save(&files.best, &vs, &cfg.model, &[(TRAINING_KEY, meta)])?;
             }
@@ -235,7 +237,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
     bar.finish_and_clear();
     history.flush()?;
     progress.seconds = seconds_before + started.elapsed().as_secs_f64();
-    if progress.step % cfg.val_every != 0 && stop == Stop::TimeLimit {
+    if saved_at != Some(progress.step) {
         // The run stopped between validations: keep its latest weights for --resume.
         checkpoint::save(&files.last, &vs, &cfg.model, &[(TRAINING_KEY, serde_json::to_string(&progress)?)])?;
         if !files.best.exists() {
