@@ -32,6 +32,8 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Turn probability or foreground TIFFs made by any tool into instance masks (maskNNN.tif).
     Postprocess(crate::post::command::PostprocessArgs),
+    /// Train the ConvLSTM-UNet on CTC sequences with truth (writes MODEL.safetensors, .toml, .history.csv).
+    Train(Box<crate::model::TrainArgs>),
 }
 
 pub fn main() -> ExitCode {
@@ -52,6 +54,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Track(args) => crate::track::run(args),
         Command::Simulate(args) => simulate::run_cli(&args),
         Command::Postprocess(args) => crate::post::command::run(&args),
+        Command::Train(args) => crate::model::train_command(*args),
     }
 }
 

@@ -2,13 +2,15 @@
 //! linking and evaluation.
 //!
 //! The modules follow the data's path: [`ctc`] reads frames and writes results,
-//! [`link`] links instances into tracks and lineages, [`simulate`] makes
-//! sequences with ground truth, [`eval`] scores results.
+//! [`model`] segments with a ConvLSTM-UNet, [`link`] links instances into
+//! tracks and lineages, [`simulate`] makes sequences with ground truth,
+//! [`eval`] scores results.
 pub mod cli;
 pub mod ctc;
 pub mod eval;
 pub mod link;
 pub mod measure;
+pub mod model;
 pub mod pipeline;
 pub mod post;
 pub mod segment;

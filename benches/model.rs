@@ -1,0 +1,76 @@
+//! Speed of the ConvLSTM-UNet on this machine: ms per training step and per streamed inference frame.
+//!
+//! `cargo bench --bench model -- [--threads N] [--quick]`
+//! Training steps run [`fit`] on a synthetic clip (data sampling, augmentation,
+//! forward, backward and Adam included; per-step times from the run's history);
+//! inference streams frames through a [`Predictor`] (whole frames, f32,
+//! stateful). Medians, since the machine may be shared.
+#[path = "../tests/model_support/mod.rs"]
+mod model_support;
+
+use std::time::Instant;
+
+use cellstream::model::{self, fit, ConvLstmUNet, DeviceChoice, InferOptions, ModelConfig, Precision, Predictor, Tiles, TrainConfig, TrainSequence};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let threads: Option<usize> = args.iter().position(|a| a == "--threads").and_then(|i| args.get(i + 1)).and_then(|s| s.parse().ok());
+    let quick = args.iter().any(|a| a == "--quick");
+    if let Some(n) = threads {
+        tch::set_num_threads(n as i32);
+    }
+    println!("libtorch threads: {}", tch::get_num_threads());
+    let dir = tempfile::tempdir().unwrap();
+    for lstm in [true, false] {
+        let model = ModelConfig { lstm, ..Default::default() };
+        let vs = tch::nn::VarStore::new(tch::Device::Cpu);
+        let _net = ConvLstmUNet::new(&vs.root(), &model);
+        let params = ConvLstmUNet::parameter_count(&vs);
+        let name = if lstm { "ConvLSTM-UNet" } else { "plain U-Net (--no-lstm)" };
+        println!("{name}: depth {}, base width {}, {params} parameters", model.depth, model.base_width);
+
+        let (frames, masks) = model_support::disks(288, 288, 12, 40, 3);
+        let data = TrainSequence::from_frames("bench", frames, masks.into_iter().map(Some).collect()).unwrap();
+        for crop in [160usize, 256] {
+            let steps = if quick { 3 } else { 11 };
+            let cfg = TrainConfig { model: model.clone(), crop, steps, val_fraction: 0.0, val_every: steps, device: "cpu".into(), threads, ..Default::default() };
+            // One warm-up run, then the measured one.
+            fit(&TrainConfig { steps: 1, val_every: 1, ..cfg.clone() }, std::slice::from_ref(&data), &dir.path().join("w.safetensors"), false).unwrap();
+            fit(&cfg, std::slice::from_ref(&data), &dir.path().join("t.safetensors"), false).unwrap();
+            // Per-step times from the run's history (seconds column), steps 2…N.
+            let history = std::fs::read_to_string(dir.path().join("t.history.csv")).unwrap();
+            let seconds: Vec<f64> = history.lines().skip(1).map(|l| l.rsplit(',').next().unwrap().parse().unwrap()).collect();
+            let per_step: Vec<f64> = seconds.windows(2).map(|w| (w[1] - w[0]) * 1000.0).collect();
+            println!("  train step, batch {} × window {} × {crop}²: median {:.0} ms/step (min {:.0}, {} steps)", cfg.batch, cfg.window, median(&per_step), min(&per_step), per_step.len());
+        }
+
+        let path = dir.path().join("m.safetensors");
+        model::save(&path, &vs, &model, &[]).unwrap();
+        for side in [256usize, 1024] {
+            let n = if quick { 3 } else if side > 512 { 5 } else { 20 };
+            let (frames, _) = model_support::disks(side, side, n + 1, side * side / 2000, 9);
+            let mut p = Predictor::load(&path, DeviceChoice::Cpu, InferOptions { tiles: Tiles::Full, precision: Precision::F32, ..Default::default() }).unwrap();
+            let normalised: Vec<_> = frames.iter().map(|f| model::percentile_normalise(f, 1.0, 99.8)).collect();
+            p.push_normalised(&normalised[0]).unwrap();
+            let per_frame: Vec<f64> = normalised[1..]
+                .iter()
+                .map(|f| {
+                    let t = Instant::now();
+                    p.push_normalised(f).unwrap();
+                    t.elapsed().as_secs_f64() * 1000.0
+                })
+                .collect();
+            println!("  inference, whole {side}² frame, stateful: median {:.0} ms/frame (min {:.0}, {n} frames)", median(&per_frame), min(&per_frame));
+        }
+    }
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn min(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::INFINITY, f64::min)
+}

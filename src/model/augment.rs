@@ -1,0 +1,232 @@
+//! Training views: one random crop, geometric and intensity transform shared by a whole window of frames.
+use ndarray::Array2;
+use rand::{Rng, RngExt};
+use serde::{Deserialize, Serialize};
+
+use super::targets::class_map;
+use super::tiles::reflect;
+use crate::ctc::Mask;
+
+/// Random augmentation settings (all on by default; zero a range to turn it off).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AugmentConfig {
+    /// Random horizontal/vertical flips.
+    pub flips: bool,
+    /// Random multiples of 90° rotation.
+    pub rot90: bool,
+    /// Further rotation uniformly within ±this many degrees.
+    pub rotate_degrees: f32,
+    /// Scale uniformly within 1 ± this.
+    pub scale: f32,
+    /// Shear uniformly within ± this (dimensionless).
+    pub shear: f32,
+    /// Intensity gain uniformly within 1 ± this, offset within ± this/2.
+    pub gain: f32,
+    /// Gamma uniformly within [1/(1+g), 1+g], applied to normalised intensities.
+    pub gamma: f32,
+    /// Gaussian noise of standard deviation up to this (normalised units).
+    pub noise: f32,
+    /// Chance that a training stream runs backwards in time.
+    pub reverse: f32,
+    /// Largest temporal stride (frames skipped between steps).
+    pub max_stride: usize,
+    /// Chance of a stride above 1.
+    pub stride_chance: f32,
+    /// Chance that a crop is centred on a cell (else anywhere).
+    pub cell_crop: f32,
+}
+
+impl Default for AugmentConfig {
+    fn default() -> Self {
+        AugmentConfig {
+            flips: true,
+            rot90: true,
+            rotate_degrees: 10.0,
+            scale: 0.1,
+            shear: 0.05,
+            gain: 0.2,
+            gamma: 0.25,
+            noise: 0.05,
+            reverse: 0.2,
+            max_stride: 2,
+            stride_chance: 0.2,
+            cell_crop: 0.7,
+        }
+    }
+}
+
+impl AugmentConfig {
+    /// No augmentation at all: crops only (centred on cells as configured).
+    pub fn none() -> AugmentConfig {
+        AugmentConfig {
+            flips: false,
+            rot90: false,
+            rotate_degrees: 0.0,
+            scale: 0.0,
+            shear: 0.0,
+            gain: 0.0,
+            gamma: 0.0,
+            noise: 0.0,
+            reverse: 0.0,
+            max_stride: 1,
+            stride_chance: 0.0,
+            ..Default::default()
+        }
+    }
+}
+
+/// One sampled view: the crop's centre in the frame, the linear map from
+/// crop offsets to frame offsets, and the intensity transform.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct View {
+    pub centre: (f32, f32),
+    /// `[[a, b], [c, d]]`: frame offset (y, x) = M · crop offset (y, x).
+    pub map: [[f32; 2]; 2],
+    pub gain: f32,
+    pub offset: f32,
+    pub gamma: f32,
+    pub noise: f32,
+}
+
+impl View {
+    /// The identity view centred in a frame of size `dim`.
+    #[cfg(test)]
+    pub(crate) fn centred(dim: (usize, usize)) -> View {
+        View { centre: ((dim.0 / 2) as f32, (dim.1 / 2) as f32), map: [[1.0, 0.0], [0.0, 1.0]], gain: 1.0, offset: 0.0, gamma: 1.0, noise: 0.0 }
+    }
+
+    /// Samples a view of a frame of size `dim`; `cell_pixel`, when given, is
+    /// a pixel inside a cell to centre on (used with chance `cell_crop`).
+    pub(crate) fn sample(cfg: &AugmentConfig, dim: (usize, usize), cell_pixel: Option<(usize, usize)>, rng: &mut impl Rng) -> View {
+        let centre = match cell_pixel {
+            Some((y, x)) if rng.random::<f32>() < cfg.cell_crop => (y as f32, x as f32),
+            _ => (rng.random_range(0..dim.0) as f32, rng.random_range(0..dim.1) as f32),
+        };
+        let sym = |rng: &mut dyn Rng, r: f32| if r > 0.0 { rng.random_range(-r..=r) } else { 0.0 };
+        let quarter = if cfg.rot90 { rng.random_range(0..4) as f32 } else { 0.0 };
+        let angle = quarter * std::f32::consts::FRAC_PI_2 + sym(rng, cfg.rotate_degrees).to_radians();
+        let scale = 1.0 + sym(rng, cfg.scale);
+        let shear = sym(rng, cfg.shear);
+        let flip = if cfg.flips && rng.random::<bool>() { -1.0 } else { 1.0 };
+        let (s, c) = angle.sin_cos();
+        // M = R(angle) · Shear · diag(scale·flip, scale)
+        let sh = [[1.0, shear], [0.0, 1.0]];
+        let d = [[scale * flip, 0.0], [0.0, scale]];
+        let r = [[c, -s], [s, c]];
+        let map = mul(r, mul(sh, d));
+        let gain = 1.0 + sym(rng, cfg.gain);
+        let offset = sym(rng, cfg.gain / 2.0);
+        let g = if cfg.gamma > 0.0 { rng.random_range((1.0 + cfg.gamma).recip()..=1.0 + cfg.gamma) } else { 1.0 };
+        let noise = if cfg.noise > 0.0 { rng.random_range(0.0..=cfg.noise) } else { 0.0 };
+        View { centre, map, gain, offset, gamma: g, noise }
+    }
+
+    fn source(&self, i: usize, j: usize, crop: usize) -> (f32, f32) {
+        // Integer offsets: an identity view (or a rot90/flip of it) samples
+        // pixel centres exactly, so image and labels stay registered.
+        let half = (crop / 2) as f32;
+        let (dy, dx) = (i as f32 - half, j as f32 - half);
+        (self.centre.0 + self.map[0][0] * dy + self.map[0][1] * dx, self.centre.1 + self.map[1][0] * dy + self.map[1][1] * dx)
+    }
+
+    /// The crop of a normalised frame: bilinear interpolation, mirror
+    /// reflection beyond the frame, then gain·sign(v)|v|^γ + offset.
+    pub(crate) fn image(&self, frame: &Array2<f32>, crop: usize) -> Array2<f32> {
+        let (h, w) = frame.dim();
+        let at = |y: isize, x: isize| frame[(reflect(y.unsigned_abs(), h), reflect(x.unsigned_abs(), w))];
+        Array2::from_shape_fn((crop, crop), |(i, j)| {
+            let (y, x) = self.source(i, j, crop);
+            let (y0, x0) = (y.floor(), x.floor());
+            let (fy, fx) = (y - y0, x - x0);
+            let (y0, x0) = (y0 as isize, x0 as isize);
+            let v = (1.0 - fy) * ((1.0 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1.0 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
+            self.gain * v.signum() * v.abs().powf(self.gamma) + self.offset
+        })
+    }
+
+    /// The crop of a label mask (nearest neighbour) as classes, with pixel
+    /// weights: 1 where the crop samples inside the frame, 0 outside.
+    pub(crate) fn target(&self, mask: &Mask, crop: usize) -> (Array2<u8>, Array2<f32>) {
+        let (h, w) = mask.dim();
+        let mut weight = Array2::zeros((crop, crop));
+        let labels = Array2::from_shape_fn((crop, crop), |(i, j)| {
+            let (y, x) = self.source(i, j, crop);
+            let (y, x) = (y.round(), x.round());
+            if y < 0.0 || x < 0.0 || y >= h as f32 || x >= w as f32 {
+                return 0;
+            }
+            weight[(i, j)] = 1.0;
+            mask[(y as usize, x as usize)]
+        });
+        (class_map(labels.view()), weight)
+    }
+}
+
+fn mul(a: [[f32; 2]; 2], b: [[f32; 2]; 2]) -> [[f32; 2]; 2] {
+    [[a[0][0] * b[0][0] + a[0][1] * b[1][0], a[0][0] * b[0][1] + a[0][1] * b[1][1]], [a[1][0] * b[0][0] + a[1][1] * b[1][0], a[1][0] * b[0][1] + a[1][1] * b[1][1]]]
+}
+
+/// A uniformly chosen labelled pixel of `mask`, if it has any.
+pub(crate) fn random_cell_pixel(mask: &Mask, rng: &mut impl Rng) -> Option<(usize, usize)> {
+    let n = mask.iter().filter(|&&l| l != 0).count();
+    if n == 0 {
+        return None;
+    }
+    let k = rng.random_range(0..n);
+    mask.indexed_iter().filter(|(_, l)| **l != 0).nth(k).map(|(p, _)| p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+    use rand::SeedableRng;
+
+    #[test]
+    fn identity_view_reproduces_the_frame() {
+        let f = array![[0.0f32, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0], [8.0, 9.0, 10.0, 11.0], [12.0, 13.0, 14.0, 15.0]];
+        let v = View::centred((4, 4));
+        assert_eq!(v.image(&f, 4), f);
+        let m = f.mapv(|x| (x as u32) % 3);
+        let (classes, weight) = v.target(&m, 4);
+        assert_eq!(classes, crate::model::class_map(m.view()));
+        assert!(weight.iter().all(|&w| w == 1.0));
+    }
+
+    #[test]
+    fn image_and_labels_move_together() {
+        // A bright 3×3 square labelled 1: under any sampled transform, bright crop pixels are labelled.
+        let mut f = Array2::<f32>::zeros((32, 32));
+        let mut m = Mask::zeros((32, 32));
+        for y in 14..17 {
+            for x in 10..13 {
+                f[(y, x)] = 1.0;
+                m[(y, x)] = 1;
+            }
+        }
+        let cfg = AugmentConfig { gain: 0.0, gamma: 0.0, noise: 0.0, cell_crop: 1.0, ..Default::default() };
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(5);
+        for _ in 0..20 {
+            let v = View::sample(&cfg, (32, 32), Some((15, 11)), &mut rng);
+            let img = v.image(&f, 16);
+            let (classes, weight) = v.target(&m, 16);
+            assert!(weight.iter().all(|&w| w == 1.0));
+            for (p, &c) in classes.indexed_iter() {
+                if img[p] > 0.99 {
+                    assert_ne!(c, 0, "bright pixel {p:?} not labelled under {v:?}");
+                }
+            }
+            assert!(classes.iter().any(|&c| c != 0));
+        }
+    }
+
+    #[test]
+    fn outside_the_frame_weighs_nothing() {
+        let m = Mask::from_elem((4, 4), 1);
+        let v = View { centre: (0.0, 0.0), ..View::centred((4, 4)) };
+        let (_, weight) = v.target(&m, 4);
+        // crop offsets −2…1 from the corner: rows/cols 2, 3 of the crop fall inside.
+        assert_eq!(weight.sum(), 4.0);
+    }
+}

@@ -1,0 +1,159 @@
+//! The `cellstream train` command: settings from defaults, `--config` and flags, then [`fit`].
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::Args;
+
+use super::config::Norm;
+use super::data::{load_sequences, split, FrameRange};
+use super::train::{fit, RunFiles, Stop};
+use super::train_config::TrainConfig;
+
+/// Flags of `cellstream train`; each one given overrides `--config`.
+#[derive(Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// Sequence folders (NN, truth in NN_GT / NN_ST beside it) or dataset folders holding them.
+    #[arg(long, num_args = 1.., required_unless_present_any = ["config", "resume"])]
+    pub data: Vec<PathBuf>,
+    /// The checkpoint to write (MODEL.safetensors); MODEL.toml, MODEL.history.csv
+    /// and MODEL.last.safetensors go beside it.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Settings file (TOML, keys as in MODEL.toml); flags override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Continue the run saved at --out (settings from its MODEL.toml unless overridden).
+    #[arg(long)]
+    pub resume: bool,
+    /// Replace an existing --out instead of refusing.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Only these frame numbers, e.g. 0-34.
+    #[arg(long)]
+    pub frames: Option<FrameRange>,
+    /// Frames per window (backpropagation span).
+    #[arg(long)]
+    pub window: Option<usize>,
+    /// Consecutive windows per stream, state carried between them.
+    #[arg(long)]
+    pub windows_per_stream: Option<usize>,
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Crop side in pixels.
+    #[arg(long)]
+    pub crop: Option<usize>,
+    /// Optimiser steps at most.
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Stop after this many minutes (checkpoint kept for --resume).
+    #[arg(long)]
+    pub max_minutes: Option<f64>,
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Use AMSGrad (Reddi et al. 2018) instead of plain Adam.
+    #[arg(long)]
+    pub amsgrad: bool,
+    /// Fraction of each sequence's last frames held out for validation.
+    #[arg(long)]
+    pub val_fraction: Option<f64>,
+    /// Steps between validations.
+    #[arg(long)]
+    pub val_every: Option<usize>,
+    /// Validations without improvement before stopping (0 = never).
+    #[arg(long)]
+    pub early_stop: Option<usize>,
+    /// Number of 2× downsamplings.
+    #[arg(long)]
+    pub depth: Option<usize>,
+    /// Channels at full resolution.
+    #[arg(long)]
+    pub base_width: Option<usize>,
+    /// A plain 2D U-Net (no ConvLSTM cells), for the ablation.
+    #[arg(long)]
+    pub no_lstm: bool,
+    /// Normalisation: pixel, group, batch or none.
+    #[arg(long)]
+    pub norm: Option<Norm>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// auto, cpu, cuda or cuda:N.
+    #[arg(long)]
+    pub device: Option<String>,
+    /// CPU threads for libtorch.
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+impl TrainArgs {
+    /// The run's settings: defaults (or, with --resume, the saved MODEL.toml),
+    /// then --config, then the flags.
+    pub fn settings(&self) -> Result<TrainConfig> {
+        let files = RunFiles::new(&self.out);
+        let mut cfg = if self.resume && files.settings.exists() {
+            TrainConfig::overlay_file(&TrainConfig::default(), &files.settings)?
+        } else {
+            TrainConfig::default()
+        };
+        if let Some(c) = &self.config {
+            cfg = TrainConfig::overlay_file(&cfg, c)?;
+        }
+        if !self.data.is_empty() {
+            cfg.data = self.data.clone();
+        }
+        macro_rules! set {
+            ($($flag:ident => $field:expr),* $(,)?) => { $( if let Some(v) = &self.$flag { $field = v.clone().into(); } )* };
+        }
+        set!(frames => cfg.frames, window => cfg.window, windows_per_stream => cfg.windows_per_stream, batch => cfg.batch,
+             crop => cfg.crop, steps => cfg.steps, max_minutes => cfg.max_minutes, lr => cfg.lr,
+             val_fraction => cfg.val_fraction, val_every => cfg.val_every, early_stop => cfg.early_stop,
+             depth => cfg.model.depth, base_width => cfg.model.base_width, norm => cfg.model.norm, seed => cfg.seed,
+             device => cfg.device, threads => cfg.threads);
+        if self.amsgrad {
+            cfg.amsgrad = true;
+        }
+        if self.no_lstm {
+            cfg.model.lstm = false;
+        }
+        if cfg.data.is_empty() {
+            bail!("no training data: give --data DIR (or data = [...] in --config)");
+        }
+        cfg.check()?;
+        Ok(cfg)
+    }
+}
+
+/// Runs `cellstream train`.
+pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
+    let cfg = args.settings()?;
+    if !args.resume && !args.overwrite && args.out.exists() {
+        bail!("{}: exists; pass --resume to continue that run or --overwrite to replace it", args.out.display());
+    }
+    if args.out.extension().is_none_or(|e| e != "safetensors") {
+        bail!("{}: the checkpoint's name must end in .safetensors", args.out.display());
+    }
+    let data = load_sequences(&cfg.data, cfg.frames)?;
+    for s in &data {
+        let (gold, silver, tra) = s.truth_counts();
+        let (train, val) = split(s.len(), cfg.val_fraction, cfg.window);
+        let t = |r: &std::ops::Range<usize>| if r.is_empty() { "none".to_string() } else { format!("{}–{}", s.times[r.start], s.times[r.end - 1]) };
+        eprintln!("{}: {} frames (truth: {gold} GT SEG, {silver} ST SEG, {tra} TRA); training frames {}, validation frames {}", s.name, s.len(), t(&train), t(&val));
+    }
+    let files = RunFiles::new(&args.out);
+    let report = fit(&cfg, &data, &args.out, args.resume)?;
+    let why = match report.stop {
+        Stop::Steps => "step limit reached",
+        Stop::TimeLimit => "time limit reached",
+        Stop::EarlyStop => "validation SEG stopped improving",
+    };
+    let p = &report.progress;
+    eprintln!(
+        "{why} after {} steps ({:.1} min, {} parameters); best validation SEG {} at step {}",
+        p.step,
+        p.seconds / 60.0,
+        report.parameters,
+        p.best_val_seg.map_or("–".into(), |v| format!("{v:.4}")),
+        p.best_step.map_or("–".into(), |s| s.to_string())
+    );
+    eprintln!("wrote {}, {}, {}, {}", files.best.display(), files.last.display(), files.settings.display(), files.history.display());
+    Ok(std::process::ExitCode::SUCCESS)
+}

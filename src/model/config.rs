@@ -1,0 +1,108 @@
+//! The network's shape: depth, width, recurrence and normalisation, stored with every checkpoint.
+use serde::{Deserialize, Serialize};
+
+/// Output classes, in channel order: background, cell interior, cell boundary
+/// (the ring inside each cell and the interfaces between touching cells).
+pub const CLASSES: i64 = 3;
+
+/// Feature normalisation after each convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Norm {
+    /// Layer normalisation over the channels of each pixel (as in ConvNeXt,
+    /// Liu et al. 2022). Independent of batch size *and* of the image extent,
+    /// so tiles and whole frames see the same statistics.
+    Pixel,
+    /// GroupNorm (Wu & He 2018): statistics over channel groups and the whole
+    /// image, so a tile's output depends on the tile's extent.
+    Group,
+    /// BatchNorm (Ioffe & Szegedy 2015): running statistics at inference.
+    Batch,
+    None,
+}
+
+impl std::str::FromStr for Norm {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "pixel" => Ok(Norm::Pixel),
+            "group" => Ok(Norm::Group),
+            "batch" => Ok(Norm::Batch),
+            "none" => Ok(Norm::None),
+            _ => Err(format!("unknown normalisation {s:?}; expected pixel, group, batch or none")),
+        }
+    }
+}
+
+/// The ConvLSTM-UNet's configuration; saved as JSON in every checkpoint's metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Number of 2× downsamplings; frames are padded to a multiple of 2^depth.
+    pub depth: usize,
+    /// Channels at full resolution, doubling at each level.
+    pub base_width: usize,
+    /// Convolutional LSTM cells at the head of each encoder level; `false`
+    /// gives a plain 2D U-Net (a convolution in the cell's place).
+    pub lstm: bool,
+    pub norm: Norm,
+    /// Largest number of groups for [`Norm::Group`].
+    pub groups: usize,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig { depth: 3, base_width: 8, lstm: true, norm: Norm::Pixel, groups: 4 }
+    }
+}
+
+impl ModelConfig {
+    /// Channels at level `l` (0 = full resolution).
+    pub fn width(&self, level: usize) -> usize {
+        self.base_width << level
+    }
+
+    /// Frames and tiles must be a multiple of this many pixels on each side.
+    pub fn multiple(&self) -> usize {
+        1 << self.depth
+    }
+
+    /// Refuses shapes the network cannot be built with.
+    pub fn check(&self) -> Result<(), String> {
+        if self.depth == 0 || self.depth > 6 {
+            return Err(format!("depth {} is out of range 1–6", self.depth));
+        }
+        if self.base_width == 0 || self.base_width > 256 {
+            return Err(format!("base_width {} is out of range 1–256", self.base_width));
+        }
+        if self.norm == Norm::Group && self.groups == 0 {
+            return Err("groups must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trip_and_defaults() {
+        let c = ModelConfig { depth: 2, base_width: 4, lstm: false, norm: Norm::Group, groups: 2 };
+        let j = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<ModelConfig>(&j).unwrap(), c);
+        let partial: ModelConfig = serde_json::from_str(r#"{"depth": 2}"#).unwrap();
+        assert_eq!(partial.base_width, ModelConfig::default().base_width);
+        assert!(serde_json::from_str::<ModelConfig>(r#"{"dept": 2}"#).is_err());
+        assert_eq!(c.multiple(), 4);
+        assert_eq!(c.width(2), 16);
+    }
+
+    #[test]
+    fn bad_shapes_are_refused() {
+        assert!(ModelConfig { depth: 0, ..Default::default() }.check().is_err());
+        assert!(ModelConfig { base_width: 0, ..Default::default() }.check().is_err());
+        assert!(ModelConfig::default().check().is_ok());
+        assert!("layer".parse::<Norm>().is_err());
+    }
+}

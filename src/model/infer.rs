@@ -1,0 +1,265 @@
+//! Streamed inference: frames in, class probabilities out, each tile carrying its recurrent state.
+use std::collections::VecDeque;
+use std::path::Path;
+
+use anyhow::{bail, Result};
+use ndarray::{s, Array2};
+use tch::{Device, Kind, Tensor};
+
+use super::checkpoint::{self, Loaded};
+use super::config::ModelConfig;
+use super::device::DeviceChoice;
+use super::net::{probabilities, ConvLstmUNet, State};
+use super::normalise::{percentile_normalise, PERCENTILES};
+use super::tiles::Tiling;
+use crate::ctc::{Frame, Mask};
+use crate::post::{self, PostParams};
+
+/// Frames up to this many (padded) pixels run whole under [`Tiles::Auto`].
+pub const FULL_FRAME_MAX_PIXELS: usize = 2048 * 2048;
+/// Tile size [`Tiles::Auto`] uses for larger frames.
+pub const AUTO_TILE: usize = 1024;
+
+/// How frames are cut before the network sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tiles {
+    /// Whole frames up to [`FULL_FRAME_MAX_PIXELS`], else tiles of [`AUTO_TILE`].
+    #[default]
+    Auto,
+    /// The whole (reflection-padded) frame at once.
+    Full,
+    /// Square tiles of this many pixels (a multiple of 2^depth).
+    Size(usize),
+}
+
+/// Arithmetic precision at inference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// Mixed precision on CUDA, f32 on the CPU.
+    #[default]
+    Auto,
+    F32,
+    /// libtorch's CUDA autocast (`tch::autocast`): convolutions in reduced
+    /// precision (libtorch's default autocast type, float16; tch 0.24 does not
+    /// expose the choice of bfloat16), reductions in f32. CUDA only.
+    Autocast,
+    /// Weights and activations in bfloat16 (works on the CPU too).
+    Bf16,
+}
+
+/// Settings of a [`Predictor`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InferOptions {
+    pub tiles: Tiles,
+    /// Overlap between neighbouring tiles in pixels, blended by a Hann ramp.
+    pub overlap: usize,
+    /// `Some(k)`: instead of carrying the state over the whole stream,
+    /// restart from zero state over the last `k` frames for every frame (as
+    /// in training); costs `k` network steps per frame.
+    pub window: Option<usize>,
+    pub precision: Precision,
+    /// Tiles sent through the network together.
+    pub tile_batch: usize,
+}
+
+impl Default for InferOptions {
+    fn default() -> Self {
+        InferOptions { tiles: Tiles::Auto, overlap: 64, window: None, precision: Precision::Auto, tile_batch: 4 }
+    }
+}
+
+/// Per-pixel class probabilities of one frame (they sum to 1 at each pixel).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probabilities {
+    pub background: Array2<f32>,
+    pub cell: Array2<f32>,
+    pub boundary: Array2<f32>,
+}
+
+impl Probabilities {
+    /// Cells labelled with [`post::instances_from_seeds`] under `params`:
+    /// foreground `1 − p(background)`, seeds where `p(cell) − p(boundary)`
+    /// exceeds `params.seed_threshold`, a watershed between them.
+    pub fn instances_with(&self, params: &PostParams) -> Mask {
+        let foreground = self.background.mapv(|b| 1.0 - b);
+        let seeds = (&self.cell - &self.boundary).mapv(|v| v.clamp(0.0, 1.0));
+        post::instances_from_seeds(foreground.view(), seeds.view(), params)
+    }
+
+    /// [`Probabilities::instances_with`] the default [`PostParams`].
+    pub fn instances(&self) -> Mask {
+        self.instances_with(&PostParams::default())
+    }
+}
+
+/// The streaming engine, independent of who owns the network (a
+/// [`Predictor`], or training's validation).
+pub(crate) struct Streamer {
+    options: InferOptions,
+    multiple: usize,
+    kind: Kind,
+    autocast: bool,
+    tiling: Option<Tiling>,
+    /// One recurrent state per batch of tiles (stateful mode).
+    states: Vec<State>,
+    /// The last `k` padded frames (window mode).
+    history: VecDeque<Array2<f32>>,
+}
+
+impl Streamer {
+    pub(crate) fn new(options: InferOptions, config: &ModelConfig, device: Device) -> Result<Streamer> {
+        if options.tile_batch == 0 {
+            bail!("tile batch must be at least 1");
+        }
+        if options.window == Some(0) {
+            bail!("window must be at least 1 frame");
+        }
+        let (kind, autocast) = match (options.precision, device.is_cuda()) {
+            (Precision::Auto, true) | (Precision::Autocast, true) => (Kind::Float, true),
+            (Precision::Autocast, false) => bail!("autocast (mixed precision) needs a CUDA device; use f32 or bf16 on the CPU"),
+            (Precision::Auto, false) | (Precision::F32, _) => (Kind::Float, false),
+            (Precision::Bf16, _) => (Kind::BFloat16, false),
+        };
+        Ok(Streamer { options, multiple: config.multiple(), kind, autocast, tiling: None, states: Vec::new(), history: VecDeque::new() })
+    }
+
+    /// Kind the network's weights must have.
+    pub(crate) fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// Forgets the state and the frame size: the next frame starts a new stream.
+    pub(crate) fn reset(&mut self) {
+        self.tiling = None;
+        self.states.clear();
+        self.history.clear();
+    }
+
+    fn plan(&self, frame: (usize, usize)) -> Result<Tiling> {
+        let m = self.multiple;
+        let tile = match self.options.tiles {
+            Tiles::Full => None,
+            Tiles::Size(t) => Some(t),
+            Tiles::Auto => {
+                let padded = frame.0.div_ceil(m) * m * frame.1.div_ceil(m) * m;
+                (padded > FULL_FRAME_MAX_PIXELS).then_some(AUTO_TILE)
+            }
+        };
+        Tiling::new(frame, tile, self.options.overlap, m).map_err(anyhow::Error::msg)
+    }
+
+    /// One normalised frame through the network; returns its probabilities.
+    pub(crate) fn push(&mut self, net: &ConvLstmUNet, device: Device, frame: &Array2<f32>) -> Result<Probabilities> {
+        let dim = frame.dim();
+        match &self.tiling {
+            None => self.tiling = Some(self.plan(dim)?),
+            Some(t) if t.frame != dim => bail!(
+                "frame is {}×{} but the stream started with {}×{} frames (width×height); reset the predictor between sequences",
+                dim.1, dim.0, t.frame.1, t.frame.0
+            ),
+            Some(_) => {}
+        }
+        let tiling = self.tiling.clone().expect("planned above");
+        let canvas = tiling.pad(frame.view());
+        match self.options.window {
+            Some(k) => {
+                self.history.push_back(canvas);
+                while self.history.len() > k {
+                    self.history.pop_front();
+                }
+            }
+            None => self.history = VecDeque::from([canvas]),
+        }
+        let (th, tw) = tiling.tile;
+        let mut sum = ndarray::Array3::<f32>::zeros((3, tiling.canvas.0, tiling.canvas.1));
+        let mut weight = Array2::<f32>::zeros(tiling.canvas);
+        let origins = tiling.origins();
+        let batches = origins.len().div_ceil(self.options.tile_batch);
+        if self.states.len() != batches {
+            self.states = (0..batches).map(|_| State::new()).collect();
+        }
+        for (bi, batch) in origins.chunks(self.options.tile_batch).enumerate() {
+            let mut fresh = State::new();
+            let state = if self.options.window.is_some() { &mut fresh } else { &mut self.states[bi] };
+            let mut logits = None;
+            for canvas in &self.history {
+                let mut data: Vec<f32> = Vec::with_capacity(batch.len() * th * tw);
+                for &(y, x) in batch {
+                    data.extend(canvas.slice(s![y..y + th, x..x + tw]).iter());
+                }
+                let xs = Tensor::from_slice(&data).view([batch.len() as i64, 1, th as i64, tw as i64]).to_device(device).to_kind(self.kind);
+                let mut step = || tch::no_grad(|| net.forward_step(&xs, state, false));
+                logits = Some(if self.autocast { tch::autocast(true, step) } else { step() });
+            }
+            let probs = tch::no_grad(|| probabilities(&logits.expect("at least one frame")).to_device(Device::Cpu).contiguous());
+            let values = Vec::<f32>::try_from(probs.view(-1))?;
+            let probs = ndarray::Array4::from_shape_vec((batch.len(), 3, th, tw), values)?;
+            for (i, &(y, x)) in batch.iter().enumerate() {
+                let w = tiling.weights((y, x));
+                for c in 0..3 {
+                    let mut acc = sum.slice_mut(s![c, y..y + th, x..x + tw]);
+                    acc += &(&probs.slice(s![i, c, .., ..]) * &w);
+                }
+                let mut acc = weight.slice_mut(s![y..y + th, x..x + tw]);
+                acc += &w;
+            }
+        }
+        let (h, w) = dim;
+        let class = |c: usize| &sum.slice(s![c, ..h, ..w]) / &weight.slice(s![..h, ..w]);
+        Ok(Probabilities { background: class(0), cell: class(1), boundary: class(2) })
+    }
+}
+
+/// A trained network streaming frames: [`Predictor::push`] one frame at a
+/// time, in time order; the recurrent state of every tile carries over.
+pub struct Predictor {
+    loaded: Loaded,
+    device: Device,
+    streamer: Streamer,
+}
+
+impl Predictor {
+    /// Loads a checkpoint onto the requested device (a CUDA request without
+    /// CUDA is an error, not a fall-back).
+    pub fn load(path: &Path, device: DeviceChoice, options: InferOptions) -> Result<Predictor> {
+        let device = device.resolve().map_err(anyhow::Error::msg)?;
+        let mut loaded = checkpoint::load(path, device)?;
+        let streamer = Streamer::new(options, loaded.net.config(), device)?;
+        if streamer.kind() != Kind::Float {
+            loaded.vs.set_kind(streamer.kind());
+        }
+        Ok(Predictor { loaded, device, streamer })
+    }
+
+    /// The next frame of the stream, normalised per frame (percentiles 1–99.8).
+    pub fn push(&mut self, frame: &Frame) -> Result<Probabilities> {
+        self.push_normalised(&percentile_normalise(&frame.to_f32(), PERCENTILES.0, PERCENTILES.1))
+    }
+
+    /// The next frame, already normalised.
+    pub fn push_normalised(&mut self, frame: &Array2<f32>) -> Result<Probabilities> {
+        self.streamer.push(&self.loaded.net, self.device, frame)
+    }
+
+    /// Starts a new stream (zero state, any frame size).
+    pub fn reset(&mut self) {
+        self.streamer.reset();
+    }
+
+    pub fn config(&self) -> &ModelConfig {
+        self.loaded.net.config()
+    }
+
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
+    pub fn options(&self) -> &InferOptions {
+        &self.streamer.options
+    }
+
+    /// The checkpoint's metadata.
+    pub fn metadata(&self) -> &std::collections::HashMap<String, String> {
+        &self.loaded.metadata
+    }
+}

@@ -1,0 +1,43 @@
+//! Segmentation by a ConvLSTM-UNet (Arbelle & Raviv, ISBI 2019): network, training, streamed inference.
+//!
+//! The network ([`ConvLstmUNet`]) sees one frame at a time and carries a
+//! recurrent [`State`] from frame to frame; it predicts three classes
+//! (background, cell interior, cell boundary, see [`class_map`]) so that
+//! touching cells come apart. [`fit`] trains it on CTC sequences
+//! (`cellstream train`, [`TrainArgs`]) with streams of windows and truncated
+//! backpropagation through time; [`Predictor`] streams frames through a
+//! checkpoint, each tile keeping its state, and [`Probabilities::instances`]
+//! turns the output into cells with the `post` stage.
+//!
+//! Files along the data's path: `data` (sequences and truth), `normalise`,
+//! `augment` (crops and transforms), `targets`, `net`, `loss`, `train`
+//! (+ `train_config`, `command`), `checkpoint`, `device`, `tiles`, `infer`.
+mod augment;
+mod checkpoint;
+mod command;
+mod config;
+mod data;
+mod device;
+mod infer;
+mod loss;
+mod net;
+mod normalise;
+mod targets;
+mod tiles;
+mod train;
+mod train_config;
+
+pub use augment::AugmentConfig;
+pub use checkpoint::{load, read_metadata, save, Loaded, CONFIG_KEY, FORMAT, FORMAT_KEY, TRAINING_KEY};
+pub use command::{train_command, TrainArgs};
+pub use config::{ModelConfig, Norm, CLASSES};
+pub use data::{load_sequences, sequence_dirs, split, FrameRange, TrainSequence, TruthSource};
+pub use device::DeviceChoice;
+pub use infer::{InferOptions, Precision, Predictor, Probabilities, Tiles, AUTO_TILE, FULL_FRAME_MAX_PIXELS};
+pub use loss::loss;
+pub use net::{probabilities, ConvLstmUNet, State};
+pub use normalise::{percentile, percentile_normalise, PERCENTILES};
+pub use targets::{class_map, BACKGROUND, BOUNDARY, CELL};
+pub use tiles::Tiling;
+pub use train::{fit, Progress, RunFiles, Stop, TrainReport};
+pub use train_config::TrainConfig;

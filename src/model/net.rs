@@ -1,0 +1,311 @@
+//! The ConvLSTM-UNet (Arbelle & Raviv, ISBI 2019): a U-Net whose encoder levels open with convolutional LSTM cells.
+//!
+//! Encoder level `l` (width `w = base_width·2^l`): a ConvLSTM cell (Shi et al.
+//! 2015; gates from one 3×3 convolution over `[input, h]`) or, with
+//! `lstm = false`, a 3×3 convolution block; then conv 3×3 → norm → ReLU. Its
+//! output is the level's skip and, max-pooled 2×, the next level's input.
+//! Decoder level `l`: bilinear 2× upsampling, 1×1 convolution to `w`, joined
+//! with skip `l`, then conv 3×3 → norm → ReLU. A 1×1 head gives [`CLASSES`] logits.
+use tch::nn::{self, ModuleT};
+use tch::{Kind, Tensor};
+
+use super::config::{ModelConfig, Norm, CLASSES};
+
+/// Normalisation layer after a convolution.
+#[derive(Debug)]
+enum NormLayer {
+    Pixel { weight: Tensor, bias: Tensor },
+    Group(nn::GroupNorm),
+    Batch(nn::BatchNorm),
+    None,
+}
+
+impl NormLayer {
+    fn new(p: nn::Path, cfg: &ModelConfig, channels: i64) -> NormLayer {
+        match cfg.norm {
+            Norm::Pixel => NormLayer::Pixel {
+                weight: p.var("weight", &[1, channels, 1, 1], nn::Init::Const(1.)),
+                bias: p.var("bias", &[1, channels, 1, 1], nn::Init::Const(0.)),
+            },
+            Norm::Group => {
+                let groups = (1..=cfg.groups as i64).rev().find(|g| channels % g == 0).unwrap_or(1);
+                NormLayer::Group(nn::group_norm(p, groups, channels, Default::default()))
+            }
+            Norm::Batch => NormLayer::Batch(nn::batch_norm2d(p, channels, Default::default())),
+            Norm::None => NormLayer::None,
+        }
+    }
+
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        match self {
+            NormLayer::Pixel { weight, bias } => {
+                let mean = xs.mean_dim(1, true, None);
+                let centred = xs - mean;
+                let var = centred.square().mean_dim(1, true, None);
+                centred * (var + 1e-5).rsqrt() * weight + bias
+            }
+            NormLayer::Group(g) => g.forward_t(xs, train),
+            NormLayer::Batch(b) => b.forward_t(xs, train),
+            NormLayer::None => xs.shallow_clone(),
+        }
+    }
+}
+
+/// Convolution 3×3 → normalisation → ReLU.
+#[derive(Debug)]
+struct ConvBlock {
+    conv: nn::Conv2D,
+    norm: NormLayer,
+}
+
+impl ConvBlock {
+    fn new(p: nn::Path, cfg: &ModelConfig, c_in: i64, c_out: i64) -> ConvBlock {
+        let conv_cfg = nn::ConvConfig { padding: 1, bias: cfg.norm == Norm::None, ..Default::default() };
+        ConvBlock { conv: nn::conv2d(&p / "conv", c_in, c_out, 3, conv_cfg), norm: NormLayer::new(&p / "norm", cfg, c_out) }
+    }
+
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        self.norm.forward_t(&xs.apply(&self.conv), train).relu()
+    }
+}
+
+/// A convolutional LSTM cell (Shi et al., NeurIPS 2015), without peepholes:
+/// `[i, f, g, o] = conv3×3([x, h])`, `c' = σ(f)·c + σ(i)·tanh(g)`, `h' = σ(o)·tanh(c')`.
+#[derive(Debug)]
+struct ConvLstmCell {
+    gates: nn::Conv2D,
+    hidden: i64,
+}
+
+impl ConvLstmCell {
+    fn new(p: nn::Path, c_in: i64, hidden: i64) -> ConvLstmCell {
+        let gates = nn::conv2d(&p / "gates", c_in + hidden, 4 * hidden, 3, nn::ConvConfig { padding: 1, ..Default::default() });
+        // Forget-gate bias 1 (Jozefowicz et al. 2015): remember by default.
+        tch::no_grad(|| {
+            if let Some(b) = &gates.bs {
+                let _ = b.narrow(0, hidden, hidden).fill_(1.0);
+            }
+        });
+        ConvLstmCell { gates, hidden }
+    }
+
+    /// One time step; `hc` is this level's `(h, c)`, zero when `None`.
+    fn step(&self, xs: &Tensor, hc: &Option<(Tensor, Tensor)>) -> (Tensor, Tensor) {
+        let (b, _, h, w) = xs.size4().expect("4-d input");
+        let zeros = || Tensor::zeros([b, self.hidden, h, w], (xs.kind(), xs.device()));
+        let (h0, c0) = match hc {
+            Some((h0, c0)) => (h0.shallow_clone(), c0.shallow_clone()),
+            None => (zeros(), zeros()),
+        };
+        let g = Tensor::cat(&[xs, &h0], 1).apply(&self.gates).chunk(4, 1);
+        let c1 = g[1].sigmoid() * c0 + g[0].sigmoid() * g[2].tanh();
+        let h1 = g[3].sigmoid() * c1.tanh();
+        (h1, c1)
+    }
+}
+
+/// The recurrent state carried from one frame to the next: `(h, c)` for each
+/// encoder level (empty for a network without LSTM cells).
+#[derive(Debug, Default)]
+pub struct State {
+    levels: Vec<Option<(Tensor, Tensor)>>,
+}
+
+impl State {
+    /// The zero state (tensors are made at the first step, at the input's size).
+    pub fn new() -> State {
+        State::default()
+    }
+
+    /// Cuts the autograd history (truncated backpropagation through time).
+    pub fn detach(&mut self) {
+        for (h, c) in self.levels.iter_mut().flatten() {
+            *h = h.detach();
+            *c = c.detach();
+        }
+    }
+
+    /// Zeroes the state of the batch items where `keep` is 0 (`keep`: shape `[B]`, 0 or 1).
+    pub fn reset_items(&mut self, keep: &Tensor) {
+        for (h, c) in self.levels.iter_mut().flatten() {
+            let k = keep.to_device(h.device()).to_kind(h.kind()).view([-1, 1, 1, 1]);
+            *h = &*h * &k;
+            *c = &*c * &k;
+        }
+    }
+
+    /// Whether no step has run yet.
+    pub fn is_zero(&self) -> bool {
+        self.levels.iter().all(Option::is_none)
+    }
+}
+
+#[derive(Debug)]
+struct EncoderLevel {
+    cell: Option<ConvLstmCell>,
+    entry: Option<ConvBlock>,
+    block: ConvBlock,
+}
+
+#[derive(Debug)]
+struct DecoderLevel {
+    reduce: nn::Conv2D,
+    block: ConvBlock,
+}
+
+/// The ConvLSTM-UNet: input `[B, 1, H, W]` frames, output `[B, 3, H, W]` logits.
+#[derive(Debug)]
+pub struct ConvLstmUNet {
+    config: ModelConfig,
+    encoder: Vec<EncoderLevel>,
+    decoder: Vec<DecoderLevel>,
+    head: nn::Conv2D,
+}
+
+impl ConvLstmUNet {
+    /// Builds the network's variables under `p` (device and kind are the var store's).
+    pub fn new(p: &nn::Path, config: &ModelConfig) -> ConvLstmUNet {
+        let w = |l: usize| config.width(l) as i64;
+        let encoder = (0..=config.depth)
+            .map(|l| {
+                let p = p / format!("enc{l}");
+                let c_in = if l == 0 { 1 } else { w(l - 1) };
+                let (cell, entry) = if config.lstm {
+                    (Some(ConvLstmCell::new(&p / "lstm", c_in, w(l))), None)
+                } else {
+                    (None, Some(ConvBlock::new(&p / "entry", config, c_in, w(l))))
+                };
+                EncoderLevel { cell, entry, block: ConvBlock::new(&p / "block", config, w(l), w(l)) }
+            })
+            .collect();
+        let decoder = (0..config.depth)
+            .map(|l| {
+                let p = p / format!("dec{l}");
+                DecoderLevel {
+                    reduce: nn::conv2d(&p / "reduce", w(l + 1), w(l), 1, Default::default()),
+                    block: ConvBlock::new(&p / "block", config, 2 * w(l), w(l)),
+                }
+            })
+            .collect();
+        let head = nn::conv2d(p / "head", w(0), CLASSES, 1, Default::default());
+        ConvLstmUNet { config: config.clone(), encoder, decoder, head }
+    }
+
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// One frame through the network: `x_t` `[B, 1, H, W]` (H, W multiples of
+    /// 2^depth) → logits `[B, 3, H, W]`, updating `state` in place.
+    pub fn forward_step(&self, x_t: &Tensor, state: &mut State, train: bool) -> Tensor {
+        if state.levels.len() != self.encoder.len() {
+            state.levels = (0..self.encoder.len()).map(|_| None).collect();
+        }
+        let mut skips = Vec::with_capacity(self.encoder.len());
+        let mut xs = x_t.shallow_clone();
+        for (l, level) in self.encoder.iter().enumerate() {
+            if l > 0 {
+                xs = xs.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false);
+            }
+            let entered = match (&level.cell, &level.entry) {
+                (Some(cell), _) => {
+                    let (h, c) = cell.step(&xs, &state.levels[l]);
+                    state.levels[l] = Some((h.shallow_clone(), c));
+                    h
+                }
+                (None, Some(entry)) => entry.forward_t(&xs, train),
+                (None, None) => unreachable!("an encoder level has a cell or an entry block"),
+            };
+            xs = level.block.forward_t(&entered, train);
+            skips.push(xs.shallow_clone());
+        }
+        for l in (0..self.decoder.len()).rev() {
+            let (_, _, h, w) = skips[l].size4().expect("4-d skip");
+            let up = xs.upsample_bilinear2d([h, w], false, None, None).apply(&self.decoder[l].reduce);
+            xs = self.decoder[l].block.forward_t(&Tensor::cat(&[&skips[l], &up], 1), train);
+        }
+        xs.apply(&self.head)
+    }
+
+    /// A window from zero state: `[B, T, 1, H, W]` → logits `[B, T, 3, H, W]`.
+    pub fn forward_window(&self, xs: &Tensor, train: bool) -> Tensor {
+        let mut state = State::new();
+        let t = xs.size()[1];
+        let out: Vec<Tensor> = (0..t).map(|i| self.forward_step(&xs.select(1, i), &mut state, train)).collect();
+        Tensor::stack(&out, 1)
+    }
+
+    /// Number of trainable parameters in a var store.
+    pub fn parameter_count(vs: &nn::VarStore) -> i64 {
+        vs.trainable_variables().iter().map(Tensor::numel).sum::<usize>() as i64
+    }
+}
+
+impl ModuleT for ConvLstmUNet {
+    /// A window from zero state: `[B, T, 1, H, W]` → logits `[B, T, 3, H, W]`.
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        self.forward_window(xs, train)
+    }
+}
+
+/// Softmax probabilities from logits, as f32 whatever the compute kind.
+pub fn probabilities(logits: &Tensor) -> Tensor {
+    logits.to_kind(Kind::Float).softmax(1, Kind::Float)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Device;
+
+    fn net(cfg: &ModelConfig) -> (nn::VarStore, ConvLstmUNet) {
+        tch::manual_seed(1);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let n = ConvLstmUNet::new(&vs.root(), cfg);
+        (vs, n)
+    }
+
+    #[test]
+    fn shapes_and_state() {
+        for norm in [Norm::Pixel, Norm::Group, Norm::Batch, Norm::None] {
+            let cfg = ModelConfig { depth: 2, base_width: 4, norm, ..Default::default() };
+            let (_vs, n) = net(&cfg);
+            let x = Tensor::randn([2, 1, 16, 24], (Kind::Float, Device::Cpu));
+            let mut s = State::new();
+            assert!(s.is_zero());
+            let y = n.forward_step(&x, &mut s, false);
+            assert_eq!(y.size(), [2, 3, 16, 24]);
+            assert!(!s.is_zero());
+            let w = n.forward_t(&Tensor::stack(&[&x, &x], 1), false);
+            assert_eq!(w.size(), [2, 2, 3, 16, 24]);
+        }
+    }
+
+    #[test]
+    fn no_lstm_has_no_state_and_no_memory() {
+        let cfg = ModelConfig { depth: 2, base_width: 4, lstm: false, ..Default::default() };
+        let (_vs, n) = net(&cfg);
+        let a = Tensor::randn([1, 1, 8, 8], (Kind::Float, Device::Cpu));
+        let b = Tensor::randn([1, 1, 8, 8], (Kind::Float, Device::Cpu));
+        let mut s = State::new();
+        let first = n.forward_step(&b, &mut s, false);
+        let _ = n.forward_step(&a, &mut s, false);
+        let again = n.forward_step(&b, &mut s, false);
+        assert!(s.is_zero());
+        assert_eq!(f64::try_from((first - again).abs().max()).unwrap(), 0.0);
+    }
+
+    #[test]
+    fn reset_items_zeroes_only_the_chosen_items() {
+        let cfg = ModelConfig { depth: 1, base_width: 4, ..Default::default() };
+        let (_vs, n) = net(&cfg);
+        let x = Tensor::randn([2, 1, 8, 8], (Kind::Float, Device::Cpu));
+        let mut s = State::new();
+        let _ = n.forward_step(&x, &mut s, false);
+        s.reset_items(&Tensor::from_slice(&[1.0f32, 0.0]));
+        let (h, c) = s.levels[0].as_ref().unwrap();
+        assert!(f64::try_from(h.select(0, 0).abs().sum(Kind::Float)).unwrap() > 0.0);
+        assert_eq!(f64::try_from(h.select(0, 1).abs().sum(Kind::Float)).unwrap(), 0.0);
+        assert_eq!(f64::try_from(c.select(0, 1).abs().sum(Kind::Float)).unwrap(), 0.0);
+    }
+}

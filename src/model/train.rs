@@ -1,0 +1,469 @@
+//! Fitting the network: streams of windows with truncated backpropagation through time, validation by SEG.
+//!
+//! Inference carries the recurrent state over hundreds of frames, so training
+//! does too, in part: each batch item is a *stream* that runs through
+//! `windows_per_stream` consecutive windows of `window` frames of one
+//! sequence, under one crop and augmentation. The state passes from window to
+//! window but is detached between them (truncated backpropagation through
+//! time, Williams & Peng 1990), so gradients span one window while the network
+//! learns to work from states built over many frames. A stream starts from
+//! zero state, as inference does at frame 0, and turns back in time at either
+//! end of the training frames (ping-pong), so that it can run for longer than
+//! the sequence: with only 30 training frames of PSC, streams cut at the
+//! sequence's end left the state of later frames untrained, and stateful
+//! inference fell behind window mode after about 10 frames.
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::Array2;
+use rand::{RngExt, SeedableRng};
+use rand_distr::StandardNormal;
+use rand_pcg::Pcg64Mcg as TrainRng;
+use serde::{Deserialize, Serialize};
+use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+
+use super::augment::{random_cell_pixel, View};
+use super::checkpoint::{self, TRAINING_KEY};
+use super::data::{split, TrainSequence};
+use super::infer::{InferOptions, Precision, Streamer, Tiles};
+use super::loss::loss;
+use super::net::{ConvLstmUNet, State};
+use super::tiles::reflect;
+use super::train_config::TrainConfig;
+use crate::eval::{seg_score, SegScore};
+
+/// Guards torch's global random generator (see [`fit`]).
+static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Where a run's files go, all beside the checkpoint `MODEL.safetensors`.
+#[derive(Debug, Clone)]
+pub struct RunFiles {
+    /// Best weights by validation SEG (the latest when there is no validation).
+    pub best: PathBuf,
+    /// Latest weights, for `--resume`.
+    pub last: PathBuf,
+    /// The settings used (`MODEL.toml`).
+    pub settings: PathBuf,
+    /// One row per step: epoch, step, loss, val_seg, lr, seconds.
+    pub history: PathBuf,
+}
+
+impl RunFiles {
+    pub fn new(out: &Path) -> RunFiles {
+        let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
+        let sibling = |suffix: &str| out.with_file_name(format!("{stem}{suffix}"));
+        RunFiles { best: out.to_path_buf(), last: sibling(".last.safetensors"), settings: sibling(".toml"), history: sibling(".history.csv") }
+    }
+}
+
+/// Progress saved in every checkpoint, so that `--resume` continues the run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Steps done.
+    pub step: usize,
+    pub lr: f64,
+    pub best_val_seg: Option<f64>,
+    pub best_step: Option<usize>,
+    /// Validations since the last improvement.
+    pub stale: usize,
+    pub seconds: f64,
+}
+
+impl Progress {
+    /// Books a validation score: a new best resets the plateau count; each
+    /// `plateau_patience` validations without one cut the learning rate by
+    /// `plateau_factor` (down to `min_lr`). A plateau is counted only once
+    /// some cell has been found: early on, SEG sits at 0 while the loss still
+    /// falls. Returns whether the score is a new best.
+    pub fn record(&mut self, val_seg: Option<f64>, cfg: &TrainConfig) -> bool {
+        let improved = match (val_seg, self.best_val_seg) {
+            (Some(v), Some(b)) => v > b + 1e-4,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if improved {
+            self.best_val_seg = val_seg;
+            self.best_step = Some(self.step);
+            self.stale = 0;
+        } else if self.best_val_seg.is_some_and(|b| b > 0.0) {
+            self.stale += 1;
+            if self.stale.is_multiple_of(cfg.plateau_patience.max(1)) {
+                self.lr = (self.lr * cfg.plateau_factor).max(cfg.min_lr);
+            }
+        }
+        improved
+    }
+
+    /// Whether early stopping ends the run.
+    pub fn should_stop(&self, cfg: &TrainConfig) -> bool {
+        cfg.early_stop > 0 && self.stale >= cfg.early_stop
+    }
+}
+
+/// Why a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    Steps,
+    TimeLimit,
+    EarlyStop,
+}
+
+/// The outcome of [`fit`].
+#[derive(Debug, Clone)]
+pub struct TrainReport {
+    pub progress: Progress,
+    pub stop: Stop,
+    /// Mean loss over the last `val_every` steps.
+    pub recent_loss: Option<f64>,
+    pub parameters: i64,
+}
+
+/// A batch item: one crop of one sequence, walked forward (or backward) in time.
+struct Stream {
+    seq: usize,
+    /// Frame indices in the order the stream visits them.
+    order: Vec<usize>,
+    next: usize,
+    windows_left: usize,
+    view: View,
+}
+
+/// Trains a network on `data` (validation on the last `val_fraction` of each
+/// sequence's frames) and writes the checkpoints and records of [`RunFiles`].
+/// With `resume`, continues from `RunFiles::last` (weights, step, learning
+/// rate, best score; the optimiser's moments restart).
+pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) -> Result<TrainReport> {
+    cfg.check()?;
+    let files = RunFiles::new(out);
+    let device = cfg.device_choice()?.resolve().map_err(anyhow::Error::msg)?;
+    if let Some(n) = cfg.threads {
+        tch::set_num_threads(n as i32);
+    }
+    let splits: Vec<_> = data.iter().map(|s| split(s.len(), cfg.val_fraction, cfg.window)).collect();
+    let trainable: Vec<usize> = (0..data.len()).filter(|&i| splits[i].0.len() >= cfg.window && data[i].truth[splits[i].0.clone()].iter().any(Option::is_some)).collect();
+    if trainable.is_empty() {
+        bail!("no sequence has {} consecutive training frames with truth among them (window {})", cfg.window, cfg.window);
+    }
+
+    let (vs, net, mut progress) = start_run(cfg, &files, device, resume)?;
+    // All later randomness comes from this generator; a resumed run draws
+    // fresh samples, its seed moved on by the step count.
+    let mut rng = TrainRng::seed_from_u64(cfg.seed.wrapping_add(progress.step as u64));
+    let mut opt = nn::Adam { wd: cfg.weight_decay, amsgrad: cfg.amsgrad, ..Default::default() }.build(&vs, progress.lr)?;
+    let parameters = ConvLstmUNet::parameter_count(&vs);
+
+    std::fs::write(&files.settings, cfg.to_toml()?).with_context(|| format!("{}: cannot write the settings", files.settings.display()))?;
+    let mut history = open_history(&files.history, resume)?;
+
+    let bar = if progress.step < cfg.steps { ProgressBar::new(cfg.steps as u64) } else { ProgressBar::hidden() };
+    bar.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")?.progress_chars("=> "));
+    bar.set_position(progress.step as u64);
+
+    let started = Instant::now();
+    let seconds_before = progress.seconds;
+    let first_step = progress.step;
+    let mut streams: Vec<Option<Stream>> = (0..cfg.batch).map(|_| None).collect();
+    let mut state = State::new();
+    let mut recent: Vec<f64> = Vec::new();
+    let mut saved_at = None;
+    let stop = loop {
+        if progress.step >= cfg.steps {
+            break Stop::Steps;
+        }
+        if cfg.max_minutes.is_some_and(|m| started.elapsed().as_secs_f64() >= m * 60.0) {
+            break Stop::TimeLimit;
+        }
+        // Refill finished streams; their state restarts from zero.
+        let mut keep = vec![1.0f32; cfg.batch];
+        for (b, s) in streams.iter_mut().enumerate() {
+            if s.as_ref().is_none_or(|s| s.windows_left == 0) {
+                *s = Some(new_stream(cfg, data, &splits, &trainable, s.is_none(), &mut rng));
+                keep[b] = 0.0;
+            }
+        }
+        if !state.is_zero() {
+            state.reset_items(&Tensor::from_slice(&keep));
+        }
+        let loss_value = train_step(&net, &mut opt, &mut state, cfg, window_batch(cfg, data, &mut streams, device, &mut rng))?;
+        if let Some(v) = loss_value {
+            if !v.is_finite() {
+                bail!("the loss became {v} at step {}; lower the learning rate (--lr)", progress.step + 1);
+            }
+            recent.push(v);
+        }
+        state.detach();
+        progress.step += 1;
+        bar.set_position(progress.step as u64);
+
+        let mut val_seg = None;
+        let validate_now = progress.step % cfg.val_every == 0 || progress.step == cfg.steps;
+        if validate_now {
+            val_seg = validate(&net, device, data, &splits)?;
+            let improved = progress.record(val_seg, cfg);
+            opt.set_lr(progress.lr);
+            progress.seconds = seconds_before + started.elapsed().as_secs_f64();
+            let meta = serde_json::to_string(&progress)?;
+            checkpoint::save(&files.last, &vs, &cfg.model, &[(TRAINING_KEY, meta.clone())])?;
+            saved_at = Some(progress.step);
+            if improved || val_seg.is_none() {
+                checkpoint::save(&files.best, &vs, &cfg.model, &[(TRAINING_KEY, meta)])?;
+            }
+            let mean = mean(&recent);
+            bar.set_message(format!("loss {} val SEG {} lr {:.1e}", fmt(mean), fmt(val_seg), progress.lr));
+            let line = format!(
+                "step {:>6}  loss {}  val SEG {}  best {}  lr {:.1e}  {:.0} ms/step",
+                progress.step,
+                fmt(mean),
+                fmt(val_seg),
+                fmt(progress.best_val_seg),
+                progress.lr,
+                1000.0 * started.elapsed().as_secs_f64() / ((progress.step - first_step).max(1) as f64)
+            );
+            if bar.is_hidden() { eprintln!("{line}") } else { bar.println(line) }
+        }
+        let seconds = seconds_before + started.elapsed().as_secs_f64();
+        writeln!(history, "{},{},{},{},{},{:.3}", progress.step.div_ceil(cfg.val_every), progress.step, opt_str(loss_value), opt_str(val_seg), progress.lr, seconds)?;
+        if validate_now {
+            history.flush()?;
+            if progress.should_stop(cfg) {
+                break Stop::EarlyStop;
+            }
+            recent.clear();
+        }
+    };
+    bar.finish_and_clear();
+    history.flush()?;
+    progress.seconds = seconds_before + started.elapsed().as_secs_f64();
+    if saved_at != Some(progress.step) {
+        // The run stopped between validations: keep its latest weights for --resume.
+        checkpoint::save(&files.last, &vs, &cfg.model, &[(TRAINING_KEY, serde_json::to_string(&progress)?)])?;
+        if !files.best.exists() {
+            checkpoint::save(&files.best, &vs, &cfg.model, &[(TRAINING_KEY, serde_json::to_string(&progress)?)])?;
+        }
+    }
+    Ok(TrainReport { progress, stop, recent_loss: mean(&recent), parameters })
+}
+
+/// The network and progress a run starts from: the last checkpoint with
+/// `resume`, else fresh weights drawn from the seed (earlier files removed).
+fn start_run(cfg: &TrainConfig, files: &RunFiles, device: Device, resume: bool) -> Result<(nn::VarStore, ConvLstmUNet, Progress)> {
+    if resume {
+        let from = if files.last.exists() { &files.last } else { &files.best };
+        let loaded = checkpoint::load(from, device).with_context(|| "resuming")?;
+        if loaded.net.config() != &cfg.model {
+            bail!("{}: the checkpoint's model ({:?}) differs from the settings' ({:?})", from.display(), loaded.net.config(), cfg.model);
+        }
+        let progress: Progress = match loaded.metadata.get(TRAINING_KEY) {
+            Some(j) => serde_json::from_str(j).with_context(|| format!("{}: training progress in the metadata", from.display()))?,
+            None => bail!("{}: no training progress in the metadata; cannot resume", from.display()),
+        };
+        return Ok((loaded.vs, loaded.net, progress));
+    }
+    // A fresh run must not leave an earlier run's weights posing as its own.
+    for f in [&files.best, &files.last] {
+        if f.exists() {
+            std::fs::remove_file(f).with_context(|| format!("{}: cannot replace", f.display()))?;
+        }
+    }
+    let vs = nn::VarStore::new(device);
+    let net = {
+        // Torch's generator is global: hold it while seeding and drawing the
+        // initial weights, so concurrent runs cannot interleave.
+        let _guard = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
+        tch::manual_seed(cfg.seed as i64);
+        ConvLstmUNet::new(&vs.root(), &cfg.model)
+    };
+    Ok((vs, net, Progress { lr: cfg.lr, ..Default::default() }))
+}
+
+fn open_history(path: &Path, append: bool) -> Result<std::io::BufWriter<std::fs::File>> {
+    let exists = path.exists();
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(append)
+        .write(true)
+        .truncate(!append)
+        .open(path)
+        .with_context(|| format!("{}: cannot write the history", path.display()))?;
+    let mut w = std::io::BufWriter::new(f);
+    if !(append && exists) {
+        writeln!(w, "epoch,step,loss,val_seg,lr,seconds")?;
+    }
+    Ok(w)
+}
+
+fn mean(v: &[f64]) -> Option<f64> {
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| format!("{v:.4}"))
+}
+
+fn opt_str(v: Option<f64>) -> String {
+    v.map_or(String::new(), |v| format!("{v:.6}"))
+}
+
+/// One optimiser step on a window batch (see [`window_batch`]), the
+/// state carried in from the previous window; the loss, if any pixel had truth.
+fn train_step(net: &ConvLstmUNet, opt: &mut nn::Optimizer, state: &mut State, cfg: &TrainConfig, (xs, classes, weights): (Tensor, Tensor, Tensor)) -> Result<Option<f64>> {
+    let logits: Vec<Tensor> = (0..cfg.window as i64).map(|t| net.forward_step(&xs.select(0, t), state, true)).collect();
+    let Some(l) = loss(&Tensor::cat(&logits, 0), &classes.flatten(0, 1), &weights.flatten(0, 1), &cfg.class_weights, cfg.dice_weight) else {
+        return Ok(None);
+    };
+    opt.zero_grad();
+    l.backward();
+    if cfg.grad_clip > 0.0 {
+        opt.clip_grad_norm(cfg.grad_clip);
+    }
+    opt.step();
+    Ok(Some(f64::try_from(&l)?))
+}
+
+/// Starts a stream: a sequence (chance proportional to its training frames),
+/// a stride and direction, a start frame, and one view for all its windows.
+fn new_stream(cfg: &TrainConfig, data: &[TrainSequence], splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)], trainable: &[usize], stagger: bool, rng: &mut TrainRng) -> Stream {
+    let total: usize = trainable.iter().map(|&i| splits[i].0.len()).sum();
+    let mut pick = rng.random_range(0..total);
+    let seq = *trainable
+        .iter()
+        .find(|&&i| {
+            let n = splits[i].0.len();
+            if pick < n {
+                true
+            } else {
+                pick -= n;
+                false
+            }
+        })
+        .expect("pick < total");
+    let range = splits[seq].0.clone();
+    let a = &cfg.augment;
+    let mut stride = if a.max_stride > 1 && rng.random::<f32>() < a.stride_chance { rng.random_range(2..=a.max_stride) } else { 1 };
+    while stride > 1 && (cfg.window - 1) * stride >= range.len() {
+        stride -= 1;
+    }
+    let mut frames: Vec<usize> = range.collect();
+    if rng.random::<f32>() < a.reverse {
+        frames.reverse();
+    }
+    // The first streams end at staggered times, so that later restarts spread out.
+    let windows = if stagger { rng.random_range(1..=cfg.windows_per_stream) } else { cfg.windows_per_stream };
+    // Ping-pong: at either end of the training frames the stream turns back
+    // in time, so a stream (and its state) can outlast the sequence.
+    let phase = rng.random_range(0..stride);
+    let lane: Vec<usize> = frames[phase..].iter().copied().step_by(stride).collect();
+    let start = rng.random_range(0..lane.len());
+    let order: Vec<usize> = (0..windows * cfg.window).map(|j| lane[reflect(start + j, lane.len())]).collect();
+    let s = &data[seq];
+    let annotated = order.iter().take(cfg.window).find_map(|&i| s.truth[i].as_ref());
+    let cell = annotated.and_then(|m| random_cell_pixel(m, rng));
+    let view = View::sample(a, s.frames[0].dim(), cell, rng);
+    Stream { seq, order, next: 0, windows_left: windows, view }
+}
+
+/// The next window of every stream: inputs `[T, B, 1, C, C]`, classes
+/// `[T, B, C, C]` (i64) and pixel weights `[T, B, C, C]` (0 where unannotated).
+fn window_batch(cfg: &TrainConfig, data: &[TrainSequence], streams: &mut [Option<Stream>], device: Device, rng: &mut TrainRng) -> (Tensor, Tensor, Tensor) {
+    let (k, b, c) = (cfg.window, streams.len(), cfg.crop);
+    let mut xs = vec![0f32; k * b * c * c];
+    let mut cls = vec![0i64; k * b * c * c];
+    let mut ws = vec![0f32; k * b * c * c];
+    for (bi, s) in streams.iter_mut().enumerate() {
+        let s = s.as_mut().expect("filled");
+        let seq = &data[s.seq];
+        for t in 0..k {
+            let i = s.order[s.next + t];
+            let at = (t * b + bi) * c * c;
+            let crop = &mut xs[at..at + c * c];
+            crop.copy_from_slice(s.view.image(&seq.frames[i], c).as_slice().expect("standard layout"));
+            if s.view.noise > 0.0 {
+                crop.iter_mut().for_each(|v| *v += s.view.noise * rng.sample::<f32, _>(StandardNormal));
+            }
+            if let Some(mask) = &seq.truth[i] {
+                let (classes, weight): (Array2<u8>, Array2<f32>) = s.view.target(mask, c);
+                for (j, (&cl, &w)) in classes.iter().zip(weight.iter()).enumerate() {
+                    cls[at + j] = cl as i64;
+                    ws[at + j] = w;
+                }
+            }
+        }
+        s.next += k;
+        s.windows_left -= 1;
+    }
+    let shape = [k as i64, b as i64, c as i64, c as i64];
+    (
+        Tensor::from_slice(&xs).view([k as i64, b as i64, 1, c as i64, c as i64]).to_device(device),
+        Tensor::from_slice(&cls).view(shape).to_device(device),
+        Tensor::from_slice(&ws).view(shape).to_device(device).to_kind(Kind::Float),
+    )
+}
+
+/// SEG over the validation blocks: each block streamed from zero state,
+/// whole frames, every annotated frame scored. `None` without any block.
+fn validate(net: &ConvLstmUNet, device: Device, data: &[TrainSequence], splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)]) -> Result<Option<f64>> {
+    let mut score = SegScore::default();
+    let options = InferOptions { tiles: Tiles::Auto, precision: Precision::F32, ..Default::default() };
+    for (s, (_, val)) in data.iter().zip(splits) {
+        if val.is_empty() {
+            continue;
+        }
+        let mut streamer = Streamer::new(options, net.config(), device)?;
+        for i in val.clone() {
+            let p = streamer.push(net, device, &s.frames[i])?;
+            if let Some(truth) = &s.truth[i] {
+                score += seg_score(truth, &p.instances());
+            }
+        }
+    }
+    Ok(score.value())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AugmentConfig;
+
+    #[test]
+    fn streams_stay_in_training_frames_and_bounce() {
+        let frames = vec![Array2::<f32>::zeros((8, 8)); 10];
+        let truth = (0..10).map(|_| Some(crate::ctc::Mask::from_elem((8, 8), 1))).collect();
+        let data = [TrainSequence::from_frames("s", frames, truth).unwrap()];
+        let cfg = TrainConfig { window: 3, windows_per_stream: 6, crop: 8, val_fraction: 0.2, augment: AugmentConfig::default(), ..Default::default() };
+        let splits = vec![split(10, cfg.val_fraction, cfg.window)];
+        assert_eq!(splits[0], (0..8, 8..10));
+        let mut rng = TrainRng::seed_from_u64(4);
+        for _ in 0..50 {
+            let s = new_stream(&cfg, &data, &splits, &[0], false, &mut rng);
+            assert_eq!(s.order.len(), 18, "6 windows of 3 frames, longer than the 8 training frames");
+            assert!(s.order.iter().all(|&i| i < 8), "validation frame in {:?}", s.order);
+            let steps: Vec<usize> = s.order.windows(2).map(|w| w[0].abs_diff(w[1])).collect();
+            let stride = steps[0];
+            assert!((1..=2).contains(&stride) && steps.iter().all(|&d| d == stride), "{:?}", s.order);
+        }
+        let staggered: Vec<usize> = (0..20).map(|_| new_stream(&cfg, &data, &splits, &[0], true, &mut rng).windows_left).collect();
+        assert!(staggered.iter().all(|&w| (1..=6).contains(&w)) && staggered.iter().any(|&w| w < 6));
+    }
+
+    #[test]
+    fn plateaus_cut_the_rate_and_stop_the_run() {
+        let cfg = TrainConfig { lr: 1e-3, plateau_patience: 2, plateau_factor: 0.5, min_lr: 3e-4, early_stop: 5, ..Default::default() };
+        let mut p = Progress { lr: cfg.lr, ..Default::default() };
+        // SEG stuck at 0 before any cell is found: no plateau.
+        for _ in 0..4 {
+            p.record(Some(0.0), &cfg);
+        }
+        assert_eq!((p.stale, p.lr), (0, 1e-3));
+        p.step = 7;
+        assert!(p.record(Some(0.5), &cfg));
+        assert_eq!((p.best_val_seg, p.best_step), (Some(0.5), Some(7)));
+        let lrs: Vec<f64> = (0..5).map(|_| { assert!(!p.record(Some(0.45), &cfg)); p.lr }).collect();
+        assert_eq!(lrs, vec![1e-3, 5e-4, 5e-4, 3e-4, 3e-4]);
+        assert!(p.should_stop(&cfg));
+        assert!(p.record(Some(0.6), &cfg) && p.stale == 0 && !p.should_stop(&cfg));
+    }
+}
+

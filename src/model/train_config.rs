@@ -1,0 +1,182 @@
+//! Training settings: defaults, a TOML file, command-line flags, and the record written beside the checkpoint.
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::augment::AugmentConfig;
+use super::config::ModelConfig;
+use super::data::FrameRange;
+use super::device::DeviceChoice;
+
+/// Everything a training run depends on; written to `MODEL.toml` beside
+/// the checkpoint. Missing keys in a file take these defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Sequence folders (`NN`) or dataset folders holding them.
+    pub data: Vec<PathBuf>,
+    /// Only these frame numbers are used (training and validation).
+    pub frames: Option<FrameRange>,
+    /// Frames per window: the span of backpropagation through time.
+    pub window: usize,
+    /// Consecutive windows a training stream runs through, its recurrent
+    /// state carried (detached) from one window to the next; 1 resets the
+    /// state at every window.
+    pub windows_per_stream: usize,
+    /// Streams per step.
+    pub batch: usize,
+    /// Crop side in pixels (a multiple of 2^depth).
+    pub crop: usize,
+    /// Optimiser steps at most.
+    pub steps: usize,
+    /// Wall-clock limit of the run, in minutes.
+    pub max_minutes: Option<f64>,
+    pub lr: f64,
+    pub amsgrad: bool,
+    pub weight_decay: f64,
+    /// Gradient norm clip (0 = off).
+    pub grad_clip: f64,
+    /// Cross-entropy weights of background, cell, boundary.
+    pub class_weights: [f64; 3],
+    /// Weight of the cell-class Dice term.
+    pub dice_weight: f64,
+    /// Last fraction of each sequence's frames held out for validation.
+    pub val_fraction: f64,
+    /// Steps between validations (an "epoch" in the history).
+    pub val_every: usize,
+    /// Validations without improvement before the learning rate is cut.
+    pub plateau_patience: usize,
+    pub plateau_factor: f64,
+    pub min_lr: f64,
+    /// Validations without improvement before training stops (0 = never).
+    pub early_stop: usize,
+    pub seed: u64,
+    /// `auto`, `cpu`, `cuda` or `cuda:N`.
+    pub device: String,
+    /// CPU threads for libtorch (unset: libtorch's default).
+    pub threads: Option<usize>,
+    pub model: ModelConfig,
+    pub augment: AugmentConfig,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            data: vec![],
+            frames: None,
+            window: 5,
+            windows_per_stream: 8,
+            batch: 2,
+            crop: 160,
+            steps: 5000,
+            max_minutes: None,
+            lr: 1e-3,
+            amsgrad: false,
+            weight_decay: 0.0,
+            grad_clip: 5.0,
+            class_weights: [1.0, 1.0, 3.0],
+            dice_weight: 1.0,
+            val_fraction: 0.15,
+            val_every: 50,
+            plateau_patience: 4,
+            plateau_factor: 0.5,
+            min_lr: 1e-5,
+            early_stop: 12,
+            seed: 0,
+            device: "auto".into(),
+            threads: None,
+            model: ModelConfig::default(),
+            augment: AugmentConfig::default(),
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Refuses settings training cannot run with.
+    pub fn check(&self) -> Result<()> {
+        self.model.check().map_err(anyhow::Error::msg)?;
+        let m = self.model.multiple();
+        let positive = [("window", self.window), ("windows_per_stream", self.windows_per_stream), ("batch", self.batch), ("val_every", self.val_every), ("augment.max_stride", self.augment.max_stride)];
+        for (name, v) in positive {
+            if v == 0 {
+                bail!("{name} must be at least 1");
+            }
+        }
+        if self.crop == 0 || !self.crop.is_multiple_of(m) {
+            bail!("crop {} must be a positive multiple of {m} (2^depth for depth {})", self.crop, self.model.depth);
+        }
+        if self.lr.is_nan() || self.lr <= 0.0 || !(0.0..1.0).contains(&self.val_fraction) || !(0.0..1.0).contains(&self.plateau_factor) {
+            bail!("need lr > 0, 0 ≤ val_fraction < 1 and 0 ≤ plateau_factor < 1");
+        }
+        if self.max_minutes.is_some_and(|m| m.is_nan() || m <= 0.0) {
+            bail!("max_minutes must be positive");
+        }
+        self.device_choice()?;
+        Ok(())
+    }
+
+    pub fn device_choice(&self) -> Result<DeviceChoice> {
+        self.device.parse().map_err(anyhow::Error::msg)
+    }
+
+    /// Settings from a TOML file laid over `base` (keys the file leaves out keep `base`'s value).
+    pub fn overlay_file(base: &TrainConfig, path: &Path) -> Result<TrainConfig> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the settings file", path.display()))?;
+        let file: toml::Table = text.parse().map_err(|e| anyhow!("{}: not valid TOML: {e}", path.display()))?;
+        let mut merged = toml::Table::try_from(base)?;
+        merge(&mut merged, file);
+        merged.try_into().map_err(|e| anyhow!("{}: {e}", path.display()))
+    }
+
+    /// The settings as TOML.
+    pub fn to_toml(&self) -> Result<String> {
+        Ok(toml::to_string_pretty(self)?)
+    }
+}
+
+fn merge(into: &mut toml::Table, from: toml::Table) {
+    for (k, v) in from {
+        match (into.get_mut(&k), v) {
+            (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
+            (_, v) => {
+                into.insert(k, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_round_trip_and_overlay() {
+        let c = TrainConfig { frames: Some("0-34".parse().unwrap()), max_minutes: Some(10.0), ..Default::default() };
+        let text = c.to_toml().unwrap();
+        let back: TrainConfig = toml::from_str(&text).unwrap();
+        assert_eq!(back, c);
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("s.toml");
+        std::fs::write(&f, "crop = 64\n[model]\ndepth = 2\n[augment]\nnoise = 0.0\n").unwrap();
+        let o = TrainConfig::overlay_file(&c, &f).unwrap();
+        assert_eq!((o.crop, o.model.depth, o.augment.noise), (64, 2, 0.0));
+        assert_eq!((o.model.base_width, o.frames, o.augment.flips), (c.model.base_width, c.frames, true));
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("s.toml");
+        std::fs::write(&f, "crop = 64\ncorp = 3\n").unwrap();
+        let e = TrainConfig::overlay_file(&TrainConfig::default(), &f).unwrap_err().to_string();
+        assert!(e.contains("s.toml") && e.contains("corp"), "{e}");
+        std::fs::write(&f, "crop = [").unwrap();
+        assert!(TrainConfig::overlay_file(&TrainConfig::default(), &f).unwrap_err().to_string().contains("not valid TOML"));
+        let e = TrainConfig { crop: 100, ..Default::default() }.check().unwrap_err().to_string();
+        assert!(e.contains("multiple of 8"), "{e}");
+        assert!(TrainConfig { device: "tpu".into(), ..Default::default() }.check().is_err());
+        assert!(TrainConfig { window: 0, ..Default::default() }.check().is_err());
+        assert!(TrainConfig::default().check().is_ok());
+    }
+}

@@ -1,0 +1,207 @@
+//! The ConvLSTM-UNet end to end on synthetic clips: it learns, it streams, its modes agree.
+mod model_support;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use cellstream::model::{
+    self, fit, AugmentConfig, ConvLstmUNet, DeviceChoice, InferOptions, ModelConfig, Precision, Predictor, Probabilities, Tiles, TrainConfig, TrainSequence,
+};
+use ndarray::Array2;
+use tch::{nn, Device};
+
+use model_support::{dice, disks, seg};
+
+/// A 64² clip of 6 frames: the training data of the shared model.
+fn clip() -> (Vec<Array2<f32>>, Vec<cellstream::ctc::Mask>) {
+    disks(64, 64, 6, 4, 11)
+}
+
+fn tiny_config() -> TrainConfig {
+    TrainConfig {
+        model: ModelConfig { depth: 2, base_width: 8, ..Default::default() },
+        window: 3,
+        windows_per_stream: 2,
+        batch: 2,
+        crop: 64,
+        steps: 200,
+        lr: 3e-3,
+        val_fraction: 0.0,
+        val_every: 100,
+        device: "cpu".into(),
+        augment: AugmentConfig { cell_crop: 1.0, ..AugmentConfig::none() },
+        ..Default::default()
+    }
+}
+
+/// The model every inference test uses: trained once per test binary.
+fn trained() -> &'static Path {
+    static MODEL: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, path) = MODEL.get_or_init(|| {
+        tch::set_num_threads(1);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.safetensors");
+        let (frames, masks) = clip();
+        let data = TrainSequence::from_frames("clip", frames, masks.into_iter().map(Some).collect()).unwrap();
+        let report = fit(&tiny_config(), &[data], &path, false).unwrap();
+        assert_eq!(report.progress.step, 200);
+        (dir, path)
+    });
+    path
+}
+
+fn stream(p: &mut Predictor, frames: &[Array2<f32>]) -> Vec<Probabilities> {
+    let frames = frames.iter().map(|f| model::percentile_normalise(f, 1.0, 99.8));
+    frames.map(|f| p.push_normalised(&f).unwrap()).collect()
+}
+
+fn max_diff(a: &Probabilities, b: &Probabilities) -> f32 {
+    let d = |x: &Array2<f32>, y: &Array2<f32>| x.iter().zip(y.iter()).map(|(u, v)| (u - v).abs()).fold(0.0, f32::max);
+    d(&a.background, &b.background).max(d(&a.cell, &b.cell)).max(d(&a.boundary, &b.boundary))
+}
+
+fn cpu(options: InferOptions) -> InferOptions {
+    InferOptions { precision: Precision::F32, ..options }
+}
+
+#[test]
+fn training_overfits_a_small_clip() {
+    let (frames, masks) = clip();
+    let mut p = Predictor::load(trained(), DeviceChoice::Cpu, cpu(InferOptions::default())).unwrap();
+    let out = stream(&mut p, &frames);
+    let dices: Vec<f64> = out.iter().zip(&masks).map(|(o, m)| dice(m, &o.instances())).collect();
+    let mean = dices.iter().sum::<f64>() / dices.len() as f64;
+    eprintln!("foreground Dice per frame {dices:.3?}; SEG per frame {:.3?}", out.iter().zip(&masks).map(|(o, m)| seg(m, &o.instances())).collect::<Vec<_>>());
+    assert!(mean >= 0.9, "mean Dice {mean:.3} after 200 steps");
+    for o in &out {
+        let sum = &o.background + &o.cell + &o.boundary;
+        assert!(sum.iter().all(|s| (s - 1.0).abs() < 1e-4));
+    }
+}
+
+#[test]
+fn save_load_and_infer_give_identical_output() {
+    let (frames, _) = clip();
+    let opts = cpu(InferOptions::default());
+    let a = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, opts).unwrap(), &frames);
+    // Save the loaded weights again and stream through the copy.
+    let loaded = model::load(trained(), Device::Cpu).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.safetensors");
+    model::save(&copy, &loaded.vs, loaded.net.config(), &[]).unwrap();
+    let b = stream(&mut Predictor::load(&copy, DeviceChoice::Cpu, opts).unwrap(), &frames);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn output_depends_on_the_previous_frame_only_with_lstm() {
+    let (frames, _) = clip();
+    let (other, _) = disks(64, 64, 2, 3, 99);
+    let altered = [frames[0].clone(), other[1].clone(), frames[2].clone()];
+    let opts = cpu(InferOptions::default());
+    let mut p = Predictor::load(trained(), DeviceChoice::Cpu, opts).unwrap();
+    let a = stream(&mut p, &frames[..3]);
+    p.reset();
+    let b = stream(&mut p, &altered);
+    let d = max_diff(&a[2], &b[2]);
+    assert!(d > 1e-3, "frame 2's output ignores frame 1 (max diff {d})");
+
+    // The same network without LSTM cells (untrained weights suffice): no memory.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plain.safetensors");
+    let cfg = ModelConfig { depth: 2, base_width: 8, lstm: false, ..Default::default() };
+    let vs = nn::VarStore::new(Device::Cpu);
+    let _net = ConvLstmUNet::new(&vs.root(), &cfg);
+    model::save(&path, &vs, &cfg, &[]).unwrap();
+    let mut p = Predictor::load(&path, DeviceChoice::Cpu, opts).unwrap();
+    let a = stream(&mut p, &frames[..3]);
+    p.reset();
+    let b = stream(&mut p, &altered);
+    assert_eq!(max_diff(&a[2], &b[2]), 0.0);
+    assert!(max_diff(&a[1], &b[1]) > 0.0);
+}
+
+#[test]
+fn long_window_reproduces_the_stateful_stream() {
+    let (frames, _) = clip();
+    let stateful = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, cpu(InferOptions::default())).unwrap(), &frames);
+    let long = cpu(InferOptions { window: Some(frames.len()), ..Default::default() });
+    let windowed = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, long).unwrap(), &frames);
+    for (t, (a, b)) in stateful.iter().zip(&windowed).enumerate() {
+        let d = max_diff(a, b);
+        assert!(d <= 1e-5, "frame {t}: window differs from stateful by {d}");
+    }
+    // A short window forgets: frames after the window differ.
+    let short = cpu(InferOptions { window: Some(2), ..Default::default() });
+    let w2 = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, short).unwrap(), &frames);
+    assert!(max_diff(&w2[1], &stateful[1]) <= 1e-5);
+    assert!(max_diff(&w2[4], &stateful[4]) > 1e-4);
+}
+
+#[test]
+fn tiles_agree_with_the_whole_frame() {
+    let (frames, _) = disks(112, 144, 4, 9, 5);
+    let full = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, cpu(InferOptions { tiles: Tiles::Full, ..Default::default() })).unwrap(), &frames);
+    let tiled_opts = cpu(InferOptions { tiles: Tiles::Size(64), overlap: 24, tile_batch: 3, ..Default::default() });
+    let tiled = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, tiled_opts).unwrap(), &frames);
+    for (t, (a, b)) in full.iter().zip(&tiled).enumerate() {
+        let (ia, ib) = (a.instances(), b.instances());
+        let s = seg(&ia, &ib);
+        let d = max_diff(a, b);
+        let mean = a.cell.iter().zip(b.cell.iter()).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.cell.len() as f32;
+        eprintln!("frame {t}: SEG(tiled vs full) {s:.4}, max |Δp| {d:.4}, mean |Δp(cell)| {mean:.6}");
+        assert!(s >= 0.99, "frame {t}: SEG of tiled against full-frame {s}");
+        // Tiles see zero padding where the whole frame sees neighbours; the
+        // blend keeps that to a few hundredths at a handful of seam pixels.
+        assert!(d < 0.1, "frame {t}: tiled and full-frame probabilities differ by up to {d}");
+        assert!(mean < 1e-3, "frame {t}: tiled and full-frame cell probabilities differ by {mean} on average");
+    }
+}
+
+#[test]
+fn bf16_stays_close_to_f32() {
+    let (frames, _) = clip();
+    let f32s = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, cpu(InferOptions::default())).unwrap(), &frames);
+    let bf = InferOptions { precision: Precision::Bf16, ..Default::default() };
+    let bf16s = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, bf).unwrap(), &frames);
+    for (a, b) in f32s.iter().zip(&bf16s) {
+        assert!(seg(&a.instances(), &b.instances()) > 0.9);
+    }
+}
+
+#[test]
+fn cuda_request_without_cuda_is_an_error() {
+    let n = if tch::Cuda::is_available() { tch::Cuda::device_count() as usize } else { 0 };
+    let e = Predictor::load(trained(), DeviceChoice::Cuda(n), InferOptions::default()).err().expect("no such CUDA device");
+    assert!(e.to_string().contains(&format!("cuda:{n}")), "{e}");
+    let e = Predictor::load(trained(), DeviceChoice::Cpu, InferOptions { precision: Precision::Autocast, ..Default::default() }).err().unwrap();
+    assert!(e.to_string().contains("needs a CUDA device"), "{e}");
+}
+
+#[test]
+fn frames_of_another_size_need_a_reset() {
+    let (frames, _) = clip();
+    let (big, _) = disks(72, 80, 1, 3, 2);
+    let mut p = Predictor::load(trained(), DeviceChoice::Cpu, cpu(InferOptions::default())).unwrap();
+    p.push_normalised(&frames[0]).unwrap();
+    let e = p.push_normalised(&big[0]).unwrap_err().to_string();
+    assert!(e.contains("80×72") && e.contains("64×64"), "{e}");
+    p.reset();
+    assert_eq!(p.push_normalised(&big[0]).unwrap().cell.dim(), (72, 80));
+}
+
+#[test]
+fn training_is_reproducible_from_its_seed() {
+    let (frames, masks) = clip();
+    let data = [TrainSequence::from_frames("clip", frames, masks.into_iter().map(Some).collect()).unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = TrainConfig { steps: 3, val_every: 3, augment: AugmentConfig::default(), threads: Some(1), ..tiny_config() };
+    let run = |name: &str, seed: u64| {
+        let path = dir.path().join(name);
+        fit(&TrainConfig { seed, ..cfg.clone() }, &data, &path, false).unwrap();
+        model::load(&path, Device::Cpu).unwrap().vs.variables()
+    };
+    let (a, b, c) = (run("a.safetensors", 1), run("b.safetensors", 1), run("c.safetensors", 2));
+    assert!(a.iter().all(|(k, t)| t.equal(&b[k])), "same seed, different weights");
+    assert!(a.iter().any(|(k, t)| !t.equal(&c[k])), "different seeds, same weights");
+}

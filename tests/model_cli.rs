@@ -1,0 +1,168 @@
+//! `cellstream train` from the command line: files written, resume, settings, and refusals of bad input.
+mod model_support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use model_support::{disks, write_ctc};
+
+fn cellstream(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cellstream")).args(args).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A 48×40 sequence of 8 frames, truth on all but frame 3.
+fn dataset(dir: &Path) {
+    let (frames, masks) = disks(48, 40, 8, 3, 7);
+    write_ctc(dir, &frames, &masks, &[0, 1, 2, 4, 5, 6, 7]);
+}
+
+const SMALL: &[&str] = &["--crop", "32", "--depth", "2", "--base-width", "4", "--window", "2", "--val-every", "2", "--threads", "1", "--device", "cpu"];
+
+#[test]
+fn train_writes_checkpoint_settings_and_history_then_resumes() {
+    let d = tempfile::tempdir().unwrap();
+    dataset(d.path());
+    let out = d.path().join("m.safetensors");
+    let (data, out_s) = (d.path().join("01"), out.to_str().unwrap().to_string());
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", &out_s, "--steps", "4"];
+    args.extend_from_slice(SMALL);
+    let o = cellstream(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let log = text(&o);
+    assert!(log.contains("8 frames (truth: 7 GT SEG, 0 ST SEG, 0 TRA)") && log.contains("validation frames 7–7"), "{log}");
+
+    let (config, meta) = cellstream::model::read_metadata(&out).unwrap();
+    assert_eq!((config.depth, config.base_width, config.lstm), (2, 4, true));
+    let best: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
+    assert!(best.best_step == Some(best.step) && matches!(best.step, 2 | 4), "{best:?}");
+    let (_, meta) = cellstream::model::read_metadata(&d.path().join("m.last.safetensors")).unwrap();
+    let progress: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
+    assert_eq!(progress.step, 4);
+    let settings: cellstream::model::TrainConfig = toml::from_str(&std::fs::read_to_string(d.path().join("m.toml")).unwrap()).unwrap();
+    assert_eq!((settings.crop, settings.window, settings.steps), (32, 2, 4));
+    let history = std::fs::read_to_string(d.path().join("m.history.csv")).unwrap();
+    let rows: Vec<&str> = history.lines().collect();
+    assert_eq!(rows[0], "epoch,step,loss,val_seg,lr,seconds");
+    assert_eq!(rows.len(), 5, "{history}");
+    assert!(rows[2].starts_with("1,2,") && rows[2].split(',').nth(3).is_some_and(|v| !v.is_empty()), "{history}");
+
+    // Without --resume or --overwrite the run is refused and nothing changes.
+    let o = cellstream(&args);
+    assert!(!o.status.success() && text(&o).contains("--resume"), "{}", text(&o));
+
+    // --resume takes the saved settings and continues the step count.
+    let o = cellstream(&["train", "--out", &out_s, "--resume", "--steps", "6"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (_, meta) = cellstream::model::read_metadata(&d.path().join("m.last.safetensors")).unwrap();
+    let progress: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
+    assert_eq!(progress.step, 6);
+    let history = std::fs::read_to_string(d.path().join("m.history.csv")).unwrap();
+    assert_eq!(history.lines().count(), 7, "{history}");
+    assert!(history.lines().last().unwrap().starts_with("3,6,"));
+
+    // A time limit that ends the run before its next validation still leaves
+    // the latest weights for --resume.
+    let o = cellstream(&["train", "--out", &out_s, "--resume", "--steps", "100", "--val-every", "50", "--max-minutes", "0.0001"]);
+    assert!(o.status.success() && text(&o).contains("time limit reached"), "{}", text(&o));
+    let (_, meta) = cellstream::model::read_metadata(&d.path().join("m.last.safetensors")).unwrap();
+    let progress: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
+    assert!((6..50).contains(&progress.step), "{progress:?}");
+
+    // Resuming with another architecture is refused.
+    let o = cellstream(&["train", "--out", &out_s, "--resume", "--steps", "8", "--base-width", "8"]);
+    assert!(!o.status.success() && text(&o).contains("differs from the settings"), "{}", text(&o));
+}
+
+#[test]
+fn config_file_with_flag_override_and_no_lstm() {
+    let d = tempfile::tempdir().unwrap();
+    dataset(d.path());
+    let settings = d.path().join("s.toml");
+    let data = d.path().join("01");
+    std::fs::write(&settings, format!("data = [{:?}]\nsteps = 2\ncrop = 64\nwindow = 2\nval_every = 2\ndevice = \"cpu\"\nthreads = 1\n[model]\ndepth = 2\nbase_width = 4\nnorm = \"group\"\n", data.to_str().unwrap())).unwrap();
+    let out = d.path().join("p.safetensors");
+    let o = cellstream(&["train", "--config", settings.to_str().unwrap(), "--out", out.to_str().unwrap(), "--crop", "32", "--no-lstm", "--frames", "0-5"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("6 frames"), "{}", text(&o));
+    let used: cellstream::model::TrainConfig = toml::from_str(&std::fs::read_to_string(d.path().join("p.toml")).unwrap()).unwrap();
+    assert_eq!((used.crop, used.steps, used.model.lstm, used.model.norm), (32, 2, false, cellstream::model::Norm::Group));
+    assert_eq!(used.frames, Some("0-5".parse().unwrap()));
+}
+
+#[test]
+fn bad_input_is_refused_with_the_reason() {
+    let d = tempfile::tempdir().unwrap();
+    dataset(d.path());
+    let data = d.path().join("01");
+    let data = data.to_str().unwrap();
+    let out = d.path().join("x.safetensors");
+    let out = out.to_str().unwrap();
+    let (pt, dataset_dir, gt, missing) = (d.path().join("x.pt"), d.path().to_path_buf(), d.path().join("01_GT"), d.path().join("none.toml"));
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--data", "/no/such/dir", "--out", out], "/no/such/dir"),
+        (vec!["--data", data, "--out", out, "--frames", "9-2"], "ends before it starts"),
+        (vec!["--data", data, "--out", out, "--frames", "20-30"], "no frames in the range 20-30"),
+        (vec!["--data", data, "--out", out, "--crop", "30"], "multiple of 8"),
+        (vec!["--data", data, "--out", out, "--device", "cuda:7"], "cuda:7"),
+        (vec!["--data", data, "--out", out, "--device", "tpu"], "unknown device"),
+        (vec!["--data", data, "--out", out, "--norm", "layer"], "unknown normalisation"),
+        (vec!["--data", data, "--out", pt.to_str().unwrap(), "--steps", "1"], "must end in .safetensors"),
+        (vec!["--data", dataset_dir.to_str().unwrap(), "--out", out, "--window", "9", "--steps", "1"], "consecutive training frames"),
+        (vec!["--data", gt.to_str().unwrap(), "--out", out], "neither a sequence folder"),
+        (vec!["--out", out, "--config", missing.to_str().unwrap()], "none.toml"),
+    ];
+    for (args, want) in cases {
+        let mut all = vec!["train"];
+        all.extend(args.iter());
+        let o = cellstream(&all);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(text(&o).contains(want), "{args:?}: expected {want:?} in\n{}", text(&o));
+        assert!(!Path::new(out).exists(), "{args:?} left a checkpoint behind");
+    }
+}
+
+/// libtorch's CUDA library must be a NEEDED entry of the binary, or CUDA is
+/// silently unusable (the linker's --as-needed drops it; build.rs keeps it).
+#[test]
+fn binary_needs_libtorch_cuda_when_libtorch_has_it() {
+    let Some(libtorch) = option_env!("LIBTORCH") else {
+        eprintln!("skipped: LIBTORCH was not set at build time");
+        return;
+    };
+    if !Path::new(libtorch).join("lib/libtorch_cuda.so").exists() {
+        eprintln!("skipped: {libtorch}/lib has no libtorch_cuda.so (CPU-only libtorch)");
+        return;
+    }
+    let needed = elf_needed(Path::new(env!("CARGO_BIN_EXE_cellstream")));
+    assert!(needed.iter().any(|n| n == "libtorch_cuda.so"), "NEEDED: {needed:?}");
+    assert!(needed.iter().any(|n| n == "libtorch_cpu.so" || n == "libtorch.so"), "NEEDED: {needed:?}");
+}
+
+/// The DT_NEEDED entries of a 64-bit little-endian ELF file.
+fn elf_needed(path: &Path) -> Vec<String> {
+    let b = std::fs::read(path).unwrap();
+    assert_eq!(&b[..4], b"\x7fELF", "{} is not ELF", path.display());
+    assert_eq!((b[4], b[5]), (2, 1), "only 64-bit little-endian ELF is parsed here");
+    let u16_at = |o: usize| u16::from_le_bytes(b[o..o + 2].try_into().unwrap()) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap()) as usize;
+    let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap()) as usize;
+    let (shoff, shentsize, shnum) = (u64_at(0x28), u16_at(0x3A), u16_at(0x3C));
+    let section = |i: usize| shoff + i * shentsize;
+    let dynamic = (0..shnum).map(section).find(|&s| u32_at(s + 4) == 6).expect("no SHT_DYNAMIC section");
+    let strtab = u64_at(section(u32_at(dynamic + 40)) + 24);
+    let (off, size) = (u64_at(dynamic + 24), u64_at(dynamic + 32));
+    (off..off + size)
+        .step_by(16)
+        .take_while(|&e| u64_at(e) != 0)
+        .filter(|&e| u64_at(e) == 1)
+        .map(|e| {
+            let start = strtab + u64_at(e + 8);
+            let end = start + b[start..].iter().position(|&c| c == 0).unwrap();
+            String::from_utf8_lossy(&b[start..end]).into_owned()
+        })
+        .collect()
+}
