@@ -145,7 +145,9 @@ pub fn instances_from_probability(prob: ArrayView2<f32>, params: &PostParams) ->
 /// let cell = array![[0.9f32, 0.9, 0.9, 0.9, 0.9]];
 /// let seed = array![[0.9f32, 0.6, 0.1, 0.7, 0.9]];
 /// let p = PostParams { closing_radius: 0, min_area: 1, ..PostParams::default() };
-/// assert_eq!(instances_from_seeds(cell.view(), seed.view(), &p), array![[1, 1, 1, 2, 2]]);
+/// // The unseeded pixel goes to the seed flooded first (0.7 beats 0.6), as in
+/// // scikit-image's `watershed(1 - seed, markers, mask)`.
+/// assert_eq!(instances_from_seeds(cell.view(), seed.view(), &p), array![[1, 1, 2, 2, 2]]);
 /// ```
 pub fn instances_from_seeds(cell_prob: ArrayView2<f32>, seed_prob: ArrayView2<f32>, params: &PostParams) -> Mask {
     assert_eq!(cell_prob.dim(), seed_prob.dim(), "cell and seed maps differ in shape");
