@@ -11,12 +11,17 @@ pub const CLASSES: i64 = 3;
 pub enum Norm {
     /// Layer normalisation over the channels of each pixel (as in ConvNeXt,
     /// Liu et al. 2022). Independent of batch size *and* of the image extent,
-    /// so tiles and whole frames see the same statistics.
+    /// so tiles and whole frames see the same statistics; but right after the
+    /// first convolution it divides out each pixel's brightness, and it
+    /// trained far slower than [`Norm::Batch`] here (validation SEG 0.05
+    /// against 0.58 after 90 s on simulated nuclei).
     Pixel,
     /// GroupNorm (Wu & He 2018): statistics over channel groups and the whole
     /// image, so a tile's output depends on the tile's extent.
     Group,
-    /// BatchNorm (Ioffe & Szegedy 2015): running statistics at inference.
+    /// BatchNorm (Ioffe & Szegedy 2015), the default: batch statistics in
+    /// training, running statistics at inference, so that tiles and whole
+    /// frames see the same normalisation.
     Batch,
     None,
 }
@@ -52,7 +57,7 @@ pub struct ModelConfig {
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        ModelConfig { depth: 3, base_width: 8, lstm: true, norm: Norm::Pixel, groups: 4 }
+        ModelConfig { depth: 3, base_width: 8, lstm: true, norm: Norm::Batch, groups: 4 }
     }
 }
 
