@@ -3,6 +3,10 @@
 //!
 //! `cargo bench --bench link [-- FRAMES CELLS]` prints the seconds spent linking
 //! and the peak resident memory (VmHWM) after 10%, 50% and 100% of the frames.
+//!
+//! With `--tiffs`, the same frames are then written as 16-bit mask TIFFs into a
+//! temporary folder (untimed) and linked end to end from them by
+//! `track --masks` (reading, linking and writing the CTC result, pipelined).
 #[path = "../tests/link_support/mod.rs"]
 mod link_support;
 
@@ -22,12 +26,8 @@ fn mib(kib: Option<u64>) -> String {
     kib.map_or("n/a".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    let frames: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(1000);
-    let cells: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(500);
-    println!("before linking:      peak RSS {} (the binary and its libraries)", mib(status_kib("VmHWM")));
-    let mut sim = DiskSim::new(SimConfig {
+fn sim(cells: usize) -> DiskSim {
+    DiskSim::new(SimConfig {
         shape: (1024, 1024),
         cells: cells * 24 / 25,
         radius: 8.0,
@@ -35,7 +35,42 @@ fn main() {
         cycle: Some((150, 400)),
         max_cells: cells * 26 / 25,
         seed: 42,
-    });
+    })
+}
+
+/// Links the same sequence from TIFF files with `track --masks`.
+fn from_tiffs(frames: usize, cells: usize) {
+    let dir = std::env::temp_dir().join(format!("cellstream-link-bench-{}", std::process::id()));
+    let masks = dir.join("masks");
+    std::fs::create_dir_all(&masks).expect("temporary folder");
+    let mut sim = sim(cells);
+    for t in 0..frames {
+        cellstream::ctc::write_mask(&masks.join(format!("mask{t:04}.tif")), &sim.frame()).expect("writing a mask");
+    }
+    let bytes: u64 = std::fs::read_dir(&masks).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+    let start = Instant::now();
+    let s = cellstream::track::track_masks(&masks, &dir.join("RES"), LinkConfig::default()).expect("track --masks");
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "from TIFFs ({:.1} GB of masks): {} frames read, linked and written as a CTC result in {secs:.2} s ({:.2} ms a frame, {:.0} frames/s); {} tracks, {} divisions; peak RSS {}",
+        bytes as f64 / 1e9,
+        s.frames,
+        secs * 1e3 / frames as f64,
+        frames as f64 / secs,
+        s.tracks,
+        s.divisions,
+        mib(status_kib("VmHWM"))
+    );
+    std::fs::remove_dir_all(&dir).expect("removing the temporary folder");
+}
+
+fn main() {
+    let tiffs = std::env::args().any(|a| a == "--tiffs");
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let frames: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let cells: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(500);
+    println!("before linking:      peak RSS {} (the binary and its libraries)", mib(status_kib("VmHWM")));
+    let mut sim = sim(cells);
     let mut linker = Linker::new(LinkConfig::default());
     let (mut linking, mut objects, mut checksum) = (Duration::ZERO, 0usize, 0u64);
     let wall = Instant::now();
@@ -68,4 +103,7 @@ fn main() {
         lineage.divisions().len(),
         sim.divisions().len()
     );
+    if tiffs {
+        from_tiffs(frames, cells);
+    }
 }

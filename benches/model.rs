@@ -5,6 +5,12 @@
 //! forward, backward and Adam included; per-step times from the run's history);
 //! inference streams frames through a [`Predictor`] (whole frames, f32,
 //! stateful). Medians, since the machine may be shared.
+//!
+//! `cargo bench --bench model -- --shipped [--frames N] [--side PX]` instead
+//! measures the built-in model on a simulated fluorescence sequence (default
+//! 12 frames of 1024²): the network alone streaming the frames (stateful,
+//! whole frames; `--window 5`; 512 px tiles; bf16), then `cellstream track`
+//! end to end on the same files, so that the pipeline's cost shows as a ratio.
 #[path = "../tests/model_support/mod.rs"]
 mod model_support;
 
@@ -12,12 +18,62 @@ use std::time::Instant;
 
 use cellstream::model::{self, fit, ConvLstmUNet, DeviceChoice, InferOptions, ModelConfig, Precision, Predictor, Tiles, TrainConfig, TrainSequence};
 
+fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|s| s.parse().ok())
+}
+
+/// Frames per second of the shipped model alone under `options`, over `frames`
+/// (normalisation and the network; the first frame, which plans the tiles, untimed).
+fn model_fps(frames: &[cellstream::ctc::Frame], options: InferOptions) -> f64 {
+    let mut p = cellstream::segment::ModelSource::Builtin.predictor(DeviceChoice::Cpu, options).unwrap();
+    p.push(&frames[0]).unwrap();
+    let t = Instant::now();
+    for f in &frames[1..] {
+        p.push(f).unwrap();
+    }
+    (frames.len() - 1) as f64 / t.elapsed().as_secs_f64()
+}
+
+fn shipped(args: &[String]) {
+    let n: usize = flag(args, "--frames").unwrap_or(12);
+    let side: usize = flag(args, "--side").unwrap_or(1024);
+    let bin = env!("CARGO_BIN_EXE_cellstream");
+    let dir = tempfile::tempdir().unwrap();
+    let sim = dir.path().join("sim");
+    let ok = std::process::Command::new(bin)
+        .args(["simulate", "--modality", "fluo", "--seed", "3", "--frames", &n.to_string(), "--width", &side.to_string(), "--height", &side.to_string(), "--out"])
+        .arg(&sim)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "simulate failed");
+    let seq = cellstream::ctc::Sequence::open(&sim.join("01")).unwrap();
+    let frames: Vec<_> = seq.frames.files.iter().map(|(_, p)| cellstream::ctc::read_frame(p).unwrap()).collect();
+    println!("shipped model, {n} simulated fluorescence frames of {side}², CPU, libtorch threads {}", tch::get_num_threads());
+    let base = InferOptions { tiles: Tiles::Full, precision: Precision::F32, ..Default::default() };
+    let stateful = model_fps(&frames, base);
+    println!("  network alone, stateful, whole frames, f32: {stateful:.3} frames/s");
+    let window = model_fps(&frames, InferOptions { window: Some(5), ..base });
+    println!("  network alone, --window 5:                  {window:.3} frames/s (stateful is {:.2}× faster)", stateful / window);
+    let tiled = model_fps(&frames, InferOptions { tiles: Tiles::Size(512), ..base });
+    println!("  network alone, 512 px tiles (64 px overlap): {tiled:.3} frames/s");
+    let bf16 = model_fps(&frames, InferOptions { precision: Precision::Bf16, ..base });
+    println!("  network alone, bf16:                        {bf16:.3} frames/s");
+    let t = Instant::now();
+    let ok = std::process::Command::new(bin).args(["track", "-q", "--tiles", "full", "--out"]).arg(dir.path().join("RES")).arg(sim.join("01")).status().unwrap();
+    assert!(ok.success(), "track failed");
+    let e2e = n as f64 / t.elapsed().as_secs_f64();
+    println!("  track end to end (process start, reading, network, watershed, linking, writing): {e2e:.3} frames/s = {:.2}× the network alone", e2e / stateful);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let threads: Option<usize> = args.iter().position(|a| a == "--threads").and_then(|i| args.get(i + 1)).and_then(|s| s.parse().ok());
+    let threads: Option<usize> = flag(&args, "--threads");
     let quick = args.iter().any(|a| a == "--quick");
     if let Some(n) = threads {
         tch::set_num_threads(n as i32);
+    }
+    if args.iter().any(|a| a == "--shipped") {
+        return shipped(&args);
     }
     println!("libtorch threads: {}", tch::get_num_threads());
     let dir = tempfile::tempdir().unwrap();

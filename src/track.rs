@@ -16,11 +16,15 @@ use crate::link::{track_records, LinkConfig, Linker};
 use crate::measure::StatsWriter;
 use crate::pipeline::{self, LinkStage, PipelineOptions, WriteStage};
 use crate::post::{PostParams, SeedMode};
-use crate::segment::{segment_classical, ClassicalParams, Polarity};
+use crate::model::{DeviceChoice, InferOptions, Precision, Probabilities, Tiles};
+use crate::segment::{instances_from_model, model_post_params, segment_classical, ClassicalParams, ModelSource, Polarity};
 
 /// Where instances come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SegmenterKind {
+    /// The ConvLSTM-UNet (`--model`, default the built-in model), its
+    /// probabilities split into cells by a seeded watershed.
+    Model,
     /// Background correction, threshold and distance watershed; needs no weights.
     Classical,
 }
@@ -40,8 +44,10 @@ pub struct TrackArgs {
     #[arg(long, value_name = "RES")]
     pub out: Option<PathBuf>,
     /// Where instances come from.
-    #[arg(long, value_enum, default_value_t = SegmenterKind::Classical)]
+    #[arg(long, value_enum, default_value_t = SegmenterKind::Model)]
     pub segmenter: SegmenterKind,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Classical segmenter: whether cells are brighter or darker than the background, or either.
     #[arg(long, value_enum, default_value_t = Polarity::Bright)]
     pub polarity: Polarity,
@@ -64,27 +70,80 @@ pub struct TrackArgs {
     pub quiet: bool,
 }
 
+/// The model segmenter's settings on the command line.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// Model segmenter: a checkpoint from `cellstream train` (default: the built-in model).
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub model: Option<PathBuf>,
+    /// Model segmenter: auto (CUDA when libtorch sees a GPU), cpu, cuda or cuda:N.
+    #[arg(long, default_value = "auto")]
+    pub device: DeviceChoice,
+    /// Model segmenter: `auto` (whole frames up to 2048², else 1024 px tiles), `full`, or a tile side in pixels.
+    #[arg(long, default_value = "auto")]
+    pub tiles: Tiles,
+    /// Model segmenter: overlap of neighbouring tiles in pixels (blended smoothly).
+    #[arg(long, value_name = "PX", default_value_t = InferOptions::default().overlap)]
+    pub overlap: usize,
+    /// Model segmenter: restart from zero state over the last K frames for
+    /// every frame, as in training (K network steps a frame), instead of
+    /// carrying the state along the whole sequence.
+    #[arg(long, value_name = "K")]
+    pub window: Option<usize>,
+    /// Model segmenter: auto (mixed precision on CUDA, f32 on the CPU), f32, bf16 or autocast.
+    #[arg(long, default_value = "auto")]
+    pub precision: Precision,
+    /// Model segmenter: seeds are where p(cell) − p(boundary) exceeds this.
+    #[arg(long, value_name = "P", default_value_t = model_post_params().seed_threshold)]
+    pub seed_threshold: f32,
+}
+
+impl ModelArgs {
+    pub fn source(&self) -> ModelSource {
+        self.model.clone().map_or(ModelSource::Builtin, ModelSource::File)
+    }
+
+    pub fn options(&self) -> InferOptions {
+        InferOptions { tiles: self.tiles, overlap: self.overlap, window: self.window, precision: self.precision, ..InferOptions::default() }
+    }
+}
+
 /// The post-processing chain's settings on the command line.
 #[derive(Args, Debug, Clone)]
 pub struct PostArgs {
-    /// Radius of the disk of the binary closing, in pixels (0: none).
-    #[arg(long, value_name = "PX", default_value_t = ClassicalParams::default().post.closing_radius)]
-    pub closing_radius: usize,
-    /// Objects smaller than this many pixels are removed.
-    #[arg(long, value_name = "PX", default_value_t = ClassicalParams::default().post.min_area)]
-    pub min_area: usize,
+    /// Radius of the disk of the binary closing, in pixels (0: none);
+    /// default 0 for the model, 2 for the classical segmenter.
+    #[arg(long, value_name = "PX")]
+    pub closing_radius: Option<usize>,
+    /// Objects smaller than this many pixels are removed; default 20 for the
+    /// model, 30 for the classical segmenter.
+    #[arg(long, value_name = "PX")]
+    pub min_area: Option<usize>,
     /// Least distance between two cell centres, in pixels (the watershed's markers).
     #[arg(long, value_name = "PX", default_value_t = 6)]
     pub min_distance: usize,
 }
 
 impl PostArgs {
+    /// The classical segmenter's chain: distance-transform maxima as markers.
     pub fn params(&self) -> PostParams {
+        let base = ClassicalParams::default().post;
         PostParams {
-            closing_radius: self.closing_radius,
-            min_area: self.min_area,
+            closing_radius: self.closing_radius.unwrap_or(base.closing_radius),
+            min_area: self.min_area.unwrap_or(base.min_area),
             seeds: SeedMode::DistanceMaxima { min_distance: self.min_distance },
-            ..ClassicalParams::default().post
+            ..base
+        }
+    }
+
+    /// The model segmenter's chain: seeds from the network's cell-minus-boundary map.
+    pub fn model_params(&self, seed_threshold: f32) -> PostParams {
+        let base = model_post_params();
+        PostParams {
+            closing_radius: self.closing_radius.unwrap_or(base.closing_radius),
+            min_area: self.min_area.unwrap_or(base.min_area),
+            seed_threshold,
+            ..base
         }
     }
 }
@@ -306,6 +365,16 @@ pub fn track_sequence(seq: &Path, out: &Path, args: &TrackArgs, opts: &PipelineO
             let post: Arc<dyn Fn(usize, Frame) -> Result<Mask> + Send + Sync> =
                 Arc::new(move |_t, f: Frame| Ok(segment_classical(&f, &params)));
             run_stages(reader, pass, post, out, sequence.digits(), cfg, args.stats.as_deref(), opts, args.quiet, total)
+        }
+        SegmenterKind::Model => {
+            // The network carries state from frame to frame, so it runs in
+            // the one segmenter thread; the watershed runs in the pool.
+            let mut predictor = args.model.source().predictor(args.model.device, args.model.options())?;
+            let network: Box<dyn pipeline::SegmentStage<Frame, Probabilities>> = Box::new(move |_t, f: Frame| predictor.push(&f));
+            let params = args.post.model_params(args.model.seed_threshold);
+            let post: Arc<dyn Fn(usize, Probabilities) -> Result<Mask> + Send + Sync> =
+                Arc::new(move |_t, p: Probabilities| Ok(instances_from_model(&p, &params)));
+            run_stages(reader, network, post, out, sequence.digits(), cfg, args.stats.as_deref(), opts, args.quiet, total)
         }
     }
 }

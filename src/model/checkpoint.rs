@@ -79,8 +79,14 @@ fn metadata_of(path: &Path, bytes: &[u8]) -> Result<(ModelConfig, HashMap<String
 /// Every variable must be present with its shape, and nothing else.
 pub fn load(path: &Path, device: Device) -> Result<Loaded> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read the checkpoint", path.display()))?;
-    let (config, metadata) = metadata_of(path, &bytes)?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| anyhow!("{}: corrupt safetensors file ({e})", path.display()))?;
+    load_bytes(path, &bytes, device)
+}
+
+/// [`load`] from the bytes of a checkpoint (such as one compiled into the
+/// binary); `path` names it in errors.
+pub fn load_bytes(path: &Path, bytes: &[u8], device: Device) -> Result<Loaded> {
+    let (config, metadata) = metadata_of(path, bytes)?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| anyhow!("{}: corrupt safetensors file ({e})", path.display()))?;
     let vs = nn::VarStore::new(device);
     let net = ConvLstmUNet::new(&vs.root(), &config);
     let vars = vs.variables();

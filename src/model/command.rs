@@ -50,6 +50,11 @@ pub struct TrainArgs {
     pub max_minutes: Option<f64>,
     #[arg(long)]
     pub lr: Option<f64>,
+    /// Let the learning rate fall along a half cosine to min_lr by the end
+    /// of the run (--steps or --max-minutes, whichever ends first) instead
+    /// of cutting it on validation plateaus.
+    #[arg(long)]
+    pub cosine: bool,
     /// Use AMSGrad (Reddi et al. 2018) instead of plain Adam.
     #[arg(long)]
     pub amsgrad: bool,
@@ -110,6 +115,9 @@ impl TrainArgs {
              device => cfg.device, threads => cfg.threads);
         if self.amsgrad {
             cfg.amsgrad = true;
+        }
+        if self.cosine {
+            cfg.cosine = true;
         }
         if self.no_lstm {
             cfg.model.lstm = false;

@@ -86,9 +86,16 @@ impl Probabilities {
         post::instances_from_seeds(foreground.view(), seeds.view(), params)
     }
 
-    /// [`Probabilities::instances_with`] the default [`PostParams`].
+    /// [`Probabilities::instances_with`] [`Probabilities::post_params`].
     pub fn instances(&self) -> Mask {
-        self.instances_with(&PostParams::default())
+        self.instances_with(&Probabilities::post_params())
+    }
+
+    /// The post-processing defaults for a network's output: foreground where
+    /// p(background) < 0.5, seeds where p(cell) − p(boundary) > 0.5, no
+    /// closing (the network already fills cells), fragments under 20 px dropped.
+    pub fn post_params() -> PostParams {
+        PostParams { closing_radius: 0, min_area: 20, ..PostParams::default() }
     }
 }
 
@@ -222,8 +229,14 @@ impl Predictor {
     /// Loads a checkpoint onto the requested device (a CUDA request without
     /// CUDA is an error, not a fall-back).
     pub fn load(path: &Path, device: DeviceChoice, options: InferOptions) -> Result<Predictor> {
+        let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: cannot read the checkpoint ({e})", path.display()))?;
+        Predictor::from_bytes(path, &bytes, device, options)
+    }
+
+    /// [`Predictor::load`] from a checkpoint's bytes (`path` names it in errors).
+    pub fn from_bytes(path: &Path, bytes: &[u8], device: DeviceChoice, options: InferOptions) -> Result<Predictor> {
         let device = device.resolve().map_err(anyhow::Error::msg)?;
-        let mut loaded = checkpoint::load(path, device)?;
+        let mut loaded = checkpoint::load_bytes(path, bytes, device)?;
         let streamer = Streamer::new(options, loaded.net.config(), device)?;
         if streamer.kind() != Kind::Float {
             loaded.vs.set_kind(streamer.kind());
@@ -261,5 +274,33 @@ impl Predictor {
     /// The checkpoint's metadata.
     pub fn metadata(&self) -> &std::collections::HashMap<String, String> {
         &self.loaded.metadata
+    }
+}
+
+impl std::str::FromStr for Tiles {
+    type Err = String;
+    /// `auto`, `full`, or a tile side in pixels.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "auto" => Ok(Tiles::Auto),
+            "full" => Ok(Tiles::Full),
+            n => match n.parse::<usize>() {
+                Ok(v) if v > 0 => Ok(Tiles::Size(v)),
+                _ => Err(format!("unknown tiling {s:?}; expected auto, full or a tile side in pixels")),
+            },
+        }
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "auto" => Ok(Precision::Auto),
+            "f32" => Ok(Precision::F32),
+            "bf16" => Ok(Precision::Bf16),
+            "autocast" => Ok(Precision::Autocast),
+            _ => Err(format!("unknown precision {s:?}; expected auto, f32, bf16 or autocast")),
+        }
     }
 }

@@ -28,7 +28,7 @@ mod train;
 mod train_config;
 
 pub use augment::AugmentConfig;
-pub use checkpoint::{load, read_metadata, save, Loaded, CONFIG_KEY, FORMAT, FORMAT_KEY, TRAINING_KEY};
+pub use checkpoint::{load, load_bytes, read_metadata, save, Loaded, CONFIG_KEY, FORMAT, FORMAT_KEY, TRAINING_KEY};
 pub use command::{train_command, TrainArgs};
 pub use config::{ModelConfig, Norm, CLASSES};
 pub use data::{load_sequences, sequence_dirs, split, FrameRange, TrainSequence, TruthSource};

@@ -90,7 +90,7 @@ impl Progress {
             self.stale = 0;
         } else if self.best_val_seg.is_some_and(|b| b > 0.0) {
             self.stale += 1;
-            if self.stale.is_multiple_of(cfg.plateau_patience.max(1)) {
+            if !cfg.cosine && self.stale.is_multiple_of(cfg.plateau_patience.max(1)) {
                 self.lr = (self.lr * cfg.plateau_factor).max(cfg.min_lr);
             }
         }
@@ -187,6 +187,10 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         if !state.is_zero() {
             state.reset_items(&Tensor::from_slice(&keep));
         }
+        if cfg.cosine {
+            progress.lr = cosine_lr(cfg, progress.step, started.elapsed().as_secs_f64());
+            opt.set_lr(progress.lr);
+        }
         let loss_value = train_step(&net, &mut opt, &mut state, cfg, window_batch(cfg, data, &mut streams, device, &mut rng))?;
         if let Some(v) = loss_value {
             if !v.is_finite() {
@@ -277,6 +281,16 @@ fn start_run(cfg: &TrainConfig, files: &RunFiles, device: Device, resume: bool) 
         ConvLstmUNet::new(&vs.root(), &cfg.model)
     };
     Ok((vs, net, Progress { lr: cfg.lr, ..Default::default() }))
+}
+
+/// The learning rate of [`TrainConfig::cosine`] after `step` steps and
+/// `seconds` of this run: `min_lr + (lr − min_lr)·(1 + cos πf)/2`, `f` the
+/// fraction of the run done by steps or by time, whichever is further.
+fn cosine_lr(cfg: &TrainConfig, step: usize, seconds: f64) -> f64 {
+    let by_steps = step as f64 / cfg.steps.max(1) as f64;
+    let by_time = cfg.max_minutes.map_or(0.0, |m| seconds / (m * 60.0));
+    let f = by_steps.max(by_time).clamp(0.0, 1.0);
+    cfg.min_lr + (cfg.lr - cfg.min_lr) * 0.5 * (1.0 + (std::f64::consts::PI * f).cos())
 }
 
 fn open_history(path: &Path, append: bool) -> Result<std::io::BufWriter<std::fs::File>> {
@@ -446,6 +460,23 @@ mod tests {
         }
         let staggered: Vec<usize> = (0..20).map(|_| new_stream(&cfg, &data, &splits, &[0], true, &mut rng).windows_left).collect();
         assert!(staggered.iter().all(|&w| (1..=6).contains(&w)) && staggered.iter().any(|&w| w < 6));
+    }
+
+    #[test]
+    fn cosine_rate_falls_from_lr_to_min_lr_by_steps_or_time() {
+        let cfg = TrainConfig { cosine: true, lr: 1e-3, min_lr: 1e-5, steps: 100, max_minutes: Some(1.0), ..Default::default() };
+        assert!((cosine_lr(&cfg, 0, 0.0) - 1e-3).abs() < 1e-12);
+        let mid = 1e-5 + (1e-3 - 1e-5) * 0.5;
+        assert!((cosine_lr(&cfg, 50, 0.0) - mid).abs() < 1e-12, "half the steps: half way");
+        assert!((cosine_lr(&cfg, 10, 30.0) - mid).abs() < 1e-12, "half the time: half way, though few steps ran");
+        assert!((cosine_lr(&cfg, 100, 0.0) - 1e-5).abs() < 1e-12);
+        assert!((cosine_lr(&cfg, 10, 600.0) - 1e-5).abs() < 1e-12, "past the time limit it stays at min_lr");
+        let mut p = Progress { lr: 1e-3, ..Default::default() };
+        for v in [0.5, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4] {
+            p.record(Some(v), &cfg);
+        }
+        assert_eq!(p.lr, 1e-3, "no plateau cuts under the cosine schedule");
+        assert_eq!(p.stale, 8, "but plateaus still count towards early stopping");
     }
 
     #[test]

@@ -33,6 +33,10 @@ pub struct TrainConfig {
     /// Wall-clock limit of the run, in minutes.
     pub max_minutes: Option<f64>,
     pub lr: f64,
+    /// Learning rate along a half cosine from `lr` down to `min_lr` over the
+    /// run (Loshchilov & Hutter 2017, without restarts), ending with
+    /// `steps` or `max_minutes`, whichever comes first; plateau cuts are then off.
+    pub cosine: bool,
     pub amsgrad: bool,
     pub weight_decay: f64,
     /// Gradient norm clip (0 = off).
@@ -72,6 +76,7 @@ impl Default for TrainConfig {
             steps: 5000,
             max_minutes: None,
             lr: 1e-3,
+            cosine: false,
             amsgrad: false,
             weight_decay: 0.0,
             grad_clip: 5.0,

@@ -1,0 +1,52 @@
+//! The model segmenter: a trained ConvLSTM-UNet streams frames to class probabilities, the post chain turns them into cells.
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::ctc::{Frame, Mask};
+use crate::model::{DeviceChoice, InferOptions, Predictor, Probabilities};
+use crate::post::PostParams;
+
+/// The model that ships with cellstream, compiled into the binary: trained
+/// by `scripts/train-sim-model` on simulated fluorescence, phase-contrast and
+/// colony sequences (README, "The shipped model").
+pub const BUILTIN_MODEL: &[u8] = include_bytes!("../../models/sim.safetensors");
+/// How the compiled-in model is named in messages.
+pub const BUILTIN_MODEL_NAME: &str = "models/sim.safetensors (built in)";
+
+/// Which weights to load.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ModelSource {
+    /// [`BUILTIN_MODEL`].
+    #[default]
+    Builtin,
+    /// A checkpoint written by `cellstream train`.
+    File(PathBuf),
+}
+
+impl ModelSource {
+    /// The network ready to stream frames on `device`.
+    pub fn predictor(&self, device: DeviceChoice, options: InferOptions) -> Result<Predictor> {
+        match self {
+            ModelSource::Builtin => Predictor::from_bytes(Path::new(BUILTIN_MODEL_NAME), BUILTIN_MODEL, device, options),
+            ModelSource::File(p) => Predictor::load(p, device, options),
+        }
+    }
+}
+
+/// Post-processing defaults for the model's output ([`Probabilities::post_params`]).
+pub fn model_post_params() -> PostParams {
+    Probabilities::post_params()
+}
+
+/// Cells of one frame from the model's probabilities
+/// ([`Probabilities::instances_with`]): the seeded watershed of the post chain.
+pub fn instances_from_model(probabilities: &Probabilities, params: &PostParams) -> Mask {
+    probabilities.instances_with(params)
+}
+
+/// Streams a whole sequence through `predictor` and returns each frame's cells:
+/// the model segmenter without the pipeline (for tests and scripts).
+pub fn segment_with_model(predictor: &mut Predictor, frames: impl IntoIterator<Item = Frame>, params: &PostParams) -> Result<Vec<Mask>> {
+    frames.into_iter().map(|f| Ok(instances_from_model(&predictor.push(&f)?, params))).collect()
+}

@@ -1,0 +1,101 @@
+//! `cellstream track` with the model segmenter (the default): the built-in
+//! model against the classical segmenter on the bundled sample, `--model`,
+//! `--window`, `--tiles`, and the errors a bad model or device gives.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use cellstream::ctc;
+
+fn cellstream(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cellstream"));
+    for a in args {
+        c.arg(a);
+    }
+    c.output().unwrap()
+}
+
+fn sample(modality: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sequences").join(modality)
+}
+
+fn ok(o: &Output) {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// SEG of a result against the sample's truth, by `cellstream evaluate`.
+fn seg(res: &Path, gt: &Path) -> f64 {
+    let json = res.with_extension("json");
+    ok(&cellstream(&[&"evaluate", &"--gt", &gt, &"--res", &res, &"--json", &json]));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    v["SEG"].as_f64().unwrap()
+}
+
+#[test]
+fn the_built_in_model_beats_the_classical_segmenter_on_every_sample() {
+    let d = tempfile::tempdir().unwrap();
+    for (m, polarity) in [("fluo", "bright"), ("phase", "both"), ("colony", "both")] {
+        let seq = sample(m).join("01");
+        let gt = sample(m).join("01_GT");
+        let model = d.path().join(format!("{m}-model"));
+        ok(&cellstream(&[&"track", &seq, &"--out", &model, &"-q"]));
+        assert_eq!(ctc::validate_result(&model).unwrap(), vec![], "{m}: the model's result is valid");
+        let classical = d.path().join(format!("{m}-classical"));
+        ok(&cellstream(&[&"track", &seq, &"--out", &classical, &"--segmenter", &"classical", &"--polarity", &polarity, &"-q"]));
+        let (a, b) = (seg(&model, &gt), seg(&classical, &gt));
+        eprintln!("{m}: SEG model {a:.3}, classical {b:.3}");
+        assert!(a > b + 0.05, "{m}: the built-in model (SEG {a:.3}) should beat the classical segmenter ({b:.3}) clearly");
+    }
+}
+
+#[test]
+fn window_mode_and_tiles_give_valid_results_close_to_the_stream() {
+    let d = tempfile::tempdir().unwrap();
+    let seq = sample("fluo").join("01");
+    let gt = sample("fluo").join("01_GT");
+    let stream = d.path().join("stream");
+    ok(&cellstream(&[&"track", &seq, &"--out", &stream, &"-q"]));
+    let window = d.path().join("window");
+    ok(&cellstream(&[&"track", &seq, &"--out", &window, &"--window", &"5", &"-q"]));
+    let tiled = d.path().join("tiled");
+    ok(&cellstream(&[&"track", &seq, &"--out", &tiled, &"--tiles", &"128", &"--overlap", &"32", &"-q"]));
+    for r in [&window, &tiled] {
+        assert_eq!(ctc::validate_result(r).unwrap(), vec![]);
+    }
+    let (s, w, t) = (seg(&stream, &gt), seg(&window, &gt), seg(&tiled, &gt));
+    eprintln!("SEG stateful {s:.3}, --window 5 {w:.3}, 128 px tiles {t:.3}");
+    assert!((s - t).abs() < 0.02, "tiles change SEG from {s:.3} to {t:.3}");
+    assert!((s - w).abs() < 0.05, "a 5-frame window changes SEG from {s:.3} to {w:.3}");
+}
+
+#[test]
+fn a_bad_model_file_is_refused_by_name_and_nothing_is_written() {
+    let d = tempfile::tempdir().unwrap();
+    let seq = sample("fluo").join("01");
+    let out = d.path().join("R");
+    let missing = d.path().join("nope.safetensors");
+    let o = cellstream(&[&"track", &seq, &"--out", &out, &"--model", &missing]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nope.safetensors"), "{}", String::from_utf8_lossy(&o.stderr));
+    let junk = d.path().join("junk.safetensors");
+    std::fs::write(&junk, b"not a checkpoint at all").unwrap();
+    let o = cellstream(&[&"track", &seq, &"--out", &out, &"--model", &junk]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("junk.safetensors") && err.contains("not a safetensors file"), "{err}");
+    assert!(!out.exists(), "nothing is written when the model cannot be loaded");
+    let o = cellstream(&[&"track", &seq, &"--out", &out, &"--tiles", &"nine"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("unknown tiling"));
+}
+
+#[test]
+fn asking_for_cuda_without_cuda_is_an_error_not_a_fallback() {
+    if tch::Cuda::is_available() {
+        eprintln!("skipped: this machine has CUDA");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("R");
+    let o = cellstream(&[&"track", &sample("fluo").join("01"), &"--out", &out, &"--device", &"cuda"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("cuda:0 was requested"), "{err}");
+    assert!(!out.exists());
+}
