@@ -250,9 +250,10 @@ mod tests {
         let l = layout(&[t(1, 0, 4, 0), t(2, 5, 9, 1), t(3, 5, 9, 1)]);
         let (w, h) = picture_size(&l);
         let svg = super::super::draw_svg(w, h, |root| draw_lineage(root, &l, "lineage")).unwrap();
-        assert!(svg.starts_with("<svg") && svg.contains(">lineage<"), "{}", &svg[..200.min(svg.len())]);
+        assert!(svg.starts_with("<svg") && super::super::plots::tests::has_text(&svg, "lineage"));
+        assert!(super::super::plots::tests::has_text(&svg, "3"), "track labels");
         // One line per track and one fork per daughter.
-        assert!(svg.matches("<polyline").count() >= 5, "{svg}");
+        assert!(svg.matches("<polyline").count() >= 5, "{} lines", svg.matches("<polyline").count());
         let png = super::super::draw_bitmap(w, h, |root| draw_lineage(root, &l, "lineage")).unwrap();
         assert_eq!(png.dimensions(), (w, h));
         let c = track_colour(2, 0.72);

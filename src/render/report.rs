@@ -237,7 +237,7 @@ mod tests {
                 assert!(h[i + attr.len()..].starts_with("data:image/png;base64,"), "{attr} not a data URI at {i}");
             }
         }
-        assert_eq!(h.matches("<img ").count(), 6);
+        assert_eq!(h.matches("<img ").count(), 5);
         assert!(!h.contains("<link") && !h.contains("<script") && !h.contains("@import") && !h.contains("url("));
         assert!(!h.contains("http://") && !h.contains("https://"), "a URL quoted in the parameters stays text");
         assert!(h.contains("http:&#47;&#47;example.org/x"));
@@ -254,7 +254,7 @@ mod tests {
         assert!(h.contains("frame 5"));
         let none = html(&ReportParts { scores: None, pr_curve: None, truth_note: None, ..parts() });
         assert!(none.contains("No truth given"));
-        assert_eq!(none.matches("<img ").count(), 5);
+        assert_eq!(none.matches("<img ").count(), 4);
     }
 
     #[test]

@@ -163,6 +163,6 @@ mod tests {
         let g40 = widest_gap(&ink_columns("40", 20.0));
         assert!(g10 <= g40 + 1, "gap in \"10\" {g10} px, in \"40\" {g40} px");
         let (w, h) = layout_text("10", 20.0, |_, _, _| {});
-        assert!((10..=16).contains(&w) && (19..=21).contains(&h), "{w}×{h}");
+        assert!((18..=28).contains(&w) && (19..=21).contains(&h), "{w}×{h}");
     }
 }
