@@ -66,8 +66,9 @@ pub fn draw_pr_curve<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, curve: &
 /// Draws the number of cells in each frame: the result's, and the truth's
 /// where the frame has truth.
 pub fn draw_counts<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, counts: &[FrameCount], title: &str) -> DrawResult {
-    let t0 = counts.iter().map(|c| c.t).min().unwrap_or(0) as f64;
-    let t1 = counts.iter().map(|c| c.t).max().unwrap_or(1).max(t0 as usize + 1) as f64;
+    // Frames on an integer axis, so ticks fall on frames.
+    let t0 = counts.iter().map(|c| c.t).min().unwrap_or(0) as i64;
+    let t1 = (counts.iter().map(|c| c.t).max().unwrap_or(1) as i64).max(t0 + 1);
     let top = counts.iter().map(|c| c.result.max(c.truth.unwrap_or(0))).max().unwrap_or(0).max(1) as f64 * 1.1;
     let mut chart = ChartBuilder::on(root)
         .caption(title, (FONT, 18))
@@ -80,12 +81,13 @@ pub fn draw_counts<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, counts: &[
         .configure_mesh()
         .x_desc("frame")
         .y_desc("cells")
+        .y_label_formatter(&|v| format!("{v:.0}"))
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 15))
         .light_line_style(RGBColor(240, 240, 240))
         .draw()
         .map_err(draw_err)?;
-    let truth: Vec<(f64, f64)> = counts.iter().filter_map(|c| Some((c.t as f64, c.truth? as f64))).collect();
+    let truth: Vec<(i64, f64)> = counts.iter().filter_map(|c| Some((c.t as i64, c.truth? as f64))).collect();
     if !truth.is_empty() {
         chart
             .draw_series(LineSeries::new(truth, BLACK.stroke_width(2)))
@@ -93,7 +95,7 @@ pub fn draw_counts<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, counts: &[
             .label("truth")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK.stroke_width(2)));
     }
-    let result: Vec<(f64, f64)> = counts.iter().map(|c| (c.t as f64, c.result as f64)).collect();
+    let result: Vec<(i64, f64)> = counts.iter().map(|c| (c.t as i64, c.result as f64)).collect();
     chart
         .draw_series(LineSeries::new(result, BLUE.stroke_width(2)))
         .map_err(draw_err)?

@@ -70,9 +70,9 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .plots { display: flex; gap: 16px; flex-wrap: wrap; }
 .plots img { max-width: 100%; width: 580px; border: 1px solid #eee; }
 .lineage img { max-width: 100%; border: 1px solid #eee; }
-.strip { display: flex; gap: 8px; overflow-x: auto; }
-.strip figure { margin: 0; flex: 0 0 auto; }
-.strip img { height: 260px; display: block; image-rendering: pixelated; }
+.strip { display: grid; grid-template-columns: repeat(3, 1fr); gap: 10px; }
+.strip figure { margin: 0; }
+.strip img { width: 100%; display: block; image-rendering: pixelated; }
 figcaption { font-size: 13px; color: #555; text-align: center; }
 .legend { font-size: 13px; color: #444; }
 .swatch { display: inline-block; width: 14px; height: 10px; vertical-align: middle; margin: 0 4px 0 12px; }
@@ -86,6 +86,7 @@ fn img(png: &[u8], alt: &str) -> String {
 
 fn value_cell(v: &Value) -> String {
     match v {
+        Value::Measure(Some(x)) if x.abs() > 1.0 => format!("{x:.1}"),
         Value::Measure(Some(x)) => format!("{x:.4}"),
         Value::Count(Some(n)) => n.to_string(),
         _ => "n/a".into(),
@@ -93,14 +94,19 @@ fn value_cell(v: &Value) -> String {
 }
 
 fn scores_html(s: &Scores) -> String {
-    let mut out = String::from("<div class=\"scores\"><table><tr><th>measure</th><th>value</th></tr>");
+    // Measures in [0, 1] in one table; AOGM and the counts of errors and divisions in another.
+    let (mut measures, mut counts) = (String::new(), String::new());
     for (k, v) in s.scalars() {
         if k.contains("_div(") {
             continue;
         }
-        let _ = write!(out, "<tr><td>{}</td><td class=\"num\">{}</td></tr>", escape(&k), value_cell(&v));
+        let row = format!("<tr><td>{}</td><td class=\"num\">{}</td></tr>", escape(&k), value_cell(&v));
+        if k.starts_with("AOGM") || matches!(v, Value::Count(_)) { counts.push_str(&row) } else { measures.push_str(&row) }
     }
-    out.push_str("</table>");
+    let mut out = format!(
+        "<div class=\"scores\"><table><tr><th>measure</th><th>value</th></tr>{measures}</table>\
+         <table><tr><th>errors, divisions</th><th>count</th></tr>{counts}</table>"
+    );
     if !s.pr.is_empty() {
         out.push_str("<table><tr><th>IoU &gt;</th><th>precision</th><th>recall</th><th>F1</th><th>TP</th><th>FP</th><th>FN</th></tr>");
         let f = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.4}"));
