@@ -68,7 +68,7 @@ td, th { padding: 3px 12px; border-bottom: 1px solid #eee; text-align: left; ver
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .scores { display: flex; gap: 40px; flex-wrap: wrap; align-items: flex-start; }
 .plots { display: flex; gap: 16px; flex-wrap: wrap; }
-.plots img { max-width: 100%; width: 580px; border: 1px solid #eee; }
+.plots img { box-sizing: border-box; width: calc(50% - 8px); min-width: 420px; max-width: 100%; border: 1px solid #eee; }
 .lineage img { max-width: 100%; border: 1px solid #eee; }
 .strip { display: grid; grid-template-columns: repeat(3, 1fr); gap: 10px; }
 .strip figure { margin: 0; }
@@ -164,7 +164,7 @@ pub fn html(p: &ReportParts) -> String {
         let _ = write!(out, "<figure>{}<figcaption>frame {t}</figcaption></figure>", img(png, &format!("overlay of frame {t}")));
     }
     out.push_str("</div>\n<p class=\"legend\">Outline and label: the cell's track (one colour per track).");
-    out.push_str("<span class=\"swatch\" style=\"border:2px solid #fff;background:#888\"></span>white ring: a daughter in its first frame after a division.");
+    out.push_str("<span class=\"swatch\" style=\"background:#333;border:2px solid #fff;outline:1px solid #333;border-radius:50%;width:10px\"></span>white ring: a daughter in its first frame after a division.");
     if let Some(note) = &p.truth_note {
         let _ = write!(
             out,
