@@ -14,27 +14,44 @@ use super::overlay::OverlayStyle;
 use super::plots::{draw_counts, draw_pr_curve, FrameCount};
 use super::report::{html, utc_text, ReportParts};
 use super::{draw_bitmap, draw_svg, png_bytes};
-use crate::ctc::{self, CtcError};
+use crate::ctc::{self, CtcError, StagedFolder};
 use crate::eval::{evaluate, EvalOptions, ObjectCounts};
 
-/// `cellstream render`: pictures of a result.
+/// What `render` and `report` look at.
 #[derive(clap::Args, Debug, Clone)]
-pub struct RenderArgs {
+pub struct InputArgs {
     /// Result folder: maskTTT.tif and res_track.txt (e.g. 01_RES).
     #[arg(long)]
     pub res: PathBuf,
     /// The raw sequence folder (tTTT.tif) to draw the outlines on; without it, on black.
     #[arg(long, value_name = "SEQ_DIR")]
     pub raw: Option<PathBuf>,
-    /// Ground-truth folder (SEG/ and/or TRA/): marks misses and false cells, adds the PR curve.
+    /// Ground-truth folder (SEG/ and/or TRA/): scores, misses and false cells, the PR curve.
     #[arg(long, value_name = "GT_DIR")]
     pub gt: Option<PathBuf>,
-    /// Output folder (written all or nothing; an earlier render there is replaced).
-    #[arg(long)]
-    pub out: PathBuf,
     /// IoU above which a result cell matches a segmentation-truth cell in the overlays.
     #[arg(long, default_value_t = 0.5)]
     pub iou: f64,
+}
+
+impl InputArgs {
+    /// Checks the threshold and opens the folders.
+    fn open(&self) -> Result<Inputs> {
+        if !(0.0..1.0).contains(&self.iou) {
+            bail!("--iou {}: the IoU threshold must lie in [0, 1)", self.iou);
+        }
+        Inputs::open(&self.res, self.raw.as_deref(), self.gt.as_deref())
+    }
+}
+
+/// `cellstream render`: pictures of a result.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output folder (written all or nothing; an earlier render there is replaced).
+    #[arg(long)]
+    pub out: PathBuf,
     /// Longest side of the GIF, in pixels.
     #[arg(long, value_name = "PX", default_value_t = 512)]
     pub gif_side: u32,
@@ -52,24 +69,14 @@ pub struct RenderArgs {
 /// `cellstream report`: one self-contained HTML page about a result.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ReportArgs {
-    /// Result folder: maskTTT.tif and res_track.txt (e.g. 01_RES).
-    #[arg(long)]
-    pub res: PathBuf,
-    /// The raw sequence folder (tTTT.tif).
-    #[arg(long, value_name = "SEQ_DIR")]
-    pub raw: Option<PathBuf>,
-    /// Ground-truth folder (SEG/ and/or TRA/): adds the scores and the PR curve.
-    #[arg(long, value_name = "GT_DIR")]
-    pub gt: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// The HTML file to write.
     #[arg(long, value_name = "report.html")]
     pub out: PathBuf,
     /// A file with the run's parameters (any text, e.g. TOML or JSON), shown verbatim.
     #[arg(long, value_name = "FILE")]
     pub params: Option<PathBuf>,
-    /// IoU above which a result cell matches a segmentation-truth cell in the overlays.
-    #[arg(long, default_value_t = 0.5)]
-    pub iou: f64,
     /// Sample overlays in the strip.
     #[arg(long, value_name = "N", default_value_t = 6)]
     pub samples: usize,
@@ -89,86 +96,10 @@ const RENDER_NAMES: [&str; 10] = [
     "pr_curve.csv",
 ];
 
-/// An output folder built in a hidden folder beside it and moved into place
-/// only when complete; dropped unfinished, it leaves nothing behind.
-struct StagedFolder {
-    dest: PathBuf,
-    tmp: PathBuf,
-    done: bool,
-}
-
-impl StagedFolder {
-    fn create(dest: &Path) -> Result<StagedFolder> {
-        ctc::refuse_truth_folder(dest)?;
-        if dest.exists() {
-            if !dest.is_dir() {
-                return Err(CtcError::new(dest, "exists and is not a folder").into());
-            }
-            for e in std::fs::read_dir(dest).map_err(|e| CtcError::io(dest, &e))? {
-                let name = e.map_err(|e| CtcError::io(dest, &e))?.file_name().to_string_lossy().into_owned();
-                if !RENDER_NAMES.contains(&name.as_str()) {
-                    return Err(CtcError::new(
-                        dest,
-                        format!("already holds `{name}`, which `render` did not write; refusing to replace the folder"),
-                    )
-                    .into());
-                }
-            }
-        }
-        let name = dest.file_name().ok_or_else(|| CtcError::new(dest, "is not a usable output folder name"))?;
-        let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent).map_err(|e| CtcError::io(parent, &e))?;
-        let tmp = parent.join(format!(".{}.partial-{}", name.to_string_lossy(), std::process::id()));
-        if tmp.exists() {
-            std::fs::remove_dir_all(&tmp).map_err(|e| CtcError::io(&tmp, &e))?;
-        }
-        std::fs::create_dir(&tmp).map_err(|e| CtcError::io(&tmp, &e))?;
-        Ok(StagedFolder { dest: dest.to_path_buf(), tmp, done: false })
-    }
-
-    /// Writes `bytes` as `name` in the staged folder; errors name the final path.
-    fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
-        std::fs::write(self.tmp.join(name), bytes)
-            .map_err(|e| CtcError::new(self.dest.join(name), format!("cannot write: {e}")).into())
-    }
-
-    fn publish(mut self) -> Result<PathBuf> {
-        let old = self.tmp.with_file_name(format!(
-            ".{}.old-{}",
-            self.dest.file_name().unwrap_or_default().to_string_lossy(),
-            std::process::id()
-        ));
-        let had_old = self.dest.exists();
-        if had_old {
-            std::fs::rename(&self.dest, &old).map_err(|e| CtcError::io(&self.dest, &e))?;
-        }
-        if let Err(e) = std::fs::rename(&self.tmp, &self.dest) {
-            if had_old {
-                let _ = std::fs::rename(&old, &self.dest);
-            }
-            return Err(CtcError::io(&self.dest, &e).into());
-        }
-        if had_old {
-            let _ = std::fs::remove_dir_all(&old);
-        }
-        self.done = true;
-        Ok(self.dest.clone())
-    }
-}
-
-impl Drop for StagedFolder {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = std::fs::remove_dir_all(&self.tmp);
-        }
-    }
-}
-
-fn check_iou(iou: f64) -> Result<()> {
-    if !(0.0..1.0).contains(&iou) {
-        bail!("--iou {iou}: the IoU threshold must lie in [0, 1)");
-    }
-    Ok(())
+/// Writes `bytes` as `name` in the staged folder; errors name the final path.
+fn write_staged(out: &StagedFolder, name: &str, bytes: &[u8]) -> Result<()> {
+    std::fs::write(out.tmp().join(name), bytes)
+        .map_err(|e| CtcError::new(out.dest().join(name), format!("cannot write: {e}")).into())
 }
 
 /// The overlay style for the result's frame size (read from its first mask).
@@ -222,25 +153,25 @@ fn curve_csv(curve: &[ObjectCounts]) -> String {
 /// lineage (SVG, PNG), cell counts (CSV, PNG, SVG) and, with truth, the PR
 /// curve (CSV, PNG, SVG), written into `--out` all or nothing.
 pub fn render_command(args: RenderArgs) -> Result<ExitCode> {
-    check_iou(args.iou)?;
     let start = Instant::now();
-    let inputs = Inputs::open(&args.res, args.raw.as_deref(), args.gt.as_deref())?;
-    let out = StagedFolder::create(&args.out)?;
-    std::fs::create_dir(out.tmp.join("overlays")).map_err(|e| CtcError::io(&out.tmp.join("overlays"), &e))?;
+    let inputs = args.input.open()?;
+    let out = StagedFolder::create(&args.out, |name| RENDER_NAMES.contains(&name), "an earlier `cellstream render`")?;
+    let overlays = out.tmp().join("overlays");
+    std::fs::create_dir(&overlays).map_err(|e| CtcError::io(&overlays, &e))?;
     let times = inputs.times();
     let style = style_for(&inputs, !args.no_labels)?;
     let in_gif: std::collections::HashSet<usize> = gif_times(&times, args.gif_frames).into_iter().collect();
     let digits = inputs.result.masks.digits;
-    let gif_file = std::fs::File::create(out.tmp.join("sequence.gif")).map_err(|e| CtcError::io(&args.out.join("sequence.gif"), &e))?;
+    let gif_file = std::fs::File::create(out.tmp().join("sequence.gif")).map_err(|e| CtcError::io(&args.out.join("sequence.gif"), &e))?;
     let mut gif = GifWriter::new(BufWriter::new(gif_file), args.gif_ms)?;
     let infos = stream_frames(
         &inputs,
         &times,
-        args.iou,
+        args.input.iou,
         &style,
         |_| true,
         |t, img| {
-            out.write(&format!("overlays/overlay{t:0digits$}.png"), &png_bytes(&img))?;
+            write_staged(&out, &format!("overlays/overlay{t:0digits$}.png"), &png_bytes(&img))?;
             Ok(in_gif.contains(&t).then(|| downscale(&img, args.gif_side)))
         },
         |_, small| gif.push(&small).map_err(|e| CtcError::new(args.out.join("sequence.gif"), e.to_string()).into()),
@@ -250,19 +181,19 @@ pub fn render_command(args: RenderArgs) -> Result<ExitCode> {
     let lineage = layout(inputs.tracks());
     let (w, h) = picture_size(&lineage);
     let svg = draw_svg(w, h, |r| draw_lineage(r, &lineage, &lineage_title(&lineage))).map_err(|e| anyhow!("drawing the lineage: {e}"))?;
-    out.write("lineage.svg", svg.as_bytes())?;
-    out.write("lineage.png", &png_bytes(&lineage_png(&lineage)?))?;
+    write_staged(&out, "lineage.svg", svg.as_bytes())?;
+    write_staged(&out, "lineage.png", &png_bytes(&lineage_png(&lineage)?))?;
 
     let counts: Vec<FrameCount> = infos.iter().map(|i| i.count).collect();
-    out.write("counts.csv", counts_csv(&infos).as_bytes())?;
-    out.write("counts.png", &png_bytes(&counts_png(&counts)?))?;
+    write_staged(&out, "counts.csv", counts_csv(&infos).as_bytes())?;
+    write_staged(&out, "counts.png", &png_bytes(&counts_png(&counts)?))?;
     let svg = draw_svg(720, 420, |r| draw_counts(r, &counts, "Cells per frame")).map_err(|e| anyhow!("drawing the counts: {e}"))?;
-    out.write("counts.svg", svg.as_bytes())?;
+    write_staged(&out, "counts.svg", svg.as_bytes())?;
     if let Some(curve) = pooled_curve(&infos) {
-        out.write("pr_curve.csv", curve_csv(&curve).as_bytes())?;
-        out.write("pr_curve.png", &png_bytes(&pr_png(&curve)?))?;
+        write_staged(&out, "pr_curve.csv", curve_csv(&curve).as_bytes())?;
+        write_staged(&out, "pr_curve.png", &png_bytes(&pr_png(&curve)?))?;
         let svg = draw_svg(720, 420, |r| draw_pr_curve(r, &curve, PR_TITLE)).map_err(|e| anyhow!("drawing the PR curve: {e}"))?;
-        out.write("pr_curve.svg", svg.as_bytes())?;
+        write_staged(&out, "pr_curve.svg", svg.as_bytes())?;
     }
     let dest = out.publish()?;
     println!(
@@ -313,9 +244,8 @@ fn shown(p: &Path) -> String {
 /// `cellstream evaluate`), plots, lineage, a strip of sample overlays and the
 /// run's parameters in one HTML file, written atomically.
 pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
-    check_iou(args.iou)?;
     let start = Instant::now();
-    let inputs = Inputs::open(&args.res, args.raw.as_deref(), args.gt.as_deref())?;
+    let inputs = args.input.open()?;
     let params_file = match &args.params {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| CtcError::io(p, &e))?;
@@ -323,8 +253,8 @@ pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
         }
         None => None,
     };
-    let scores = match &args.gt {
-        Some(gt) => Some(evaluate(gt, &args.res, &EvalOptions::default())?),
+    let scores = match &args.input.gt {
+        Some(gt) => Some(evaluate(gt, &args.input.res, &EvalOptions::default())?),
         None => None,
     };
     let times = inputs.times();
@@ -334,7 +264,7 @@ pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
     let infos = stream_frames(
         &inputs,
         &times,
-        args.iou,
+        args.input.iou,
         &style,
         |t| samples.contains(&t),
         |_, img| Ok(Some(downscale(&img, 520))),
@@ -350,9 +280,9 @@ pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
     let mut params = vec![
         ("command".to_string(), shell_line(std::env::args())),
         ("cellstream".to_string(), env!("CARGO_PKG_VERSION").to_string()),
-        ("result".to_string(), shown(&args.res)),
-        ("raw".to_string(), args.raw.as_deref().map_or("not given".into(), shown)),
-        ("truth".to_string(), args.gt.as_deref().map_or("not given".into(), shown)),
+        ("result".to_string(), shown(&args.input.res)),
+        ("raw".to_string(), args.input.raw.as_deref().map_or("not given".into(), shown)),
+        ("truth".to_string(), args.input.gt.as_deref().map_or("not given".into(), shown)),
         (
             "frames".to_string(),
             format!("{} (time points {}–{}), {w}×{h} pixels", times.len(), times[0], times[times.len() - 1]),
@@ -365,17 +295,17 @@ pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
             "overlays".to_string(),
             format!(
                 "misses and false cells at IoU > {} against segmentation truth, by the CTC detection rule against tracking truth",
-                args.iou
+                args.input.iou
             ),
         ),
     ];
     let truth_note = inputs.truth.as_ref().map(|_| {
         format!(
             "Against segmentation truth a cell matches at IoU > {}; against tracking truth (markers) by the CTC rule (it covers more than half of the marker).",
-            args.iou
+            args.input.iou
         )
     });
-    let title = format!("cellstream: {}", args.res.display());
+    let title = format!("cellstream: {}", args.input.res.display());
     params.push(("generated".to_string(), utc_text(SystemTime::now())));
     let mut parts = ReportParts {
         title,
@@ -391,7 +321,7 @@ pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
     parts.params.push(("report took".to_string(), format!("{:.1} s", start.elapsed().as_secs_f64())));
     let text = html(&parts);
     ctc::write_atomic(&args.out, |w| std::io::Write::write_all(w, text.as_bytes())).context("writing the report")?;
-    println!("{}: report on {} ({} KiB)", args.out.display(), args.res.display(), text.len() / 1024);
+    println!("{}: report on {} ({} KiB)", args.out.display(), args.input.res.display(), text.len() / 1024);
     Ok(ExitCode::SUCCESS)
 }
 

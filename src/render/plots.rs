@@ -1,5 +1,5 @@
 //! Plots against truth: object precision, recall and F1 against the IoU threshold, and the cell count per frame.
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 use super::{draw_err, DrawResult, FONT};
@@ -16,6 +16,18 @@ pub struct FrameCount {
     pub result: usize,
     /// `None` where the frame has no truth.
     pub truth: Option<usize>,
+}
+
+/// Draws the legend of the series labelled so far.
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(chart: &mut ChartContext<'a, DB, CT>, at: SeriesLabelPosition) -> DrawResult {
+    chart
+        .configure_series_labels()
+        .position(at)
+        .label_font((FONT, 14))
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(180, 180, 180))
+        .draw()
+        .map_err(draw_err)
 }
 
 /// Draws object precision, recall and F1 (pooled over frames) against the
@@ -52,15 +64,7 @@ pub fn draw_pr_curve<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, curve: &
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2)));
         chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled()))).map_err(draw_err)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerLeft)
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.9))
-        .border_style(RGBColor(180, 180, 180))
-        .draw()
-        .map_err(draw_err)?;
-    Ok(())
+    legend(&mut chart, SeriesLabelPosition::LowerLeft)
 }
 
 /// Draws the number of cells in each frame: the result's, and the truth's
@@ -101,15 +105,7 @@ pub fn draw_counts<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, counts: &[
         .map_err(draw_err)?
         .label("result")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLUE.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.9))
-        .border_style(RGBColor(180, 180, 180))
-        .draw()
-        .map_err(draw_err)?;
-    Ok(())
+    legend(&mut chart, SeriesLabelPosition::LowerRight)
 }
 
 #[cfg(test)]

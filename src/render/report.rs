@@ -3,7 +3,7 @@ use std::fmt::Write as _;
 
 use base64::Engine;
 
-use crate::eval::{Scores, Value};
+use crate::eval::{pr_cells, Scores, Value, PR_HEADER};
 
 /// Everything the report shows; images are PNG bytes.
 #[derive(Debug, Clone, Default)]
@@ -108,20 +108,12 @@ fn scores_html(s: &Scores) -> String {
          <table><tr><th>errors, divisions</th><th>count</th></tr>{counts}</table>"
     );
     if !s.pr.is_empty() {
-        out.push_str("<table><tr><th>IoU &gt;</th><th>precision</th><th>recall</th><th>F1</th><th>TP</th><th>FP</th><th>FN</th></tr>");
-        let f = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.4}"));
+        let head: String = PR_HEADER.iter().map(|h| format!("<th>{}</th>", escape(h))).collect();
+        let _ = write!(out, "<table><tr>{head}</tr>");
         for c in &s.pr {
-            let _ = write!(
-                out,
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                c.iou,
-                f(c.precision()),
-                f(c.recall()),
-                f(c.f1()),
-                c.tp,
-                c.fp,
-                c.fn_
-            );
+            let [iou, rest @ ..] = pr_cells(c);
+            let cells: String = rest.iter().map(|v| format!("<td class=\"num\">{v}</td>")).collect();
+            let _ = write!(out, "<tr><td>{iou}</td>{cells}</tr>");
         }
         out.push_str("</table>");
     }
