@@ -102,12 +102,12 @@ fn write_staged(out: &StagedFolder, name: &str, bytes: &[u8]) -> Result<()> {
         .map_err(|e| CtcError::new(out.dest().join(name), format!("cannot write: {e}")).into())
 }
 
-/// The overlay style for the result's frame size (read from its first mask).
+/// The overlay style for the result's cells (their median area in the first frame).
 fn style_for(inputs: &Inputs, labels: bool) -> Result<OverlayStyle> {
     let first = inputs.times()[0];
     let path = inputs.result.masks.path(first).expect("a listed frame");
-    let (h, w) = ctc::read_mask(path)?.dim();
-    let mut style = OverlayStyle::for_size(w, h, 0.0);
+    let (stats, _) = crate::measure::measure_frame(first, &ctc::read_mask(path)?);
+    let mut style = OverlayStyle::for_cells(stats.median_area);
     style.labels = labels;
     Ok(style)
 }
@@ -162,7 +162,7 @@ pub fn render_command(args: RenderArgs) -> Result<ExitCode> {
     let style = style_for(&inputs, !args.no_labels)?;
     let in_gif: std::collections::HashSet<usize> = gif_times(&times, args.gif_frames).into_iter().collect();
     let digits = inputs.result.masks.digits;
-    let gif_file = std::fs::File::create(out.tmp().join("sequence.gif")).map_err(|e| CtcError::io(&args.out.join("sequence.gif"), &e))?;
+    let gif_file = std::fs::File::create(out.tmp().join("sequence.gif")).map_err(|e| CtcError::io(args.out.join("sequence.gif"), &e))?;
     let mut gif = GifWriter::new(BufWriter::new(gif_file), args.gif_ms)?;
     let infos = stream_frames(
         &inputs,

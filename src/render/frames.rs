@@ -32,15 +32,15 @@ impl Inputs {
     pub fn open(res: &Path, raw: Option<&Path>, gt: Option<&Path>) -> Result<Inputs> {
         let result = ResultDir::open(res)?;
         let raw = raw.map(Sequence::open).transpose()?;
-        if let Some(seq) = &raw {
-            if let Some(t) = result.masks.times().find(|&t| seq.frames.path(t).is_none()) {
-                let name = format!("t{t:0w$}.tif", w = seq.digits());
-                return Err(CtcError::new(
-                    seq.dir().join(name),
-                    format!("is missing: the result has {}", result.masks.path(t).unwrap().display()),
-                )
-                .into());
-            }
+        if let Some(seq) = &raw
+            && let Some(t) = result.masks.times().find(|&t| seq.frames.path(t).is_none())
+        {
+            let name = format!("t{t:0w$}.tif", w = seq.digits());
+            return Err(CtcError::new(
+                seq.dir().join(name),
+                format!("is missing: the result has {}", result.masks.path(t).unwrap().display()),
+            )
+            .into());
         }
         let truth = gt.map(Truth::open).transpose()?;
         Ok(Inputs { res_dir: res.to_path_buf(), daughters: daughters(&result.tracks), result, raw, truth })

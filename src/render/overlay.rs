@@ -117,10 +117,18 @@ pub struct OverlayStyle {
 }
 
 impl OverlayStyle {
-    /// Labels sized for an image of `width`×`height`: 11 px up to 300 px, then growing to 20 px.
-    pub fn for_size(width: usize, height: usize, fill: f32) -> OverlayStyle {
-        let side = width.min(height) as u32;
-        OverlayStyle { labels: true, fill, font_px: (side / 40).clamp(11, 20) }
+    /// Labels sized for cells of `median_area` pixels: half the diameter of
+    /// a disk of that area, between 10 and 18 px, so that labels of
+    /// neighbouring cells rarely overlap.
+    ///
+    /// ```
+    /// use cellstream::render::overlay::OverlayStyle;
+    /// assert_eq!(OverlayStyle::for_cells(424.0).font_px, 12); // 23 px cells
+    /// assert_eq!(OverlayStyle::for_cells(0.0).font_px, 10);
+    /// ```
+    pub fn for_cells(median_area: f64) -> OverlayStyle {
+        let diameter = 2.0 * (median_area.max(0.0) / std::f64::consts::PI).sqrt();
+        OverlayStyle { labels: true, fill: 0.0, font_px: (diameter * 0.5).round().clamp(10.0, 18.0) as u32 }
     }
 }
 

@@ -53,7 +53,8 @@ pub fn draw_pr_curve<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, curve: &
     chart
         .draw_series(LineSeries::new([(0.5, 0.0), (0.5, 1.02)], RGBColor(160, 160, 160).stroke_width(1)))
         .map_err(draw_err)?;
-    let series: [(&str, RGBColor, fn(&ObjectCounts) -> Option<f64>); 3] =
+    type Measure = fn(&ObjectCounts) -> Option<f64>;
+    let series: [(&str, RGBColor, Measure); 3] =
         [("precision", BLUE, ObjectCounts::precision), ("recall", ORANGE, ObjectCounts::recall), ("F1", GREEN, ObjectCounts::f1)];
     for (name, colour, value) in series {
         let points: Vec<(f64, f64)> = curve.iter().filter_map(|c| Some((c.iou, value(c)?))).collect();

@@ -171,7 +171,7 @@ pub fn html(p: &ReportParts) -> String {
     }
     out.push_str("</table>\n");
     if let Some((path, text)) = &p.params_file {
-        let _ = write!(out, "<p>Parameters from <code>{}</code>:</p><pre>{}</pre>\n", escape(path), escape(text));
+        let _ = writeln!(out, "<p>Parameters from <code>{}</code>:</p><pre>{}</pre>", escape(path), escape(text));
     }
     out.push_str("</body></html>\n");
     out
