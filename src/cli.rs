@@ -34,6 +34,10 @@ pub enum Command {
     Postprocess(crate::post::command::PostprocessArgs),
     /// Train the ConvLSTM-UNet on CTC sequences with truth (writes MODEL.safetensors, .toml, .history.csv).
     Train(Box<crate::model::TrainArgs>),
+    /// Draw a result: overlay PNGs, a GIF, the lineage (SVG, PNG), cell counts and, with truth, the PR curve.
+    Render(crate::render::RenderArgs),
+    /// Write one self-contained HTML report: scores, plots, lineage, sample overlays, the run's parameters.
+    Report(crate::render::ReportArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -55,6 +59,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Simulate(args) => simulate::run_cli(&args),
         Command::Postprocess(args) => crate::post::command::run(&args),
         Command::Train(args) => crate::model::train_command(*args),
+        Command::Render(args) => crate::render::render_command(args),
+        Command::Report(args) => crate::render::report_command(args),
     }
 }
 

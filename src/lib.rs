@@ -13,6 +13,7 @@ pub mod measure;
 pub mod model;
 pub mod pipeline;
 pub mod post;
+pub mod render;
 pub mod segment;
 pub mod simulate;
 pub mod track;

@@ -12,10 +12,97 @@ use super::track_file::{self, TrackRecord};
 /// Streams the masks of one result, then publishes them with the track file.
 #[derive(Debug)]
 pub struct ResultWriter {
+    staged: StagedFolder,
+    digits: usize,
+}
+
+/// An output folder assembled in a hidden folder beside its destination
+/// (`.NAME.partial-PID`) and moved into place only by [`StagedFolder::publish`];
+/// dropped unpublished, it leaves nothing behind.
+#[derive(Debug)]
+pub struct StagedFolder {
     dest: PathBuf,
     tmp: PathBuf,
-    digits: usize,
     done: bool,
+}
+
+impl StagedFolder {
+    /// Prepares to build `dest`. `dest` may exist only as a folder whose every
+    /// entry satisfies `replaceable` (an earlier output of the same kind);
+    /// `kind` names that kind in the refusal ("a CTC result"). Truth folders
+    /// (`*_GT`, `*_ST`) are refused.
+    pub fn create(dest: &Path, replaceable: impl Fn(&str) -> bool, kind: &str) -> Result<StagedFolder> {
+        refuse_truth_folder(dest)?;
+        if dest.exists() {
+            if !dest.is_dir() {
+                return Err(CtcError::new(dest, "exists and is not a folder"));
+            }
+            for e in std::fs::read_dir(dest).map_err(|e| CtcError::io(dest, &e))? {
+                let e = e.map_err(|e| CtcError::io(dest, &e))?;
+                let name = e.file_name().to_string_lossy().into_owned();
+                if !replaceable(&name) {
+                    return Err(CtcError::new(
+                        dest,
+                        format!("already holds `{name}`, which is not part of {kind}; refusing to replace the folder"),
+                    ));
+                }
+            }
+        }
+        let name = dest
+            .file_name()
+            .ok_or_else(|| CtcError::new(dest, "is not a usable output folder name"))?
+            .to_string_lossy()
+            .into_owned();
+        let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|e| CtcError::io(parent, &e))?;
+        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(|e| CtcError::io(&tmp, &e))?;
+        }
+        std::fs::create_dir(&tmp).map_err(|e| CtcError::io(&tmp, &e))?;
+        Ok(StagedFolder { dest: dest.to_path_buf(), tmp, done: false })
+    }
+
+    pub fn dest(&self) -> &Path {
+        &self.dest
+    }
+
+    /// The hidden folder to write into.
+    pub fn tmp(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Moves the finished folder to its destination, replacing an earlier one there.
+    pub fn publish(mut self) -> Result<PathBuf> {
+        let old = self.tmp.with_file_name(format!(
+            ".{}.old-{}",
+            self.dest.file_name().unwrap_or_default().to_string_lossy(),
+            std::process::id()
+        ));
+        let had_old = self.dest.exists();
+        if had_old {
+            std::fs::rename(&self.dest, &old).map_err(|e| CtcError::io(&self.dest, &e))?;
+        }
+        if let Err(e) = std::fs::rename(&self.tmp, &self.dest) {
+            if had_old {
+                let _ = std::fs::rename(&old, &self.dest);
+            }
+            return Err(CtcError::io(&self.dest, &e));
+        }
+        if had_old {
+            let _ = std::fs::remove_dir_all(&old);
+        }
+        self.done = true;
+        Ok(self.dest.clone())
+    }
+}
+
+impl Drop for StagedFolder {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_dir_all(&self.tmp);
+        }
+    }
 }
 
 /// Errors if `dir` or a folder above it is a truth folder (`*_GT`, `*_ST`).
@@ -40,39 +127,12 @@ impl ResultWriter {
     /// Prepares to write into `dest`, with time stamps of `digits` digits (3 or 4).
     /// `dest` may exist only as a folder holding nothing but a previous result.
     pub fn create(dest: &Path, digits: usize) -> Result<ResultWriter> {
-        refuse_truth_folder(dest)?;
-        if dest.exists() {
-            if !dest.is_dir() {
-                return Err(CtcError::new(dest, "exists and is not a folder"));
-            }
-            for e in std::fs::read_dir(dest).map_err(|e| CtcError::io(dest, &e))? {
-                let e = e.map_err(|e| CtcError::io(dest, &e))?;
-                let name = e.file_name().to_string_lossy().into_owned();
-                if !is_result_file(&name) {
-                    return Err(CtcError::new(
-                        dest,
-                        format!("already holds `{name}`, which is not part of a CTC result; refusing to replace the folder"),
-                    ));
-                }
-            }
-        }
-        let name = dest
-            .file_name()
-            .ok_or_else(|| CtcError::new(dest, "is not a usable output folder name"))?
-            .to_string_lossy()
-            .into_owned();
-        let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent).map_err(|e| CtcError::io(parent, &e))?;
-        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
-        if tmp.exists() {
-            std::fs::remove_dir_all(&tmp).map_err(|e| CtcError::io(&tmp, &e))?;
-        }
-        std::fs::create_dir(&tmp).map_err(|e| CtcError::io(&tmp, &e))?;
-        Ok(ResultWriter { dest: dest.to_path_buf(), tmp, digits: digits.max(3), done: false })
+        let staged = StagedFolder::create(dest, is_result_file, "a CTC result")?;
+        Ok(ResultWriter { staged, digits: digits.max(3) })
     }
 
     pub fn dest(&self) -> &Path {
-        &self.dest
+        self.staged.dest()
     }
 
     /// The file name of frame `t`'s mask, e.g. `mask007.tif`.
@@ -83,53 +143,22 @@ impl ResultWriter {
     /// Writes frame `t`'s mask (16-bit; labels must be ≤ 65535).
     pub fn write_mask(&self, t: usize, mask: &Mask) -> Result<()> {
         let name = self.mask_name(t);
-        tiff_io::write_mask(&self.tmp.join(&name), mask).map_err(|e| CtcError::new(self.dest.join(&name), e.what))
+        tiff_io::write_mask(&self.staged.tmp().join(&name), mask).map_err(|e| CtcError::new(self.dest().join(&name), e.what))
     }
 
     /// Writes `res_track.txt` and moves the finished result to its destination,
     /// replacing an earlier result there.
     pub fn finish(self, tracks: &[TrackRecord]) -> Result<PathBuf> {
-        track_file::write_tracks(&self.tmp.join("res_track.txt"), tracks)
-            .map_err(|e| CtcError::new(self.dest.join("res_track.txt"), e.what))?;
-        self.publish()
+        track_file::write_tracks(&self.staged.tmp().join("res_track.txt"), tracks)
+            .map_err(|e| CtcError::new(self.dest().join("res_track.txt"), e.what))?;
+        self.staged.publish()
     }
 
     /// Moves the finished masks to their destination without a track file: a
     /// segmentation-only result (enough for the CTC SEG measure, not for TRA),
     /// e.g. from `cellstream postprocess`. Replaces an earlier result there.
     pub fn finish_masks_only(self) -> Result<PathBuf> {
-        self.publish()
-    }
-
-    fn publish(mut self) -> Result<PathBuf> {
-        let old = self.tmp.with_file_name(format!(
-            ".{}.old-{}",
-            self.dest.file_name().unwrap_or_default().to_string_lossy(),
-            std::process::id()
-        ));
-        let had_old = self.dest.exists();
-        if had_old {
-            std::fs::rename(&self.dest, &old).map_err(|e| CtcError::io(&self.dest, &e))?;
-        }
-        if let Err(e) = std::fs::rename(&self.tmp, &self.dest) {
-            if had_old {
-                let _ = std::fs::rename(&old, &self.dest);
-            }
-            return Err(CtcError::io(&self.dest, &e));
-        }
-        if had_old {
-            let _ = std::fs::remove_dir_all(&old);
-        }
-        self.done = true;
-        Ok(self.dest.clone())
-    }
-}
-
-impl Drop for ResultWriter {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = std::fs::remove_dir_all(&self.tmp);
-        }
+        self.staged.publish()
     }
 }
 

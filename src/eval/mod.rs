@@ -44,7 +44,7 @@ pub use command::{run, EvaluateArgs};
 pub use matching::{match_frame, match_frames, FrameMatch};
 pub use overlap::{Label, Object, Overlap, Pair};
 pub use pr::{curve_thresholds, match_objects, object_counts, object_scores, Foreground, ObjectCounts};
-pub use report::{csv_text, table};
+pub use report::{csv_text, pr_cells, table, Value, PR_HEADER};
 pub use seg::{seg_score, SegScore};
 
 use crate::ctc::{self, CtcError, FrameFiles, Mask, Result, TrackRecord};

@@ -130,23 +130,24 @@ pub fn table(s: &Scores) -> String {
         let _ = writeln!(out, "{:<16}{:>12}", k, if cell.is_empty() { "n/a" } else { &cell });
     }
     if !s.pr.is_empty() {
-        let _ = writeln!(out, "\n{:<8}{:>11}{:>11}{:>11}{:>9}{:>9}{:>9}", "IoU >", "precision", "recall", "F1", "TP", "FP", "FN");
-        let f = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.4}"));
-        for c in &s.pr {
-            let _ = writeln!(
-                out,
-                "{:<8}{:>11}{:>11}{:>11}{:>9}{:>9}{:>9}",
-                c.iou,
-                f(c.precision()),
-                f(c.recall()),
-                f(c.f1()),
-                c.tp,
-                c.fp,
-                c.fn_
-            );
+        let [a, b, c, d, e, f, g] = PR_HEADER;
+        let _ = writeln!(out, "\n{a:<8}{b:>11}{c:>11}{d:>11}{e:>9}{f:>9}{g:>9}");
+        for counts in &s.pr {
+            let [a, b, c, d, e, f, g] = pr_cells(counts);
+            let _ = writeln!(out, "{a:<8}{b:>11}{c:>11}{d:>11}{e:>9}{f:>9}{g:>9}");
         }
     }
     out
+}
+
+/// Column names of the precision–recall table.
+pub const PR_HEADER: [&str; 7] = ["IoU >", "precision", "recall", "F1", "TP", "FP", "FN"];
+
+/// One row of the precision–recall table (see [`PR_HEADER`]): ratios to 4
+/// decimals, "n/a" where not computable.
+pub fn pr_cells(c: &ObjectCounts) -> [String; 7] {
+    let f = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.4}"));
+    [c.iou.to_string(), f(c.precision()), f(c.recall()), f(c.f1()), c.tp.to_string(), c.fp.to_string(), c.fn_.to_string()]
 }
 
 /// Long-format CSV (`measure,iou,value`): every scalar measure with an empty
