@@ -22,6 +22,19 @@ fn ok(o: &Output) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
+/// Whether py-ctcmetrics' `ctc_evaluate --valid` accepts the result (None
+/// without the venv that scripts/setup makes).
+fn ctc_valid(res: &Path, gt: &Path) -> Option<bool> {
+    let eval = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pyenv/bin/ctc_evaluate");
+    if !eval.is_file() {
+        eprintln!("skipped the py-ctcmetrics check: {} is absent (run scripts/setup)", eval.display());
+        return None;
+    }
+    let o = Command::new(eval).args(["--valid", "--gt"]).arg(gt).arg("--res").arg(res).output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    Some(text.lines().any(|l| l.trim() == "Valid: 1.0"))
+}
+
 /// SEG of a result against the sample's truth, by `cellstream evaluate`.
 fn seg(res: &Path, gt: &Path) -> f64 {
     let json = res.with_extension("json");
@@ -41,6 +54,9 @@ fn the_built_in_model_beats_the_classical_segmenter_on_every_sample() {
         assert_eq!(ctc::validate_result(&model).unwrap(), vec![], "{m}: the model's result is valid");
         let classical = d.path().join(format!("{m}-classical"));
         ok(&cellstream(&[&"track", &seq, &"--out", &classical, &"--segmenter", &"classical", &"--polarity", &polarity, &"-q"]));
+        for r in [&model, &classical] {
+            assert_ne!(ctc_valid(r, &gt), Some(false), "{}: py-ctcmetrics finds the result invalid", r.display());
+        }
         let (a, b) = (seg(&model, &gt), seg(&classical, &gt));
         eprintln!("{m}: SEG model {a:.3}, classical {b:.3}");
         assert!(a > b + 0.05, "{m}: the built-in model (SEG {a:.3}) should beat the classical segmenter ({b:.3}) clearly");
