@@ -154,15 +154,6 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         bail!("no sequence has {} consecutive training frames with truth among them (window {})", cfg.window, cfg.window);
     }
 
-    let (vs, net, mut progress) = start_run(cfg, &files, device, resume)?;
-    // All later randomness comes from this generator; a resumed run draws
-    // fresh samples, its seed moved on by the step count.
-    let mut rng = TrainRng::seed_from_u64(cfg.seed.wrapping_add(progress.step as u64));
-    let mut opt = nn::Adam { wd: cfg.weight_decay, amsgrad: cfg.amsgrad, ..Default::default() }.build(&vs, progress.lr)?;
-    let parameters = ConvLstmUNet::parameter_count(&vs);
-
-    std::fs::write(&files.settings, cfg.to_toml()?).with_context(|| format!("{}: cannot write the settings", files.settings.display()))?;
-    let mut history = open_history(&files.history, resume)?;
     let preview = match &cfg.preview {
         Some(dir) => {
             std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the preview folder", dir.display()))?;
@@ -174,6 +165,16 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         }
         None => None,
     };
+
+    let (vs, net, mut progress) = start_run(cfg, &files, device, resume)?;
+    // All later randomness comes from this generator; a resumed run draws
+    // fresh samples, its seed moved on by the step count.
+    let mut rng = TrainRng::seed_from_u64(cfg.seed.wrapping_add(progress.step as u64));
+    let mut opt = nn::Adam { wd: cfg.weight_decay, amsgrad: cfg.amsgrad, ..Default::default() }.build(&vs, progress.lr)?;
+    let parameters = ConvLstmUNet::parameter_count(&vs);
+
+    std::fs::write(&files.settings, cfg.to_toml()?).with_context(|| format!("{}: cannot write the settings", files.settings.display()))?;
+    let mut history = open_history(&files.history, resume)?;
 
     let bar = if progress.step < cfg.steps { ProgressBar::new(cfg.steps as u64) } else { ProgressBar::hidden() };
     bar.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")?.progress_chars("=> "));
