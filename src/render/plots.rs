@@ -181,17 +181,18 @@ pub fn draw_training_curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r
             .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], ORANGE.stroke_width(2)));
         chart.draw_secondary_series(seg.iter().map(|&p| Circle::new(p, 3, ORANGE.filled()))).map_err(draw_err)?;
     }
-    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+    legend(&mut chart, SeriesLabelPosition::MiddleRight)?;
 
     let lrs: Vec<(f64, f64)> = rows.iter().map(|r| (r.step as f64, r.lr)).filter(|p| p.1 > 0.0 && p.1.is_finite()).collect();
     let lo = lrs.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
     let hi = lrs.iter().map(|p| p.1).fold(0.0f64, f64::max);
     let (lo, hi) = if lrs.is_empty() { (1e-5, 1e-2) } else { (lo / 1.5, hi * 1.5) };
+    // No right axis, but the same right margin: the steps line up with the panel above.
     let mut chart = ChartBuilder::on(&bottom)
         .margin(14)
+        .margin_right(14 + 60)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .right_y_label_area_size(60)
         .build_cartesian_2d(steps, (lo..hi).log_scale())
         .map_err(draw_err)?;
     chart
