@@ -1,4 +1,6 @@
 //! Plots: object precision, recall and F1 against the IoU threshold, the cell count per frame, and a training run's curves.
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
@@ -18,6 +20,19 @@ pub struct FrameCount {
     pub result: usize,
     /// `None` where the frame has no truth.
     pub truth: Option<usize>,
+}
+
+/// The mesh of every plot here: axis descriptions, 14 px labels, 15 px
+/// descriptions and faint minor lines; the caller adds formatters and draws it.
+fn mesh<'a, 'b, DB, X, Y>(chart: &'b mut ChartContext<'a, DB, Cartesian2d<X, Y>>, x_desc: &str, y_desc: &str) -> MeshStyle<'a, 'b, X, Y, DB>
+where
+    DB: DrawingBackend,
+    X: Ranged + ValueFormatter<X::ValueType>,
+    Y: Ranged + ValueFormatter<Y::ValueType>,
+{
+    let mut m = chart.configure_mesh();
+    m.x_desc(x_desc).y_desc(y_desc).label_style((FONT, 14)).axis_desc_style((FONT, 15)).light_line_style(RGBColor(240, 240, 240));
+    m
 }
 
 /// Draws the legend of the series labelled so far.
@@ -43,15 +58,7 @@ pub fn draw_pr_curve<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, curve: &
         .y_label_area_size(52)
         .build_cartesian_2d(0.0..1.0, 0.0..1.02)
         .map_err(draw_err)?;
-    chart
-        .configure_mesh()
-        .x_desc("IoU threshold")
-        .y_desc("score")
-        .label_style((FONT, 14))
-        .axis_desc_style((FONT, 15))
-        .light_line_style(RGBColor(240, 240, 240))
-        .draw()
-        .map_err(draw_err)?;
+    mesh(&mut chart, "IoU threshold", "score").draw().map_err(draw_err)?;
     chart
         .draw_series(LineSeries::new([(0.5, 0.0), (0.5, 1.02)], RGBColor(160, 160, 160).stroke_width(1)))
         .map_err(draw_err)?;
@@ -84,16 +91,7 @@ pub fn draw_counts<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, counts: &[
         .y_label_area_size(52)
         .build_cartesian_2d(t0..t1, 0.0..top)
         .map_err(draw_err)?;
-    chart
-        .configure_mesh()
-        .x_desc("frame")
-        .y_desc("cells")
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .label_style((FONT, 14))
-        .axis_desc_style((FONT, 15))
-        .light_line_style(RGBColor(240, 240, 240))
-        .draw()
-        .map_err(draw_err)?;
+    mesh(&mut chart, "frame", "cells").y_label_formatter(&|v| format!("{v:.0}")).draw().map_err(draw_err)?;
     let truth: Vec<(i64, f64)> = counts.iter().filter_map(|c| Some((c.t as i64, c.truth? as f64))).collect();
     if !truth.is_empty() {
         chart
@@ -145,16 +143,7 @@ pub fn draw_training_curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r
         .build_cartesian_2d(steps.clone(), 0.0..loss_top)
         .map_err(draw_err)?
         .set_secondary_coord(steps.clone(), 0.0..1.0);
-    chart
-        .configure_mesh()
-        .x_desc("step")
-        .y_desc("loss")
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .label_style((FONT, 14))
-        .axis_desc_style((FONT, 15))
-        .light_line_style(RGBColor(240, 240, 240))
-        .draw()
-        .map_err(draw_err)?;
+    mesh(&mut chart, "step", "loss").x_label_formatter(&|v| format!("{v:.0}")).draw().map_err(draw_err)?;
     chart
         .configure_secondary_axes()
         .y_desc("validation SEG")
@@ -195,18 +184,7 @@ pub fn draw_training_curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r
         .y_label_area_size(60)
         .build_cartesian_2d(steps, (lo..hi).log_scale())
         .map_err(draw_err)?;
-    chart
-        .configure_mesh()
-        .x_desc("step")
-        .y_desc("learning rate")
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| format!("{v:.0e}"))
-        .y_labels(4)
-        .label_style((FONT, 14))
-        .axis_desc_style((FONT, 15))
-        .light_line_style(RGBColor(240, 240, 240))
-        .draw()
-        .map_err(draw_err)?;
+    mesh(&mut chart, "step", "learning rate").x_label_formatter(&|v| format!("{v:.0}")).y_label_formatter(&|v| format!("{v:.0e}")).y_labels(4).draw().map_err(draw_err)?;
     chart.draw_series(LineSeries::new(lrs, GREEN.stroke_width(2))).map_err(draw_err)?;
     Ok(())
 }
