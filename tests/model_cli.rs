@@ -78,6 +78,33 @@ fn train_writes_checkpoint_settings_and_history_then_resumes() {
 }
 
 #[test]
+fn preview_pictures_each_validation_and_curves_are_drawn() {
+    let d = tempfile::tempdir().unwrap();
+    dataset(d.path());
+    let out = d.path().join("m.safetensors");
+    let previews = d.path().join("previews");
+    let data = d.path().join("01");
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--steps", "5", "--preview", previews.to_str().unwrap()];
+    args.extend_from_slice(SMALL);
+    let o = cellstream(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    // Validations at steps 2, 4 and 5 (the last step): epochs 1, 2 and 3.
+    let mut names: Vec<String> = std::fs::read_dir(&previews).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["epoch001.png", "epoch002.png", "epoch003.png"]);
+    // The 40×48 frame (width×height) is shown whole, enlarged 5× (to 200×240), beside its truth under a header.
+    let img = image::open(previews.join("epoch001.png")).unwrap();
+    assert_eq!((img.width(), img.height()), (2 * 200 + 8, 240 + 46));
+    let curves = image::open(d.path().join("m.curves.png")).unwrap();
+    assert_eq!((curves.width(), curves.height()), cellstream::model::CURVES_SIZE);
+    let rows = cellstream::model::read_history(&d.path().join("m.history.csv")).unwrap();
+    assert_eq!(rows.iter().filter(|r| r.val_seg.is_some()).count(), 3);
+    // The preview folder is kept in the settings, so --resume goes on writing there.
+    let settings: cellstream::model::TrainConfig = toml::from_str(&std::fs::read_to_string(d.path().join("m.toml")).unwrap()).unwrap();
+    assert_eq!(settings.preview.as_deref(), Some(previews.as_path()));
+}
+
+#[test]
 fn config_file_with_flag_override_and_no_lstm() {
     let d = tempfile::tempdir().unwrap();
     dataset(d.path());
@@ -102,6 +129,7 @@ fn bad_input_is_refused_with_the_reason() {
     let out = d.path().join("x.safetensors");
     let out = out.to_str().unwrap();
     let (pt, dataset_dir, gt, missing) = (d.path().join("x.pt"), d.path().to_path_buf(), d.path().join("01_GT"), d.path().join("none.toml"));
+    let a_file = gt.join("SEG/man_seg000.tif");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--data", "/no/such/dir", "--out", out], "/no/such/dir"),
         (vec!["--data", data, "--out", out, "--frames", "9-2"], "ends before it starts"),
@@ -114,6 +142,7 @@ fn bad_input_is_refused_with_the_reason() {
         (vec!["--data", dataset_dir.to_str().unwrap(), "--out", out, "--window", "9", "--steps", "1"], "consecutive training frames"),
         (vec!["--data", gt.to_str().unwrap(), "--out", out], "neither a sequence folder"),
         (vec!["--out", out, "--config", missing.to_str().unwrap()], "none.toml"),
+        (vec!["--data", data, "--out", out, "--steps", "1", "--preview", a_file.to_str().unwrap()], "cannot create the preview folder"),
     ];
     for (args, want) in cases {
         let mut all = vec!["train"];

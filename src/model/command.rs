@@ -15,8 +15,8 @@ pub struct TrainArgs {
     /// Sequence folders (NN, truth in NN_GT / NN_ST beside it) or dataset folders holding them.
     #[arg(long, num_args = 1.., required_unless_present_any = ["config", "resume"])]
     pub data: Vec<PathBuf>,
-    /// The checkpoint to write (MODEL.safetensors); MODEL.toml, MODEL.history.csv
-    /// and MODEL.last.safetensors go beside it.
+    /// The checkpoint to write (MODEL.safetensors); MODEL.toml, MODEL.history.csv,
+    /// MODEL.curves.png and MODEL.last.safetensors go beside it.
     #[arg(long)]
     pub out: PathBuf,
     /// Settings file (TOML, keys as in MODEL.toml); flags override it.
@@ -87,6 +87,10 @@ pub struct TrainArgs {
     /// CPU threads for libtorch.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// After each validation, write DIR/epochNNN.png: the prediction on a
+    /// fixed validation crop beside its truth.
+    #[arg(long, value_name = "DIR")]
+    pub preview: Option<PathBuf>,
 }
 
 impl TrainArgs {
@@ -112,7 +116,7 @@ impl TrainArgs {
              crop => cfg.crop, steps => cfg.steps, max_minutes => cfg.max_minutes, lr => cfg.lr,
              val_fraction => cfg.val_fraction, val_every => cfg.val_every, early_stop => cfg.early_stop,
              depth => cfg.model.depth, base_width => cfg.model.base_width, norm => cfg.model.norm, seed => cfg.seed,
-             device => cfg.device, threads => cfg.threads);
+             device => cfg.device, threads => cfg.threads, preview => cfg.preview);
         if self.amsgrad {
             cfg.amsgrad = true;
         }
@@ -162,6 +166,9 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
         p.best_val_seg.map_or("–".into(), |v| format!("{v:.4}")),
         p.best_step.map_or("–".into(), |s| s.to_string())
     );
-    eprintln!("wrote {}, {}, {}, {}", files.best.display(), files.last.display(), files.settings.display(), files.history.display());
+    eprintln!("wrote {}, {}, {}, {}, {}", files.best.display(), files.last.display(), files.settings.display(), files.history.display(), files.curves.display());
+    if let Some(dir) = &cfg.preview {
+        eprintln!("previews in {}", dir.display());
+    }
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -5,7 +5,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use super::normalise::{percentile_normalise, PERCENTILES};
+use crate::segment::{percentile_normalise, PERCENTILES};
 use crate::ctc::{self, Mask, Sequence, Truth};
 
 /// An inclusive range of frame numbers, written `A-B` (or `A-` for "from A on").

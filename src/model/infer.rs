@@ -10,7 +10,7 @@ use super::checkpoint::{self, Loaded};
 use super::config::ModelConfig;
 use super::device::DeviceChoice;
 use super::net::{probabilities, ConvLstmUNet, State};
-use super::normalise::{percentile_normalise, PERCENTILES};
+use crate::segment::{percentile_normalise, PERCENTILES};
 use super::tiles::Tiling;
 use crate::ctc::{Frame, Mask};
 use crate::post::{self, PostParams};

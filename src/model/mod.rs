@@ -9,19 +9,20 @@
 //! checkpoint, each tile keeping its state, and [`Probabilities::instances`]
 //! turns the output into cells with the `post` stage.
 //!
-//! Files along the data's path: `data` (sequences and truth), `normalise`,
-//! `augment` (crops and transforms), `targets`, `net`, `loss`, `train`
-//! (+ `train_config`, `command`), `checkpoint`, `device`, `tiles`, `infer`.
+//! Files along the data's path: `data` (sequences and truth, normalised per
+//! frame by [`percentile_normalise`]), `augment` (crops and transforms), `targets`, `net`, `loss`, `train`
+//! (+ `train_config`, `command`, `history`, `preview`), `checkpoint`, `device`, `tiles`, `infer`.
 mod augment;
 mod checkpoint;
 mod command;
 mod config;
 mod data;
 mod device;
+mod history;
 mod infer;
 mod loss;
 mod net;
-mod normalise;
+mod preview;
 mod targets;
 mod tiles;
 mod train;
@@ -33,10 +34,12 @@ pub use command::{train_command, TrainArgs};
 pub use config::{ModelConfig, Norm, CLASSES};
 pub use data::{load_sequences, sequence_dirs, split, FrameRange, TrainSequence, TruthSource};
 pub use device::DeviceChoice;
+pub use history::{parse_history, read_history, write_curves, HistoryRow, CURVES_SIZE, HISTORY_HEADER};
 pub use infer::{InferOptions, Precision, Predictor, Probabilities, Tiles, AUTO_TILE, FULL_FRAME_MAX_PIXELS};
 pub use loss::loss;
 pub use net::{probabilities, ConvLstmUNet, State};
-pub use normalise::{percentile, percentile_normalise, PERCENTILES};
+pub use preview::{write_preview, Preview, PreviewCrop, PREVIEW_SIDE};
+pub use crate::segment::{percentile, percentile_normalise, PERCENTILES};
 pub use targets::{class_map, BACKGROUND, BOUNDARY, CELL};
 pub use tiles::Tiling;
 pub use train::{fit, Progress, RunFiles, Stop, TrainReport};

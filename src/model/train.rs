@@ -28,9 +28,11 @@ use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 use super::augment::{random_cell_pixel, View};
 use super::checkpoint::{self, TRAINING_KEY};
 use super::data::{split, TrainSequence};
+use super::history::{open_history, read_history, write_curves, HistoryRow};
 use super::infer::{InferOptions, Precision, Streamer, Tiles};
 use super::loss::loss;
 use super::net::{ConvLstmUNet, State};
+use super::preview::{write_preview, Preview, PreviewCrop};
 use super::tiles::reflect;
 use super::train_config::TrainConfig;
 use crate::eval::{seg_score, SegScore};
@@ -49,13 +51,15 @@ pub struct RunFiles {
     pub settings: PathBuf,
     /// One row per step: epoch, step, loss, val_seg, lr, seconds.
     pub history: PathBuf,
+    /// The history drawn ([`crate::render::plots::draw_training_curves`]).
+    pub curves: PathBuf,
 }
 
 impl RunFiles {
     pub fn new(out: &Path) -> RunFiles {
         let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
         let sibling = |suffix: &str| out.with_file_name(format!("{stem}{suffix}"));
-        RunFiles { best: out.to_path_buf(), last: sibling(".last.safetensors"), settings: sibling(".toml"), history: sibling(".history.csv") }
+        RunFiles { best: out.to_path_buf(), last: sibling(".last.safetensors"), settings: sibling(".toml"), history: sibling(".history.csv"), curves: sibling(".curves.png") }
     }
 }
 
@@ -132,7 +136,9 @@ struct Stream {
 }
 
 /// Trains a network on `data` (validation on the last `val_fraction` of each
-/// sequence's frames) and writes the checkpoints and records of [`RunFiles`].
+/// sequence's frames) and writes the checkpoints and records of [`RunFiles`],
+/// the curves redrawn after each validation; with [`TrainConfig::preview`],
+/// also a [`write_preview`] picture after each validation.
 /// With `resume`, continues from `RunFiles::last` (weights, step, learning
 /// rate, best score; the optimiser's moments restart).
 pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) -> Result<TrainReport> {
@@ -147,6 +153,18 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
     if trainable.is_empty() {
         bail!("no sequence has {} consecutive training frames with truth among them (window {})", cfg.window, cfg.window);
     }
+
+    let preview = match &cfg.preview {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the preview folder", dir.display()))?;
+            let crop = PreviewCrop::choose(data, &splits);
+            if crop.is_none() {
+                eprintln!("no validation frame has truth: no previews are written to {}", dir.display());
+            }
+            crop.map(|crop| Preview { dir: dir.clone(), crop })
+        }
+        None => None,
+    };
 
     let (vs, net, mut progress) = start_run(cfg, &files, device, resume)?;
     // All later randomness comes from this generator; a resumed run draws
@@ -229,9 +247,15 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
             if bar.is_hidden() { eprintln!("{line}") } else { bar.println(line) }
         }
         let seconds = seconds_before + started.elapsed().as_secs_f64();
-        writeln!(history, "{},{},{},{},{},{:.3}", progress.step.div_ceil(cfg.val_every), progress.step, opt_str(loss_value), opt_str(val_seg), progress.lr, seconds)?;
+        let epoch = progress.step.div_ceil(cfg.val_every);
+        let row = HistoryRow { epoch, step: progress.step, loss: loss_value, val_seg, lr: progress.lr, seconds };
+        writeln!(history, "{}", row.to_csv())?;
         if validate_now {
             history.flush()?;
+            write_curves(&files.curves, &read_history(&files.history)?)?;
+            if let Some(p) = &preview {
+                write_preview(p, &net, device, data, epoch, progress.step, val_seg)?;
+            }
             if progress.should_stop(cfg) {
                 break Stop::EarlyStop;
             }
@@ -240,6 +264,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
     };
     bar.finish_and_clear();
     history.flush()?;
+    write_curves(&files.curves, &read_history(&files.history)?)?;
     progress.seconds = seconds_before + started.elapsed().as_secs_f64();
     if saved_at != Some(progress.step) {
         // The run stopped between validations: keep its latest weights for --resume.
@@ -293,32 +318,12 @@ fn cosine_lr(cfg: &TrainConfig, step: usize, seconds: f64) -> f64 {
     cfg.min_lr + (cfg.lr - cfg.min_lr) * 0.5 * (1.0 + (std::f64::consts::PI * f).cos())
 }
 
-fn open_history(path: &Path, append: bool) -> Result<std::io::BufWriter<std::fs::File>> {
-    let exists = path.exists();
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(append)
-        .write(true)
-        .truncate(!append)
-        .open(path)
-        .with_context(|| format!("{}: cannot write the history", path.display()))?;
-    let mut w = std::io::BufWriter::new(f);
-    if !(append && exists) {
-        writeln!(w, "epoch,step,loss,val_seg,lr,seconds")?;
-    }
-    Ok(w)
-}
-
 fn mean(v: &[f64]) -> Option<f64> {
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
 
 fn fmt(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| format!("{v:.4}"))
-}
-
-fn opt_str(v: Option<f64>) -> String {
-    v.map_or(String::new(), |v| format!("{v:.6}"))
 }
 
 /// One optimiser step on a window batch (see [`window_batch`]), the

@@ -60,6 +60,9 @@ pub struct TrainConfig {
     pub device: String,
     /// CPU threads for libtorch (unset: libtorch's default).
     pub threads: Option<usize>,
+    /// Folder for a picture of the prediction on a fixed validation crop
+    /// after each validation (`epochNNN.png`); none when unset.
+    pub preview: Option<PathBuf>,
     pub model: ModelConfig,
     pub augment: AugmentConfig,
 }
@@ -91,6 +94,7 @@ impl Default for TrainConfig {
             seed: 0,
             device: "auto".into(),
             threads: None,
+            preview: None,
             model: ModelConfig::default(),
             augment: AugmentConfig::default(),
         }

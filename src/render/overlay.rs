@@ -1,4 +1,4 @@
-//! Overlays: a frame with each cell's outline in its track's colour, its label, division marks, and the misses and false cells found against truth.
+//! Overlays: a frame with each cell's outline in its track's colour, its label, division marks, the misses and false cells found against truth, and a prediction beside its truth.
 use std::collections::HashSet;
 
 use image::{Rgb, RgbImage};
@@ -206,6 +206,53 @@ pub fn draw_overlay(base: &mut RgbImage, mask: &Mask, marks: &Marks, style: &Ove
     Ok(())
 }
 
+/// Side of the smallest panel [`draw_side_by_side`] shows: smaller frames are
+/// enlarged by a whole factor (nearest neighbour) until they reach it.
+pub const PANEL_MIN_SIDE: u32 = 256;
+
+/// A prediction beside its truth, for watching a network learn: on the left
+/// `grey` with the predicted cells' outlines in their label colours, the
+/// false cells tinted red and the missed truth cells dashed in red (one-to-one
+/// matching at IoU 0.5, [`compare`]); on the right `grey` with the truth
+/// outlines. `caption` is written above; both panels are enlarged by the
+/// same whole factor to at least [`PANEL_MIN_SIDE`] pixels on their longer side.
+///
+/// # Panics
+/// If `grey`, `prediction` and `truth` differ in size.
+pub fn draw_side_by_side(grey: &RgbImage, prediction: &Mask, truth: &Mask, caption: &str) -> std::result::Result<RgbImage, String> {
+    let (w, h) = grey.dimensions();
+    assert_eq!(truth.dim(), prediction.dim(), "truth and prediction differ in size");
+    let cmp = compare(&Overlap::count(truth, prediction), MatchRule::Iou(0.5));
+    let style = OverlayStyle { labels: false, fill: 0.0, font_px: 12 };
+    let mut left = grey.clone();
+    draw_overlay(&mut left, prediction, &Marks { truth: Some((truth, &cmp)), ..Default::default() }, &style)?;
+    let mut right = grey.clone();
+    draw_overlay(&mut right, truth, &Marks::default(), &style)?;
+
+    let scale = (PANEL_MIN_SIDE / w.max(h).max(1)).max(1);
+    let (pw, ph) = (w * scale, h * scale);
+    let enlarge = |img: &RgbImage| image::imageops::resize(img, pw, ph, image::imageops::FilterType::Nearest);
+    const GAP: u32 = 8;
+    const HEADER: u32 = 46;
+    let mut canvas = RgbImage::from_pixel(2 * pw + GAP, ph + HEADER, Rgb([255, 255, 255]));
+    image::imageops::replace(&mut canvas, &enlarge(&left), 0, i64::from(HEADER));
+    image::imageops::replace(&mut canvas, &enlarge(&right), i64::from(pw + GAP), i64::from(HEADER));
+
+    register_font();
+    let (cw, ch) = canvas.dimensions();
+    let root = GlyphText(BitMapBackend::with_buffer(canvas.as_mut(), (cw, ch))).into_drawing_area();
+    let text = (FONT, 14.0).into_font().color(&BLACK);
+    root.draw_text(caption, &text, (4, 4)).map_err(draw_err)?;
+    let small = (FONT, 12.0).into_font().color(&RGBColor(60, 60, 60));
+    let missed = if cmp.misses.is_empty() { String::new() } else { format!(", {} missed (dashed)", cmp.misses.len()) };
+    let false_cells = if cmp.false_cells.is_empty() { String::new() } else { format!(", {} false (red)", cmp.false_cells.len()) };
+    root.draw_text(&format!("prediction{missed}{false_cells}"), &small, (4, 26)).map_err(draw_err)?;
+    root.draw_text("truth", &small, ((pw + GAP) as i32 + 4, 26)).map_err(draw_err)?;
+    root.present().map_err(draw_err)?;
+    drop(root);
+    Ok(canvas)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,5 +360,43 @@ mod tests {
         let (y0, y1) = (*ys.iter().min().unwrap(), *ys.iter().max().unwrap());
         assert!(x0 < 30 && x1 > 29 && y0 < 24 && y1 > 15, "text centred on the cell: x {x0}..{x1}, y {y0}..{y1}");
         assert!((6..=16).contains(&(y1 - y0)), "about 10 px tall digits at 14 px: {}", y1 - y0);
+    }
+
+    #[test]
+    fn side_by_side_shows_prediction_and_truth_enlarged_with_a_caption() {
+        // Truth: cells 1 and 2; prediction finds cell 1 (as label 7) and a false cell 8.
+        let mut truth: Mask = Array2::zeros((20, 32));
+        let mut pred: Mask = Array2::zeros((20, 32));
+        for y in 2..8 {
+            for x in 2..8 {
+                truth[[y, x]] = 1;
+                pred[[y, x]] = 7;
+            }
+            for x in 20..26 {
+                truth[[y, x]] = 2;
+            }
+        }
+        for y in 12..18 {
+            for x in 12..18 {
+                pred[[y, x]] = 8;
+            }
+        }
+        let grey = RgbImage::from_pixel(32, 20, Rgb([90, 90, 90]));
+        let img = draw_side_by_side(&grey, &pred, &truth, "epoch 3  validation SEG 0.500").unwrap();
+        // 32 px wide: enlarged 8× to 256 px; two panels, a gap and the header.
+        assert_eq!(img.dimensions(), (2 * 256 + 8, 160 + 46));
+        let at = |panel: u32, x: u32, y: u32| *img.get_pixel(panel * (256 + 8) + x * 8 + 3, 46 + y * 8 + 3);
+        assert_eq!(at(0, 2, 2), track_colour(7, 1.0), "predicted outline in its colour");
+        assert_eq!(at(0, 4, 4), Rgb([90, 90, 90]), "inside shows the frame");
+        assert_eq!(at(0, 24, 2), ERROR_RED, "missed truth cell dashed in red");
+        assert!(at(0, 14, 14).0[0] > 120 && at(0, 14, 14).0[1] < 80, "false cell tinted red");
+        assert_eq!(at(1, 2, 2), track_colour(1, 1.0), "truth outline on the right");
+        assert_eq!(at(1, 14, 14), Rgb([90, 90, 90]), "no false cell in the truth");
+        let dark = img.enumerate_pixels().filter(|&(_, y, p)| y < 44 && p.0[0] < 120).count();
+        assert!(dark > 100, "caption and panel titles drawn: {dark} dark px");
+        // A frame larger than the minimum is not enlarged.
+        let big = RgbImage::new(300, 10);
+        let img = draw_side_by_side(&big, &Mask::zeros((10, 300)), &Mask::zeros((10, 300)), "x").unwrap();
+        assert_eq!(img.dimensions(), (608, 56));
     }
 }

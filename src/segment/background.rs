@@ -1,5 +1,5 @@
 //! Flattening uneven illumination: estimate the background and remove it.
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayBase, ArrayView2, Data, Ix2};
 
 use super::filter::gaussian_blur;
 
@@ -27,27 +27,50 @@ pub fn subtract_background(img: ArrayView2<f32>, sigma: f32) -> Array2<f32> {
     &img - &bg
 }
 
-/// Rescales to [0, 1] between the `lo` and `hi` percentiles (e.g. 1 and 99.8),
-/// clipping outside: the per-frame normalisation of CSBDeep/StarDist.
-pub fn percentile_normalise(img: ArrayView2<f32>, lo: f32, hi: f32) -> Array2<f32> {
-    let mut v: Vec<f32> = img.iter().copied().collect();
-    if v.is_empty() {
-        return Array2::zeros(img.raw_dim());
+/// Lower and upper percentiles [`percentile_normalise`] maps to 0 and 1 by default.
+pub const PERCENTILES: (f32, f32) = (1.0, 99.8);
+
+/// The `q`-th percentile (0–100) with linear interpolation between order
+/// statistics (numpy's default); NaN for an empty slice. Reorders `values`.
+pub fn percentile(values: &mut [f32], q: f32) -> f32 {
+    if values.is_empty() {
+        return f32::NAN;
     }
-    let n = v.len();
-    let at = |p: f32, v: &mut Vec<f32>| {
-        let i = ((p / 100.0) * (n - 1) as f32).round() as usize;
-        *v.select_nth_unstable_by(i.min(n - 1), |a, b| a.total_cmp(b)).1
-    };
-    let a = at(lo, &mut v);
-    let b = at(hi, &mut v);
-    let d = (b - a).max(f32::EPSILON);
-    img.mapv(|x| ((x - a) / d).clamp(0.0, 1.0))
+    let pos = (q.clamp(0.0, 100.0) / 100.0) * (values.len() - 1) as f32;
+    let lo = pos.floor() as usize;
+    let (_, &mut a, rest) = values.select_nth_unstable_by(lo, f32::total_cmp);
+    let frac = pos - lo as f32;
+    if frac == 0.0 || rest.is_empty() {
+        return a;
+    }
+    let b = rest.iter().copied().min_by(f32::total_cmp).unwrap_or(a);
+    a + frac * (b - a)
+}
+
+/// Per-frame percentile normalisation (CSBDeep's `normalize`, Weigert et al.
+/// 2018): maps the image's `lo`-th percentile to 0 and its `hi`-th to 1,
+/// linearly, without clipping (values outside stay outside; clip the result
+/// where [0, 1] is needed). A flat image becomes all zeros.
+///
+/// ```
+/// use cellstream::segment::percentile_normalise;
+/// use ndarray::array;
+/// let n = percentile_normalise(&array![[0.0f32, 10.0], [20.0, 30.0]], 0.0, 100.0);
+/// assert_eq!(n, array![[0.0, 1.0 / 3.0], [2.0 / 3.0, 1.0]]);
+/// ```
+pub fn percentile_normalise<S: Data<Elem = f32>>(img: &ArrayBase<S, Ix2>, lo: f32, hi: f32) -> Array2<f32> {
+    let mut v: Vec<f32> = img.iter().copied().collect();
+    let p_lo = percentile(&mut v, lo);
+    let p_hi = percentile(&mut v, hi);
+    let scale = if p_hi - p_lo > 1e-12 { 1.0 / (p_hi - p_lo) } else { 0.0 };
+    img.mapv(|x| (x - p_lo) * scale)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::array;
+    use proptest::prelude::*;
 
     #[test]
     fn a_ramp_is_flattened_and_a_spot_survives() {
@@ -64,10 +87,34 @@ mod tests {
     }
 
     #[test]
-    fn percentiles_map_to_unit_range() {
+    fn percentiles_match_numpy() {
+        // numpy.percentile([1, 2, 3, 4], [0, 25, 50, 100]) = [1, 1.75, 2.5, 4]
+        let v = [3.0f32, 1.0, 4.0, 2.0];
+        for (q, want) in [(0.0, 1.0), (25.0, 1.75), (50.0, 2.5), (100.0, 4.0)] {
+            assert_eq!(percentile(&mut v.clone(), q), want, "q={q}");
+        }
+        assert!(percentile(&mut [], 50.0).is_nan());
+    }
+
+    #[test]
+    fn normalise_maps_percentiles_to_unit_range() {
         let img = Array2::from_shape_fn((10, 10), |(y, x)| (y * 10 + x) as f32);
-        let n = percentile_normalise(img.view(), 0.0, 100.0);
-        assert_eq!(n[[0, 0]], 0.0);
-        assert_eq!(n[[9, 9]], 1.0);
+        let n = percentile_normalise(&img, 0.0, 100.0);
+        assert_eq!((n[[0, 0]], n[[9, 9]]), (0.0, 1.0));
+        let f = array![[0.0f32, 10.0], [20.0, 30.0]];
+        assert_eq!(percentile_normalise(&f.view(), 0.0, 100.0), array![[0.0, 1.0 / 3.0], [2.0 / 3.0, 1.0]]);
+        assert_eq!(percentile_normalise(&Array2::from_elem((2, 2), 5.0f32), 1.0, 99.8), Array2::<f32>::zeros((2, 2)));
+    }
+
+    proptest! {
+        #[test]
+        fn invariant_to_gain_and_offset(v in prop::collection::vec(0.0f32..1000.0, 16), gain in 0.5f32..4.0, off in -50.0f32..50.0) {
+            let a = Array2::from_shape_vec((4, 4), v).unwrap();
+            let b = a.mapv(|x| gain * x + off);
+            let (na, nb) = (percentile_normalise(&a, 1.0, 99.8), percentile_normalise(&b, 1.0, 99.8));
+            for (x, y) in na.iter().zip(nb.iter()) {
+                prop_assert!((x - y).abs() < 1e-3, "{x} vs {y}");
+            }
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! model must beat.
 use ndarray::{Array2, ArrayView2};
 
-use super::background::{percentile_normalise, subtract_background};
+use super::background::{percentile_normalise, subtract_background, PERCENTILES};
 use super::filter::gaussian_blur;
 use super::threshold::{otsu_threshold, sauvola_threshold};
 use crate::ctc::{Frame, Mask};
@@ -57,7 +57,7 @@ impl Default for ClassicalParams {
 }
 
 /// The flattened, smoothed contrast image whose high values are cells,
-/// normalised to [0, 1] between its 1st and 99.8th percentiles.
+/// normalised to [0, 1] between its 1st and 99.8th percentiles and clipped.
 pub fn contrast_image(frame: &Frame, params: &ClassicalParams) -> Array2<f32> {
     let raw = frame.to_f32();
     let smooth = if params.smooth_sigma > 0.0 { gaussian_blur(raw.view(), params.smooth_sigma) } else { raw };
@@ -71,7 +71,7 @@ pub fn contrast_image(frame: &Frame, params: &ClassicalParams) -> Array2<f32> {
             gaussian_blur(abs.view(), params.smooth_sigma.max(1.0) * 2.0)
         }
     };
-    percentile_normalise(signed.view(), 1.0, 99.8)
+    percentile_normalise(&signed, PERCENTILES.0, PERCENTILES.1).mapv_into(|v| v.clamp(0.0, 1.0))
 }
 
 /// The binary foreground of a contrast image, as a 0/1 probability map.
