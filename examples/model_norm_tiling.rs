@@ -1,9 +1,9 @@
-//! Why the default normalisation is per-pixel: tiled against whole-frame inference, per norm.
+//! Tiled against whole-frame inference, per normalisation: BatchNorm (the default, running statistics at inference) and per-pixel LayerNorm are tile-safe, GroupNorm is not.
 //!
 //! Trains the tiny test model (depth 2, width 8, 200 steps on a 64² synthetic
 //! clip) once per normalisation, then streams 20 frames of 112×144 whole and in
 //! 64² tiles (overlap 24) and prints how far the two disagree. GroupNorm's
-//! statistics depend on the tile's extent, per-pixel LayerNorm's do not.
+//! statistics depend on the tile's extent; BatchNorm's (at inference) and per-pixel LayerNorm's do not.
 //!
 //! `cargo run --release --example model_norm_tiling`
 #[path = "../tests/model_support/mod.rs"]
