@@ -42,7 +42,7 @@ fn per_second(n: usize, secs: f64) -> f64 {
 fn peak_rss_kib(args: &[&Path]) -> (f64, u64) {
     let bin = env!("CARGO_BIN_EXE_cellstream");
     let start = Instant::now();
-    let out = Command::new("/usr/bin/time").arg("-v").arg(bin).args(["track", "-q"]).args(args).output().expect("/usr/bin/time");
+    let out = Command::new("/usr/bin/time").arg("-v").arg(bin).args(["track", "-q", "--segmenter", "classical"]).args(args).output().expect("/usr/bin/time");
     let secs = start.elapsed().as_secs_f64();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -98,8 +98,9 @@ fn main() {
     // 2. End to end.
     let out = tmp.path().join("e2e_RES");
     let cli = <cellstream::cli::Cli as clap::Parser>::try_parse_from([
-        "cellstream".as_ref(), "track".as_ref(), "-q".as_ref(), seq.as_os_str(), "--out".as_ref(), out.as_os_str(),
-    ] as [&std::ffi::OsStr; 6]).unwrap();
+        "cellstream".as_ref(), "track".as_ref(), "-q".as_ref(), "--segmenter".as_ref(), "classical".as_ref(), seq.as_os_str(),
+        "--out".as_ref(), out.as_os_str(),
+    ] as [&std::ffi::OsStr; 8]).unwrap();
     let t0 = Instant::now();
     cellstream::cli::run(cli).unwrap();
     let e2e = per_second(short, t0.elapsed().as_secs_f64());
