@@ -178,3 +178,28 @@ fn track_needs_masks_or_a_sequence() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--max-displacement must be a positive number"), "{}", stderr(&o));
 }
+
+/// Linking the truth masks of simulated dense colonies (rod-shaped cells, all
+/// touching, dividing every 5–16 frames): divisions are found at BC(0) ≥ 0.9
+/// and tracking is near perfect.
+#[test]
+fn dense_colony_divisions_reach_bc0_of_0_9() {
+    let d = tempfile::tempdir().unwrap();
+    for seed in ["1", "2"] {
+        let sim = d.path().join(format!("colony{seed}"));
+        let o = cellstream(&[&"simulate", &"--modality", &"colony", &"--seed", &seed, &"--out", &sim]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let res = sim.join("01_RES");
+        let o = cellstream(&[&"track", &"-q", &"--masks", &sim.join("01_GT/SEG"), &"--out", &res]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let json = sim.join("scores.json");
+        let o = cellstream(&[&"evaluate", &"--gt", &sim.join("01_GT"), &"--res", &res, &"--json", &json]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let (bc, tra, lnk, divisions) = (v["BC(0)"].as_f64().unwrap(), v["TRA"].as_f64().unwrap(), v["LNK"].as_f64().unwrap(), v["gt_divisions"].as_u64().unwrap());
+        println!("colony seed {seed}: {divisions} divisions, BC(0) {bc:.4}, TRA {tra:.5}, LNK {lnk:.5}");
+        assert!(divisions >= 100, "the colony should divide often, has {divisions} divisions");
+        assert!(bc >= 0.9, "colony seed {seed}: BC(0) {bc}");
+        assert!(tra >= 0.99, "colony seed {seed}: TRA {tra}");
+    }
+}
