@@ -17,8 +17,10 @@ fn root() -> PathBuf {
 }
 
 /// The ground truth and the evaluator, or `None` (with a message) when absent.
+/// `LINK_CTC_GT` names another ground-truth folder to run the same tests on
+/// (e.g. a `cellstream simulate --modality colony` sequence's `01_GT`).
 fn setup() -> Option<(PathBuf, PathBuf)> {
-    let gt = root().join("../shared/data/ctc/Fluo-N2DH-SIM+/01_GT");
+    let gt = std::env::var_os("LINK_CTC_GT").map(PathBuf::from).unwrap_or_else(|| root().join("../shared/data/ctc/Fluo-N2DH-SIM+/01_GT"));
     let eval = root().join(".pyenv/bin/ctc_evaluate");
     if !gt.join("TRA").is_dir() {
         eprintln!("skipped: {} is absent (shared CTC data)", gt.display());
