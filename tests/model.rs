@@ -207,3 +207,33 @@ fn training_is_reproducible_from_its_seed() {
     assert!(a.iter().all(|(k, t)| t.equal(&b[k])), "same seed, different weights");
     assert!(a.iter().any(|(k, t)| !t.equal(&c[k])), "different seeds, same weights");
 }
+
+#[test]
+fn precise_batch_norm_statistics_are_what_validation_saw() {
+    let (frames, masks) = clip();
+    let data = [TrainSequence::from_frames("clip", frames, masks.into_iter().map(Some).collect()).unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.safetensors");
+    let cfg = TrainConfig { steps: 4, val_every: 2, val_fraction: 0.34, precise_bn: 16, threads: Some(1), ..tiny_config() };
+    fit(&cfg, &data, &path, false).unwrap();
+    let last = model::RunFiles::new(&path).last;
+    let saved = model::load(&last, Device::Cpu).unwrap();
+    let stats = |vs: &nn::VarStore| -> Vec<(String, tch::Tensor)> {
+        let mut v: Vec<_> = vs.variables().into_iter().filter(|(k, _)| k.contains("running_")).collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    let before = stats(&saved.vs);
+    assert!(!before.is_empty(), "the default network has BatchNorm layers");
+    // Pooling again over the same windows at the same weights gives the
+    // same statistics; the running averages of a run without it differ.
+    model::recalibrate_batch_norm(&saved.net, &cfg, &data, Device::Cpu).unwrap();
+    for ((k, a), (_, b)) in before.iter().zip(stats(&saved.vs)) {
+        let d = f64::try_from((a - &b).abs().max()).unwrap();
+        assert!(d < 1e-5, "{k}: saved and recomputed statistics differ by {d}");
+    }
+    let plain = dir.path().join("q.safetensors");
+    fit(&TrainConfig { precise_bn: 0, ..cfg.clone() }, &data, &plain, false).unwrap();
+    let other = stats(&model::load(&model::RunFiles::new(&plain).last, Device::Cpu).unwrap().vs);
+    assert!(before.iter().zip(&other).any(|((_, a), (_, b))| !a.equal(b)), "precise statistics equal the running averages");
+}

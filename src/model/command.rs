@@ -64,6 +64,10 @@ pub struct TrainArgs {
     /// Steps between validations.
     #[arg(long)]
     pub val_every: Option<usize>,
+    /// Crop windows of training data whose pooled statistics replace
+    /// BatchNorm's running averages before each validation (0 = keep the averages).
+    #[arg(long, value_name = "WINDOWS")]
+    pub precise_bn: Option<usize>,
     /// Validations without improvement before stopping (0 = never).
     #[arg(long)]
     pub early_stop: Option<usize>,
@@ -114,7 +118,7 @@ impl TrainArgs {
         }
         set!(frames => cfg.frames, window => cfg.window, windows_per_stream => cfg.windows_per_stream, batch => cfg.batch,
              crop => cfg.crop, steps => cfg.steps, max_minutes => cfg.max_minutes, lr => cfg.lr,
-             val_fraction => cfg.val_fraction, val_every => cfg.val_every, early_stop => cfg.early_stop,
+             val_fraction => cfg.val_fraction, val_every => cfg.val_every, precise_bn => cfg.precise_bn, early_stop => cfg.early_stop,
              depth => cfg.model.depth, base_width => cfg.model.base_width, norm => cfg.model.norm, seed => cfg.seed,
              device => cfg.device, threads => cfg.threads, preview => cfg.preview);
         if self.amsgrad {

@@ -11,6 +11,9 @@ use tch::{Kind, Tensor};
 
 use super::config::{ModelConfig, Norm, CLASSES};
 
+/// Weight of each batch's statistics in a BatchNorm layer's running averages.
+const BN_MOMENTUM: f64 = 0.1;
+
 /// Normalisation layer after a convolution.
 #[derive(Debug)]
 enum NormLayer {
@@ -31,7 +34,7 @@ impl NormLayer {
                 let groups = (1..=cfg.groups as i64).rev().find(|g| channels % g == 0).unwrap_or(1);
                 NormLayer::Group(nn::group_norm(p, groups, channels, Default::default()))
             }
-            Norm::Batch => NormLayer::Batch(nn::batch_norm2d(p, channels, Default::default())),
+            Norm::Batch => NormLayer::Batch(nn::batch_norm2d(p, channels, nn::BatchNormConfig { momentum: BN_MOMENTUM, ..Default::default() })),
             Norm::None => NormLayer::None,
         }
     }
@@ -47,6 +50,15 @@ impl NormLayer {
             NormLayer::Group(g) => g.forward_t(xs, train),
             NormLayer::Batch(b) => b.forward_t(xs, train),
             NormLayer::None => xs.shallow_clone(),
+        }
+    }
+}
+
+impl NormLayer {
+    fn batch_norm(&self) -> Option<&nn::BatchNorm> {
+        match self {
+            NormLayer::Batch(b) => Some(b),
+            _ => None,
         }
     }
 }
@@ -235,6 +247,13 @@ impl ConvLstmUNet {
         Tensor::stack(&out, 1)
     }
 
+    /// The network's BatchNorm layers, in a fixed order.
+    fn batch_norms(&self) -> Vec<&nn::BatchNorm> {
+        let enc = self.encoder.iter().flat_map(|l| [l.entry.as_ref().and_then(|e| e.norm.batch_norm()), l.block.norm.batch_norm()]);
+        let dec = self.decoder.iter().map(|l| l.block.norm.batch_norm());
+        enc.chain(dec).flatten().collect()
+    }
+
     /// Number of trainable parameters in a var store.
     pub fn parameter_count(vs: &nn::VarStore) -> i64 {
         vs.trainable_variables().iter().map(Tensor::numel).sum::<usize>() as i64
@@ -245,6 +264,76 @@ impl ModuleT for ConvLstmUNet {
     /// A window from zero state: `[B, T, 1, H, W]` → logits `[B, T, 3, H, W]`.
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
         self.forward_window(xs, train)
+    }
+}
+
+/// Precise BatchNorm (Wu & Johnson 2021, "Rethinking 'Batch' in BatchNorm",
+/// §3.1): each BatchNorm layer's running statistics replaced by population
+/// statistics pooled over many training batches at fixed weights. The
+/// exponential average kept during training trails weights that are still
+/// changing and follows whichever sequences the last few batches came from.
+///
+/// Feed frames with [`PreciseBatchNorm::step`], then [`PreciseBatchNorm::finish`].
+#[derive(Debug, Default)]
+pub struct PreciseBatchNorm {
+    /// Per layer: sums of batch means, batch variances and squared batch means.
+    sums: Vec<(Tensor, Tensor, Tensor)>,
+    batches: usize,
+}
+
+impl PreciseBatchNorm {
+    pub fn new() -> PreciseBatchNorm {
+        PreciseBatchNorm::default()
+    }
+
+    /// One frame `x_t` `[B, 1, H, W]` through `net` in training mode (no
+    /// gradients), recording each BatchNorm layer's batch mean and variance.
+    pub fn step(&mut self, net: &ConvLstmUNet, x_t: &Tensor, state: &mut State) {
+        let _guard = tch::no_grad_guard();
+        let layers = net.batch_norms();
+        // From zero, one update leaves the running statistics at exactly
+        // momentum × the batch's statistics.
+        for b in &layers {
+            let _ = b.running_mean.shallow_clone().zero_();
+            let _ = b.running_var.shallow_clone().zero_();
+        }
+        let _ = net.forward_step(x_t, state, true);
+        for (i, b) in layers.iter().enumerate() {
+            let mean = &b.running_mean / BN_MOMENTUM;
+            let var = &b.running_var / BN_MOMENTUM;
+            let sq = mean.square();
+            if let Some((m, v, q)) = self.sums.get_mut(i) {
+                *m += mean;
+                *v += var;
+                *q += sq;
+            } else {
+                self.sums.push((mean, var, sq));
+            }
+        }
+        self.batches += 1;
+    }
+
+    /// Frames recorded so far.
+    pub fn batches(&self) -> usize {
+        self.batches
+    }
+
+    /// Sets each layer's running mean to the mean of the batch means, and its
+    /// running variance to the mean batch variance plus the variance of the
+    /// batch means (the law of total variance). Without any recorded frame,
+    /// leaves the network as it is.
+    pub fn finish(self, net: &ConvLstmUNet) {
+        if self.batches == 0 {
+            return;
+        }
+        let _guard = tch::no_grad_guard();
+        let n = self.batches as f64;
+        for (b, (m, v, q)) in net.batch_norms().iter().zip(self.sums) {
+            let mean = m / n;
+            let var = v / n + q / n - mean.square();
+            b.running_mean.shallow_clone().copy_(&mean);
+            b.running_var.shallow_clone().copy_(&var);
+        }
     }
 }
 
@@ -279,6 +368,60 @@ mod tests {
             let w = n.forward_t(&Tensor::stack(&[&x, &x], 1), false);
             assert_eq!(w.size(), [2, 2, 3, 16, 24]);
         }
+    }
+
+    #[test]
+    fn precise_batch_norm_makes_evaluation_match_training_on_its_batches() {
+        let cfg = ModelConfig { depth: 2, base_width: 4, lstm: false, ..Default::default() };
+        assert_eq!(cfg.norm, Norm::Batch);
+        let (_vs, n) = net(&cfg);
+        let x = Tensor::randn([2, 1, 64, 64], (Kind::Float, Device::Cpu)) * 3.0 + 5.0;
+        let differ = |a: &Tensor, b: &Tensor| f64::try_from((a - b).abs().max()).unwrap();
+        let train = tch::no_grad(|| n.forward_step(&x, &mut State::new(), true));
+        let before = tch::no_grad(|| n.forward_step(&x, &mut State::new(), false));
+        assert!(differ(&train, &before) > 0.1, "fresh running statistics should not fit this input");
+        let mut p = PreciseBatchNorm::new();
+        for _ in 0..3 {
+            p.step(&n, &x, &mut State::new());
+        }
+        assert_eq!(p.batches(), 3);
+        p.finish(&n);
+        let after = tch::no_grad(|| n.forward_step(&x, &mut State::new(), false));
+        // The population of three identical batches is the batch itself (up
+        // to the unbiased variance the running statistics keep).
+        let scale = f64::try_from(train.abs().max()).unwrap();
+        let d = differ(&train, &after);
+        assert!(d < 1e-2 * scale, "evaluation differs from training by {d} (outputs up to {scale})");
+        let layers = n.batch_norms();
+        assert_eq!(layers.len(), 3 * 2 + 2, "entry and block per encoder level (3), block per decoder level (2)");
+    }
+
+    #[test]
+    fn precise_batch_norm_pools_batches_by_total_variance() {
+        // The first BatchNorm sees conv(x); two batches with means far apart
+        // give a running variance that includes the spread of their means.
+        let cfg = ModelConfig { depth: 1, base_width: 2, lstm: false, ..Default::default() };
+        let (_vs, n) = net(&cfg);
+        let lo = Tensor::randn([2, 1, 16, 16], (Kind::Float, Device::Cpu));
+        let hi = &lo + 10.0;
+        let both = Tensor::cat(&[&lo, &hi], 0);
+        let var_of = |xs: &Tensor| {
+            let mut p = PreciseBatchNorm::new();
+            for x in xs.split(2, 0) {
+                p.step(&n, &x, &mut State::new());
+            }
+            p.finish(&n);
+            n.batch_norms()[0].running_var.copy()
+        };
+        let pooled = var_of(&both);
+        let mut whole = PreciseBatchNorm::new();
+        whole.step(&n, &both, &mut State::new());
+        whole.finish(&n);
+        let direct = n.batch_norms()[0].running_var.copy();
+        // Pooling two halves agrees with the statistics of the whole batch
+        // (up to the unbiased correction of each half).
+        let rel = f64::try_from(((&pooled - &direct).abs() / &direct).max()).unwrap();
+        assert!(rel < 0.01, "pooled variance off by {rel} relative");
     }
 
     #[test]

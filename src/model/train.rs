@@ -31,7 +31,8 @@ use super::data::{split, TrainSequence};
 use super::history::{open_history, read_history, write_curves, HistoryRow};
 use super::infer::{InferOptions, Precision, Streamer, Tiles};
 use super::loss::loss;
-use super::net::{ConvLstmUNet, State};
+use super::config::Norm;
+use super::net::{ConvLstmUNet, PreciseBatchNorm, State};
 use super::preview::{write_preview, Preview, PreviewCrop};
 use super::tiles::reflect;
 use super::train_config::TrainConfig;
@@ -148,11 +149,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
     if let Some(n) = cfg.threads {
         tch::set_num_threads(n as i32);
     }
-    let splits: Vec<_> = data.iter().map(|s| split(s.len(), cfg.val_fraction, cfg.window)).collect();
-    let trainable: Vec<usize> = (0..data.len()).filter(|&i| splits[i].0.len() >= cfg.window && data[i].truth[splits[i].0.clone()].iter().any(Option::is_some)).collect();
-    if trainable.is_empty() {
-        bail!("no sequence has {} consecutive training frames with truth among them (window {})", cfg.window, cfg.window);
-    }
+    let (splits, trainable) = training_frames(cfg, data)?;
 
     let preview = match &cfg.preview {
         Some(dir) => {
@@ -223,6 +220,9 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         let mut val_seg = None;
         let validate_now = progress.step % cfg.val_every == 0 || progress.step == cfg.steps;
         if validate_now {
+            if cfg.model.norm == Norm::Batch {
+                precise_batch_norm(&net, cfg, data, &splits, &trainable, device);
+            }
             val_seg = validate(&net, device, data, &splits)?;
             let improved = progress.record(val_seg, cfg);
             opt.set_lr(progress.lr);
@@ -419,6 +419,59 @@ fn window_batch(cfg: &TrainConfig, data: &[TrainSequence], streams: &mut [Option
         Tensor::from_slice(&cls).view(shape).to_device(device),
         Tensor::from_slice(&ws).view(shape).to_device(device).to_kind(Kind::Float),
     )
+}
+
+type Splits = Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>;
+
+/// Each sequence's training and validation frames, and the sequences that
+/// can give a training window.
+fn training_frames(cfg: &TrainConfig, data: &[TrainSequence]) -> Result<(Splits, Vec<usize>)> {
+    let splits: Splits = data.iter().map(|s| split(s.len(), cfg.val_fraction, cfg.window)).collect();
+    let trainable: Vec<usize> = (0..data.len()).filter(|&i| splits[i].0.len() >= cfg.window && data[i].truth[splits[i].0.clone()].iter().any(Option::is_some)).collect();
+    if trainable.is_empty() {
+        bail!("no sequence has {} consecutive training frames with truth among them (window {})", cfg.window, cfg.window);
+    }
+    Ok((splits, trainable))
+}
+
+/// Recomputes the BatchNorm statistics of a trained `net` as training's
+/// validations do ([`TrainConfig::precise_bn`] crop windows of the training
+/// frames of `data`), e.g. for a checkpoint saved before precise statistics
+/// existed.
+pub fn recalibrate_batch_norm(net: &ConvLstmUNet, cfg: &TrainConfig, data: &[TrainSequence], device: Device) -> Result<()> {
+    let (splits, trainable) = training_frames(cfg, data)?;
+    precise_batch_norm(net, cfg, data, &splits, &trainable, device);
+    Ok(())
+}
+
+/// Replaces `net`'s BatchNorm running statistics with statistics pooled over
+/// `cfg.precise_bn` crop windows of training streams ([`PreciseBatchNorm`]),
+/// 8 streams at a time, each carrying its state through 2 windows. They are
+/// drawn as training draws its streams but from a generator of their own, the
+/// same at every validation, so training's random sequence is untouched.
+fn precise_batch_norm(net: &ConvLstmUNet, cfg: &TrainConfig, data: &[TrainSequence], splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)], trainable: &[usize], device: Device) {
+    let pcfg = TrainConfig { batch: 8, windows_per_stream: 2, ..cfg.clone() };
+    let mut rng = TrainRng::seed_from_u64(cfg.seed ^ 0x5052_4543_4953_4542);
+    let mut streams: Vec<Option<Stream>> = (0..pcfg.batch).map(|_| None).collect();
+    let mut state = State::new();
+    let mut precise = PreciseBatchNorm::new();
+    for _ in 0..cfg.precise_bn.div_ceil(pcfg.batch) {
+        let mut keep = vec![1.0f32; pcfg.batch];
+        for (b, s) in streams.iter_mut().enumerate() {
+            if s.as_ref().is_none_or(|s| s.windows_left == 0) {
+                *s = Some(new_stream(&pcfg, data, splits, trainable, false, &mut rng));
+                keep[b] = 0.0;
+            }
+        }
+        if !state.is_zero() {
+            state.reset_items(&Tensor::from_slice(&keep));
+        }
+        let (xs, _, _) = window_batch(&pcfg, data, &mut streams, device, &mut rng);
+        for t in 0..pcfg.window as i64 {
+            precise.step(net, &xs.select(0, t), &mut state);
+        }
+    }
+    precise.finish(net);
 }
 
 /// SEG over the validation blocks: each block streamed from zero state,

@@ -49,6 +49,11 @@ pub struct TrainConfig {
     pub val_fraction: f64,
     /// Steps between validations (an "epoch" in the history).
     pub val_every: usize,
+    /// Crop windows of training streams run before each validation to replace
+    /// the BatchNorm running statistics with precise ones
+    /// ([`crate::model::PreciseBatchNorm`]); 0 (the default) keeps the running
+    /// averages. No effect on other normalisations.
+    pub precise_bn: usize,
     /// Validations without improvement before the learning rate is cut.
     pub plateau_patience: usize,
     pub plateau_factor: f64,
@@ -87,6 +92,7 @@ impl Default for TrainConfig {
             dice_weight: 1.0,
             val_fraction: 0.15,
             val_every: 50,
+            precise_bn: 0,
             plateau_patience: 4,
             plateau_factor: 0.5,
             min_lr: 1e-5,
