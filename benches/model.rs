@@ -6,11 +6,13 @@
 //! inference streams frames through a [`Predictor`] (whole frames, f32,
 //! stateful). Medians, since the machine may be shared.
 //!
-//! `cargo bench --bench model -- --shipped [--frames N] [--side PX]` instead
+//! `cargo bench --bench model -- --shipped [--frames N] [--side PX] [--rounds R]` instead
 //! measures the built-in model on a simulated fluorescence sequence (default
 //! 12 frames of 1024²): the network alone streaming the frames (stateful,
-//! whole frames; `--window 5`; 512 px tiles; bf16), then `cellstream track`
-//! end to end on the same files, so that the pipeline's cost shows as a ratio.
+//! whole frames; `--window 5`; 512 px tiles; bf16), then R rounds (default 3)
+//! of the network alone beside `cellstream track` end to end on the same
+//! files (and on their first half, for the steady rate), so that the
+//! pipeline's cost shows as a ratio measured under the same load.
 #[path = "../tests/model_support/mod.rs"]
 mod model_support;
 
@@ -61,24 +63,47 @@ fn shipped(args: &[String]) {
     println!("  network alone, bf16:                        {bf16:.3} frames/s");
     // `track` on the first half of the frames and on all of them: the
     // difference is the pipeline's steady rate, without process start,
-    // model loading and the first frame's planning.
+    // model loading and the first frame's planning. Rounds interleave the
+    // network alone and `track`, so that both see the same machine load.
     let half = sim.join("half");
     std::fs::create_dir_all(half.join("01")).unwrap();
     for (_, p) in seq.frames.files.iter().take(n / 2) {
         std::fs::copy(p, half.join("01").join(p.file_name().unwrap())).unwrap();
     }
     let run = |input: &std::path::Path, res: &str| {
+        let out = dir.path().join(res);
+        let _ = std::fs::remove_dir_all(&out);
         let t = Instant::now();
-        let ok = std::process::Command::new(bin).args(["track", "-q", "--tiles", "full", "--out"]).arg(dir.path().join(res)).arg(input).status().unwrap();
+        let ok = std::process::Command::new(bin).args(["track", "-q", "--tiles", "full", "--out"]).arg(&out).arg(input).status().unwrap();
         assert!(ok.success(), "track failed");
         t.elapsed().as_secs_f64()
     };
-    let t_half = run(&half.join("01"), "RES_half");
-    let t_all = run(&sim.join("01"), "RES");
-    let e2e = n as f64 / t_all;
-    let steady = (n - n / 2) as f64 / (t_all - t_half);
-    println!("  track end to end (process start, reading, network, watershed, linking, writing): {e2e:.3} frames/s = {:.2}× the network alone", e2e / stateful);
-    println!("  track, steady rate ({} frames more in {:.1} s more): {steady:.3} frames/s = {:.2}× the network alone", n - n / 2, t_all - t_half, steady / stateful);
+    let rounds: usize = flag(args, "--rounds").unwrap_or(3);
+    let (mut whole, mut steady) = (Vec::new(), Vec::new());
+    for r in 1..=rounds {
+        let alone = model_fps(&frames, base);
+        let t_half = run(&half.join("01"), "RES_half");
+        let t_all = run(&sim.join("01"), "RES");
+        let (e2e, rate) = (n as f64 / t_all, (n - n / 2) as f64 / (t_all - t_half));
+        println!(
+            "  round {r}: network alone {alone:.3} frames/s; track end to end {e2e:.3} ({:.2}×); track steady ({} frames more in {:.1} s more) {rate:.3} ({:.2}×)",
+            e2e / alone,
+            n - n / 2,
+            t_all - t_half,
+            rate / alone
+        );
+        whole.push(e2e / alone);
+        steady.push(rate / alone);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "  median over {rounds} rounds: track end to end (process start, reading, network, watershed, linking, writing) {:.2}× the network alone; steady rate {:.2}×",
+        median(&mut whole),
+        median(&mut steady)
+    );
 }
 
 fn main() {

@@ -368,13 +368,25 @@ pub fn track_sequence(seq: &Path, out: &Path, args: &TrackArgs, opts: &PipelineO
         }
         SegmenterKind::Model => {
             // The network carries state from frame to frame, so it runs in
-            // the one segmenter thread; the watershed runs in the pool.
+            // the one segmenter thread.
             let mut predictor = args.model.source().predictor(args.model.device, args.model.options())?;
-            let network: Box<dyn pipeline::SegmentStage<Frame, Probabilities>> = Box::new(move |_t, f: Frame| predictor.push(&f));
             let params = args.post.model_params(args.model.seed_threshold);
-            let post: Arc<dyn Fn(usize, Probabilities) -> Result<Mask> + Send + Sync> =
-                Arc::new(move |_t, p: Probabilities| Ok(instances_from_model(&p, &params)));
-            run_stages(reader, network, post, out, sequence.digits(), cfg, args.stats.as_deref(), opts, args.quiet, total)
+            if predictor.device() == tch::Device::Cpu {
+                // On the CPU the network already keeps every core busy: a
+                // watershed in the pool would preempt one of its threads and
+                // stall the other at the next barrier. The watershed follows
+                // the network on its thread instead, the pool passing masks on.
+                let network: Box<dyn pipeline::SegmentStage<Frame, Mask>> =
+                    Box::new(move |_t, f: Frame| Ok(instances_from_model(&predictor.push(&f)?, &params)));
+                let post: Arc<dyn Fn(usize, Mask) -> Result<Mask> + Send + Sync> = Arc::new(|_t, m: Mask| Ok(m));
+                run_stages(reader, network, post, out, sequence.digits(), cfg, args.stats.as_deref(), opts, args.quiet, total)
+            } else {
+                // On a GPU the cores are free: the watershed runs in the pool.
+                let network: Box<dyn pipeline::SegmentStage<Frame, Probabilities>> = Box::new(move |_t, f: Frame| predictor.push(&f));
+                let post: Arc<dyn Fn(usize, Probabilities) -> Result<Mask> + Send + Sync> =
+                    Arc::new(move |_t, p: Probabilities| Ok(instances_from_model(&p, &params)));
+                run_stages(reader, network, post, out, sequence.digits(), cfg, args.stats.as_deref(), opts, args.quiet, total)
+            }
         }
     }
 }
