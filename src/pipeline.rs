@@ -167,21 +167,6 @@ where
             })
         });
 
-        let c = cancel.clone();
-        s.spawn(move || {
-            c.guard("segmentation", || {
-                let mut i = 0;
-                while let Some((t, f)) = recv(&frame_rx, &c) {
-                    let out = segmenter.segment(t, f)?;
-                    if !send(&seg_tx, (i, t, out), &c) {
-                        break;
-                    }
-                    i += 1;
-                }
-                Ok(())
-            })
-        });
-
         for _ in 0..threads {
             let (c, rx, tx, post) = (cancel.clone(), seg_rx.clone(), mask_tx.clone(), post.clone());
             s.spawn(move || {
@@ -248,6 +233,25 @@ where
                 writer.finish(&tracks)
             })
         });
+
+        // The segmenter runs on the calling thread: with glibc it allocates
+        // from the main arena, which `reuse_freed_memory` keeps from giving
+        // large blocks back, where a thread arena maps blocks over 64 MB
+        // (a network's activations) afresh every frame.
+        let c = cancel.clone();
+        c.guard("segmentation", || {
+            let mut i = 0;
+            while let Some((t, f)) = recv(&frame_rx, &c) {
+                let out = segmenter.segment(t, f)?;
+                if !send(&seg_tx, (i, t, out), &c) {
+                    break;
+                }
+                i += 1;
+            }
+            Ok(())
+        });
+        drop(seg_tx);
+        drop(frame_rx);
     });
 
     if let Some(e) = cancel.error.lock().unwrap().take() {
