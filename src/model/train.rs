@@ -191,17 +191,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         if cfg.max_minutes.is_some_and(|m| started.elapsed().as_secs_f64() >= m * 60.0) {
             break Stop::TimeLimit;
         }
-        // Refill finished streams; their state restarts from zero.
-        let mut keep = vec![1.0f32; cfg.batch];
-        for (b, s) in streams.iter_mut().enumerate() {
-            if s.as_ref().is_none_or(|s| s.windows_left == 0) {
-                *s = Some(new_stream(cfg, data, &splits, &trainable, s.is_none(), &mut rng));
-                keep[b] = 0.0;
-            }
-        }
-        if !state.is_zero() {
-            state.reset_items(&Tensor::from_slice(&keep));
-        }
+        refill_streams(cfg, data, &splits, &trainable, &mut streams, &mut state, true, &mut rng);
         if cfg.cosine {
             progress.lr = cosine_lr(cfg, progress.step, started.elapsed().as_secs_f64());
             opt.set_lr(progress.lr);
@@ -342,6 +332,24 @@ fn train_step(net: &ConvLstmUNet, opt: &mut nn::Optimizer, state: &mut State, cf
     Ok(Some(f64::try_from(&l)?))
 }
 
+/// Starts a new stream in each slot whose stream has run out (or never
+/// started), and zeroes those items' recurrent state. With `stagger`, the
+/// very first streams run a random number of windows so that later restarts
+/// spread out.
+#[allow(clippy::too_many_arguments)]
+fn refill_streams(cfg: &TrainConfig, data: &[TrainSequence], splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)], trainable: &[usize], streams: &mut [Option<Stream>], state: &mut State, stagger: bool, rng: &mut TrainRng) {
+    let mut keep = vec![1.0f32; streams.len()];
+    for (b, s) in streams.iter_mut().enumerate() {
+        if s.as_ref().is_none_or(|s| s.windows_left == 0) {
+            *s = Some(new_stream(cfg, data, splits, trainable, stagger && s.is_none(), rng));
+            keep[b] = 0.0;
+        }
+    }
+    if !state.is_zero() {
+        state.reset_items(&Tensor::from_slice(&keep));
+    }
+}
+
 /// Starts a stream: a sequence (chance proportional to its training frames),
 /// a stride and direction, a start frame, and one view for all its windows.
 fn new_stream(cfg: &TrainConfig, data: &[TrainSequence], splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)], trainable: &[usize], stagger: bool, rng: &mut TrainRng) -> Stream {
@@ -456,16 +464,7 @@ fn precise_batch_norm(net: &ConvLstmUNet, cfg: &TrainConfig, data: &[TrainSequen
     let mut state = State::new();
     let mut precise = PreciseBatchNorm::new();
     for _ in 0..cfg.precise_bn.div_ceil(pcfg.batch) {
-        let mut keep = vec![1.0f32; pcfg.batch];
-        for (b, s) in streams.iter_mut().enumerate() {
-            if s.as_ref().is_none_or(|s| s.windows_left == 0) {
-                *s = Some(new_stream(&pcfg, data, splits, trainable, false, &mut rng));
-                keep[b] = 0.0;
-            }
-        }
-        if !state.is_zero() {
-            state.reset_items(&Tensor::from_slice(&keep));
-        }
+        refill_streams(&pcfg, data, splits, trainable, &mut streams, &mut state, false, &mut rng);
         let (xs, _, _) = window_batch(&pcfg, data, &mut streams, device, &mut rng);
         for t in 0..pcfg.window as i64 {
             precise.step(net, &xs.select(0, t), &mut state);
