@@ -393,7 +393,6 @@ pub fn track_sequence(seq: &Path, out: &Path, args: &TrackArgs, opts: &PipelineO
 
 /// Runs `cellstream track`.
 pub fn run(args: TrackArgs) -> Result<ExitCode> {
-    crate::post::command::reuse_freed_memory();
     let cfg = args.link.config()?;
     let mut opts = PipelineOptions::default();
     if let Some(n) = args.threads {

@@ -257,7 +257,6 @@ pub fn reuse_freed_memory() {}
 
 /// `cellstream postprocess`.
 pub fn run(args: &PostprocessArgs) -> anyhow::Result<std::process::ExitCode> {
-    reuse_freed_memory();
     let r = postprocess_folder(&args.input, &args.out, &args.params(), args.seeds.as_deref(), args.threads)?;
     let ms = r.elapsed.as_secs_f64() * 1e3;
     let per_frame = |t: f64| t / r.frames.max(1) as f64;
