@@ -14,6 +14,7 @@ pub mod model;
 pub mod pipeline;
 pub mod post;
 pub mod render;
+pub mod run_record;
 pub mod segment;
 pub mod simulate;
 pub mod track;

@@ -17,7 +17,8 @@ use crate::measure::StatsWriter;
 use crate::pipeline::{self, LinkStage, PipelineOptions, WriteStage};
 use crate::post::{PostParams, SeedMode};
 use crate::model::{DeviceChoice, InferOptions, Precision, Probabilities, Tiles};
-use crate::segment::{instances_from_model, model_post_params, segment_classical, ClassicalParams, ModelSource, Polarity};
+use crate::run_record::RunRecord;
+use crate::segment::{instances_from_model, model_post_params, segment_classical, ClassicalParams, ModelSource, Polarity, BUILTIN_MODEL_NAME};
 
 /// Where instances come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -116,7 +117,7 @@ pub struct PostArgs {
     #[arg(long, value_name = "PX")]
     pub closing_radius: Option<usize>,
     /// Objects smaller than this many pixels are removed; default 20 for the
-    /// model, 30 for the classical segmenter.
+    /// model, 25 for the classical segmenter.
     #[arg(long, value_name = "PX")]
     pub min_area: Option<usize>,
     /// Least distance between two cell centres, in pixels (the watershed's markers).
@@ -184,21 +185,38 @@ impl LinkStage for LinkerStage {
 struct ResultStage {
     writer: ctc::ResultWriter,
     stats: Option<StatsWriter>,
+    /// The run's settings, completed with what came out and written as
+    /// [`ctc::RUN_RECORD`] in the result.
+    record: Option<RunRecord>,
+    frames: usize,
 }
 
 impl WriteStage for ResultStage {
     fn write(&mut self, t: usize, mask: &Mask) -> Result<()> {
         self.writer.write_mask(t, mask)?;
+        self.frames += 1;
         if let Some(s) = &mut self.stats {
             s.add(t, mask)?;
         }
         Ok(())
     }
     fn finish(self: Box<Self>, tracks: &[TrackRecord]) -> Result<()> {
-        let ResultStage { writer, stats } = *self;
+        let ResultStage { writer, stats, record, frames } = *self;
         // Stats first: if they fail, the result is not published either.
         if let Some(s) = stats {
             s.finish()?;
+        }
+        if let Some(mut record) = record {
+            let mut children = std::collections::HashMap::<u32, usize>::new();
+            for r in tracks.iter().filter(|r| r.parent != 0) {
+                *children.entry(r.parent).or_default() += 1;
+            }
+            record
+                .section("result")
+                .set("frames", frames)
+                .set("tracks", tracks.len())
+                .set("divisions", children.values().filter(|&&n| n >= 2).count());
+            writer.write_run_record(&record.finish())?;
         }
         writer.finish(tracks)?;
         Ok(())
@@ -282,7 +300,7 @@ fn same_folder(a: &Path, b: &Path) -> bool {
 /// Links the label masks in `dir` and writes the CTC result to `out`, all or
 /// nothing, through the streaming pipeline.
 pub fn track_masks(dir: &Path, out: &Path, cfg: LinkConfig) -> Result<TrackSummary> {
-    track_masks_with(dir, out, cfg, None, &PipelineOptions::default(), true)
+    track_masks_with(dir, out, cfg, None, &PipelineOptions::default(), true, None)
 }
 
 fn track_masks_with(
@@ -292,8 +310,12 @@ fn track_masks_with(
     stats: Option<&Path>,
     opts: &PipelineOptions,
     quiet: bool,
+    mut record: Option<RunRecord>,
 ) -> Result<TrackSummary> {
     let frames = list_mask_frames(dir)?;
+    if let Some(r) = &mut record {
+        r.section("segmenter").set("kind", "none: the masks are linked as they are");
+    }
     if same_folder(dir, out) {
         bail!(CtcError::new(out, "is the input folder; write the result to another folder"));
     }
@@ -306,30 +328,42 @@ fn track_masks_with(
     }));
     let identity: Box<dyn pipeline::SegmentStage<Mask, Mask>> = Box::new(|_t, m: Mask| Ok(m));
     let post: Arc<dyn Fn(usize, Mask) -> Result<Mask> + Send + Sync> = Arc::new(|_t, m| Ok(m));
-    run_stages(reader, identity, post, out, digits, cfg, stats, opts, quiet, last + 1)
+    let ctx = StageContext { out, digits, cfg, stats, opts, quiet, total: last + 1, record };
+    run_stages(reader, identity, post, ctx)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Everything but the stages themselves that [`run_stages`] needs.
+struct StageContext<'a> {
+    out: &'a Path,
+    /// Digits of the time stamps in the result's file names.
+    digits: usize,
+    cfg: LinkConfig,
+    stats: Option<&'a Path>,
+    opts: &'a PipelineOptions,
+    quiet: bool,
+    /// Frames expected, for the progress bar.
+    total: usize,
+    record: Option<RunRecord>,
+}
+
 fn run_stages<In: Send, S: Send>(
     reader: impl Iterator<Item = Result<(usize, In)>> + Send,
     segmenter: Box<dyn pipeline::SegmentStage<In, S>>,
     post: Arc<dyn Fn(usize, S) -> Result<Mask> + Send + Sync>,
-    out: &Path,
-    digits: usize,
-    cfg: LinkConfig,
-    stats: Option<&Path>,
-    opts: &PipelineOptions,
-    quiet: bool,
-    total: usize,
+    ctx: StageContext<'_>,
 ) -> Result<TrackSummary> {
+    let StageContext { out, digits, cfg, stats, opts, quiet, total, mut record } = ctx;
+    if let Some(r) = &mut record {
+        record_link(r, &cfg);
+        r.section("pipeline").set("post_threads", opts.post_threads);
+    }
     let writer = ctc::ResultWriter::create(out, digits)?;
     let stats = stats.map(StatsWriter::create).transpose()?;
     let summary = Arc::new(Mutex::new(None));
     let linker = Box::new(LinkerStage { linker: Linker::new(cfg), summary: summary.clone() });
     let mut progress = Progress::new(total, quiet);
-    let frames = pipeline::run(reader, segmenter, post, linker, Box::new(ResultStage { writer, stats }), opts, |_| {
-        progress.frame()
-    });
+    let result = Box::new(ResultStage { writer, stats, record, frames: 0 });
+    let frames = pipeline::run(reader, segmenter, post, linker, result, opts, |_| progress.frame());
     progress.finish();
     let frames = frames?;
     let mut s = summary.lock().unwrap().take().context("the linker did not finish")?;
@@ -337,8 +371,59 @@ fn run_stages<In: Send, S: Send>(
     Ok(s)
 }
 
+/// The linker's settings in `[link]`.
+fn record_link(r: &mut RunRecord, cfg: &LinkConfig) {
+    r.section("link")
+        .set("max_displacement", cfg.max_displacement)
+        .set("max_gap", cfg.max_gap)
+        .set("divisions", cfg.divisions)
+        .set("min_cycle", cfg.division.min_cycle)
+        .set("min_size_ratio", cfg.division.min_size_ratio)
+        .set("min_area_sum", cfg.division.area_sum_range.0)
+        .set("max_area_sum", cfg.division.area_sum_range.1)
+        .set("split_min_fraction", cfg.split.fraction)
+        .set("split_min_area", cfg.split.min_area);
+}
+
+/// The post-processing chain's settings in `[post]`; `network_seeds`: the
+/// watershed's markers come from the network (p(cell) − p(boundary)), not
+/// from [`PostParams::seeds`].
+fn record_post(r: &mut RunRecord, p: &PostParams, network_seeds: bool) {
+    let mut s = r.section("post");
+    if network_seeds {
+        s.set("threshold", p.threshold)
+            .set("seeds", "p(cell) - p(boundary) > seed_threshold")
+            .set("seed_threshold", p.seed_threshold)
+            .set("closing_radius", p.closing_radius)
+            .set("min_area", p.min_area)
+            .set("fill_holes", p.fill_holes)
+            .set("connectivity", format!("{:?}", p.connectivity).to_lowercase());
+        return;
+    }
+    s.set("threshold", p.threshold)
+        .set("closing_radius", p.closing_radius)
+        .set("min_area", p.min_area)
+        .set("fill_holes", p.fill_holes)
+        .set("connectivity", format!("{:?}", p.connectivity).to_lowercase());
+    match p.seeds {
+        SeedMode::DistanceMaxima { min_distance } => s.set("seeds", "distance maxima").set("min_distance", min_distance),
+        SeedMode::DistanceHMaxima { h } => s.set("seeds", "distance h-maxima").set("h", h),
+        SeedMode::Components => s.set("seeds", "components"),
+    };
+}
+
 /// Segments and tracks the sequence in `seq`, writing the CTC result to `out`.
 pub fn track_sequence(seq: &Path, out: &Path, args: &TrackArgs, opts: &PipelineOptions) -> Result<TrackSummary> {
+    track_sequence_with(seq, out, args, opts, None)
+}
+
+fn track_sequence_with(
+    seq: &Path,
+    out: &Path,
+    args: &TrackArgs,
+    opts: &PipelineOptions,
+    mut record: Option<RunRecord>,
+) -> Result<TrackSummary> {
     let sequence = ctc::Sequence::open(seq)?;
     if same_folder(seq, out) {
         bail!(CtcError::new(out, "is the sequence folder; write the result to another folder"));
@@ -357,20 +442,65 @@ pub fn track_sequence(seq: &Path, out: &Path, args: &TrackArgs, opts: &PipelineO
         let dim = f.dim();
         Ok((t, p, f, dim))
     }));
+    let ctx = |record| StageContext {
+        out,
+        digits: sequence.digits(),
+        cfg: cfg.clone(),
+        stats: args.stats.as_deref(),
+        opts,
+        quiet: args.quiet,
+        total,
+        record,
+    };
     match args.segmenter {
         SegmenterKind::Classical => {
+            if let Some(r) = &mut record {
+                r.section("segmenter")
+                    .set("kind", "classical")
+                    .set("polarity", format!("{:?}", params.polarity).to_lowercase())
+                    .set("background_sigma", params.background_sigma)
+                    .set("smooth_sigma", params.smooth_sigma)
+                    .set("threshold", format!("{:?}", params.threshold));
+                record_post(r, &params.post, false);
+            }
             // Each frame is segmented independently, so the whole classical
             // segmenter runs in the parallel post-processing pool.
             let pass: Box<dyn pipeline::SegmentStage<Frame, Frame>> = Box::new(|_t, f: Frame| Ok(f));
             let post: Arc<dyn Fn(usize, Frame) -> Result<Mask> + Send + Sync> =
                 Arc::new(move |_t, f: Frame| Ok(segment_classical(&f, &params)));
-            run_stages(reader, pass, post, out, sequence.digits(), cfg, args.stats.as_deref(), opts, args.quiet, total)
+            run_stages(reader, pass, post, ctx(record))
         }
         SegmenterKind::Model => {
             // The network carries state from frame to frame, so it runs in
             // the one segmenter thread.
             let mut predictor = args.model.source().predictor(args.model.device, args.model.options())?;
             let params = args.post.model_params(args.model.seed_threshold);
+            if let Some(r) = &mut record {
+                let m = &args.model;
+                let model = m.model.as_deref().map_or(BUILTIN_MODEL_NAME.to_string(), |p| {
+                    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
+                });
+                let c = predictor.config();
+                let mut s = r.section("segmenter");
+                s.set("kind", "model")
+                    .set("model", model)
+                    .set("architecture", if c.lstm { "ConvLSTM-UNet" } else { "U-Net" })
+                    .set("depth", c.depth)
+                    .set("base_width", c.base_width)
+                    .set("device", format!("{:?}", predictor.device()).to_lowercase())
+                    .set("tiles", match m.tiles {
+                        Tiles::Auto => "auto".to_string(),
+                        Tiles::Full => "full".to_string(),
+                        Tiles::Size(n) => n.to_string(),
+                    })
+                    .set("overlap", m.overlap)
+                    .set("precision", format!("{:?}", m.precision).to_lowercase());
+                match m.window {
+                    Some(k) => s.set("inference", "windowed").set("window", k),
+                    None => s.set("inference", "stateful"),
+                };
+                record_post(r, &params, true);
+            }
             if predictor.device() == tch::Device::Cpu {
                 // On the CPU the network already keeps every core busy: a
                 // watershed in the pool would preempt one of its threads and
@@ -379,13 +509,13 @@ pub fn track_sequence(seq: &Path, out: &Path, args: &TrackArgs, opts: &PipelineO
                 let network: Box<dyn pipeline::SegmentStage<Frame, Mask>> =
                     Box::new(move |_t, f: Frame| Ok(instances_from_model(&predictor.push(&f)?, &params)));
                 let post: Arc<dyn Fn(usize, Mask) -> Result<Mask> + Send + Sync> = Arc::new(|_t, m: Mask| Ok(m));
-                run_stages(reader, network, post, out, sequence.digits(), cfg, args.stats.as_deref(), opts, args.quiet, total)
+                run_stages(reader, network, post, ctx(record))
             } else {
                 // On a GPU the cores are free: the watershed runs in the pool.
                 let network: Box<dyn pipeline::SegmentStage<Frame, Probabilities>> = Box::new(move |_t, f: Frame| predictor.push(&f));
                 let post: Arc<dyn Fn(usize, Probabilities) -> Result<Mask> + Send + Sync> =
                     Arc::new(move |_t, p: Probabilities| Ok(instances_from_model(&p, &params)));
-                run_stages(reader, network, post, out, sequence.digits(), cfg, args.stats.as_deref(), opts, args.quiet, total)
+                run_stages(reader, network, post, ctx(record))
             }
         }
     }
@@ -401,15 +531,19 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
         }
         opts.post_threads = n;
     }
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string();
+    let mut record = RunRecord::new(std::env::args());
     let (out, s) = match (&args.sequence, &args.masks) {
         (_, Some(masks)) => {
             let out = args.out.clone().context("--out RES is needed with --masks")?;
-            let s = track_masks_with(masks, &out, cfg, args.stats.as_deref(), &opts, args.quiet)?;
+            record.section("run").set("masks", absolute(masks)).set("out", absolute(&out));
+            let s = track_masks_with(masks, &out, cfg, args.stats.as_deref(), &opts, args.quiet, Some(record))?;
             (out, s)
         }
         (Some(seq), None) => {
             let out = args.out.clone().unwrap_or_else(|| default_out(seq));
-            let s = track_sequence(seq, &out, &args, &opts)?;
+            record.section("run").set("sequence", absolute(seq)).set("out", absolute(&out));
+            let s = track_sequence_with(seq, &out, &args, &opts, Some(record))?;
             (out, s)
         }
         (None, None) => bail!("give a sequence folder or --masks DIR"),

@@ -213,3 +213,49 @@ fn report_without_truth_says_so() {
     let o = cellstream(&[&"report", &"--res", &d.path().join("nope"), &"--out", &html]);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("nope"));
 }
+
+#[test]
+fn report_shows_the_settings_track_recorded_in_the_result() {
+    let d = tempfile::tempdir().unwrap();
+    let res = d.path().join("01_RES");
+    let track = |extra: &[&str]| {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &"--out", &res, &"--segmenter", &"classical", &"-q"];
+        let r = raw();
+        args.push(&r);
+        for a in extra {
+            args.push(a);
+        }
+        ok(&cellstream(&args));
+    };
+    track(&["--max-gap", "3", "--min-area", "40"]);
+    let text = std::fs::read_to_string(res.join("cellstream.toml")).unwrap();
+    let record: toml::Table = toml::from_str(&text).unwrap();
+    assert_eq!(record["segmenter"]["kind"].as_str(), Some("classical"));
+    assert_eq!(record["link"]["max_gap"].as_integer(), Some(3), "a flag given");
+    assert_eq!(record["link"]["min_cycle"].as_integer(), Some(4), "a default in force");
+    assert_eq!(record["post"]["min_area"].as_integer(), Some(40));
+    assert_eq!(record["result"]["frames"].as_integer(), Some(40));
+    let tracks = std::fs::read_to_string(res.join("res_track.txt")).unwrap().lines().count() as i64;
+    assert_eq!(record["result"]["tracks"].as_integer(), Some(tracks));
+    assert!(record["run"]["command"].as_str().unwrap().contains("--max-gap 3"));
+    assert_eq!(cellstream::ctc::validate_result(&res).unwrap(), vec![], "the record does not disturb the result");
+
+    // Tracking again replaces the result, record included.
+    track(&["--max-gap", "1"]);
+    let text = std::fs::read_to_string(res.join("cellstream.toml")).unwrap();
+    assert!(text.contains("max_gap = 1") && !text.contains("max_gap = 3"));
+
+    let html = d.path().join("r.html");
+    ok(&cellstream(&[&"report", &"--res", &res, &"--out", &html]));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("cellstream.toml") && page.contains("max_gap = 1"), "the run's settings are in the report");
+    assert!(page.contains("kind = &quot;classical&quot;"), "escaped TOML text");
+
+    // A record that is not text is named, and no report is written.
+    std::fs::write(res.join("cellstream.toml"), [0xff, 0xfe, 0x00]).unwrap();
+    std::fs::remove_file(&html).unwrap();
+    let o = cellstream(&[&"report", &"--res", &res, &"--out", &html]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cellstream.toml"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(names(d.path()), ["01_RES"], "nothing written");
+}

@@ -14,4 +14,4 @@ pub use sequence::{list_frame_files, list_numbered_tiffs, parse_frame_name, Fram
 pub use tiff_io::{decode_frame, decode_mask, read_frame, read_mask, read_mask_with_bits, write_atomic, write_frame, write_mask, Frame, Mask};
 pub use track_file::{parse_tracks, read_tracks, write_tracks, TrackRecord};
 pub use validate::{validate_result, validate_tracks, Violation};
-pub use writer::{refuse_truth_folder, ResultWriter, StagedFolder};
+pub use writer::{refuse_truth_folder, ResultWriter, StagedFolder, RUN_RECORD};

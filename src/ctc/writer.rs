@@ -119,8 +119,12 @@ pub fn refuse_truth_folder(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The file in a result folder recording the settings of the run that made it
+/// (written by `track`, shown by `report`; CTC tools ignore it).
+pub const RUN_RECORD: &str = "cellstream.toml";
+
 fn is_result_file(name: &str) -> bool {
-    name == "res_track.txt" || super::sequence::parse_frame_name(name, "mask").is_some()
+    name == "res_track.txt" || name == RUN_RECORD || super::sequence::parse_frame_name(name, "mask").is_some()
 }
 
 impl ResultWriter {
@@ -144,6 +148,11 @@ impl ResultWriter {
     pub fn write_mask(&self, t: usize, mask: &Mask) -> Result<()> {
         let name = self.mask_name(t);
         tiff_io::write_mask(&self.staged.tmp().join(&name), mask).map_err(|e| CtcError::new(self.dest().join(&name), e.what))
+    }
+
+    /// Writes the [`RUN_RECORD`] (TOML text) into the result.
+    pub fn write_run_record(&self, text: &str) -> Result<()> {
+        std::fs::write(self.staged.tmp().join(RUN_RECORD), text).map_err(|e| CtcError::io(self.dest().join(RUN_RECORD), &e))
     }
 
     /// Writes `res_track.txt` and moves the finished result to its destination,

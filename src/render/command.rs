@@ -12,7 +12,8 @@ use super::gif::{downscale, gif_times, GifWriter};
 use super::lineage::{draw_lineage, layout, picture_size, Lineage};
 use super::overlay::OverlayStyle;
 use super::plots::{draw_counts, draw_pr_curve, FrameCount};
-use super::report::{html, utc_text, ReportParts};
+use super::report::{html, ReportParts};
+use crate::run_record::{shell_line, utc_text};
 use super::{draw_bitmap, draw_svg, png_bytes};
 use crate::ctc::{self, CtcError, StagedFolder};
 use crate::eval::{evaluate, EvalOptions, ObjectCounts};
@@ -74,7 +75,8 @@ pub struct ReportArgs {
     /// The HTML file to write.
     #[arg(long, value_name = "report.html")]
     pub out: PathBuf,
-    /// A file with the run's parameters (any text, e.g. TOML or JSON), shown verbatim.
+    /// A file with the run's parameters (any text, e.g. TOML or JSON), shown
+    /// verbatim, after the `cellstream.toml` that `track` leaves in its result.
     #[arg(long, value_name = "FILE")]
     pub params: Option<PathBuf>,
     /// Sample overlays in the strip.
@@ -223,19 +225,6 @@ pub fn sample_times(times: &[usize], n: usize) -> Vec<usize> {
     s
 }
 
-/// A command line as one would type it: arguments with spaces or quotes in single quotes.
-fn shell_line(args: impl Iterator<Item = String>) -> String {
-    args.map(|a| {
-        if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
-            a
-        } else {
-            format!("'{}'", a.replace('\'', r"'\''"))
-        }
-    })
-    .collect::<Vec<_>>()
-    .join(" ")
-}
-
 fn shown(p: &Path) -> String {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
 }
@@ -246,13 +235,13 @@ fn shown(p: &Path) -> String {
 pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
     let start = Instant::now();
     let inputs = args.input.open()?;
-    let params_file = match &args.params {
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| CtcError::io(p, &e))?;
-            Some((p.display().to_string(), text))
-        }
-        None => None,
-    };
+    // The settings `track` recorded in the result, then any file the user gives.
+    let mut params_files = Vec::new();
+    let record = args.input.res.join(ctc::RUN_RECORD);
+    for p in std::iter::once(&record).filter(|p| p.is_file()).chain(&args.params) {
+        let text = std::fs::read_to_string(p).map_err(|e| CtcError::io(p, &e))?;
+        params_files.push((p.display().to_string(), text));
+    }
     let scores = match &args.input.gt {
         Some(gt) => Some(evaluate(gt, &args.input.res, &EvalOptions::default())?),
         None => None,
@@ -316,7 +305,7 @@ pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
         overlays,
         truth_note,
         params,
-        params_file,
+        params_files,
     };
     parts.params.push(("report took".to_string(), format!("{:.1} s", start.elapsed().as_secs_f64())));
     let text = html(&parts);
@@ -336,11 +325,5 @@ mod tests {
         assert_eq!(sample_times(&t[..3], 6), vec![0, 1, 2]);
         assert_eq!(sample_times(&t, 1), vec![0]);
         assert!(sample_times(&t, 0).is_empty());
-    }
-
-    #[test]
-    fn command_lines_are_quoted() {
-        let a = ["cellstream", "report", "--res", "my res", "it's"].map(String::from);
-        assert_eq!(shell_line(a.into_iter()), r"cellstream report --res 'my res' 'it'\''s'");
     }
 }

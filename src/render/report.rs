@@ -20,8 +20,8 @@ pub struct ReportParts {
     pub truth_note: Option<String>,
     /// (name, value) rows: command line, version, folders, frames, time, …
     pub params: Vec<(String, String)>,
-    /// A parameter file given with `--params`: (path, text).
-    pub params_file: Option<(String, String)>,
+    /// Parameter files, (path, text): the result's run record and any file given with `--params`.
+    pub params_files: Vec<(String, String)>,
 }
 
 /// A PNG as a `data:` URI.
@@ -170,34 +170,11 @@ pub fn html(p: &ReportParts) -> String {
         let _ = write!(out, "<tr><td>{}</td><td class=\"param\">{}</td></tr>", escape(k), escape(v));
     }
     out.push_str("</table>\n");
-    if let Some((path, text)) = &p.params_file {
+    for (path, text) in &p.params_files {
         let _ = writeln!(out, "<p>Parameters from <code>{}</code>:</p><pre>{}</pre>", escape(path), escape(text));
     }
     out.push_str("</body></html>\n");
     out
-}
-
-/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
-/// calendar (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms",
-/// `civil_from_days`).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// A time as `YYYY-MM-DD HH:MM:SS UTC`.
-pub fn utc_text(t: std::time::SystemTime) -> String {
-    let s = t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-    let (y, m, d) = civil_from_days(s.div_euclid(86_400));
-    let r = s.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", r / 3600, r / 60 % 60, r % 60)
 }
 
 #[cfg(test)]
@@ -223,7 +200,7 @@ mod tests {
                 ("command".into(), "cellstream report --res 'a b' --params http://example.org/x".into()),
                 ("generated".into(), "2024-01-02 03:04:05 UTC".into()),
             ],
-            params_file: Some(("p.toml".into(), "url = \"https://example.org\"\nx = 1 < 2".into())),
+            params_files: vec![("p.toml".into(), "url = \"https://example.org\"\nx = 1 < 2".into())],
         }
     }
 
@@ -253,14 +230,5 @@ mod tests {
         let none = html(&ReportParts { scores: None, pr_curve: None, truth_note: None, ..parts() });
         assert!(none.contains("No truth given"));
         assert_eq!(none.matches("<img ").count(), 4);
-    }
-
-    #[test]
-    fn dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_704_164_645);
-        assert_eq!(utc_text(t), "2024-01-02 03:04:05 UTC");
     }
 }
