@@ -19,6 +19,16 @@ pub struct Look {
     pub glow: f32,
 }
 
+impl Look {
+    /// Keeps the fraction `k` of the cell's contrast: its dye, optical
+    /// thickness and glow (texture contrast is relative, so it follows).
+    pub fn fade(&mut self, k: f32) {
+        self.brightness *= k;
+        self.thickness *= k;
+        self.glow *= k;
+    }
+}
+
 /// One simulated cell in one frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Body {

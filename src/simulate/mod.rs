@@ -39,7 +39,7 @@ mod write;
 
 use std::collections::HashSet;
 
-use rand::SeedableRng;
+use rand::{RngExt, SeedableRng};
 
 use crate::ctc::{Frame, Mask, TrackRecord};
 use body::World;
@@ -86,7 +86,15 @@ pub struct SimConfig {
     pub seed: u64,
     /// Cells in the first frame (before cells too close to the border are dropped).
     pub cells: usize,
+    /// Chance that a cell, in any one frame, shows at [`DIM_CONTRAST`] of its
+    /// contrast (a cell that dims, bleaches or drifts out of focus for a
+    /// frame); the truth still holds it. 0 (the default) draws nothing extra,
+    /// so sequences without dimming stay the same byte for byte.
+    pub dim: f64,
 }
+
+/// The fraction of its contrast a dimmed cell keeps ([`SimConfig::dim`]).
+pub const DIM_CONTRAST: f32 = 0.2;
 
 /// A setting that cannot be simulated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,7 +105,7 @@ impl SimConfig {
     /// The defaults: 256×256 pixels, 50 frames, seed 1, and the modality's
     /// usual number of cells.
     pub fn new(modality: Modality) -> SimConfig {
-        SimConfig { modality, width: 256, height: 256, frames: 50, seed: 1, cells: default_cells(modality, 256, 256) }
+        SimConfig { modality, width: 256, height: 256, frames: 50, seed: 1, cells: default_cells(modality, 256, 256), dim: 0.0 }
     }
 
     /// Errors on settings that cannot make a sequence.
@@ -116,6 +124,9 @@ impl SimConfig {
         }
         if self.frames > 9_999 {
             return Err(ConfigError(format!("{} frames is more than the CTC's 4-digit frame names allow (9999)", self.frames)));
+        }
+        if !(0.0..=1.0).contains(&self.dim) {
+            return Err(ConfigError(format!("--dim {} is not a chance between 0 and 1", self.dim)));
         }
         if self.cells as u64 > MAX_LABEL as u64 {
             return Err(ConfigError(format!("--cells {} is more than 16-bit masks can label ({MAX_LABEL})", self.cells)));
@@ -267,7 +278,16 @@ impl Simulation {
             let spare = (self.label_limit as usize).saturating_sub(self.book.labels_used() as usize + self.pending);
             self.world.step(&mut self.rng, spare);
         }
-        let bodies = self.world.bodies();
+        let mut bodies = self.world.bodies();
+        if self.cfg.dim > 0.0 {
+            // A stream of its own, so that dimming changes nothing else.
+            let mut dim = SimRng::seed_from_u64(derive_seed(self.cfg.seed, 500_000 + t as u64));
+            for b in &mut bodies {
+                if dim.random::<f64>() < self.cfg.dim {
+                    b.look.fade(DIM_CONTRAST);
+                }
+            }
+        }
         let outlines: Vec<_> = bodies.iter().map(|b| b.outline.clone()).collect();
         let mut raster = rasterize(&outlines, self.cfg.height, self.cfg.width);
         let areas = keep_largest_pieces(&mut raster.owner, bodies.len(), self.min_area);
@@ -374,6 +394,35 @@ mod tests {
         let e = simulate(&SimConfig { width: 0, ..base.clone() }).err().unwrap();
         assert!(e.0.contains("too small"), "{e}");
         assert!(simulate(&SimConfig { cells: 70_000, ..base }).is_err());
+    }
+
+    #[test]
+    fn dimming_fades_some_cells_for_a_frame_and_changes_nothing_else() {
+        let base = quick(Modality::Fluo, 3);
+        let (plain, tp) = simulate_all(&base).unwrap();
+        let (dimmed, td) = simulate_all(&SimConfig { dim: 0.3, ..base.clone() }).unwrap();
+        assert_eq!(tp, td, "the same lineage");
+        let mut faded = 0;
+        for (a, b) in plain.iter().zip(&dimmed) {
+            assert_eq!(a.mask, b.mask, "frame {}: the same truth", a.t);
+            // Each cell's signal above the background: dimmed ones keep about a fifth of it.
+            let (ra, rb) = (a.raw.to_f32(), b.raw.to_f32());
+            let background = a.mask.iter().zip(ra.iter()).filter(|&(&m, _)| m == 0).map(|(_, &v)| f64::from(v));
+            let bg = background.clone().sum::<f64>() / background.count() as f64;
+            let labels: HashSet<u32> = a.mask.iter().copied().filter(|&l| l != 0).collect();
+            for l in labels {
+                let signal = |r: &ndarray::Array2<f32>| -> f64 {
+                    a.mask.iter().zip(r.iter()).filter(|&(&m, _)| m == l).map(|(_, &v)| f64::from(v) - bg).sum()
+                };
+                if signal(&rb) < 0.5 * signal(&ra) {
+                    faded += 1;
+                }
+            }
+        }
+        let cells: usize = plain.iter().map(|f| f.mask.iter().copied().filter(|&l| l != 0).collect::<HashSet<_>>().len()).sum();
+        let share = faded as f64 / cells as f64;
+        assert!((0.15..0.45).contains(&share), "{faded} of {cells} cell-frames faded");
+        assert!(simulate(&SimConfig { dim: 1.5, ..base }).is_err());
     }
 
     #[test]

@@ -28,6 +28,10 @@ pub struct SimulateArgs {
     /// Cells in the first frame [default: fluo 30, phase 20 per 256×256; colony 8].
     #[arg(long)]
     pub cells: Option<usize>,
+    /// Chance that a cell, in any one frame, shows at a fifth of its contrast
+    /// (it dims or blurs for that frame; the truth still holds it).
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub dim: f64,
 }
 
 impl SimulateArgs {
@@ -39,6 +43,7 @@ impl SimulateArgs {
             frames: self.frames,
             seed: self.seed,
             cells: self.cells.unwrap_or_else(|| super::default_cells(self.modality, self.height, self.width)),
+            dim: self.dim,
         }
     }
 }
