@@ -9,6 +9,9 @@ outlines), compares the first group's area and contrast with the matched
 objects', and writes a montage of both groups' crops with the truth outlined.
 
     .pyenv/bin/python scripts/psc-unlabelled.py RAW_DIR TRUTH_SEG_DIR RES_DIR [montage.png]
+
+Truth frames without a result mask are skipped, so RAW_DIR and TRUTH_SEG_DIR
+may be the whole sequence's folders.
 """
 import sys, glob, os, re
 import numpy as np
@@ -21,9 +24,12 @@ unlabelled, overlapping, matched = [], [], []
 crops = {"unlabelled": [], "matched": []}
 for gt_path in sorted(glob.glob(os.path.join(gt_dir, "man_seg*.tif"))):
     t = re.search(r"(\d+)\.tif$", gt_path).group(1)
+    res_path = os.path.join(res_dir, f"mask{t}.tif")
+    if not os.path.exists(res_path):
+        continue  # truth for a frame the result does not cover
     raw = tifffile.imread(os.path.join(raw_dir, f"t{t}.tif")).astype(float)
     gt = tifffile.imread(gt_path)
-    res = tifffile.imread(os.path.join(res_dir, f"mask{t}.tif"))
+    res = tifffile.imread(res_path)
     bg = np.median(raw[(gt == 0) & (res == 0)])
     lo, hi = np.percentile(raw, [1, 99.8])
     for label in np.unique(res)[1:]:
@@ -57,6 +63,8 @@ for gt_path in sorted(glob.glob(os.path.join(gt_dir, "man_seg*.tif"))):
         if rgb.shape[:2] == (48, 48):
             crops[group].append(rgb.astype(np.uint8))
 
+if not matched:
+    sys.exit(f"psc-unlabelled: no result mask in {res_dir} matches a truth frame in {gt_dir}")
 u, o, mt = np.array(unlabelled), np.array(overlapping), np.array(matched)
 n = len(u) + len(o) + len(mt)
 print(f"result objects: {n}; matched at IoU > 0.5: {len(mt)} (precision {len(mt) / n:.3f})")
