@@ -110,6 +110,12 @@ pub fn shell_line(args: impl Iterator<Item = String>) -> String {
     .join(" ")
 }
 
+/// A path as a record or report shows it: resolved (symbolic links followed)
+/// when it exists, else made absolute, else as given.
+pub fn path_text(p: &std::path::Path) -> String {
+    std::fs::canonicalize(p).or_else(|_| std::path::absolute(p)).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
+}
+
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
 /// calendar (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms",
 /// `civil_from_days`).

@@ -17,7 +17,7 @@ use crate::measure::StatsWriter;
 use crate::pipeline::{self, LinkStage, PipelineOptions, WriteStage};
 use crate::post::{PostParams, SeedMode};
 use crate::model::{DeviceChoice, InferOptions, Precision, Probabilities, Tiles};
-use crate::run_record::RunRecord;
+use crate::run_record::{path_text, RunRecord};
 use crate::segment::{instances_from_model, model_post_params, segment_classical, ClassicalParams, ModelSource, Polarity, BUILTIN_MODEL_NAME};
 
 /// Where instances come from.
@@ -190,6 +190,8 @@ struct ResultStage {
     /// [`ctc::RUN_RECORD`] in the result.
     record: Option<RunRecord>,
     frames: usize,
+    /// What the linker found; set by [`LinkerStage::finish`], which runs first.
+    summary: Arc<Mutex<Option<TrackSummary>>>,
 }
 
 impl WriteStage for ResultStage {
@@ -202,21 +204,19 @@ impl WriteStage for ResultStage {
         Ok(())
     }
     fn finish(self: Box<Self>, tracks: &[TrackRecord]) -> Result<()> {
-        let ResultStage { writer, stats, record, frames } = *self;
+        let ResultStage { writer, stats, record, frames, summary } = *self;
         // Stats first: if they fail, the result is not published either.
         if let Some(s) = stats {
             s.finish()?;
         }
         if let Some(mut record) = record {
-            let mut children = std::collections::HashMap::<u32, usize>::new();
-            for r in tracks.iter().filter(|r| r.parent != 0) {
-                *children.entry(r.parent).or_default() += 1;
-            }
+            let linked = summary.lock().unwrap().clone().context("the linker did not finish")?;
             record
                 .section("result")
                 .set("frames", frames)
-                .set("tracks", tracks.len())
-                .set("divisions", children.values().filter(|&&n| n >= 2).count());
+                .set("tracks", linked.tracks)
+                .set("divisions", linked.divisions)
+                .set("resumed", linked.resumed);
             writer.write_run_record(&record.finish())?;
         }
         writer.finish(tracks)?;
@@ -363,7 +363,7 @@ fn run_stages<In: Send, S: Send>(
     let summary = Arc::new(Mutex::new(None));
     let linker = Box::new(LinkerStage { linker: Linker::new(cfg), summary: summary.clone() });
     let mut progress = Progress::new(total, quiet);
-    let result = Box::new(ResultStage { writer, stats, record, frames: 0 });
+    let result = Box::new(ResultStage { writer, stats, record, frames: 0, summary: summary.clone() });
     let frames = pipeline::run(reader, segmenter, post, linker, result, opts, |_| progress.frame());
     progress.finish();
     let frames = frames?;
@@ -391,22 +391,13 @@ fn record_link(r: &mut RunRecord, cfg: &LinkConfig) {
 /// from [`PostParams::seeds`].
 fn record_post(r: &mut RunRecord, p: &PostParams, network_seeds: bool) {
     let mut s = r.section("post");
-    if network_seeds {
-        s.set("threshold", p.threshold)
-            .set("seeds", "p(cell) - p(boundary) > seed_threshold")
-            .set("seed_threshold", p.seed_threshold)
-            .set("closing_radius", p.closing_radius)
-            .set("min_area", p.min_area)
-            .set("fill_holes", p.fill_holes)
-            .set("connectivity", format!("{:?}", p.connectivity).to_lowercase());
-        return;
-    }
     s.set("threshold", p.threshold)
         .set("closing_radius", p.closing_radius)
         .set("min_area", p.min_area)
         .set("fill_holes", p.fill_holes)
         .set("connectivity", format!("{:?}", p.connectivity).to_lowercase());
     match p.seeds {
+        _ if network_seeds => s.set("seeds", "p(cell) - p(boundary) > seed_threshold").set("seed_threshold", p.seed_threshold),
         SeedMode::DistanceMaxima { min_distance } => s.set("seeds", "distance maxima").set("min_distance", min_distance),
         SeedMode::DistanceHMaxima { h } => s.set("seeds", "distance h-maxima").set("h", h),
         SeedMode::Components => s.set("seeds", "components"),
@@ -478,9 +469,7 @@ fn track_sequence_with(
             let params = args.post.model_params(args.model.seed_threshold);
             if let Some(r) = &mut record {
                 let m = &args.model;
-                let model = m.model.as_deref().map_or(BUILTIN_MODEL_NAME.to_string(), |p| {
-                    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
-                });
+                let model = m.model.as_deref().map_or(BUILTIN_MODEL_NAME.to_string(), path_text);
                 let c = predictor.config();
                 let mut s = r.section("segmenter");
                 s.set("kind", "model")
@@ -489,11 +478,7 @@ fn track_sequence_with(
                     .set("depth", c.depth)
                     .set("base_width", c.base_width)
                     .set("device", format!("{:?}", predictor.device()).to_lowercase())
-                    .set("tiles", match m.tiles {
-                        Tiles::Auto => "auto".to_string(),
-                        Tiles::Full => "full".to_string(),
-                        Tiles::Size(n) => n.to_string(),
-                    })
+                    .set("tiles", m.tiles.to_string())
                     .set("overlap", m.overlap)
                     .set("precision", format!("{:?}", m.precision).to_lowercase());
                 match m.window {
@@ -532,18 +517,17 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
         }
         opts.post_threads = n;
     }
-    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string();
     let mut record = RunRecord::new(std::env::args());
     let (out, s) = match (&args.sequence, &args.masks) {
         (_, Some(masks)) => {
             let out = args.out.clone().context("--out RES is needed with --masks")?;
-            record.section("run").set("masks", absolute(masks)).set("out", absolute(&out));
+            record.section("run").set("masks", path_text(masks)).set("out", path_text(&out));
             let s = track_masks_with(masks, &out, cfg, args.stats.as_deref(), &opts, args.quiet, Some(record))?;
             (out, s)
         }
         (Some(seq), None) => {
             let out = args.out.clone().unwrap_or_else(|| default_out(seq));
-            record.section("run").set("sequence", absolute(seq)).set("out", absolute(&out));
+            record.section("run").set("sequence", path_text(seq)).set("out", path_text(&out));
             let s = track_sequence_with(seq, &out, &args, &opts, Some(record))?;
             (out, s)
         }

@@ -292,6 +292,17 @@ impl std::str::FromStr for Tiles {
     }
 }
 
+impl std::fmt::Display for Tiles {
+    /// As [`Tiles::from_str`](std::str::FromStr) reads it: `auto`, `full` or the tile side.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tiles::Auto => f.write_str("auto"),
+            Tiles::Full => f.write_str("full"),
+            Tiles::Size(n) => write!(f, "{n}"),
+        }
+    }
+}
+
 impl std::str::FromStr for Precision {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -302,5 +313,18 @@ impl std::str::FromStr for Precision {
             "autocast" => Ok(Precision::Autocast),
             _ => Err(format!("unknown precision {s:?}; expected auto, f32, bf16 or autocast")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tiles;
+
+    #[test]
+    fn tiles_read_back_what_they_write() {
+        for t in [Tiles::Auto, Tiles::Full, Tiles::Size(512)] {
+            assert_eq!(t.to_string().parse::<Tiles>(), Ok(t));
+        }
+        assert_eq!(Tiles::Size(256).to_string(), "256");
     }
 }

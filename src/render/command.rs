@@ -1,6 +1,6 @@
 //! The `render` and `report` subcommands: arguments, output folders written all or nothing, and the wiring of the pictures.
 use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
@@ -13,7 +13,7 @@ use super::lineage::{draw_lineage, layout, picture_size, Lineage};
 use super::overlay::OverlayStyle;
 use super::plots::{draw_counts, draw_pr_curve, FrameCount};
 use super::report::{html, ReportParts};
-use crate::run_record::{shell_line, utc_text};
+use crate::run_record::{path_text as shown, shell_line, utc_text};
 use super::{draw_bitmap, draw_svg, png_bytes};
 use crate::ctc::{self, CtcError, StagedFolder};
 use crate::eval::{evaluate, EvalOptions, ObjectCounts};
@@ -223,10 +223,6 @@ pub fn sample_times(times: &[usize], n: usize) -> Vec<usize> {
         (0..n).map(|k| times[(k * (times.len() - 1) + (n - 1) / 2) / (n - 1).max(1)]).collect();
     s.dedup();
     s
-}
-
-fn shown(p: &Path) -> String {
-    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
 }
 
 /// Runs `cellstream report`: scores (with truth, by the evaluator of
