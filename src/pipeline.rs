@@ -49,12 +49,39 @@ pub struct PipelineOptions {
     pub post_threads: usize,
     /// Capacity of each channel between stages (frames in flight per link).
     pub channel_capacity: usize,
+    /// Run the post-processing pool only on cores the other stages leave idle
+    /// (see [`yield_to_other_threads`]). For a segmenter that keeps every core
+    /// busy, as a network on the CPU does.
+    pub post_when_idle: bool,
 }
 
 impl Default for PipelineOptions {
     fn default() -> Self {
         let cores = thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        PipelineOptions { post_threads: cores.max(1), channel_capacity: 4 }
+        PipelineOptions { post_threads: cores.max(1), channel_capacity: 4, post_when_idle: false }
+    }
+}
+
+/// Lowers the calling thread to the `SCHED_IDLE` policy (Linux; a no-op
+/// elsewhere), so that it runs only when no ordinary thread wants its core.
+///
+/// This is how post-processing hides behind a network on the CPU: libtorch
+/// keeps every core busy but not every moment (its threads wait on each other
+/// between operations), and a watershed at normal priority would preempt one
+/// of its threads and stall the other at the next barrier. Starvation cannot
+/// stop the pipeline: when the pool falls behind, the bounded channel blocks
+/// the segmenter, its cores fall idle, and the pool runs. Returns whether the
+/// policy was set.
+pub fn yield_to_other_threads() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: plain system call on the calling thread (pid 0) with a valid parameter.
+        unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) == 0 }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
     }
 }
 
@@ -169,7 +196,11 @@ where
 
         for _ in 0..threads {
             let (c, rx, tx, post) = (cancel.clone(), seg_rx.clone(), mask_tx.clone(), post.clone());
+            let when_idle = opts.post_when_idle;
             s.spawn(move || {
+                if when_idle {
+                    yield_to_other_threads();
+                }
                 c.guard("post-processing", || {
                     while let Some((i, t, out)) = recv(&rx, &c) {
                         let m = post(t, out)?;
@@ -313,7 +344,7 @@ mod tests {
     #[test]
     fn frames_reach_the_writer_in_order_with_the_lineage() {
         let out = Collect::default();
-        let opts = PipelineOptions { post_threads: 4, channel_capacity: 2 };
+        let opts = PipelineOptions { post_threads: 4, channel_capacity: 2, post_when_idle: false };
         let n = run(
             frames(40, None),
             Box::new(|_t, f: Frame| Ok(f)),
@@ -330,10 +361,49 @@ mod tests {
         assert_eq!(got.1, Some(40));
     }
 
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_pool_that_yields_runs_at_idle_priority_and_still_finishes_behind_a_busy_segmenter() {
+        let out = Collect::default();
+        let opts = PipelineOptions { post_threads: 2, channel_capacity: 2, post_when_idle: true };
+        let policies = Arc::new(Mutex::new(Vec::new()));
+        let seen = policies.clone();
+        let policy = || unsafe { libc::sched_getscheduler(0) };
+        let segmenter_policy = Arc::new(Mutex::new(None));
+        let sp = segmenter_policy.clone();
+        let n = run(
+            frames(60, None),
+            // A segmenter that keeps its core busy, as a network does.
+            Box::new(move |_t, f: Frame| {
+                *sp.lock().unwrap() = Some(policy());
+                let until = Instant::now() + Duration::from_millis(2);
+                while Instant::now() < until {
+                    std::hint::spin_loop();
+                }
+                Ok(f)
+            }),
+            Arc::new(move |_t, f: Frame| {
+                seen.lock().unwrap().push(policy());
+                Ok(f.to_f32().mapv(|v| (v >= 0.0) as u32))
+            }),
+            Box::new(Identity(vec![])),
+            Box::new(out.clone()),
+            &opts,
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(n, 60);
+        assert_eq!(out.0.lock().unwrap().0, (0..60).collect::<Vec<_>>());
+        let policies = policies.lock().unwrap();
+        assert_eq!(policies.len(), 60);
+        assert!(policies.iter().all(|&p| p == libc::SCHED_IDLE), "{policies:?}");
+        assert_eq!(*segmenter_policy.lock().unwrap(), Some(libc::SCHED_OTHER), "only the pool yields");
+    }
+
     #[test]
     fn an_error_mid_run_stops_everything_quickly_and_nothing_is_finished() {
         let out = Collect::default();
-        let opts = PipelineOptions { post_threads: 2, channel_capacity: 2 };
+        let opts = PipelineOptions { post_threads: 2, channel_capacity: 2, post_when_idle: false };
         let start = Instant::now();
         let err = run(
             frames(10_000, Some(25)),
@@ -354,7 +424,7 @@ mod tests {
 
     #[test]
     fn errors_and_panics_in_later_stages_stop_the_run() {
-        let opts = PipelineOptions { post_threads: 3, channel_capacity: 2 };
+        let opts = PipelineOptions { post_threads: 3, channel_capacity: 2, post_when_idle: false };
         let err = run(
             frames(1000, None),
             Box::new(|_t, f: Frame| Ok(f)),

@@ -356,7 +356,7 @@ fn run_stages<In: Send, S: Send>(
     let StageContext { out, digits, cfg, stats, opts, quiet, total, mut record } = ctx;
     if let Some(r) = &mut record {
         record_link(r, &cfg);
-        r.section("pipeline").set("post_threads", opts.post_threads);
+        r.section("pipeline").set("post_threads", opts.post_threads).set("post_when_idle", opts.post_when_idle);
     }
     let writer = ctc::ResultWriter::create(out, digits)?;
     let stats = stats.map(StatsWriter::create).transpose()?;
@@ -487,22 +487,15 @@ fn track_sequence_with(
                 };
                 record_post(r, &params, true);
             }
-            if predictor.device() == tch::Device::Cpu {
-                // On the CPU the network already keeps every core busy: a
-                // watershed in the pool would preempt one of its threads and
-                // stall the other at the next barrier. The watershed follows
-                // the network on its thread instead, the pool passing masks on.
-                let network: Box<dyn pipeline::SegmentStage<Frame, Mask>> =
-                    Box::new(move |_t, f: Frame| Ok(instances_from_model(&predictor.push(&f)?, &params)));
-                let post: Arc<dyn Fn(usize, Mask) -> Result<Mask> + Send + Sync> = Arc::new(|_t, m: Mask| Ok(m));
-                run_stages(reader, network, post, ctx(record))
-            } else {
-                // On a GPU the cores are free: the watershed runs in the pool.
-                let network: Box<dyn pipeline::SegmentStage<Frame, Probabilities>> = Box::new(move |_t, f: Frame| predictor.push(&f));
-                let post: Arc<dyn Fn(usize, Probabilities) -> Result<Mask> + Send + Sync> =
-                    Arc::new(move |_t, p: Probabilities| Ok(instances_from_model(&p, &params)));
-                run_stages(reader, network, post, ctx(record))
-            }
+            // The watershed runs in the pool. On the CPU the network keeps
+            // every core busy, so the pool takes only the moments libtorch's
+            // threads leave idle (`post_when_idle`); on a GPU the cores are free.
+            let mut opts = opts.clone();
+            opts.post_when_idle = predictor.device() == tch::Device::Cpu;
+            let network: Box<dyn pipeline::SegmentStage<Frame, Probabilities>> = Box::new(move |_t, f: Frame| predictor.push(&f));
+            let post: Arc<dyn Fn(usize, Probabilities) -> Result<Mask> + Send + Sync> =
+                Arc::new(move |_t, p: Probabilities| Ok(instances_from_model(&p, &params)));
+            run_stages(reader, network, post, StageContext { opts: &opts, ..ctx(record) })
         }
     }
 }
