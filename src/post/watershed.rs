@@ -152,11 +152,14 @@ fn flood_n<C: Cell, const N: usize>(grid: &Grid, cells: &mut [C], seeds: &[u32],
     let mut markers: Vec<(u32, usize, u32)> = seeds.iter().map(|&p| (component(p), cells[p as usize].queue(), p)).collect();
     markers.sort_by_key(|&(c, k, _)| (c, k)); // stable
     let mut queues: Vec<Vec<u32>> = vec![Vec::new(); nqueues.max(1)];
+    // The levels whose queue is not empty: a component spans a few hundred of
+    // the 65 536 levels, and stepping through the empty ones one by one cost
+    // more than the flood itself.
+    let mut active = LevelSet::new(nqueues.max(1));
     for group in markers.chunk_by(|a, b| a.0 == b.0) {
         let mut next_marker = 0;
         let mut cur = group[0].1;
-        let mut last = group[group.len() - 1].1;
-        while cur <= last {
+        loop {
             // Markers of this level first: they entered the queue first (age 0).
             while next_marker < group.len() && group[next_marker].1 == cur {
                 let p = group[next_marker].2 as usize;
@@ -169,7 +172,7 @@ fn flood_n<C: Cell, const N: usize>(grid: &Grid, cells: &mut [C], seeds: &[u32],
                         cells[q] = c;
                         let k = c.queue().max(cur);
                         queues[k].push(q as u32);
-                        last = last.max(k);
+                        active.insert(k);
                     }
                 }
             }
@@ -192,11 +195,63 @@ fn flood_n<C: Cell, const N: usize>(grid: &Grid, cells: &mut [C], seeds: &[u32],
                     cells[q] = c;
                     let k = c.queue().max(cur);
                     queues[k].push(q as u32);
-                    last = last.max(k);
+                    active.insert(k);
                 }
             }
             queues[cur].clear(); // keeps the capacity for the next component
-            cur += 1;
+            active.remove(cur);
+            // Queues only ever grow at or above `cur`, so the next level is the
+            // lowest non-empty queue above it, or the next marker's level if
+            // that is lower (the scan stops there: marker pixels are many).
+            let marker = group.get(next_marker).map_or(usize::MAX, |m| m.1);
+            cur = match active.first_in(cur + 1, marker) {
+                Some(k) => k,
+                None if marker != usize::MAX => marker,
+                None => break,
+            };
+        }
+    }
+}
+
+/// A set of queue indices as a bitmap, with a scan for the lowest member at or
+/// above an index.
+struct LevelSet {
+    words: Vec<u64>,
+}
+
+impl LevelSet {
+    fn new(n: usize) -> LevelSet {
+        LevelSet { words: vec![0; n.div_ceil(64)] }
+    }
+
+    #[inline(always)]
+    fn insert(&mut self, i: usize) {
+        self.words[i / 64] |= 1 << (i % 64);
+    }
+
+    #[inline(always)]
+    fn remove(&mut self, i: usize) {
+        self.words[i / 64] &= !(1 << (i % 64));
+    }
+
+    /// The lowest member in `from..=to`.
+    fn first_in(&self, from: usize, to: usize) -> Option<usize> {
+        let last = to.min(self.words.len() * 64 - 1);
+        if from > last {
+            return None;
+        }
+        let mut w = from / 64;
+        let mut bits = self.words[w] & (u64::MAX << (from % 64));
+        loop {
+            if bits != 0 {
+                let i = w * 64 + bits.trailing_zeros() as usize;
+                return (i <= last).then_some(i);
+            }
+            w += 1;
+            if w > last / 64 {
+                return None;
+            }
+            bits = self.words[w];
         }
     }
 }
@@ -582,6 +637,20 @@ mod tests {
         }
 
         #[test]
+        fn levels_and_heap_agree_across_wide_gaps_between_levels(
+            (levels, markers, mask) in inputs(), eight in any::<bool>(), spread in 1u32..2000, step in 1u32..250,
+        ) {
+            // Levels hundreds of bitmap words apart, markers interleaved among
+            // them: the flood skips empty levels up to the next marker's.
+            let conn = if eight { Connectivity::Eight } else { Connectivity::Four };
+            let mut next = 0;
+            let levels = ndarray::Zip::from(&levels).and(&markers).map_collect(|&v, &m| if m != 0 { next += step; next } else { v * spread });
+            let a = watershed_levels(levels.view(), markers.view(), mask.view(), conn);
+            let b = watershed(levels.mapv(|v| v as f32).view(), markers.view(), mask.view(), conn);
+            prop_assert_eq!(&a, &b);
+        }
+
+        #[test]
         fn covers_exactly_the_reachable_mask((levels, markers, mask) in inputs(), eight in any::<bool>()) {
             let conn = if eight { Connectivity::Eight } else { Connectivity::Four };
             let out = watershed_levels(levels.view(), markers.view(), mask.view(), conn);
@@ -608,6 +677,28 @@ mod tests {
                 prop_assert!(pieces <= marker_pieces);
             }
         }
+    }
+
+    #[test]
+    fn a_level_set_finds_its_lowest_member_in_a_range() {
+        let mut s = LevelSet::new(200);
+        assert_eq!(s.first_in(0, usize::MAX), None);
+        for i in [3, 64, 65, 199] {
+            s.insert(i);
+        }
+        assert_eq!(s.first_in(0, usize::MAX), Some(3));
+        assert_eq!(s.first_in(3, 3), Some(3));
+        assert_eq!(s.first_in(0, 2), None);
+        assert_eq!(s.first_in(4, usize::MAX), Some(64));
+        assert_eq!(s.first_in(4, 63), None);
+        assert_eq!(s.first_in(65, 65), Some(65));
+        assert_eq!(s.first_in(66, 198), None);
+        assert_eq!(s.first_in(66, usize::MAX), Some(199));
+        assert_eq!(s.first_in(200, usize::MAX), None);
+        s.remove(64);
+        s.remove(199);
+        assert_eq!(s.first_in(4, usize::MAX), Some(65));
+        assert_eq!(s.first_in(66, usize::MAX), None);
     }
 
     #[test]
