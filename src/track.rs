@@ -98,6 +98,10 @@ pub struct ModelArgs {
     /// (0.85 suits fluorescent nuclei with the built-in model; see README).
     #[arg(long, value_name = "P", default_value_t = model_post_params().seed_threshold)]
     pub seed_threshold: f32,
+    /// Model segmenter: cells cover the pixels where 1 − p(background)
+    /// exceeds this; higher draws tighter outlines.
+    #[arg(long, value_name = "P", default_value_t = model_post_params().threshold)]
+    pub foreground_threshold: f32,
 }
 
 impl ModelArgs {
@@ -139,12 +143,13 @@ impl PostArgs {
     }
 
     /// The model segmenter's chain: seeds from the network's cell-minus-boundary map.
-    pub fn model_params(&self, seed_threshold: f32) -> PostParams {
+    pub fn model_params(&self, seed_threshold: f32, threshold: f32) -> PostParams {
         let base = model_post_params();
         PostParams {
             closing_radius: self.closing_radius.unwrap_or(base.closing_radius),
             min_area: self.min_area.unwrap_or(base.min_area),
             seed_threshold,
+            threshold,
             ..base
         }
     }
@@ -466,7 +471,7 @@ fn track_sequence_with(
             // The network carries state from frame to frame, so it runs in
             // the one segmenter thread.
             let mut predictor = args.model.source().predictor(args.model.device, args.model.options())?;
-            let params = args.post.model_params(args.model.seed_threshold);
+            let params = args.post.model_params(args.model.seed_threshold, args.model.foreground_threshold);
             if let Some(r) = &mut record {
                 let m = &args.model;
                 let model = m.model.as_deref().map_or(BUILTIN_MODEL_NAME.to_string(), path_text);
@@ -503,6 +508,11 @@ fn track_sequence_with(
 /// Runs `cellstream track`.
 pub fn run(args: TrackArgs) -> Result<ExitCode> {
     let cfg = args.link.config()?;
+    for (flag, p) in [("--seed-threshold", args.model.seed_threshold), ("--foreground-threshold", args.model.foreground_threshold)] {
+        if !(0.0..1.0).contains(&p) {
+            bail!("{flag} must be a probability at least 0 and below 1, not {p}");
+        }
+    }
     let mut opts = PipelineOptions::default();
     if let Some(n) = args.threads {
         if n == 0 {

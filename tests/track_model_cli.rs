@@ -103,6 +103,36 @@ fn a_bad_model_file_is_refused_by_name_and_nothing_is_written() {
 }
 
 #[test]
+fn the_foreground_threshold_tightens_outlines_and_thresholds_outside_0_1_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let seq = sample("fluo").join("01");
+    // First five frames only, to keep the test quick.
+    let clip = d.path().join("clip");
+    std::fs::create_dir_all(&clip).unwrap();
+    for t in 0..5 {
+        let name = format!("t{t:03}.tif");
+        std::fs::copy(seq.join(&name), clip.join(&name)).unwrap();
+    }
+    let mut area = Vec::new();
+    for p in ["0.2", "0.8"] {
+        let out = d.path().join(format!("R{p}"));
+        ok(&cellstream(&[&"track", &clip, &"--out", &out, &"-q", &"--foreground-threshold", &p]));
+        let m = ctc::read_mask(&out.join("mask000.tif")).unwrap();
+        area.push(m.iter().filter(|&&l| l != 0).count());
+        let record = std::fs::read_to_string(out.join("cellstream.toml")).unwrap();
+        assert!(record.contains(&format!("threshold = {p}")), "{record}");
+    }
+    assert!(area[1] < area[0], "a higher threshold must cover fewer pixels: {area:?}");
+    for (flag, bad) in [("--foreground-threshold", "1.0"), ("--seed-threshold", "-0.1"), ("--foreground-threshold", "NaN")] {
+        let out = d.path().join("bad");
+        let o = cellstream(&[&"track", &clip, &"--out", &out, &format!("{flag}={bad}")]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(flag) && err.contains("probability"), "{flag} {bad}: {err}");
+        assert!(!out.exists(), "nothing is written for {flag} {bad}");
+    }
+}
+
+#[test]
 fn asking_for_cuda_without_cuda_is_an_error_not_a_fallback() {
     if tch::Cuda::is_available() {
         eprintln!("skipped: this machine has CUDA");
