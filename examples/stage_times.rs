@@ -1,11 +1,29 @@
+//! Times the built-in model and its post-processing frame by frame on a sequence:
+//! `cargo run --release --example stage_times -- SEQ [--device D] [--precision P] [--tiles T]`
+//! (defaults: cpu, f32, full). The first frame (planning, kernel warm-up) is
+//! printed but left out of the means.
 use std::time::Instant;
+
 use cellstream::model::{DeviceChoice, InferOptions, Precision, Tiles};
+
+fn flag<T: std::str::FromStr>(args: &[String], name: &str, default: &str) -> T
+where
+    T::Err: std::fmt::Display,
+{
+    let v = args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map_or(default, |s| s.as_str());
+    v.parse().unwrap_or_else(|e| panic!("{name} {v}: {e}"))
+}
+
 fn main() {
     cellstream::post::command::reuse_freed_memory();
-    let dir = std::env::args().nth(1).unwrap();
-    let seq = cellstream::ctc::Sequence::open(std::path::Path::new(&dir)).unwrap();
+    let args: Vec<String> = std::env::args().collect();
+    let dir = args.get(1).expect("usage: stage_times SEQ [--device D] [--precision P] [--tiles T]");
+    let device: DeviceChoice = flag(&args, "--device", "cpu");
+    let precision: Precision = flag(&args, "--precision", "f32");
+    let tiles: Tiles = flag(&args, "--tiles", "full");
+    let seq = cellstream::ctc::Sequence::open(std::path::Path::new(dir)).unwrap();
     let frames: Vec<_> = seq.frames.files.iter().map(|(_, p)| cellstream::ctc::read_frame(p).unwrap()).collect();
-    let mut p = cellstream::segment::ModelSource::Builtin.predictor(DeviceChoice::Cpu, InferOptions { tiles: Tiles::Full, precision: Precision::F32, ..Default::default() }).unwrap();
+    let mut p = cellstream::segment::ModelSource::Builtin.predictor(device, InferOptions { tiles, precision, ..Default::default() }).unwrap();
     let params = cellstream::model::Probabilities::post_params();
     let (mut tn, mut tp) = (0.0, 0.0);
     for (i, f) in frames.iter().enumerate() {
@@ -15,8 +33,18 @@ fn main() {
         let t = Instant::now();
         let m = pr.instances_with(&params);
         let b = t.elapsed().as_secs_f64();
-        if i > 0 { tn += a; tp += b; }
-        println!("frame {i}: network {a:.3} s, post {b:.3} s, {} cells", m.iter().max().unwrap());
+        if i > 0 {
+            tn += a;
+            tp += b;
+        }
+        println!("frame {i}: network {a:.4} s, post {b:.4} s, {} cells", m.iter().max().unwrap());
     }
-    println!("mean network {:.3} s, post {:.3} s", tn / (frames.len() - 1) as f64, tp / (frames.len() - 1) as f64);
+    let n = (frames.len() - 1) as f64;
+    println!(
+        "{:?} {precision:?} {tiles}: mean network {:.4} s ({:.1} frames/s), post {:.4} s",
+        p.device(),
+        tn / n,
+        n / tn,
+        tp / n
+    );
 }
