@@ -6,13 +6,14 @@
 //! inference streams frames through a [`Predictor`] (whole frames, f32,
 //! stateful). Medians, since the machine may be shared.
 //!
-//! `cargo bench --bench model -- --shipped [--frames N] [--side PX] [--rounds R]` instead
+//! `cargo bench --bench model -- --shipped [--frames N] [--side PX] [--rounds R] [--pipeline-only]` instead
 //! measures the built-in model on a simulated fluorescence sequence (default
 //! 12 frames of 1024²): the network alone streaming the frames (stateful,
 //! whole frames; `--window 5`; 512 px tiles; bf16), then R rounds (default 3)
 //! of the network alone beside `cellstream track` end to end on the same
 //! files (and on their first half, for the steady rate), so that the
-//! pipeline's cost shows as a ratio measured under the same load.
+//! pipeline's cost shows as a ratio measured under the same load
+//! (`--pipeline-only`: the rounds alone).
 #[path = "../tests/model_support/mod.rs"]
 mod model_support;
 
@@ -53,14 +54,17 @@ fn shipped(args: &[String]) {
     let frames: Vec<_> = seq.frames.files.iter().map(|(_, p)| cellstream::ctc::read_frame(p).unwrap()).collect();
     println!("shipped model, {n} simulated fluorescence frames of {side}², CPU, libtorch threads {}", tch::get_num_threads());
     let base = InferOptions { tiles: Tiles::Full, precision: Precision::F32, ..Default::default() };
-    let stateful = model_fps(&frames, base);
-    println!("  network alone, stateful, whole frames, f32: {stateful:.3} frames/s");
-    let window = model_fps(&frames, InferOptions { window: Some(5), ..base });
-    println!("  network alone, --window 5:                  {window:.3} frames/s (stateful is {:.2}× faster)", stateful / window);
-    let tiled = model_fps(&frames, InferOptions { tiles: Tiles::Size(512), ..base });
-    println!("  network alone, 512 px tiles (64 px overlap): {tiled:.3} frames/s");
-    let bf16 = model_fps(&frames, InferOptions { precision: Precision::Bf16, ..base });
-    println!("  network alone, bf16:                        {bf16:.3} frames/s");
+    // `--pipeline-only` skips the network variants and goes straight to the rounds.
+    if !args.iter().any(|a| a == "--pipeline-only") {
+        let stateful = model_fps(&frames, base);
+        println!("  network alone, stateful, whole frames, f32: {stateful:.3} frames/s");
+        let window = model_fps(&frames, InferOptions { window: Some(5), ..base });
+        println!("  network alone, --window 5:                  {window:.3} frames/s (stateful is {:.2}× faster)", stateful / window);
+        let tiled = model_fps(&frames, InferOptions { tiles: Tiles::Size(512), ..base });
+        println!("  network alone, 512 px tiles (64 px overlap): {tiled:.3} frames/s");
+        let bf16 = model_fps(&frames, InferOptions { precision: Precision::Bf16, ..base });
+        println!("  network alone, bf16:                        {bf16:.3} frames/s");
+    }
     // `track` on the first half of the frames and on all of them: the
     // difference is the pipeline's steady rate, without process start,
     // model loading and the first frame's planning. Rounds interleave the
@@ -95,14 +99,17 @@ fn shipped(args: &[String]) {
         whole.push(e2e / alone);
         steady.push(rate / alone);
     }
-    let median = |v: &mut Vec<f64>| {
+    // The median (the mean of the middle two for an even count) and the range.
+    let summary = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+        let m = v.len() / 2;
+        let median = if v.len() % 2 == 0 { (v[m - 1] + v[m]) / 2.0 } else { v[m] };
+        format!("{median:.2}× ({:.2}–{:.2}×)", v[0], v[v.len() - 1])
     };
     println!(
-        "  median over {rounds} rounds: track end to end (process start, reading, network, watershed, linking, writing) {:.2}× the network alone; steady rate {:.2}×",
-        median(&mut whole),
-        median(&mut steady)
+        "  median over {rounds} rounds: track end to end (process start, reading, network, watershed, linking, writing) {} the network alone; steady rate {}",
+        summary(&mut whole),
+        summary(&mut steady)
     );
 }
 
