@@ -195,3 +195,80 @@ fn elf_needed(path: &Path) -> Vec<String> {
         })
         .collect()
 }
+
+/// The learned weights of a checkpoint (BatchNorm's running statistics left out), by name.
+fn learned_weights(path: &Path) -> Vec<(String, Vec<f32>)> {
+    let bytes = std::fs::read(path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut names: Vec<String> = st.names().into_iter().filter(|n| !n.contains("running") && !n.contains("num_batches")).map(str::to_string).collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|n| {
+            let v = st.tensor(&n).unwrap().data().chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+            (n, v)
+        })
+        .collect()
+}
+
+fn max_difference(a: &[(String, Vec<f32>)], b: &[(String, Vec<f32>)]) -> f32 {
+    assert_eq!(a.iter().map(|(n, _)| n).collect::<Vec<_>>(), b.iter().map(|(n, _)| n).collect::<Vec<_>>());
+    a.iter().zip(b).flat_map(|((_, x), (_, y))| x.iter().zip(y).map(|(p, q)| (p - q).abs())).fold(0.0, f32::max)
+}
+
+#[test]
+fn init_starts_a_fresh_run_from_a_checkpoints_weights() {
+    let d = tempfile::tempdir().unwrap();
+    dataset(d.path());
+    let data = d.path().join("01");
+    let data = data.to_str().unwrap();
+    let path = |name: &str| d.path().join(name).to_str().unwrap().to_string();
+    let (first, tuned, fresh) = (path("first.safetensors"), path("tuned.safetensors"), path("fresh.safetensors"));
+    let mut args = vec!["train", "--data", data, "--out", &first, "--steps", "4"];
+    args.extend_from_slice(SMALL);
+    let o = cellstream(&args);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // A vanishing learning rate keeps the starting weights: --init loaded them.
+    // The architecture comes from the checkpoint (SMALL's flags are not repeated).
+    let tiny = ["--steps", "2", "--lr", "1e-12", "--crop", "32", "--window", "2", "--val-every", "2", "--threads", "1", "--device", "cpu", "--seed", "9"];
+    let mut args = vec!["train", "--data", data, "--out", &tuned, "--init", &first];
+    args.extend_from_slice(&tiny);
+    let o = cellstream(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let (config, meta) = cellstream::model::read_metadata(Path::new(&tuned)).unwrap();
+    assert_eq!((config.depth, config.base_width), (2, 4));
+    let progress: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
+    assert_eq!(progress.step, 2, "the step count starts afresh");
+    assert!(max_difference(&learned_weights(Path::new(&first)), &learned_weights(Path::new(&tuned))) < 1e-6);
+    let settings: cellstream::model::TrainConfig = toml::from_str(&std::fs::read_to_string(d.path().join("tuned.toml")).unwrap()).unwrap();
+    assert_eq!(settings.init.as_deref(), Some(Path::new(&first)), "the settings record the starting point");
+
+    // Without --init the same run starts from random weights, far from them.
+    let mut args = vec!["train", "--data", data, "--out", &fresh, "--depth", "2", "--base-width", "4"];
+    args.extend_from_slice(&tiny);
+    let o = cellstream(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(max_difference(&learned_weights(Path::new(&first)), &learned_weights(Path::new(&fresh))) > 1e-3);
+
+    // Refused, naming the reason, with nothing written: another architecture,
+    // a missing checkpoint, a file that is no checkpoint, and --resume beside --init.
+    let out = path("refused.safetensors");
+    let not_a_model = d.path().join("01/t000.tif");
+    let not_a_model = not_a_model.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--init", &first, "--base-width", "8"], "differs from the settings"),
+        (vec!["--init", "/no/such/model.safetensors"], "/no/such/model.safetensors"),
+        (vec!["--init", not_a_model], "t000.tif"),
+        (vec!["--init", &first, "--resume"], "--resume"),
+    ];
+    for (extra, want) in cases {
+        let mut all = vec!["train", "--data", data, "--out", &out];
+        all.extend_from_slice(&tiny);
+        all.extend(extra.iter());
+        let o = cellstream(&all);
+        assert!(!o.status.success(), "{extra:?} succeeded");
+        assert!(text(&o).contains(want), "{extra:?}: expected {want:?} in\n{}", text(&o));
+        assert!(!Path::new(&out).exists(), "{extra:?} left a checkpoint behind");
+    }
+}

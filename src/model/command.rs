@@ -25,6 +25,10 @@ pub struct TrainArgs {
     /// Continue the run saved at --out (settings from its MODEL.toml unless overridden).
     #[arg(long)]
     pub resume: bool,
+    /// Start from this checkpoint's weights instead of random ones (fine-tuning):
+    /// its architecture is taken unless architecture flags are given, which must match it.
+    #[arg(long, value_name = "MODEL", conflicts_with = "resume")]
+    pub init: Option<PathBuf>,
     /// Replace an existing --out instead of refusing.
     #[arg(long)]
     pub overwrite: bool,
@@ -112,6 +116,11 @@ impl TrainArgs {
         }
         if !self.data.is_empty() {
             cfg.data = self.data.clone();
+        }
+        if let Some(init) = &self.init {
+            // The starting checkpoint's architecture, before flags that may contradict it.
+            cfg.model = super::read_metadata(init)?.0;
+            cfg.init = Some(init.clone());
         }
         macro_rules! set {
             ($($flag:ident => $field:expr),* $(,)?) => { $( if let Some(v) = &self.$flag { $field = v.clone().into(); } )* };

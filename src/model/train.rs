@@ -267,7 +267,8 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
 }
 
 /// The network and progress a run starts from: the last checkpoint with
-/// `resume`, else fresh weights drawn from the seed (earlier files removed).
+/// `resume`, else [`TrainConfig::init`]'s weights or fresh ones drawn from
+/// the seed, with fresh progress (earlier files removed).
 fn start_run(cfg: &TrainConfig, files: &RunFiles, device: Device, resume: bool) -> Result<(nn::VarStore, ConvLstmUNet, Progress)> {
     if resume {
         let from = if files.last.exists() { &files.last } else { &files.best };
@@ -286,6 +287,13 @@ fn start_run(cfg: &TrainConfig, files: &RunFiles, device: Device, resume: bool) 
         if f.exists() {
             std::fs::remove_file(f).with_context(|| format!("{}: cannot replace", f.display()))?;
         }
+    }
+    if let Some(init) = &cfg.init {
+        let loaded = checkpoint::load(init, device).with_context(|| "--init")?;
+        if loaded.net.config() != &cfg.model {
+            bail!("{}: the checkpoint's model ({:?}) differs from the settings' ({:?})", init.display(), loaded.net.config(), cfg.model);
+        }
+        return Ok((loaded.vs, loaded.net, Progress { lr: cfg.lr, ..Default::default() }));
     }
     let vs = nn::VarStore::new(device);
     let net = {

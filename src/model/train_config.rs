@@ -68,6 +68,10 @@ pub struct TrainConfig {
     /// Folder for a picture of the prediction on a fixed validation crop
     /// after each validation (`epochNNN.png`); none when unset.
     pub preview: Option<PathBuf>,
+    /// Checkpoint whose weights a fresh run starts from (fine-tuning, as
+    /// Cellpose's `--pretrained_model`); its architecture must be `model`.
+    /// Step count, schedule and best score start afresh. None: random weights.
+    pub init: Option<PathBuf>,
     pub model: ModelConfig,
     pub augment: AugmentConfig,
 }
@@ -101,6 +105,7 @@ impl Default for TrainConfig {
             device: "auto".into(),
             threads: None,
             preview: None,
+            init: None,
             model: ModelConfig::default(),
             augment: AugmentConfig::default(),
         }
