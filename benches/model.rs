@@ -51,7 +51,7 @@ fn shipped(args: &[String]) {
         .unwrap();
     assert!(ok.success(), "simulate failed");
     let seq = cellstream::ctc::Sequence::open(&sim.join("01")).unwrap();
-    let frames: Vec<_> = seq.frames.files.iter().map(|(_, p)| cellstream::ctc::read_frame(p).unwrap()).collect();
+    let frames: Vec<_> = seq.frames.files.values().map(|p| cellstream::ctc::read_frame(p).unwrap()).collect();
     println!("shipped model, {n} simulated fluorescence frames of {side}², CPU, libtorch threads {}", tch::get_num_threads());
     let base = InferOptions { tiles: Tiles::Full, precision: Precision::F32, ..Default::default() };
     // `--pipeline-only` skips the network variants and goes straight to the rounds.
@@ -103,7 +103,7 @@ fn shipped(args: &[String]) {
     let summary = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         let m = v.len() / 2;
-        let median = if v.len() % 2 == 0 { (v[m - 1] + v[m]) / 2.0 } else { v[m] };
+        let median = if v.len().is_multiple_of(2) { (v[m - 1] + v[m]) / 2.0 } else { v[m] };
         format!("{median:.2}× ({:.2}–{:.2}×)", v[0], v[v.len() - 1])
     };
     println!(

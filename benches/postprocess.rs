@@ -42,10 +42,10 @@ fn synthetic(h: usize, w: usize, cells: usize, seed: u64) -> Array2<f32> {
 /// time per run (the minimum is the least disturbed by other processes on the
 /// machine) and returns the median.
 fn time<T>(name: &str, reps: usize, mut f: impl FnMut() -> T) -> f64 {
-    if let Ok(only) = std::env::var("BENCH_ONLY") {
-        if !name.contains(&only) {
-            return f64::NAN;
-        }
+    if let Ok(only) = std::env::var("BENCH_ONLY")
+        && !name.contains(&only)
+    {
+        return f64::NAN;
     }
     black_box(f());
     let mut ms: Vec<f64> = (0..reps)

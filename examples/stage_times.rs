@@ -22,7 +22,7 @@ fn main() {
     let precision: Precision = flag(&args, "--precision", "f32");
     let tiles: Tiles = flag(&args, "--tiles", "full");
     let seq = cellstream::ctc::Sequence::open(std::path::Path::new(dir)).unwrap();
-    let frames: Vec<_> = seq.frames.files.iter().map(|(_, p)| cellstream::ctc::read_frame(p).unwrap()).collect();
+    let frames: Vec<_> = seq.frames.files.values().map(|p| cellstream::ctc::read_frame(p).unwrap()).collect();
     let mut p = cellstream::segment::ModelSource::Builtin.predictor(device, InferOptions { tiles, precision, ..Default::default() }).unwrap();
     let params = cellstream::model::Probabilities::post_params();
     let (mut tn, mut tp) = (0.0, 0.0);

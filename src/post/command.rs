@@ -206,10 +206,10 @@ fn read_probability(path: &Path, threshold: f32, warned: &AtomicBool) -> ctc::Re
 
 /// Refuses to write into the folder the maps are read from (replacing it would delete them).
 fn refuse_same_folder(input: &Path, out: &Path) -> ctc::Result<()> {
-    if let (Ok(a), Ok(b)) = (input.canonicalize(), out.canonicalize()) {
-        if a == b {
-            return Err(CtcError::new(out, "is the input folder; choose another output folder"));
-        }
+    if let (Ok(a), Ok(b)) = (input.canonicalize(), out.canonicalize())
+        && a == b
+    {
+        return Err(CtcError::new(out, "is the input folder; choose another output folder"));
     }
     Ok(())
 }

@@ -34,7 +34,7 @@ pub fn probability_map(frame: Frame) -> Result<Array2<f32>, String> {
         Frame::U16(a) => Ok(a.mapv(|v| v as f32 / u16::MAX as f32)),
         Frame::F32(a) => {
             // One branch-free pass (NaN fails both comparisons).
-            let in_range = a.iter().fold(true, |ok, &v| ok & (v >= 0.0) & (v <= 1.0));
+            let in_range = a.iter().fold(true, |ok, &v| ok & (0.0..=1.0).contains(&v));
             if !in_range {
                 if a.iter().any(|v| v.is_nan()) {
                     return Err("holds NaN values; a float input must be a probability map in [0, 1]".into());

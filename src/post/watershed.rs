@@ -279,7 +279,7 @@ impl<K: Copy + PartialOrd> SkHeap<K> {
         self.items.push((level, age, index));
         let mut child = self.items.len() - 1;
         while child > 0 {
-            let parent = (child + 1) / 2 - 1;
+            let parent = child.div_ceil(2) - 1;
             if Self::smaller(&self.items[child], &self.items[parent]) {
                 self.items.swap(parent, child);
                 child = parent;
