@@ -102,6 +102,10 @@ pub struct ModelArgs {
     /// exceeds this; higher draws tighter outlines.
     #[arg(long, value_name = "P", default_value_t = model_post_params().threshold)]
     pub foreground_threshold: f32,
+    /// Model segmenter: test-time augmentation; average the probabilities
+    /// over the frame's four mirror images (4× the network's time).
+    #[arg(long)]
+    pub tta: bool,
 }
 
 impl ModelArgs {
@@ -110,7 +114,7 @@ impl ModelArgs {
     }
 
     pub fn options(&self) -> InferOptions {
-        InferOptions { tiles: self.tiles, overlap: self.overlap, window: self.window, precision: self.precision, ..InferOptions::default() }
+        InferOptions { tiles: self.tiles, overlap: self.overlap, window: self.window, precision: self.precision, mirrors: self.tta, ..InferOptions::default() }
     }
 }
 
@@ -485,7 +489,8 @@ fn track_sequence_with(
                     .set("device", format!("{:?}", predictor.device()).to_lowercase())
                     .set("tiles", m.tiles.to_string())
                     .set("overlap", m.overlap)
-                    .set("precision", format!("{:?}", m.precision).to_lowercase());
+                    .set("precision", format!("{:?}", m.precision).to_lowercase())
+                    .set("test_time_mirrors", m.tta);
                 match m.window {
                     Some(k) => s.set("inference", "windowed").set("window", k),
                     None => s.set("inference", "stateful"),

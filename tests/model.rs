@@ -237,3 +237,28 @@ fn precise_batch_norm_statistics_are_what_validation_saw() {
     let other = stats(&model::load(&model::RunFiles::new(&plain).last, Device::Cpu).unwrap().vs);
     assert!(before.iter().zip(&other).any(|((_, a), (_, b))| !a.equal(b)), "precise statistics equal the running averages");
 }
+
+#[test]
+fn mirror_averaging_mirrors_exactly_with_the_sequence() {
+    let (frames, _) = clip();
+    let flip = |a: &Array2<f32>| a.slice(ndarray::s![.., ..;-1]).to_owned();
+    let flip_p = |p: &Probabilities| Probabilities { background: flip(&p.background), cell: flip(&p.cell), boundary: flip(&p.boundary) };
+    let flipped: Vec<Array2<f32>> = frames.iter().map(flip).collect();
+    // 64² frames need no padding, so whole frames see the same context mirrored.
+    let plain = cpu(InferOptions { tiles: Tiles::Full, ..Default::default() });
+    let tta = InferOptions { mirrors: true, ..plain };
+    let a = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, tta).unwrap(), &frames);
+    let b = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, tta).unwrap(), &flipped);
+    for (t, (a, b)) in a.iter().zip(&b).enumerate() {
+        let d = max_diff(&flip_p(a), b);
+        assert!(d < 1e-5, "frame {t}: the average over mirrors is off by {d} on the mirrored sequence");
+    }
+    // The network alone is not mirror-symmetric, so the test can tell.
+    let c = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, plain).unwrap(), &frames);
+    let e = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, plain).unwrap(), &flipped);
+    let asymmetry = c.iter().zip(&e).map(|(c, e)| max_diff(&flip_p(c), e)).fold(0.0, f32::max);
+    assert!(asymmetry > 1e-4, "the plain network is mirror-symmetric to {asymmetry}");
+    assert!(max_diff(&a[3], &c[3]) > 1e-4, "averaging over mirrors changed nothing");
+    let sum = &a[3].background + &a[3].cell + &a[3].boundary;
+    assert!(sum.iter().all(|s| (s - 1.0).abs() < 1e-4), "the average is still a distribution");
+}

@@ -1,6 +1,6 @@
 //! `cellstream track` with the model segmenter (the default): the built-in
 //! model against the classical segmenter on the bundled sample, `--model`,
-//! `--window`, `--tiles`, and the errors a bad model or device gives.
+//! `--window`, `--tiles`, `--tta`, and the errors a bad model or device gives.
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -81,6 +81,24 @@ fn window_mode_and_tiles_give_valid_results_close_to_the_stream() {
     eprintln!("SEG stateful {s:.3}, --window 5 {w:.3}, 128 px tiles {t:.3}");
     assert!((s - t).abs() < 0.02, "tiles change SEG from {s:.3} to {t:.3}");
     assert!((s - w).abs() < 0.05, "a 5-frame window changes SEG from {s:.3} to {w:.3}");
+}
+
+#[test]
+fn test_time_mirrors_give_a_valid_result_no_worse_than_the_stream_and_are_recorded() {
+    let d = tempfile::tempdir().unwrap();
+    let seq = sample("colony").join("01");
+    let gt = sample("colony").join("01_GT");
+    let (stream, mirrored) = (d.path().join("stream"), d.path().join("tta"));
+    ok(&cellstream(&[&"track", &seq, &"--out", &stream, &"-q"]));
+    ok(&cellstream(&[&"track", &seq, &"--out", &mirrored, &"--tta", &"-q"]));
+    assert_eq!(ctc::validate_result(&mirrored).unwrap(), vec![]);
+    let (s, m) = (seg(&stream, &gt), seg(&mirrored, &gt));
+    eprintln!("SEG stateful {s:.3}, with --tta {m:.3}");
+    assert!(m > s - 0.01, "averaging over mirrors lowers SEG from {s:.3} to {m:.3}");
+    let record = std::fs::read_to_string(mirrored.join("cellstream.toml")).unwrap();
+    assert!(record.contains("test_time_mirrors = true"), "{record}");
+    let record = std::fs::read_to_string(stream.join("cellstream.toml")).unwrap();
+    assert!(record.contains("test_time_mirrors = false"), "{record}");
 }
 
 #[test]

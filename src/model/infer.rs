@@ -60,11 +60,15 @@ pub struct InferOptions {
     pub precision: Precision,
     /// Tiles sent through the network together.
     pub tile_batch: usize,
+    /// Test-time augmentation: average the probabilities over the four
+    /// mirror images of each frame (as is, left–right, up–down, both), each
+    /// streamed with its own recurrent state. Four network steps a frame.
+    pub mirrors: bool,
 }
 
 impl Default for InferOptions {
     fn default() -> Self {
-        InferOptions { tiles: Tiles::Auto, overlap: 64, window: None, precision: Precision::Auto, tile_batch: 4 }
+        InferOptions { tiles: Tiles::Auto, overlap: 64, window: None, precision: Precision::Auto, tile_batch: 4, mirrors: false }
     }
 }
 
@@ -86,6 +90,12 @@ impl Probabilities {
         post::instances_from_seeds(foreground.view(), seeds.view(), params)
     }
 
+    /// The probabilities of the mirror image `m` of the frame (so
+    /// `m.apply` undoes it: every mirror is its own inverse).
+    fn mirrored(&self, m: Mirror) -> Probabilities {
+        Probabilities { background: m.apply(self.background.view()), cell: m.apply(self.cell.view()), boundary: m.apply(self.boundary.view()) }
+    }
+
     /// [`Probabilities::instances_with`] [`Probabilities::post_params`].
     pub fn instances(&self) -> Mask {
         self.instances_with(&Probabilities::post_params())
@@ -96,6 +106,33 @@ impl Probabilities {
     /// closing (the network already fills cells), fragments under 20 px dropped.
     pub fn post_params() -> PostParams {
         PostParams { closing_radius: 0, min_area: 20, ..PostParams::default() }
+    }
+}
+
+/// A mirror image of a frame: which of its axes are reversed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Mirror {
+    rows: bool,
+    cols: bool,
+}
+
+impl Mirror {
+    pub(crate) const IDENTITY: Mirror = Mirror { rows: false, cols: false };
+    /// The four mirror images: a group (each is its own inverse, and any two
+    /// compose to a third), so the average over them of the network's
+    /// output, each mirrored back, mirrors exactly with the frame.
+    pub(crate) const ALL: [Mirror; 4] =
+        [Mirror::IDENTITY, Mirror { rows: false, cols: true }, Mirror { rows: true, cols: false }, Mirror { rows: true, cols: true }];
+
+    pub(crate) fn apply(self, a: ndarray::ArrayView2<f32>) -> Array2<f32> {
+        let mut v = a;
+        if self.rows {
+            v.invert_axis(ndarray::Axis(0));
+        }
+        if self.cols {
+            v.invert_axis(ndarray::Axis(1));
+        }
+        v.to_owned()
     }
 }
 
@@ -222,7 +259,9 @@ impl Streamer {
 pub struct Predictor {
     loaded: Loaded,
     device: Device,
-    streamer: Streamer,
+    /// One stream per mirror image: only the identity unless
+    /// [`InferOptions::mirrors`].
+    streamers: Vec<(Mirror, Streamer)>,
 }
 
 impl Predictor {
@@ -237,11 +276,13 @@ impl Predictor {
     pub fn from_bytes(path: &Path, bytes: &[u8], device: DeviceChoice, options: InferOptions) -> Result<Predictor> {
         let device = device.resolve().map_err(anyhow::Error::msg)?;
         let mut loaded = checkpoint::load_bytes(path, bytes, device)?;
-        let streamer = Streamer::new(options, loaded.net.config(), device)?;
-        if streamer.kind() != Kind::Float {
-            loaded.vs.set_kind(streamer.kind());
+        let mirrors: &[Mirror] = if options.mirrors { &Mirror::ALL } else { &[Mirror::IDENTITY] };
+        let streamers = mirrors.iter().map(|&m| Ok((m, Streamer::new(options, loaded.net.config(), device)?))).collect::<Result<Vec<_>>>()?;
+        let kind = streamers[0].1.kind();
+        if kind != Kind::Float {
+            loaded.vs.set_kind(kind);
         }
-        Ok(Predictor { loaded, device, streamer })
+        Ok(Predictor { loaded, device, streamers })
     }
 
     /// The next frame of the stream, normalised per frame (percentiles 1–99.8).
@@ -251,12 +292,35 @@ impl Predictor {
 
     /// The next frame, already normalised.
     pub fn push_normalised(&mut self, frame: &Array2<f32>) -> Result<Probabilities> {
-        self.streamer.push(&self.loaded.net, self.device, frame)
+        let (net, device) = (&self.loaded.net, self.device);
+        if let [(_, streamer)] = self.streamers.as_mut_slice() {
+            return streamer.push(net, device, frame);
+        }
+        let mut mean: Option<Probabilities> = None;
+        for (m, streamer) in &mut self.streamers {
+            let p = streamer.push(net, device, &m.apply(frame.view()))?.mirrored(*m);
+            match &mut mean {
+                None => mean = Some(p),
+                Some(acc) => {
+                    acc.background += &p.background;
+                    acc.cell += &p.cell;
+                    acc.boundary += &p.boundary;
+                }
+            }
+        }
+        let mut mean = mean.expect("at least one mirror");
+        let n = self.streamers.len() as f32;
+        for a in [&mut mean.background, &mut mean.cell, &mut mean.boundary] {
+            *a /= n;
+        }
+        Ok(mean)
     }
 
     /// Starts a new stream (zero state, any frame size).
     pub fn reset(&mut self) {
-        self.streamer.reset();
+        for (_, s) in &mut self.streamers {
+            s.reset();
+        }
     }
 
     pub fn config(&self) -> &ModelConfig {
@@ -268,7 +332,7 @@ impl Predictor {
     }
 
     pub fn options(&self) -> &InferOptions {
-        &self.streamer.options
+        &self.streamers[0].1.options
     }
 
     /// The checkpoint's metadata.
