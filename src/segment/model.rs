@@ -9,10 +9,11 @@ use crate::post::PostParams;
 
 /// The model that ships with cellstream, compiled into the binary: trained
 /// by `scripts/train-sim-model` on simulated fluorescence, phase-contrast and
-/// colony sequences (README, "The shipped model").
-pub const BUILTIN_MODEL: &[u8] = include_bytes!("../../models/sim.safetensors");
+/// colony sequences, 60 minutes from scratch and 60 more fine-tuned from
+/// there (README, "The built-in model").
+pub const BUILTIN_MODEL: &[u8] = include_bytes!("../../models/sim120.safetensors");
 /// How the compiled-in model is named in messages.
-pub const BUILTIN_MODEL_NAME: &str = "models/sim.safetensors (built in)";
+pub const BUILTIN_MODEL_NAME: &str = "models/sim120.safetensors (built in)";
 
 /// Which weights to load.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
