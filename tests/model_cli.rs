@@ -251,13 +251,17 @@ fn init_starts_a_fresh_run_from_a_checkpoints_weights() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(max_difference(&learned_weights(Path::new(&first)), &learned_weights(Path::new(&fresh))) > 1e-3);
 
-    // Refused, naming the reason, with nothing written: another architecture,
-    // a missing checkpoint, a file that is no checkpoint, and --resume beside --init.
+    // Refused, naming the reason, with nothing written: another architecture
+    // (by flag or in --config's [model]), a missing checkpoint, a file that is no checkpoint, and --resume beside --init.
     let out = path("refused.safetensors");
     let not_a_model = d.path().join("01/t000.tif");
     let not_a_model = not_a_model.to_str().unwrap();
+    let other_model = d.path().join("other.toml");
+    std::fs::write(&other_model, "[model]\ndepth = 2\nbase_width = 8\n").unwrap();
+    let other_model = other_model.to_str().unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--init", &first, "--base-width", "8"], "differs from the settings"),
+        (vec!["--init", &first, "--config", other_model], "differ from the architecture of the --init checkpoint"),
         (vec!["--init", "/no/such/model.safetensors"], "/no/such/model.safetensors"),
         (vec!["--init", not_a_model], "t000.tif"),
         (vec!["--init", &first, "--resume"], "--resume"),

@@ -1,7 +1,7 @@
 //! The `cellstream train` command: settings from defaults, `--config` and flags, then [`fit`].
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use super::config::Norm;
@@ -118,8 +118,17 @@ impl TrainArgs {
             cfg.data = self.data.clone();
         }
         if let Some(init) = &self.init {
-            // The starting checkpoint's architecture, before flags that may contradict it.
-            cfg.model = super::read_metadata(init)?.0;
+            // The starting checkpoint's architecture, before flags that may
+            // contradict it; a [model] table in --config must agree with it.
+            let model = super::read_metadata(init)?.0;
+            if let Some(c) = &self.config {
+                let text = std::fs::read_to_string(c).with_context(|| format!("{}: cannot read the settings", c.display()))?;
+                let table: toml::Table = toml::from_str(&text).with_context(|| format!("{}: not a TOML settings file", c.display()))?;
+                if table.contains_key("model") && cfg.model != model {
+                    bail!("{}: the [model] settings ({:?}) differ from the architecture of the --init checkpoint {} ({:?})", c.display(), cfg.model, init.display(), model);
+                }
+            }
+            cfg.model = model;
             cfg.init = Some(init.clone());
         }
         macro_rules! set {
