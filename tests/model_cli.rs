@@ -14,6 +14,14 @@ fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
+/// Runs `cellstream` with `args` and checks it fails, says `want`, and leaves no checkpoint at `out`.
+fn assert_refused(args: &[&str], want: &str, out: &Path) {
+    let o = cellstream(args);
+    assert!(!o.status.success(), "{args:?} succeeded");
+    assert!(text(&o).contains(want), "{args:?}: expected {want:?} in\n{}", text(&o));
+    assert!(!out.exists(), "{args:?} left a checkpoint behind");
+}
+
 /// A 48×40 sequence of 8 frames, truth on all but frame 3.
 fn dataset(dir: &Path) {
     let (frames, masks) = disks(48, 40, 8, 3, 7);
@@ -147,10 +155,7 @@ fn bad_input_is_refused_with_the_reason() {
     for (args, want) in cases {
         let mut all = vec!["train"];
         all.extend(args.iter());
-        let o = cellstream(&all);
-        assert!(!o.status.success(), "{args:?} succeeded");
-        assert!(text(&o).contains(want), "{args:?}: expected {want:?} in\n{}", text(&o));
-        assert!(!Path::new(out).exists(), "{args:?} left a checkpoint behind");
+        assert_refused(&all, want, Path::new(out));
     }
 }
 
@@ -270,9 +275,6 @@ fn init_starts_a_fresh_run_from_a_checkpoints_weights() {
         let mut all = vec!["train", "--data", data, "--out", &out];
         all.extend_from_slice(&tiny);
         all.extend(extra.iter());
-        let o = cellstream(&all);
-        assert!(!o.status.success(), "{extra:?} succeeded");
-        assert!(text(&o).contains(want), "{extra:?}: expected {want:?} in\n{}", text(&o));
-        assert!(!Path::new(&out).exists(), "{extra:?} left a checkpoint behind");
+        assert_refused(&all, want, Path::new(&out));
     }
 }
