@@ -13,7 +13,9 @@
 //! of the network alone beside `cellstream track` end to end on the same
 //! files (and on their first half, for the steady rate), so that the
 //! pipeline's cost shows as a ratio measured under the same load
-//! (`--pipeline-only`: the rounds alone).
+//! (`--pipeline-only`: the rounds alone). `--baseline BIN` also runs another
+//! build's `track` on all the frames in every round, so that a change to the
+//! pipeline is compared with the build before it under the same load.
 #[path = "../tests/model_support/mod.rs"]
 mod model_support;
 
@@ -74,20 +76,24 @@ fn shipped(args: &[String]) {
     for (_, p) in seq.frames.files.iter().take(n / 2) {
         std::fs::copy(p, half.join("01").join(p.file_name().unwrap())).unwrap();
     }
-    let run = |input: &std::path::Path, res: &str| {
+    let baseline: Option<String> = flag(args, "--baseline");
+    let run_with = |bin: &str, input: &std::path::Path, res: &str| {
         let out = dir.path().join(res);
         let _ = std::fs::remove_dir_all(&out);
         let t = Instant::now();
         let ok = std::process::Command::new(bin).args(["track", "-q", "--tiles", "full", "--out"]).arg(&out).arg(input).status().unwrap();
-        assert!(ok.success(), "track failed");
+        assert!(ok.success(), "{bin} track failed");
         t.elapsed().as_secs_f64()
     };
+    let run = |input: &std::path::Path, res: &str| run_with(bin, input, res);
     let rounds: usize = flag(args, "--rounds").unwrap_or(3);
-    let (mut whole, mut steady) = (Vec::new(), Vec::new());
+    let (mut whole, mut steady, mut before) = (Vec::new(), Vec::new(), Vec::new());
     for r in 1..=rounds {
+        // `track` on all the frames straight after the network alone, so
+        // that the ratio compares the two under the closest load.
         let alone = model_fps(&frames, base);
-        let t_half = run(&half.join("01"), "RES_half");
         let t_all = run(&sim.join("01"), "RES");
+        let t_half = run(&half.join("01"), "RES_half");
         let (e2e, rate) = (n as f64 / t_all, (n - n / 2) as f64 / (t_all - t_half));
         println!(
             "  round {r}: network alone {alone:.3} frames/s; track end to end {e2e:.3} ({:.2}×); track steady ({} frames more in {:.1} s more) {rate:.3} ({:.2}×)",
@@ -98,6 +104,11 @@ fn shipped(args: &[String]) {
         );
         whole.push(e2e / alone);
         steady.push(rate / alone);
+        if let Some(b) = &baseline {
+            let e2e_b = n as f64 / run_with(b, &sim.join("01"), "RES_baseline");
+            println!("  round {r}: baseline {b} track end to end {e2e_b:.3} ({:.2}×)", e2e_b / alone);
+            before.push(e2e_b / alone);
+        }
     }
     // The median (the mean of the middle two for an even count) and the range.
     let summary = |v: &mut Vec<f64>| {
@@ -111,6 +122,9 @@ fn shipped(args: &[String]) {
         summary(&mut whole),
         summary(&mut steady)
     );
+    if !before.is_empty() {
+        println!("  median over {rounds} rounds: the baseline's track end to end {} the network alone", summary(&mut before));
+    }
 }
 
 fn main() {

@@ -361,21 +361,43 @@ mod tests {
         assert_eq!(got.1, Some(40));
     }
 
+    /// Records the scheduling policy of the thread it is called on, per stage.
+    #[cfg(target_os = "linux")]
+    #[derive(Clone, Default)]
+    struct Policies(Arc<Mutex<BTreeMap<&'static str, Vec<i32>>>>);
+    #[cfg(target_os = "linux")]
+    impl Policies {
+        fn note(&self, stage: &'static str) {
+            // SAFETY: plain system call about the calling thread.
+            let p = unsafe { libc::sched_getscheduler(0) };
+            self.0.lock().unwrap().entry(stage).or_default().push(p);
+        }
+    }
+    #[cfg(target_os = "linux")]
+    struct NotedLinker(Identity, Policies);
+    #[cfg(target_os = "linux")]
+    impl LinkStage for NotedLinker {
+        fn push(&mut self, t: usize, m: Mask) -> Result<Vec<(usize, Mask)>> {
+            self.1.note("linking");
+            self.0.push(t, m)
+        }
+        fn finish(self: Box<Self>) -> Result<(Vec<(usize, Mask)>, Vec<TrackRecord>)> {
+            Box::new(self.0).finish()
+        }
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn a_pool_that_yields_runs_at_idle_priority_and_still_finishes_behind_a_busy_segmenter() {
         let out = Collect::default();
         let opts = PipelineOptions { post_threads: 2, channel_capacity: 2, post_when_idle: true };
-        let policies = Arc::new(Mutex::new(Vec::new()));
-        let seen = policies.clone();
-        let policy = || unsafe { libc::sched_getscheduler(0) };
-        let segmenter_policy = Arc::new(Mutex::new(None));
-        let sp = segmenter_policy.clone();
+        let seen = Policies::default();
+        let (rd, sg, pp, wr) = (seen.clone(), seen.clone(), seen.clone(), seen.clone());
         let n = run(
-            frames(60, None),
+            frames(60, None).inspect(move |_| rd.note("reading")),
             // A segmenter that keeps its core busy, as a network does.
             Box::new(move |_t, f: Frame| {
-                *sp.lock().unwrap() = Some(policy());
+                sg.note("segmentation");
                 let until = Instant::now() + Duration::from_millis(2);
                 while Instant::now() < until {
                     std::hint::spin_loop();
@@ -383,21 +405,56 @@ mod tests {
                 Ok(f)
             }),
             Arc::new(move |_t, f: Frame| {
-                seen.lock().unwrap().push(policy());
+                pp.note("post-processing");
                 Ok(f.to_f32().mapv(|v| (v >= 0.0) as u32))
             }),
-            Box::new(Identity(vec![])),
+            Box::new(NotedLinker(Identity(vec![]), seen.clone())),
             Box::new(out.clone()),
             &opts,
-            |_| {},
+            move |_| wr.note("writing"),
         )
         .unwrap();
         assert_eq!(n, 60);
         assert_eq!(out.0.lock().unwrap().0, (0..60).collect::<Vec<_>>());
-        let policies = policies.lock().unwrap();
-        assert_eq!(policies.len(), 60);
-        assert!(policies.iter().all(|&p| p == libc::SCHED_IDLE), "{policies:?}");
-        assert_eq!(*segmenter_policy.lock().unwrap(), Some(libc::SCHED_OTHER), "only the pool yields");
+        let seen = seen.0.lock().unwrap();
+        let pool = &seen["post-processing"];
+        assert_eq!(pool.len(), 60);
+        assert!(pool.iter().all(|&p| p == libc::SCHED_IDLE), "{pool:?}");
+        // Only the pool yields: a reader at idle priority left the network
+        // waiting for frames (README, Speed).
+        for stage in ["reading", "segmentation", "linking", "writing"] {
+            assert_eq!(seen[stage].len(), 60, "{stage}");
+            assert!(seen[stage].iter().all(|&p| p == libc::SCHED_OTHER), "{stage}: {:?}", seen[stage]);
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn without_a_yielding_pool_every_stage_keeps_normal_priority() {
+        let opts = PipelineOptions { post_threads: 2, channel_capacity: 2, post_when_idle: false };
+        let seen = Policies::default();
+        let (rd, pp, wr) = (seen.clone(), seen.clone(), seen.clone());
+        run(
+            frames(10, None).inspect(move |_| rd.note("reading")),
+            Box::new(|_t, f: Frame| Ok(f)),
+            Arc::new(move |_t, f: Frame| {
+                pp.note("post-processing");
+                Ok(f.to_f32().mapv(|v| (v >= 0.0) as u32))
+            }),
+            Box::new(NotedLinker(Identity(vec![]), seen.clone())),
+            Box::new(Collect::default()),
+            &opts,
+            move |_| wr.note("writing"),
+        )
+        .unwrap();
+        let seen = seen.0.lock().unwrap();
+        for stage in ["reading", "post-processing", "linking", "writing"] {
+            assert!(
+                seen[stage].iter().all(|&p| p == libc::SCHED_OTHER),
+                "{stage}: {:?}",
+                seen[stage]
+            );
+        }
     }
 
     #[test]
