@@ -1,7 +1,7 @@
 //! The `cellstream train` command: settings from defaults, `--config` and flags, then [`fit`].
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 
 use super::config::Norm;
@@ -111,8 +111,14 @@ impl TrainArgs {
         } else {
             TrainConfig::default()
         };
+        // The --config file, when it has a [model] table (checked against --init below).
+        let mut config_with_model = None;
         if let Some(c) = &self.config {
-            cfg = TrainConfig::overlay_file(&cfg, c)?;
+            let table = TrainConfig::read_table(c)?;
+            if table.contains_key("model") {
+                config_with_model = Some(c);
+            }
+            cfg = TrainConfig::overlay(&cfg, table, c)?;
         }
         if !self.data.is_empty() {
             cfg.data = self.data.clone();
@@ -121,12 +127,10 @@ impl TrainArgs {
             // The starting checkpoint's architecture, before flags that may
             // contradict it; a [model] table in --config must agree with it.
             let model = super::read_metadata(init)?.0;
-            if let Some(c) = &self.config {
-                let text = std::fs::read_to_string(c).with_context(|| format!("{}: cannot read the settings", c.display()))?;
-                let table: toml::Table = toml::from_str(&text).with_context(|| format!("{}: not a TOML settings file", c.display()))?;
-                if table.contains_key("model") && cfg.model != model {
-                    bail!("{}: the [model] settings ({:?}) differ from the architecture of the --init checkpoint {} ({:?})", c.display(), cfg.model, init.display(), model);
-                }
+            if let Some(c) = config_with_model
+                && cfg.model != model
+            {
+                bail!("{}: the [model] settings ({:?}) differ from the architecture of the --init checkpoint {} ({:?})", c.display(), cfg.model, init.display(), model);
             }
             cfg.model = model;
             cfg.init = Some(init.clone());

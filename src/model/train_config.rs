@@ -142,8 +142,17 @@ impl TrainConfig {
 
     /// Settings from a TOML file laid over `base` (keys the file leaves out keep `base`'s value).
     pub fn overlay_file(base: &TrainConfig, path: &Path) -> Result<TrainConfig> {
+        TrainConfig::overlay(base, TrainConfig::read_table(path)?, path)
+    }
+
+    /// The TOML table of a settings file, unchecked against the settings.
+    pub fn read_table(path: &Path) -> Result<toml::Table> {
         let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the settings file", path.display()))?;
-        let file: toml::Table = text.parse().map_err(|e| anyhow!("{}: not valid TOML: {e}", path.display()))?;
+        text.parse().map_err(|e| anyhow!("{}: not valid TOML: {e}", path.display()))
+    }
+
+    /// `file`, the table read from `path` (named in errors), laid over `base`.
+    pub fn overlay(base: &TrainConfig, file: toml::Table, path: &Path) -> Result<TrainConfig> {
         let mut merged = toml::Table::try_from(base)?;
         merge(&mut merged, file);
         merged.try_into().map_err(|e| anyhow!("{}: {e}", path.display()))
