@@ -449,11 +449,7 @@ mod tests {
         .unwrap();
         let seen = seen.0.lock().unwrap();
         for stage in ["reading", "post-processing", "linking", "writing"] {
-            assert!(
-                seen[stage].iter().all(|&p| p == libc::SCHED_OTHER),
-                "{stage}: {:?}",
-                seen[stage]
-            );
+            assert!(seen[stage].iter().all(|&p| p == libc::SCHED_OTHER), "{stage}: {:?}", seen[stage]);
         }
     }
 
