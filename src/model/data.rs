@@ -5,7 +5,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use crate::segment::{percentile_normalise, PERCENTILES};
+use crate::segment::{percentile_normalise, percentile_normalise_frame, PERCENTILES};
 use crate::ctc::{self, Mask, Sequence, Truth};
 
 /// An inclusive range of frame numbers, written `A-B` (or `A-` for "from A on").
@@ -132,7 +132,7 @@ impl TrainSequence {
                 None => (None, None),
             };
             out.times.push(t);
-            out.frames.push(percentile_normalise(&frame.to_f32(), PERCENTILES.0, PERCENTILES.1));
+            out.frames.push(percentile_normalise_frame(&frame, PERCENTILES.0, PERCENTILES.1));
             out.truth.push(mask);
             out.sources.push(source);
         }

@@ -3,14 +3,14 @@ use std::collections::VecDeque;
 use std::path::Path;
 
 use anyhow::{bail, Result};
-use ndarray::{s, Array2};
+use ndarray::{s, Array2, Zip};
 use tch::{Device, Kind, Tensor};
 
 use super::checkpoint::{self, Loaded};
 use super::config::ModelConfig;
 use super::device::DeviceChoice;
 use super::net::{probabilities, ConvLstmUNet, State};
-use crate::segment::{percentile_normalise, PERCENTILES};
+use crate::segment::{percentile_normalise_frame, PERCENTILES};
 use super::tiles::Tiling;
 use crate::ctc::{Frame, Mask};
 use crate::post::{self, PostParams};
@@ -238,18 +238,24 @@ impl Streamer {
             let probs = tch::no_grad(|| probabilities(&logits.expect("at least one frame")).to_device(Device::Cpu).contiguous());
             let values = Vec::<f32>::try_from(probs.view(-1))?;
             let probs = ndarray::Array4::from_shape_vec((batch.len(), 3, th, tw), values)?;
+            if origins.len() == 1 {
+                // One tile over the whole canvas: its weights are all 1, so
+                // the blend below would return the tile itself, bit for bit.
+                let (h, w) = dim;
+                let class = |c: usize| probs.slice(s![0, c, ..h, ..w]).to_owned();
+                return Ok(Probabilities { background: class(0), cell: class(1), boundary: class(2) });
+            }
             for (i, &(y, x)) in batch.iter().enumerate() {
                 let w = tiling.weights((y, x));
                 for c in 0..3 {
-                    let mut acc = sum.slice_mut(s![c, y..y + th, x..x + tw]);
-                    acc += &(&probs.slice(s![i, c, .., ..]) * &w);
+                    Zip::from(sum.slice_mut(s![c, y..y + th, x..x + tw])).and(probs.slice(s![i, c, .., ..])).and(&w).for_each(|a, &p, &w| *a += p * w);
                 }
                 let mut acc = weight.slice_mut(s![y..y + th, x..x + tw]);
                 acc += &w;
             }
         }
         let (h, w) = dim;
-        let class = |c: usize| &sum.slice(s![c, ..h, ..w]) / &weight.slice(s![..h, ..w]);
+        let class = |c: usize| Zip::from(sum.slice(s![c, ..h, ..w])).and(weight.slice(s![..h, ..w])).map_collect(|&s, &w| s / w);
         Ok(Probabilities { background: class(0), cell: class(1), boundary: class(2) })
     }
 }
@@ -287,7 +293,7 @@ impl Predictor {
 
     /// The next frame of the stream, normalised per frame (percentiles 1–99.8).
     pub fn push(&mut self, frame: &Frame) -> Result<Probabilities> {
-        self.push_normalised(&percentile_normalise(&frame.to_f32(), PERCENTILES.0, PERCENTILES.1))
+        self.push_normalised(&percentile_normalise_frame(frame, PERCENTILES.0, PERCENTILES.1))
     }
 
     /// The next frame, already normalised.

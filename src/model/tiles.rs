@@ -102,7 +102,18 @@ impl Tiling {
     /// `reflect`) out to the canvas size, on the bottom and right.
     pub fn pad(&self, frame: ArrayView2<f32>) -> Array2<f32> {
         let (h, w) = self.frame;
-        Array2::from_shape_fn(self.canvas, |(y, x)| frame[(reflect(y, h), reflect(x, w))])
+        if self.canvas == self.frame {
+            return frame.to_owned();
+        }
+        let cols: Vec<usize> = (0..self.canvas.1).map(|x| reflect(x, w)).collect();
+        let mut out = Array2::zeros(self.canvas);
+        for (y, mut row) in out.rows_mut().into_iter().enumerate() {
+            let src = frame.row(reflect(y, h));
+            for (o, &x) in row.iter_mut().zip(&cols) {
+                *o = src[x];
+            }
+        }
+        out
     }
 }
 
@@ -171,6 +182,14 @@ mod tests {
             }
             prop_assert!(t.canvas.0 >= h && t.canvas.1 >= w);
             prop_assert!(sum.iter().all(|&v| v > 1e-3));
+        }
+
+        #[test]
+        fn pad_reflects_every_pixel(h in 1usize..40, w in 1usize..40) {
+            let t = Tiling::new((h, w), None, 0, 16).unwrap();
+            let f = Array2::from_shape_fn((h, w), |(y, x)| (y * 100 + x) as f32);
+            let want = Array2::from_shape_fn(t.canvas, |(y, x)| f[(reflect(y, h), reflect(x, w))]);
+            prop_assert_eq!(t.pad(f.view()), want);
         }
 
         #[test]

@@ -2,6 +2,7 @@
 use ndarray::{Array2, ArrayBase, ArrayView2, Data, Ix2};
 
 use super::filter::gaussian_blur;
+use crate::ctc::Frame;
 
 /// Background estimate by a wide Gaussian blur of the image with its brightest
 /// and darkest pixels clipped to the median ± a robust spread, so that cells
@@ -66,6 +67,59 @@ pub fn percentile_normalise<S: Data<Elem = f32>>(img: &ArrayBase<S, Ix2>, lo: f3
     img.mapv(|x| (x - p_lo) * scale)
 }
 
+/// [`percentile_normalise`] of a frame as stored, with the same result bit for
+/// bit as `percentile_normalise(&frame.to_f32(), lo, hi)`. Integer frames take
+/// their percentiles from a histogram of the sample values (one pass and a
+/// scan of at most 65 536 bins, against two selections over a copy of every
+/// pixel), which gives the same order statistics.
+///
+/// ```
+/// use cellstream::ctc::Frame;
+/// use cellstream::segment::{percentile_normalise, percentile_normalise_frame};
+/// use ndarray::array;
+/// let f = Frame::U16(array![[0u16, 10], [20, 30]]);
+/// assert_eq!(percentile_normalise_frame(&f, 0.0, 100.0), percentile_normalise(&f.to_f32(), 0.0, 100.0));
+/// ```
+pub fn percentile_normalise_frame(frame: &Frame, lo: f32, hi: f32) -> Array2<f32> {
+    fn by_histogram<T: Copy + Into<usize> + Into<f32>>(img: &Array2<T>, bins: usize, lo: f32, hi: f32) -> Array2<f32> {
+        let mut hist = vec![0usize; bins];
+        for &v in img.iter() {
+            hist[Into::<usize>::into(v)] += 1;
+        }
+        let n = img.len();
+        // The value of rank `k` (0-based) in sorted order.
+        let rank = |k: usize| -> f32 {
+            let mut seen = 0;
+            for (v, &c) in hist.iter().enumerate() {
+                seen += c;
+                if seen > k {
+                    return v as f32;
+                }
+            }
+            unreachable!("rank {k} of {n} values")
+        };
+        // As `percentile`: linear interpolation between order statistics.
+        let percentile = |q: f32| -> f32 {
+            let pos = (q.clamp(0.0, 100.0) / 100.0) * (n - 1) as f32;
+            let k = pos.floor() as usize;
+            let (a, frac) = (rank(k), pos - k as f32);
+            if frac == 0.0 || k + 1 >= n {
+                return a;
+            }
+            a + frac * (rank(k + 1) - a)
+        };
+        let (p_lo, p_hi) = (percentile(lo), percentile(hi));
+        let scale = if p_hi - p_lo > 1e-12 { 1.0 / (p_hi - p_lo) } else { 0.0 };
+        img.mapv(|x| (Into::<f32>::into(x) - p_lo) * scale)
+    }
+    match frame {
+        _ if frame.dim().0 * frame.dim().1 == 0 => percentile_normalise(&frame.to_f32(), lo, hi),
+        Frame::U8(a) => by_histogram(a, 1 << 8, lo, hi),
+        Frame::U16(a) => by_histogram(a, 1 << 16, lo, hi),
+        Frame::F32(a) => percentile_normalise(a, lo, hi),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +161,18 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn frames_normalise_as_their_f32_copies(h in 1usize..12, w in 1usize..12, seed in 0u64..1000, span in 1u32..70_000, lo in 0.0f32..50.0, hi in 50.0f32..100.0) {
+            let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mut next = || { x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); ((x >> 33) as u32) % span };
+            let v16 = Array2::from_shape_fn((h, w), |_| next().min(65535) as u16);
+            let v8 = v16.mapv(|v| (v % 256) as u8);
+            for f in [Frame::U16(v16), Frame::U8(v8)] {
+                let (fast, slow) = (percentile_normalise_frame(&f, lo, hi), percentile_normalise(&f.to_f32(), lo, hi));
+                prop_assert!(fast.iter().zip(slow.iter()).all(|(a, b)| a.to_bits() == b.to_bits()), "{:?}: {} against {}", f, fast, slow);
+            }
+        }
+
         #[test]
         fn invariant_to_gain_and_offset(v in prop::collection::vec(0.0f32..1000.0, 16), gain in 0.5f32..4.0, off in -50.0f32..50.0) {
             let a = Array2::from_shape_vec((4, 4), v).unwrap();
