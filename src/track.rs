@@ -132,6 +132,10 @@ pub struct PostArgs {
     /// Least distance between two cell centres, in pixels (the watershed's markers).
     #[arg(long, value_name = "PX", default_value_t = 6)]
     pub min_distance: usize,
+    /// Objects whose mean probability is below P are removed (the model:
+    /// 1 − p(background); the classical segmenter: normalised intensity); 0 keeps all.
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub min_confidence: f32,
 }
 
 impl PostArgs {
@@ -142,6 +146,7 @@ impl PostArgs {
             closing_radius: self.closing_radius.unwrap_or(base.closing_radius),
             min_area: self.min_area.unwrap_or(base.min_area),
             seeds: SeedMode::DistanceMaxima { min_distance: self.min_distance },
+            min_confidence: self.min_confidence,
             ..base
         }
     }
@@ -154,6 +159,7 @@ impl PostArgs {
             min_area: self.min_area.unwrap_or(base.min_area),
             seed_threshold,
             threshold,
+            min_confidence: self.min_confidence,
             ..base
         }
     }
@@ -403,6 +409,7 @@ fn record_post(r: &mut RunRecord, p: &PostParams, network_seeds: bool) {
     s.set("threshold", p.threshold)
         .set("closing_radius", p.closing_radius)
         .set("min_area", p.min_area)
+        .set("min_confidence", p.min_confidence)
         .set("fill_holes", p.fill_holes)
         .set("connectivity", format!("{:?}", p.connectivity).to_lowercase());
     match p.seeds {
@@ -513,7 +520,11 @@ fn track_sequence_with(
 /// Runs `cellstream track`.
 pub fn run(args: TrackArgs) -> Result<ExitCode> {
     let cfg = args.link.config()?;
-    for (flag, p) in [("--seed-threshold", args.model.seed_threshold), ("--foreground-threshold", args.model.foreground_threshold)] {
+    for (flag, p) in [
+        ("--seed-threshold", args.model.seed_threshold),
+        ("--foreground-threshold", args.model.foreground_threshold),
+        ("--min-confidence", args.post.min_confidence),
+    ] {
         if !(0.0..1.0).contains(&p) {
             bail!("{flag} must be a probability at least 0 and below 1, not {p}");
         }

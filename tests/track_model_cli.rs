@@ -141,13 +141,36 @@ fn the_foreground_threshold_tightens_outlines_and_thresholds_outside_0_1_are_ref
         assert!(record.contains(&format!("threshold = {p}")), "{record}");
     }
     assert!(area[1] < area[0], "a higher threshold must cover fewer pixels: {area:?}");
-    for (flag, bad) in [("--foreground-threshold", "1.0"), ("--seed-threshold", "-0.1"), ("--foreground-threshold", "NaN")] {
+    for (flag, bad) in [("--foreground-threshold", "1.0"), ("--seed-threshold", "-0.1"), ("--foreground-threshold", "NaN"), ("--min-confidence", "1.5")] {
         let out = d.path().join("bad");
         let o = cellstream(&[&"track", &clip, &"--out", &out, &format!("{flag}={bad}")]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success() && err.contains(flag) && err.contains("probability"), "{flag} {bad}: {err}");
         assert!(!out.exists(), "nothing is written for {flag} {bad}");
     }
+}
+
+#[test]
+fn min_confidence_removes_the_least_sure_cells_and_is_recorded() {
+    let d = tempfile::tempdir().unwrap();
+    let seq = sample("phase").join("01");
+    let clip = d.path().join("clip");
+    std::fs::create_dir_all(&clip).unwrap();
+    for t in 0..3 {
+        let name = format!("t{t:03}.tif");
+        std::fs::copy(seq.join(&name), clip.join(&name)).unwrap();
+    }
+    let mut cells = Vec::new();
+    for p in ["0", "0.9"] {
+        let out = d.path().join(format!("R{p}"));
+        ok(&cellstream(&[&"track", &clip, &"--out", &out, &"-q", &"--min-confidence", &p]));
+        let m = ctc::read_mask(&out.join("mask000.tif")).unwrap();
+        let labels: std::collections::BTreeSet<u32> = m.iter().copied().filter(|&l| l != 0).collect();
+        cells.push(labels.len());
+        let record = std::fs::read_to_string(out.join("cellstream.toml")).unwrap();
+        assert!(record.contains(&format!("min_confidence = {p}")), "{record}");
+    }
+    assert!(0 < cells[1] && cells[1] < cells[0], "0.9 must remove some cells but not all: {cells:?}");
 }
 
 #[test]

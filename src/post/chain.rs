@@ -4,7 +4,7 @@ use ndarray::{Array2, ArrayView2, Zip};
 use super::distance_transform::{squared_distance_transform_with_runs, NO_BACKGROUND};
 use super::markers::{h_maxima, local_maxima, seeds_from_probability};
 use super::morphology::{close_runs, fill_holes_runs, remove_small_runs};
-use super::region_labelling::{label_components, Connectivity};
+use super::region_labelling::{label_components, relabel_sequential, Connectivity};
 use super::runs::Runs;
 use super::watershed::{flood_levels, Markers};
 use crate::ctc::Mask;
@@ -41,6 +41,9 @@ pub struct PostParams {
     pub seeds: SeedMode,
     /// Seeds for [`instances_from_seeds`] are `seed probability > seed_threshold`.
     pub seed_threshold: f32,
+    /// Objects whose mean probability (of the map the foreground comes from)
+    /// is below this are removed ([`remove_unsure_objects`]; 0: keep all).
+    pub min_confidence: f32,
 }
 
 impl Default for PostParams {
@@ -53,6 +56,7 @@ impl Default for PostParams {
             connectivity: Connectivity::Eight,
             seeds: SeedMode::DistanceMaxima { min_distance: 7 },
             seed_threshold: 0.5,
+            min_confidence: 0.0,
         }
     }
 }
@@ -104,6 +108,11 @@ fn clean_foreground(prob: ArrayView2<f32>, params: &PostParams) -> (Mask, usize,
 /// assert_ne!(mask[[8, 8]], mask[[8, 19]]);
 /// ```
 pub fn instances_from_probability(prob: ArrayView2<f32>, params: &PostParams) -> Mask {
+    keep_confident(split_foreground(prob, params), prob, params)
+}
+
+/// [`instances_from_probability`] before [`PostParams::min_confidence`].
+fn split_foreground(prob: ArrayView2<f32>, params: &PostParams) -> Mask {
     let (labels, n, fg, runs) = clean_foreground(prob, params);
     if params.seeds == SeedMode::Components {
         return labels;
@@ -157,7 +166,39 @@ pub fn instances_from_seeds(cell_prob: ArrayView2<f32>, seed_prob: ArrayView2<f3
     let priority = levels.mapv(|l| 65535 - l);
     let markers = mark_unmarked_components(seeds, &labels, n, priority.view());
     let comps = Some((labels.view(), n));
-    flood_levels(levels.view(), false, Markers::Image(markers.view()), fg.view(), params.connectivity, comps)
+    let cells = flood_levels(levels.view(), false, Markers::Image(markers.view()), fg.view(), params.connectivity, comps);
+    keep_confident(cells, cell_prob, params)
+}
+
+/// `cells` without the objects [`PostParams::min_confidence`] rejects.
+fn keep_confident(cells: Mask, prob: ArrayView2<f32>, params: &PostParams) -> Mask {
+    if params.min_confidence > 0.0 { remove_unsure_objects(cells.view(), prob, params.min_confidence) } else { cells }
+}
+
+/// Removes the objects of `mask` whose mean `prob` over their pixels is below
+/// `min_mean`, and numbers the rest `1..=n` in their order: a confidence
+/// filter on whole objects, as StarDist's `prob_thresh` on its candidates
+/// (Schmidt et al., MICCAI 2018), here on the mean foreground probability.
+///
+/// ```
+/// use cellstream::post::chain::remove_unsure_objects;
+/// use ndarray::array;
+/// let mask = array![[1u32, 1, 0, 2, 2, 0, 3]];
+/// let prob = array![[0.9f32, 0.7, 0.1, 0.6, 0.5, 0.2, 0.95]];
+/// // Object 2 averages 0.55: removed; 3 becomes 2.
+/// assert_eq!(remove_unsure_objects(mask.view(), prob.view(), 0.6), array![[1, 1, 0, 0, 0, 0, 2]]);
+/// ```
+pub fn remove_unsure_objects(mask: ArrayView2<u32>, prob: ArrayView2<f32>, min_mean: f32) -> Mask {
+    assert_eq!(mask.dim(), prob.dim(), "mask and probability map differ in shape");
+    let n = mask.iter().copied().max().unwrap_or(0) as usize;
+    let mut sums = vec![(0.0f64, 0usize); n + 1];
+    for (&l, &p) in mask.iter().zip(prob.iter()) {
+        sums[l as usize].0 += f64::from(p);
+        sums[l as usize].1 += 1;
+    }
+    let keep: Vec<bool> = sums.iter().map(|&(s, c)| c > 0 && s / c as f64 >= f64::from(min_mean)).collect();
+    let kept = mask.mapv(|l| if l != 0 && keep[l as usize] { l } else { 0 });
+    relabel_sequential(kept.view()).0
 }
 
 /// Gives each component of `labels` (1..=n) that holds no marker a marker of its own
@@ -207,6 +248,49 @@ mod tests {
             let inside = centres.iter().any(|&(cy, cx, r)| (y as f32 - cy).powi(2) + (x as f32 - cx).powi(2) <= r * r);
             if inside { 0.8 } else { 0.2 }
         })
+    }
+
+    #[test]
+    fn min_confidence_drops_a_faint_cell_and_keeps_a_sure_one() {
+        // Two separate discs, one at p = 0.95 and one at p = 0.6; both seeded.
+        let cell = Array2::from_shape_fn((20, 40), |(y, x)| {
+            let d = |cx: f32| (y as f32 - 10.0).powi(2) + (x as f32 - cx).powi(2);
+            if d(10.0) <= 36.0 { 0.95 } else if d(30.0) <= 36.0 { 0.6 } else { 0.05 }
+        });
+        let seed = cell.mapv(|p| if p > 0.5 { 0.9 } else { 0.0 });
+        let p = PostParams { closing_radius: 0, min_area: 5, ..PostParams::default() };
+        assert_eq!(instances_from_seeds(cell.view(), seed.view(), &p).iter().max(), Some(&2));
+        let strict = instances_from_seeds(cell.view(), seed.view(), &PostParams { min_confidence: 0.8, ..p });
+        assert_eq!(strict.iter().max(), Some(&1));
+        assert_eq!((strict[[10, 10]], strict[[10, 30]]), (1, 0));
+        let by_probability = instances_from_probability(cell.view(), &PostParams { min_confidence: 0.8, seeds: SeedMode::Components, ..p });
+        assert_eq!((by_probability[[10, 10]], by_probability[[10, 30]]), (1, 0));
+    }
+
+    proptest! {
+        #[test]
+        fn remove_unsure_objects_keeps_exactly_the_sure_ones(labels in prop::collection::vec(0u32..6, 24), probs in prop::collection::vec(0.0f32..1.0, 24), min in 0.0f32..1.0) {
+            let mask = Array2::from_shape_vec((4, 6), labels).unwrap();
+            let prob = Array2::from_shape_vec((4, 6), probs).unwrap();
+            let out = remove_unsure_objects(mask.view(), prob.view(), min);
+            let mut kept = std::collections::BTreeMap::new();
+            for l in 1..6u32 {
+                let px: Vec<usize> = (0..24).filter(|&i| mask.as_slice().unwrap()[i] == l).collect();
+                if px.is_empty() {
+                    continue;
+                }
+                let mean = px.iter().map(|&i| f64::from(prob.as_slice().unwrap()[i])).sum::<f64>() / px.len() as f64;
+                let new: std::collections::BTreeSet<u32> = px.iter().map(|&i| out.as_slice().unwrap()[i]).collect();
+                prop_assert_eq!(new.len(), 1, "an object keeps one label");
+                let n = *new.iter().next().unwrap();
+                prop_assert_eq!(n != 0, mean >= f64::from(min), "object {} (mean {}) against {}", l, mean, min);
+                if n != 0 {
+                    kept.insert(l, n);
+                }
+            }
+            // The kept objects are numbered 1..=n in their old order.
+            prop_assert_eq!(kept.values().copied().collect::<Vec<_>>(), (1..=kept.len() as u32).collect::<Vec<_>>());
+        }
     }
 
     #[test]

@@ -57,6 +57,9 @@ pub struct PostprocessArgs {
     /// Seeds are seed probability > SEED_THRESHOLD.
     #[arg(long, default_value_t = 0.5, value_parser = unit_interval)]
     pub seed_threshold: f32,
+    /// Objects whose mean probability is below this are removed (0: keep all).
+    #[arg(long, default_value_t = 0.0, value_parser = unit_interval)]
+    pub min_confidence: f32,
     /// Worker threads (frames run in parallel); default: all cores.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -98,6 +101,7 @@ impl PostprocessArgs {
             connectivity: if self.connectivity == 4 { Connectivity::Four } else { Connectivity::Eight },
             seeds,
             seed_threshold: self.seed_threshold,
+            min_confidence: self.min_confidence,
         }
     }
 }

@@ -17,7 +17,7 @@ pub mod runs;
 pub mod threshold;
 pub mod watershed;
 
-pub use chain::{foreground_components, instances_from_probability, instances_from_seeds, PostParams, SeedMode};
+pub use chain::{foreground_components, instances_from_probability, instances_from_seeds, remove_unsure_objects, PostParams, SeedMode};
 pub use distance_transform::{distance_transform, squared_distance_transform, NO_BACKGROUND};
 pub use markers::{h_maxima, local_maxima, markers_from_points, seeds_from_probability};
 pub use morphology::{
