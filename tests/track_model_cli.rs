@@ -18,6 +18,27 @@ fn sample(modality: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sequences").join(modality)
 }
 
+/// The first `n` frames of a sample, copied into `dir/clip`.
+fn first_frames(modality: &str, n: usize, dir: &Path) -> PathBuf {
+    let (seq, clip) = (sample(modality).join("01"), dir.join("clip"));
+    std::fs::create_dir_all(&clip).unwrap();
+    for t in 0..n {
+        let name = format!("t{t:03}.tif");
+        std::fs::copy(seq.join(&name), clip.join(&name)).unwrap();
+    }
+    clip
+}
+
+/// The first mask of `track` on `clip` with `flag value`, after checking
+/// that `cellstream.toml` records `key = value`.
+fn first_mask_with(clip: &Path, flag: &str, value: &str, key: &str) -> ctc::Mask {
+    let out = clip.with_file_name(format!("R{flag}{value}"));
+    ok(&cellstream(&[&"track", &clip, &"--out", &out, &"-q", &flag, &value]));
+    let record = std::fs::read_to_string(out.join("cellstream.toml")).unwrap();
+    assert!(record.contains(&format!("{key} = {value}")), "{record}");
+    ctc::read_mask(&out.join("mask000.tif")).unwrap()
+}
+
 fn ok(o: &Output) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
@@ -123,23 +144,10 @@ fn a_bad_model_file_is_refused_by_name_and_nothing_is_written() {
 #[test]
 fn the_foreground_threshold_tightens_outlines_and_thresholds_outside_0_1_are_refused() {
     let d = tempfile::tempdir().unwrap();
-    let seq = sample("fluo").join("01");
     // First five frames only, to keep the test quick.
-    let clip = d.path().join("clip");
-    std::fs::create_dir_all(&clip).unwrap();
-    for t in 0..5 {
-        let name = format!("t{t:03}.tif");
-        std::fs::copy(seq.join(&name), clip.join(&name)).unwrap();
-    }
-    let mut area = Vec::new();
-    for p in ["0.2", "0.8"] {
-        let out = d.path().join(format!("R{p}"));
-        ok(&cellstream(&[&"track", &clip, &"--out", &out, &"-q", &"--foreground-threshold", &p]));
-        let m = ctc::read_mask(&out.join("mask000.tif")).unwrap();
-        area.push(m.iter().filter(|&&l| l != 0).count());
-        let record = std::fs::read_to_string(out.join("cellstream.toml")).unwrap();
-        assert!(record.contains(&format!("threshold = {p}")), "{record}");
-    }
+    let clip = first_frames("fluo", 5, d.path());
+    let area: Vec<usize> =
+        ["0.2", "0.8"].iter().map(|p| first_mask_with(&clip, "--foreground-threshold", p, "threshold").iter().filter(|&&l| l != 0).count()).collect();
     assert!(area[1] < area[0], "a higher threshold must cover fewer pixels: {area:?}");
     for (flag, bad) in [("--foreground-threshold", "1.0"), ("--seed-threshold", "-0.1"), ("--foreground-threshold", "NaN"), ("--min-confidence", "1.5")] {
         let out = d.path().join("bad");
@@ -153,23 +161,11 @@ fn the_foreground_threshold_tightens_outlines_and_thresholds_outside_0_1_are_ref
 #[test]
 fn min_confidence_removes_the_least_sure_cells_and_is_recorded() {
     let d = tempfile::tempdir().unwrap();
-    let seq = sample("phase").join("01");
-    let clip = d.path().join("clip");
-    std::fs::create_dir_all(&clip).unwrap();
-    for t in 0..3 {
-        let name = format!("t{t:03}.tif");
-        std::fs::copy(seq.join(&name), clip.join(&name)).unwrap();
-    }
-    let mut cells = Vec::new();
-    for p in ["0", "0.9"] {
-        let out = d.path().join(format!("R{p}"));
-        ok(&cellstream(&[&"track", &clip, &"--out", &out, &"-q", &"--min-confidence", &p]));
-        let m = ctc::read_mask(&out.join("mask000.tif")).unwrap();
-        let labels: std::collections::BTreeSet<u32> = m.iter().copied().filter(|&l| l != 0).collect();
-        cells.push(labels.len());
-        let record = std::fs::read_to_string(out.join("cellstream.toml")).unwrap();
-        assert!(record.contains(&format!("min_confidence = {p}")), "{record}");
-    }
+    let clip = first_frames("phase", 3, d.path());
+    let cells: Vec<usize> = ["0", "0.9"]
+        .iter()
+        .map(|p| first_mask_with(&clip, "--min-confidence", p, "min_confidence").iter().filter(|&&l| l != 0).collect::<std::collections::BTreeSet<_>>().len())
+        .collect();
     assert!(0 < cells[1] && cells[1] < cells[0], "0.9 must remove some cells but not all: {cells:?}");
 }
 
