@@ -1,5 +1,6 @@
 //! `cellstream track` with the model segmenter (the default): the built-in
-//! model against the classical segmenter on the bundled sample, `--model`,
+//! model against the classical segmenter and the shipped per-modality models
+//! against it on the bundled samples, `--model`,
 //! `--window`, `--tiles`, `--tta`, and the errors a bad model or device gives.
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -65,7 +66,7 @@ fn seg(res: &Path, gt: &Path) -> f64 {
 }
 
 #[test]
-fn the_built_in_model_beats_the_classical_segmenter_on_every_sample() {
+fn on_every_sample_the_built_in_model_beats_the_classical_segmenter_and_its_modality_model_beats_both() {
     let d = tempfile::tempdir().unwrap();
     for (m, polarity) in [("fluo", "bright"), ("phase", "both"), ("colony", "both")] {
         let seq = sample(m).join("01");
@@ -81,6 +82,14 @@ fn the_built_in_model_beats_the_classical_segmenter_on_every_sample() {
         let (a, b) = (seg(&model, &gt), seg(&classical, &gt));
         eprintln!("{m}: SEG model {a:.3}, classical {b:.3}");
         assert!(a > b + 0.05, "{m}: the built-in model (SEG {a:.3}) should beat the classical segmenter ({b:.3}) clearly");
+        // The shipped fine-tune for this modality (models/M.safetensors).
+        let weights = Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(format!("{m}.safetensors"));
+        let tuned = d.path().join(format!("{m}-tuned"));
+        ok(&cellstream(&[&"track", &seq, &"--out", &tuned, &"--model", &weights, &"-q"]));
+        assert_eq!(ctc::validate_result(&tuned).unwrap(), vec![], "{m}: the fine-tune's result is valid");
+        let c = seg(&tuned, &gt);
+        eprintln!("{m}: SEG {m} model {c:.3}");
+        assert!(c > a, "{m}: models/{m}.safetensors (SEG {c:.3}) should beat the built-in model ({a:.3}) on its own modality");
     }
 }
 
