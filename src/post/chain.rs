@@ -92,7 +92,7 @@ fn clean_foreground(prob: ArrayView2<f32>, params: &PostParams) -> (Mask, usize,
 /// distance inside the foreground — the classical "distance watershed" that splits
 /// touching round cells (e.g. scikit-image's gallery "Watershed segmentation").
 /// A component that receives no marker becomes one object (scikit-image would
-/// leave it unlabelled).
+/// leave it unlabelled). Last, objects under [`PostParams::min_confidence`] go.
 ///
 /// ```
 /// use cellstream::post::{instances_from_probability, PostParams, SeedMode};
@@ -146,7 +146,8 @@ fn split_foreground(prob: ArrayView2<f32>, params: &PostParams) -> Mask {
 /// `1 − seed_prob` (quantised to 1/65535) inside the foreground, so that regions meet
 /// where the seed probability is lowest — the post-processing of boundary-aware
 /// networks (e.g. Scherr et al. 2020, PLoS ONE 15(12)). A component without a seed
-/// becomes one object.
+/// becomes one object. Last, objects whose mean `cell_prob` is under
+/// [`PostParams::min_confidence`] go.
 ///
 /// ```
 /// use cellstream::post::{instances_from_seeds, PostParams};
