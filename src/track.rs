@@ -18,7 +18,7 @@ use crate::pipeline::{self, LinkStage, PipelineOptions, WriteStage};
 use crate::post::{PostParams, SeedMode};
 use crate::model::{DeviceChoice, InferOptions, Precision, Probabilities, Tiles};
 use crate::run_record::{path_text, RunRecord};
-use crate::segment::{instances_from_model, model_post_params, segment_classical, ClassicalParams, ModelSource, Polarity, BUILTIN_MODEL_NAME};
+use crate::segment::{instances_from_model, model_post_params, segment_classical, ClassicalParams, ModelSource, Polarity};
 
 /// Where instances come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -74,8 +74,10 @@ pub struct TrackArgs {
 /// The model segmenter's settings on the command line.
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
-    /// Model segmenter: a checkpoint from `cellstream train` (default: the built-in model).
-    #[arg(long, value_name = "FILE.safetensors")]
+    /// Model segmenter: a checkpoint from `cellstream train`, or `fluo`,
+    /// `phase` or `colony` for the compiled-in model tuned to that modality
+    /// (default: the built-in model, for any of them).
+    #[arg(long, value_name = "FILE.safetensors|MODALITY")]
     pub model: Option<PathBuf>,
     /// Model segmenter: auto (CUDA when libtorch sees a GPU), cpu, cuda or cuda:N.
     #[arg(long, default_value = "auto")]
@@ -110,7 +112,7 @@ pub struct ModelArgs {
 
 impl ModelArgs {
     pub fn source(&self) -> ModelSource {
-        self.model.clone().map_or(ModelSource::Builtin, ModelSource::File)
+        self.model.as_deref().map_or(ModelSource::Builtin, ModelSource::from_arg)
     }
 
     pub fn options(&self) -> InferOptions {
@@ -485,7 +487,10 @@ fn track_sequence_with(
             let params = args.post.model_params(args.model.seed_threshold, args.model.foreground_threshold);
             if let Some(r) = &mut record {
                 let m = &args.model;
-                let model = m.model.as_deref().map_or(BUILTIN_MODEL_NAME.to_string(), path_text);
+                let model = match m.source() {
+                    ModelSource::File(p) => path_text(&p),
+                    other => other.name(),
+                };
                 let c = predictor.config();
                 let mut s = r.section("segmenter");
                 s.set("kind", "model")

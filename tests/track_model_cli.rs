@@ -90,6 +90,15 @@ fn on_every_sample_the_built_in_model_beats_the_classical_segmenter_and_its_moda
         let c = seg(&tuned, &gt);
         eprintln!("{m}: SEG {m} model {c:.3}");
         assert!(c > a, "{m}: models/{m}.safetensors (SEG {c:.3}) should beat the built-in model ({a:.3}) on its own modality");
+        // `--model M` names the same weights, compiled in: the same masks.
+        let named = d.path().join(format!("{m}-named"));
+        ok(&cellstream(&[&"track", &seq, &"--out", &named, &"--model", &m, &"-q"]));
+        for t in [0, 39] {
+            let f = format!("mask{t:03}.tif");
+            assert_eq!(ctc::read_mask(&named.join(&f)).unwrap(), ctc::read_mask(&tuned.join(&f)).unwrap(), "{m}: --model {m}, {f}");
+        }
+        let record = std::fs::read_to_string(named.join("cellstream.toml")).unwrap();
+        assert!(record.contains(&format!("models/{m}.safetensors (built in)")), "{record}");
     }
 }
 

@@ -15,21 +15,55 @@ pub const BUILTIN_MODEL: &[u8] = include_bytes!("../../models/sim120.safetensors
 /// How the compiled-in model is named in messages.
 pub const BUILTIN_MODEL_NAME: &str = "models/sim120.safetensors (built in)";
 
+/// The per-modality fine-tunes of the built-in model, compiled in as well
+/// (`models/M.safetensors`; README, "Models per modality"): each is better
+/// than the built-in model on its own modality and worse on the others.
+pub const MODALITY_MODELS: [(&str, &[u8]); 3] = [
+    ("fluo", include_bytes!("../../models/fluo.safetensors")),
+    ("phase", include_bytes!("../../models/phase.safetensors")),
+    ("colony", include_bytes!("../../models/colony.safetensors")),
+];
+
 /// Which weights to load.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ModelSource {
     /// [`BUILTIN_MODEL`].
     #[default]
     Builtin,
+    /// One of [`MODALITY_MODELS`], by name.
+    Modality(&'static str),
     /// A checkpoint written by `cellstream train`.
     File(PathBuf),
 }
 
 impl ModelSource {
+    /// What `--model VALUE` names: the file when one exists at that path,
+    /// else the compiled-in model of that modality (`fluo`, `phase`,
+    /// `colony`), else the path (which loading then reports missing).
+    pub fn from_arg(value: &Path) -> ModelSource {
+        match MODALITY_MODELS.iter().find(|(name, _)| Path::new(name) == value) {
+            Some((name, _)) if !value.exists() => ModelSource::Modality(name),
+            _ => ModelSource::File(value.to_path_buf()),
+        }
+    }
+
+    /// How the weights are named in messages and run records.
+    pub fn name(&self) -> String {
+        match self {
+            ModelSource::Builtin => BUILTIN_MODEL_NAME.to_string(),
+            ModelSource::Modality(m) => format!("models/{m}.safetensors (built in)"),
+            ModelSource::File(p) => p.display().to_string(),
+        }
+    }
+
     /// The network ready to stream frames on `device`.
     pub fn predictor(&self, device: DeviceChoice, options: InferOptions) -> Result<Predictor> {
         match self {
             ModelSource::Builtin => Predictor::from_bytes(Path::new(BUILTIN_MODEL_NAME), BUILTIN_MODEL, device, options),
+            ModelSource::Modality(m) => {
+                let bytes = MODALITY_MODELS.iter().find(|(name, _)| name == m).map(|(_, b)| *b).expect("a known modality");
+                Predictor::from_bytes(Path::new(&self.name()), bytes, device, options)
+            }
             ModelSource::File(p) => Predictor::load(p, device, options),
         }
     }
