@@ -37,15 +37,21 @@ pub fn percentile(values: &mut [f32], q: f32) -> f32 {
     if values.is_empty() {
         return f32::NAN;
     }
-    let pos = (q.clamp(0.0, 100.0) / 100.0) * (values.len() - 1) as f32;
-    let lo = pos.floor() as usize;
+    let (lo, frac) = percentile_rank(values.len(), q);
     let (_, &mut a, rest) = values.select_nth_unstable_by(lo, f32::total_cmp);
-    let frac = pos - lo as f32;
     if frac == 0.0 || rest.is_empty() {
         return a;
     }
     let b = rest.iter().copied().min_by(f32::total_cmp).unwrap_or(a);
     a + frac * (b - a)
+}
+
+/// Where the `q`-th percentile of `n > 0` sorted values lies: the rank of
+/// the order statistic below it and the fraction of the way to the next.
+fn percentile_rank(n: usize, q: f32) -> (usize, f32) {
+    let pos = (q.clamp(0.0, 100.0) / 100.0) * (n - 1) as f32;
+    let k = pos.floor() as usize;
+    (k, pos - k as f32)
 }
 
 /// Per-frame percentile normalisation (CSBDeep's `normalize`, Weigert et al.
@@ -100,9 +106,8 @@ pub fn percentile_normalise_frame(frame: &Frame, lo: f32, hi: f32) -> Array2<f32
         };
         // As `percentile`: linear interpolation between order statistics.
         let percentile = |q: f32| -> f32 {
-            let pos = (q.clamp(0.0, 100.0) / 100.0) * (n - 1) as f32;
-            let k = pos.floor() as usize;
-            let (a, frac) = (rank(k), pos - k as f32);
+            let (k, frac) = percentile_rank(n, q);
+            let a = rank(k);
             if frac == 0.0 || k + 1 >= n {
                 return a;
             }
