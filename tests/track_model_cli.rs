@@ -148,7 +148,8 @@ fn a_bad_model_file_is_refused_by_name_and_nothing_is_written() {
     let missing = d.path().join("nope.safetensors");
     let o = cellstream(&[&"track", &seq, &"--out", &out, &"--model", &missing]);
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("nope.safetensors"), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("nope.safetensors") && err.contains("fluo, phase, colony"), "{err}");
     let junk = d.path().join("junk.safetensors");
     std::fs::write(&junk, b"not a checkpoint at all").unwrap();
     let o = cellstream(&[&"track", &seq, &"--out", &out, &"--model", &junk]);

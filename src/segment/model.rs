@@ -64,6 +64,10 @@ impl ModelSource {
                 let bytes = MODALITY_MODELS.iter().find(|(name, _)| name == m).map(|(_, b)| *b).expect("a known modality");
                 Predictor::from_bytes(Path::new(&self.name()), bytes, device, options)
             }
+            ModelSource::File(p) if !p.exists() => {
+                let names: Vec<&str> = MODALITY_MODELS.iter().map(|(n, _)| *n).collect();
+                anyhow::bail!("{}: no such checkpoint (--model takes a file from `cellstream train` or one of {})", p.display(), names.join(", "))
+            }
             ModelSource::File(p) => Predictor::load(p, device, options),
         }
     }
