@@ -40,7 +40,7 @@ pub use loss::loss;
 pub use net::{probabilities, ConvLstmUNet, PreciseBatchNorm, State};
 pub use preview::{write_preview, Preview, PreviewCrop, PREVIEW_SIDE};
 pub use crate::segment::{percentile, percentile_normalise, PERCENTILES};
-pub use targets::{class_map, BACKGROUND, BOUNDARY, CELL};
+pub use targets::{class_map, interface_map, BACKGROUND, BOUNDARY, CELL};
 pub use tiles::Tiling;
 pub use train::{fit, recalibrate_batch_norm, Progress, RunFiles, Stop, TrainReport};
 pub use train_config::TrainConfig;

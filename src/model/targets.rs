@@ -27,6 +27,45 @@ pub fn class_map(mask: ArrayView2<u32>) -> Array2<u8> {
     })
 }
 
+/// Where touching cells meet: a labelled pixel whose 4-neighbour carries
+/// another cell's label, or an unlabelled pixel whose 8-neighbours carry two
+/// different labels (a one-pixel gap between cells). These are the pixels
+/// that decide whether two cells come out merged; U-Net's weight map
+/// (Ronneberger et al., MICCAI 2015) weighs the loss most there, and
+/// training can do likewise with a constant (`interface_weight`).
+///
+/// ```
+/// use cellstream::model::interface_map;
+/// use ndarray::array;
+/// let m = array![[1u32, 1, 2, 2, 0, 3]];
+/// // 1 meets 2 between columns 1 and 2; column 4 is a gap between 2 and 3.
+/// assert_eq!(interface_map(m.view()), array![[false, true, true, false, true, false]]);
+/// ```
+pub fn interface_map(mask: ArrayView2<u32>) -> Array2<bool> {
+    let (h, w) = mask.dim();
+    Array2::from_shape_fn((h, w), |(y, x)| {
+        let l = mask[(y, x)];
+        let (y0, y1, x0, x1) = (y.saturating_sub(1), (y + 1).min(h - 1), x.saturating_sub(1), (x + 1).min(w - 1));
+        if l != 0 {
+            let other = |yy: usize, xx: usize| mask[(yy, xx)] != 0 && mask[(yy, xx)] != l;
+            return (y > 0 && other(y - 1, x)) || (y + 1 < h && other(y + 1, x)) || (x > 0 && other(y, x - 1)) || (x + 1 < w && other(y, x + 1));
+        }
+        let mut first = 0;
+        for yy in y0..=y1 {
+            for xx in x0..=x1 {
+                let n = mask[(yy, xx)];
+                if n != 0 {
+                    if first != 0 && n != first {
+                        return true;
+                    }
+                    first = n;
+                }
+            }
+        }
+        false
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +89,27 @@ mod tests {
             [0, 0, 0, 0, 0, 0, 0],
         ];
         assert_eq!(c, want);
+    }
+
+    #[test]
+    fn interfaces_lie_between_cells_only() {
+        let m = array![
+            [0u32, 0, 0, 0, 0, 0, 0],
+            [0, 1, 1, 2, 2, 0, 0],
+            [0, 1, 1, 2, 2, 0, 3],
+            [0, 0, 0, 0, 0, 0, 3],
+        ];
+        let i = interface_map(m.view());
+        // The background pixels diagonal to where 1 meets 2 count too.
+        let want = array![
+            [false, false, true, true, false, false, false],
+            [false, false, true, true, false, true, false],
+            [false, false, true, true, false, true, false],
+            [false, false, true, true, false, true, false],
+        ];
+        assert_eq!(i, want);
+        // A lone cell has no interface, whatever its ring.
+        assert!(!interface_map(array![[0u32, 1, 1], [0, 1, 1]].view()).iter().any(|&b| b));
     }
 
     #[test]

@@ -419,7 +419,7 @@ fn window_batch(cfg: &TrainConfig, data: &[TrainSequence], streams: &mut [Option
                 crop.iter_mut().for_each(|v| *v += s.view.noise * rng.sample::<f32, _>(StandardNormal));
             }
             if let Some(mask) = &seq.truth[i] {
-                let (classes, weight): (Array2<u8>, Array2<f32>) = s.view.target(mask, c);
+                let (classes, weight): (Array2<u8>, Array2<f32>) = s.view.target(mask, c, cfg.interface_weight as f32);
                 for (j, (&cl, &w)) in classes.iter().zip(weight.iter()).enumerate() {
                     cls[at + j] = cl as i64;
                     ws[at + j] = w;

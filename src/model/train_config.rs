@@ -45,6 +45,11 @@ pub struct TrainConfig {
     pub class_weights: [f64; 3],
     /// Weight of the cell-class Dice term.
     pub dice_weight: f64,
+    /// Pixel weight in the loss (the cross-entropy, on top of the class
+    /// weight, and the Dice term's sums) of the pixels where touching cells
+    /// meet or nearly meet ([`crate::model::interface_map`]): above 1 teaches the network to split touching cells
+    /// (after U-Net's weight map); 1 weighs them as any other pixel.
+    pub interface_weight: f64,
     /// Last fraction of each sequence's frames held out for validation.
     pub val_fraction: f64,
     /// Steps between validations (an "epoch" in the history).
@@ -94,6 +99,7 @@ impl Default for TrainConfig {
             grad_clip: 5.0,
             class_weights: [1.0, 1.0, 3.0],
             dice_weight: 1.0,
+            interface_weight: 1.0,
             val_fraction: 0.15,
             val_every: 50,
             precise_bn: 0,
@@ -128,6 +134,9 @@ impl TrainConfig {
         }
         if self.lr.is_nan() || self.lr <= 0.0 || !(0.0..1.0).contains(&self.val_fraction) || !(0.0..1.0).contains(&self.plateau_factor) {
             bail!("need lr > 0, 0 ≤ val_fraction < 1 and 0 ≤ plateau_factor < 1");
+        }
+        if !(self.interface_weight.is_finite() && self.interface_weight > 0.0) {
+            bail!("interface_weight must be a positive number, not {}", self.interface_weight);
         }
         if self.max_minutes.is_some_and(|m| m.is_nan() || m <= 0.0) {
             bail!("max_minutes must be positive");
@@ -206,6 +215,8 @@ mod tests {
         assert!(e.contains("multiple of 8"), "{e}");
         assert!(TrainConfig { device: "tpu".into(), ..Default::default() }.check().is_err());
         assert!(TrainConfig { window: 0, ..Default::default() }.check().is_err());
+        let e = TrainConfig { interface_weight: 0.0, ..Default::default() }.check().unwrap_err().to_string();
+        assert!(e.contains("interface_weight"), "{e}");
         assert!(TrainConfig::default().check().is_ok());
     }
 }
