@@ -118,14 +118,15 @@ fn config_file_with_flag_override_and_no_lstm() {
     dataset(d.path());
     let settings = d.path().join("s.toml");
     let data = d.path().join("01");
-    std::fs::write(&settings, format!("data = [{:?}]\nsteps = 2\ncrop = 64\nwindow = 2\nval_every = 2\ndevice = \"cpu\"\nthreads = 1\n[model]\ndepth = 2\nbase_width = 4\nnorm = \"group\"\n", data.to_str().unwrap())).unwrap();
+    std::fs::write(&settings, format!("data = [{:?}]\nsteps = 2\ncrop = 64\nwindow = 2\nval_every = 2\ninterface_weight = 2.0\ndevice = \"cpu\"\nthreads = 1\n[model]\ndepth = 2\nbase_width = 4\nnorm = \"group\"\n", data.to_str().unwrap())).unwrap();
     let out = d.path().join("p.safetensors");
-    let o = cellstream(&["train", "--config", settings.to_str().unwrap(), "--out", out.to_str().unwrap(), "--crop", "32", "--no-lstm", "--frames", "0-5"]);
+    let o = cellstream(&["train", "--config", settings.to_str().unwrap(), "--out", out.to_str().unwrap(), "--crop", "32", "--no-lstm", "--frames", "0-5", "--interface-weight", "4"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("6 frames"), "{}", text(&o));
     let used: cellstream::model::TrainConfig = toml::from_str(&std::fs::read_to_string(d.path().join("p.toml")).unwrap()).unwrap();
     assert_eq!((used.crop, used.steps, used.model.lstm, used.model.norm), (32, 2, false, cellstream::model::Norm::Group));
     assert_eq!(used.frames, Some("0-5".parse().unwrap()));
+    assert_eq!(used.interface_weight, 4.0, "the flag overrides the file");
 }
 
 #[test]
@@ -146,6 +147,7 @@ fn bad_input_is_refused_with_the_reason() {
         (vec!["--data", data, "--out", out, "--device", "cuda:7"], "cuda:7"),
         (vec!["--data", data, "--out", out, "--device", "tpu"], "unknown device"),
         (vec!["--data", data, "--out", out, "--norm", "layer"], "unknown normalisation"),
+        (vec!["--data", data, "--out", out, "--interface-weight", "0"], "interface_weight must be a positive number"),
         (vec!["--data", data, "--out", pt.to_str().unwrap(), "--steps", "1"], "must end in .safetensors"),
         (vec!["--data", dataset_dir.to_str().unwrap(), "--out", out, "--window", "9", "--steps", "1"], "consecutive training frames"),
         (vec!["--data", gt.to_str().unwrap(), "--out", out], "neither a sequence folder"),

@@ -75,6 +75,10 @@ pub struct TrainArgs {
     /// Validations without improvement before stopping (0 = never).
     #[arg(long)]
     pub early_stop: Option<usize>,
+    /// Loss weight of the pixels where touching cells meet or nearly meet
+    /// (1 weighs them as any other pixel; higher splits touching cells better).
+    #[arg(long, value_name = "W")]
+    pub interface_weight: Option<f64>,
     /// Number of 2× downsamplings.
     #[arg(long)]
     pub depth: Option<usize>,
@@ -141,6 +145,7 @@ impl TrainArgs {
         set!(frames => cfg.frames, window => cfg.window, windows_per_stream => cfg.windows_per_stream, batch => cfg.batch,
              crop => cfg.crop, steps => cfg.steps, max_minutes => cfg.max_minutes, lr => cfg.lr,
              val_fraction => cfg.val_fraction, val_every => cfg.val_every, precise_bn => cfg.precise_bn, early_stop => cfg.early_stop,
+             interface_weight => cfg.interface_weight,
              depth => cfg.model.depth, base_width => cfg.model.base_width, norm => cfg.model.norm, seed => cfg.seed,
              device => cfg.device, threads => cfg.threads, preview => cfg.preview);
         if self.amsgrad {
