@@ -1,6 +1,22 @@
+use std::io::Write;
 use std::process::ExitCode;
 
-fn main() -> ExitCode {
+fn main() {
     cellstream::post::command::reuse_freed_memory();
-    cellstream::cli::main()
+    let code = cellstream::cli::main();
+    leave(if code == ExitCode::SUCCESS { 0 } else { 1 })
+}
+
+/// Ends the process once its output is written and flushed, without running
+/// destructors: every result file is already renamed into place, and freeing
+/// libtorch's operator registry and the network's memory one block at a time
+/// only delays the exit (about 0.25 s after a 1024² `track`), as clang's
+/// `-disable-free` skips it for the same reason.
+fn leave(status: i32) -> ! {
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: _exit ends the process at once; all output was flushed above and
+    // no other thread holds state that must reach a file (the commands join
+    // their threads before returning).
+    unsafe { libc::_exit(status) }
 }

@@ -60,6 +60,18 @@ fn max_diff(a: &Probabilities, b: &Probabilities) -> f32 {
     d(&a.background, &b.background).max(d(&a.cell, &b.cell)).max(d(&a.boundary, &b.boundary))
 }
 
+/// The share of pixels where any class probability of `a` and `b` differs by more than `tol`.
+fn far_apart(a: &Probabilities, b: &Probabilities, tol: f32) -> f64 {
+    let n = a.cell.len();
+    let far = (0..n)
+        .filter(|&i| {
+            let at = |p: &Array2<f32>| p.as_slice().unwrap()[i];
+            [(&a.background, &b.background), (&a.cell, &b.cell), (&a.boundary, &b.boundary)].iter().any(|(x, y)| (at(x) - at(y)).abs() > tol)
+        })
+        .count();
+    far as f64 / n as f64
+}
+
 fn cpu(options: InferOptions) -> InferOptions {
     InferOptions { precision: Precision::F32, ..options }
 }
@@ -149,13 +161,17 @@ fn tiles_agree_with_the_whole_frame() {
         let s = seg(&ia, &ib);
         let d = max_diff(a, b);
         let mean = a.cell.iter().zip(b.cell.iter()).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.cell.len() as f32;
-        eprintln!("frame {t}: SEG(tiled vs full) {s:.4}, max |Δp| {d:.4}, mean |Δp(cell)| {mean:.6}");
+        let off = far_apart(a, b, 0.05);
+        eprintln!("frame {t}: SEG(tiled vs full) {s:.4}, max |Δp| {d:.4}, mean |Δp(cell)| {mean:.6}, pixels off by > 0.05: {off:.5}");
         assert!(s >= 0.99, "frame {t}: SEG of tiled against full-frame {s}");
         // Tiles see zero padding where the whole frame sees neighbours; the
-        // blend keeps that to a few hundredths at a handful of seam pixels.
+        // blend keeps that to a handful of seam pixels (0.01–0.2% of them
+        // off by over 0.05, the largest 0.07–0.12 depending on the CPU that
+        // trained the clip's model). Tiles that do not overlap put 8% of the
+        // pixels that far off, at their seams, and fail here.
         // Each tile also carries its own recurrent state, which drifts from
         // the whole frame's by under a thousandth a frame on this clip.
-        assert!(d < 0.1, "frame {t}: tiled and full-frame probabilities differ by up to {d}");
+        assert!(off < 0.01, "frame {t}: {:.2}% of the pixels differ by over 0.05 between tiled and full frame (largest {d})", off * 100.0);
         assert!(mean < 5e-3, "frame {t}: tiled and full-frame cell probabilities differ by {mean} on average");
     }
 }
