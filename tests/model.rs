@@ -55,21 +55,23 @@ fn stream(p: &mut Predictor, frames: &[Array2<f32>]) -> Vec<Probabilities> {
     frames.map(|f| p.push_normalised(&f).unwrap()).collect()
 }
 
+/// Per pixel, the largest difference between `a` and `b` over the three class probabilities.
+fn pixel_diff(a: &Probabilities, b: &Probabilities) -> Array2<f32> {
+    let mut d = Array2::<f32>::zeros(a.cell.dim());
+    for (x, y) in [(&a.background, &b.background), (&a.cell, &b.cell), (&a.boundary, &b.boundary)] {
+        ndarray::Zip::from(&mut d).and(x).and(y).for_each(|d, &u, &v| *d = d.max((u - v).abs()));
+    }
+    d
+}
+
 fn max_diff(a: &Probabilities, b: &Probabilities) -> f32 {
-    let d = |x: &Array2<f32>, y: &Array2<f32>| x.iter().zip(y.iter()).map(|(u, v)| (u - v).abs()).fold(0.0, f32::max);
-    d(&a.background, &b.background).max(d(&a.cell, &b.cell)).max(d(&a.boundary, &b.boundary))
+    pixel_diff(a, b).fold(0.0, |m, &v| m.max(v))
 }
 
 /// The share of pixels where any class probability of `a` and `b` differs by more than `tol`.
 fn far_apart(a: &Probabilities, b: &Probabilities, tol: f32) -> f64 {
-    let n = a.cell.len();
-    let far = (0..n)
-        .filter(|&i| {
-            let at = |p: &Array2<f32>| p.as_slice().unwrap()[i];
-            [(&a.background, &b.background), (&a.cell, &b.cell), (&a.boundary, &b.boundary)].iter().any(|(x, y)| (at(x) - at(y)).abs() > tol)
-        })
-        .count();
-    far as f64 / n as f64
+    let d = pixel_diff(a, b);
+    d.iter().filter(|&&v| v > tol).count() as f64 / d.len() as f64
 }
 
 fn cpu(options: InferOptions) -> InferOptions {
