@@ -167,7 +167,7 @@ fn tiles_agree_with_the_whole_frame() {
         eprintln!("frame {t}: SEG(tiled vs full) {s:.4}, max |Δp| {d:.4}, mean |Δp(cell)| {mean:.6}, pixels off by > 0.05: {off:.5}");
         assert!(s >= 0.99, "frame {t}: SEG of tiled against full-frame {s}");
         // Tiles see zero padding where the whole frame sees neighbours; the
-        // blend keeps that to a handful of seam pixels (0.01–0.2% of them
+        // blend keeps that to a few seam pixels (0.01–0.64% of them
         // off by over 0.05, the largest 0.07–0.12 depending on the CPU that
         // trained the clip's model). Tiles that do not overlap put 8% of the
         // pixels that far off, at their seams, and fail here.
