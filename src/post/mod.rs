@@ -3,13 +3,14 @@
 //! One family of operations per file, along the data's path: [`threshold`]
 //! (probabilities → foreground), [`runs`] (run-length encoded foregrounds),
 //! [`morphology`] (closing, holes, small objects),
-//! [`distance_transform`], [`region_labelling`], [`markers`], [`watershed`], and
+//! [`distance_transform`], [`fragments`] (small objects into their neighbours), [`region_labelling`], [`markers`], [`watershed`], and
 //! [`chain`], which wires them: [`instances_from_probability`] and
 //! [`instances_from_seeds`]. [`command`] runs the chain over a folder of TIFFs
 //! (`cellstream postprocess`).
 pub mod chain;
 pub mod command;
 pub mod distance_transform;
+pub mod fragments;
 pub mod markers;
 pub mod morphology;
 pub mod region_labelling;
@@ -17,15 +18,20 @@ pub mod runs;
 pub mod threshold;
 pub mod watershed;
 
-pub use chain::{foreground_components, instances_from_probability, instances_from_seeds, remove_unsure_objects, PostParams, SeedMode};
-pub use distance_transform::{distance_transform, squared_distance_transform, NO_BACKGROUND};
+pub use chain::{
+    PostParams, SeedMode, foreground_components, instances_from_probability, instances_from_seeds,
+    remove_unsure_objects,
+};
+pub use distance_transform::{NO_BACKGROUND, distance_transform, squared_distance_transform};
+pub use fragments::merge_fragments;
 pub use markers::{h_maxima, local_maxima, markers_from_points, seeds_from_probability};
 pub use morphology::{
-    close_disk, close_runs, dilate_disk, dilate_runs, erode_disk, erode_runs, fill_holes, fill_holes_runs,
-    remove_small_components, remove_small_runs,
+    close_disk, close_runs, dilate_disk, dilate_runs, erode_disk, erode_runs, fill_holes,
+    fill_holes_runs, remove_small_components, remove_small_runs,
 };
 pub use region_labelling::{
-    bounding_boxes, label_areas, label_components, label_components_with_areas, relabel_sequential, BoundingBox, Connectivity,
+    BoundingBox, Connectivity, bounding_boxes, label_areas, label_components,
+    label_components_with_areas, relabel_sequential,
 };
 pub use runs::{Components, Runs};
 pub use threshold::{probability_map, threshold};
