@@ -358,3 +358,49 @@ fn writing_into_the_input_folder_is_refused() {
     assert!(stderr(&o).contains("input folder"), "{}", stderr(&o));
     assert!(inp.join("mask001.tif").is_file());
 }
+
+#[test]
+fn merge_fragments_removes_a_speck_far_below_the_median_cell() {
+    let d = tempfile::tempdir().unwrap();
+    let (inp, out) = (d.path().join("prob"), d.path().join("seg"));
+    std::fs::create_dir(&inp).unwrap();
+    let mut prob = two_cells();
+    prob.slice_mut(ndarray::s![2..5, 52..55]).fill(0.9); // a 9-px speck on its own
+    write_frame(&inp.join("t000.tif"), &Frame::F32(prob)).unwrap();
+    let labels = |extra: &[&str]| {
+        let mut args = vec![
+            "postprocess",
+            "--input",
+            inp.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--min-area",
+            "5",
+        ];
+        args.extend_from_slice(extra);
+        run_ok(&args);
+        read_mask(&out.join("mask000.tif"))
+            .unwrap()
+            .iter()
+            .copied()
+            .max()
+            .unwrap()
+    };
+    assert_eq!(labels(&[]), 3);
+    // Median area about 250 px: the speck is under 0.2 of it and borders nothing.
+    assert_eq!(labels(&["--merge-fragments", "0.2"]), 2);
+    let o = cellstream(&[
+        "postprocess",
+        "--input",
+        inp.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--merge-fragments",
+        "1",
+    ]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("merge-fragments"),
+        "{}",
+        stderr(&o)
+    );
+}
