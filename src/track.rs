@@ -79,7 +79,8 @@ pub struct TrackArgs {
 pub struct ModelArgs {
     /// Model segmenter: a checkpoint from `cellstream train`, or `fluo`,
     /// `phase` or `colony` for the compiled-in model tuned to that modality
-    /// (default: the built-in model, for any of them).
+    /// (default: the built-in model, for any of them; on real fluorescent
+    /// nuclei `fluo` does far better, see README).
     #[arg(long, value_name = "FILE.safetensors|MODALITY")]
     pub model: Option<PathBuf>,
     /// Model segmenter: auto (CUDA when libtorch sees a GPU), cpu, cuda or cuda:N.
