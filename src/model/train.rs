@@ -25,7 +25,7 @@ use rand_pcg::Pcg64Mcg as TrainRng;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor, nn, nn::OptimizerConfig};
 
-use super::augment::{View, random_cell_pixel};
+use super::augment::{PersistentPattern, View, random_cell_pixel};
 use super::checkpoint::{self, TRAINING_KEY};
 use super::config::Norm;
 use super::data::{TrainSequence, split};
@@ -143,6 +143,8 @@ struct Stream {
     next: usize,
     windows_left: usize,
     view: View,
+    /// [`AugmentConfig::persistent_noise`]'s pattern, carried through the stream.
+    pattern: Option<PersistentPattern>,
 }
 
 /// Trains a network on `data` (validation on the last `val_fraction` of each
@@ -577,12 +579,14 @@ fn new_stream(
         .find_map(|&i| s.truth[i].as_ref());
     let cell = annotated.and_then(|m| random_cell_pixel(m, rng));
     let view = View::sample(a, s.frames[0].dim(), cell, rng);
+    let pattern = (a.persistent_noise > 0.0).then(|| PersistentPattern::sample(a.persistent_noise, cfg.crop, rng));
     Stream {
         seq,
         order,
         next: 0,
         windows_left: windows,
         view,
+        pattern,
     }
 }
 
@@ -615,6 +619,9 @@ fn window_batch(
             if s.view.noise > 0.0 {
                 crop.iter_mut()
                     .for_each(|v| *v += s.view.noise * rng.sample::<f32, _>(StandardNormal));
+            }
+            if let Some(p) = &mut s.pattern {
+                p.apply_and_step(crop, rng);
             }
             if let Some(mask) = &seq.truth[i] {
                 let (classes, weight): (Array2<u8>, Array2<f32>) =
