@@ -12,7 +12,7 @@ mod link_support;
 
 use std::time::{Duration, Instant};
 
-use cellstream::link::{LinkConfig, Linker, track_records};
+use cellstream::link::{track_records, LinkConfig, Linker};
 use link_support::{DiskSim, SimConfig};
 
 /// A field of `/proc/self/status` in KiB (Linux), e.g. "VmHWM".
@@ -45,16 +45,11 @@ fn from_tiffs(frames: usize, cells: usize) {
     std::fs::create_dir_all(&masks).expect("temporary folder");
     let mut sim = sim(cells);
     for t in 0..frames {
-        cellstream::ctc::write_mask(&masks.join(format!("mask{t:04}.tif")), &sim.frame())
-            .expect("writing a mask");
+        cellstream::ctc::write_mask(&masks.join(format!("mask{t:04}.tif")), &sim.frame()).expect("writing a mask");
     }
-    let bytes: u64 = std::fs::read_dir(&masks)
-        .unwrap()
-        .map(|e| e.unwrap().metadata().unwrap().len())
-        .sum();
+    let bytes: u64 = std::fs::read_dir(&masks).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
     let start = Instant::now();
-    let s = cellstream::track::track_masks(&masks, &dir.join("RES"), LinkConfig::default())
-        .expect("track --masks");
+    let s = cellstream::track::track_masks(&masks, &dir.join("RES"), LinkConfig::default()).expect("track --masks");
     let secs = start.elapsed().as_secs_f64();
     println!(
         "from TIFFs ({:.1} GB of masks): {} frames read, linked and written as a CTC result in {secs:.2} s ({:.2} ms a frame, {:.0} frames/s); {} tracks, {} divisions; peak RSS {}",
@@ -71,16 +66,10 @@ fn from_tiffs(frames: usize, cells: usize) {
 
 fn main() {
     let tiffs = std::env::args().any(|a| a == "--tiffs");
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let frames: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(1000);
     let cells: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(500);
-    println!(
-        "before linking:      peak RSS {} (the binary and its libraries)",
-        mib(status_kib("VmHWM"))
-    );
+    println!("before linking:      peak RSS {} (the binary and its libraries)", mib(status_kib("VmHWM")));
     let mut sim = sim(cells);
     let mut linker = Linker::new(LinkConfig::default());
     let (mut linking, mut objects, mut checksum) = (Duration::ZERO, 0usize, 0u64);
@@ -93,21 +82,14 @@ fn main() {
         linking += start.elapsed();
         checksum += out.iter().map(|(_, m)| m[[512, 512]] as u64).sum::<u64>();
         if [frames / 10, frames / 2].contains(&(t + 1)) {
-            println!(
-                "after {:>5} frames: peak RSS {}",
-                t + 1,
-                mib(status_kib("VmHWM"))
-            );
+            println!("after {:>5} frames: peak RSS {}", t + 1, mib(status_kib("VmHWM")));
         }
     }
     let start = Instant::now();
     let (_, lineage) = linker.finish();
     let records = track_records(&lineage);
     linking += start.elapsed();
-    println!(
-        "after {frames:>5} frames: peak RSS {}",
-        mib(status_kib("VmHWM"))
-    );
+    println!("after {frames:>5} frames: peak RSS {}", mib(status_kib("VmHWM")));
     println!(
         "linked {frames} frames of 1024×1024, {:.0} objects a frame on average: {:.2} s linking ({:.2} ms a frame), {:.2} s wall with the simulation",
         objects as f64 / frames as f64,

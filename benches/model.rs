@@ -21,24 +21,16 @@ mod model_support;
 
 use std::time::Instant;
 
-use cellstream::model::{
-    self, ConvLstmUNet, DeviceChoice, InferOptions, ModelConfig, Precision, Predictor, Tiles,
-    TrainConfig, TrainSequence, fit,
-};
+use cellstream::model::{self, fit, ConvLstmUNet, DeviceChoice, InferOptions, ModelConfig, Precision, Predictor, Tiles, TrainConfig, TrainSequence};
 
 fn flag<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|s| s.parse().ok())
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|s| s.parse().ok())
 }
 
 /// Frames per second of the shipped model alone under `options`, over `frames`
 /// (normalisation and the network; the first frame, which plans the tiles, untimed).
 fn model_fps(frames: &[cellstream::ctc::Frame], options: InferOptions) -> f64 {
-    let mut p = cellstream::segment::ModelSource::Builtin
-        .predictor(DeviceChoice::Cpu, options)
-        .unwrap();
+    let mut p = cellstream::segment::ModelSource::Builtin.predictor(DeviceChoice::Cpu, options).unwrap();
     p.push(&frames[0]).unwrap();
     let t = Instant::now();
     for f in &frames[1..] {
@@ -55,70 +47,24 @@ fn shipped(args: &[String]) {
     let dir = tempfile::tempdir().unwrap();
     let sim = dir.path().join("sim");
     let ok = std::process::Command::new(bin)
-        .args([
-            "simulate",
-            "--modality",
-            "fluo",
-            "--seed",
-            "3",
-            "--frames",
-            &n.to_string(),
-            "--width",
-            &side.to_string(),
-            "--height",
-            &side.to_string(),
-            "--out",
-        ])
+        .args(["simulate", "--modality", "fluo", "--seed", "3", "--frames", &n.to_string(), "--width", &side.to_string(), "--height", &side.to_string(), "--out"])
         .arg(&sim)
         .status()
         .unwrap();
     assert!(ok.success(), "simulate failed");
     let seq = cellstream::ctc::Sequence::open(&sim.join("01")).unwrap();
-    let frames: Vec<_> = seq
-        .frames
-        .files
-        .values()
-        .map(|p| cellstream::ctc::read_frame(p).unwrap())
-        .collect();
-    println!(
-        "shipped model, {n} simulated fluorescence frames of {side}², CPU, libtorch threads {}",
-        tch::get_num_threads()
-    );
-    let base = InferOptions {
-        tiles: Tiles::Full,
-        precision: Precision::F32,
-        ..Default::default()
-    };
+    let frames: Vec<_> = seq.frames.files.values().map(|p| cellstream::ctc::read_frame(p).unwrap()).collect();
+    println!("shipped model, {n} simulated fluorescence frames of {side}², CPU, libtorch threads {}", tch::get_num_threads());
+    let base = InferOptions { tiles: Tiles::Full, precision: Precision::F32, ..Default::default() };
     // `--pipeline-only` skips the network variants and goes straight to the rounds.
     if !args.iter().any(|a| a == "--pipeline-only") {
         let stateful = model_fps(&frames, base);
         println!("  network alone, stateful, whole frames, f32: {stateful:.3} frames/s");
-        let window = model_fps(
-            &frames,
-            InferOptions {
-                window: Some(5),
-                ..base
-            },
-        );
-        println!(
-            "  network alone, --window 5:                  {window:.3} frames/s (stateful is {:.2}× faster)",
-            stateful / window
-        );
-        let tiled = model_fps(
-            &frames,
-            InferOptions {
-                tiles: Tiles::Size(512),
-                ..base
-            },
-        );
+        let window = model_fps(&frames, InferOptions { window: Some(5), ..base });
+        println!("  network alone, --window 5:                  {window:.3} frames/s (stateful is {:.2}× faster)", stateful / window);
+        let tiled = model_fps(&frames, InferOptions { tiles: Tiles::Size(512), ..base });
         println!("  network alone, 512 px tiles (64 px overlap): {tiled:.3} frames/s");
-        let bf16 = model_fps(
-            &frames,
-            InferOptions {
-                precision: Precision::Bf16,
-                ..base
-            },
-        );
+        let bf16 = model_fps(&frames, InferOptions { precision: Precision::Bf16, ..base });
         println!("  network alone, bf16:                        {bf16:.3} frames/s");
     }
     // `track` on the first half of the frames and on all of them: the
@@ -135,12 +81,7 @@ fn shipped(args: &[String]) {
         let out = dir.path().join(res);
         let _ = std::fs::remove_dir_all(&out);
         let t = Instant::now();
-        let ok = std::process::Command::new(bin)
-            .args(["track", "-q", "--tiles", "full", "--out"])
-            .arg(&out)
-            .arg(input)
-            .status()
-            .unwrap();
+        let ok = std::process::Command::new(bin).args(["track", "-q", "--tiles", "full", "--out"]).arg(&out).arg(input).status().unwrap();
         assert!(ok.success(), "{bin} track failed");
         t.elapsed().as_secs_f64()
     };
@@ -165,10 +106,7 @@ fn shipped(args: &[String]) {
         steady.push(rate / alone);
         if let Some(b) = &baseline {
             let e2e_b = n as f64 / run_with(b, &sim.join("01"), "RES_baseline");
-            println!(
-                "  round {r}: baseline {b} track end to end {e2e_b:.3} ({:.2}×)",
-                e2e_b / alone
-            );
+            println!("  round {r}: baseline {b} track end to end {e2e_b:.3} ({:.2}×)", e2e_b / alone);
             before.push(e2e_b / alone);
         }
     }
@@ -176,11 +114,7 @@ fn shipped(args: &[String]) {
     let summary = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         let m = v.len() / 2;
-        let median = if v.len().is_multiple_of(2) {
-            (v[m - 1] + v[m]) / 2.0
-        } else {
-            v[m]
-        };
+        let median = if v.len().is_multiple_of(2) { (v[m - 1] + v[m]) / 2.0 } else { v[m] };
         format!("{median:.2}× ({:.2}–{:.2}×)", v[0], v[v.len() - 1])
     };
     println!(
@@ -189,10 +123,7 @@ fn shipped(args: &[String]) {
         summary(&mut steady)
     );
     if !before.is_empty() {
-        println!(
-            "  median over {rounds} rounds: the baseline's track end to end {} the network alone",
-            summary(&mut before)
-        );
+        println!("  median over {rounds} rounds: the baseline's track end to end {} the network alone", summary(&mut before));
     }
 }
 
@@ -209,101 +140,35 @@ fn main() {
     println!("libtorch threads: {}", tch::get_num_threads());
     let dir = tempfile::tempdir().unwrap();
     for lstm in [true, false] {
-        let model = ModelConfig {
-            lstm,
-            ..Default::default()
-        };
+        let model = ModelConfig { lstm, ..Default::default() };
         let vs = tch::nn::VarStore::new(tch::Device::Cpu);
         let _net = ConvLstmUNet::new(&vs.root(), &model);
         let params = ConvLstmUNet::parameter_count(&vs);
-        let name = if lstm {
-            "ConvLSTM-UNet"
-        } else {
-            "plain U-Net (--no-lstm)"
-        };
-        println!(
-            "{name}: depth {}, base width {}, {params} parameters",
-            model.depth, model.base_width
-        );
+        let name = if lstm { "ConvLSTM-UNet" } else { "plain U-Net (--no-lstm)" };
+        println!("{name}: depth {}, base width {}, {params} parameters", model.depth, model.base_width);
 
         let (frames, masks) = model_support::disks(288, 288, 12, 40, 3);
-        let data =
-            TrainSequence::from_frames("bench", frames, masks.into_iter().map(Some).collect())
-                .unwrap();
+        let data = TrainSequence::from_frames("bench", frames, masks.into_iter().map(Some).collect()).unwrap();
         for crop in [160usize, 256] {
             let steps = if quick { 3 } else { 11 };
-            let cfg = TrainConfig {
-                model: model.clone(),
-                crop,
-                steps,
-                val_fraction: 0.0,
-                val_every: steps,
-                device: "cpu".into(),
-                threads,
-                ..Default::default()
-            };
+            let cfg = TrainConfig { model: model.clone(), crop, steps, val_fraction: 0.0, val_every: steps, device: "cpu".into(), threads, ..Default::default() };
             // One warm-up run, then the measured one.
-            fit(
-                &TrainConfig {
-                    steps: 1,
-                    val_every: 1,
-                    ..cfg.clone()
-                },
-                std::slice::from_ref(&data),
-                &dir.path().join("w.safetensors"),
-                false,
-            )
-            .unwrap();
-            fit(
-                &cfg,
-                std::slice::from_ref(&data),
-                &dir.path().join("t.safetensors"),
-                false,
-            )
-            .unwrap();
+            fit(&TrainConfig { steps: 1, val_every: 1, ..cfg.clone() }, std::slice::from_ref(&data), &dir.path().join("w.safetensors"), false).unwrap();
+            fit(&cfg, std::slice::from_ref(&data), &dir.path().join("t.safetensors"), false).unwrap();
             // Per-step times from the run's history (seconds column), steps 2…N.
             let history = std::fs::read_to_string(dir.path().join("t.history.csv")).unwrap();
-            let seconds: Vec<f64> = history
-                .lines()
-                .skip(1)
-                .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
-                .collect();
+            let seconds: Vec<f64> = history.lines().skip(1).map(|l| l.rsplit(',').next().unwrap().parse().unwrap()).collect();
             let per_step: Vec<f64> = seconds.windows(2).map(|w| (w[1] - w[0]) * 1000.0).collect();
-            println!(
-                "  train step, batch {} × window {} × {crop}²: median {:.0} ms/step (min {:.0}, {} steps)",
-                cfg.batch,
-                cfg.window,
-                median(&per_step),
-                min(&per_step),
-                per_step.len()
-            );
+            println!("  train step, batch {} × window {} × {crop}²: median {:.0} ms/step (min {:.0}, {} steps)", cfg.batch, cfg.window, median(&per_step), min(&per_step), per_step.len());
         }
 
         let path = dir.path().join("m.safetensors");
         model::save(&path, &vs, &model, &[]).unwrap();
         for side in [256usize, 1024] {
-            let n = if quick {
-                3
-            } else if side > 512 {
-                5
-            } else {
-                20
-            };
+            let n = if quick { 3 } else if side > 512 { 5 } else { 20 };
             let (frames, _) = model_support::disks(side, side, n + 1, side * side / 2000, 9);
-            let mut p = Predictor::load(
-                &path,
-                DeviceChoice::Cpu,
-                InferOptions {
-                    tiles: Tiles::Full,
-                    precision: Precision::F32,
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-            let normalised: Vec<_> = frames
-                .iter()
-                .map(|f| model::percentile_normalise(f, 1.0, 99.8))
-                .collect();
+            let mut p = Predictor::load(&path, DeviceChoice::Cpu, InferOptions { tiles: Tiles::Full, precision: Precision::F32, ..Default::default() }).unwrap();
+            let normalised: Vec<_> = frames.iter().map(|f| model::percentile_normalise(f, 1.0, 99.8)).collect();
             p.push_normalised(&normalised[0]).unwrap();
             let per_frame: Vec<f64> = normalised[1..]
                 .iter()
@@ -313,11 +178,7 @@ fn main() {
                     t.elapsed().as_secs_f64() * 1000.0
                 })
                 .collect();
-            println!(
-                "  inference, whole {side}² frame, stateful: median {:.0} ms/frame (min {:.0}, {n} frames)",
-                median(&per_frame),
-                min(&per_frame)
-            );
+            println!("  inference, whole {side}² frame, stateful: median {:.0} ms/frame (min {:.0}, {n} frames)", median(&per_frame), min(&per_frame));
         }
     }
 }

@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use cellstream::ctc::{self, Mask};
 use cellstream::link::{LinkConfig, Linker};
-use cellstream::segment::{ClassicalParams, segment_classical};
+use cellstream::segment::{segment_classical, ClassicalParams};
 use rayon::prelude::*;
 
 fn make_sequence(dir: &Path, frames: usize) -> PathBuf {
@@ -42,46 +42,26 @@ fn per_second(n: usize, secs: f64) -> f64 {
 fn peak_rss_kib(args: &[&Path]) -> (f64, u64) {
     let bin = env!("CARGO_BIN_EXE_cellstream");
     let start = Instant::now();
-    let out = Command::new("/usr/bin/time")
-        .arg("-v")
-        .arg(bin)
-        .args(["track", "-q", "--segmenter", "classical"])
-        .args(args)
-        .output()
-        .expect("/usr/bin/time");
+    let out = Command::new("/usr/bin/time").arg("-v").arg(bin).args(["track", "-q", "--segmenter", "classical"]).args(args).output().expect("/usr/bin/time");
     let secs = start.elapsed().as_secs_f64();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let err = String::from_utf8_lossy(&out.stderr);
     let kib = err
         .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("Maximum resident set size (kbytes): ")
-        })
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
         .and_then(|v| v.trim().parse().ok())
         .expect("peak RSS from /usr/bin/time -v");
     (secs, kib)
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let short = args.first().copied().unwrap_or(200);
     let long = args.get(1).copied().unwrap_or(2000);
     let tmp = tempfile::tempdir().unwrap();
     let seq = make_sequence(tmp.path(), short);
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
-    println!(
-        "pipeline bench: {short} frames of 256×256 (bundled fluo sample repeated), {threads} post threads"
-    );
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    println!("pipeline bench: {short} frames of 256×256 (bundled fluo sample repeated), {threads} post threads");
 
     // 1. Each stage alone.
     let sequence = ctc::Sequence::open(&seq).unwrap();
@@ -90,10 +70,7 @@ fn main() {
     let read = t0.elapsed().as_secs_f64();
     let params = ClassicalParams::default();
     let t0 = Instant::now();
-    let masks: Vec<Mask> = frames
-        .par_iter()
-        .map(|f| segment_classical(f, &params))
-        .collect();
+    let masks: Vec<Mask> = frames.par_iter().map(|f| segment_classical(f, &params)).collect();
     let segment = t0.elapsed().as_secs_f64();
     let t0 = Instant::now();
     let mut linker = Linker::new(LinkConfig::default());
@@ -109,48 +86,25 @@ fn main() {
     for (t, m) in &linked {
         w.write_mask(*t, m).unwrap();
     }
-    w.finish(&cellstream::link::track_records(&lineage))
-        .unwrap();
+    w.finish(&cellstream::link::track_records(&lineage)).unwrap();
     let write = t0.elapsed().as_secs_f64();
-    let stages = [
-        ("read", read),
-        ("segment+post (pool)", segment),
-        ("link", link),
-        ("write", write),
-    ];
+    let stages = [("read", read), ("segment+post (pool)", segment), ("link", link), ("write", write)];
     for (name, s) in stages {
-        println!(
-            "  stage alone: {name:<20} {:8.1} frames/s",
-            per_second(short, s)
-        );
+        println!("  stage alone: {name:<20} {:8.1} frames/s", per_second(short, s));
     }
-    let slowest = stages
-        .iter()
-        .map(|s| per_second(short, s.1))
-        .fold(f64::INFINITY, f64::min);
+    let slowest = stages.iter().map(|s| per_second(short, s.1)).fold(f64::INFINITY, f64::min);
     drop((frames, masks, linked));
 
     // 2. End to end.
     let out = tmp.path().join("e2e_RES");
     let cli = <cellstream::cli::Cli as clap::Parser>::try_parse_from([
-        "cellstream".as_ref(),
-        "track".as_ref(),
-        "-q".as_ref(),
-        "--segmenter".as_ref(),
-        "classical".as_ref(),
-        seq.as_os_str(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]
-        as [&std::ffi::OsStr; 8])
-    .unwrap();
+        "cellstream".as_ref(), "track".as_ref(), "-q".as_ref(), "--segmenter".as_ref(), "classical".as_ref(), seq.as_os_str(),
+        "--out".as_ref(), out.as_os_str(),
+    ] as [&std::ffi::OsStr; 8]).unwrap();
     let t0 = Instant::now();
     cellstream::cli::run(cli).unwrap();
     let e2e = per_second(short, t0.elapsed().as_secs_f64());
-    println!(
-        "  end to end (the track command in this process): {e2e:.1} frames/s = {:.2}× the slowest stage alone",
-        e2e / slowest
-    );
+    println!("  end to end (the track command in this process): {e2e:.1} frames/s = {:.2}× the slowest stage alone", e2e / slowest);
     let (_, rss_short) = peak_rss_kib(&[&seq, Path::new("--out"), &tmp.path().join("short_RES")]);
 
     // 3. Memory, long against short.

@@ -20,11 +20,7 @@ fn synthetic(h: usize, w: usize, cells: usize, seed: u64) -> Array2<f32> {
     let mut p = Array2::<f32>::zeros((h, w));
     for _ in 0..cells {
         let (cy, cx) = (rnd() * h as f64, rnd() * w as f64);
-        let (a, b, t) = (
-            12.0 + rnd() * 12.0,
-            10.0 + rnd() * 8.0,
-            rnd() * std::f64::consts::PI,
-        );
+        let (a, b, t) = (12.0 + rnd() * 12.0, 10.0 + rnd() * 8.0, rnd() * std::f64::consts::PI);
         let r = a.max(b) + 4.0;
         let (y0, y1) = ((cy - r).max(0.0) as usize, ((cy + r) as usize + 1).min(h));
         let (x0, x1) = ((cx - r).max(0.0) as usize, ((cx + r) as usize + 1).min(w));
@@ -66,91 +62,41 @@ fn time<T>(name: &str, reps: usize, mut f: impl FnMut() -> T) -> f64 {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let (w, h, cells) = match args[..] {
         [w, h, c, ..] => (w, h, c),
         _ => (1300, 1000, 400),
     };
     // As `cellstream postprocess` does: keep freed buffers for the next frame.
     post::command::reuse_freed_memory();
-    let reps = std::env::var("BENCH_REPS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(15);
+    let reps = std::env::var("BENCH_REPS").ok().and_then(|r| r.parse().ok()).unwrap_or(15);
     let prob = synthetic(h, w, cells, 7);
-    let params = PostParams {
-        closing_radius: 3,
-        min_area: 40,
-        seeds: SeedMode::DistanceMaxima { min_distance: 7 },
-        ..PostParams::default()
-    };
-    println!(
-        "post-processing, {w}×{h}, {cells} cells, one thread, {reps} runs (allocator tuned as in the CLI)"
-    );
+    let params = PostParams { closing_radius: 3, min_area: 40, seeds: SeedMode::DistanceMaxima { min_distance: 7 }, ..PostParams::default() };
+    println!("post-processing, {w}×{h}, {cells} cells, one thread, {reps} runs (allocator tuned as in the CLI)");
     let fg = post::threshold(prob.view(), params.threshold);
-    time("threshold", reps, || {
-        post::threshold(prob.view(), params.threshold)
-    });
+    time("threshold", reps, || post::threshold(prob.view(), params.threshold));
     let closed = post::close_disk(fg.view(), 3);
     time("closing, disk r=3", reps, || post::close_disk(fg.view(), 3));
-    time("closing, disk r=15", reps, || {
-        post::close_disk(fg.view(), 15)
-    });
-    time("remove small components", reps, || {
-        post::remove_small_components(closed.view(), 40, post::Connectivity::Eight)
-    });
+    time("closing, disk r=15", reps, || post::close_disk(fg.view(), 15));
+    time("remove small components", reps, || post::remove_small_components(closed.view(), 40, post::Connectivity::Eight));
     time("fill holes", reps, || post::fill_holes(closed.view()));
-    time("label components (8)", reps, || {
-        post::label_components(closed.view(), post::Connectivity::Eight)
-    });
-    time("squared distance transform", reps, || {
-        post::squared_distance_transform(closed.view())
-    });
+    time("label components (8)", reps, || post::label_components(closed.view(), post::Connectivity::Eight));
+    time("squared distance transform", reps, || post::squared_distance_transform(closed.view()));
     let (labels, _) = post::foreground_components(prob.view(), &params);
     let fgc = labels.mapv(|l| l != 0);
     let d2 = post::squared_distance_transform(fgc.view());
-    time("local maxima, min_distance 7", reps, || {
-        post::local_maxima(d2.view(), labels.view(), 7)
-    });
+    time("local maxima, min_distance 7", reps, || post::local_maxima(d2.view(), labels.view(), 7));
     let peaks = post::local_maxima(d2.view(), labels.view(), 7);
     let markers = post::markers_from_points(labels.dim(), &peaks);
-    let top = d2
-        .iter()
-        .copied()
-        .filter(|&d| d != post::NO_BACKGROUND)
-        .max()
-        .unwrap_or(0);
+    let top = d2.iter().copied().filter(|&d| d != post::NO_BACKGROUND).max().unwrap_or(0);
     let levels = d2.mapv(|d| top - d.min(top));
     time("watershed (hierarchical queue)", reps, || {
-        post::watershed_levels(
-            levels.view(),
-            markers.view(),
-            fgc.view(),
-            post::Connectivity::Eight,
-        )
+        post::watershed_levels(levels.view(), markers.view(), fgc.view(), post::Connectivity::Eight)
     });
     let fl = levels.mapv(|l| l as f32);
-    time("watershed (binary heap)", reps, || {
-        post::watershed(
-            fl.view(),
-            markers.view(),
-            fgc.view(),
-            post::Connectivity::Eight,
-        )
-    });
-    time("foreground components", reps, || {
-        post::foreground_components(prob.view(), &params)
-    });
-    time("whole chain (instances_from_probability)", reps, || {
-        post::instances_from_probability(prob.view(), &params)
-    });
-    let n = post::instances_from_probability(prob.view(), &params)
-        .iter()
-        .copied()
-        .max()
-        .unwrap_or(0);
+    time("watershed (binary heap)", reps, || post::watershed(fl.view(), markers.view(), fgc.view(), post::Connectivity::Eight));
+    time("foreground components", reps, || post::foreground_components(prob.view(), &params));
+    time("whole chain (instances_from_probability)", reps, || post::instances_from_probability(prob.view(), &params));
+    let n = post::instances_from_probability(prob.view(), &params).iter().copied().max().unwrap_or(0);
     println!("{n} objects");
 }

@@ -16,24 +16,16 @@ fn main() {
         (Some(d), Some(o)) => (d, std::path::Path::new(o)),
         _ => panic!("usage: dump_probs SEQ OUT [--model FILE]"),
     };
-    let source = match args
-        .iter()
-        .position(|a| a == "--model")
-        .and_then(|i| args.get(i + 1))
-    {
+    let source = match args.iter().position(|a| a == "--model").and_then(|i| args.get(i + 1)) {
         Some(m) => ModelSource::File(m.into()),
         None => ModelSource::Builtin,
     };
     let seq = cellstream::ctc::Sequence::open(std::path::Path::new(dir)).unwrap();
     std::fs::create_dir_all(out).unwrap();
-    let mut p = source
-        .predictor(DeviceChoice::Cpu, InferOptions::default())
-        .unwrap();
+    let mut p = source.predictor(DeviceChoice::Cpu, InferOptions::default()).unwrap();
     for (t, path) in &seq.frames.files {
         let pr = p.push(&cellstream::ctc::read_frame(path).unwrap()).unwrap();
-        let mut f = std::io::BufWriter::new(
-            std::fs::File::create(out.join(format!("probs{t:03}.bin"))).unwrap(),
-        );
+        let mut f = std::io::BufWriter::new(std::fs::File::create(out.join(format!("probs{t:03}.bin"))).unwrap());
         for plane in [&pr.background, &pr.cell, &pr.boundary] {
             for v in plane.iter() {
                 f.write_all(&v.to_le_bytes()).unwrap();

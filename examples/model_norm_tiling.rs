@@ -17,18 +17,9 @@ fn main() -> anyhow::Result<()> {
     let (clip, masks) = model_support::disks(64, 64, 6, 4, 11);
     let (frames, _) = model_support::disks(112, 144, 20, 9, 5);
     for norm in [Norm::Pixel, Norm::Group, Norm::Batch] {
-        let data = TrainSequence::from_frames(
-            "clip",
-            clip.clone(),
-            masks.iter().cloned().map(Some).collect(),
-        )?;
+        let data = TrainSequence::from_frames("clip", clip.clone(), masks.iter().cloned().map(Some).collect())?;
         let cfg = TrainConfig {
-            model: ModelConfig {
-                depth: 2,
-                base_width: 8,
-                norm,
-                ..Default::default()
-            },
+            model: ModelConfig { depth: 2, base_width: 8, norm, ..Default::default() },
             window: 3,
             windows_per_stream: 2,
             crop: 64,
@@ -37,26 +28,12 @@ fn main() -> anyhow::Result<()> {
             val_fraction: 0.0,
             val_every: 200,
             device: "cpu".into(),
-            augment: AugmentConfig {
-                cell_crop: 1.0,
-                ..AugmentConfig::none()
-            },
+            augment: AugmentConfig { cell_crop: 1.0, ..AugmentConfig::none() },
             ..Default::default()
         };
         let path = dir.path().join(format!("{norm:?}.safetensors"));
         fit(&cfg, &[data], &path, false)?;
-        let load = |tiles| {
-            Predictor::load(
-                &path,
-                DeviceChoice::Cpu,
-                InferOptions {
-                    tiles,
-                    overlap: 24,
-                    precision: Precision::F32,
-                    ..Default::default()
-                },
-            )
-        };
+        let load = |tiles| Predictor::load(&path, DeviceChoice::Cpu, InferOptions { tiles, overlap: 24, precision: Precision::F32, ..Default::default() });
         let (mut whole, mut tiled) = (load(Tiles::Full)?, load(Tiles::Size(64))?);
         let (mut max, mut mean, mut seg) = (0f32, 0f64, 0f64);
         for f in &frames {
@@ -68,10 +45,7 @@ fn main() -> anyhow::Result<()> {
             }
             seg += model_support::seg(&a.instances(), &b.instances()) / frames.len() as f64;
         }
-        println!(
-            "{norm:?}: tiled vs whole frame over {} frames: max |Δp(cell)| {max:.3}, mean {mean:.5}, SEG {seg:.4}",
-            frames.len()
-        );
+        println!("{norm:?}: tiled vs whole frame over {} frames: max |Δp(cell)| {max:.3}, mean {mean:.5}, SEG {seg:.4}", frames.len());
     }
     Ok(())
 }

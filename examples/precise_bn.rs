@@ -7,7 +7,7 @@
 //! crop windows to pool. Everything else in the checkpoint is kept.
 use std::path::PathBuf;
 
-use cellstream::model::{self, TrainConfig, load_sequences, recalibrate_batch_norm};
+use cellstream::model::{self, load_sequences, recalibrate_batch_norm, TrainConfig};
 use tch::Device;
 
 fn main() -> anyhow::Result<()> {
@@ -20,18 +20,8 @@ fn main() -> anyhow::Result<()> {
     let data = load_sequences(&cfg.data, cfg.frames)?;
     let loaded = model::load(model_in, Device::Cpu)?;
     recalibrate_batch_norm(&loaded.net, &cfg, &data, Device::Cpu)?;
-    let kept: Vec<(&str, String)> = loaded
-        .metadata
-        .iter()
-        .filter(|(k, _)| k.as_str() != model::FORMAT_KEY && k.as_str() != model::CONFIG_KEY)
-        .map(|(k, v)| (k.as_str(), v.clone()))
-        .collect();
+    let kept: Vec<(&str, String)> = loaded.metadata.iter().filter(|(k, _)| k.as_str() != model::FORMAT_KEY && k.as_str() != model::CONFIG_KEY).map(|(k, v)| (k.as_str(), v.clone())).collect();
     model::save(out, &loaded.vs, loaded.net.config(), &kept)?;
-    println!(
-        "{}: BatchNorm statistics from {} crop windows of {} sequences",
-        out.display(),
-        cfg.precise_bn,
-        data.len()
-    );
+    println!("{}: BatchNorm statistics from {} crop windows of {} sequences", out.display(), cfg.precise_bn, data.len());
     Ok(())
 }

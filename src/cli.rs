@@ -8,11 +8,7 @@ use clap::{Parser, Subcommand};
 use crate::{ctc, simulate};
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "cellstream",
-    version,
-    about = "Segment, track and score cells in CTC time-lapse sequences"
-)]
+#[command(name = "cellstream", version, about = "Segment, track and score cells in CTC time-lapse sequences")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -46,36 +46,18 @@ pub fn measure_frame(frame: usize, mask: &Mask) -> (FrameStats, Vec<ObjectStats>
     }
     let objects: Vec<ObjectStats> = acc
         .into_iter()
-        .map(|(label, (n, sx, sy))| ObjectStats {
-            frame,
-            label,
-            area: n,
-            x: sx / n as f64,
-            y: sy / n as f64,
-        })
+        .map(|(label, (n, sx, sy))| ObjectStats { frame, label, area: n, x: sx / n as f64, y: sy / n as f64 })
         .collect();
     let mut areas: Vec<u64> = objects.iter().map(|o| o.area).collect();
     areas.sort_unstable();
     let cells = areas.len();
-    let mean_area = if cells == 0 {
-        0.0
-    } else {
-        areas.iter().sum::<u64>() as f64 / cells as f64
-    };
+    let mean_area = if cells == 0 { 0.0 } else { areas.iter().sum::<u64>() as f64 / cells as f64 };
     let median_area = match cells {
         0 => 0.0,
         n if n % 2 == 1 => areas[n / 2] as f64,
         n => (areas[n / 2 - 1] + areas[n / 2]) as f64 / 2.0,
     };
-    (
-        FrameStats {
-            frame,
-            cells,
-            mean_area,
-            median_area,
-        },
-        objects,
-    )
+    (FrameStats { frame, cells, mean_area, median_area }, objects)
 }
 
 /// Streams frame and object statistics into `FILE.csv` and `FILE.objects.csv`,
@@ -97,13 +79,7 @@ pub fn objects_path(path: &Path) -> PathBuf {
 impl StatsWriter {
     pub fn create(path: &Path) -> Result<StatsWriter, CtcError> {
         let paths = [path.to_path_buf(), objects_path(path)];
-        let tmp = |p: &Path| {
-            p.with_file_name(format!(
-                ".{}.{}.tmp",
-                p.file_name().unwrap_or_default().to_string_lossy(),
-                std::process::id()
-            ))
-        };
+        let tmp = |p: &Path| p.with_file_name(format!(".{}.{}.tmp", p.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
         let tmps = [tmp(&paths[0]), tmp(&paths[1])];
         let open = |p: &Path| -> Result<csv::Writer<BufWriter<File>>, CtcError> {
             let f = File::create(p).map_err(|e| CtcError::new(p, format!("cannot write: {e}")))?;
@@ -113,13 +89,7 @@ impl StatsWriter {
         let objects = open(&tmps[1]).inspect_err(|_| {
             let _ = std::fs::remove_file(&tmps[0]);
         })?;
-        Ok(StatsWriter {
-            paths,
-            tmps,
-            frames,
-            objects,
-            done: false,
-        })
+        Ok(StatsWriter { paths, tmps, frames, objects, done: false })
     }
 
     pub fn add(&mut self, frame: usize, mask: &Mask) -> Result<FrameStats, CtcError> {
@@ -136,16 +106,11 @@ impl StatsWriter {
     }
 
     pub fn finish(mut self) -> Result<(), CtcError> {
-        for (i, w) in [&mut self.frames, &mut self.objects]
-            .into_iter()
-            .enumerate()
-        {
-            w.flush()
-                .map_err(|e| CtcError::new(&self.paths[i], format!("cannot write: {e}")))?;
+        for (i, w) in [&mut self.frames, &mut self.objects].into_iter().enumerate() {
+            w.flush().map_err(|e| CtcError::new(&self.paths[i], format!("cannot write: {e}")))?;
         }
         for i in 0..2 {
-            std::fs::rename(&self.tmps[i], &self.paths[i])
-                .map_err(|e| CtcError::new(&self.paths[i], format!("cannot write: {e}")))?;
+            std::fs::rename(&self.tmps[i], &self.paths[i]).map_err(|e| CtcError::new(&self.paths[i], format!("cannot write: {e}")))?;
         }
         self.done = true;
         Ok(())
@@ -177,15 +142,9 @@ mod tests {
         assert!(!p.exists());
         w.finish().unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
-        assert_eq!(
-            text,
-            "frame,cells,mean_area,median_area\n0,2,2.0,2.0\n1,1,3.0,3.0\n"
-        );
+        assert_eq!(text, "frame,cells,mean_area,median_area\n0,2,2.0,2.0\n1,1,3.0,3.0\n");
         let objs = std::fs::read_to_string(d.path().join("cells.objects.csv")).unwrap();
-        assert!(
-            objs.starts_with("frame,label,area,x,y\n0,1,2,0.5,0.0\n"),
-            "{objs}"
-        );
+        assert!(objs.starts_with("frame,label,area,x,y\n0,1,2,0.5,0.0\n"), "{objs}");
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 2);
     }
 }

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-use anyhow::{Result, anyhow};
-use crossbeam_channel::{Receiver, Sender, bounded};
+use anyhow::{anyhow, Result};
+use crossbeam_channel::{bounded, Receiver, Sender};
 
 use crate::ctc::{Mask, TrackRecord};
 
@@ -57,14 +57,8 @@ pub struct PipelineOptions {
 
 impl Default for PipelineOptions {
     fn default() -> Self {
-        let cores = thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
-        PipelineOptions {
-            post_threads: cores.max(1),
-            channel_capacity: 4,
-            post_when_idle: false,
-        }
+        let cores = thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        PipelineOptions { post_threads: cores.max(1), channel_capacity: 4, post_when_idle: false }
     }
 }
 
@@ -201,12 +195,7 @@ where
         });
 
         for _ in 0..threads {
-            let (c, rx, tx, post) = (
-                cancel.clone(),
-                seg_rx.clone(),
-                mask_tx.clone(),
-                post.clone(),
-            );
+            let (c, rx, tx, post) = (cancel.clone(), seg_rx.clone(), mask_tx.clone(), post.clone());
             let when_idle = opts.post_when_idle;
             s.spawn(move || {
                 if when_idle {
@@ -271,9 +260,7 @@ where
                 if c.cancelled() {
                     return Ok(()); // dropping the writer discards the partial result
                 }
-                let Some(tracks) = recv(&lineage_rx, &c) else {
-                    return Ok(());
-                };
+                let Some(tracks) = recv(&lineage_rx, &c) else { return Ok(()) };
                 writer.finish(&tracks)
             })
         });
@@ -315,12 +302,7 @@ mod tests {
     struct Identity(Vec<TrackRecord>);
     impl LinkStage for Identity {
         fn push(&mut self, t: usize, m: Mask) -> Result<Vec<(usize, Mask)>> {
-            self.0.push(TrackRecord {
-                label: t as u32 + 1,
-                begin: t,
-                end: t,
-                parent: 0,
-            });
+            self.0.push(TrackRecord { label: t as u32 + 1, begin: t, end: t, parent: 0 });
             Ok(vec![(t, m.mapv(|v| if v > 0 { t as u32 + 1 } else { 0 }))])
         }
         fn finish(self: Box<Self>) -> Result<(Vec<(usize, Mask)>, Vec<TrackRecord>)> {
@@ -341,10 +323,7 @@ mod tests {
         }
     }
 
-    fn frames(
-        n: usize,
-        bad_at: Option<usize>,
-    ) -> impl Iterator<Item = Result<(usize, Frame)>> + Send {
+    fn frames(n: usize, bad_at: Option<usize>) -> impl Iterator<Item = Result<(usize, Frame)>> + Send {
         (0..n).map(move |t| {
             if Some(t) == bad_at {
                 Err(anyhow!("t{t:03}.tif: corrupt TIFF"))
@@ -365,11 +344,7 @@ mod tests {
     #[test]
     fn frames_reach_the_writer_in_order_with_the_lineage() {
         let out = Collect::default();
-        let opts = PipelineOptions {
-            post_threads: 4,
-            channel_capacity: 2,
-            post_when_idle: false,
-        };
+        let opts = PipelineOptions { post_threads: 4, channel_capacity: 2, post_when_idle: false };
         let n = run(
             frames(40, None),
             Box::new(|_t, f: Frame| Ok(f)),
@@ -415,11 +390,7 @@ mod tests {
     #[test]
     fn a_pool_that_yields_runs_at_idle_priority_and_still_finishes_behind_a_busy_segmenter() {
         let out = Collect::default();
-        let opts = PipelineOptions {
-            post_threads: 2,
-            channel_capacity: 2,
-            post_when_idle: true,
-        };
+        let opts = PipelineOptions { post_threads: 2, channel_capacity: 2, post_when_idle: true };
         let seen = Policies::default();
         let (rd, sg, pp, wr) = (seen.clone(), seen.clone(), seen.clone(), seen.clone());
         let n = run(
@@ -453,22 +424,14 @@ mod tests {
         // waiting for frames (README, Speed).
         for stage in ["reading", "segmentation", "linking", "writing"] {
             assert_eq!(seen[stage].len(), 60, "{stage}");
-            assert!(
-                seen[stage].iter().all(|&p| p == libc::SCHED_OTHER),
-                "{stage}: {:?}",
-                seen[stage]
-            );
+            assert!(seen[stage].iter().all(|&p| p == libc::SCHED_OTHER), "{stage}: {:?}", seen[stage]);
         }
     }
 
     #[cfg(target_os = "linux")]
     #[test]
     fn without_a_yielding_pool_every_stage_keeps_normal_priority() {
-        let opts = PipelineOptions {
-            post_threads: 2,
-            channel_capacity: 2,
-            post_when_idle: false,
-        };
+        let opts = PipelineOptions { post_threads: 2, channel_capacity: 2, post_when_idle: false };
         let seen = Policies::default();
         let (rd, pp, wr) = (seen.clone(), seen.clone(), seen.clone());
         run(
@@ -486,22 +449,14 @@ mod tests {
         .unwrap();
         let seen = seen.0.lock().unwrap();
         for stage in ["reading", "post-processing", "linking", "writing"] {
-            assert!(
-                seen[stage].iter().all(|&p| p == libc::SCHED_OTHER),
-                "{stage}: {:?}",
-                seen[stage]
-            );
+            assert!(seen[stage].iter().all(|&p| p == libc::SCHED_OTHER), "{stage}: {:?}", seen[stage]);
         }
     }
 
     #[test]
     fn an_error_mid_run_stops_everything_quickly_and_nothing_is_finished() {
         let out = Collect::default();
-        let opts = PipelineOptions {
-            post_threads: 2,
-            channel_capacity: 2,
-            post_when_idle: false,
-        };
+        let opts = PipelineOptions { post_threads: 2, channel_capacity: 2, post_when_idle: false };
         let start = Instant::now();
         let err = run(
             frames(10_000, Some(25)),
@@ -514,11 +469,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("t025.tif: corrupt TIFF"), "{err}");
-        assert!(
-            start.elapsed() < Duration::from_secs(2),
-            "took {:?}",
-            start.elapsed()
-        );
+        assert!(start.elapsed() < Duration::from_secs(2), "took {:?}", start.elapsed());
         let got = out.0.lock().unwrap();
         assert!(got.0.len() <= 25);
         assert_eq!(got.1, None, "the writer must not finish a failed run");
@@ -526,41 +477,21 @@ mod tests {
 
     #[test]
     fn errors_and_panics_in_later_stages_stop_the_run() {
-        let opts = PipelineOptions {
-            post_threads: 3,
-            channel_capacity: 2,
-            post_when_idle: false,
-        };
+        let opts = PipelineOptions { post_threads: 3, channel_capacity: 2, post_when_idle: false };
         let err = run(
             frames(1000, None),
             Box::new(|_t, f: Frame| Ok(f)),
-            Arc::new(|t, _f: Frame| {
-                if t == 17 {
-                    panic!("boom at {t}")
-                } else {
-                    Ok(Mask::zeros((4, 4)))
-                }
-            }),
+            Arc::new(|t, _f: Frame| if t == 17 { panic!("boom at {t}") } else { Ok(Mask::zeros((4, 4))) }),
             Box::new(Identity(vec![])),
             Box::new(Collect::default()),
             &opts,
             |_| {},
         )
         .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("post-processing stage: boom at 17"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("post-processing stage: boom at 17"), "{err}");
         let err = run(
             frames(1000, None),
-            Box::new(|t, f: Frame| {
-                if t == 3 {
-                    Err(anyhow!("model failed"))
-                } else {
-                    Ok(f)
-                }
-            }),
+            Box::new(|t, f: Frame| if t == 3 { Err(anyhow!("model failed")) } else { Ok(f) }),
             threshold_post(),
             Box::new(Identity(vec![])),
             Box::new(Collect::default()),

@@ -18,10 +18,7 @@ pub struct RunRecord {
 impl RunRecord {
     /// Starts a record of `command` (the program's arguments), now.
     pub fn new(command: impl Iterator<Item = String>) -> RunRecord {
-        let mut record = RunRecord {
-            table: Table::new(),
-            start: Instant::now(),
-        };
+        let mut record = RunRecord { table: Table::new(), start: Instant::now() };
         record
             .section("run")
             .set("command", shell_line(command))
@@ -32,10 +29,7 @@ impl RunRecord {
 
     /// The section `name` (`[name]` in the file), created empty on first use.
     pub fn section(&mut self, name: &str) -> Section<'_> {
-        let entry = self
-            .table
-            .entry(name)
-            .or_insert_with(|| Value::Table(Table::new()));
+        let entry = self.table.entry(name).or_insert_with(|| Value::Table(Table::new()));
         match entry {
             Value::Table(t) => Section(t),
             _ => unreachable!("sections are only ever tables"),
@@ -46,9 +40,7 @@ impl RunRecord {
     pub fn finish(mut self) -> String {
         let seconds = (self.start.elapsed().as_secs_f64() * 100.0).round() / 100.0;
         self.section("result").set("seconds", seconds);
-        let mut text = String::from(
-            "# Written by cellstream: the settings of the run that made this folder.\n",
-        );
+        let mut text = String::from("# Written by cellstream: the settings of the run that made this folder.\n");
         text.push_str(&toml::to_string(&self.table).expect("a table of plain values serialises"));
         text
     }
@@ -108,10 +100,7 @@ impl From<u64> for Setting {
 /// A command line as one would type it: arguments with spaces or quotes in single quotes.
 pub fn shell_line(args: impl Iterator<Item = String>) -> String {
     args.map(|a| {
-        if !a.is_empty()
-            && a.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-        {
+        if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
             a
         } else {
             format!("'{}'", a.replace('\'', r"'\''"))
@@ -124,11 +113,7 @@ pub fn shell_line(args: impl Iterator<Item = String>) -> String {
 /// A path as a record or report shows it: resolved (symbolic links followed)
 /// when it exists, else made absolute, else as given.
 pub fn path_text(p: &std::path::Path) -> String {
-    std::fs::canonicalize(p)
-        .or_else(|_| std::path::absolute(p))
-        .unwrap_or_else(|_| p.to_path_buf())
-        .display()
-        .to_string()
+    std::fs::canonicalize(p).or_else(|_| std::path::absolute(p)).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
 }
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
@@ -148,18 +133,10 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// A time as `YYYY-MM-DD HH:MM:SS UTC`.
 pub fn utc_text(t: SystemTime) -> String {
-    let s = t
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let s = t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     let (y, m, d) = civil_from_days(s.div_euclid(86_400));
     let r = s.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        r / 3600,
-        r / 60 % 60,
-        r % 60
-    )
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", r / 3600, r / 60 % 60, r % 60)
 }
 
 #[cfg(test)]
@@ -169,10 +146,7 @@ mod tests {
     #[test]
     fn command_lines_are_quoted() {
         let a = ["cellstream", "report", "--res", "my res", "it's"].map(String::from);
-        assert_eq!(
-            shell_line(a.into_iter()),
-            r"cellstream report --res 'my res' 'it'\''s'"
-        );
+        assert_eq!(shell_line(a.into_iter()), r"cellstream report --res 'my res' 'it'\''s'");
     }
 
     #[test]
@@ -187,12 +161,8 @@ mod tests {
     #[test]
     fn record_reads_back_as_toml() {
         let mut r = RunRecord::new(["cellstream", "track", "01"].map(String::from).into_iter());
-        r.section("link")
-            .set("max_gap", 2usize)
-            .set("divisions", true);
-        r.section("model")
-            .set("seed_threshold", 0.3f32)
-            .set("path", "a b");
+        r.section("link").set("max_gap", 2usize).set("divisions", true);
+        r.section("model").set("seed_threshold", 0.3f32).set("path", "a b");
         r.section("link").set("max_displacement", 25.0);
         let text = r.finish();
         assert!(text.starts_with("# Written by cellstream"));

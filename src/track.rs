@@ -7,21 +7,18 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{bail, Context, Result};
 use clap::{ArgGroup, Args, ValueEnum};
 
 use crate::ctc::{self, CtcError, Frame, Mask, TrackRecord};
-use crate::link::track::{LinkArgs, list_mask_frames};
-use crate::link::{LinkConfig, Linker, track_records};
+use crate::link::track::{list_mask_frames, LinkArgs};
+use crate::link::{track_records, LinkConfig, Linker};
 use crate::measure::StatsWriter;
-use crate::model::{DeviceChoice, InferOptions, Precision, Probabilities, Tiles};
 use crate::pipeline::{self, LinkStage, PipelineOptions, WriteStage};
 use crate::post::{PostParams, SeedMode};
-use crate::run_record::{RunRecord, path_text};
-use crate::segment::{
-    ClassicalParams, ModelSource, Polarity, instances_from_model, model_post_params,
-    segment_classical,
-};
+use crate::model::{DeviceChoice, InferOptions, Precision, Probabilities, Tiles};
+use crate::run_record::{path_text, RunRecord};
+use crate::segment::{instances_from_model, model_post_params, segment_classical, ClassicalParams, ModelSource, Polarity};
 
 /// Where instances come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -116,20 +113,11 @@ pub struct ModelArgs {
 
 impl ModelArgs {
     pub fn source(&self) -> ModelSource {
-        self.model
-            .as_deref()
-            .map_or(ModelSource::Builtin, ModelSource::from_arg)
+        self.model.as_deref().map_or(ModelSource::Builtin, ModelSource::from_arg)
     }
 
     pub fn options(&self) -> InferOptions {
-        InferOptions {
-            tiles: self.tiles,
-            overlap: self.overlap,
-            window: self.window,
-            precision: self.precision,
-            mirrors: self.tta,
-            ..InferOptions::default()
-        }
+        InferOptions { tiles: self.tiles, overlap: self.overlap, window: self.window, precision: self.precision, mirrors: self.tta, ..InferOptions::default() }
     }
 }
 
@@ -165,9 +153,7 @@ impl PostArgs {
         PostParams {
             closing_radius: self.closing_radius.unwrap_or(base.closing_radius),
             min_area: self.min_area.unwrap_or(base.min_area),
-            seeds: SeedMode::DistanceMaxima {
-                min_distance: self.min_distance,
-            },
+            seeds: SeedMode::DistanceMaxima { min_distance: self.min_distance },
             min_confidence: self.min_confidence,
             merge_fragments: self.merge_fragments,
             ..base
@@ -214,18 +200,9 @@ impl LinkStage for LinkerStage {
         let divisions = lineage.divisions().len();
         let resumed = lineage
             .tracks()
-            .filter(|t| {
-                lineage
-                    .parent(t.label)
-                    .is_some_and(|p| p.1 == crate::link::Descent::Resumed)
-            })
+            .filter(|t| lineage.parent(t.label).is_some_and(|p| p.1 == crate::link::Descent::Resumed))
             .count();
-        *self.summary.lock().unwrap() = Some(TrackSummary {
-            frames: 0,
-            tracks: records.len(),
-            divisions,
-            resumed,
-        });
+        *self.summary.lock().unwrap() = Some(TrackSummary { frames: 0, tracks: records.len(), divisions, resumed });
         Ok((rest, records))
     }
 }
@@ -252,23 +229,13 @@ impl WriteStage for ResultStage {
         Ok(())
     }
     fn finish(self: Box<Self>, tracks: &[TrackRecord]) -> Result<()> {
-        let ResultStage {
-            writer,
-            stats,
-            record,
-            frames,
-            summary,
-        } = *self;
+        let ResultStage { writer, stats, record, frames, summary } = *self;
         // Stats first: if they fail, the result is not published either.
         if let Some(s) = stats {
             s.finish()?;
         }
         if let Some(mut record) = record {
-            let linked = summary
-                .lock()
-                .unwrap()
-                .clone()
-                .context("the linker did not finish")?;
+            let linked = summary.lock().unwrap().clone().context("the linker did not finish")?;
             record
                 .section("result")
                 .set("frames", frames)
@@ -299,36 +266,22 @@ impl Progress {
         let bar = (!quiet && tty).then(|| {
             let b = indicatif::ProgressBar::new(total as u64);
             b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} frames  {per_sec}  eta {eta}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} frames  {per_sec}  eta {eta}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             b
         });
         let now = Instant::now();
-        Progress {
-            bar,
-            plain: !quiet && !tty,
-            total,
-            done: 0,
-            start: now,
-            last_line: now,
-        }
+        Progress { bar, plain: !quiet && !tty, total, done: 0, start: now, last_line: now }
     }
     fn frame(&mut self) {
         self.done += 1;
         if let Some(b) = &self.bar {
             b.inc(1);
-        } else if self.plain
-            && (self.last_line.elapsed().as_secs_f64() > 5.0 || self.done == self.total)
-        {
+        } else if self.plain && (self.last_line.elapsed().as_secs_f64() > 5.0 || self.done == self.total) {
             self.last_line = Instant::now();
             let fps = self.done as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
-            eprintln!(
-                "track: {}/{} frames, {fps:.1} frames/s",
-                self.done, self.total
-            );
+            eprintln!("track: {}/{} frames, {fps:.1} frames/s", self.done, self.total);
         }
     }
     fn finish(&self) {
@@ -362,10 +315,7 @@ fn same_size<T>(
 }
 
 fn default_out(seq: &Path) -> PathBuf {
-    let name = seq
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "seq".into());
+    let name = seq.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "seq".into());
     seq.with_file_name(format!("{name}_RES"))
 }
 
@@ -390,14 +340,10 @@ fn track_masks_with(
 ) -> Result<TrackSummary> {
     let frames = list_mask_frames(dir)?;
     if let Some(r) = &mut record {
-        r.section("segmenter")
-            .set("kind", "none: the masks are linked as they are");
+        r.section("segmenter").set("kind", "none: the masks are linked as they are");
     }
     if same_folder(dir, out) {
-        bail!(CtcError::new(
-            out,
-            "is the input folder; write the result to another folder"
-        ));
+        bail!(CtcError::new(out, "is the input folder; write the result to another folder"));
     }
     let last = frames.last().map_or(0, |f| f.0);
     let digits = last.to_string().len().max(3);
@@ -408,16 +354,7 @@ fn track_masks_with(
     }));
     let identity: Box<dyn pipeline::SegmentStage<Mask, Mask>> = Box::new(|_t, m: Mask| Ok(m));
     let post: Arc<dyn Fn(usize, Mask) -> Result<Mask> + Send + Sync> = Arc::new(|_t, m| Ok(m));
-    let ctx = StageContext {
-        out,
-        digits,
-        cfg,
-        stats,
-        opts,
-        quiet,
-        total: last + 1,
-        record,
-    };
+    let ctx = StageContext { out, digits, cfg, stats, opts, quiet, total: last + 1, record };
     run_stages(reader, identity, post, ctx)
 }
 
@@ -441,47 +378,21 @@ fn run_stages<In: Send, S: Send>(
     post: Arc<dyn Fn(usize, S) -> Result<Mask> + Send + Sync>,
     ctx: StageContext<'_>,
 ) -> Result<TrackSummary> {
-    let StageContext {
-        out,
-        digits,
-        cfg,
-        stats,
-        opts,
-        quiet,
-        total,
-        mut record,
-    } = ctx;
+    let StageContext { out, digits, cfg, stats, opts, quiet, total, mut record } = ctx;
     if let Some(r) = &mut record {
         record_link(r, &cfg);
-        r.section("pipeline")
-            .set("post_threads", opts.post_threads)
-            .set("post_when_idle", opts.post_when_idle);
+        r.section("pipeline").set("post_threads", opts.post_threads).set("post_when_idle", opts.post_when_idle);
     }
     let writer = ctc::ResultWriter::create(out, digits)?;
     let stats = stats.map(StatsWriter::create).transpose()?;
     let summary = Arc::new(Mutex::new(None));
-    let linker = Box::new(LinkerStage {
-        linker: Linker::new(cfg),
-        summary: summary.clone(),
-    });
+    let linker = Box::new(LinkerStage { linker: Linker::new(cfg), summary: summary.clone() });
     let mut progress = Progress::new(total, quiet);
-    let result = Box::new(ResultStage {
-        writer,
-        stats,
-        record,
-        frames: 0,
-        summary: summary.clone(),
-    });
-    let frames = pipeline::run(reader, segmenter, post, linker, result, opts, |_| {
-        progress.frame()
-    });
+    let result = Box::new(ResultStage { writer, stats, record, frames: 0, summary: summary.clone() });
+    let frames = pipeline::run(reader, segmenter, post, linker, result, opts, |_| progress.frame());
     progress.finish();
     let frames = frames?;
-    let mut s = summary
-        .lock()
-        .unwrap()
-        .take()
-        .context("the linker did not finish")?;
+    let mut s = summary.lock().unwrap().take().context("the linker did not finish")?;
     s.frames = frames;
     Ok(s)
 }
@@ -511,29 +422,17 @@ fn record_post(r: &mut RunRecord, p: &PostParams, network_seeds: bool) {
         .set("min_confidence", p.min_confidence)
         .set("merge_fragments", p.merge_fragments)
         .set("fill_holes", p.fill_holes)
-        .set(
-            "connectivity",
-            format!("{:?}", p.connectivity).to_lowercase(),
-        );
+        .set("connectivity", format!("{:?}", p.connectivity).to_lowercase());
     match p.seeds {
-        _ if network_seeds => s
-            .set("seeds", "p(cell) - p(boundary) > seed_threshold")
-            .set("seed_threshold", p.seed_threshold),
-        SeedMode::DistanceMaxima { min_distance } => s
-            .set("seeds", "distance maxima")
-            .set("min_distance", min_distance),
+        _ if network_seeds => s.set("seeds", "p(cell) - p(boundary) > seed_threshold").set("seed_threshold", p.seed_threshold),
+        SeedMode::DistanceMaxima { min_distance } => s.set("seeds", "distance maxima").set("min_distance", min_distance),
         SeedMode::DistanceHMaxima { h } => s.set("seeds", "distance h-maxima").set("h", h),
         SeedMode::Components => s.set("seeds", "components"),
     };
 }
 
 /// Segments and tracks the sequence in `seq`, writing the CTC result to `out`.
-pub fn track_sequence(
-    seq: &Path,
-    out: &Path,
-    args: &TrackArgs,
-    opts: &PipelineOptions,
-) -> Result<TrackSummary> {
+pub fn track_sequence(seq: &Path, out: &Path, args: &TrackArgs, opts: &PipelineOptions) -> Result<TrackSummary> {
     track_sequence_with(seq, out, args, opts, None)
 }
 
@@ -546,10 +445,7 @@ fn track_sequence_with(
 ) -> Result<TrackSummary> {
     let sequence = ctc::Sequence::open(seq)?;
     if same_folder(seq, out) {
-        bail!(CtcError::new(
-            out,
-            "is the sequence folder; write the result to another folder"
-        ));
+        bail!(CtcError::new(out, "is the sequence folder; write the result to another folder"));
     }
     let cfg = args.link.config()?;
     let params = ClassicalParams {
@@ -559,12 +455,7 @@ fn track_sequence_with(
         ..ClassicalParams::default()
     };
     let total = sequence.len();
-    let files: Vec<(usize, PathBuf)> = sequence
-        .frames
-        .files
-        .iter()
-        .map(|(t, p)| (*t, p.clone()))
-        .collect();
+    let files: Vec<(usize, PathBuf)> = sequence.frames.files.iter().map(|(t, p)| (*t, p.clone())).collect();
     let reader = same_size(files.into_iter().map(|(t, p)| {
         let f = ctc::read_frame(&p)?;
         let dim = f.dim();
@@ -593,8 +484,7 @@ fn track_sequence_with(
             }
             // Each frame is segmented independently, so the whole classical
             // segmenter runs in the parallel post-processing pool.
-            let pass: Box<dyn pipeline::SegmentStage<Frame, Frame>> =
-                Box::new(|_t, f: Frame| Ok(f));
+            let pass: Box<dyn pipeline::SegmentStage<Frame, Frame>> = Box::new(|_t, f: Frame| Ok(f));
             let post: Arc<dyn Fn(usize, Frame) -> Result<Mask> + Send + Sync> =
                 Arc::new(move |_t, f: Frame| Ok(segment_classical(&f, &params)));
             run_stages(reader, pass, post, ctx(record))
@@ -602,13 +492,8 @@ fn track_sequence_with(
         SegmenterKind::Model => {
             // The network carries state from frame to frame, so it runs in
             // the one segmenter thread.
-            let mut predictor = args
-                .model
-                .source()
-                .predictor(args.model.device, args.model.options())?;
-            let params = args
-                .post
-                .model_params(args.model.seed_threshold, args.model.foreground_threshold);
+            let mut predictor = args.model.source().predictor(args.model.device, args.model.options())?;
+            let params = args.post.model_params(args.model.seed_threshold, args.model.foreground_threshold);
             if let Some(r) = &mut record {
                 let m = &args.model;
                 let model = match m.source() {
@@ -619,10 +504,7 @@ fn track_sequence_with(
                 let mut s = r.section("segmenter");
                 s.set("kind", "model")
                     .set("model", model)
-                    .set(
-                        "architecture",
-                        if c.lstm { "ConvLSTM-UNet" } else { "U-Net" },
-                    )
+                    .set("architecture", if c.lstm { "ConvLSTM-UNet" } else { "U-Net" })
                     .set("depth", c.depth)
                     .set("base_width", c.base_width)
                     .set("device", format!("{:?}", predictor.device()).to_lowercase())
@@ -641,19 +523,10 @@ fn track_sequence_with(
             // threads leave idle (`post_when_idle`); on a GPU the cores are free.
             let mut opts = opts.clone();
             opts.post_when_idle = predictor.device() == tch::Device::Cpu;
-            let network: Box<dyn pipeline::SegmentStage<Frame, Probabilities>> =
-                Box::new(move |_t, f: Frame| predictor.push(&f));
+            let network: Box<dyn pipeline::SegmentStage<Frame, Probabilities>> = Box::new(move |_t, f: Frame| predictor.push(&f));
             let post: Arc<dyn Fn(usize, Probabilities) -> Result<Mask> + Send + Sync> =
                 Arc::new(move |_t, p: Probabilities| Ok(instances_from_model(&p, &params)));
-            run_stages(
-                reader,
-                network,
-                post,
-                StageContext {
-                    opts: &opts,
-                    ..ctx(record)
-                },
-            )
+            run_stages(reader, network, post, StageContext { opts: &opts, ..ctx(record) })
         }
     }
 }
@@ -681,31 +554,14 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
     let mut record = RunRecord::new(std::env::args());
     let (out, s) = match (&args.sequence, &args.masks) {
         (_, Some(masks)) => {
-            let out = args
-                .out
-                .clone()
-                .context("--out RES is needed with --masks")?;
-            record
-                .section("run")
-                .set("masks", path_text(masks))
-                .set("out", path_text(&out));
-            let s = track_masks_with(
-                masks,
-                &out,
-                cfg,
-                args.stats.as_deref(),
-                &opts,
-                args.quiet,
-                Some(record),
-            )?;
+            let out = args.out.clone().context("--out RES is needed with --masks")?;
+            record.section("run").set("masks", path_text(masks)).set("out", path_text(&out));
+            let s = track_masks_with(masks, &out, cfg, args.stats.as_deref(), &opts, args.quiet, Some(record))?;
             (out, s)
         }
         (Some(seq), None) => {
             let out = args.out.clone().unwrap_or_else(|| default_out(seq));
-            record
-                .section("run")
-                .set("sequence", path_text(seq))
-                .set("out", path_text(&out));
+            record.section("run").set("sequence", path_text(seq)).set("out", path_text(&out));
             let s = track_sequence_with(seq, &out, &args, &opts, Some(record))?;
             (out, s)
         }

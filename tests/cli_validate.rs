@@ -6,13 +6,8 @@ use cellstream::ctc::{self, TrackRecord};
 use ndarray::array;
 
 fn validate(dir: &Path) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_cellstream"))
-        .arg("validate")
-        .arg(dir)
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let out = Command::new(env!("CARGO_BIN_EXE_cellstream")).arg("validate").arg(dir).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -21,24 +16,9 @@ fn good_result(dir: &Path) {
     w.write_mask(0, &array![[1, 1, 0], [0, 0, 0]]).unwrap();
     w.write_mask(1, &array![[2, 0, 3], [0, 0, 3]]).unwrap();
     w.finish(&[
-        TrackRecord {
-            label: 1,
-            begin: 0,
-            end: 0,
-            parent: 0,
-        },
-        TrackRecord {
-            label: 2,
-            begin: 1,
-            end: 1,
-            parent: 1,
-        },
-        TrackRecord {
-            label: 3,
-            begin: 1,
-            end: 1,
-            parent: 1,
-        },
+        TrackRecord { label: 1, begin: 0, end: 0, parent: 0 },
+        TrackRecord { label: 2, begin: 1, end: 1, parent: 1 },
+        TrackRecord { label: 3, begin: 1, end: 1, parent: 1 },
     ])
     .unwrap();
 }
@@ -79,10 +59,7 @@ fn bad_folders_name_the_file_and_the_fault() {
     std::fs::write(r.join("mask001.tif"), b"II*\0garbage").unwrap();
     let (code, text) = validate(&r);
     assert_ne!(code, 0);
-    assert!(
-        text.contains("mask001.tif") && text.contains("TIFF"),
-        "{text}"
-    );
+    assert!(text.contains("mask001.tif") && text.contains("TIFF"), "{text}");
     // gap in the numbering
     let r = d.path().join("R3");
     good_result(&r);
@@ -96,8 +73,5 @@ fn bad_folders_name_the_file_and_the_fault() {
     std::fs::write(r.join("res_track.txt"), "1 0 0 0\n2 1 1 1\n").unwrap();
     let (code, text) = validate(&r);
     assert_eq!(code, 1);
-    assert!(
-        text.contains("frame 1, label 3: appears in the masks but is not listed"),
-        "{text}"
-    );
+    assert!(text.contains("frame 1, label 3: appears in the masks but is not listed"), "{text}");
 }

@@ -10,9 +10,7 @@ const H: usize = 37;
 const W: usize = 53;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/tiff")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiff").join(name)
 }
 
 fn raw<T: Copy>(name: &str, conv: impl Fn(&[u8]) -> T, size: usize) -> Array2<T> {
@@ -24,40 +22,19 @@ fn raw<T: Copy>(name: &str, conv: impl Fn(&[u8]) -> T, size: usize) -> Array2<T>
 #[test]
 fn every_encoding_decodes_to_the_same_values() {
     let u16s = raw("expected_u16.raw", |b| u16::from_le_bytes([b[0], b[1]]), 2);
-    for name in [
-        "u16_none.tif",
-        "u16_lzw.tif",
-        "u16_deflate.tif",
-        "u16_zstd.tif",
-        "u16_lzw_pred.tif",
-        "u16_tiled_deflate.tif",
-    ] {
+    for name in ["u16_none.tif", "u16_lzw.tif", "u16_deflate.tif", "u16_zstd.tif", "u16_lzw_pred.tif", "u16_tiled_deflate.tif"] {
         let f = ctc::read_frame(&fixture(name)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(f, Frame::U16(u16s.clone()), "{name}");
     }
     let u8s = raw("expected_u8.raw", |b| b[0], 1);
-    assert_eq!(
-        ctc::read_frame(&fixture("u8_strips.tif")).unwrap(),
-        Frame::U8(u8s)
-    );
-    let f32s = raw(
-        "expected_f32.raw",
-        |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-        4,
-    );
-    assert_eq!(
-        ctc::read_frame(&fixture("f32_zstd.tif")).unwrap(),
-        Frame::F32(f32s)
-    );
+    assert_eq!(ctc::read_frame(&fixture("u8_strips.tif")).unwrap(), Frame::U8(u8s));
+    let f32s = raw("expected_f32.raw", |b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]), 4);
+    assert_eq!(ctc::read_frame(&fixture("f32_zstd.tif")).unwrap(), Frame::F32(f32s));
 }
 
 #[test]
 fn label_masks_of_any_integer_width() {
-    let labels = raw(
-        "expected_labels.raw",
-        |b| u16::from_le_bytes([b[0], b[1]]) as u32,
-        2,
-    );
+    let labels = raw("expected_labels.raw", |b| u16::from_le_bytes([b[0], b[1]]) as u32, 2);
     for name in ["labels_lzw.tif", "labels_u32.tif"] {
         assert_eq!(ctc::read_mask(&fixture(name)).unwrap(), labels, "{name}");
     }
@@ -66,15 +43,9 @@ fn label_masks_of_any_integer_width() {
 #[test]
 fn rgb_and_multipage_are_refused_by_name() {
     let e = ctc::read_frame(&fixture("rgb.tif")).unwrap_err();
-    assert!(
-        e.to_string().contains("rgb.tif") && e.what.contains("colour"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("rgb.tif") && e.what.contains("colour"), "{e}");
     let e = ctc::read_frame(&fixture("multipage.tif")).unwrap_err();
-    assert!(
-        e.what.contains("multi-page") && e.what.contains("3 pages"),
-        "{e}"
-    );
+    assert!(e.what.contains("multi-page") && e.what.contains("3 pages"), "{e}");
     let e = ctc::read_mask(&fixture("f32_zstd.tif")).unwrap_err();
     assert!(e.what.contains("float"), "{e}");
 }
@@ -82,39 +53,21 @@ fn rgb_and_multipage_are_refused_by_name() {
 #[test]
 fn frames_of_different_sizes_are_refused_by_name() {
     let d = tempfile::tempdir().unwrap();
-    ctc::write_frame(
-        &d.path().join("t000.tif"),
-        &Frame::U8(Array2::zeros((4, 5))),
-    )
-    .unwrap();
-    ctc::write_frame(
-        &d.path().join("t001.tif"),
-        &Frame::U8(Array2::zeros((4, 5))),
-    )
-    .unwrap();
-    ctc::write_frame(
-        &d.path().join("t002.tif"),
-        &Frame::U8(Array2::zeros((5, 5))),
-    )
-    .unwrap();
+    ctc::write_frame(&d.path().join("t000.tif"), &Frame::U8(Array2::zeros((4, 5)))).unwrap();
+    ctc::write_frame(&d.path().join("t001.tif"), &Frame::U8(Array2::zeros((4, 5)))).unwrap();
+    ctc::write_frame(&d.path().join("t002.tif"), &Frame::U8(Array2::zeros((5, 5)))).unwrap();
     let seq = ctc::Sequence::open(d.path()).unwrap();
     let results: Vec<_> = seq.frames().collect();
     assert!(results[0].is_ok() && results[1].is_ok());
     let e = results[2].as_ref().unwrap_err();
-    assert!(
-        e.path.ends_with("t002.tif") && e.what.contains("5×5") && e.what.contains("5×4"),
-        "{e}"
-    );
+    assert!(e.path.ends_with("t002.tif") && e.what.contains("5×5") && e.what.contains("5×4"), "{e}");
 }
 
 #[test]
 fn real_ctc_data_reads_when_present() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ctc");
     if !root.is_dir() {
-        eprintln!(
-            "skipped: {} is absent (real CTC data lives only beside the CI checkout)",
-            root.display()
-        );
+        eprintln!("skipped: {} is absent (real CTC data lives only beside the CI checkout)", root.display());
         return;
     }
     let seq = ctc::Sequence::open(&root.join("PhC-C2DL-PSC/02")).unwrap();
@@ -132,11 +85,7 @@ fn real_ctc_data_reads_when_present() {
     let st = ctc::Truth::open(&root.join("PhC-C2DL-PSC/02_ST")).unwrap();
     assert_eq!(st.seg.unwrap().len(), 50);
     let res = root.join("Fluo-N2DL-HeLa/01_RES");
-    assert_eq!(
-        ctc::validate_result(&res).unwrap(),
-        vec![],
-        "a real tracker's result validates"
-    );
+    assert_eq!(ctc::validate_result(&res).unwrap(), vec![], "a real tracker's result validates");
 }
 
 proptest! {

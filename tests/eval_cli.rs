@@ -3,15 +3,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use cellstream::ctc::{self, Mask, TrackRecord};
-use ndarray::{Array2, array};
+use ndarray::{array, Array2};
 
 fn tr(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
-    TrackRecord {
-        label,
-        begin,
-        end,
-        parent,
-    }
+    TrackRecord { label, begin, end, parent }
 }
 
 fn write_masks(dir: &Path, prefix: &str, masks: &[Mask]) {
@@ -60,12 +55,7 @@ fn write_result(dir: &Path) {
 }
 
 /// A temporary folder holding a truth (TRA and/or SEG) and the result of `write_result`.
-fn folders(
-    gt_name: &str,
-    res_name: &str,
-    tra: bool,
-    seg: bool,
-) -> (tempfile::TempDir, PathBuf, PathBuf) {
+fn folders(gt_name: &str, res_name: &str, tra: bool, seg: bool) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let d = tempfile::tempdir().unwrap();
     let (gt, res) = (d.path().join(gt_name), d.path().join(res_name));
     write_truth(&gt, tra, seg);
@@ -97,27 +87,14 @@ fn stderr(o: &Output) -> String {
 }
 
 fn line<'a>(text: &'a str, measure: &str) -> &'a str {
-    text.lines()
-        .find(|l| l.split_whitespace().next() == Some(measure))
-        .unwrap_or_else(|| panic!("no {measure} in\n{text}"))
+    text.lines().find(|l| l.split_whitespace().next() == Some(measure)).unwrap_or_else(|| panic!("no {measure} in\n{text}"))
 }
 
 #[test]
 fn writes_table_json_and_csv() {
     let (d, gt, res) = folders("01_GT", "01_RES", true, true);
     let (json, csv) = (d.path().join("s.json"), d.path().join("s.csv"));
-    let o = run(
-        &gt,
-        &res,
-        &[
-            "--json",
-            json.to_str().unwrap(),
-            "--csv",
-            csv.to_str().unwrap(),
-            "--iou",
-            "0.3,0.6",
-        ],
-    );
+    let o = run(&gt, &res, &["--json", json.to_str().unwrap(), "--csv", csv.to_str().unwrap(), "--iou", "0.3,0.6"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     // 4 truth objects, one false positive: DET = 1 - 1/40; one FP in AOGM.
@@ -126,25 +103,8 @@ fn writes_table_json_and_csv() {
     assert!(line(&out, "FP").ends_with(" 1"), "{out}");
     assert!(line(&out, "BC(0)").ends_with("1.000000"), "{out}");
 
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    for k in [
-        "DET",
-        "SEG",
-        "TRA",
-        "LNK",
-        "AOGM",
-        "NS",
-        "FN",
-        "FP",
-        "ED",
-        "EA",
-        "EC",
-        "CT",
-        "TF",
-        "foreground_iou",
-        "dice",
-    ] {
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    for k in ["DET", "SEG", "TRA", "LNK", "AOGM", "NS", "FN", "FP", "ED", "EA", "EC", "CT", "TF", "foreground_iou", "dice"] {
         assert!(v[k].is_number(), "{k} in {v}");
     }
     for i in 0..4 {
@@ -160,14 +120,7 @@ fn writes_table_json_and_csv() {
     assert_eq!(pr.len(), 2);
     assert_eq!(pr[0]["iou"], 0.3);
     // Object measures use SEG frames 0 and 2: three objects, all found, no FP there.
-    assert_eq!(
-        (
-            pr[1]["tp"].as_u64(),
-            pr[1]["fp"].as_u64(),
-            pr[1]["fn"].as_u64()
-        ),
-        (Some(3), Some(0), Some(0))
-    );
+    assert_eq!((pr[1]["tp"].as_u64(), pr[1]["fp"].as_u64(), pr[1]["fn"].as_u64()), (Some(3), Some(0), Some(0)));
     assert_eq!(pr[1]["f1"], 1.0);
     assert_eq!(v["frames"]["SEG"], 2);
 
@@ -189,8 +142,7 @@ fn segmentation_truth_alone() {
     assert!(line(&out, "TRA").ends_with("n/a"), "{out}");
     assert!(line(&out, "BC(0)").ends_with("n/a"), "{out}");
     assert!(line(&out, "SEG").ends_with("1.000000"), "{out}");
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert!(v["TRA"].is_null() && v["DET"].is_null() && v["NS"].is_null() && v["CT"].is_null());
     assert_eq!(v["SEG"], 1.0);
 }
@@ -201,15 +153,11 @@ fn tracking_truth_alone_scores_objects_on_tra() {
     let json = d.path().join("s.json");
     let o = run(&gt, &res, &["--json", json.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert!(v["SEG"].is_null() && v["OP_CTB"].is_null());
     assert_eq!(v["TRA"], 1.0 - 1.0 / 44.5);
     // All three TRA frames: 4 objects found, the false positive counted.
-    assert_eq!(
-        (v["pr"][0]["tp"].as_u64(), v["pr"][0]["fp"].as_u64()),
-        (Some(4), Some(1))
-    );
+    assert_eq!((v["pr"][0]["tp"].as_u64(), v["pr"][0]["fp"].as_u64()), (Some(4), Some(1)));
 }
 
 #[test]
@@ -236,51 +184,24 @@ fn fails(gt: &Path, res: &Path, extra: &[&str], needles: &[&str]) {
     for n in needles {
         assert!(err.contains(n), "error should mention {n:?}: {err}");
     }
-    assert!(
-        !json.exists(),
-        "a JSON report was written despite the error"
-    );
+    assert!(!json.exists(), "a JSON report was written despite the error");
 }
 
 #[test]
 fn missing_folders_are_named() {
     let (d, gt, res) = folders("GT", "RES", true, true);
-    fails(
-        &d.path().join("nope_GT"),
-        &res,
-        &[],
-        &["nope_GT", "does not exist"],
-    );
-    fails(
-        &gt,
-        &d.path().join("nope_RES"),
-        &[],
-        &["nope_RES", "does not exist"],
-    );
+    fails(&d.path().join("nope_GT"), &res, &[], &["nope_GT", "does not exist"]);
+    fails(&gt, &d.path().join("nope_RES"), &[], &["nope_RES", "does not exist"]);
     std::fs::create_dir(d.path().join("empty")).unwrap();
-    fails(
-        &d.path().join("empty"),
-        &res,
-        &[],
-        &["empty", "neither SEG/ nor TRA/"],
-    );
+    fails(&d.path().join("empty"), &res, &[], &["empty", "neither SEG/ nor TRA/"]);
 }
 
 #[test]
 fn missing_result_frame_is_named() {
     let (_d, gt, res) = folders("GT", "RES", true, true);
     std::fs::remove_file(res.join("mask002.tif")).unwrap();
-    ctc::write_tracks(
-        &res.join("res_track.txt"),
-        &[tr(1, 0, 1, 0), tr(9, 1, 1, 0)],
-    )
-    .unwrap();
-    fails(
-        &gt,
-        &res,
-        &[],
-        &["mask002.tif", "is missing", "man_track002.tif"],
-    );
+    ctc::write_tracks(&res.join("res_track.txt"), &[tr(1, 0, 1, 0), tr(9, 1, 1, 0)]).unwrap();
+    fails(&gt, &res, &[], &["mask002.tif", "is missing", "man_track002.tif"]);
 }
 
 #[test]
@@ -296,40 +217,21 @@ fn size_mismatch_names_both_files() {
     let mut big = Array2::<u32>::zeros((3, 6));
     big[[0, 0]] = 1;
     ctc::write_mask(&res.join("mask001.tif"), &big).unwrap();
-    fails(
-        &gt,
-        &res,
-        &[],
-        &["mask001.tif", "is 6×3", "man_track001.tif", "is 6×2"],
-    );
+    fails(&gt, &res, &[], &["mask001.tif", "is 6×3", "man_track001.tif", "is 6×2"]);
 }
 
 #[test]
 fn invalid_result_tracks_are_refused() {
     let (_d, gt, res) = folders("GT", "RES", true, true);
     ctc::write_tracks(&res.join("res_track.txt"), &truth_tracks()).unwrap(); // 9 unlisted
-    fails(
-        &gt,
-        &res,
-        &[],
-        &["not a valid CTC result", "label 9", "cellstream validate"],
-    );
+    fails(&gt, &res, &[], &["not a valid CTC result", "label 9", "cellstream validate"]);
 }
 
 #[test]
 fn truth_label_missing_from_track_file() {
     let (_d, gt, res) = folders("GT", "RES", true, false);
-    ctc::write_tracks(
-        &gt.join("TRA/man_track.txt"),
-        &[tr(1, 0, 1, 0), tr(2, 2, 2, 1)],
-    )
-    .unwrap();
-    fails(
-        &gt,
-        &res,
-        &[],
-        &["man_track002.tif", "label 3 is not listed", "man_track.txt"],
-    );
+    ctc::write_tracks(&gt.join("TRA/man_track.txt"), &[tr(1, 0, 1, 0), tr(2, 2, 2, 1)]).unwrap();
+    fails(&gt, &res, &[], &["man_track002.tif", "label 3 is not listed", "man_track.txt"]);
 }
 
 #[test]

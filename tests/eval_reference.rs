@@ -28,10 +28,7 @@ fn setup(test: &str) -> Option<(PathBuf, PathBuf)> {
         return None;
     }
     if !py.join("ctc_evaluate").is_file() {
-        eprintln!(
-            "{test}: skipped, {} is absent (run scripts/setup)",
-            py.join("ctc_evaluate").display()
-        );
+        eprintln!("{test}: skipped, {} is absent (run scripts/setup)", py.join("ctc_evaluate").display());
         return None;
     }
     Some((data, py))
@@ -49,21 +46,13 @@ struct Seq {
 /// Reads the first `n` frames of a TRA truth or result folder, clipping the tracks.
 fn load(dir: &Path, prefix: &str, track_file: &str, n: usize) -> Seq {
     let files = ctc::list_frame_files(dir, prefix).unwrap();
-    let masks: Vec<Mask> = files
-        .files
-        .values()
-        .take(n)
-        .map(|p| ctc::read_mask(p).unwrap())
-        .collect();
+    let masks: Vec<Mask> = files.files.values().take(n).map(|p| ctc::read_mask(p).unwrap()).collect();
     let last = masks.len() - 1;
     let tracks = ctc::read_tracks(&dir.join(track_file))
         .unwrap()
         .into_iter()
         .filter(|t| t.begin <= last)
-        .map(|t| TrackRecord {
-            end: t.end.min(last),
-            ..t
-        })
+        .map(|t| TrackRecord { end: t.end.min(last), ..t })
         .collect();
     Seq { masks, tracks }
 }
@@ -137,9 +126,7 @@ fn centroids(m: &Mask) -> BTreeMap<u32, (f64, f64)> {
             a.2 += 1.0;
         }
     }
-    acc.into_iter()
-        .map(|(l, a)| (l, (a.0 / a.2, a.1 / a.2)))
-        .collect()
+    acc.into_iter().map(|(l, a)| (l, (a.0 / a.2, a.1 / a.2))).collect()
 }
 
 /// Makes the track file agree with damaged masks: each run of frames in which
@@ -157,13 +144,7 @@ fn repair(seq: &mut Seq, original: &[TrackRecord]) {
             }
         }
     }
-    let mut next = runs
-        .keys()
-        .last()
-        .copied()
-        .unwrap_or(0)
-        .max(original.iter().map(|t| t.label).max().unwrap_or(0))
-        + 1;
+    let mut next = runs.keys().last().copied().unwrap_or(0).max(original.iter().map(|t| t.label).max().unwrap_or(0)) + 1;
     let parent_of: HashMap<u32, u32> = original.iter().map(|t| (t.label, t.parent)).collect();
     let mut tracks = Vec::new();
     let mut last_run: HashMap<u32, (u32, usize)> = HashMap::new(); // label → (label of its last run, end)
@@ -177,12 +158,7 @@ fn repair(seq: &mut Seq, original: &[TrackRecord]) {
                     relabel(&mut seq.masks[t], l, label);
                 }
             }
-            tracks.push(TrackRecord {
-                label,
-                begin: b,
-                end: e,
-                parent: prev,
-            });
+            tracks.push(TrackRecord { label, begin: b, end: e, parent: prev });
             prev = label;
         }
         last_run.insert(l, (prev, rs.last().unwrap().1));
@@ -199,12 +175,7 @@ fn repair(seq: &mut Seq, original: &[TrackRecord]) {
 
 /// Drops a tenth of the tracks whole, and single objects here and there.
 fn drop_objects(seq: &mut Seq, rng: &mut Rng) {
-    let gone: BTreeSet<u32> = seq
-        .tracks
-        .iter()
-        .filter(|_| rng.chance(0.1))
-        .map(|t| t.label)
-        .collect();
+    let gone: BTreeSet<u32> = seq.tracks.iter().filter(|_| rng.chance(0.1)).map(|t| t.label).collect();
     for m in &mut seq.masks {
         m.mapv_inplace(|v| if gone.contains(&v) { 0 } else { v });
         for l in labels_of(m) {
@@ -263,25 +234,12 @@ fn split_objects(seq: &mut Seq, rng: &mut Rng) {
 /// frame on.
 fn swap_tracks(seq: &mut Seq, rng: &mut Rng) {
     let n = seq.masks.len();
-    let alive: Vec<u32> = seq
-        .tracks
-        .iter()
-        .filter(|t| t.begin + 3 < t.end)
-        .map(|t| t.label)
-        .collect();
+    let alive: Vec<u32> = seq.tracks.iter().filter(|t| t.begin + 3 < t.end).map(|t| t.label).collect();
     for _ in 0..alive.len() / 4 {
         let (a, b) = (alive[rng.below(alive.len())], alive[rng.below(alive.len())]);
         let t0 = rng.below(n);
         for m in &mut seq.masks[t0..] {
-            m.mapv_inplace(|v| {
-                if v == a {
-                    b
-                } else if v == b {
-                    a
-                } else {
-                    v
-                }
-            });
+            m.mapv_inplace(|v| if v == a { b } else if v == b { a } else { v });
         }
     }
     let rename = |v: u32| if v == 0 { 0 } else { 20_000 - v };
@@ -300,11 +258,7 @@ fn shift(seq: &mut Seq, dy: isize, dx: isize) {
         let (h, w) = m.dim();
         *m = Array2::from_shape_fn((h, w), |(y, x)| {
             let (sy, sx) = (y as isize - dy, x as isize - dx);
-            if sy < 0 || sx < 0 || sy >= h as isize || sx >= w as isize {
-                0
-            } else {
-                m[[sy as usize, sx as usize]]
-            }
+            if sy < 0 || sx < 0 || sy >= h as isize || sx >= w as isize { 0 } else { m[[sy as usize, sx as usize]] }
         });
     }
 }
@@ -320,12 +274,7 @@ fn break_links(seq: &mut Seq, rng: &mut Rng) {
             for m in &mut seq.masks[mid..=t.end] {
                 relabel(m, t.label, new);
             }
-            cut.push(TrackRecord {
-                label: new,
-                begin: mid,
-                end: t.end,
-                parent: t.label,
-            });
+            cut.push(TrackRecord { label: new, begin: mid, end: t.end, parent: t.label });
             t.end = mid - 1;
         }
     }
@@ -336,9 +285,7 @@ fn break_links(seq: &mut Seq, rng: &mut Rng) {
         if rng.chance(0.5) {
             t.parent = 0;
         } else if rng.chance(0.5)
-            && let Some(&(p, _)) = ends
-                .iter()
-                .find(|(p, e)| *p != t.parent && *p != t.label && e + 1 == t.begin)
+            && let Some(&(p, _)) = ends.iter().find(|(p, e)| *p != t.parent && *p != t.label && e + 1 == t.begin)
         {
             t.parent = p;
         }
@@ -358,24 +305,11 @@ fn damaged(truth: &Seq, seed: u64, f: impl FnOnce(&mut Seq, &mut Rng)) -> Seq {
 // ---------------------------------------------------------------- reference
 
 /// Runs `ctc_evaluate` and reads its CSV: name → value (None for "None").
-fn py_ctcmetrics(
-    py: &Path,
-    gt: &Path,
-    res: &Path,
-    seg: bool,
-    tra: bool,
-) -> BTreeMap<String, Option<f64>> {
+fn py_ctcmetrics(py: &Path, gt: &Path, res: &Path, seg: bool, tra: bool) -> BTreeMap<String, Option<f64>> {
     let tmp = tempfile::tempdir().unwrap();
     let csv = tmp.path().join("scores.csv");
     let mut cmd = Command::new(py.join("ctc_evaluate"));
-    cmd.args([
-        "--gt".as_ref(),
-        gt.as_os_str(),
-        "--res".as_ref(),
-        res.as_os_str(),
-        "-n".as_ref(),
-        "1".as_ref(),
-    ]);
+    cmd.args(["--gt".as_ref(), gt.as_os_str(), "--res".as_ref(), res.as_os_str(), "-n".as_ref(), "1".as_ref()]);
     cmd.args(["--csv-file".as_ref(), csv.as_os_str()]);
     if tra {
         cmd.args(["--det", "--tra", "--lnk", "--ct", "--tf", "--bc", "3"]);
@@ -384,27 +318,12 @@ fn py_ctcmetrics(
         cmd.arg("--seg");
     }
     let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "ctc_evaluate failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "ctc_evaluate failed: {}", String::from_utf8_lossy(&out.stderr));
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut lines = text.lines();
     let keys = lines.next().unwrap().split(';');
     let values = lines.next().unwrap().split(';');
-    keys.zip(values)
-        .map(|(k, v)| {
-            (
-                k.to_string(),
-                if v == "None" {
-                    None
-                } else {
-                    Some(v.parse().unwrap())
-                },
-            )
-        })
-        .collect()
+    keys.zip(values).map(|(k, v)| (k.to_string(), if v == "None" { None } else { Some(v.parse().unwrap()) })).collect()
 }
 
 /// SEG by py-ctcmetrics' own functions, as `ctc_evaluate` computes it, for
@@ -423,23 +342,9 @@ comp = [comp[int(basename(x).replace("man_seg", "").replace(".tif", "").replace(
 m = match_computed_to_reference_masks(ref, comp, threads=1)
 print(repr(seg(m["labels_ref"], m["ious"])))
 "#;
-    let out = Command::new(py.join("python"))
-        .arg("-c")
-        .arg(script)
-        .arg(gt)
-        .arg(res)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
+    let out = Command::new(py.join("python")).arg("-c").arg(script).arg(gt).arg(res).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
 }
 
 /// Object TP/FP/FN at IoU thresholds k/20 by SciPy's linear_sum_assignment
@@ -473,24 +378,9 @@ for name in sorted(os.listdir(truth)):
         tot[k][0] += tp; tot[k][1] += len(rl) - tp; tot[k][2] += len(gl) - tp
 print(";".join("%d,%d,%d" % tuple(tot[k]) for k in ks))
 "#;
-    let ks_arg = ks
-        .iter()
-        .map(|k| k.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
-    let out = Command::new(py.join("python"))
-        .arg("-c")
-        .arg(script)
-        .arg(truth_dir)
-        .arg(res)
-        .arg(ks_arg)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let ks_arg = ks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(",");
+    let out = Command::new(py.join("python")).arg("-c").arg(script).arg(truth_dir).arg(res).arg(ks_arg).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout)
         .unwrap()
         .trim()
@@ -516,10 +406,7 @@ fn compare(case: &str, py: &BTreeMap<String, Option<f64>>, ours: &Scores) -> BTr
         let mine = mine.as_f64();
         match (v, mine) {
             (None, None) => {}
-            (Some(a), Some(b)) => assert!(
-                (a - b).abs() <= TOL,
-                "{case}: {k}: py-ctcmetrics {a}, cellstream {b}"
-            ),
+            (Some(a), Some(b)) => assert!((a - b).abs() <= TOL, "{case}: {k}: py-ctcmetrics {a}, cellstream {b}"),
             _ => panic!("{case}: {k}: py-ctcmetrics {v:?}, cellstream {mine:?}"),
         }
         compared.insert(key);
@@ -530,19 +417,8 @@ fn compare(case: &str, py: &BTreeMap<String, Option<f64>>, ours: &Scores) -> BTr
 fn expect_keys(case: &str, compared: &BTreeSet<String>, seg: bool, tra: bool) {
     let mut want: Vec<&str> = Vec::new();
     if tra {
-        want.extend([
-            "DET", "TRA", "LNK", "AOGM", "AOGM_0", "NS", "FN", "FP", "ED", "EA", "EC", "CT", "TF",
-        ]);
-        want.extend([
-            "BC(0)",
-            "BC(1)",
-            "BC(2)",
-            "BC(3)",
-            "gt_divisions",
-            "tp_div(0)",
-            "fp_div(3)",
-            "fn_div(2)",
-        ]);
+        want.extend(["DET", "TRA", "LNK", "AOGM", "AOGM_0", "NS", "FN", "FP", "ED", "EA", "EC", "CT", "TF"]);
+        want.extend(["BC(0)", "BC(1)", "BC(2)", "BC(3)", "gt_divisions", "tp_div(0)", "fp_div(3)", "fn_div(2)"]);
     }
     if seg {
         want.push("SEG");
@@ -551,17 +427,13 @@ fn expect_keys(case: &str, compared: &BTreeSet<String>, seg: bool, tra: bool) {
         want.extend(["OP_CSB", "OP_CTB"]);
     }
     for k in want {
-        assert!(
-            compared.contains(k),
-            "{case}: {k} was not compared (compared: {compared:?})"
-        );
+        assert!(compared.contains(k), "{case}: {k} was not compared (compared: {compared:?})");
     }
 }
 
 /// Evaluates with both and compares; returns our scores.
 fn check(case: &str, py: &Path, gt: &Path, res: &Path, seg: bool, tra: bool) -> Scores {
-    let ours =
-        eval::evaluate(gt, res, &EvalOptions::default()).unwrap_or_else(|e| panic!("{case}: {e}"));
+    let ours = eval::evaluate(gt, res, &EvalOptions::default()).unwrap_or_else(|e| panic!("{case}: {e}"));
     let reference = py_ctcmetrics(py, gt, res, seg, tra);
     let compared = compare(case, &reference, &ours);
     expect_keys(case, &compared, seg, tra);
@@ -583,33 +455,17 @@ fn check(case: &str, py: &Path, gt: &Path, res: &Path, seg: bool, tra: bool) -> 
 
 #[test]
 fn evaluator_fixture() {
-    let Some((data, py)) = setup("evaluator_fixture") else {
-        return;
-    };
+    let Some((data, py)) = setup("evaluator_fixture") else { return };
     let d = data.join("evaluator-fixture");
-    let s = check(
-        "evaluator-fixture",
-        &py,
-        &d.join("GT"),
-        &d.join("res"),
-        true,
-        true,
-    );
+    let s = check("evaluator-fixture", &py, &d.join("GT"), &d.join("res"), true, true);
     assert_eq!(s.tra_frames, 6);
     assert_eq!(s.seg_frames, 6);
 }
 
 #[test]
 fn hela_result_against_its_damaged_self() {
-    let Some((data, py)) = setup("hela_result_against_its_damaged_self") else {
-        return;
-    };
-    let truth = load(
-        &data.join("Fluo-N2DL-HeLa/01_RES"),
-        "mask",
-        "res_track.txt",
-        30,
-    );
+    let Some((data, py)) = setup("hela_result_against_its_damaged_self") else { return };
+    let truth = load(&data.join("Fluo-N2DL-HeLa/01_RES"), "mask", "res_track.txt", 30);
     let tmp = tempfile::tempdir().unwrap();
     let gt = tmp.path().join("01_GT");
     let seg_frames: Vec<usize> = (0..30).step_by(5).collect();
@@ -621,40 +477,19 @@ fn hela_result_against_its_damaged_self() {
         break_links(s, rng);
     });
     write_result(&tmp.path().join("01_RES"), &res);
-    let s = check(
-        "HeLa 01_RES damaged",
-        &py,
-        &gt,
-        &tmp.path().join("01_RES"),
-        true,
-        true,
-    );
+    let s = check("HeLa 01_RES damaged", &py, &gt, &tmp.path().join("01_RES"), true, true);
     assert!(s.tra.unwrap() < 0.99 && s.seg.unwrap() < 0.99);
     // The undamaged result scores perfectly.
     write_result(&tmp.path().join("same"), &truth);
-    let s = check(
-        "HeLa 01_RES itself",
-        &py,
-        &gt,
-        &tmp.path().join("same"),
-        true,
-        true,
-    );
+    let s = check("HeLa 01_RES itself", &py, &gt, &tmp.path().join("same"), true, true);
     assert_eq!((s.tra, s.seg, s.bc(0)), (Some(1.0), Some(1.0), Some(1.0)));
 }
 
 /// SIM+ TRA truth (dense masks), first 40 frames, with one damage at a time.
 #[test]
 fn simulated_truth_with_damaged_results() {
-    let Some((data, py)) = setup("simulated_truth_with_damaged_results") else {
-        return;
-    };
-    let truth = load(
-        &data.join("Fluo-N2DH-SIM+/01_GT/TRA"),
-        "man_track",
-        "man_track.txt",
-        40,
-    );
+    let Some((data, py)) = setup("simulated_truth_with_damaged_results") else { return };
+    let truth = load(&data.join("Fluo-N2DH-SIM+/01_GT/TRA"), "man_track", "man_track.txt", 40);
     let tmp = tempfile::tempdir().unwrap();
     let gt = tmp.path().join("GT");
     write_truth(&gt, &truth, true, &[], None);
@@ -665,67 +500,34 @@ fn simulated_truth_with_damaged_results() {
     type Damage = Box<dyn Fn(&mut Seq, &mut Rng)>;
     type Effect = fn(&Scores) -> bool;
     let cases: Vec<(&str, Damage, Effect)> = vec![
-        ("dropped objects", Box::new(drop_objects), |s| {
-            s.detection.unwrap().fn_ > 0 && s.links.unwrap().ea > 0
-        }),
-        ("merged neighbours", Box::new(merge_neighbours), |s| {
-            s.detection.unwrap().ns > 0
-        }),
-        ("split objects", Box::new(split_objects), |s| {
-            s.detection.unwrap().fp > 0 && s.detection.unwrap().fn_ > 0
-        }),
-        (
-            "swapped and relabelled tracks",
-            Box::new(swap_tracks),
-            |s| s.links.unwrap().ed > 0 && s.ct.unwrap() < 1.0,
-        ),
-        ("shifted masks", Box::new(|s, _| shift(s, 4, 3)), |s| {
-            s.foreground.unwrap().iou().unwrap() < 0.95
-        }),
-        ("broken parent links", Box::new(break_links), |s| {
-            s.links.unwrap().ec > 0 && s.bc(0).unwrap() < 1.0
-        }),
+        ("dropped objects", Box::new(drop_objects), |s| s.detection.unwrap().fn_ > 0 && s.links.unwrap().ea > 0),
+        ("merged neighbours", Box::new(merge_neighbours), |s| s.detection.unwrap().ns > 0),
+        ("split objects", Box::new(split_objects), |s| s.detection.unwrap().fp > 0 && s.detection.unwrap().fn_ > 0),
+        ("swapped and relabelled tracks", Box::new(swap_tracks), |s| s.links.unwrap().ed > 0 && s.ct.unwrap() < 1.0),
+        ("shifted masks", Box::new(|s, _| shift(s, 4, 3)), |s| s.foreground.unwrap().iou().unwrap() < 0.95),
+        ("broken parent links", Box::new(break_links), |s| s.links.unwrap().ec > 0 && s.bc(0).unwrap() < 1.0),
     ];
     for (k, (name, damage, took_effect)) in cases.into_iter().enumerate() {
         let res = damaged(&truth, 100 + k as u64, damage);
         let dir = tmp.path().join(format!("RES{k}"));
         write_result(&dir, &res);
         let s = check(&format!("SIM+ {name}"), &py, &gt, &dir, false, true);
-        assert!(
-            took_effect(&s),
-            "SIM+ {name}: the damage left no trace: {s:?}"
-        );
+        assert!(took_effect(&s), "SIM+ {name}: the damage left no trace: {s:?}");
         if k % 2 == 0 {
-            check(
-                &format!("SIM+ {name}, with SEG"),
-                &py,
-                &gt_seg,
-                &dir,
-                true,
-                true,
-            );
+            check(&format!("SIM+ {name}, with SEG"), &py, &gt_seg, &dir, true, true);
         }
     }
 }
 
 #[test]
 fn psc_silver_truth_segmentation() {
-    let Some((data, py)) = setup("psc_silver_truth_segmentation") else {
-        return;
-    };
+    let Some((data, py)) = setup("psc_silver_truth_segmentation") else { return };
     let st = data.join("PhC-C2DL-PSC/02_ST");
     let res_dir = data.join("PhC-C2DL-PSC/02_RES");
     let s = eval::evaluate(&st, &res_dir, &EvalOptions::default()).unwrap();
     let reference = py_seg_only(&py, &st, &res_dir);
-    assert!(
-        (s.seg.unwrap() - reference).abs() <= TOL,
-        "SEG {:?} vs py-ctcmetrics {reference}",
-        s.seg
-    );
-    assert_eq!(
-        (s.tra, s.det, s.seg_frames, s.tra_frames),
-        (None, None, 50, 0)
-    );
+    assert!((s.seg.unwrap() - reference).abs() <= TOL, "SEG {:?} vs py-ctcmetrics {reference}", s.seg);
+    assert_eq!((s.tra, s.det, s.seg_frames, s.tra_frames), (None, None, 50, 0));
 
     // The same result split and shifted: SEG well below 1.
     let result = load(&res_dir, "mask", "res_track.txt", 50);
@@ -739,21 +541,13 @@ fn psc_silver_truth_segmentation() {
     let s = eval::evaluate(&st, &dir, &EvalOptions::default()).unwrap();
     let reference = py_seg_only(&py, &st, &dir);
     assert!(reference < 0.9);
-    assert!(
-        (s.seg.unwrap() - reference).abs() <= TOL,
-        "SEG {:?} vs py-ctcmetrics {reference}",
-        s.seg
-    );
+    assert!((s.seg.unwrap() - reference).abs() <= TOL, "SEG {:?} vs py-ctcmetrics {reference}", s.seg);
 
     // Object counts equal an independent SciPy implementation.
     let ks = [2, 5, 6, 10, 15, 18];
     let expected = scipy_objects(&py, &st.join("SEG"), &dir, &ks);
     for (k, e) in ks.iter().zip(expected) {
-        let c = s
-            .pr_curve
-            .iter()
-            .find(|c| c.iou == f64::from(*k) / 20.0)
-            .unwrap();
+        let c = s.pr_curve.iter().find(|c| c.iou == f64::from(*k) / 20.0).unwrap();
         assert_eq!((c.tp, c.fp, c.fn_), e, "objects at IoU > {}", c.iou);
     }
 }
@@ -762,15 +556,8 @@ fn psc_silver_truth_segmentation() {
 /// counts must equal SciPy's.
 #[test]
 fn object_counts_equal_scipy() {
-    let Some((data, py)) = setup("object_counts_equal_scipy") else {
-        return;
-    };
-    let truth = load(
-        &data.join("Fluo-N2DH-SIM+/01_GT/TRA"),
-        "man_track",
-        "man_track.txt",
-        12,
-    );
+    let Some((data, py)) = setup("object_counts_equal_scipy") else { return };
+    let truth = load(&data.join("Fluo-N2DH-SIM+/01_GT/TRA"), "man_track", "man_track.txt", 12);
     let tmp = tempfile::tempdir().unwrap();
     let gt = tmp.path().join("GT");
     write_truth(&gt, &truth, false, &(0..12).collect::<Vec<_>>(), None);
@@ -785,11 +572,7 @@ fn object_counts_equal_scipy() {
     let ks: Vec<u32> = (1..20).collect();
     let expected = scipy_objects(&py, &gt.join("SEG"), &dir, &ks);
     for (k, e) in ks.iter().zip(expected) {
-        let c = s
-            .pr_curve
-            .iter()
-            .find(|c| c.iou == f64::from(*k) / 20.0)
-            .unwrap();
+        let c = s.pr_curve.iter().find(|c| c.iou == f64::from(*k) / 20.0).unwrap();
         assert_eq!((c.tp, c.fp, c.fn_), e, "objects at IoU > {}", c.iou);
     }
     let low = s.pr_curve.first().unwrap();

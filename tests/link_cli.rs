@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use cellstream::ctc::{self, Frame, Mask, TrackRecord};
-use cellstream::link::LinkConfig;
 use cellstream::track::track_masks;
-use link_support::{DiskSim, SimConfig, shuffle_labels};
+use cellstream::link::LinkConfig;
+use link_support::{shuffle_labels, DiskSim, SimConfig};
 use ndarray::Array2;
 
 fn cellstream(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
@@ -41,11 +41,7 @@ fn movie(dir: &Path) -> (PathBuf, PathBuf) {
     for t in 0..25 {
         let m = sim.frame();
         ctc::write_mask(&gt.join(format!("man_track{t:03}.tif")), &m).unwrap();
-        ctc::write_mask(
-            &masks.join(format!("img_{t}.tif")),
-            &shuffle_labels(&m, &mut rng),
-        )
-        .unwrap();
+        ctc::write_mask(&masks.join(format!("img_{t}.tif")), &shuffle_labels(&m, &mut rng)).unwrap();
     }
     let tracks: Vec<TrackRecord> = sim.tracks.values().copied().collect();
     ctc::write_tracks(&gt.join("man_track.txt"), &tracks).unwrap();
@@ -68,29 +64,14 @@ fn links_a_tools_masks_into_a_valid_ctc_result() {
 
     let eval = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pyenv/bin/ctc_evaluate");
     if !eval.is_file() {
-        eprintln!(
-            "skipped the py-ctcmetrics check: {} is absent (run scripts/setup)",
-            eval.display()
-        );
+        eprintln!("skipped the py-ctcmetrics check: {} is absent (run scripts/setup)", eval.display());
         return;
     }
-    let o = Command::new(eval)
-        .args(["--valid", "--tra", "--gt"])
-        .arg(&gt)
-        .arg("--res")
-        .arg(&res)
-        .output()
-        .unwrap();
+    let o = Command::new(eval).args(["--valid", "--tra", "--gt"]).arg(&gt).arg("--res").arg(&res).output().unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
     println!("{text}");
     assert!(text.lines().any(|l| l.trim() == "Valid: 1.0"), "{text}");
-    let tra: f64 = text
-        .lines()
-        .find_map(|l| l.strip_prefix("TRA: "))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let tra: f64 = text.lines().find_map(|l| l.strip_prefix("TRA: ")).unwrap().trim().parse().unwrap();
     assert!(tra > 0.99, "TRA {tra}");
 }
 
@@ -99,16 +80,7 @@ fn options_change_the_linking() {
     let d = tempfile::tempdir().unwrap();
     let (masks, _) = movie(d.path());
     let res = d.path().join("R");
-    let o = cellstream(&[
-        &"track",
-        &"--masks",
-        &masks,
-        &"--out",
-        &res,
-        &"--no-divisions",
-        &"--max-gap",
-        &"0",
-    ]);
+    let o = cellstream(&[&"track", &"--masks", &masks, &"--out", &res, &"--no-divisions", &"--max-gap", &"0"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("(0 divisions, 0 resumed"));
     let tracks = ctc::read_tracks(&res.join("res_track.txt")).unwrap();
@@ -130,10 +102,7 @@ fn refuses(masks: &Path, out: &Path, needle: &str, cli: bool) {
     assert!(e.contains(needle), "{e:?} should contain {needle:?}");
     assert!(!out.join("res_track.txt").exists(), "nothing is written");
     if let Some(parent) = out.parent().filter(|p| p.is_dir()) {
-        let partial = std::fs::read_dir(parent)
-            .unwrap()
-            .flatten()
-            .any(|e| e.file_name().to_string_lossy().contains(".partial"));
+        let partial = std::fs::read_dir(parent).unwrap().flatten().any(|e| e.file_name().to_string_lossy().contains(".partial"));
         assert!(!partial, "no temporary folder is left behind");
     }
 }
@@ -154,39 +123,15 @@ fn bad_input_is_refused_with_the_file_and_the_reason() {
     let m = Array2::from_shape_fn((20, 20), |(y, x)| (y / 10 * 2 + x / 10 + 1) as u32);
     write(&masks, "a_0.tif", &m);
     write(&masks, "a_2.tif", &m);
-    refuses(
-        &masks,
-        &out,
-        "frame numbers jump from 0 (a_0.tif) to 2 (a_2.tif)",
-        false,
-    );
+    refuses(&masks, &out, "frame numbers jump from 0 (a_0.tif) to 2 (a_2.tif)", false);
     write(&masks, "a_1.tif", &Array2::zeros((20, 21)));
-    refuses(
-        &masks,
-        &out,
-        "a_1.tif: frame is 21×20 but earlier frames are 20×20",
-        false,
-    );
+    refuses(&masks, &out, "a_1.tif: frame is 21×20 but earlier frames are 20×20", false);
     std::fs::write(masks.join("a_1.tif"), b"not a tiff").unwrap();
     refuses(&masks, &out, "a_1.tif", false);
-    ctc::write_frame(
-        &masks.join("a_1.tif"),
-        &Frame::F32(Array2::from_elem((20, 20), 0.5)),
-    )
-    .unwrap();
-    refuses(
-        &masks,
-        &out,
-        "a_1.tif: is a float image with value 0.5",
-        false,
-    );
+    ctc::write_frame(&masks.join("a_1.tif"), &Frame::F32(Array2::from_elem((20, 20), 0.5))).unwrap();
+    refuses(&masks, &out, "a_1.tif: is a float image with value 0.5", false);
     std::fs::write(masks.join("notes.tif"), b"").unwrap();
-    refuses(
-        &masks,
-        &out,
-        "notes.tif: has no frame number in its name",
-        false,
-    );
+    refuses(&masks, &out, "notes.tif: has no frame number in its name", false);
     std::fs::remove_file(masks.join("notes.tif")).unwrap();
     write(&masks, "a_1.tif", &m);
 
@@ -197,18 +142,8 @@ fn bad_input_is_refused_with_the_file_and_the_reason() {
     refuses(&masks, &out, "thesis.docx", false);
     assert!(out.join("thesis.docx").is_file());
 
-    let o = cellstream(&[
-        &"track",
-        &"--masks",
-        &masks,
-        &"--out",
-        &d.path().join("fine"),
-    ]);
-    assert!(
-        o.status.success(),
-        "the repaired folder links: {}",
-        stderr(&o)
-    );
+    let o = cellstream(&[&"track", &"--masks", &masks, &"--out", &d.path().join("fine")]);
+    assert!(o.status.success(), "the repaired folder links: {}", stderr(&o));
 }
 
 #[test]
@@ -224,17 +159,10 @@ fn more_tracks_than_16_bit_labels_hold_is_refused_cleanly() {
         });
         write(&masks, &format!("m{t}.tif"), &m);
     }
-    let cfg = LinkConfig {
-        max_displacement: 0.1,
-        ..LinkConfig::default()
-    };
+    let cfg = LinkConfig { max_displacement: 0.1, ..LinkConfig::default() };
     let e = track_masks(&masks, &d.path().join("R"), cfg).unwrap_err();
     // The largest label of the frame is named (67 500 tracks in all).
-    assert!(
-        format!("{e:#}")
-            .contains("R/mask002.tif: label 67500 does not fit the 16-bit CTC mask format"),
-        "{e:#}"
-    );
+    assert!(format!("{e:#}").contains("R/mask002.tif: label 67500 does not fit the 16-bit CTC mask format"), "{e:#}");
     assert!(!d.path().join("R").exists());
 }
 
@@ -242,29 +170,13 @@ fn more_tracks_than_16_bit_labels_hold_is_refused_cleanly() {
 fn track_needs_masks_or_a_sequence() {
     let o = cellstream(&[&"track", &"--out", &"x"]);
     assert_eq!(o.status.code(), Some(2), "a usage error");
-    assert!(
-        stderr(&o).contains("<SEQUENCE|--masks <DIR>>"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("<SEQUENCE|--masks <DIR>>"), "{}", stderr(&o));
     let o = cellstream(&[&"track", &"01", &"--out", &"x"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("01: does not exist"), "{}", stderr(&o));
-    let o = cellstream(&[
-        &"track",
-        &"--masks",
-        &"m",
-        &"--out",
-        &"x",
-        &"--max-displacement",
-        &"0",
-    ]);
+    let o = cellstream(&[&"track", &"--masks", &"m", &"--out", &"x", &"--max-displacement", &"0"]);
     assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("--max-displacement must be a positive number"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("--max-displacement must be a positive number"), "{}", stderr(&o));
 }
 
 /// Linking the truth masks of simulated dense colonies (rod-shaped cells, all
@@ -275,52 +187,18 @@ fn dense_colony_divisions_reach_bc0_of_0_9() {
     let d = tempfile::tempdir().unwrap();
     for seed in ["1", "2"] {
         let sim = d.path().join(format!("colony{seed}"));
-        let o = cellstream(&[
-            &"simulate",
-            &"--modality",
-            &"colony",
-            &"--seed",
-            &seed,
-            &"--out",
-            &sim,
-        ]);
+        let o = cellstream(&[&"simulate", &"--modality", &"colony", &"--seed", &seed, &"--out", &sim]);
         assert!(o.status.success(), "{}", stderr(&o));
         let res = sim.join("01_RES");
-        let o = cellstream(&[
-            &"track",
-            &"-q",
-            &"--masks",
-            &sim.join("01_GT/SEG"),
-            &"--out",
-            &res,
-        ]);
+        let o = cellstream(&[&"track", &"-q", &"--masks", &sim.join("01_GT/SEG"), &"--out", &res]);
         assert!(o.status.success(), "{}", stderr(&o));
         let json = sim.join("scores.json");
-        let o = cellstream(&[
-            &"evaluate",
-            &"--gt",
-            &sim.join("01_GT"),
-            &"--res",
-            &res,
-            &"--json",
-            &json,
-        ]);
+        let o = cellstream(&[&"evaluate", &"--gt", &sim.join("01_GT"), &"--res", &res, &"--json", &json]);
         assert!(o.status.success(), "{}", stderr(&o));
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-        let (bc, tra, lnk, divisions) = (
-            v["BC(0)"].as_f64().unwrap(),
-            v["TRA"].as_f64().unwrap(),
-            v["LNK"].as_f64().unwrap(),
-            v["gt_divisions"].as_u64().unwrap(),
-        );
-        println!(
-            "colony seed {seed}: {divisions} divisions, BC(0) {bc:.4}, TRA {tra:.5}, LNK {lnk:.5}"
-        );
-        assert!(
-            divisions >= 100,
-            "the colony should divide often, has {divisions} divisions"
-        );
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        let (bc, tra, lnk, divisions) = (v["BC(0)"].as_f64().unwrap(), v["TRA"].as_f64().unwrap(), v["LNK"].as_f64().unwrap(), v["gt_divisions"].as_u64().unwrap());
+        println!("colony seed {seed}: {divisions} divisions, BC(0) {bc:.4}, TRA {tra:.5}, LNK {lnk:.5}");
+        assert!(divisions >= 100, "the colony should divide often, has {divisions} divisions");
         assert!(bc >= 0.9, "colony seed {seed}: BC(0) {bc}");
         assert!(tra >= 0.99, "colony seed {seed}: TRA {tra}");
     }

@@ -20,9 +20,7 @@ fn root() -> PathBuf {
 /// `LINK_CTC_GT` names another ground-truth folder to run the same tests on
 /// (e.g. a `cellstream simulate --modality colony` sequence's `01_GT`).
 fn setup() -> Option<(PathBuf, PathBuf)> {
-    let gt = std::env::var_os("LINK_CTC_GT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/data/ctc/Fluo-N2DH-SIM+/01_GT"));
+    let gt = std::env::var_os("LINK_CTC_GT").map(PathBuf::from).unwrap_or_else(|| root().join("../shared/data/ctc/Fluo-N2DH-SIM+/01_GT"));
     let eval = root().join(".pyenv/bin/ctc_evaluate");
     if !gt.join("TRA").is_dir() {
         eprintln!("skipped: {} is absent (shared CTC data)", gt.display());
@@ -37,11 +35,7 @@ fn setup() -> Option<(PathBuf, PathBuf)> {
 
 fn truth_masks(gt: &Path) -> Vec<(usize, Mask)> {
     let files = ctc::list_frame_files(&gt.join("TRA"), "man_track").unwrap();
-    files
-        .files
-        .iter()
-        .map(|(t, p)| (*t, ctc::read_mask(p).unwrap()))
-        .collect()
+    files.files.iter().map(|(t, p)| (*t, ctc::read_mask(p).unwrap())).collect()
 }
 
 /// Scores a result with py-ctcmetrics: DET, TRA, LNK, BC(0), Valid, AOGM.
@@ -54,11 +48,7 @@ fn evaluate(eval: &Path, gt: &Path, res: &Path) -> HashMap<String, f64> {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "ctc_evaluate failed: {text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "ctc_evaluate failed: {text}{}", String::from_utf8_lossy(&out.stderr));
     text.lines()
         .filter_map(|l| {
             let (k, v) = l.split_once(": ")?;
@@ -85,11 +75,7 @@ fn track(masks: &Path, res: &Path, options: &[&str]) {
         .args(options)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "track failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "track failed: {}", String::from_utf8_lossy(&out.stderr));
     let v = ctc::validate_result(res).unwrap();
     assert!(v.is_empty(), "invalid result: {v:?}");
 }
@@ -130,23 +116,12 @@ fn max_overlap_link(frames: &[(usize, Mask)], res: &Path) {
         }
         let mut map = HashMap::new();
         for &l in &labels {
-            let keep = best
-                .get(&l)
-                .filter(|(_, q)| owner[q].1 == l)
-                .map(|(_, q)| *q);
+            let keep = best.get(&l).filter(|(_, q)| owner[q].1 == l).map(|(_, q)| *q);
             let id = keep.unwrap_or_else(|| {
                 next += 1;
                 next - 1
             });
-            tracks
-                .entry(id)
-                .or_insert(TrackRecord {
-                    label: id,
-                    begin: *t,
-                    end: *t,
-                    parent: 0,
-                })
-                .end = *t;
+            tracks.entry(id).or_insert(TrackRecord { label: id, begin: *t, end: *t, parent: 0 }).end = *t;
             map.insert(l, id);
         }
         let out = m.mapv(|l| if l == 0 { 0 } else { map[&l] });
@@ -190,10 +165,7 @@ fn perturb(m: &Mask, rng: &mut fastrand::Rng, drop: f64, by: i64) -> Mask {
                     (v == l || v == 0) && disk.iter().any(|&(dy, dx)| at(y + dy, x + dx) == Some(l))
                 } else {
                     // Erode; the frame's edge does not erode a cell it cuts.
-                    v == l
-                        && disk
-                            .iter()
-                            .all(|&(dy, dx)| at(y + dy, x + dx).is_none_or(|u| u == l))
+                    v == l && disk.iter().all(|&(dy, dx)| at(y + dy, x + dx).is_none_or(|u| u == l))
                 };
                 if set && out[[y as usize, x as usize]] == 0 {
                     out[[y as usize, x as usize]] = l;
@@ -227,10 +199,8 @@ fn sim_plus_truth_with_shuffled_labels_links_back_to_tra_0_999() {
     let Some((gt, eval)) = setup() else { return };
     let dir = tempfile::tempdir().unwrap();
     let mut rng = fastrand::Rng::with_seed(2024);
-    let frames: Vec<(usize, Mask)> = truth_masks(&gt)
-        .into_iter()
-        .map(|(t, m)| (t, shuffle_labels(&m, &mut rng)))
-        .collect();
+    let frames: Vec<(usize, Mask)> =
+        truth_masks(&gt).into_iter().map(|(t, m)| (t, shuffle_labels(&m, &mut rng))).collect();
     write_inputs(&dir.path().join("masks"), &frames);
     let (ours, base) = (dir.path().join("ours_RES"), dir.path().join("base_RES"));
     track(&dir.path().join("masks"), &ours, &[]);
@@ -243,12 +213,7 @@ fn sim_plus_truth_with_shuffled_labels_links_back_to_tra_0_999() {
     report("shuffled truth: max-overlap", &b);
     assert_eq!(s["Valid"], 1.0);
     assert!(s["TRA"] >= 0.999, "TRA {}", s["TRA"]);
-    assert!(
-        s["TRA"] > b["TRA"],
-        "no better than max overlap: {} vs {}",
-        s["TRA"],
-        b["TRA"]
-    );
+    assert!(s["TRA"] > b["TRA"], "no better than max overlap: {} vs {}", s["TRA"], b["TRA"]);
 }
 
 /// The best a linker can do on `frames` (true labels, some objects dropped)
@@ -270,28 +235,12 @@ fn oracle_link(truth: &[TrackRecord], frames: &[(usize, Mask)], res: &Path) {
                 Some(&(o, last)) if last + 1 == *t => o,
                 Some(&(o, _)) => {
                     next += 1;
-                    tracks.insert(
-                        next - 1,
-                        TrackRecord {
-                            label: next - 1,
-                            begin: *t,
-                            end: *t,
-                            parent: o,
-                        },
-                    );
+                    tracks.insert(next - 1, TrackRecord { label: next - 1, begin: *t, end: *t, parent: o });
                     next - 1
                 }
                 None => {
                     let p = current.get(&parent[&l]).map_or(0, |x| x.0);
-                    tracks.insert(
-                        l,
-                        TrackRecord {
-                            label: l,
-                            begin: *t,
-                            end: *t,
-                            parent: p,
-                        },
-                    );
+                    tracks.insert(l, TrackRecord { label: l, begin: *t, end: *t, parent: p });
                     l
                 }
             };
@@ -299,8 +248,7 @@ fn oracle_link(truth: &[TrackRecord], frames: &[(usize, Mask)], res: &Path) {
             current.insert(l, (out, *t));
             map.insert(l, out);
         }
-        w.write_mask(*t, &m.mapv(|l| if l == 0 { 0 } else { map[&l] }))
-            .unwrap();
+        w.write_mask(*t, &m.mapv(|l| if l == 0 { 0 } else { map[&l] })).unwrap();
     }
     w.finish(&tracks.into_values().collect::<Vec<_>>()).unwrap();
 }
@@ -311,23 +259,12 @@ fn sim_plus_with_dropped_and_resized_masks_keeps_tra_above_0_955() {
     let dir = tempfile::tempdir().unwrap();
     let truth = truth_masks(&gt);
     let truth_tracks = ctc::read_tracks(&gt.join("TRA/man_track.txt")).unwrap();
-    let labels = [
-        "cellstream track",
-        "cellstream track --max-gap 0",
-        "max-overlap baseline",
-        "oracle (true identities)",
-    ];
+    let labels = ["cellstream track", "cellstream track --max-gap 0", "max-overlap baseline", "oracle (true identities)"];
     let mut tra = [0.0; 4];
     for seed in [1, 2, 3] {
         let mut rng = fastrand::Rng::with_seed(seed);
-        let perturbed: Vec<(usize, Mask)> = truth
-            .iter()
-            .map(|(t, m)| (*t, perturb(m, &mut rng, 0.03, 2)))
-            .collect();
-        let frames: Vec<(usize, Mask)> = perturbed
-            .iter()
-            .map(|(t, m)| (*t, shuffle_labels(m, &mut rng)))
-            .collect();
+        let perturbed: Vec<(usize, Mask)> = truth.iter().map(|(t, m)| (*t, perturb(m, &mut rng, 0.03, 2))).collect();
+        let frames: Vec<(usize, Mask)> = perturbed.iter().map(|(t, m)| (*t, shuffle_labels(m, &mut rng))).collect();
         let masks = dir.path().join(format!("masks{seed}"));
         write_inputs(&masks, &frames);
         let res = |name: &str| dir.path().join(format!("{name}{seed}_RES"));
@@ -337,10 +274,7 @@ fn sim_plus_with_dropped_and_resized_masks_keeps_tra_above_0_955() {
         oracle_link(&truth_tracks, &perturbed, &res("oracle"));
         let names = ["ours", "nogap", "base", "oracle"];
         let scores: Vec<HashMap<String, f64>> = std::thread::scope(|sc| {
-            let runs: Vec<_> = names
-                .iter()
-                .map(|n| sc.spawn(|| evaluate(&eval, &gt, &res(n))))
-                .collect();
+            let runs: Vec<_> = names.iter().map(|n| sc.spawn(|| evaluate(&eval, &gt, &res(n)))).collect();
             runs.into_iter().map(|r| r.join().unwrap()).collect()
         });
         for (k, s) in scores.iter().enumerate() {
@@ -352,15 +286,6 @@ fn sim_plus_with_dropped_and_resized_masks_keeps_tra_above_0_955() {
     for (k, l) in labels.iter().enumerate() {
         println!("mean TRA over 3 perturbations, {l:<30} {:.5}", tra[k]);
     }
-    assert!(
-        tra[0] >= 0.955,
-        "mean TRA {:.5} below the 0.955 goal",
-        tra[0]
-    );
-    assert!(
-        tra[0] >= tra[3] - 0.005,
-        "far below the oracle: {:.5} vs {:.5}",
-        tra[0],
-        tra[3]
-    );
+    assert!(tra[0] >= 0.955, "mean TRA {:.5} below the 0.955 goal", tra[0]);
+    assert!(tra[0] >= tra[3] - 0.005, "far below the oracle: {:.5} vs {:.5}", tra[0], tra[3]);
 }

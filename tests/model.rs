@@ -5,11 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use cellstream::model::{
-    self, AugmentConfig, ConvLstmUNet, DeviceChoice, InferOptions, ModelConfig, Precision,
-    Predictor, Probabilities, Tiles, TrainConfig, TrainSequence, fit,
+    self, fit, AugmentConfig, ConvLstmUNet, DeviceChoice, InferOptions, ModelConfig, Precision, Predictor, Probabilities, Tiles, TrainConfig, TrainSequence,
 };
 use ndarray::Array2;
-use tch::{Device, nn};
+use tch::{nn, Device};
 
 use model_support::{dice, disks, seg};
 
@@ -20,11 +19,7 @@ fn clip() -> (Vec<Array2<f32>>, Vec<cellstream::ctc::Mask>) {
 
 fn tiny_config() -> TrainConfig {
     TrainConfig {
-        model: ModelConfig {
-            depth: 2,
-            base_width: 8,
-            ..Default::default()
-        },
+        model: ModelConfig { depth: 2, base_width: 8, ..Default::default() },
         window: 3,
         windows_per_stream: 2,
         batch: 2,
@@ -34,10 +29,7 @@ fn tiny_config() -> TrainConfig {
         val_fraction: 0.0,
         val_every: 100,
         device: "cpu".into(),
-        augment: AugmentConfig {
-            cell_crop: 1.0,
-            ..AugmentConfig::none()
-        },
+        augment: AugmentConfig { cell_crop: 1.0, ..AugmentConfig::none() },
         ..Default::default()
     }
 }
@@ -50,9 +42,7 @@ fn trained() -> &'static Path {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.safetensors");
         let (frames, masks) = clip();
-        let data =
-            TrainSequence::from_frames("clip", frames, masks.into_iter().map(Some).collect())
-                .unwrap();
+        let data = TrainSequence::from_frames("clip", frames, masks.into_iter().map(Some).collect()).unwrap();
         let report = fit(&tiny_config(), &[data], &path, false).unwrap();
         assert_eq!(report.progress.step, 200);
         (dir, path)
@@ -61,24 +51,15 @@ fn trained() -> &'static Path {
 }
 
 fn stream(p: &mut Predictor, frames: &[Array2<f32>]) -> Vec<Probabilities> {
-    let frames = frames
-        .iter()
-        .map(|f| model::percentile_normalise(f, 1.0, 99.8));
+    let frames = frames.iter().map(|f| model::percentile_normalise(f, 1.0, 99.8));
     frames.map(|f| p.push_normalised(&f).unwrap()).collect()
 }
 
 /// Per pixel, the largest difference between `a` and `b` over the three class probabilities.
 fn pixel_diff(a: &Probabilities, b: &Probabilities) -> Array2<f32> {
     let mut d = Array2::<f32>::zeros(a.cell.dim());
-    for (x, y) in [
-        (&a.background, &b.background),
-        (&a.cell, &b.cell),
-        (&a.boundary, &b.boundary),
-    ] {
-        ndarray::Zip::from(&mut d)
-            .and(x)
-            .and(y)
-            .for_each(|d, &u, &v| *d = d.max((u - v).abs()));
+    for (x, y) in [(&a.background, &b.background), (&a.cell, &b.cell), (&a.boundary, &b.boundary)] {
+        ndarray::Zip::from(&mut d).and(x).and(y).for_each(|d, &u, &v| *d = d.max((u - v).abs()));
     }
     d
 }
@@ -94,31 +75,17 @@ fn far_apart(a: &Probabilities, b: &Probabilities, tol: f32) -> f64 {
 }
 
 fn cpu(options: InferOptions) -> InferOptions {
-    InferOptions {
-        precision: Precision::F32,
-        ..options
-    }
+    InferOptions { precision: Precision::F32, ..options }
 }
 
 #[test]
 fn training_overfits_a_small_clip() {
     let (frames, masks) = clip();
-    let mut p =
-        Predictor::load(trained(), DeviceChoice::Cpu, cpu(InferOptions::default())).unwrap();
+    let mut p = Predictor::load(trained(), DeviceChoice::Cpu, cpu(InferOptions::default())).unwrap();
     let out = stream(&mut p, &frames);
-    let dices: Vec<f64> = out
-        .iter()
-        .zip(&masks)
-        .map(|(o, m)| dice(m, &o.instances()))
-        .collect();
+    let dices: Vec<f64> = out.iter().zip(&masks).map(|(o, m)| dice(m, &o.instances())).collect();
     let mean = dices.iter().sum::<f64>() / dices.len() as f64;
-    eprintln!(
-        "foreground Dice per frame {dices:.3?}; SEG per frame {:.3?}",
-        out.iter()
-            .zip(&masks)
-            .map(|(o, m)| seg(m, &o.instances()))
-            .collect::<Vec<_>>()
-    );
+    eprintln!("foreground Dice per frame {dices:.3?}; SEG per frame {:.3?}", out.iter().zip(&masks).map(|(o, m)| seg(m, &o.instances())).collect::<Vec<_>>());
     assert!(mean >= 0.9, "mean Dice {mean:.3} after 200 steps");
     for o in &out {
         let sum = &o.background + &o.cell + &o.boundary;
@@ -130,19 +97,13 @@ fn training_overfits_a_small_clip() {
 fn save_load_and_infer_give_identical_output() {
     let (frames, _) = clip();
     let opts = cpu(InferOptions::default());
-    let a = stream(
-        &mut Predictor::load(trained(), DeviceChoice::Cpu, opts).unwrap(),
-        &frames,
-    );
+    let a = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, opts).unwrap(), &frames);
     // Save the loaded weights again and stream through the copy.
     let loaded = model::load(trained(), Device::Cpu).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("copy.safetensors");
     model::save(&copy, &loaded.vs, loaded.net.config(), &[]).unwrap();
-    let b = stream(
-        &mut Predictor::load(&copy, DeviceChoice::Cpu, opts).unwrap(),
-        &frames,
-    );
+    let b = stream(&mut Predictor::load(&copy, DeviceChoice::Cpu, opts).unwrap(), &frames);
     assert_eq!(a, b);
 }
 
@@ -162,12 +123,7 @@ fn output_depends_on_the_previous_frame_only_with_lstm() {
     // The same network without LSTM cells (untrained weights suffice): no memory.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plain.safetensors");
-    let cfg = ModelConfig {
-        depth: 2,
-        base_width: 8,
-        lstm: false,
-        ..Default::default()
-    };
+    let cfg = ModelConfig { depth: 2, base_width: 8, lstm: false, ..Default::default() };
     let vs = nn::VarStore::new(Device::Cpu);
     let _net = ConvLstmUNet::new(&vs.root(), &cfg);
     model::save(&path, &vs, &cfg, &[]).unwrap();
@@ -182,31 +138,16 @@ fn output_depends_on_the_previous_frame_only_with_lstm() {
 #[test]
 fn long_window_reproduces_the_stateful_stream() {
     let (frames, _) = clip();
-    let stateful = stream(
-        &mut Predictor::load(trained(), DeviceChoice::Cpu, cpu(InferOptions::default())).unwrap(),
-        &frames,
-    );
-    let long = cpu(InferOptions {
-        window: Some(frames.len()),
-        ..Default::default()
-    });
-    let windowed = stream(
-        &mut Predictor::load(trained(), DeviceChoice::Cpu, long).unwrap(),
-        &frames,
-    );
+    let stateful = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, cpu(InferOptions::default())).unwrap(), &frames);
+    let long = cpu(InferOptions { window: Some(frames.len()), ..Default::default() });
+    let windowed = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, long).unwrap(), &frames);
     for (t, (a, b)) in stateful.iter().zip(&windowed).enumerate() {
         let d = max_diff(a, b);
         assert!(d <= 1e-5, "frame {t}: window differs from stateful by {d}");
     }
     // A short window forgets: frames after the window differ.
-    let short = cpu(InferOptions {
-        window: Some(2),
-        ..Default::default()
-    });
-    let w2 = stream(
-        &mut Predictor::load(trained(), DeviceChoice::Cpu, short).unwrap(),
-        &frames,
-    );
+    let short = cpu(InferOptions { window: Some(2), ..Default::default() });
+    let w2 = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, short).unwrap(), &frames);
     assert!(max_diff(&w2[1], &stateful[1]) <= 1e-5);
     assert!(max_diff(&w2[4], &stateful[4]) > 1e-4);
 }
@@ -214,43 +155,16 @@ fn long_window_reproduces_the_stateful_stream() {
 #[test]
 fn tiles_agree_with_the_whole_frame() {
     let (frames, _) = disks(112, 144, 4, 9, 5);
-    let full = stream(
-        &mut Predictor::load(
-            trained(),
-            DeviceChoice::Cpu,
-            cpu(InferOptions {
-                tiles: Tiles::Full,
-                ..Default::default()
-            }),
-        )
-        .unwrap(),
-        &frames,
-    );
-    let tiled_opts = cpu(InferOptions {
-        tiles: Tiles::Size(64),
-        overlap: 32,
-        tile_batch: 3,
-        ..Default::default()
-    });
-    let tiled = stream(
-        &mut Predictor::load(trained(), DeviceChoice::Cpu, tiled_opts).unwrap(),
-        &frames,
-    );
+    let full = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, cpu(InferOptions { tiles: Tiles::Full, ..Default::default() })).unwrap(), &frames);
+    let tiled_opts = cpu(InferOptions { tiles: Tiles::Size(64), overlap: 32, tile_batch: 3, ..Default::default() });
+    let tiled = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, tiled_opts).unwrap(), &frames);
     for (t, (a, b)) in full.iter().zip(&tiled).enumerate() {
         let (ia, ib) = (a.instances(), b.instances());
         let s = seg(&ia, &ib);
         let d = max_diff(a, b);
-        let mean = a
-            .cell
-            .iter()
-            .zip(b.cell.iter())
-            .map(|(x, y)| (x - y).abs())
-            .sum::<f32>()
-            / a.cell.len() as f32;
+        let mean = a.cell.iter().zip(b.cell.iter()).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.cell.len() as f32;
         let off = far_apart(a, b, 0.05);
-        eprintln!(
-            "frame {t}: SEG(tiled vs full) {s:.4}, max |Δp| {d:.4}, mean |Δp(cell)| {mean:.6}, pixels off by > 0.05: {off:.5}"
-        );
+        eprintln!("frame {t}: SEG(tiled vs full) {s:.4}, max |Δp| {d:.4}, mean |Δp(cell)| {mean:.6}, pixels off by > 0.05: {off:.5}");
         // 0.990–0.996 on the CPUs seen: this model is trained here, so the
         // issue's SEG ≥ 0.99 is held by the shipped model's test below,
         // whose weights are the same everywhere.
@@ -262,15 +176,8 @@ fn tiles_agree_with_the_whole_frame() {
         // pixels that far off, at their seams, and fail here.
         // Each tile also carries its own recurrent state, which drifts from
         // the whole frame's by under a thousandth a frame on this clip.
-        assert!(
-            off < 0.01,
-            "frame {t}: {:.2}% of the pixels differ by over 0.05 between tiled and full frame (largest {d})",
-            off * 100.0
-        );
-        assert!(
-            mean < 5e-3,
-            "frame {t}: tiled and full-frame cell probabilities differ by {mean} on average"
-        );
+        assert!(off < 0.01, "frame {t}: {:.2}% of the pixels differ by over 0.05 between tiled and full frame (largest {d})", off * 100.0);
+        assert!(mean < 5e-3, "frame {t}: tiled and full-frame cell probabilities differ by {mean} on average");
     }
 }
 
@@ -283,67 +190,25 @@ fn tiles_agree_with_the_whole_frame() {
 #[test]
 fn shipped_model_tiles_agree_with_the_whole_frame() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sequences/fluo/01");
-    let frames: Vec<Array2<f32>> = (0..4)
-        .map(|t| {
-            cellstream::ctc::read_frame(&dir.join(format!("t{t:03}.tif")))
-                .unwrap()
-                .to_f32()
-        })
-        .collect();
-    let load = |o: InferOptions| {
-        Predictor::from_bytes(
-            Path::new("builtin"),
-            cellstream::segment::BUILTIN_MODEL,
-            DeviceChoice::Cpu,
-            cpu(o),
-        )
-        .unwrap()
-    };
-    let full = stream(
-        &mut load(InferOptions {
-            tiles: Tiles::Full,
-            ..Default::default()
-        }),
-        &frames,
-    );
-    let tiled = stream(
-        &mut load(InferOptions {
-            tiles: Tiles::Size(128),
-            overlap: 64,
-            ..Default::default()
-        }),
-        &frames,
-    );
+    let frames: Vec<Array2<f32>> = (0..4).map(|t| cellstream::ctc::read_frame(&dir.join(format!("t{t:03}.tif"))).unwrap().to_f32()).collect();
+    let load = |o: InferOptions| Predictor::from_bytes(Path::new("builtin"), cellstream::segment::BUILTIN_MODEL, DeviceChoice::Cpu, cpu(o)).unwrap();
+    let full = stream(&mut load(InferOptions { tiles: Tiles::Full, ..Default::default() }), &frames);
+    let tiled = stream(&mut load(InferOptions { tiles: Tiles::Size(128), overlap: 64, ..Default::default() }), &frames);
     for (t, (a, b)) in full.iter().zip(&tiled).enumerate() {
         let s = seg(&a.instances(), &b.instances());
         let (d, off) = (max_diff(a, b), far_apart(a, b, 0.05));
-        eprintln!(
-            "frame {t}: SEG(tiled vs full) {s:.4}, max |Δp| {d:.4}, pixels off by > 0.05: {off:.5}"
-        );
+        eprintln!("frame {t}: SEG(tiled vs full) {s:.4}, max |Δp| {d:.4}, pixels off by > 0.05: {off:.5}");
         assert!(s >= 0.99, "frame {t}: SEG of tiled against full-frame {s}");
-        assert!(
-            off < 0.01,
-            "frame {t}: {:.2}% of the pixels differ by over 0.05 (largest {d})",
-            off * 100.0
-        );
+        assert!(off < 0.01, "frame {t}: {:.2}% of the pixels differ by over 0.05 (largest {d})", off * 100.0);
     }
 }
 
 #[test]
 fn bf16_stays_close_to_f32() {
     let (frames, _) = clip();
-    let f32s = stream(
-        &mut Predictor::load(trained(), DeviceChoice::Cpu, cpu(InferOptions::default())).unwrap(),
-        &frames,
-    );
-    let bf = InferOptions {
-        precision: Precision::Bf16,
-        ..Default::default()
-    };
-    let bf16s = stream(
-        &mut Predictor::load(trained(), DeviceChoice::Cpu, bf).unwrap(),
-        &frames,
-    );
+    let f32s = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, cpu(InferOptions::default())).unwrap(), &frames);
+    let bf = InferOptions { precision: Precision::Bf16, ..Default::default() };
+    let bf16s = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, bf).unwrap(), &frames);
     for (a, b) in f32s.iter().zip(&bf16s) {
         assert!(seg(&a.instances(), &b.instances()) > 0.9);
     }
@@ -351,25 +216,10 @@ fn bf16_stays_close_to_f32() {
 
 #[test]
 fn cuda_request_without_cuda_is_an_error() {
-    let n = if tch::Cuda::is_available() {
-        tch::Cuda::device_count() as usize
-    } else {
-        0
-    };
-    let e = Predictor::load(trained(), DeviceChoice::Cuda(n), InferOptions::default())
-        .err()
-        .expect("no such CUDA device");
+    let n = if tch::Cuda::is_available() { tch::Cuda::device_count() as usize } else { 0 };
+    let e = Predictor::load(trained(), DeviceChoice::Cuda(n), InferOptions::default()).err().expect("no such CUDA device");
     assert!(e.to_string().contains(&format!("cuda:{n}")), "{e}");
-    let e = Predictor::load(
-        trained(),
-        DeviceChoice::Cpu,
-        InferOptions {
-            precision: Precision::Autocast,
-            ..Default::default()
-        },
-    )
-    .err()
-    .unwrap();
+    let e = Predictor::load(trained(), DeviceChoice::Cpu, InferOptions { precision: Precision::Autocast, ..Default::default() }).err().unwrap();
     assert!(e.to_string().contains("needs a CUDA device"), "{e}");
 }
 
@@ -377,8 +227,7 @@ fn cuda_request_without_cuda_is_an_error() {
 fn frames_of_another_size_need_a_reset() {
     let (frames, _) = clip();
     let (big, _) = disks(72, 80, 1, 3, 2);
-    let mut p =
-        Predictor::load(trained(), DeviceChoice::Cpu, cpu(InferOptions::default())).unwrap();
+    let mut p = Predictor::load(trained(), DeviceChoice::Cpu, cpu(InferOptions::default())).unwrap();
     p.push_normalised(&frames[0]).unwrap();
     let e = p.push_normalised(&big[0]).unwrap_err().to_string();
     assert!(e.contains("80×72") && e.contains("64×64"), "{e}");
@@ -389,173 +238,70 @@ fn frames_of_another_size_need_a_reset() {
 #[test]
 fn training_is_reproducible_from_its_seed() {
     let (frames, masks) = clip();
-    let data = [
-        TrainSequence::from_frames("clip", frames, masks.into_iter().map(Some).collect()).unwrap(),
-    ];
+    let data = [TrainSequence::from_frames("clip", frames, masks.into_iter().map(Some).collect()).unwrap()];
     let dir = tempfile::tempdir().unwrap();
-    let cfg = TrainConfig {
-        steps: 3,
-        val_every: 3,
-        augment: AugmentConfig::default(),
-        threads: Some(1),
-        ..tiny_config()
-    };
+    let cfg = TrainConfig { steps: 3, val_every: 3, augment: AugmentConfig::default(), threads: Some(1), ..tiny_config() };
     let run = |name: &str, seed: u64| {
         let path = dir.path().join(name);
-        fit(
-            &TrainConfig {
-                seed,
-                ..cfg.clone()
-            },
-            &data,
-            &path,
-            false,
-        )
-        .unwrap();
+        fit(&TrainConfig { seed, ..cfg.clone() }, &data, &path, false).unwrap();
         model::load(&path, Device::Cpu).unwrap().vs.variables()
     };
-    let (a, b, c) = (
-        run("a.safetensors", 1),
-        run("b.safetensors", 1),
-        run("c.safetensors", 2),
-    );
-    assert!(
-        a.iter().all(|(k, t)| t.equal(&b[k])),
-        "same seed, different weights"
-    );
-    assert!(
-        a.iter().any(|(k, t)| !t.equal(&c[k])),
-        "different seeds, same weights"
-    );
+    let (a, b, c) = (run("a.safetensors", 1), run("b.safetensors", 1), run("c.safetensors", 2));
+    assert!(a.iter().all(|(k, t)| t.equal(&b[k])), "same seed, different weights");
+    assert!(a.iter().any(|(k, t)| !t.equal(&c[k])), "different seeds, same weights");
 }
 
 #[test]
 fn precise_batch_norm_statistics_are_what_validation_saw() {
     let (frames, masks) = clip();
-    let data = [
-        TrainSequence::from_frames("clip", frames, masks.into_iter().map(Some).collect()).unwrap(),
-    ];
+    let data = [TrainSequence::from_frames("clip", frames, masks.into_iter().map(Some).collect()).unwrap()];
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.safetensors");
-    let cfg = TrainConfig {
-        steps: 4,
-        val_every: 2,
-        val_fraction: 0.34,
-        precise_bn: 16,
-        threads: Some(1),
-        ..tiny_config()
-    };
+    let cfg = TrainConfig { steps: 4, val_every: 2, val_fraction: 0.34, precise_bn: 16, threads: Some(1), ..tiny_config() };
     fit(&cfg, &data, &path, false).unwrap();
     let last = model::RunFiles::new(&path).last;
     let saved = model::load(&last, Device::Cpu).unwrap();
     let stats = |vs: &nn::VarStore| -> Vec<(String, tch::Tensor)> {
-        let mut v: Vec<_> = vs
-            .variables()
-            .into_iter()
-            .filter(|(k, _)| k.contains("running_"))
-            .collect();
+        let mut v: Vec<_> = vs.variables().into_iter().filter(|(k, _)| k.contains("running_")).collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
     };
     let before = stats(&saved.vs);
-    assert!(
-        !before.is_empty(),
-        "the default network has BatchNorm layers"
-    );
+    assert!(!before.is_empty(), "the default network has BatchNorm layers");
     // Pooling again over the same windows at the same weights gives the
     // same statistics; the running averages of a run without it differ.
     model::recalibrate_batch_norm(&saved.net, &cfg, &data, Device::Cpu).unwrap();
     for ((k, a), (_, b)) in before.iter().zip(stats(&saved.vs)) {
         let d = f64::try_from((a - &b).abs().max()).unwrap();
-        assert!(
-            d < 1e-5,
-            "{k}: saved and recomputed statistics differ by {d}"
-        );
+        assert!(d < 1e-5, "{k}: saved and recomputed statistics differ by {d}");
     }
     let plain = dir.path().join("q.safetensors");
-    fit(
-        &TrainConfig {
-            precise_bn: 0,
-            ..cfg.clone()
-        },
-        &data,
-        &plain,
-        false,
-    )
-    .unwrap();
-    let other = stats(
-        &model::load(&model::RunFiles::new(&plain).last, Device::Cpu)
-            .unwrap()
-            .vs,
-    );
-    assert!(
-        before
-            .iter()
-            .zip(&other)
-            .any(|((_, a), (_, b))| !a.equal(b)),
-        "precise statistics equal the running averages"
-    );
+    fit(&TrainConfig { precise_bn: 0, ..cfg.clone() }, &data, &plain, false).unwrap();
+    let other = stats(&model::load(&model::RunFiles::new(&plain).last, Device::Cpu).unwrap().vs);
+    assert!(before.iter().zip(&other).any(|((_, a), (_, b))| !a.equal(b)), "precise statistics equal the running averages");
 }
 
 #[test]
 fn mirror_averaging_mirrors_exactly_with_the_sequence() {
     let (frames, _) = clip();
     let flip = |a: &Array2<f32>| a.slice(ndarray::s![.., ..;-1]).to_owned();
-    let flip_p = |p: &Probabilities| Probabilities {
-        background: flip(&p.background),
-        cell: flip(&p.cell),
-        boundary: flip(&p.boundary),
-    };
+    let flip_p = |p: &Probabilities| Probabilities { background: flip(&p.background), cell: flip(&p.cell), boundary: flip(&p.boundary) };
     let flipped: Vec<Array2<f32>> = frames.iter().map(flip).collect();
     // 64² frames need no padding, so whole frames see the same context mirrored.
-    let plain = cpu(InferOptions {
-        tiles: Tiles::Full,
-        ..Default::default()
-    });
-    let tta = InferOptions {
-        mirrors: true,
-        ..plain
-    };
-    let a = stream(
-        &mut Predictor::load(trained(), DeviceChoice::Cpu, tta).unwrap(),
-        &frames,
-    );
-    let b = stream(
-        &mut Predictor::load(trained(), DeviceChoice::Cpu, tta).unwrap(),
-        &flipped,
-    );
+    let plain = cpu(InferOptions { tiles: Tiles::Full, ..Default::default() });
+    let tta = InferOptions { mirrors: true, ..plain };
+    let a = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, tta).unwrap(), &frames);
+    let b = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, tta).unwrap(), &flipped);
     for (t, (a, b)) in a.iter().zip(&b).enumerate() {
         let d = max_diff(&flip_p(a), b);
-        assert!(
-            d < 1e-5,
-            "frame {t}: the average over mirrors is off by {d} on the mirrored sequence"
-        );
+        assert!(d < 1e-5, "frame {t}: the average over mirrors is off by {d} on the mirrored sequence");
     }
     // The network alone is not mirror-symmetric, so the test can tell.
-    let c = stream(
-        &mut Predictor::load(trained(), DeviceChoice::Cpu, plain).unwrap(),
-        &frames,
-    );
-    let e = stream(
-        &mut Predictor::load(trained(), DeviceChoice::Cpu, plain).unwrap(),
-        &flipped,
-    );
-    let asymmetry = c
-        .iter()
-        .zip(&e)
-        .map(|(c, e)| max_diff(&flip_p(c), e))
-        .fold(0.0, f32::max);
-    assert!(
-        asymmetry > 1e-4,
-        "the plain network is mirror-symmetric to {asymmetry}"
-    );
-    assert!(
-        max_diff(&a[3], &c[3]) > 1e-4,
-        "averaging over mirrors changed nothing"
-    );
+    let c = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, plain).unwrap(), &frames);
+    let e = stream(&mut Predictor::load(trained(), DeviceChoice::Cpu, plain).unwrap(), &flipped);
+    let asymmetry = c.iter().zip(&e).map(|(c, e)| max_diff(&flip_p(c), e)).fold(0.0, f32::max);
+    assert!(asymmetry > 1e-4, "the plain network is mirror-symmetric to {asymmetry}");
+    assert!(max_diff(&a[3], &c[3]) > 1e-4, "averaging over mirrors changed nothing");
     let sum = &a[3].background + &a[3].cell + &a[3].boundary;
-    assert!(
-        sum.iter().all(|s| (s - 1.0).abs() < 1e-4),
-        "the average is still a distribution"
-    );
+    assert!(sum.iter().all(|s| (s - 1.0).abs() < 1e-4), "the average is still a distribution");
 }

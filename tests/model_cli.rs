@@ -7,29 +7,18 @@ use std::process::{Command, Output};
 use model_support::{disks, write_ctc};
 
 fn cellstream(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cellstream"))
-        .args(args)
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_cellstream")).args(args).output().unwrap()
 }
 
 fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 /// Runs `cellstream` with `args` and checks it fails, says `want`, and leaves no checkpoint at `out`.
 fn assert_refused(args: &[&str], want: &str, out: &Path) {
     let o = cellstream(args);
     assert!(!o.status.success(), "{args:?} succeeded");
-    assert!(
-        text(&o).contains(want),
-        "{args:?}: expected {want:?} in\n{}",
-        text(&o)
-    );
+    assert!(text(&o).contains(want), "{args:?}: expected {want:?} in\n{}", text(&o));
     assert!(!out.exists(), "{args:?} left a checkpoint behind");
 }
 
@@ -39,22 +28,7 @@ fn dataset(dir: &Path) {
     write_ctc(dir, &frames, &masks, &[0, 1, 2, 4, 5, 6, 7]);
 }
 
-const SMALL: &[&str] = &[
-    "--crop",
-    "32",
-    "--depth",
-    "2",
-    "--base-width",
-    "4",
-    "--window",
-    "2",
-    "--val-every",
-    "2",
-    "--threads",
-    "1",
-    "--device",
-    "cpu",
-];
+const SMALL: &[&str] = &["--crop", "32", "--depth", "2", "--base-width", "4", "--window", "2", "--val-every", "2", "--threads", "1", "--device", "cpu"];
 
 #[test]
 fn train_writes_checkpoint_settings_and_history_then_resumes() {
@@ -62,63 +36,37 @@ fn train_writes_checkpoint_settings_and_history_then_resumes() {
     dataset(d.path());
     let out = d.path().join("m.safetensors");
     let (data, out_s) = (d.path().join("01"), out.to_str().unwrap().to_string());
-    let mut args = vec![
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        &out_s,
-        "--steps",
-        "4",
-    ];
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", &out_s, "--steps", "4"];
     args.extend_from_slice(SMALL);
     let o = cellstream(&args);
     assert!(o.status.success(), "{}", text(&o));
     let log = text(&o);
-    assert!(
-        log.contains("8 frames (truth: 7 GT SEG, 0 ST SEG, 0 TRA)")
-            && log.contains("validation frames 7–7"),
-        "{log}"
-    );
+    assert!(log.contains("8 frames (truth: 7 GT SEG, 0 ST SEG, 0 TRA)") && log.contains("validation frames 7–7"), "{log}");
 
     let (config, meta) = cellstream::model::read_metadata(&out).unwrap();
     assert_eq!((config.depth, config.base_width, config.lstm), (2, 4, true));
-    let best: cellstream::model::Progress =
-        serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
-    assert!(
-        best.best_step == Some(best.step) && matches!(best.step, 2 | 4),
-        "{best:?}"
-    );
+    let best: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
+    assert!(best.best_step == Some(best.step) && matches!(best.step, 2 | 4), "{best:?}");
     let (_, meta) = cellstream::model::read_metadata(&d.path().join("m.last.safetensors")).unwrap();
-    let progress: cellstream::model::Progress =
-        serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
+    let progress: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
     assert_eq!(progress.step, 4);
-    let settings: cellstream::model::TrainConfig =
-        toml::from_str(&std::fs::read_to_string(d.path().join("m.toml")).unwrap()).unwrap();
+    let settings: cellstream::model::TrainConfig = toml::from_str(&std::fs::read_to_string(d.path().join("m.toml")).unwrap()).unwrap();
     assert_eq!((settings.crop, settings.window, settings.steps), (32, 2, 4));
     let history = std::fs::read_to_string(d.path().join("m.history.csv")).unwrap();
     let rows: Vec<&str> = history.lines().collect();
     assert_eq!(rows[0], "epoch,step,loss,val_seg,lr,seconds");
     assert_eq!(rows.len(), 5, "{history}");
-    assert!(
-        rows[2].starts_with("1,2,") && rows[2].split(',').nth(3).is_some_and(|v| !v.is_empty()),
-        "{history}"
-    );
+    assert!(rows[2].starts_with("1,2,") && rows[2].split(',').nth(3).is_some_and(|v| !v.is_empty()), "{history}");
 
     // Without --resume or --overwrite the run is refused and nothing changes.
     let o = cellstream(&args);
-    assert!(
-        !o.status.success() && text(&o).contains("--resume"),
-        "{}",
-        text(&o)
-    );
+    assert!(!o.status.success() && text(&o).contains("--resume"), "{}", text(&o));
 
     // --resume takes the saved settings and continues the step count.
     let o = cellstream(&["train", "--out", &out_s, "--resume", "--steps", "6"]);
     assert!(o.status.success(), "{}", text(&o));
     let (_, meta) = cellstream::model::read_metadata(&d.path().join("m.last.safetensors")).unwrap();
-    let progress: cellstream::model::Progress =
-        serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
+    let progress: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
     assert_eq!(progress.step, 6);
     let history = std::fs::read_to_string(d.path().join("m.history.csv")).unwrap();
     assert_eq!(history.lines().count(), 7, "{history}");
@@ -126,44 +74,15 @@ fn train_writes_checkpoint_settings_and_history_then_resumes() {
 
     // A time limit that ends the run before its next validation still leaves
     // the latest weights for --resume.
-    let o = cellstream(&[
-        "train",
-        "--out",
-        &out_s,
-        "--resume",
-        "--steps",
-        "100",
-        "--val-every",
-        "50",
-        "--max-minutes",
-        "0.0001",
-    ]);
-    assert!(
-        o.status.success() && text(&o).contains("time limit reached"),
-        "{}",
-        text(&o)
-    );
+    let o = cellstream(&["train", "--out", &out_s, "--resume", "--steps", "100", "--val-every", "50", "--max-minutes", "0.0001"]);
+    assert!(o.status.success() && text(&o).contains("time limit reached"), "{}", text(&o));
     let (_, meta) = cellstream::model::read_metadata(&d.path().join("m.last.safetensors")).unwrap();
-    let progress: cellstream::model::Progress =
-        serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
+    let progress: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
     assert!((6..50).contains(&progress.step), "{progress:?}");
 
     // Resuming with another architecture is refused.
-    let o = cellstream(&[
-        "train",
-        "--out",
-        &out_s,
-        "--resume",
-        "--steps",
-        "8",
-        "--base-width",
-        "8",
-    ]);
-    assert!(
-        !o.status.success() && text(&o).contains("differs from the settings"),
-        "{}",
-        text(&o)
-    );
+    let o = cellstream(&["train", "--out", &out_s, "--resume", "--steps", "8", "--base-width", "8"]);
+    assert!(!o.status.success() && text(&o).contains("differs from the settings"), "{}", text(&o));
 }
 
 #[test]
@@ -173,40 +92,23 @@ fn preview_pictures_each_validation_and_curves_are_drawn() {
     let out = d.path().join("m.safetensors");
     let previews = d.path().join("previews");
     let data = d.path().join("01");
-    let mut args = vec![
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--steps",
-        "5",
-        "--preview",
-        previews.to_str().unwrap(),
-    ];
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--steps", "5", "--preview", previews.to_str().unwrap()];
     args.extend_from_slice(SMALL);
     let o = cellstream(&args);
     assert!(o.status.success(), "{}", text(&o));
     // Validations at steps 2, 4 and 5 (the last step): epochs 1, 2 and 3.
-    let mut names: Vec<String> = std::fs::read_dir(&previews)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut names: Vec<String> = std::fs::read_dir(&previews).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     assert_eq!(names, ["epoch001.png", "epoch002.png", "epoch003.png"]);
     // The 40×48 frame (width×height) is shown whole, enlarged 5× (to 200×240), beside its truth under a header.
     let img = image::open(previews.join("epoch001.png")).unwrap();
     assert_eq!((img.width(), img.height()), (2 * 200 + 8, 240 + 46));
     let curves = image::open(d.path().join("m.curves.png")).unwrap();
-    assert_eq!(
-        (curves.width(), curves.height()),
-        cellstream::model::CURVES_SIZE
-    );
+    assert_eq!((curves.width(), curves.height()), cellstream::model::CURVES_SIZE);
     let rows = cellstream::model::read_history(&d.path().join("m.history.csv")).unwrap();
     assert_eq!(rows.iter().filter(|r| r.val_seg.is_some()).count(), 3);
     // The preview folder is kept in the settings, so --resume goes on writing there.
-    let settings: cellstream::model::TrainConfig =
-        toml::from_str(&std::fs::read_to_string(d.path().join("m.toml")).unwrap()).unwrap();
+    let settings: cellstream::model::TrainConfig = toml::from_str(&std::fs::read_to_string(d.path().join("m.toml")).unwrap()).unwrap();
     assert_eq!(settings.preview.as_deref(), Some(previews.as_path()));
 }
 
@@ -218,28 +120,11 @@ fn config_file_with_flag_override_and_no_lstm() {
     let data = d.path().join("01");
     std::fs::write(&settings, format!("data = [{:?}]\nsteps = 2\ncrop = 64\nwindow = 2\nval_every = 2\ninterface_weight = 2.0\ndevice = \"cpu\"\nthreads = 1\n[model]\ndepth = 2\nbase_width = 4\nnorm = \"group\"\n", data.to_str().unwrap())).unwrap();
     let out = d.path().join("p.safetensors");
-    let o = cellstream(&[
-        "train",
-        "--config",
-        settings.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--crop",
-        "32",
-        "--no-lstm",
-        "--frames",
-        "0-5",
-        "--interface-weight",
-        "4",
-    ]);
+    let o = cellstream(&["train", "--config", settings.to_str().unwrap(), "--out", out.to_str().unwrap(), "--crop", "32", "--no-lstm", "--frames", "0-5", "--interface-weight", "4"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("6 frames"), "{}", text(&o));
-    let used: cellstream::model::TrainConfig =
-        toml::from_str(&std::fs::read_to_string(d.path().join("p.toml")).unwrap()).unwrap();
-    assert_eq!(
-        (used.crop, used.steps, used.model.lstm, used.model.norm),
-        (32, 2, false, cellstream::model::Norm::Group)
-    );
+    let used: cellstream::model::TrainConfig = toml::from_str(&std::fs::read_to_string(d.path().join("p.toml")).unwrap()).unwrap();
+    assert_eq!((used.crop, used.steps, used.model.lstm, used.model.norm), (32, 2, false, cellstream::model::Norm::Group));
     assert_eq!(used.frames, Some("0-5".parse().unwrap()));
     assert_eq!(used.interface_weight, 4.0, "the flag overrides the file");
 }
@@ -252,88 +137,22 @@ fn bad_input_is_refused_with_the_reason() {
     let data = data.to_str().unwrap();
     let out = d.path().join("x.safetensors");
     let out = out.to_str().unwrap();
-    let (pt, dataset_dir, gt, missing) = (
-        d.path().join("x.pt"),
-        d.path().to_path_buf(),
-        d.path().join("01_GT"),
-        d.path().join("none.toml"),
-    );
+    let (pt, dataset_dir, gt, missing) = (d.path().join("x.pt"), d.path().to_path_buf(), d.path().join("01_GT"), d.path().join("none.toml"));
     let a_file = gt.join("SEG/man_seg000.tif");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--data", "/no/such/dir", "--out", out], "/no/such/dir"),
-        (
-            vec!["--data", data, "--out", out, "--frames", "9-2"],
-            "ends before it starts",
-        ),
-        (
-            vec!["--data", data, "--out", out, "--frames", "20-30"],
-            "no frames in the range 20-30",
-        ),
-        (
-            vec!["--data", data, "--out", out, "--crop", "30"],
-            "multiple of 8",
-        ),
-        (
-            vec!["--data", data, "--out", out, "--device", "cuda:7"],
-            "cuda:7",
-        ),
-        (
-            vec!["--data", data, "--out", out, "--device", "tpu"],
-            "unknown device",
-        ),
-        (
-            vec!["--data", data, "--out", out, "--norm", "layer"],
-            "unknown normalisation",
-        ),
-        (
-            vec!["--data", data, "--out", out, "--interface-weight", "0"],
-            "interface_weight must be a positive number",
-        ),
-        (
-            vec![
-                "--data",
-                data,
-                "--out",
-                pt.to_str().unwrap(),
-                "--steps",
-                "1",
-            ],
-            "must end in .safetensors",
-        ),
-        (
-            vec![
-                "--data",
-                dataset_dir.to_str().unwrap(),
-                "--out",
-                out,
-                "--window",
-                "9",
-                "--steps",
-                "1",
-            ],
-            "consecutive training frames",
-        ),
-        (
-            vec!["--data", gt.to_str().unwrap(), "--out", out],
-            "neither a sequence folder",
-        ),
-        (
-            vec!["--out", out, "--config", missing.to_str().unwrap()],
-            "none.toml",
-        ),
-        (
-            vec![
-                "--data",
-                data,
-                "--out",
-                out,
-                "--steps",
-                "1",
-                "--preview",
-                a_file.to_str().unwrap(),
-            ],
-            "cannot create the preview folder",
-        ),
+        (vec!["--data", data, "--out", out, "--frames", "9-2"], "ends before it starts"),
+        (vec!["--data", data, "--out", out, "--frames", "20-30"], "no frames in the range 20-30"),
+        (vec!["--data", data, "--out", out, "--crop", "30"], "multiple of 8"),
+        (vec!["--data", data, "--out", out, "--device", "cuda:7"], "cuda:7"),
+        (vec!["--data", data, "--out", out, "--device", "tpu"], "unknown device"),
+        (vec!["--data", data, "--out", out, "--norm", "layer"], "unknown normalisation"),
+        (vec!["--data", data, "--out", out, "--interface-weight", "0"], "interface_weight must be a positive number"),
+        (vec!["--data", data, "--out", pt.to_str().unwrap(), "--steps", "1"], "must end in .safetensors"),
+        (vec!["--data", dataset_dir.to_str().unwrap(), "--out", out, "--window", "9", "--steps", "1"], "consecutive training frames"),
+        (vec!["--data", gt.to_str().unwrap(), "--out", out], "neither a sequence folder"),
+        (vec!["--out", out, "--config", missing.to_str().unwrap()], "none.toml"),
+        (vec!["--data", data, "--out", out, "--steps", "1", "--preview", a_file.to_str().unwrap()], "cannot create the preview folder"),
     ];
     for (args, want) in cases {
         let mut all = vec!["train"];
@@ -355,36 +174,21 @@ fn binary_needs_libtorch_cuda_when_libtorch_has_it() {
         return;
     }
     let needed = elf_needed(Path::new(env!("CARGO_BIN_EXE_cellstream")));
-    assert!(
-        needed.iter().any(|n| n == "libtorch_cuda.so"),
-        "NEEDED: {needed:?}"
-    );
-    assert!(
-        needed
-            .iter()
-            .any(|n| n == "libtorch_cpu.so" || n == "libtorch.so"),
-        "NEEDED: {needed:?}"
-    );
+    assert!(needed.iter().any(|n| n == "libtorch_cuda.so"), "NEEDED: {needed:?}");
+    assert!(needed.iter().any(|n| n == "libtorch_cpu.so" || n == "libtorch.so"), "NEEDED: {needed:?}");
 }
 
 /// The DT_NEEDED entries of a 64-bit little-endian ELF file.
 fn elf_needed(path: &Path) -> Vec<String> {
     let b = std::fs::read(path).unwrap();
     assert_eq!(&b[..4], b"\x7fELF", "{} is not ELF", path.display());
-    assert_eq!(
-        (b[4], b[5]),
-        (2, 1),
-        "only 64-bit little-endian ELF is parsed here"
-    );
+    assert_eq!((b[4], b[5]), (2, 1), "only 64-bit little-endian ELF is parsed here");
     let u16_at = |o: usize| u16::from_le_bytes(b[o..o + 2].try_into().unwrap()) as usize;
     let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().unwrap()) as usize;
     let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap()) as usize;
     let (shoff, shentsize, shnum) = (u64_at(0x28), u16_at(0x3A), u16_at(0x3C));
     let section = |i: usize| shoff + i * shentsize;
-    let dynamic = (0..shnum)
-        .map(section)
-        .find(|&s| u32_at(s + 4) == 6)
-        .expect("no SHT_DYNAMIC section");
+    let dynamic = (0..shnum).map(section).find(|&s| u32_at(s + 4) == 6).expect("no SHT_DYNAMIC section");
     let strtab = u64_at(section(u32_at(dynamic + 40)) + 24);
     let (off, size) = (u64_at(dynamic + 24), u64_at(dynamic + 32));
     (off..off + size)
@@ -403,37 +207,20 @@ fn elf_needed(path: &Path) -> Vec<String> {
 fn learned_weights(path: &Path) -> Vec<(String, Vec<f32>)> {
     let bytes = std::fs::read(path).unwrap();
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-    let mut names: Vec<String> = st
-        .names()
-        .into_iter()
-        .filter(|n| !n.contains("running") && !n.contains("num_batches"))
-        .map(str::to_string)
-        .collect();
+    let mut names: Vec<String> = st.names().into_iter().filter(|n| !n.contains("running") && !n.contains("num_batches")).map(str::to_string).collect();
     names.sort();
     names
         .into_iter()
         .map(|n| {
-            let v = st
-                .tensor(&n)
-                .unwrap()
-                .data()
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-                .collect();
+            let v = st.tensor(&n).unwrap().data().chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
             (n, v)
         })
         .collect()
 }
 
 fn max_difference(a: &[(String, Vec<f32>)], b: &[(String, Vec<f32>)]) -> f32 {
-    assert_eq!(
-        a.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-        b.iter().map(|(n, _)| n).collect::<Vec<_>>()
-    );
-    a.iter()
-        .zip(b)
-        .flat_map(|((_, x), (_, y))| x.iter().zip(y).map(|(p, q)| (p - q).abs()))
-        .fold(0.0, f32::max)
+    assert_eq!(a.iter().map(|(n, _)| n).collect::<Vec<_>>(), b.iter().map(|(n, _)| n).collect::<Vec<_>>());
+    a.iter().zip(b).flat_map(|((_, x), (_, y))| x.iter().zip(y).map(|(p, q)| (p - q).abs())).fold(0.0, f32::max)
 }
 
 #[test]
@@ -443,11 +230,7 @@ fn init_starts_a_fresh_run_from_a_checkpoints_weights() {
     let data = d.path().join("01");
     let data = data.to_str().unwrap();
     let path = |name: &str| d.path().join(name).to_str().unwrap().to_string();
-    let (first, tuned, fresh) = (
-        path("first.safetensors"),
-        path("tuned.safetensors"),
-        path("fresh.safetensors"),
-    );
+    let (first, tuned, fresh) = (path("first.safetensors"), path("tuned.safetensors"), path("fresh.safetensors"));
     let mut args = vec!["train", "--data", data, "--out", &first, "--steps", "4"];
     args.extend_from_slice(SMALL);
     let o = cellstream(&args);
@@ -455,68 +238,25 @@ fn init_starts_a_fresh_run_from_a_checkpoints_weights() {
 
     // A vanishing learning rate keeps the starting weights: --init loaded them.
     // The architecture comes from the checkpoint (SMALL's flags are not repeated).
-    let tiny = [
-        "--steps",
-        "2",
-        "--lr",
-        "1e-12",
-        "--crop",
-        "32",
-        "--window",
-        "2",
-        "--val-every",
-        "2",
-        "--threads",
-        "1",
-        "--device",
-        "cpu",
-        "--seed",
-        "9",
-    ];
+    let tiny = ["--steps", "2", "--lr", "1e-12", "--crop", "32", "--window", "2", "--val-every", "2", "--threads", "1", "--device", "cpu", "--seed", "9"];
     let mut args = vec!["train", "--data", data, "--out", &tuned, "--init", &first];
     args.extend_from_slice(&tiny);
     let o = cellstream(&args);
     assert!(o.status.success(), "{}", text(&o));
     let (config, meta) = cellstream::model::read_metadata(Path::new(&tuned)).unwrap();
     assert_eq!((config.depth, config.base_width), (2, 4));
-    let progress: cellstream::model::Progress =
-        serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
+    let progress: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
     assert_eq!(progress.step, 2, "the step count starts afresh");
-    assert!(
-        max_difference(
-            &learned_weights(Path::new(&first)),
-            &learned_weights(Path::new(&tuned))
-        ) < 1e-6
-    );
-    let settings: cellstream::model::TrainConfig =
-        toml::from_str(&std::fs::read_to_string(d.path().join("tuned.toml")).unwrap()).unwrap();
-    assert_eq!(
-        settings.init.as_deref(),
-        Some(Path::new(&first)),
-        "the settings record the starting point"
-    );
+    assert!(max_difference(&learned_weights(Path::new(&first)), &learned_weights(Path::new(&tuned))) < 1e-6);
+    let settings: cellstream::model::TrainConfig = toml::from_str(&std::fs::read_to_string(d.path().join("tuned.toml")).unwrap()).unwrap();
+    assert_eq!(settings.init.as_deref(), Some(Path::new(&first)), "the settings record the starting point");
 
     // Without --init the same run starts from random weights, far from them.
-    let mut args = vec![
-        "train",
-        "--data",
-        data,
-        "--out",
-        &fresh,
-        "--depth",
-        "2",
-        "--base-width",
-        "4",
-    ];
+    let mut args = vec!["train", "--data", data, "--out", &fresh, "--depth", "2", "--base-width", "4"];
     args.extend_from_slice(&tiny);
     let o = cellstream(&args);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(
-        max_difference(
-            &learned_weights(Path::new(&first)),
-            &learned_weights(Path::new(&fresh))
-        ) > 1e-3
-    );
+    assert!(max_difference(&learned_weights(Path::new(&first)), &learned_weights(Path::new(&fresh))) > 1e-3);
 
     // Refused, naming the reason, with nothing written: another architecture
     // (by flag or in --config's [model]), a missing checkpoint, a file that is no checkpoint, and --resume beside --init.
@@ -527,18 +267,9 @@ fn init_starts_a_fresh_run_from_a_checkpoints_weights() {
     std::fs::write(&other_model, "[model]\ndepth = 2\nbase_width = 8\n").unwrap();
     let other_model = other_model.to_str().unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (
-            vec!["--init", &first, "--base-width", "8"],
-            "differs from the settings",
-        ),
-        (
-            vec!["--init", &first, "--config", other_model],
-            "differ from the architecture of the --init checkpoint",
-        ),
-        (
-            vec!["--init", "/no/such/model.safetensors"],
-            "/no/such/model.safetensors",
-        ),
+        (vec!["--init", &first, "--base-width", "8"], "differs from the settings"),
+        (vec!["--init", &first, "--config", other_model], "differ from the architecture of the --init checkpoint"),
+        (vec!["--init", "/no/such/model.safetensors"], "/no/such/model.safetensors"),
         (vec!["--init", not_a_model], "t000.tif"),
         (vec!["--init", &first, "--resume"], "--resume"),
     ];

@@ -2,14 +2,11 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use cellstream::ctc::{Frame, read_mask, write_frame};
+use cellstream::ctc::{read_mask, write_frame, Frame};
 use ndarray::Array2;
 
 fn cellstream(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cellstream"))
-        .args(args)
-        .output()
-        .expect("run cellstream")
+    Command::new(env!("CARGO_BIN_EXE_cellstream")).args(args).output().expect("run cellstream")
 }
 
 fn stderr(o: &Output) -> String {
@@ -20,30 +17,19 @@ fn stderr(o: &Output) -> String {
 fn two_cells() -> Array2<f32> {
     Array2::from_shape_fn((40, 60), |(y, x)| {
         let d = |cx: f32| ((y as f32 - 20.0).powi(2) + (x as f32 - cx).powi(2)).sqrt();
-        if d(20.0) <= 9.0 || d(36.0) <= 9.0 {
-            0.9
-        } else {
-            0.05
-        }
+        if d(20.0) <= 9.0 || d(36.0) <= 9.0 { 0.9 } else { 0.05 }
     })
 }
 
 fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     v.sort();
     v
 }
 
 fn run_ok(args: &[&str]) -> String {
     let o = cellstream(args);
-    assert!(
-        o.status.success(),
-        "cellstream {args:?} failed: {}",
-        stderr(&o)
-    );
+    assert!(o.status.success(), "cellstream {args:?} failed: {}", stderr(&o));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -55,25 +41,14 @@ fn float_probabilities_become_masks_named_by_their_number() {
     for name in ["cells_12_prob.tif", "cells_7_prob.tif"] {
         write_frame(&inp.join(name), &Frame::F32(two_cells())).unwrap();
     }
-    let stdout = run_ok(&[
-        "postprocess",
-        "--input",
-        inp.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--threads",
-        "1",
-    ]);
+    let stdout = run_ok(&["postprocess", "--input", inp.to_str().unwrap(), "--out", out.to_str().unwrap(), "--threads", "1"]);
     assert!(stdout.contains("2 masks (4 objects)"), "{stdout}");
     assert_eq!(names(&out), vec!["mask007.tif", "mask012.tif"]);
     let m = read_mask(&out.join("mask007.tif")).unwrap();
     assert_eq!(m.dim(), (40, 60));
     assert_eq!(m[[0, 0]], 0);
     let (a, b) = (m[[20, 20]], m[[20, 36]]);
-    assert!(
-        a != 0 && b != 0 && a != b,
-        "touching cells not split: {a} {b}"
-    );
+    assert!(a != 0 && b != 0 && a != b, "touching cells not split: {a} {b}");
     assert_eq!(m.iter().copied().max(), Some(2));
 }
 
@@ -83,31 +58,13 @@ fn integer_maps_are_scaled_by_their_type_maximum_and_wide_numbers_widen_names() 
     let (inp, out) = (d.path().join("fg"), d.path().join("seg"));
     std::fs::create_dir(&inp).unwrap();
     let p = two_cells();
-    write_frame(
-        &inp.join("fg0003.tif"),
-        &Frame::U8(p.mapv(|v| if v > 0.5 { 255 } else { 0 })),
-    )
-    .unwrap();
+    write_frame(&inp.join("fg0003.tif"), &Frame::U8(p.mapv(|v| if v > 0.5 { 255 } else { 0 }))).unwrap();
     // 40000 / 65535 = 0.61 > 0.5; 20000 / 65535 = 0.31.
-    write_frame(
-        &inp.join("fg1234.tif"),
-        &Frame::U16(p.mapv(|v| if v > 0.5 { 40000 } else { 20000 })),
-    )
-    .unwrap();
-    run_ok(&[
-        "postprocess",
-        "--input",
-        inp.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    write_frame(&inp.join("fg1234.tif"), &Frame::U16(p.mapv(|v| if v > 0.5 { 40000 } else { 20000 }))).unwrap();
+    run_ok(&["postprocess", "--input", inp.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert_eq!(names(&out), vec!["mask0003.tif", "mask1234.tif"]);
     for n in ["mask0003.tif", "mask1234.tif"] {
-        assert_eq!(
-            read_mask(&out.join(n)).unwrap().iter().copied().max(),
-            Some(2),
-            "{n}"
-        );
+        assert_eq!(read_mask(&out.join(n)).unwrap().iter().copied().max(), Some(2), "{n}");
     }
 }
 
@@ -116,45 +73,13 @@ fn zero_one_masks_need_threshold_zero_and_say_so() {
     let d = tempfile::tempdir().unwrap();
     let (inp, out) = (d.path().join("fg"), d.path().join("seg"));
     std::fs::create_dir(&inp).unwrap();
-    write_frame(
-        &inp.join("m1.tif"),
-        &Frame::U8(two_cells().mapv(|v| u8::from(v > 0.5))),
-    )
-    .unwrap();
-    let o = cellstream(&[
-        "postprocess",
-        "--input",
-        inp.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    write_frame(&inp.join("m1.tif"), &Frame::U8(two_cells().mapv(|v| u8::from(v > 0.5)))).unwrap();
+    let o = cellstream(&["postprocess", "--input", inp.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert!(o.status.success());
     assert!(stderr(&o).contains("--threshold 0"), "{}", stderr(&o));
-    assert_eq!(
-        read_mask(&out.join("mask001.tif"))
-            .unwrap()
-            .iter()
-            .copied()
-            .max(),
-        Some(0)
-    );
-    run_ok(&[
-        "postprocess",
-        "--input",
-        inp.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--threshold",
-        "0",
-    ]);
-    assert_eq!(
-        read_mask(&out.join("mask001.tif"))
-            .unwrap()
-            .iter()
-            .copied()
-            .max(),
-        Some(2)
-    );
+    assert_eq!(read_mask(&out.join("mask001.tif")).unwrap().iter().copied().max(), Some(0));
+    run_ok(&["postprocess", "--input", inp.to_str().unwrap(), "--out", out.to_str().unwrap(), "--threshold", "0"]);
+    assert_eq!(read_mask(&out.join("mask001.tif")).unwrap().iter().copied().max(), Some(2));
 }
 
 #[test]
@@ -164,92 +89,35 @@ fn options_change_the_chain() {
     std::fs::create_dir(&inp).unwrap();
     write_frame(&inp.join("t000.tif"), &Frame::F32(two_cells())).unwrap();
     let max_label = |extra: &[&str]| {
-        let mut args = vec![
-            "postprocess",
-            "--input",
-            inp.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ];
+        let mut args = vec!["postprocess", "--input", inp.to_str().unwrap(), "--out", out.to_str().unwrap()];
         args.extend_from_slice(extra);
         run_ok(&args);
-        read_mask(&out.join("mask000.tif"))
-            .unwrap()
-            .iter()
-            .copied()
-            .max()
-            .unwrap()
+        read_mask(&out.join("mask000.tif")).unwrap().iter().copied().max().unwrap()
     };
     assert_eq!(max_label(&["--no-split"]), 1);
     assert_eq!(max_label(&["--h-maxima", "1"]), 2);
     assert_eq!(max_label(&["--min-area", "1000"]), 0);
-    assert_eq!(
-        max_label(&["--connectivity", "4", "--closing-radius", "0"]),
-        2
-    );
-    let o = cellstream(&[
-        "postprocess",
-        "--input",
-        inp.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--no-split",
-        "--h-maxima",
-        "2",
-    ]);
+    assert_eq!(max_label(&["--connectivity", "4", "--closing-radius", "0"]), 2);
+    let o = cellstream(&["postprocess", "--input", inp.to_str().unwrap(), "--out", out.to_str().unwrap(), "--no-split", "--h-maxima", "2"]);
     assert!(!o.status.success());
-    let o = cellstream(&[
-        "postprocess",
-        "--input",
-        inp.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--threshold",
-        "1.5",
-    ]);
-    assert!(
-        !o.status.success() && stderr(&o).contains("1.5"),
-        "{}",
-        stderr(&o)
-    );
+    let o = cellstream(&["postprocess", "--input", inp.to_str().unwrap(), "--out", out.to_str().unwrap(), "--threshold", "1.5"]);
+    assert!(!o.status.success() && stderr(&o).contains("1.5"), "{}", stderr(&o));
 }
 
 #[test]
 fn seed_maps_split_cells_where_the_seeds_say() {
     let d = tempfile::tempdir().unwrap();
-    let (inp, seeds, out) = (
-        d.path().join("cell"),
-        d.path().join("seed"),
-        d.path().join("seg"),
-    );
+    let (inp, seeds, out) = (d.path().join("cell"), d.path().join("seed"), d.path().join("seg"));
     std::fs::create_dir(&inp).unwrap();
     std::fs::create_dir(&seeds).unwrap();
     // One elongated cell region; three seeds along it.
-    let cell = Array2::from_shape_fn((20, 90), |(y, x)| {
-        if (5..15).contains(&y) && (5..85).contains(&x) {
-            0.9f32
-        } else {
-            0.0
-        }
-    });
+    let cell = Array2::from_shape_fn((20, 90), |(y, x)| if (5..15).contains(&y) && (5..85).contains(&x) { 0.9f32 } else { 0.0 });
     let seed = Array2::from_shape_fn((20, 90), |(y, x)| {
-        if (8..12).contains(&y)
-            && [(10, 20), (40, 50), (70, 80)]
-                .iter()
-                .any(|&(a, b)| (a..b).contains(&x))
-        {
-            0.9f32
-        } else {
-            0.1
-        }
+        if (8..12).contains(&y) && [(10, 20), (40, 50), (70, 80)].iter().any(|&(a, b)| (a..b).contains(&x)) { 0.9f32 } else { 0.1 }
     });
     write_frame(&inp.join("c5.tif"), &Frame::F32(cell)).unwrap();
     write_frame(&seeds.join("s5.tif"), &Frame::F32(seed)).unwrap();
-    let (i, s, o) = (
-        inp.to_str().unwrap(),
-        seeds.to_str().unwrap(),
-        out.to_str().unwrap(),
-    );
+    let (i, s, o) = (inp.to_str().unwrap(), seeds.to_str().unwrap(), out.to_str().unwrap());
     run_ok(&["postprocess", "--input", i, "--seeds", s, "--out", o]);
     let m = read_mask(&out.join("mask005.tif")).unwrap();
     assert_eq!(m.iter().copied().max(), Some(3));
@@ -267,30 +135,13 @@ fn fails_naming(inp: &Path, culprit: &str, what: &str) {
     let out = inp.parent().unwrap().join("seg");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("mask000.tif"), b"previous result").unwrap();
-    let o = cellstream(&[
-        "postprocess",
-        "--input",
-        inp.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = cellstream(&["postprocess", "--input", inp.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert!(!o.status.success(), "succeeded on bad input");
     let e = stderr(&o);
-    assert!(
-        e.contains(culprit) && e.contains(what),
-        "error does not name {culprit} / {what}: {e}"
-    );
+    assert!(e.contains(culprit) && e.contains(what), "error does not name {culprit} / {what}: {e}");
     assert_eq!(names(&out), vec!["mask000.tif"]);
-    assert_eq!(
-        std::fs::read(out.join("mask000.tif")).unwrap(),
-        b"previous result"
-    );
-    assert_eq!(
-        names(inp.parent().unwrap()).len(),
-        2,
-        "temporary files left: {:?}",
-        names(inp.parent().unwrap())
-    );
+    assert_eq!(std::fs::read(out.join("mask000.tif")).unwrap(), b"previous result");
+    assert_eq!(names(inp.parent().unwrap()).len(), 2, "temporary files left: {:?}", names(inp.parent().unwrap()));
 }
 
 #[test]
@@ -323,8 +174,7 @@ fn rgb_tiff_is_an_error_naming_it() {
     write_frame(&inp.join("p0.tif"), &Frame::F32(two_cells())).unwrap();
     let f = std::fs::File::create(inp.join("p1.tif")).unwrap();
     let mut enc = tiff::encoder::TiffEncoder::new(f).unwrap();
-    enc.write_image::<tiff::encoder::colortype::RGB8>(4, 2, &[128u8; 24])
-        .unwrap();
+    enc.write_image::<tiff::encoder::colortype::RGB8>(4, 2, &[128u8; 24]).unwrap();
     fails_naming(&inp, "p1.tif", "colour");
 }
 
@@ -333,11 +183,7 @@ fn float_values_outside_zero_one_are_an_error_naming_the_file() {
     let d = tempfile::tempdir().unwrap();
     let inp = d.path().join("logits");
     std::fs::create_dir(&inp).unwrap();
-    write_frame(
-        &inp.join("l3.tif"),
-        &Frame::F32(two_cells().mapv(|v| v * 10.0 - 5.0)),
-    )
-    .unwrap();
+    write_frame(&inp.join("l3.tif"), &Frame::F32(two_cells().mapv(|v| v * 10.0 - 5.0))).unwrap();
     fails_naming(&inp, "l3.tif", "[0, 1]");
 }
 
@@ -347,13 +193,7 @@ fn writing_into_the_input_folder_is_refused() {
     let inp = d.path().join("prob");
     std::fs::create_dir(&inp).unwrap();
     write_frame(&inp.join("mask001.tif"), &Frame::F32(two_cells())).unwrap();
-    let o = cellstream(&[
-        "postprocess",
-        "--input",
-        inp.to_str().unwrap(),
-        "--out",
-        inp.to_str().unwrap(),
-    ]);
+    let o = cellstream(&["postprocess", "--input", inp.to_str().unwrap(), "--out", inp.to_str().unwrap()]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("input folder"), "{}", stderr(&o));
     assert!(inp.join("mask001.tif").is_file());
@@ -368,39 +208,14 @@ fn merge_fragments_removes_a_speck_far_below_the_median_cell() {
     prob.slice_mut(ndarray::s![2..5, 52..55]).fill(0.9); // a 9-px speck on its own
     write_frame(&inp.join("t000.tif"), &Frame::F32(prob)).unwrap();
     let labels = |extra: &[&str]| {
-        let mut args = vec![
-            "postprocess",
-            "--input",
-            inp.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--min-area",
-            "5",
-        ];
+        let mut args = vec!["postprocess", "--input", inp.to_str().unwrap(), "--out", out.to_str().unwrap(), "--min-area", "5"];
         args.extend_from_slice(extra);
         run_ok(&args);
-        read_mask(&out.join("mask000.tif"))
-            .unwrap()
-            .iter()
-            .copied()
-            .max()
-            .unwrap()
+        read_mask(&out.join("mask000.tif")).unwrap().iter().copied().max().unwrap()
     };
     assert_eq!(labels(&[]), 3);
     // Median area about 250 px: the speck is under 0.2 of it and borders nothing.
     assert_eq!(labels(&["--merge-fragments", "0.2"]), 2);
-    let o = cellstream(&[
-        "postprocess",
-        "--input",
-        inp.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--merge-fragments",
-        "1",
-    ]);
-    assert!(
-        !o.status.success() && stderr(&o).contains("merge-fragments"),
-        "{}",
-        stderr(&o)
-    );
+    let o = cellstream(&["postprocess", "--input", inp.to_str().unwrap(), "--out", out.to_str().unwrap(), "--merge-fragments", "1"]);
+    assert!(!o.status.success() && stderr(&o).contains("merge-fragments"), "{}", stderr(&o));
 }

@@ -32,30 +32,18 @@ fn truth_as_result(dir: &Path) -> PathBuf {
     let res = dir.join("01_RES");
     std::fs::create_dir_all(&res).unwrap();
     for t in 0..40 {
-        std::fs::copy(
-            tra.join(format!("man_track{t:03}.tif")),
-            res.join(format!("mask{t:03}.tif")),
-        )
-        .unwrap();
+        std::fs::copy(tra.join(format!("man_track{t:03}.tif")), res.join(format!("mask{t:03}.tif"))).unwrap();
     }
     std::fs::copy(tra.join("man_track.txt"), res.join("res_track.txt")).unwrap();
     res
 }
 
 fn ok(o: &Output) {
-    assert!(
-        o.status.success(),
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "stdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
 }
 
 fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     v.sort();
     v
 }
@@ -65,60 +53,25 @@ fn renders_the_sample_with_raw_and_truth() {
     let d = tempfile::tempdir().unwrap();
     let res = truth_as_result(d.path());
     let out = d.path().join("render");
-    ok(&cellstream(&[
-        &"render",
-        &"--res",
-        &res,
-        &"--raw",
-        &raw(),
-        &"--gt",
-        &gt(),
-        &"--out",
-        &out,
-        &"--gif-frames",
-        &"15",
-    ]));
+    ok(&cellstream(&[&"render", &"--res", &res, &"--raw", &raw(), &"--gt", &gt(), &"--out", &out, &"--gif-frames", &"15"]));
     assert_eq!(
         names(&out),
-        [
-            "counts.csv",
-            "counts.png",
-            "counts.svg",
-            "lineage.png",
-            "lineage.svg",
-            "overlays",
-            "pr_curve.csv",
-            "pr_curve.png",
-            "pr_curve.svg",
-            "sequence.gif"
-        ]
+        ["counts.csv", "counts.png", "counts.svg", "lineage.png", "lineage.svg", "overlays", "pr_curve.csv", "pr_curve.png", "pr_curve.svg", "sequence.gif"]
     );
     let overlays = names(&out.join("overlays"));
     assert_eq!(overlays.len(), 40);
     assert_eq!(overlays[7], "overlay007.png");
-    let img = image::open(out.join("overlays/overlay020.png"))
-        .unwrap()
-        .into_rgb8();
+    let img = image::open(out.join("overlays/overlay020.png")).unwrap().into_rgb8();
     assert_eq!(img.dimensions(), (256, 256));
-    let coloured = img
-        .pixels()
-        .filter(|p| p.0.iter().max().unwrap() - p.0.iter().min().unwrap() > 60)
-        .count();
-    assert!(
-        coloured > 500,
-        "outlines in track colours: {coloured} coloured pixels"
-    );
+    let coloured = img.pixels().filter(|p| p.0.iter().max().unwrap() - p.0.iter().min().unwrap() > 60).count();
+    assert!(coloured > 500, "outlines in track colours: {coloured} coloured pixels");
     // The truth as result: no cell is missed or false, so nothing is tinted red.
     let red = img.pixels().filter(|p| p.0 == [255, 32, 32]).count();
     assert_eq!(red, 0);
 
     // 40 frames at most 15: every 3rd, 14 frames, not enlarged.
     let gif = std::fs::File::open(out.join("sequence.gif")).unwrap();
-    let frames = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(gif))
-        .unwrap()
-        .into_frames()
-        .collect_frames()
-        .unwrap();
+    let frames = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(gif)).unwrap().into_frames().collect_frames().unwrap();
     assert_eq!(frames.len(), 14);
     assert_eq!(frames[0].buffer().dimensions(), (256, 256));
 
@@ -126,14 +79,8 @@ fn renders_the_sample_with_raw_and_truth() {
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     let lineage = image::open(out.join("lineage.png")).unwrap();
     assert!(lineage.width() >= 480 && lineage.height() >= 360);
-    let truth_tracks = std::fs::read_to_string(gt().join("TRA/man_track.txt"))
-        .unwrap()
-        .lines()
-        .count();
-    assert!(
-        svg.contains(&format!("Lineage: {truth_tracks} tracks, 11 divisions")),
-        "the sample has 47 tracks and 11 divisions"
-    );
+    let truth_tracks = std::fs::read_to_string(gt().join("TRA/man_track.txt")).unwrap().lines().count();
+    assert!(svg.contains(&format!("Lineage: {truth_tracks} tracks, 11 divisions")), "the sample has 47 tracks and 11 divisions");
 
     let counts = std::fs::read_to_string(out.join("counts.csv")).unwrap();
     assert_eq!(counts.lines().count(), 41);
@@ -154,62 +101,22 @@ fn renders_the_sample_with_raw_and_truth() {
 fn renders_a_tracked_result_without_raw_or_truth_and_replaces_an_earlier_render() {
     let d = tempfile::tempdir().unwrap();
     let res = d.path().join("01_RES");
-    ok(&cellstream(&[
-        &"track",
-        &raw(),
-        &"--out",
-        &res,
-        &"--segmenter",
-        &"classical",
-        &"-q",
-    ]));
+    ok(&cellstream(&[&"track", &raw(), &"--out", &res, &"--segmenter", &"classical", &"-q"]));
     let out = d.path().join("pictures");
-    ok(&cellstream(&[
-        &"render",
-        &"--res",
-        &res,
-        &"--out",
-        &out,
-        &"--gif-side",
-        &"100",
-    ]));
-    assert!(
-        !out.join("pr_curve.png").exists(),
-        "no PR curve without truth"
-    );
+    ok(&cellstream(&[&"render", &"--res", &res, &"--out", &out, &"--gif-side", &"100"]));
+    assert!(!out.join("pr_curve.png").exists(), "no PR curve without truth");
     let counts = std::fs::read_to_string(out.join("counts.csv")).unwrap();
-    assert!(
-        counts.lines().nth(1).unwrap().ends_with(','),
-        "no truth count: {counts}"
-    );
+    assert!(counts.lines().nth(1).unwrap().ends_with(','), "no truth count: {counts}");
     let gif = std::fs::File::open(out.join("sequence.gif")).unwrap();
-    let frames = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(gif))
-        .unwrap()
-        .into_frames()
-        .collect_frames()
-        .unwrap();
-    assert_eq!(
-        (frames.len(), frames[0].buffer().dimensions()),
-        (40, (100, 100))
-    );
+    let frames = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(gif)).unwrap().into_frames().collect_frames().unwrap();
+    assert_eq!((frames.len(), frames[0].buffer().dimensions()), (40, (100, 100)));
     // An earlier render is replaced; a folder holding anything else is not.
-    ok(&cellstream(&[
-        &"render",
-        &"--res",
-        &res,
-        &"--out",
-        &out,
-        &"--no-labels",
-    ]));
+    ok(&cellstream(&[&"render", &"--res", &res, &"--out", &out, &"--no-labels"]));
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
     let o = cellstream(&[&"render", &"--res", &res, &"--out", &out]);
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("notes.txt"));
-    assert_eq!(
-        names(d.path()),
-        ["01_RES", "pictures"],
-        "no temporary folder left"
-    );
+    assert_eq!(names(d.path()), ["01_RES", "pictures"], "no temporary folder left");
 }
 
 /// Runs `render` on a broken result; it must fail naming `culprit` and leave
@@ -233,26 +140,11 @@ fn bad_input_names_the_file_and_writes_nothing() {
 
     let d = tempfile::tempdir().unwrap();
     let res = truth_as_result(d.path());
-    cellstream::ctc::write_mask(
-        &res.join("mask031.tif"),
-        &ndarray::Array2::zeros((100, 120)),
-    )
-    .unwrap();
+    cellstream::ctc::write_mask(&res.join("mask031.tif"), &ndarray::Array2::zeros((100, 120))).unwrap();
     fails_naming(d.path(), &res, "mask031.tif");
-    let o = cellstream(&[
-        &"render",
-        &"--res",
-        &res,
-        &"--raw",
-        &raw(),
-        &"--out",
-        &d.path().join("x"),
-    ]);
+    let o = cellstream(&[&"render", &"--res", &res, &"--raw", &raw(), &"--out", &d.path().join("x")]);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("120×100") && err.contains("t031.tif"),
-        "sizes and the raw frame named: {err}"
-    );
+    assert!(err.contains("120×100") && err.contains("t031.tif"), "sizes and the raw frame named: {err}");
 
     let d = tempfile::tempdir().unwrap();
     let res = truth_as_result(d.path());
@@ -273,88 +165,40 @@ fn report_is_one_self_contained_page() {
     let params = d.path().join("run.toml");
     std::fs::write(&params, "segmenter = \"classical\"\nmin_area = 30\n").unwrap();
     let html = d.path().join("report.html");
-    ok(&cellstream(&[
-        &"report",
-        &"--res",
-        &res,
-        &"--raw",
-        &raw(),
-        &"--gt",
-        &gt(),
-        &"--out",
-        &html,
-        &"--params",
-        &params,
-    ]));
+    ok(&cellstream(&[&"report", &"--res", &res, &"--raw", &raw(), &"--gt", &gt(), &"--out", &html, &"--params", &params]));
     let text = std::fs::read_to_string(&html).unwrap();
-    assert!(
-        !text.contains("http://") && !text.contains("https://"),
-        "no external URL"
-    );
+    assert!(!text.contains("http://") && !text.contains("https://"), "no external URL");
     for attr in ["src=", "href="] {
         for (i, _) in text.match_indices(attr) {
-            assert!(
-                text[i..].starts_with(&format!("{attr}\"data:image/png;base64,")),
-                "{attr} at {i} is not a data URI"
-            );
+            assert!(text[i..].starts_with(&format!("{attr}\"data:image/png;base64,")), "{attr} at {i} is not a data URI");
         }
     }
     // Plots (2), lineage (1) and six sample overlays.
     assert_eq!(text.matches("<img ").count(), 9);
     // The truth against itself scores 1.
     for m in ["SEG", "DET", "TRA", "LNK"] {
-        assert!(
-            text.contains(&format!("<td>{m}</td><td class=\"num\">1.0000</td>")),
-            "{m} = 1 in the table"
-        );
+        assert!(text.contains(&format!("<td>{m}</td><td class=\"num\">1.0000</td>")), "{m} = 1 in the table");
     }
-    assert!(
-        text.contains("min_area = 30"),
-        "the parameter file is shown"
-    );
-    assert!(
-        text.contains(env!("CARGO_PKG_VERSION"))
-            && text.contains("40 (time points 0–39), 256×256 pixels")
-    );
-    assert_eq!(
-        names(d.path()),
-        ["01_RES", "report.html", "run.toml"],
-        "no temporary file left"
-    );
+    assert!(text.contains("min_area = 30"), "the parameter file is shown");
+    assert!(text.contains(env!("CARGO_PKG_VERSION")) && text.contains("40 (time points 0–39), 256×256 pixels"));
+    assert_eq!(names(d.path()), ["01_RES", "report.html", "run.toml"], "no temporary file left");
 
     // In a real browser, when one is installed.
     let script = root().join("scripts/screenshot-report");
     let has_browser = ["chromium", "chromium-browser", "google-chrome"]
         .iter()
-        .any(|b| {
-            Command::new("sh")
-                .arg("-c")
-                .arg(format!("command -v {b}"))
-                .output()
-                .is_ok_and(|o| o.status.success())
-        });
+        .any(|b| Command::new("sh").arg("-c").arg(format!("command -v {b}")).output().is_ok_and(|o| o.status.success()));
     if !has_browser {
         eprintln!("skipping the browser check: no Chromium (Debian: apt-get install chromium)");
         return;
     }
     let shot = d.path().join("report.png");
-    let o = Command::new(script)
-        .arg(&html)
-        .arg(&shot)
-        .arg("1280,2400")
-        .output()
-        .unwrap();
+    let o = Command::new(script).arg(&html).arg(&shot).arg("1280,2400").output().unwrap();
     ok(&o);
     let png = image::open(&shot).unwrap().into_rgb8();
     assert_eq!(png.dimensions(), (1280, 2400));
-    let non_white = png
-        .pixels()
-        .filter(|p| p.0.iter().any(|&c| c < 200))
-        .count();
-    assert!(
-        non_white > 50_000,
-        "the page shows its tables and pictures: {non_white} non-white pixels"
-    );
+    let non_white = png.pixels().filter(|p| p.0.iter().any(|&c| c < 200)).count();
+    assert!(non_white > 50_000, "the page shows its tables and pictures: {non_white} non-white pixels");
 }
 
 #[test]
@@ -365,11 +209,7 @@ fn report_without_truth_says_so() {
     ok(&cellstream(&[&"report", &"--res", &res, &"--out", &html]));
     let text = std::fs::read_to_string(&html).unwrap();
     assert!(text.contains("No truth given"));
-    assert_eq!(
-        text.matches("<img ").count(),
-        8,
-        "counts, lineage, six overlays"
-    );
+    assert_eq!(text.matches("<img ").count(), 8, "counts, lineage, six overlays");
     let o = cellstream(&[&"report", &"--res", &d.path().join("nope"), &"--out", &html]);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("nope"));
 }
@@ -379,14 +219,7 @@ fn report_shows_the_settings_track_recorded_in_the_result() {
     let d = tempfile::tempdir().unwrap();
     let res = d.path().join("01_RES");
     let track = |extra: &[&str]| {
-        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![
-            &"track",
-            &"--out",
-            &res,
-            &"--segmenter",
-            &"classical",
-            &"-q",
-        ];
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &"--out", &res, &"--segmenter", &"classical", &"-q"];
         let r = raw();
         args.push(&r);
         for a in extra {
@@ -398,34 +231,14 @@ fn report_shows_the_settings_track_recorded_in_the_result() {
     let text = std::fs::read_to_string(res.join("cellstream.toml")).unwrap();
     let record: toml::Table = toml::from_str(&text).unwrap();
     assert_eq!(record["segmenter"]["kind"].as_str(), Some("classical"));
-    assert_eq!(
-        record["link"]["max_gap"].as_integer(),
-        Some(3),
-        "a flag given"
-    );
-    assert_eq!(
-        record["link"]["min_cycle"].as_integer(),
-        Some(4),
-        "a default in force"
-    );
+    assert_eq!(record["link"]["max_gap"].as_integer(), Some(3), "a flag given");
+    assert_eq!(record["link"]["min_cycle"].as_integer(), Some(4), "a default in force");
     assert_eq!(record["post"]["min_area"].as_integer(), Some(40));
     assert_eq!(record["result"]["frames"].as_integer(), Some(40));
-    let tracks = std::fs::read_to_string(res.join("res_track.txt"))
-        .unwrap()
-        .lines()
-        .count() as i64;
+    let tracks = std::fs::read_to_string(res.join("res_track.txt")).unwrap().lines().count() as i64;
     assert_eq!(record["result"]["tracks"].as_integer(), Some(tracks));
-    assert!(
-        record["run"]["command"]
-            .as_str()
-            .unwrap()
-            .contains("--max-gap 3")
-    );
-    assert_eq!(
-        cellstream::ctc::validate_result(&res).unwrap(),
-        vec![],
-        "the record does not disturb the result"
-    );
+    assert!(record["run"]["command"].as_str().unwrap().contains("--max-gap 3"));
+    assert_eq!(cellstream::ctc::validate_result(&res).unwrap(), vec![], "the record does not disturb the result");
 
     // Tracking again replaces the result, record included.
     track(&["--max-gap", "1"]);
@@ -435,24 +248,14 @@ fn report_shows_the_settings_track_recorded_in_the_result() {
     let html = d.path().join("r.html");
     ok(&cellstream(&[&"report", &"--res", &res, &"--out", &html]));
     let page = std::fs::read_to_string(&html).unwrap();
-    assert!(
-        page.contains("cellstream.toml") && page.contains("max_gap = 1"),
-        "the run's settings are in the report"
-    );
-    assert!(
-        page.contains("kind = &quot;classical&quot;"),
-        "escaped TOML text"
-    );
+    assert!(page.contains("cellstream.toml") && page.contains("max_gap = 1"), "the run's settings are in the report");
+    assert!(page.contains("kind = &quot;classical&quot;"), "escaped TOML text");
 
     // A record that is not text is named, and no report is written.
     std::fs::write(res.join("cellstream.toml"), [0xff, 0xfe, 0x00]).unwrap();
     std::fs::remove_file(&html).unwrap();
     let o = cellstream(&[&"report", &"--res", &res, &"--out", &html]);
     assert!(!o.status.success());
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("cellstream.toml"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cellstream.toml"), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(names(d.path()), ["01_RES"], "nothing written");
 }

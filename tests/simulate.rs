@@ -4,38 +4,21 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use cellstream::ctc::{self, Frame, Sequence, Truth};
-use cellstream::simulate::{Modality, SimConfig, SimStats, simulate_all};
+use cellstream::simulate::{simulate_all, Modality, SimConfig, SimStats};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cellstream");
 
 fn run(args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("run cellstream")
+    Command::new(BIN).args(args).output().expect("run cellstream")
 }
 
 fn sim(out: &Path, modality: &str, frames: usize, w: usize, h: usize, seed: u64) {
     let o = run(&[
-        "simulate",
-        "--out",
-        out.to_str().unwrap(),
-        "--modality",
-        modality,
-        "--frames",
-        &frames.to_string(),
-        "--width",
-        &w.to_string(),
-        "--height",
-        &h.to_string(),
-        "--seed",
-        &seed.to_string(),
+        "simulate", "--out", out.to_str().unwrap(), "--modality", modality,
+        "--frames", &frames.to_string(), "--width", &w.to_string(), "--height", &h.to_string(),
+        "--seed", &seed.to_string(),
     ]);
-    assert!(
-        o.status.success(),
-        "simulate failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "simulate failed: {}", String::from_utf8_lossy(&o.stderr));
 }
 
 /// Every file under `dir`, relative path → bytes.
@@ -48,10 +31,7 @@ fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.push((
-                    p.strip_prefix(dir).unwrap().to_path_buf(),
-                    std::fs::read(&p).unwrap(),
-                ));
+                out.push((p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap()));
             }
         }
     }
@@ -66,10 +46,7 @@ fn truth_as_result(seq: &Path) -> PathBuf {
     let tra = seq.join("01_GT/TRA");
     for e in std::fs::read_dir(&tra).unwrap() {
         let name = e.unwrap().file_name().into_string().unwrap();
-        if let Some(rest) = name
-            .strip_prefix("man_track")
-            .filter(|r| r.ends_with(".tif"))
-        {
+        if let Some(rest) = name.strip_prefix("man_track").filter(|r| r.ends_with(".tif")) {
             std::fs::copy(tra.join(&name), res.join(format!("mask{rest}"))).unwrap();
         }
     }
@@ -90,26 +67,15 @@ const QUICK: &[(&str, usize, usize, usize)] = &[
 fn same_seed_same_bytes_other_seed_other_bytes() {
     let d = tempfile::tempdir().unwrap();
     for m in ["fluo", "phase", "colony"] {
-        let (a, b, c) = (
-            d.path().join(format!("{m}a")),
-            d.path().join(format!("{m}b")),
-            d.path().join(format!("{m}c")),
-        );
+        let (a, b, c) = (d.path().join(format!("{m}a")), d.path().join(format!("{m}b")), d.path().join(format!("{m}c")));
         sim(&a, m, 6, 64, 64, 7);
         sim(&b, m, 6, 64, 64, 7);
         sim(&c, m, 6, 64, 64, 8);
         let (fa, fb, fc) = (files(&a), files(&b), files(&c));
-        assert_eq!(
-            fa.len(),
-            6 * 3 + 1,
-            "{m}: 6 raw frames, 6 SEG, 6 TRA masks and man_track.txt"
-        );
+        assert_eq!(fa.len(), 6 * 3 + 1, "{m}: 6 raw frames, 6 SEG, 6 TRA masks and man_track.txt");
         assert!(fa == fb, "{m}: the same seed must give identical files");
         let differ = fa.iter().zip(&fc).filter(|(x, y)| x.1 != y.1).count();
-        assert!(
-            differ >= 6,
-            "{m}: another seed must give other frames ({differ} files differ)"
-        );
+        assert!(differ >= 6, "{m}: another seed must give other frames ({differ} files differ)");
     }
 }
 
@@ -126,12 +92,7 @@ fn truth_is_a_valid_result_for_many_seeds_and_sizes() {
             // Each label is one 4-connected piece.
             for t in 0..frames {
                 let mask = ctc::read_mask(&res.join(format!("mask{t:03}.tif"))).unwrap();
-                for l in mask
-                    .iter()
-                    .copied()
-                    .filter(|&l| l != 0)
-                    .collect::<std::collections::BTreeSet<_>>()
-                {
+                for l in mask.iter().copied().filter(|&l| l != 0).collect::<std::collections::BTreeSet<_>>() {
                     assert_eq!(pieces(&mask, l), 1, "{m} seed {seed} frame {t} label {l}");
                 }
             }
@@ -152,12 +113,7 @@ fn pieces(mask: &ndarray::Array2<u32>, label: u32) -> usize {
             let mut stack = vec![(y, x)];
             seen[[y, x]] = true;
             while let Some((py, px)) = stack.pop() {
-                for (qy, qx) in [
-                    (py.wrapping_sub(1), px),
-                    (py + 1, px),
-                    (py, px.wrapping_sub(1)),
-                    (py, px + 1),
-                ] {
+                for (qy, qx) in [(py.wrapping_sub(1), px), (py + 1, px), (py, px.wrapping_sub(1)), (py, px + 1)] {
                     if qy < h && qx < w && mask[[qy, qx]] == label && !seen[[qy, qx]] {
                         seen[[qy, qx]] = true;
                         stack.push((qy, qx));
@@ -182,27 +138,13 @@ fn py_ctcmetrics_finds_the_truth_valid_with_tra_one() {
         sim(&seq, m, frames, w, h, 11);
         let res = truth_as_result(&seq);
         let o = Command::new(&py)
-            .args([
-                "--gt",
-                seq.join("01_GT").to_str().unwrap(),
-                "--res",
-                res.to_str().unwrap(),
-                "--valid",
-                "--tra",
-            ])
+            .args(["--gt", seq.join("01_GT").to_str().unwrap(), "--res", res.to_str().unwrap(), "--valid", "--tra"])
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&o.stdout);
-        assert!(
-            o.status.success(),
-            "{m}: {text}{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        assert!(o.status.success(), "{m}: {text}{}", String::from_utf8_lossy(&o.stderr));
         let value = |key: &str| -> f64 {
-            let line = text
-                .lines()
-                .find(|l| l.starts_with(&format!("{key}:")))
-                .unwrap_or_else(|| panic!("{m}: no {key} in {text}"));
+            let line = text.lines().find(|l| l.starts_with(&format!("{key}:"))).unwrap_or_else(|| panic!("{m}: no {key} in {text}"));
             line[key.len() + 1..].trim().parse().unwrap()
         };
         assert_eq!(value("Valid"), 1.0, "{m}: {text}");
@@ -214,10 +156,7 @@ fn py_ctcmetrics_finds_the_truth_valid_with_tra_one() {
 fn default_settings_are_hard_enough() {
     for m in [Modality::Fluo, Modality::Phase, Modality::Colony] {
         for seed in [1, 2, 3] {
-            let cfg = SimConfig {
-                seed,
-                ..SimConfig::new(m)
-            };
+            let cfg = SimConfig { seed, ..SimConfig::new(m) };
             let (frames, tracks) = simulate_all(&cfg).unwrap();
             let mut s = SimStats::default();
             for f in &frames {
@@ -235,25 +174,10 @@ fn cells_sets_the_initial_count() {
     let d = tempfile::tempdir().unwrap();
     for (m, k) in [("fluo", 3), ("phase", 40), ("colony", 2)] {
         let out = d.path().join(m);
-        let r = run(&[
-            "simulate",
-            "--out",
-            out.to_str().unwrap(),
-            "--modality",
-            m,
-            "--frames",
-            "1",
-            "--cells",
-            &k.to_string(),
-        ]);
+        let r = run(&["simulate", "--out", out.to_str().unwrap(), "--modality", m, "--frames", "1", "--cells", &k.to_string()]);
         assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
         let mask = ctc::read_mask(&out.join("01_GT/SEG/man_seg000.tif")).unwrap();
-        let n = mask
-            .iter()
-            .copied()
-            .filter(|&l| l != 0)
-            .collect::<std::collections::HashSet<_>>()
-            .len();
+        let n = mask.iter().copied().filter(|&l| l != 0).collect::<std::collections::HashSet<_>>().len();
         // Cells placed across the border may be cut to slivers and dropped.
         assert!(n <= k && n * 10 >= k * 7, "{m}: {n} cells for --cells {k}");
     }
@@ -261,18 +185,10 @@ fn cells_sets_the_initial_count() {
 
 #[test]
 fn colony_divides_hundreds_of_times() {
-    let cfg = SimConfig {
-        frames: 60,
-        width: 320,
-        height: 320,
-        ..SimConfig::new(Modality::Colony)
-    };
+    let cfg = SimConfig { frames: 60, width: 320, height: 320, ..SimConfig::new(Modality::Colony) };
     let (_, tracks) = simulate_all(&cfg).unwrap();
     let divisions = cellstream::simulate::measure::division_count(&tracks);
-    assert!(
-        divisions >= 100,
-        "{divisions} divisions from 8 founders in 60 frames"
-    );
+    assert!(divisions >= 100, "{divisions} divisions from 8 founders in 60 frames");
 }
 
 #[test]
@@ -336,19 +252,9 @@ fn bad_arguments_are_refused_with_clear_errors() {
     std::fs::write(out.join("01/t000.tif"), b"real data").unwrap();
     let r = run(&["simulate", "--out", o, "--frames", "2"]);
     let err = String::from_utf8_lossy(&r.stderr);
-    assert!(
-        !r.status.success() && err.contains("already exists"),
-        "{err}"
-    );
-    assert_eq!(
-        std::fs::read(out.join("01/t000.tif")).unwrap(),
-        b"real data"
-    );
-    assert_eq!(
-        std::fs::read_dir(&out).unwrap().count(),
-        1,
-        "no temporary folder left"
-    );
+    assert!(!r.status.success() && err.contains("already exists"), "{err}");
+    assert_eq!(std::fs::read(out.join("01/t000.tif")).unwrap(), b"real data");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1, "no temporary folder left");
 }
 
 #[test]
@@ -367,34 +273,14 @@ fn committed_sample_is_what_the_readme_command_makes() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sequences");
     for m in [Modality::Fluo, Modality::Phase, Modality::Colony] {
         let dir = root.join(m.to_string());
-        let cfg = SimConfig {
-            frames: 40,
-            width: 256,
-            height: 256,
-            seed: 1,
-            ..SimConfig::new(m)
-        };
+        let cfg = SimConfig { frames: 40, width: 256, height: 256, seed: 1, ..SimConfig::new(m) };
         let (frames, tracks) = simulate_all(&cfg).unwrap();
-        assert_eq!(
-            ctc::read_tracks(&dir.join("01_GT/TRA/man_track.txt")).unwrap(),
-            tracks,
-            "{m}: regenerate sequences/ (see its README)"
-        );
+        assert_eq!(ctc::read_tracks(&dir.join("01_GT/TRA/man_track.txt")).unwrap(), tracks, "{m}: regenerate sequences/ (see its README)");
         for f in &frames {
             let raw = ctc::read_frame(&dir.join(format!("01/t{:03}.tif", f.t))).unwrap();
-            assert!(
-                raw == f.raw,
-                "{m} frame {}: regenerate sequences/ (see its README)",
-                f.t
-            );
-            assert_eq!(
-                ctc::read_mask(&dir.join(format!("01_GT/SEG/man_seg{:03}.tif", f.t))).unwrap(),
-                f.mask
-            );
-            assert_eq!(
-                ctc::read_mask(&dir.join(format!("01_GT/TRA/man_track{:03}.tif", f.t))).unwrap(),
-                f.mask
-            );
+            assert!(raw == f.raw, "{m} frame {}: regenerate sequences/ (see its README)", f.t);
+            assert_eq!(ctc::read_mask(&dir.join(format!("01_GT/SEG/man_seg{:03}.tif", f.t))).unwrap(), f.mask);
+            assert_eq!(ctc::read_mask(&dir.join(format!("01_GT/TRA/man_track{:03}.tif", f.t))).unwrap(), f.mask);
         }
     }
 }

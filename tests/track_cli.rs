@@ -33,17 +33,9 @@ fn tracks_the_sample_into_a_valid_result_with_stats() {
     let o = cellstream(&[&"track", &seq, &"--stats", &stats]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let res = d.path().join("01_RES");
-    assert_eq!(
-        ctc::validate_result(&res).unwrap(),
-        vec![],
-        "the default output folder is 01_RES and valid"
-    );
+    assert_eq!(ctc::validate_result(&res).unwrap(), vec![], "the default output folder is 01_RES and valid");
     let rows = std::fs::read_to_string(&stats).unwrap();
-    assert_eq!(
-        rows.lines().count(),
-        13,
-        "a header and one row a frame:\n{rows}"
-    );
+    assert_eq!(rows.lines().count(), 13, "a header and one row a frame:\n{rows}");
     let first: Vec<&str> = rows.lines().nth(1).unwrap().split(',').collect();
     let cells: usize = first[1].parse().unwrap();
     assert!(cells >= 5, "the sample has some 24 cells, found {cells}");
@@ -58,26 +50,12 @@ fn a_corrupt_frame_mid_run_fails_fast_and_writes_nothing() {
     let seq = sample(d.path(), 12);
     std::fs::write(seq.join("t006.tif"), b"II*\0this is not image data").unwrap();
     let stats = d.path().join("cells.csv");
-    let o = cellstream(&[
-        &"track",
-        &seq,
-        &"--out",
-        &d.path().join("R"),
-        &"--stats",
-        &stats,
-    ]);
+    let o = cellstream(&[&"track", &seq, &"--out", &d.path().join("R"), &"--stats", &stats]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("t006.tif") && err.contains("TIFF"), "{err}");
-    let left: Vec<_> = std::fs::read_dir(d.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(
-        left,
-        vec![std::ffi::OsString::from("01")],
-        "nothing but the input is left: {left:?}"
-    );
+    let left: Vec<_> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("01")], "nothing but the input is left: {left:?}");
 }
 
 #[test]

@@ -16,9 +16,7 @@ fn cellstream(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
 }
 
 fn sample(modality: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sequences")
-        .join(modality)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sequences").join(modality)
 }
 
 /// The first `n` frames of a sample, copied into `dir/clip`.
@@ -36,9 +34,7 @@ fn first_frames(modality: &str, n: usize, dir: &Path) -> PathBuf {
 /// that `cellstream.toml` records `key = value`.
 fn first_mask_with(clip: &Path, flag: &str, value: &str, key: &str) -> ctc::Mask {
     let out = clip.with_file_name(format!("R{flag}{value}"));
-    ok(&cellstream(&[
-        &"track", &clip, &"--out", &out, &"-q", &flag, &value,
-    ]));
+    ok(&cellstream(&[&"track", &clip, &"--out", &out, &"-q", &flag, &value]));
     let record = std::fs::read_to_string(out.join("cellstream.toml")).unwrap();
     assert!(record.contains(&format!("{key} = {value}")), "{record}");
     ctc::read_mask(&out.join("mask000.tif")).unwrap()
@@ -53,19 +49,10 @@ fn ok(o: &Output) {
 fn ctc_valid(res: &Path, gt: &Path) -> Option<bool> {
     let eval = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pyenv/bin/ctc_evaluate");
     if !eval.is_file() {
-        eprintln!(
-            "skipped the py-ctcmetrics check: {} is absent (run scripts/setup)",
-            eval.display()
-        );
+        eprintln!("skipped the py-ctcmetrics check: {} is absent (run scripts/setup)", eval.display());
         return None;
     }
-    let o = Command::new(eval)
-        .args(["--valid", "--gt"])
-        .arg(gt)
-        .arg("--res")
-        .arg(res)
-        .output()
-        .unwrap();
+    let o = Command::new(eval).args(["--valid", "--gt"]).arg(gt).arg("--res").arg(res).output().unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
     Some(text.lines().any(|l| l.trim() == "Valid: 1.0"))
 }
@@ -73,97 +60,45 @@ fn ctc_valid(res: &Path, gt: &Path) -> Option<bool> {
 /// SEG of a result against the sample's truth, by `cellstream evaluate`.
 fn seg(res: &Path, gt: &Path) -> f64 {
     let json = res.with_extension("json");
-    ok(&cellstream(&[
-        &"evaluate",
-        &"--gt",
-        &gt,
-        &"--res",
-        &res,
-        &"--json",
-        &json,
-    ]));
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    ok(&cellstream(&[&"evaluate", &"--gt", &gt, &"--res", &res, &"--json", &json]));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
     v["SEG"].as_f64().unwrap()
 }
 
 #[test]
-fn on_every_sample_the_built_in_model_beats_the_classical_segmenter_and_its_modality_model_beats_both()
- {
+fn on_every_sample_the_built_in_model_beats_the_classical_segmenter_and_its_modality_model_beats_both() {
     let d = tempfile::tempdir().unwrap();
     for (m, polarity) in [("fluo", "bright"), ("phase", "both"), ("colony", "both")] {
         let seq = sample(m).join("01");
         let gt = sample(m).join("01_GT");
         let model = d.path().join(format!("{m}-model"));
         ok(&cellstream(&[&"track", &seq, &"--out", &model, &"-q"]));
-        assert_eq!(
-            ctc::validate_result(&model).unwrap(),
-            vec![],
-            "{m}: the model's result is valid"
-        );
+        assert_eq!(ctc::validate_result(&model).unwrap(), vec![], "{m}: the model's result is valid");
         let classical = d.path().join(format!("{m}-classical"));
-        ok(&cellstream(&[
-            &"track",
-            &seq,
-            &"--out",
-            &classical,
-            &"--segmenter",
-            &"classical",
-            &"--polarity",
-            &polarity,
-            &"-q",
-        ]));
+        ok(&cellstream(&[&"track", &seq, &"--out", &classical, &"--segmenter", &"classical", &"--polarity", &polarity, &"-q"]));
         for r in [&model, &classical] {
-            assert_ne!(
-                ctc_valid(r, &gt),
-                Some(false),
-                "{}: py-ctcmetrics finds the result invalid",
-                r.display()
-            );
+            assert_ne!(ctc_valid(r, &gt), Some(false), "{}: py-ctcmetrics finds the result invalid", r.display());
         }
         let (a, b) = (seg(&model, &gt), seg(&classical, &gt));
         eprintln!("{m}: SEG model {a:.3}, classical {b:.3}");
-        assert!(
-            a > b + 0.05,
-            "{m}: the built-in model (SEG {a:.3}) should beat the classical segmenter ({b:.3}) clearly"
-        );
+        assert!(a > b + 0.05, "{m}: the built-in model (SEG {a:.3}) should beat the classical segmenter ({b:.3}) clearly");
         // The shipped fine-tune for this modality (models/M.safetensors).
-        let weights = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("models")
-            .join(format!("{m}.safetensors"));
+        let weights = Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(format!("{m}.safetensors"));
         let tuned = d.path().join(format!("{m}-tuned"));
-        ok(&cellstream(&[
-            &"track", &seq, &"--out", &tuned, &"--model", &weights, &"-q",
-        ]));
-        assert_eq!(
-            ctc::validate_result(&tuned).unwrap(),
-            vec![],
-            "{m}: the fine-tune's result is valid"
-        );
+        ok(&cellstream(&[&"track", &seq, &"--out", &tuned, &"--model", &weights, &"-q"]));
+        assert_eq!(ctc::validate_result(&tuned).unwrap(), vec![], "{m}: the fine-tune's result is valid");
         let c = seg(&tuned, &gt);
         eprintln!("{m}: SEG {m} model {c:.3}");
-        assert!(
-            c > a,
-            "{m}: models/{m}.safetensors (SEG {c:.3}) should beat the built-in model ({a:.3}) on its own modality"
-        );
+        assert!(c > a, "{m}: models/{m}.safetensors (SEG {c:.3}) should beat the built-in model ({a:.3}) on its own modality");
         // `--model M` names the same weights, compiled in: the same masks.
         let named = d.path().join(format!("{m}-named"));
-        ok(&cellstream(&[
-            &"track", &seq, &"--out", &named, &"--model", &m, &"-q",
-        ]));
+        ok(&cellstream(&[&"track", &seq, &"--out", &named, &"--model", &m, &"-q"]));
         for t in [0, 39] {
             let f = format!("mask{t:03}.tif");
-            assert_eq!(
-                ctc::read_mask(&named.join(&f)).unwrap(),
-                ctc::read_mask(&tuned.join(&f)).unwrap(),
-                "{m}: --model {m}, {f}"
-            );
+            assert_eq!(ctc::read_mask(&named.join(&f)).unwrap(), ctc::read_mask(&tuned.join(&f)).unwrap(), "{m}: --model {m}, {f}");
         }
         let record = std::fs::read_to_string(named.join("cellstream.toml")).unwrap();
-        assert!(
-            record.contains(&format!("models/{m}.safetensors (built in)")),
-            "{record}"
-        );
+        assert!(record.contains(&format!("models/{m}.safetensors (built in)")), "{record}");
     }
 }
 
@@ -175,40 +110,16 @@ fn window_mode_and_tiles_give_valid_results_close_to_the_stream() {
     let stream = d.path().join("stream");
     ok(&cellstream(&[&"track", &seq, &"--out", &stream, &"-q"]));
     let window = d.path().join("window");
-    ok(&cellstream(&[
-        &"track",
-        &seq,
-        &"--out",
-        &window,
-        &"--window",
-        &"5",
-        &"-q",
-    ]));
+    ok(&cellstream(&[&"track", &seq, &"--out", &window, &"--window", &"5", &"-q"]));
     let tiled = d.path().join("tiled");
-    ok(&cellstream(&[
-        &"track",
-        &seq,
-        &"--out",
-        &tiled,
-        &"--tiles",
-        &"128",
-        &"--overlap",
-        &"32",
-        &"-q",
-    ]));
+    ok(&cellstream(&[&"track", &seq, &"--out", &tiled, &"--tiles", &"128", &"--overlap", &"32", &"-q"]));
     for r in [&window, &tiled] {
         assert_eq!(ctc::validate_result(r).unwrap(), vec![]);
     }
     let (s, w, t) = (seg(&stream, &gt), seg(&window, &gt), seg(&tiled, &gt));
     eprintln!("SEG stateful {s:.3}, --window 5 {w:.3}, 128 px tiles {t:.3}");
-    assert!(
-        (s - t).abs() < 0.02,
-        "tiles change SEG from {s:.3} to {t:.3}"
-    );
-    assert!(
-        (s - w).abs() < 0.05,
-        "a 5-frame window changes SEG from {s:.3} to {w:.3}"
-    );
+    assert!((s - t).abs() < 0.02, "tiles change SEG from {s:.3} to {t:.3}");
+    assert!((s - w).abs() < 0.05, "a 5-frame window changes SEG from {s:.3} to {w:.3}");
 }
 
 #[test]
@@ -218,16 +129,11 @@ fn test_time_mirrors_give_a_valid_result_no_worse_than_the_stream_and_are_record
     let gt = sample("colony").join("01_GT");
     let (stream, mirrored) = (d.path().join("stream"), d.path().join("tta"));
     ok(&cellstream(&[&"track", &seq, &"--out", &stream, &"-q"]));
-    ok(&cellstream(&[
-        &"track", &seq, &"--out", &mirrored, &"--tta", &"-q",
-    ]));
+    ok(&cellstream(&[&"track", &seq, &"--out", &mirrored, &"--tta", &"-q"]));
     assert_eq!(ctc::validate_result(&mirrored).unwrap(), vec![]);
     let (s, m) = (seg(&stream, &gt), seg(&mirrored, &gt));
     eprintln!("SEG stateful {s:.3}, with --tta {m:.3}");
-    assert!(
-        m > s - 0.01,
-        "averaging over mirrors lowers SEG from {s:.3} to {m:.3}"
-    );
+    assert!(m > s - 0.01, "averaging over mirrors lowers SEG from {s:.3} to {m:.3}");
     let record = std::fs::read_to_string(mirrored.join("cellstream.toml")).unwrap();
     assert!(record.contains("test_time_mirrors = true"), "{record}");
     let record = std::fs::read_to_string(stream.join("cellstream.toml")).unwrap();
@@ -243,24 +149,13 @@ fn a_bad_model_file_is_refused_by_name_and_nothing_is_written() {
     let o = cellstream(&[&"track", &seq, &"--out", &out, &"--model", &missing]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        err.contains("nope.safetensors") && err.contains("fluo, phase, colony"),
-        "{err}"
-    );
+    assert!(err.contains("nope.safetensors") && err.contains("fluo, phase, colony"), "{err}");
     let junk = d.path().join("junk.safetensors");
     std::fs::write(&junk, b"not a checkpoint at all").unwrap();
     let o = cellstream(&[&"track", &seq, &"--out", &out, &"--model", &junk]);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success()
-            && err.contains("junk.safetensors")
-            && err.contains("not a safetensors file"),
-        "{err}"
-    );
-    assert!(
-        !out.exists(),
-        "nothing is written when the model cannot be loaded"
-    );
+    assert!(!o.status.success() && err.contains("junk.safetensors") && err.contains("not a safetensors file"), "{err}");
+    assert!(!out.exists(), "nothing is written when the model cannot be loaded");
     let o = cellstream(&[&"track", &seq, &"--out", &out, &"--tiles", &"nine"]);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("unknown tiling"));
 }
@@ -270,32 +165,14 @@ fn the_foreground_threshold_tightens_outlines_and_thresholds_outside_0_1_are_ref
     let d = tempfile::tempdir().unwrap();
     // First five frames only, to keep the test quick.
     let clip = first_frames("fluo", 5, d.path());
-    let area: Vec<usize> = ["0.2", "0.8"]
-        .iter()
-        .map(|p| {
-            first_mask_with(&clip, "--foreground-threshold", p, "threshold")
-                .iter()
-                .filter(|&&l| l != 0)
-                .count()
-        })
-        .collect();
-    assert!(
-        area[1] < area[0],
-        "a higher threshold must cover fewer pixels: {area:?}"
-    );
-    for (flag, bad) in [
-        ("--foreground-threshold", "1.0"),
-        ("--seed-threshold", "-0.1"),
-        ("--foreground-threshold", "NaN"),
-        ("--min-confidence", "1.5"),
-    ] {
+    let area: Vec<usize> =
+        ["0.2", "0.8"].iter().map(|p| first_mask_with(&clip, "--foreground-threshold", p, "threshold").iter().filter(|&&l| l != 0).count()).collect();
+    assert!(area[1] < area[0], "a higher threshold must cover fewer pixels: {area:?}");
+    for (flag, bad) in [("--foreground-threshold", "1.0"), ("--seed-threshold", "-0.1"), ("--foreground-threshold", "NaN"), ("--min-confidence", "1.5")] {
         let out = d.path().join("bad");
         let o = cellstream(&[&"track", &clip, &"--out", &out, &format!("{flag}={bad}")]);
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(
-            !o.status.success() && err.contains(flag) && err.contains("probability"),
-            "{flag} {bad}: {err}"
-        );
+        assert!(!o.status.success() && err.contains(flag) && err.contains("probability"), "{flag} {bad}: {err}");
         assert!(!out.exists(), "nothing is written for {flag} {bad}");
     }
 }
@@ -306,18 +183,9 @@ fn min_confidence_removes_the_least_sure_cells_and_is_recorded() {
     let clip = first_frames("phase", 3, d.path());
     let cells: Vec<usize> = ["0", "0.9"]
         .iter()
-        .map(|p| {
-            first_mask_with(&clip, "--min-confidence", p, "min_confidence")
-                .iter()
-                .filter(|&&l| l != 0)
-                .collect::<std::collections::BTreeSet<_>>()
-                .len()
-        })
+        .map(|p| first_mask_with(&clip, "--min-confidence", p, "min_confidence").iter().filter(|&&l| l != 0).collect::<std::collections::BTreeSet<_>>().len())
         .collect();
-    assert!(
-        0 < cells[1] && cells[1] < cells[0],
-        "0.9 must remove some cells but not all: {cells:?}"
-    );
+    assert!(0 < cells[1] && cells[1] < cells[0], "0.9 must remove some cells but not all: {cells:?}");
 }
 
 #[test]
@@ -328,19 +196,9 @@ fn asking_for_cuda_without_cuda_is_an_error_not_a_fallback() {
     }
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("R");
-    let o = cellstream(&[
-        &"track",
-        &sample("fluo").join("01"),
-        &"--out",
-        &out,
-        &"--device",
-        &"cuda",
-    ]);
+    let o = cellstream(&[&"track", &sample("fluo").join("01"), &"--out", &out, &"--device", &"cuda"]);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(
-        !o.status.success() && err.contains("cuda:0 was requested"),
-        "{err}"
-    );
+    assert!(!o.status.success() && err.contains("cuda:0 was requested"), "{err}");
     assert!(!out.exists());
 }
 
@@ -348,37 +206,12 @@ fn asking_for_cuda_without_cuda_is_an_error_not_a_fallback() {
 fn merge_fragments_folds_small_objects_into_their_neighbours_and_is_recorded() {
     let d = tempfile::tempdir().unwrap();
     let clip = first_frames("fluo", 3, d.path());
-    let [plain, merged] =
-        ["0", "0.5"].map(|f| first_mask_with(&clip, "--merge-fragments", f, "merge_fragments"));
-    let count = |m: &ctc::Mask| {
-        m.iter()
-            .filter(|&&l| l != 0)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
-    };
-    assert!(
-        0 < count(&merged) && count(&merged) < count(&plain),
-        "0.5 must fold some objects but not all: {} of {}",
-        count(&merged),
-        count(&plain)
-    );
+    let [plain, merged] = ["0", "0.5"].map(|f| first_mask_with(&clip, "--merge-fragments", f, "merge_fragments"));
+    let count = |m: &ctc::Mask| m.iter().filter(|&&l| l != 0).collect::<std::collections::BTreeSet<_>>().len();
+    assert!(0 < count(&merged) && count(&merged) < count(&plain), "0.5 must fold some objects but not all: {} of {}", count(&merged), count(&plain));
     // Merging moves pixels between objects or clears them; it never adds foreground.
-    assert!(
-        plain
-            .iter()
-            .zip(merged.iter())
-            .all(|(&a, &b)| a != 0 || b == 0)
-    );
-    let o = cellstream(&[
-        &"track",
-        &clip,
-        &"--out",
-        &d.path().join("bad"),
-        &"--merge-fragments",
-        &"1.5",
-    ]);
-    assert!(
-        !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--merge-fragments")
-    );
+    assert!(plain.iter().zip(merged.iter()).all(|(&a, &b)| a != 0 || b == 0));
+    let o = cellstream(&[&"track", &clip, &"--out", &d.path().join("bad"), &"--merge-fragments", &"1.5"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--merge-fragments"));
     assert!(!d.path().join("bad").exists());
 }

@@ -13,10 +13,7 @@ pub struct CtcError {
 
 impl CtcError {
     pub fn new(path: impl AsRef<Path>, what: impl Into<String>) -> Self {
-        CtcError {
-            path: path.as_ref().to_path_buf(),
-            what: what.into(),
-        }
+        CtcError { path: path.as_ref().to_path_buf(), what: what.into() }
     }
 
     pub(crate) fn io(path: impl AsRef<Path>, err: &std::io::Error) -> Self {

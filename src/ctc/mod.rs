@@ -10,13 +10,8 @@ mod validate;
 mod writer;
 
 pub use error::{CtcError, Result};
-pub use sequence::{
-    FrameFiles, ResultDir, Sequence, Truth, list_frame_files, list_numbered_tiffs, parse_frame_name,
-};
-pub use tiff_io::{
-    Frame, Mask, decode_frame, decode_mask, read_frame, read_mask, read_mask_with_bits,
-    write_atomic, write_frame, write_mask,
-};
-pub use track_file::{TrackRecord, parse_tracks, read_tracks, write_tracks};
-pub use validate::{Violation, validate_result, validate_tracks};
-pub use writer::{RUN_RECORD, ResultWriter, StagedFolder, refuse_truth_folder};
+pub use sequence::{list_frame_files, list_numbered_tiffs, parse_frame_name, FrameFiles, ResultDir, Sequence, Truth};
+pub use tiff_io::{decode_frame, decode_mask, read_frame, read_mask, read_mask_with_bits, write_atomic, write_frame, write_mask, Frame, Mask};
+pub use track_file::{parse_tracks, read_tracks, write_tracks, TrackRecord};
+pub use validate::{validate_result, validate_tracks, Violation};
+pub use writer::{refuse_truth_folder, ResultWriter, StagedFolder, RUN_RECORD};

@@ -41,9 +41,7 @@ impl FrameFiles {
     }
     /// The time points missing between the first and the last.
     pub fn gaps(&self) -> Vec<usize> {
-        let Some((a, b)) = self.span() else {
-            return vec![];
-        };
+        let Some((a, b)) = self.span() else { return vec![] };
         (a..=b).filter(|t| !self.files.contains_key(t)).collect()
     }
     /// Errors if any time point between the first and last is missing.
@@ -51,11 +49,7 @@ impl FrameFiles {
         let gaps = self.gaps();
         if let Some(&t) = gaps.first() {
             let name = format!("{}{:0width$}.tif", self.prefix, t, width = self.digits);
-            let more = if gaps.len() > 1 {
-                format!(" (and {} more missing)", gaps.len() - 1)
-            } else {
-                String::new()
-            };
+            let more = if gaps.len() > 1 { format!(" (and {} more missing)", gaps.len() - 1) } else { String::new() };
             return Err(CtcError::new(
                 &self.dir,
                 format!("gap in the frame numbering: {name} is missing{more}"),
@@ -67,9 +61,7 @@ impl FrameFiles {
 
 /// Parses `<prefix><digits>.tif` (or `.tiff`) and returns (time, digit count).
 pub fn parse_frame_name(name: &str, prefix: &str) -> Option<(usize, usize)> {
-    let stem = name
-        .strip_suffix(".tif")
-        .or_else(|| name.strip_suffix(".tiff"))?;
+    let stem = name.strip_suffix(".tif").or_else(|| name.strip_suffix(".tiff"))?;
     let digits = stem.strip_prefix(prefix)?;
     if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -98,9 +90,7 @@ pub fn list_frame_files(dir: &Path, prefix: &str) -> Result<FrameFiles> {
     let mut files = BTreeMap::new();
     let mut digits = None;
     for name in read_dir_names(dir)? {
-        let Some((t, d)) = parse_frame_name(&name, prefix) else {
-            continue;
-        };
+        let Some((t, d)) = parse_frame_name(&name, prefix) else { continue };
         match digits {
             None => digits = Some(d),
             Some(d0) if d0 != d => {
@@ -118,12 +108,7 @@ pub fn list_frame_files(dir: &Path, prefix: &str) -> Result<FrameFiles> {
             ));
         }
     }
-    Ok(FrameFiles {
-        dir: dir.to_path_buf(),
-        prefix: prefix.to_string(),
-        digits: digits.unwrap_or(3),
-        files,
-    })
+    Ok(FrameFiles { dir: dir.to_path_buf(), prefix: prefix.to_string(), digits: digits.unwrap_or(3), files })
 }
 
 /// Lists every TIFF in `dir`, ordered by the trailing number of its name
@@ -132,24 +117,11 @@ pub fn list_numbered_tiffs(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
     let mut out = Vec::new();
     for name in read_dir_names(dir)? {
         let lower = name.to_ascii_lowercase();
-        let Some(stem) = lower
-            .strip_suffix(".tif")
-            .or_else(|| lower.strip_suffix(".tiff"))
-        else {
-            continue;
-        };
+        let Some(stem) = lower.strip_suffix(".tif").or_else(|| lower.strip_suffix(".tiff")) else { continue };
         let stem = &name[..stem.len()];
-        let digits: String = stem
-            .chars()
-            .rev()
-            .skip_while(|c| !c.is_ascii_digit())
-            .take_while(|c| c.is_ascii_digit())
-            .collect();
+        let digits: String = stem.chars().rev().skip_while(|c| !c.is_ascii_digit()).take_while(|c| c.is_ascii_digit()).collect();
         if digits.is_empty() {
-            return Err(CtcError::new(
-                dir.join(&name),
-                "has no frame number in its name",
-            ));
+            return Err(CtcError::new(dir.join(&name), "has no frame number in its name"));
         }
         let digits: String = digits.chars().rev().collect();
         let t: usize = digits
@@ -162,12 +134,7 @@ pub fn list_numbered_tiffs(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
         if w[0].0 == w[1].0 {
             return Err(CtcError::new(
                 dir,
-                format!(
-                    "{} and {} have the same frame number {}",
-                    w[0].1.display(),
-                    w[1].1.display(),
-                    w[0].0
-                ),
+                format!("{} and {} have the same frame number {}", w[0].1.display(), w[1].1.display(), w[0].0),
             ));
         }
     }
@@ -189,10 +156,7 @@ impl Sequence {
     pub fn open(dir: &Path) -> Result<Sequence> {
         let frames = list_frame_files(dir, "t")?;
         if frames.is_empty() {
-            return Err(CtcError::new(
-                dir,
-                "holds no frames (expected files named t000.tif, t001.tif, …)",
-            ));
+            return Err(CtcError::new(dir, "holds no frames (expected files named t000.tif, t001.tif, …)"));
         }
         frames.require_contiguous()?;
         Ok(Sequence { frames })
@@ -212,10 +176,7 @@ impl Sequence {
     }
     /// The sequence's name: `01` for `…/01`.
     pub fn name(&self) -> String {
-        self.dir()
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
+        self.dir().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
     }
 
     /// Streams the frames in time order, one decoded at a time, checking that
@@ -289,16 +250,9 @@ impl Truth {
             None
         };
         if seg.is_none() && tra.is_none() {
-            return Err(CtcError::new(
-                dir,
-                "holds neither SEG/ nor TRA/; not a CTC ground-truth folder",
-            ));
+            return Err(CtcError::new(dir, "holds neither SEG/ nor TRA/; not a CTC ground-truth folder"));
         }
-        Ok(Truth {
-            dir: dir.to_path_buf(),
-            seg,
-            tra,
-        })
+        Ok(Truth { dir: dir.to_path_buf(), seg, tra })
     }
 }
 
@@ -313,10 +267,7 @@ impl ResultDir {
     pub fn open(dir: &Path) -> Result<ResultDir> {
         let masks = list_frame_files(dir, "mask")?;
         if masks.is_empty() {
-            return Err(CtcError::new(
-                dir,
-                "holds no maskTTT.tif files; not a CTC result folder",
-            ));
+            return Err(CtcError::new(dir, "holds no maskTTT.tif files; not a CTC result folder"));
         }
         masks.require_contiguous()?;
         let tracks = track_file::read_tracks(&dir.join("res_track.txt"))?;
@@ -324,10 +275,9 @@ impl ResultDir {
     }
 
     pub fn read_mask(&self, t: usize) -> Result<Mask> {
-        let p = self
-            .masks
-            .path(t)
-            .ok_or_else(|| CtcError::new(&self.masks.dir, format!("has no mask for frame {t}")))?;
+        let p = self.masks.path(t).ok_or_else(|| {
+            CtcError::new(&self.masks.dir, format!("has no mask for frame {t}"))
+        })?;
         tiff_io::read_mask(p)
     }
 }
@@ -372,12 +322,7 @@ mod tests {
     #[test]
     fn trailing_numbers() {
         let d = tempfile::tempdir().unwrap();
-        for n in [
-            "img_10_masks.tif",
-            "img_9_masks.tif",
-            "img_011_masks.TIF",
-            "notes.txt",
-        ] {
+        for n in ["img_10_masks.tif", "img_9_masks.tif", "img_011_masks.TIF", "notes.txt"] {
             touch(d.path(), n);
         }
         let l = list_numbered_tiffs(d.path()).unwrap();

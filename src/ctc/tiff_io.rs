@@ -84,22 +84,14 @@ fn decode_page<R: Read + Seek>(path: &Path, reader: R) -> Result<((usize, usize)
     decode_page_bits(path, reader).map(|(shape, s, _)| (shape, s))
 }
 
-fn decode_page_bits<R: Read + Seek>(
-    path: &Path,
-    reader: R,
-) -> Result<((usize, usize), Samples, u8)> {
+fn decode_page_bits<R: Read + Seek>(path: &Path, reader: R) -> Result<((usize, usize), Samples, u8)> {
     let mut limits = Limits::default();
     limits.decoding_buffer_size = 1 << 31;
     limits.intermediate_buffer_size = 1 << 30;
-    let mut dec = Decoder::new(reader)
-        .map_err(|e| tiff_err(path, e))?
-        .with_limits(limits);
+    let mut dec = Decoder::new(reader).map_err(|e| tiff_err(path, e))?.with_limits(limits);
     let (w, h) = dec.dimensions().map_err(|e| tiff_err(path, e))?;
     if w == 0 || h == 0 {
-        return Err(CtcError::new(
-            path,
-            format!("TIFF image is empty ({w}×{h})"),
-        ));
+        return Err(CtcError::new(path, format!("TIFF image is empty ({w}×{h})")));
     }
     let color = dec.colortype().map_err(|e| tiff_err(path, e))?;
     match color {
@@ -165,10 +157,7 @@ fn signed(path: &Path, it: impl Iterator<Item = i64>) -> Result<Samples> {
     let mut out = Vec::new();
     for v in it {
         if v < 0 {
-            return Err(CtcError::new(
-                path,
-                format!("has a negative value {v}; labels and intensities must be ≥ 0"),
-            ));
+            return Err(CtcError::new(path, format!("has a negative value {v}; labels and intensities must be ≥ 0")));
         }
         out.push(v as u64);
     }
@@ -204,11 +193,7 @@ fn frame_from(path: &Path, shape: (usize, usize), samples: Samples) -> Result<Fr
         Samples::U8(v) => Frame::U8(shaped(path, shape, v)?),
         Samples::U16(v) => Frame::U16(shaped(path, shape, v)?),
         Samples::F32(v) => Frame::F32(shaped(path, shape, v)?),
-        Samples::Unsigned(v) => Frame::F32(shaped(
-            path,
-            shape,
-            v.into_iter().map(|x| x as f32).collect(),
-        )?),
+        Samples::Unsigned(v) => Frame::F32(shaped(path, shape, v.into_iter().map(|x| x as f32).collect())?),
     })
 }
 
@@ -249,9 +234,7 @@ fn mask_from(path: &Path, shape: (usize, usize), samples: Samples) -> Result<Mas
                 if !(x >= 0.0 && x.fract() == 0.0 && x <= u32::MAX as f32) {
                     return Err(CtcError::new(
                         path,
-                        format!(
-                            "is a float image with value {x}; a label mask needs whole non-negative labels"
-                        ),
+                        format!("is a float image with value {x}; a label mask needs whole non-negative labels"),
                     ));
                 }
                 out.push(x as u32);
@@ -264,22 +247,10 @@ fn mask_from(path: &Path, shape: (usize, usize), samples: Samples) -> Result<Mas
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a
 /// rename, so that an interrupted write never leaves a half-written `path`.
-pub fn write_atomic(
-    path: &Path,
-    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
-) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| CtcError::new(path, "has no file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| CtcError::new(path, "has no file name"))?;
+    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
     let result = (|| {
         let file = File::create(&tmp)?;
         let mut w = BufWriter::new(file);
@@ -306,10 +277,7 @@ pub fn write_mask(path: &Path, mask: &Mask) -> Result<()> {
     // Check the largest label, then narrow in one branch-free (vectorised) pass.
     let max = mask.fold(0u32, |m, &v| m.max(v));
     if max > u16::MAX as u32 {
-        return Err(CtcError::new(
-            path,
-            format!("label {max} does not fit the 16-bit CTC mask format"),
-        ));
+        return Err(CtcError::new(path, format!("label {max} does not fit the 16-bit CTC mask format")));
     }
     let data: Vec<u16> = match mask.as_slice() {
         Some(s) => s.iter().map(|&v| v as u16).collect(),
@@ -317,8 +285,7 @@ pub fn write_mask(path: &Path, mask: &Mask) -> Result<()> {
     };
     write_atomic(path, |wr| {
         let mut enc = TiffEncoder::new(wr).map_err(encode_err)?;
-        enc.write_image::<colortype::Gray16>(w as u32, h as u32, &data)
-            .map_err(encode_err)
+        enc.write_image::<colortype::Gray16>(w as u32, h as u32, &data).map_err(encode_err)
     })
 }
 
@@ -329,12 +296,8 @@ pub fn write_frame(path: &Path, frame: &Frame) -> Result<()> {
         let mut enc = TiffEncoder::new(wr).map_err(encode_err)?;
         match frame {
             Frame::U8(a) => enc.write_image::<colortype::Gray8>(w as u32, h as u32, &contiguous(a)),
-            Frame::U16(a) => {
-                enc.write_image::<colortype::Gray16>(w as u32, h as u32, &contiguous(a))
-            }
-            Frame::F32(a) => {
-                enc.write_image::<colortype::Gray32Float>(w as u32, h as u32, &contiguous(a))
-            }
+            Frame::U16(a) => enc.write_image::<colortype::Gray16>(w as u32, h as u32, &contiguous(a)),
+            Frame::F32(a) => enc.write_image::<colortype::Gray32Float>(w as u32, h as u32, &contiguous(a)),
         }
         .map_err(encode_err)
     })

@@ -36,10 +36,7 @@ pub fn parse_tracks(text: &str, path: &Path) -> Result<Vec<TrackRecord>> {
         let bad = |why: &str| CtcError::new(path, format!("line {}: {why}: {line:?}", i + 1));
         let fields: Vec<&str> = line.split_whitespace().collect();
         if fields.len() != 4 {
-            return Err(bad(&format!(
-                "expected 4 numbers `L B E P`, found {} fields",
-                fields.len()
-            )));
+            return Err(bad(&format!("expected 4 numbers `L B E P`, found {} fields", fields.len())));
         }
         let mut nums = [0u64; 4];
         for (k, f) in fields.iter().enumerate() {
@@ -55,9 +52,7 @@ pub fn parse_tracks(text: &str, path: &Path) -> Result<Vec<TrackRecord>> {
             return Err(bad("label does not fit in 32 bits"));
         }
         if begin > end {
-            return Err(bad(&format!(
-                "track begins (B={begin}) after it ends (E={end})"
-            )));
+            return Err(bad(&format!("track begins (B={begin}) after it ends (E={end})")));
         }
         if parent == label {
             return Err(bad("a track cannot be its own parent"));
@@ -104,18 +99,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("res_track.txt");
         let tracks = vec![
-            TrackRecord {
-                label: 2,
-                begin: 3,
-                end: 7,
-                parent: 1,
-            },
-            TrackRecord {
-                label: 1,
-                begin: 0,
-                end: 2,
-                parent: 0,
-            },
+            TrackRecord { label: 2, begin: 3, end: 7, parent: 1 },
+            TrackRecord { label: 1, begin: 0, end: 2, parent: 0 },
         ];
         write_tracks(&p, &tracks).unwrap();
         let back = read_tracks(&p).unwrap();
@@ -135,10 +120,7 @@ mod tests {
         ] {
             let e = parse_tracks(text, p).unwrap_err();
             assert!(e.to_string().starts_with("man_track.txt: "), "{e}");
-            assert!(
-                e.to_string().contains(needle),
-                "{e} should mention {needle}"
-            );
+            assert!(e.to_string().contains(needle), "{e} should mention {needle}");
         }
     }
 

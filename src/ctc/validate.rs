@@ -50,25 +50,14 @@ pub fn validate_result(dir: &Path) -> Result<Vec<Violation>> {
     for (t, path) in &res.masks.files {
         let (mask, bits) = tiff_io::read_mask_with_bits(path)?;
         if bits > 16 {
-            out.push(Violation {
-                frame: Some(*t),
-                label: None,
-                what: format!("{} is {bits}-bit; CTC masks are 16-bit", path.display()),
-            });
+            out.push(Violation { frame: Some(*t), label: None, what: format!("{} is {bits}-bit; CTC masks are 16-bit", path.display()) });
         }
         let mut seen = std::collections::HashSet::new();
-        let mut labels: Vec<u32> = mask
-            .iter()
-            .copied()
-            .filter(|&v| v != 0 && seen.insert(v))
-            .collect();
+        let mut labels: Vec<u32> = mask.iter().copied().filter(|&v| v != 0 && seen.insert(v)).collect();
         labels.sort_unstable();
         frames.push((*t, labels));
     }
-    out.extend(validate_tracks(
-        &res.tracks,
-        frames.iter().map(|(t, l)| (*t, l.as_slice())),
-    ));
+    out.extend(validate_tracks(&res.tracks, frames.iter().map(|(t, l)| (*t, l.as_slice()))));
     Ok(out)
 }
 
@@ -76,10 +65,7 @@ pub fn validate_result(dir: &Path) -> Result<Vec<Violation>> {
 /// `frames` yields (time, labels in that frame) for every frame of the
 /// sequence, in time order. Finds the same violations as [`validate_result`]
 /// apart from the 16-bit check, for callers that have already read the masks.
-pub fn validate_tracks<'a>(
-    tracks: &[TrackRecord],
-    frames: impl IntoIterator<Item = (usize, &'a [u32])>,
-) -> Vec<Violation> {
+pub fn validate_tracks<'a>(tracks: &[TrackRecord], frames: impl IntoIterator<Item = (usize, &'a [u32])>) -> Vec<Violation> {
     let mut presence: BTreeMap<u32, Presence> = BTreeMap::new();
     let mut span: Option<(usize, usize)> = None;
     for (t, labels) in frames {
@@ -100,18 +86,10 @@ fn check_tracks(
 ) -> Vec<Violation> {
     let mut out = Vec::new();
     let by_label: HashMap<u32, &TrackRecord> = tracks.iter().map(|t| (t.label, t)).collect();
-    let v = |frame, label, what: String| Violation {
-        frame,
-        label: Some(label),
-        what,
-    };
+    let v = |frame, label, what: String| Violation { frame, label: Some(label), what };
     for (&label, p) in presence {
         if !by_label.contains_key(&label) {
-            out.push(v(
-                Some(p.runs[0].0),
-                label,
-                "appears in the masks but is not listed in res_track.txt".into(),
-            ));
+            out.push(v(Some(p.runs[0].0), label, "appears in the masks but is not listed in res_track.txt".into()));
         }
     }
     for tr in tracks {
@@ -120,64 +98,32 @@ fn check_tracks(
             out.push(v(None, l, "label does not fit in 16 bits".into()));
         }
         if tr.begin < first || tr.end > last {
-            out.push(v(
-                None,
-                l,
-                format!(
-                    "track spans frames {}–{}, outside the sequence's frames {first}–{last}",
-                    tr.begin, tr.end
-                ),
-            ));
+            out.push(v(None, l, format!("track spans frames {}–{}, outside the sequence's frames {first}–{last}", tr.begin, tr.end)));
         }
         match presence.get(&l) {
-            None => out.push(v(
-                Some(tr.begin),
-                l,
-                format!(
-                    "listed for frames {}–{} but absent from every mask",
-                    tr.begin, tr.end
-                ),
-            )),
+            None => out.push(v(Some(tr.begin), l, format!("listed for frames {}–{} but absent from every mask", tr.begin, tr.end))),
             Some(p) => {
                 let (b, e) = (p.runs[0].0, p.runs.last().unwrap().1);
                 if b != tr.begin {
                     out.push(v(Some(b.min(tr.begin)), l, format!("first appears in frame {b} but res_track.txt says it begins in frame {}", tr.begin)));
                 }
                 if e != tr.end {
-                    out.push(v(
-                        Some(e.max(tr.end)),
-                        l,
-                        format!(
-                            "last appears in frame {e} but res_track.txt says it ends in frame {}",
-                            tr.end
-                        ),
-                    ));
+                    out.push(v(Some(e.max(tr.end)), l, format!("last appears in frame {e} but res_track.txt says it ends in frame {}", tr.end)));
                 }
                 for w in p.runs.windows(2) {
                     let (gap_a, gap_b) = (w[0].1 + 1, w[1].0 - 1);
-                    let span = if gap_a == gap_b {
-                        format!("frame {gap_a}")
-                    } else {
-                        format!("frames {gap_a}–{gap_b}")
-                    };
+                    let span = if gap_a == gap_b { format!("frame {gap_a}") } else { format!("frames {gap_a}–{gap_b}") };
                     out.push(v(Some(gap_a), l, format!("track has a hole: missing from {span}; a track must be present in every frame from B to E (use a new label with this one as parent)")));
                 }
             }
         }
         if tr.parent != 0 {
             match by_label.get(&tr.parent) {
-                None => out.push(v(
-                    Some(tr.begin),
-                    l,
-                    format!("parent {} is not listed in res_track.txt", tr.parent),
-                )),
+                None => out.push(v(Some(tr.begin), l, format!("parent {} is not listed in res_track.txt", tr.parent))),
                 Some(p) if p.end >= tr.begin => out.push(v(
                     Some(tr.begin),
                     l,
-                    format!(
-                        "parent {} ends in frame {}, not before the child begins in frame {}",
-                        tr.parent, p.end, tr.begin
-                    ),
+                    format!("parent {} ends in frame {}, not before the child begins in frame {}", tr.parent, p.end, tr.begin),
                 )),
                 _ => {}
             }
@@ -193,12 +139,7 @@ mod tests {
     use ndarray::array;
 
     fn tr(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
-        TrackRecord {
-            label,
-            begin,
-            end,
-            parent,
-        }
+        TrackRecord { label, begin, end, parent }
     }
 
     fn write(dir: &Path, masks: &[ndarray::Array2<u32>], tracks: &[TrackRecord]) {
@@ -213,11 +154,7 @@ mod tests {
     fn valid_result_has_no_violations() {
         let d = tempfile::tempdir().unwrap();
         let r = d.path().join("RES");
-        write(
-            &r,
-            &[array![[1, 0, 0]], array![[2, 0, 3]]],
-            &[tr(1, 0, 0, 0), tr(2, 1, 1, 1), tr(3, 1, 1, 1)],
-        );
+        write(&r, &[array![[1, 0, 0]], array![[2, 0, 3]]], &[tr(1, 0, 0, 0), tr(2, 1, 1, 1), tr(3, 1, 1, 1)]);
         assert_eq!(validate_result(&r).unwrap(), vec![]);
     }
 
@@ -228,26 +165,14 @@ mod tests {
         // 1: hole at frame 1; 2: unlisted; 3: parent 9 missing; 4: wrong end; 5: parent overlaps child
         write(
             &r,
-            &[
-                array![[1, 2, 3, 4]],
-                array![[0, 0, 3, 4]],
-                array![[1, 0, 3, 5]],
-            ],
-            &[
-                tr(1, 0, 2, 0),
-                tr(3, 0, 2, 9),
-                tr(4, 0, 2, 0),
-                tr(5, 2, 2, 4),
-            ],
+            &[array![[1, 2, 3, 4]], array![[0, 0, 3, 4]], array![[1, 0, 3, 5]]],
+            &[tr(1, 0, 2, 0), tr(3, 0, 2, 9), tr(4, 0, 2, 0), tr(5, 2, 2, 4)],
         );
         let v = validate_result(&r).unwrap();
         let text: Vec<String> = v.iter().map(|x| x.to_string()).collect();
         let has = |s: &str| text.iter().any(|t| t.contains(s));
         assert!(has("frame 1, label 1: track has a hole"), "{text:#?}");
-        assert!(
-            has("label 2: appears in the masks but is not listed"),
-            "{text:#?}"
-        );
+        assert!(has("label 2: appears in the masks but is not listed"), "{text:#?}");
         assert!(has("label 3: parent 9 is not listed"), "{text:#?}");
         assert!(has("label 4: last appears in frame 1"), "{text:#?}");
         assert!(has("label 5: parent 4 ends in frame 2"), "{text:#?}");

@@ -31,11 +31,7 @@ impl StagedFolder {
     /// entry satisfies `replaceable` (an earlier output of the same kind);
     /// `kind` names that kind in the refusal ("a CTC result"). Truth folders
     /// (`*_GT`, `*_ST`) are refused.
-    pub fn create(
-        dest: &Path,
-        replaceable: impl Fn(&str) -> bool,
-        kind: &str,
-    ) -> Result<StagedFolder> {
+    pub fn create(dest: &Path, replaceable: impl Fn(&str) -> bool, kind: &str) -> Result<StagedFolder> {
         refuse_truth_folder(dest)?;
         if dest.exists() {
             if !dest.is_dir() {
@@ -47,9 +43,7 @@ impl StagedFolder {
                 if !replaceable(&name) {
                     return Err(CtcError::new(
                         dest,
-                        format!(
-                            "already holds `{name}`, which is not part of {kind}; refusing to replace the folder"
-                        ),
+                        format!("already holds `{name}`, which is not part of {kind}; refusing to replace the folder"),
                     ));
                 }
             }
@@ -59,21 +53,14 @@ impl StagedFolder {
             .ok_or_else(|| CtcError::new(dest, "is not a usable output folder name"))?
             .to_string_lossy()
             .into_owned();
-        let parent = dest
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(parent).map_err(|e| CtcError::io(parent, &e))?;
         let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if tmp.exists() {
             std::fs::remove_dir_all(&tmp).map_err(|e| CtcError::io(&tmp, &e))?;
         }
         std::fs::create_dir(&tmp).map_err(|e| CtcError::io(&tmp, &e))?;
-        Ok(StagedFolder {
-            dest: dest.to_path_buf(),
-            tmp,
-            done: false,
-        })
+        Ok(StagedFolder { dest: dest.to_path_buf(), tmp, done: false })
     }
 
     pub fn dest(&self) -> &Path {
@@ -125,9 +112,7 @@ pub fn refuse_truth_folder(dir: &Path) -> Result<()> {
         if name.ends_with("_GT") || name.ends_with("_ST") {
             return Err(CtcError::new(
                 dir,
-                format!(
-                    "refusing to write results into the truth folder `{name}`; choose another output folder"
-                ),
+                format!("refusing to write results into the truth folder `{name}`; choose another output folder"),
             ));
         }
     }
@@ -139,9 +124,7 @@ pub fn refuse_truth_folder(dir: &Path) -> Result<()> {
 pub const RUN_RECORD: &str = "cellstream.toml";
 
 fn is_result_file(name: &str) -> bool {
-    name == "res_track.txt"
-        || name == RUN_RECORD
-        || super::sequence::parse_frame_name(name, "mask").is_some()
+    name == "res_track.txt" || name == RUN_RECORD || super::sequence::parse_frame_name(name, "mask").is_some()
 }
 
 impl ResultWriter {
@@ -149,10 +132,7 @@ impl ResultWriter {
     /// `dest` may exist only as a folder holding nothing but a previous result.
     pub fn create(dest: &Path, digits: usize) -> Result<ResultWriter> {
         let staged = StagedFolder::create(dest, is_result_file, "a CTC result")?;
-        Ok(ResultWriter {
-            staged,
-            digits: digits.max(3),
-        })
+        Ok(ResultWriter { staged, digits: digits.max(3) })
     }
 
     pub fn dest(&self) -> &Path {
@@ -167,14 +147,12 @@ impl ResultWriter {
     /// Writes frame `t`'s mask (16-bit; labels must be ≤ 65535).
     pub fn write_mask(&self, t: usize, mask: &Mask) -> Result<()> {
         let name = self.mask_name(t);
-        tiff_io::write_mask(&self.staged.tmp().join(&name), mask)
-            .map_err(|e| CtcError::new(self.dest().join(&name), e.what))
+        tiff_io::write_mask(&self.staged.tmp().join(&name), mask).map_err(|e| CtcError::new(self.dest().join(&name), e.what))
     }
 
     /// Writes the [`RUN_RECORD`] (TOML text) into the result.
     pub fn write_run_record(&self, text: &str) -> Result<()> {
-        std::fs::write(self.staged.tmp().join(RUN_RECORD), text)
-            .map_err(|e| CtcError::io(self.dest().join(RUN_RECORD), &e))
+        std::fs::write(self.staged.tmp().join(RUN_RECORD), text).map_err(|e| CtcError::io(self.dest().join(RUN_RECORD), &e))
     }
 
     /// Writes `res_track.txt` and moves the finished result to its destination,
@@ -219,20 +197,10 @@ mod tests {
             // dropped without finish: an interrupted run
         }
         assert!(!dest.exists());
-        assert_eq!(
-            std::fs::read_dir(d.path()).unwrap().count(),
-            0,
-            "temporary folder left behind"
-        );
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0, "temporary folder left behind");
         let w = ResultWriter::create(&dest, 4).unwrap();
         w.write_mask(0, &array![[0, 1]]).unwrap();
-        w.finish(&[TrackRecord {
-            label: 1,
-            begin: 0,
-            end: 0,
-            parent: 0,
-        }])
-        .unwrap();
+        w.finish(&[TrackRecord { label: 1, begin: 0, end: 0, parent: 0 }]).unwrap();
         assert!(dest.join("mask0000.tif").is_file());
         assert!(dest.join("res_track.txt").is_file());
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
@@ -246,13 +214,7 @@ mod tests {
         std::fs::write(dest.join("mask005.tif"), b"old").unwrap();
         let w = ResultWriter::create(&dest, 3).unwrap();
         w.write_mask(0, &array![[1]]).unwrap();
-        w.finish(&[TrackRecord {
-            label: 1,
-            begin: 0,
-            end: 0,
-            parent: 0,
-        }])
-        .unwrap();
+        w.finish(&[TrackRecord { label: 1, begin: 0, end: 0, parent: 0 }]).unwrap();
         assert!(!dest.join("mask005.tif").exists());
         std::fs::write(dest.join("thesis.docx"), b"precious").unwrap();
         let e = ResultWriter::create(&dest, 3).unwrap_err();
@@ -268,22 +230,13 @@ mod tests {
         std::fs::write(dest.join("mask009.tif"), b"old").unwrap();
         let w = ResultWriter::create(&dest, 3).unwrap();
         w.write_mask(2, &array![[0, 1]]).unwrap();
-        assert!(
-            dest.join("mask009.tif").exists(),
-            "old result replaced before finishing"
-        );
+        assert!(dest.join("mask009.tif").exists(), "old result replaced before finishing");
         w.finish_masks_only().unwrap();
-        let mut names: Vec<String> = std::fs::read_dir(&dest)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut names: Vec<String> =
+            std::fs::read_dir(&dest).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         names.sort();
         assert_eq!(names, vec!["mask002.tif"]);
-        assert_eq!(
-            std::fs::read_dir(d.path()).unwrap().count(),
-            1,
-            "temporary folders left behind"
-        );
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1, "temporary folders left behind");
     }
 
     #[test]

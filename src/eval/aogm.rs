@@ -158,11 +158,7 @@ pub fn graph_edges<'a>(
                 std::cmp::Ordering::Less => x += 1,
                 std::cmp::Ordering::Greater => y += 1,
                 std::cmp::Ordering::Equal => {
-                    edges.push(Edge {
-                        from: (i - 1, a[x]),
-                        to: (i, a[x]),
-                        parent_link: false,
-                    });
+                    edges.push(Edge { from: (i - 1, a[x]), to: (i, a[x]), parent_link: false });
                     x += 1;
                     y += 1;
                 }
@@ -175,18 +171,9 @@ pub fn graph_edges<'a>(
         labels(i).binary_search(&l).ok().map(|_| i)
     };
     for child in tracks.iter().filter(|t| t.parent != 0) {
-        let Some(parent) = by_label.get(&child.parent) else {
-            continue;
-        };
-        if let (Some(i), Some(j)) = (
-            present(parent.end, parent.label),
-            present(child.begin, child.label),
-        ) {
-            edges.push(Edge {
-                from: (i, parent.label),
-                to: (j, child.label),
-                parent_link: true,
-            });
+        let Some(parent) = by_label.get(&child.parent) else { continue };
+        if let (Some(i), Some(j)) = (present(parent.end, parent.label), present(child.begin, child.label)) {
+            edges.push(Edge { from: (i, parent.label), to: (j, child.label), parent_link: true });
         }
     }
     edges
@@ -207,36 +194,23 @@ pub fn link_errors(
     let to_truth: Vec<Vec<(u32, u32)>> = frames
         .iter()
         .map(|f| {
-            let mut v: Vec<(u32, u32)> = f
-                .pairs
-                .iter()
-                .filter(|p| f.truth_count(p.1) == 1)
-                .map(|&(g, r)| (r, g))
-                .collect();
+            let mut v: Vec<(u32, u32)> =
+                f.pairs.iter().filter(|p| f.truth_count(p.1) == 1).map(|&(g, r)| (r, g)).collect();
             v.sort_unstable();
             v
         })
         .collect();
     let map = |(i, r): (usize, u32)| -> Option<(usize, u32)> {
         let v = &to_truth[i];
-        v.binary_search_by_key(&r, |x| x.0)
-            .ok()
-            .map(|k| (i, v[k].1))
+        v.binary_search_by_key(&r, |x| x.0).ok().map(|k| (i, v[k].1))
     };
     // Truth edge (from, to) → (is a parent link, found in the result).
     type Vertex = (usize, u32);
-    let mut truth: HashMap<(Vertex, Vertex), (bool, bool)> = truth_edges
-        .iter()
-        .map(|e| ((e.from, e.to), (e.parent_link, false)))
-        .collect();
-    let mut errors = LinkErrors {
-        truth_edges: truth_edges.len() as u64,
-        ..Default::default()
-    };
+    let mut truth: HashMap<(Vertex, Vertex), (bool, bool)> =
+        truth_edges.iter().map(|e| ((e.from, e.to), (e.parent_link, false))).collect();
+    let mut errors = LinkErrors { truth_edges: truth_edges.len() as u64, ..Default::default() };
     for e in &result_edges {
-        let (Some(a), Some(b)) = (map(e.from), map(e.to)) else {
-            continue;
-        };
+        let (Some(a), Some(b)) = (map(e.from), map(e.to)) else { continue };
         match truth.get_mut(&(a, b)) {
             None => errors.ed += 1,
             Some((semantic, seen)) => {
@@ -277,24 +251,8 @@ mod tests {
         let tracks = [tr(1, 0, 0, 0), tr(2, 1, 1, 1), tr(3, 1, 1, 1)];
         let f = frames(&g, &g);
         let e = graph_errors(&tracks, &tracks, 0, &f);
-        assert_eq!(
-            e.detection,
-            DetectionErrors {
-                ns: 0,
-                fn_: 0,
-                fp: 0,
-                truth_vertices: 3
-            }
-        );
-        assert_eq!(
-            e.links,
-            LinkErrors {
-                ed: 0,
-                ea: 0,
-                ec: 0,
-                truth_edges: 2
-            }
-        );
+        assert_eq!(e.detection, DetectionErrors { ns: 0, fn_: 0, fp: 0, truth_vertices: 3 });
+        assert_eq!(e.links, LinkErrors { ed: 0, ea: 0, ec: 0, truth_edges: 2 });
         assert_eq!(e.tra(), Some(1.0));
         assert_eq!(e.aogm_empty(), 33.0);
     }
@@ -305,44 +263,20 @@ mod tests {
         // Result: frame 0 finds 1 as 5; frame 1 merges 1 and 2 into 5 (NS);
         // frame 2 finds 1 as 6 (new track, parent 5) and misses 2 (FN), plus a
         // false positive 9.
-        let g = [
-            array![[1, 1, 0, 0, 0]],
-            array![[1, 1, 0, 2, 2]],
-            array![[1, 1, 0, 2, 2]],
-        ];
-        let r = [
-            array![[5, 5, 0, 0, 0]],
-            array![[5, 5, 5, 5, 5]],
-            array![[6, 6, 0, 0, 9]],
-        ];
+        let g = [array![[1, 1, 0, 0, 0]], array![[1, 1, 0, 2, 2]], array![[1, 1, 0, 2, 2]]];
+        let r = [array![[5, 5, 0, 0, 0]], array![[5, 5, 5, 5, 5]], array![[6, 6, 0, 0, 9]]];
         let gt = [tr(1, 0, 2, 0), tr(2, 1, 2, 0)];
         let rt = [tr(5, 0, 1, 0), tr(6, 2, 2, 5), tr(9, 2, 2, 0)];
         let f = frames(&g, &r);
         let e = graph_errors(&gt, &rt, 0, &f);
         // Vertices: truth 5 (1,1,2,1,2). Frame 1: 5 matches 1 and 2 → NS 1.
         // Frame 2: 2 is covered half by 9 (1 of 2 px): FN; 9 FP.
-        assert_eq!(
-            e.detection,
-            DetectionErrors {
-                ns: 1,
-                fn_: 1,
-                fp: 1,
-                truth_vertices: 5
-            }
-        );
+        assert_eq!(e.detection, DetectionErrors { ns: 1, fn_: 1, fp: 1, truth_vertices: 5 });
         // Truth edges: (0,1)→(1,1), (1,1)→(2,1), (1,2)→(2,2): 3.
         // Result edges: (0,5)→(1,5) has an end point in a merged vertex: ignored;
         // (1,5)→(2,6) parent link, ignored too (5 is not one-to-one in frame 1).
         // So all 3 truth edges are missing.
-        assert_eq!(
-            e.links,
-            LinkErrors {
-                ed: 0,
-                ea: 3,
-                ec: 0,
-                truth_edges: 3
-            }
-        );
+        assert_eq!(e.links, LinkErrors { ed: 0, ea: 3, ec: 0, truth_edges: 3 });
         assert_eq!(e.aogm(), 5.0 + 10.0 + 1.0 + 4.5);
         assert_eq!(e.aogm_empty(), 50.0 + 4.5);
         assert!((e.tra().unwrap() - (1.0 - 20.5 / 54.5)).abs() < 1e-12);
@@ -359,22 +293,9 @@ mod tests {
         let g = [array![[1, 1, 0, 2, 2, 0]], array![[1, 1, 0, 3, 3, 0]]];
         let r = [array![[5, 5, 0, 7, 7, 0]], array![[6, 6, 0, 8, 8, 0]]];
         let gt = [tr(1, 0, 1, 0), tr(2, 0, 0, 0), tr(3, 1, 1, 0)];
-        let rt = [
-            tr(5, 0, 0, 0),
-            tr(6, 1, 1, 5),
-            tr(7, 0, 0, 0),
-            tr(8, 1, 1, 7),
-        ];
+        let rt = [tr(5, 0, 0, 0), tr(6, 1, 1, 5), tr(7, 0, 0, 0), tr(8, 1, 1, 7)];
         let e = graph_errors(&gt, &rt, 0, &frames(&g, &r));
-        assert_eq!(
-            e.links,
-            LinkErrors {
-                ed: 1,
-                ea: 0,
-                ec: 1,
-                truth_edges: 1
-            }
-        );
+        assert_eq!(e.links, LinkErrors { ed: 1, ea: 0, ec: 1, truth_edges: 1 });
         assert_eq!(e.links.lnk(), Some(1.0 - 1.5_f64.min(2.0) / 1.5));
     }
 
@@ -390,15 +311,7 @@ mod tests {
         let rt = [tr(1, 0, 1, 0), tr(4, 1, 1, 0)];
         let e = link_errors(&gt, &rt, 0, &frames(&g, &r));
         // (0,1)→(1,2): result has it as continuation → EC; (0,1)→(1,3) missing → EA.
-        assert_eq!(
-            e,
-            LinkErrors {
-                ed: 0,
-                ea: 1,
-                ec: 1,
-                truth_edges: 2
-            }
-        );
+        assert_eq!(e, LinkErrors { ed: 0, ea: 1, ec: 1, truth_edges: 2 });
     }
 
     #[test]

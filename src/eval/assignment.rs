@@ -22,19 +22,14 @@ use ndarray::Array2;
 /// # Panics
 /// If a cost is not finite.
 pub fn min_cost_assignment(cost: &Array2<f64>) -> Vec<(usize, usize)> {
-    assert!(
-        cost.iter().all(|c| c.is_finite()),
-        "assignment costs must be finite"
-    );
+    assert!(cost.iter().all(|c| c.is_finite()), "assignment costs must be finite");
     let (rows, cols) = cost.dim();
     if rows == 0 || cols == 0 {
         return Vec::new();
     }
     if rows > cols {
-        let mut t: Vec<(usize, usize)> = min_cost_assignment(&cost.t().to_owned())
-            .into_iter()
-            .map(|(c, r)| (r, c))
-            .collect();
+        let mut t: Vec<(usize, usize)> =
+            min_cost_assignment(&cost.t().to_owned()).into_iter().map(|(c, r)| (r, c)).collect();
         t.sort_unstable();
         return t;
     }
@@ -91,10 +86,7 @@ pub fn min_cost_assignment(cost: &Array2<f64>) -> Vec<(usize, usize)> {
             }
         }
     }
-    let mut out: Vec<(usize, usize)> = (1..=m)
-        .filter(|&j| row_of[j] != 0)
-        .map(|j| (row_of[j] - 1, j - 1))
-        .collect();
+    let mut out: Vec<(usize, usize)> = (1..=m).filter(|&j| row_of[j] != 0).map(|j| (row_of[j] - 1, j - 1)).collect();
     out.sort_unstable();
     out
 }

@@ -45,9 +45,7 @@ fn assign_result_to_truth(frames: &[FrameMatch]) -> Assignments {
     let mut out: Assignments = BTreeMap::new();
     for (i, f) in frames.iter().enumerate() {
         for &g in &f.truth {
-            out.entry(g)
-                .or_default()
-                .push((i, f.unique_result_of(g).unwrap_or(0)));
+            out.entry(g).or_default().push((i, f.unique_result_of(g).unwrap_or(0)));
         }
     }
     out
@@ -82,11 +80,7 @@ pub fn complete_tracks(
 /// TF, the mean fraction of each detected truth track that one result track
 /// follows without interruption; 0 when no truth track is detected, `None`
 /// without truth tracks. `frames[i]` holds the matches of time `first + i`.
-pub fn track_fractions(
-    truth_tracks: &[TrackRecord],
-    first: usize,
-    frames: &[FrameMatch],
-) -> Option<f64> {
+pub fn track_fractions(truth_tracks: &[TrackRecord], first: usize, frames: &[FrameMatch]) -> Option<f64> {
     if truth_tracks.is_empty() {
         return None;
     }
@@ -94,14 +88,9 @@ pub fn track_fractions(
     // result label → truth label → best fraction
     let mut fractions: BTreeMap<u32, BTreeMap<u32, f64>> = BTreeMap::new();
     for (g, seen) in assign_result_to_truth(frames) {
-        let Some(track) = by_label.get(&g) else {
-            continue;
-        };
+        let Some(track) = by_label.get(&g) else { continue };
         let length = (track.end - track.begin + 1) as f64;
-        let (start, end) = (
-            track.begin.saturating_sub(first),
-            (track.end + 1).saturating_sub(first).min(frames.len()),
-        );
+        let (start, end) = (track.begin.saturating_sub(first), (track.end + 1).saturating_sub(first).min(frames.len()));
         // The assignment per frame of the track's span; None where g is absent.
         let mut entries = seen.iter().peekable();
         let mut run = 0usize;
@@ -140,11 +129,7 @@ pub fn track_fractions(
         }
     }
     let detected: Vec<f64> = best.iter().map(|b| b.1).filter(|&f| f > 0.0).collect();
-    Some(if detected.is_empty() {
-        0.0
-    } else {
-        detected.iter().sum::<f64>() / detected.len() as f64
-    })
+    Some(if detected.is_empty() { 0.0 } else { detected.iter().sum::<f64>() / detected.len() as f64 })
 }
 
 /// Division counts for BC(i). py-ctcmetrics counts a (truth, result) pair per
@@ -188,39 +173,21 @@ fn divisions(tracks: &[TrackRecord]) -> Vec<Division> {
     let by_label: HashMap<u32, &TrackRecord> = tracks.iter().map(|t| (t.label, t)).collect();
     let mut children: BTreeMap<u32, Vec<(u32, usize)>> = BTreeMap::new();
     for t in tracks.iter().filter(|t| t.parent != 0) {
-        children
-            .entry(t.parent)
-            .or_default()
-            .push((t.label, t.begin));
+        children.entry(t.parent).or_default().push((t.label, t.begin));
     }
     children
         .into_iter()
         .filter(|(_, c)| c.len() > 1)
-        .filter_map(|(p, c)| {
-            by_label.get(&p).map(|t| Division {
-                parent: p,
-                end: t.end,
-                children: c,
-            })
-        })
+        .filter_map(|(p, c)| by_label.get(&p).map(|t| Division { parent: p, end: t.end, children: c }))
         .collect()
 }
 
-fn divisions_match(
-    truth: &Division,
-    result: &Division,
-    first: usize,
-    frames: &[FrameMatch],
-    max_offset: usize,
-) -> bool {
+fn divisions_match(truth: &Division, result: &Division, first: usize, frames: &[FrameMatch], max_offset: usize) -> bool {
     let frame = |t: usize| t.checked_sub(first).and_then(|i| frames.get(i));
-    if truth.children.len() != result.children.len() || truth.end.abs_diff(result.end) > max_offset
-    {
+    if truth.children.len() != result.children.len() || truth.end.abs_diff(result.end) > max_offset {
         return false;
     }
-    let Some(f) = frame(truth.end.min(result.end)) else {
-        return false;
-    };
+    let Some(f) = frame(truth.end.min(result.end)) else { return false };
     if f.result_of(truth.parent) != Some(result.parent) || f.truth_count(result.parent) != 1 {
         return false;
     }
@@ -258,11 +225,7 @@ pub fn division_counts(
     let truth = divisions(truth_tracks);
     let result = divisions(result_tracks);
     if truth.is_empty() || result.is_empty() {
-        return DivisionCounts {
-            tp: 0,
-            fp: result.len() as i64,
-            fn_: truth.len() as i64,
-        };
+        return DivisionCounts { tp: 0, fp: result.len() as i64, fn_: truth.len() as i64 };
     }
     let mut tp = 0i64;
     for r in &result {
@@ -272,11 +235,7 @@ pub fn division_counts(
             }
         }
     }
-    DivisionCounts {
-        tp,
-        fp: result.len() as i64 - tp,
-        fn_: truth.len() as i64 - tp,
-    }
+    DivisionCounts { tp, fp: result.len() as i64 - tp, fn_: truth.len() as i64 - tp }
 }
 
 #[cfg(test)]
@@ -284,7 +243,7 @@ mod tests {
     use super::*;
     use crate::eval::matching::match_frames as frames;
     use crate::eval::tests::tr;
-    use ndarray::{Array2, array};
+    use ndarray::{array, Array2};
 
     /// Truth: 1 in frames 0-1 divides into 2 and 3 (frames 2-3).
     fn division_truth() -> (Vec<Array2<u32>>, Vec<TrackRecord>) {
@@ -303,14 +262,7 @@ mod tests {
         let f = frames(&g, &g);
         for i in 0..4 {
             let c = division_counts(&t, &t, 0, &f, i);
-            assert_eq!(
-                c,
-                DivisionCounts {
-                    tp: 1,
-                    fp: 0,
-                    fn_: 0
-                }
-            );
+            assert_eq!(c, DivisionCounts { tp: 1, fp: 0, fn_: 0 });
             assert_eq!(c.bc(), Some(1.0));
         }
         assert_eq!(complete_tracks(&t, &t, &f), Some(1.0));
@@ -331,25 +283,11 @@ mod tests {
         ];
         let rt = vec![tr(1, 0, 2, 0), tr(5, 3, 3, 1), tr(6, 3, 3, 1)];
         let f = frames(&g, &r);
-        assert_eq!(
-            division_counts(&t, &rt, 0, &f, 0),
-            DivisionCounts {
-                tp: 0,
-                fp: 1,
-                fn_: 1
-            }
-        );
+        assert_eq!(division_counts(&t, &rt, 0, &f, 0), DivisionCounts { tp: 0, fp: 1, fn_: 1 });
         assert_eq!(division_counts(&t, &rt, 0, &f, 0).bc(), Some(0.0));
         // i = 1: parents end at 1 and 2, matched one-to-one in frame 1;
         // daughters begin at 2 and 3, matched one-to-one in frame 3.
-        assert_eq!(
-            division_counts(&t, &rt, 0, &f, 1),
-            DivisionCounts {
-                tp: 1,
-                fp: 0,
-                fn_: 0
-            }
-        );
+        assert_eq!(division_counts(&t, &rt, 0, &f, 1), DivisionCounts { tp: 1, fp: 0, fn_: 0 });
         // CT: 1's assignment is 1,1,0 (merged in frame 2) → no; 2 and 3: 0 then 5/6 → no.
         assert_eq!(complete_tracks(&t, &rt, &f), Some(0.0));
         // TF: truth 1 is followed 2 of 2 frames → 1; truth 2 and 3: 1 of 2 frames → 0.5.
@@ -358,32 +296,12 @@ mod tests {
 
     #[test]
     fn no_truth_division_means_no_bc() {
-        let c = division_counts(
-            &[tr(1, 0, 0, 0)],
-            &[tr(1, 0, 0, 0), tr(2, 1, 1, 1), tr(3, 1, 1, 1)],
-            0,
-            &[],
-            0,
-        );
-        assert_eq!(
-            c,
-            DivisionCounts {
-                tp: 0,
-                fp: 1,
-                fn_: 0
-            }
-        );
+        let c = division_counts(&[tr(1, 0, 0, 0)], &[tr(1, 0, 0, 0), tr(2, 1, 1, 1), tr(3, 1, 1, 1)], 0, &[], 0);
+        assert_eq!(c, DivisionCounts { tp: 0, fp: 1, fn_: 0 });
         assert_eq!(c.bc(), None);
         let (_, t) = division_truth();
         let c = division_counts(&t, &[tr(1, 0, 3, 0)], 0, &[], 0);
-        assert_eq!(
-            c,
-            DivisionCounts {
-                tp: 0,
-                fp: 0,
-                fn_: 1
-            }
-        );
+        assert_eq!(c, DivisionCounts { tp: 0, fp: 0, fn_: 1 });
         assert_eq!(c.bc(), Some(0.0));
     }
 
@@ -403,18 +321,8 @@ mod tests {
     #[test]
     fn tf_takes_the_longest_run() {
         // Truth 1 over 4 frames: assigned 7, 7, (missed), 7 → best run 2/4.
-        let g = vec![
-            array![[1, 1]],
-            array![[1, 1]],
-            array![[1, 1]],
-            array![[1, 1]],
-        ];
-        let r = vec![
-            array![[7, 7]],
-            array![[7, 7]],
-            array![[0, 0]],
-            array![[7, 7]],
-        ];
+        let g = vec![array![[1, 1]], array![[1, 1]], array![[1, 1]], array![[1, 1]]];
+        let r = vec![array![[7, 7]], array![[7, 7]], array![[0, 0]], array![[7, 7]]];
         let t = vec![tr(1, 0, 3, 0)];
         let f = frames(&g, &r);
         assert_eq!(track_fractions(&t, 0, &f), Some(0.5));

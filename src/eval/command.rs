@@ -2,9 +2,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{bail, Context, Result};
 
-use super::{EvalOptions, csv_text, evaluate, table};
+use super::{csv_text, evaluate, table, EvalOptions};
 use crate::ctc;
 
 /// Arguments of `cellstream evaluate`.
@@ -32,25 +32,17 @@ pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
     if let Some(bad) = args.iou.iter().find(|t| !(0.0..1.0).contains(*t)) {
         bail!("--iou {bad}: IoU thresholds must lie in [0, 1)");
     }
-    let opts = EvalOptions {
-        iou_thresholds: args.iou.clone(),
-    };
+    let opts = EvalOptions { iou_thresholds: args.iou.clone() };
     let scores = evaluate(&args.gt, &args.res, &opts)?;
-    println!(
-        "{}: scored against {}",
-        args.res.display(),
-        args.gt.display()
-    );
+    println!("{}: scored against {}", args.res.display(), args.gt.display());
     print!("{}", table(&scores));
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&scores)? + "\n";
-        ctc::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes()))
-            .context("writing the JSON report")?;
+        ctc::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes())).context("writing the JSON report")?;
     }
     if let Some(path) = &args.csv {
         let text = csv_text(&scores);
-        ctc::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes()))
-            .context("writing the CSV report")?;
+        ctc::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes())).context("writing the CSV report")?;
     }
     Ok(ExitCode::SUCCESS)
 }

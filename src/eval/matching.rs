@@ -30,15 +30,10 @@ pub struct FrameMatch {
 impl FrameMatch {
     /// The matches found in a frame's sparse overlap table.
     pub fn from_overlap(o: &Overlap) -> FrameMatch {
-        let mut m = FrameMatch {
-            truth: o.truth_labels(),
-            result: o.result_labels(),
-            ..Default::default()
-        };
+        let mut m = FrameMatch { truth: o.truth_labels(), result: o.result_labels(), ..Default::default() };
         for p in &o.pairs {
             if 2 * p.shared > o.truth[p.truth].area {
-                m.pairs
-                    .push((o.truth[p.truth].label, o.result[p.result].label));
+                m.pairs.push((o.truth[p.truth].label, o.result[p.result].label));
                 m.iou.push(o.iou(p));
             }
         }
@@ -49,10 +44,7 @@ impl FrameMatch {
 
     /// The result label matched to truth label `truth`, if any.
     pub fn result_of(&self, truth: u32) -> Option<u32> {
-        self.pairs
-            .binary_search_by_key(&truth, |p| p.0)
-            .ok()
-            .map(|i| self.pairs[i].1)
+        self.pairs.binary_search_by_key(&truth, |p| p.0).ok().map(|i| self.pairs[i].1)
     }
 
     /// How many truth objects the result object `result` matches (0, 1, or
@@ -92,16 +84,8 @@ pub fn match_frame(truth: &Mask, result: &Mask) -> FrameMatch {
 /// # Panics
 /// If the sequences differ in length or a pair of masks in size.
 pub fn match_frames(truth: &[Mask], result: &[Mask]) -> Vec<FrameMatch> {
-    assert_eq!(
-        truth.len(),
-        result.len(),
-        "truth and result have different numbers of frames"
-    );
-    truth
-        .iter()
-        .zip(result)
-        .map(|(g, r)| match_frame(g, r))
-        .collect()
+    assert_eq!(truth.len(), result.len(), "truth and result have different numbers of frames");
+    truth.iter().zip(result).map(|(g, r)| match_frame(g, r)).collect()
 }
 
 #[cfg(test)]

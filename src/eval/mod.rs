@@ -40,14 +40,12 @@ use rayon::prelude::*;
 pub use aogm::{DetectionErrors, GraphErrors, LinkErrors};
 pub use assignment::min_cost_assignment;
 pub use biological::DivisionCounts;
-pub use command::{EvaluateArgs, run};
-pub use matching::{FrameMatch, match_frame, match_frames};
+pub use command::{run, EvaluateArgs};
+pub use matching::{match_frame, match_frames, FrameMatch};
 pub use overlap::{Label, Object, Overlap, Pair};
-pub use pr::{
-    Foreground, ObjectCounts, curve_thresholds, match_objects, object_counts, object_scores,
-};
-pub use report::{PR_HEADER, Value, csv_text, pr_cells, table};
-pub use seg::{SegScore, seg_score};
+pub use pr::{curve_thresholds, match_objects, object_counts, object_scores, Foreground, ObjectCounts};
+pub use report::{csv_text, pr_cells, table, Value, PR_HEADER};
+pub use seg::{seg_score, SegScore};
 
 use crate::ctc::{self, CtcError, FrameFiles, Mask, Result, TrackRecord};
 
@@ -64,9 +62,7 @@ pub struct EvalOptions {
 
 impl Default for EvalOptions {
     fn default() -> Self {
-        EvalOptions {
-            iou_thresholds: vec![0.25, 0.5, 0.75],
-        }
+        EvalOptions { iou_thresholds: vec![0.25, 0.5, 0.75] }
     }
 }
 
@@ -133,9 +129,7 @@ fn score_overlaps(
         t,
         objects: object_truth.map(|o| (object_counts(o, thresholds), Foreground::of(o))),
         tra: tra.as_ref().map(FrameMatch::from_overlap),
-        seg: seg
-            .as_ref()
-            .map(|o| SegScore::from_match(&FrameMatch::from_overlap(o))),
+        seg: seg.as_ref().map(|o| SegScore::from_match(&FrameMatch::from_overlap(o))),
     }
 }
 
@@ -170,10 +164,7 @@ pub struct Scores {
 impl Scores {
     /// AOGM; `None` unless both detection and link errors are known.
     pub fn aogm(&self) -> Option<GraphErrors> {
-        Some(GraphErrors {
-            detection: self.detection?,
-            links: self.links?,
-        })
+        Some(GraphErrors { detection: self.detection?, links: self.links? })
     }
 
     /// OP_CSB = (SEG + DET) / 2.
@@ -227,10 +218,7 @@ pub fn combine(
     }
     if let Some((counts, fg)) = pooled {
         let pick = |wanted: &[f64]| -> Vec<ObjectCounts> {
-            wanted
-                .iter()
-                .filter_map(|w| counts.iter().find(|c| c.iou == *w).copied())
-                .collect()
+            wanted.iter().filter_map(|w| counts.iter().find(|c| c.iou == *w).copied()).collect()
         };
         debug_assert_eq!(counts.len(), thresholds.len());
         s.pr = pick(&opts.iou_thresholds);
@@ -238,10 +226,7 @@ pub fn combine(
         s.foreground = Some(fg);
     }
 
-    let tra: Vec<(usize, FrameMatch)> = frames
-        .into_iter()
-        .filter_map(|f| f.tra.map(|m| (f.t, m)))
-        .collect();
+    let tra: Vec<(usize, FrameMatch)> = frames.into_iter().filter_map(|f| f.tra.map(|m| (f.t, m))).collect();
     s.tra_frames = tra.len();
     if let Some(&(first, _)) = tra.first() {
         assert!(
@@ -259,9 +244,8 @@ pub fn combine(
             s.tra = GraphErrors { detection, links }.tra();
             s.ct = biological::complete_tracks(gt, res, &matches);
             s.tf = biological::track_fractions(gt, first, &matches);
-            s.divisions = (0..=MAX_BC_OFFSET)
-                .map(|i| biological::division_counts(gt, res, first, &matches, i))
-                .collect();
+            s.divisions =
+                (0..=MAX_BC_OFFSET).map(|i| biological::division_counts(gt, res, first, &matches, i)).collect();
         }
     }
     s
@@ -276,23 +260,14 @@ struct ResultFolder {
 fn open_result(dir: &Path) -> Result<ResultFolder> {
     if dir.join("res_track.txt").exists() {
         let r = ctc::ResultDir::open(dir)?;
-        return Ok(ResultFolder {
-            masks: r.masks,
-            tracks: Some(r.tracks),
-        });
+        return Ok(ResultFolder { masks: r.masks, tracks: Some(r.tracks) });
     }
     let masks = ctc::list_frame_files(dir, "mask")?;
     if masks.is_empty() {
-        return Err(CtcError::new(
-            dir,
-            "holds no maskTTT.tif files; not a CTC result folder",
-        ));
+        return Err(CtcError::new(dir, "holds no maskTTT.tif files; not a CTC result folder"));
     }
     masks.require_contiguous()?;
-    Ok(ResultFolder {
-        masks,
-        tracks: None,
-    })
+    Ok(ResultFolder { masks, tracks: None })
 }
 
 /// The files to read for one time point.
@@ -306,38 +281,22 @@ struct FramePlan {
 /// Pairs each truth frame with its result mask; errors name the missing file.
 fn plan_frames(truth: &ctc::Truth, result: &ResultFolder) -> Result<Vec<FramePlan>> {
     let tra = truth.tra.as_ref().map(|t| &t.0);
-    let mut times: Vec<usize> = tra
-        .into_iter()
-        .chain(truth.seg.as_ref())
-        .flat_map(|f| f.times())
-        .collect();
+    let mut times: Vec<usize> = tra.into_iter().chain(truth.seg.as_ref()).flat_map(|f| f.times()).collect();
     times.sort_unstable();
     times.dedup();
     let mut plan = Vec::new();
     for t in times {
         let tra_path = tra.and_then(|f| f.path(t)).map(Path::to_path_buf);
-        let seg_path = truth
-            .seg
-            .as_ref()
-            .and_then(|f| f.path(t))
-            .map(Path::to_path_buf);
+        let seg_path = truth.seg.as_ref().and_then(|f| f.path(t)).map(Path::to_path_buf);
         let Some(res) = result.masks.path(t) else {
             let name = format!("mask{t:0w$}.tif", w = result.masks.digits);
-            let by = tra_path
-                .as_ref()
-                .or(seg_path.as_ref())
-                .expect("a truth frame");
+            let by = tra_path.as_ref().or(seg_path.as_ref()).expect("a truth frame");
             return Err(CtcError::new(
                 result.masks.dir.join(name),
                 format!("is missing: the truth has {} for frame {t}", by.display()),
             ));
         };
-        plan.push(FramePlan {
-            t,
-            tra: tra_path,
-            seg: seg_path,
-            result: res.to_path_buf(),
-        });
+        plan.push(FramePlan { t, tra: tra_path, seg: seg_path, result: res.to_path_buf() });
     }
     if let Some(tra) = tra {
         let seg = truth.seg.as_ref();
@@ -425,17 +384,10 @@ fn read_truth(path: &Path, result_path: &Path, result: &StoredMask) -> Result<St
 
 /// Reads one frame's masks, reduces them to overlap tables, and scores them;
 /// the masks are dropped on return.
-fn read_and_score(
-    p: &FramePlan,
-    objects_from_tra: bool,
-    thresholds: &[f64],
-) -> Result<FrameScores> {
+fn read_and_score(p: &FramePlan, objects_from_tra: bool, thresholds: &[f64]) -> Result<FrameScores> {
     let result = StoredMask::read(&p.result)?;
     let overlap = |truth: &Option<PathBuf>| -> Result<Option<Overlap>> {
-        truth
-            .as_deref()
-            .map(|path| Ok(read_truth(path, &p.result, &result)?.overlap(&result)))
-            .transpose()
+        truth.as_deref().map(|path| Ok(read_truth(path, &p.result, &result)?.overlap(&result))).transpose()
     };
     let (tra, seg) = (overlap(&p.tra)?, overlap(&p.seg)?);
     Ok(score_overlaps(p.t, tra, seg, objects_from_tra, thresholds))
@@ -443,24 +395,12 @@ fn read_and_score(
 
 /// Every label of the tracking truth masks must be listed in man_track.txt.
 fn check_truth_tracks(truth: &ctc::Truth, frames: &[FrameScores]) -> Result<()> {
-    let Some((files, tracks)) = &truth.tra else {
-        return Ok(());
-    };
+    let Some((files, tracks)) = &truth.tra else { return Ok(()) };
     let listed: std::collections::HashSet<u32> = tracks.iter().map(|t| t.label).collect();
     for f in frames {
-        if let Some(l) = f
-            .tra
-            .as_ref()
-            .and_then(|m| m.truth.iter().find(|l| !listed.contains(l)))
-        {
+        if let Some(l) = f.tra.as_ref().and_then(|m| m.truth.iter().find(|l| !listed.contains(l))) {
             let path = files.path(f.t).unwrap_or(&files.dir);
-            return Err(CtcError::new(
-                path,
-                format!(
-                    "label {l} is not listed in {}",
-                    files.dir.join("man_track.txt").display()
-                ),
-            ));
+            return Err(CtcError::new(path, format!("label {l} is not listed in {}", files.dir.join("man_track.txt").display())));
         }
     }
     Ok(())
@@ -468,9 +408,7 @@ fn check_truth_tracks(truth: &ctc::Truth, frames: &[FrameScores]) -> Result<()> 
 
 /// The result's track file must agree with its masks before its tracks are scored.
 fn check_result_tracks(dir: &Path, tracks: &[TrackRecord], frames: &[FrameScores]) -> Result<()> {
-    let labels = frames
-        .iter()
-        .filter_map(|f| f.tra.as_ref().map(|m| (f.t, m.result.as_slice())));
+    let labels = frames.iter().filter_map(|f| f.tra.as_ref().map(|m| (f.t, m.result.as_slice())));
     let violations = ctc::validate_tracks(tracks, labels);
     if violations.is_empty() {
         return Ok(());
@@ -502,22 +440,15 @@ pub fn evaluate(truth_dir: &Path, result_dir: &Path, opts: &EvalOptions) -> Resu
     let plan = plan_frames(&truth, &result)?;
     let thresholds = opts.all_thresholds();
     let objects_from_tra = truth.seg.is_none();
-    let frames: Vec<Result<FrameScores>> = plan
-        .par_iter()
-        .map(|p| read_and_score(p, objects_from_tra, &thresholds))
-        .collect();
+    let frames: Vec<Result<FrameScores>> =
+        plan.par_iter().map(|p| read_and_score(p, objects_from_tra, &thresholds)).collect();
     let frames: Vec<FrameScores> = frames.into_iter().collect::<Result<_>>()?;
     check_truth_tracks(&truth, &frames)?;
     if let (Some(tracks), Some(_)) = (&result.tracks, &truth.tra) {
         check_result_tracks(result_dir, tracks, &frames)?;
     }
     let truth_tracks = truth.tra.as_ref().map(|t| t.1.as_slice());
-    Ok(combine(
-        frames,
-        truth_tracks,
-        result.tracks.as_deref(),
-        opts,
-    ))
+    Ok(combine(frames, truth_tracks, result.tracks.as_deref(), opts))
 }
 
 #[cfg(test)]
@@ -528,24 +459,15 @@ pub(crate) mod tests {
 
     /// A track record, shortly.
     pub(crate) fn tr(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
-        TrackRecord {
-            label,
-            begin,
-            end,
-            parent,
-        }
+        TrackRecord { label, begin, end, parent }
     }
 
     /// Writes a one-page grayscale TIFF of `bits` bits per sample.
     fn write_tiff(path: &Path, bits: u8, data: &[u32], (w, h): (u32, u32)) {
-        use tiff::encoder::{TiffEncoder, colortype};
+        use tiff::encoder::{colortype, TiffEncoder};
         let mut enc = TiffEncoder::new(std::fs::File::create(path).unwrap()).unwrap();
         match bits {
-            8 => enc.write_image::<colortype::Gray8>(
-                w,
-                h,
-                &data.iter().map(|&v| v as u8).collect::<Vec<_>>(),
-            ),
+            8 => enc.write_image::<colortype::Gray8>(w, h, &data.iter().map(|&v| v as u8).collect::<Vec<_>>()),
             32 => enc.write_image::<colortype::Gray32>(w, h, data),
             _ => unreachable!(),
         }
@@ -560,15 +482,9 @@ pub(crate) mod tests {
         let (t8, r32) = (d.path().join("t.tif"), d.path().join("r.tif"));
         write_tiff(&t8, 8, &truth, (3, 2));
         write_tiff(&r32, 32, &result, (3, 2));
-        let (t, r) = (
-            StoredMask::read(&t8).unwrap(),
-            StoredMask::read(&r32).unwrap(),
-        );
+        let (t, r) = (StoredMask::read(&t8).unwrap(), StoredMask::read(&r32).unwrap());
         assert!(matches!((&t, &r), (StoredMask::U8(_), StoredMask::U32(_))));
-        let expected = Overlap::count(
-            &ctc::read_mask(&t8).unwrap(),
-            &ctc::read_mask(&r32).unwrap(),
-        );
+        let expected = Overlap::count(&ctc::read_mask(&t8).unwrap(), &ctc::read_mask(&r32).unwrap());
         assert_eq!(t.overlap(&r), expected);
         assert_eq!(expected.result.last().map(|o| o.label), Some(70_000));
     }
@@ -577,35 +493,17 @@ pub(crate) mod tests {
     fn whole_sequence_in_memory() {
         // Truth: 1 divides into 2 and 3. Result: the division is found one
         // frame late, as 1 → 5, 6; segmentation truth on frame 2 only.
-        let truth = [
-            array![[1, 1, 0, 0]],
-            array![[2, 0, 0, 3]],
-            array![[2, 0, 0, 3]],
-        ];
-        let result = [
-            array![[1, 1, 0, 0]],
-            array![[1, 1, 0, 7]],
-            array![[5, 0, 0, 6]],
-        ];
+        let truth = [array![[1, 1, 0, 0]], array![[2, 0, 0, 3]], array![[2, 0, 0, 3]]];
+        let result = [array![[1, 1, 0, 0]], array![[1, 1, 0, 7]], array![[5, 0, 0, 6]]];
         let gt = [tr(1, 0, 0, 0), tr(2, 1, 2, 1), tr(3, 1, 2, 1)];
-        let res = [
-            tr(1, 0, 1, 0),
-            tr(5, 2, 2, 1),
-            tr(6, 2, 2, 1),
-            tr(7, 1, 1, 0),
-        ];
+        let res = [tr(1, 0, 1, 0), tr(5, 2, 2, 1), tr(6, 2, 2, 1), tr(7, 1, 1, 0)];
         let opts = EvalOptions::default();
         let thresholds = opts.all_thresholds();
         let frames = (0..3)
             .map(|t| {
                 let seg = (t == 2).then_some(&truth[t]);
-                let input = FrameInput {
-                    t,
-                    tra: Some(&truth[t]),
-                    seg,
-                    objects_from_tra: false,
-                    result: &result[t],
-                };
+                let input =
+                    FrameInput { t, tra: Some(&truth[t]), seg, objects_from_tra: false, result: &result[t] };
                 score_frame(&input, &thresholds)
             })
             .collect();
@@ -614,29 +512,13 @@ pub(crate) mod tests {
         assert_eq!(s.seg, Some(1.0));
         // Frame 1: truth 2 (1 px) is half of result 1 (2 px) but all of it is
         // covered: matched; truth 3 matched by 7. No FN, FP or NS anywhere.
-        assert_eq!(
-            s.detection,
-            Some(DetectionErrors {
-                ns: 0,
-                fn_: 0,
-                fp: 0,
-                truth_vertices: 5
-            })
-        );
+        assert_eq!(s.detection, Some(DetectionErrors { ns: 0, fn_: 0, fp: 0, truth_vertices: 5 }));
         // Truth edges: 1→2, 1→3 (parent links), 2→2, 3→3 (continuations).
         // Result edges, in truth labels: 1→1 is 1→2 but a continuation (EC);
         // parent link 1→5 is 2→2, a continuation in truth (EC); parent link
         // 1→6 is 2→3, absent from truth (ED); 1→3 and 3→3 have no result
         // edge (EA).
-        assert_eq!(
-            s.links,
-            Some(LinkErrors {
-                ed: 1,
-                ea: 2,
-                ec: 2,
-                truth_edges: 4
-            })
-        );
+        assert_eq!(s.links, Some(LinkErrors { ed: 1, ea: 2, ec: 2, truth_edges: 4 }));
         // The division is one frame late: found from BC(1) on.
         assert_eq!(s.bc(0), Some(0.0));
         assert_eq!(s.bc(1), Some(1.0));

@@ -73,11 +73,7 @@ impl Overlap {
     /// # Panics
     /// If the two images differ in size.
     pub fn count_labels<A: Label, B: Label>(truth: &Array2<A>, result: &Array2<B>) -> Overlap {
-        assert_eq!(
-            truth.dim(),
-            result.dim(),
-            "truth and result masks differ in size"
-        );
+        assert_eq!(truth.dim(), result.dim(), "truth and result masks differ in size");
         // Runs of equal (truth, result) pairs, keyed truth << 32 | result.
         let mut runs: Vec<(u64, u64)> = Vec::new();
         let mut push_runs = |g: &[A], r: &[B]| {
@@ -155,15 +151,8 @@ impl Overlap {
             while o.truth[ti].label != g {
                 ti += 1;
             }
-            let ri = o
-                .result
-                .binary_search_by_key(&r, |x| x.label)
-                .expect("result label was counted");
-            o.pairs.push(Pair {
-                truth: ti,
-                result: ri,
-                shared: n,
-            });
+            let ri = o.result.binary_search_by_key(&r, |x| x.label).expect("result label was counted");
+            o.pairs.push(Pair { truth: ti, result: ri, shared: n });
         }
         o
     }
@@ -188,7 +177,7 @@ impl Overlap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{Array2, array};
+    use ndarray::{array, Array2};
     use proptest::prelude::*;
 
     #[test]
@@ -196,43 +185,18 @@ mod tests {
         let g = array![[0, 1, 1, 0], [2, 2, 0, 0], [2, 2, 0, 3]];
         let r = array![[9, 9, 9, 0], [9, 4, 4, 0], [0, 0, 0, 0]];
         let o = Overlap::count(&g, &r);
-        assert_eq!(
-            o.truth,
-            vec![
-                Object { label: 1, area: 2 },
-                Object { label: 2, area: 4 },
-                Object { label: 3, area: 1 }
-            ]
-        );
-        assert_eq!(
-            o.result,
-            vec![Object { label: 4, area: 2 }, Object { label: 9, area: 4 }]
-        );
+        assert_eq!(o.truth, vec![Object { label: 1, area: 2 }, Object { label: 2, area: 4 }, Object { label: 3, area: 1 }]);
+        assert_eq!(o.result, vec![Object { label: 4, area: 2 }, Object { label: 9, area: 4 }]);
         // (1,9): 2 px; (2,4): 1 px; (2,9): 1 px
         assert_eq!(
             o.pairs,
             vec![
-                Pair {
-                    truth: 0,
-                    result: 1,
-                    shared: 2
-                },
-                Pair {
-                    truth: 1,
-                    result: 0,
-                    shared: 1
-                },
-                Pair {
-                    truth: 1,
-                    result: 1,
-                    shared: 1
-                },
+                Pair { truth: 0, result: 1, shared: 2 },
+                Pair { truth: 1, result: 0, shared: 1 },
+                Pair { truth: 1, result: 1, shared: 1 },
             ]
         );
-        assert_eq!(
-            (o.truth_foreground, o.result_foreground, o.both_foreground),
-            (7, 6, 4)
-        );
+        assert_eq!((o.truth_foreground, o.result_foreground, o.both_foreground), (7, 6, 4));
         assert_eq!(o.iou(&o.pairs[0]), 0.5);
     }
 

@@ -57,12 +57,7 @@ impl Add for ObjectCounts {
     /// Pools two frames' counts at the same threshold.
     fn add(self, o: ObjectCounts) -> ObjectCounts {
         debug_assert_eq!(self.iou, o.iou);
-        ObjectCounts {
-            iou: self.iou,
-            tp: self.tp + o.tp,
-            fp: self.fp + o.fp,
-            fn_: self.fn_ + o.fn_,
-        }
+        ObjectCounts { iou: self.iou, tp: self.tp + o.tp, fp: self.fp + o.fp, fn_: self.fn_ + o.fn_ }
     }
 }
 
@@ -127,10 +122,7 @@ pub fn match_objects(o: &Overlap, threshold: f64) -> Vec<(usize, usize, f64)> {
         let mut cost = Array2::<f64>::zeros((rows.len(), cols.len()));
         let mut iou = Array2::<f64>::zeros((rows.len(), cols.len()));
         for &(t, r, v) in &pairs {
-            let (i, j) = (
-                rows.binary_search(&t).unwrap(),
-                cols.binary_search(&r).unwrap(),
-            );
+            let (i, j) = (rows.binary_search(&t).unwrap(), cols.binary_search(&r).unwrap());
             cost[[i, j]] = -(1.0 + v / scale);
             iou[[i, j]] = v;
         }
@@ -150,12 +142,7 @@ pub fn object_counts(o: &Overlap, thresholds: &[f64]) -> Vec<ObjectCounts> {
         .iter()
         .map(|&iou| {
             let tp = match_objects(o, iou).len() as u64;
-            ObjectCounts {
-                iou,
-                tp,
-                fp: o.result.len() as u64 - tp,
-                fn_: o.truth.len() as u64 - tp,
-            }
+            ObjectCounts { iou, tp, fp: o.result.len() as u64 - tp, fn_: o.truth.len() as u64 - tp }
         })
         .collect()
 }
@@ -188,11 +175,7 @@ pub struct Foreground {
 
 impl Foreground {
     pub fn of(o: &Overlap) -> Foreground {
-        Foreground {
-            truth: o.truth_foreground,
-            result: o.result_foreground,
-            both: o.both_foreground,
-        }
+        Foreground { truth: o.truth_foreground, result: o.result_foreground, both: o.both_foreground }
     }
     /// |T ∩ R| / |T ∪ R| of the foregrounds (label ≠ 0); `None` when both are empty.
     pub fn iou(&self) -> Option<f64> {
@@ -207,11 +190,7 @@ impl Foreground {
 impl Add for Foreground {
     type Output = Foreground;
     fn add(self, o: Foreground) -> Foreground {
-        Foreground {
-            truth: self.truth + o.truth,
-            result: self.result + o.result,
-            both: self.both + o.both,
-        }
+        Foreground { truth: self.truth + o.truth, result: self.result + o.result, both: self.both + o.both }
     }
 }
 
@@ -230,10 +209,7 @@ mod tests {
         let o = Overlap::count(&g, &r);
         // At 0.2 the two pairs 1-7, 2-8 beat the single best pair.
         let m = match_objects(&o, 0.2);
-        assert_eq!(
-            m.iter().map(|x| (x.0, x.1)).collect::<Vec<_>>(),
-            vec![(0, 0), (1, 1)]
-        );
+        assert_eq!(m.iter().map(|x| (x.0, x.1)).collect::<Vec<_>>(), vec![(0, 0), (1, 1)]);
         // At 0.3 only 1 can be matched; to its better partner.
         assert_eq!(match_objects(&o, 0.3), vec![(0, 0, 0.5)]);
         // Strictly above: at 0.5 nothing matches.
@@ -255,27 +231,14 @@ mod tests {
         let r = array![[7, 7, 8, 8, 8, 8, 8, 8, 0, 0]];
         let o = Overlap::count(&g, &r);
         let m = match_objects(&o, 0.2);
-        assert_eq!(
-            m.iter().map(|x| (x.0, x.1)).collect::<Vec<_>>(),
-            vec![(0, 0), (1, 1)]
-        );
+        assert_eq!(m.iter().map(|x| (x.0, x.1)).collect::<Vec<_>>(), vec![(0, 0), (1, 1)]);
         assert_eq!(match_objects(&o, 0.3), vec![(0, 1, 0.5)]);
     }
 
     #[test]
     fn pooled_rates() {
-        let a = ObjectCounts {
-            iou: 0.5,
-            tp: 3,
-            fp: 1,
-            fn_: 0,
-        };
-        let b = ObjectCounts {
-            iou: 0.5,
-            tp: 1,
-            fp: 0,
-            fn_: 4,
-        };
+        let a = ObjectCounts { iou: 0.5, tp: 3, fp: 1, fn_: 0 };
+        let b = ObjectCounts { iou: 0.5, tp: 1, fp: 0, fn_: 4 };
         let s = a + b;
         assert_eq!(s.precision(), Some(0.8));
         assert_eq!(s.recall(), Some(0.5));
@@ -287,14 +250,7 @@ mod tests {
     fn foreground_iou_and_dice() {
         let o = Overlap::count(&array![[1, 1, 2, 0]], &array![[0, 5, 5, 5]]);
         let f = Foreground::of(&o);
-        assert_eq!(
-            f,
-            Foreground {
-                truth: 3,
-                result: 3,
-                both: 2
-            }
-        );
+        assert_eq!(f, Foreground { truth: 3, result: 3, both: 2 });
         assert_eq!(f.iou(), Some(0.5));
         assert_eq!(f.dice(), Some(2.0 / 3.0));
         assert_eq!(Foreground::default().iou(), None);

@@ -3,7 +3,7 @@ use std::fmt::Write as _;
 
 use serde::ser::{SerializeMap, Serializer};
 
-use super::{MAX_BC_OFFSET, ObjectCounts, Scores};
+use super::{ObjectCounts, Scores, MAX_BC_OFFSET};
 
 /// One scalar of the report: a measure or a count, possibly not computable.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -62,10 +62,7 @@ impl Scores {
         for i in 0..=MAX_BC_OFFSET {
             out.push((format!("BC({i})"), Measure(self.bc(i))));
         }
-        out.push((
-            "gt_divisions".into(),
-            Count(self.divisions.first().map(|d| d.truth_divisions())),
-        ));
+        out.push(("gt_divisions".into(), Count(self.divisions.first().map(|d| d.truth_divisions()))));
         for i in 0..=MAX_BC_OFFSET {
             let d = self.divisions.get(i);
             out.push((format!("tp_div({i})"), Count(d.map(|d| d.tp))));
@@ -94,15 +91,7 @@ struct PrPoint {
 
 impl From<&ObjectCounts> for PrPoint {
     fn from(c: &ObjectCounts) -> PrPoint {
-        PrPoint {
-            iou: c.iou,
-            precision: c.precision(),
-            recall: c.recall(),
-            f1: c.f1(),
-            tp: c.tp,
-            fp: c.fp,
-            fn_: c.fn_,
-        }
+        PrPoint { iou: c.iou, precision: c.precision(), recall: c.recall(), f1: c.f1(), tp: c.tp, fp: c.fp, fn_: c.fn_ }
     }
 }
 
@@ -138,12 +127,7 @@ pub fn table(s: &Scores) -> String {
             continue;
         }
         let cell = v.cell(Some(6));
-        let _ = writeln!(
-            out,
-            "{:<16}{:>12}",
-            k,
-            if cell.is_empty() { "n/a" } else { &cell }
-        );
+        let _ = writeln!(out, "{:<16}{:>12}", k, if cell.is_empty() { "n/a" } else { &cell });
     }
     if !s.pr.is_empty() {
         let [a, b, c, d, e, f, g] = PR_HEADER;
@@ -163,15 +147,7 @@ pub const PR_HEADER: [&str; 7] = ["IoU >", "precision", "recall", "F1", "TP", "F
 /// decimals, "n/a" where not computable.
 pub fn pr_cells(c: &ObjectCounts) -> [String; 7] {
     let f = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.4}"));
-    [
-        c.iou.to_string(),
-        f(c.precision()),
-        f(c.recall()),
-        f(c.f1()),
-        c.tp.to_string(),
-        c.fp.to_string(),
-        c.fn_.to_string(),
-    ]
+    [c.iou.to_string(), f(c.precision()), f(c.recall()), f(c.f1()), c.tp.to_string(), c.fp.to_string(), c.fn_.to_string()]
 }
 
 /// Long-format CSV (`measure,iou,value`): every scalar measure with an empty
@@ -210,37 +186,10 @@ mod tests {
         Scores {
             seg: Some(0.75),
             det: Some(0.9),
-            detection: Some(DetectionErrors {
-                ns: 1,
-                fn_: 2,
-                fp: 3,
-                truth_vertices: 40,
-            }),
-            pr: vec![ObjectCounts {
-                iou: 0.5,
-                tp: 3,
-                fp: 1,
-                fn_: 0,
-            }],
-            pr_curve: vec![
-                ObjectCounts {
-                    iou: 0.05,
-                    tp: 4,
-                    fp: 0,
-                    fn_: 0,
-                },
-                ObjectCounts {
-                    iou: 0.5,
-                    tp: 3,
-                    fp: 1,
-                    fn_: 0,
-                },
-            ],
-            foreground: Some(Foreground {
-                truth: 10,
-                result: 10,
-                both: 5,
-            }),
+            detection: Some(DetectionErrors { ns: 1, fn_: 2, fp: 3, truth_vertices: 40 }),
+            pr: vec![ObjectCounts { iou: 0.5, tp: 3, fp: 1, fn_: 0 }],
+            pr_curve: vec![ObjectCounts { iou: 0.05, tp: 4, fp: 0, fn_: 0 }, ObjectCounts { iou: 0.5, tp: 3, fp: 1, fn_: 0 }],
+            foreground: Some(Foreground { truth: 10, result: 10, both: 5 }),
             seg_frames: 2,
             ..Default::default()
         }
@@ -262,16 +211,8 @@ mod tests {
     #[test]
     fn table_says_na() {
         let t = table(&sample());
-        assert!(
-            t.lines()
-                .any(|l| l.starts_with("TRA") && l.ends_with("n/a")),
-            "{t}"
-        );
-        assert!(
-            t.lines()
-                .any(|l| l.starts_with("SEG") && l.ends_with("0.750000")),
-            "{t}"
-        );
+        assert!(t.lines().any(|l| l.starts_with("TRA") && l.ends_with("n/a")), "{t}");
+        assert!(t.lines().any(|l| l.starts_with("SEG") && l.ends_with("0.750000")), "{t}");
         assert!(t.contains("0.7500"), "{t}");
     }
 
@@ -285,12 +226,6 @@ mod tests {
         assert!(lines.contains(&"precision,0.05,1"));
         assert!(lines.contains(&"fp,0.5,1"));
         // 0.5 appears once although it is both on the curve and chosen.
-        assert_eq!(
-            lines
-                .iter()
-                .filter(|l| l.starts_with("recall,0.5,"))
-                .count(),
-            1
-        );
+        assert_eq!(lines.iter().filter(|l| l.starts_with("recall,0.5,")).count(), 1);
     }
 }

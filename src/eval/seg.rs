@@ -30,20 +30,14 @@ impl SegScore {
 
     /// The SEG sums of one frame's matches.
     pub fn from_match(m: &FrameMatch) -> SegScore {
-        SegScore {
-            iou_sum: m.iou.iter().sum(),
-            truth_objects: m.truth.len(),
-        }
+        SegScore { iou_sum: m.iou.iter().sum(), truth_objects: m.truth.len() }
     }
 }
 
 impl Add for SegScore {
     type Output = SegScore;
     fn add(self, o: SegScore) -> SegScore {
-        SegScore {
-            iou_sum: self.iou_sum + o.iou_sum,
-            truth_objects: self.truth_objects + o.truth_objects,
-        }
+        SegScore { iou_sum: self.iou_sum + o.iou_sum, truth_objects: self.truth_objects + o.truth_objects }
     }
 }
 

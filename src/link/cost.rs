@@ -44,11 +44,8 @@ mod tests {
     use ndarray::Array2;
 
     fn disk(h: usize, w: usize, cy: f64, cx: f64, r: f64) -> Object {
-        let m = Array2::from_shape_fn((h, w), |(y, x)| {
-            ((y as f64 - cy).hypot(x as f64 - cx) <= r) as u32
-        });
-        super::super::objects::extract_objects(m.view(), super::super::objects::SplitRule::ALL)
-            .remove(0)
+        let m = Array2::from_shape_fn((h, w), |(y, x)| ((y as f64 - cy).hypot(x as f64 - cx) <= r) as u32);
+        super::super::objects::extract_objects(m.view(), super::super::objects::SplitRule::ALL).remove(0)
     }
 
     #[test]

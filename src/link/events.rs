@@ -19,11 +19,7 @@ pub struct DivisionRules {
 
 impl Default for DivisionRules {
     fn default() -> Self {
-        DivisionRules {
-            min_cycle: 4,
-            min_size_ratio: 0.25,
-            area_sum_range: (0.5, 2.0),
-        }
+        DivisionRules { min_cycle: 4, min_size_ratio: 0.25, area_sum_range: (0.5, 2.0) }
     }
 }
 
@@ -39,35 +35,21 @@ impl Default for DivisionRules {
 ///
 /// The cost is the mean of how far each measure is from a textbook division:
 /// equal daughters, summing to the mother, her centroid at their midpoint.
-pub fn division_cost(
-    rules: &DivisionRules,
-    mother: &Object,
-    age: Option<usize>,
-    a: &Object,
-    b: &Object,
-    reach: f64,
-) -> Option<f64> {
+pub fn division_cost(rules: &DivisionRules, mother: &Object, age: Option<usize>, a: &Object, b: &Object, reach: f64) -> Option<f64> {
     if age.is_some_and(|g| g < rules.min_cycle) {
         return None;
     }
     let (sa, sb, sm) = (a.area as f64, b.area as f64, mother.area.max(1) as f64);
     let ratio = sa.min(sb) / sa.max(sb).max(1.0);
     let sum = (sa + sb) / sm;
-    if ratio < rules.min_size_ratio || sum < rules.area_sum_range.0 || sum > rules.area_sum_range.1
-    {
+    if ratio < rules.min_size_ratio || sum < rules.area_sum_range.0 || sum > rules.area_sum_range.1 {
         return None;
     }
     let near = reach + mother.radius();
-    if [a, b]
-        .iter()
-        .any(|d| d.distance(mother) > near && d.overlap(mother) == 0)
-    {
+    if [a, b].iter().any(|d| d.distance(mother) > near && d.overlap(mother) == 0) {
         return None;
     }
-    let mid = [
-        (a.centroid[0] + b.centroid[0]) / 2.0,
-        (a.centroid[1] + b.centroid[1]) / 2.0,
-    ];
+    let mid = [(a.centroid[0] + b.centroid[0]) / 2.0, (a.centroid[1] + b.centroid[1]) / 2.0];
     let off = (mid[0] - mother.centroid[0]).hypot(mid[1] - mother.centroid[1]);
     let half = a.distance(b) / 2.0;
     if half == 0.0 || off > half {
@@ -85,23 +67,20 @@ pub fn division_cost(
 /// last object is `host`): at least half of `gone` lies inside `merged`, and
 /// `merged` grew by at least half of `gone`'s area.
 pub fn is_merge(gone: &Object, host: &Object, merged: &Object) -> bool {
-    2 * merged.overlap(gone) >= gone.area
-        && merged.area as f64 >= host.area as f64 + 0.5 * gone.area as f64
+    2 * merged.overlap(gone) >= gone.area && merged.area as f64 >= host.area as f64 + 0.5 * gone.area as f64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::link::objects::{SplitRule, extract_objects};
+    use crate::link::objects::{extract_objects, SplitRule};
     use ndarray::Array2;
 
     /// Disks of (centre row, centre col, radius) in one 100×100 frame, one object each.
     fn disks(d: &[(f64, f64, f64)]) -> Vec<Object> {
         d.iter()
             .map(|&(cy, cx, r)| {
-                let m = Array2::from_shape_fn((100, 100), |(y, x)| {
-                    ((y as f64 - cy).hypot(x as f64 - cx) <= r) as u32
-                });
+                let m = Array2::from_shape_fn((100, 100), |(y, x)| ((y as f64 - cy).hypot(x as f64 - cx) <= r) as u32);
                 extract_objects(m.view(), SplitRule::ALL).remove(0)
             })
             .collect()
@@ -117,54 +96,31 @@ mod tests {
     #[test]
     fn daughters_on_one_side_are_not_a_division() {
         let o = disks(&[(50.0, 50.0, 14.0), (50.0, 62.0, 10.0), (50.0, 84.0, 10.0)]);
-        assert_eq!(
-            division_cost(&DivisionRules::default(), &o[0], None, &o[1], &o[2], 30.0),
-            None
-        );
+        assert_eq!(division_cost(&DivisionRules::default(), &o[0], None, &o[1], &o[2], 30.0), None);
     }
 
     #[test]
     fn unequal_or_oversized_daughters_are_not_a_division() {
         let r = DivisionRules::default();
         let small = disks(&[(50.0, 50.0, 14.0), (50.0, 40.0, 12.0), (50.0, 60.0, 4.0)]);
-        assert_eq!(
-            division_cost(&r, &small[0], None, &small[1], &small[2], 10.0),
-            None
-        );
+        assert_eq!(division_cost(&r, &small[0], None, &small[1], &small[2], 10.0), None);
         // A neighbour as big as the mother appearing beside her: the sum is too large.
         let big = disks(&[(50.0, 50.0, 9.0), (50.0, 40.0, 10.0), (50.0, 60.0, 10.0)]);
-        assert_eq!(
-            division_cost(&r, &big[0], None, &big[1], &big[2], 10.0),
-            None
-        );
+        assert_eq!(division_cost(&r, &big[0], None, &big[1], &big[2], 10.0), None);
     }
 
     #[test]
     fn young_mothers_do_not_divide() {
         let o = disks(&[(50.0, 50.0, 14.0), (50.0, 40.0, 10.0), (50.0, 60.0, 10.0)]);
         let r = DivisionRules::default();
-        assert_eq!(
-            division_cost(&r, &o[0], Some(r.min_cycle - 1), &o[1], &o[2], 10.0),
-            None
-        );
+        assert_eq!(division_cost(&r, &o[0], Some(r.min_cycle - 1), &o[1], &o[2], 10.0), None);
         assert!(division_cost(&r, &o[0], Some(r.min_cycle), &o[1], &o[2], 10.0).is_some());
     }
 
     #[test]
     fn merge_needs_overlap_and_growth() {
-        let o = disks(&[
-            (50.0, 40.0, 10.0),
-            (50.0, 60.0, 10.0),
-            (50.0, 50.0, 16.0),
-            (50.0, 62.0, 10.0),
-        ]);
-        assert!(
-            is_merge(&o[0], &o[1], &o[2]),
-            "two disks became one big object"
-        );
-        assert!(
-            !is_merge(&o[0], &o[1], &o[3]),
-            "the host did not grow: the lost cell is elsewhere"
-        );
+        let o = disks(&[(50.0, 40.0, 10.0), (50.0, 60.0, 10.0), (50.0, 50.0, 16.0), (50.0, 62.0, 10.0)]);
+        assert!(is_merge(&o[0], &o[1], &o[2]), "two disks became one big object");
+        assert!(!is_merge(&o[0], &o[1], &o[3]), "the host did not grow: the lost cell is elsewhere");
     }
 }

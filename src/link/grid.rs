@@ -21,10 +21,7 @@ pub struct PointGrid {
 impl PointGrid {
     /// Buckets `points` into cells of side `cell` (> 0).
     pub fn new(points: Vec<[f64; 2]>, cell: f64) -> PointGrid {
-        assert!(
-            cell > 0.0 && cell.is_finite(),
-            "grid cell size must be positive"
-        );
+        assert!(cell > 0.0 && cell.is_finite(), "grid cell size must be positive");
         let mut lo = [f64::INFINITY; 2];
         let mut hi = [f64::NEG_INFINITY; 2];
         for p in &points {
@@ -48,18 +45,8 @@ impl PointGrid {
             }
             cell *= 2.0;
         }
-        let shape = [
-            ((hi[0] - lo[0]) / cell) as usize + 1,
-            ((hi[1] - lo[1]) / cell) as usize + 1,
-        ];
-        let mut g = PointGrid {
-            cell,
-            origin: lo,
-            shape,
-            start: vec![0; shape[0] * shape[1] + 1],
-            items: vec![0; points.len()],
-            points,
-        };
+        let shape = [((hi[0] - lo[0]) / cell) as usize + 1, ((hi[1] - lo[1]) / cell) as usize + 1];
+        let mut g = PointGrid { cell, origin: lo, shape, start: vec![0; shape[0] * shape[1] + 1], items: vec![0; points.len()], points };
         let buckets: Vec<usize> = g.points.iter().map(|p| g.bucket(g.cell_of(p))).collect();
         for &b in &buckets {
             g.start[b + 1] += 1;
@@ -76,10 +63,7 @@ impl PointGrid {
     }
 
     fn cell_of(&self, p: &[f64; 2]) -> [i64; 2] {
-        [
-            ((p[0] - self.origin[0]) / self.cell).floor() as i64,
-            ((p[1] - self.origin[1]) / self.cell).floor() as i64,
-        ]
+        [((p[0] - self.origin[0]) / self.cell).floor() as i64, ((p[1] - self.origin[1]) / self.cell).floor() as i64]
     }
 
     fn bucket(&self, c: [i64; 2]) -> usize {

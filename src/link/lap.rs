@@ -164,23 +164,14 @@ pub fn solve_sparse(m: &SparseMatrix) -> Option<Vec<usize>> {
 /// // With cheap alternatives the expensive link is not worth it.
 /// assert_eq!(assign(2, 2, &edges, &[0.2; 2], &[0.2; 2]), vec![Some(0), None]);
 /// ```
-pub fn assign(
-    n_rows: usize,
-    n_cols: usize,
-    edges: &[(u32, u32, f64)],
-    row_alt: &[f64],
-    col_alt: &[f64],
-) -> Vec<Option<u32>> {
+pub fn assign(n_rows: usize, n_cols: usize, edges: &[(u32, u32, f64)], row_alt: &[f64], col_alt: &[f64]) -> Vec<Option<u32>> {
     assert_eq!(row_alt.len(), n_rows);
     assert_eq!(col_alt.len(), n_cols);
     let edges: Vec<(u32, u32, f64)> = edges
         .iter()
         .copied()
         .filter(|&(i, j, c)| {
-            assert!(
-                c.is_finite() && c >= 0.0,
-                "link cost must be finite and non-negative, got {c}"
-            );
+            assert!(c.is_finite() && c >= 0.0, "link cost must be finite and non-negative, got {c}");
             c < row_alt[i as usize] + col_alt[j as usize]
         })
         .collect();
@@ -257,23 +248,11 @@ mod tests {
                 None => total += ra[i],
             }
         }
-        total
-            + ca.iter()
-                .zip(&used)
-                .filter(|(_, u)| !**u)
-                .map(|(c, _)| c)
-                .sum::<f64>()
+        total + ca.iter().zip(&used).filter(|(_, u)| !**u).map(|(c, _)| c).sum::<f64>()
     }
 
     /// Exhaustive search over every partial matching.
-    fn brute(
-        i: usize,
-        used: &mut Vec<bool>,
-        sol: &mut Vec<Option<u32>>,
-        e: &[(u32, u32, f64)],
-        ra: &[f64],
-        ca: &[f64],
-    ) -> f64 {
+    fn brute(i: usize, used: &mut Vec<bool>, sol: &mut Vec<Option<u32>>, e: &[(u32, u32, f64)], ra: &[f64], ca: &[f64]) -> f64 {
         if i == ra.len() {
             return objective(sol, e, ra, ca);
         }
@@ -300,20 +279,14 @@ mod tests {
     #[test]
     fn separate_components_are_solved_apart() {
         let edges = [(0, 0, 0.1), (1, 1, 0.1), (2, 2, 5.0)];
-        assert_eq!(
-            assign(3, 3, &edges, &[1.0; 3], &[1.0; 3]),
-            vec![Some(0), Some(1), None]
-        );
+        assert_eq!(assign(3, 3, &edges, &[1.0; 3], &[1.0; 3]), vec![Some(0), Some(1), None]);
     }
 
     #[test]
     fn prefers_the_global_optimum_over_greedy() {
         // Greedy would give row 0 column 0 (0.1) and leave row 1 unlinked.
         let edges = [(0, 0, 0.1), (0, 1, 0.2), (1, 0, 0.15)];
-        assert_eq!(
-            assign(2, 2, &edges, &[1.0; 2], &[1.0; 2]),
-            vec![Some(1), Some(0)]
-        );
+        assert_eq!(assign(2, 2, &edges, &[1.0; 2], &[1.0; 2]), vec![Some(1), Some(0)]);
     }
 
     /// Rows, columns, edges, row alternatives, column alternatives.
@@ -324,12 +297,8 @@ mod tests {
             (
                 Just(a),
                 Just(b),
-                proptest::collection::btree_map(
-                    (0..a as u32, 0..b as u32),
-                    0.0f64..3.0,
-                    0..(a * b + 1),
-                )
-                .prop_map(|m| m.into_iter().map(|((i, j), c)| (i, j, c)).collect()),
+                proptest::collection::btree_map((0..a as u32, 0..b as u32), 0.0f64..3.0, 0..(a * b + 1))
+                    .prop_map(|m| m.into_iter().map(|((i, j), c)| (i, j, c)).collect()),
                 proptest::collection::vec(0.0f64..2.0, a),
                 proptest::collection::vec(0.0f64..2.0, b),
             )

@@ -5,8 +5,8 @@
 //! new label after a gap or after it parted from a merged object (the CTC
 //! way: a track has no holes, so a cell that was missing continues as a
 //! child of its earlier track).
-use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::Direction;
 
 use crate::ctc::TrackRecord;
 
@@ -57,20 +57,10 @@ impl Lineage {
     /// ```
     pub fn start(&mut self, t: usize, parent: Option<(u32, Descent)>) -> u32 {
         let label = self.graph.node_count() as u32 + 1;
-        let n = self.graph.add_node(Track {
-            label,
-            begin: t,
-            end: t,
-        });
+        let n = self.graph.add_node(Track { label, begin: t, end: t });
         if let Some((p, why)) = parent {
-            assert!(
-                p >= 1 && p < label,
-                "parent {p} of track {label} does not exist"
-            );
-            assert!(
-                self.graph[node(p)].end < t,
-                "parent {p} must end before its child starts at {t}"
-            );
+            assert!(p >= 1 && p < label, "parent {p} of track {label} does not exist");
+            assert!(self.graph[node(p)].end < t, "parent {p} must end before its child starts at {t}");
             self.graph.add_edge(node(p), n, why);
         }
         label
@@ -79,11 +69,7 @@ impl Lineage {
     /// Records that track `label` is present in frame `t` (its last frame so far).
     pub fn extend(&mut self, label: u32, t: usize) {
         let tr = &mut self.graph[node(label)];
-        assert!(
-            t >= tr.end,
-            "track {label} cannot go back from frame {} to {t}",
-            tr.end
-        );
+        assert!(t >= tr.end, "track {label} cannot go back from frame {} to {t}", tr.end);
         tr.end = t;
     }
 
@@ -97,14 +83,8 @@ impl Lineage {
     /// The parent of track `label`, and why.
     pub fn parent(&self, label: u32) -> Option<(u32, Descent)> {
         self.track(label)?;
-        let e = self
-            .graph
-            .edges_directed(node(label), Direction::Incoming)
-            .next()?;
-        Some((
-            self.graph[petgraph::visit::EdgeRef::source(&e)].label,
-            *e.weight(),
-        ))
+        let e = self.graph.edges_directed(node(label), Direction::Incoming).next()?;
+        Some((self.graph[petgraph::visit::EdgeRef::source(&e)].label, *e.weight()))
     }
 
     /// The children of track `label`, by label.
@@ -115,12 +95,7 @@ impl Lineage {
         let mut c: Vec<(u32, Descent)> = self
             .graph
             .edges_directed(node(label), Direction::Outgoing)
-            .map(|e| {
-                (
-                    self.graph[petgraph::visit::EdgeRef::target(&e)].label,
-                    *e.weight(),
-                )
-            })
+            .map(|e| (self.graph[petgraph::visit::EdgeRef::target(&e)].label, *e.weight()))
             .collect();
         c.sort_unstable_by_key(|x| x.0);
         c
@@ -135,12 +110,7 @@ impl Lineage {
     pub fn divisions(&self) -> Vec<(u32, Vec<u32>)> {
         self.tracks()
             .filter_map(|t| {
-                let d: Vec<u32> = self
-                    .children(t.label)
-                    .into_iter()
-                    .filter(|c| c.1 == Descent::Division)
-                    .map(|c| c.0)
-                    .collect();
+                let d: Vec<u32> = self.children(t.label).into_iter().filter(|c| c.1 == Descent::Division).map(|c| c.0).collect();
                 (!d.is_empty()).then_some((t.label, d))
             })
             .collect()
@@ -198,10 +168,7 @@ mod tests {
         assert_eq!(g.children(d1), vec![(r, Descent::Resumed)]);
         assert_eq!(g.track(0), None);
         assert_eq!(g.track(9), None);
-        assert_eq!(
-            (g.parent(0), g.parent(9), g.children(0)),
-            (None, None, vec![])
-        );
+        assert_eq!((g.parent(0), g.parent(9), g.children(0)), (None, None, vec![]));
     }
 
     #[test]

@@ -18,11 +18,11 @@
 use ndarray::Array2;
 
 use super::cost::{motion_cost, search_radius};
-use super::events::{DivisionRules, division_cost, is_merge};
+use super::events::{division_cost, is_merge, DivisionRules};
 use super::grid::PointGrid;
 use super::lap;
 use super::lineage::{Descent, Lineage};
-use super::objects::{Object, SplitRule, extract_objects};
+use super::objects::{extract_objects, Object, SplitRule};
 use crate::ctc::Mask;
 
 /// Settings of the linker.
@@ -57,14 +57,8 @@ impl Default for LinkConfig {
 pub enum LinkError {
     #[error("frame {got} pushed after frame {prev}; frames must come one after another")]
     OutOfOrder { prev: usize, got: usize },
-    #[error(
-        "frame {t} is {got:?} pixels (rows, columns) but the frames before it were {expected:?}"
-    )]
-    ShapeMismatch {
-        t: usize,
-        expected: (usize, usize),
-        got: (usize, usize),
-    },
+    #[error("frame {t} is {got:?} pixels (rows, columns) but the frames before it were {expected:?}")]
+    ShapeMismatch { t: usize, expected: (usize, usize), got: (usize, usize) },
 }
 
 /// A track that may still continue: present in one of the last `max_gap + 1` frames.
@@ -125,17 +119,8 @@ impl Linker {
     /// # Panics
     /// If `cfg.max_displacement` is not a positive number.
     pub fn new(cfg: LinkConfig) -> Linker {
-        assert!(
-            cfg.max_displacement > 0.0 && cfg.max_displacement.is_finite(),
-            "max_displacement must be positive"
-        );
-        Linker {
-            cfg,
-            shape: None,
-            last_t: None,
-            open: Vec::new(),
-            lineage: Lineage::new(),
-        }
+        assert!(cfg.max_displacement > 0.0 && cfg.max_displacement.is_finite(), "max_displacement must be positive");
+        Linker { cfg, shape: None, last_t: None, open: Vec::new(), lineage: Lineage::new() }
     }
 
     pub fn config(&self) -> &LinkConfig {
@@ -152,20 +137,14 @@ impl Linker {
     /// `t` itself, since no later decision changes a linked frame.
     pub fn push(&mut self, t: usize, mask: &Mask) -> Result<Vec<(usize, Mask)>, LinkError> {
         if let Some(prev) = self.last_t
-            && t != prev + 1
-        {
-            return Err(LinkError::OutOfOrder { prev, got: t });
-        }
+            && t != prev + 1 {
+                return Err(LinkError::OutOfOrder { prev, got: t });
+            }
         let shape = mask.dim();
         if let Some(expected) = self.shape
-            && expected != shape
-        {
-            return Err(LinkError::ShapeMismatch {
-                t,
-                expected,
-                got: shape,
-            });
-        }
+            && expected != shape {
+                return Err(LinkError::ShapeMismatch { t, expected, got: shape });
+            }
         self.shape = Some(shape);
         self.last_t = Some(t);
         let objs = extract_objects(mask.view(), self.cfg.split);
@@ -191,14 +170,10 @@ impl Linker {
 
     /// Step 1: the object each track present in frame `t − 1` continues into.
     fn frame_to_frame(&self, t: usize, near: &Nearby) -> Vec<Option<usize>> {
-        let live: Vec<usize> = (0..self.open.len())
-            .filter(|&k| self.open[k].last_t + 1 == t)
-            .collect();
+        let live: Vec<usize> = (0..self.open.len()).filter(|&k| self.open[k].last_t + 1 == t).collect();
         let mut edges = Vec::new();
         for (r, &k) in live.iter().enumerate() {
-            near.moved(&self.open[k].obj, self.cfg.max_displacement, |j, c| {
-                edges.push((r as u32, j as u32, c))
-            });
+            near.moved(&self.open[k].obj, self.cfg.max_displacement, |j, c| edges.push((r as u32, j as u32, c)));
         }
         let n = near.objs.len();
         // Any link within reach (cost ≤ 1) beats a death plus a birth (0.5 + 0.5).
@@ -228,31 +203,19 @@ impl Linker {
             let mut best: Option<(u64, usize)> = None;
             near.near(&tr.obj, 0.0, |j| {
                 let o = tr.obj.overlap(&near.objs[j]);
-                if o > 0
-                    && best
-                        .is_none_or(|b| (o, std::cmp::Reverse(j)) > (b.0, std::cmp::Reverse(b.1)))
-                {
+                if o > 0 && best.is_none_or(|b| (o, std::cmp::Reverse(j)) > (b.0, std::cmp::Reverse(b.1))) {
                     best = Some((o, j));
                 }
             });
             if let Some(h) = best.and_then(|(_, j)| owner[j])
-                && is_merge(
-                    &tr.obj,
-                    &self.open[h].obj,
-                    &near.objs[next[h].expect("owner has an object")],
-                )
-            {
-                merged[k] = Some(h);
-            }
+                && is_merge(&tr.obj, &self.open[h].obj, &near.objs[next[h].expect("owner has an object")]) {
+                    merged[k] = Some(h);
+                }
         }
         for (k, h) in merged.iter().enumerate() {
             if let Some(h) = *h {
                 let mut moved = std::mem::take(&mut self.open[k].absorbed);
-                moved.push(Absorbed {
-                    label: self.open[k].label,
-                    born: self.open[k].born,
-                    since: t,
-                });
+                moved.push(Absorbed { label: self.open[k].label, born: self.open[k].born, since: t });
                 self.open[h].absorbed.extend(moved);
             }
         }
@@ -261,12 +224,7 @@ impl Linker {
 
     /// Step 2: the objects no track continues into, assigned to the events
     /// that can explain them; the object each chosen event takes.
-    fn explain_leftovers(
-        &self,
-        t: usize,
-        near: &Nearby,
-        next: &[Option<usize>],
-    ) -> Vec<(Event, usize)> {
+    fn explain_leftovers(&self, t: usize, near: &Nearby, next: &[Option<usize>]) -> Vec<(Event, usize)> {
         let d = self.cfg.max_displacement;
         let mut taken = vec![false; near.objs.len()];
         for j in next.iter().flatten() {
@@ -284,12 +242,7 @@ impl Linker {
         let mut row = |e: Event, cands: &mut Vec<(usize, f64)>| {
             let r = events.len() as u32;
             let before = edges.len();
-            edges.extend(
-                cands
-                    .drain(..)
-                    .filter(|&(j, _)| col[j] != u32::MAX)
-                    .map(|(j, c)| (r, col[j], c)),
-            );
+            edges.extend(cands.drain(..).filter(|&(j, _)| col[j] != u32::MAX).map(|(j, c)| (r, col[j], c)));
             if edges.len() > before {
                 events.push(e);
             }
@@ -297,9 +250,7 @@ impl Linker {
         let mut cands = Vec::new();
         for (k, tr) in self.open.iter().enumerate() {
             if tr.last_t + 1 < t {
-                near.moved(&tr.obj, d * (t - tr.last_t) as f64, |j, c| {
-                    cands.push((j, c))
-                });
+                near.moved(&tr.obj, d * (t - tr.last_t) as f64, |j, c| cands.push((j, c)));
                 row(Event::Gap(k), &mut cands);
                 continue;
             }
@@ -316,14 +267,7 @@ impl Linker {
                     if j == s {
                         return;
                     }
-                    if let Some(c) = division_cost(
-                        &self.cfg.division,
-                        &tr.obj,
-                        age,
-                        &near.objs[s],
-                        &near.objs[j],
-                        d,
-                    ) {
+                    if let Some(c) = division_cost(&self.cfg.division, &tr.obj, age, &near.objs[s], &near.objs[j], d) {
                         cands.push((j, c));
                     }
                 });
@@ -331,31 +275,13 @@ impl Linker {
             }
         }
         // An event is worth taking if it costs less than the birth it replaces.
-        let chosen = lap::assign(
-            events.len(),
-            free.len(),
-            &edges,
-            &vec![0.0; events.len()],
-            &vec![1.0; free.len()],
-        );
-        events
-            .into_iter()
-            .zip(chosen)
-            .filter_map(|(e, c)| Some((e, free[c? as usize])))
-            .collect()
+        let chosen = lap::assign(events.len(), free.len(), &edges, &vec![0.0; events.len()], &vec![1.0; free.len()]);
+        events.into_iter().zip(chosen).filter_map(|(e, c)| Some((e, free[c? as usize]))).collect()
     }
 
     /// Records the decisions in the lineage, paints `out`, and moves the
     /// objects into the open tracks.
-    fn apply(
-        &mut self,
-        t: usize,
-        objs: Vec<Object>,
-        next: &[Option<usize>],
-        merged: &[Option<usize>],
-        events: &[(Event, usize)],
-        out: &mut Mask,
-    ) {
+    fn apply(&mut self, t: usize, objs: Vec<Object>, next: &[Option<usize>], merged: &[Option<usize>], events: &[(Event, usize)], out: &mut Mask) {
         let n = objs.len();
         let mut labels = vec![0u32; n];
         let mut ended = vec![false; self.open.len()];
@@ -366,15 +292,8 @@ impl Linker {
             match e {
                 Event::Gap(k) => {
                     ended[k] = true;
-                    let label = self
-                        .lineage
-                        .start(t, Some((self.open[k].label, Descent::Resumed)));
-                    started.push((
-                        u,
-                        label,
-                        self.open[k].born,
-                        std::mem::take(&mut self.open[k].absorbed),
-                    ));
+                    let label = self.lineage.start(t, Some((self.open[k].label, Descent::Resumed)));
+                    started.push((u, label, self.open[k].born, std::mem::take(&mut self.open[k].absorbed)));
                 }
                 Event::Parting(k, a) => {
                     parted.push((k, a));
@@ -385,9 +304,7 @@ impl Linker {
                 Event::Division(k, s) => {
                     ended[k] = true;
                     for j in [s, u] {
-                        let label = self
-                            .lineage
-                            .start(t, Some((self.open[k].label, Descent::Division)));
+                        let label = self.lineage.start(t, Some((self.open[k].label, Descent::Division)));
                         started.push((j, label, Some(t), Vec::new()));
                     }
                 }
@@ -432,13 +349,7 @@ impl Linker {
         });
         for (j, label, born, absorbed) in started {
             let obj = objs[j].take().expect("one track per object");
-            self.open.push(Open {
-                label,
-                last_t: t,
-                obj,
-                born,
-                absorbed,
-            });
+            self.open.push(Open { label, last_t: t, obj, born, absorbed });
         }
     }
 }
@@ -461,11 +372,7 @@ impl<'a> Nearby<'a> {
 
     /// Objects whose centroid lies within `reach` of `prev`'s, or which may overlap it.
     fn near(&self, prev: &Object, reach: f64, mut f: impl FnMut(usize)) {
-        self.grid.within(
-            prev.centroid,
-            search_radius(prev, self.max_extent, reach),
-            |j, _| f(j),
-        );
+        self.grid.within(prev.centroid, search_radius(prev, self.max_extent, reach), |j, _| f(j));
     }
 
     /// Objects that can be `prev` moved by up to `reach`, with the cost ([`motion_cost`]).

@@ -15,7 +15,7 @@ pub mod objects;
 pub mod track;
 
 pub use cost::motion_cost;
-pub use events::{DivisionRules, division_cost, is_merge};
-pub use lineage::{Descent, Lineage, Track, track_records};
+pub use events::{division_cost, is_merge, DivisionRules};
+pub use lineage::{track_records, Descent, Lineage, Track};
 pub use linker::{LinkConfig, LinkError, Linker};
-pub use objects::{Object, Run, SplitRule, extract_objects};
+pub use objects::{extract_objects, Object, Run, SplitRule};

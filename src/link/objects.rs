@@ -37,19 +37,13 @@ pub struct SplitRule {
 
 impl Default for SplitRule {
     fn default() -> Self {
-        SplitRule {
-            fraction: 0.2,
-            min_area: 10,
-        }
+        SplitRule { fraction: 0.2, min_area: 10 }
     }
 }
 
 impl SplitRule {
     /// Splits every piece, however small.
-    pub const ALL: SplitRule = SplitRule {
-        fraction: 0.0,
-        min_area: 0,
-    };
+    pub const ALL: SplitRule = SplitRule { fraction: 0.0, min_area: 0 };
 }
 
 /// Rows `r0..r1` and columns `c0..c1` (ends exclusive).
@@ -91,12 +85,7 @@ impl Object {
         runs.sort_unstable();
         let mut area = 0u64;
         let (mut sr, mut sc) = (0f64, 0f64);
-        let mut bbox = BBox {
-            r0: u32::MAX,
-            c0: u32::MAX,
-            r1: 0,
-            c1: 0,
-        };
+        let mut bbox = BBox { r0: u32::MAX, c0: u32::MAX, r1: 0, c1: 0 };
         for r in &runs {
             let n = r.len() as u64;
             area += n;
@@ -112,19 +101,9 @@ impl Object {
         let centroid = [sr / a, sc / a];
         let extent = runs
             .iter()
-            .flat_map(|r| {
-                [r.start as f64, r.end as f64 - 1.0]
-                    .map(|c| (r.row as f64 - centroid[0]).hypot(c - centroid[1]))
-            })
+            .flat_map(|r| [r.start as f64, r.end as f64 - 1.0].map(|c| (r.row as f64 - centroid[0]).hypot(c - centroid[1])))
             .fold(0.0, f64::max);
-        Object {
-            label,
-            area,
-            centroid,
-            bbox,
-            extent,
-            runs,
-        }
+        Object { label, area, centroid, bbox, extent, runs }
     }
 
     /// Radius of the disk with the object's area, a size scale for gates.
@@ -173,11 +152,7 @@ pub fn intersect_runs(a: &[Run], b: &[Run]) -> u64 {
     while i < a.len() && j < b.len() {
         let (x, y) = (a[i], b[j]);
         if x.row != y.row {
-            if x.row < y.row {
-                i += 1
-            } else {
-                j += 1
-            }
+            if x.row < y.row { i += 1 } else { j += 1 }
             continue;
         }
         let lo = x.start.max(y.start);
@@ -217,14 +192,7 @@ fn label_runs(mask: ArrayView2<u32>) -> (Vec<(u32, Run)>, Vec<usize>) {
             while c < px.len() && px[c] == l {
                 c += 1;
             }
-            runs.push((
-                l,
-                Run {
-                    row: r as u32,
-                    start: s as u32,
-                    end: c as u32,
-                },
-            ));
+            runs.push((l, Run { row: r as u32, start: s as u32, end: c as u32 }));
         }
     }
     row_start.push(runs.len());
@@ -282,10 +250,8 @@ pub fn extract_objects(mask: ArrayView2<u32>, split: SplitRule) -> Vec<Object> {
         });
         comps[c].1.push(run);
     }
-    let mut objects: Vec<Option<Object>> = comps
-        .into_iter()
-        .map(|(l, r)| Some(Object::from_runs(l, r)))
-        .collect();
+    let mut objects: Vec<Option<Object>> =
+        comps.into_iter().map(|(l, r)| Some(Object::from_runs(l, r))).collect();
     attach_fragments(&mut objects, split);
     objects.into_iter().flatten().collect()
 }
@@ -294,24 +260,15 @@ pub fn extract_objects(mask: ArrayView2<u32>, split: SplitRule) -> Vec<Object> {
 fn attach_fragments(objects: &mut [Option<Object>], split: SplitRule) {
     let mut by_label: std::collections::HashMap<u32, Vec<usize>> = std::collections::HashMap::new();
     for (i, o) in objects.iter().enumerate() {
-        by_label
-            .entry(o.as_ref().expect("all present").label)
-            .or_default()
-            .push(i);
+        by_label.entry(o.as_ref().expect("all present").label).or_default().push(i);
     }
     let mut several: Vec<Vec<usize>> = by_label.into_values().filter(|v| v.len() > 1).collect();
     several.sort_unstable();
     for pieces in several {
         let area = |i: usize| objects[i].as_ref().map_or(0, |o| o.area);
-        let main = *pieces
-            .iter()
-            .max_by_key(|&&i| (area(i), std::cmp::Reverse(i)))
-            .expect("non-empty");
+        let main = *pieces.iter().max_by_key(|&&i| (area(i), std::cmp::Reverse(i))).expect("non-empty");
         let limit = (split.fraction * area(main) as f64).max(split.min_area as f64);
-        let small: Vec<usize> = pieces
-            .into_iter()
-            .filter(|&i| i != main && (area(i) as f64) < limit)
-            .collect();
+        let small: Vec<usize> = pieces.into_iter().filter(|&i| i != main && (area(i) as f64) < limit).collect();
         if small.is_empty() {
             continue;
         }
@@ -327,7 +284,7 @@ fn attach_fragments(objects: &mut [Option<Object>], split: SplitRule) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{Array2, array};
+    use ndarray::{array, Array2};
     use proptest::prelude::*;
 
     #[test]
@@ -336,25 +293,14 @@ mod tests {
         let o = extract_objects(m.view(), SplitRule::default());
         assert_eq!(o.len(), 1);
         assert_eq!(o[0].area, 3);
-        assert_eq!(
-            o[0].bbox,
-            BBox {
-                r0: 0,
-                c0: 0,
-                r1: 3,
-                c1: 3
-            }
-        );
+        assert_eq!(o[0].bbox, BBox { r0: 0, c0: 0, r1: 3, c1: 3 });
     }
 
     #[test]
     fn touching_labels_stay_apart() {
         let m = array![[1, 1, 2, 2], [1, 1, 2, 2]];
         let o = extract_objects(m.view(), SplitRule::default());
-        assert_eq!(
-            o.iter().map(|o| (o.label, o.area)).collect::<Vec<_>>(),
-            vec![(1, 4), (2, 4)]
-        );
+        assert_eq!(o.iter().map(|o| (o.label, o.area)).collect::<Vec<_>>(), vec![(1, 4), (2, 4)]);
     }
 
     #[test]
@@ -362,10 +308,7 @@ mod tests {
         // Row 1's run of 5 (cols 1..3) touches row 0's run of 5 at col 3 diagonally.
         let m = array![[7, 7, 7, 5, 5], [0, 5, 5, 0, 0]];
         let o = extract_objects(m.view(), SplitRule::default());
-        assert_eq!(
-            o.iter().map(|o| (o.label, o.area)).collect::<Vec<_>>(),
-            vec![(7, 3), (5, 4)]
-        );
+        assert_eq!(o.iter().map(|o| (o.label, o.area)).collect::<Vec<_>>(), vec![(7, 3), (5, 4)]);
     }
 
     #[test]
@@ -374,24 +317,12 @@ mod tests {
         m.slice_mut(ndarray::s![0..4, 0..4]).fill(4);
         m[[7, 7]] = 4; // a stray pixel of label 4
         m.slice_mut(ndarray::s![6..8, 0..2]).fill(4); // a second piece: 4 px = 1/4 of 16
-        let o = extract_objects(
-            m.view(),
-            SplitRule {
-                fraction: 0.2,
-                min_area: 0,
-            },
-        );
+        let o = extract_objects(m.view(), SplitRule { fraction: 0.2, min_area: 0 });
         assert_eq!(o.len(), 2, "{o:?}");
         assert_eq!(o[0].area, 17, "the stray pixel joins the 16-pixel piece");
         assert_eq!(o[1].area, 4);
         let one = |rule| extract_objects(m.view(), rule).len() == 1;
-        assert!(
-            one(SplitRule {
-                fraction: 0.5,
-                min_area: 0
-            }),
-            "with a larger fraction both small pieces join"
-        );
+        assert!(one(SplitRule { fraction: 0.5, min_area: 0 }), "with a larger fraction both small pieces join");
         assert!(one(SplitRule::default()), "pieces under 10 pixels join");
         assert_eq!(extract_objects(m.view(), SplitRule::ALL).len(), 3);
     }
@@ -409,8 +340,7 @@ mod tests {
 
     fn small_mask() -> impl Strategy<Value = Array2<u32>> {
         (1usize..12, 1usize..12).prop_flat_map(|(h, w)| {
-            proptest::collection::vec(0u32..4, h * w)
-                .prop_map(move |v| Array2::from_shape_vec((h, w), v).unwrap())
+            proptest::collection::vec(0u32..4, h * w).prop_map(move |v| Array2::from_shape_vec((h, w), v).unwrap())
         })
     }
 

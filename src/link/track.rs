@@ -1,7 +1,7 @@
 //! The linker's command-line settings and the listing of another tool's mask files.
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::{bail, Result};
 use clap::Args;
 
 use super::events::DivisionRules;
@@ -28,19 +28,13 @@ pub struct LinkArgs {
 impl LinkArgs {
     pub fn config(&self) -> Result<LinkConfig> {
         if !(self.max_displacement > 0.0 && self.max_displacement.is_finite()) {
-            bail!(
-                "--max-displacement must be a positive number of pixels, got {}",
-                self.max_displacement
-            );
+            bail!("--max-displacement must be a positive number of pixels, got {}", self.max_displacement);
         }
         Ok(LinkConfig {
             max_displacement: self.max_displacement,
             max_gap: self.max_gap,
             divisions: !self.no_divisions,
-            division: DivisionRules {
-                min_cycle: self.min_cycle,
-                ..DivisionRules::default()
-            },
+            division: DivisionRules { min_cycle: self.min_cycle, ..DivisionRules::default() },
             ..LinkConfig::default()
         })
     }
@@ -68,8 +62,5 @@ pub fn list_mask_frames(dir: &Path) -> ctc::Result<Vec<(usize, PathBuf)>> {
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned()
+    p.file_name().unwrap_or_default().to_string_lossy().into_owned()
 }

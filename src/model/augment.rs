@@ -99,52 +99,22 @@ impl View {
     /// The identity view centred in a frame of size `dim`.
     #[cfg(test)]
     pub(crate) fn centred(dim: (usize, usize)) -> View {
-        View {
-            centre: ((dim.0 / 2) as f32, (dim.1 / 2) as f32),
-            map: [[1.0, 0.0], [0.0, 1.0]],
-            gain: 1.0,
-            offset: 0.0,
-            gamma: 1.0,
-            noise: 0.0,
-        }
+        View { centre: ((dim.0 / 2) as f32, (dim.1 / 2) as f32), map: [[1.0, 0.0], [0.0, 1.0]], gain: 1.0, offset: 0.0, gamma: 1.0, noise: 0.0 }
     }
 
     /// Samples a view of a frame of size `dim`; `cell_pixel`, when given, is
     /// a pixel inside a cell to centre on (used with chance `cell_crop`).
-    pub(crate) fn sample(
-        cfg: &AugmentConfig,
-        dim: (usize, usize),
-        cell_pixel: Option<(usize, usize)>,
-        rng: &mut impl Rng,
-    ) -> View {
+    pub(crate) fn sample(cfg: &AugmentConfig, dim: (usize, usize), cell_pixel: Option<(usize, usize)>, rng: &mut impl Rng) -> View {
         let centre = match cell_pixel {
             Some((y, x)) if rng.random::<f32>() < cfg.cell_crop => (y as f32, x as f32),
-            _ => (
-                rng.random_range(0..dim.0) as f32,
-                rng.random_range(0..dim.1) as f32,
-            ),
+            _ => (rng.random_range(0..dim.0) as f32, rng.random_range(0..dim.1) as f32),
         };
-        let sym = |rng: &mut dyn Rng, r: f32| {
-            if r > 0.0 {
-                rng.random_range(-r..=r)
-            } else {
-                0.0
-            }
-        };
-        let quarter = if cfg.rot90 {
-            rng.random_range(0..4) as f32
-        } else {
-            0.0
-        };
-        let angle =
-            quarter * std::f32::consts::FRAC_PI_2 + sym(rng, cfg.rotate_degrees).to_radians();
+        let sym = |rng: &mut dyn Rng, r: f32| if r > 0.0 { rng.random_range(-r..=r) } else { 0.0 };
+        let quarter = if cfg.rot90 { rng.random_range(0..4) as f32 } else { 0.0 };
+        let angle = quarter * std::f32::consts::FRAC_PI_2 + sym(rng, cfg.rotate_degrees).to_radians();
         let scale = 1.0 + sym(rng, cfg.scale);
         let shear = sym(rng, cfg.shear);
-        let flip = if cfg.flips && rng.random::<bool>() {
-            -1.0
-        } else {
-            1.0
-        };
+        let flip = if cfg.flips && rng.random::<bool>() { -1.0 } else { 1.0 };
         let (s, c) = angle.sin_cos();
         // M = R(angle) · Shear · diag(scale·flip, scale)
         let sh = [[1.0, shear], [0.0, 1.0]];
@@ -153,24 +123,9 @@ impl View {
         let map = mul(r, mul(sh, d));
         let gain = 1.0 + sym(rng, cfg.gain);
         let offset = sym(rng, cfg.gain / 2.0);
-        let g = if cfg.gamma > 0.0 {
-            rng.random_range((1.0 + cfg.gamma).recip()..=1.0 + cfg.gamma)
-        } else {
-            1.0
-        };
-        let noise = if cfg.noise > 0.0 {
-            rng.random_range(0.0..=cfg.noise)
-        } else {
-            0.0
-        };
-        View {
-            centre,
-            map,
-            gain,
-            offset,
-            gamma: g,
-            noise,
-        }
+        let g = if cfg.gamma > 0.0 { rng.random_range((1.0 + cfg.gamma).recip()..=1.0 + cfg.gamma) } else { 1.0 };
+        let noise = if cfg.noise > 0.0 { rng.random_range(0.0..=cfg.noise) } else { 0.0 };
+        View { centre, map, gain, offset, gamma: g, noise }
     }
 
     fn source(&self, i: usize, j: usize, crop: usize) -> (f32, f32) {
@@ -178,26 +133,20 @@ impl View {
         // pixel centres exactly, so image and labels stay registered.
         let half = (crop / 2) as f32;
         let (dy, dx) = (i as f32 - half, j as f32 - half);
-        (
-            self.centre.0 + self.map[0][0] * dy + self.map[0][1] * dx,
-            self.centre.1 + self.map[1][0] * dy + self.map[1][1] * dx,
-        )
+        (self.centre.0 + self.map[0][0] * dy + self.map[0][1] * dx, self.centre.1 + self.map[1][0] * dy + self.map[1][1] * dx)
     }
 
     /// The crop of a normalised frame: bilinear interpolation, mirror
     /// reflection beyond the frame, then gain·sign(v)|v|^γ + offset.
     pub(crate) fn image(&self, frame: &Array2<f32>, crop: usize) -> Array2<f32> {
         let (h, w) = frame.dim();
-        let at = |y: isize, x: isize| {
-            frame[(reflect(y.unsigned_abs(), h), reflect(x.unsigned_abs(), w))]
-        };
+        let at = |y: isize, x: isize| frame[(reflect(y.unsigned_abs(), h), reflect(x.unsigned_abs(), w))];
         Array2::from_shape_fn((crop, crop), |(i, j)| {
             let (y, x) = self.source(i, j, crop);
             let (y0, x0) = (y.floor(), x.floor());
             let (fy, fx) = (y - y0, x - x0);
             let (y0, x0) = (y0 as isize, x0 as isize);
-            let v = (1.0 - fy) * ((1.0 - fx) * at(y0, x0) + fx * at(y0, x0 + 1))
-                + fy * ((1.0 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
+            let v = (1.0 - fy) * ((1.0 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1.0 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
             self.gain * v.signum() * v.abs().powf(self.gamma) + self.offset
         })
     }
@@ -205,12 +154,7 @@ impl View {
     /// The crop of a label mask (nearest neighbour) as classes, with pixel
     /// weights: 1 where the crop samples inside the frame, 0 outside, and
     /// `interface_weight` on the inside pixels where cells meet ([`interface_map`]).
-    pub(crate) fn target(
-        &self,
-        mask: &Mask,
-        crop: usize,
-        interface_weight: f32,
-    ) -> (Array2<u8>, Array2<f32>) {
+    pub(crate) fn target(&self, mask: &Mask, crop: usize, interface_weight: f32) -> (Array2<u8>, Array2<f32>) {
         let (h, w) = mask.dim();
         let mut weight = Array2::zeros((crop, crop));
         let labels = Array2::from_shape_fn((crop, crop), |(i, j)| {
@@ -234,16 +178,7 @@ impl View {
 }
 
 fn mul(a: [[f32; 2]; 2], b: [[f32; 2]; 2]) -> [[f32; 2]; 2] {
-    [
-        [
-            a[0][0] * b[0][0] + a[0][1] * b[1][0],
-            a[0][0] * b[0][1] + a[0][1] * b[1][1],
-        ],
-        [
-            a[1][0] * b[0][0] + a[1][1] * b[1][0],
-            a[1][0] * b[0][1] + a[1][1] * b[1][1],
-        ],
-    ]
+    [[a[0][0] * b[0][0] + a[0][1] * b[1][0], a[0][0] * b[0][1] + a[0][1] * b[1][1]], [a[1][0] * b[0][0] + a[1][1] * b[1][0], a[1][0] * b[0][1] + a[1][1] * b[1][1]]]
 }
 
 /// A faint pattern added to every frame of a training stream: Gaussian noise
@@ -300,10 +235,7 @@ pub(crate) fn random_cell_pixel(mask: &Mask, rng: &mut impl Rng) -> Option<(usiz
         return None;
     }
     let k = rng.random_range(0..n);
-    mask.indexed_iter()
-        .filter(|(_, l)| **l != 0)
-        .nth(k)
-        .map(|(p, _)| p)
+    mask.indexed_iter().filter(|(_, l)| **l != 0).nth(k).map(|(p, _)| p)
 }
 
 #[cfg(test)]
@@ -338,12 +270,7 @@ mod tests {
 
     #[test]
     fn identity_view_reproduces_the_frame() {
-        let f = array![
-            [0.0f32, 1.0, 2.0, 3.0],
-            [4.0, 5.0, 6.0, 7.0],
-            [8.0, 9.0, 10.0, 11.0],
-            [12.0, 13.0, 14.0, 15.0]
-        ];
+        let f = array![[0.0f32, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0], [8.0, 9.0, 10.0, 11.0], [12.0, 13.0, 14.0, 15.0]];
         let v = View::centred((4, 4));
         assert_eq!(v.image(&f, 4), f);
         let m = f.mapv(|x| (x as u32) % 3);
@@ -363,13 +290,7 @@ mod tests {
                 m[(y, x)] = 1;
             }
         }
-        let cfg = AugmentConfig {
-            gain: 0.0,
-            gamma: 0.0,
-            noise: 0.0,
-            cell_crop: 1.0,
-            ..Default::default()
-        };
+        let cfg = AugmentConfig { gain: 0.0, gamma: 0.0, noise: 0.0, cell_crop: 1.0, ..Default::default() };
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(5);
         for _ in 0..20 {
             let v = View::sample(&cfg, (32, 32), Some((15, 11)), &mut rng);
@@ -388,10 +309,7 @@ mod tests {
     #[test]
     fn outside_the_frame_weighs_nothing() {
         let m = Mask::from_elem((4, 4), 1);
-        let v = View {
-            centre: (0.0, 0.0),
-            ..View::centred((4, 4))
-        };
+        let v = View { centre: (0.0, 0.0), ..View::centred((4, 4)) };
         let (_, weight) = v.target(&m, 4, 1.0);
         // crop offsets −2…1 from the corner: rows/cols 2, 3 of the crop fall inside.
         assert_eq!(weight.sum(), 4.0);
@@ -402,27 +320,14 @@ mod tests {
         let m = ndarray::array![[1u32, 1, 2, 2], [1, 1, 2, 2], [0, 0, 0, 0], [3, 3, 3, 3]];
         let (classes, weight) = View::centred((4, 4)).target(&m, 4, 5.0);
         assert_eq!(classes, crate::model::class_map(m.view()));
-        let want = ndarray::array![
-            [1.0f32, 5.0, 5.0, 1.0],
-            [1.0, 5.0, 5.0, 1.0],
-            [5.0, 5.0, 5.0, 5.0],
-            [1.0, 1.0, 1.0, 1.0]
-        ];
+        let want = ndarray::array![[1.0f32, 5.0, 5.0, 1.0], [1.0, 5.0, 5.0, 1.0], [5.0, 5.0, 5.0, 5.0], [1.0, 1.0, 1.0, 1.0]];
         assert_eq!(weight, want);
         // Off the frame the weight stays 0, though the pixels there next to
         // cells 1 and 2 lie between two labels.
         let m = ndarray::array![[1u32, 2, 2, 2], [1, 2, 2, 2], [0, 0, 0, 0], [0, 0, 0, 0]];
-        let v = View {
-            centre: (0.0, 0.0),
-            ..View::centred((4, 4))
-        };
+        let v = View { centre: (0.0, 0.0), ..View::centred((4, 4)) };
         let (plain, weighted) = (v.target(&m, 4, 1.0).1, v.target(&m, 4, 5.0).1);
         assert_eq!((plain.sum(), weighted.sum()), (4.0, 20.0));
-        assert!(
-            plain
-                .iter()
-                .zip(weighted.iter())
-                .all(|(&p, &w)| p != 0.0 || w == 0.0)
-        );
+        assert!(plain.iter().zip(weighted.iter()).all(|(&p, &w)| p != 0.0 || w == 0.0));
     }
 }

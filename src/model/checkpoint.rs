@@ -2,9 +2,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{anyhow, bail, Context, Result};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
-use tch::{Device, Kind, Tensor, nn};
+use tch::{nn, Device, Kind, Tensor};
 
 use super::config::ModelConfig;
 use super::net::ConvLstmUNet;
@@ -29,42 +29,19 @@ pub struct Loaded {
 /// Writes every variable of `vs` as little-endian f32 (whatever the device
 /// and kind), with the configuration and any `extra` entries as metadata.
 /// The file is replaced atomically.
-pub fn save(
-    path: &Path,
-    vs: &nn::VarStore,
-    config: &ModelConfig,
-    extra: &[(&str, String)],
-) -> Result<()> {
+pub fn save(path: &Path, vs: &nn::VarStore, config: &ModelConfig, extra: &[(&str, String)]) -> Result<()> {
     let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
     vars.sort_by(|a, b| a.0.cmp(&b.0));
     let mut bytes = Vec::with_capacity(vars.len());
     for (name, t) in &vars {
-        let flat = t
-            .detach()
-            .to_device(Device::Cpu)
-            .to_kind(Kind::Float)
-            .contiguous()
-            .view(-1);
-        let values =
-            Vec::<f32>::try_from(&flat).with_context(|| format!("reading variable {name}"))?;
+        let flat = t.detach().to_device(Device::Cpu).to_kind(Kind::Float).contiguous().view(-1);
+        let values = Vec::<f32>::try_from(&flat).with_context(|| format!("reading variable {name}"))?;
         let shape: Vec<usize> = t.size().iter().map(|&d| d as usize).collect();
-        bytes.push((
-            name.clone(),
-            shape,
-            values
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect::<Vec<u8>>(),
-        ));
+        bytes.push((name.clone(), shape, values.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()));
     }
     let views = bytes
         .iter()
-        .map(|(name, shape, data)| {
-            Ok((
-                name.as_str(),
-                TensorView::new(Dtype::F32, shape.clone(), data)?,
-            ))
-        })
+        .map(|(name, shape, data)| Ok((name.as_str(), TensorView::new(Dtype::F32, shape.clone(), data)?)))
         .collect::<std::result::Result<Vec<_>, safetensors::SafeTensorError>>()?;
     let mut meta = HashMap::from([
         (FORMAT_KEY.to_string(), FORMAT.to_string()),
@@ -80,46 +57,28 @@ pub fn save(
 
 /// Reads only the metadata and configuration of a checkpoint.
 pub fn read_metadata(path: &Path) -> Result<(ModelConfig, HashMap<String, String>)> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("{}: cannot read the checkpoint", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read the checkpoint", path.display()))?;
     metadata_of(path, &bytes)
 }
 
 fn metadata_of(path: &Path, bytes: &[u8]) -> Result<(ModelConfig, HashMap<String, String>)> {
-    let (_, meta) = SafeTensors::read_metadata(bytes)
-        .map_err(|e| anyhow!("{}: not a safetensors file ({e})", path.display()))?;
+    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| anyhow!("{}: not a safetensors file ({e})", path.display()))?;
     let meta = meta.metadata().clone().unwrap_or_default();
     match meta.get(FORMAT_KEY) {
         Some(f) if f == FORMAT => {}
-        Some(f) => bail!(
-            "{}: checkpoint format {f:?}, expected {FORMAT:?}",
-            path.display()
-        ),
-        None => bail!(
-            "{}: safetensors file without cellstream metadata (no {FORMAT_KEY:?} entry); not a cellstream model",
-            path.display()
-        ),
+        Some(f) => bail!("{}: checkpoint format {f:?}, expected {FORMAT:?}", path.display()),
+        None => bail!("{}: safetensors file without cellstream metadata (no {FORMAT_KEY:?} entry); not a cellstream model", path.display()),
     }
-    let json = meta
-        .get(CONFIG_KEY)
-        .ok_or_else(|| anyhow!("{}: metadata has no {CONFIG_KEY:?} entry", path.display()))?;
-    let config: ModelConfig = serde_json::from_str(json).map_err(|e| {
-        anyhow!(
-            "{}: model configuration in the metadata is invalid: {e}",
-            path.display()
-        )
-    })?;
-    config
-        .check()
-        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let json = meta.get(CONFIG_KEY).ok_or_else(|| anyhow!("{}: metadata has no {CONFIG_KEY:?} entry", path.display()))?;
+    let config: ModelConfig = serde_json::from_str(json).map_err(|e| anyhow!("{}: model configuration in the metadata is invalid: {e}", path.display()))?;
+    config.check().map_err(|e| anyhow!("{}: {e}", path.display()))?;
     Ok((config, meta))
 }
 
 /// Builds the network a checkpoint describes on `device` and fills in its weights.
 /// Every variable must be present with its shape, and nothing else.
 pub fn load(path: &Path, device: Device) -> Result<Loaded> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("{}: cannot read the checkpoint", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read the checkpoint", path.display()))?;
     load_bytes(path, &bytes, device)
 }
 
@@ -127,46 +86,26 @@ pub fn load(path: &Path, device: Device) -> Result<Loaded> {
 /// binary); `path` names it in errors.
 pub fn load_bytes(path: &Path, bytes: &[u8], device: Device) -> Result<Loaded> {
     let (config, metadata) = metadata_of(path, bytes)?;
-    let st = SafeTensors::deserialize(bytes)
-        .map_err(|e| anyhow!("{}: corrupt safetensors file ({e})", path.display()))?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| anyhow!("{}: corrupt safetensors file ({e})", path.display()))?;
     let vs = nn::VarStore::new(device);
     let net = ConvLstmUNet::new(&vs.root(), &config);
     let vars = vs.variables();
     for name in st.names() {
         if !vars.contains_key(name) {
-            bail!(
-                "{}: holds tensor {name:?}, which the configured network does not have",
-                path.display()
-            );
+            bail!("{}: holds tensor {name:?}, which the configured network does not have", path.display());
         }
     }
     for (name, var) in &vars {
-        let view = st
-            .tensor(name)
-            .map_err(|_| anyhow!("{}: missing tensor {name:?}", path.display()))?;
+        let view = st.tensor(name).map_err(|_| anyhow!("{}: missing tensor {name:?}", path.display()))?;
         let want: Vec<usize> = var.size().iter().map(|&d| d as usize).collect();
         if view.shape() != want.as_slice() {
-            bail!(
-                "{}: tensor {name:?} has shape {:?}, the network needs {want:?}",
-                path.display(),
-                view.shape()
-            );
+            bail!("{}: tensor {name:?} has shape {:?}, the network needs {want:?}", path.display(), view.shape());
         }
         if view.dtype() != Dtype::F32 {
-            bail!(
-                "{}: tensor {name:?} is {:?}, expected F32",
-                path.display(),
-                view.dtype()
-            );
+            bail!("{}: tensor {name:?} is {:?}, expected F32", path.display(), view.dtype());
         }
-        let values: Vec<f32> = view
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        let src = Tensor::from_slice(&values)
-            .view(var.size().as_slice())
-            .to_device(device);
+        let values: Vec<f32> = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        let src = Tensor::from_slice(&values).view(var.size().as_slice()).to_device(device);
         tch::no_grad(|| var.shallow_clone().copy_(&src));
     }
     Ok(Loaded { vs, net, metadata })
@@ -181,12 +120,7 @@ mod tests {
     fn round_trip_keeps_weights_and_config() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.safetensors");
-        let cfg = ModelConfig {
-            depth: 1,
-            base_width: 4,
-            norm: Norm::Batch,
-            ..Default::default()
-        };
+        let cfg = ModelConfig { depth: 1, base_width: 4, norm: Norm::Batch, ..Default::default() };
         tch::manual_seed(3);
         let vs = nn::VarStore::new(Device::Cpu);
         let _net = ConvLstmUNet::new(&vs.root(), &cfg);
@@ -208,39 +142,19 @@ mod tests {
         let junk = dir.path().join("junk.safetensors");
         std::fs::write(&junk, b"not a model").unwrap();
         let e = load(&junk, Device::Cpu).err().unwrap().to_string();
-        assert!(
-            e.contains("junk.safetensors") && e.contains("not a safetensors"),
-            "{e}"
-        );
+        assert!(e.contains("junk.safetensors") && e.contains("not a safetensors"), "{e}");
 
         let plain = dir.path().join("plain.safetensors");
-        Tensor::write_safetensors(
-            &[("x", Tensor::zeros([2], (Kind::Float, Device::Cpu)))],
-            &plain,
-        )
-        .unwrap();
+        Tensor::write_safetensors(&[("x", Tensor::zeros([2], (Kind::Float, Device::Cpu)))], &plain).unwrap();
         let e = load(&plain, Device::Cpu).err().unwrap().to_string();
         assert!(e.contains("not a cellstream model"), "{e}");
 
         // Config says depth 2 but the weights are of a depth-1 network.
-        let cfg = ModelConfig {
-            depth: 1,
-            base_width: 4,
-            ..Default::default()
-        };
+        let cfg = ModelConfig { depth: 1, base_width: 4, ..Default::default() };
         let vs = nn::VarStore::new(Device::Cpu);
         let _net = ConvLstmUNet::new(&vs.root(), &cfg);
         let lying = dir.path().join("lying.safetensors");
-        save(
-            &lying,
-            &vs,
-            &ModelConfig {
-                depth: 2,
-                ..cfg.clone()
-            },
-            &[],
-        )
-        .unwrap();
+        save(&lying, &vs, &ModelConfig { depth: 2, ..cfg.clone() }, &[]).unwrap();
         let e = load(&lying, Device::Cpu).err().unwrap().to_string();
         assert!(e.contains("missing tensor"), "{e}");
         assert!(load(&dir.path().join("absent.safetensors"), Device::Cpu).is_err());

@@ -1,12 +1,12 @@
 //! The `cellstream train` command: settings from defaults, `--config` and flags, then [`fit`].
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{bail, Result};
 use clap::Args;
 
 use super::config::Norm;
-use super::data::{FrameRange, load_sequences, split};
-use super::train::{RunFiles, Stop, fit};
+use super::data::{load_sequences, split, FrameRange};
+use super::train::{fit, RunFiles, Stop};
 use super::train_config::TrainConfig;
 
 /// Flags of `cellstream train`; each one given overrides `--config`.
@@ -134,13 +134,7 @@ impl TrainArgs {
             if let Some(c) = config_with_model
                 && cfg.model != model
             {
-                bail!(
-                    "{}: the [model] settings ({:?}) differ from the architecture of the --init checkpoint {} ({:?})",
-                    c.display(),
-                    cfg.model,
-                    init.display(),
-                    model
-                );
+                bail!("{}: the [model] settings ({:?}) differ from the architecture of the --init checkpoint {} ({:?})", c.display(), cfg.model, init.display(), model);
             }
             cfg.model = model;
             cfg.init = Some(init.clone());
@@ -175,35 +169,17 @@ impl TrainArgs {
 pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
     let cfg = args.settings()?;
     if !args.resume && !args.overwrite && args.out.exists() {
-        bail!(
-            "{}: exists; pass --resume to continue that run or --overwrite to replace it",
-            args.out.display()
-        );
+        bail!("{}: exists; pass --resume to continue that run or --overwrite to replace it", args.out.display());
     }
     if args.out.extension().is_none_or(|e| e != "safetensors") {
-        bail!(
-            "{}: the checkpoint's name must end in .safetensors",
-            args.out.display()
-        );
+        bail!("{}: the checkpoint's name must end in .safetensors", args.out.display());
     }
     let data = load_sequences(&cfg.data, cfg.frames)?;
     for s in &data {
         let (gold, silver, tra) = s.truth_counts();
         let (train, val) = split(s.len(), cfg.val_fraction, cfg.window);
-        let t = |r: &std::ops::Range<usize>| {
-            if r.is_empty() {
-                "none".to_string()
-            } else {
-                format!("{}–{}", s.times[r.start], s.times[r.end - 1])
-            }
-        };
-        eprintln!(
-            "{}: {} frames (truth: {gold} GT SEG, {silver} ST SEG, {tra} TRA); training frames {}, validation frames {}",
-            s.name,
-            s.len(),
-            t(&train),
-            t(&val)
-        );
+        let t = |r: &std::ops::Range<usize>| if r.is_empty() { "none".to_string() } else { format!("{}–{}", s.times[r.start], s.times[r.end - 1]) };
+        eprintln!("{}: {} frames (truth: {gold} GT SEG, {silver} ST SEG, {tra} TRA); training frames {}, validation frames {}", s.name, s.len(), t(&train), t(&val));
     }
     let files = RunFiles::new(&args.out);
     let report = fit(&cfg, &data, &args.out, args.resume)?;
@@ -221,14 +197,7 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
         p.best_val_seg.map_or("–".into(), |v| format!("{v:.4}")),
         p.best_step.map_or("–".into(), |s| s.to_string())
     );
-    eprintln!(
-        "wrote {}, {}, {}, {}, {}",
-        files.best.display(),
-        files.last.display(),
-        files.settings.display(),
-        files.history.display(),
-        files.curves.display()
-    );
+    eprintln!("wrote {}, {}, {}, {}, {}", files.best.display(), files.last.display(), files.settings.display(), files.history.display(), files.curves.display());
     if let Some(dir) = &cfg.preview {
         eprintln!("previews in {}", dir.display());
     }

@@ -34,9 +34,7 @@ impl std::str::FromStr for Norm {
             "group" => Ok(Norm::Group),
             "batch" => Ok(Norm::Batch),
             "none" => Ok(Norm::None),
-            _ => Err(format!(
-                "unknown normalisation {s:?}; expected pixel, group, batch or none"
-            )),
+            _ => Err(format!("unknown normalisation {s:?}; expected pixel, group, batch or none")),
         }
     }
 }
@@ -59,13 +57,7 @@ pub struct ModelConfig {
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        ModelConfig {
-            depth: 3,
-            base_width: 8,
-            lstm: true,
-            norm: Norm::Batch,
-            groups: 4,
-        }
+        ModelConfig { depth: 3, base_width: 8, lstm: true, norm: Norm::Batch, groups: 4 }
     }
 }
 
@@ -86,10 +78,7 @@ impl ModelConfig {
             return Err(format!("depth {} is out of range 1–6", self.depth));
         }
         if self.base_width == 0 || self.base_width > 256 {
-            return Err(format!(
-                "base_width {} is out of range 1–256",
-                self.base_width
-            ));
+            return Err(format!("base_width {} is out of range 1–256", self.base_width));
         }
         if self.norm == Norm::Group && self.groups == 0 {
             return Err("groups must be at least 1".into());
@@ -104,13 +93,7 @@ mod tests {
 
     #[test]
     fn json_round_trip_and_defaults() {
-        let c = ModelConfig {
-            depth: 2,
-            base_width: 4,
-            lstm: false,
-            norm: Norm::Group,
-            groups: 2,
-        };
+        let c = ModelConfig { depth: 2, base_width: 4, lstm: false, norm: Norm::Group, groups: 2 };
         let j = serde_json::to_string(&c).unwrap();
         assert_eq!(serde_json::from_str::<ModelConfig>(&j).unwrap(), c);
         let partial: ModelConfig = serde_json::from_str(r#"{"depth": 2}"#).unwrap();
@@ -122,22 +105,8 @@ mod tests {
 
     #[test]
     fn bad_shapes_are_refused() {
-        assert!(
-            ModelConfig {
-                depth: 0,
-                ..Default::default()
-            }
-            .check()
-            .is_err()
-        );
-        assert!(
-            ModelConfig {
-                base_width: 0,
-                ..Default::default()
-            }
-            .check()
-            .is_err()
-        );
+        assert!(ModelConfig { depth: 0, ..Default::default() }.check().is_err());
+        assert!(ModelConfig { base_width: 0, ..Default::default() }.check().is_err());
         assert!(ModelConfig::default().check().is_ok());
         assert!("layer".parse::<Norm>().is_err());
     }

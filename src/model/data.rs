@@ -1,12 +1,12 @@
 //! Training sequences: normalised frames with per-frame truth, read from CTC folders.
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{anyhow, bail, Context, Result};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
+use crate::segment::{percentile_normalise, percentile_normalise_frame, PERCENTILES};
 use crate::ctc::{self, Mask, Sequence, Truth};
-use crate::segment::{PERCENTILES, percentile_normalise, percentile_normalise_frame};
 
 /// An inclusive range of frame numbers, written `A-B` (or `A-` for "from A on").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,17 +79,9 @@ pub struct TrainSequence {
 impl TrainSequence {
     /// A sequence from raw frames held in memory (normalised here); `truth`
     /// has one entry per frame. Frames and masks must share one size.
-    pub fn from_frames(
-        name: &str,
-        frames: Vec<Array2<f32>>,
-        truth: Vec<Option<Mask>>,
-    ) -> Result<TrainSequence> {
+    pub fn from_frames(name: &str, frames: Vec<Array2<f32>>, truth: Vec<Option<Mask>>) -> Result<TrainSequence> {
         if frames.is_empty() || frames.len() != truth.len() {
-            bail!(
-                "{name}: {} frames but {} truth entries (need one per frame, at least one)",
-                frames.len(),
-                truth.len()
-            );
+            bail!("{name}: {} frames but {} truth entries (need one per frame, at least one)", frames.len(), truth.len());
         }
         let dim = frames[0].dim();
         for (t, (f, m)) in frames.iter().zip(&truth).enumerate() {
@@ -97,21 +89,9 @@ impl TrainSequence {
                 bail!("{name}: frame {t} or its mask differs in size from frame 0");
             }
         }
-        let sources = truth
-            .iter()
-            .map(|m| m.as_ref().map(|_| TruthSource::GoldSeg))
-            .collect();
-        let frames = frames
-            .iter()
-            .map(|f| percentile_normalise(f, PERCENTILES.0, PERCENTILES.1))
-            .collect();
-        Ok(TrainSequence {
-            name: name.to_string(),
-            times: (0..truth.len()).collect(),
-            frames,
-            truth,
-            sources,
-        })
+        let sources = truth.iter().map(|m| m.as_ref().map(|_| TruthSource::GoldSeg)).collect();
+        let frames = frames.iter().map(|f| percentile_normalise(f, PERCENTILES.0, PERCENTILES.1)).collect();
+        Ok(TrainSequence { name: name.to_string(), times: (0..truth.len()).collect(), frames, truth, sources })
     }
 
     /// Reads a CTC sequence folder `NN` and its truth (`NN_GT`, `NN_ST`
@@ -121,102 +101,47 @@ impl TrainSequence {
         let seq = Sequence::open(dir)?;
         let truth_dirs = seq.truth_dirs();
         if truth_dirs.is_empty() {
-            bail!(
-                "{}: no truth beside it (expected {n}_GT or {n}_ST)",
-                dir.display(),
-                n = seq.name()
-            );
+            bail!("{}: no truth beside it (expected {n}_GT or {n}_ST)", dir.display(), n = seq.name());
         }
-        let truths: Vec<Truth> = truth_dirs
-            .iter()
-            .map(|d| Truth::open(d))
-            .collect::<ctc::Result<_>>()?;
-        let gold = |t: &Truth| {
-            t.dir
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().ends_with("_GT"))
-        };
-        let mut out = TrainSequence {
-            name: seq.name(),
-            times: vec![],
-            frames: vec![],
-            truth: vec![],
-            sources: vec![],
-        };
-        for t in seq
-            .frames
-            .times()
-            .filter(|&t| range.is_none_or(|r| r.contains(t)))
-        {
+        let truths: Vec<Truth> = truth_dirs.iter().map(|d| Truth::open(d)).collect::<ctc::Result<_>>()?;
+        let gold = |t: &Truth| t.dir.file_name().is_some_and(|n| n.to_string_lossy().ends_with("_GT"));
+        let mut out = TrainSequence { name: seq.name(), times: vec![], frames: vec![], truth: vec![], sources: vec![] };
+        for t in seq.frames.times().filter(|&t| range.is_none_or(|r| r.contains(t))) {
             let path = seq.frames.path(t).expect("listed frame");
             let frame = ctc::read_frame(path)?;
             if let Some(first) = out.frames.first()
                 && first.dim() != frame.dim()
             {
-                bail!(
-                    "{}: frame size differs from the sequence's first frame",
-                    path.display()
-                );
+                bail!("{}: frame size differs from the sequence's first frame", path.display());
             }
             let seg = truths.iter().find_map(|tr| {
                 let p = tr.seg.as_ref()?.path(t)?;
-                Some((
-                    p.to_path_buf(),
-                    if gold(tr) {
-                        TruthSource::GoldSeg
-                    } else {
-                        TruthSource::SilverSeg
-                    },
-                ))
+                Some((p.to_path_buf(), if gold(tr) { TruthSource::GoldSeg } else { TruthSource::SilverSeg }))
             });
             let found = seg.or_else(|| {
-                truths.iter().find_map(|tr| {
-                    Some((
-                        tr.tra.as_ref()?.0.path(t)?.to_path_buf(),
-                        TruthSource::TrackingMarkers,
-                    ))
-                })
+                truths.iter().find_map(|tr| Some((tr.tra.as_ref()?.0.path(t)?.to_path_buf(), TruthSource::TrackingMarkers)))
             });
             let (mask, source) = match found {
                 Some((p, source)) => {
                     let m = ctc::read_mask(&p)?;
                     if m.dim() != frame.dim() {
-                        bail!(
-                            "{}: mask is {}×{} but frame {t} is {}×{} (width×height)",
-                            p.display(),
-                            m.dim().1,
-                            m.dim().0,
-                            frame.dim().1,
-                            frame.dim().0
-                        );
+                        bail!("{}: mask is {}×{} but frame {t} is {}×{} (width×height)", p.display(), m.dim().1, m.dim().0, frame.dim().1, frame.dim().0);
                     }
                     (Some(m), Some(source))
                 }
                 None => (None, None),
             };
             out.times.push(t);
-            out.frames.push(percentile_normalise_frame(
-                &frame,
-                PERCENTILES.0,
-                PERCENTILES.1,
-            ));
+            out.frames.push(percentile_normalise_frame(&frame, PERCENTILES.0, PERCENTILES.1));
             out.truth.push(mask);
             out.sources.push(source);
         }
         if out.frames.is_empty() {
-            bail!(
-                "{}: no frames in the range {}",
-                dir.display(),
-                range.map(String::from).unwrap_or_default()
-            );
+            bail!("{}: no frames in the range {}", dir.display(), range.map(String::from).unwrap_or_default());
         }
         if out.truth.iter().all(Option::is_none) {
             let names: Vec<String> = truth_dirs.iter().map(|d| d.display().to_string()).collect();
-            bail!(
-                "{}: none of the chosen frames has truth in {}",
-                dir.display(),
-                names.join(" or ")
-            );
+            bail!("{}: none of the chosen frames has truth in {}", dir.display(), names.join(" or "));
         }
         Ok(out)
     }
@@ -232,11 +157,7 @@ impl TrainSequence {
     /// Frames with truth, by source: (gold SEG, silver SEG, tracking markers).
     pub fn truth_counts(&self) -> (usize, usize, usize) {
         let n = |s| self.sources.iter().filter(|&&x| x == Some(s)).count();
-        (
-            n(TruthSource::GoldSeg),
-            n(TruthSource::SilverSeg),
-            n(TruthSource::TrackingMarkers),
-        )
+        (n(TruthSource::GoldSeg), n(TruthSource::SilverSeg), n(TruthSource::TrackingMarkers))
     }
 }
 
@@ -248,29 +169,17 @@ pub fn sequence_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
         .with_context(|| format!("{}: cannot read the folder", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
-    let is_frame = |p: &PathBuf| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| ctc::parse_frame_name(n, "t").is_some())
-    };
+    let is_frame = |p: &PathBuf| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| ctc::parse_frame_name(n, "t").is_some());
     if entries.iter().any(is_frame) {
         return Ok(vec![dir.to_path_buf()]);
     }
     let mut seqs: Vec<PathBuf> = entries
         .into_iter()
-        .filter(|p| {
-            p.is_dir()
-                && p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        })
+        .filter(|p| p.is_dir() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
         .collect();
     seqs.sort();
     if seqs.is_empty() {
-        return Err(anyhow!(
-            "{}: neither a sequence folder (tTTT.tif frames) nor a dataset folder (NN/ sequence subfolders)",
-            dir.display()
-        ));
+        return Err(anyhow!("{}: neither a sequence folder (tTTT.tif frames) nor a dataset folder (NN/ sequence subfolders)", dir.display()));
     }
     Ok(seqs)
 }
@@ -293,11 +202,7 @@ pub fn load_sequences(dirs: &[PathBuf], range: Option<FrameRange>) -> Result<Vec
 /// later, disjoint validation block of `round(fraction·len)` frames. The
 /// training part keeps at least `window` frames; if it cannot, there is no
 /// validation block.
-pub fn split(
-    len: usize,
-    fraction: f64,
-    window: usize,
-) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+pub fn split(len: usize, fraction: f64, window: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
     let val = ((len as f64) * fraction).round() as usize;
     if val == 0 || len < val + window {
         return (0..len, len..len);
@@ -311,26 +216,9 @@ mod tests {
 
     #[test]
     fn frame_ranges() {
-        assert_eq!(
-            "0-34".parse(),
-            Ok(FrameRange {
-                first: 0,
-                last: Some(34)
-            })
-        );
-        assert_eq!(
-            " 35- ".parse(),
-            Ok(FrameRange {
-                first: 35,
-                last: None
-            })
-        );
-        assert!(
-            "34-0"
-                .parse::<FrameRange>()
-                .unwrap_err()
-                .contains("ends before")
-        );
+        assert_eq!("0-34".parse(), Ok(FrameRange { first: 0, last: Some(34) }));
+        assert_eq!(" 35- ".parse(), Ok(FrameRange { first: 35, last: None }));
+        assert!("34-0".parse::<FrameRange>().unwrap_err().contains("ends before"));
         assert!("x".parse::<FrameRange>().is_err());
         assert!("1-b".parse::<FrameRange>().is_err());
         let r: FrameRange = "3-5".parse().unwrap();
@@ -353,28 +241,15 @@ mod tests {
         assert!(e.contains("neither a sequence folder"), "{e}");
         let seq = d.path().join("01");
         std::fs::create_dir(&seq).unwrap();
-        ctc::write_frame(
-            &seq.join("t000.tif"),
-            &ctc::Frame::U8(Array2::zeros((4, 4))),
-        )
-        .unwrap();
+        ctc::write_frame(&seq.join("t000.tif"), &ctc::Frame::U8(Array2::zeros((4, 4)))).unwrap();
         assert_eq!(sequence_dirs(d.path()).unwrap(), vec![seq.clone()]);
         let e = TrainSequence::load(&seq, None).unwrap_err().to_string();
-        assert!(
-            e.contains("no truth beside it") && e.contains("01_GT"),
-            "{e}"
-        );
+        assert!(e.contains("no truth beside it") && e.contains("01_GT"), "{e}");
         std::fs::create_dir_all(d.path().join("01_ST/SEG")).unwrap();
-        ctc::write_mask(
-            &d.path().join("01_ST/SEG/man_seg000.tif"),
-            &Mask::zeros((4, 5)),
-        )
-        .unwrap();
+        ctc::write_mask(&d.path().join("01_ST/SEG/man_seg000.tif"), &Mask::zeros((4, 5))).unwrap();
         let e = TrainSequence::load(&seq, None).unwrap_err().to_string();
         assert!(e.contains("man_seg000.tif") && e.contains("5×4"), "{e}");
-        let e = TrainSequence::load(&seq, Some("3-9".parse().unwrap()))
-            .unwrap_err()
-            .to_string();
+        let e = TrainSequence::load(&seq, Some("3-9".parse().unwrap())).unwrap_err().to_string();
         assert!(e.contains("no frames in the range 3-9"), "{e}");
     }
 
@@ -384,11 +259,7 @@ mod tests {
         let seq = d.path().join("02");
         std::fs::create_dir(&seq).unwrap();
         for t in 0..3 {
-            ctc::write_frame(
-                &seq.join(format!("t00{t}.tif")),
-                &ctc::Frame::U8(Array2::from_elem((4, 4), t as u8)),
-            )
-            .unwrap();
+            ctc::write_frame(&seq.join(format!("t00{t}.tif")), &ctc::Frame::U8(Array2::from_elem((4, 4), t as u8))).unwrap();
         }
         let mask = |v: u32| Mask::from_elem((4, 4), v);
         std::fs::create_dir_all(d.path().join("02_GT/SEG")).unwrap();
@@ -398,19 +269,11 @@ mod tests {
         ctc::write_mask(&d.path().join("02_ST/SEG/man_seg000.tif"), &mask(2)).unwrap();
         ctc::write_mask(&d.path().join("02_ST/SEG/man_seg001.tif"), &mask(3)).unwrap();
         for t in 0..3 {
-            ctc::write_mask(
-                &d.path().join(format!("02_GT/TRA/man_track00{t}.tif")),
-                &mask(4),
-            )
-            .unwrap();
+            ctc::write_mask(&d.path().join(format!("02_GT/TRA/man_track00{t}.tif")), &mask(4)).unwrap();
         }
         std::fs::write(d.path().join("02_GT/TRA/man_track.txt"), "4 0 2 0\n").unwrap();
         let s = TrainSequence::load(&seq, None).unwrap();
-        let first: Vec<u32> = s
-            .truth
-            .iter()
-            .map(|m| m.as_ref().unwrap()[(0, 0)])
-            .collect();
+        let first: Vec<u32> = s.truth.iter().map(|m| m.as_ref().unwrap()[(0, 0)]).collect();
         assert_eq!(first, vec![1, 3, 4]);
         assert_eq!(s.truth_counts(), (1, 1, 1));
         let s = TrainSequence::load(&d.path().join("02"), Some("1-1".parse().unwrap())).unwrap();

@@ -20,9 +20,7 @@ impl std::str::FromStr for DeviceChoice {
             "cuda" | "gpu" => Ok(DeviceChoice::Cuda(0)),
             other => match other.strip_prefix("cuda:").map(str::parse::<usize>) {
                 Some(Ok(n)) => Ok(DeviceChoice::Cuda(n)),
-                _ => Err(format!(
-                    "unknown device {s:?}; expected auto, cpu, cuda or cuda:N"
-                )),
+                _ => Err(format!("unknown device {s:?}; expected auto, cpu, cuda or cuda:N")),
             },
         }
     }
@@ -53,9 +51,7 @@ impl DeviceChoice {
                 }
                 let count = Cuda::device_count();
                 if n as i64 >= count {
-                    return Err(format!(
-                        "device cuda:{n} was requested but libtorch sees {count} CUDA device(s)"
-                    ));
+                    return Err(format!("device cuda:{n} was requested but libtorch sees {count} CUDA device(s)"));
                 }
                 Ok(Device::Cuda(n))
             }
@@ -86,11 +82,7 @@ mod tests {
 
     #[test]
     fn missing_cuda_is_an_error() {
-        let n = if Cuda::is_available() {
-            Cuda::device_count() as usize
-        } else {
-            0
-        };
+        let n = if Cuda::is_available() { Cuda::device_count() as usize } else { 0 };
         let e = DeviceChoice::Cuda(n).resolve().unwrap_err();
         assert!(e.contains(&format!("cuda:{n}")), "{e}");
     }

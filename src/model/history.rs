@@ -2,7 +2,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{bail, Context, Result};
 
 /// The header of `MODEL.history.csv`.
 pub const HISTORY_HEADER: &str = "epoch,step,loss,val_seg,lr,seconds";
@@ -27,25 +27,14 @@ impl HistoryRow {
     /// The row as a CSV line (no newline); empty fields for `None`.
     pub fn to_csv(&self) -> String {
         let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6}"));
-        format!(
-            "{},{},{},{},{},{:.3}",
-            self.epoch,
-            self.step,
-            opt(self.loss),
-            opt(self.val_seg),
-            self.lr,
-            self.seconds
-        )
+        format!("{},{},{},{},{},{:.3}", self.epoch, self.step, opt(self.loss), opt(self.val_seg), self.lr, self.seconds)
     }
 }
 
 /// Parses a history (header [`HISTORY_HEADER`], then one row per step);
 /// `name` names the source in errors.
 pub fn parse_history(text: &str, name: &str) -> Result<Vec<HistoryRow>> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
     match lines.next() {
         Some((_, h)) if h.trim() == HISTORY_HEADER => {}
         Some((_, h)) => bail!("{name}: header {h:?} is not {HISTORY_HEADER:?}"),
@@ -58,13 +47,7 @@ pub fn parse_history(text: &str, name: &str) -> Result<Vec<HistoryRow>> {
             if f.len() != 6 {
                 return Err(bad(&format!("{} fields instead of 6", f.len())));
             }
-            let opt = |s: &str, what: &str| {
-                if s.is_empty() {
-                    Ok(None)
-                } else {
-                    s.parse::<f64>().map(Some).map_err(|_| bad(what))
-                }
-            };
+            let opt = |s: &str, what: &str| if s.is_empty() { Ok(None) } else { s.parse::<f64>().map(Some).map_err(|_| bad(what)) };
             Ok(HistoryRow {
                 epoch: f[0].parse().map_err(|_| bad("bad epoch"))?,
                 step: f[1].parse().map_err(|_| bad("bad step"))?,
@@ -79,8 +62,7 @@ pub fn parse_history(text: &str, name: &str) -> Result<Vec<HistoryRow>> {
 
 /// Reads `MODEL.history.csv`.
 pub fn read_history(path: &Path) -> Result<Vec<HistoryRow>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the history", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the history", path.display()))?;
     parse_history(&text, &path.display().to_string())
 }
 
@@ -108,10 +90,8 @@ pub const CURVES_SIZE: (u32, u32) = (900, 640);
 /// Draws `rows` ([`crate::render::plots::draw_training_curves`]) and writes
 /// the PNG to `path` atomically.
 pub fn write_curves(path: &Path, rows: &[HistoryRow]) -> Result<()> {
-    let img = crate::render::draw_bitmap(CURVES_SIZE.0, CURVES_SIZE.1, |root| {
-        crate::render::plots::draw_training_curves(root, rows)
-    })
-    .map_err(|e| anyhow::anyhow!("{}: cannot draw the training curves: {e}", path.display()))?;
+    let img = crate::render::draw_bitmap(CURVES_SIZE.0, CURVES_SIZE.1, |root| crate::render::plots::draw_training_curves(root, rows))
+        .map_err(|e| anyhow::anyhow!("{}: cannot draw the training curves: {e}", path.display()))?;
     let png = crate::render::png_bytes(&img);
     crate::ctc::write_atomic(path, |w| w.write_all(&png))?;
     Ok(())
@@ -124,37 +104,15 @@ mod tests {
     #[test]
     fn rows_round_trip_and_bad_rows_are_named() {
         let rows = [
-            HistoryRow {
-                epoch: 1,
-                step: 1,
-                loss: Some(0.9),
-                val_seg: None,
-                lr: 1e-3,
-                seconds: 0.5,
-            },
-            HistoryRow {
-                epoch: 1,
-                step: 2,
-                loss: None,
-                val_seg: Some(0.25),
-                lr: 5e-4,
-                seconds: 1.0,
-            },
+            HistoryRow { epoch: 1, step: 1, loss: Some(0.9), val_seg: None, lr: 1e-3, seconds: 0.5 },
+            HistoryRow { epoch: 1, step: 2, loss: None, val_seg: Some(0.25), lr: 5e-4, seconds: 1.0 },
         ];
-        let text = format!(
-            "{HISTORY_HEADER}\n{}\n{}\n",
-            rows[0].to_csv(),
-            rows[1].to_csv()
-        );
+        let text = format!("{HISTORY_HEADER}\n{}\n{}\n", rows[0].to_csv(), rows[1].to_csv());
         assert_eq!(parse_history(&text, "h.csv").unwrap(), rows);
         assert_eq!(parse_history(HISTORY_HEADER, "h.csv").unwrap(), vec![]);
-        let e = parse_history(&format!("{HISTORY_HEADER}\n1,2,x,,0.1,3\n"), "h.csv")
-            .unwrap_err()
-            .to_string();
+        let e = parse_history(&format!("{HISTORY_HEADER}\n1,2,x,,0.1,3\n"), "h.csv").unwrap_err().to_string();
         assert!(e.contains("h.csv: line 2: bad loss"), "{e}");
-        let e = parse_history("step,loss\n", "h.csv")
-            .unwrap_err()
-            .to_string();
+        let e = parse_history("step,loss\n", "h.csv").unwrap_err().to_string();
         assert!(e.contains("h.csv: header"), "{e}");
     }
 
@@ -162,16 +120,8 @@ mod tests {
     fn curves_png_is_written() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("m.curves.png");
-        let rows: Vec<HistoryRow> = (1..=6usize)
-            .map(|s| HistoryRow {
-                epoch: s.div_ceil(3),
-                step: s,
-                loss: Some(1.0 / s as f64),
-                val_seg: (s % 3 == 0).then_some(0.1 * s as f64),
-                lr: 1e-3,
-                seconds: s as f64,
-            })
-            .collect();
+        let rows: Vec<HistoryRow> =
+            (1..=6usize).map(|s| HistoryRow { epoch: s.div_ceil(3), step: s, loss: Some(1.0 / s as f64), val_seg: (s % 3 == 0).then_some(0.1 * s as f64), lr: 1e-3, seconds: s as f64 }).collect();
         write_curves(&p, &rows).unwrap();
         let img = image::open(&p).unwrap();
         assert_eq!((img.width(), img.height()), CURVES_SIZE);

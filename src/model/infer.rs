@@ -2,18 +2,18 @@
 use std::collections::VecDeque;
 use std::path::Path;
 
-use anyhow::{Result, bail};
-use ndarray::{Array2, Zip, s};
+use anyhow::{bail, Result};
+use ndarray::{s, Array2, Zip};
 use tch::{Device, Kind, Tensor};
 
 use super::checkpoint::{self, Loaded};
 use super::config::ModelConfig;
 use super::device::DeviceChoice;
-use super::net::{ConvLstmUNet, State, probabilities};
+use super::net::{probabilities, ConvLstmUNet, State};
+use crate::segment::{percentile_normalise_frame, PERCENTILES};
 use super::tiles::Tiling;
 use crate::ctc::{Frame, Mask};
 use crate::post::{self, PostParams};
-use crate::segment::{PERCENTILES, percentile_normalise_frame};
 
 /// Frames up to this many (padded) pixels run whole under [`Tiles::Auto`].
 pub const FULL_FRAME_MAX_PIXELS: usize = 2048 * 2048;
@@ -68,14 +68,7 @@ pub struct InferOptions {
 
 impl Default for InferOptions {
     fn default() -> Self {
-        InferOptions {
-            tiles: Tiles::Auto,
-            overlap: 64,
-            window: None,
-            precision: Precision::Auto,
-            tile_batch: 4,
-            mirrors: false,
-        }
+        InferOptions { tiles: Tiles::Auto, overlap: 64, window: None, precision: Precision::Auto, tile_batch: 4, mirrors: false }
     }
 }
 
@@ -100,11 +93,7 @@ impl Probabilities {
     /// The probabilities of the mirror image `m` of the frame (so
     /// `m.apply` undoes it: every mirror is its own inverse).
     fn mirrored(&self, m: Mirror) -> Probabilities {
-        Probabilities {
-            background: m.apply(self.background.view()),
-            cell: m.apply(self.cell.view()),
-            boundary: m.apply(self.boundary.view()),
-        }
+        Probabilities { background: m.apply(self.background.view()), cell: m.apply(self.cell.view()), boundary: m.apply(self.boundary.view()) }
     }
 
     /// [`Probabilities::instances_with`] [`Probabilities::post_params`].
@@ -116,11 +105,7 @@ impl Probabilities {
     /// p(background) < 0.5, seeds where p(cell) − p(boundary) > 0.5, no
     /// closing (the network already fills cells), fragments under 20 px dropped.
     pub fn post_params() -> PostParams {
-        PostParams {
-            closing_radius: 0,
-            min_area: 20,
-            ..PostParams::default()
-        }
+        PostParams { closing_radius: 0, min_area: 20, ..PostParams::default() }
     }
 }
 
@@ -132,28 +117,12 @@ pub(crate) struct Mirror {
 }
 
 impl Mirror {
-    pub(crate) const IDENTITY: Mirror = Mirror {
-        rows: false,
-        cols: false,
-    };
+    pub(crate) const IDENTITY: Mirror = Mirror { rows: false, cols: false };
     /// The four mirror images: a group (each is its own inverse, and any two
     /// compose to a third), so the average over them of the network's
     /// output, each mirrored back, mirrors exactly with the frame.
-    pub(crate) const ALL: [Mirror; 4] = [
-        Mirror::IDENTITY,
-        Mirror {
-            rows: false,
-            cols: true,
-        },
-        Mirror {
-            rows: true,
-            cols: false,
-        },
-        Mirror {
-            rows: true,
-            cols: true,
-        },
-    ];
+    pub(crate) const ALL: [Mirror; 4] =
+        [Mirror::IDENTITY, Mirror { rows: false, cols: true }, Mirror { rows: true, cols: false }, Mirror { rows: true, cols: true }];
 
     pub(crate) fn apply(self, a: ndarray::ArrayView2<f32>) -> Array2<f32> {
         let mut v = a;
@@ -182,11 +151,7 @@ pub(crate) struct Streamer {
 }
 
 impl Streamer {
-    pub(crate) fn new(
-        options: InferOptions,
-        config: &ModelConfig,
-        device: Device,
-    ) -> Result<Streamer> {
+    pub(crate) fn new(options: InferOptions, config: &ModelConfig, device: Device) -> Result<Streamer> {
         if options.tile_batch == 0 {
             bail!("tile batch must be at least 1");
         }
@@ -195,21 +160,11 @@ impl Streamer {
         }
         let (kind, autocast) = match (options.precision, device.is_cuda()) {
             (Precision::Auto, true) | (Precision::Autocast, true) => (Kind::Float, true),
-            (Precision::Autocast, false) => {
-                bail!("autocast (mixed precision) needs a CUDA device; use f32 or bf16 on the CPU")
-            }
+            (Precision::Autocast, false) => bail!("autocast (mixed precision) needs a CUDA device; use f32 or bf16 on the CPU"),
             (Precision::Auto, false) | (Precision::F32, _) => (Kind::Float, false),
             (Precision::Bf16, _) => (Kind::BFloat16, false),
         };
-        Ok(Streamer {
-            options,
-            multiple: config.multiple(),
-            kind,
-            autocast,
-            tiling: None,
-            states: Vec::new(),
-            history: VecDeque::new(),
-        })
+        Ok(Streamer { options, multiple: config.multiple(), kind, autocast, tiling: None, states: Vec::new(), history: VecDeque::new() })
     }
 
     /// Kind the network's weights must have.
@@ -238,21 +193,13 @@ impl Streamer {
     }
 
     /// One normalised frame through the network; returns its probabilities.
-    pub(crate) fn push(
-        &mut self,
-        net: &ConvLstmUNet,
-        device: Device,
-        frame: &Array2<f32>,
-    ) -> Result<Probabilities> {
+    pub(crate) fn push(&mut self, net: &ConvLstmUNet, device: Device, frame: &Array2<f32>) -> Result<Probabilities> {
         let dim = frame.dim();
         match &self.tiling {
             None => self.tiling = Some(self.plan(dim)?),
             Some(t) if t.frame != dim => bail!(
                 "frame is {}×{} but the stream started with {}×{} frames (width×height); reset the predictor between sequences",
-                dim.1,
-                dim.0,
-                t.frame.1,
-                t.frame.0
+                dim.1, dim.0, t.frame.1, t.frame.0
             ),
             Some(_) => {}
         }
@@ -277,33 +224,18 @@ impl Streamer {
         }
         for (bi, batch) in origins.chunks(self.options.tile_batch).enumerate() {
             let mut fresh = State::new();
-            let state = if self.options.window.is_some() {
-                &mut fresh
-            } else {
-                &mut self.states[bi]
-            };
+            let state = if self.options.window.is_some() { &mut fresh } else { &mut self.states[bi] };
             let mut logits = None;
             for canvas in &self.history {
                 let mut data: Vec<f32> = Vec::with_capacity(batch.len() * th * tw);
                 for &(y, x) in batch {
                     data.extend(canvas.slice(s![y..y + th, x..x + tw]).iter());
                 }
-                let xs = Tensor::from_slice(&data)
-                    .view([batch.len() as i64, 1, th as i64, tw as i64])
-                    .to_device(device)
-                    .to_kind(self.kind);
+                let xs = Tensor::from_slice(&data).view([batch.len() as i64, 1, th as i64, tw as i64]).to_device(device).to_kind(self.kind);
                 let mut step = || tch::no_grad(|| net.forward_step(&xs, state, false));
-                logits = Some(if self.autocast {
-                    tch::autocast(true, step)
-                } else {
-                    step()
-                });
+                logits = Some(if self.autocast { tch::autocast(true, step) } else { step() });
             }
-            let probs = tch::no_grad(|| {
-                probabilities(&logits.expect("at least one frame"))
-                    .to_device(Device::Cpu)
-                    .contiguous()
-            });
+            let probs = tch::no_grad(|| probabilities(&logits.expect("at least one frame")).to_device(Device::Cpu).contiguous());
             let values = Vec::<f32>::try_from(probs.view(-1))?;
             let probs = ndarray::Array4::from_shape_vec((batch.len(), 3, th, tw), values)?;
             if origins.len() == 1 {
@@ -311,35 +243,20 @@ impl Streamer {
                 // the blend below would return the tile itself, bit for bit.
                 let (h, w) = dim;
                 let class = |c: usize| probs.slice(s![0, c, ..h, ..w]).to_owned();
-                return Ok(Probabilities {
-                    background: class(0),
-                    cell: class(1),
-                    boundary: class(2),
-                });
+                return Ok(Probabilities { background: class(0), cell: class(1), boundary: class(2) });
             }
             for (i, &(y, x)) in batch.iter().enumerate() {
                 let w = tiling.weights((y, x));
                 for c in 0..3 {
-                    Zip::from(sum.slice_mut(s![c, y..y + th, x..x + tw]))
-                        .and(probs.slice(s![i, c, .., ..]))
-                        .and(&w)
-                        .for_each(|a, &p, &w| *a += p * w);
+                    Zip::from(sum.slice_mut(s![c, y..y + th, x..x + tw])).and(probs.slice(s![i, c, .., ..])).and(&w).for_each(|a, &p, &w| *a += p * w);
                 }
                 let mut acc = weight.slice_mut(s![y..y + th, x..x + tw]);
                 acc += &w;
             }
         }
         let (h, w) = dim;
-        let class = |c: usize| {
-            Zip::from(sum.slice(s![c, ..h, ..w]))
-                .and(weight.slice(s![..h, ..w]))
-                .map_collect(|&s, &w| s / w)
-        };
-        Ok(Probabilities {
-            background: class(0),
-            cell: class(1),
-            boundary: class(2),
-        })
+        let class = |c: usize| Zip::from(sum.slice(s![c, ..h, ..w])).and(weight.slice(s![..h, ..w])).map_collect(|&s, &w| s / w);
+        Ok(Probabilities { background: class(0), cell: class(1), boundary: class(2) })
     }
 }
 
@@ -357,47 +274,26 @@ impl Predictor {
     /// Loads a checkpoint onto the requested device (a CUDA request without
     /// CUDA is an error, not a fall-back).
     pub fn load(path: &Path, device: DeviceChoice, options: InferOptions) -> Result<Predictor> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| anyhow::anyhow!("{}: cannot read the checkpoint ({e})", path.display()))?;
+        let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: cannot read the checkpoint ({e})", path.display()))?;
         Predictor::from_bytes(path, &bytes, device, options)
     }
 
     /// [`Predictor::load`] from a checkpoint's bytes (`path` names it in errors).
-    pub fn from_bytes(
-        path: &Path,
-        bytes: &[u8],
-        device: DeviceChoice,
-        options: InferOptions,
-    ) -> Result<Predictor> {
+    pub fn from_bytes(path: &Path, bytes: &[u8], device: DeviceChoice, options: InferOptions) -> Result<Predictor> {
         let device = device.resolve().map_err(anyhow::Error::msg)?;
         let mut loaded = checkpoint::load_bytes(path, bytes, device)?;
-        let mirrors: &[Mirror] = if options.mirrors {
-            &Mirror::ALL
-        } else {
-            &[Mirror::IDENTITY]
-        };
-        let streamers = mirrors
-            .iter()
-            .map(|&m| Ok((m, Streamer::new(options, loaded.net.config(), device)?)))
-            .collect::<Result<Vec<_>>>()?;
+        let mirrors: &[Mirror] = if options.mirrors { &Mirror::ALL } else { &[Mirror::IDENTITY] };
+        let streamers = mirrors.iter().map(|&m| Ok((m, Streamer::new(options, loaded.net.config(), device)?))).collect::<Result<Vec<_>>>()?;
         let kind = streamers[0].1.kind();
         if kind != Kind::Float {
             loaded.vs.set_kind(kind);
         }
-        Ok(Predictor {
-            loaded,
-            device,
-            streamers,
-        })
+        Ok(Predictor { loaded, device, streamers })
     }
 
     /// The next frame of the stream, normalised per frame (percentiles 1–99.8).
     pub fn push(&mut self, frame: &Frame) -> Result<Probabilities> {
-        self.push_normalised(&percentile_normalise_frame(
-            frame,
-            PERCENTILES.0,
-            PERCENTILES.1,
-        ))
+        self.push_normalised(&percentile_normalise_frame(frame, PERCENTILES.0, PERCENTILES.1))
     }
 
     /// The next frame, already normalised.
@@ -408,9 +304,7 @@ impl Predictor {
         }
         let mut mean: Option<Probabilities> = None;
         for (m, streamer) in &mut self.streamers {
-            let p = streamer
-                .push(net, device, &m.apply(frame.view()))?
-                .mirrored(*m);
+            let p = streamer.push(net, device, &m.apply(frame.view()))?.mirrored(*m);
             match &mut mean {
                 None => mean = Some(p),
                 Some(acc) => {
@@ -462,9 +356,7 @@ impl std::str::FromStr for Tiles {
             "full" => Ok(Tiles::Full),
             n => match n.parse::<usize>() {
                 Ok(v) if v > 0 => Ok(Tiles::Size(v)),
-                _ => Err(format!(
-                    "unknown tiling {s:?}; expected auto, full or a tile side in pixels"
-                )),
+                _ => Err(format!("unknown tiling {s:?}; expected auto, full or a tile side in pixels")),
             },
         }
     }
@@ -489,9 +381,7 @@ impl std::str::FromStr for Precision {
             "f32" => Ok(Precision::F32),
             "bf16" => Ok(Precision::Bf16),
             "autocast" => Ok(Precision::Autocast),
-            _ => Err(format!(
-                "unknown precision {s:?}; expected auto, f32, bf16 or autocast"
-            )),
+            _ => Err(format!("unknown precision {s:?}; expected auto, f32, bf16 or autocast")),
         }
     }
 }

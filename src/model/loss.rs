@@ -8,13 +8,7 @@ use super::targets::CELL;
 /// `class_weights[class] · pixel weight`, averaged over that weight, plus
 /// `dice_weight · (1 − soft Dice)` of the cell class (Milletari et al. 2016),
 /// over weighted pixels. `None` when no pixel has weight.
-pub fn loss(
-    logits: &Tensor,
-    classes: &Tensor,
-    weight: &Tensor,
-    class_weights: &[f64; 3],
-    dice_weight: f64,
-) -> Option<Tensor> {
+pub fn loss(logits: &Tensor, classes: &Tensor, weight: &Tensor, class_weights: &[f64; 3], dice_weight: f64) -> Option<Tensor> {
     let total = f64::try_from(weight.sum(Kind::Float)).ok()?;
     if total <= 0.0 {
         return None;
@@ -29,8 +23,7 @@ pub fn loss(
     }
     let p = logp.select(1, CELL as i64).exp() * weight;
     let t = classes.eq(CELL as i64).to_kind(Kind::Float) * weight;
-    let dice =
-        ((&p * &t).sum(Kind::Float) * 2.0 + 1.0) / (p.sum(Kind::Float) + t.sum(Kind::Float) + 1.0);
+    let dice = ((&p * &t).sum(Kind::Float) * 2.0 + 1.0) / (p.sum(Kind::Float) + t.sum(Kind::Float) + 1.0);
     Some(ce + (1.0 - dice) * dice_weight)
 }
 
@@ -51,13 +44,8 @@ mod tests {
         let l = f64::try_from(loss(&logits, &c, &w, &[1.0, 1.0, 3.0], 1.0).unwrap()).unwrap();
         assert!(l < 1e-6, "{l}");
         let onehot = c.onehot(3);
-        let wrong = (onehot.ones_like() - &onehot)
-            .permute([0, 3, 1, 2])
-            .to_kind(Kind::Float)
-            * 20.0;
-        assert!(
-            f64::try_from(loss(&wrong, &c, &w, &[1.0, 1.0, 3.0], 1.0).unwrap()).unwrap() > 10.0
-        );
+        let wrong = (onehot.ones_like() - &onehot).permute([0, 3, 1, 2]).to_kind(Kind::Float) * 20.0;
+        assert!(f64::try_from(loss(&wrong, &c, &w, &[1.0, 1.0, 3.0], 1.0).unwrap()).unwrap() > 10.0);
     }
 
     #[test]

@@ -28,25 +28,19 @@ mod tiles;
 mod train;
 mod train_config;
 
-pub use crate::segment::{PERCENTILES, percentile, percentile_normalise};
 pub use augment::AugmentConfig;
-pub use checkpoint::{
-    CONFIG_KEY, FORMAT, FORMAT_KEY, Loaded, TRAINING_KEY, load, load_bytes, read_metadata, save,
-};
-pub use command::{TrainArgs, train_command};
-pub use config::{CLASSES, ModelConfig, Norm};
-pub use data::{FrameRange, TrainSequence, TruthSource, load_sequences, sequence_dirs, split};
+pub use checkpoint::{load, load_bytes, read_metadata, save, Loaded, CONFIG_KEY, FORMAT, FORMAT_KEY, TRAINING_KEY};
+pub use command::{train_command, TrainArgs};
+pub use config::{ModelConfig, Norm, CLASSES};
+pub use data::{load_sequences, sequence_dirs, split, FrameRange, TrainSequence, TruthSource};
 pub use device::DeviceChoice;
-pub use history::{
-    CURVES_SIZE, HISTORY_HEADER, HistoryRow, parse_history, read_history, write_curves,
-};
-pub use infer::{
-    AUTO_TILE, FULL_FRAME_MAX_PIXELS, InferOptions, Precision, Predictor, Probabilities, Tiles,
-};
+pub use history::{parse_history, read_history, write_curves, HistoryRow, CURVES_SIZE, HISTORY_HEADER};
+pub use infer::{InferOptions, Precision, Predictor, Probabilities, Tiles, AUTO_TILE, FULL_FRAME_MAX_PIXELS};
 pub use loss::loss;
-pub use net::{ConvLstmUNet, PreciseBatchNorm, State, probabilities};
-pub use preview::{PREVIEW_SIDE, Preview, PreviewCrop, write_preview};
-pub use targets::{BACKGROUND, BOUNDARY, CELL, class_map, interface_map};
+pub use net::{probabilities, ConvLstmUNet, PreciseBatchNorm, State};
+pub use preview::{write_preview, Preview, PreviewCrop, PREVIEW_SIDE};
+pub use crate::segment::{percentile, percentile_normalise, PERCENTILES};
+pub use targets::{class_map, interface_map, BACKGROUND, BOUNDARY, CELL};
 pub use tiles::Tiling;
-pub use train::{Progress, RunFiles, Stop, TrainReport, fit, recalibrate_batch_norm};
+pub use train::{fit, recalibrate_batch_norm, Progress, RunFiles, Stop, TrainReport};
 pub use train_config::TrainConfig;

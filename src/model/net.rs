@@ -9,7 +9,7 @@
 use tch::nn::{self, ModuleT};
 use tch::{Kind, Tensor};
 
-use super::config::{CLASSES, ModelConfig, Norm};
+use super::config::{ModelConfig, Norm, CLASSES};
 
 /// Weight of each batch's statistics in a BatchNorm layer's running averages.
 const BN_MOMENTUM: f64 = 0.1;
@@ -31,20 +31,10 @@ impl NormLayer {
                 bias: p.var("bias", &[1, channels, 1, 1], nn::Init::Const(0.)),
             },
             Norm::Group => {
-                let groups = (1..=cfg.groups as i64)
-                    .rev()
-                    .find(|g| channels % g == 0)
-                    .unwrap_or(1);
+                let groups = (1..=cfg.groups as i64).rev().find(|g| channels % g == 0).unwrap_or(1);
                 NormLayer::Group(nn::group_norm(p, groups, channels, Default::default()))
             }
-            Norm::Batch => NormLayer::Batch(nn::batch_norm2d(
-                p,
-                channels,
-                nn::BatchNormConfig {
-                    momentum: BN_MOMENTUM,
-                    ..Default::default()
-                },
-            )),
+            Norm::Batch => NormLayer::Batch(nn::batch_norm2d(p, channels, nn::BatchNormConfig { momentum: BN_MOMENTUM, ..Default::default() })),
             Norm::None => NormLayer::None,
         }
     }
@@ -82,15 +72,8 @@ struct ConvBlock {
 
 impl ConvBlock {
     fn new(p: nn::Path, cfg: &ModelConfig, c_in: i64, c_out: i64) -> ConvBlock {
-        let conv_cfg = nn::ConvConfig {
-            padding: 1,
-            bias: cfg.norm == Norm::None,
-            ..Default::default()
-        };
-        ConvBlock {
-            conv: nn::conv2d(&p / "conv", c_in, c_out, 3, conv_cfg),
-            norm: NormLayer::new(&p / "norm", cfg, c_out),
-        }
+        let conv_cfg = nn::ConvConfig { padding: 1, bias: cfg.norm == Norm::None, ..Default::default() };
+        ConvBlock { conv: nn::conv2d(&p / "conv", c_in, c_out, 3, conv_cfg), norm: NormLayer::new(&p / "norm", cfg, c_out) }
     }
 
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
@@ -108,16 +91,7 @@ struct ConvLstmCell {
 
 impl ConvLstmCell {
     fn new(p: nn::Path, c_in: i64, hidden: i64) -> ConvLstmCell {
-        let gates = nn::conv2d(
-            &p / "gates",
-            c_in + hidden,
-            4 * hidden,
-            3,
-            nn::ConvConfig {
-                padding: 1,
-                ..Default::default()
-            },
-        );
+        let gates = nn::conv2d(&p / "gates", c_in + hidden, 4 * hidden, 3, nn::ConvConfig { padding: 1, ..Default::default() });
         // Forget-gate bias 1 (Jozefowicz et al. 2015): remember by default.
         tch::no_grad(|| {
             if let Some(b) = &gates.bs {
@@ -166,10 +140,7 @@ impl State {
     /// Zeroes the state of the batch items where `keep` is 0 (`keep`: shape `[B]`, 0 or 1).
     pub fn reset_items(&mut self, keep: &Tensor) {
         for (h, c) in self.levels.iter_mut().flatten() {
-            let k = keep
-                .to_device(h.device())
-                .to_kind(h.kind())
-                .view([-1, 1, 1, 1]);
+            let k = keep.to_device(h.device()).to_kind(h.kind()).view([-1, 1, 1, 1]);
             *h = &*h * &k;
             *c = &*c * &k;
         }
@@ -216,11 +187,7 @@ impl ConvLstmUNet {
                 } else {
                     (None, Some(ConvBlock::new(&p / "entry", config, c_in, w(l))))
                 };
-                EncoderLevel {
-                    cell,
-                    entry,
-                    block: ConvBlock::new(&p / "block", config, w(l), w(l)),
-                }
+                EncoderLevel { cell, entry, block: ConvBlock::new(&p / "block", config, w(l), w(l)) }
             })
             .collect();
         let decoder = (0..config.depth)
@@ -233,12 +200,7 @@ impl ConvLstmUNet {
             })
             .collect();
         let head = nn::conv2d(p / "head", w(0), CLASSES, 1, Default::default());
-        ConvLstmUNet {
-            config: config.clone(),
-            encoder,
-            decoder,
-            head,
-        }
+        ConvLstmUNet { config: config.clone(), encoder, decoder, head }
     }
 
     pub fn config(&self) -> &ModelConfig {
@@ -271,12 +233,8 @@ impl ConvLstmUNet {
         }
         for l in (0..self.decoder.len()).rev() {
             let (_, _, h, w) = skips[l].size4().expect("4-d skip");
-            let up = xs
-                .upsample_bilinear2d([h, w], false, None, None)
-                .apply(&self.decoder[l].reduce);
-            xs = self.decoder[l]
-                .block
-                .forward_t(&Tensor::cat(&[&skips[l], &up], 1), train);
+            let up = xs.upsample_bilinear2d([h, w], false, None, None).apply(&self.decoder[l].reduce);
+            xs = self.decoder[l].block.forward_t(&Tensor::cat(&[&skips[l], &up], 1), train);
         }
         xs.apply(&self.head)
     }
@@ -285,30 +243,20 @@ impl ConvLstmUNet {
     pub fn forward_window(&self, xs: &Tensor, train: bool) -> Tensor {
         let mut state = State::new();
         let t = xs.size()[1];
-        let out: Vec<Tensor> = (0..t)
-            .map(|i| self.forward_step(&xs.select(1, i), &mut state, train))
-            .collect();
+        let out: Vec<Tensor> = (0..t).map(|i| self.forward_step(&xs.select(1, i), &mut state, train)).collect();
         Tensor::stack(&out, 1)
     }
 
     /// The network's BatchNorm layers, in a fixed order.
     fn batch_norms(&self) -> Vec<&nn::BatchNorm> {
-        let enc = self.encoder.iter().flat_map(|l| {
-            [
-                l.entry.as_ref().and_then(|e| e.norm.batch_norm()),
-                l.block.norm.batch_norm(),
-            ]
-        });
+        let enc = self.encoder.iter().flat_map(|l| [l.entry.as_ref().and_then(|e| e.norm.batch_norm()), l.block.norm.batch_norm()]);
         let dec = self.decoder.iter().map(|l| l.block.norm.batch_norm());
         enc.chain(dec).flatten().collect()
     }
 
     /// Number of trainable parameters in a var store.
     pub fn parameter_count(vs: &nn::VarStore) -> i64 {
-        vs.trainable_variables()
-            .iter()
-            .map(Tensor::numel)
-            .sum::<usize>() as i64
+        vs.trainable_variables().iter().map(Tensor::numel).sum::<usize>() as i64
     }
 }
 
@@ -409,12 +357,7 @@ mod tests {
     #[test]
     fn shapes_and_state() {
         for norm in [Norm::Pixel, Norm::Group, Norm::Batch, Norm::None] {
-            let cfg = ModelConfig {
-                depth: 2,
-                base_width: 4,
-                norm,
-                ..Default::default()
-            };
+            let cfg = ModelConfig { depth: 2, base_width: 4, norm, ..Default::default() };
             let (_vs, n) = net(&cfg);
             let x = Tensor::randn([2, 1, 16, 24], (Kind::Float, Device::Cpu));
             let mut s = State::new();
@@ -429,22 +372,14 @@ mod tests {
 
     #[test]
     fn precise_batch_norm_makes_evaluation_match_training_on_its_batches() {
-        let cfg = ModelConfig {
-            depth: 2,
-            base_width: 4,
-            lstm: false,
-            ..Default::default()
-        };
+        let cfg = ModelConfig { depth: 2, base_width: 4, lstm: false, ..Default::default() };
         assert_eq!(cfg.norm, Norm::Batch);
         let (_vs, n) = net(&cfg);
         let x = Tensor::randn([2, 1, 64, 64], (Kind::Float, Device::Cpu)) * 3.0 + 5.0;
         let differ = |a: &Tensor, b: &Tensor| f64::try_from((a - b).abs().max()).unwrap();
         let train = tch::no_grad(|| n.forward_step(&x, &mut State::new(), true));
         let before = tch::no_grad(|| n.forward_step(&x, &mut State::new(), false));
-        assert!(
-            differ(&train, &before) > 0.1,
-            "fresh running statistics should not fit this input"
-        );
+        assert!(differ(&train, &before) > 0.1, "fresh running statistics should not fit this input");
         let mut p = PreciseBatchNorm::new();
         for _ in 0..3 {
             p.step(&n, &x, &mut State::new());
@@ -456,28 +391,16 @@ mod tests {
         // to the unbiased variance the running statistics keep).
         let scale = f64::try_from(train.abs().max()).unwrap();
         let d = differ(&train, &after);
-        assert!(
-            d < 1e-2 * scale,
-            "evaluation differs from training by {d} (outputs up to {scale})"
-        );
+        assert!(d < 1e-2 * scale, "evaluation differs from training by {d} (outputs up to {scale})");
         let layers = n.batch_norms();
-        assert_eq!(
-            layers.len(),
-            3 * 2 + 2,
-            "entry and block per encoder level (3), block per decoder level (2)"
-        );
+        assert_eq!(layers.len(), 3 * 2 + 2, "entry and block per encoder level (3), block per decoder level (2)");
     }
 
     #[test]
     fn precise_batch_norm_pools_batches_by_total_variance() {
         // The first BatchNorm sees conv(x); two batches with means far apart
         // give a running variance that includes the spread of their means.
-        let cfg = ModelConfig {
-            depth: 1,
-            base_width: 2,
-            lstm: false,
-            ..Default::default()
-        };
+        let cfg = ModelConfig { depth: 1, base_width: 2, lstm: false, ..Default::default() };
         let (_vs, n) = net(&cfg);
         let lo = Tensor::randn([2, 1, 16, 16], (Kind::Float, Device::Cpu));
         let hi = &lo + 10.0;
@@ -503,12 +426,7 @@ mod tests {
 
     #[test]
     fn no_lstm_has_no_state_and_no_memory() {
-        let cfg = ModelConfig {
-            depth: 2,
-            base_width: 4,
-            lstm: false,
-            ..Default::default()
-        };
+        let cfg = ModelConfig { depth: 2, base_width: 4, lstm: false, ..Default::default() };
         let (_vs, n) = net(&cfg);
         let a = Tensor::randn([1, 1, 8, 8], (Kind::Float, Device::Cpu));
         let b = Tensor::randn([1, 1, 8, 8], (Kind::Float, Device::Cpu));
@@ -522,11 +440,7 @@ mod tests {
 
     #[test]
     fn reset_items_zeroes_only_the_chosen_items() {
-        let cfg = ModelConfig {
-            depth: 1,
-            base_width: 4,
-            ..Default::default()
-        };
+        let cfg = ModelConfig { depth: 1, base_width: 4, ..Default::default() };
         let (_vs, n) = net(&cfg);
         let x = Tensor::randn([2, 1, 8, 8], (Kind::Float, Device::Cpu));
         let mut s = State::new();
@@ -534,13 +448,7 @@ mod tests {
         s.reset_items(&Tensor::from_slice(&[1.0f32, 0.0]));
         let (h, c) = s.levels[0].as_ref().unwrap();
         assert!(f64::try_from(h.select(0, 0).abs().sum(Kind::Float)).unwrap() > 0.0);
-        assert_eq!(
-            f64::try_from(h.select(0, 1).abs().sum(Kind::Float)).unwrap(),
-            0.0
-        );
-        assert_eq!(
-            f64::try_from(c.select(0, 1).abs().sum(Kind::Float)).unwrap(),
-            0.0
-        );
+        assert_eq!(f64::try_from(h.select(0, 1).abs().sum(Kind::Float)).unwrap(), 0.0);
+        assert_eq!(f64::try_from(c.select(0, 1).abs().sum(Kind::Float)).unwrap(), 0.0);
     }
 }

@@ -34,25 +34,14 @@ impl PreviewCrop {
     /// frame with truth, and the centred crop of at most
     /// [`PREVIEW_SIDE`]² pixels (the whole frame if smaller). `None` when
     /// no validation frame has truth.
-    pub fn choose(
-        data: &[TrainSequence],
-        splits: &[(Range<usize>, Range<usize>)],
-    ) -> Option<PreviewCrop> {
-        data.iter()
-            .zip(splits)
-            .enumerate()
-            .find_map(|(seq, (s, (_, val)))| {
-                let shown = val.clone().find(|&i| s.truth[i].is_some())?;
-                let (h, w) = s.frames[shown].dim();
-                let (ch, cw) = (h.min(PREVIEW_SIDE), w.min(PREVIEW_SIDE));
-                let (y, x) = ((h - ch) / 2, (w - cw) / 2);
-                Some(PreviewCrop {
-                    seq,
-                    frames: val.start..shown + 1,
-                    rows: y..y + ch,
-                    cols: x..x + cw,
-                })
-            })
+    pub fn choose(data: &[TrainSequence], splits: &[(Range<usize>, Range<usize>)]) -> Option<PreviewCrop> {
+        data.iter().zip(splits).enumerate().find_map(|(seq, (s, (_, val)))| {
+            let shown = val.clone().find(|&i| s.truth[i].is_some())?;
+            let (h, w) = s.frames[shown].dim();
+            let (ch, cw) = (h.min(PREVIEW_SIDE), w.min(PREVIEW_SIDE));
+            let (y, x) = ((h - ch) / 2, (w - cw) / 2);
+            Some(PreviewCrop { seq, frames: val.start..shown + 1, rows: y..y + ch, cols: x..x + cw })
+        })
     }
 }
 
@@ -68,27 +57,11 @@ pub struct Preview {
 /// labels the last frame's cells as validation does, and writes it beside
 /// its truth ([`draw_side_by_side`]) to `dir/epochNNN.png`, captioned with the
 /// epoch, step, validation SEG and the crop's own SEG. Returns the path.
-pub fn write_preview(
-    preview: &Preview,
-    net: &ConvLstmUNet,
-    device: Device,
-    data: &[TrainSequence],
-    epoch: usize,
-    step: usize,
-    val_seg: Option<f64>,
-) -> Result<PathBuf> {
+pub fn write_preview(preview: &Preview, net: &ConvLstmUNet, device: Device, data: &[TrainSequence], epoch: usize, step: usize, val_seg: Option<f64>) -> Result<PathBuf> {
     let (crop, dir) = (&preview.crop, &preview.dir);
     let s = &data[crop.seq];
-    let cut = |i: usize| {
-        s.frames[i]
-            .slice(s![crop.rows.clone(), crop.cols.clone()])
-            .to_owned()
-    };
-    let options = InferOptions {
-        tiles: Tiles::Full,
-        precision: Precision::F32,
-        ..Default::default()
-    };
+    let cut = |i: usize| s.frames[i].slice(s![crop.rows.clone(), crop.cols.clone()]).to_owned();
+    let options = InferOptions { tiles: Tiles::Full, precision: Precision::F32, ..Default::default() };
     let mut streamer = Streamer::new(options, net.config(), device)?;
     let mut probs = None;
     for i in crop.frames.clone() {
@@ -96,28 +69,16 @@ pub fn write_preview(
     }
     let shown = crop.frames.end - 1;
     let prediction = probs.expect("at least the shown frame").instances();
-    let truth = s.truth[shown]
-        .as_ref()
-        .expect("the shown frame has truth")
-        .slice(s![crop.rows.clone(), crop.cols.clone()])
-        .to_owned();
+    let truth = s.truth[shown].as_ref().expect("the shown frame has truth").slice(s![crop.rows.clone(), crop.cols.clone()]).to_owned();
     let crop_seg = seg_score(&truth, &prediction).value();
     let frame = Frame::F32(cut(shown));
     let grey = grey_image(&frame, display_range(&frame, 0.005, 0.998));
     let fmt = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
-    let caption = format!(
-        "epoch {epoch}, step {step}: validation SEG {}, this crop {} ({} frame {})",
-        fmt(val_seg),
-        fmt(crop_seg),
-        s.name,
-        s.times[shown]
-    );
-    let img = draw_side_by_side(&grey, &prediction, &truth, &caption)
-        .map_err(|e| anyhow::anyhow!("{}: cannot draw the preview: {e}", dir.display()))?;
+    let caption = format!("epoch {epoch}, step {step}: validation SEG {}, this crop {} ({} frame {})", fmt(val_seg), fmt(crop_seg), s.name, s.times[shown]);
+    let img = draw_side_by_side(&grey, &prediction, &truth, &caption).map_err(|e| anyhow::anyhow!("{}: cannot draw the preview: {e}", dir.display()))?;
     let path = dir.join(format!("epoch{epoch:03}.png"));
     let png = crate::render::png_bytes(&img);
-    crate::ctc::write_atomic(&path, |w| w.write_all(&png))
-        .with_context(|| "writing the preview")?;
+    crate::ctc::write_atomic(&path, |w| w.write_all(&png)).with_context(|| "writing the preview")?;
     Ok(path)
 }
 
@@ -131,33 +92,15 @@ mod tests {
     fn the_crop_is_the_first_annotated_validation_frame_centred() {
         let seq = |h: usize, w: usize, truth: &[bool]| {
             let frames = vec![Array2::<f32>::zeros((h, w)); truth.len()];
-            let masks = truth
-                .iter()
-                .map(|&t| t.then(|| Mask::zeros((h, w))))
-                .collect();
+            let masks = truth.iter().map(|&t| t.then(|| Mask::zeros((h, w)))).collect();
             TrainSequence::from_frames("s", frames, masks).unwrap()
         };
         // The first sequence has no validation block; the second's first
         // validation frame (6) has no truth, its next (7) does.
-        let data = [
-            seq(40, 48, &[true; 6]),
-            seq(
-                300,
-                600,
-                &[true, true, true, true, true, true, false, true, true],
-            ),
-        ];
+        let data = [seq(40, 48, &[true; 6]), seq(300, 600, &[true, true, true, true, true, true, false, true, true])];
         let splits = vec![(0..6, 6..6), (0..6, 6..9)];
         let c = PreviewCrop::choose(&data, &splits).unwrap();
-        assert_eq!(
-            c,
-            PreviewCrop {
-                seq: 1,
-                frames: 6..8,
-                rows: 22..278,
-                cols: 172..428
-            }
-        );
+        assert_eq!(c, PreviewCrop { seq: 1, frames: 6..8, rows: 22..278, cols: 172..428 });
         // A small frame is shown whole.
         let c = PreviewCrop::choose(&data[..1], &[(0..4, 4..6)]).unwrap();
         assert_eq!((c.frames, c.rows, c.cols), (4..5, 0..40, 0..48));

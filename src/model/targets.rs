@@ -45,18 +45,10 @@ pub fn interface_map(mask: ArrayView2<u32>) -> Array2<bool> {
     let (h, w) = mask.dim();
     Array2::from_shape_fn((h, w), |(y, x)| {
         let l = mask[(y, x)];
-        let (y0, y1, x0, x1) = (
-            y.saturating_sub(1),
-            (y + 1).min(h - 1),
-            x.saturating_sub(1),
-            (x + 1).min(w - 1),
-        );
+        let (y0, y1, x0, x1) = (y.saturating_sub(1), (y + 1).min(h - 1), x.saturating_sub(1), (x + 1).min(w - 1));
         if l != 0 {
             let other = |yy: usize, xx: usize| mask[(yy, xx)] != 0 && mask[(yy, xx)] != l;
-            return (y > 0 && other(y - 1, x))
-                || (y + 1 < h && other(y + 1, x))
-                || (x > 0 && other(y, x - 1))
-                || (x + 1 < w && other(y, x + 1));
+            return (y > 0 && other(y - 1, x)) || (y + 1 < h && other(y + 1, x)) || (x > 0 && other(y, x - 1)) || (x + 1 < w && other(y, x + 1));
         }
         let mut first = 0;
         for yy in y0..=y1 {
@@ -117,19 +109,12 @@ mod tests {
         ];
         assert_eq!(i, want);
         // A lone cell has no interface, whatever its ring.
-        assert!(
-            !interface_map(array![[0u32, 1, 1], [0, 1, 1]].view())
-                .iter()
-                .any(|&b| b)
-        );
+        assert!(!interface_map(array![[0u32, 1, 1], [0, 1, 1]].view()).iter().any(|&b| b));
     }
 
     #[test]
     fn image_edge_is_not_a_boundary() {
         let m = array![[3u32, 3, 0], [3, 3, 0], [3, 3, 0]];
-        assert_eq!(
-            class_map(m.view()),
-            array![[1u8, 2, 0], [1, 2, 0], [1, 2, 0]]
-        );
+        assert_eq!(class_map(m.view()), array![[1u8, 2, 0], [1, 2, 0], [1, 2, 0]]);
     }
 }

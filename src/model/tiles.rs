@@ -16,22 +16,11 @@ fn plan_axis(len: usize, tile: Option<usize>, overlap: usize, multiple: usize) -
     match tile {
         Some(t) if len > t => {
             let step = t - overlap;
-            let mut starts: Vec<usize> = (0..)
-                .map(|i| i * step)
-                .take_while(|&s| s + t < len)
-                .collect();
+            let mut starts: Vec<usize> = (0..).map(|i| i * step).take_while(|&s| s + t < len).collect();
             starts.push(len - t);
-            AxisPlan {
-                canvas: len,
-                tile: t,
-                starts,
-            }
+            AxisPlan { canvas: len, tile: t, starts }
         }
-        _ => AxisPlan {
-            canvas: padded,
-            tile: padded,
-            starts: vec![0],
-        },
+        _ => AxisPlan { canvas: padded, tile: padded, starts: vec![0] },
     }
 }
 
@@ -76,46 +65,26 @@ impl Tiling {
     /// Plans tiles of `tile`² pixels (None: one tile over the whole padded
     /// frame) overlapping by `overlap`. `tile` must be a multiple of
     /// `multiple` and at least twice `overlap`.
-    pub fn new(
-        frame: (usize, usize),
-        tile: Option<usize>,
-        overlap: usize,
-        multiple: usize,
-    ) -> Result<Tiling, String> {
+    pub fn new(frame: (usize, usize), tile: Option<usize>, overlap: usize, multiple: usize) -> Result<Tiling, String> {
         if frame.0 == 0 || frame.1 == 0 {
             return Err("the frame is empty".into());
         }
         if let Some(t) = tile {
             if t == 0 || t % multiple != 0 {
-                return Err(format!(
-                    "tile size {t} must be a positive multiple of {multiple} (2^depth)"
-                ));
+                return Err(format!("tile size {t} must be a positive multiple of {multiple} (2^depth)"));
             }
             if t < 2 * overlap {
-                return Err(format!(
-                    "tile size {t} must be at least twice the overlap {overlap}"
-                ));
+                return Err(format!("tile size {t} must be at least twice the overlap {overlap}"));
             }
         }
         let y = plan_axis(frame.0, tile, overlap, multiple);
         let x = plan_axis(frame.1, tile, overlap, multiple);
-        Ok(Tiling {
-            frame,
-            canvas: (y.canvas, x.canvas),
-            tile: (y.tile, x.tile),
-            y,
-            x,
-            overlap,
-        })
+        Ok(Tiling { frame, canvas: (y.canvas, x.canvas), tile: (y.tile, x.tile), y, x, overlap })
     }
 
     /// Top-left corners of the tiles on the canvas, row by row.
     pub fn origins(&self) -> Vec<(usize, usize)> {
-        self.y
-            .starts
-            .iter()
-            .flat_map(|&y| self.x.starts.iter().map(move |&x| (y, x)))
-            .collect()
+        self.y.starts.iter().flat_map(|&y| self.x.starts.iter().map(move |&x| (y, x))).collect()
     }
 
     /// Blending weights of the tile at `origin` (outer product of the axis ramps).
@@ -169,10 +138,7 @@ mod tests {
         let f = array![[1.0f32, 2.0, 3.0]];
         let t = Tiling::new((1, 3), None, 0, 8).unwrap();
         assert_eq!(t.canvas, (8, 8));
-        assert_eq!(
-            t.pad(f.view()).row(0).to_vec(),
-            vec![1.0, 2.0, 3.0, 2.0, 1.0, 2.0, 3.0, 2.0]
-        );
+        assert_eq!(t.pad(f.view()).row(0).to_vec(), vec![1.0, 2.0, 3.0, 2.0, 1.0, 2.0, 3.0, 2.0]);
         assert_eq!(t.pad(f.view()).column(0).to_vec(), vec![1.0; 8]);
     }
 
@@ -181,19 +147,10 @@ mod tests {
         let t = Tiling::new((100, 40), Some(32), 8, 8).unwrap();
         assert_eq!(t.tile, (32, 32));
         assert_eq!(t.canvas, (100, 40));
-        let ys: Vec<usize> = t
-            .origins()
-            .iter()
-            .map(|o| o.0)
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        let ys: Vec<usize> = t.origins().iter().map(|o| o.0).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
         assert_eq!(ys, vec![0, 24, 48, 68]);
         let small = Tiling::new((20, 30), Some(32), 8, 8).unwrap();
-        assert_eq!(
-            (small.tile, small.canvas, small.origins()),
-            ((24, 32), (24, 32), vec![(0, 0)])
-        );
+        assert_eq!((small.tile, small.canvas, small.origins()), ((24, 32), (24, 32), vec![(0, 0)]));
         assert!(Tiling::new((20, 30), Some(30), 8, 8).is_err());
         assert!(Tiling::new((20, 30), Some(32), 17, 8).is_err());
     }

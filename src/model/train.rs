@@ -16,27 +16,27 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 use rand_pcg::Pcg64Mcg as TrainRng;
 use serde::{Deserialize, Serialize};
-use tch::{Device, Kind, Tensor, nn, nn::OptimizerConfig};
+use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
-use super::augment::{PersistentPattern, View, random_cell_pixel};
+use super::augment::{random_cell_pixel, PersistentPattern, View};
 use super::checkpoint::{self, TRAINING_KEY};
-use super::config::Norm;
-use super::data::{TrainSequence, split};
-use super::history::{HistoryRow, open_history, read_history, write_curves};
+use super::data::{split, TrainSequence};
+use super::history::{open_history, read_history, write_curves, HistoryRow};
 use super::infer::{InferOptions, Precision, Streamer, Tiles};
 use super::loss::loss;
+use super::config::Norm;
 use super::net::{ConvLstmUNet, PreciseBatchNorm, State};
-use super::preview::{Preview, PreviewCrop, write_preview};
+use super::preview::{write_preview, Preview, PreviewCrop};
 use super::tiles::reflect;
 use super::train_config::TrainConfig;
-use crate::eval::{SegScore, seg_score};
+use crate::eval::{seg_score, SegScore};
 
 /// Guards torch's global random generator (see [`fit`]).
 static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -58,18 +58,9 @@ pub struct RunFiles {
 
 impl RunFiles {
     pub fn new(out: &Path) -> RunFiles {
-        let stem = out
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "model".into());
+        let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
         let sibling = |suffix: &str| out.with_file_name(format!("{stem}{suffix}"));
-        RunFiles {
-            best: out.to_path_buf(),
-            last: sibling(".last.safetensors"),
-            settings: sibling(".toml"),
-            history: sibling(".history.csv"),
-            curves: sibling(".curves.png"),
-        }
+        RunFiles { best: out.to_path_buf(), last: sibling(".last.safetensors"), settings: sibling(".toml"), history: sibling(".history.csv"), curves: sibling(".curves.png") }
     }
 }
 
@@ -143,7 +134,7 @@ struct Stream {
     next: usize,
     windows_left: usize,
     view: View,
-    /// [`AugmentConfig::persistent_noise`]'s pattern, carried through the stream.
+    /// [`super::augment::AugmentConfig::persistent_noise`]'s pattern, carried through the stream.
     pattern: Option<PersistentPattern>,
 }
 
@@ -153,12 +144,7 @@ struct Stream {
 /// also a [`write_preview`] picture after each validation.
 /// With `resume`, continues from `RunFiles::last` (weights, step, learning
 /// rate, best score; the optimiser's moments restart).
-pub fn fit(
-    cfg: &TrainConfig,
-    data: &[TrainSequence],
-    out: &Path,
-    resume: bool,
-) -> Result<TrainReport> {
+pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) -> Result<TrainReport> {
     cfg.check()?;
     let files = RunFiles::new(out);
     let device = cfg.device_choice()?.resolve().map_err(anyhow::Error::msg)?;
@@ -169,19 +155,12 @@ pub fn fit(
 
     let preview = match &cfg.preview {
         Some(dir) => {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("{}: cannot create the preview folder", dir.display()))?;
+            std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the preview folder", dir.display()))?;
             let crop = PreviewCrop::choose(data, &splits);
             if crop.is_none() {
-                eprintln!(
-                    "no validation frame has truth: no previews are written to {}",
-                    dir.display()
-                );
+                eprintln!("no validation frame has truth: no previews are written to {}", dir.display());
             }
-            crop.map(|crop| Preview {
-                dir: dir.clone(),
-                crop,
-            })
+            crop.map(|crop| Preview { dir: dir.clone(), crop })
         }
         None => None,
     };
@@ -190,27 +169,14 @@ pub fn fit(
     // All later randomness comes from this generator; a resumed run draws
     // fresh samples, its seed moved on by the step count.
     let mut rng = TrainRng::seed_from_u64(cfg.seed.wrapping_add(progress.step as u64));
-    let mut opt = nn::Adam {
-        wd: cfg.weight_decay,
-        amsgrad: cfg.amsgrad,
-        ..Default::default()
-    }
-    .build(&vs, progress.lr)?;
+    let mut opt = nn::Adam { wd: cfg.weight_decay, amsgrad: cfg.amsgrad, ..Default::default() }.build(&vs, progress.lr)?;
     let parameters = ConvLstmUNet::parameter_count(&vs);
 
-    std::fs::write(&files.settings, cfg.to_toml()?)
-        .with_context(|| format!("{}: cannot write the settings", files.settings.display()))?;
+    std::fs::write(&files.settings, cfg.to_toml()?).with_context(|| format!("{}: cannot write the settings", files.settings.display()))?;
     let mut history = open_history(&files.history, resume)?;
 
-    let bar = if progress.step < cfg.steps {
-        ProgressBar::new(cfg.steps as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")?
-            .progress_chars("=> "),
-    );
+    let bar = if progress.step < cfg.steps { ProgressBar::new(cfg.steps as u64) } else { ProgressBar::hidden() };
+    bar.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")?.progress_chars("=> "));
     bar.set_position(progress.step as u64);
 
     let started = Instant::now();
@@ -224,39 +190,18 @@ pub fn fit(
         if progress.step >= cfg.steps {
             break Stop::Steps;
         }
-        if cfg
-            .max_minutes
-            .is_some_and(|m| started.elapsed().as_secs_f64() >= m * 60.0)
-        {
+        if cfg.max_minutes.is_some_and(|m| started.elapsed().as_secs_f64() >= m * 60.0) {
             break Stop::TimeLimit;
         }
-        refill_streams(
-            cfg,
-            data,
-            &splits,
-            &trainable,
-            &mut streams,
-            &mut state,
-            true,
-            &mut rng,
-        );
+        refill_streams(cfg, data, &splits, &trainable, &mut streams, &mut state, true, &mut rng);
         if cfg.cosine {
             progress.lr = cosine_lr(cfg, progress.step, started.elapsed().as_secs_f64());
             opt.set_lr(progress.lr);
         }
-        let loss_value = train_step(
-            &net,
-            &mut opt,
-            &mut state,
-            cfg,
-            window_batch(cfg, data, &mut streams, device, &mut rng),
-        )?;
+        let loss_value = train_step(&net, &mut opt, &mut state, cfg, window_batch(cfg, data, &mut streams, device, &mut rng))?;
         if let Some(v) = loss_value {
             if !v.is_finite() {
-                bail!(
-                    "the loss became {v} at step {}; lower the learning rate (--lr)",
-                    progress.step + 1
-                );
+                bail!("the loss became {v} at step {}; lower the learning rate (--lr)", progress.step + 1);
             }
             recent.push(v);
         }
@@ -275,23 +220,13 @@ pub fn fit(
             opt.set_lr(progress.lr);
             progress.seconds = seconds_before + started.elapsed().as_secs_f64();
             let meta = serde_json::to_string(&progress)?;
-            checkpoint::save(
-                &files.last,
-                &vs,
-                &cfg.model,
-                &[(TRAINING_KEY, meta.clone())],
-            )?;
+            checkpoint::save(&files.last, &vs, &cfg.model, &[(TRAINING_KEY, meta.clone())])?;
             saved_at = Some(progress.step);
             if improved || val_seg.is_none() {
                 checkpoint::save(&files.best, &vs, &cfg.model, &[(TRAINING_KEY, meta)])?;
             }
             let mean = mean(&recent);
-            bar.set_message(format!(
-                "loss {} val SEG {} lr {:.1e}",
-                fmt(mean),
-                fmt(val_seg),
-                progress.lr
-            ));
+            bar.set_message(format!("loss {} val SEG {} lr {:.1e}", fmt(mean), fmt(val_seg), progress.lr));
             let line = format!(
                 "step {:>6}  loss {}  val SEG {}  best {}  lr {:.1e}  {:.0} ms/step",
                 progress.step,
@@ -299,25 +234,13 @@ pub fn fit(
                 fmt(val_seg),
                 fmt(progress.best_val_seg),
                 progress.lr,
-                1000.0 * started.elapsed().as_secs_f64()
-                    / ((progress.step - first_step).max(1) as f64)
+                1000.0 * started.elapsed().as_secs_f64() / ((progress.step - first_step).max(1) as f64)
             );
-            if bar.is_hidden() {
-                eprintln!("{line}")
-            } else {
-                bar.println(line)
-            }
+            if bar.is_hidden() { eprintln!("{line}") } else { bar.println(line) }
         }
         let seconds = seconds_before + started.elapsed().as_secs_f64();
         let epoch = progress.step.div_ceil(cfg.val_every);
-        let row = HistoryRow {
-            epoch,
-            step: progress.step,
-            loss: loss_value,
-            val_seg,
-            lr: progress.lr,
-            seconds,
-        };
+        let row = HistoryRow { epoch, step: progress.step, loss: loss_value, val_seg, lr: progress.lr, seconds };
         writeln!(history, "{}", row.to_csv())?;
         if validate_now {
             history.flush()?;
@@ -337,61 +260,27 @@ pub fn fit(
     progress.seconds = seconds_before + started.elapsed().as_secs_f64();
     if saved_at != Some(progress.step) {
         // The run stopped between validations: keep its latest weights for --resume.
-        checkpoint::save(
-            &files.last,
-            &vs,
-            &cfg.model,
-            &[(TRAINING_KEY, serde_json::to_string(&progress)?)],
-        )?;
+        checkpoint::save(&files.last, &vs, &cfg.model, &[(TRAINING_KEY, serde_json::to_string(&progress)?)])?;
         if !files.best.exists() {
-            checkpoint::save(
-                &files.best,
-                &vs,
-                &cfg.model,
-                &[(TRAINING_KEY, serde_json::to_string(&progress)?)],
-            )?;
+            checkpoint::save(&files.best, &vs, &cfg.model, &[(TRAINING_KEY, serde_json::to_string(&progress)?)])?;
         }
     }
-    Ok(TrainReport {
-        progress,
-        stop,
-        recent_loss: mean(&recent),
-        parameters,
-    })
+    Ok(TrainReport { progress, stop, recent_loss: mean(&recent), parameters })
 }
 
 /// The network and progress a run starts from: the last checkpoint with
 /// `resume`, else [`TrainConfig::init`]'s weights or fresh ones drawn from
 /// the seed, with fresh progress (earlier files removed).
-fn start_run(
-    cfg: &TrainConfig,
-    files: &RunFiles,
-    device: Device,
-    resume: bool,
-) -> Result<(nn::VarStore, ConvLstmUNet, Progress)> {
+fn start_run(cfg: &TrainConfig, files: &RunFiles, device: Device, resume: bool) -> Result<(nn::VarStore, ConvLstmUNet, Progress)> {
     if resume {
-        let from = if files.last.exists() {
-            &files.last
-        } else {
-            &files.best
-        };
+        let from = if files.last.exists() { &files.last } else { &files.best };
         let loaded = checkpoint::load(from, device).with_context(|| "resuming")?;
         if loaded.net.config() != &cfg.model {
-            bail!(
-                "{}: the checkpoint's model ({:?}) differs from the settings' ({:?})",
-                from.display(),
-                loaded.net.config(),
-                cfg.model
-            );
+            bail!("{}: the checkpoint's model ({:?}) differs from the settings' ({:?})", from.display(), loaded.net.config(), cfg.model);
         }
         let progress: Progress = match loaded.metadata.get(TRAINING_KEY) {
-            Some(j) => serde_json::from_str(j).with_context(|| {
-                format!("{}: training progress in the metadata", from.display())
-            })?,
-            None => bail!(
-                "{}: no training progress in the metadata; cannot resume",
-                from.display()
-            ),
+            Some(j) => serde_json::from_str(j).with_context(|| format!("{}: training progress in the metadata", from.display()))?,
+            None => bail!("{}: no training progress in the metadata; cannot resume", from.display()),
         };
         return Ok((loaded.vs, loaded.net, progress));
     }
@@ -404,21 +293,9 @@ fn start_run(
     if let Some(init) = &cfg.init {
         let loaded = checkpoint::load(init, device).with_context(|| "--init")?;
         if loaded.net.config() != &cfg.model {
-            bail!(
-                "{}: the checkpoint's model ({:?}) differs from the settings' ({:?})",
-                init.display(),
-                loaded.net.config(),
-                cfg.model
-            );
+            bail!("{}: the checkpoint's model ({:?}) differs from the settings' ({:?})", init.display(), loaded.net.config(), cfg.model);
         }
-        return Ok((
-            loaded.vs,
-            loaded.net,
-            Progress {
-                lr: cfg.lr,
-                ..Default::default()
-            },
-        ));
+        return Ok((loaded.vs, loaded.net, Progress { lr: cfg.lr, ..Default::default() }));
     }
     let vs = nn::VarStore::new(device);
     let net = {
@@ -428,14 +305,7 @@ fn start_run(
         tch::manual_seed(cfg.seed as i64);
         ConvLstmUNet::new(&vs.root(), &cfg.model)
     };
-    Ok((
-        vs,
-        net,
-        Progress {
-            lr: cfg.lr,
-            ..Default::default()
-        },
-    ))
+    Ok((vs, net, Progress { lr: cfg.lr, ..Default::default() }))
 }
 
 /// The learning rate of [`TrainConfig::cosine`] after `step` steps and
@@ -458,23 +328,9 @@ fn fmt(v: Option<f64>) -> String {
 
 /// One optimiser step on a window batch (see [`window_batch`]), the
 /// state carried in from the previous window; the loss, if any pixel had truth.
-fn train_step(
-    net: &ConvLstmUNet,
-    opt: &mut nn::Optimizer,
-    state: &mut State,
-    cfg: &TrainConfig,
-    (xs, classes, weights): (Tensor, Tensor, Tensor),
-) -> Result<Option<f64>> {
-    let logits: Vec<Tensor> = (0..cfg.window as i64)
-        .map(|t| net.forward_step(&xs.select(0, t), state, true))
-        .collect();
-    let Some(l) = loss(
-        &Tensor::cat(&logits, 0),
-        &classes.flatten(0, 1),
-        &weights.flatten(0, 1),
-        &cfg.class_weights,
-        cfg.dice_weight,
-    ) else {
+fn train_step(net: &ConvLstmUNet, opt: &mut nn::Optimizer, state: &mut State, cfg: &TrainConfig, (xs, classes, weights): (Tensor, Tensor, Tensor)) -> Result<Option<f64>> {
+    let logits: Vec<Tensor> = (0..cfg.window as i64).map(|t| net.forward_step(&xs.select(0, t), state, true)).collect();
+    let Some(l) = loss(&Tensor::cat(&logits, 0), &classes.flatten(0, 1), &weights.flatten(0, 1), &cfg.class_weights, cfg.dice_weight) else {
         return Ok(None);
     };
     opt.zero_grad();
@@ -491,27 +347,11 @@ fn train_step(
 /// very first streams run a random number of windows so that later restarts
 /// spread out.
 #[allow(clippy::too_many_arguments)]
-fn refill_streams(
-    cfg: &TrainConfig,
-    data: &[TrainSequence],
-    splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)],
-    trainable: &[usize],
-    streams: &mut [Option<Stream>],
-    state: &mut State,
-    stagger: bool,
-    rng: &mut TrainRng,
-) {
+fn refill_streams(cfg: &TrainConfig, data: &[TrainSequence], splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)], trainable: &[usize], streams: &mut [Option<Stream>], state: &mut State, stagger: bool, rng: &mut TrainRng) {
     let mut keep = vec![1.0f32; streams.len()];
     for (b, s) in streams.iter_mut().enumerate() {
         if s.as_ref().is_none_or(|s| s.windows_left == 0) {
-            *s = Some(new_stream(
-                cfg,
-                data,
-                splits,
-                trainable,
-                stagger && s.is_none(),
-                rng,
-            ));
+            *s = Some(new_stream(cfg, data, splits, trainable, stagger && s.is_none(), rng));
             keep[b] = 0.0;
         }
     }
@@ -522,14 +362,7 @@ fn refill_streams(
 
 /// Starts a stream: a sequence (chance proportional to its training frames),
 /// a stride and direction, a start frame, and one view for all its windows.
-fn new_stream(
-    cfg: &TrainConfig,
-    data: &[TrainSequence],
-    splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)],
-    trainable: &[usize],
-    stagger: bool,
-    rng: &mut TrainRng,
-) -> Stream {
+fn new_stream(cfg: &TrainConfig, data: &[TrainSequence], splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)], trainable: &[usize], stagger: bool, rng: &mut TrainRng) -> Stream {
     let total: usize = trainable.iter().map(|&i| splits[i].0.len()).sum();
     let mut pick = rng.random_range(0..total);
     let seq = *trainable
@@ -546,11 +379,7 @@ fn new_stream(
         .expect("pick < total");
     let range = splits[seq].0.clone();
     let a = &cfg.augment;
-    let mut stride = if a.max_stride > 1 && rng.random::<f32>() < a.stride_chance {
-        rng.random_range(2..=a.max_stride)
-    } else {
-        1
-    };
+    let mut stride = if a.max_stride > 1 && rng.random::<f32>() < a.stride_chance { rng.random_range(2..=a.max_stride) } else { 1 };
     while stride > 1 && (cfg.window - 1) * stride >= range.len() {
         stride -= 1;
     }
@@ -559,46 +388,24 @@ fn new_stream(
         frames.reverse();
     }
     // The first streams end at staggered times, so that later restarts spread out.
-    let windows = if stagger {
-        rng.random_range(1..=cfg.windows_per_stream)
-    } else {
-        cfg.windows_per_stream
-    };
+    let windows = if stagger { rng.random_range(1..=cfg.windows_per_stream) } else { cfg.windows_per_stream };
     // Ping-pong: at either end of the training frames the stream turns back
     // in time, so a stream (and its state) can outlast the sequence.
     let phase = rng.random_range(0..stride);
     let lane: Vec<usize> = frames[phase..].iter().copied().step_by(stride).collect();
     let start = rng.random_range(0..lane.len());
-    let order: Vec<usize> = (0..windows * cfg.window)
-        .map(|j| lane[reflect(start + j, lane.len())])
-        .collect();
+    let order: Vec<usize> = (0..windows * cfg.window).map(|j| lane[reflect(start + j, lane.len())]).collect();
     let s = &data[seq];
-    let annotated = order
-        .iter()
-        .take(cfg.window)
-        .find_map(|&i| s.truth[i].as_ref());
+    let annotated = order.iter().take(cfg.window).find_map(|&i| s.truth[i].as_ref());
     let cell = annotated.and_then(|m| random_cell_pixel(m, rng));
     let view = View::sample(a, s.frames[0].dim(), cell, rng);
     let pattern = (a.persistent_noise > 0.0).then(|| PersistentPattern::sample(a.persistent_noise, cfg.crop, rng));
-    Stream {
-        seq,
-        order,
-        next: 0,
-        windows_left: windows,
-        view,
-        pattern,
-    }
+    Stream { seq, order, next: 0, windows_left: windows, view, pattern }
 }
 
 /// The next window of every stream: inputs `[T, B, 1, C, C]`, classes
 /// `[T, B, C, C]` (i64) and pixel weights `[T, B, C, C]` (0 where unannotated).
-fn window_batch(
-    cfg: &TrainConfig,
-    data: &[TrainSequence],
-    streams: &mut [Option<Stream>],
-    device: Device,
-    rng: &mut TrainRng,
-) -> (Tensor, Tensor, Tensor) {
+fn window_batch(cfg: &TrainConfig, data: &[TrainSequence], streams: &mut [Option<Stream>], device: Device, rng: &mut TrainRng) -> (Tensor, Tensor, Tensor) {
     let (k, b, c) = (cfg.window, streams.len(), cfg.crop);
     let mut xs = vec![0f32; k * b * c * c];
     let mut cls = vec![0i64; k * b * c * c];
@@ -610,22 +417,15 @@ fn window_batch(
             let i = s.order[s.next + t];
             let at = (t * b + bi) * c * c;
             let crop = &mut xs[at..at + c * c];
-            crop.copy_from_slice(
-                s.view
-                    .image(&seq.frames[i], c)
-                    .as_slice()
-                    .expect("standard layout"),
-            );
+            crop.copy_from_slice(s.view.image(&seq.frames[i], c).as_slice().expect("standard layout"));
             if s.view.noise > 0.0 {
-                crop.iter_mut()
-                    .for_each(|v| *v += s.view.noise * rng.sample::<f32, _>(StandardNormal));
+                crop.iter_mut().for_each(|v| *v += s.view.noise * rng.sample::<f32, _>(StandardNormal));
             }
             if let Some(p) = &mut s.pattern {
                 p.apply_and_step(crop, rng);
             }
             if let Some(mask) = &seq.truth[i] {
-                let (classes, weight): (Array2<u8>, Array2<f32>) =
-                    s.view.target(mask, c, cfg.interface_weight as f32);
+                let (classes, weight): (Array2<u8>, Array2<f32>) = s.view.target(mask, c, cfg.interface_weight as f32);
                 for (j, (&cl, &w)) in classes.iter().zip(weight.iter()).enumerate() {
                     cls[at + j] = cl as i64;
                     ws[at + j] = w;
@@ -637,14 +437,9 @@ fn window_batch(
     }
     let shape = [k as i64, b as i64, c as i64, c as i64];
     (
-        Tensor::from_slice(&xs)
-            .view([k as i64, b as i64, 1, c as i64, c as i64])
-            .to_device(device),
+        Tensor::from_slice(&xs).view([k as i64, b as i64, 1, c as i64, c as i64]).to_device(device),
         Tensor::from_slice(&cls).view(shape).to_device(device),
-        Tensor::from_slice(&ws)
-            .view(shape)
-            .to_device(device)
-            .to_kind(Kind::Float),
+        Tensor::from_slice(&ws).view(shape).to_device(device).to_kind(Kind::Float),
     )
 }
 
@@ -653,24 +448,10 @@ type Splits = Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>;
 /// Each sequence's training and validation frames, and the sequences that
 /// can give a training window.
 fn training_frames(cfg: &TrainConfig, data: &[TrainSequence]) -> Result<(Splits, Vec<usize>)> {
-    let splits: Splits = data
-        .iter()
-        .map(|s| split(s.len(), cfg.val_fraction, cfg.window))
-        .collect();
-    let trainable: Vec<usize> = (0..data.len())
-        .filter(|&i| {
-            splits[i].0.len() >= cfg.window
-                && data[i].truth[splits[i].0.clone()]
-                    .iter()
-                    .any(Option::is_some)
-        })
-        .collect();
+    let splits: Splits = data.iter().map(|s| split(s.len(), cfg.val_fraction, cfg.window)).collect();
+    let trainable: Vec<usize> = (0..data.len()).filter(|&i| splits[i].0.len() >= cfg.window && data[i].truth[splits[i].0.clone()].iter().any(Option::is_some)).collect();
     if trainable.is_empty() {
-        bail!(
-            "no sequence has {} consecutive training frames with truth among them (window {})",
-            cfg.window,
-            cfg.window
-        );
+        bail!("no sequence has {} consecutive training frames with truth among them (window {})", cfg.window, cfg.window);
     }
     Ok((splits, trainable))
 }
@@ -679,12 +460,7 @@ fn training_frames(cfg: &TrainConfig, data: &[TrainSequence]) -> Result<(Splits,
 /// validations do ([`TrainConfig::precise_bn`] crop windows of the training
 /// frames of `data`), e.g. for a checkpoint saved before precise statistics
 /// existed.
-pub fn recalibrate_batch_norm(
-    net: &ConvLstmUNet,
-    cfg: &TrainConfig,
-    data: &[TrainSequence],
-    device: Device,
-) -> Result<()> {
+pub fn recalibrate_batch_norm(net: &ConvLstmUNet, cfg: &TrainConfig, data: &[TrainSequence], device: Device) -> Result<()> {
     let (splits, trainable) = training_frames(cfg, data)?;
     precise_batch_norm(net, cfg, data, &splits, &trainable, device);
     Ok(())
@@ -695,34 +471,14 @@ pub fn recalibrate_batch_norm(
 /// 8 streams at a time, each carrying its state through 2 windows. They are
 /// drawn as training draws its streams but from a generator of their own, the
 /// same at every validation, so training's random sequence is untouched.
-fn precise_batch_norm(
-    net: &ConvLstmUNet,
-    cfg: &TrainConfig,
-    data: &[TrainSequence],
-    splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)],
-    trainable: &[usize],
-    device: Device,
-) {
-    let pcfg = TrainConfig {
-        batch: 8,
-        windows_per_stream: 2,
-        ..cfg.clone()
-    };
+fn precise_batch_norm(net: &ConvLstmUNet, cfg: &TrainConfig, data: &[TrainSequence], splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)], trainable: &[usize], device: Device) {
+    let pcfg = TrainConfig { batch: 8, windows_per_stream: 2, ..cfg.clone() };
     let mut rng = TrainRng::seed_from_u64(cfg.seed ^ 0x5052_4543_4953_4542);
     let mut streams: Vec<Option<Stream>> = (0..pcfg.batch).map(|_| None).collect();
     let mut state = State::new();
     let mut precise = PreciseBatchNorm::new();
     for _ in 0..cfg.precise_bn.div_ceil(pcfg.batch) {
-        refill_streams(
-            &pcfg,
-            data,
-            splits,
-            trainable,
-            &mut streams,
-            &mut state,
-            false,
-            &mut rng,
-        );
+        refill_streams(&pcfg, data, splits, trainable, &mut streams, &mut state, false, &mut rng);
         let (xs, _, _) = window_batch(&pcfg, data, &mut streams, device, &mut rng);
         for t in 0..pcfg.window as i64 {
             precise.step(net, &xs.select(0, t), &mut state);
@@ -733,18 +489,9 @@ fn precise_batch_norm(
 
 /// SEG over the validation blocks: each block streamed from zero state,
 /// whole frames, every annotated frame scored. `None` without any block.
-fn validate(
-    net: &ConvLstmUNet,
-    device: Device,
-    data: &[TrainSequence],
-    splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)],
-) -> Result<Option<f64>> {
+fn validate(net: &ConvLstmUNet, device: Device, data: &[TrainSequence], splits: &[(std::ops::Range<usize>, std::ops::Range<usize>)]) -> Result<Option<f64>> {
     let mut score = SegScore::default();
-    let options = InferOptions {
-        tiles: Tiles::Auto,
-        precision: Precision::F32,
-        ..Default::default()
-    };
+    let options = InferOptions { tiles: Tiles::Auto, precision: Precision::F32, ..Default::default() };
     for (s, (_, val)) in data.iter().zip(splits) {
         if val.is_empty() {
             continue;
@@ -768,102 +515,45 @@ mod tests {
     #[test]
     fn streams_stay_in_training_frames_and_bounce() {
         let frames = vec![Array2::<f32>::zeros((8, 8)); 10];
-        let truth = (0..10)
-            .map(|_| Some(crate::ctc::Mask::from_elem((8, 8), 1)))
-            .collect();
+        let truth = (0..10).map(|_| Some(crate::ctc::Mask::from_elem((8, 8), 1))).collect();
         let data = [TrainSequence::from_frames("s", frames, truth).unwrap()];
-        let cfg = TrainConfig {
-            window: 3,
-            windows_per_stream: 6,
-            crop: 8,
-            val_fraction: 0.2,
-            augment: AugmentConfig::default(),
-            ..Default::default()
-        };
+        let cfg = TrainConfig { window: 3, windows_per_stream: 6, crop: 8, val_fraction: 0.2, augment: AugmentConfig::default(), ..Default::default() };
         let splits = vec![split(10, cfg.val_fraction, cfg.window)];
         assert_eq!(splits[0], (0..8, 8..10));
         let mut rng = TrainRng::seed_from_u64(4);
         for _ in 0..50 {
             let s = new_stream(&cfg, &data, &splits, &[0], false, &mut rng);
-            assert_eq!(
-                s.order.len(),
-                18,
-                "6 windows of 3 frames, longer than the 8 training frames"
-            );
-            assert!(
-                s.order.iter().all(|&i| i < 8),
-                "validation frame in {:?}",
-                s.order
-            );
+            assert_eq!(s.order.len(), 18, "6 windows of 3 frames, longer than the 8 training frames");
+            assert!(s.order.iter().all(|&i| i < 8), "validation frame in {:?}", s.order);
             let steps: Vec<usize> = s.order.windows(2).map(|w| w[0].abs_diff(w[1])).collect();
             let stride = steps[0];
-            assert!(
-                (1..=2).contains(&stride) && steps.iter().all(|&d| d == stride),
-                "{:?}",
-                s.order
-            );
+            assert!((1..=2).contains(&stride) && steps.iter().all(|&d| d == stride), "{:?}", s.order);
         }
-        let staggered: Vec<usize> = (0..20)
-            .map(|_| new_stream(&cfg, &data, &splits, &[0], true, &mut rng).windows_left)
-            .collect();
-        assert!(
-            staggered.iter().all(|&w| (1..=6).contains(&w)) && staggered.iter().any(|&w| w < 6)
-        );
+        let staggered: Vec<usize> = (0..20).map(|_| new_stream(&cfg, &data, &splits, &[0], true, &mut rng).windows_left).collect();
+        assert!(staggered.iter().all(|&w| (1..=6).contains(&w)) && staggered.iter().any(|&w| w < 6));
     }
 
     #[test]
     fn cosine_rate_falls_from_lr_to_min_lr_by_steps_or_time() {
-        let cfg = TrainConfig {
-            cosine: true,
-            lr: 1e-3,
-            min_lr: 1e-5,
-            steps: 100,
-            max_minutes: Some(1.0),
-            ..Default::default()
-        };
+        let cfg = TrainConfig { cosine: true, lr: 1e-3, min_lr: 1e-5, steps: 100, max_minutes: Some(1.0), ..Default::default() };
         assert!((cosine_lr(&cfg, 0, 0.0) - 1e-3).abs() < 1e-12);
         let mid = 1e-5 + (1e-3 - 1e-5) * 0.5;
-        assert!(
-            (cosine_lr(&cfg, 50, 0.0) - mid).abs() < 1e-12,
-            "half the steps: half way"
-        );
-        assert!(
-            (cosine_lr(&cfg, 10, 30.0) - mid).abs() < 1e-12,
-            "half the time: half way, though few steps ran"
-        );
+        assert!((cosine_lr(&cfg, 50, 0.0) - mid).abs() < 1e-12, "half the steps: half way");
+        assert!((cosine_lr(&cfg, 10, 30.0) - mid).abs() < 1e-12, "half the time: half way, though few steps ran");
         assert!((cosine_lr(&cfg, 100, 0.0) - 1e-5).abs() < 1e-12);
-        assert!(
-            (cosine_lr(&cfg, 10, 600.0) - 1e-5).abs() < 1e-12,
-            "past the time limit it stays at min_lr"
-        );
-        let mut p = Progress {
-            lr: 1e-3,
-            ..Default::default()
-        };
+        assert!((cosine_lr(&cfg, 10, 600.0) - 1e-5).abs() < 1e-12, "past the time limit it stays at min_lr");
+        let mut p = Progress { lr: 1e-3, ..Default::default() };
         for v in [0.5, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4] {
             p.record(Some(v), &cfg);
         }
         assert_eq!(p.lr, 1e-3, "no plateau cuts under the cosine schedule");
-        assert_eq!(
-            p.stale, 8,
-            "but plateaus still count towards early stopping"
-        );
+        assert_eq!(p.stale, 8, "but plateaus still count towards early stopping");
     }
 
     #[test]
     fn plateaus_cut_the_rate_and_stop_the_run() {
-        let cfg = TrainConfig {
-            lr: 1e-3,
-            plateau_patience: 2,
-            plateau_factor: 0.5,
-            min_lr: 3e-4,
-            early_stop: 5,
-            ..Default::default()
-        };
-        let mut p = Progress {
-            lr: cfg.lr,
-            ..Default::default()
-        };
+        let cfg = TrainConfig { lr: 1e-3, plateau_patience: 2, plateau_factor: 0.5, min_lr: 3e-4, early_stop: 5, ..Default::default() };
+        let mut p = Progress { lr: cfg.lr, ..Default::default() };
         // SEG stuck at 0 before any cell is found: no plateau.
         for _ in 0..4 {
             p.record(Some(0.0), &cfg);
@@ -872,14 +562,10 @@ mod tests {
         p.step = 7;
         assert!(p.record(Some(0.5), &cfg));
         assert_eq!((p.best_val_seg, p.best_step), (Some(0.5), Some(7)));
-        let lrs: Vec<f64> = (0..5)
-            .map(|_| {
-                assert!(!p.record(Some(0.45), &cfg));
-                p.lr
-            })
-            .collect();
+        let lrs: Vec<f64> = (0..5).map(|_| { assert!(!p.record(Some(0.45), &cfg)); p.lr }).collect();
         assert_eq!(lrs, vec![1e-3, 5e-4, 5e-4, 3e-4, 3e-4]);
         assert!(p.should_stop(&cfg));
         assert!(p.record(Some(0.6), &cfg) && p.stale == 0 && !p.should_stop(&cfg));
     }
 }
+

@@ -1,7 +1,7 @@
 //! Training settings: defaults, a TOML file, command-line flags, and the record written beside the checkpoint.
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::augment::AugmentConfig;
@@ -123,37 +123,20 @@ impl TrainConfig {
     pub fn check(&self) -> Result<()> {
         self.model.check().map_err(anyhow::Error::msg)?;
         let m = self.model.multiple();
-        let positive = [
-            ("window", self.window),
-            ("windows_per_stream", self.windows_per_stream),
-            ("batch", self.batch),
-            ("val_every", self.val_every),
-            ("augment.max_stride", self.augment.max_stride),
-        ];
+        let positive = [("window", self.window), ("windows_per_stream", self.windows_per_stream), ("batch", self.batch), ("val_every", self.val_every), ("augment.max_stride", self.augment.max_stride)];
         for (name, v) in positive {
             if v == 0 {
                 bail!("{name} must be at least 1");
             }
         }
         if self.crop == 0 || !self.crop.is_multiple_of(m) {
-            bail!(
-                "crop {} must be a positive multiple of {m} (2^depth for depth {})",
-                self.crop,
-                self.model.depth
-            );
+            bail!("crop {} must be a positive multiple of {m} (2^depth for depth {})", self.crop, self.model.depth);
         }
-        if self.lr.is_nan()
-            || self.lr <= 0.0
-            || !(0.0..1.0).contains(&self.val_fraction)
-            || !(0.0..1.0).contains(&self.plateau_factor)
-        {
+        if self.lr.is_nan() || self.lr <= 0.0 || !(0.0..1.0).contains(&self.val_fraction) || !(0.0..1.0).contains(&self.plateau_factor) {
             bail!("need lr > 0, 0 ≤ val_fraction < 1 and 0 ≤ plateau_factor < 1");
         }
         if !(self.interface_weight.is_finite() && self.interface_weight > 0.0) {
-            bail!(
-                "interface_weight must be a positive number, not {}",
-                self.interface_weight
-            );
+            bail!("interface_weight must be a positive number, not {}", self.interface_weight);
         }
         if self.max_minutes.is_some_and(|m| m.is_nan() || m <= 0.0) {
             bail!("max_minutes must be positive");
@@ -173,19 +156,15 @@ impl TrainConfig {
 
     /// The TOML table of a settings file, unchecked against the settings.
     pub fn read_table(path: &Path) -> Result<toml::Table> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("{}: cannot read the settings file", path.display()))?;
-        text.parse()
-            .map_err(|e| anyhow!("{}: not valid TOML: {e}", path.display()))
+        let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the settings file", path.display()))?;
+        text.parse().map_err(|e| anyhow!("{}: not valid TOML: {e}", path.display()))
     }
 
     /// `file`, the table read from `path` (named in errors), laid over `base`.
     pub fn overlay(base: &TrainConfig, file: toml::Table, path: &Path) -> Result<TrainConfig> {
         let mut merged = toml::Table::try_from(base)?;
         merge(&mut merged, file);
-        merged
-            .try_into()
-            .map_err(|e| anyhow!("{}: {e}", path.display()))
+        merged.try_into().map_err(|e| anyhow!("{}: {e}", path.display()))
     }
 
     /// The settings as TOML.
@@ -211,27 +190,16 @@ mod tests {
 
     #[test]
     fn toml_round_trip_and_overlay() {
-        let c = TrainConfig {
-            frames: Some("0-34".parse().unwrap()),
-            max_minutes: Some(10.0),
-            ..Default::default()
-        };
+        let c = TrainConfig { frames: Some("0-34".parse().unwrap()), max_minutes: Some(10.0), ..Default::default() };
         let text = c.to_toml().unwrap();
         let back: TrainConfig = toml::from_str(&text).unwrap();
         assert_eq!(back, c);
         let d = tempfile::tempdir().unwrap();
         let f = d.path().join("s.toml");
-        std::fs::write(
-            &f,
-            "crop = 64\n[model]\ndepth = 2\n[augment]\nnoise = 0.0\n",
-        )
-        .unwrap();
+        std::fs::write(&f, "crop = 64\n[model]\ndepth = 2\n[augment]\nnoise = 0.0\n").unwrap();
         let o = TrainConfig::overlay_file(&c, &f).unwrap();
         assert_eq!((o.crop, o.model.depth, o.augment.noise), (64, 2, 0.0));
-        assert_eq!(
-            (o.model.base_width, o.frames, o.augment.flips),
-            (c.model.base_width, c.frames, true)
-        );
+        assert_eq!((o.model.base_width, o.frames, o.augment.flips), (c.model.base_width, c.frames, true));
     }
 
     #[test]
@@ -239,48 +207,15 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let f = d.path().join("s.toml");
         std::fs::write(&f, "crop = 64\ncorp = 3\n").unwrap();
-        let e = TrainConfig::overlay_file(&TrainConfig::default(), &f)
-            .unwrap_err()
-            .to_string();
+        let e = TrainConfig::overlay_file(&TrainConfig::default(), &f).unwrap_err().to_string();
         assert!(e.contains("s.toml") && e.contains("corp"), "{e}");
         std::fs::write(&f, "crop = [").unwrap();
-        assert!(
-            TrainConfig::overlay_file(&TrainConfig::default(), &f)
-                .unwrap_err()
-                .to_string()
-                .contains("not valid TOML")
-        );
-        let e = TrainConfig {
-            crop: 100,
-            ..Default::default()
-        }
-        .check()
-        .unwrap_err()
-        .to_string();
+        assert!(TrainConfig::overlay_file(&TrainConfig::default(), &f).unwrap_err().to_string().contains("not valid TOML"));
+        let e = TrainConfig { crop: 100, ..Default::default() }.check().unwrap_err().to_string();
         assert!(e.contains("multiple of 8"), "{e}");
-        assert!(
-            TrainConfig {
-                device: "tpu".into(),
-                ..Default::default()
-            }
-            .check()
-            .is_err()
-        );
-        assert!(
-            TrainConfig {
-                window: 0,
-                ..Default::default()
-            }
-            .check()
-            .is_err()
-        );
-        let e = TrainConfig {
-            interface_weight: 0.0,
-            ..Default::default()
-        }
-        .check()
-        .unwrap_err()
-        .to_string();
+        assert!(TrainConfig { device: "tpu".into(), ..Default::default() }.check().is_err());
+        assert!(TrainConfig { window: 0, ..Default::default() }.check().is_err());
+        let e = TrainConfig { interface_weight: 0.0, ..Default::default() }.check().unwrap_err().to_string();
         assert!(e.contains("interface_weight"), "{e}");
         assert!(TrainConfig::default().check().is_ok());
     }

@@ -1,13 +1,13 @@
 //! The whole post-processing chain: probability map → foreground → markers → watershed → instance mask.
 use ndarray::{Array2, ArrayView2, Zip};
 
-use super::distance_transform::{NO_BACKGROUND, squared_distance_transform_with_runs};
+use super::distance_transform::{squared_distance_transform_with_runs, NO_BACKGROUND};
 use super::fragments::merge_fragments;
 use super::markers::{h_maxima, local_maxima, seeds_from_probability};
 use super::morphology::{close_runs, fill_holes_runs, remove_small_runs};
-use super::region_labelling::{Connectivity, label_components, relabel_sequential};
+use super::region_labelling::{label_components, relabel_sequential, Connectivity};
 use super::runs::Runs;
-use super::watershed::{Markers, flood_levels};
+use super::watershed::{flood_levels, Markers};
 use crate::ctc::Mask;
 
 /// How touching cells in one foreground component are told apart.
@@ -77,10 +77,7 @@ pub fn foreground_components(prob: ArrayView2<f32>, params: &PostParams) -> (Mas
 
 /// [`foreground_components`] and the foreground itself. The cleaning runs on the
 /// run-length encoded foreground ([`Runs`]); pixels are painted once at the end.
-fn clean_foreground(
-    prob: ArrayView2<f32>,
-    params: &PostParams,
-) -> (Mask, usize, Array2<bool>, Runs) {
+fn clean_foreground(prob: ArrayView2<f32>, params: &PostParams) -> (Mask, usize, Array2<bool>, Runs) {
     let mut fg = Runs::from_threshold(prob, params.threshold);
     if params.closing_radius > 0 {
         fg = close_runs(&fg, params.closing_radius);
@@ -137,40 +134,13 @@ fn split_foreground(prob: ArrayView2<f32>, params: &PostParams) -> Mask {
                 marked[labels[p] as usize] = true;
             }
             peaks.extend(unmarked_component_tops(&labels, &marked, d2.view()));
-            flood_levels(
-                d2.view(),
-                true,
-                Markers::Points(&peaks),
-                fg.view(),
-                params.connectivity,
-                comps,
-            )
+            flood_levels(d2.view(), true, Markers::Points(&peaks), fg.view(), params.connectivity, comps)
         }
         SeedMode::DistanceHMaxima { h } => {
-            let d = d2.mapv(|v| {
-                if v == NO_BACKGROUND {
-                    f32::INFINITY
-                } else {
-                    (v as f32).sqrt()
-                }
-            });
-            let hm = Zip::from(&h_maxima(d.view(), h))
-                .and(&fg)
-                .map_collect(|&m, &f| m && f);
-            let markers = mark_unmarked_components(
-                label_components(hm.view(), params.connectivity).0,
-                &labels,
-                n,
-                d2.view(),
-            );
-            flood_levels(
-                d2.view(),
-                true,
-                Markers::Image(markers.view()),
-                fg.view(),
-                params.connectivity,
-                comps,
-            )
+            let d = d2.mapv(|v| if v == NO_BACKGROUND { f32::INFINITY } else { (v as f32).sqrt() });
+            let hm = Zip::from(&h_maxima(d.view(), h)).and(&fg).map_collect(|&m, &f| m && f);
+            let markers = mark_unmarked_components(label_components(hm.view(), params.connectivity).0, &labels, n, d2.view());
+            flood_levels(d2.view(), true, Markers::Image(markers.view()), fg.view(), params.connectivity, comps)
         }
         SeedMode::Components => unreachable!("returned above"),
     }
@@ -197,51 +167,23 @@ fn split_foreground(prob: ArrayView2<f32>, params: &PostParams) -> Mask {
 /// // scikit-image's `watershed(1 - seed, markers, mask)`.
 /// assert_eq!(instances_from_seeds(cell.view(), seed.view(), &p), array![[1, 1, 2, 2, 2]]);
 /// ```
-pub fn instances_from_seeds(
-    cell_prob: ArrayView2<f32>,
-    seed_prob: ArrayView2<f32>,
-    params: &PostParams,
-) -> Mask {
-    assert_eq!(
-        cell_prob.dim(),
-        seed_prob.dim(),
-        "cell and seed maps differ in shape"
-    );
+pub fn instances_from_seeds(cell_prob: ArrayView2<f32>, seed_prob: ArrayView2<f32>, params: &PostParams) -> Mask {
+    assert_eq!(cell_prob.dim(), seed_prob.dim(), "cell and seed maps differ in shape");
     let (labels, n, fg, _) = clean_foreground(cell_prob, params);
-    let (seeds, _) = seeds_from_probability(
-        seed_prob,
-        params.seed_threshold,
-        fg.view(),
-        params.connectivity,
-    );
+    let (seeds, _) = seeds_from_probability(seed_prob, params.seed_threshold, fg.view(), params.connectivity);
     let levels = seed_prob.mapv(|p| ((1.0 - p.clamp(0.0, 1.0)) * 65535.0).round() as u32);
     let priority = levels.mapv(|l| 65535 - l);
     let markers = mark_unmarked_components(seeds, &labels, n, priority.view());
     let comps = Some((labels.view(), n));
-    let cells = flood_levels(
-        levels.view(),
-        false,
-        Markers::Image(markers.view()),
-        fg.view(),
-        params.connectivity,
-        comps,
-    );
+    let cells = flood_levels(levels.view(), false, Markers::Image(markers.view()), fg.view(), params.connectivity, comps);
     keep_confident(cells, cell_prob, params)
 }
 
 /// `cells` without the objects [`PostParams::min_confidence`] rejects, then
 /// with fragments merged ([`PostParams::merge_fragments`]).
 fn keep_confident(cells: Mask, prob: ArrayView2<f32>, params: &PostParams) -> Mask {
-    let cells = if params.min_confidence > 0.0 {
-        remove_unsure_objects(cells.view(), prob, params.min_confidence)
-    } else {
-        cells
-    };
-    if params.merge_fragments > 0.0 {
-        merge_fragments(cells.view(), params.merge_fragments)
-    } else {
-        cells
-    }
+    let cells = if params.min_confidence > 0.0 { remove_unsure_objects(cells.view(), prob, params.min_confidence) } else { cells };
+    if params.merge_fragments > 0.0 { merge_fragments(cells.view(), params.merge_fragments) } else { cells }
 }
 
 /// Removes the objects of `mask` whose mean `prob` over their pixels is below
@@ -258,33 +200,21 @@ fn keep_confident(cells: Mask, prob: ArrayView2<f32>, params: &PostParams) -> Ma
 /// assert_eq!(remove_unsure_objects(mask.view(), prob.view(), 0.6), array![[1, 1, 0, 0, 0, 0, 2]]);
 /// ```
 pub fn remove_unsure_objects(mask: ArrayView2<u32>, prob: ArrayView2<f32>, min_mean: f32) -> Mask {
-    assert_eq!(
-        mask.dim(),
-        prob.dim(),
-        "mask and probability map differ in shape"
-    );
+    assert_eq!(mask.dim(), prob.dim(), "mask and probability map differ in shape");
     let n = mask.iter().copied().max().unwrap_or(0) as usize;
     let mut sums = vec![(0.0f64, 0usize); n + 1];
     for (&l, &p) in mask.iter().zip(prob.iter()) {
         sums[l as usize].0 += f64::from(p);
         sums[l as usize].1 += 1;
     }
-    let keep: Vec<bool> = sums
-        .iter()
-        .map(|&(s, c)| c > 0 && s / c as f64 >= f64::from(min_mean))
-        .collect();
+    let keep: Vec<bool> = sums.iter().map(|&(s, c)| c > 0 && s / c as f64 >= f64::from(min_mean)).collect();
     let kept = mask.mapv(|l| if l != 0 && keep[l as usize] { l } else { 0 });
     relabel_sequential(kept.view()).0
 }
 
 /// Gives each component of `labels` (1..=n) that holds no marker a marker of its own
 /// (labels after the largest marker label), at its pixel of greatest `priority`.
-fn mark_unmarked_components(
-    mut markers: Mask,
-    labels: &Mask,
-    n: usize,
-    priority: ArrayView2<u32>,
-) -> Mask {
+fn mark_unmarked_components(mut markers: Mask, labels: &Mask, n: usize, priority: ArrayView2<u32>) -> Mask {
     let mut marked = vec![false; n + 1];
     for (&m, &l) in markers.iter().zip(labels.iter()) {
         if m != 0 {
@@ -302,11 +232,7 @@ fn mark_unmarked_components(
 
 /// For each component `l` of `labels` with `!marked[l]`, its pixel of greatest
 /// `priority` (the first in raster order among equals), in label order.
-fn unmarked_component_tops(
-    labels: &Mask,
-    marked: &[bool],
-    priority: ArrayView2<u32>,
-) -> Vec<(usize, usize)> {
+fn unmarked_component_tops(labels: &Mask, marked: &[bool], priority: ArrayView2<u32>) -> Vec<(usize, usize)> {
     if marked.iter().skip(1).all(|&m| m) {
         return Vec::new();
     }
@@ -314,19 +240,12 @@ fn unmarked_component_tops(
     let mut best: Vec<Option<(usize, u32)>> = vec![None; marked.len()];
     let prio = priority.as_standard_layout();
     let ls = labels.as_slice().expect("standard layout");
-    for (i, (&l, &v)) in ls
-        .iter()
-        .zip(prio.as_slice().expect("standard layout"))
-        .enumerate()
-    {
+    for (i, (&l, &v)) in ls.iter().zip(prio.as_slice().expect("standard layout")).enumerate() {
         if l != 0 && !marked[l as usize] && best[l as usize].is_none_or(|(_, b)| v > b) {
             best[l as usize] = Some((i, v));
         }
     }
-    best.into_iter()
-        .flatten()
-        .map(|(i, _)| (i / w, i % w))
-        .collect()
+    best.into_iter().flatten().map(|(i, _)| (i / w, i % w)).collect()
 }
 
 #[cfg(test)]
@@ -337,9 +256,7 @@ mod tests {
 
     fn blobs(h: usize, w: usize, centres: &[(f32, f32, f32)]) -> Array2<f32> {
         Array2::from_shape_fn((h, w), |(y, x)| {
-            let inside = centres
-                .iter()
-                .any(|&(cy, cx, r)| (y as f32 - cy).powi(2) + (x as f32 - cx).powi(2) <= r * r);
+            let inside = centres.iter().any(|&(cy, cx, r)| (y as f32 - cy).powi(2) + (x as f32 - cx).powi(2) <= r * r);
             if inside { 0.8 } else { 0.2 }
         })
     }
@@ -349,44 +266,15 @@ mod tests {
         // Two separate discs, one at p = 0.95 and one at p = 0.6; both seeded.
         let cell = Array2::from_shape_fn((20, 40), |(y, x)| {
             let d = |cx: f32| (y as f32 - 10.0).powi(2) + (x as f32 - cx).powi(2);
-            if d(10.0) <= 36.0 {
-                0.95
-            } else if d(30.0) <= 36.0 {
-                0.6
-            } else {
-                0.05
-            }
+            if d(10.0) <= 36.0 { 0.95 } else if d(30.0) <= 36.0 { 0.6 } else { 0.05 }
         });
         let seed = cell.mapv(|p| if p > 0.5 { 0.9 } else { 0.0 });
-        let p = PostParams {
-            closing_radius: 0,
-            min_area: 5,
-            ..PostParams::default()
-        };
-        assert_eq!(
-            instances_from_seeds(cell.view(), seed.view(), &p)
-                .iter()
-                .max(),
-            Some(&2)
-        );
-        let strict = instances_from_seeds(
-            cell.view(),
-            seed.view(),
-            &PostParams {
-                min_confidence: 0.8,
-                ..p
-            },
-        );
+        let p = PostParams { closing_radius: 0, min_area: 5, ..PostParams::default() };
+        assert_eq!(instances_from_seeds(cell.view(), seed.view(), &p).iter().max(), Some(&2));
+        let strict = instances_from_seeds(cell.view(), seed.view(), &PostParams { min_confidence: 0.8, ..p });
         assert_eq!(strict.iter().max(), Some(&1));
         assert_eq!((strict[[10, 10]], strict[[10, 30]]), (1, 0));
-        let by_probability = instances_from_probability(
-            cell.view(),
-            &PostParams {
-                min_confidence: 0.8,
-                seeds: SeedMode::Components,
-                ..p
-            },
-        );
+        let by_probability = instances_from_probability(cell.view(), &PostParams { min_confidence: 0.8, seeds: SeedMode::Components, ..p });
         assert_eq!((by_probability[[10, 10]], by_probability[[10, 30]]), (1, 0));
     }
 
@@ -419,10 +307,7 @@ mod tests {
     #[test]
     fn components_mode_keeps_touching_cells_together() {
         let prob = blobs(20, 30, &[(10.0, 9.0, 6.0), (10.0, 20.0, 6.0)]);
-        let p = PostParams {
-            seeds: SeedMode::Components,
-            ..PostParams::default()
-        };
+        let p = PostParams { seeds: SeedMode::Components, ..PostParams::default() };
         let m = instances_from_probability(prob.view(), &p);
         assert_eq!(m.iter().copied().max(), Some(1));
     }
@@ -430,10 +315,7 @@ mod tests {
     #[test]
     fn h_maxima_splits_two_discs() {
         let prob = blobs(20, 30, &[(10.0, 9.0, 6.0), (10.0, 20.0, 6.0)]);
-        let p = PostParams {
-            seeds: SeedMode::DistanceHMaxima { h: 1.0 },
-            ..PostParams::default()
-        };
+        let p = PostParams { seeds: SeedMode::DistanceHMaxima { h: 1.0 }, ..PostParams::default() };
         let m = instances_from_probability(prob.view(), &p);
         assert_eq!(m.iter().copied().max(), Some(2));
         assert_ne!(m[[10, 9]], m[[10, 20]]);
@@ -444,11 +326,7 @@ mod tests {
         let mut prob = blobs(30, 30, &[(15.0, 15.0, 9.0)]);
         prob[[15, 15]] = 0.0; // a hole
         prob[[1, 1]] = 1.0; // a speck
-        let p = PostParams {
-            closing_radius: 0,
-            min_area: 5,
-            ..PostParams::default()
-        };
+        let p = PostParams { closing_radius: 0, min_area: 5, ..PostParams::default() };
         let m = instances_from_probability(prob.view(), &p);
         assert_eq!(m[[15, 15]], 1);
         assert_eq!(m[[1, 1]], 0);

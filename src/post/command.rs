@@ -7,7 +7,7 @@ use clap::Args;
 use ndarray::Array2;
 use rayon::prelude::*;
 
-use super::chain::{PostParams, SeedMode, instances_from_probability, instances_from_seeds};
+use super::chain::{instances_from_probability, instances_from_seeds, PostParams, SeedMode};
 use super::region_labelling::Connectivity;
 use super::threshold::probability_map;
 use crate::ctc::{self, CtcError, Frame, ResultWriter};
@@ -71,11 +71,7 @@ pub struct PostprocessArgs {
 
 fn unit_interval(s: &str) -> Result<f32, String> {
     let v: f32 = s.parse().map_err(|e| format!("{e}"))?;
-    if (0.0..1.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!("{v} is not in [0, 1)"))
-    }
+    if (0.0..1.0).contains(&v) { Ok(v) } else { Err(format!("{v} is not in [0, 1)")) }
 }
 
 fn four_or_eight(s: &str) -> Result<u8, String> {
@@ -88,11 +84,7 @@ fn four_or_eight(s: &str) -> Result<u8, String> {
 
 fn positive(s: &str) -> Result<f32, String> {
     let v: f32 = s.parse().map_err(|e| format!("{e}"))?;
-    if v > 0.0 && v.is_finite() {
-        Ok(v)
-    } else {
-        Err(format!("{v} is not a positive number"))
-    }
+    if v > 0.0 && v.is_finite() { Ok(v) } else { Err(format!("{v} is not a positive number")) }
 }
 
 impl PostprocessArgs {
@@ -103,20 +95,14 @@ impl PostprocessArgs {
         } else if let Some(h) = self.h_maxima {
             SeedMode::DistanceHMaxima { h }
         } else {
-            SeedMode::DistanceMaxima {
-                min_distance: self.min_distance as usize,
-            }
+            SeedMode::DistanceMaxima { min_distance: self.min_distance as usize }
         };
         PostParams {
             threshold: self.threshold,
             closing_radius: self.closing_radius,
             min_area: self.min_area,
             fill_holes: !self.keep_holes,
-            connectivity: if self.connectivity == 4 {
-                Connectivity::Four
-            } else {
-                Connectivity::Eight
-            },
+            connectivity: if self.connectivity == 4 { Connectivity::Four } else { Connectivity::Eight },
             seeds,
             seed_threshold: self.seed_threshold,
             min_confidence: self.min_confidence,
@@ -154,15 +140,11 @@ pub fn postprocess_folder(
     let files = ctc::list_numbered_tiffs(input)?;
     let seed_files = match seeds {
         Some(dir) => {
-            let listed: std::collections::BTreeMap<usize, PathBuf> =
-                ctc::list_numbered_tiffs(dir)?.into_iter().collect();
+            let listed: std::collections::BTreeMap<usize, PathBuf> = ctc::list_numbered_tiffs(dir)?.into_iter().collect();
             let mut paired = Vec::with_capacity(files.len());
             for (t, path) in &files {
                 let s = listed.get(t).ok_or_else(|| {
-                    CtcError::new(
-                        dir,
-                        format!("holds no seed map numbered {t} (for {})", path.display()),
-                    )
+                    CtcError::new(dir, format!("holds no seed map numbered {t} (for {})", path.display()))
                 })?;
                 paired.push(Some(s.clone()));
             }
@@ -195,12 +177,7 @@ pub fn postprocess_folder(
                         if sprob.dim() != prob.dim() {
                             return Err(CtcError::new(
                                 sp,
-                                format!(
-                                    "is {:?} (height, width) but {} is {:?}",
-                                    sprob.dim(),
-                                    path.display(),
-                                    prob.dim()
-                                ),
+                                format!("is {:?} (height, width) but {} is {:?}", sprob.dim(), path.display(), prob.dim()),
                             ));
                         }
                         instances_from_seeds(prob.view(), sprob.view(), params)
@@ -212,17 +189,8 @@ pub fn postprocess_folder(
             .try_reduce(|| 0, |a, b| Ok(a + b))
     })?;
     let dest = writer.finish_masks_only()?;
-    let cpu = process_cpu_time()
-        .zip(cpu_start)
-        .map(|(b, a)| b.saturating_sub(a));
-    Ok(FolderReport {
-        dest,
-        frames: files.len(),
-        objects,
-        threads: pool.current_num_threads(),
-        elapsed: start.elapsed(),
-        cpu,
-    })
+    let cpu = process_cpu_time().zip(cpu_start).map(|(b, a)| b.saturating_sub(a));
+    Ok(FolderReport { dest, frames: files.len(), objects, threads: pool.current_num_threads(), elapsed: start.elapsed(), cpu })
 }
 
 /// Reads one map as probabilities; warns once if an integer map is entirely at or
@@ -250,10 +218,7 @@ fn refuse_same_folder(input: &Path, out: &Path) -> ctc::Result<()> {
     if let (Ok(a), Ok(b)) = (input.canonicalize(), out.canonicalize())
         && a == b
     {
-        return Err(CtcError::new(
-            out,
-            "is the input folder; choose another output folder",
-        ));
+        return Err(CtcError::new(out, "is the input folder; choose another output folder"));
     }
     Ok(())
 }
@@ -261,10 +226,7 @@ fn refuse_same_folder(input: &Path, out: &Path) -> ctc::Result<()> {
 /// CPU time consumed by this process so far, all threads.
 #[cfg(unix)]
 fn process_cpu_time() -> Option<Duration> {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes one timespec into the valid pointer it is given.
     let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) } == 0;
     ok.then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
@@ -304,19 +266,10 @@ pub fn reuse_freed_memory() {}
 
 /// `cellstream postprocess`.
 pub fn run(args: &PostprocessArgs) -> anyhow::Result<std::process::ExitCode> {
-    let r = postprocess_folder(
-        &args.input,
-        &args.out,
-        &args.params(),
-        args.seeds.as_deref(),
-        args.threads,
-    )?;
+    let r = postprocess_folder(&args.input, &args.out, &args.params(), args.seeds.as_deref(), args.threads)?;
     let ms = r.elapsed.as_secs_f64() * 1e3;
     let per_frame = |t: f64| t / r.frames.max(1) as f64;
-    let cpu = r
-        .cpu
-        .map(|c| format!(", {:.1} ms CPU/frame", per_frame(c.as_secs_f64() * 1e3)))
-        .unwrap_or_default();
+    let cpu = r.cpu.map(|c| format!(", {:.1} ms CPU/frame", per_frame(c.as_secs_f64() * 1e3))).unwrap_or_default();
     println!(
         "postprocess: {} masks ({} objects) written to {} in {:.0} ms ({:.1} ms/frame{cpu}, {} thread{})",
         r.frames,

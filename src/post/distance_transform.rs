@@ -36,16 +36,9 @@ pub fn squared_distance_transform(fg: ArrayView2<bool>) -> Array2<u32> {
 
 /// [`squared_distance_transform`] given the foreground's runs too (`runs` must be
 /// those of `fg`): phase 2 then visits the foreground runs only.
-pub(crate) fn squared_distance_transform_with_runs(
-    fg: ArrayView2<bool>,
-    runs: &Runs,
-) -> Array2<u32> {
+pub(crate) fn squared_distance_transform_with_runs(fg: ArrayView2<bool>, runs: &Runs) -> Array2<u32> {
     let (h, w) = fg.dim();
-    assert_eq!(
-        runs.dim(),
-        (h, w),
-        "runs differ in shape from the foreground"
-    );
+    assert_eq!(runs.dim(), (h, w), "runs differ in shape from the foreground");
     if runs.area() == h * w {
         return Array2::from_elem((h, w), NO_BACKGROUND);
     }
@@ -74,24 +67,14 @@ pub(crate) fn squared_distance_transform_with_runs(
 /// Euclidean distance from each pixel of `fg` to the nearest background pixel
 /// (`scipy.ndimage.distance_transform_edt`), from [`squared_distance_transform`].
 pub fn distance_transform(fg: ArrayView2<bool>) -> Array2<f32> {
-    squared_distance_transform(fg).mapv(|d| {
-        if d == NO_BACKGROUND {
-            f32::INFINITY
-        } else {
-            (d as f32).sqrt()
-        }
-    })
+    squared_distance_transform(fg).mapv(|d| if d == NO_BACKGROUND { f32::INFINITY } else { (d as f32).sqrt() })
 }
 
 /// Phase 1 of Meijster et al.: for every pixel, the distance along its column to the
 /// nearest pixel where `is_site` holds, capped at `cap` (< 2³¹). Scans whole rows at
 /// a time, so the loops run along memory; the minima are taken as `i32`, which
 /// plain SSE2 vectorises (distances stay below 2³¹).
-fn column_distances(
-    img: ArrayView2<bool>,
-    cap: u32,
-    is_site: impl Fn(bool) -> bool,
-) -> Array2<u32> {
+fn column_distances(img: ArrayView2<bool>, cap: u32, is_site: impl Fn(bool) -> bool) -> Array2<u32> {
     let (h, w) = img.dim();
     let img = img.as_standard_layout();
     let src = img.as_slice().expect("standard layout");
@@ -185,16 +168,10 @@ mod tests {
 
     fn brute(fg: &Array2<bool>) -> Array2<u32> {
         let (h, w) = fg.dim();
-        let bg: Vec<(usize, usize)> = fg
-            .indexed_iter()
-            .filter(|(_, f)| !**f)
-            .map(|(p, _)| p)
-            .collect();
+        let bg: Vec<(usize, usize)> = fg.indexed_iter().filter(|(_, f)| !**f).map(|(p, _)| p).collect();
         Array2::from_shape_fn((h, w), |(y, x)| {
             bg.iter()
-                .map(|&(by, bx)| {
-                    ((by as i64 - y as i64).pow(2) + (bx as i64 - x as i64).pow(2)) as u32
-                })
+                .map(|&(by, bx)| ((by as i64 - y as i64).pow(2) + (bx as i64 - x as i64).pow(2)) as u32)
                 .min()
                 .unwrap_or(NO_BACKGROUND)
         })
@@ -237,16 +214,8 @@ mod tests {
     #[test]
     fn all_foreground_has_no_distance() {
         let fg = Array2::from_elem((3, 2), true);
-        assert!(
-            squared_distance_transform(fg.view())
-                .iter()
-                .all(|&d| d == NO_BACKGROUND)
-        );
-        assert!(
-            distance_transform(fg.view())
-                .iter()
-                .all(|d| d.is_infinite())
-        );
+        assert!(squared_distance_transform(fg.view()).iter().all(|&d| d == NO_BACKGROUND));
+        assert!(distance_transform(fg.view()).iter().all(|d| d.is_infinite()));
     }
 
     #[test]

@@ -3,7 +3,7 @@ use std::collections::VecDeque;
 
 use ndarray::{Array2, ArrayView2};
 
-use super::region_labelling::{Connectivity, label_components};
+use super::region_labelling::{label_components, Connectivity};
 use crate::ctc::Mask;
 
 /// Local maxima of `image` within each label of `labels`, at least `min_distance`
@@ -32,11 +32,7 @@ use crate::ctc::Mask;
 /// let labels = array![[1u32, 1, 1, 0, 2, 2], [1, 1, 1, 0, 2, 2]];
 /// assert_eq!(local_maxima(image.view(), labels.view(), 1), vec![(0, 1), (0, 5)]);
 /// ```
-pub fn local_maxima(
-    image: ArrayView2<u32>,
-    labels: ArrayView2<u32>,
-    min_distance: usize,
-) -> Vec<(usize, usize)> {
+pub fn local_maxima(image: ArrayView2<u32>, labels: ArrayView2<u32>, min_distance: usize) -> Vec<(usize, usize)> {
     local_maxima_by(image, labels, min_distance, None)
 }
 
@@ -47,34 +43,17 @@ fn local_maxima_by(
     min_distance: usize,
     use_filter: Option<bool>,
 ) -> Vec<(usize, usize)> {
-    assert_eq!(
-        image.dim(),
-        labels.dim(),
-        "image and labels differ in shape"
-    );
+    assert_eq!(image.dim(), labels.dim(), "image and labels differ in shape");
     let (h, w) = image.dim();
     let image = image.as_standard_layout();
     let labels = labels.as_standard_layout();
     let img = image.as_slice().expect("standard layout");
     let lab = labels.as_slice().expect("standard layout");
     // Signed views of the values (sign bit flipped) let plain SSE2 vectorise min/max.
-    let (n, threshold) = img
-        .iter()
-        .zip(lab)
-        .fold((i32::MIN, i32::MAX), |(n, t), (&v, &l)| {
-            (
-                n.max((l ^ 0x8000_0000) as i32),
-                t.min((v ^ 0x8000_0000) as i32),
-            )
-        });
-    let (n, threshold) = if img.is_empty() {
-        (0, 0)
-    } else {
-        (
-            (n as u32 ^ 0x8000_0000) as usize,
-            threshold as u32 ^ 0x8000_0000,
-        )
-    };
+    let (n, threshold) = img.iter().zip(lab).fold((i32::MIN, i32::MAX), |(n, t), (&v, &l)| {
+        (n.max((l ^ 0x8000_0000) as i32), t.min((v ^ 0x8000_0000) as i32))
+    });
+    let (n, threshold) = if img.is_empty() { (0, 0) } else { ((n as u32 ^ 0x8000_0000) as usize, threshold as u32 ^ 0x8000_0000) };
     let m = min_distance;
     let mut area = vec![0usize; n + 1];
     // A window maximum is also a maximum of its 8 neighbours of the same label:
@@ -99,19 +78,12 @@ fn local_maxima_by(
     let cands: Vec<u32> = if m == 0 {
         near
     } else if !use_filter.unwrap_or(near.len() * (2 * m + 1) * (2 * m + 1) > 8 * labelled) {
-        near.into_iter()
-            .filter(|&i| label_window_max(img, lab, h, w, i as usize, m))
-            .collect()
+        near.into_iter().filter(|&i| label_window_max(img, lab, h, w, i as usize, m)).collect()
     } else {
         // Many candidates (plateaus): one pass of the linear-time filter instead,
         // re-examining only pixels that another label's larger value may hide.
         let wmax = square_max_filter(img, h, w, m);
-        near.into_iter()
-            .filter(|&i| {
-                img[i as usize] == wmax[i as usize]
-                    || label_window_max(img, lab, h, w, i as usize, m)
-            })
-            .collect()
+        near.into_iter().filter(|&i| img[i as usize] == wmax[i as usize] || label_window_max(img, lab, h, w, i as usize, m)).collect()
     };
     let mut cand_count = vec![0usize; n + 1];
     for &i in &cands {
@@ -119,9 +91,7 @@ fn local_maxima_by(
     }
     let mut cands = cands;
     // Flat labels (every pixel a candidate): skimage keeps their isolated pixels.
-    let trivial: Vec<bool> = (0..=n)
-        .map(|l| m > 0 && l > 0 && area[l] > 0 && cand_count[l] == area[l])
-        .collect();
+    let trivial: Vec<bool> = (0..=n).map(|l| m > 0 && l > 0 && area[l] > 0 && cand_count[l] == area[l]).collect();
     if trivial.iter().any(|&t| t) {
         let mut boxes: Vec<Option<(usize, usize, usize, usize)>> = vec![None; n + 1];
         for &i in &cands {
@@ -135,9 +105,7 @@ fn local_maxima_by(
         for (l, b) in boxes.iter().enumerate() {
             let Some((y0, y1, x0, x1)) = *b else { continue };
             let (bh, bw) = (y1 - y0 + 1, x1 - x0 + 1);
-            let inside: Vec<bool> = (0..bh * bw)
-                .map(|j| lab[(y0 + j / bw) * w + x0 + j % bw] == l as u32)
-                .collect();
+            let inside: Vec<bool> = (0..bh * bw).map(|j| lab[(y0 + j / bw) * w + x0 + j % bw] == l as u32).collect();
             for (j, iso) in isolated_pixels(&inside, bh, bw).into_iter().enumerate() {
                 if iso {
                     cands.push(((y0 + j / bw) * w + x0 + j % bw) as u32);
@@ -148,14 +116,8 @@ fn local_maxima_by(
     cands.retain(|&i| img[i as usize] > threshold);
     // By label, then highest first, ties in raster order.
     cands.sort_unstable_by_key(|&i| (lab[i as usize], std::cmp::Reverse(img[i as usize]), i));
-    let pts = cands
-        .iter()
-        .map(|&i| (lab[i as usize], i as usize / w, i as usize % w));
-    if m > 1 {
-        ensure_spacing(pts, m, h, w)
-    } else {
-        pts.map(|(_, y, x)| (y, x)).collect()
-    }
+    let pts = cands.iter().map(|&i| (lab[i as usize], i as usize / w, i as usize % w));
+    if m > 1 { ensure_spacing(pts, m, h, w) } else { pts.map(|(_, y, x)| (y, x)).collect() }
 }
 
 /// Whether no 8-neighbour of pixel `i` with its label has a larger value.
@@ -165,14 +127,8 @@ fn neighbourhood_max(img: &[u32], lab: &[u32], h: usize, w: usize, i: usize) -> 
     let beats = |j: usize| img[j] > v && lab[j] == l;
     let (y, x) = (i / w, i % w);
     if y > 0 && x > 0 && y + 1 < h && x + 1 < w {
-        return !(beats(i - w)
-            || beats(i + w)
-            || beats(i - 1)
-            || beats(i + 1)
-            || beats(i - w - 1)
-            || beats(i - w + 1)
-            || beats(i + w - 1)
-            || beats(i + w + 1));
+        return !(beats(i - w) || beats(i + w) || beats(i - 1) || beats(i + 1)
+            || beats(i - w - 1) || beats(i - w + 1) || beats(i + w - 1) || beats(i + w + 1));
     }
     label_window_max(img, lab, h, w, i, 1)
 }
@@ -186,11 +142,7 @@ fn label_window_max(img: &[u32], lab: &[u32], h: usize, w: usize, i: usize, m: u
         let row = &img[yy * w..(yy + 1) * w];
         let lrow = &lab[yy * w..(yy + 1) * w];
         let (x0, x1) = (x.saturating_sub(m), (x + m + 1).min(w));
-        if row[x0..x1]
-            .iter()
-            .zip(&lrow[x0..x1])
-            .any(|(&u, &k)| u > v && k == l)
-        {
+        if row[x0..x1].iter().zip(&lrow[x0..x1]).any(|(&u, &k)| u > v && k == l) {
             return false;
         }
     }
@@ -200,12 +152,7 @@ fn label_window_max(img: &[u32], lab: &[u32], h: usize, w: usize, i: usize, m: u
 /// Greedy thinning of `(label, y, x)` points sorted by label then priority: a point
 /// is kept unless a kept point of its label lies at Chebyshev distance < `m`.
 /// Kept points are bucketed in a grid of `m × m` cells.
-fn ensure_spacing(
-    pts: impl Iterator<Item = (u32, usize, usize)>,
-    m: usize,
-    h: usize,
-    w: usize,
-) -> Vec<(usize, usize)> {
+fn ensure_spacing(pts: impl Iterator<Item = (u32, usize, usize)>, m: usize, h: usize, w: usize) -> Vec<(usize, usize)> {
     let (gh, gw) = (h / m + 1, w / m + 1);
     let mut grid: Vec<Vec<(u32, usize, usize)>> = vec![Vec::new(); gh * gw];
     let mut kept = Vec::new();
@@ -214,10 +161,7 @@ fn ensure_spacing(
         let mut clash = false;
         'cells: for gy in cy.saturating_sub(1)..=(cy + 1).min(gh - 1) {
             for gx in cx.saturating_sub(1)..=(cx + 1).min(gw - 1) {
-                if grid[gy * gw + gx]
-                    .iter()
-                    .any(|&(kl, ky, kx)| kl == l && ky.abs_diff(y) < m && kx.abs_diff(x) < m)
-                {
+                if grid[gy * gw + gx].iter().any(|&(kl, ky, kx)| kl == l && ky.abs_diff(y) < m && kx.abs_diff(x) < m) {
                     clash = true;
                     break 'cells;
                 }
@@ -274,13 +218,7 @@ fn square_max_filter(v: &[u32], h: usize, w: usize, r: usize) -> Vec<u32> {
     // padded rows [bk, bk + k); output row y (window = padded rows y..y + k) is
     // max(suffix max of its block from y, prefix max of the next block up to y + k - 1).
     let zero = vec![i32::MIN; w];
-    let row = |j: usize| -> &[i32] {
-        if j >= r && j - r < h {
-            &horiz[(j - r) * w..(j - r + 1) * w]
-        } else {
-            &zero
-        }
-    };
+    let row = |j: usize| -> &[i32] { if j >= r && j - r < h { &horiz[(j - r) * w..(j - r + 1) * w] } else { &zero } };
     let mut out = vec![0u32; h * w];
     let (mut bsuf, mut bpre) = (vec![0i32; k * w], vec![0i32; k * w]);
     for b in 0..h.div_ceil(k) {
@@ -326,13 +264,7 @@ fn square_max_filter(v: &[u32], h: usize, w: usize, r: usize) -> Vec<u32> {
 
 /// Pixels of `inside` not covered by its opening with the 3×3 cross (outside = false).
 fn isolated_pixels(inside: &[bool], h: usize, w: usize) -> Vec<bool> {
-    let at = |y: isize, x: isize| {
-        y >= 0
-            && x >= 0
-            && (y as usize) < h
-            && (x as usize) < w
-            && inside[y as usize * w + x as usize]
-    };
+    let at = |y: isize, x: isize| y >= 0 && x >= 0 && (y as usize) < h && (x as usize) < w && inside[y as usize * w + x as usize];
     const CROSS: [(isize, isize); 5] = [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)];
     let eroded: Vec<bool> = (0..h * w)
         .map(|i| {
@@ -345,11 +277,7 @@ fn isolated_pixels(inside: &[bool], h: usize, w: usize) -> Vec<bool> {
             let (y, x) = ((i / w) as isize, (i % w) as isize);
             let opened = CROSS.iter().any(|&(dy, dx)| {
                 let (ny, nx) = (y + dy, x + dx);
-                ny >= 0
-                    && nx >= 0
-                    && (ny as usize) < h
-                    && (nx as usize) < w
-                    && eroded[ny as usize * w + nx as usize]
+                ny >= 0 && nx >= 0 && (ny as usize) < h && (nx as usize) < w && eroded[ny as usize * w + nx as usize]
             });
             inside[i] && !opened
         })
@@ -382,21 +310,14 @@ pub fn markers_from_points(shape: (usize, usize), points: &[(usize, usize)]) -> 
 pub fn h_maxima(image: ArrayView2<f32>, h: f32) -> Array2<bool> {
     let (hh, w) = image.dim();
     let f: Vec<f64> = image.iter().map(|&v| v as f64).collect();
-    let (lo, hi) = f
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-            (a.min(v), b.max(v))
-        });
+    let (lo, hi) = f.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     if f.is_empty() || !(h as f64 <= hi - lo) || h <= 0.0 {
         return Array2::from_elem((hh, w), false);
     }
     let h = h as f64;
     // As scikit-image: lower the marker by a relative epsilon so that `f - rec ≥ h`
     // holds exactly where the reconstruction stays at the marker.
-    let marker: Vec<f64> = f
-        .iter()
-        .map(|&v| v - h - 2.0 * f32::EPSILON as f64 * v.abs())
-        .collect();
+    let marker: Vec<f64> = f.iter().map(|&v| v - h - 2.0 * f32::EPSILON as f64 * v.abs()).collect();
     let rec = reconstruct_by_dilation(marker, &f, hh, w);
     let out: Vec<bool> = f.iter().zip(&rec).map(|(&v, &r)| v - r >= h).collect();
     Array2::from_shape_vec((hh, w), out).expect("shape matches")
@@ -475,15 +396,8 @@ fn reconstruct_by_dilation(mut rec: Vec<f64>, mask: &[f64], h: usize, w: usize) 
 /// let (m, n) = seeds_from_probability(seed.view(), 0.5, fg.view(), Connectivity::Eight);
 /// assert_eq!((m, n), (array![[1, 0, 2, 0]], 2));
 /// ```
-pub fn seeds_from_probability(
-    prob: ArrayView2<f32>,
-    t: f32,
-    fg: ArrayView2<bool>,
-    conn: Connectivity,
-) -> (Mask, usize) {
-    let seeds = ndarray::Zip::from(&prob)
-        .and(&fg)
-        .map_collect(|&p, &f| f && p > t);
+pub fn seeds_from_probability(prob: ArrayView2<f32>, t: f32, fg: ArrayView2<bool>, conn: Connectivity) -> (Mask, usize) {
+    let seeds = ndarray::Zip::from(&prob).and(&fg).map_collect(|&p, &f| f && p > t);
     label_components(seeds.view(), conn)
 }
 
@@ -515,49 +429,27 @@ mod tests {
         let thr = image.iter().copied().min().unwrap_or(0);
         let mut out = Vec::new();
         for l in 1..=n {
-            let px: Vec<(usize, usize)> = labels
-                .indexed_iter()
-                .filter(|(_, v)| **v == l)
-                .map(|(p, _)| p)
-                .collect();
+            let px: Vec<(usize, usize)> = labels.indexed_iter().filter(|(_, v)| **v == l).map(|(p, _)| p).collect();
             if px.is_empty() {
                 continue;
             }
             let is_max = |&(y, x): &(usize, usize)| {
-                px.iter().all(|&(py, px_)| {
-                    py.abs_diff(y) > m || px_.abs_diff(x) > m || image[[py, px_]] <= image[[y, x]]
-                })
+                px.iter().all(|&(py, px_)| py.abs_diff(y) > m || px_.abs_diff(x) > m || image[[py, px_]] <= image[[y, x]])
             };
             let mut cand: Vec<(usize, usize)> = px.iter().copied().filter(is_max).collect();
             if cand.len() == px.len() {
-                let inl = |y: isize, x: isize| {
-                    y >= 0
-                        && x >= 0
-                        && (y as usize) < h
-                        && (x as usize) < w
-                        && labels[[y as usize, x as usize]] == l
-                };
-                let eroded = |y: isize, x: isize| {
-                    inl(y, x) && inl(y - 1, x) && inl(y + 1, x) && inl(y, x - 1) && inl(y, x + 1)
-                };
+                let inl = |y: isize, x: isize| y >= 0 && x >= 0 && (y as usize) < h && (x as usize) < w && labels[[y as usize, x as usize]] == l;
+                let eroded = |y: isize, x: isize| inl(y, x) && inl(y - 1, x) && inl(y + 1, x) && inl(y, x - 1) && inl(y, x + 1);
                 cand.retain(|&(y, x)| {
                     let (y, x) = (y as isize, x as isize);
-                    !(eroded(y, x)
-                        || eroded(y - 1, x)
-                        || eroded(y + 1, x)
-                        || eroded(y, x - 1)
-                        || eroded(y, x + 1))
+                    !(eroded(y, x) || eroded(y - 1, x) || eroded(y + 1, x) || eroded(y, x - 1) || eroded(y, x + 1))
                 });
             }
             cand.retain(|&p| image[p] > thr);
             cand.sort_by(|a, b| image[*b].cmp(&image[*a]));
             let mut kept: Vec<(usize, usize)> = Vec::new();
             for c in cand {
-                if m <= 1
-                    || kept
-                        .iter()
-                        .all(|k| k.0.abs_diff(c.0) >= m || k.1.abs_diff(c.1) >= m)
-                {
+                if m <= 1 || kept.iter().all(|k| k.0.abs_diff(c.0) >= m || k.1.abs_diff(c.1) >= m) {
                     kept.push(c);
                 }
             }
@@ -589,15 +481,9 @@ mod tests {
     fn peaks_closer_than_min_distance_are_thinned() {
         let image = array![[0u32, 5, 0, 5, 0, 0, 0, 0, 0, 0, 2, 0]];
         let labels = Array2::from_elem((1, 12), 1u32);
-        assert_eq!(
-            local_maxima(image.view(), labels.view(), 1),
-            vec![(0, 1), (0, 3), (0, 10)]
-        );
+        assert_eq!(local_maxima(image.view(), labels.view(), 1), vec![(0, 1), (0, 3), (0, 10)]);
         // With min_distance 3, (0, 3) lies 2 from the first kept peak (0, 1).
-        assert_eq!(
-            local_maxima(image.view(), labels.view(), 3),
-            vec![(0, 1), (0, 10)]
-        );
+        assert_eq!(local_maxima(image.view(), labels.view(), 3), vec![(0, 1), (0, 10)]);
     }
 
     #[test]
@@ -607,14 +493,8 @@ mod tests {
         // before spacing.
         let image = array![[0u32, 0, 0, 0, 0], [0, 1, 1, 1, 0], [0, 0, 0, 0, 0]];
         let labels = array![[0u32, 0, 0, 0, 0], [0, 1, 1, 1, 0], [0, 0, 0, 0, 0]];
-        assert_eq!(
-            local_maxima(image.view(), labels.view(), 1),
-            vec![(1, 1), (1, 2), (1, 3)]
-        );
-        assert_eq!(
-            local_maxima(image.view(), labels.view(), 2),
-            vec![(1, 1), (1, 3)]
-        );
+        assert_eq!(local_maxima(image.view(), labels.view(), 1), vec![(1, 1), (1, 2), (1, 3)]);
+        assert_eq!(local_maxima(image.view(), labels.view(), 2), vec![(1, 1), (1, 3)]);
     }
 
     #[test]

@@ -18,20 +18,16 @@ pub mod runs;
 pub mod threshold;
 pub mod watershed;
 
-pub use chain::{
-    PostParams, SeedMode, foreground_components, instances_from_probability, instances_from_seeds,
-    remove_unsure_objects,
-};
-pub use distance_transform::{NO_BACKGROUND, distance_transform, squared_distance_transform};
+pub use chain::{foreground_components, instances_from_probability, instances_from_seeds, remove_unsure_objects, PostParams, SeedMode};
 pub use fragments::merge_fragments;
+pub use distance_transform::{distance_transform, squared_distance_transform, NO_BACKGROUND};
 pub use markers::{h_maxima, local_maxima, markers_from_points, seeds_from_probability};
 pub use morphology::{
-    close_disk, close_runs, dilate_disk, dilate_runs, erode_disk, erode_runs, fill_holes,
-    fill_holes_runs, remove_small_components, remove_small_runs,
+    close_disk, close_runs, dilate_disk, dilate_runs, erode_disk, erode_runs, fill_holes, fill_holes_runs,
+    remove_small_components, remove_small_runs,
 };
 pub use region_labelling::{
-    BoundingBox, Connectivity, bounding_boxes, label_areas, label_components,
-    label_components_with_areas, relabel_sequential,
+    bounding_boxes, label_areas, label_components, label_components_with_areas, relabel_sequential, BoundingBox, Connectivity,
 };
 pub use runs::{Components, Runs};
 pub use threshold::{probability_map, threshold};

@@ -67,14 +67,7 @@ pub fn dilate_runs(fg: &Runs, r: usize) -> Runs {
     }
     // half[|dy|]: half-width of the disk's chord at vertical offset dy.
     let r2 = r * r;
-    let half: Vec<u32> = (0..=r)
-        .map(|dy| {
-            (0..=r)
-                .rev()
-                .find(|hw| hw * hw + dy * dy <= r2)
-                .unwrap_or(0) as u32
-        })
-        .collect();
+    let half: Vec<u32> = (0..=r).map(|dy| (0..=r).rev().find(|hw| hw * hw + dy * dy <= r2).unwrap_or(0) as u32).collect();
     let mut out = Builder::new(h, w);
     let (mut acc, mut next): (Vec<(u32, u32)>, Vec<(u32, u32)>) = (Vec::new(), Vec::new());
     for y in 0..h {
@@ -83,10 +76,7 @@ pub fn dilate_runs(fg: &Runs, r: usize) -> Runs {
         acc.clear();
         for sy in y.saturating_sub(r)..(y + r + 1).min(h) {
             let hw = half[sy.abs_diff(y)];
-            let widened = fg
-                .row(sy)
-                .iter()
-                .map(|&(a, b)| (a.saturating_sub(hw), (b + hw).min(w as u32)));
+            let widened = fg.row(sy).iter().map(|&(a, b)| (a.saturating_sub(hw), (b + hw).min(w as u32)));
             merge_union(&acc, widened, &mut next);
             std::mem::swap(&mut acc, &mut next);
         }
@@ -199,11 +189,7 @@ pub fn fill_holes_runs(fg: &Runs) -> Runs {
 /// let kept = remove_small_components(fg.view(), 2, Connectivity::Eight);
 /// assert_eq!(kept, array![[false, false, true, true], [false, false, true, true]]);
 /// ```
-pub fn remove_small_components(
-    fg: ArrayView2<bool>,
-    min_area: usize,
-    conn: Connectivity,
-) -> Array2<bool> {
+pub fn remove_small_components(fg: ArrayView2<bool>, min_area: usize, conn: Connectivity) -> Array2<bool> {
     remove_small_runs(&Runs::from_mask(fg), min_area, conn).to_mask()
 }
 
@@ -240,11 +226,7 @@ mod tests {
             for dy in -r..=r {
                 for dx in -r..=r {
                     let (ny, nx) = (y as i64 + dy, x as i64 + dx);
-                    if dy * dy + dx * dx <= r * r
-                        && ny >= 0
-                        && nx >= 0
-                        && ny < h as i64
-                        && nx < w as i64
+                    if dy * dy + dx * dx <= r * r && ny >= 0 && nx >= 0 && ny < h as i64 && nx < w as i64
                         && fg[[ny as usize, nx as usize]]
                     {
                         return true;
@@ -345,31 +327,14 @@ mod tests {
         let d = dilate_disk(fg.view(), 2).mapv(u8::from);
         assert_eq!(
             d,
-            array![
-                [0, 0, 1, 0, 0],
-                [0, 1, 1, 1, 0],
-                [1, 1, 1, 1, 1],
-                [0, 1, 1, 1, 0],
-                [0, 0, 1, 0, 0]
-            ]
+            array![[0, 0, 1, 0, 0], [0, 1, 1, 1, 0], [1, 1, 1, 1, 1], [0, 1, 1, 1, 0], [0, 0, 1, 0, 0]]
         );
     }
 
     #[test]
     fn erosion_keeps_objects_at_the_border() {
-        let fg = array![
-            [true, true, false],
-            [true, true, false],
-            [true, true, false]
-        ];
+        let fg = array![[true, true, false], [true, true, false], [true, true, false]];
         let e = erode_disk(fg.view(), 1);
-        assert_eq!(
-            e,
-            array![
-                [true, false, false],
-                [true, false, false],
-                [true, false, false]
-            ]
-        );
+        assert_eq!(e, array![[true, false, false], [true, false, false], [true, false, false]]);
     }
 }

@@ -18,16 +18,7 @@ impl Connectivity {
     /// Neighbour offsets `(dy, dx)` in scikit-image's order: edge neighbours first
     /// (up, left, right, down), then corners (up-left, up-right, down-left, down-right).
     pub fn offsets(self) -> &'static [(isize, isize)] {
-        const EIGHT: [(isize, isize); 8] = [
-            (-1, 0),
-            (0, -1),
-            (0, 1),
-            (1, 0),
-            (-1, -1),
-            (-1, 1),
-            (1, -1),
-            (1, 1),
-        ];
+        const EIGHT: [(isize, isize); 8] = [(-1, 0), (0, -1), (0, 1), (1, 0), (-1, -1), (-1, 1), (1, -1), (1, 1)];
         match self {
             Connectivity::Four => &EIGHT[..4],
             Connectivity::Eight => &EIGHT,
@@ -104,14 +95,7 @@ pub fn bounding_boxes(labels: ArrayView2<u32>, n: usize) -> Vec<Option<BoundingB
             }
             let b = &mut boxes[l as usize - 1];
             match b {
-                None => {
-                    *b = Some(BoundingBox {
-                        y0: y,
-                        y1: y + 1,
-                        x0: x,
-                        x1: x + 1,
-                    })
-                }
+                None => *b = Some(BoundingBox { y0: y, y1: y + 1, x0: x, x1: x + 1 }),
                 Some(b) => {
                     b.y1 = y + 1; // raster order: y only grows
                     b.x0 = b.x0.min(x);
@@ -152,13 +136,7 @@ pub fn relabel_sequential(mask: ArrayView2<u32>) -> (Mask, usize) {
         let mut present: Vec<u32> = mask.iter().copied().filter(|&l| l != 0).collect();
         present.sort_unstable();
         present.dedup();
-        let out = mask.mapv(|l| {
-            if l == 0 {
-                0
-            } else {
-                present.binary_search(&l).expect("present") as u32 + 1
-            }
-        });
+        let out = mask.mapv(|l| if l == 0 { 0 } else { present.binary_search(&l).expect("present") as u32 + 1 });
         (out, present.len())
     }
 }
@@ -263,24 +241,8 @@ mod tests {
         let labels = array![[0, 1, 1], [2, 0, 1], [2, 2, 0]];
         assert_eq!(label_areas(labels.view(), 2), vec![3, 3, 3]);
         let b = bounding_boxes(labels.view(), 3);
-        assert_eq!(
-            b[0],
-            Some(BoundingBox {
-                y0: 0,
-                y1: 2,
-                x0: 1,
-                x1: 3
-            })
-        );
-        assert_eq!(
-            b[1],
-            Some(BoundingBox {
-                y0: 1,
-                y1: 3,
-                x0: 0,
-                x1: 2
-            })
-        );
+        assert_eq!(b[0], Some(BoundingBox { y0: 0, y1: 2, x0: 1, x1: 3 }));
+        assert_eq!(b[1], Some(BoundingBox { y0: 1, y1: 3, x0: 0, x1: 2 }));
         assert_eq!(b[2], None);
     }
 

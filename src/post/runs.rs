@@ -20,12 +20,7 @@ pub struct Runs {
 impl Runs {
     /// An image with no foreground.
     pub fn empty(h: usize, w: usize) -> Runs {
-        Runs {
-            h,
-            w,
-            runs: Vec::new(),
-            row_start: vec![0; h + 1],
-        }
+        Runs { h, w, runs: Vec::new(), row_start: vec![0; h + 1] }
     }
 
     /// The runs of `true` pixels of `fg`.
@@ -38,11 +33,7 @@ impl Runs {
         Runs::from_rows(prob.dim(), prob, |&p| p > t)
     }
 
-    fn from_rows<T: Copy>(
-        dim: (usize, usize),
-        img: ArrayView2<T>,
-        on: impl Fn(&T) -> bool,
-    ) -> Runs {
+    fn from_rows<T: Copy>(dim: (usize, usize), img: ArrayView2<T>, on: impl Fn(&T) -> bool) -> Runs {
         let (h, w) = dim;
         assert!(w < u32::MAX as usize, "image too wide");
         let mut b = Builder::new(h, w);
@@ -83,11 +74,7 @@ impl Runs {
 
     /// `(y, x0, x1)` of every run, in raster order.
     pub fn iter(&self) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
-        (0..self.h).flat_map(move |y| {
-            self.row(y)
-                .iter()
-                .map(move |&(a, b)| (y, a as usize, b as usize))
-        })
+        (0..self.h).flat_map(move |y| self.row(y).iter().map(move |&(a, b)| (y, a as usize, b as usize)))
     }
 
     /// The image as a boolean array.
@@ -97,11 +84,7 @@ impl Runs {
 
     /// An `h × w` image with `value(run index, run)` on each run and `background`
     /// elsewhere, every pixel written once.
-    fn fill_rows<T: Copy>(
-        &self,
-        background: T,
-        value: impl Fn(usize, (u32, u32)) -> T,
-    ) -> Array2<T> {
+    fn fill_rows<T: Copy>(&self, background: T, value: impl Fn(usize, (u32, u32)) -> T) -> Array2<T> {
         let mut v: Vec<T> = Vec::with_capacity(self.h * self.w);
         for y in 0..self.h {
             let row_end = v.len() + self.w;
@@ -182,10 +165,7 @@ impl Runs {
         };
         let mut parent: Vec<u32> = (0..self.runs.len() as u32).collect();
         for y in 1..self.h {
-            let (prev, cur) = (
-                self.row_start[y - 1]..self.row_start[y],
-                self.row_start[y]..self.row_start[y + 1],
-            );
+            let (prev, cur) = (self.row_start[y - 1]..self.row_start[y], self.row_start[y]..self.row_start[y + 1]);
             let mut above = prev.start;
             for i in cur {
                 let (lo, hi) = self.runs[i];
@@ -272,15 +252,7 @@ impl Builder {
     pub(crate) fn new(h: usize, w: usize) -> Builder {
         let mut row_start = Vec::with_capacity(h + 1);
         row_start.push(0);
-        Builder {
-            out: Runs {
-                h,
-                w,
-                runs: Vec::new(),
-                row_start,
-            },
-            row_open: 0,
-        }
+        Builder { out: Runs { h, w, runs: Vec::new(), row_start }, row_open: 0 }
     }
 
     /// Adds `[a, b)` to the current row (`a` not before the previous run's start).
@@ -367,10 +339,7 @@ mod tests {
 
     #[test]
     fn threshold_runs() {
-        let r = Runs::from_threshold(
-            array![[0.9f32, 0.2, 0.6, 0.7], [0.0, 0.0, 0.0, 0.51]].view(),
-            0.5,
-        );
+        let r = Runs::from_threshold(array![[0.9f32, 0.2, 0.6, 0.7], [0.0, 0.0, 0.0, 0.51]].view(), 0.5);
         assert_eq!(r.row(0), &[(0, 1), (2, 4)]);
         assert_eq!(r.row(1), &[(3, 4)]);
     }

@@ -37,16 +37,9 @@ pub fn probability_map(frame: Frame) -> Result<Array2<f32>, String> {
             let in_range = a.iter().fold(true, |ok, &v| ok & (0.0..=1.0).contains(&v));
             if !in_range {
                 if a.iter().any(|v| v.is_nan()) {
-                    return Err(
-                        "holds NaN values; a float input must be a probability map in [0, 1]"
-                            .into(),
-                    );
+                    return Err("holds NaN values; a float input must be a probability map in [0, 1]".into());
                 }
-                let (lo, hi) = a
-                    .iter()
-                    .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
-                        (l.min(v), h.max(v))
-                    });
+                let (lo, hi) = a.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
                 return Err(format!(
                     "holds float values from {lo} to {hi}; a float input must be a probability map in [0, 1] \
                      (8- and 16-bit inputs are scaled by their type's maximum; 32-bit integer TIFFs read as float)"
@@ -77,9 +70,6 @@ mod tests {
     #[test]
     fn threshold_is_strict() {
         assert_eq!(threshold(array![[0.5f32]].view(), 0.5), array![[false]]);
-        assert_eq!(
-            threshold(array![[0.0f32, 0.004]].view(), 0.0),
-            array![[false, true]]
-        );
+        assert_eq!(threshold(array![[0.0f32, 0.004]].view(), 0.0), array![[false, true]]);
     }
 }

@@ -1,7 +1,7 @@
 //! Marker-controlled watershed by priority flood (Meyer 1991; Beucher & Meyer 1993).
 use ndarray::ArrayView2;
 
-use super::region_labelling::{Connectivity, label_components};
+use super::region_labelling::{label_components, Connectivity};
 use crate::ctc::Mask;
 
 /// Floods `image` from `markers` inside `mask` and returns the labels: scikit-image's
@@ -26,12 +26,7 @@ use crate::ctc::Mask;
 /// let labels = watershed(image.view(), markers.view(), mask.view(), Connectivity::Four);
 /// assert_eq!(labels, array![[1, 1, 1, 2, 2]]);
 /// ```
-pub fn watershed(
-    image: ArrayView2<f32>,
-    markers: ArrayView2<u32>,
-    mask: ArrayView2<bool>,
-    conn: Connectivity,
-) -> Mask {
+pub fn watershed(image: ArrayView2<f32>, markers: ArrayView2<u32>, mask: ArrayView2<bool>, conn: Connectivity) -> Mask {
     let grid = Grid::new(mask.dim(), conn);
     let (mut cells, seeds) = grid.cells::<u64>(Markers::Image(markers), mask, None);
     let img = grid.pad(image, 0.0);
@@ -69,12 +64,7 @@ pub fn watershed(
 /// let labels = watershed_levels(levels.view(), markers.view(), mask.view(), Connectivity::Four);
 /// assert_eq!(labels, array![[1, 1, 1, 1, 2, 2, 2]]);
 /// ```
-pub fn watershed_levels(
-    levels: ArrayView2<u32>,
-    markers: ArrayView2<u32>,
-    mask: ArrayView2<bool>,
-    conn: Connectivity,
-) -> Mask {
+pub fn watershed_levels(levels: ArrayView2<u32>, markers: ArrayView2<u32>, mask: ArrayView2<bool>, conn: Connectivity) -> Mask {
     flood_levels(levels, false, Markers::Image(markers), mask, conn, None)
 }
 
@@ -138,14 +128,7 @@ pub(crate) fn flood_levels(
 
 /// Meyer's hierarchical-queue flood over `cells`, one component of the mask after
 /// the other (`comp`: components on the unpadded grid).
-fn flood<C: Cell>(
-    grid: &Grid,
-    cells: &mut [C],
-    seeds: &[u32],
-    nqueues: usize,
-    comp: ArrayView2<u32>,
-    ncomp: usize,
-) {
+fn flood<C: Cell>(grid: &Grid, cells: &mut [C], seeds: &[u32], nqueues: usize, comp: ArrayView2<u32>, ncomp: usize) {
     // A fixed neighbour count lets the compiler unroll the neighbour loops.
     match grid.neighbours {
         4 => flood_n::<C, 4>(grid, cells, seeds, nqueues, comp, ncomp),
@@ -153,37 +136,20 @@ fn flood<C: Cell>(
     }
 }
 
-fn flood_n<C: Cell, const N: usize>(
-    grid: &Grid,
-    cells: &mut [C],
-    seeds: &[u32],
-    nqueues: usize,
-    comp: ArrayView2<u32>,
-    ncomp: usize,
-) {
-    assert_eq!(
-        comp.dim(),
-        (grid.h, grid.w),
-        "components differ in shape from the mask"
-    );
+fn flood_n<C: Cell, const N: usize>(grid: &Grid, cells: &mut [C], seeds: &[u32], nqueues: usize, comp: ArrayView2<u32>, ncomp: usize) {
+    assert_eq!(comp.dim(), (grid.h, grid.w), "components differ in shape from the mask");
     let (w, pw) = (grid.w, grid.w + 2);
     let comp = comp.as_standard_layout();
     let cs = comp.as_slice().expect("standard layout");
     let component = |i: u32| {
         let (y, x) = (i as usize / pw - 1, i as usize % pw - 1);
         let c = cs[y * w + x];
-        assert!(
-            c != 0 && c as usize <= ncomp,
-            "components do not match the mask"
-        );
+        assert!(c != 0 && c as usize <= ncomp, "components do not match the mask");
         c
     };
     let offsets: [isize; N] = grid.offsets[..N].try_into().expect("N neighbours");
     // Markers grouped by component, then by level, raster order among equals.
-    let mut markers: Vec<(u32, usize, u32)> = seeds
-        .iter()
-        .map(|&p| (component(p), cells[p as usize].queue(), p))
-        .collect();
+    let mut markers: Vec<(u32, usize, u32)> = seeds.iter().map(|&p| (component(p), cells[p as usize].queue(), p)).collect();
     markers.sort_by_key(|&(c, k, _)| (c, k)); // stable
     let mut queues: Vec<Vec<u32>> = vec![Vec::new(); nqueues.max(1)];
     // The levels whose queue is not empty: a component spans a few hundred of
@@ -255,9 +221,7 @@ struct LevelSet {
 
 impl LevelSet {
     fn new(n: usize) -> LevelSet {
-        LevelSet {
-            words: vec![0; n.div_ceil(64)],
-        }
+        LevelSet { words: vec![0; n.div_ceil(64)] }
     }
 
     #[inline(always)]
@@ -429,12 +393,7 @@ impl Grid {
         for (o, &(dy, dx)) in offsets.iter_mut().zip(conn.offsets()) {
             *o = dy * (w + 2) as isize + dx;
         }
-        Grid {
-            h,
-            w,
-            offsets,
-            neighbours: conn.offsets().len(),
-        }
+        Grid { h, w, offsets, neighbours: conn.offsets().len() }
     }
 
     fn offsets(&self) -> &[isize] {
@@ -443,12 +402,7 @@ impl Grid {
 
     /// The cells of the padded frame, and the padded indices of the marker pixels
     /// inside the mask in raster order. Without `levels`, every queue is 0.
-    fn cells<C: Cell>(
-        &self,
-        markers: Markers,
-        mask: ArrayView2<bool>,
-        levels: Option<(ArrayView2<u32>, &LevelQueues)>,
-    ) -> (Vec<C>, Vec<u32>) {
+    fn cells<C: Cell>(&self, markers: Markers, mask: ArrayView2<bool>, levels: Option<(ArrayView2<u32>, &LevelQueues)>) -> (Vec<C>, Vec<u32>) {
         let (h, w, pw) = (self.h, self.w, self.w + 2);
         let mut cells = vec![C::BLOCKED; (h + 2) * pw];
         let mask = mask.as_standard_layout();
@@ -457,15 +411,8 @@ impl Grid {
             assert_eq!(l.dim(), (h, w), "levels differ in shape from the mask");
             l.to_slice().is_none().then(|| l.iter().copied().collect())
         });
-        let lv: Option<(&[u32], &LevelQueues)> = levels.map(|(l, q)| {
-            (
-                owned
-                    .as_deref()
-                    .or_else(|| l.to_slice())
-                    .expect("levels as a slice"),
-                q,
-            )
-        });
+        let lv: Option<(&[u32], &LevelQueues)> =
+            levels.map(|(l, q)| (owned.as_deref().or_else(|| l.to_slice()).expect("levels as a slice"), q));
         if w > 0 {
             for (y, krow) in ks.chunks_exact(w).enumerate() {
                 let o = (y + 1) * pw + 1;
@@ -474,12 +421,7 @@ impl Grid {
                     Some((l, q)) => {
                         let lrow = &l[y * w..(y + 1) * w];
                         // The queue rule chosen once per row, not per pixel.
-                        fn fill<C: Cell>(
-                            out: &mut [C],
-                            krow: &[bool],
-                            lrow: &[u32],
-                            key: impl Fn(u32) -> usize,
-                        ) {
+                        fn fill<C: Cell>(out: &mut [C], krow: &[bool], lrow: &[u32], key: impl Fn(u32) -> usize) {
                             for ((c, &k), &v) in out.iter_mut().zip(krow).zip(lrow) {
                                 if k {
                                     *c = C::new(0, key(v));
@@ -516,9 +458,7 @@ impl Grid {
             Markers::Image(m) => {
                 assert_eq!(m.dim(), (h, w), "markers differ in shape from the mask");
                 for (y, row) in m.outer_iter().enumerate() {
-                    let row = row
-                        .to_slice()
-                        .map_or_else(|| row.to_vec().into(), std::borrow::Cow::Borrowed);
+                    let row = row.to_slice().map_or_else(|| row.to_vec().into(), std::borrow::Cow::Borrowed);
                     for (x, &l) in row.iter().enumerate() {
                         if l != 0 {
                             mark(&mut cells, (y + 1) * pw + x + 1, l);
@@ -528,10 +468,7 @@ impl Grid {
             }
             Markers::Points(pts) => {
                 for (i, &(y, x)) in pts.iter().enumerate() {
-                    assert!(
-                        y < h && x < w,
-                        "marker ({y}, {x}) outside the {h}×{w} image"
-                    );
+                    assert!(y < h && x < w, "marker ({y}, {x}) outside the {h}×{w} image");
                     mark(&mut cells, (y + 1) * pw + x + 1, i as u32 + 1);
                 }
             }
@@ -542,11 +479,7 @@ impl Grid {
 
     /// `img` on the padded grid, `fill` on the pad.
     fn pad<T: Copy>(&self, img: ArrayView2<T>, fill: T) -> Vec<T> {
-        assert_eq!(
-            img.dim(),
-            (self.h, self.w),
-            "image differs in shape from the mask"
-        );
+        assert_eq!(img.dim(), (self.h, self.w), "image differs in shape from the mask");
         let pw = self.w + 2;
         let mut out = vec![fill; (self.h + 2) * pw];
         for (y, row) in img.outer_iter().enumerate() {
@@ -563,14 +496,10 @@ impl Grid {
         let blocked = C::BLOCKED.label();
         let mut v = Vec::with_capacity(h * w);
         for y in 0..h {
-            v.extend(
-                cells[(y + 1) * pw + 1..(y + 1) * pw + 1 + w]
-                    .iter()
-                    .map(|c| {
-                        let l = c.label();
-                        if l == blocked { 0 } else { l }
-                    }),
-            );
+            v.extend(cells[(y + 1) * pw + 1..(y + 1) * pw + 1 + w].iter().map(|c| {
+                let l = c.label();
+                if l == blocked { 0 } else { l }
+            }));
         }
         Mask::from_shape_vec((h, w), v).expect("shape matches")
     }
@@ -590,40 +519,16 @@ struct LevelQueues {
 
 impl LevelQueues {
     fn new(levels: ArrayView2<u32>, mask: ArrayView2<bool>, highest_first: bool) -> LevelQueues {
-        assert_eq!(
-            levels.dim(),
-            mask.dim(),
-            "levels differ in shape from the mask"
-        );
+        assert_eq!(levels.dim(), mask.dim(), "levels differ in shape from the mask");
         let (levels, maskc) = (levels.as_standard_layout(), mask.as_standard_layout());
-        let (lv, ks) = (
-            levels.as_slice().expect("standard layout"),
-            maskc.as_slice().expect("standard layout"),
-        );
-        let (lo, hi) = lv
-            .iter()
-            .zip(ks)
-            .fold((u32::MAX, 0u32), |(a, b), (&v, &k)| {
-                if k { (a.min(v), b.max(v)) } else { (a, b) }
-            });
+        let (lv, ks) = (levels.as_slice().expect("standard layout"), maskc.as_slice().expect("standard layout"));
+        let (lo, hi) = lv.iter().zip(ks).fold((u32::MAX, 0u32), |(a, b), (&v, &k)| if k { (a.min(v), b.max(v)) } else { (a, b) });
         let span = hi.saturating_sub(lo) as usize + 1;
         if span <= (1 << 16).max(lv.len() / 4) {
-            LevelQueues {
-                lo,
-                hi,
-                highest_first,
-                ranks: None,
-                count: span,
-            }
+            LevelQueues { lo, hi, highest_first, ranks: None, count: span }
         } else {
             let (ranks, count) = LevelRanks::new(lv, ks);
-            LevelQueues {
-                lo,
-                hi,
-                highest_first,
-                ranks: Some(ranks),
-                count,
-            }
+            LevelQueues { lo, hi, highest_first, ranks: Some(ranks), count }
         }
     }
 
@@ -673,12 +578,7 @@ impl LevelRanks {
             }
             (LevelRanks::Dense(table), (r as usize).max(1))
         } else {
-            let mut s: Vec<u32> = lv
-                .iter()
-                .zip(ks)
-                .filter(|(_, m)| **m)
-                .map(|(v, _)| *v)
-                .collect();
+            let mut s: Vec<u32> = lv.iter().zip(ks).filter(|(_, m)| **m).map(|(v, _)| *v).collect();
             s.sort_unstable();
             s.dedup();
             let n = s.len().max(1);
@@ -698,7 +598,7 @@ impl LevelRanks {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{Array2, array};
+    use ndarray::{array, Array2};
     use proptest::prelude::*;
 
     fn inputs() -> impl Strategy<Value = (Array2<u32>, Array2<u32>, Array2<bool>)> {
@@ -810,25 +710,12 @@ mod tests {
             [0, 1, 1, 1, 0, 1, 1, 1, 0]
         ];
         let levels = d.mapv(|v| 3 - v);
-        let markers = array![
-            [0u32, 0, 0, 0, 0, 0, 0, 0, 0],
-            [0, 0, 1, 0, 0, 0, 2, 0, 0],
-            [0, 0, 0, 0, 0, 0, 0, 0, 0]
-        ];
+        let markers = array![[0u32, 0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0, 2, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0, 0]];
         let mask = d.mapv(|v| v > 0);
-        let out = watershed_levels(
-            levels.view(),
-            markers.view(),
-            mask.view(),
-            Connectivity::Eight,
-        );
+        let out = watershed_levels(levels.view(), markers.view(), mask.view(), Connectivity::Eight);
         assert_eq!(
             out,
-            array![
-                [0, 1, 1, 1, 0, 2, 2, 2, 0],
-                [1, 1, 1, 1, 1, 2, 2, 2, 2],
-                [0, 1, 1, 1, 0, 2, 2, 2, 0]
-            ]
+            array![[0, 1, 1, 1, 0, 2, 2, 2, 0], [1, 1, 1, 1, 1, 2, 2, 2, 2], [0, 1, 1, 1, 0, 2, 2, 2, 0]]
         );
     }
 }

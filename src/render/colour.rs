@@ -79,12 +79,7 @@ pub fn display_range(frame: &Frame, lo: f64, hi: f64) -> (f32, f32) {
         Frame::F32(a) => {
             // Quantiles of at most 2¹⁶ evenly spaced samples.
             let step = (a.len() / 65536).max(1);
-            let mut s: Vec<f32> = a
-                .iter()
-                .step_by(step)
-                .copied()
-                .filter(|v| v.is_finite())
-                .collect();
+            let mut s: Vec<f32> = a.iter().step_by(step).copied().filter(|v| v.is_finite()).collect();
             if s.is_empty() {
                 return (0.0, 1.0);
             }
@@ -93,11 +88,7 @@ pub fn display_range(frame: &Frame, lo: f64, hi: f64) -> (f32, f32) {
             (at(lo), at(hi))
         }
     };
-    if range.1 > range.0 {
-        range
-    } else {
-        (range.0, range.0 + 1.0)
-    }
+    if range.1 > range.0 { range } else { (range.0, range.0 + 1.0) }
 }
 
 /// The frame as an RGB grey image, `range.0` black and `range.1` white.
@@ -134,21 +125,13 @@ mod tests {
         for label in 1..500u32 {
             let c = track_colour(label, 1.0);
             assert_eq!(c, track_colour(label, 1.0));
-            assert_eq!(
-                *c.0.iter().max().unwrap(),
-                255,
-                "value 1 means one channel at full"
-            );
+            assert_eq!(*c.0.iter().max().unwrap(), 255, "value 1 means one channel at full");
             let pure_red = c.0[0] == 255 && c.0[1] < 40 && c.0[2] < 40;
             assert!(!pure_red, "label {label} is red: {c:?}");
         }
         // Consecutive labels differ clearly.
         let (a, b) = (track_colour(1, 1.0).0, track_colour(2, 1.0).0);
-        let d: i32 = a
-            .iter()
-            .zip(b)
-            .map(|(x, y)| (i32::from(*x) - i32::from(y)).abs())
-            .sum();
+        let d: i32 = a.iter().zip(b).map(|(x, y)| (i32::from(*x) - i32::from(y)).abs()).sum();
         assert!(d > 150, "{a:?} vs {b:?}");
     }
 
@@ -171,16 +154,8 @@ mod tests {
         assert_eq!(hi, 199.0);
         let g = grey_image(&f, (lo, hi));
         assert_eq!(g.get_pixel(0, 0), &Rgb([255, 255, 255]), "saturates");
-        assert_eq!(
-            g.get_pixel(0, 1),
-            &Rgb([0, 0, 0]),
-            "the low quantile is black"
-        );
-        assert_eq!(
-            g.get_pixel(99, 0),
-            &Rgb([255, 255, 255]),
-            "the high quantile is white"
-        );
+        assert_eq!(g.get_pixel(0, 1), &Rgb([0, 0, 0]), "the low quantile is black");
+        assert_eq!(g.get_pixel(99, 0), &Rgb([255, 255, 255]), "the high quantile is white");
     }
 
     #[test]

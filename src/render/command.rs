@@ -4,19 +4,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{anyhow, bail, Context, Result};
 use image::RgbImage;
 
-use super::frames::{FrameInfo, Inputs, pooled_curve, stream_frames};
-use super::gif::{GifWriter, downscale, gif_times};
-use super::lineage::{Lineage, draw_lineage, layout, picture_size};
+use super::frames::{pooled_curve, stream_frames, FrameInfo, Inputs};
+use super::gif::{downscale, gif_times, GifWriter};
+use super::lineage::{draw_lineage, layout, picture_size, Lineage};
 use super::overlay::OverlayStyle;
-use super::plots::{FrameCount, draw_counts, draw_pr_curve};
-use super::report::{ReportParts, html};
+use super::plots::{draw_counts, draw_pr_curve, FrameCount};
+use super::report::{html, ReportParts};
+use crate::run_record::{path_text as shown, shell_line, utc_text};
 use super::{draw_bitmap, draw_svg, png_bytes};
 use crate::ctc::{self, CtcError, StagedFolder};
-use crate::eval::{EvalOptions, ObjectCounts, evaluate};
-use crate::run_record::{path_text as shown, shell_line, utc_text};
+use crate::eval::{evaluate, EvalOptions, ObjectCounts};
 
 /// What `render` and `report` look at.
 #[derive(clap::Args, Debug, Clone)]
@@ -115,42 +115,29 @@ fn style_for(inputs: &Inputs, labels: bool) -> Result<OverlayStyle> {
 }
 
 fn lineage_title(l: &Lineage) -> String {
-    format!(
-        "Lineage: {} tracks, {} divisions, {} founding cells",
-        l.branches.len(),
-        l.divisions(),
-        l.trees
-    )
+    format!("Lineage: {} tracks, {} divisions, {} founding cells", l.branches.len(), l.divisions(), l.trees)
 }
 
 fn lineage_png(l: &Lineage) -> Result<RgbImage> {
     let (w, h) = picture_size(l);
-    draw_bitmap(w, h, |r| draw_lineage(r, l, &lineage_title(l)))
-        .map_err(|e| anyhow!("drawing the lineage: {e}"))
+    draw_bitmap(w, h, |r| draw_lineage(r, l, &lineage_title(l))).map_err(|e| anyhow!("drawing the lineage: {e}"))
 }
 
 fn counts_png(counts: &[FrameCount]) -> Result<RgbImage> {
-    draw_bitmap(720, 420, |r| draw_counts(r, counts, "Cells per frame"))
-        .map_err(|e| anyhow!("drawing the counts: {e}"))
+    draw_bitmap(720, 420, |r| draw_counts(r, counts, "Cells per frame")).map_err(|e| anyhow!("drawing the counts: {e}"))
 }
 
 const PR_TITLE: &str = "Object precision and recall against IoU";
 
 fn pr_png(curve: &[ObjectCounts]) -> Result<RgbImage> {
-    draw_bitmap(720, 420, |r| draw_pr_curve(r, curve, PR_TITLE))
-        .map_err(|e| anyhow!("drawing the PR curve: {e}"))
+    draw_bitmap(720, 420, |r| draw_pr_curve(r, curve, PR_TITLE)).map_err(|e| anyhow!("drawing the PR curve: {e}"))
 }
 
 fn counts_csv(infos: &[FrameInfo]) -> String {
     let mut s = String::from("frame,result_cells,truth_cells\n");
     for i in infos {
         let c = i.count;
-        s += &format!(
-            "{},{},{}\n",
-            c.t,
-            c.result,
-            c.truth.map(|v| v.to_string()).unwrap_or_default()
-        );
+        s += &format!("{},{},{}\n", c.t, c.result, c.truth.map(|v| v.to_string()).unwrap_or_default());
     }
     s
 }
@@ -159,16 +146,7 @@ fn curve_csv(curve: &[ObjectCounts]) -> String {
     let mut s = String::from("iou,precision,recall,f1,tp,fp,fn\n");
     let f = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     for c in curve {
-        s += &format!(
-            "{},{},{},{},{},{},{}\n",
-            c.iou,
-            f(c.precision()),
-            f(c.recall()),
-            f(c.f1()),
-            c.tp,
-            c.fp,
-            c.fn_
-        );
+        s += &format!("{},{},{},{},{},{},{}\n", c.iou, f(c.precision()), f(c.recall()), f(c.f1()), c.tp, c.fp, c.fn_);
     }
     s
 }
@@ -179,20 +157,14 @@ fn curve_csv(curve: &[ObjectCounts]) -> String {
 pub fn render_command(args: RenderArgs) -> Result<ExitCode> {
     let start = Instant::now();
     let inputs = args.input.open()?;
-    let out = StagedFolder::create(
-        &args.out,
-        |name| RENDER_NAMES.contains(&name),
-        "an earlier `cellstream render`",
-    )?;
+    let out = StagedFolder::create(&args.out, |name| RENDER_NAMES.contains(&name), "an earlier `cellstream render`")?;
     let overlays = out.tmp().join("overlays");
     std::fs::create_dir(&overlays).map_err(|e| CtcError::io(&overlays, &e))?;
     let times = inputs.times();
     let style = style_for(&inputs, !args.no_labels)?;
-    let in_gif: std::collections::HashSet<usize> =
-        gif_times(&times, args.gif_frames).into_iter().collect();
+    let in_gif: std::collections::HashSet<usize> = gif_times(&times, args.gif_frames).into_iter().collect();
     let digits = inputs.result.masks.digits;
-    let gif_file = std::fs::File::create(out.tmp().join("sequence.gif"))
-        .map_err(|e| CtcError::io(args.out.join("sequence.gif"), &e))?;
+    let gif_file = std::fs::File::create(out.tmp().join("sequence.gif")).map_err(|e| CtcError::io(args.out.join("sequence.gif"), &e))?;
     let mut gif = GifWriter::new(BufWriter::new(gif_file), args.gif_ms)?;
     let infos = stream_frames(
         &inputs,
@@ -201,40 +173,28 @@ pub fn render_command(args: RenderArgs) -> Result<ExitCode> {
         &style,
         |_| true,
         |t, img| {
-            write_staged(
-                &out,
-                &format!("overlays/overlay{t:0digits$}.png"),
-                &png_bytes(&img),
-            )?;
+            write_staged(&out, &format!("overlays/overlay{t:0digits$}.png"), &png_bytes(&img))?;
             Ok(in_gif.contains(&t).then(|| downscale(&img, args.gif_side)))
         },
-        |_, small| {
-            gif.push(&small)
-                .map_err(|e| CtcError::new(args.out.join("sequence.gif"), e.to_string()).into())
-        },
+        |_, small| gif.push(&small).map_err(|e| CtcError::new(args.out.join("sequence.gif"), e.to_string()).into()),
     )?;
     drop(gif);
 
     let lineage = layout(inputs.tracks());
     let (w, h) = picture_size(&lineage);
-    let svg = draw_svg(w, h, |r| {
-        draw_lineage(r, &lineage, &lineage_title(&lineage))
-    })
-    .map_err(|e| anyhow!("drawing the lineage: {e}"))?;
+    let svg = draw_svg(w, h, |r| draw_lineage(r, &lineage, &lineage_title(&lineage))).map_err(|e| anyhow!("drawing the lineage: {e}"))?;
     write_staged(&out, "lineage.svg", svg.as_bytes())?;
     write_staged(&out, "lineage.png", &png_bytes(&lineage_png(&lineage)?))?;
 
     let counts: Vec<FrameCount> = infos.iter().map(|i| i.count).collect();
     write_staged(&out, "counts.csv", counts_csv(&infos).as_bytes())?;
     write_staged(&out, "counts.png", &png_bytes(&counts_png(&counts)?))?;
-    let svg = draw_svg(720, 420, |r| draw_counts(r, &counts, "Cells per frame"))
-        .map_err(|e| anyhow!("drawing the counts: {e}"))?;
+    let svg = draw_svg(720, 420, |r| draw_counts(r, &counts, "Cells per frame")).map_err(|e| anyhow!("drawing the counts: {e}"))?;
     write_staged(&out, "counts.svg", svg.as_bytes())?;
     if let Some(curve) = pooled_curve(&infos) {
         write_staged(&out, "pr_curve.csv", curve_csv(&curve).as_bytes())?;
         write_staged(&out, "pr_curve.png", &png_bytes(&pr_png(&curve)?))?;
-        let svg = draw_svg(720, 420, |r| draw_pr_curve(r, &curve, PR_TITLE))
-            .map_err(|e| anyhow!("drawing the PR curve: {e}"))?;
+        let svg = draw_svg(720, 420, |r| draw_pr_curve(r, &curve, PR_TITLE)).map_err(|e| anyhow!("drawing the PR curve: {e}"))?;
         write_staged(&out, "pr_curve.svg", svg.as_bytes())?;
     }
     let dest = out.publish()?;
@@ -245,11 +205,7 @@ pub fn render_command(args: RenderArgs) -> Result<ExitCode> {
         in_gif.len(),
         lineage.branches.len(),
         lineage.divisions(),
-        if inputs.truth.is_some() {
-            ", cell counts and the PR curve against truth"
-        } else {
-            ", cell counts"
-        },
+        if inputs.truth.is_some() { ", cell counts and the PR curve against truth" } else { ", cell counts" },
         start.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
@@ -263,9 +219,8 @@ pub fn sample_times(times: &[usize], n: usize) -> Vec<usize> {
     if times.len() <= n {
         return times.to_vec();
     }
-    let mut s: Vec<usize> = (0..n)
-        .map(|k| times[(k * (times.len() - 1) + (n - 1) / 2) / (n - 1).max(1)])
-        .collect();
+    let mut s: Vec<usize> =
+        (0..n).map(|k| times[(k * (times.len() - 1) + (n - 1) / 2) / (n - 1).max(1)]).collect();
     s.dedup();
     s
 }
@@ -279,10 +234,7 @@ pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
     // The settings `track` recorded in the result, then any file the user gives.
     let mut params_files = Vec::new();
     let record = args.input.res.join(ctc::RUN_RECORD);
-    for p in std::iter::once(&record)
-        .filter(|p| p.is_file())
-        .chain(&args.params)
-    {
+    for p in std::iter::once(&record).filter(|p| p.is_file()).chain(&args.params) {
         let text = std::fs::read_to_string(p).map_err(|e| CtcError::io(p, &e))?;
         params_files.push((p.display().to_string(), text));
     }
@@ -308,43 +260,21 @@ pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
     )?;
     let counts: Vec<FrameCount> = infos.iter().map(|i| i.count).collect();
     let lineage = layout(inputs.tracks());
-    let curve = scores
-        .as_ref()
-        .map(|s| s.pr_curve.clone())
-        .filter(|c| !c.is_empty());
+    let curve = scores.as_ref().map(|s| s.pr_curve.clone()).filter(|c| !c.is_empty());
     let (h, w) = infos[0].dim;
     let mut params = vec![
         ("command".to_string(), shell_line(std::env::args())),
-        (
-            "cellstream".to_string(),
-            env!("CARGO_PKG_VERSION").to_string(),
-        ),
+        ("cellstream".to_string(), env!("CARGO_PKG_VERSION").to_string()),
         ("result".to_string(), shown(&args.input.res)),
-        (
-            "raw".to_string(),
-            args.input.raw.as_deref().map_or("not given".into(), shown),
-        ),
-        (
-            "truth".to_string(),
-            args.input.gt.as_deref().map_or("not given".into(), shown),
-        ),
+        ("raw".to_string(), args.input.raw.as_deref().map_or("not given".into(), shown)),
+        ("truth".to_string(), args.input.gt.as_deref().map_or("not given".into(), shown)),
         (
             "frames".to_string(),
-            format!(
-                "{} (time points {}–{}), {w}×{h} pixels",
-                times.len(),
-                times[0],
-                times[times.len() - 1]
-            ),
+            format!("{} (time points {}–{}), {w}×{h} pixels", times.len(), times[0], times[times.len() - 1]),
         ),
         (
             "tracks".to_string(),
-            format!(
-                "{} tracks, {} divisions, {} founding cells",
-                lineage.branches.len(),
-                lineage.divisions(),
-                lineage.trees
-            ),
+            format!("{} tracks, {} divisions, {} founding cells", lineage.branches.len(), lineage.divisions(), lineage.trees),
         ),
         (
             "overlays".to_string(),
@@ -365,11 +295,7 @@ pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
     let mut parts = ReportParts {
         title,
         scores,
-        pr_curve: curve
-            .as_deref()
-            .map(pr_png)
-            .transpose()?
-            .map(|i| png_bytes(&i)),
+        pr_curve: curve.as_deref().map(pr_png).transpose()?.map(|i| png_bytes(&i)),
         counts: png_bytes(&counts_png(&counts)?),
         lineage: png_bytes(&lineage_png(&lineage)?),
         overlays,
@@ -377,19 +303,10 @@ pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
         params,
         params_files,
     };
-    parts.params.push((
-        "report took".to_string(),
-        format!("{:.1} s", start.elapsed().as_secs_f64()),
-    ));
+    parts.params.push(("report took".to_string(), format!("{:.1} s", start.elapsed().as_secs_f64())));
     let text = html(&parts);
-    ctc::write_atomic(&args.out, |w| std::io::Write::write_all(w, text.as_bytes()))
-        .context("writing the report")?;
-    println!(
-        "{}: report on {} ({} KiB)",
-        args.out.display(),
-        args.input.res.display(),
-        text.len() / 1024
-    );
+    ctc::write_atomic(&args.out, |w| std::io::Write::write_all(w, text.as_bytes())).context("writing the report")?;
+    println!("{}: report on {} ({} KiB)", args.out.display(), args.input.res.display(), text.len() / 1024);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,15 +2,15 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, anyhow};
+use anyhow::{anyhow, Result};
 use image::RgbImage;
 use rayon::prelude::*;
 
 use super::colour::{display_range, grey_image};
-use super::overlay::{Marks, MatchRule, OverlayStyle, compare, draw_overlay};
+use super::overlay::{compare, draw_overlay, MatchRule, Marks, OverlayStyle};
 use super::plots::FrameCount;
 use crate::ctc::{self, CtcError, Mask, ResultDir, Sequence, TrackRecord, Truth};
-use crate::eval::{ObjectCounts, Overlap, curve_thresholds, object_counts};
+use crate::eval::{curve_thresholds, object_counts, ObjectCounts, Overlap};
 use crate::measure::measure_frame;
 
 /// A result folder with, optionally, its raw sequence and its truth.
@@ -38,21 +38,12 @@ impl Inputs {
             let name = format!("t{t:0w$}.tif", w = seq.digits());
             return Err(CtcError::new(
                 seq.dir().join(name),
-                format!(
-                    "is missing: the result has {}",
-                    result.masks.path(t).unwrap().display()
-                ),
+                format!("is missing: the result has {}", result.masks.path(t).unwrap().display()),
             )
             .into());
         }
         let truth = gt.map(Truth::open).transpose()?;
-        Ok(Inputs {
-            res_dir: res.to_path_buf(),
-            daughters: daughters(&result.tracks),
-            result,
-            raw,
-            truth,
-        })
+        Ok(Inputs { res_dir: res.to_path_buf(), daughters: daughters(&result.tracks), result, raw, truth })
     }
 
     /// The result's time points, in order.
@@ -89,13 +80,7 @@ pub struct FrameInfo {
     pub dim: (usize, usize),
 }
 
-fn size_error(
-    path: &Path,
-    dim: (usize, usize),
-    other: &Path,
-    other_dim: (usize, usize),
-    what: &str,
-) -> anyhow::Error {
+fn size_error(path: &Path, dim: (usize, usize), other: &Path, other_dim: (usize, usize), what: &str) -> anyhow::Error {
     CtcError::new(
         path,
         format!(
@@ -123,17 +108,8 @@ fn read_truth(path: &Path, mask_path: &Path, dim: (usize, usize)) -> Result<Mask
 /// auto-contrast) or, without one, black with the cells tinted; misses and
 /// false cells against the segmentation truth at `iou`, or against tracking
 /// truth by the CTC detection rule.
-pub fn process_frame(
-    inputs: &Inputs,
-    t: usize,
-    iou: f64,
-    style: Option<&OverlayStyle>,
-) -> Result<(FrameInfo, Option<RgbImage>)> {
-    let mask_path = inputs
-        .result
-        .masks
-        .path(t)
-        .ok_or_else(|| anyhow!("no mask for frame {t}"))?;
+pub fn process_frame(inputs: &Inputs, t: usize, iou: f64, style: Option<&OverlayStyle>) -> Result<(FrameInfo, Option<RgbImage>)> {
+    let mask_path = inputs.result.masks.path(t).ok_or_else(|| anyhow!("no mask for frame {t}"))?;
     let mask = ctc::read_mask(mask_path)?;
     let dim = mask.dim();
     let raw = match &inputs.raw {
@@ -159,26 +135,11 @@ pub fn process_frame(
     let objects_from_tra = inputs.truth.as_ref().is_some_and(|t| t.seg.is_none());
     let object_truth = seg.as_ref().or(tra.as_ref().filter(|_| objects_from_tra));
     let object_overlap = object_truth.map(|g| Overlap::count(g, &mask));
-    let objects = object_overlap
-        .as_ref()
-        .map(|o| object_counts(o, &curve_thresholds()));
+    let objects = object_overlap.as_ref().map(|o| object_counts(o, &curve_thresholds()));
     let (_, cells) = measure_frame(t, &mask);
-    let truth_cells = tra
-        .as_ref()
-        .or(seg.as_ref())
-        .map(|g| measure_frame(t, g).0.cells);
-    let info = FrameInfo {
-        count: FrameCount {
-            t,
-            result: cells.len(),
-            truth: truth_cells,
-        },
-        objects,
-        dim,
-    };
-    let Some(style) = style else {
-        return Ok((info, None));
-    };
+    let truth_cells = tra.as_ref().or(seg.as_ref()).map(|g| measure_frame(t, g).0.cells);
+    let info = FrameInfo { count: FrameCount { t, result: cells.len(), truth: truth_cells }, objects, dim };
+    let Some(style) = style else { return Ok((info, None)) };
 
     let comparison = match (&seg, &tra, &object_overlap) {
         (Some(g), _, Some(o)) => Some((g, compare(o, MatchRule::Iou(iou)))),
@@ -198,8 +159,7 @@ pub fn process_frame(
         divisions: inputs.daughters.get(&t).cloned().unwrap_or_default(),
         truth: comparison.as_ref().map(|(g, c)| (*g, c)),
     };
-    draw_overlay(&mut base, &mask, &marks, &style)
-        .map_err(|e| anyhow!("drawing the overlay of {}: {e}", mask_path.display()))?;
+    draw_overlay(&mut base, &mask, &marks, &style).map_err(|e| anyhow!("drawing the overlay of {}: {e}", mask_path.display()))?;
     Ok((info, Some(base)))
 }
 
@@ -224,8 +184,7 @@ pub fn stream_frames(
         let done: Vec<Result<(FrameInfo, Option<RgbImage>)>> = chunk
             .par_iter()
             .map(|&t| {
-                let (info, overlay) =
-                    process_frame(inputs, t, iou, overlay_at(t).then_some(style))?;
+                let (info, overlay) = process_frame(inputs, t, iou, overlay_at(t).then_some(style))?;
                 let passed = match overlay {
                     Some(img) => each(t, img)?,
                     None => None,

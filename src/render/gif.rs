@@ -26,10 +26,7 @@ pub fn gif_size(width: u32, height: u32, max_side: u32) -> (u32, u32) {
         return (width, height);
     }
     let s = f64::from(max_side) / f64::from(long);
-    (
-        ((f64::from(width) * s).round() as u32).max(1),
-        ((f64::from(height) * s).round() as u32).max(1),
-    )
+    (((f64::from(width) * s).round() as u32).max(1), ((f64::from(height) * s).round() as u32).max(1))
 }
 
 /// Shrinks an overlay to the GIF's size with a triangle (bilinear) filter.
@@ -56,17 +53,13 @@ impl<W: Write> GifWriter<W> {
         // Speed 10 of 1–30: the palette is good enough for outlines on grey, and fast.
         let mut encoder = GifEncoder::new_with_speed(out, 10);
         encoder.set_repeat(Repeat::Infinite)?;
-        Ok(GifWriter {
-            encoder,
-            delay: Delay::from_numer_denom_ms(frame_ms, 1),
-        })
+        Ok(GifWriter { encoder, delay: Delay::from_numer_denom_ms(frame_ms, 1) })
     }
 
     /// Appends one frame (all frames must have one size).
     pub fn push(&mut self, img: &RgbImage) -> image::ImageResult<()> {
         let rgba = image::DynamicImage::ImageRgb8(img.clone()).into_rgba8();
-        self.encoder
-            .encode_frame(image::Frame::from_parts(rgba, 0, 0, self.delay))
+        self.encoder.encode_frame(image::Frame::from_parts(rgba, 0, 0, self.delay))
     }
 }
 
@@ -99,8 +92,7 @@ mod tests {
         {
             let mut g = GifWriter::new(&mut bytes, 100).unwrap();
             for v in [0u8, 128, 255] {
-                g.push(&RgbImage::from_pixel(6, 4, image::Rgb([v, v, 0])))
-                    .unwrap();
+                g.push(&RgbImage::from_pixel(6, 4, image::Rgb([v, v, 0]))).unwrap();
             }
         }
         let frames = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(bytes))

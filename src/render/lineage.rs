@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::colour::track_colour;
-use super::{DrawResult, FONT, draw_err};
+use super::{draw_err, DrawResult, FONT};
 use crate::ctc::TrackRecord;
 
 /// One track placed in the drawing.
@@ -109,14 +109,7 @@ pub fn layout(tracks: &[TrackRecord]) -> Lineage {
             }
         }
         for t in &order {
-            out.branches.push(Branch {
-                label: t.label,
-                begin: t.begin,
-                end: t.end,
-                parent: t.parent,
-                x: x[&t.label],
-                tree,
-            });
+            out.branches.push(Branch { label: t.label, begin: t.begin, end: t.end, parent: t.parent, x: x[&t.label], tree });
         }
         debug_assert!(out.branches.len() > first);
     }
@@ -144,11 +137,7 @@ pub fn picture_size(l: &Lineage) -> (u32, u32) {
 /// Draws the lineage forest: time (frame) downwards on the left axis, each
 /// track a vertical line in its track colour, a fork (grey bar and dot) at
 /// each division, and track labels above their lines when there is room.
-pub fn draw_lineage<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    l: &Lineage,
-    title: &str,
-) -> DrawResult {
+pub fn draw_lineage<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, l: &Lineage, title: &str) -> DrawResult {
     let (t0, t1) = (l.span.0 as f64, l.span.1 as f64);
     let slots = l.slots.max(1) as f64;
     // Time runs downwards: the chart plots −t.
@@ -178,10 +167,7 @@ pub fn draw_lineage<DB: DrawingBackend>(
             // Fork: from the mother's last frame across to the daughter, then down.
             let y = -(p.end as f64);
             chart
-                .draw_series(LineSeries::new(
-                    [(p.x, y), (b.x, y), (b.x, -t_begin)],
-                    grey.stroke_width(1),
-                ))
+                .draw_series(LineSeries::new([(p.x, y), (b.x, y), (b.x, -t_begin)], grey.stroke_width(1)))
                 .map_err(draw_err)?;
         }
     }
@@ -190,10 +176,7 @@ pub fn draw_lineage<DB: DrawingBackend>(
         let colour = RGBColor(c.0[0], c.0[1], c.0[2]);
         let (y0, y1) = (-(b.begin as f64), -(b.end as f64));
         chart
-            .draw_series(LineSeries::new(
-                [(b.x, y0 + 0.25), (b.x, y1 - 0.25)],
-                colour.stroke_width(3),
-            ))
+            .draw_series(LineSeries::new([(b.x, y0 + 0.25), (b.x, y1 - 0.25)], colour.stroke_width(3)))
             .map_err(draw_err)?;
     }
     // A dot at each division; a track with one daughter only resumes after a gap.
@@ -201,31 +184,17 @@ pub fn draw_lineage<DB: DrawingBackend>(
     for b in l.branches.iter().filter(|b| x_of.contains_key(&b.parent)) {
         *daughters.entry(b.parent).or_default() += 1;
     }
-    let mothers: Vec<&Branch> = l
-        .branches
-        .iter()
-        .filter(|b| daughters.get(&b.label).is_some_and(|&n| n >= 2))
-        .collect();
+    let mothers: Vec<&Branch> = l.branches.iter().filter(|b| daughters.get(&b.label).is_some_and(|&n| n >= 2)).collect();
     chart
-        .draw_series(
-            mothers
-                .iter()
-                .map(|b| Circle::new((b.x, -(b.end as f64)), 3, grey.filled())),
-        )
+        .draw_series(mothers.iter().map(|b| Circle::new((b.x, -(b.end as f64)), 3, grey.filled())))
         .map_err(draw_err)?;
     // Labels when a slot is wide enough for about three digits.
     let (px_w, _) = root.dim_in_pixel();
     if f64::from(px_w) / slots >= 14.0 {
-        let style = TextStyle::from((FONT, 11).into_font())
-            .color(&BLACK)
-            .pos(Pos::new(HPos::Center, VPos::Bottom));
+        let style = TextStyle::from((FONT, 11).into_font()).color(&BLACK).pos(Pos::new(HPos::Center, VPos::Bottom));
         for b in &l.branches {
             chart
-                .draw_series(std::iter::once(Text::new(
-                    b.label.to_string(),
-                    (b.x, -(b.begin as f64) + 0.35),
-                    style.clone(),
-                )))
+                .draw_series(std::iter::once(Text::new(b.label.to_string(), (b.x, -(b.begin as f64) + 0.35), style.clone())))
                 .map_err(draw_err)?;
         }
     }
@@ -237,12 +206,7 @@ mod tests {
     use super::*;
 
     fn t(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
-        TrackRecord {
-            label,
-            begin,
-            end,
-            parent,
-        }
+        TrackRecord { label, begin, end, parent }
     }
 
     #[test]
@@ -260,15 +224,7 @@ mod tests {
     #[test]
     fn forest_of_founders_with_gaps_between_trees() {
         // Founder 5 appears later; 9's parent 42 is not in the file, so 9 founds a tree.
-        let l = layout(&[
-            t(1, 0, 2, 0),
-            t(2, 3, 6, 1),
-            t(3, 3, 4, 1),
-            t(4, 5, 6, 3),
-            t(6, 5, 6, 3),
-            t(5, 2, 6, 0),
-            t(9, 1, 6, 42),
-        ]);
+        let l = layout(&[t(1, 0, 2, 0), t(2, 3, 6, 1), t(3, 3, 4, 1), t(4, 5, 6, 3), t(6, 5, 6, 3), t(5, 2, 6, 0), t(9, 1, 6, 42)]);
         assert_eq!(l.trees, 3);
         let by: HashMap<u32, &Branch> = l.branches.iter().map(|b| (b.label, b)).collect();
         // Tree 0: leaves 2, 4, 6 in slots 0, 1, 2; 3 over 4 and 6; 1 over 2 and 3.
@@ -295,18 +251,10 @@ mod tests {
         let (w, h) = picture_size(&l);
         let svg = super::super::draw_svg(w, h, |root| draw_lineage(root, &l, "lineage")).unwrap();
         assert!(svg.starts_with("<svg") && super::super::plots::tests::has_text(&svg, "lineage"));
-        assert!(
-            super::super::plots::tests::has_text(&svg, "3"),
-            "track labels"
-        );
+        assert!(super::super::plots::tests::has_text(&svg, "3"), "track labels");
         // One line per track and one fork per daughter.
-        assert!(
-            svg.matches("<polyline").count() >= 5,
-            "{} lines",
-            svg.matches("<polyline").count()
-        );
-        let png =
-            super::super::draw_bitmap(w, h, |root| draw_lineage(root, &l, "lineage")).unwrap();
+        assert!(svg.matches("<polyline").count() >= 5, "{} lines", svg.matches("<polyline").count());
+        let png = super::super::draw_bitmap(w, h, |root| draw_lineage(root, &l, "lineage")).unwrap();
         assert_eq!(png.dimensions(), (w, h));
         let c = track_colour(2, 0.72);
         assert!(png.pixels().any(|p| *p == c), "track 2's colour appears");

@@ -27,7 +27,7 @@ use image::RgbImage;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub use command::{RenderArgs, ReportArgs, render_command, report_command};
+pub use command::{render_command, report_command, RenderArgs, ReportArgs};
 
 /// The font family every picture's text uses.
 pub const FONT: &str = "sans-serif";
@@ -62,8 +62,7 @@ pub fn draw_bitmap(
     register_font();
     let mut img = RgbImage::new(w, h);
     {
-        let root =
-            text::GlyphText(BitMapBackend::with_buffer(img.as_mut(), (w, h))).into_drawing_area();
+        let root = text::GlyphText(BitMapBackend::with_buffer(img.as_mut(), (w, h))).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err)?;
         draw(&root)?;
         root.present().map_err(draw_err)?;
@@ -90,16 +89,11 @@ pub fn draw_svg(
 
 /// Encodes an RGB image as PNG bytes (fast deflate: overlays are many and large).
 pub fn png_bytes(img: &RgbImage) -> Vec<u8> {
-    use image::ImageEncoder;
     use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    use image::ImageEncoder;
     let mut out = Vec::new();
     PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
-        .write_image(
-            img.as_raw(),
-            img.width(),
-            img.height(),
-            image::ExtendedColorType::Rgb8,
-        )
+        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
         .expect("PNG encoding into memory cannot fail");
     out
 }

@@ -8,9 +8,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::colour::track_colour;
 use super::text::GlyphText;
-use super::{DrawResult, FONT, draw_err, register_font};
+use super::{draw_err, register_font, DrawResult, FONT};
 use crate::ctc::Mask;
-use crate::eval::{FrameMatch, Overlap, match_objects};
+use crate::eval::{match_objects, FrameMatch, Overlap};
 use crate::measure::ObjectStats;
 
 /// Red: misses and false cells (track colours keep clear of it).
@@ -88,16 +88,8 @@ pub fn compare(o: &Overlap, rule: MatchRule) -> Comparison {
         MatchRule::Ctc => FrameMatch::from_overlap(o).pairs.into_iter().unzip(),
     };
     Comparison {
-        misses: o
-            .truth_labels()
-            .into_iter()
-            .filter(|l| !truth_hit.contains(l))
-            .collect(),
-        false_cells: o
-            .result_labels()
-            .into_iter()
-            .filter(|l| !result_hit.contains(l))
-            .collect(),
+        misses: o.truth_labels().into_iter().filter(|l| !truth_hit.contains(l)).collect(),
+        false_cells: o.result_labels().into_iter().filter(|l| !result_hit.contains(l)).collect(),
     }
 }
 
@@ -136,11 +128,7 @@ impl OverlayStyle {
     /// ```
     pub fn for_cells(median_area: f64) -> OverlayStyle {
         let diameter = 2.0 * (median_area.max(0.0) / std::f64::consts::PI).sqrt();
-        OverlayStyle {
-            labels: true,
-            fill: 0.0,
-            font_px: (diameter * 0.5).round().clamp(10.0, 18.0) as u32,
-        }
+        OverlayStyle { labels: true, fill: 0.0, font_px: (diameter * 0.5).round().clamp(10.0, 18.0) as u32 }
     }
 }
 
@@ -158,22 +146,10 @@ fn blend(p: &mut Rgb<u8>, c: Rgb<u8>, alpha: f32) {
 ///
 /// # Panics
 /// If `base`, the mask and the truth mask differ in size.
-pub fn draw_overlay(
-    base: &mut RgbImage,
-    mask: &Mask,
-    marks: &Marks,
-    style: &OverlayStyle,
-) -> DrawResult {
+pub fn draw_overlay(base: &mut RgbImage, mask: &Mask, marks: &Marks, style: &OverlayStyle) -> DrawResult {
     let (h, w) = mask.dim();
-    assert_eq!(
-        (base.width() as usize, base.height() as usize),
-        (w, h),
-        "overlay base and mask differ in size"
-    );
-    let false_cells: HashSet<u32> = marks
-        .truth
-        .map(|t| t.1.false_cells.iter().copied().collect())
-        .unwrap_or_default();
+    assert_eq!((base.width() as usize, base.height() as usize), (w, h), "overlay base and mask differ in size");
+    let false_cells: HashSet<u32> = marks.truth.map(|t| t.1.false_cells.iter().copied().collect()).unwrap_or_default();
     if style.fill > 0.0 || !false_cells.is_empty() {
         for ((y, x), &l) in mask.indexed_iter() {
             if l == 0 {
@@ -193,11 +169,7 @@ pub fn draw_overlay(
         }
     }
     if let Some((truth, cmp)) = marks.truth {
-        assert_eq!(
-            truth.dim(),
-            mask.dim(),
-            "truth and result masks differ in size"
-        );
+        assert_eq!(truth.dim(), mask.dim(), "truth and result masks differ in size");
         let missed: HashSet<u32> = cmp.misses.iter().copied().collect();
         if !missed.is_empty() {
             for ((y, x), &edge) in outline(truth).indexed_iter() {
@@ -212,28 +184,11 @@ pub fn draw_overlay(
         return Ok(());
     }
     register_font();
-    let root = GlyphText(BitMapBackend::with_buffer(
-        base.as_mut(),
-        (w as u32, h as u32),
-    ))
-    .into_drawing_area();
-    let ring = ShapeStyle {
-        color: RGBColor(255, 255, 255).to_rgba(),
-        filled: false,
-        stroke_width: 2,
-    };
-    for c in marks
-        .cells
-        .iter()
-        .filter(|c| marks.divisions.contains(&c.label))
-    {
+    let root = GlyphText(BitMapBackend::with_buffer(base.as_mut(), (w as u32, h as u32))).into_drawing_area();
+    let ring = ShapeStyle { color: RGBColor(255, 255, 255).to_rgba(), filled: false, stroke_width: 2 };
+    for c in marks.cells.iter().filter(|c| marks.divisions.contains(&c.label)) {
         let r = (c.area as f64 / std::f64::consts::PI).sqrt() + 4.0;
-        root.draw(&Circle::new(
-            (c.x.round() as i32, c.y.round() as i32),
-            r.round() as i32,
-            ring,
-        ))
-        .map_err(draw_err)?;
+        root.draw(&Circle::new((c.x.round() as i32, c.y.round() as i32), r.round() as i32, ring)).map_err(draw_err)?;
     }
     if style.labels {
         let font = (FONT, style.font_px as f64).into_font();
@@ -243,8 +198,7 @@ pub fn draw_overlay(
         for c in marks.cells {
             let (x, y) = (c.x.round() as i32, c.y.round() as i32);
             let s = c.label.to_string();
-            root.draw_text(&s, &shadow, (x + 1, y + 1))
-                .map_err(draw_err)?;
+            root.draw_text(&s, &shadow, (x + 1, y + 1)).map_err(draw_err)?;
             root.draw_text(&s, &text, (x, y)).map_err(draw_err)?;
         }
     }
@@ -265,51 +219,24 @@ pub const PANEL_MIN_SIDE: u32 = 256;
 ///
 /// # Panics
 /// If `grey`, `prediction` and `truth` differ in size.
-pub fn draw_side_by_side(
-    grey: &RgbImage,
-    prediction: &Mask,
-    truth: &Mask,
-    caption: &str,
-) -> std::result::Result<RgbImage, String> {
+pub fn draw_side_by_side(grey: &RgbImage, prediction: &Mask, truth: &Mask, caption: &str) -> std::result::Result<RgbImage, String> {
     let (w, h) = grey.dimensions();
-    assert_eq!(
-        truth.dim(),
-        prediction.dim(),
-        "truth and prediction differ in size"
-    );
+    assert_eq!(truth.dim(), prediction.dim(), "truth and prediction differ in size");
     let cmp = compare(&Overlap::count(truth, prediction), MatchRule::Iou(0.5));
-    let style = OverlayStyle {
-        labels: false,
-        fill: 0.0,
-        font_px: 12,
-    };
+    let style = OverlayStyle { labels: false, fill: 0.0, font_px: 12 };
     let mut left = grey.clone();
-    draw_overlay(
-        &mut left,
-        prediction,
-        &Marks {
-            truth: Some((truth, &cmp)),
-            ..Default::default()
-        },
-        &style,
-    )?;
+    draw_overlay(&mut left, prediction, &Marks { truth: Some((truth, &cmp)), ..Default::default() }, &style)?;
     let mut right = grey.clone();
     draw_overlay(&mut right, truth, &Marks::default(), &style)?;
 
     let scale = (PANEL_MIN_SIDE / w.max(h).max(1)).max(1);
     let (pw, ph) = (w * scale, h * scale);
-    let enlarge =
-        |img: &RgbImage| image::imageops::resize(img, pw, ph, image::imageops::FilterType::Nearest);
+    let enlarge = |img: &RgbImage| image::imageops::resize(img, pw, ph, image::imageops::FilterType::Nearest);
     const GAP: u32 = 8;
     const HEADER: u32 = 46;
     let mut canvas = RgbImage::from_pixel(2 * pw + GAP, ph + HEADER, Rgb([255, 255, 255]));
     image::imageops::replace(&mut canvas, &enlarge(&left), 0, i64::from(HEADER));
-    image::imageops::replace(
-        &mut canvas,
-        &enlarge(&right),
-        i64::from(pw + GAP),
-        i64::from(HEADER),
-    );
+    image::imageops::replace(&mut canvas, &enlarge(&right), i64::from(pw + GAP), i64::from(HEADER));
 
     register_font();
     let (cw, ch) = canvas.dimensions();
@@ -317,20 +244,10 @@ pub fn draw_side_by_side(
     let text = (FONT, 14.0).into_font().color(&BLACK);
     root.draw_text(caption, &text, (4, 4)).map_err(draw_err)?;
     let small = (FONT, 12.0).into_font().color(&RGBColor(60, 60, 60));
-    let missed = if cmp.misses.is_empty() {
-        String::new()
-    } else {
-        format!(", {} missed (dashed)", cmp.misses.len())
-    };
-    let false_cells = if cmp.false_cells.is_empty() {
-        String::new()
-    } else {
-        format!(", {} false (red)", cmp.false_cells.len())
-    };
-    root.draw_text(&format!("prediction{missed}{false_cells}"), &small, (4, 26))
-        .map_err(draw_err)?;
-    root.draw_text("truth", &small, ((pw + GAP) as i32 + 4, 26))
-        .map_err(draw_err)?;
+    let missed = if cmp.misses.is_empty() { String::new() } else { format!(", {} missed (dashed)", cmp.misses.len()) };
+    let false_cells = if cmp.false_cells.is_empty() { String::new() } else { format!(", {} false (red)", cmp.false_cells.len()) };
+    root.draw_text(&format!("prediction{missed}{false_cells}"), &small, (4, 26)).map_err(draw_err)?;
+    root.draw_text("truth", &small, ((pw + GAP) as i32 + 4, 26)).map_err(draw_err)?;
     root.present().map_err(draw_err)?;
     drop(root);
     Ok(canvas)
@@ -364,10 +281,7 @@ mod tests {
         );
         // Touching cells each keep their own edge; the image border is an edge.
         let m: Mask = array![[1, 1, 2, 2], [1, 1, 2, 2]];
-        assert_eq!(
-            outline(&m).mapv(u8::from),
-            array![[1, 1, 1, 1], [1, 1, 1, 1]]
-        );
+        assert_eq!(outline(&m).mapv(u8::from), array![[1, 1, 1, 1], [1, 1, 1, 1]]);
         let m: Mask = array![[3, 3, 3], [3, 3, 3], [3, 3, 3]];
         assert_eq!(outline(&m).iter().filter(|&&e| !e).count(), 1);
     }
@@ -379,13 +293,7 @@ mod tests {
         let result: Mask = array![[5, 5, 5, 5]];
         let o = Overlap::count(&truth, &result);
         assert_eq!(compare(&o, MatchRule::Ctc), Comparison::default());
-        assert_eq!(
-            compare(&o, MatchRule::Iou(0.5)),
-            Comparison {
-                misses: vec![1],
-                false_cells: vec![5]
-            }
-        );
+        assert_eq!(compare(&o, MatchRule::Iou(0.5)), Comparison { misses: vec![1], false_cells: vec![5] });
     }
 
     #[test]
@@ -409,55 +317,23 @@ mod tests {
             }
         }
         let cmp = compare(&Overlap::count(&truth, &mask), MatchRule::Iou(0.5));
-        assert_eq!(
-            cmp,
-            Comparison {
-                misses: vec![2],
-                false_cells: vec![9]
-            }
-        );
+        assert_eq!(cmp, Comparison { misses: vec![2], false_cells: vec![9] });
         let (_, cells) = measure_frame(0, &mask);
-        let marks = Marks {
-            cells: &cells,
-            divisions: [4].into(),
-            truth: Some((&truth, &cmp)),
-        };
+        let marks = Marks { cells: &cells, divisions: [4].into(), truth: Some((&truth, &cmp)) };
         let mut img = RgbImage::new(12, 12);
-        let style = OverlayStyle {
-            labels: false,
-            fill: 0.0,
-            font_px: 11,
-        };
+        let style = OverlayStyle { labels: false, fill: 0.0, font_px: 11 };
         draw_overlay(&mut img, &mask, &marks, &style).unwrap();
-        assert_eq!(
-            *img.get_pixel(1, 1),
-            track_colour(4, 1.0),
-            "outline in the track colour"
-        );
-        assert_eq!(
-            *img.get_pixel(8, 8),
-            track_colour(9, 1.0),
-            "false cell keeps its outline"
-        );
+        assert_eq!(*img.get_pixel(1, 1), track_colour(4, 1.0), "outline in the track colour");
+        assert_eq!(*img.get_pixel(8, 8), track_colour(9, 1.0), "false cell keeps its outline");
         let centre = img.get_pixel(9, 9);
-        assert!(
-            centre.0[0] > 100 && centre.0[1] < 30,
-            "false cell tinted red: {centre:?}"
-        );
+        assert!(centre.0[0] > 100 && centre.0[1] < 30, "false cell tinted red: {centre:?}");
         // Dashes: (x + y) / 3 even is drawn, so rows 1–3 of column 11 but not rows 0 and 4.
         assert_eq!(*img.get_pixel(11, 1), ERROR_RED, "miss dashed in red");
         assert_eq!(*img.get_pixel(11, 3), ERROR_RED);
-        assert_eq!(
-            *img.get_pixel(11, 0),
-            Rgb([0, 0, 0]),
-            "a gap between dashes"
-        );
+        assert_eq!(*img.get_pixel(11, 0), Rgb([0, 0, 0]), "a gap between dashes");
         assert_eq!(*img.get_pixel(11, 4), Rgb([0, 0, 0]));
         let white = img.pixels().filter(|p| p.0 == [255, 255, 255]).count();
-        assert!(
-            white > 10,
-            "a white division ring is drawn: {white} white pixels"
-        );
+        assert!(white > 10, "a white division ring is drawn: {white} white pixels");
     }
 
     #[test]
@@ -469,47 +345,21 @@ mod tests {
             }
         }
         let (_, cells) = measure_frame(0, &mask);
-        let marks = Marks {
-            cells: &cells,
-            ..Default::default()
-        };
+        let marks = Marks { cells: &cells, ..Default::default() };
         let mut img = RgbImage::new(60, 40);
-        draw_overlay(
-            &mut img,
-            &mask,
-            &marks,
-            &OverlayStyle {
-                labels: true,
-                fill: 0.0,
-                font_px: 14,
-            },
-        )
-        .unwrap();
+        draw_overlay(&mut img, &mask, &marks, &OverlayStyle { labels: true, fill: 0.0, font_px: 14 }).unwrap();
         // White glyph pixels near the centroid (29.5, 19.5), inside the cell.
         let text: Vec<(u32, u32)> = img
             .enumerate_pixels()
-            .filter(|(x, y, p)| {
-                p.0.iter().all(|&c| c > 120) && (11..49).contains(x) && (6..34).contains(y)
-            })
+            .filter(|(x, y, p)| p.0.iter().all(|&c| c > 120) && (11..49).contains(x) && (6..34).contains(y))
             .map(|(x, y, _)| (x, y))
             .collect();
-        assert!(
-            text.len() > 15,
-            "label \"17\" drawn: {} light pixels",
-            text.len()
-        );
+        assert!(text.len() > 15, "label \"17\" drawn: {} light pixels", text.len());
         let (xs, ys): (Vec<u32>, Vec<u32>) = text.into_iter().unzip();
         let (x0, x1) = (*xs.iter().min().unwrap(), *xs.iter().max().unwrap());
         let (y0, y1) = (*ys.iter().min().unwrap(), *ys.iter().max().unwrap());
-        assert!(
-            x0 < 30 && x1 > 29 && y0 < 24 && y1 > 15,
-            "text centred on the cell: x {x0}..{x1}, y {y0}..{y1}"
-        );
-        assert!(
-            (6..=16).contains(&(y1 - y0)),
-            "about 10 px tall digits at 14 px: {}",
-            y1 - y0
-        );
+        assert!(x0 < 30 && x1 > 29 && y0 < 24 && y1 > 15, "text centred on the cell: x {x0}..{x1}, y {y0}..{y1}");
+        assert!((6..=16).contains(&(y1 - y0)), "about 10 px tall digits at 14 px: {}", y1 - y0);
     }
 
     #[test]
@@ -535,39 +385,18 @@ mod tests {
         let img = draw_side_by_side(&grey, &pred, &truth, "epoch 3  validation SEG 0.500").unwrap();
         // 32 px wide: enlarged 8× to 256 px; two panels, a gap and the header.
         assert_eq!(img.dimensions(), (2 * 256 + 8, 160 + 46));
-        let at = |panel: u32, x: u32, y: u32| {
-            *img.get_pixel(panel * (256 + 8) + x * 8 + 3, 46 + y * 8 + 3)
-        };
-        assert_eq!(
-            at(0, 2, 2),
-            track_colour(7, 1.0),
-            "predicted outline in its colour"
-        );
+        let at = |panel: u32, x: u32, y: u32| *img.get_pixel(panel * (256 + 8) + x * 8 + 3, 46 + y * 8 + 3);
+        assert_eq!(at(0, 2, 2), track_colour(7, 1.0), "predicted outline in its colour");
         assert_eq!(at(0, 4, 4), Rgb([90, 90, 90]), "inside shows the frame");
         assert_eq!(at(0, 24, 2), ERROR_RED, "missed truth cell dashed in red");
-        assert!(
-            at(0, 14, 14).0[0] > 120 && at(0, 14, 14).0[1] < 80,
-            "false cell tinted red"
-        );
-        assert_eq!(
-            at(1, 2, 2),
-            track_colour(1, 1.0),
-            "truth outline on the right"
-        );
-        assert_eq!(
-            at(1, 14, 14),
-            Rgb([90, 90, 90]),
-            "no false cell in the truth"
-        );
-        let dark = img
-            .enumerate_pixels()
-            .filter(|&(_, y, p)| y < 44 && p.0[0] < 120)
-            .count();
+        assert!(at(0, 14, 14).0[0] > 120 && at(0, 14, 14).0[1] < 80, "false cell tinted red");
+        assert_eq!(at(1, 2, 2), track_colour(1, 1.0), "truth outline on the right");
+        assert_eq!(at(1, 14, 14), Rgb([90, 90, 90]), "no false cell in the truth");
+        let dark = img.enumerate_pixels().filter(|&(_, y, p)| y < 44 && p.0[0] < 120).count();
         assert!(dark > 100, "caption and panel titles drawn: {dark} dark px");
         // A frame larger than the minimum is not enlarged.
         let big = RgbImage::new(300, 10);
-        let img =
-            draw_side_by_side(&big, &Mask::zeros((10, 300)), &Mask::zeros((10, 300)), "x").unwrap();
+        let img = draw_side_by_side(&big, &Mask::zeros((10, 300)), &Mask::zeros((10, 300)), "x").unwrap();
         assert_eq!(img.dimensions(), (608, 56));
     }
 }

@@ -3,7 +3,7 @@ use std::fmt::Write as _;
 
 use base64::Engine;
 
-use crate::eval::{PR_HEADER, Scores, Value, pr_cells};
+use crate::eval::{pr_cells, Scores, Value, PR_HEADER};
 
 /// Everything the report shows; images are PNG bytes.
 #[derive(Debug, Clone, Default)]
@@ -30,10 +30,7 @@ pub struct ReportParts {
 /// assert_eq!(cellstream::render::report::data_uri(b"\x89PNG"), "data:image/png;base64,iVBORw==");
 /// ```
 pub fn data_uri(png: &[u8]) -> String {
-    format!(
-        "data:image/png;base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(png)
-    )
+    format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png))
 }
 
 /// Escapes text for HTML element content and attribute values. The slashes
@@ -103,33 +100,19 @@ fn scores_html(s: &Scores) -> String {
         if k.contains("_div(") {
             continue;
         }
-        let row = format!(
-            "<tr><td>{}</td><td class=\"num\">{}</td></tr>",
-            escape(&k),
-            value_cell(&v)
-        );
-        if k.starts_with("AOGM") || matches!(v, Value::Count(_)) {
-            counts.push_str(&row)
-        } else {
-            measures.push_str(&row)
-        }
+        let row = format!("<tr><td>{}</td><td class=\"num\">{}</td></tr>", escape(&k), value_cell(&v));
+        if k.starts_with("AOGM") || matches!(v, Value::Count(_)) { counts.push_str(&row) } else { measures.push_str(&row) }
     }
     let mut out = format!(
         "<div class=\"scores\"><table><tr><th>measure</th><th>value</th></tr>{measures}</table>\
          <table><tr><th>errors, divisions</th><th>count</th></tr>{counts}</table>"
     );
     if !s.pr.is_empty() {
-        let head: String = PR_HEADER
-            .iter()
-            .map(|h| format!("<th>{}</th>", escape(h)))
-            .collect();
+        let head: String = PR_HEADER.iter().map(|h| format!("<th>{}</th>", escape(h))).collect();
         let _ = write!(out, "<table><tr>{head}</tr>");
         for c in &s.pr {
             let [iou, rest @ ..] = pr_cells(c);
-            let cells: String = rest
-                .iter()
-                .map(|v| format!("<td class=\"num\">{v}</td>"))
-                .collect();
+            let cells: String = rest.iter().map(|v| format!("<td class=\"num\">{v}</td>")).collect();
             let _ = write!(out, "<tr><td>{iou}</td>{cells}</tr>");
         }
         out.push_str("</table>");
@@ -154,40 +137,25 @@ pub fn html(p: &ReportParts) -> String {
         t = escape(&p.title)
     );
     if let Some(when) = p.params.iter().find(|r| r.0 == "generated") {
-        let _ = writeln!(
-            out,
-            "<p class=\"sub\">cellstream report, {}</p>",
-            escape(&when.1)
-        );
+        let _ = writeln!(out, "<p class=\"sub\">cellstream report, {}</p>", escape(&when.1));
     }
     out.push_str("<h2>Scores</h2>\n");
     match &p.scores {
         Some(s) => out.push_str(&scores_html(s)),
-        None => {
-            out.push_str("<p>No truth given (<code>--gt</code>): nothing to score against.</p>")
-        }
+        None => out.push_str("<p>No truth given (<code>--gt</code>): nothing to score against.</p>"),
     }
     out.push_str("\n<h2>Plots</h2>\n<div class=\"plots\">");
     if let Some(pr) = &p.pr_curve {
-        out.push_str(&img(
-            pr,
-            "object precision, recall and F1 against the IoU threshold",
-        ));
+        out.push_str(&img(pr, "object precision, recall and F1 against the IoU threshold"));
     }
     out.push_str(&img(&p.counts, "cells per frame"));
     out.push_str("</div>\n<h2>Lineage</h2>\n<div class=\"lineage\">");
     out.push_str(&img(&p.lineage, "lineage forest"));
     out.push_str("</div>\n<h2>Overlays</h2>\n<div class=\"strip\">");
     for (t, png) in &p.overlays {
-        let _ = write!(
-            out,
-            "<figure>{}<figcaption>frame {t}</figcaption></figure>",
-            img(png, &format!("overlay of frame {t}"))
-        );
+        let _ = write!(out, "<figure>{}<figcaption>frame {t}</figcaption></figure>", img(png, &format!("overlay of frame {t}")));
     }
-    out.push_str(
-        "</div>\n<p class=\"legend\">Outline and label: the cell's track (one colour per track).",
-    );
+    out.push_str("</div>\n<p class=\"legend\">Outline and label: the cell's track (one colour per track).");
     out.push_str("<span class=\"swatch\" style=\"background:#333;border:2px solid #fff;outline:1px solid #333;border-radius:50%;width:10px\"></span>white ring: a daughter in its first frame after a division.");
     if let Some(note) = &p.truth_note {
         let _ = write!(
@@ -199,21 +167,11 @@ pub fn html(p: &ReportParts) -> String {
     }
     out.push_str("</p>\n<h2>Run</h2>\n<table>");
     for (k, v) in &p.params {
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><td class=\"param\">{}</td></tr>",
-            escape(k),
-            escape(v)
-        );
+        let _ = write!(out, "<tr><td>{}</td><td class=\"param\">{}</td></tr>", escape(k), escape(v));
     }
     out.push_str("</table>\n");
     for (path, text) in &p.params_files {
-        let _ = writeln!(
-            out,
-            "<p>Parameters from <code>{}</code>:</p><pre>{}</pre>",
-            escape(path),
-            escape(text)
-        );
+        let _ = writeln!(out, "<p>Parameters from <code>{}</code>:</p><pre>{}</pre>", escape(path), escape(text));
     }
     out.push_str("</body></html>\n");
     out
@@ -230,12 +188,7 @@ mod tests {
             title: "01_RES <script>".into(),
             scores: Some(Scores {
                 seg: Some(0.75),
-                pr: vec![ObjectCounts {
-                    iou: 0.5,
-                    tp: 3,
-                    fp: 1,
-                    fn_: 0,
-                }],
+                pr: vec![ObjectCounts { iou: 0.5, tp: 3, fp: 1, fn_: 0 }],
                 ..Default::default()
             }),
             pr_curve: Some(png.clone()),
@@ -244,16 +197,10 @@ mod tests {
             overlays: vec![(0, png.clone()), (5, png)],
             truth_note: Some("matched at IoU > 0.5".into()),
             params: vec![
-                (
-                    "command".into(),
-                    "cellstream report --res 'a b' --params http://example.org/x".into(),
-                ),
+                ("command".into(), "cellstream report --res 'a b' --params http://example.org/x".into()),
                 ("generated".into(), "2024-01-02 03:04:05 UTC".into()),
             ],
-            params_files: vec![(
-                "p.toml".into(),
-                "url = \"https://example.org\"\nx = 1 < 2".into(),
-            )],
+            params_files: vec![("p.toml".into(), "url = \"https://example.org\"\nx = 1 < 2".into())],
         }
     }
 
@@ -262,50 +209,25 @@ mod tests {
         let h = html(&parts());
         for attr in ["src=\"", "href=\""] {
             for (i, _) in h.match_indices(attr) {
-                assert!(
-                    h[i + attr.len()..].starts_with("data:image/png;base64,"),
-                    "{attr} not a data URI at {i}"
-                );
+                assert!(h[i + attr.len()..].starts_with("data:image/png;base64,"), "{attr} not a data URI at {i}");
             }
         }
         assert_eq!(h.matches("<img ").count(), 5);
-        assert!(
-            !h.contains("<link")
-                && !h.contains("<script")
-                && !h.contains("@import")
-                && !h.contains("url(")
-        );
-        assert!(
-            !h.contains("http://") && !h.contains("https://"),
-            "a URL quoted in the parameters stays text"
-        );
+        assert!(!h.contains("<link") && !h.contains("<script") && !h.contains("@import") && !h.contains("url("));
+        assert!(!h.contains("http://") && !h.contains("https://"), "a URL quoted in the parameters stays text");
         assert!(h.contains("http:&#47;&#47;example.org/x"));
     }
 
     #[test]
     fn scores_and_text_are_shown_and_escaped() {
         let h = html(&parts());
-        assert!(
-            h.contains("<td>SEG</td><td class=\"num\">0.7500</td>"),
-            "SEG row"
-        );
-        assert!(
-            h.contains("<td>TRA</td><td class=\"num\">n/a</td>"),
-            "n/a for missing measures"
-        );
-        assert!(
-            h.contains("<td class=\"num\">0.7500</td><td class=\"num\">1.0000</td>"),
-            "P/R at 0.5"
-        );
+        assert!(h.contains("<td>SEG</td><td class=\"num\">0.7500</td>"), "SEG row");
+        assert!(h.contains("<td>TRA</td><td class=\"num\">n/a</td>"), "n/a for missing measures");
+        assert!(h.contains("<td class=\"num\">0.7500</td><td class=\"num\">1.0000</td>"), "P/R at 0.5");
         assert!(h.contains("01_RES &lt;script&gt;"));
         assert!(h.contains("x = 1 &lt; 2"));
         assert!(h.contains("frame 5"));
-        let none = html(&ReportParts {
-            scores: None,
-            pr_curve: None,
-            truth_note: None,
-            ..parts()
-        });
+        let none = html(&ReportParts { scores: None, pr_curve: None, truth_note: None, ..parts() });
         assert!(none.contains("No truth given"));
         assert_eq!(none.matches("<img ").count(), 4);
     }

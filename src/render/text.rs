@@ -5,7 +5,7 @@
 //! text itself, passing everything else through.
 use std::sync::OnceLock;
 
-use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
+use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
 use plotters::style::text_anchor::{HPos, VPos};
 use plotters_backend::{
     BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind,
@@ -13,9 +13,7 @@ use plotters_backend::{
 
 fn font() -> &'static FontRef<'static> {
     static FONT: OnceLock<FontRef<'static>> = OnceLock::new();
-    FONT.get_or_init(|| {
-        FontRef::try_from_slice(super::FONT_BYTES).expect("the bundled DejaVu Sans font parses")
-    })
+    FONT.get_or_init(|| FontRef::try_from_slice(super::FONT_BYTES).expect("the bundled DejaVu Sans font parses"))
 }
 
 /// Lays out `text` at `size` px (ascent − descent = `size`, as plotters
@@ -33,9 +31,7 @@ pub fn layout_text(text: &str, size: f32, mut pixel: impl FnMut(i32, i32, f32)) 
         let glyph = id.with_scale_and_position(f.scale(), point(x, f.ascent()));
         if let Some(o) = f.outline_glyph(glyph) {
             let b = o.px_bounds();
-            o.draw(|gx, gy, cov| {
-                pixel(b.min.x as i32 + gx as i32, b.min.y as i32 + gy as i32, cov)
-            });
+            o.draw(|gx, gy, cov| pixel(b.min.x as i32 + gx as i32, b.min.y as i32 + gy as i32, cov));
         }
         x += f.h_advance(id);
         prev = Some(id);
@@ -58,19 +54,10 @@ impl<B: DrawingBackend> DrawingBackend for GlyphText<B> {
     fn present(&mut self) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         self.0.present()
     }
-    fn draw_pixel(
-        &mut self,
-        p: BackendCoord,
-        c: BackendColor,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+    fn draw_pixel(&mut self, p: BackendCoord, c: BackendColor) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         self.0.draw_pixel(p, c)
     }
-    fn draw_line<S: BackendStyle>(
-        &mut self,
-        a: BackendCoord,
-        b: BackendCoord,
-        s: &S,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+    fn draw_line<S: BackendStyle>(&mut self, a: BackendCoord, b: BackendCoord, s: &S) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         self.0.draw_line(a, b, s)
     }
     fn draw_rect<S: BackendStyle>(
@@ -105,29 +92,15 @@ impl<B: DrawingBackend> DrawingBackend for GlyphText<B> {
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         self.0.fill_polygon(vert, s)
     }
-    fn blit_bitmap(
-        &mut self,
-        pos: BackendCoord,
-        size: (u32, u32),
-        src: &[u8],
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+    fn blit_bitmap(&mut self, pos: BackendCoord, size: (u32, u32), src: &[u8]) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         self.0.blit_bitmap(pos, size, src)
     }
 
-    fn estimate_text_size<S: BackendTextStyle>(
-        &self,
-        text: &str,
-        style: &S,
-    ) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
+    fn estimate_text_size<S: BackendTextStyle>(&self, text: &str, style: &S) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
         Ok(layout_text(text, style.size() as f32, |_, _, _| {}))
     }
 
-    fn draw_text<S: BackendTextStyle>(
-        &mut self,
-        text: &str,
-        style: &S,
-        pos: BackendCoord,
-    ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
+    fn draw_text<S: BackendTextStyle>(&mut self, text: &str, style: &S, pos: BackendCoord) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         let colour = style.color();
         if colour.alpha == 0.0 {
             return Ok(());
@@ -152,10 +125,7 @@ impl<B: DrawingBackend> DrawingBackend for GlyphText<B> {
             let (x, y) = turn.transform(x + dx, y + dy);
             let (x, y) = (pos.0 + x, pos.1 + y);
             if cov > 0.0 && x >= 0 && y >= 0 && x < iw as i32 && y < ih as i32 {
-                let c = BackendColor {
-                    alpha: colour.alpha * f64::from(cov.min(1.0)),
-                    rgb: colour.rgb,
-                };
+                let c = BackendColor { alpha: colour.alpha * f64::from(cov.min(1.0)), rgb: colour.rgb };
                 self.0.draw_pixel((x, y), c)?;
             }
         }
@@ -182,11 +152,7 @@ mod tests {
     fn widest_gap(cols: &[bool]) -> usize {
         let first = cols.iter().position(|&c| c).unwrap();
         let last = cols.iter().rposition(|&c| c).unwrap();
-        cols[first..=last]
-            .split(|&c| c)
-            .map(<[bool]>::len)
-            .max()
-            .unwrap_or(0)
+        cols[first..=last].split(|&c| c).map(<[bool]>::len).max().unwrap_or(0)
     }
 
     #[test]

@@ -65,19 +65,11 @@ fn percentile_rank(n: usize, q: f32) -> (usize, f32) {
 /// let n = percentile_normalise(&array![[0.0f32, 10.0], [20.0, 30.0]], 0.0, 100.0);
 /// assert_eq!(n, array![[0.0, 1.0 / 3.0], [2.0 / 3.0, 1.0]]);
 /// ```
-pub fn percentile_normalise<S: Data<Elem = f32>>(
-    img: &ArrayBase<S, Ix2>,
-    lo: f32,
-    hi: f32,
-) -> Array2<f32> {
+pub fn percentile_normalise<S: Data<Elem = f32>>(img: &ArrayBase<S, Ix2>, lo: f32, hi: f32) -> Array2<f32> {
     let mut v: Vec<f32> = img.iter().copied().collect();
     let p_lo = percentile(&mut v, lo);
     let p_hi = percentile(&mut v, hi);
-    let scale = if p_hi - p_lo > 1e-12 {
-        1.0 / (p_hi - p_lo)
-    } else {
-        0.0
-    };
+    let scale = if p_hi - p_lo > 1e-12 { 1.0 / (p_hi - p_lo) } else { 0.0 };
     img.mapv(|x| (x - p_lo) * scale)
 }
 
@@ -95,12 +87,7 @@ pub fn percentile_normalise<S: Data<Elem = f32>>(
 /// assert_eq!(percentile_normalise_frame(&f, 0.0, 100.0), percentile_normalise(&f.to_f32(), 0.0, 100.0));
 /// ```
 pub fn percentile_normalise_frame(frame: &Frame, lo: f32, hi: f32) -> Array2<f32> {
-    fn by_histogram<T: Copy + Into<usize> + Into<f32>>(
-        img: &Array2<T>,
-        bins: usize,
-        lo: f32,
-        hi: f32,
-    ) -> Array2<f32> {
+    fn by_histogram<T: Copy + Into<usize> + Into<f32>>(img: &Array2<T>, bins: usize, lo: f32, hi: f32) -> Array2<f32> {
         let mut hist = vec![0usize; bins];
         for &v in img.iter() {
             hist[Into::<usize>::into(v)] += 1;
@@ -127,11 +114,7 @@ pub fn percentile_normalise_frame(frame: &Frame, lo: f32, hi: f32) -> Array2<f32
             a + frac * (rank(k + 1) - a)
         };
         let (p_lo, p_hi) = (percentile(lo), percentile(hi));
-        let scale = if p_hi - p_lo > 1e-12 {
-            1.0 / (p_hi - p_lo)
-        } else {
-            0.0
-        };
+        let scale = if p_hi - p_lo > 1e-12 { 1.0 / (p_hi - p_lo) } else { 0.0 };
         img.mapv(|x| (Into::<f32>::into(x) - p_lo) * scale)
     }
     match frame {
@@ -178,14 +161,8 @@ mod tests {
         let n = percentile_normalise(&img, 0.0, 100.0);
         assert_eq!((n[[0, 0]], n[[9, 9]]), (0.0, 1.0));
         let f = array![[0.0f32, 10.0], [20.0, 30.0]];
-        assert_eq!(
-            percentile_normalise(&f.view(), 0.0, 100.0),
-            array![[0.0, 1.0 / 3.0], [2.0 / 3.0, 1.0]]
-        );
-        assert_eq!(
-            percentile_normalise(&Array2::from_elem((2, 2), 5.0f32), 1.0, 99.8),
-            Array2::<f32>::zeros((2, 2))
-        );
+        assert_eq!(percentile_normalise(&f.view(), 0.0, 100.0), array![[0.0, 1.0 / 3.0], [2.0 / 3.0, 1.0]]);
+        assert_eq!(percentile_normalise(&Array2::from_elem((2, 2), 5.0f32), 1.0, 99.8), Array2::<f32>::zeros((2, 2)));
     }
 
     proptest! {

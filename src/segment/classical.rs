@@ -4,16 +4,14 @@
 //! model must beat.
 use ndarray::{Array2, ArrayView2};
 
-use super::background::{PERCENTILES, percentile_normalise, subtract_background};
+use super::background::{percentile_normalise, subtract_background, PERCENTILES};
 use super::filter::gaussian_blur;
 use super::threshold::{otsu_threshold, sauvola_threshold};
 use crate::ctc::{Frame, Mask};
-use crate::post::{PostParams, SeedMode, instances_from_probability};
+use crate::post::{instances_from_probability, PostParams, SeedMode};
 
 /// Which cells stand out from the background.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 pub enum Polarity {
     /// Brighter than the background (fluorescence; PSC-like phase contrast).
     Bright,
@@ -53,12 +51,7 @@ impl Default for ClassicalParams {
             background_sigma: 25.0,
             smooth_sigma: 1.5,
             threshold: ThresholdMethod::Otsu,
-            post: PostParams {
-                closing_radius: 2,
-                min_area: 25,
-                seeds: SeedMode::DistanceMaxima { min_distance: 6 },
-                ..PostParams::default()
-            },
+            post: PostParams { closing_radius: 2, min_area: 25, seeds: SeedMode::DistanceMaxima { min_distance: 6 }, ..PostParams::default() },
         }
     }
 }
@@ -67,11 +60,7 @@ impl Default for ClassicalParams {
 /// normalised to [0, 1] between its 1st and 99.8th percentiles and clipped.
 pub fn contrast_image(frame: &Frame, params: &ClassicalParams) -> Array2<f32> {
     let raw = frame.to_f32();
-    let smooth = if params.smooth_sigma > 0.0 {
-        gaussian_blur(raw.view(), params.smooth_sigma)
-    } else {
-        raw
-    };
+    let smooth = if params.smooth_sigma > 0.0 { gaussian_blur(raw.view(), params.smooth_sigma) } else { raw };
     let flat = subtract_background(smooth.view(), params.background_sigma);
     let signed = match params.polarity {
         Polarity::Bright => flat,
@@ -97,9 +86,7 @@ pub fn foreground(contrast: ArrayView2<f32>, method: ThresholdMethod) -> Array2<
             // Sauvola alone marks texture in flat background; require the pixel to
             // also clear a global floor (Otsu's threshold halved).
             let floor = 0.5 * otsu_threshold(contrast);
-            ndarray::Zip::from(&contrast)
-                .and(&t)
-                .map_collect(|&v, &tt| (v > tt && v > floor) as u8 as f32)
+            ndarray::Zip::from(&contrast).and(&t).map_collect(|&v, &tt| (v > tt && v > floor) as u8 as f32)
         }
     }
 }
@@ -108,41 +95,23 @@ pub fn foreground(contrast: ArrayView2<f32>, method: ThresholdMethod) -> Array2<
 pub fn segment_classical(frame: &Frame, params: &ClassicalParams) -> Mask {
     let contrast = contrast_image(frame, params);
     let fg = foreground(contrast.view(), params.threshold);
-    instances_from_probability(
-        fg.view(),
-        &PostParams {
-            threshold: 0.5,
-            ..params.post
-        },
-    )
+    instances_from_probability(fg.view(), &PostParams { threshold: 0.5, ..params.post })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn disks(
-        h: usize,
-        w: usize,
-        centres: &[(f32, f32, f32)],
-        bg: impl Fn(usize, usize) -> f32,
-    ) -> Array2<f32> {
+    fn disks(h: usize, w: usize, centres: &[(f32, f32, f32)], bg: impl Fn(usize, usize) -> f32) -> Array2<f32> {
         Array2::from_shape_fn((h, w), |(y, x)| {
-            let inside = centres
-                .iter()
-                .any(|&(cy, cx, r)| (y as f32 - cy).powi(2) + (x as f32 - cx).powi(2) <= r * r);
+            let inside = centres.iter().any(|&(cy, cx, r)| (y as f32 - cy).powi(2) + (x as f32 - cx).powi(2) <= r * r);
             bg(y, x) + if inside { 60.0 } else { 0.0 }
         })
     }
 
     #[test]
     fn separate_bright_cells_on_a_ramp_are_found() {
-        let img = disks(
-            96,
-            128,
-            &[(20.0, 20.0, 8.0), (60.0, 90.0, 10.0), (70.0, 30.0, 7.0)],
-            |_, x| 100.0 + x as f32 * 0.8,
-        );
+        let img = disks(96, 128, &[(20.0, 20.0, 8.0), (60.0, 90.0, 10.0), (70.0, 30.0, 7.0)], |_, x| 100.0 + x as f32 * 0.8);
         let m = segment_classical(&Frame::F32(img), &ClassicalParams::default());
         let mut labels: Vec<u32> = m.iter().copied().filter(|&v| v != 0).collect();
         labels.sort_unstable();
@@ -155,17 +124,11 @@ mod tests {
 
     #[test]
     fn touching_cells_are_split() {
-        let img = disks(64, 96, &[(32.0, 34.0, 11.0), (32.0, 56.0, 11.0)], |_, _| {
-            50.0
-        });
+        let img = disks(64, 96, &[(32.0, 34.0, 11.0), (32.0, 56.0, 11.0)], |_, _| 50.0);
         let m = segment_classical(&Frame::F32(img), &ClassicalParams::default());
         assert_ne!(m[[32, 30]], 0);
         assert_ne!(m[[32, 60]], 0);
-        assert_ne!(
-            m[[32, 30]],
-            m[[32, 60]],
-            "two touching disks must get two labels"
-        );
+        assert_ne!(m[[32, 30]], m[[32, 60]], "two touching disks must get two labels");
     }
 
     #[test]
@@ -173,13 +136,7 @@ mod tests {
         let img = disks(64, 64, &[(32.0, 32.0, 10.0)], |_, _| 200.0).mapv(|v| 400.0 - v);
         let frame = Frame::F32(img);
         for pol in [Polarity::Dark, Polarity::Both] {
-            let m = segment_classical(
-                &frame,
-                &ClassicalParams {
-                    polarity: pol,
-                    ..ClassicalParams::default()
-                },
-            );
+            let m = segment_classical(&frame, &ClassicalParams { polarity: pol, ..ClassicalParams::default() });
             assert_ne!(m[[32, 32]], 0, "{pol:?}");
         }
     }

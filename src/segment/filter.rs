@@ -8,9 +8,7 @@ pub fn gaussian_kernel(sigma: f32) -> Vec<f32> {
         return vec![1.0];
     }
     let r = (4.0 * sigma).ceil() as i32;
-    let mut k: Vec<f32> = (-r..=r)
-        .map(|x| (-(x * x) as f32 / (2.0 * sigma * sigma)).exp())
-        .collect();
+    let mut k: Vec<f32> = (-r..=r).map(|x| (-(x * x) as f32 / (2.0 * sigma * sigma)).exp()).collect();
     let s: f32 = k.iter().sum();
     k.iter_mut().for_each(|v| *v /= s);
     k
@@ -26,15 +24,9 @@ fn convolve_axis(img: ArrayView2<f32>, kernel: &[f32], axis: Axis) -> Array2<f32
         // Works for any offset, also when the kernel is longer than the line.
         let period = 2 * n;
         i = i.rem_euclid(period);
-        if i >= n {
-            (period - 1 - i) as usize
-        } else {
-            i as usize
-        }
+        if i >= n { (period - 1 - i) as usize } else { i as usize }
     };
-    let idx: Vec<Vec<usize>> = (0..n)
-        .map(|i| (-r..=r).map(|o| reflect(i + o)).collect())
-        .collect();
+    let idx: Vec<Vec<usize>> = (0..n).map(|i| (-r..=r).map(|o| reflect(i + o)).collect()).collect();
     for (line_in, mut line_out) in img.lanes(axis).into_iter().zip(out.lanes_mut(axis)) {
         let buf: Vec<f32> = line_in.iter().copied().collect();
         for (i, o) in line_out.iter_mut().enumerate() {

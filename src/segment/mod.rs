@@ -8,16 +8,8 @@ mod filter;
 mod model;
 mod threshold;
 
-pub use background::{
-    PERCENTILES, estimate_background, percentile, percentile_normalise, percentile_normalise_frame,
-    subtract_background,
-};
-pub use classical::{
-    ClassicalParams, Polarity, ThresholdMethod, contrast_image, foreground, segment_classical,
-};
+pub use classical::{contrast_image, foreground, segment_classical, ClassicalParams, Polarity, ThresholdMethod};
+pub use background::{estimate_background, percentile, percentile_normalise, percentile_normalise_frame, subtract_background, PERCENTILES};
 pub use filter::{box_mean, gaussian_blur, gaussian_kernel, integral_image};
-pub use model::{
-    BUILTIN_MODEL, BUILTIN_MODEL_NAME, MODALITY_MODELS, ModelSource, instances_from_model,
-    model_post_params, segment_with_model,
-};
+pub use model::{instances_from_model, model_post_params, segment_with_model, ModelSource, BUILTIN_MODEL, BUILTIN_MODEL_NAME, MODALITY_MODELS};
 pub use threshold::{otsu_threshold, sauvola_threshold};

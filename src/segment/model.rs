@@ -41,10 +41,7 @@ impl ModelSource {
     /// else the compiled-in model of that modality (`fluo`, `phase`,
     /// `colony`), else the path (which loading then reports missing).
     pub fn from_arg(value: &Path) -> ModelSource {
-        match MODALITY_MODELS
-            .iter()
-            .find(|(name, _)| Path::new(name) == value)
-        {
+        match MODALITY_MODELS.iter().find(|(name, _)| Path::new(name) == value) {
             Some((name, _)) if !value.exists() => ModelSource::Modality(name),
             _ => ModelSource::File(value.to_path_buf()),
         }
@@ -62,27 +59,14 @@ impl ModelSource {
     /// The network ready to stream frames on `device`.
     pub fn predictor(&self, device: DeviceChoice, options: InferOptions) -> Result<Predictor> {
         match self {
-            ModelSource::Builtin => Predictor::from_bytes(
-                Path::new(BUILTIN_MODEL_NAME),
-                BUILTIN_MODEL,
-                device,
-                options,
-            ),
+            ModelSource::Builtin => Predictor::from_bytes(Path::new(BUILTIN_MODEL_NAME), BUILTIN_MODEL, device, options),
             ModelSource::Modality(m) => {
-                let bytes = MODALITY_MODELS
-                    .iter()
-                    .find(|(name, _)| name == m)
-                    .map(|(_, b)| *b)
-                    .expect("a known modality");
+                let bytes = MODALITY_MODELS.iter().find(|(name, _)| name == m).map(|(_, b)| *b).expect("a known modality");
                 Predictor::from_bytes(Path::new(&self.name()), bytes, device, options)
             }
             ModelSource::File(p) if !p.exists() => {
                 let names: Vec<&str> = MODALITY_MODELS.iter().map(|(n, _)| *n).collect();
-                anyhow::bail!(
-                    "{}: no such checkpoint (--model takes a file from `cellstream train` or one of {})",
-                    p.display(),
-                    names.join(", ")
-                )
+                anyhow::bail!("{}: no such checkpoint (--model takes a file from `cellstream train` or one of {})", p.display(), names.join(", "))
             }
             ModelSource::File(p) => Predictor::load(p, device, options),
         }
@@ -102,13 +86,6 @@ pub fn instances_from_model(probabilities: &Probabilities, params: &PostParams) 
 
 /// Streams a whole sequence through `predictor` and returns each frame's cells:
 /// the model segmenter without the pipeline (for tests and scripts).
-pub fn segment_with_model(
-    predictor: &mut Predictor,
-    frames: impl IntoIterator<Item = Frame>,
-    params: &PostParams,
-) -> Result<Vec<Mask>> {
-    frames
-        .into_iter()
-        .map(|f| Ok(instances_from_model(&predictor.push(&f)?, params)))
-        .collect()
+pub fn segment_with_model(predictor: &mut Predictor, frames: impl IntoIterator<Item = Frame>, params: &PostParams) -> Result<Vec<Mask>> {
+    frames.into_iter().map(|f| Ok(instances_from_model(&predictor.push(&f)?, params))).collect()
 }

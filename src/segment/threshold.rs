@@ -14,11 +14,7 @@ use super::filter::{box_mean, integral_image};
 /// assert!(t > 0.1 && t < 0.9);
 /// ```
 pub fn otsu_threshold(img: ArrayView2<f32>) -> f32 {
-    let (lo, hi) = img
-        .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
-            (a.min(v), b.max(v))
-        });
+    let (lo, hi) = img.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     if !(hi > lo) {
         return lo;
     }
@@ -29,11 +25,7 @@ pub fn otsu_threshold(img: ArrayView2<f32>) -> f32 {
         hist[((v - lo) * scale) as usize] += 1;
     }
     let total: u64 = hist.iter().sum();
-    let sum_all: f64 = hist
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| i as f64 * c as f64)
-        .sum();
+    let sum_all: f64 = hist.iter().enumerate().map(|(i, &c)| i as f64 * c as f64).sum();
     let (mut w0, mut sum0, mut best, mut best_i) = (0u64, 0.0f64, -1.0f64, 0usize);
     for (i, &c) in hist.iter().enumerate().take(BINS - 1) {
         w0 += c;

@@ -1,8 +1,8 @@
 //! What a simulated world hands to the drawing stages each frame: cells as outlines with a look.
 use std::collections::HashSet;
 
-use super::SimRng;
 use super::shape::Outline;
+use super::SimRng;
 
 /// How one cell looks in this frame, whatever the modality.
 #[derive(Debug, Clone, PartialEq)]

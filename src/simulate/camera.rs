@@ -26,9 +26,7 @@ pub fn poisson(rng: &mut SimRng, lambda: f32) -> f32 {
     if lambda <= 0.0 {
         0.0
     } else if lambda > 1000.0 {
-        (lambda + lambda.sqrt() * rng.sample::<f32, _>(StandardNormal))
-            .max(0.0)
-            .round()
+        (lambda + lambda.sqrt() * rng.sample::<f32, _>(StandardNormal)).max(0.0).round()
     } else {
         rng.sample(Poisson::new(lambda).expect("finite positive mean"))
     }
@@ -51,12 +49,7 @@ mod tests {
 
     #[test]
     fn mean_and_variance_follow_the_model() {
-        let cam = Camera {
-            offset: 100.0,
-            gain: 2.0,
-            read_noise: 3.0,
-            max: 65535.0,
-        };
+        let cam = Camera { offset: 100.0, gain: 2.0, read_noise: 3.0, max: 65535.0 };
         let mut rng = SimRng::seed_from_u64(1);
         let img = cam.expose(&mut rng, &Array2::from_elem((200, 200), 50.0));
         let n = img.len() as f32;
@@ -69,12 +62,7 @@ mod tests {
 
     #[test]
     fn clips_to_the_sensor_range() {
-        let cam = Camera {
-            offset: 10.0,
-            gain: 1.0,
-            read_noise: 0.0,
-            max: 255.0,
-        };
+        let cam = Camera { offset: 10.0, gain: 1.0, read_noise: 0.0, max: 255.0 };
         let mut rng = SimRng::seed_from_u64(1);
         let img = cam.expose(&mut rng, &ndarray::array![[0.0, 5000.0]]);
         assert_eq!(img, ndarray::array![[10.0, 255.0]]);

@@ -14,9 +14,9 @@ use std::f64::consts::TAU;
 use rand::RngExt;
 use rand_distr::StandardNormal;
 
-use super::SimRng;
 use super::body::{Body, IdSource, Look, World};
 use super::shape::{Capsule, Outline};
+use super::SimRng;
 
 /// Parameters of a colony of rods.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,8 +56,7 @@ struct Rod {
 
 impl Rod {
     fn capsule(&self, radius: f64) -> Capsule {
-        let progress =
-            ((self.len - self.birth_len) / (self.div_len - self.birth_len)).clamp(0.0, 1.0);
+        let progress = ((self.len - self.birth_len) / (self.div_len - self.birth_len)).clamp(0.0, 1.0);
         Capsule {
             cx: self.x,
             cy: self.y,
@@ -82,13 +81,7 @@ pub struct Colony {
 impl Colony {
     /// Starts `n` unsynchronised cells close together at the field's centre.
     pub fn new(p: ColonyParams, h: usize, w: usize, n: usize, rng: &mut SimRng) -> Colony {
-        let mut c = Colony {
-            p,
-            h: h as f64,
-            w: w as f64,
-            rods: Vec::new(),
-            ids: IdSource::default(),
-        };
+        let mut c = Colony { p, h: h as f64, w: w as f64, rods: Vec::new(), ids: IdSource::default() };
         let spread = 2.0 * c.p.added * (n as f64).sqrt() / 2.0;
         for _ in 0..n {
             let mut r = c.new_rod(rng, None, c.p.added);
@@ -105,8 +98,7 @@ impl Colony {
 
     fn new_rod(&mut self, rng: &mut SimRng, mother: Option<u64>, birth_len: f64) -> Rod {
         let p = &self.p;
-        let doubling = p.doubling
-            * (1.0 + p.doubling_spread * rng.sample::<f64, _>(StandardNormal)).clamp(0.5, 2.0);
+        let doubling = p.doubling * (1.0 + p.doubling_spread * rng.sample::<f64, _>(StandardNormal)).clamp(0.5, 2.0);
         let added = p.added * (1.0 + 0.1 * rng.sample::<f64, _>(StandardNormal)).clamp(0.6, 1.4);
         Rod {
             id: self.ids.next_id(),
@@ -151,9 +143,7 @@ impl Colony {
             let caps: Vec<Capsule> = self.rods.iter().map(|d| d.capsule(r)).collect();
             let mut grid: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
             for (i, d) in self.rods.iter().enumerate() {
-                grid.entry(((d.x / cell).floor() as i64, (d.y / cell).floor() as i64))
-                    .or_default()
-                    .push(i);
+                grid.entry(((d.x / cell).floor() as i64, (d.y / cell).floor() as i64)).or_default().push(i);
             }
             let mut keys: Vec<_> = grid.keys().copied().collect();
             keys.sort_unstable();
@@ -162,9 +152,7 @@ impl Colony {
                 for &i in &grid[&key] {
                     for gy in -1..=1 {
                         for gx in -1..=1 {
-                            let Some(list) = grid.get(&(key.0 + gx, key.1 + gy)) else {
-                                continue;
-                            };
+                            let Some(list) = grid.get(&(key.0 + gx, key.1 + gy)) else { continue };
                             for &j in list {
                                 if j <= i {
                                     continue;
@@ -236,11 +224,7 @@ fn closest_points(a: &Capsule, b: &Capsule) -> ((f64, f64), (f64, f64)) {
         } else {
             let bb = d1x * d2x + d1y * d2y;
             let denom = aa * ee - bb * bb;
-            let mut s0 = if denom > 1e-12 {
-                ((bb * ff - c * ee) / denom).clamp(0.0, 1.0)
-            } else {
-                0.5
-            };
+            let mut s0 = if denom > 1e-12 { ((bb * ff - c * ee) / denom).clamp(0.0, 1.0) } else { 0.5 };
             let mut t0 = (bb * s0 + ff) / ee;
             if t0 < 0.0 {
                 t0 = 0.0;
@@ -252,10 +236,7 @@ fn closest_points(a: &Capsule, b: &Capsule) -> ((f64, f64), (f64, f64)) {
             (s, t) = (s0, t0);
         }
     }
-    (
-        (p1x + d1x * s, p1y + d1y * s),
-        (p2x + d2x * t, p2y + d2y * t),
-    )
+    ((p1x + d1x * s, p1y + d1y * s), (p2x + d2x * t, p2y + d2y * t))
 }
 
 impl World for Colony {
@@ -318,35 +299,18 @@ mod tests {
     use rand::SeedableRng;
 
     fn params() -> ColonyParams {
-        ColonyParams {
-            radius: 4.0,
-            added: 20.0,
-            doubling: 6.0,
-            doubling_spread: 0.1,
-            squeeze: 0.8,
-            jitter: 0.05,
-        }
+        ColonyParams { radius: 4.0, added: 20.0, doubling: 6.0, doubling_spread: 0.1, squeeze: 0.8, jitter: 0.05 }
     }
 
     fn cap(cx: f64, cy: f64, angle: f64) -> Capsule {
-        Capsule {
-            cx,
-            cy,
-            angle,
-            half_len: 5.0,
-            radius: 2.0,
-            constriction: 0.0,
-        }
+        Capsule { cx, cy, angle, half_len: 5.0, radius: 2.0, constriction: 0.0 }
     }
 
     #[test]
     fn closest_points_of_parallel_and_crossing_rods() {
         let (a, b) = closest_points(&cap(0.0, 0.0, 0.0), &cap(0.0, 3.0, 0.0));
         assert!((a.1 - 0.0).abs() < 1e-9 && (b.1 - 3.0).abs() < 1e-9 && (a.0 - b.0).abs() < 1e-9);
-        let (a, b) = closest_points(
-            &cap(0.0, 0.0, 0.0),
-            &cap(12.0, 0.0, std::f64::consts::FRAC_PI_2),
-        );
+        let (a, b) = closest_points(&cap(0.0, 0.0, 0.0), &cap(12.0, 0.0, std::f64::consts::FRAC_PI_2));
         assert!((a.0 - 5.0).abs() < 1e-9 && (b.0 - 12.0).abs() < 1e-9 && b.1.abs() < 1e-9);
     }
 
@@ -357,11 +321,7 @@ mod tests {
         for _ in 0..20 {
             c.step(&mut rng, 10_000);
         }
-        assert!(
-            c.rods.len() >= 8,
-            "6-frame doubling: {} cells after 20 frames",
-            c.rods.len()
-        );
+        assert!(c.rods.len() >= 8, "6-frame doubling: {} cells after 20 frames", c.rods.len());
         // Relaxation leaves no pair overlapping by much more than the squeeze.
         let caps: Vec<Capsule> = c.rods.iter().map(|d| d.capsule(4.0)).collect();
         let mut worst: f64 = 0.0;

@@ -44,10 +44,7 @@ impl TrackBook {
     pub fn observe(&mut self, t: usize, id: u64, mother: Option<u64>) -> u32 {
         if let Some(&label) = self.label_of.get(&id) {
             let rec = &mut self.records[label as usize - 1];
-            assert!(
-                rec.end + 1 == t || rec.end == t,
-                "track {label} has a hole before frame {t}"
-            );
+            assert!(rec.end + 1 == t || rec.end == t, "track {label} has a hole before frame {t}");
             rec.end = t;
             return label;
         }
@@ -58,12 +55,7 @@ impl TrackBook {
             .copied()
             .filter(|&p| t > 0 && self.records[p as usize - 1].end == t - 1)
             .unwrap_or(0);
-        self.records.push(TrackRecord {
-            label,
-            begin: t,
-            end: t,
-            parent,
-        });
+        self.records.push(TrackRecord { label, begin: t, end: t, parent });
         self.label_of.insert(id, label);
         label
     }

@@ -38,12 +38,7 @@ pub fn touching_labels(mask: &Mask) -> HashSet<u32> {
 
 /// Number of divisions in a lineage: tracks that are the parent of another.
 pub fn division_count(tracks: &[TrackRecord]) -> usize {
-    tracks
-        .iter()
-        .filter(|t| t.parent != 0)
-        .map(|t| t.parent)
-        .collect::<HashSet<_>>()
-        .len()
+    tracks.iter().filter(|t| t.parent != 0).map(|t| t.parent).collect::<HashSet<_>>().len()
 }
 
 /// Difficulty figures of a simulated (or any labelled) sequence.
@@ -69,8 +64,7 @@ impl SimStats {
         self.instances += labels.len();
         self.touching += touching_labels(mask).len();
         if self.instances > 0 {
-            self.mean_area =
-                (self.mean_area * before as f64 + pixels as f64) / self.instances as f64;
+            self.mean_area = (self.mean_area * before as f64 + pixels as f64) / self.instances as f64;
         }
         self.frames += 1;
     }
@@ -120,30 +114,10 @@ mod tests {
         s.add_mask(&array![[1, 2], [0, 0]]);
         s.add_mask(&array![[3, 0], [0, 4]]);
         s.set_tracks(&[
-            TrackRecord {
-                label: 1,
-                begin: 0,
-                end: 0,
-                parent: 0,
-            },
-            TrackRecord {
-                label: 2,
-                begin: 0,
-                end: 0,
-                parent: 0,
-            },
-            TrackRecord {
-                label: 3,
-                begin: 1,
-                end: 1,
-                parent: 1,
-            },
-            TrackRecord {
-                label: 4,
-                begin: 1,
-                end: 1,
-                parent: 1,
-            },
+            TrackRecord { label: 1, begin: 0, end: 0, parent: 0 },
+            TrackRecord { label: 2, begin: 0, end: 0, parent: 0 },
+            TrackRecord { label: 3, begin: 1, end: 1, parent: 1 },
+            TrackRecord { label: 4, begin: 1, end: 1, parent: 1 },
         ]);
         assert_eq!((s.instances, s.touching, s.divisions), (4, 2, 1));
         assert_eq!(s.touching_fraction(), 0.5);

@@ -44,13 +44,13 @@ use rand::{RngExt, SeedableRng};
 use crate::ctc::{Frame, Mask, TrackRecord};
 use body::World;
 use colony::{Colony, ColonyParams};
-use lineage::{MAX_LABEL, TrackBook};
-use nuclei::{Nuclei, NucleusParams};
+use lineage::{TrackBook, MAX_LABEL};
+use nuclei::{NucleusParams, Nuclei};
 use raster::{keep_largest_pieces, rasterize};
 use render::Renderer;
 
 pub use measure::SimStats;
-pub use write::{SimulateArgs, run_cli, write_sequence};
+pub use write::{run_cli, write_sequence, SimulateArgs};
 
 /// The random number generator of every simulation (PCG, O'Neill 2014).
 pub type SimRng = rand_pcg::Pcg64Mcg;
@@ -105,15 +105,7 @@ impl SimConfig {
     /// The defaults: 256×256 pixels, 50 frames, seed 1, and the modality's
     /// usual number of cells.
     pub fn new(modality: Modality) -> SimConfig {
-        SimConfig {
-            modality,
-            width: 256,
-            height: 256,
-            frames: 50,
-            seed: 1,
-            cells: default_cells(modality, 256, 256),
-            dim: 0.0,
-        }
+        SimConfig { modality, width: 256, height: 256, frames: 50, seed: 1, cells: default_cells(modality, 256, 256), dim: 0.0 }
     }
 
     /// Errors on settings that cannot make a sequence.
@@ -128,28 +120,16 @@ impl SimConfig {
             )));
         }
         if self.width > 16_384 || self.height > 16_384 {
-            return Err(ConfigError(format!(
-                "frame size {}×{} is too large (at most 16384 per side)",
-                self.width, self.height
-            )));
+            return Err(ConfigError(format!("frame size {}×{} is too large (at most 16384 per side)", self.width, self.height)));
         }
         if self.frames > 9_999 {
-            return Err(ConfigError(format!(
-                "{} frames is more than the CTC's 4-digit frame names allow (9999)",
-                self.frames
-            )));
+            return Err(ConfigError(format!("{} frames is more than the CTC's 4-digit frame names allow (9999)", self.frames)));
         }
         if !(0.0..=1.0).contains(&self.dim) {
-            return Err(ConfigError(format!(
-                "--dim {} is not a chance between 0 and 1",
-                self.dim
-            )));
+            return Err(ConfigError(format!("--dim {} is not a chance between 0 and 1", self.dim)));
         }
         if self.cells as u64 > MAX_LABEL as u64 {
-            return Err(ConfigError(format!(
-                "--cells {} is more than 16-bit masks can label ({MAX_LABEL})",
-                self.cells
-            )));
+            return Err(ConfigError(format!("--cells {} is more than 16-bit masks can label ({MAX_LABEL})", self.cells)));
         }
         Ok(())
     }
@@ -224,14 +204,7 @@ pub fn phase_params() -> NucleusParams {
 /// Cell parameters of the `colony` modality: rods 8 px wide, born ~20 px long,
 /// doubling every ~8 frames.
 pub fn colony_params() -> ColonyParams {
-    ColonyParams {
-        radius: 4.0,
-        added: 20.0,
-        doubling: 8.0,
-        doubling_spread: 0.12,
-        squeeze: 1.2,
-        jitter: 0.08,
-    }
+    ColonyParams { radius: 4.0, added: 20.0, doubling: 8.0, doubling_spread: 0.12, squeeze: 1.2, jitter: 0.08 }
 }
 
 /// One simulated frame and its truth.
@@ -285,17 +258,7 @@ pub fn simulate(cfg: &SimConfig) -> Result<Simulation, ConfigError> {
         Modality::Phase => 15,
         Modality::Colony => 12,
     };
-    Ok(Simulation {
-        cfg: cfg.clone(),
-        world,
-        renderer,
-        book: TrackBook::new(),
-        rng,
-        t: 0,
-        pending: 0,
-        min_area,
-        label_limit: MAX_LABEL,
-    })
+    Ok(Simulation { cfg: cfg.clone(), world, renderer, book: TrackBook::new(), rng, t: 0, pending: 0, min_area, label_limit: MAX_LABEL })
 }
 
 impl Simulation {
@@ -312,8 +275,7 @@ impl Simulation {
     fn frame(&mut self) -> SimFrame {
         let t = self.t;
         if t > 0 {
-            let spare = (self.label_limit as usize)
-                .saturating_sub(self.book.labels_used() as usize + self.pending);
+            let spare = (self.label_limit as usize).saturating_sub(self.book.labels_used() as usize + self.pending);
             self.world.step(&mut self.rng, spare);
         }
         let mut bodies = self.world.bodies();
@@ -342,9 +304,7 @@ impl Simulation {
             }
         }
         self.world.remove(&gone);
-        let mask = raster
-            .owner
-            .mapv(|o| if o == 0 { 0 } else { labels[o as usize - 1] });
+        let mask = raster.owner.mapv(|o| if o == 0 { 0 } else { labels[o as usize - 1] });
         let mut noise = SimRng::seed_from_u64(derive_seed(self.cfg.seed, 1000 + t as u64));
         let raw = self.renderer.render(t, &raster, &bodies, &mut noise);
         self.t += 1;
@@ -379,13 +339,7 @@ mod tests {
     use super::*;
 
     fn quick(modality: Modality, seed: u64) -> SimConfig {
-        SimConfig {
-            frames: 12,
-            width: 96,
-            height: 80,
-            seed,
-            ..SimConfig::new(modality)
-        }
+        SimConfig { frames: 12, width: 96, height: 80, seed, ..SimConfig::new(modality) }
     }
 
     #[test]
@@ -404,27 +358,16 @@ mod tests {
         for m in [Modality::Fluo, Modality::Phase, Modality::Colony] {
             for seed in 0..3 {
                 let (frames, tracks) = simulate_all(&quick(m, seed)).unwrap();
-                let by_label: std::collections::HashMap<u32, &TrackRecord> =
-                    tracks.iter().map(|t| (t.label, t)).collect();
+                let by_label: std::collections::HashMap<u32, &TrackRecord> = tracks.iter().map(|t| (t.label, t)).collect();
                 for f in &frames {
-                    let present: HashSet<u32> =
-                        f.mask.iter().copied().filter(|&l| l != 0).collect();
+                    let present: HashSet<u32> = f.mask.iter().copied().filter(|&l| l != 0).collect();
                     for (&l, tr) in &by_label {
-                        assert_eq!(
-                            present.contains(&l),
-                            (tr.begin..=tr.end).contains(&f.t),
-                            "{m:?} seed {seed} label {l} frame {}",
-                            f.t
-                        );
+                        assert_eq!(present.contains(&l), (tr.begin..=tr.end).contains(&f.t), "{m:?} seed {seed} label {l} frame {}", f.t);
                     }
                 }
                 for tr in &tracks {
                     if tr.parent != 0 {
-                        assert_eq!(
-                            by_label[&tr.parent].end + 1,
-                            tr.begin,
-                            "{m:?}: mother ends the frame before"
-                        );
+                        assert_eq!(by_label[&tr.parent].end + 1, tr.begin, "{m:?}: mother ends the frame before");
                     }
                 }
             }
@@ -433,109 +376,52 @@ mod tests {
 
     #[test]
     fn divisions_wait_when_labels_run_out() {
-        let cfg = SimConfig {
-            frames: 40,
-            width: 128,
-            height: 128,
-            ..SimConfig::new(Modality::Colony)
-        };
+        let cfg = SimConfig { frames: 40, width: 128, height: 128, ..SimConfig::new(Modality::Colony) };
         let mut sim = simulate(&cfg).unwrap();
         sim.label_limit = 30;
         let frames: Vec<SimFrame> = sim.by_ref().collect();
         let tracks = sim.tracks();
-        assert!(
-            tracks.len() <= 30 && tracks.len() >= 20,
-            "{} tracks",
-            tracks.len()
-        );
-        let last: HashSet<u32> = frames[39]
-            .mask
-            .iter()
-            .copied()
-            .filter(|&l| l != 0)
-            .collect();
+        assert!(tracks.len() <= 30 && tracks.len() >= 20, "{} tracks", tracks.len());
+        let last: HashSet<u32> = frames[39].mask.iter().copied().filter(|&l| l != 0).collect();
         assert!(!last.is_empty(), "cells live on, undivided");
     }
 
     #[test]
     fn bad_settings_are_refused() {
         let base = SimConfig::new(Modality::Fluo);
-        let e = simulate(&SimConfig {
-            frames: 0,
-            ..base.clone()
-        })
-        .err()
-        .unwrap();
+        let e = simulate(&SimConfig { frames: 0, ..base.clone() }).err().unwrap();
         assert!(e.0.contains("--frames"), "{e}");
-        let e = simulate(&SimConfig {
-            width: 0,
-            ..base.clone()
-        })
-        .err()
-        .unwrap();
+        let e = simulate(&SimConfig { width: 0, ..base.clone() }).err().unwrap();
         assert!(e.0.contains("too small"), "{e}");
-        assert!(
-            simulate(&SimConfig {
-                cells: 70_000,
-                ..base
-            })
-            .is_err()
-        );
+        assert!(simulate(&SimConfig { cells: 70_000, ..base }).is_err());
     }
 
     #[test]
     fn dimming_fades_some_cells_for_a_frame_and_changes_nothing_else() {
         let base = quick(Modality::Fluo, 3);
         let (plain, tp) = simulate_all(&base).unwrap();
-        let (dimmed, td) = simulate_all(&SimConfig {
-            dim: 0.3,
-            ..base.clone()
-        })
-        .unwrap();
+        let (dimmed, td) = simulate_all(&SimConfig { dim: 0.3, ..base.clone() }).unwrap();
         assert_eq!(tp, td, "the same lineage");
         let mut faded = 0;
         for (a, b) in plain.iter().zip(&dimmed) {
             assert_eq!(a.mask, b.mask, "frame {}: the same truth", a.t);
             // Each cell's signal above the background: dimmed ones keep about a fifth of it.
             let (ra, rb) = (a.raw.to_f32(), b.raw.to_f32());
-            let background = a
-                .mask
-                .iter()
-                .zip(ra.iter())
-                .filter(|&(&m, _)| m == 0)
-                .map(|(_, &v)| f64::from(v));
+            let background = a.mask.iter().zip(ra.iter()).filter(|&(&m, _)| m == 0).map(|(_, &v)| f64::from(v));
             let bg = background.clone().sum::<f64>() / background.count() as f64;
             let labels: HashSet<u32> = a.mask.iter().copied().filter(|&l| l != 0).collect();
             for l in labels {
                 let signal = |r: &ndarray::Array2<f32>| -> f64 {
-                    a.mask
-                        .iter()
-                        .zip(r.iter())
-                        .filter(|&(&m, _)| m == l)
-                        .map(|(_, &v)| f64::from(v) - bg)
-                        .sum()
+                    a.mask.iter().zip(r.iter()).filter(|&(&m, _)| m == l).map(|(_, &v)| f64::from(v) - bg).sum()
                 };
                 if signal(&rb) < 0.5 * signal(&ra) {
                     faded += 1;
                 }
             }
         }
-        let cells: usize = plain
-            .iter()
-            .map(|f| {
-                f.mask
-                    .iter()
-                    .copied()
-                    .filter(|&l| l != 0)
-                    .collect::<HashSet<_>>()
-                    .len()
-            })
-            .sum();
+        let cells: usize = plain.iter().map(|f| f.mask.iter().copied().filter(|&l| l != 0).collect::<HashSet<_>>().len()).sum();
         let share = faded as f64 / cells as f64;
-        assert!(
-            (0.15..0.45).contains(&share),
-            "{faded} of {cells} cell-frames faded"
-        );
+        assert!((0.15..0.45).contains(&share), "{faded} of {cells} cell-frames faded");
         assert!(simulate(&SimConfig { dim: 1.5, ..base }).is_err());
     }
 

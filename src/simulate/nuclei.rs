@@ -17,9 +17,9 @@ use std::f64::consts::{PI, TAU};
 use rand::RngExt;
 use rand_distr::{Distribution, LogNormal, Normal, StandardNormal};
 
-use super::SimRng;
 use super::body::{Body, IdSource, Look, World};
 use super::shape::{Outline, StarShape};
+use super::SimRng;
 
 /// Parameters of a population of star-convex cells.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,21 +115,9 @@ impl Nucleus {
         // Daughters are born round and spread out over their first frames.
         let spread = (self.age / 4.0).min(1.0) * (1.0 - m);
         let aspect = 1.0 + (self.aspect - 1.0) * spread;
-        let modes = self
-            .modes
-            .iter()
-            .map(|&(k, a, ph)| (k, a * spread.max(0.25 * (1.0 - m)), ph))
-            .collect();
+        let modes = self.modes.iter().map(|&(k, a, ph)| (k, a * spread.max(0.25 * (1.0 - m)), ph)).collect();
         let tails = (self.tails.0 * spread, self.tails.1 * spread);
-        StarShape {
-            cx: self.x,
-            cy: self.y,
-            angle: self.angle,
-            a: r * aspect.sqrt(),
-            b: r / aspect.sqrt(),
-            modes,
-            tails,
-        }
+        StarShape { cx: self.x, cy: self.y, angle: self.angle, a: r * aspect.sqrt(), b: r / aspect.sqrt(), modes, tails }
     }
 }
 
@@ -149,15 +137,7 @@ impl Nuclei {
     /// Places `n` cells in an `h`×`w` field, some of them against each other,
     /// at random points of their cycles.
     pub fn new(p: NucleusParams, h: usize, w: usize, n: usize, rng: &mut SimRng) -> Nuclei {
-        let mut world = Nuclei {
-            p,
-            h: h as f64,
-            w: w as f64,
-            t: 0,
-            cells: Vec::new(),
-            ids: IdSource::default(),
-            drift_dir: rng.random_range(0.0..TAU),
-        };
+        let mut world = Nuclei { p, h: h as f64, w: w as f64, t: 0, cells: Vec::new(), ids: IdSource::default(), drift_dir: rng.random_range(0.0..TAU) };
         for _ in 0..n {
             let mut c = world.new_cell(rng, None);
             c.age = rng.random_range(0.0..c.cycle);
@@ -166,8 +146,7 @@ impl Nuclei {
                     c.age = rng.random_range(0.0..4.0); // a recent daughter, still close to others
                     let other = &world.cells[rng.random_range(0..world.cells.len())];
                     let dir = rng.random_range(0.0..TAU);
-                    let reach = contact(&other.shape(&world.p), &c.shape(&world.p), dir)
-                        * (1.0 - world.p.squeeze * 0.5);
+                    let reach = contact(&other.shape(&world.p), &c.shape(&world.p), dir) * (1.0 - world.p.squeeze * 0.5);
                     c.x = other.x + reach * dir.cos();
                     c.y = other.y + reach * dir.sin();
                 } else {
@@ -188,18 +167,9 @@ impl Nuclei {
         let p = &self.p;
         let r_birth = p.radius * LogNormal::new(0.0, p.radius_spread).unwrap().sample(rng);
         let modes = (2..=5)
-            .map(|k| {
-                (
-                    k,
-                    rng.random_range(0.0..p.irregularity) / (k as f64 - 1.0).sqrt(),
-                    rng.random_range(0.0..TAU),
-                )
-            })
+            .map(|k| (k, rng.random_range(0.0..p.irregularity) / (k as f64 - 1.0).sqrt(), rng.random_range(0.0..TAU)))
             .collect();
-        let cycle = Normal::new(p.cycle.0, p.cycle.1)
-            .unwrap()
-            .sample(rng)
-            .max(p.cycle.0 * 0.4);
+        let cycle = Normal::new(p.cycle.0, p.cycle.1).unwrap().sample(rng).max(p.cycle.0 * 0.4);
         Nucleus {
             id: self.ids.next_id(),
             mother,
@@ -214,22 +184,13 @@ impl Nuclei {
             r_birth,
             aspect: rng.random_range(p.aspect.0..=p.aspect.1),
             modes,
-            tails: (
-                rng.random_range(0.0..=p.tails),
-                rng.random_range(0.0..=p.tails) * 0.5,
-            ),
+            tails: (rng.random_range(0.0..=p.tails), rng.random_range(0.0..=p.tails) * 0.5),
             margin: rng.random_range(0.0..=p.spacing),
             age: 0.0,
             cycle,
-            brightness: LogNormal::new(0.0, p.brightness_spread)
-                .unwrap()
-                .sample(rng),
+            brightness: LogNormal::new(0.0, p.brightness_spread).unwrap().sample(rng),
             flash: 0.0,
-            glow: if rng.random_bool(p.glowing) {
-                rng.random_range(p.glow.0..=p.glow.1)
-            } else {
-                0.0
-            },
+            glow: if rng.random_bool(p.glowing) { rng.random_range(p.glow.0..=p.glow.1) } else { 0.0 },
             texture_at: (rng.random_range(0.0..1024.0), rng.random_range(0.0..1024.0)),
             entering_until: None,
         }
@@ -240,9 +201,7 @@ impl Nuclei {
         let s = c.shape(&self.p);
         self.cells.iter().all(|o| {
             let (dx, dy) = (c.x - o.x, c.y - o.y);
-            dx.hypot(dy)
-                >= contact(&o.shape(&self.p), &s, dy.atan2(dx)) * (1.0 - self.p.squeeze)
-                    + pair_space(c, o)
+            dx.hypot(dy) >= contact(&o.shape(&self.p), &s, dy.atan2(dx)) * (1.0 - self.p.squeeze) + pair_space(c, o)
         })
     }
 
@@ -255,22 +214,13 @@ impl Nuclei {
             let mut moves = vec![(0.0, 0.0); n];
             for i in 0..n {
                 for j in i + 1..n {
-                    let (dx, dy) = (
-                        self.cells[j].x - self.cells[i].x,
-                        self.cells[j].y - self.cells[i].y,
-                    );
+                    let (dx, dy) = (self.cells[j].x - self.cells[i].x, self.cells[j].y - self.cells[i].y);
                     let d = dx.hypot(dy).max(1e-6);
-                    if d > shapes[i].max_radius()
-                        + shapes[j].max_radius()
-                        + self.p.adhesion_range
-                        + 2.0 * self.p.spacing
-                    {
+                    if d > shapes[i].max_radius() + shapes[j].max_radius() + self.p.adhesion_range + 2.0 * self.p.spacing {
                         continue;
                     }
                     let space = pair_space(&self.cells[i], &self.cells[j]);
-                    let target = contact(&shapes[i], &shapes[j], dy.atan2(dx))
-                        * (1.0 - self.p.squeeze)
-                        + space;
+                    let target = contact(&shapes[i], &shapes[j], dy.atan2(dx)) * (1.0 - self.p.squeeze) + space;
                     let push = if d < target {
                         (target - d) * 0.5
                     } else if d < target + self.p.adhesion_range {
@@ -307,8 +257,7 @@ impl Nuclei {
             d.vx = m.vx;
             d.vy = m.vy;
             d.angle = axis + PI / 2.0;
-            d.brightness =
-                m.brightness * (1.0 + 0.1 * rng.sample::<f64, _>(StandardNormal)).max(0.5);
+            d.brightness = m.brightness * (1.0 + 0.1 * rng.sample::<f64, _>(StandardNormal)).max(0.5);
             d.flash = 0.6;
             d.glow = m.glow;
             d
@@ -342,19 +291,9 @@ impl Nuclei {
         let inward = self.p.speed.max(0.3) * 1.5;
         (c.x, c.y, c.vx, c.vy) = match side {
             0 => (rng.random_range(0.0..self.w), -out, 0.0, inward),
-            1 => (
-                rng.random_range(0.0..self.w),
-                self.h - 1.0 + out,
-                0.0,
-                -inward,
-            ),
+            1 => (rng.random_range(0.0..self.w), self.h - 1.0 + out, 0.0, -inward),
             2 => (-out, rng.random_range(0.0..self.h), inward, 0.0),
-            _ => (
-                self.w - 1.0 + out,
-                rng.random_range(0.0..self.h),
-                -inward,
-                0.0,
-            ),
+            _ => (self.w - 1.0 + out, rng.random_range(0.0..self.h), -inward, 0.0),
         };
         c.entering_until = Some(self.t + 12);
         c
@@ -378,10 +317,7 @@ impl World for Nuclei {
         self.t += 1;
         let p = self.p.clone();
         self.drift_dir += 0.05 * rng.sample::<f64, _>(StandardNormal);
-        let (gx, gy) = (
-            p.drift * self.drift_dir.cos(),
-            p.drift * self.drift_dir.sin(),
-        );
+        let (gx, gy) = (p.drift * self.drift_dir.cos(), p.drift * self.drift_dir.sin());
         let q = (1.0 - p.persistence * p.persistence).sqrt();
         for c in &mut self.cells {
             c.age += 1.0;
@@ -497,14 +433,8 @@ mod tests {
             w.step(&mut rng, 1000);
         }
         let after = w.bodies();
-        let daughters: Vec<&Body> = after
-            .iter()
-            .filter(|b| b.mother.is_some_and(|m| before.contains(&m)))
-            .collect();
-        assert!(
-            !daughters.is_empty(),
-            "a 10-frame cycle divides within 15 frames"
-        );
+        let daughters: Vec<&Body> = after.iter().filter(|b| b.mother.is_some_and(|m| before.contains(&m))).collect();
+        assert!(!daughters.is_empty(), "a 10-frame cycle divides within 15 frames");
         for d in &daughters {
             let sisters = after.iter().filter(|b| b.mother == d.mother).count();
             assert!(sisters <= 2);

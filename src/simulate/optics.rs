@@ -4,9 +4,7 @@ use ndarray::{Array2, Axis};
 /// Gaussian kernel of standard deviation `sigma`, truncated at 3σ and summing to 1.
 pub fn gaussian_kernel(sigma: f32) -> Vec<f32> {
     let r = (3.0 * sigma).ceil().max(1.0) as i32;
-    let k: Vec<f32> = (-r..=r)
-        .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
-        .collect();
+    let k: Vec<f32> = (-r..=r).map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp()).collect();
     let s: f32 = k.iter().sum();
     k.into_iter().map(|v| v / s).collect()
 }
@@ -69,24 +67,14 @@ pub fn gaussian_blur(img: &Array2<f32>, sigma: f32) -> Array2<f32> {
 /// come out dark inside with a bright halo around them (`gain` sets the
 /// contrast). `bright` adds light where cells round up and scatter (mitotic
 /// cells, PSC-like spindles), blurred by the PSF.
-pub fn phase_contrast(
-    path: &Array2<f32>,
-    bright: &Array2<f32>,
-    psf_sigma: f32,
-    halo_sigma: f32,
-    gain: f32,
-) -> Array2<f32> {
+pub fn phase_contrast(path: &Array2<f32>, bright: &Array2<f32>, psf_sigma: f32, halo_sigma: f32, gain: f32) -> Array2<f32> {
     let near = gaussian_blur(path, psf_sigma);
     let wide = gaussian_blur(path, halo_sigma);
     let glow = gaussian_blur(bright, psf_sigma);
     let mut out = Array2::<f32>::zeros(path.dim());
-    ndarray::Zip::from(&mut out)
-        .and(&near)
-        .and(&wide)
-        .and(&glow)
-        .for_each(|o, &n, &w, &g| {
-            *o = 1.0 - gain * (n - w) + g;
-        });
+    ndarray::Zip::from(&mut out).and(&near).and(&wide).and(&glow).for_each(|o, &n, &w, &g| {
+        *o = 1.0 - gain * (n - w) + g;
+    });
     out
 }
 
@@ -119,9 +107,7 @@ impl Illumination {
         Array2::from_shape_fn((h, w), |(y, x)| {
             let d2 = (x as f32 - cx).powi(2) + (y as f32 - cy).powi(2);
             let spot = 1.0 - self.depth + self.depth * (-d2 / s2).exp();
-            let plane = 1.0
-                + self.tilt.0 * (x as f32 / w as f32 - 0.5)
-                + self.tilt.1 * (y as f32 / h as f32 - 0.5);
+            let plane = 1.0 + self.tilt.0 * (x as f32 / w as f32 - 0.5) + self.tilt.1 * (y as f32 / h as f32 - 0.5);
             spot * plane
         })
     }
@@ -166,24 +152,14 @@ mod tests {
             }
         }
         let img = phase_contrast(&f, &Array2::zeros((41, 41)), 1.0, 6.0, 0.5);
-        assert!(
-            img[[20, 20]] < 1.0,
-            "cell interior is darker than the background"
-        );
+        assert!(img[[20, 20]] < 1.0, "cell interior is darker than the background");
         assert!(img[[20, 28]] > 1.0, "just outside: bright halo");
         assert!((img[[0, 0]] - 1.0).abs() < 0.02, "far away: background");
     }
 
     #[test]
     fn illumination_is_brightest_at_its_centre() {
-        let il = Illumination {
-            depth: 0.4,
-            spread: 0.4,
-            tilt: (0.0, 0.0),
-            centre: (0.5, 0.5),
-            wander: 0.0,
-            period: 10.0,
-        };
+        let il = Illumination { depth: 0.4, spread: 0.4, tilt: (0.0, 0.0), centre: (0.5, 0.5), wander: 0.0, period: 10.0 };
         let f = il.field(21, 21, 3);
         assert!((f[[10, 10]] - 1.0).abs() < 0.01);
         assert!(f[[0, 0]] < 0.9 && f[[0, 0]] > 0.6);

@@ -31,9 +31,7 @@ pub fn rasterize(outlines: &[Outline], h: usize, w: usize) -> Raster {
     let mut owner = Array2::<u32>::zeros((h, w));
     let mut rho = Array2::<f32>::from_elem((h, w), 1.0);
     for (i, o) in outlines.iter().enumerate() {
-        let Some((y0, y1, x0, x1)) = o.pixel_box(h, w) else {
-            continue;
-        };
+        let Some((y0, y1, x0, x1)) = o.pixel_box(h, w) else { continue };
         for y in y0..=y1 {
             for x in x0..=x1 {
                 let r = o.rho(x as f64, y as f64) as f32;
@@ -59,11 +57,7 @@ pub fn rasterize(outlines: &[Outline], h: usize, w: usize) -> Raster {
 /// assert_eq!(m, array![[1, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]]);
 /// assert_eq!(areas, vec![3, 0]);
 /// ```
-pub fn keep_largest_pieces(
-    owner: &mut Array2<u32>,
-    n_owners: usize,
-    min_area: usize,
-) -> Vec<usize> {
+pub fn keep_largest_pieces(owner: &mut Array2<u32>, n_owners: usize, min_area: usize) -> Vec<usize> {
     let (h, w) = owner.dim();
     // Pieces: flood fill every unvisited owned pixel (4-connectivity).
     let mut piece = Array2::<u32>::zeros((h, w));
@@ -122,9 +116,7 @@ pub fn keep_largest_pieces(
             *o = 0;
         }
     }
-    best.iter()
-        .map(|&(size, _)| if size >= min_area { size } else { 0 })
-        .collect()
+    best.iter().map(|&(size, _)| if size >= min_area { size } else { 0 }).collect()
 }
 
 #[cfg(test)]
@@ -140,18 +132,18 @@ mod tests {
         // Each pixel has one owner; the split lies half-way between the centres.
         assert_eq!(r.owner[[5, 7]], 1);
         assert_eq!(r.owner[[5, 9]], 2);
-        assert_eq!(
-            r.owner[[5, 8]],
-            1,
-            "equal ρ: the first outline keeps the pixel"
-        );
+        assert_eq!(r.owner[[5, 8]], 1, "equal ρ: the first outline keeps the pixel");
         assert!(r.rho[[5, 5]] == 0.0 && r.rho[[0, 0]] == 1.0);
     }
 
     #[test]
     fn slivers_are_dropped() {
         // Owner 1 is cut in two by owner 2; the small piece goes.
-        let mut m = ndarray::array![[1, 1, 2, 1], [1, 1, 2, 0], [1, 1, 2, 0],];
+        let mut m = ndarray::array![
+            [1, 1, 2, 1],
+            [1, 1, 2, 0],
+            [1, 1, 2, 0],
+        ];
         let areas = keep_largest_pieces(&mut m, 2, 1);
         assert_eq!(m[[0, 3]], 0);
         assert_eq!(areas, vec![6, 3]);

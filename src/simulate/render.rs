@@ -11,7 +11,7 @@ use rand_distr::StandardNormal;
 
 use super::body::Body;
 use super::camera::Camera;
-use super::optics::{Illumination, bleaching, gaussian_blur, phase_contrast};
+use super::optics::{bleaching, gaussian_blur, phase_contrast, Illumination};
 use super::raster::Raster;
 use super::texture::Texture;
 use super::{Modality, SimRng};
@@ -77,49 +77,20 @@ impl Renderer {
                         Modality::Fluo => rng.random_range(0.4..3.0),
                         _ => rng.random_range(0.3..1.2),
                     },
-                    glint: if rng.random_bool(0.5) {
-                        rng.random_range(0.2..1.0)
-                    } else {
-                        0.0
-                    },
+                    glint: if rng.random_bool(0.5) { rng.random_range(0.2..1.0) } else { 0.0 },
                 }
             })
             .collect();
         let camera = match modality {
-            Modality::Fluo => Camera {
-                offset: 500.0,
-                gain: 3.0,
-                read_noise: 4.0,
-                max: 65535.0,
-            },
-            _ => Camera {
-                offset: 0.0,
-                gain: 0.1,
-                read_noise: 10.0,
-                max: 255.0,
-            },
+            Modality::Fluo => Camera { offset: 500.0, gain: 3.0, read_noise: 4.0, max: 65535.0 },
+            _ => Camera { offset: 0.0, gain: 0.1, read_noise: 10.0, max: 255.0 },
         };
-        Renderer {
-            modality,
-            h,
-            w,
-            cell_texture,
-            background,
-            illumination,
-            debris,
-            camera,
-        }
+        Renderer { modality, h, w, cell_texture, background, illumination, debris, camera }
     }
 
     /// The raw frame `t` showing the labelled cells of `raster` (whose owners
     /// index `bodies`), debris, optics and noise.
-    pub fn render(
-        &mut self,
-        t: usize,
-        raster: &Raster,
-        bodies: &[Body],
-        rng: &mut SimRng,
-    ) -> Frame {
+    pub fn render(&mut self, t: usize, raster: &Raster, bodies: &[Body], rng: &mut SimRng) -> Frame {
         let (h, w) = (self.h, self.w);
         let mut signal = Array2::<f32>::zeros((h, w));
         let mut glow = Array2::<f32>::zeros((h, w));
@@ -134,10 +105,7 @@ impl Renderer {
                 let (cx, cy) = b.outline.centre();
                 let (s, c) = b.outline.angle().sin_cos();
                 let (dx, dy) = (x as f64 - cx, y as f64 - cy);
-                let tex = self.cell_texture.at(
-                    b.look.texture_at.0 + c * dx + s * dy,
-                    b.look.texture_at.1 - s * dx + c * dy,
-                );
+                let tex = self.cell_texture.at(b.look.texture_at.0 + c * dx + s * dy, b.look.texture_at.1 - s * dx + c * dy);
                 let grain = 1.0 + b.look.texture_amp * tex;
                 // Flat inside, falling steeply at the border.
                 let dome = (1.0 - rho.powi(4)).max(0.0).sqrt() * grain;
@@ -155,9 +123,7 @@ impl Renderer {
             let (xi, yi) = (d.x.round() as i64, d.y.round() as i64);
             for y in (yi - r).max(0)..=(yi + r).min(h as i64 - 1) {
                 for x in (xi - r).max(0)..=(xi + r).min(w as i64 - 1) {
-                    let g = (-((x as f64 - d.x).powi(2) + (y as f64 - d.y).powi(2))
-                        / (2.0 * d.sigma * d.sigma))
-                        .exp() as f32;
+                    let g = (-((x as f64 - d.x).powi(2) + (y as f64 - d.y).powi(2)) / (2.0 * d.sigma * d.sigma)).exp() as f32;
                     signal[[y as usize, x as usize]] += d.amp * g;
                     glow[[y as usize, x as usize]] += d.glint * g;
                 }
@@ -174,13 +140,9 @@ impl Renderer {
                 let haze = gaussian_blur(&signal, 8.0);
                 let fade = bleaching(t, 300.0);
                 let mut e = Array2::<f32>::zeros((h, w));
-                ndarray::Zip::from(&mut e)
-                    .and(&sharp)
-                    .and(&haze)
-                    .and(&light)
-                    .for_each(|e, &s, &z, &l| {
-                        *e = l * (10.0 + fade * 70.0 * (s + 0.25 * z));
-                    });
+                ndarray::Zip::from(&mut e).and(&sharp).and(&haze).and(&light).for_each(|e, &s, &z, &l| {
+                    *e = l * (10.0 + fade * 70.0 * (s + 0.25 * z));
+                });
                 e
             }
             Modality::Phase | Modality::Colony => {
@@ -190,17 +152,11 @@ impl Renderer {
                 };
                 let img = phase_contrast(&signal, &glow, psf, halo, gain);
                 // The dish: a textured background that shifts slowly with the stage.
-                let bg = self
-                    .background
-                    .frame(h, w, 0.05 * t as f64, 0.03 * t as f64);
+                let bg = self.background.frame(h, w, 0.05 * t as f64, 0.03 * t as f64);
                 let mut e = Array2::<f32>::zeros((h, w));
-                ndarray::Zip::from(&mut e)
-                    .and(&img)
-                    .and(&bg)
-                    .and(&light)
-                    .for_each(|e, &i, &b, &l| {
-                        *e = level * l * (i + 0.02 * b) / self.camera.gain;
-                    });
+                ndarray::Zip::from(&mut e).and(&img).and(&bg).and(&light).for_each(|e, &i, &b, &l| {
+                    *e = level * l * (i + 0.02 * b) / self.camera.gain;
+                });
                 e
             }
         };

@@ -29,26 +29,14 @@ pub struct StarShape {
 impl StarShape {
     /// A disc of radius `r` centred on (`cx`, `cy`).
     pub fn disc(cx: f64, cy: f64, r: f64) -> StarShape {
-        StarShape {
-            cx,
-            cy,
-            angle: 0.0,
-            a: r,
-            b: r,
-            modes: Vec::new(),
-            tails: (0.0, 0.0),
-        }
+        StarShape { cx, cy, angle: 0.0, a: r, b: r, modes: Vec::new(), tails: (0.0, 0.0) }
     }
 
     /// Border radius in direction `phi` measured from the long axis.
     fn radius_local(&self, phi: f64) -> f64 {
         let (s, c) = phi.sin_cos();
         let re = self.a * self.b / ((self.b * c).powi(2) + (self.a * s).powi(2)).sqrt();
-        let m: f64 = self
-            .modes
-            .iter()
-            .map(|&(k, amp, ph)| amp * (k as f64 * phi + ph).cos())
-            .sum();
+        let m: f64 = self.modes.iter().map(|&(k, amp, ph)| amp * (k as f64 * phi + ph).cos()).sum();
         let tail = self.tails.0 * c.max(0.0).powi(16) + self.tails.1 * (-c).max(0.0).powi(16);
         re * (1.0 + m).max(0.2) * (1.0 + tail)
     }
@@ -71,19 +59,13 @@ impl StarShape {
 
     /// Largest border radius (bounds the outline).
     pub fn max_radius(&self) -> f64 {
-        self.a.max(self.b)
-            * (1.0 + self.modes.iter().map(|m| m.1.abs()).sum::<f64>())
-            * (1.0 + self.tails.0.max(self.tails.1))
+        self.a.max(self.b) * (1.0 + self.modes.iter().map(|m| m.1.abs()).sum::<f64>()) * (1.0 + self.tails.0.max(self.tails.1))
     }
 
     /// Area of the outline, by integrating `R(φ)²/2` over 256 directions.
     pub fn area(&self) -> f64 {
         let n = 256;
-        (0..n)
-            .map(|i| self.radius_local(2.0 * PI * i as f64 / n as f64).powi(2))
-            .sum::<f64>()
-            * PI
-            / n as f64
+        (0..n).map(|i| self.radius_local(2.0 * PI * i as f64 / n as f64).powi(2)).sum::<f64>() * PI / n as f64
     }
 }
 
@@ -111,10 +93,7 @@ impl Capsule {
     pub fn ends(&self) -> ((f64, f64), (f64, f64)) {
         let (ux, uy) = self.axis();
         let h = self.half_len;
-        (
-            (self.cx - h * ux, self.cy - h * uy),
-            (self.cx + h * ux, self.cy + h * uy),
-        )
+        ((self.cx - h * ux, self.cy - h * uy), (self.cx + h * ux, self.cy + h * uy))
     }
 
     /// Normalised radius of point (`x`, `y`): distance to the axis segment over
@@ -180,10 +159,7 @@ impl Outline {
             if hi < 0.0 || lo > (n - 1) as f64 {
                 return None;
             }
-            Some((
-                lo.max(0.0).floor() as usize,
-                (hi.ceil() as usize).min(n - 1),
-            ))
+            Some((lo.max(0.0).floor() as usize, (hi.ceil() as usize).min(n - 1)))
         };
         let (y0, y1) = clip(cy - r, cy + r, h)?;
         let (x0, x1) = clip(cx - r, cx + r, w)?;
@@ -207,33 +183,15 @@ mod tests {
 
     #[test]
     fn ellipse_axes_follow_the_angle() {
-        let e = StarShape {
-            cx: 0.0,
-            cy: 0.0,
-            angle: PI / 2.0,
-            a: 6.0,
-            b: 2.0,
-            modes: vec![],
-            tails: (0.0, 0.0),
-        };
-        assert!(
-            (e.rho(0.0, 6.0) - 1.0).abs() < 1e-9,
-            "long axis now points along y"
-        );
+        let e = StarShape { cx: 0.0, cy: 0.0, angle: PI / 2.0, a: 6.0, b: 2.0, modes: vec![], tails: (0.0, 0.0) };
+        assert!((e.rho(0.0, 6.0) - 1.0).abs() < 1e-9, "long axis now points along y");
         assert!((e.rho(2.0, 0.0) - 1.0).abs() < 1e-9);
         assert!((e.area() - PI * 12.0).abs() < 1e-6);
     }
 
     #[test]
     fn capsule_pinches_at_the_middle() {
-        let c = Capsule {
-            cx: 0.0,
-            cy: 0.0,
-            angle: 0.0,
-            half_len: 6.0,
-            radius: 3.0,
-            constriction: 0.5,
-        };
+        let c = Capsule { cx: 0.0, cy: 0.0, angle: 0.0, half_len: 6.0, radius: 3.0, constriction: 0.5 };
         assert!((c.rho(0.0, 1.5) - 1.0).abs() < 1e-9, "waist radius 1.5");
         assert!(c.rho(6.0, 2.9) < 1.0, "full radius near the pole");
         assert!((c.rho(9.0, 0.0) - 1.0).abs() < 0.01, "cap");
@@ -244,23 +202,12 @@ mod tests {
     fn pixel_box_clips_and_rejects_outside() {
         let o = Outline::Star(StarShape::disc(1.0, 1.0, 3.0));
         assert_eq!(o.pixel_box(10, 10), Some((0, 5, 0, 5)));
-        assert_eq!(
-            Outline::Star(StarShape::disc(-20.0, 5.0, 3.0)).pixel_box(10, 10),
-            None
-        );
+        assert_eq!(Outline::Star(StarShape::disc(-20.0, 5.0, 3.0)).pixel_box(10, 10), None);
     }
 
     #[test]
     fn a_tail_lengthens_one_end_only() {
-        let s = StarShape {
-            cx: 0.0,
-            cy: 0.0,
-            angle: 0.0,
-            a: 6.0,
-            b: 3.0,
-            modes: vec![],
-            tails: (0.5, 0.0),
-        };
+        let s = StarShape { cx: 0.0, cy: 0.0, angle: 0.0, a: 6.0, b: 3.0, modes: vec![], tails: (0.5, 0.0) };
         assert!((s.radius_toward(0.0) - 9.0).abs() < 1e-9);
         assert!((s.radius_toward(PI) - 6.0).abs() < 1e-9);
         assert!((s.radius_toward(PI / 2.0) - 3.0).abs() < 1e-9);

@@ -3,8 +3,8 @@ use ndarray::Array2;
 use rand::RngExt;
 use rand_distr::StandardNormal;
 
-use super::SimRng;
 use super::optics::gaussian_blur;
+use super::SimRng;
 
 /// Gaussian random field: white noise blurred at each scale in `scales`
 /// (σ in pixels, weight), summed and normalised to mean 0 and standard
@@ -18,8 +18,7 @@ impl Texture {
     pub fn new(rng: &mut SimRng, size: usize, scales: &[(f32, f32)]) -> Texture {
         let mut tile = Array2::<f32>::zeros((size, size));
         for &(sigma, weight) in scales {
-            let white =
-                Array2::from_shape_simple_fn((size, size), || rng.sample::<f32, _>(StandardNormal));
+            let white = Array2::from_shape_simple_fn((size, size), || rng.sample::<f32, _>(StandardNormal));
             let mut smooth = blur_periodic(&white, sigma);
             normalise(&mut smooth);
             tile.scaled_add(weight, &smooth);
@@ -31,10 +30,7 @@ impl Texture {
     /// The texture value at (`x`, `y`), wrapping around the tile.
     pub fn at(&self, x: f64, y: f64) -> f32 {
         let n = self.tile.nrows() as i64;
-        let (xi, yi) = (
-            (x.floor() as i64).rem_euclid(n),
-            (y.floor() as i64).rem_euclid(n),
-        );
+        let (xi, yi) = ((x.floor() as i64).rem_euclid(n), (y.floor() as i64).rem_euclid(n));
         self.tile[[yi as usize, xi as usize]]
     }
 
@@ -48,20 +44,14 @@ impl Texture {
 fn blur_periodic(tile: &Array2<f32>, sigma: f32) -> Array2<f32> {
     let n = tile.nrows();
     let pad = (3.0 * sigma).ceil() as usize + 1;
-    let padded = Array2::from_shape_fn((n + 2 * pad, n + 2 * pad), |(y, x)| {
-        tile[[(y + n * pad - pad) % n, (x + n * pad - pad) % n]]
-    });
-    gaussian_blur(&padded, sigma)
-        .slice(ndarray::s![pad..pad + n, pad..pad + n])
-        .to_owned()
+    let padded = Array2::from_shape_fn((n + 2 * pad, n + 2 * pad), |(y, x)| tile[[(y + n * pad - pad) % n, (x + n * pad - pad) % n]]);
+    gaussian_blur(&padded, sigma).slice(ndarray::s![pad..pad + n, pad..pad + n]).to_owned()
 }
 
 fn normalise(a: &mut Array2<f32>) {
     let n = a.len() as f32;
     let mean = a.sum() / n;
-    let sd = (a.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n)
-        .sqrt()
-        .max(1e-12);
+    let sd = (a.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n).sqrt().max(1e-12);
     a.mapv_inplace(|v| (v - mean) / sd);
 }
 

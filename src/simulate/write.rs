@@ -1,7 +1,7 @@
 //! Writing a simulated sequence to disk in CTC layout, all or nothing, and the `simulate` command.
 use std::path::{Path, PathBuf};
 
-use super::{ConfigError, Modality, SimConfig, SimStats, simulate};
+use super::{simulate, ConfigError, Modality, SimConfig, SimStats};
 use crate::ctc::{self, CtcError};
 
 /// `cellstream simulate`: make a time-lapse with ground truth in CTC layout.
@@ -42,9 +42,7 @@ impl SimulateArgs {
             height: self.height,
             frames: self.frames,
             seed: self.seed,
-            cells: self
-                .cells
-                .unwrap_or_else(|| super::default_cells(self.modality, self.height, self.width)),
+            cells: self.cells.unwrap_or_else(|| super::default_cells(self.modality, self.height, self.width)),
             dim: self.dim,
         }
     }
@@ -88,22 +86,16 @@ pub fn write_sequence(cfg: &SimConfig, out: &Path) -> Result<SimStats, WriteErro
     let (raw_dest, gt_dest) = (out.join("01"), out.join("01_GT"));
     for d in [&raw_dest, &gt_dest] {
         if d.exists() {
-            return Err(CtcError::new(
-                d,
-                "already exists; remove it or choose another --out folder",
-            )
-            .into());
+            return Err(CtcError::new(d, "already exists; remove it or choose another --out folder").into());
         }
     }
     mkdir(out)?;
     let tmp = out.join(format!(".simulate.partial-{}", std::process::id()));
     if tmp.exists() {
-        std::fs::remove_dir_all(&tmp)
-            .map_err(|e| CtcError::new(&tmp, format!("cannot clear: {e}")))?;
+        std::fs::remove_dir_all(&tmp).map_err(|e| CtcError::new(&tmp, format!("cannot clear: {e}")))?;
     }
     let _scratch = Scratch(Some(tmp.clone()));
-    let (raw_dir, seg_dir, tra_dir) =
-        (tmp.join("01"), tmp.join("01_GT/SEG"), tmp.join("01_GT/TRA"));
+    let (raw_dir, seg_dir, tra_dir) = (tmp.join("01"), tmp.join("01_GT/SEG"), tmp.join("01_GT/TRA"));
     for d in [&raw_dir, &seg_dir, &tra_dir] {
         mkdir(d)?;
     }
@@ -120,16 +112,14 @@ pub fn write_sequence(cfg: &SimConfig, out: &Path) -> Result<SimStats, WriteErro
     let tracks = sim.tracks();
     ctc::write_tracks(&tra_dir.join("man_track.txt"), &tracks)?;
     stats.set_tracks(&tracks);
-    let publish = |from: &Path, to: &Path| {
-        std::fs::rename(from, to)
-            .map_err(|e| CtcError::new(to, format!("cannot move into place: {e}")))
-    };
+    let publish = |from: &Path, to: &Path| std::fs::rename(from, to).map_err(|e| CtcError::new(to, format!("cannot move into place: {e}")));
     publish(&raw_dir, &raw_dest)?;
     if let Err(e) = publish(&tmp.join("01_GT"), &gt_dest) {
         let _ = std::fs::rename(&raw_dest, &raw_dir);
         return Err(e.into());
     }
     Ok(stats) // `scratch` removes the now empty temporary folder
+
 }
 
 /// Runs `cellstream simulate` and prints what was made.
@@ -164,18 +154,10 @@ mod tests {
     #[test]
     fn writes_the_ctc_layout_and_nothing_else() {
         let d = tempfile::tempdir().unwrap();
-        let cfg = SimConfig {
-            frames: 2,
-            width: 40,
-            height: 32,
-            ..SimConfig::new(Modality::Colony)
-        };
+        let cfg = SimConfig { frames: 2, width: 40, height: 32, ..SimConfig::new(Modality::Colony) };
         let stats = write_sequence(&cfg, d.path()).unwrap();
         assert_eq!(stats.frames, 2);
-        let mut names: Vec<String> = std::fs::read_dir(d.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
+        let mut names: Vec<String> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         names.sort();
         assert_eq!(names, ["01", "01_GT"]);
         assert!(d.path().join("01/t001.tif").is_file());

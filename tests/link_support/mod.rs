@@ -45,13 +45,7 @@ pub struct DiskSim {
 impl DiskSim {
     pub fn new(cfg: SimConfig) -> DiskSim {
         let rng = fastrand::Rng::with_seed(cfg.seed);
-        let mut sim = DiskSim {
-            cfg: cfg.clone(),
-            rng,
-            cells: Vec::new(),
-            t: 0,
-            tracks: BTreeMap::new(),
-        };
+        let mut sim = DiskSim { cfg: cfg.clone(), rng, cells: Vec::new(), t: 0, tracks: BTreeMap::new() };
         let margin = cfg.radius * 2.0;
         let mut tries = 0;
         while sim.cells.len() < cfg.cells && tries < 100 * cfg.cells {
@@ -60,33 +54,15 @@ impl DiskSim {
                 margin + sim.rng.f64() * (cfg.shape.0 as f64 - 2.0 * margin),
                 margin + sim.rng.f64() * (cfg.shape.1 as f64 - 2.0 * margin),
             ];
-            if sim
-                .cells
-                .iter()
-                .all(|c| dist(c.pos, pos) > 3.0 * cfg.radius)
-            {
+            if sim.cells.iter().all(|c| dist(c.pos, pos) > 3.0 * cfg.radius) {
                 // Stagger the first divisions over the first cycle.
                 let cycle = match cfg.cycle {
                     Some((_, b)) => sim.rng.usize(1..=b),
                     None => usize::MAX,
                 };
                 let id = sim.cells.len() as u32 + 1;
-                let c = Cell {
-                    id,
-                    pos,
-                    born: 0,
-                    cycle,
-                    birth_radius: cfg.radius,
-                };
-                sim.tracks.insert(
-                    id,
-                    TrackRecord {
-                        label: id,
-                        begin: 0,
-                        end: 0,
-                        parent: 0,
-                    },
-                );
+                let c = Cell { id, pos, born: 0, cycle, birth_radius: cfg.radius };
+                sim.tracks.insert(id, TrackRecord { label: id, begin: 0, end: 0, parent: 0 });
                 sim.cells.push(c);
             }
         }
@@ -127,23 +103,9 @@ impl DiskSim {
                 let off = [(r + 1.5) * a.sin(), (r + 1.5) * a.cos()];
                 for s in [1.0, -1.0] {
                     let id = self.tracks.len() as u32 + 1;
-                    self.tracks.insert(
-                        id,
-                        TrackRecord {
-                            label: id,
-                            begin: self.t,
-                            end: self.t,
-                            parent: c.id,
-                        },
-                    );
+                    self.tracks.insert(id, TrackRecord { label: id, begin: self.t, end: self.t, parent: c.id });
                     let cycle = draw_cycle(self.cfg.cycle, &mut self.rng);
-                    next.push(Cell {
-                        id,
-                        pos: [c.pos[0] + s * off[0], c.pos[1] + s * off[1]],
-                        born: self.t,
-                        cycle,
-                        birth_radius: r,
-                    });
+                    next.push(Cell { id, pos: [c.pos[0] + s * off[0], c.pos[1] + s * off[1]], born: self.t, cycle, birth_radius: r });
                 }
             } else {
                 next.push(c);
@@ -159,15 +121,10 @@ impl DiskSim {
         for _ in 0..3 {
             let mut bins: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
             for (i, c) in next.iter().enumerate() {
-                bins.entry(((c.pos[0] / grid_cell) as i64, (c.pos[1] / grid_cell) as i64))
-                    .or_default()
-                    .push(i);
+                bins.entry(((c.pos[0] / grid_cell) as i64, (c.pos[1] / grid_cell) as i64)).or_default().push(i);
             }
             for i in 0..next.len() {
-                let key = (
-                    (next[i].pos[0] / grid_cell) as i64,
-                    (next[i].pos[1] / grid_cell) as i64,
-                );
+                let key = ((next[i].pos[0] / grid_cell) as i64, (next[i].pos[1] / grid_cell) as i64);
                 for dy in -1..=1 {
                     for dx in -1..=1 {
                         for &j in bins.get(&(key.0 + dy, key.1 + dx)).map_or(&[][..], |v| v) {
@@ -178,10 +135,7 @@ impl DiskSim {
                             let d = dist(next[i].pos, next[j].pos);
                             if d < need {
                                 let (uy, ux) = if d > 1e-9 {
-                                    (
-                                        (next[j].pos[0] - next[i].pos[0]) / d,
-                                        (next[j].pos[1] - next[i].pos[1]) / d,
-                                    )
+                                    ((next[j].pos[0] - next[i].pos[0]) / d, (next[j].pos[1] - next[i].pos[1]) / d)
                                 } else {
                                     (1.0, 0.0)
                                 };

@@ -25,24 +25,12 @@ impl SplitMix {
 /// `frames` frames of `h`×`w`: `cells` disks of radius 5–8 moving about one
 /// pixel per frame, two of them touching; intensity 30 + noise outside,
 /// 150 + noise inside. Returns raw frames and label masks.
-pub fn disks(
-    h: usize,
-    w: usize,
-    frames: usize,
-    cells: usize,
-    seed: u64,
-) -> (Vec<Array2<f32>>, Vec<Mask>) {
+pub fn disks(h: usize, w: usize, frames: usize, cells: usize, seed: u64) -> (Vec<Array2<f32>>, Vec<Mask>) {
     let mut rng = SplitMix(seed);
     let mut c: Vec<(f32, f32, f32, f32, f32)> = (0..cells)
         .map(|_| {
             let r = 5.0 + 3.0 * rng.unit();
-            (
-                r + 1.0 + (h as f32 - 2.0 * r - 2.0) * rng.unit(),
-                r + 1.0 + (w as f32 - 2.0 * r - 2.0) * rng.unit(),
-                r,
-                rng.unit() - 0.5,
-                rng.unit() - 0.5,
-            )
+            (r + 1.0 + (h as f32 - 2.0 * r - 2.0) * rng.unit(), r + 1.0 + (w as f32 - 2.0 * r - 2.0) * rng.unit(), r, rng.unit() - 0.5, rng.unit() - 0.5)
         })
         .collect();
     if cells >= 2 {
@@ -92,11 +80,7 @@ pub fn write_ctc(dir: &Path, frames: &[Array2<f32>], masks: &[Mask], annotated: 
     std::fs::create_dir_all(&seq).unwrap();
     std::fs::create_dir_all(&seg).unwrap();
     for (t, f) in frames.iter().enumerate() {
-        ctc::write_frame(
-            &seq.join(format!("t{t:03}.tif")),
-            &Frame::U16(f.mapv(|v| v.clamp(0.0, 65535.0) as u16)),
-        )
-        .unwrap();
+        ctc::write_frame(&seq.join(format!("t{t:03}.tif")), &Frame::U16(f.mapv(|v| v.clamp(0.0, 65535.0) as u16))).unwrap();
     }
     for &t in annotated {
         ctc::write_mask(&seg.join(format!("man_seg{t:03}.tif")), &masks[t]).unwrap();
@@ -116,7 +100,5 @@ pub fn dice(a: &Mask, b: &Mask) -> f64 {
 
 /// SEG of one frame (eval's SEG; 1 when the reference has no object).
 pub fn seg(truth: &Mask, pred: &Mask) -> f64 {
-    cellstream::eval::seg_score(truth, pred)
-        .value()
-        .unwrap_or(1.0)
+    cellstream::eval::seg_score(truth, pred).value().unwrap_or(1.0)
 }
