@@ -115,7 +115,7 @@ fn clean_foreground(prob: ArrayView2<f32>, params: &PostParams) -> (Mask, usize,
 /// assert_ne!(mask[[8, 8]], mask[[8, 19]]);
 /// ```
 pub fn instances_from_probability(prob: ArrayView2<f32>, params: &PostParams) -> Mask {
-    keep_confident(split_foreground(prob, params), prob, params)
+    finish_objects(split_foreground(prob, params), prob, params)
 }
 
 /// [`instances_from_probability`] before [`PostParams::min_confidence`].
@@ -176,12 +176,12 @@ pub fn instances_from_seeds(cell_prob: ArrayView2<f32>, seed_prob: ArrayView2<f3
     let markers = mark_unmarked_components(seeds, &labels, n, priority.view());
     let comps = Some((labels.view(), n));
     let cells = flood_levels(levels.view(), false, Markers::Image(markers.view()), fg.view(), params.connectivity, comps);
-    keep_confident(cells, cell_prob, params)
+    finish_objects(cells, cell_prob, params)
 }
 
-/// `cells` without the objects [`PostParams::min_confidence`] rejects, then
+/// The chain's last steps: `cells` without the objects [`PostParams::min_confidence`] rejects, then
 /// with fragments merged ([`PostParams::merge_fragments`]).
-fn keep_confident(cells: Mask, prob: ArrayView2<f32>, params: &PostParams) -> Mask {
+fn finish_objects(cells: Mask, prob: ArrayView2<f32>, params: &PostParams) -> Mask {
     let cells = if params.min_confidence > 0.0 { remove_unsure_objects(cells.view(), prob, params.min_confidence) } else { cells };
     if params.merge_fragments > 0.0 { merge_fragments(cells.view(), params.merge_fragments) } else { cells }
 }
