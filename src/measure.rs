@@ -52,12 +52,17 @@ pub fn measure_frame(frame: usize, mask: &Mask) -> (FrameStats, Vec<ObjectStats>
     areas.sort_unstable();
     let cells = areas.len();
     let mean_area = if cells == 0 { 0.0 } else { areas.iter().sum::<u64>() as f64 / cells as f64 };
-    let median_area = match cells {
+    (FrameStats { frame, cells, mean_area, median_area: median_of_sorted(&areas) }, objects)
+}
+
+/// The median of values sorted in ascending order (the mean of the middle
+/// two for an even count), 0 for none.
+pub fn median_of_sorted(sorted: &[u64]) -> f64 {
+    match sorted.len() {
         0 => 0.0,
-        n if n % 2 == 1 => areas[n / 2] as f64,
-        n => (areas[n / 2 - 1] + areas[n / 2]) as f64 / 2.0,
-    };
-    (FrameStats { frame, cells, mean_area, median_area }, objects)
+        n if n % 2 == 1 => sorted[n / 2] as f64,
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) as f64 / 2.0,
+    }
 }
 
 /// Streams frame and object statistics into `FILE.csv` and `FILE.objects.csv`,

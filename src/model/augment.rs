@@ -221,10 +221,7 @@ impl PersistentPattern {
 fn smooth_noise(size: usize, sigma: f32, rng: &mut impl Rng) -> Array2<f32> {
     let raw = Array2::from_shape_simple_fn((size, size), || rng.sample::<f32, _>(rand_distr::StandardNormal));
     let mut f = crate::simulate::optics::gaussian_blur(&raw, sigma);
-    let n = f.len() as f32;
-    let mean = f.sum() / n;
-    let sd = (f.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n).sqrt().max(1e-6);
-    f.mapv_inplace(|v| (v - mean) / sd);
+    crate::simulate::texture::normalise(&mut f);
     f
 }
 

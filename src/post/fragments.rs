@@ -3,6 +3,7 @@ use ndarray::ArrayView2;
 
 use super::region_labelling::{BoundingBox, bounding_boxes, label_areas, relabel_sequential};
 use crate::ctc::Mask;
+use crate::measure::median_of_sorted;
 
 /// Merges every object of `mask` smaller than `fraction` × the median object
 /// area into the object it shares the longest border with (4-neighbour pixel
@@ -30,17 +31,12 @@ use crate::ctc::Mask;
 pub fn merge_fragments(mask: ArrayView2<u32>, fraction: f32) -> Mask {
     let n = mask.iter().copied().max().unwrap_or(0) as usize;
     let mut areas = label_areas(mask, n);
-    let mut present: Vec<usize> = areas[1..].iter().copied().filter(|&a| a > 0).collect();
+    let mut present: Vec<u64> = areas[1..].iter().filter(|&&a| a > 0).map(|&a| a as u64).collect();
     if present.is_empty() || fraction <= 0.0 {
         return relabel_sequential(mask).0;
     }
     present.sort_unstable();
-    let median = if present.len() % 2 == 1 {
-        present[present.len() / 2] as f64
-    } else {
-        (present[present.len() / 2 - 1] + present[present.len() / 2]) as f64 / 2.0
-    };
-    let limit = f64::from(fraction) * median;
+    let limit = f64::from(fraction) * median_of_sorted(&present);
     let mut out = mask.to_owned();
     let mut boxes = bounding_boxes(mask, n);
     let mut small: Vec<u32> = (1..=n as u32)

@@ -48,7 +48,8 @@ fn blur_periodic(tile: &Array2<f32>, sigma: f32) -> Array2<f32> {
     gaussian_blur(&padded, sigma).slice(ndarray::s![pad..pad + n, pad..pad + n]).to_owned()
 }
 
-fn normalise(a: &mut Array2<f32>) {
+/// Shifts and scales `a` in place to mean 0 and standard deviation 1.
+pub(crate) fn normalise(a: &mut Array2<f32>) {
     let n = a.len() as f32;
     let mean = a.sum() / n;
     let sd = (a.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n).sqrt().max(1e-12);
