@@ -191,7 +191,7 @@ fn tiles_agree_with_the_whole_frame() {
 fn shipped_model_tiles_agree_with_the_whole_frame() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sequences/fluo/01");
     let frames: Vec<Array2<f32>> = (0..4).map(|t| cellstream::ctc::read_frame(&dir.join(format!("t{t:03}.tif"))).unwrap().to_f32()).collect();
-    let load = |o: InferOptions| Predictor::from_bytes(Path::new("builtin"), cellstream::segment::BUILTIN_MODEL, DeviceChoice::Cpu, cpu(o)).unwrap();
+    let load = |o: InferOptions| cellstream::segment::ModelSource::Builtin.predictor(DeviceChoice::Cpu, cpu(o)).unwrap();
     let full = stream(&mut load(InferOptions { tiles: Tiles::Full, ..Default::default() }), &frames);
     let tiled = stream(&mut load(InferOptions { tiles: Tiles::Size(128), overlap: 64, ..Default::default() }), &frames);
     for (t, (a, b)) in full.iter().zip(&tiled).enumerate() {
