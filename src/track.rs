@@ -534,14 +534,14 @@ fn track_sequence_with(
 /// Runs `cellstream track`.
 pub fn run(args: TrackArgs) -> Result<ExitCode> {
     let cfg = args.link.config()?;
-    for (flag, p) in [
-        ("--seed-threshold", args.model.seed_threshold),
-        ("--foreground-threshold", args.model.foreground_threshold),
-        ("--min-confidence", args.post.min_confidence),
-        ("--merge-fragments", args.post.merge_fragments),
+    for (flag, p, what) in [
+        ("--seed-threshold", args.model.seed_threshold, "a probability"),
+        ("--foreground-threshold", args.model.foreground_threshold, "a probability"),
+        ("--min-confidence", args.post.min_confidence, "a probability"),
+        ("--merge-fragments", args.post.merge_fragments, "a fraction of the median object area"),
     ] {
         if !(0.0..1.0).contains(&p) {
-            bail!("{flag} must be a probability at least 0 and below 1, not {p}");
+            bail!("{flag} must be {what} at least 0 and below 1, not {p}");
         }
     }
     let mut opts = PipelineOptions::default();
