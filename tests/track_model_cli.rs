@@ -216,6 +216,27 @@ fn merge_fragments_folds_small_objects_into_their_neighbours_and_is_recorded() {
     assert!(!d.path().join("bad").exists());
 }
 
+/// Frames `frames` of Fluo-N2DL-HeLa 02 copied into `dir/02`, and CTC's
+/// baseline segmentation of frames `truth` as SEG truth in `dir/GT`; `None`
+/// (with a message) when `../shared` is absent.
+fn hela_clip(dir: &Path, frames: std::ops::Range<usize>, truth: std::ops::Range<usize>) -> Option<(PathBuf, PathBuf)> {
+    let hela = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ctc/Fluo-N2DL-HeLa");
+    if !hela.join("02").is_dir() {
+        eprintln!("skipped: {} is absent (shared CTC data)", hela.display());
+        return None;
+    }
+    let (seq, gt) = (dir.join("02"), dir.join("GT"));
+    std::fs::create_dir_all(&seq).unwrap();
+    std::fs::create_dir_all(gt.join("SEG")).unwrap();
+    for t in frames {
+        std::fs::copy(hela.join(format!("02/t{t:03}.tif")), seq.join(format!("t{t:03}.tif"))).unwrap();
+    }
+    for t in truth {
+        std::fs::copy(hela.join(format!("02_ERR_SEG/mask{t:03}.tif")), gt.join(format!("SEG/man_seg{t:03}.tif"))).unwrap();
+    }
+    Some((seq, gt))
+}
+
 /// Real nuclei: the first 5 frames of Fluo-N2DL-HeLa 02 against CTC's
 /// imperfect baseline segmentation (`02_ERR_SEG`), the only reference the
 /// shared data holds for them. Measured: SEG `--model fluo` 0.866, the
@@ -223,19 +244,8 @@ fn merge_fragments_folds_small_objects_into_their_neighbours_and_is_recorded() {
 /// fluorescent nuclei). Skips without `../shared`.
 #[test]
 fn on_real_hela_nuclei_the_fluo_model_agrees_with_ctcs_baseline_and_beats_the_default() {
-    let hela = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ctc/Fluo-N2DL-HeLa");
-    if !hela.join("02").is_dir() {
-        eprintln!("skipped: {} is absent (shared CTC data)", hela.display());
-        return;
-    }
     let d = tempfile::tempdir().unwrap();
-    let (seq, gt) = (d.path().join("02"), d.path().join("GT"));
-    std::fs::create_dir_all(&seq).unwrap();
-    std::fs::create_dir_all(gt.join("SEG")).unwrap();
-    for t in 0..5 {
-        std::fs::copy(hela.join(format!("02/t{t:03}.tif")), seq.join(format!("t{t:03}.tif"))).unwrap();
-        std::fs::copy(hela.join(format!("02_ERR_SEG/mask{t:03}.tif")), gt.join(format!("SEG/man_seg{t:03}.tif"))).unwrap();
-    }
+    let Some((seq, gt)) = hela_clip(d.path(), 0..5, 0..5) else { return };
     let run = |name: &str, flags: &[&str]| {
         let out = d.path().join(name);
         let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &seq, &"--out", &out, &"-q"];
@@ -259,21 +269,8 @@ fn on_real_hela_nuclei_the_fluo_model_agrees_with_ctcs_baseline_and_beats_the_de
 /// stream's 0.976). Skips without `../shared`.
 #[test]
 fn on_real_hela_nuclei_the_confidence_filter_keeps_precision_up_as_the_state_builds() {
-    let hela = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ctc/Fluo-N2DL-HeLa");
-    if !hela.join("02").is_dir() {
-        eprintln!("skipped: {} is absent (shared CTC data)", hela.display());
-        return;
-    }
     let d = tempfile::tempdir().unwrap();
-    let (seq, gt) = (d.path().join("02"), d.path().join("GT"));
-    std::fs::create_dir_all(&seq).unwrap();
-    std::fs::create_dir_all(gt.join("SEG")).unwrap();
-    for t in 0..12 {
-        std::fs::copy(hela.join(format!("02/t{t:03}.tif")), seq.join(format!("t{t:03}.tif"))).unwrap();
-    }
-    for t in 8..12 {
-        std::fs::copy(hela.join(format!("02_ERR_SEG/mask{t:03}.tif")), gt.join(format!("SEG/man_seg{t:03}.tif"))).unwrap();
-    }
+    let Some((seq, gt)) = hela_clip(d.path(), 0..12, 8..12) else { return };
     let run = |name: &str, flags: &[&str]| {
         let out = d.path().join(name);
         let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &seq, &"--out", &out, &"-q", &"--model", &"fluo"];
