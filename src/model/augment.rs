@@ -40,6 +40,10 @@ pub struct AugmentConfig {
     /// fine structure of a real background does ([`PersistentPattern`]);
     /// 0 (the default) draws nothing, so earlier runs train as they did.
     pub persistent_noise: f32,
+    /// Largest amplitude of a fine multiplicative texture drawn afresh on
+    /// every frame ([`apply_texture`]), as chromatin and nucleoli mottle real
+    /// nuclei; 0 (the default) draws nothing, so earlier runs train as they did.
+    pub texture: f32,
 }
 
 impl Default for AugmentConfig {
@@ -58,6 +62,7 @@ impl Default for AugmentConfig {
             stride_chance: 0.2,
             cell_crop: 0.7,
             persistent_noise: 0.0,
+            texture: 0.0,
         }
     }
 }
@@ -93,13 +98,15 @@ pub(crate) struct View {
     pub offset: f32,
     pub gamma: f32,
     pub noise: f32,
+    /// Amplitude and smoothing σ (px) of [`apply_texture`] for this stream.
+    pub texture: (f32, f32),
 }
 
 impl View {
     /// The identity view centred in a frame of size `dim`.
     #[cfg(test)]
     pub(crate) fn centred(dim: (usize, usize)) -> View {
-        View { centre: ((dim.0 / 2) as f32, (dim.1 / 2) as f32), map: [[1.0, 0.0], [0.0, 1.0]], gain: 1.0, offset: 0.0, gamma: 1.0, noise: 0.0 }
+        View { centre: ((dim.0 / 2) as f32, (dim.1 / 2) as f32), map: [[1.0, 0.0], [0.0, 1.0]], gain: 1.0, offset: 0.0, gamma: 1.0, noise: 0.0, texture: (0.0, 1.0) }
     }
 
     /// Samples a view of a frame of size `dim`; `cell_pixel`, when given, is
@@ -125,7 +132,8 @@ impl View {
         let offset = sym(rng, cfg.gain / 2.0);
         let g = if cfg.gamma > 0.0 { rng.random_range((1.0 + cfg.gamma).recip()..=1.0 + cfg.gamma) } else { 1.0 };
         let noise = if cfg.noise > 0.0 { rng.random_range(0.0..=cfg.noise) } else { 0.0 };
-        View { centre, map, gain, offset, gamma: g, noise }
+        let texture = if cfg.texture > 0.0 { (rng.random_range(0.0..=cfg.texture), rng.random_range(0.7..=2.0)) } else { (0.0, 1.0) };
+        View { centre, map, gain, offset, gamma: g, noise, texture }
     }
 
     fn source(&self, i: usize, j: usize, crop: usize) -> (f32, f32) {
@@ -217,6 +225,20 @@ impl PersistentPattern {
     }
 }
 
+/// Multiplies a square crop (row-major) by `1 + amplitude · n`, floored at 0,
+/// where `n` is fresh Gaussian noise smoothed by σ `sigma` px and scaled to
+/// unit variance ([`smooth_noise`]): bright pixels take a mottled texture a
+/// few pixels across and the dark background keeps its level, so a network
+/// learns that such texture inside a cell is no edge.
+pub(crate) fn apply_texture(crop: &mut [f32], amplitude: f32, sigma: f32, rng: &mut impl Rng) {
+    let side = (crop.len() as f64).sqrt() as usize;
+    assert_eq!(side * side, crop.len(), "a square crop");
+    let field = smooth_noise(side, sigma, rng);
+    for (v, &n) in crop.iter_mut().zip(field.iter()) {
+        *v *= (1.0 + amplitude * n).max(0.0);
+    }
+}
+
 /// A `size`² field of Gaussian noise blurred by σ `sigma`, scaled to unit variance.
 fn smooth_noise(size: usize, sigma: f32, rng: &mut impl Rng) -> Array2<f32> {
     let raw = Array2::from_shape_simple_fn((size, size), || rng.sample::<f32, _>(rand_distr::StandardNormal));
@@ -263,6 +285,25 @@ mod tests {
         assert!((sd - a).abs() < 0.01 * a.max(1e-3) + 1e-4, "amplitude {a}, standard deviation {sd}");
         let c = corr(&frames[0], &frames[1]);
         assert!(c > 0.7 && c <= 1.0 + 1e-4, "frame-to-frame correlation {c} with rho {rho}");
+    }
+
+    #[test]
+    fn texture_mottles_bright_pixels_and_leaves_zero_alone() {
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(4);
+        let mut crop: Vec<f32> = (0..64 * 64).map(|i| if i % 64 < 32 { 0.0 } else { 1.0 }).collect();
+        apply_texture(&mut crop, 0.3, 1.5, &mut rng);
+        let (dark, bright): (Vec<(usize, f32)>, Vec<(usize, f32)>) = crop.iter().copied().enumerate().partition(|(i, _)| i % 64 < 32);
+        assert!(dark.iter().all(|&(_, v)| v == 0.0));
+        let n = bright.len() as f32;
+        let mean = bright.iter().map(|&(_, v)| v).sum::<f32>() / n;
+        let sd = (bright.iter().map(|&(_, v)| (v - mean) * (v - mean)).sum::<f32>() / n).sqrt();
+        assert!((mean - 1.0).abs() < 0.05, "mean {mean}");
+        assert!((sd - 0.3).abs() < 0.05, "standard deviation {sd}, amplitude 0.3");
+        assert!(bright.iter().all(|&(_, v)| v >= 0.0));
+        // Smoothed: neighbours correlate.
+        let pairs: Vec<(f32, f32)> = bright.windows(2).filter(|w| w[1].0 == w[0].0 + 1).map(|w| (w[0].1 - mean, w[1].1 - mean)).collect();
+        let corr = pairs.iter().map(|(a, b)| a * b).sum::<f32>() / pairs.iter().map(|(a, _)| a * a).sum::<f32>();
+        assert!(corr > 0.5, "neighbour correlation {corr}");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use rand_pcg::Pcg64Mcg as TrainRng;
 use serde::{Deserialize, Serialize};
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
-use super::augment::{random_cell_pixel, PersistentPattern, View};
+use super::augment::{apply_texture, random_cell_pixel, PersistentPattern, View};
 use super::checkpoint::{self, TRAINING_KEY};
 use super::data::{split, TrainSequence};
 use super::history::{open_history, read_history, write_curves, HistoryRow};
@@ -418,6 +418,9 @@ fn window_batch(cfg: &TrainConfig, data: &[TrainSequence], streams: &mut [Option
             let at = (t * b + bi) * c * c;
             let crop = &mut xs[at..at + c * c];
             crop.copy_from_slice(s.view.image(&seq.frames[i], c).as_slice().expect("standard layout"));
+            if s.view.texture.0 > 0.0 {
+                apply_texture(crop, s.view.texture.0, s.view.texture.1, rng);
+            }
             if s.view.noise > 0.0 {
                 crop.iter_mut().for_each(|v| *v += s.view.noise * rng.sample::<f32, _>(StandardNormal));
             }
