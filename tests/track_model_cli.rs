@@ -237,6 +237,13 @@ fn hela_clip(dir: &Path, frames: std::ops::Range<usize>, truth: std::ops::Range<
     Some((seq, gt))
 }
 
+/// Runs `cellstream track SEQ --out OUT -q FLAGS...` and checks that it succeeded.
+fn track_quietly(seq: &Path, out: &Path, flags: &[&str]) {
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &seq, &"--out", &out, &"-q"];
+    args.extend(flags.iter().map(|f| f as &dyn AsRef<std::ffi::OsStr>));
+    ok(&cellstream(&args));
+}
+
 /// Real nuclei: the first 5 frames of Fluo-N2DL-HeLa 02 against CTC's
 /// imperfect baseline segmentation (`02_ERR_SEG`), the only reference the
 /// shared data holds for them. Measured: SEG `--model fluo` 0.866, the
@@ -248,11 +255,7 @@ fn on_real_hela_nuclei_the_fluo_model_agrees_with_ctcs_baseline_and_beats_the_de
     let Some((seq, gt)) = hela_clip(d.path(), 0..5, 0..5) else { return };
     let run = |name: &str, flags: &[&str]| {
         let out = d.path().join(name);
-        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &seq, &"--out", &out, &"-q"];
-        for f in flags {
-            args.push(f);
-        }
-        ok(&cellstream(&args));
+        track_quietly(&seq, &out, flags);
         seg(&out, &gt)
     };
     let (fluo, builtin, classical) = (run("fluo", &["--model", "fluo"]), run("builtin", &[]), run("classical", &["--segmenter", "classical"]));
@@ -273,11 +276,7 @@ fn on_real_hela_nuclei_the_confidence_filter_keeps_precision_up_as_the_state_bui
     let Some((seq, gt)) = hela_clip(d.path(), 0..12, 8..12) else { return };
     let run = |name: &str, flags: &[&str]| {
         let out = d.path().join(name);
-        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &seq, &"--out", &out, &"-q", &"--model", &"fluo"];
-        for f in flags {
-            args.push(f);
-        }
-        ok(&cellstream(&args));
+        track_quietly(&seq, &out, &[&["--model", "fluo"], flags].concat());
         let json = out.with_extension("json");
         ok(&cellstream(&[&"evaluate", &"--gt", &gt, &"--res", &out, &"--json", &json]));
         let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
