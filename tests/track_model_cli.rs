@@ -57,12 +57,16 @@ fn ctc_valid(res: &Path, gt: &Path) -> Option<bool> {
     Some(text.lines().any(|l| l.trim() == "Valid: 1.0"))
 }
 
-/// SEG of a result against the sample's truth, by `cellstream evaluate`.
-fn seg(res: &Path, gt: &Path) -> f64 {
+/// Every measure of a result against truth, as `cellstream evaluate --json` writes them.
+fn evaluation(res: &Path, gt: &Path) -> serde_json::Value {
     let json = res.with_extension("json");
     ok(&cellstream(&[&"evaluate", &"--gt", &gt, &"--res", &res, &"--json", &json]));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
-    v["SEG"].as_f64().unwrap()
+    serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
+}
+
+/// SEG of a result against the sample's truth, by `cellstream evaluate`.
+fn seg(res: &Path, gt: &Path) -> f64 {
+    evaluation(res, gt)["SEG"].as_f64().unwrap()
 }
 
 #[test]
@@ -277,9 +281,7 @@ fn on_real_hela_nuclei_the_confidence_filter_keeps_precision_up_as_the_state_bui
     let run = |name: &str, flags: &[&str]| {
         let out = d.path().join(name);
         track_quietly(&seq, &out, &[&["--model", "fluo"], flags].concat());
-        let json = out.with_extension("json");
-        ok(&cellstream(&[&"evaluate", &"--gt", &gt, &"--res", &out, &"--json", &json]));
-        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+        let v = evaluation(&out, &gt);
         let at_half = v["pr"].as_array().unwrap().iter().find(|p| p["iou"].as_f64() == Some(0.5)).unwrap().clone();
         (at_half["precision"].as_f64().unwrap(), at_half["recall"].as_f64().unwrap())
     };
