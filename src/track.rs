@@ -75,10 +75,11 @@ pub struct TrackArgs {
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
     /// Model segmenter: a checkpoint from `cellstream train`, or `fluo`,
-    /// `phase` or `colony` for the compiled-in model tuned to that modality
-    /// (default: the built-in model, for any of them; on real fluorescent
-    /// nuclei `fluo` does far better, see README).
-    #[arg(long, value_name = "FILE.safetensors|MODALITY")]
+    /// `phase` or `colony` for the compiled-in model tuned to that modality,
+    /// or `nuclei` for real fluorescent nuclei (default: the built-in model,
+    /// for any of them; on real nuclei `nuclei` and `fluo` do far better, see
+    /// README).
+    #[arg(long, value_name = "FILE.safetensors|NAME")]
     pub model: Option<PathBuf>,
     /// Model segmenter: auto (CUDA when libtorch sees a GPU), cpu, cuda or cuda:N.
     #[arg(long, default_value = "auto")]
