@@ -305,3 +305,29 @@ fn mirror_averaging_mirrors_exactly_with_the_sequence() {
     let sum = &a[3].background + &a[3].cell + &a[3].boundary;
     assert!(sum.iter().all(|s| (s - 1.0).abs() < 1e-4), "the average is still a distribution");
 }
+
+/// Every model that ships (the built-in one and each one `--model NAME`
+/// loads) keeps its recipe beside it: `models/NAME.toml` holds valid
+/// training settings whose architecture is the checkpoint's own, and
+/// `models/NAME.history.csv` is the run that chose it (its best validation SEG
+/// is the one the checkpoint records). README documents every name.
+#[test]
+fn every_shipped_model_keeps_its_settings_and_history_beside_it() {
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let names = std::iter::once("sim120").chain(cellstream::segment::MODALITY_MODELS.iter().map(|(n, _)| *n));
+    for name in names {
+        let weights = models.join(format!("{name}.safetensors"));
+        let settings = TrainConfig::overlay_file(&TrainConfig::default(), &models.join(format!("{name}.toml"))).unwrap();
+        let (config, metadata) = model::read_metadata(&weights).unwrap();
+        assert_eq!(settings.model, config, "{name}: models/{name}.toml describes another architecture than the checkpoint");
+        let progress: serde_json::Value = serde_json::from_str(&metadata[model::TRAINING_KEY]).unwrap();
+        let recorded = progress["best_val_seg"].as_f64().unwrap();
+        let history = model::read_history(&models.join(format!("{name}.history.csv"))).unwrap();
+        let best = history.iter().filter_map(|r| r.val_seg).fold(f64::NEG_INFINITY, f64::max);
+        assert!((best - recorded).abs() < 1e-4, "{name}: the history's best validation SEG {best} is not the checkpoint's {recorded}");
+        if name != "sim120" {
+            assert!(readme.contains(&format!("--model {name}")), "README does not show `--model {name}`");
+        }
+    }
+}
