@@ -76,9 +76,9 @@ pub struct TrackArgs {
 pub struct ModelArgs {
     /// Model segmenter: a checkpoint from `cellstream train`, or `fluo`,
     /// `phase` or `colony` for the compiled-in model tuned to that modality,
-    /// or `nuclei` for real fluorescent nuclei (default: the built-in model,
-    /// for any of them; on real nuclei `nuclei` and `fluo` do far better, see
-    /// README).
+    /// or `nuclei` for real fluorescent nuclei (default: `builtin`, the
+    /// built-in model, for any of them; on real nuclei `nuclei` and `fluo` do
+    /// far better, see README).
     #[arg(long, value_name = "FILE.safetensors|NAME")]
     pub model: Option<PathBuf>,
     /// Model segmenter: auto (CUDA when libtorch sees a GPU), cpu, cuda or cuda:N.

@@ -280,3 +280,26 @@ fn init_starts_a_fresh_run_from_a_checkpoints_weights() {
         assert_refused(&all, want, Path::new(&out));
     }
 }
+
+/// `--init NAME` fine-tunes from a compiled-in model, so a user with only the
+/// binary can start from it; the settings record the name.
+#[test]
+fn init_takes_a_compiled_in_model_by_name() {
+    let d = tempfile::tempdir().unwrap();
+    dataset(d.path());
+    let data = d.path().join("01");
+    let out = d.path().join("tuned.safetensors");
+    let args = ["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--init", "nuclei", "--steps", "2", "--lr", "1e-12", "--crop", "32", "--window", "2", "--val-every", "2", "--threads", "1", "--device", "cpu", "--seed", "9"];
+    let o = cellstream(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/nuclei.safetensors");
+    assert!(max_difference(&learned_weights(&shipped), &learned_weights(&out)) < 1e-6, "the run started from models/nuclei.safetensors");
+    let settings: cellstream::model::TrainConfig = toml::from_str(&std::fs::read_to_string(d.path().join("tuned.toml")).unwrap()).unwrap();
+    assert_eq!(settings.init.as_deref(), Some(Path::new("nuclei")));
+    // A name that is neither a file nor compiled in is refused with the names there are.
+    let refused = d.path().join("refused.safetensors");
+    let mut args = args.to_vec();
+    args[4] = refused.to_str().unwrap();
+    args[6] = "nucleus";
+    assert_refused(&args, "builtin, fluo, phase, colony, nuclei", &refused);
+}

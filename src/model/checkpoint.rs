@@ -61,7 +61,8 @@ pub fn read_metadata(path: &Path) -> Result<(ModelConfig, HashMap<String, String
     metadata_of(path, &bytes)
 }
 
-fn metadata_of(path: &Path, bytes: &[u8]) -> Result<(ModelConfig, HashMap<String, String>)> {
+/// [`read_metadata`] from the bytes of a checkpoint; `path` names it in errors.
+pub(crate) fn metadata_of(path: &Path, bytes: &[u8]) -> Result<(ModelConfig, HashMap<String, String>)> {
     let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| anyhow!("{}: not a safetensors file ({e})", path.display()))?;
     let meta = meta.metadata().clone().unwrap_or_default();
     match meta.get(FORMAT_KEY) {

@@ -26,8 +26,10 @@ pub struct TrainArgs {
     #[arg(long)]
     pub resume: bool,
     /// Start from this checkpoint's weights instead of random ones (fine-tuning):
-    /// its architecture is taken unless architecture flags are given, which must match it.
-    #[arg(long, value_name = "MODEL", conflicts_with = "resume")]
+    /// a file, or a compiled-in model by name (builtin, fluo, phase, colony,
+    /// nuclei); its architecture is taken unless architecture flags are
+    /// given, which must match it.
+    #[arg(long, value_name = "MODEL|NAME", conflicts_with = "resume")]
     pub init: Option<PathBuf>,
     /// Replace an existing --out instead of refusing.
     #[arg(long)]
@@ -130,7 +132,7 @@ impl TrainArgs {
         if let Some(init) = &self.init {
             // The starting checkpoint's architecture, before flags that may
             // contradict it; a [model] table in --config must agree with it.
-            let model = super::read_metadata(init)?.0;
+            let model = super::ModelSource::from_arg(init).metadata()?.0;
             if let Some(c) = config_with_model
                 && cfg.model != model
             {

@@ -11,7 +11,7 @@
 //!
 //! Files along the data's path: `data` (sequences and truth, normalised per
 //! frame by [`percentile_normalise`]), `augment` (crops and transforms), `targets`, `net`, `loss`, `train`
-//! (+ `train_config`, `command`, `history`, `preview`), `checkpoint`, `device`, `tiles`, `infer`.
+//! (+ `train_config`, `command`, `history`, `preview`), `checkpoint`, `device`, `tiles`, `infer`, `shipped` (the compiled-in weights).
 mod augment;
 mod checkpoint;
 mod command;
@@ -23,6 +23,7 @@ mod infer;
 mod loss;
 mod net;
 mod preview;
+mod shipped;
 mod targets;
 mod tiles;
 mod train;
@@ -38,6 +39,7 @@ pub use history::{parse_history, read_history, write_curves, HistoryRow, CURVES_
 pub use infer::{InferOptions, Precision, Predictor, Probabilities, Tiles, AUTO_TILE, FULL_FRAME_MAX_PIXELS};
 pub use loss::loss;
 pub use net::{probabilities, ConvLstmUNet, PreciseBatchNorm, State};
+pub use shipped::{ModelSource, BUILTIN_ARG, BUILTIN_MODEL, BUILTIN_MODEL_NAME, MODALITY_MODELS};
 pub use preview::{write_preview, Preview, PreviewCrop, PREVIEW_SIDE};
 pub use crate::segment::{percentile, percentile_normalise, PERCENTILES};
 pub use targets::{class_map, interface_map, BACKGROUND, BOUNDARY, CELL};

@@ -291,7 +291,7 @@ fn start_run(cfg: &TrainConfig, files: &RunFiles, device: Device, resume: bool) 
         }
     }
     if let Some(init) = &cfg.init {
-        let loaded = checkpoint::load(init, device).with_context(|| "--init")?;
+        let loaded = super::ModelSource::from_arg(init).load(device).with_context(|| "--init")?;
         if loaded.net.config() != &cfg.model {
             bail!("{}: the checkpoint's model ({:?}) differs from the settings' ({:?})", init.display(), loaded.net.config(), cfg.model);
         }

@@ -74,7 +74,8 @@ pub struct TrainConfig {
     /// after each validation (`epochNNN.png`); none when unset.
     pub preview: Option<PathBuf>,
     /// Checkpoint whose weights a fresh run starts from (fine-tuning, as
-    /// Cellpose's `--pretrained_model`); its architecture must be `model`.
+    /// Cellpose's `--pretrained_model`), or the name of a compiled-in model
+    /// ([`crate::model::ModelSource::from_arg`]); its architecture must be `model`.
     /// Step count, schedule and best score start afresh. None: random weights.
     pub init: Option<PathBuf>,
     pub model: ModelConfig,

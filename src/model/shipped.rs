@@ -1,0 +1,150 @@
+//! The weights that ship, compiled into the binary, and how a model named on the command line is found.
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use tch::Device;
+
+use super::checkpoint::{self, Loaded};
+use super::config::ModelConfig;
+use super::device::DeviceChoice;
+use super::infer::{InferOptions, Predictor};
+
+/// The model that ships with cellstream, compiled into the binary: trained
+/// by `scripts/train-sim-model` on simulated fluorescence, phase-contrast and
+/// colony sequences, 60 minutes from scratch and 60 more fine-tuned from
+/// there (README, "The built-in model").
+pub const BUILTIN_MODEL: &[u8] = include_bytes!("../../models/sim120.safetensors");
+/// How the compiled-in model is named in messages.
+pub const BUILTIN_MODEL_NAME: &str = "models/sim120.safetensors (built in)";
+/// What `--model` and `train --init` call the built-in model.
+pub const BUILTIN_ARG: &str = "builtin";
+
+/// The per-modality fine-tunes of the built-in model, compiled in as well
+/// (`models/M.safetensors`; README, "Models per modality"): each is better
+/// than the built-in model on its own modality and worse on the others.
+/// `nuclei` is `fluo` trained with a fine random texture on every frame, for
+/// real fluorescent nuclei whose mottled insides the simulations lack
+/// (README, "On real fluorescent nuclei").
+pub const MODALITY_MODELS: [(&str, &[u8]); 4] = [
+    ("fluo", include_bytes!("../../models/fluo.safetensors")),
+    ("phase", include_bytes!("../../models/phase.safetensors")),
+    ("colony", include_bytes!("../../models/colony.safetensors")),
+    ("nuclei", include_bytes!("../../models/nuclei.safetensors")),
+];
+
+/// Which weights to load.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ModelSource {
+    /// [`BUILTIN_MODEL`].
+    #[default]
+    Builtin,
+    /// One of [`MODALITY_MODELS`], by name.
+    Modality(&'static str),
+    /// A checkpoint written by `cellstream train`.
+    File(PathBuf),
+}
+
+impl ModelSource {
+    /// What `--model VALUE` (or `train --init VALUE`) names: the file when
+    /// one exists at that path, else the compiled-in model of that name
+    /// (`builtin`, `fluo`, `phase`, `colony`, `nuclei`), else the path (which
+    /// loading then reports missing).
+    pub fn from_arg(value: &Path) -> ModelSource {
+        if value.exists() {
+            return ModelSource::File(value.to_path_buf());
+        }
+        if value == Path::new(BUILTIN_ARG) {
+            return ModelSource::Builtin;
+        }
+        match MODALITY_MODELS.iter().find(|(name, _)| Path::new(name) == value) {
+            Some((name, _)) => ModelSource::Modality(name),
+            None => ModelSource::File(value.to_path_buf()),
+        }
+    }
+
+    /// How the weights are named in messages and run records.
+    pub fn name(&self) -> String {
+        match self {
+            ModelSource::Builtin => BUILTIN_MODEL_NAME.to_string(),
+            ModelSource::Modality(m) => format!("models/{m}.safetensors (built in)"),
+            ModelSource::File(p) => p.display().to_string(),
+        }
+    }
+
+    /// The compiled-in checkpoint's bytes; `None` for a file.
+    fn compiled_in(&self) -> Option<&'static [u8]> {
+        match self {
+            ModelSource::Builtin => Some(BUILTIN_MODEL),
+            ModelSource::Modality(m) => MODALITY_MODELS.iter().find(|(name, _)| name == m).map(|(_, b)| *b),
+            ModelSource::File(_) => None,
+        }
+    }
+
+    /// The checkpoint's file, refused with the names a user may give instead when it does not exist.
+    fn existing_file(&self) -> Result<Option<&Path>> {
+        match self {
+            ModelSource::File(p) if !p.exists() => {
+                let names: Vec<&str> = std::iter::once(BUILTIN_ARG).chain(MODALITY_MODELS.iter().map(|(n, _)| *n)).collect();
+                anyhow::bail!("{}: no such checkpoint (give a file from `cellstream train` or one of {})", p.display(), names.join(", "))
+            }
+            ModelSource::File(p) => Ok(Some(p)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The network ready to stream frames on `device`.
+    pub fn predictor(&self, device: DeviceChoice, options: InferOptions) -> Result<Predictor> {
+        match (self.existing_file()?, self.compiled_in()) {
+            (Some(p), _) => Predictor::load(p, device, options),
+            (None, Some(bytes)) => Predictor::from_bytes(Path::new(&self.name()), bytes, device, options),
+            (None, None) => unreachable!("a source is a file or compiled in"),
+        }
+    }
+
+    /// The network and all the checkpoint's metadata on `device` (to train on from there).
+    pub fn load(&self, device: Device) -> Result<Loaded> {
+        match (self.existing_file()?, self.compiled_in()) {
+            (Some(p), _) => checkpoint::load(p, device),
+            (None, Some(bytes)) => checkpoint::load_bytes(Path::new(&self.name()), bytes, device),
+            (None, None) => unreachable!("a source is a file or compiled in"),
+        }
+    }
+
+    /// The architecture and metadata only, without building the network.
+    pub fn metadata(&self) -> Result<(ModelConfig, HashMap<String, String>)> {
+        match (self.existing_file()?, self.compiled_in()) {
+            (Some(p), _) => checkpoint::read_metadata(p),
+            (None, Some(bytes)) => checkpoint::metadata_of(Path::new(&self.name()), bytes),
+            (None, None) => unreachable!("a source is a file or compiled in"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_resolve_to_compiled_in_models_unless_a_file_is_there() {
+        assert_eq!(ModelSource::from_arg(Path::new("builtin")), ModelSource::Builtin);
+        assert_eq!(ModelSource::from_arg(Path::new("nuclei")), ModelSource::Modality("nuclei"));
+        assert_eq!(ModelSource::from_arg(Path::new("m.safetensors")), ModelSource::File("m.safetensors".into()));
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join("fluo");
+        std::fs::write(&file, b"").unwrap();
+        assert_eq!(ModelSource::from_arg(&file), ModelSource::File(file.clone()));
+    }
+
+    #[test]
+    fn every_compiled_in_model_reads_and_a_missing_file_is_named() {
+        let sources = std::iter::once(ModelSource::Builtin).chain(MODALITY_MODELS.iter().map(|(n, _)| ModelSource::Modality(n)));
+        for s in sources {
+            let (config, meta) = s.metadata().unwrap();
+            assert_eq!(config.base_width, 8, "{}", s.name());
+            assert!(meta.contains_key(checkpoint::TRAINING_KEY), "{}", s.name());
+        }
+        let err = ModelSource::from_arg(Path::new("nope.safetensors")).metadata().unwrap_err().to_string();
+        assert!(err.contains("nope.safetensors") && err.contains("builtin, fluo, phase, colony, nuclei"), "{err}");
+    }
+}
