@@ -330,7 +330,7 @@ fn fmt(v: Option<f64>) -> String {
 /// state carried in from the previous window; the loss, if any pixel had truth.
 fn train_step(net: &ConvLstmUNet, opt: &mut nn::Optimizer, state: &mut State, cfg: &TrainConfig, (xs, classes, weights): (Tensor, Tensor, Tensor)) -> Result<Option<f64>> {
     let logits: Vec<Tensor> = (0..cfg.window as i64).map(|t| net.forward_step(&xs.select(0, t), state, true)).collect();
-    let Some(l) = loss(&Tensor::cat(&logits, 0), &classes.flatten(0, 1), &weights.flatten(0, 1), &cfg.class_weights, cfg.dice_weight) else {
+    let Some(l) = loss(&Tensor::cat(&logits, 0), &classes.flatten(0, 1), &weights.flatten(0, 1), &cfg.class_weights, cfg.dice_weight, cfg.foreground_dice_weight) else {
         return Ok(None);
     };
     opt.zero_grad();

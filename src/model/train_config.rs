@@ -45,6 +45,11 @@ pub struct TrainConfig {
     pub class_weights: [f64; 3],
     /// Weight of the cell-class Dice term.
     pub dice_weight: f64,
+    /// Weight of a soft Dice term on the foreground, `1 − p(background)`
+    /// against every labelled pixel: the cells' whole area, boundary ring
+    /// included, which is the mask `track` draws and SEG scores. 0 (the
+    /// default) leaves the outline to the cross-entropy alone.
+    pub foreground_dice_weight: f64,
     /// Pixel weight in the loss (the cross-entropy, on top of the class
     /// weight, and the Dice term's sums) of the pixels where touching cells
     /// meet or nearly meet ([`crate::model::interface_map`]): above 1 teaches the network to split touching cells
@@ -100,6 +105,7 @@ impl Default for TrainConfig {
             grad_clip: 5.0,
             class_weights: [1.0, 1.0, 3.0],
             dice_weight: 1.0,
+            foreground_dice_weight: 0.0,
             interface_weight: 1.0,
             val_fraction: 0.15,
             val_every: 50,
@@ -135,6 +141,9 @@ impl TrainConfig {
         }
         if self.lr.is_nan() || self.lr <= 0.0 || !(0.0..1.0).contains(&self.val_fraction) || !(0.0..1.0).contains(&self.plateau_factor) {
             bail!("need lr > 0, 0 ≤ val_fraction < 1 and 0 ≤ plateau_factor < 1");
+        }
+        if !(self.foreground_dice_weight.is_finite() && self.foreground_dice_weight >= 0.0) {
+            bail!("foreground_dice_weight must be a number ≥ 0, not {}", self.foreground_dice_weight);
         }
         if !(self.interface_weight.is_finite() && self.interface_weight > 0.0) {
             bail!("interface_weight must be a positive number, not {}", self.interface_weight);
