@@ -72,53 +72,49 @@ impl ModelSource {
         }
     }
 
-    /// The compiled-in checkpoint's bytes; `None` for a file.
-    fn compiled_in(&self) -> Option<&'static [u8]> {
+    /// Where the checkpoint's bytes are: a file that exists (else refused,
+    /// with the names a user may give instead) or compiled in.
+    fn stored(&self) -> Result<Stored<'_>> {
         match self {
-            ModelSource::Builtin => Some(BUILTIN_MODEL),
-            ModelSource::Modality(m) => MODALITY_MODELS.iter().find(|(name, _)| name == m).map(|(_, b)| *b),
-            ModelSource::File(_) => None,
-        }
-    }
-
-    /// The checkpoint's file, refused with the names a user may give instead when it does not exist.
-    fn existing_file(&self) -> Result<Option<&Path>> {
-        match self {
+            ModelSource::Builtin => Ok(Stored::CompiledIn(BUILTIN_MODEL)),
+            ModelSource::Modality(m) => Ok(Stored::CompiledIn(MODALITY_MODELS.iter().find(|(name, _)| name == m).map(|(_, b)| *b).expect("a compiled-in name"))),
             ModelSource::File(p) if !p.exists() => {
                 let names: Vec<&str> = std::iter::once(BUILTIN_ARG).chain(MODALITY_MODELS.iter().map(|(n, _)| *n)).collect();
                 anyhow::bail!("{}: no such checkpoint (give a file from `cellstream train` or one of {})", p.display(), names.join(", "))
             }
-            ModelSource::File(p) => Ok(Some(p)),
-            _ => Ok(None),
+            ModelSource::File(p) => Ok(Stored::File(p)),
         }
     }
 
     /// The network ready to stream frames on `device`.
     pub fn predictor(&self, device: DeviceChoice, options: InferOptions) -> Result<Predictor> {
-        match (self.existing_file()?, self.compiled_in()) {
-            (Some(p), _) => Predictor::load(p, device, options),
-            (None, Some(bytes)) => Predictor::from_bytes(Path::new(&self.name()), bytes, device, options),
-            (None, None) => unreachable!("a source is a file or compiled in"),
+        match self.stored()? {
+            Stored::File(p) => Predictor::load(p, device, options),
+            Stored::CompiledIn(bytes) => Predictor::from_bytes(Path::new(&self.name()), bytes, device, options),
         }
     }
 
     /// The network and all the checkpoint's metadata on `device` (to train on from there).
     pub fn load(&self, device: Device) -> Result<Loaded> {
-        match (self.existing_file()?, self.compiled_in()) {
-            (Some(p), _) => checkpoint::load(p, device),
-            (None, Some(bytes)) => checkpoint::load_bytes(Path::new(&self.name()), bytes, device),
-            (None, None) => unreachable!("a source is a file or compiled in"),
+        match self.stored()? {
+            Stored::File(p) => checkpoint::load(p, device),
+            Stored::CompiledIn(bytes) => checkpoint::load_bytes(Path::new(&self.name()), bytes, device),
         }
     }
 
     /// The architecture and metadata only, without building the network.
     pub fn metadata(&self) -> Result<(ModelConfig, HashMap<String, String>)> {
-        match (self.existing_file()?, self.compiled_in()) {
-            (Some(p), _) => checkpoint::read_metadata(p),
-            (None, Some(bytes)) => checkpoint::metadata_of(Path::new(&self.name()), bytes),
-            (None, None) => unreachable!("a source is a file or compiled in"),
+        match self.stored()? {
+            Stored::File(p) => checkpoint::read_metadata(p),
+            Stored::CompiledIn(bytes) => checkpoint::metadata_of(Path::new(&self.name()), bytes),
         }
     }
+}
+
+/// A checkpoint's bytes: in a file, or compiled into the binary.
+enum Stored<'a> {
+    File(&'a Path),
+    CompiledIn(&'static [u8]),
 }
 
 #[cfg(test)]
