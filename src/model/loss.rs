@@ -11,8 +11,8 @@ use super::targets::{BACKGROUND, CELL};
 /// the foreground (`1 − p(background)` against cell and boundary pixels).
 /// `None` when no pixel has weight.
 pub fn loss(logits: &Tensor, classes: &Tensor, weight: &Tensor, class_weights: &[f64; 3], dice_weight: f64, foreground_dice_weight: f64) -> Option<Tensor> {
-    let total = f64::try_from(weight.sum(Kind::Float)).ok()?;
-    if total <= 0.0 {
+    let annotated = f64::try_from(weight.sum(Kind::Float)).ok()?;
+    if annotated <= 0.0 {
         return None;
     }
     let logp = logits.to_kind(Kind::Float).log_softmax(1, Kind::Float);

@@ -227,6 +227,8 @@ mod tests {
         assert!(TrainConfig { window: 0, ..Default::default() }.check().is_err());
         let e = TrainConfig { interface_weight: 0.0, ..Default::default() }.check().unwrap_err().to_string();
         assert!(e.contains("interface_weight"), "{e}");
+        let e = TrainConfig { foreground_dice_weight: -1.0, ..Default::default() }.check().unwrap_err().to_string();
+        assert!(e.contains("foreground_dice_weight"), "{e}");
         assert!(TrainConfig::default().check().is_ok());
     }
 }
