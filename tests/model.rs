@@ -313,16 +313,16 @@ fn mirror_averaging_mirrors_exactly_with_the_sequence() {
 /// is the one the checkpoint records). README documents every name.
 #[test]
 fn every_shipped_model_keeps_its_settings_and_history_beside_it() {
-    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (models, readme) = (root.join("models"), std::fs::read_to_string(root.join("README.md")).unwrap());
     let names = std::iter::once("sim120").chain(cellstream::segment::MODALITY_MODELS.iter().map(|(n, _)| *n));
     for name in names {
         let weights = models.join(format!("{name}.safetensors"));
         let settings = TrainConfig::overlay_file(&TrainConfig::default(), &models.join(format!("{name}.toml"))).unwrap();
         let (config, metadata) = model::read_metadata(&weights).unwrap();
         assert_eq!(settings.model, config, "{name}: models/{name}.toml describes another architecture than the checkpoint");
-        let progress: serde_json::Value = serde_json::from_str(&metadata[model::TRAINING_KEY]).unwrap();
-        let recorded = progress["best_val_seg"].as_f64().unwrap();
+        let progress: model::Progress = serde_json::from_str(&metadata[model::TRAINING_KEY]).unwrap();
+        let recorded = progress.best_val_seg.unwrap();
         let history = model::read_history(&models.join(format!("{name}.history.csv"))).unwrap();
         let best = history.iter().filter_map(|r| r.val_seg).fold(f64::NEG_INFINITY, f64::max);
         assert!((best - recorded).abs() < 1e-4, "{name}: the history's best validation SEG {best} is not the checkpoint's {recorded}");

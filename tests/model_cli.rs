@@ -29,6 +29,8 @@ fn dataset(dir: &Path) {
 }
 
 const SMALL: &[&str] = &["--crop", "32", "--depth", "2", "--base-width", "4", "--window", "2", "--val-every", "2", "--threads", "1", "--device", "cpu"];
+/// Two steps at a vanishing learning rate, so a run keeps the weights it starts from (`--init`).
+const KEEP_WEIGHTS: &[&str] = &["--steps", "2", "--lr", "1e-12", "--crop", "32", "--window", "2", "--val-every", "2", "--threads", "1", "--device", "cpu", "--seed", "9"];
 
 #[test]
 fn train_writes_checkpoint_settings_and_history_then_resumes() {
@@ -238,9 +240,9 @@ fn init_starts_a_fresh_run_from_a_checkpoints_weights() {
 
     // A vanishing learning rate keeps the starting weights: --init loaded them.
     // The architecture comes from the checkpoint (SMALL's flags are not repeated).
-    let tiny = ["--steps", "2", "--lr", "1e-12", "--crop", "32", "--window", "2", "--val-every", "2", "--threads", "1", "--device", "cpu", "--seed", "9"];
+    let tiny = KEEP_WEIGHTS;
     let mut args = vec!["train", "--data", data, "--out", &tuned, "--init", &first];
-    args.extend_from_slice(&tiny);
+    args.extend_from_slice(tiny);
     let o = cellstream(&args);
     assert!(o.status.success(), "{}", text(&o));
     let (config, meta) = cellstream::model::read_metadata(Path::new(&tuned)).unwrap();
@@ -253,7 +255,7 @@ fn init_starts_a_fresh_run_from_a_checkpoints_weights() {
 
     // Without --init the same run starts from random weights, far from them.
     let mut args = vec!["train", "--data", data, "--out", &fresh, "--depth", "2", "--base-width", "4"];
-    args.extend_from_slice(&tiny);
+    args.extend_from_slice(tiny);
     let o = cellstream(&args);
     assert!(o.status.success(), "{}", text(&o));
     assert!(max_difference(&learned_weights(Path::new(&first)), &learned_weights(Path::new(&fresh))) > 1e-3);
@@ -275,7 +277,7 @@ fn init_starts_a_fresh_run_from_a_checkpoints_weights() {
     ];
     for (extra, want) in cases {
         let mut all = vec!["train", "--data", data, "--out", &out];
-        all.extend_from_slice(&tiny);
+        all.extend_from_slice(tiny);
         all.extend(extra.iter());
         assert_refused(&all, want, Path::new(&out));
     }
@@ -289,7 +291,8 @@ fn init_takes_a_compiled_in_model_by_name() {
     dataset(d.path());
     let data = d.path().join("01");
     let out = d.path().join("tuned.safetensors");
-    let args = ["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--init", "nuclei", "--steps", "2", "--lr", "1e-12", "--crop", "32", "--window", "2", "--val-every", "2", "--threads", "1", "--device", "cpu", "--seed", "9"];
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--init", "nuclei"];
+    args.extend_from_slice(KEEP_WEIGHTS);
     let o = cellstream(&args);
     assert!(o.status.success(), "{}", text(&o));
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/nuclei.safetensors");
@@ -298,7 +301,6 @@ fn init_takes_a_compiled_in_model_by_name() {
     assert_eq!(settings.init.as_deref(), Some(Path::new("nuclei")));
     // A name that is neither a file nor compiled in is refused with the names there are.
     let refused = d.path().join("refused.safetensors");
-    let mut args = args.to_vec();
     args[4] = refused.to_str().unwrap();
     args[6] = "nucleus";
     assert_refused(&args, "builtin, fluo, phase, colony, nuclei", &refused);

@@ -2,7 +2,6 @@
 use anyhow::Result;
 
 use crate::ctc::{Frame, Mask};
-pub use crate::model::{ModelSource, BUILTIN_ARG, BUILTIN_MODEL, BUILTIN_MODEL_NAME, MODALITY_MODELS};
 use crate::model::{Predictor, Probabilities};
 use crate::post::PostParams;
 
