@@ -18,7 +18,7 @@ use crate::pipeline::{self, LinkStage, PipelineOptions, WriteStage};
 use crate::post::{PostParams, SeedMode};
 use crate::model::{DeviceChoice, InferOptions, Precision, Probabilities, Tiles};
 use crate::run_record::{path_text, RunRecord};
-use crate::segment::{instances_from_model, model_post_params, segment_classical, ClassicalParams, ModelSource, Polarity};
+use crate::segment::{instances_from_model, model_post_params, segment_classical, ClassicalParams, MapWriter, ModelSource, Polarity};
 
 /// Where instances come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -110,6 +110,12 @@ pub struct ModelArgs {
     /// over the frame's four mirror images (4× the network's time).
     #[arg(long)]
     pub tta: bool,
+    /// Model segmenter: also write each frame's foreground probability
+    /// (DIR/foreground/probTTT.tif) and seed map (DIR/seeds/seedTTT.tif) as
+    /// float TIFFs, so that `postprocess --input DIR/foreground --seeds
+    /// DIR/seeds` can try other post-processing without the network.
+    #[arg(long, value_name = "DIR")]
+    pub save_probabilities: Option<PathBuf>,
 }
 
 impl ModelArgs {
@@ -324,6 +330,14 @@ fn same_folder(a: &Path, b: &Path) -> bool {
     matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
 
+/// Whether one of two output folders is, holds or lies inside the other
+/// (compared as absolute paths, as neither need exist yet).
+fn nested(a: &Path, b: &Path) -> bool {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (a, b) = (abs(a), abs(b));
+    same_folder(&a, &b) || a.starts_with(&b) || b.starts_with(&a)
+}
+
 /// Links the label masks in `dir` and writes the CTC result to `out`, all or
 /// nothing, through the streaming pipeline.
 pub fn track_masks(dir: &Path, out: &Path, cfg: LinkConfig) -> Result<TrackSummary> {
@@ -448,6 +462,11 @@ fn track_sequence_with(
     if same_folder(seq, out) {
         bail!(CtcError::new(out, "is the sequence folder; write the result to another folder"));
     }
+    if let Some(maps) = &args.model.save_probabilities
+        && nested(maps, out)
+    {
+        bail!(CtcError::new(maps, format!("is, holds or lies inside the result folder {}; write the probability maps elsewhere", out.display())));
+    }
     let cfg = args.link.config()?;
     let params = ClassicalParams {
         polarity: args.polarity,
@@ -474,6 +493,9 @@ fn track_sequence_with(
     };
     match args.segmenter {
         SegmenterKind::Classical => {
+            if args.model.save_probabilities.is_some() {
+                bail!("--save-probabilities needs the model segmenter (the classical segmenter has no probability maps)");
+            }
             if let Some(r) = &mut record {
                 r.section("segmenter")
                     .set("kind", "classical")
@@ -493,6 +515,8 @@ fn track_sequence_with(
         SegmenterKind::Model => {
             // The network carries state from frame to frame, so it runs in
             // the one segmenter thread.
+            // Refuse an unusable maps folder before the model is loaded.
+            let maps = args.model.save_probabilities.as_deref().map(|dir| MapWriter::create(dir, sequence.digits())).transpose()?.map(Arc::new);
             let mut predictor = args.model.source().predictor(args.model.device, args.model.options())?;
             let params = args.post.model_params(args.model.seed_threshold, args.model.foreground_threshold);
             if let Some(r) = &mut record {
@@ -517,6 +541,9 @@ fn track_sequence_with(
                     Some(k) => s.set("inference", "windowed").set("window", k),
                     None => s.set("inference", "stateful"),
                 };
+                if let Some(dir) = &m.save_probabilities {
+                    s.set("save_probabilities", path_text(dir));
+                }
                 record_post(r, &params, true);
             }
             // The watershed runs in the pool. On the CPU the network keeps
@@ -525,9 +552,20 @@ fn track_sequence_with(
             let mut opts = opts.clone();
             opts.post_when_idle = predictor.device() == tch::Device::Cpu;
             let network: Box<dyn pipeline::SegmentStage<Frame, Probabilities>> = Box::new(move |_t, f: Frame| predictor.push(&f));
-            let post: Arc<dyn Fn(usize, Probabilities) -> Result<Mask> + Send + Sync> =
-                Arc::new(move |_t, p: Probabilities| Ok(instances_from_model(&p, &params)));
-            run_stages(reader, network, post, StageContext { opts: &opts, ..ctx(record) })
+            let post: Arc<dyn Fn(usize, Probabilities) -> Result<Mask> + Send + Sync> = match maps.clone() {
+                None => Arc::new(move |_t, p: Probabilities| Ok(instances_from_model(&p, &params))),
+                Some(maps) => Arc::new(move |t, p: Probabilities| {
+                    maps.write(t, &p)?;
+                    Ok(instances_from_model(&p, &params))
+                }),
+            };
+            let summary = run_stages(reader, network, post, StageContext { opts: &opts, ..ctx(record) })?;
+            // The result is in place; the maps follow it (a failed run published neither).
+            if let Some(maps) = maps {
+                let maps = Arc::into_inner(maps).context("a post-processing worker still holds the probability maps")?;
+                maps.publish()?;
+            }
+            Ok(summary)
         }
     }
 }
@@ -555,6 +593,9 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
     let mut record = RunRecord::new(std::env::args());
     let (out, s) = match (&args.sequence, &args.masks) {
         (_, Some(masks)) => {
+            if args.model.save_probabilities.is_some() {
+                bail!("--save-probabilities needs the model segmenter; --masks links masks made elsewhere");
+            }
             let out = args.out.clone().context("--out RES is needed with --masks")?;
             record.section("run").set("masks", path_text(masks)).set("out", path_text(&out));
             let s = track_masks_with(masks, &out, cfg, args.stats.as_deref(), &opts, args.quiet, Some(record))?;

@@ -292,3 +292,68 @@ fn on_real_hela_nuclei_the_confidence_filter_keeps_precision_up_as_the_state_bui
     assert!(filtered.0 >= 0.8 && filtered.0 >= plain.0 + 0.08, "filtered precision {:.3} against the plain stream's {:.3}", filtered.0, plain.0);
     assert!(filtered.1 >= 0.9, "filtered recall {:.3}", filtered.1);
 }
+
+/// The names in a folder, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn saved_probabilities_let_postprocess_and_track_masks_redraw_the_result_exactly() {
+    let d = tempfile::tempdir().unwrap();
+    let clip = first_frames("phase", 6, d.path());
+    let (res, maps) = (d.path().join("R"), d.path().join("P"));
+    let post = ["--seed-threshold", "0.85", "--min-confidence", "0.9"];
+    track_quietly(&clip, &res, &[&["--model", "phase", "--save-probabilities", maps.to_str().unwrap()][..], &post].concat());
+    let record = std::fs::read_to_string(res.join("cellstream.toml")).unwrap();
+    assert!(record.contains("save_probabilities = ") && record.contains("/P\""), "{record}");
+    assert_eq!(names(&maps), ["foreground", "seeds"]);
+    assert_eq!(names(&maps.join("seeds")).len(), 6);
+    let masks = d.path().join("M");
+    ok(&cellstream(&[
+        &"postprocess", &"--input", &maps.join("foreground"), &"--seeds", &maps.join("seeds"),
+        &"--closing-radius", &"0", &"--min-area", &"20", &post[0], &post[1], &post[2], &post[3], &"--out", &masks,
+    ]));
+    let relinked = d.path().join("R2");
+    ok(&cellstream(&[&"track", &"--masks", &masks, &"--out", &relinked, &"-q"]));
+    let tracks = std::fs::read_to_string(res.join("res_track.txt")).unwrap();
+    assert!(tracks.lines().count() > 10, "{tracks}");
+    assert_eq!(tracks, std::fs::read_to_string(relinked.join("res_track.txt")).unwrap());
+    for t in 0..6 {
+        let name = format!("mask{t:03}.tif");
+        assert_eq!(ctc::read_mask(&res.join(&name)).unwrap(), ctc::read_mask(&relinked.join(&name)).unwrap(), "{name}");
+    }
+    // Other settings on the same maps give other cells: the maps are what the chain reads.
+    let loose = d.path().join("M2");
+    ok(&cellstream(&[&"postprocess", &"--input", &maps.join("foreground"), &"--seeds", &maps.join("seeds"), &"--closing-radius", &"0", &"--out", &loose]));
+    assert_ne!(ctc::read_mask(&masks.join("mask000.tif")).unwrap(), ctc::read_mask(&loose.join("mask000.tif")).unwrap());
+}
+
+#[test]
+fn saving_probabilities_refuses_bad_folders_and_a_failed_run_leaves_neither_folder() {
+    let d = tempfile::tempdir().unwrap();
+    let clip = first_frames("fluo", 4, d.path());
+    let (res, maps) = (d.path().join("R"), d.path().join("P"));
+    let refused = |flags: &[&dyn AsRef<std::ffi::OsStr>], says: &str| {
+        let o = cellstream(&[&[&"track" as &dyn AsRef<std::ffi::OsStr>, &clip, &"--out", &res, &"-q"][..], flags].concat());
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(!o.status.success() && err.contains(says), "{err}");
+        assert!(!res.exists(), "no result after: {err}");
+    };
+    refused(&[&"--save-probabilities", &maps, &"--segmenter", &"classical"], "needs the model segmenter");
+    refused(&[&"--save-probabilities", &res], "result folder");
+    refused(&[&"--save-probabilities", &res.join("maps")], "result folder");
+    assert!(!maps.exists());
+    std::fs::create_dir(&maps).unwrap();
+    std::fs::write(maps.join("notes.txt"), "mine").unwrap();
+    refused(&[&"--save-probabilities", &maps], "notes.txt");
+    assert_eq!(std::fs::read_to_string(maps.join("notes.txt")).unwrap(), "mine");
+    std::fs::remove_dir_all(&maps).unwrap();
+    // A frame that cannot be read half-way: neither folder appears, and no partial folder stays behind.
+    std::fs::write(clip.join("t002.tif"), b"II*\0 truncated").unwrap();
+    refused(&[&"--save-probabilities", &maps], "t002.tif");
+    assert!(!maps.exists());
+    assert_eq!(names(d.path()), ["clip"]);
+}

@@ -85,9 +85,18 @@ impl Probabilities {
     /// foreground `1 − p(background)`, seeds where `p(cell) − p(boundary)`
     /// exceeds `params.seed_threshold`, a watershed between them.
     pub fn instances_with(&self, params: &PostParams) -> Mask {
-        let foreground = self.background.mapv(|b| 1.0 - b);
-        let seeds = (&self.cell - &self.boundary).mapv(|v| v.clamp(0.0, 1.0));
+        let (foreground, seeds) = self.maps();
         post::instances_from_seeds(foreground.view(), seeds.view(), params)
+    }
+
+    /// The two maps the post chain reads: the foreground probability
+    /// `1 − p(background)` and the seed map `p(cell) − p(boundary)`, each
+    /// clamped to [0, 1]. `track --save-probabilities` writes exactly these,
+    /// so that `postprocess --input … --seeds …` redraws `track`'s cells.
+    pub fn maps(&self) -> (Array2<f32>, Array2<f32>) {
+        let foreground = self.background.mapv(|b| (1.0 - b).clamp(0.0, 1.0));
+        let seeds = (&self.cell - &self.boundary).mapv(|v| v.clamp(0.0, 1.0));
+        (foreground, seeds)
     }
 
     /// The probabilities of the mirror image `m` of the frame (so
