@@ -357,3 +357,58 @@ fn saving_probabilities_refuses_bad_folders_and_a_failed_run_leaves_neither_fold
     assert!(!maps.exists());
     assert_eq!(names(d.path()), ["clip"]);
 }
+
+/// The first `n` frames of a sample enlarged `k`× (frames by
+/// [`cellstream::model::resize`], truth by repeating pixels) into `dir/NAME/01`
+/// and `dir/NAME/01_GT/SEG`: the same cells, `k` times as large.
+fn enlarged(modality: &str, n: usize, k: usize, dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let (seq, gt) = (dir.join(name).join("01"), dir.join(name).join("01_GT"));
+    std::fs::create_dir_all(gt.join("SEG")).unwrap();
+    std::fs::create_dir_all(&seq).unwrap();
+    for t in 0..n {
+        let f = ctc::read_frame(&sample(modality).join(format!("01/t{t:03}.tif"))).unwrap();
+        let (h, w) = f.dim();
+        let big = cellstream::model::resize(f.to_f32().view(), (h * k, w * k));
+        let big = match f {
+            ctc::Frame::U8(_) => ctc::Frame::U8(big.mapv(|v| v.round() as u8)),
+            ctc::Frame::U16(_) => ctc::Frame::U16(big.mapv(|v| v.round() as u16)),
+            ctc::Frame::F32(_) => ctc::Frame::F32(big),
+        };
+        ctc::write_frame(&seq.join(format!("t{t:03}.tif")), &big).unwrap();
+        let truth = sample(modality).join(format!("01_GT/SEG/man_seg{t:03}.tif"));
+        if truth.exists() {
+            let m = ctc::read_mask(&truth).unwrap();
+            let big = ndarray::Array2::from_shape_fn((h * k, w * k), |(y, x)| m[[y / k, x / k]]);
+            ctc::write_mask(&gt.join(format!("SEG/man_seg{t:03}.tif")), &big).unwrap();
+        }
+    }
+    (seq, gt)
+}
+
+#[test]
+fn scale_shows_the_network_large_cells_at_the_size_it_learned() {
+    let d = tempfile::tempdir().unwrap();
+    // A sequence folder named like a compiled-in model: `--model phase` still means the model.
+    let (seq, gt) = enlarged("phase", 6, 2, d.path(), "phase");
+    let track = |scale: &str| {
+        let out = d.path().join(format!("R{scale}"));
+        let o = Command::new(env!("CARGO_BIN_EXE_cellstream"))
+            .current_dir(d.path())
+            .args(["track", "phase/01", "--model", "phase", "--scale", scale, "-q", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        ok(&o);
+        let record = std::fs::read_to_string(out.join("cellstream.toml")).unwrap();
+        assert!(record.contains(&format!("scale = {scale}")) && record.contains("models/phase.safetensors (built in)"), "{record}");
+        seg(&out, &gt)
+    };
+    let (as_is, halved) = (track("1"), track("0.5"));
+    // Measured: 0.58 as they are, 0.79 halved (0.80 at the sample's own size).
+    assert!(halved > as_is + 0.1 && halved > 0.72, "2× cells: SEG {as_is:.3} as they are, {halved:.3} at --scale 0.5");
+    for bad in ["0", "-1", "9", "x"] {
+        let o = cellstream(&[&"track", &seq, &format!("--scale={bad}"), &"--out", &d.path().join("bad")]);
+        assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--scale"), "{bad}");
+    }
+    assert!(!d.path().join("bad").exists());
+}

@@ -10,6 +10,7 @@ use super::checkpoint::{self, Loaded};
 use super::config::ModelConfig;
 use super::device::DeviceChoice;
 use super::net::{probabilities, ConvLstmUNet, State};
+use super::resample::{resize, scaled_dim};
 use crate::segment::{percentile_normalise_frame, PERCENTILES};
 use super::tiles::Tiling;
 use crate::ctc::{Frame, Mask};
@@ -64,11 +65,16 @@ pub struct InferOptions {
     /// mirror images of each frame (as is, left–right, up–down, both), each
     /// streamed with its own recurrent state. Four network steps a frame.
     pub mirrors: bool,
+    /// Frames are resized by this factor before the network and its
+    /// probabilities resized back to the frame ([`super::resize`]), so that
+    /// cells of another size than the training cells reach the network at
+    /// theirs (Cellpose's diameter). 1: as they are.
+    pub scale: f32,
 }
 
 impl Default for InferOptions {
     fn default() -> Self {
-        InferOptions { tiles: Tiles::Auto, overlap: 64, window: None, precision: Precision::Auto, tile_batch: 4, mirrors: false }
+        InferOptions { tiles: Tiles::Auto, overlap: 64, window: None, precision: Precision::Auto, tile_batch: 4, mirrors: false, scale: 1.0 }
     }
 }
 
@@ -302,7 +308,14 @@ impl Predictor {
 
     /// The next frame of the stream, normalised per frame (percentiles 1–99.8).
     pub fn push(&mut self, frame: &Frame) -> Result<Probabilities> {
-        self.push_normalised(&percentile_normalise_frame(frame, PERCENTILES.0, PERCENTILES.1))
+        let normalised = percentile_normalise_frame(frame, PERCENTILES.0, PERCENTILES.1);
+        let scale = self.options().scale;
+        if scale == 1.0 {
+            return self.push_normalised(&normalised);
+        }
+        let dim = normalised.dim();
+        let p = self.push_normalised(&resize(normalised.view(), scaled_dim(dim, scale)))?;
+        Ok(Probabilities { background: resize(p.background.view(), dim), cell: resize(p.cell.view(), dim), boundary: resize(p.boundary.view(), dim) })
     }
 
     /// The next frame, already normalised.

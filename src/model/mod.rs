@@ -23,6 +23,7 @@ mod infer;
 mod loss;
 mod net;
 mod preview;
+mod resample;
 mod shipped;
 mod targets;
 mod tiles;
@@ -40,6 +41,7 @@ pub use infer::{InferOptions, Precision, Predictor, Probabilities, Tiles, AUTO_T
 pub use loss::loss;
 pub use net::{probabilities, ConvLstmUNet, PreciseBatchNorm, State};
 pub use shipped::{ModelSource, BUILTIN_ARG, BUILTIN_MODEL, BUILTIN_MODEL_NAME, MODALITY_MODELS};
+pub use resample::{resize, scaled_dim};
 pub use preview::{write_preview, Preview, PreviewCrop, PREVIEW_SIDE};
 pub use crate::segment::{percentile, percentile_normalise, PERCENTILES};
 pub use targets::{class_map, interface_map, BACKGROUND, BOUNDARY, CELL};

@@ -49,9 +49,10 @@ impl ModelSource {
     /// What `--model VALUE` (or `train --init VALUE`) names: the file when
     /// one exists at that path, else the compiled-in model of that name
     /// (`builtin`, `fluo`, `phase`, `colony`, `nuclei`), else the path (which
-    /// loading then reports missing).
+    /// loading then reports missing). A folder of that name (a sequence
+    /// called `fluo`, say) is not a checkpoint and does not hide the model.
     pub fn from_arg(value: &Path) -> ModelSource {
-        if value.exists() {
+        if value.is_file() {
             return ModelSource::File(value.to_path_buf());
         }
         if value == Path::new(BUILTIN_ARG) {
