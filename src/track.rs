@@ -34,7 +34,9 @@ pub enum SegmenterKind {
 #[derive(Args, Debug, Clone)]
 #[command(group(ArgGroup::new("input").required(true).args(["sequence", "masks"])))]
 pub struct TrackArgs {
-    /// A raw CTC sequence folder (NN/ holding tTTT.tif) to segment and track.
+    /// A raw CTC sequence folder (NN/ holding tTTT.tif) to segment and track,
+    /// or one multi-page TIFF whose pages are the frames (an ImageJ stack).
+    #[arg(value_name = "SEQUENCE|STACK.tif")]
     pub sequence: Option<PathBuf>,
     /// Link the label masks in this folder instead (Cellpose, StarDist,
     /// ilastik exports, CTC masks): every TIFF, in the order of the number
@@ -342,7 +344,9 @@ fn same_size<T>(
 }
 
 fn default_out(seq: &Path) -> PathBuf {
-    let name = seq.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "seq".into());
+    // `movie.tif` → `movie_RES`, `01/` → `01_RES`.
+    let name = if seq.is_file() { seq.file_stem() } else { seq.file_name() };
+    let name = name.map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "seq".into());
     seq.with_file_name(format!("{name}_RES"))
 }
 
@@ -478,7 +482,21 @@ fn track_sequence_with(
     opts: &PipelineOptions,
     mut record: Option<RunRecord>,
 ) -> Result<TrackSummary> {
-    let sequence = ctc::Sequence::open(seq)?;
+    // A folder of tTTT.tif, or one multi-page TIFF whose pages are the frames.
+    type Frames = Box<dyn Iterator<Item = Result<(usize, Frame)>> + Send>;
+    let (reader, total, digits): (Frames, usize, usize) = if seq.is_file() {
+        let stack = ctc::Stack::open(seq)?;
+        (Box::new(stack.frames()?.map(|r| r.map_err(anyhow::Error::from))), stack.pages, stack.digits())
+    } else {
+        let sequence = ctc::Sequence::open(seq)?;
+        let files: Vec<(usize, PathBuf)> = sequence.frames.files.iter().map(|(t, p)| (*t, p.clone())).collect();
+        let reader = same_size(files.into_iter().map(|(t, p)| {
+            let f = ctc::read_frame(&p)?;
+            let dim = f.dim();
+            Ok((t, p, f, dim))
+        }));
+        (Box::new(reader), sequence.len(), sequence.digits())
+    };
     if same_folder(seq, out) {
         bail!(CtcError::new(out, "is the sequence folder; write the result to another folder"));
     }
@@ -494,16 +512,9 @@ fn track_sequence_with(
         post: args.post.params(),
         ..ClassicalParams::default()
     };
-    let total = sequence.len();
-    let files: Vec<(usize, PathBuf)> = sequence.frames.files.iter().map(|(t, p)| (*t, p.clone())).collect();
-    let reader = same_size(files.into_iter().map(|(t, p)| {
-        let f = ctc::read_frame(&p)?;
-        let dim = f.dim();
-        Ok((t, p, f, dim))
-    }));
     let ctx = |record| StageContext {
         out,
-        digits: sequence.digits(),
+        digits,
         cfg: cfg.clone(),
         stats: args.stats.as_deref(),
         opts,
@@ -536,7 +547,7 @@ fn track_sequence_with(
             // The network carries state from frame to frame, so it runs in
             // the one segmenter thread.
             // Refuse an unusable maps folder before the model is loaded.
-            let maps = args.model.save_probabilities.as_deref().map(|dir| MapWriter::create(dir, sequence.digits())).transpose()?.map(Arc::new);
+            let maps = args.model.save_probabilities.as_deref().map(|dir| MapWriter::create(dir, digits)).transpose()?.map(Arc::new);
             let mut predictor = args.model.source().predictor(args.model.device, args.model.options())?;
             let params = args.post.model_params(args.model.seed_threshold, args.model.foreground_threshold);
             if let Some(r) = &mut record {

@@ -72,3 +72,91 @@ fn bad_sequences_are_refused_by_name() {
     let o = cellstream(&[&"track", &good, &"--out", &d.path().join("01_GT")]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("truth folder"));
 }
+
+/// Writes `frames` as one multi-page 8- or 16-bit TIFF; `description`, when
+/// given, goes into each page's ImageDescription (as ImageJ writes it).
+fn write_stack(path: &Path, frames: &[ctc::Frame], description: Option<&str>) {
+    use tiff::encoder::{colortype, TiffEncoder};
+    use tiff::tags::Tag;
+    let mut enc = TiffEncoder::new(std::fs::File::create(path).unwrap()).unwrap();
+    for f in frames {
+        let (h, w) = f.dim();
+        match f {
+            ctc::Frame::U8(a) => {
+                let mut page = enc.new_image::<colortype::Gray8>(w as u32, h as u32).unwrap();
+                if let Some(d) = description {
+                    page.encoder().write_tag(Tag::ImageDescription, d).unwrap();
+                }
+                page.write_data(&a.iter().copied().collect::<Vec<_>>()).unwrap();
+            }
+            ctc::Frame::U16(a) => {
+                let mut page = enc.new_image::<colortype::Gray16>(w as u32, h as u32).unwrap();
+                if let Some(d) = description {
+                    page.encoder().write_tag(Tag::ImageDescription, d).unwrap();
+                }
+                page.write_data(&a.iter().copied().collect::<Vec<_>>()).unwrap();
+            }
+            ctc::Frame::F32(_) => unreachable!("the sample is integer"),
+        }
+    }
+}
+
+/// The first `n` frames of the bundled fluorescence sample.
+fn sample_frames(n: usize) -> Vec<ctc::Frame> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sequences/fluo/01");
+    (0..n).map(|t| ctc::read_frame(&src.join(format!("t{t:03}.tif"))).unwrap()).collect()
+}
+
+#[test]
+fn a_multi_page_stack_is_tracked_exactly_as_its_frames_in_a_folder() {
+    let d = tempfile::tempdir().unwrap();
+    let seq = sample(d.path(), 8);
+    let stack = d.path().join("movie.tif");
+    // As Fiji saves an image sequence: one axis, called slices.
+    write_stack(&stack, &sample_frames(8), Some("ImageJ=1.54f\nimages=8\nslices=8\n"));
+    for segmenter in ["classical", "model"] {
+        let from_folder = d.path().join(format!("folder-{segmenter}"));
+        let o = cellstream(&[&"track", &seq, &"--segmenter", &segmenter, &"--out", &from_folder, &"-q"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = cellstream(&[&"track", &stack, &"--segmenter", &segmenter, &"-q"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let from_stack = d.path().join("movie_RES");
+        assert_eq!(ctc::validate_result(&from_stack).unwrap(), vec![], "the default output is movie_RES beside the stack");
+        let tracks = std::fs::read_to_string(from_stack.join("res_track.txt")).unwrap();
+        assert!(tracks.lines().count() >= 5, "{segmenter}: {tracks}");
+        assert_eq!(tracks, std::fs::read_to_string(from_folder.join("res_track.txt")).unwrap(), "{segmenter}");
+        for t in 0..8 {
+            let name = format!("mask{t:03}.tif");
+            assert_eq!(ctc::read_mask(&from_stack.join(&name)).unwrap(), ctc::read_mask(&from_folder.join(&name)).unwrap(), "{segmenter} {name}");
+        }
+        std::fs::remove_dir_all(&from_stack).unwrap();
+    }
+}
+
+#[test]
+fn bad_stacks_are_refused_with_the_file_and_page_and_nothing_is_written() {
+    let d = tempfile::tempdir().unwrap();
+    let frames = sample_frames(5);
+    let refused = |name: &str, frames: &[ctc::Frame], description: Option<&str>, says: &[&str]| {
+        let stack = d.path().join(name);
+        write_stack(&stack, frames, description);
+        let out = d.path().join("R");
+        let o = cellstream(&[&"track", &stack, &"--segmenter", &"classical", &"--out", &out]);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(!o.status.success() && err.contains(name) && says.iter().all(|s| err.contains(s)), "{err}");
+        assert!(!out.exists(), "{name}: nothing is written");
+    };
+    // A page of another size half-way through: the run stops there.
+    let mut odd = frames.clone();
+    odd[3] = ctc::Frame::U8(ndarray::Array2::zeros((10, 12)));
+    if let ctc::Frame::U16(_) = frames[0] {
+        odd[3] = ctc::Frame::U16(ndarray::Array2::zeros((10, 12)));
+    }
+    refused("odd.tif", &odd, None, &["page 3", "12×10"]);
+    refused("hyper.tif", &frames[..4], Some("ImageJ=1.54f\nimages=4\nchannels=2\nframes=2\nhyperstack=true\n"), &["2 channels × 2 time points"]);
+    std::fs::write(d.path().join("cut.tif"), &std::fs::read(d.path().join("odd.tif")).unwrap()[..300]).unwrap();
+    let o = cellstream(&[&"track", &d.path().join("cut.tif"), &"--out", &d.path().join("R")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("cut.tif"), "{err}");
+    assert!(!d.path().join("R").exists());
+}

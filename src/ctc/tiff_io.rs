@@ -56,14 +56,14 @@ impl Frame {
 }
 
 /// Pixel data of one decoded page, before it is interpreted.
-enum Samples {
+pub(super) enum Samples {
     Unsigned(Vec<u64>),
     U8(Vec<u8>),
     U16(Vec<u16>),
     F32(Vec<f32>),
 }
 
-fn tiff_err(path: &Path, err: tiff::TiffError) -> CtcError {
+pub(super) fn tiff_err(path: &Path, err: tiff::TiffError) -> CtcError {
     use tiff::TiffError::*;
     let what = match err {
         IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -85,10 +85,35 @@ fn decode_page<R: Read + Seek>(path: &Path, reader: R) -> Result<((usize, usize)
 }
 
 fn decode_page_bits<R: Read + Seek>(path: &Path, reader: R) -> Result<((usize, usize), Samples, u8)> {
+    let mut dec = decoder(path, reader)?;
+    let (shape, color) = page_header(path, &mut dec)?;
+    if dec.more_images() {
+        let mut pages = 1;
+        while dec.more_images() && pages < 10_000 {
+            if dec.next_image().is_err() {
+                break;
+            }
+            pages += 1;
+        }
+        return Err(CtcError::new(
+            path,
+            format!("is a multi-page TIFF ({pages} pages); expected one 2D frame per file"),
+        ));
+    }
+    Ok((shape, page_samples(path, &mut dec, shape)?, color.bit_depth()))
+}
+
+/// A TIFF decoder with limits that admit frames of up to 2 GB.
+pub(super) fn decoder<R: Read + Seek>(path: &Path, reader: R) -> Result<Decoder<R>> {
     let mut limits = Limits::default();
     limits.decoding_buffer_size = 1 << 31;
     limits.intermediate_buffer_size = 1 << 30;
-    let mut dec = Decoder::new(reader).map_err(|e| tiff_err(path, e))?.with_limits(limits);
+    Ok(Decoder::new(reader).map_err(|e| tiff_err(path, e))?.with_limits(limits))
+}
+
+/// The (height, width) and colour type of the decoder's current page;
+/// refuses empty and colour pages.
+pub(super) fn page_header<R: Read + Seek>(path: &Path, dec: &mut Decoder<R>) -> Result<((usize, usize), ColorType)> {
     let (w, h) = dec.dimensions().map_err(|e| tiff_err(path, e))?;
     if w == 0 || h == 0 {
         return Err(CtcError::new(path, format!("TIFF image is empty ({w}×{h})")));
@@ -109,21 +134,12 @@ fn decode_page_bits<R: Read + Seek>(path: &Path, reader: R) -> Result<((usize, u
             ));
         }
     }
-    if dec.more_images() {
-        let mut pages = 1;
-        while dec.more_images() && pages < 10_000 {
-            if dec.next_image().is_err() {
-                break;
-            }
-            pages += 1;
-        }
-        return Err(CtcError::new(
-            path,
-            format!("is a multi-page TIFF ({pages} pages); expected one 2D frame per file"),
-        ));
-    }
+    Ok(((h as usize, w as usize), color))
+}
+
+/// The samples of the decoder's current page, of `(h, w)` pixels.
+pub(super) fn page_samples<R: Read + Seek>(path: &Path, dec: &mut Decoder<R>, (h, w): (usize, usize)) -> Result<Samples> {
     let data = dec.read_image().map_err(|e| tiff_err(path, e))?;
-    let (h, w) = (h as usize, w as usize);
     let n = h * w;
     let samples = match data {
         DecodingResult::U8(v) => Samples::U8(v),
@@ -150,7 +166,7 @@ fn decode_page_bits<R: Read + Seek>(path: &Path, reader: R) -> Result<((usize, u
             format!("TIFF holds {len} samples for a {w}×{h} image; expected one sample per pixel"),
         ));
     }
-    Ok(((h, w), samples, color.bit_depth()))
+    Ok(samples)
 }
 
 fn signed(path: &Path, it: impl Iterator<Item = i64>) -> Result<Samples> {
@@ -164,7 +180,7 @@ fn signed(path: &Path, it: impl Iterator<Item = i64>) -> Result<Samples> {
     Ok(Samples::Unsigned(out))
 }
 
-fn open(path: &Path) -> Result<BufReader<File>> {
+pub(super) fn open(path: &Path) -> Result<BufReader<File>> {
     let file = File::open(path).map_err(|e| CtcError::io(path, &e))?;
     if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
         return Err(CtcError::new(path, "is a folder; expected a TIFF file"));
@@ -188,7 +204,7 @@ fn shaped<T>(path: &Path, shape: (usize, usize), v: Vec<T>) -> Result<Array2<T>>
     Array2::from_shape_vec(shape, v).map_err(|e| CtcError::new(path, e.to_string()))
 }
 
-fn frame_from(path: &Path, shape: (usize, usize), samples: Samples) -> Result<Frame> {
+pub(super) fn frame_from(path: &Path, shape: (usize, usize), samples: Samples) -> Result<Frame> {
     Ok(match samples {
         Samples::U8(v) => Frame::U8(shaped(path, shape, v)?),
         Samples::U16(v) => Frame::U16(shaped(path, shape, v)?),

@@ -1,0 +1,158 @@
+//! A time-lapse held in one multi-page TIFF (an ImageJ or tifffile stack), read page by page as frames.
+//!
+//! Microscopes and Fiji often save a 2D+t series as one file of T pages
+//! rather than a CTC folder of `tTTT.tif`. [`Stack`] takes each page as the
+//! frame of that index (page 0 is frame 0) and streams them: one page is in
+//! memory at a time. Hyperstacks with more than one of channels, z slices
+//! and time points are refused, as are colour pages and pages of different sizes, each
+//! with the file (and page) named.
+use std::fs::File;
+use std::io::{BufReader, Read, Seek};
+use std::path::{Path, PathBuf};
+
+use tiff::decoder::Decoder;
+use tiff::tags::Tag;
+
+use super::error::{CtcError, Result};
+use super::tiff_io::{decoder, frame_from, open, page_header, page_samples, tiff_err, Frame};
+
+/// A multi-page TIFF read as a time-lapse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stack {
+    pub path: PathBuf,
+    /// Pages, one frame each.
+    pub pages: usize,
+    /// (height, width) of the first page; every page must match it.
+    pub dim: (usize, usize),
+}
+
+impl Stack {
+    /// Opens `path`, checks its first page (grayscale, not empty) and any
+    /// ImageJ or OME description of a hyperstack, and counts its pages. No
+    /// pixel is read.
+    pub fn open(path: &Path) -> Result<Stack> {
+        let mut dec = decoder(path, open(path)?)?;
+        let (dim, _) = page_header(path, &mut dec)?;
+        if let Ok(description) = dec.get_tag_ascii_string(Tag::ImageDescription) {
+            refuse_hyperstack(path, &description)?;
+        }
+        let mut pages = 1;
+        while dec.more_images() {
+            dec.next_image().map_err(|e| tiff_err(path, e)).map_err(|e| at_page(e, path, pages))?;
+            pages += 1;
+        }
+        Ok(Stack { path: path.to_path_buf(), pages, dim })
+    }
+
+    /// Digits of the frame numbers in a result for this stack (3, or more past 999).
+    pub fn digits(&self) -> usize {
+        (self.pages.saturating_sub(1)).to_string().len().max(3)
+    }
+
+    /// The frames in page order, decoded one at a time. A page that is not
+    /// grayscale, or whose size differs from the first page's, is an error
+    /// naming the file and the page.
+    pub fn frames(&self) -> Result<StackFrames> {
+        Ok(StackFrames { stack: self.clone(), dec: Some(decoder(&self.path, open(&self.path)?)?), next: 0 })
+    }
+}
+
+/// The frames of a [`Stack`], in order.
+pub struct StackFrames {
+    stack: Stack,
+    dec: Option<Decoder<BufReader<File>>>,
+    next: usize,
+}
+
+impl Iterator for StackFrames {
+    type Item = Result<(usize, Frame)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let dec = self.dec.as_mut()?;
+        let t = self.next;
+        if t >= self.stack.pages {
+            return None;
+        }
+        let read = read_page(&self.stack, dec, t).map(|f| (t, f));
+        self.next += 1;
+        if read.is_err() {
+            self.dec = None;
+        }
+        Some(read)
+    }
+}
+
+fn read_page<R: Read + Seek>(stack: &Stack, dec: &mut Decoder<R>, t: usize) -> Result<Frame> {
+    let path = &stack.path;
+    if t > 0 {
+        dec.next_image().map_err(|e| tiff_err(path, e)).map_err(|e| at_page(e, path, t))?;
+    }
+    let (dim, _) = page_header(path, dec).map_err(|e| at_page(e, path, t))?;
+    if dim != stack.dim {
+        return Err(CtcError::new(
+            path,
+            format!(
+                "page {t} is {}×{} but page 0 is {}×{} (width×height); every frame of a stack must have one size",
+                dim.1, dim.0, stack.dim.1, stack.dim.0
+            ),
+        ));
+    }
+    let samples = page_samples(path, dec, dim).map_err(|e| at_page(e, path, t))?;
+    frame_from(path, dim, samples).map_err(|e| at_page(e, path, t))
+}
+
+/// `e` with the page it concerns named.
+fn at_page(e: CtcError, path: &Path, page: usize) -> CtcError {
+    CtcError::new(path, format!("page {page}: {}", e.what))
+}
+
+/// Refuses a hyperstack: an ImageJ (`channels=2`, `slices=5`, `frames=40`) or
+/// OME (`SizeC="2"`, `SizeZ="5"`, `SizeT="40"`) description with more than one
+/// of channels, z slices and time points. A plain stack is a time-lapse
+/// whatever its one axis is called (Fiji opens an image sequence as slices,
+/// tifffile may call a 3D array's first axis channels).
+fn refuse_hyperstack(path: &Path, description: &str) -> Result<()> {
+    let count = |key: &str| -> Option<usize> {
+        let at = description.find(key)? + key.len();
+        let digits: String = description[at..].chars().take_while(|c| c.is_ascii_digit()).collect();
+        digits.parse().ok()
+    };
+    let axes: Vec<String> = [(["channels=", "SizeC=\""], "channels"), (["slices=", "SizeZ=\""], "z slices"), (["frames=", "SizeT=\""], "time points")]
+        .iter()
+        .filter_map(|(keys, what)| keys.iter().find_map(|k| count(k)).filter(|&n| n > 1).map(|n| format!("{n} {what}")))
+        .collect();
+    if axes.len() > 1 {
+        return Err(CtcError::new(
+            path,
+            format!(
+                "is a hyperstack of {}; cellstream reads a time-lapse of one grayscale 2D frame per page (keep one channel and one z slice first, e.g. in Fiji)",
+                axes.join(" × ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hyperstack_descriptions_are_read() {
+        let p = Path::new("movie.tif");
+        for plain in [
+            "ImageJ=1.54f\nimages=40\nframes=40\n",
+            "ImageJ=1.54f\nimages=40\nslices=40\n",
+            "ImageJ=1.11a\nimages=10\nchannels=10\nhyperstack=true\n",
+            "ImageJ=1.54f\nimages=80\nchannels=1\nframes=80\n",
+            r#"<OME><Image><Pixels SizeC="1" SizeT="10" SizeZ="1"/></Image></OME>"#,
+            "",
+        ] {
+            assert!(refuse_hyperstack(p, plain).is_ok(), "{plain}");
+        }
+        let e = refuse_hyperstack(p, "ImageJ=1.54f\nimages=80\nchannels=2\nframes=40\n").unwrap_err().to_string();
+        assert!(e.contains("movie.tif") && e.contains("2 channels × 40 time points"), "{e}");
+        let e = refuse_hyperstack(p, r#"<OME><Image><Pixels SizeC="1" SizeT="10" SizeZ="7"/></Image></OME>"#).unwrap_err().to_string();
+        assert!(e.contains("7 z slices × 10 time points"), "{e}");
+    }
+}
