@@ -160,3 +160,33 @@ fn bad_stacks_are_refused_with_the_file_and_page_and_nothing_is_written() {
     assert!(!o.status.success() && err.contains("cut.tif"), "{err}");
     assert!(!d.path().join("R").exists());
 }
+
+#[test]
+fn render_draws_over_a_stack_as_over_its_frames_in_a_folder() {
+    let d = tempfile::tempdir().unwrap();
+    let seq = sample(d.path(), 6);
+    let stack = d.path().join("movie.tif");
+    write_stack(&stack, &sample_frames(6), None);
+    let res = d.path().join("R");
+    let o = cellstream(&[&"track", &stack, &"--segmenter", &"classical", &"--out", &res, &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let render = |raw: &Path, out: &str| {
+        let out = d.path().join(out);
+        let o = cellstream(&[&"render", &"--res", &res, &"--raw", &raw, &"--out", &out]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    let (from_stack, from_folder) = (render(&stack, "over-stack"), render(&seq, "over-folder"));
+    for t in 0..6 {
+        let name = format!("overlays/overlay{t:03}.png");
+        assert_eq!(std::fs::read(from_stack.join(&name)).unwrap(), std::fs::read(from_folder.join(&name)).unwrap(), "{name}");
+    }
+    // A stack with fewer pages than the result has frames is named, and nothing is drawn.
+    let short = d.path().join("short.tif");
+    write_stack(&short, &sample_frames(4), None);
+    let out = d.path().join("over-short");
+    let o = cellstream(&[&"render", &"--res", &res, &"--raw", &short, &"--out", &out]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("short.tif") && err.contains("has 4 pages"), "{err}");
+    assert!(!out.exists());
+}

@@ -14,7 +14,8 @@ use tiff::decoder::Decoder;
 use tiff::tags::Tag;
 
 use super::error::{CtcError, Result};
-use super::tiff_io::{decoder, frame_from, open, page_header, page_samples, tiff_err, Frame};
+use super::sequence::Sequence;
+use super::tiff_io::{decoder, frame_from, open, page_header, page_samples, read_frame, tiff_err, Frame};
 
 /// A multi-page TIFF read as a time-lapse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +48,16 @@ impl Stack {
     /// Digits of the frame numbers in a result for this stack (3, or more past 999).
     pub fn digits(&self) -> usize {
         (self.pages.saturating_sub(1)).to_string().len().max(3)
+    }
+
+    /// Page `t` alone (for drawing a result over its frames in any order).
+    pub fn read_page(&self, t: usize) -> Result<Frame> {
+        if t >= self.pages {
+            return Err(CtcError::new(&self.path, format!("has {} pages; there is no page {t}", self.pages)));
+        }
+        let mut dec = decoder(&self.path, open(&self.path)?)?;
+        dec.seek_to_image(t).map_err(|e| at_page(tiff_err(&self.path, e), &self.path, t))?;
+        read_current_page(self, &mut dec, t)
     }
 
     /// The frames in page order, decoded one at a time. A page that is not
@@ -83,10 +94,15 @@ impl Iterator for StackFrames {
 }
 
 fn read_page<R: Read + Seek>(stack: &Stack, dec: &mut Decoder<R>, t: usize) -> Result<Frame> {
-    let path = &stack.path;
     if t > 0 {
-        dec.next_image().map_err(|e| tiff_err(path, e)).map_err(|e| at_page(e, path, t))?;
+        dec.next_image().map_err(|e| tiff_err(&stack.path, e)).map_err(|e| at_page(e, &stack.path, t))?;
     }
+    read_current_page(stack, dec, t)
+}
+
+/// The decoder's current page, page `t` of `stack`, checked against the first page's size.
+fn read_current_page<R: Read + Seek>(stack: &Stack, dec: &mut Decoder<R>, t: usize) -> Result<Frame> {
+    let path = &stack.path;
     let (dim, _) = page_header(path, dec).map_err(|e| at_page(e, path, t))?;
     if dim != stack.dim {
         return Err(CtcError::new(
@@ -99,6 +115,47 @@ fn read_page<R: Read + Seek>(stack: &Stack, dec: &mut Decoder<R>, t: usize) -> R
     }
     let samples = page_samples(path, dec, dim).map_err(|e| at_page(e, path, t))?;
     frame_from(path, dim, samples).map_err(|e| at_page(e, path, t))
+}
+
+/// Raw frames to draw on: a sequence folder or a stack.
+#[derive(Debug, Clone)]
+pub enum RawFrames {
+    Folder(Sequence),
+    Stack(Stack),
+}
+
+impl RawFrames {
+    /// A sequence folder (`tTTT.tif`) or, for a file, a multi-page TIFF stack.
+    pub fn open(path: &Path) -> Result<RawFrames> {
+        if path.is_file() { Stack::open(path).map(RawFrames::Stack) } else { Sequence::open(path).map(RawFrames::Folder) }
+    }
+
+    /// Whether frame `t` is there.
+    pub fn has(&self, t: usize) -> bool {
+        match self {
+            RawFrames::Folder(s) => s.frames.path(t).is_some(),
+            RawFrames::Stack(s) => t < s.pages,
+        }
+    }
+
+    /// Frame `t`, and the file it came from (for messages).
+    pub fn read(&self, t: usize) -> Result<(Frame, PathBuf)> {
+        match self {
+            RawFrames::Folder(s) => {
+                let p = s.frames.path(t).ok_or_else(|| CtcError::new(s.dir(), format!("holds no frame {t}")))?;
+                Ok((read_frame(p)?, p.to_path_buf()))
+            }
+            RawFrames::Stack(s) => Ok((s.read_page(t)?, s.path.clone())),
+        }
+    }
+
+    /// Where frame `t` is or would be: `DIR/tTTT.tif`, or the stack.
+    pub fn frame_path(&self, t: usize) -> PathBuf {
+        match self {
+            RawFrames::Folder(s) => s.dir().join(format!("t{t:0w$}.tif", w = s.digits())),
+            RawFrames::Stack(s) => s.path.clone(),
+        }
+    }
 }
 
 /// `e` with the page it concerns named.

@@ -24,7 +24,7 @@ pub struct InputArgs {
     /// Result folder: maskTTT.tif and res_track.txt (e.g. 01_RES).
     #[arg(long)]
     pub res: PathBuf,
-    /// The raw sequence folder (tTTT.tif) to draw the outlines on; without it, on black.
+    /// The raw sequence folder (tTTT.tif) or multi-page TIFF stack to draw the outlines on; without it, on black.
     #[arg(long, value_name = "SEQ_DIR")]
     pub raw: Option<PathBuf>,
     /// Ground-truth folder (SEG/ and/or TRA/): scores, misses and false cells, the PR curve.

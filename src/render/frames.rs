@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::colour::{display_range, grey_image};
 use super::overlay::{compare, draw_overlay, MatchRule, Marks, OverlayStyle};
 use super::plots::FrameCount;
-use crate::ctc::{self, CtcError, Mask, ResultDir, Sequence, TrackRecord, Truth};
+use crate::ctc::{self, CtcError, Mask, RawFrames, ResultDir, TrackRecord, Truth};
 use crate::eval::{curve_thresholds, object_counts, ObjectCounts, Overlap};
 use crate::measure::measure_frame;
 
@@ -18,7 +18,7 @@ use crate::measure::measure_frame;
 pub struct Inputs {
     pub res_dir: PathBuf,
     pub result: ResultDir,
-    pub raw: Option<Sequence>,
+    pub raw: Option<RawFrames>,
     pub truth: Option<Truth>,
     /// Daughter labels by the frame where their track begins (tracks whose
     /// parent has two or more daughters; a single daughter continues a track
@@ -31,16 +31,15 @@ impl Inputs {
     /// mask, a raw frame missing for a result frame, a bad truth folder.
     pub fn open(res: &Path, raw: Option<&Path>, gt: Option<&Path>) -> Result<Inputs> {
         let result = ResultDir::open(res)?;
-        let raw = raw.map(Sequence::open).transpose()?;
-        if let Some(seq) = &raw
-            && let Some(t) = result.masks.times().find(|&t| seq.frames.path(t).is_none())
+        let raw = raw.map(RawFrames::open).transpose()?;
+        if let Some(frames) = &raw
+            && let Some(t) = result.masks.times().find(|&t| !frames.has(t))
         {
-            let name = format!("t{t:0w$}.tif", w = seq.digits());
-            return Err(CtcError::new(
-                seq.dir().join(name),
-                format!("is missing: the result has {}", result.masks.path(t).unwrap().display()),
-            )
-            .into());
+            let what = match frames {
+                RawFrames::Stack(s) => format!("has {} pages; the result has {}", s.pages, result.masks.path(t).unwrap().display()),
+                RawFrames::Folder(_) => format!("is missing: the result has {}", result.masks.path(t).unwrap().display()),
+            };
+            return Err(CtcError::new(frames.frame_path(t), what).into());
         }
         let truth = gt.map(Truth::open).transpose()?;
         Ok(Inputs { res_dir: res.to_path_buf(), daughters: daughters(&result.tracks), result, raw, truth })
@@ -113,11 +112,10 @@ pub fn process_frame(inputs: &Inputs, t: usize, iou: f64, style: Option<&Overlay
     let mask = ctc::read_mask(mask_path)?;
     let dim = mask.dim();
     let raw = match &inputs.raw {
-        Some(seq) => {
-            let p = seq.frames.path(t).expect("checked by Inputs::open");
-            let f = ctc::read_frame(p)?;
+        Some(frames) => {
+            let (f, p) = frames.read(t)?;
             if f.dim() != dim {
-                return Err(size_error(mask_path, dim, p, f.dim(), "the raw frame"));
+                return Err(size_error(mask_path, dim, &p, f.dim(), "the raw frame"));
             }
             Some(f)
         }
