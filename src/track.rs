@@ -40,8 +40,9 @@ pub struct TrackArgs {
     pub sequence: Option<PathBuf>,
     /// Link the label masks in this folder instead (Cellpose, StarDist,
     /// ilastik exports, CTC masks): every TIFF, in the order of the number
-    /// at the end of its name; labels need not agree between frames.
-    #[arg(long, value_name = "DIR")]
+    /// at the end of its name; or one label stack TIFF, page t the mask of
+    /// frame t. Labels need not agree between frames.
+    #[arg(long, value_name = "DIR|STACK.tif")]
     pub masks: Option<PathBuf>,
     /// The result folder (maskTTT.tif + res_track.txt); default NN_RES beside the sequence.
     #[arg(long, value_name = "RES")]
@@ -377,20 +378,28 @@ fn track_masks_with(
     quiet: bool,
     mut record: Option<RunRecord>,
 ) -> Result<TrackSummary> {
-    let frames = list_mask_frames(dir)?;
+    // A folder of numbered mask TIFFs, or one label stack whose pages are the frames.
+    type Masks = Box<dyn Iterator<Item = Result<(usize, Mask)>> + Send>;
+    let (reader, last): (Masks, usize) = if dir.is_file() {
+        let stack = ctc::Stack::open(dir)?;
+        (Box::new(stack.masks()?.map(|r| r.map_err(anyhow::Error::from))), stack.pages - 1)
+    } else {
+        let frames = list_mask_frames(dir)?;
+        let last = frames.last().map_or(0, |f| f.0);
+        let reader = same_size(frames.into_iter().map(|(t, p)| {
+            let m = ctc::read_mask(&p)?;
+            let dim = m.dim();
+            Ok((t, p, m, dim))
+        }));
+        (Box::new(reader), last)
+    };
     if let Some(r) = &mut record {
         r.section("segmenter").set("kind", "none: the masks are linked as they are");
     }
     if same_folder(dir, out) {
         bail!(CtcError::new(out, "is the input folder; write the result to another folder"));
     }
-    let last = frames.last().map_or(0, |f| f.0);
     let digits = last.to_string().len().max(3);
-    let reader = same_size(frames.into_iter().map(|(t, p)| {
-        let m = ctc::read_mask(&p)?;
-        let dim = m.dim();
-        Ok((t, p, m, dim))
-    }));
     let identity: Box<dyn pipeline::SegmentStage<Mask, Mask>> = Box::new(|_t, m: Mask| Ok(m));
     let post: Arc<dyn Fn(usize, Mask) -> Result<Mask> + Send + Sync> = Arc::new(|_t, m| Ok(m));
     let ctx = StageContext { out, digits, cfg, stats, opts, quiet, total: last + 1, record };

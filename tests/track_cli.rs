@@ -190,3 +190,33 @@ fn render_draws_over_a_stack_as_over_its_frames_in_a_folder() {
     assert!(!o.status.success() && err.contains("short.tif") && err.contains("has 4 pages"), "{err}");
     assert!(!out.exists());
 }
+
+#[test]
+fn a_label_stack_links_as_its_masks_in_a_folder() {
+    let d = tempfile::tempdir().unwrap();
+    let tra = Path::new(env!("CARGO_MANIFEST_DIR")).join("sequences/fluo/01_GT/TRA");
+    let folder = d.path().join("labels");
+    std::fs::create_dir(&folder).unwrap();
+    let mut pages = Vec::new();
+    for t in 0..10 {
+        let name = format!("man_track{t:03}.tif");
+        std::fs::copy(tra.join(&name), folder.join(&name)).unwrap();
+        pages.push(ctc::Frame::U16(ctc::read_mask(&tra.join(&name)).unwrap().mapv(|l| l as u16)));
+    }
+    let stack = d.path().join("labels.tif");
+    write_stack(&stack, &pages, None);
+    let link = |input: &Path, out: &str| {
+        let out = d.path().join(out);
+        let o = cellstream(&[&"track", &"--masks", &input, &"--out", &out, &"-q"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    let (a, b) = (link(&folder, "from-folder"), link(&stack, "from-stack"));
+    let tracks = std::fs::read_to_string(a.join("res_track.txt")).unwrap();
+    assert!(tracks.lines().count() >= 20, "{tracks}");
+    assert_eq!(tracks, std::fs::read_to_string(b.join("res_track.txt")).unwrap());
+    for t in 0..10 {
+        let name = format!("mask{t:03}.tif");
+        assert_eq!(ctc::read_mask(&a.join(&name)).unwrap(), ctc::read_mask(&b.join(&name)).unwrap(), "{name}");
+    }
+}

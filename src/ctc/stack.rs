@@ -15,7 +15,7 @@ use tiff::tags::Tag;
 
 use super::error::{CtcError, Result};
 use super::sequence::Sequence;
-use super::tiff_io::{decoder, frame_from, open, page_header, page_samples, read_frame, tiff_err, Frame};
+use super::tiff_io::{decoder, frame_from, mask_from, open, page_header, page_samples, read_frame, tiff_err, Frame, Mask, Samples};
 
 /// A multi-page TIFF read as a time-lapse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,26 +57,41 @@ impl Stack {
         }
         let mut dec = decoder(&self.path, open(&self.path)?)?;
         dec.seek_to_image(t).map_err(|e| at_page(tiff_err(&self.path, e), &self.path, t))?;
-        read_current_page(self, &mut dec, t)
+        read_current_page(self, &mut dec, t, frame_from)
     }
 
     /// The frames in page order, decoded one at a time. A page that is not
     /// grayscale, or whose size differs from the first page's, is an error
     /// naming the file and the page.
-    pub fn frames(&self) -> Result<StackFrames> {
-        Ok(StackFrames { stack: self.clone(), dec: Some(decoder(&self.path, open(&self.path)?)?), next: 0 })
+    pub fn frames(&self) -> Result<StackPages<Frame>> {
+        self.pages_as(frame_from)
+    }
+
+    /// The pages as label masks (a label stack from Fiji, StarDist or
+    /// Cellpose), in order, one at a time; checked as [`Stack::frames`] and as
+    /// [`super::read_mask`] checks a mask.
+    pub fn masks(&self) -> Result<StackPages<Mask>> {
+        self.pages_as(mask_from)
+    }
+
+    fn pages_as<T>(&self, convert: Convert<T>) -> Result<StackPages<T>> {
+        Ok(StackPages { stack: self.clone(), dec: Some(decoder(&self.path, open(&self.path)?)?), next: 0, convert })
     }
 }
 
-/// The frames of a [`Stack`], in order.
-pub struct StackFrames {
+/// How a page's samples become a frame or a mask.
+type Convert<T> = fn(&Path, (usize, usize), Samples) -> Result<T>;
+
+/// The pages of a [`Stack`] in order, as frames or masks.
+pub struct StackPages<T> {
     stack: Stack,
     dec: Option<Decoder<BufReader<File>>>,
     next: usize,
+    convert: Convert<T>,
 }
 
-impl Iterator for StackFrames {
-    type Item = Result<(usize, Frame)>;
+impl<T> Iterator for StackPages<T> {
+    type Item = Result<(usize, T)>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let dec = self.dec.as_mut()?;
@@ -84,7 +99,7 @@ impl Iterator for StackFrames {
         if t >= self.stack.pages {
             return None;
         }
-        let read = read_page(&self.stack, dec, t).map(|f| (t, f));
+        let read = read_page(&self.stack, dec, t, self.convert).map(|f| (t, f));
         self.next += 1;
         if read.is_err() {
             self.dec = None;
@@ -93,15 +108,15 @@ impl Iterator for StackFrames {
     }
 }
 
-fn read_page<R: Read + Seek>(stack: &Stack, dec: &mut Decoder<R>, t: usize) -> Result<Frame> {
+fn read_page<R: Read + Seek, T>(stack: &Stack, dec: &mut Decoder<R>, t: usize, convert: Convert<T>) -> Result<T> {
     if t > 0 {
         dec.next_image().map_err(|e| tiff_err(&stack.path, e)).map_err(|e| at_page(e, &stack.path, t))?;
     }
-    read_current_page(stack, dec, t)
+    read_current_page(stack, dec, t, convert)
 }
 
 /// The decoder's current page, page `t` of `stack`, checked against the first page's size.
-fn read_current_page<R: Read + Seek>(stack: &Stack, dec: &mut Decoder<R>, t: usize) -> Result<Frame> {
+fn read_current_page<R: Read + Seek, T>(stack: &Stack, dec: &mut Decoder<R>, t: usize, convert: Convert<T>) -> Result<T> {
     let path = &stack.path;
     let (dim, _) = page_header(path, dec).map_err(|e| at_page(e, path, t))?;
     if dim != stack.dim {
@@ -114,7 +129,7 @@ fn read_current_page<R: Read + Seek>(stack: &Stack, dec: &mut Decoder<R>, t: usi
         ));
     }
     let samples = page_samples(path, dec, dim).map_err(|e| at_page(e, path, t))?;
-    frame_from(path, dim, samples).map_err(|e| at_page(e, path, t))
+    convert(path, dim, samples).map_err(|e| at_page(e, path, t))
 }
 
 /// Raw frames to draw on: a sequence folder or a stack.

@@ -231,7 +231,7 @@ pub fn decode_mask(path: &Path, bytes: &[u8]) -> Result<Mask> {
     mask_from(path, shape, samples)
 }
 
-fn mask_from(path: &Path, shape: (usize, usize), samples: Samples) -> Result<Mask> {
+pub(super) fn mask_from(path: &Path, shape: (usize, usize), samples: Samples) -> Result<Mask> {
     let v: Vec<u32> = match samples {
         Samples::U8(v) => v.into_iter().map(u32::from).collect(),
         Samples::U16(v) => v.into_iter().map(u32::from).collect(),
