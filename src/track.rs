@@ -119,6 +119,12 @@ pub struct ModelArgs {
     /// across (nuclei 21), so 0.5 suits cells of 40 px.
     #[arg(long, value_name = "F", default_value_t = 1.0, value_parser = scale_factor)]
     pub scale: f32,
+    /// Model segmenter: invert the frames' grey levels for the network, for
+    /// cells of the opposite contrast to the model's training images (bright
+    /// phase-contrast cells such as PhC-C2DL-PSC's with `--model colony` or
+    /// `phase`; see README).
+    #[arg(long)]
+    pub invert: bool,
     /// Model segmenter: also write each frame's foreground probability
     /// (DIR/foreground/probTTT.tif) and seed map (DIR/seeds/seedTTT.tif) as
     /// float TIFFs, so that `postprocess --input DIR/foreground --seeds
@@ -140,6 +146,7 @@ impl ModelArgs {
             precision: self.precision,
             mirrors: self.tta,
             scale: self.scale,
+            invert: self.invert,
             ..InferOptions::default()
         }
     }
@@ -577,7 +584,8 @@ fn track_sequence_with(
                     .set("overlap", m.overlap)
                     .set("precision", format!("{:?}", m.precision).to_lowercase())
                     .set("test_time_mirrors", m.tta)
-                    .set("scale", m.scale);
+                    .set("scale", m.scale)
+                    .set("invert", m.invert);
                 match m.window {
                     Some(k) => s.set("inference", "windowed").set("window", k),
                     None => s.set("inference", "stateful"),

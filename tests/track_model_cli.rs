@@ -412,3 +412,62 @@ fn scale_shows_the_network_large_cells_at_the_size_it_learned() {
     }
     assert!(!d.path().join("bad").exists());
 }
+
+#[test]
+fn invert_reverses_the_contrast_the_network_sees() {
+    let d = tempfile::tempdir().unwrap();
+    let clip = first_frames("phase", 5, d.path());
+    let inverted = d.path().join("inverted");
+    std::fs::create_dir(&inverted).unwrap();
+    for t in 0..5 {
+        let name = format!("t{t:03}.tif");
+        ctc::write_frame(&inverted.join(&name), &cellstream::model::invert(&ctc::read_frame(&clip.join(&name)).unwrap())).unwrap();
+    }
+    let (plain, back) = (d.path().join("plain"), d.path().join("back"));
+    track_quietly(&clip, &plain, &["--model", "phase"]);
+    track_quietly(&inverted, &back, &["--model", "phase", "--invert"]);
+    let record = std::fs::read_to_string(back.join("cellstream.toml")).unwrap();
+    assert!(record.contains("invert = true"), "{record}");
+    assert_eq!(std::fs::read_to_string(plain.join("res_track.txt")).unwrap(), std::fs::read_to_string(back.join("res_track.txt")).unwrap());
+    for t in 0..5 {
+        let name = format!("mask{t:03}.tif");
+        assert_eq!(ctc::read_mask(&plain.join(&name)).unwrap(), ctc::read_mask(&back.join(&name)).unwrap(), "{name}");
+    }
+    // Not inverting the inverted frames is a different picture to the network.
+    let wrong = d.path().join("wrong");
+    track_quietly(&inverted, &wrong, &["--model", "phase"]);
+    assert_ne!(ctc::read_mask(&plain.join("mask004.tif")).unwrap(), ctc::read_mask(&wrong.join("mask004.tif")).unwrap());
+}
+
+/// Real phase contrast with no training on it: PhC-C2DL-PSC 02's bright
+/// cells, inverted for the colony model, against the silver truth. Measured on
+/// frames 35–39: README (On real phase contrast). Skips without `../shared`.
+#[test]
+fn on_real_bright_phase_contrast_the_inverted_colony_model_beats_the_classical_segmenter() {
+    let psc = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ctc/PhC-C2DL-PSC");
+    if !psc.join("02").is_dir() {
+        eprintln!("skipped: {} is absent (shared CTC data)", psc.display());
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let (seq, gt) = (d.path().join("02"), d.path().join("GT"));
+    std::fs::create_dir_all(&seq).unwrap();
+    std::fs::create_dir_all(gt.join("SEG")).unwrap();
+    for t in 35..40 {
+        std::fs::copy(psc.join(format!("02/t{t:03}.tif")), seq.join(format!("t{t:03}.tif"))).unwrap();
+        std::fs::copy(psc.join(format!("02_ST/SEG/man_seg{t:03}.tif")), gt.join(format!("SEG/man_seg{t:03}.tif"))).unwrap();
+    }
+    let score = |name: &str, flags: &[&str]| {
+        let out = d.path().join(name);
+        track_quietly(&seq, &out, flags);
+        let e = evaluation(&out, &gt);
+        let at = |k: &str| e["pr"].as_array().unwrap().iter().find(|p| p["iou"] == 0.5).unwrap()[k].as_f64().unwrap();
+        (e["SEG"].as_f64().unwrap(), at("precision"), at("recall"))
+    };
+    let inverted = score("inv", &["--model", "colony", "--invert", "--seed-threshold", "0.5", "--min-area", "60", "--min-confidence", "0.9"]);
+    let as_is = score("as-is", &["--model", "colony", "--seed-threshold", "0.5", "--min-area", "60", "--min-confidence", "0.9"]);
+    let classical = score("classical", &["--segmenter", "classical"]);
+    eprintln!("PSC t35–39 SEG/P/R: inverted colony model {inverted:.3?}, as is {as_is:.3?}, classical {classical:.3?}");
+    assert!(inverted.0 > classical.0 + 0.1 && inverted.0 > as_is.0 + 0.3, "SEG {inverted:?} {as_is:?} {classical:?}");
+    assert!(inverted.1 > classical.1 + 0.1 && inverted.2 > 0.9, "precision, recall {inverted:?} {classical:?}");
+}

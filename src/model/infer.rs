@@ -70,11 +70,15 @@ pub struct InferOptions {
     /// cells of another size than the training cells reach the network at
     /// theirs (Cellpose's diameter). 1: as they are.
     pub scale: f32,
+    /// Frames are inverted before the network (dark becomes bright), for
+    /// cells whose contrast is the opposite of the training images' (as
+    /// Cellpose's `--invert`): [`invert`].
+    pub invert: bool,
 }
 
 impl Default for InferOptions {
     fn default() -> Self {
-        InferOptions { tiles: Tiles::Auto, overlap: 64, window: None, precision: Precision::Auto, tile_batch: 4, mirrors: false, scale: 1.0 }
+        InferOptions { tiles: Tiles::Auto, overlap: 64, window: None, precision: Precision::Auto, tile_batch: 4, mirrors: false, scale: 1.0, invert: false }
     }
 }
 
@@ -121,6 +125,24 @@ impl Probabilities {
     /// closing (the network already fills cells), fragments under 20 px dropped.
     pub fn post_params() -> PostParams {
         PostParams { closing_radius: 0, min_area: 20, ..PostParams::default() }
+    }
+}
+
+/// The frame with its grey levels reversed: `max − v` in its integer type
+/// (255 or 65535), `−v` for float frames. Percentile normalisation then maps
+/// the darkest pixels to the top, as if the cells had the opposite contrast.
+///
+/// ```
+/// use cellstream::{ctc::Frame, model::invert};
+/// use ndarray::array;
+/// assert_eq!(invert(&Frame::U8(array![[0, 10, 255]])), Frame::U8(array![[255, 245, 0]]));
+/// assert_eq!(invert(&Frame::F32(array![[0.5, -1.0]])), Frame::F32(array![[-0.5, 1.0]]));
+/// ```
+pub fn invert(frame: &Frame) -> Frame {
+    match frame {
+        Frame::U8(a) => Frame::U8(a.mapv(|v| u8::MAX - v)),
+        Frame::U16(a) => Frame::U16(a.mapv(|v| u16::MAX - v)),
+        Frame::F32(a) => Frame::F32(a.mapv(|v| -v)),
     }
 }
 
@@ -308,6 +330,13 @@ impl Predictor {
 
     /// The next frame of the stream, normalised per frame (percentiles 1–99.8).
     pub fn push(&mut self, frame: &Frame) -> Result<Probabilities> {
+        let inverted;
+        let frame = if self.options().invert {
+            inverted = invert(frame);
+            &inverted
+        } else {
+            frame
+        };
         let normalised = percentile_normalise_frame(frame, PERCENTILES.0, PERCENTILES.1);
         let scale = self.options().scale;
         if scale == 1.0 {

@@ -37,7 +37,7 @@ pub use config::{ModelConfig, Norm, CLASSES};
 pub use data::{load_sequences, sequence_dirs, split, FrameRange, TrainSequence, TruthSource};
 pub use device::DeviceChoice;
 pub use history::{parse_history, read_history, write_curves, HistoryRow, CURVES_SIZE, HISTORY_HEADER};
-pub use infer::{InferOptions, Precision, Predictor, Probabilities, Tiles, AUTO_TILE, FULL_FRAME_MAX_PIXELS};
+pub use infer::{invert, InferOptions, Precision, Predictor, Probabilities, Tiles, AUTO_TILE, FULL_FRAME_MAX_PIXELS};
 pub use loss::loss;
 pub use net::{probabilities, ConvLstmUNet, PreciseBatchNorm, State};
 pub use shipped::{ModelSource, BUILTIN_ARG, BUILTIN_MODEL, BUILTIN_MODEL_NAME, MODALITY_MODELS};
