@@ -170,7 +170,7 @@ fn more_tracks_than_16_bit_labels_hold_is_refused_cleanly() {
 fn track_needs_masks_or_a_sequence() {
     let o = cellstream(&[&"track", &"--out", &"x"]);
     assert_eq!(o.status.code(), Some(2), "a usage error");
-    assert!(stderr(&o).contains("<SEQUENCE|--masks <DIR>>"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("<SEQUENCE|STACK.tif|--masks <DIR|STACK.tif>>"), "{}", stderr(&o));
     let o = cellstream(&[&"track", &"01", &"--out", &"x"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("01: does not exist"), "{}", stderr(&o));

@@ -154,6 +154,8 @@ fn bad_stacks_are_refused_with_the_file_and_page_and_nothing_is_written() {
     }
     refused("odd.tif", &odd, None, &["page 3", "12×10"]);
     refused("hyper.tif", &frames[..4], Some("ImageJ=1.54f\nimages=4\nchannels=2\nframes=2\nhyperstack=true\n"), &["2 channels × 2 time points"]);
+    // An ImageJ stack over 4 GB: one TIFF page, the rest raw behind it.
+    refused("huge.tif", &frames[..1], Some("ImageJ=1.54f\nimages=3000\nslices=3000\n"), &["3000 images", "1 TIFF page"]);
     std::fs::write(d.path().join("cut.tif"), &std::fs::read(d.path().join("odd.tif")).unwrap()[..300]).unwrap();
     let o = cellstream(&[&"track", &d.path().join("cut.tif"), &"--out", &d.path().join("R")]);
     let err = String::from_utf8_lossy(&o.stderr);

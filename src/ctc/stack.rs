@@ -4,8 +4,8 @@
 //! rather than a CTC folder of `tTTT.tif`. [`Stack`] takes each page as the
 //! frame of that index (page 0 is frame 0) and streams them: one page is in
 //! memory at a time. Hyperstacks with more than one of channels, z slices
-//! and time points are refused, as are colour pages and pages of different sizes, each
-//! with the file (and page) named.
+//! and time points are refused, as are colour pages and pages of different
+//! sizes, each with the file (and page) named.
 use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
@@ -34,13 +34,20 @@ impl Stack {
     pub fn open(path: &Path) -> Result<Stack> {
         let mut dec = decoder(path, open(path)?)?;
         let (dim, _) = page_header(path, &mut dec)?;
-        if let Ok(description) = dec.get_tag_ascii_string(Tag::ImageDescription) {
-            refuse_hyperstack(path, &description)?;
-        }
+        let description = dec.get_tag_ascii_string(Tag::ImageDescription).unwrap_or_default();
+        refuse_hyperstack(path, &description)?;
         let mut pages = 1;
         while dec.more_images() {
             dec.next_image().map_err(|e| tiff_err(path, e)).map_err(|e| at_page(e, path, pages))?;
             pages += 1;
+        }
+        // ImageJ writes stacks over 4 GB with one header for all pages; read
+        // as TIFF, they would silently be one frame.
+        if let Some(images) = count(&description, "images=").filter(|&n| n > pages) {
+            return Err(CtcError::new(
+                path,
+                format!("says it holds {images} images (ImageJ) but has {pages} TIFF page(s); ImageJ's stacks over 4 GB cannot be read page by page, save them as an image sequence"),
+            ));
         }
         Ok(Stack { path: path.to_path_buf(), pages, dim })
     }
@@ -178,17 +185,20 @@ fn at_page(e: CtcError, path: &Path, page: usize) -> CtcError {
     CtcError::new(path, format!("page {page}: {}", e.what))
 }
 
+/// The number after `key` in an image description (`images=40`, `SizeT="40"`).
+fn count(description: &str, key: &str) -> Option<usize> {
+    let at = description.find(key)? + key.len();
+    let digits: String = description[at..].chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().ok()
+}
+
 /// Refuses a hyperstack: an ImageJ (`channels=2`, `slices=5`, `frames=40`) or
 /// OME (`SizeC="2"`, `SizeZ="5"`, `SizeT="40"`) description with more than one
 /// of channels, z slices and time points. A plain stack is a time-lapse
 /// whatever its one axis is called (Fiji opens an image sequence as slices,
 /// tifffile may call a 3D array's first axis channels).
 fn refuse_hyperstack(path: &Path, description: &str) -> Result<()> {
-    let count = |key: &str| -> Option<usize> {
-        let at = description.find(key)? + key.len();
-        let digits: String = description[at..].chars().take_while(|c| c.is_ascii_digit()).collect();
-        digits.parse().ok()
-    };
+    let count = |key: &str| count(description, key);
     let axes: Vec<String> = [(["channels=", "SizeC=\""], "channels"), (["slices=", "SizeZ=\""], "z slices"), (["frames=", "SizeT=\""], "time points")]
         .iter()
         .filter_map(|(keys, what)| keys.iter().find_map(|k| count(k)).filter(|&n| n > 1).map(|n| format!("{n} {what}")))
