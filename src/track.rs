@@ -585,7 +585,8 @@ fn track_sequence_with(
                     .set("precision", format!("{:?}", m.precision).to_lowercase())
                     .set("test_time_mirrors", m.tta)
                     .set("scale", m.scale)
-                    .set("invert", m.invert);
+                    .set("invert", m.invert)
+                    .set("model_trained_on_inverted_frames", c.invert);
                 match m.window {
                     Some(k) => s.set("inference", "windowed").set("window", k),
                     None => s.set("inference", "stateful"),

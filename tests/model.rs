@@ -331,3 +331,24 @@ fn every_shipped_model_keeps_its_settings_and_history_beside_it() {
         }
     }
 }
+
+/// A model trained on inverted frames inverts at inference by itself, and
+/// `--invert` (InferOptions::invert) then undoes it.
+#[test]
+fn a_model_trained_on_inverted_frames_inverts_its_input_itself() {
+    let loaded = model::load(trained(), Device::Cpu).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let inverted_model = d.path().join("inverted.safetensors");
+    model::save(&inverted_model, &loaded.vs, &ModelConfig { invert: true, ..loaded.net.config().clone() }, &[]).unwrap();
+    let predictor = |path: &Path, invert: bool| {
+        model::ModelSource::File(path.to_path_buf()).predictor(DeviceChoice::Cpu, InferOptions { invert, ..InferOptions::default() }).unwrap()
+    };
+    let (frames, _) = clip();
+    let raw: Vec<cellstream::ctc::Frame> = frames.into_iter().map(cellstream::ctc::Frame::F32).collect();
+    let run = |p: &mut Predictor, frames: &[cellstream::ctc::Frame]| frames.iter().map(|f| p.push(f).unwrap()).collect::<Vec<_>>();
+    let flipped: Vec<_> = raw.iter().map(model::invert).collect();
+    let plain_on_flipped = run(&mut predictor(trained(), false), &flipped);
+    assert_eq!(run(&mut predictor(&inverted_model, false), &raw), plain_on_flipped, "the model inverts what it is given");
+    assert_eq!(run(&mut predictor(&inverted_model, true), &raw), run(&mut predictor(trained(), false), &raw), "--invert undoes it");
+    assert_ne!(run(&mut predictor(trained(), false), &raw), plain_on_flipped);
+}

@@ -305,3 +305,25 @@ fn init_takes_a_compiled_in_model_by_name() {
     args[6] = "nucleus";
     assert_refused(&args, "builtin, fluo, phase, colony, nuclei", &refused);
 }
+
+#[test]
+fn train_invert_is_recorded_in_the_checkpoint_and_read_by_track() {
+    let d = tempfile::tempdir().unwrap();
+    dataset(d.path());
+    let data = d.path().join("01");
+    let out = d.path().join("inv.safetensors");
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--init", "colony", "--invert"];
+    args.extend_from_slice(KEEP_WEIGHTS);
+    let o = cellstream(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let (config, _) = cellstream::model::read_metadata(&out).unwrap();
+    assert!(config.invert, "the checkpoint records the inversion: {config:?}");
+    let settings: cellstream::model::TrainConfig = toml::from_str(&std::fs::read_to_string(d.path().join("inv.toml")).unwrap()).unwrap();
+    assert!(settings.model.invert);
+    // `track` reads it from the checkpoint (tests/model.rs checks what it does with it).
+    let res = d.path().join("R");
+    let o = cellstream(&["track", data.to_str().unwrap(), "--model", out.to_str().unwrap(), "--out", res.to_str().unwrap(), "-q"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let record = std::fs::read_to_string(res.join("cellstream.toml")).unwrap();
+    assert!(record.contains("invert = false") && record.contains("model_trained_on_inverted_frames = true"), "{record}");
+}

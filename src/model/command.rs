@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use clap::Args;
 
-use super::config::Norm;
+use super::config::{ModelConfig, Norm};
 use super::data::{load_sequences, split, FrameRange};
 use super::train::{fit, RunFiles, Stop};
 use super::train_config::TrainConfig;
@@ -90,6 +90,11 @@ pub struct TrainArgs {
     /// A plain 2D U-Net (no ConvLSTM cells), for the ablation.
     #[arg(long)]
     pub no_lstm: bool,
+    /// Train on frames with their grey levels reversed (bright cells for a
+    /// model that learned dark ones, e.g. `--init colony` on bright phase
+    /// contrast); the checkpoint records it and `track` inverts by itself.
+    #[arg(long)]
+    pub invert: bool,
     /// Normalisation: pixel, group, batch or none.
     #[arg(long)]
     pub norm: Option<Norm>,
@@ -133,12 +138,15 @@ impl TrainArgs {
             // The starting checkpoint's architecture, before flags that may
             // contradict it; a [model] table in --config must agree with it.
             let model = super::ModelSource::from_arg(init).metadata()?.0;
+            // Inverted input is how the data is shown, not architecture: a
+            // --config may set it; else the run keeps the checkpoint's.
             if let Some(c) = config_with_model
-                && cfg.model != model
+                && cfg.model != (ModelConfig { invert: cfg.model.invert, ..model.clone() })
             {
                 bail!("{}: the [model] settings ({:?}) differ from the architecture of the --init checkpoint {} ({:?})", c.display(), cfg.model, init.display(), model);
             }
-            cfg.model = model;
+            let invert = if config_with_model.is_some() { cfg.model.invert } else { model.invert };
+            cfg.model = ModelConfig { invert, ..model };
             cfg.init = Some(init.clone());
         }
         macro_rules! set {
@@ -159,6 +167,9 @@ impl TrainArgs {
         if self.no_lstm {
             cfg.model.lstm = false;
         }
+        if self.invert {
+            cfg.model.invert = true;
+        }
         if cfg.data.is_empty() {
             bail!("no training data: give --data DIR (or data = [...] in --config)");
         }
@@ -176,7 +187,7 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
     if args.out.extension().is_none_or(|e| e != "safetensors") {
         bail!("{}: the checkpoint's name must end in .safetensors", args.out.display());
     }
-    let data = load_sequences(&cfg.data, cfg.frames)?;
+    let data = load_sequences(&cfg.data, cfg.frames, cfg.model.invert)?;
     for s in &data {
         let (gold, silver, tra) = s.truth_counts();
         let (train, val) = split(s.len(), cfg.val_fraction, cfg.window);

@@ -53,11 +53,17 @@ pub struct ModelConfig {
     pub norm: Norm,
     /// Largest number of groups for [`Norm::Group`].
     pub groups: usize,
+    /// The network learned from frames with their grey levels reversed
+    /// (`train --invert`); inference reverses every frame the same way
+    /// before it, so the model is used as it is (`track --invert` then
+    /// undoes it). Written only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub invert: bool,
 }
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        ModelConfig { depth: 3, base_width: 8, lstm: true, norm: Norm::Batch, groups: 4 }
+        ModelConfig { depth: 3, base_width: 8, lstm: true, norm: Norm::Batch, groups: 4, invert: false }
     }
 }
 
@@ -93,9 +99,12 @@ mod tests {
 
     #[test]
     fn json_round_trip_and_defaults() {
-        let c = ModelConfig { depth: 2, base_width: 4, lstm: false, norm: Norm::Group, groups: 2 };
+        let c = ModelConfig { depth: 2, base_width: 4, lstm: false, norm: Norm::Group, groups: 2, invert: false };
         let j = serde_json::to_string(&c).unwrap();
+        assert!(!j.contains("invert"), "the default is not written: {j}");
         assert_eq!(serde_json::from_str::<ModelConfig>(&j).unwrap(), c);
+        let inverted = ModelConfig { invert: true, ..c.clone() };
+        assert_eq!(serde_json::from_str::<ModelConfig>(&serde_json::to_string(&inverted).unwrap()).unwrap(), inverted);
         let partial: ModelConfig = serde_json::from_str(r#"{"depth": 2}"#).unwrap();
         assert_eq!(partial.base_width, ModelConfig::default().base_width);
         assert!(serde_json::from_str::<ModelConfig>(r#"{"dept": 2}"#).is_err());

@@ -98,6 +98,13 @@ impl TrainSequence {
     /// beside it), keeping frames in `range`. Each frame's truth is the first
     /// of: GT `SEG/`, ST `SEG/`, GT `TRA/`, ST `TRA/` that has that frame.
     pub fn load(dir: &Path, range: Option<FrameRange>) -> Result<TrainSequence> {
+        Self::load_with(dir, range, false)
+    }
+
+    /// [`TrainSequence::load`], each frame's grey levels reversed first
+    /// ([`super::invert`]) when `invert` is set, as inference does for a
+    /// model trained so ([`super::ModelConfig::invert`]).
+    pub fn load_with(dir: &Path, range: Option<FrameRange>, invert: bool) -> Result<TrainSequence> {
         let seq = Sequence::open(dir)?;
         let truth_dirs = seq.truth_dirs();
         if truth_dirs.is_empty() {
@@ -109,6 +116,7 @@ impl TrainSequence {
         for t in seq.frames.times().filter(|&t| range.is_none_or(|r| r.contains(t))) {
             let path = seq.frames.path(t).expect("listed frame");
             let frame = ctc::read_frame(path)?;
+            let frame = if invert { super::invert(&frame) } else { frame };
             if let Some(first) = out.frames.first()
                 && first.dim() != frame.dim()
             {
@@ -185,11 +193,11 @@ pub fn sequence_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Loads every sequence the given folders name (see [`sequence_dirs`]).
-pub fn load_sequences(dirs: &[PathBuf], range: Option<FrameRange>) -> Result<Vec<TrainSequence>> {
+pub fn load_sequences(dirs: &[PathBuf], range: Option<FrameRange>, invert: bool) -> Result<Vec<TrainSequence>> {
     let mut out = Vec::new();
     for d in dirs {
         for s in sequence_dirs(d)? {
-            out.push(TrainSequence::load(&s, range)?);
+            out.push(TrainSequence::load_with(&s, range, invert)?);
         }
     }
     if out.is_empty() {
@@ -278,5 +286,22 @@ mod tests {
         assert_eq!(s.truth_counts(), (1, 1, 1));
         let s = TrainSequence::load(&d.path().join("02"), Some("1-1".parse().unwrap())).unwrap();
         assert_eq!(s.times, vec![1]);
+    }
+
+    #[test]
+    fn inverted_loading_normalises_the_inverted_frames() {
+        let d = tempfile::tempdir().unwrap();
+        let seq = d.path().join("01");
+        std::fs::create_dir_all(d.path().join("01_GT/SEG")).unwrap();
+        std::fs::create_dir(&seq).unwrap();
+        let frame = ctc::Frame::U16(Array2::from_shape_fn((6, 5), |(y, x)| (y * 900 + x * 40) as u16));
+        ctc::write_frame(&seq.join("t000.tif"), &frame).unwrap();
+        ctc::write_mask(&d.path().join("01_GT/SEG/man_seg000.tif"), &Mask::from_elem((6, 5), 1)).unwrap();
+        let plain = TrainSequence::load_with(&seq, None, false).unwrap();
+        let inverted = TrainSequence::load_with(&seq, None, true).unwrap();
+        assert_eq!(plain.frames[0], percentile_normalise_frame(&frame, PERCENTILES.0, PERCENTILES.1));
+        assert_eq!(inverted.frames[0], percentile_normalise_frame(&super::super::invert(&frame), PERCENTILES.0, PERCENTILES.1));
+        // The brightest pixel becomes the darkest.
+        assert!(inverted.frames[0][(5, 4)] < inverted.frames[0][(0, 0)] && plain.frames[0][(5, 4)] > plain.frames[0][(0, 0)]);
     }
 }

@@ -328,10 +328,16 @@ impl Predictor {
         Ok(Predictor { loaded, device, streamers })
     }
 
-    /// The next frame of the stream, normalised per frame (percentiles 1–99.8).
+    /// The next frame of the stream: inverted if exactly one of
+    /// [`InferOptions::invert`] and the model's [`ModelConfig::invert`] is set,
+    /// normalised per frame (percentiles 1–99.8), resized by
+    /// [`InferOptions::scale`] for the network and its probabilities resized
+    /// back to the frame.
     pub fn push(&mut self, frame: &Frame) -> Result<Probabilities> {
+        // `--invert` reverses what the model expects: as it learned (a model
+        // trained on inverted frames inverts), or the opposite.
         let inverted;
-        let frame = if self.options().invert {
+        let frame = if self.options().invert != self.config().invert {
             inverted = invert(frame);
             &inverted
         } else {
