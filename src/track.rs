@@ -543,6 +543,12 @@ fn track_sequence_with(
             if args.model.save_probabilities.is_some() {
                 bail!("--save-probabilities needs the model segmenter (the classical segmenter has no probability maps)");
             }
+            if args.model.invert {
+                bail!("--invert is for the model segmenter; the classical segmenter takes --polarity dark (or both)");
+            }
+            if args.model.scale != 1.0 {
+                bail!("--scale is for the model segmenter; the classical segmenter works at the frame's size (see --background-sigma, --min-distance)");
+            }
             if let Some(r) = &mut record {
                 r.section("segmenter")
                     .set("kind", "classical")

@@ -471,3 +471,18 @@ fn on_real_bright_phase_contrast_the_inverted_colony_model_beats_the_classical_s
     assert!(inverted.0 > classical.0 + 0.1 && inverted.0 > as_is.0 + 0.3, "SEG {inverted:?} {as_is:?} {classical:?}");
     assert!(inverted.1 > classical.1 + 0.1 && inverted.2 > 0.9, "precision, recall {inverted:?} {classical:?}");
 }
+
+#[test]
+fn model_only_flags_are_refused_with_the_classical_segmenter() {
+    let d = tempfile::tempdir().unwrap();
+    let clip = first_frames("fluo", 2, d.path());
+    let out = d.path().join("R");
+    for (flags, says) in [(&["--invert"][..], "--polarity"), (&["--scale", "0.5"][..], "--scale is for the model segmenter")] {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &clip, &"--segmenter", &"classical", &"--out", &out];
+        args.extend(flags.iter().map(|f| f as &dyn AsRef<std::ffi::OsStr>));
+        let o = cellstream(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(says), "{err}");
+        assert!(!out.exists());
+    }
+}
