@@ -610,9 +610,12 @@ fn track_sequence_with(
             let network: Box<dyn pipeline::SegmentStage<Frame, Probabilities>> = Box::new(move |_t, f: Frame| predictor.push(&f));
             let post: Arc<dyn Fn(usize, Probabilities) -> Result<Mask> + Send + Sync> = match maps.clone() {
                 None => Arc::new(move |_t, p: Probabilities| Ok(instances_from_model(&p, &params))),
+                // The maps are made once: the cells come from them, then they go to disk.
                 Some(maps) => Arc::new(move |t, p: Probabilities| {
-                    maps.write(t, &p)?;
-                    Ok(instances_from_model(&p, &params))
+                    let (foreground, seeds) = p.maps();
+                    let cells = Probabilities::instances_from_maps(foreground.view(), seeds.view(), &params);
+                    maps.write(t, foreground, seeds)?;
+                    Ok(cells)
                 }),
             };
             let summary = run_stages(reader, network, post, StageContext { opts: &opts, ..ctx(record) })?;

@@ -37,11 +37,11 @@ pub struct AugmentConfig {
     pub cell_crop: f32,
     /// Largest standard deviation (normalised units) of a faint pattern that
     /// persists through a training stream's frames and changes slowly, as the
-    /// fine structure of a real background does ([`PersistentPattern`]);
+    /// fine structure of a real background does (`PersistentPattern`);
     /// 0 (the default) draws nothing, so earlier runs train as they did.
     pub persistent_noise: f32,
     /// Largest amplitude of a fine multiplicative texture drawn afresh on
-    /// every frame ([`apply_texture`]), as chromatin and nucleoli mottle real
+    /// every frame (`apply_texture`), as chromatin and nucleoli mottle real
     /// nuclei; 0 (the default) draws nothing, so earlier runs train as they did.
     pub texture: f32,
 }

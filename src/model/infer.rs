@@ -3,7 +3,7 @@ use std::collections::VecDeque;
 use std::path::Path;
 
 use anyhow::{bail, Result};
-use ndarray::{s, Array2, Zip};
+use ndarray::{s, Array2, ArrayView2, Zip};
 use tch::{Device, Kind, Tensor};
 
 use super::checkpoint::{self, Loaded};
@@ -96,7 +96,13 @@ impl Probabilities {
     /// exceeds `params.seed_threshold`, a watershed between them.
     pub fn instances_with(&self, params: &PostParams) -> Mask {
         let (foreground, seeds) = self.maps();
-        post::instances_from_seeds(foreground.view(), seeds.view(), params)
+        Probabilities::instances_from_maps(foreground.view(), seeds.view(), params)
+    }
+
+    /// [`Probabilities::instances_with`] from maps already made by
+    /// [`Probabilities::maps`] (when they are also written out).
+    pub fn instances_from_maps(foreground: ArrayView2<f32>, seeds: ArrayView2<f32>, params: &PostParams) -> Mask {
+        post::instances_from_seeds(foreground, seeds, params)
     }
 
     /// The two maps the post chain reads: the foreground probability

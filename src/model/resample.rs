@@ -47,7 +47,7 @@ fn resample_axis(image: ArrayView2<f32>, axis: Axis, out: usize) -> Array2<f32> 
 }
 
 /// `image` resized to `(height, width)` by separable linear resampling
-/// (columns, then rows; see [`taps`]): bilinear interpolation between pixel
+/// (columns, then rows; the taps of `taps` below): bilinear interpolation between pixel
 /// centres when enlarging, a triangle filter as wide as the reduction when
 /// shrinking, so that no pixel is skipped. Each output is a weighted mean of
 /// inputs, so values stay within the input's range and per-pixel class

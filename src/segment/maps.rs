@@ -11,7 +11,10 @@
 //! nothing.
 use std::path::{Path, PathBuf};
 
+use ndarray::Array2;
+
 use crate::ctc::{self, CtcError, Frame, StagedFolder};
+#[cfg(doc)]
 use crate::model::Probabilities;
 
 /// The sub-folder of the foreground probability maps.
@@ -45,9 +48,9 @@ impl MapWriter {
         self.staged.dest()
     }
 
-    /// Writes frame `t`'s two maps (any thread; frames in any order).
-    pub fn write(&self, t: usize, probabilities: &Probabilities) -> ctc::Result<()> {
-        let (foreground, seeds) = probabilities.maps();
+    /// Writes frame `t`'s two maps, as [`Probabilities::maps`] makes them
+    /// (any thread; frames in any order).
+    pub fn write(&self, t: usize, foreground: Array2<f32>, seeds: Array2<f32>) -> ctc::Result<()> {
         let d = self.digits;
         ctc::write_frame(&self.staged.tmp().join(FOREGROUND_DIR).join(format!("prob{t:0d$}.tif")), &Frame::F32(foreground))?;
         ctc::write_frame(&self.staged.tmp().join(SEEDS_DIR).join(format!("seed{t:0d$}.tif")), &Frame::F32(seeds))
@@ -62,6 +65,7 @@ impl MapWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Probabilities;
     use ndarray::array;
 
     fn probs() -> Probabilities {
@@ -77,7 +81,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("maps");
         let w = MapWriter::create(&dest, 3).unwrap();
-        w.write(7, &probs()).unwrap();
+        let (foreground, seeds) = probs().maps();
+        w.write(7, foreground, seeds).unwrap();
         assert!(!dest.exists(), "nothing may appear before publish");
         w.publish().unwrap();
         let fg = ctc::read_frame(&dest.join("foreground/prob007.tif")).unwrap();
@@ -96,14 +101,16 @@ mod tests {
         let dest = dir.path().join("maps");
         {
             let w = MapWriter::create(&dest, 3).unwrap();
-            w.write(0, &probs()).unwrap();
+            let (foreground, seeds) = probs().maps();
+            w.write(0, foreground, seeds).unwrap();
         }
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "a failed run leaves nothing behind");
         let w = MapWriter::create(&dest, 3).unwrap();
-        w.write(0, &probs()).unwrap();
+        let (foreground, seeds) = probs().maps();
+        w.write(0, foreground.clone(), seeds.clone()).unwrap();
         w.publish().unwrap();
         let w = MapWriter::create(&dest, 3).unwrap();
-        w.write(1, &probs()).unwrap();
+        w.write(1, foreground, seeds).unwrap();
         w.publish().unwrap();
         let names: Vec<_> = std::fs::read_dir(dest.join("foreground")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("prob001.tif")]);
