@@ -122,7 +122,8 @@ pub struct ModelArgs {
     /// Model segmenter: invert the frames' grey levels for the network, for
     /// cells of the opposite contrast to the model's training images (bright
     /// phase-contrast cells such as PhC-C2DL-PSC's with `--model colony` or
-    /// `phase`; see README).
+    /// `phase`; see README). A model trained with `train --invert` inverts by
+    /// itself; this flag then undoes it.
     #[arg(long)]
     pub invert: bool,
     /// Model segmenter: also write each frame's foreground probability
