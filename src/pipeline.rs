@@ -17,7 +17,7 @@ use crate::ctc::{Mask, TrackRecord};
 
 /// The segmenter: sees frames in time order on one thread, so it may carry
 /// state from frame to frame (a recurrent model does).
-/// `In` is what the reader yields: a raw [`Frame`], or a label mask when
+/// `In` is what the reader yields: a raw [`Frame`](crate::ctc::Frame), or a label mask when
 /// linking another tool's segmentation.
 pub trait SegmentStage<In, Out>: Send {
     fn segment(&mut self, t: usize, input: In) -> Result<Out>;

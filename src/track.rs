@@ -1,6 +1,6 @@
 //! The `track` command: builds the stages (reader, segmenter, post-processing,
 //! linker, writer) for a sequence or another tool's masks and hands them to
-//! the [`pipeline`](crate::pipeline).
+//! the [`pipeline`].
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

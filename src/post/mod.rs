@@ -1,9 +1,9 @@
 //! Post-processing: from probability or foreground maps to instance masks.
 //!
-//! One family of operations per file, along the data's path: [`threshold`]
+//! One family of operations per file, along the data's path: [`threshold`](mod@threshold)
 //! (probabilities → foreground), [`runs`] (run-length encoded foregrounds),
 //! [`morphology`] (closing, holes, small objects),
-//! [`distance_transform`], [`fragments`] (small objects into their neighbours), [`region_labelling`], [`markers`], [`watershed`], and
+//! [`distance_transform`](mod@distance_transform), [`fragments`] (small objects into their neighbours), [`region_labelling`], [`markers`], [`watershed`](mod@watershed), and
 //! [`chain`], which wires them: [`instances_from_probability`] and
 //! [`instances_from_seeds`]. [`command`] runs the chain over a folder of TIFFs
 //! (`cellstream postprocess`).
