@@ -241,3 +241,56 @@ fn bad_thresholds_and_unreadable_masks() {
     std::fs::write(res.join("mask001.tif"), b"II*\0garbage").unwrap();
     fails(&gt, &res, &[], &["mask001.tif"]);
 }
+
+#[test]
+fn edge_margin_leaves_cut_objects_out_of_the_object_measures() {
+    // One 6×7 frame of segmentation truth: 1 is cut by the left edge, 2 lies
+    // inside. The result finds both and adds 8 inside and 9 on the right edge.
+    let d = tempfile::tempdir().unwrap();
+    let (gt, res) = (d.path().join("02_ST"), d.path().join("02_RES"));
+    let truth: Mask = array![
+        [0, 0, 0, 0, 0, 0, 0],
+        [1, 1, 0, 0, 0, 0, 0],
+        [1, 1, 0, 2, 2, 0, 0],
+        [0, 0, 0, 2, 2, 0, 0],
+        [0, 0, 0, 0, 0, 0, 0],
+        [0, 0, 0, 0, 0, 0, 0],
+    ];
+    let mut result = truth.clone();
+    result[[1, 4]] = 8;
+    result[[3, 6]] = 9;
+    std::fs::create_dir_all(gt.join("SEG")).unwrap();
+    ctc::write_mask(&gt.join("SEG/man_seg000.tif"), &truth).unwrap();
+    write_masks(&res, "mask", &[result]);
+    let score = |extra: &[&str]| -> (serde_json::Value, String, String) {
+        let (json, csv) = (d.path().join("s.json"), d.path().join("s.csv"));
+        let mut args = vec!["--json", json.to_str().unwrap(), "--csv", csv.to_str().unwrap()];
+        args.extend(extra);
+        let o = run(&gt, &res, &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        (v, stdout(&o), std::fs::read_to_string(&csv).unwrap())
+    };
+    let counts = |v: &serde_json::Value| {
+        let p = &v["pr"][1]; // IoU 0.5
+        (p["tp"].as_u64().unwrap(), p["fp"].as_u64().unwrap(), p["fn"].as_u64().unwrap())
+    };
+    let (all, out, csv) = score(&[]);
+    assert_eq!(counts(&all), (2, 2, 0));
+    assert!(all["edge_margin"].is_null());
+    assert!(!out.contains("left out"), "{out}");
+    assert!(csv.contains("\nedge_margin,,\n"), "{csv}");
+
+    let (cut, out, csv) = score(&["--edge-margin", "0"]);
+    // 1 and its partner, and 9, are left out; 2 is found, 8 is false.
+    assert_eq!(counts(&cut), (1, 1, 0));
+    assert_eq!(cut["edge_margin"], 0);
+    assert_eq!(cut["SEG"], all["SEG"]);
+    assert!(out.contains("objects cut by the frame's edge are left out"), "{out}");
+    assert!(csv.contains("\nedge_margin,,0\n"), "{csv}");
+
+    // A margin of 1 reaches 8 (row 1) but not 2 (rows 2–3 of 6, columns 3–4 of 7).
+    let (near, out, _) = score(&["--edge-margin", "1"]);
+    assert_eq!(counts(&near), (1, 0, 0));
+    assert!(out.contains("within 1 px of the frame's edge"), "{out}");
+}

@@ -43,7 +43,10 @@ pub use biological::DivisionCounts;
 pub use command::{run, EvaluateArgs};
 pub use matching::{match_frame, match_frames, FrameMatch};
 pub use overlap::{Label, Object, Overlap, Pair};
-pub use pr::{curve_thresholds, match_objects, object_counts, object_scores, Foreground, ObjectCounts};
+pub use pr::{
+    curve_thresholds, edge_labels, match_objects, object_counts, object_counts_excluding, object_scores, EdgeObjects,
+    Foreground, ObjectCounts,
+};
 pub use report::{csv_text, pr_cells, table, Value, PR_HEADER};
 pub use seg::{seg_score, SegScore};
 
@@ -58,11 +61,14 @@ pub const MAX_BC_OFFSET: usize = 3;
 pub struct EvalOptions {
     /// IoU thresholds of the precision / recall / F1 reported under `pr`.
     pub iou_thresholds: Vec<f64>,
+    /// Leave the objects within this many pixels of the frame's edge (0: the
+    /// ones it cuts) out of the object measures ([`EdgeObjects`]).
+    pub edge_margin: Option<usize>,
 }
 
 impl Default for EvalOptions {
     fn default() -> Self {
-        EvalOptions { iou_thresholds: vec![0.25, 0.5, 0.75] }
+        EvalOptions { iou_thresholds: vec![0.25, 0.5, 0.75], edge_margin: None }
     }
 }
 
@@ -91,6 +97,9 @@ pub struct FrameInput<'a> {
     /// the sequence has no segmentation truth at all.
     pub objects_from_tra: bool,
     pub result: &'a Mask,
+    /// Objects within this margin of the edge are left out of the object
+    /// measures (see [`EvalOptions::edge_margin`]).
+    pub edge_margin: Option<usize>,
 }
 
 /// What one frame contributes to the scores.
@@ -113,7 +122,9 @@ pub struct FrameScores {
 pub fn score_frame(input: &FrameInput, thresholds: &[f64]) -> FrameScores {
     let tra = input.tra.map(|g| Overlap::count(g, input.result));
     let seg = input.seg.map(|g| Overlap::count(g, input.result));
-    score_overlaps(input.t, tra, seg, input.objects_from_tra, thresholds)
+    let object_truth = input.seg.or(input.tra.filter(|_| input.objects_from_tra));
+    let edge = input.edge_margin.zip(object_truth).map(|(m, g)| EdgeObjects::find(g, input.result, m));
+    score_overlaps(input.t, tra, seg, input.objects_from_tra, thresholds, edge.as_ref())
 }
 
 /// [`score_frame`] from the overlap tables of the tracking and segmentation truth.
@@ -123,11 +134,14 @@ fn score_overlaps(
     seg: Option<Overlap>,
     objects_from_tra: bool,
     thresholds: &[f64],
+    edge: Option<&EdgeObjects>,
 ) -> FrameScores {
     let object_truth = seg.as_ref().or(tra.as_ref().filter(|_| objects_from_tra));
+    let none = EdgeObjects::default();
     FrameScores {
         t,
-        objects: object_truth.map(|o| (object_counts(o, thresholds), Foreground::of(o))),
+        objects: object_truth
+            .map(|o| (object_counts_excluding(o, thresholds, edge.unwrap_or(&none)), Foreground::of(o))),
         tra: tra.as_ref().map(FrameMatch::from_overlap),
         seg: seg.as_ref().map(|o| SegScore::from_match(&FrameMatch::from_overlap(o))),
     }
@@ -155,6 +169,9 @@ pub struct Scores {
     /// Object counts at 0.05, 0.10, …, 0.95.
     pub pr_curve: Vec<ObjectCounts>,
     pub foreground: Option<Foreground>,
+    /// The margin of [`EvalOptions::edge_margin`] the object measures were
+    /// counted with, if any.
+    pub edge_margin: Option<usize>,
     /// Frames scored: with tracking truth, segmentation truth, object truth.
     pub tra_frames: usize,
     pub seg_frames: usize,
@@ -195,7 +212,7 @@ pub fn combine(
     opts: &EvalOptions,
 ) -> Scores {
     frames.sort_by_key(|f| f.t);
-    let mut s = Scores::default();
+    let mut s = Scores { edge_margin: opts.edge_margin, ..Scores::default() };
     let seg: Vec<SegScore> = frames.iter().filter_map(|f| f.seg).collect();
     s.seg_frames = seg.len();
     if !seg.is_empty() {
@@ -345,6 +362,15 @@ impl StoredMask {
         }
     }
 
+    /// The labels of the objects within `margin` of the edge.
+    fn edge_labels(&self, margin: usize) -> Vec<u32> {
+        match self {
+            StoredMask::U8(a) => pr::edge_labels(a, margin),
+            StoredMask::U16(a) => pr::edge_labels(a, margin),
+            StoredMask::U32(a) => pr::edge_labels(a, margin),
+        }
+    }
+
     /// The overlap table of `self` (truth) and `result`.
     fn overlap(&self, result: &StoredMask) -> Overlap {
         fn with<A: overlap::Label>(truth: &Array2<A>, result: &StoredMask) -> Overlap {
@@ -384,13 +410,20 @@ fn read_truth(path: &Path, result_path: &Path, result: &StoredMask) -> Result<St
 
 /// Reads one frame's masks, reduces them to overlap tables, and scores them;
 /// the masks are dropped on return.
-fn read_and_score(p: &FramePlan, objects_from_tra: bool, thresholds: &[f64]) -> Result<FrameScores> {
+fn read_and_score(p: &FramePlan, objects_from_tra: bool, opts: &EvalOptions, thresholds: &[f64]) -> Result<FrameScores> {
     let result = StoredMask::read(&p.result)?;
-    let overlap = |truth: &Option<PathBuf>| -> Result<Option<Overlap>> {
-        truth.as_deref().map(|path| Ok(read_truth(path, &p.result, &result)?.overlap(&result))).transpose()
+    let object_truth = if objects_from_tra { p.seg.as_ref().or(p.tra.as_ref()) } else { p.seg.as_ref() };
+    let mut edge = None;
+    let mut overlap = |truth: &Option<PathBuf>| -> Result<Option<Overlap>> {
+        let Some(path) = truth.as_deref() else { return Ok(None) };
+        let g = read_truth(path, &p.result, &result)?;
+        if let (Some(m), true) = (opts.edge_margin, object_truth.map(PathBuf::as_path) == Some(path)) {
+            edge = Some(EdgeObjects { truth: g.edge_labels(m), result: result.edge_labels(m) });
+        }
+        Ok(Some(g.overlap(&result)))
     };
     let (tra, seg) = (overlap(&p.tra)?, overlap(&p.seg)?);
-    Ok(score_overlaps(p.t, tra, seg, objects_from_tra, thresholds))
+    Ok(score_overlaps(p.t, tra, seg, objects_from_tra, thresholds, edge.as_ref()))
 }
 
 /// Every label of the tracking truth masks must be listed in man_track.txt.
@@ -441,7 +474,7 @@ pub fn evaluate(truth_dir: &Path, result_dir: &Path, opts: &EvalOptions) -> Resu
     let thresholds = opts.all_thresholds();
     let objects_from_tra = truth.seg.is_none();
     let frames: Vec<Result<FrameScores>> =
-        plan.par_iter().map(|p| read_and_score(p, objects_from_tra, &thresholds)).collect();
+        plan.par_iter().map(|p| read_and_score(p, objects_from_tra, opts, &thresholds)).collect();
     let frames: Vec<FrameScores> = frames.into_iter().collect::<Result<_>>()?;
     check_truth_tracks(&truth, &frames)?;
     if let (Some(tracks), Some(_)) = (&result.tracks, &truth.tra) {
@@ -503,7 +536,7 @@ pub(crate) mod tests {
             .map(|t| {
                 let seg = (t == 2).then_some(&truth[t]);
                 let input =
-                    FrameInput { t, tra: Some(&truth[t]), seg, objects_from_tra: false, result: &result[t] };
+                    FrameInput { t, tra: Some(&truth[t]), seg, objects_from_tra: false, result: &result[t], edge_margin: None };
                 score_frame(&input, &thresholds)
             })
             .collect();

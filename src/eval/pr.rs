@@ -15,7 +15,7 @@ use std::ops::{Add, AddAssign};
 use ndarray::Array2;
 
 use super::assignment::min_cost_assignment;
-use super::overlap::Overlap;
+use super::overlap::{Label, Overlap};
 use crate::ctc::Mask;
 
 /// The IoU thresholds of the precision–recall curve: 0.05, 0.10, …, 0.95.
@@ -138,11 +138,82 @@ pub fn match_objects(o: &Overlap, threshold: f64) -> Vec<(usize, usize, f64)> {
 
 /// Object counts of one frame at each threshold.
 pub fn object_counts(o: &Overlap, thresholds: &[f64]) -> Vec<ObjectCounts> {
+    object_counts_excluding(o, thresholds, &EdgeObjects::default())
+}
+
+/// The objects of one frame that lie at its edge: those with a pixel within
+/// `margin` pixels of the first or last row or column (`margin` 0: the
+/// objects the frame's edge cuts), by label, in increasing order.
+///
+/// Annotators often leave cut cells out (PhC-C2DL-PSC's silver truth
+/// labels 11 of its 3 457 cells on the edge); [`object_counts_excluding`]
+/// then leaves them out of the object measures on both sides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EdgeObjects {
+    pub truth: Vec<u32>,
+    pub result: Vec<u32>,
+}
+
+impl EdgeObjects {
+    /// The edge objects of a truth and a result mask of one frame.
+    ///
+    /// ```
+    /// use cellstream::eval::EdgeObjects;
+    /// use ndarray::array;
+    /// let truth = array![[1u16, 0, 0, 0], [0, 0, 2, 0], [0, 0, 0, 0], [0, 0, 0, 0]];
+    /// let result = array![[0u32, 0, 0, 0], [0, 5, 5, 0], [0, 0, 0, 0], [0, 0, 0, 7]];
+    /// let e = EdgeObjects::find(&truth, &result, 0);
+    /// assert_eq!((e.truth, e.result), (vec![1], vec![7]));
+    /// let e = EdgeObjects::find(&truth, &result, 1);
+    /// assert_eq!((e.truth, e.result), (vec![1, 2], vec![5, 7])); // a 4×4 frame is all margin
+    /// ```
+    pub fn find<A: Label, B: Label>(truth: &Array2<A>, result: &Array2<B>, margin: usize) -> EdgeObjects {
+        EdgeObjects { truth: edge_labels(truth, margin), result: edge_labels(result, margin) }
+    }
+}
+
+/// The labels (≠ 0) of `mask` with a pixel within `margin` of its edge,
+/// sorted: only the border strips are read.
+pub fn edge_labels<A: Label>(mask: &Array2<A>, margin: usize) -> Vec<u32> {
+    let (h, w) = mask.dim();
+    let m = margin + 1;
+    let mut out: Vec<u32> = Vec::new();
+    let mut take = |v: A| {
+        let v: u32 = v.into();
+        if v != 0 {
+            out.push(v);
+        }
+    };
+    for y in 0..h {
+        if y < m || y + m >= h {
+            mask.row(y).iter().copied().for_each(&mut take);
+        } else {
+            for x in (0..w.min(m)).chain(w.saturating_sub(m).max(m)..w) {
+                take(mask[[y, x]]);
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// [`object_counts`] with the objects of `edge` left out: a truth object
+/// there is neither found nor missed, and a result object there that matches
+/// no truth object is not a false positive. The matching itself is made over
+/// all objects first, so an object just inside the margin keeps its partner
+/// just outside.
+pub fn object_counts_excluding(o: &Overlap, thresholds: &[f64], edge: &EdgeObjects) -> Vec<ObjectCounts> {
+    let truth_in: Vec<bool> = o.truth.iter().map(|x| edge.truth.binary_search(&x.label).is_err()).collect();
+    let result_in: Vec<bool> = o.result.iter().map(|x| edge.result.binary_search(&x.label).is_err()).collect();
+    let (n_truth, n_result) = (truth_in.iter().filter(|x| **x).count() as u64, result_in.iter().filter(|x| **x).count() as u64);
     thresholds
         .iter()
         .map(|&iou| {
-            let tp = match_objects(o, iou).len() as u64;
-            ObjectCounts { iou, tp, fp: o.result.len() as u64 - tp, fn_: o.truth.len() as u64 - tp }
+            let matches = match_objects(o, iou);
+            let tp = matches.iter().filter(|m| truth_in[m.0]).count() as u64;
+            let matched_inside_results = matches.iter().filter(|m| result_in[m.1]).count() as u64;
+            ObjectCounts { iou, tp, fp: n_result - matched_inside_results, fn_: n_truth - tp }
         })
         .collect()
 }
@@ -254,6 +325,54 @@ mod tests {
         assert_eq!(f.iou(), Some(0.5));
         assert_eq!(f.dice(), Some(2.0 / 3.0));
         assert_eq!(Foreground::default().iou(), None);
+    }
+
+    #[test]
+    fn edge_objects_leave_the_counts_on_both_sides() {
+        //   truth  1 1 0 2 2 0 3 3
+        //   result 5 5 0 6 0 0 0 7      (and two rows of background)
+        let g = array![[1, 1, 0, 2, 2, 0, 3, 3], [0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0]];
+        let r = array![[5, 5, 0, 6, 0, 0, 0, 7], [0, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0]];
+        let o = Overlap::count(&g, &r);
+        let all = object_counts(&o, &[0.4]);
+        assert_eq!((all[0].tp, all[0].fp, all[0].fn_), (3, 0, 0));
+        // Margin 0 on a 3-row frame: row 0 is edge, so everything is.
+        let e = EdgeObjects::find(&g, &r, 0);
+        assert_eq!((e.truth.clone(), e.result.clone()), (vec![1, 2, 3], vec![5, 6, 7]));
+        let c = object_counts_excluding(&o, &[0.4], &e);
+        assert_eq!((c[0].tp, c[0].fp, c[0].fn_), (0, 0, 0));
+        // Truth 1 at the edge, its partner 5 inside: the pair is not counted,
+        // and 5 is no false positive. Result 7 at the edge matching truth 3
+        // inside is a true positive, as is 2 ↔ 6.
+        let e = EdgeObjects { truth: vec![1], result: vec![6, 7] };
+        let c = object_counts_excluding(&o, &[0.4], &e);
+        assert_eq!((c[0].tp, c[0].fp, c[0].fn_), (2, 0, 0));
+        // At 0.6 only 1 ↔ 5 matches (2 ↔ 6 and 3 ↔ 7 have IoU 0.5): truths 2
+        // and 3, inside, are missed; results 6 and 7, at the edge, are no
+        // false positives; the pair 1 ↔ 5 counts for nothing.
+        let c = object_counts_excluding(&o, &[0.6], &e);
+        assert_eq!((c[0].tp, c[0].fp, c[0].fn_), (0, 0, 2));
+        let plain = object_counts(&o, &[0.6]);
+        assert_eq!((plain[0].tp, plain[0].fp, plain[0].fn_), (1, 2, 2));
+    }
+
+    proptest::proptest! {
+        /// `edge_labels` equals a scan of every pixel's distance to the edge.
+        #[test]
+        fn edge_labels_equal_brute_force(
+            h in 1usize..9, w in 1usize..9, margin in 0usize..5,
+            data in proptest::collection::vec(0u32..6, 64),
+        ) {
+            let m = Array2::from_shape_fn((h, w), |(y, x)| data[y * 8 + x]);
+            let mut want: Vec<u32> = m
+                .indexed_iter()
+                .filter(|((y, x), v)| **v != 0 && (*y).min(*x).min(h - 1 - y).min(w - 1 - x) <= margin)
+                .map(|(_, v)| *v)
+                .collect();
+            want.sort_unstable();
+            want.dedup();
+            proptest::prop_assert_eq!(edge_labels(&m, margin), want);
+        }
     }
 
     #[test]

@@ -106,6 +106,7 @@ impl serde::Serialize for Scores {
         }
         let pr: Vec<PrPoint> = self.pr.iter().map(PrPoint::from).collect();
         m.serialize_entry("pr", &pr)?;
+        m.serialize_entry("edge_margin", &self.edge_margin)?;
         let frames = serde_json::json!({"TRA": self.tra_frames, "SEG": self.seg_frames, "objects": self.object_frames});
         m.serialize_entry("frames", &frames)?;
         m.end()
@@ -130,6 +131,10 @@ pub fn table(s: &Scores) -> String {
         let _ = writeln!(out, "{:<16}{:>12}", k, if cell.is_empty() { "n/a" } else { &cell });
     }
     if !s.pr.is_empty() {
+        if let Some(m) = s.edge_margin {
+            let which = if m == 0 { "cut by the frame's edge".to_string() } else { format!("within {m} px of the frame's edge") };
+            let _ = writeln!(out, "\nobjects {which} are left out below, in the truth and the result");
+        }
         let [a, b, c, d, e, f, g] = PR_HEADER;
         let _ = writeln!(out, "\n{a:<8}{b:>11}{c:>11}{d:>11}{e:>9}{f:>9}{g:>9}");
         for counts in &s.pr {
@@ -151,13 +156,15 @@ pub fn pr_cells(c: &ObjectCounts) -> [String; 7] {
 }
 
 /// Long-format CSV (`measure,iou,value`): every scalar measure with an empty
-/// `iou`, then precision, recall, f1, tp, fp and fn at each IoU threshold of
+/// `iou` and the `edge_margin` the object counts kept (empty: none), then
+/// precision, recall, f1, tp, fp and fn at each IoU threshold of
 /// the curve (0.05 … 0.95) and the chosen ones. Empty value = not computable.
 pub fn csv_text(s: &Scores) -> String {
     let mut out = String::from("measure,iou,value\n");
     for (k, v) in s.scalars() {
         let _ = writeln!(out, "{k},,{}", v.cell(None));
     }
+    let _ = writeln!(out, "edge_margin,,{}", s.edge_margin.map_or(String::new(), |m| m.to_string()));
     let mut curve: Vec<&ObjectCounts> = s.pr_curve.iter().chain(&s.pr).collect();
     curve.sort_by(|a, b| a.iou.total_cmp(&b.iou));
     curve.dedup_by(|a, b| a.iou == b.iou);
