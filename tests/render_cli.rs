@@ -259,3 +259,42 @@ fn report_shows_the_settings_track_recorded_in_the_result() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("cellstream.toml"), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(names(d.path()), ["01_RES"], "nothing written");
 }
+
+#[test]
+fn edge_margin_leaves_cut_cells_out_of_the_curve_and_the_report() {
+    // Truth without the cells the frame's edge cuts (as PhC-C2DL-PSC's silver
+    // truth), the full truth as the result: those cells are its only errors.
+    let d = tempfile::tempdir().unwrap();
+    let res = truth_as_result(d.path());
+    let cut = d.path().join("01_ST/SEG");
+    std::fs::create_dir_all(&cut).unwrap();
+    let mut removed = 0;
+    for entry in std::fs::read_dir(gt().join("SEG")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut m = cellstream::ctc::read_mask(&path).unwrap();
+        let edge = cellstream::eval::edge_labels(&m, 0);
+        removed += edge.len();
+        m.mapv_inplace(|v| if edge.contains(&v) { 0 } else { v });
+        cellstream::ctc::write_mask(&cut.join(path.file_name().unwrap()), &m).unwrap();
+    }
+    assert!(removed > 10, "the sample has cells on the edge: {removed}");
+    let truth = d.path().join("01_ST");
+    let precision_at_half = |out: &Path| -> f64 {
+        let curve = std::fs::read_to_string(out.join("pr_curve.csv")).unwrap();
+        let line = curve.lines().find(|l| l.starts_with("0.5,")).unwrap().to_string();
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f[2], "1", "every truth cell is found: {line}");
+        f[1].parse().unwrap()
+    };
+    let (all, inside) = (d.path().join("all"), d.path().join("inside"));
+    ok(&cellstream(&[&"render", &"--res", &res, &"--gt", &truth, &"--out", &all]));
+    ok(&cellstream(&[&"render", &"--res", &res, &"--gt", &truth, &"--out", &inside, &"--edge-margin", &"0"]));
+    assert!(precision_at_half(&all) < 1.0);
+    assert_eq!(precision_at_half(&inside), 1.0);
+
+    let html = d.path().join("report.html");
+    ok(&cellstream(&[&"report", &"--res", &res, &"--gt", &truth, &"--out", &html, &"--edge-margin", &"0"]));
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(text.contains("Objects cut by the frame&#39;s edge are left out"), "the report says what it left out");
+    assert!(text.contains("<td class=\"num\">1.0000</td><td class=\"num\">1.0000</td><td class=\"num\">1.0000</td>"), "precision, recall and F1 of 1");
+}

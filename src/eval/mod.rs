@@ -47,7 +47,7 @@ pub use pr::{
     curve_thresholds, edge_labels, match_objects, object_counts, object_counts_excluding, object_scores, EdgeObjects,
     Foreground, ObjectCounts,
 };
-pub use report::{csv_text, pr_cells, table, Value, PR_HEADER};
+pub use report::{csv_text, edge_objects, pr_cells, table, Value, PR_HEADER};
 pub use seg::{seg_score, SegScore};
 
 use crate::ctc::{self, CtcError, FrameFiles, Mask, Result, TrackRecord};

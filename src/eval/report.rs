@@ -132,8 +132,7 @@ pub fn table(s: &Scores) -> String {
     }
     if !s.pr.is_empty() {
         if let Some(m) = s.edge_margin {
-            let which = if m == 0 { "cut by the frame's edge".to_string() } else { format!("within {m} px of the frame's edge") };
-            let _ = writeln!(out, "\nobjects {which} are left out below, in the truth and the result");
+            let _ = writeln!(out, "\n{} are left out below, in the truth and the result", edge_objects(m));
         }
         let [a, b, c, d, e, f, g] = PR_HEADER;
         let _ = writeln!(out, "\n{a:<8}{b:>11}{c:>11}{d:>11}{e:>9}{f:>9}{g:>9}");
@@ -143,6 +142,15 @@ pub fn table(s: &Scores) -> String {
         }
     }
     out
+}
+
+/// Which objects `--edge-margin m` leaves out of the object measures, in words.
+pub fn edge_objects(m: usize) -> String {
+    if m == 0 {
+        "objects cut by the frame's edge".to_string()
+    } else {
+        format!("objects within {m} px of the frame's edge")
+    }
 }
 
 /// Column names of the precision–recall table.

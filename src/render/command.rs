@@ -33,6 +33,10 @@ pub struct InputArgs {
     /// IoU above which a result cell matches a segmentation-truth cell in the overlays.
     #[arg(long, default_value_t = 0.5)]
     pub iou: f64,
+    /// Leave objects within PX of the frame's edge (0: cut by it) out of the
+    /// PR curve and the scores, as `cellstream evaluate --edge-margin` does.
+    #[arg(long, value_name = "PX")]
+    pub edge_margin: Option<usize>,
 }
 
 impl InputArgs {
@@ -41,7 +45,9 @@ impl InputArgs {
         if !(0.0..1.0).contains(&self.iou) {
             bail!("--iou {}: the IoU threshold must lie in [0, 1)", self.iou);
         }
-        Inputs::open(&self.res, self.raw.as_deref(), self.gt.as_deref())
+        let mut inputs = Inputs::open(&self.res, self.raw.as_deref(), self.gt.as_deref())?;
+        inputs.edge_margin = self.edge_margin;
+        Ok(inputs)
     }
 }
 
@@ -239,7 +245,7 @@ pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
         params_files.push((p.display().to_string(), text));
     }
     let scores = match &args.input.gt {
-        Some(gt) => Some(evaluate(gt, &args.input.res, &EvalOptions::default())?),
+        Some(gt) => Some(evaluate(gt, &args.input.res, &EvalOptions { edge_margin: args.input.edge_margin, ..EvalOptions::default() })?),
         None => None,
     };
     let times = inputs.times();

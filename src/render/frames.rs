@@ -10,7 +10,7 @@ use super::colour::{display_range, grey_image};
 use super::overlay::{compare, draw_overlay, MatchRule, Marks, OverlayStyle};
 use super::plots::FrameCount;
 use crate::ctc::{self, CtcError, Mask, RawFrames, ResultDir, TrackRecord, Truth};
-use crate::eval::{curve_thresholds, object_counts, ObjectCounts, Overlap};
+use crate::eval::{curve_thresholds, object_counts_excluding, EdgeObjects, ObjectCounts, Overlap};
 use crate::measure::measure_frame;
 
 /// A result folder with, optionally, its raw sequence and its truth.
@@ -24,6 +24,9 @@ pub struct Inputs {
     /// parent has two or more daughters; a single daughter continues a track
     /// after a gap and is no division).
     pub daughters: HashMap<usize, HashSet<u32>>,
+    /// Objects within this margin of the frame's edge are left out of the
+    /// object counts (`--edge-margin`, as in `cellstream evaluate`).
+    pub edge_margin: Option<usize>,
 }
 
 impl Inputs {
@@ -42,7 +45,7 @@ impl Inputs {
             return Err(CtcError::new(frames.frame_path(t), what).into());
         }
         let truth = gt.map(Truth::open).transpose()?;
-        Ok(Inputs { res_dir: res.to_path_buf(), daughters: daughters(&result.tracks), result, raw, truth })
+        Ok(Inputs { res_dir: res.to_path_buf(), daughters: daughters(&result.tracks), result, raw, truth, edge_margin: None })
     }
 
     /// The result's time points, in order.
@@ -133,7 +136,10 @@ pub fn process_frame(inputs: &Inputs, t: usize, iou: f64, style: Option<&Overlay
     let objects_from_tra = inputs.truth.as_ref().is_some_and(|t| t.seg.is_none());
     let object_truth = seg.as_ref().or(tra.as_ref().filter(|_| objects_from_tra));
     let object_overlap = object_truth.map(|g| Overlap::count(g, &mask));
-    let objects = object_overlap.as_ref().map(|o| object_counts(o, &curve_thresholds()));
+    let objects = object_overlap.as_ref().zip(object_truth).map(|(o, g)| {
+        let edge = inputs.edge_margin.map(|m| EdgeObjects::find(g, &mask, m)).unwrap_or_default();
+        object_counts_excluding(o, &curve_thresholds(), &edge)
+    });
     let (_, cells) = measure_frame(t, &mask);
     let truth_cells = tra.as_ref().or(seg.as_ref()).map(|g| measure_frame(t, g).0.cells);
     let info = FrameInfo { count: FrameCount { t, result: cells.len(), truth: truth_cells }, objects, dim };

@@ -3,7 +3,7 @@ use std::fmt::Write as _;
 
 use base64::Engine;
 
-use crate::eval::{pr_cells, Scores, Value, PR_HEADER};
+use crate::eval::{edge_objects, pr_cells, Scores, Value, PR_HEADER};
 
 /// Everything the report shows; images are PNG bytes.
 #[derive(Debug, Clone, Default)]
@@ -124,6 +124,10 @@ fn scores_html(s: &Scores) -> String {
          n/a where the truth cannot support a measure.</p>",
         s.tra_frames, s.seg_frames, s.object_frames
     );
+    if let Some(m) = s.edge_margin {
+        let note = edge_objects(m);
+        let _ = write!(out, "<p class=\"legend\">{} are left out of precision and recall, in the truth and the result.</p>", escape(&format!("{}{}", note[..1].to_uppercase(), &note[1..])));
+    }
     out
 }
 
