@@ -17,7 +17,9 @@ and divided by the number of truth cells), so that the losses add up to
 - missed: no result object touches it.
 
 It also counts result objects on ground the truth leaves empty (under 20% of
-their pixels on any truth cell).
+their pixels on any truth cell), and splits the loss by where the truth cells
+lie: cut by the frame's edge (under 60 px, the slivers of cells entering or
+leaving the frame, or larger) or inside it.
 
     .pyenv/bin/python scripts/seg-errors.py GT_DIR RES_DIR     # GT_DIR holding SEG/man_segTTT.tif
 """
@@ -40,10 +42,13 @@ def main():
     gt_dir, res_dir = sys.argv[1:3]
     kinds = {k: [0, 0.0] for k in ("matched", "merged", "split", "outline", "missed")}
     background_objects, objects = 0, 0
+    places = {k: [0, 0.0] for k in ("edge, under 60 px", "edge, 60 px or more", "inside")}
     for p in sorted(glob.glob(os.path.join(gt_dir, "SEG", "man_seg*.tif"))):
         t = os.path.basename(p)[len("man_seg"):-len(".tif")]
         g = tifffile.imread(p)
         r = tifffile.imread(os.path.join(res_dir, f"mask{t}.tif"))
+        rim = np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]])
+        on_edge = set(np.unique(rim[rim > 0]).tolist())
         ov = overlaps(g, r)
         g_area = dict(zip(*np.unique(g[g > 0], return_counts=True)))
         r_area = dict(zip(*np.unique(r[r > 0], return_counts=True)))
@@ -62,6 +67,9 @@ def main():
                     kind = "split" if sum(c2 > 0.2 * area for c2 in hits.values()) > 1 else "outline"
             kinds[kind][0] += 1
             kinds[kind][1] += 1.0 - iou
+            place = "inside" if cell not in on_edge else "edge, under 60 px" if area < 60 else "edge, 60 px or more"
+            places[place][0] += 1
+            places[place][1] += 1.0 - iou
         for obj, area in r_area.items():
             objects += 1
             on_cells = sum(c for (a, b), c in ov.items() if b == obj and a)
@@ -74,6 +82,11 @@ def main():
     for k, (c, lost) in kinds.items():
         print(f"| {k} | {c} | {c / n:.1%} | {lost / n:.3f} |")
     print(f"result objects on empty ground: {background_objects} of {objects}")
+    print("| truth cells | count | share | mean IoU | SEG lost |")
+    print("| --- | --- | --- | --- | --- |")
+    for k, (c, lost) in places.items():
+        mean = f"{1.0 - lost / c:.3f}" if c else "–"
+        print(f"| {k} | {c} | {c / n:.1%} | {mean} | {lost / n:.3f} |")
 
 
 if __name__ == "__main__":
