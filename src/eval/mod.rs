@@ -4,7 +4,8 @@
 //! sparse overlap table ([`Overlap`]) and dropped; frames run in parallel with
 //! rayon, so memory holds a few frames at a time. From the tables come the
 //! CTC matches ([`FrameMatch`]), SEG sums ([`SegScore`]) and object counts
-//! ([`ObjectCounts`]); the track measures then combine the matches of all
+//! ([`ObjectCounts`]), optionally without the objects at the frame's edge
+//! ([`EdgeObjects`]); the track measures then combine the matches of all
 //! frames with the two track files.
 //!
 //! The numbers equal py-ctcmetrics 1.3.3 (`ctc_evaluate`), the reference where
