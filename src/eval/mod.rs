@@ -559,4 +559,21 @@ pub(crate) mod tests {
         assert_eq!(s.pr.iter().map(|c| c.tp).collect::<Vec<_>>(), vec![2, 2, 2]);
         assert_eq!(s.pr_curve.len(), 19);
     }
+
+    #[test]
+    fn in_memory_frames_leave_edge_objects_out() {
+        // 1 is cut by the left edge and found; 2 inside is found; the result
+        // adds 8 inside and 9 on the right edge.
+        let truth = array![[0, 0, 0, 0, 0, 0], [1, 0, 2, 2, 0, 0], [1, 0, 2, 2, 0, 0], [0, 0, 0, 0, 0, 0]];
+        let result = array![[0, 0, 0, 0, 0, 0], [1, 0, 2, 2, 0, 9], [1, 0, 2, 2, 8, 0], [0, 0, 0, 0, 0, 0]];
+        let opts = EvalOptions { iou_thresholds: vec![0.5], edge_margin: Some(0) };
+        let score = |edge_margin| {
+            let input = FrameInput { t: 0, tra: None, seg: Some(&truth), objects_from_tra: false, result: &result, edge_margin };
+            combine(vec![score_frame(&input, &opts.all_thresholds())], None, None, &opts).pr[0]
+        };
+        let all = score(None);
+        assert_eq!((all.tp, all.fp, all.fn_), (2, 2, 0));
+        let inside = score(Some(0));
+        assert_eq!((inside.tp, inside.fp, inside.fn_), (1, 1, 0));
+    }
 }
