@@ -413,18 +413,13 @@ fn read_truth(path: &Path, result_path: &Path, result: &StoredMask) -> Result<St
 /// the masks are dropped on return.
 fn read_and_score(p: &FramePlan, objects_from_tra: bool, opts: &EvalOptions, thresholds: &[f64]) -> Result<FrameScores> {
     let result = StoredMask::read(&p.result)?;
-    let object_truth = if objects_from_tra { p.seg.as_ref().or(p.tra.as_ref()) } else { p.seg.as_ref() };
-    let mut edge = None;
-    let mut overlap = |truth: &Option<PathBuf>| -> Result<Option<Overlap>> {
-        let Some(path) = truth.as_deref() else { return Ok(None) };
-        let g = read_truth(path, &p.result, &result)?;
-        if let (Some(m), true) = (opts.edge_margin, object_truth.map(PathBuf::as_path) == Some(path)) {
-            edge = Some(EdgeObjects { truth: g.edge_labels(m), result: result.edge_labels(m) });
-        }
-        Ok(Some(g.overlap(&result)))
-    };
-    let (tra, seg) = (overlap(&p.tra)?, overlap(&p.seg)?);
-    Ok(score_overlaps(p.t, tra, seg, objects_from_tra, thresholds, edge.as_ref()))
+    let read = |truth: &Option<PathBuf>| truth.as_deref().map(|path| read_truth(path, &p.result, &result)).transpose();
+    let (tra, seg) = (read(&p.tra)?, read(&p.seg)?);
+    // The truth the object measures use, as in score_overlaps.
+    let object_truth = seg.as_ref().or(tra.as_ref().filter(|_| objects_from_tra));
+    let edge = opts.edge_margin.zip(object_truth).map(|(m, g)| EdgeObjects { truth: g.edge_labels(m), result: result.edge_labels(m) });
+    let overlap = |g: &StoredMask| g.overlap(&result);
+    Ok(score_overlaps(p.t, tra.as_ref().map(overlap), seg.as_ref().map(overlap), objects_from_tra, thresholds, edge.as_ref()))
 }
 
 /// Every label of the tracking truth masks must be listed in man_track.txt.

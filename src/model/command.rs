@@ -141,7 +141,7 @@ impl TrainArgs {
             // Inverted input is how the data is shown, not architecture: a
             // --config may set it; else the run keeps the checkpoint's.
             if let Some(c) = config_with_model
-                && cfg.model != (ModelConfig { invert: cfg.model.invert, ..model.clone() })
+                && !cfg.model.same_architecture(&model)
             {
                 bail!("{}: the [model] settings ({:?}) differ from the architecture of the --init checkpoint {} ({:?})", c.display(), cfg.model, init.display(), model);
             }

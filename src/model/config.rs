@@ -73,6 +73,12 @@ impl ModelConfig {
         self.base_width << level
     }
 
+    /// Whether `other` builds the same network: every setting but
+    /// [`ModelConfig::invert`], which is how frames are shown to it, agrees.
+    pub fn same_architecture(&self, other: &ModelConfig) -> bool {
+        *self == ModelConfig { invert: self.invert, ..other.clone() }
+    }
+
     /// Frames and tiles must be a multiple of this many pixels on each side.
     pub fn multiple(&self) -> usize {
         1 << self.depth
@@ -104,6 +110,8 @@ mod tests {
         assert!(!j.contains("invert"), "the default is not written: {j}");
         assert_eq!(serde_json::from_str::<ModelConfig>(&j).unwrap(), c);
         let inverted = ModelConfig { invert: true, ..c.clone() };
+        assert!(inverted.same_architecture(&c) && c.same_architecture(&inverted));
+        assert!(!c.same_architecture(&ModelConfig { base_width: 8, ..inverted.clone() }));
         assert_eq!(serde_json::from_str::<ModelConfig>(&serde_json::to_string(&inverted).unwrap()).unwrap(), inverted);
         let partial: ModelConfig = serde_json::from_str(r#"{"depth": 2}"#).unwrap();
         assert_eq!(partial.base_width, ModelConfig::default().base_width);

@@ -31,7 +31,7 @@ use super::data::{split, TrainSequence};
 use super::history::{open_history, read_history, write_curves, HistoryRow};
 use super::infer::{InferOptions, Precision, Streamer, Tiles};
 use super::loss::loss;
-use super::config::{ModelConfig, Norm};
+use super::config::Norm;
 use super::net::{ConvLstmUNet, PreciseBatchNorm, State};
 use super::preview::{write_preview, Preview, PreviewCrop};
 use super::tiles::reflect;
@@ -293,7 +293,7 @@ fn start_run(cfg: &TrainConfig, files: &RunFiles, device: Device, resume: bool) 
     if let Some(init) = &cfg.init {
         let loaded = super::ModelSource::from_arg(init).load(device).with_context(|| "--init")?;
         // The architecture must match; whether frames are inverted may change (`--invert`).
-        if (ModelConfig { invert: cfg.model.invert, ..loaded.net.config().clone() }) != cfg.model {
+        if !cfg.model.same_architecture(loaded.net.config()) {
             bail!("{}: the checkpoint's model ({:?}) differs from the settings' ({:?})", init.display(), loaded.net.config(), cfg.model);
         }
         return Ok((loaded.vs, loaded.net, Progress { lr: cfg.lr, ..Default::default() }));
