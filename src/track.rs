@@ -182,6 +182,11 @@ pub struct PostArgs {
     /// 0.2 raised precision on real nuclei, see README).
     #[arg(long, value_name = "F", default_value_t = 0.0)]
     pub merge_fragments: f32,
+    /// Remove the objects the frame's edge cuts (Cellpose's `exclude_on_edges`),
+    /// for annotations that leave cut cells out, as PhC-C2DL-PSC's silver
+    /// truth does; their tracks end where they reach the edge.
+    #[arg(long)]
+    pub exclude_on_edges: bool,
 }
 
 impl PostArgs {
@@ -194,6 +199,7 @@ impl PostArgs {
             seeds: SeedMode::DistanceMaxima { min_distance: self.min_distance },
             min_confidence: self.min_confidence,
             merge_fragments: self.merge_fragments,
+            exclude_on_edges: self.exclude_on_edges,
             ..base
         }
     }
@@ -208,6 +214,7 @@ impl PostArgs {
             threshold,
             min_confidence: self.min_confidence,
             merge_fragments: self.merge_fragments,
+            exclude_on_edges: self.exclude_on_edges,
             ..base
         }
     }
@@ -477,6 +484,7 @@ fn record_post(r: &mut RunRecord, p: &PostParams, network_seeds: bool) {
         .set("min_area", p.min_area)
         .set("min_confidence", p.min_confidence)
         .set("merge_fragments", p.merge_fragments)
+        .set("exclude_on_edges", p.exclude_on_edges)
         .set("fill_holes", p.fill_holes)
         .set("connectivity", format!("{:?}", p.connectivity).to_lowercase());
     match p.seeds {

@@ -219,3 +219,26 @@ fn merge_fragments_removes_a_speck_far_below_the_median_cell() {
     let o = cellstream(&["postprocess", "--input", inp.to_str().unwrap(), "--out", out.to_str().unwrap(), "--merge-fragments", "1"]);
     assert!(!o.status.success() && stderr(&o).contains("merge-fragments"), "{}", stderr(&o));
 }
+
+#[test]
+fn exclude_on_edges_removes_exactly_the_cells_the_frame_cuts() {
+    let d = tempfile::tempdir().unwrap();
+    let (inp, out) = (d.path().join("prob"), d.path().join("seg"));
+    std::fs::create_dir(&inp).unwrap();
+    let mut prob = two_cells();
+    prob.slice_mut(ndarray::s![10..20, 0..6]).fill(0.9); // a cell cut by the left edge
+    prob.slice_mut(ndarray::s![34..40, 50..58]).fill(0.9); // one cut by the bottom edge
+    write_frame(&inp.join("t000.tif"), &Frame::F32(prob)).unwrap();
+    let mask = |extra: &[&str]| {
+        let mut args = vec!["postprocess", "--input", inp.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        run_ok(&args);
+        read_mask(&out.join("mask000.tif")).unwrap()
+    };
+    assert_eq!(mask(&[]).iter().copied().max(), Some(4));
+    let inner = mask(&["--exclude-on-edges"]);
+    assert_eq!(inner.iter().copied().max(), Some(2), "the two whole cells stay, numbered 1 and 2");
+    assert!(cellstream::post::border_labels(inner.view(), 0).is_empty());
+    assert_ne!(inner[[20, 20]], inner[[20, 36]]);
+    assert!(inner[[20, 20]] != 0 && inner[[20, 36]] != 0);
+}

@@ -272,7 +272,7 @@ fn edge_margin_leaves_cut_cells_out_of_the_curve_and_the_report() {
     for entry in std::fs::read_dir(gt().join("SEG")).unwrap() {
         let path = entry.unwrap().path();
         let mut m = cellstream::ctc::read_mask(&path).unwrap();
-        let edge = cellstream::eval::edge_labels(&m, 0);
+        let edge = cellstream::post::border_labels(m.view(), 0);
         removed += edge.len();
         m.mapv_inplace(|v| if edge.contains(&v) { 0 } else { v });
         cellstream::ctc::write_mask(&cut.join(path.file_name().unwrap()), &m).unwrap();

@@ -222,3 +222,31 @@ fn a_label_stack_links_as_its_masks_in_a_folder() {
         assert_eq!(ctc::read_mask(&a.join(&name)).unwrap(), ctc::read_mask(&b.join(&name)).unwrap(), "{name}");
     }
 }
+
+#[test]
+fn exclude_on_edges_leaves_no_cell_on_the_frame_edge_and_is_recorded() {
+    let d = tempfile::tempdir().unwrap();
+    let seq = sample(d.path(), 4);
+    let run = |name: &str, extra: &[&str]| -> Vec<ctc::Mask> {
+        let out = d.path().join(name);
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &seq, &"--out", &out, &"-q"];
+        for e in extra {
+            args.push(e);
+        }
+        let o = cellstream(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(ctc::validate_result(&out).unwrap(), vec![], "{name} is a valid result");
+        let record = std::fs::read_to_string(out.join("cellstream.toml")).unwrap();
+        let want = format!("exclude_on_edges = {}", !extra.is_empty());
+        assert!(record.contains(&want), "{want} not in\n{record}");
+        (0..4).map(|t| ctc::read_mask(&out.join(format!("mask{t:03}.tif"))).unwrap()).collect()
+    };
+    let (all, inner) = (run("all", &[]), run("inner", &["--exclude-on-edges"]));
+    let count = |m: &ctc::Mask| m.iter().filter(|&&l| l != 0).collect::<std::collections::BTreeSet<_>>().len();
+    let cut: usize = all.iter().map(|m| cellstream::post::border_labels(m.view(), 0).len()).sum();
+    assert!(cut > 0, "the sample has cells on its edge");
+    for (a, i) in all.iter().zip(&inner) {
+        assert!(cellstream::post::border_labels(i.view(), 0).is_empty(), "a kept cell touches the edge");
+        assert_eq!(count(i), count(a) - cellstream::post::border_labels(a.view(), 0).len(), "only the cut cells go");
+    }
+}

@@ -45,7 +45,7 @@ pub use command::{run, EvaluateArgs};
 pub use matching::{match_frame, match_frames, FrameMatch};
 pub use overlap::{Label, Object, Overlap, Pair};
 pub use pr::{
-    curve_thresholds, edge_labels, match_objects, object_counts, object_counts_excluding, object_scores, EdgeObjects,
+    curve_thresholds, match_objects, object_counts, object_counts_excluding, object_scores, EdgeObjects,
     Foreground, ObjectCounts,
 };
 pub use report::{csv_text, edge_objects, pr_cells, table, Value, PR_HEADER};
@@ -366,9 +366,9 @@ impl StoredMask {
     /// The labels of the objects within `margin` of the edge.
     fn edge_labels(&self, margin: usize) -> Vec<u32> {
         match self {
-            StoredMask::U8(a) => pr::edge_labels(a, margin),
-            StoredMask::U16(a) => pr::edge_labels(a, margin),
-            StoredMask::U32(a) => pr::edge_labels(a, margin),
+            StoredMask::U8(a) => crate::post::border_labels(a.view(), margin),
+            StoredMask::U16(a) => crate::post::border_labels(a.view(), margin),
+            StoredMask::U32(a) => crate::post::border_labels(a.view(), margin),
         }
     }
 

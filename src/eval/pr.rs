@@ -17,6 +17,7 @@ use ndarray::Array2;
 use super::assignment::min_cost_assignment;
 use super::overlap::{Label, Overlap};
 use crate::ctc::Mask;
+use crate::post::border_labels;
 
 /// The IoU thresholds of the precision–recall curve: 0.05, 0.10, …, 0.95.
 pub fn curve_thresholds() -> Vec<f64> {
@@ -168,34 +169,8 @@ impl EdgeObjects {
     /// assert_eq!((e.truth, e.result), (vec![1, 2], vec![5, 7])); // a 4×4 frame is all margin
     /// ```
     pub fn find<A: Label, B: Label>(truth: &Array2<A>, result: &Array2<B>, margin: usize) -> EdgeObjects {
-        EdgeObjects { truth: edge_labels(truth, margin), result: edge_labels(result, margin) }
+        EdgeObjects { truth: border_labels(truth.view(), margin), result: border_labels(result.view(), margin) }
     }
-}
-
-/// The labels (≠ 0) of `mask` with a pixel within `margin` of its edge,
-/// sorted: only the border strips are read.
-pub fn edge_labels<A: Label>(mask: &Array2<A>, margin: usize) -> Vec<u32> {
-    let (h, w) = mask.dim();
-    let m = margin + 1;
-    let mut out: Vec<u32> = Vec::new();
-    let mut take = |v: A| {
-        let v: u32 = v.into();
-        if v != 0 {
-            out.push(v);
-        }
-    };
-    for y in 0..h {
-        if y < m || y + m >= h {
-            mask.row(y).iter().copied().for_each(&mut take);
-        } else {
-            for x in (0..w.min(m)).chain(w.saturating_sub(m).max(m)..w) {
-                take(mask[[y, x]]);
-            }
-        }
-    }
-    out.sort_unstable();
-    out.dedup();
-    out
 }
 
 /// [`object_counts`] with the objects of `edge` left out: a truth object
@@ -354,25 +329,6 @@ mod tests {
         assert_eq!((c[0].tp, c[0].fp, c[0].fn_), (0, 0, 2));
         let plain = object_counts(&o, &[0.6]);
         assert_eq!((plain[0].tp, plain[0].fp, plain[0].fn_), (1, 2, 2));
-    }
-
-    proptest::proptest! {
-        /// `edge_labels` equals a scan of every pixel's distance to the edge.
-        #[test]
-        fn edge_labels_equal_brute_force(
-            h in 1usize..9, w in 1usize..9, margin in 0usize..5,
-            data in proptest::collection::vec(0u32..6, 64),
-        ) {
-            let m = Array2::from_shape_fn((h, w), |(y, x)| data[y * 8 + x]);
-            let mut want: Vec<u32> = m
-                .indexed_iter()
-                .filter(|((y, x), v)| **v != 0 && (*y).min(*x).min(h - 1 - y).min(w - 1 - x) <= margin)
-                .map(|(_, v)| *v)
-                .collect();
-            want.sort_unstable();
-            want.dedup();
-            proptest::prop_assert_eq!(edge_labels(&m, margin), want);
-        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 use ndarray::{Array2, ArrayView2, Zip};
 
 use super::distance_transform::{squared_distance_transform_with_runs, NO_BACKGROUND};
+use super::border::clear_border;
 use super::fragments::merge_fragments;
 use super::markers::{h_maxima, local_maxima, seeds_from_probability};
 use super::morphology::{close_runs, fill_holes_runs, remove_small_runs};
@@ -49,6 +50,8 @@ pub struct PostParams {
     /// neighbour they border most, or go where they border none
     /// ([`merge_fragments`]; 0: off).
     pub merge_fragments: f32,
+    /// Remove the objects the frame's edge cuts, last ([`clear_border`]).
+    pub exclude_on_edges: bool,
 }
 
 impl Default for PostParams {
@@ -63,6 +66,7 @@ impl Default for PostParams {
             seed_threshold: 0.5,
             min_confidence: 0.0,
             merge_fragments: 0.0,
+            exclude_on_edges: false,
         }
     }
 }
@@ -99,7 +103,8 @@ fn clean_foreground(prob: ArrayView2<f32>, params: &PostParams) -> (Mask, usize,
 /// touching round cells (e.g. scikit-image's gallery "Watershed segmentation").
 /// A component that receives no marker becomes one object (scikit-image would
 /// leave it unlabelled). Last, objects under [`PostParams::min_confidence`] go,
-/// then fragments merge ([`PostParams::merge_fragments`]).
+/// then fragments merge ([`PostParams::merge_fragments`]), then the objects the
+/// frame's edge cuts go if [`PostParams::exclude_on_edges`] asks.
 ///
 /// ```
 /// use cellstream::post::{instances_from_probability, PostParams, SeedMode};
@@ -155,7 +160,8 @@ fn split_foreground(prob: ArrayView2<f32>, params: &PostParams) -> Mask {
 /// networks (e.g. Scherr et al. 2020, PLoS ONE 15(12)). A component without a seed
 /// becomes one object. Last, objects whose mean `cell_prob` is under
 /// [`PostParams::min_confidence`] go, then fragments merge
-/// ([`PostParams::merge_fragments`]).
+/// ([`PostParams::merge_fragments`]), then the objects the frame's edge cuts
+/// go if [`PostParams::exclude_on_edges`] asks.
 ///
 /// ```
 /// use cellstream::post::{instances_from_seeds, PostParams};
@@ -180,10 +186,12 @@ pub fn instances_from_seeds(cell_prob: ArrayView2<f32>, seed_prob: ArrayView2<f3
 }
 
 /// The chain's last steps: `cells` without the objects [`PostParams::min_confidence`] rejects, then
-/// with fragments merged ([`PostParams::merge_fragments`]).
+/// with fragments merged ([`PostParams::merge_fragments`]), then without the
+/// objects at the frame's edge ([`PostParams::exclude_on_edges`]).
 fn finish_objects(cells: Mask, prob: ArrayView2<f32>, params: &PostParams) -> Mask {
     let cells = if params.min_confidence > 0.0 { remove_unsure_objects(cells.view(), prob, params.min_confidence) } else { cells };
-    if params.merge_fragments > 0.0 { merge_fragments(cells.view(), params.merge_fragments) } else { cells }
+    let cells = if params.merge_fragments > 0.0 { merge_fragments(cells.view(), params.merge_fragments) } else { cells };
+    if params.exclude_on_edges { clear_border(cells.view()) } else { cells }
 }
 
 /// Removes the objects of `mask` whose mean `prob` over their pixels is below
@@ -276,6 +284,20 @@ mod tests {
         assert_eq!((strict[[10, 10]], strict[[10, 30]]), (1, 0));
         let by_probability = instances_from_probability(cell.view(), &PostParams { min_confidence: 0.8, seeds: SeedMode::Components, ..p });
         assert_eq!((by_probability[[10, 10]], by_probability[[10, 30]]), (1, 0));
+    }
+
+    #[test]
+    fn exclude_on_edges_drops_the_cut_cells_in_both_chains() {
+        // A whole disc in the middle and one cut by the right edge.
+        let cell = blobs(20, 40, &[(10.0, 14.0, 6.0), (10.0, 38.0, 6.0)]);
+        let seed = cell.mapv(|p| if p > 0.5 { 0.9 } else { 0.0 });
+        let p = PostParams { closing_radius: 0, min_area: 5, ..PostParams::default() };
+        assert_eq!(instances_from_seeds(cell.view(), seed.view(), &p).iter().max(), Some(&2));
+        let p = PostParams { exclude_on_edges: true, ..p };
+        for mask in [instances_from_seeds(cell.view(), seed.view(), &p), instances_from_probability(cell.view(), &p)] {
+            assert_eq!(mask.iter().max(), Some(&1));
+            assert_eq!((mask[[10, 14]], mask[[10, 38]]), (1, 0));
+        }
     }
 
     proptest! {

@@ -64,6 +64,10 @@ pub struct PostprocessArgs {
     /// neighbour they border most, or go where they border none (0: off).
     #[arg(long, default_value_t = 0.0, value_parser = unit_interval)]
     pub merge_fragments: f32,
+    /// Remove the objects the frame's edge cuts (Cellpose's `exclude_on_edges`),
+    /// for annotations that leave cut cells out.
+    #[arg(long)]
+    pub exclude_on_edges: bool,
     /// Worker threads (frames run in parallel); default: all cores.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -107,6 +111,7 @@ impl PostprocessArgs {
             seed_threshold: self.seed_threshold,
             min_confidence: self.min_confidence,
             merge_fragments: self.merge_fragments,
+            exclude_on_edges: self.exclude_on_edges,
         }
     }
 }

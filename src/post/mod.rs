@@ -3,10 +3,11 @@
 //! One family of operations per file, along the data's path: [`threshold`](mod@threshold)
 //! (probabilities → foreground), [`runs`] (run-length encoded foregrounds),
 //! [`morphology`] (closing, holes, small objects),
-//! [`distance_transform`](mod@distance_transform), [`fragments`] (small objects into their neighbours), [`region_labelling`], [`markers`], [`watershed`](mod@watershed), and
+//! [`distance_transform`](mod@distance_transform), [`fragments`] (small objects into their neighbours), [`border`] (objects the frame's edge cuts), [`region_labelling`], [`markers`], [`watershed`](mod@watershed), and
 //! [`chain`], which wires them: [`instances_from_probability`] and
 //! [`instances_from_seeds`]. [`command`] runs the chain over a folder of TIFFs
 //! (`cellstream postprocess`).
+pub mod border;
 pub mod chain;
 pub mod command;
 pub mod distance_transform;
@@ -18,6 +19,7 @@ pub mod runs;
 pub mod threshold;
 pub mod watershed;
 
+pub use border::{border_labels, clear_border};
 pub use chain::{foreground_components, instances_from_probability, instances_from_seeds, remove_unsure_objects, PostParams, SeedMode};
 pub use fragments::merge_fragments;
 pub use distance_transform::{distance_transform, squared_distance_transform, NO_BACKGROUND};
