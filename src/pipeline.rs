@@ -29,11 +29,14 @@ impl<In, Out, F: FnMut(usize, In) -> Result<Out> + Send> SegmentStage<In, Out> f
     }
 }
 
+/// What [`LinkStage::finish`] releases: the masks still held, by frame, and the lineage.
+pub type LinkedRest = (Vec<(usize, Mask)>, Vec<TrackRecord>);
+
 /// The linker: receives masks in time order and releases relabelled masks,
 /// possibly some frames later; `finish` releases the rest and the lineage.
 pub trait LinkStage: Send {
     fn push(&mut self, t: usize, mask: Mask) -> Result<Vec<(usize, Mask)>>;
-    fn finish(self: Box<Self>) -> Result<(Vec<(usize, Mask)>, Vec<TrackRecord>)>;
+    fn finish(self: Box<Self>) -> Result<LinkedRest>;
 }
 
 /// The writer: receives relabelled masks in time order, then the lineage.
@@ -305,7 +308,7 @@ mod tests {
             self.0.push(TrackRecord { label: t as u32 + 1, begin: t, end: t, parent: 0 });
             Ok(vec![(t, m.mapv(|v| if v > 0 { t as u32 + 1 } else { 0 }))])
         }
-        fn finish(self: Box<Self>) -> Result<(Vec<(usize, Mask)>, Vec<TrackRecord>)> {
+        fn finish(self: Box<Self>) -> Result<LinkedRest> {
             Ok((vec![], self.0))
         }
     }
@@ -381,7 +384,7 @@ mod tests {
             self.1.note("linking");
             self.0.push(t, m)
         }
-        fn finish(self: Box<Self>) -> Result<(Vec<(usize, Mask)>, Vec<TrackRecord>)> {
+        fn finish(self: Box<Self>) -> Result<LinkedRest> {
             Box::new(self.0).finish()
         }
     }

@@ -239,7 +239,7 @@ impl LinkStage for LinkerStage {
     fn push(&mut self, t: usize, mask: Mask) -> Result<Vec<(usize, Mask)>> {
         Ok(self.linker.push(t, &mask)?)
     }
-    fn finish(self: Box<Self>) -> Result<(Vec<(usize, Mask)>, Vec<TrackRecord>)> {
+    fn finish(self: Box<Self>) -> Result<crate::pipeline::LinkedRest> {
         let (rest, lineage) = self.linker.finish();
         let records = track_records(&lineage);
         let divisions = lineage.divisions().len();

@@ -292,7 +292,8 @@ mod tests {
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(4);
         let mut crop: Vec<f32> = (0..64 * 64).map(|i| if i % 64 < 32 { 0.0 } else { 1.0 }).collect();
         apply_texture(&mut crop, 0.3, 1.5, &mut rng);
-        let (dark, bright): (Vec<(usize, f32)>, Vec<(usize, f32)>) = crop.iter().copied().enumerate().partition(|(i, _)| i % 64 < 32);
+        type Pixels = Vec<(usize, f32)>;
+        let (dark, bright): (Pixels, Pixels) = crop.iter().copied().enumerate().partition(|(i, _)| i % 64 < 32);
         assert!(dark.iter().all(|&(_, v)| v == 0.0));
         let n = bright.len() as f32;
         let mean = bright.iter().map(|&(_, v)| v).sum::<f32>() / n;

@@ -27,11 +27,11 @@ pub fn loss(logits: &Tensor, classes: &Tensor, weight: &Tensor, class_weights: &
     };
     if dice_weight != 0.0 {
         let dice = soft_dice(logp.select(1, CELL as i64).exp(), classes.eq(CELL as i64).to_kind(Kind::Float));
-        total = total + (1.0 - dice) * dice_weight;
+        total += (1.0 - dice) * dice_weight;
     }
     if foreground_dice_weight != 0.0 {
         let dice = soft_dice(1.0 - logp.select(1, BACKGROUND as i64).exp(), classes.ne(BACKGROUND as i64).to_kind(Kind::Float));
-        total = total + (1.0 - dice) * foreground_dice_weight;
+        total += (1.0 - dice) * foreground_dice_weight;
     }
     Some(total)
 }

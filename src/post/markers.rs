@@ -311,7 +311,10 @@ pub fn h_maxima(image: ArrayView2<f32>, h: f32) -> Array2<bool> {
     let (hh, w) = image.dim();
     let f: Vec<f64> = image.iter().map(|&v| v as f64).collect();
     let (lo, hi) = f.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    if f.is_empty() || !(h as f64 <= hi - lo) || h <= 0.0 {
+    // `!(h <= range)` also catches a NaN range.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
+    let too_high = !(h as f64 <= hi - lo);
+    if f.is_empty() || too_high || h <= 0.0 {
         return Array2::from_elem((hh, w), false);
     }
     let h = h as f64;

@@ -69,7 +69,8 @@ pub fn dilate_runs(fg: &Runs, r: usize) -> Runs {
     let r2 = r * r;
     let half: Vec<u32> = (0..=r).map(|dy| (0..=r).rev().find(|hw| hw * hw + dy * dy <= r2).unwrap_or(0) as u32).collect();
     let mut out = Builder::new(h, w);
-    let (mut acc, mut next): (Vec<(u32, u32)>, Vec<(u32, u32)>) = (Vec::new(), Vec::new());
+    let mut acc: Vec<(u32, u32)> = Vec::new();
+    let mut next: Vec<(u32, u32)> = Vec::new();
     for y in 0..h {
         // Union of the widened runs of rows y - r ..= y + r, one row at a time:
         // each is sorted, so each union is a linear merge of two sorted lists.

@@ -15,7 +15,9 @@ use super::filter::{box_mean, integral_image};
 /// ```
 pub fn otsu_threshold(img: ArrayView2<f32>) -> f32 {
     let (lo, hi) = img.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    if !(hi > lo) {
+    #[allow(clippy::neg_cmp_op_on_partial_ord)] // also true for NaN bounds
+    let flat = !(hi > lo);
+    if flat {
         return lo;
     }
     const BINS: usize = 256;
