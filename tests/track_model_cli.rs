@@ -486,3 +486,24 @@ fn model_only_flags_are_refused_with_the_classical_segmenter() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn exclude_on_edges_drops_only_the_model_cells_the_edge_cuts() {
+    let d = tempfile::tempdir().unwrap();
+    let clip = first_frames("phase", 2, d.path());
+    let mask = |name: &str, extra: &[&str]| {
+        let out = d.path().join(name);
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &clip, &"--out", &out, &"-q"];
+        args.extend(extra.iter().map(|e| e as &dyn AsRef<std::ffi::OsStr>));
+        ok(&cellstream(&args));
+        ctc::read_mask(&out.join("mask001.tif")).unwrap()
+    };
+    let (all, inner) = (mask("all", &[]), mask("inner", &["--exclude-on-edges"]));
+    let cut = cellstream::post::border_labels(all.view(), 0);
+    assert!(!cut.is_empty(), "the phase sample has cells on its edge");
+    assert!(cellstream::post::border_labels(inner.view(), 0).is_empty());
+    // Every pixel kept is a pixel of an uncut cell, and every uncut cell is kept.
+    for (&a, &i) in all.iter().zip(inner.iter()) {
+        assert_eq!(i != 0, a != 0 && !cut.contains(&a));
+    }
+}
