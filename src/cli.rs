@@ -38,6 +38,8 @@ pub enum Command {
     Render(crate::render::RenderArgs),
     /// Write one self-contained HTML report: scores, plots, lineage, sample overlays, the run's parameters.
     Report(crate::render::ReportArgs),
+    /// Write a result for other tools: napari's tracks table (CSV) and/or a TrackMate XML file.
+    Export(crate::export::ExportArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -61,6 +63,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Train(args) => crate::model::train_command(*args),
         Command::Render(args) => crate::render::render_command(args),
         Command::Report(args) => crate::render::report_command(args),
+        Command::Export(args) => crate::export::run(args),
     }
 }
 

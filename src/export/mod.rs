@@ -1,0 +1,211 @@
+//! Exporters at the edge: a CTC result folder as a napari tracks table or a TrackMate XML file.
+//!
+//! Both read the same thing, [`TrackedCells`]: one spot (centroid and
+//! area) per labelled object of each mask, the CTC tracks they belong to,
+//! and the links between spots (consecutive spots of a track, and a
+//! parent's last spot to each daughter's first). [`napari`] writes the
+//! table napari's tracks layer takes; [`trackmate`] writes the XML file
+//! Fiji's TrackMate opens. `cellstream export` runs them.
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::Args;
+
+use crate::ctc::{self, CtcError, ResultDir, TrackRecord};
+use crate::measure::measure_frame;
+
+pub mod napari;
+pub mod trackmate;
+
+/// One labelled object of one frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spot {
+    /// Frame number.
+    pub t: usize,
+    /// The object's label in the mask: its CTC track.
+    pub label: u32,
+    /// Centroid column (x) and row (y), in pixels.
+    pub x: f64,
+    pub y: f64,
+    /// Pixels.
+    pub area: u64,
+}
+
+/// A CTC result read as spots and links.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackedCells {
+    /// Frame size in pixels.
+    pub width: usize,
+    pub height: usize,
+    /// The first and last frame number.
+    pub first: usize,
+    pub last: usize,
+    /// Every object of every frame, by frame, then label.
+    pub spots: Vec<Spot>,
+    /// The track file's lines, by label.
+    pub tracks: Vec<TrackRecord>,
+}
+
+impl TrackedCells {
+    /// Reads the result folder `dir` (`maskTTT.tif` and `res_track.txt`), one
+    /// mask at a time. Errors name the file: a label a mask holds that the
+    /// track file does not list, or lists for other frames; a track no mask
+    /// holds; a parent that is not a track; masks of different sizes.
+    pub fn read(dir: &Path) -> ctc::Result<TrackedCells> {
+        let result = ResultDir::open(dir)?;
+        let (first, last) = result.masks.span().expect("ResultDir::open refuses a folder without masks");
+        let mut spots = Vec::new();
+        let mut size = None;
+        for t in result.masks.times() {
+            let mask = result.read_mask(t)?;
+            let path = result.masks.path(t).expect("listed frame");
+            let (h, w) = mask.dim();
+            match size {
+                None => size = Some((w, h)),
+                Some((w0, h0)) if (w0, h0) != (w, h) => {
+                    return Err(CtcError::new(path, format!("is {w}×{h} pixels; the first mask is {w0}×{h0}")));
+                }
+                Some(_) => {}
+            }
+            let (_, objects) = measure_frame(t, &mask);
+            spots.extend(objects.into_iter().map(|o| Spot { t, label: o.label, x: o.x, y: o.y, area: o.area }));
+        }
+        let (width, height) = size.expect("at least one mask");
+        let cells = TrackedCells { width, height, first, last, spots, tracks: result.tracks };
+        cells.check(&result.masks)?;
+        Ok(cells)
+    }
+
+    /// That the spots and the track file agree (what `cellstream validate`
+    /// checks in full, here only what the links need).
+    fn check(&self, masks: &ctc::FrameFiles) -> ctc::Result<()> {
+        let track_file = masks.dir.join("res_track.txt");
+        let by_label: BTreeMap<u32, &TrackRecord> = self.tracks.iter().map(|r| (r.label, r)).collect();
+        for s in &self.spots {
+            let mask = || masks.path(s.t).expect("a spot's frame is listed").to_path_buf();
+            match by_label.get(&s.label) {
+                None => return Err(CtcError::new(mask(), format!("holds label {}, which res_track.txt does not list", s.label))),
+                Some(r) if s.t < r.begin || s.t > r.end => {
+                    return Err(CtcError::new(
+                        mask(),
+                        format!("holds label {} in frame {}, outside its track's frames {}–{} in res_track.txt", s.label, s.t, r.begin, r.end),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        let spots = self.track_spots();
+        for r in &self.tracks {
+            if !spots.contains_key(&r.label) {
+                return Err(CtcError::new(&track_file, format!("lists track {} (frames {}–{}), which no mask holds", r.label, r.begin, r.end)));
+            }
+            if r.parent != 0 && !by_label.contains_key(&r.parent) {
+                return Err(CtcError::new(&track_file, format!("gives track {} the parent {}, which is not a track", r.label, r.parent)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The indices into [`TrackedCells::spots`] of each track's spots, in
+    /// time order, by label.
+    pub fn track_spots(&self) -> BTreeMap<u32, Vec<usize>> {
+        let mut out: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        for (i, s) in self.spots.iter().enumerate() {
+            out.entry(s.label).or_default().push(i);
+        }
+        out
+    }
+
+    /// The links between spots, as (earlier, later) indices into
+    /// [`TrackedCells::spots`]: each spot of a track to its next (across a
+    /// gap if the track skips frames), and a parent's last spot to each
+    /// daughter's first. Sorted.
+    ///
+    /// ```
+    /// use cellstream::ctc::TrackRecord;
+    /// use cellstream::export::{Spot, TrackedCells};
+    /// let spot = |t, label| Spot { t, label, x: 0.0, y: 0.0, area: 1 };
+    /// let cells = TrackedCells {
+    ///     width: 4, height: 4, first: 0, last: 2,
+    ///     // mother 1 in frames 0 and 1, daughters 2 and 3 in frame 2
+    ///     spots: vec![spot(0, 1), spot(1, 1), spot(2, 2), spot(2, 3)],
+    ///     tracks: vec![
+    ///         TrackRecord { label: 1, begin: 0, end: 1, parent: 0 },
+    ///         TrackRecord { label: 2, begin: 2, end: 2, parent: 1 },
+    ///         TrackRecord { label: 3, begin: 2, end: 2, parent: 1 },
+    ///     ],
+    /// };
+    /// assert_eq!(cells.links(), vec![(0, 1), (1, 2), (1, 3)]);
+    /// ```
+    pub fn links(&self) -> Vec<(usize, usize)> {
+        let spots = self.track_spots();
+        let mut out: Vec<(usize, usize)> = spots.values().flat_map(|v| v.windows(2).map(|w| (w[0], w[1]))).collect();
+        for r in self.tracks.iter().filter(|r| r.parent != 0) {
+            if let (Some(p), Some(d)) = (spots.get(&r.parent).and_then(|v| v.last()), spots.get(&r.label).and_then(|v| v.first())) {
+                out.push((*p, *d));
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// The lineage each track belongs to: the label of its first ancestor
+    /// (its own label for a track without a parent), by label.
+    pub fn lineage_roots(&self) -> BTreeMap<u32, u32> {
+        let parent: BTreeMap<u32, u32> = self.tracks.iter().map(|r| (r.label, r.parent)).collect();
+        let mut out = BTreeMap::new();
+        for &label in parent.keys() {
+            let mut root = label;
+            // A cycle in the parents (an invalid file) stops after every track was seen once.
+            for _ in 0..parent.len() {
+                match parent.get(&root) {
+                    Some(&p) if p != 0 && parent.contains_key(&p) => root = p,
+                    _ => break,
+                }
+            }
+            out.insert(label, root);
+        }
+        out
+    }
+}
+
+/// `cellstream export`: a CTC result folder as a napari tracks table and/or a TrackMate XML file.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The result folder (maskTTT.tif and res_track.txt), e.g. 01_RES.
+    pub res: PathBuf,
+    /// Write napari's tracks table here (CSV: track_id, t, y, x, area, parent_track_id).
+    #[arg(long, value_name = "FILE.csv")]
+    pub napari: Option<PathBuf>,
+    /// Write a TrackMate XML file here (Fiji: Plugins › Tracking › Load a TrackMate file).
+    #[arg(long, value_name = "FILE.xml")]
+    pub trackmate: Option<PathBuf>,
+    /// The image TrackMate should open with the tracks (e.g. a stack of the
+    /// raw frames); recorded in the XML, not read.
+    #[arg(long, value_name = "IMAGE.tif", requires = "trackmate")]
+    pub image: Option<PathBuf>,
+}
+
+/// Runs `cellstream export`.
+pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
+    if args.napari.is_none() && args.trackmate.is_none() {
+        bail!("nothing to export: give --napari FILE.csv, --trackmate FILE.xml or both");
+    }
+    for out in args.napari.iter().chain(&args.trackmate) {
+        if out.starts_with(&args.res) {
+            bail!("{}: write the export outside the result folder {}, which must hold only the CTC result", out.display(), args.res.display());
+        }
+    }
+    let cells = TrackedCells::read(&args.res).with_context(|| format!("cannot export {}", args.res.display()))?;
+    if let Some(p) = &args.napari {
+        ctc::write_atomic(p, |w| napari::write_tracks_csv(&cells, w))?;
+        eprintln!("wrote {} ({} spots of {} tracks)", p.display(), cells.spots.len(), cells.tracks.len());
+    }
+    if let Some(p) = &args.trackmate {
+        ctc::write_atomic(p, |w| trackmate::write_xml(&cells, args.image.as_deref(), w))?;
+        let lineages = cells.lineage_roots().values().collect::<std::collections::BTreeSet<_>>().len();
+        eprintln!("wrote {} ({} spots, {} links, {} TrackMate tracks)", p.display(), cells.spots.len(), cells.links().len(), lineages);
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}

@@ -1,0 +1,198 @@
+//! TrackMate's XML file: spots, links and one track per lineage, for Fiji's TrackMate (Tinevez et al. 2017).
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::Path;
+
+use super::TrackedCells;
+
+/// Version of TrackMate's file format the file claims (TrackMate 7).
+const VERSION: &str = "7.11.1";
+
+/// (feature, name, short name, dimension, integer) of the spot features written.
+const SPOT_FEATURES: &[(&str, &str, &str, &str, bool)] = &[
+    ("QUALITY", "Quality", "Quality", "QUALITY", false),
+    ("POSITION_X", "X", "X", "POSITION", false),
+    ("POSITION_Y", "Y", "Y", "POSITION", false),
+    ("POSITION_Z", "Z", "Z", "POSITION", false),
+    ("POSITION_T", "T", "T", "TIME", false),
+    ("FRAME", "Frame", "Frame", "NONE", true),
+    ("RADIUS", "Radius", "R", "LENGTH", false),
+    ("VISIBILITY", "Visibility", "Visibility", "NONE", true),
+    ("AREA", "Area", "Area", "AREA", false),
+    ("CTC_LABEL", "CTC track label", "CTC label", "NONE", true),
+];
+const EDGE_FEATURES: &[(&str, &str, &str, &str, bool)] = &[
+    ("SPOT_SOURCE_ID", "Source spot ID", "Source ID", "NONE", true),
+    ("SPOT_TARGET_ID", "Target spot ID", "Target ID", "NONE", true),
+    ("LINK_COST", "Edge cost", "Cost", "NONE", false),
+    ("EDGE_TIME", "Edge time", "Edge T", "TIME", false),
+];
+const TRACK_FEATURES: &[(&str, &str, &str, &str, bool)] = &[
+    ("TRACK_ID", "Track ID", "Track ID", "NONE", true),
+    ("TRACK_INDEX", "Track index", "Index", "NONE", true),
+    ("NUMBER_SPOTS", "Number of spots in track", "N spots", "NONE", true),
+    ("NUMBER_GAPS", "Number of gaps", "N gaps", "NONE", true),
+    ("LONGEST_GAP", "Longest gap", "Lgst gap", "NONE", true),
+    ("NUMBER_SPLITS", "Number of split events", "N splits", "NONE", true),
+    ("NUMBER_MERGES", "Number of merge events", "N merges", "NONE", true),
+    ("TRACK_START", "Track start", "Track start", "TIME", false),
+    ("TRACK_STOP", "Track stop", "Track stop", "TIME", false),
+    ("TRACK_DURATION", "Track duration", "Duration", "TIME", false),
+];
+
+/// `s` with XML's five special characters escaped, for an attribute value.
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+}
+
+fn declare(w: &mut impl Write, tag: &str, features: &[(&str, &str, &str, &str, bool)]) -> std::io::Result<()> {
+    writeln!(w, "      <{tag}>")?;
+    for (f, name, short, dim, int) in features {
+        writeln!(w, r#"        <Feature feature="{f}" name="{name}" shortname="{short}" dimension="{dim}" isint="{int}" />"#)?;
+    }
+    writeln!(w, "      </{tag}>")
+}
+
+/// Writes `cells` as a TrackMate XML file, in pixels and frames (pixel size
+/// and frame interval 1). Spot `i` of [`TrackedCells::spots`] has ID `i`, its
+/// centroid as position, the radius of the disc of its area, quality 1 (the
+/// CTC result gives none) and its CTC label as the feature `CTC_LABEL`.
+/// Links are [`TrackedCells::links`] (cost −1, as TrackMate's manual links);
+/// a TrackMate track is a connected set of links, so each lineage (a track
+/// without a parent and its descendants) is one track, and a cell seen in a
+/// single frame with no mother or daughters is a spot in no track, as in
+/// TrackMate. `image`, if given, is the image TrackMate opens with it.
+///
+/// ```
+/// use cellstream::ctc::TrackRecord;
+/// use cellstream::export::{trackmate, Spot, TrackedCells};
+/// let spot = |t, label, x| Spot { t, label, x, y: 1.0, area: 3 };
+/// let cells = TrackedCells {
+///     width: 8, height: 4, first: 0, last: 1,
+///     spots: vec![spot(0, 1, 1.0), spot(1, 2, 1.0), spot(1, 3, 5.0)],
+///     tracks: vec![
+///         TrackRecord { label: 1, begin: 0, end: 0, parent: 0 },
+///         TrackRecord { label: 2, begin: 1, end: 1, parent: 1 },
+///         TrackRecord { label: 3, begin: 1, end: 1, parent: 1 },
+///     ],
+/// };
+/// let mut out = Vec::new();
+/// trackmate::write_xml(&cells, None, &mut out).unwrap();
+/// let xml = String::from_utf8(out).unwrap();
+/// assert!(xml.contains(r#"<AllSpots nspots="3">"#));
+/// assert!(xml.contains(r#"NUMBER_SPLITS="1""#)); // one lineage, one division
+/// assert_eq!(xml.matches("<Edge ").count(), 2);
+/// ```
+pub fn write_xml(cells: &TrackedCells, image: Option<&Path>, w: &mut impl Write) -> std::io::Result<()> {
+    let links = cells.links();
+    let roots = cells.lineage_roots();
+    // Links of each lineage, by its root's label.
+    let mut lineages: BTreeMap<u32, Vec<(usize, usize)>> = BTreeMap::new();
+    for &(a, b) in &links {
+        lineages.entry(roots[&cells.spots[a].label]).or_default().push((a, b));
+    }
+    writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(w, r#"<TrackMate version="{VERSION}">"#)?;
+    writeln!(w, "  <Log>Exported by cellstream {} from a Cell Tracking Challenge result.</Log>", env!("CARGO_PKG_VERSION"))?;
+    writeln!(w, r#"  <Model spatialunits="pixel" timeunits="frame">"#)?;
+    writeln!(w, "    <FeatureDeclarations>")?;
+    declare(w, "SpotFeatures", SPOT_FEATURES)?;
+    declare(w, "EdgeFeatures", EDGE_FEATURES)?;
+    declare(w, "TrackFeatures", TRACK_FEATURES)?;
+    writeln!(w, "    </FeatureDeclarations>")?;
+    writeln!(w, r#"    <AllSpots nspots="{}">"#, cells.spots.len())?;
+    let mut by_frame: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, s) in cells.spots.iter().enumerate() {
+        by_frame.entry(s.t).or_default().push(i);
+    }
+    for (t, ids) in &by_frame {
+        writeln!(w, r#"      <SpotsInFrame frame="{t}">"#)?;
+        for &i in ids {
+            let s = &cells.spots[i];
+            let r = (s.area as f64 / std::f64::consts::PI).sqrt();
+            writeln!(
+                w,
+                r#"        <Spot ID="{i}" name="ID{i}" QUALITY="1.0" POSITION_X="{}" POSITION_Y="{}" POSITION_Z="0.0" POSITION_T="{t}.0" FRAME="{t}" RADIUS="{r}" VISIBILITY="1" AREA="{}.0" CTC_LABEL="{}" />"#,
+                s.x, s.y, s.area, s.label
+            )?;
+        }
+        writeln!(w, "      </SpotsInFrame>")?;
+    }
+    writeln!(w, "    </AllSpots>")?;
+    writeln!(w, "    <AllTracks>")?;
+    for (index, (root, edges)) in lineages.iter().enumerate() {
+        let spots: BTreeSet<usize> = edges.iter().flat_map(|&(a, b)| [a, b]).collect();
+        let frames = spots.iter().map(|&i| cells.spots[i].t);
+        let (start, stop) = (frames.clone().min().unwrap_or(0), frames.max().unwrap_or(0));
+        let gaps: Vec<usize> = edges.iter().map(|&(a, b)| cells.spots[b].t - cells.spots[a].t - 1).filter(|&g| g > 0).collect();
+        let mut out_degree: BTreeMap<usize, usize> = BTreeMap::new();
+        for &(a, _) in edges {
+            *out_degree.entry(a).or_default() += 1;
+        }
+        let splits = out_degree.values().filter(|&&d| d > 1).count();
+        writeln!(
+            w,
+            r#"      <Track name="Lineage_{root}" TRACK_ID="{index}" TRACK_INDEX="{index}" NUMBER_SPOTS="{}" NUMBER_GAPS="{}" LONGEST_GAP="{}" NUMBER_SPLITS="{splits}" NUMBER_MERGES="0" TRACK_START="{start}.0" TRACK_STOP="{stop}.0" TRACK_DURATION="{}.0">"#,
+            spots.len(),
+            gaps.len(),
+            gaps.iter().max().unwrap_or(&0),
+            stop - start
+        )?;
+        for &(a, b) in edges {
+            let time = (cells.spots[a].t + cells.spots[b].t) as f64 / 2.0;
+            writeln!(w, r#"        <Edge SPOT_SOURCE_ID="{a}" SPOT_TARGET_ID="{b}" LINK_COST="-1.0" EDGE_TIME="{time:?}" />"#)?;
+        }
+        writeln!(w, "      </Track>")?;
+    }
+    writeln!(w, "    </AllTracks>")?;
+    writeln!(w, "    <FilteredTracks>")?;
+    for index in 0..lineages.len() {
+        writeln!(w, r#"      <TrackID TRACK_ID="{index}" />"#)?;
+    }
+    writeln!(w, "    </FilteredTracks>")?;
+    writeln!(w, "  </Model>")?;
+    writeln!(w, "  <Settings>")?;
+    let (folder, file) = match image {
+        Some(p) => {
+            let p = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+            let folder = p.parent().map(|d| format!("{}/", d.display())).unwrap_or_default();
+            (folder, p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default())
+        }
+        None => (String::new(), String::new()),
+    };
+    let nframes = cells.last + 1;
+    writeln!(
+        w,
+        r#"    <ImageData filename="{}" folder="{}" width="{}" height="{}" nslices="1" nframes="{nframes}" pixelwidth="1.0" pixelheight="1.0" voxeldepth="1.0" timeinterval="1.0" />"#,
+        escape(&file),
+        escape(&folder),
+        cells.width,
+        cells.height
+    )?;
+    writeln!(
+        w,
+        r#"    <BasicSettings xstart="0" xend="{}" ystart="0" yend="{}" zstart="0" zend="0" tstart="{}" tend="{}" />"#,
+        cells.width.saturating_sub(1),
+        cells.height.saturating_sub(1),
+        cells.first,
+        cells.last
+    )?;
+    writeln!(w, r#"    <DetectorSettings DETECTOR_NAME="MANUAL_DETECTOR" />"#)?;
+    writeln!(w, r#"    <InitialSpotFilter feature="QUALITY" value="0.0" isabove="true" />"#)?;
+    writeln!(w, "    <SpotFilterCollection />")?;
+    writeln!(w, r#"    <TrackerSettings TRACKER_NAME="MANUAL_TRACKER" />"#)?;
+    writeln!(w, "    <TrackFilterCollection />")?;
+    writeln!(w, "  </Settings>")?;
+    writeln!(w, r#"  <GUIState state="ConfigureViews" />"#)?;
+    writeln!(w, "</TrackMate>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_the_five_special_characters() {
+        assert_eq!(escape(r#"a&b<c>"d'"#), "a&amp;b&lt;c&gt;&quot;d&apos;");
+    }
+}
