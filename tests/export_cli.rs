@@ -146,6 +146,25 @@ fn napari_table_and_trackmate_xml_hold_every_cell_and_link_of_the_result() {
     let settings = root.children().find(|n| n.has_tag_name("Settings")).unwrap();
     let image = settings.children().find(|n| n.has_tag_name("ImageData")).unwrap();
     assert_eq!(image.attribute("nframes"), Some("12"));
+    pytrackmate_reads(&xml, spots.len(), track_elems.len());
+}
+
+/// A second reader: pytrackmate (PyPI; scripts/setup installs it) finds
+/// `spots` spots and, counting each spot in no track as its own, `tracks`
+/// tracks plus those. Skips without the venv.
+fn pytrackmate_reads(xml: &Path, spots: usize, tracks: usize) {
+    let py = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pyenv/bin/python");
+    if !py.is_file() {
+        eprintln!("skipped the pytrackmate check: {} is absent (run scripts/setup)", py.display());
+        return;
+    }
+    let code = "import sys; from pytrackmate import trackmate_peak_import as r; df = r(sys.argv[1], get_tracks=True); \
+                print(len(df), df['label'].nunique(), int((df.groupby('label').size() == 1).sum()))";
+    let o = Command::new(py).args(["-c", code]).arg(xml).output().unwrap();
+    assert!(o.status.success(), "pytrackmate: {}", String::from_utf8_lossy(&o.stderr));
+    let n: Vec<usize> = String::from_utf8_lossy(&o.stdout).split_whitespace().map(|v| v.parse().unwrap()).collect();
+    assert_eq!(n[0], spots, "pytrackmate reads every spot");
+    assert_eq!(n[1] - n[2], tracks, "and every track (besides the lone spots it numbers on their own)");
 }
 
 #[test]
@@ -180,6 +199,14 @@ fn bad_results_are_refused_by_name_and_nothing_is_written() {
     let orphan = good.replacen(&first, &format!("{} 77777", first.rsplit_once(' ').unwrap().0), 1);
     std::fs::write(&track_file, &orphan).unwrap();
     refused(&res, &["res_track.txt", "parent 77777"]);
+    // A daughter that begins before her mother ends.
+    let daughter = good.lines().find(|l| !l.ends_with(" 0")).expect("the sample divides").to_string();
+    let f: Vec<u32> = daughter.split(' ').map(|v| v.parse().unwrap()).collect();
+    let mother = good.lines().find(|l| l.starts_with(&format!("{} ", f[3]))).unwrap().to_string();
+    let m: Vec<u32> = mother.split(' ').map(|v| v.parse().unwrap()).collect();
+    let early = good.replacen(&mother, &format!("{} {} {} {}", m[0], m[1], f[1], m[3]), 1);
+    std::fs::write(&track_file, &early).unwrap();
+    refused(&res, &["res_track.txt", &format!("parent {}", f[3]), "must end before"]);
     let without = good.lines().filter(|l| !l.starts_with(&format!("{label} "))).collect::<Vec<_>>().join("\n") + "\n";
     std::fs::write(&track_file, &without).unwrap();
     refused(&res, &["mask000.tif", &format!("label {label}"), "does not list"]);

@@ -51,7 +51,8 @@ impl TrackedCells {
     /// Reads the result folder `dir` (`maskTTT.tif` and `res_track.txt`), one
     /// mask at a time. Errors name the file: a label a mask holds that the
     /// track file does not list, or lists for other frames; a track no mask
-    /// holds; a parent that is not a track; masks of different sizes.
+    /// holds; a parent that is not a track or does not end before its
+    /// daughter begins; masks of different sizes.
     pub fn read(dir: &Path) -> ctc::Result<TrackedCells> {
         let result = ResultDir::open(dir)?;
         let (first, last) = result.masks.span().expect("ResultDir::open refuses a folder without masks");
@@ -100,8 +101,18 @@ impl TrackedCells {
             if !spots.contains_key(&r.label) {
                 return Err(CtcError::new(&track_file, format!("lists track {} (frames {}–{}), which no mask holds", r.label, r.begin, r.end)));
             }
-            if r.parent != 0 && !by_label.contains_key(&r.parent) {
-                return Err(CtcError::new(&track_file, format!("gives track {} the parent {}, which is not a track", r.label, r.parent)));
+            if r.parent == 0 {
+                continue;
+            }
+            match by_label.get(&r.parent) {
+                None => return Err(CtcError::new(&track_file, format!("gives track {} the parent {}, which is not a track", r.label, r.parent))),
+                Some(p) if p.end >= r.begin => {
+                    return Err(CtcError::new(
+                        &track_file,
+                        format!("gives track {} (from frame {}) the parent {}, which lasts to frame {}: a mother must end before her daughters begin", r.label, r.begin, p.label, p.end),
+                    ));
+                }
+                Some(_) => {}
             }
         }
         Ok(())
@@ -147,6 +158,7 @@ impl TrackedCells {
             }
         }
         out.sort_unstable();
+        out.dedup();
         out
     }
 

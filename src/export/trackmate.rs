@@ -177,7 +177,9 @@ pub fn write_xml(cells: &TrackedCells, image: Option<&Path>, w: &mut impl Write)
         cells.first,
         cells.last
     )?;
-    writeln!(w, r#"    <DetectorSettings DETECTOR_NAME="MANUAL_DETECTOR" />"#)?;
+    // TrackMate's manual detector needs a radius: the spots' mean.
+    let mean_radius = cells.spots.iter().map(|s| (s.area as f64 / std::f64::consts::PI).sqrt()).sum::<f64>() / cells.spots.len().max(1) as f64;
+    writeln!(w, r#"    <DetectorSettings DETECTOR_NAME="MANUAL_DETECTOR" RADIUS="{mean_radius:?}" />"#)?;
     writeln!(w, r#"    <InitialSpotFilter feature="QUALITY" value="0.0" isabove="true" />"#)?;
     writeln!(w, "    <SpotFilterCollection />")?;
     writeln!(w, r#"    <TrackerSettings TRACKER_NAME="MANUAL_TRACKER" />"#)?;
