@@ -30,6 +30,14 @@ pub enum SegmenterKind {
     Classical,
 }
 
+/// The flags that only a segmenter reads; `track --masks` refuses them
+/// rather than ignore them.
+const SEGMENTER_ONLY: [&str; 19] = [
+    "segmenter", "model", "device", "tiles", "overlap", "window", "precision", "seed_threshold", "foreground_threshold",
+    "tta", "scale", "invert", "polarity", "background_sigma", "closing_radius", "min_area", "min_distance", "min_confidence",
+    "merge_fragments",
+];
+
 /// `cellstream track`: what to track, where to write it, how to segment and link.
 #[derive(Args, Debug, Clone)]
 #[command(group(ArgGroup::new("input").required(true).args(["sequence", "masks"])))]
@@ -42,7 +50,7 @@ pub struct TrackArgs {
     /// ilastik exports, CTC masks): every TIFF, in the order of the number
     /// at the end of its name; or one label stack TIFF, page t the mask of
     /// frame t. Labels need not agree between frames.
-    #[arg(long, value_name = "DIR|STACK.tif")]
+    #[arg(long, value_name = "DIR|STACK.tif", conflicts_with_all = SEGMENTER_ONLY)]
     pub masks: Option<PathBuf>,
     /// The result folder (maskTTT.tif + res_track.txt); default NN_RES beside the sequence.
     #[arg(long, value_name = "RES")]
@@ -184,7 +192,8 @@ pub struct PostArgs {
     pub merge_fragments: f32,
     /// Remove the objects the frame's edge cuts (Cellpose's `exclude_on_edges`),
     /// for annotations that leave cut cells out, as PhC-C2DL-PSC's silver
-    /// truth does; their tracks end where they reach the edge.
+    /// truth does; their tracks end where they reach the edge. With
+    /// `--masks`, from each mask before linking.
     #[arg(long)]
     pub exclude_on_edges: bool,
 }
@@ -381,18 +390,21 @@ fn nested(a: &Path, b: &Path) -> bool {
 /// Links the label masks in `dir` and writes the CTC result to `out`, all or
 /// nothing, through the streaming pipeline.
 pub fn track_masks(dir: &Path, out: &Path, cfg: LinkConfig) -> Result<TrackSummary> {
-    track_masks_with(dir, out, cfg, None, &PipelineOptions::default(), true, None)
+    let run = MasksRun { stats: None, opts: &PipelineOptions::default(), quiet: true, exclude_on_edges: false };
+    track_masks_with(dir, out, cfg, run, None)
 }
 
-fn track_masks_with(
-    dir: &Path,
-    out: &Path,
-    cfg: LinkConfig,
-    stats: Option<&Path>,
-    opts: &PipelineOptions,
+/// How `track --masks` runs, besides the linking itself.
+struct MasksRun<'a> {
+    stats: Option<&'a Path>,
+    opts: &'a PipelineOptions,
     quiet: bool,
-    mut record: Option<RunRecord>,
-) -> Result<TrackSummary> {
+    /// Remove the objects the frame's edge cuts from each mask before linking.
+    exclude_on_edges: bool,
+}
+
+fn track_masks_with(dir: &Path, out: &Path, cfg: LinkConfig, run: MasksRun, mut record: Option<RunRecord>) -> Result<TrackSummary> {
+    let MasksRun { stats, opts, quiet, exclude_on_edges } = run;
     // A folder of numbered mask TIFFs, or one label stack whose pages are the frames.
     type Masks = Box<dyn Iterator<Item = Result<(usize, Mask)>> + Send>;
     let (reader, last): (Masks, usize) = if dir.is_file() {
@@ -410,13 +422,15 @@ fn track_masks_with(
     };
     if let Some(r) = &mut record {
         r.section("segmenter").set("kind", "none: the masks are linked as they are");
+        r.section("post").set("exclude_on_edges", exclude_on_edges);
     }
     if same_folder(dir, out) {
         bail!(CtcError::new(out, "is the input folder; write the result to another folder"));
     }
     let digits = last.to_string().len().max(3);
     let identity: Box<dyn pipeline::SegmentStage<Mask, Mask>> = Box::new(|_t, m: Mask| Ok(m));
-    let post: Arc<dyn Fn(usize, Mask) -> Result<Mask> + Send + Sync> = Arc::new(|_t, m| Ok(m));
+    let post: Arc<dyn Fn(usize, Mask) -> Result<Mask> + Send + Sync> =
+        Arc::new(move |_t, m: Mask| Ok(if exclude_on_edges { crate::post::clear_border(m.view()) } else { m }));
     let ctx = StageContext { out, digits, cfg, stats, opts, quiet, total: last + 1, record };
     run_stages(reader, identity, post, ctx)
 }
@@ -666,7 +680,8 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
             }
             let out = args.out.clone().context("--out RES is needed with --masks")?;
             record.section("run").set("masks", path_text(masks)).set("out", path_text(&out));
-            let s = track_masks_with(masks, &out, cfg, args.stats.as_deref(), &opts, args.quiet, Some(record))?;
+            let run = MasksRun { stats: args.stats.as_deref(), opts: &opts, quiet: args.quiet, exclude_on_edges: args.post.exclude_on_edges };
+            let s = track_masks_with(masks, &out, cfg, run, Some(record))?;
             (out, s)
         }
         (Some(seq), None) => {

@@ -203,3 +203,40 @@ fn dense_colony_divisions_reach_bc0_of_0_9() {
         assert!(tra >= 0.99, "colony seed {seed}: TRA {tra}");
     }
 }
+
+#[test]
+fn masks_lose_their_edge_cells_with_exclude_on_edges_and_segmenter_flags_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let (full, _) = movie(d.path());
+    // The middle band of the movie, so that the frame's new edges cut cells.
+    let masks = d.path().join("band");
+    std::fs::create_dir_all(&masks).unwrap();
+    for t in 0..25 {
+        let m = ctc::read_mask(&full.join(format!("img_{t}.tif"))).unwrap();
+        ctc::write_mask(&masks.join(format!("img_{t}.tif")), &m.slice(ndarray::s![.., 60..140]).to_owned()).unwrap();
+    }
+    let res = d.path().join("inner");
+    let o = cellstream(&[&"track", &"--masks", &masks, &"--out", &res, &"-q", &"--exclude-on-edges"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(ctc::validate_result(&res).unwrap(), vec![]);
+    assert!(std::fs::read_to_string(res.join("cellstream.toml")).unwrap().contains("exclude_on_edges = true"));
+    let mut cut = 0;
+    for t in 0..25 {
+        let input = ctc::read_mask(&masks.join(format!("img_{t}.tif"))).unwrap();
+        let out = ctc::read_mask(&res.join(format!("mask{t:03}.tif"))).unwrap();
+        let edge = cellstream::post::border_labels(input.view(), 0);
+        cut += edge.len();
+        for (&i, &o) in input.iter().zip(out.iter()) {
+            assert_eq!(o != 0, i != 0 && !edge.contains(&i), "frame {t}: exactly the uncut cells stay");
+        }
+    }
+    assert!(cut > 0, "the movie has cells on its edge");
+    for flag in [&["--model", "fluo"][..], &["--tta"], &["--min-area", "5"], &["--segmenter", "classical"]] {
+        let out = d.path().join("refused");
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &"--masks", &masks, &"--out", &out];
+        args.extend(flag.iter().map(|f| f as &dyn AsRef<std::ffi::OsStr>));
+        let o = cellstream(&args);
+        assert!(!o.status.success() && stderr(&o).contains("cannot be used with") && stderr(&o).contains(flag[0]), "{flag:?}: {}", stderr(&o));
+        assert!(!out.exists());
+    }
+}
