@@ -217,3 +217,27 @@ fn bad_results_are_refused_by_name_and_nothing_is_written() {
     refused(&res, &["mask005.tif"]);
     refused(&d.path().join("01"), &["01", "mask"]);
 }
+
+#[test]
+fn a_real_trackers_result_exports_whole() {
+    let res = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ctc/Fluo-N2DL-HeLa/01_RES");
+    if !res.is_dir() {
+        eprintln!("skipped: {} is absent (the CTC data is not part of the project)", res.display());
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let (csv, xml) = (d.path().join("hela.csv"), d.path().join("hela.xml"));
+    ok(&cellstream(&[&"export", &res, &"--napari", &csv, &"--trackmate", &xml]));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let ids: BTreeSet<u32> = text.lines().skip(1).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
+    let tracks = ctc::read_tracks(&res.join("res_track.txt")).unwrap();
+    assert_eq!(ids, tracks.iter().map(|r| r.label).collect::<BTreeSet<_>>(), "every track of the result, and no other");
+    let rows = text.lines().count() - 1;
+    assert!(rows > 5000, "92 frames of some 90 nuclei: {rows}");
+    let doc_text = std::fs::read_to_string(&xml).unwrap();
+    let doc = roxmltree::Document::parse(&doc_text).unwrap();
+    assert_eq!(doc.descendants().filter(|n| n.has_tag_name("Spot")).count(), rows);
+    let roots = tracks.iter().filter(|r| r.parent == 0).count();
+    let lineages = doc.descendants().filter(|n| n.has_tag_name("Track")).count();
+    assert!(0 < lineages && lineages <= roots, "one TrackMate track per lineage: {lineages} of {roots} roots");
+}
