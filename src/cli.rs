@@ -26,7 +26,7 @@ pub enum Command {
     },
     /// Score a result against ground truth: SEG, DET, TRA, LNK, CT, TF, BC(i) (as py-ctcmetrics) and object precision/recall.
     Evaluate(crate::eval::EvaluateArgs),
-    /// Link the instances of each frame into tracks and a lineage, and write a CTC result.
+    /// Segment a sequence (or take another tool's masks), link the cells into tracks and a lineage, and write a CTC result.
     Track(crate::track::TrackArgs),
     /// Simulate a time-lapse with exact ground truth: OUT/01, OUT/01_GT/SEG, OUT/01_GT/TRA.
     Simulate(simulate::SimulateArgs),
