@@ -147,6 +147,28 @@ fn napari_table_and_trackmate_xml_hold_every_cell_and_link_of_the_result() {
     let image = settings.children().find(|n| n.has_tag_name("ImageData")).unwrap();
     assert_eq!(image.attribute("nframes"), Some("12"));
     pytrackmate_reads(&xml, spots.len(), track_elems.len());
+    geff_converts(&xml, spots.len(), got.len());
+}
+
+/// A third reader: geff's TrackMate converter (PyPI `geff`; scripts/setup
+/// installs it) turns the file into a GEFF graph that `geff validate`
+/// accepts, with `spots` nodes and `links` edges. Skips without the venv.
+fn geff_converts(xml: &Path, spots: usize, links: usize) {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pyenv/bin");
+    if !venv.join("geff").is_file() {
+        eprintln!("skipped the geff check: {} is absent (run scripts/setup)", venv.join("geff").display());
+        return;
+    }
+    let out = xml.with_extension("geff");
+    let o = Command::new(venv.join("geff")).arg("convert-trackmate-xml").arg(xml).arg(&out).output().unwrap();
+    assert!(o.status.success(), "geff convert-trackmate-xml: {}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(venv.join("geff")).arg("validate").arg(&out).output().unwrap();
+    assert!(o.status.success(), "geff validate: {}", String::from_utf8_lossy(&o.stderr));
+    let code = "import sys, zarr; z = zarr.open(sys.argv[1], mode='r'); print(z['nodes/ids'].shape[0], z['edges/ids'].shape[0])";
+    let o = Command::new(venv.join("python")).args(["-c", code]).arg(&out).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let n: Vec<usize> = String::from_utf8_lossy(&o.stdout).split_whitespace().map(|v| v.parse().unwrap()).collect();
+    assert_eq!((n[0], n[1]), (spots, links), "geff reads every spot and link");
 }
 
 /// A second reader: pytrackmate (PyPI; scripts/setup installs it) finds
