@@ -250,3 +250,37 @@ fn exclude_on_edges_leaves_no_cell_on_the_frame_edge_and_is_recorded() {
         assert_eq!(count(i), count(a) - cellstream::post::border_labels(a.view(), 0).len(), "only the cut cells go");
     }
 }
+
+#[test]
+fn frames_numbered_by_another_tool_are_a_sequence_but_masks_are_not() {
+    let d = tempfile::tempdir().unwrap();
+    let src = sample(d.path(), 4);
+    // Fiji-style names, numbered from 1 without padding.
+    let seq = d.path().join("exported");
+    std::fs::create_dir_all(&seq).unwrap();
+    for t in 0..4 {
+        std::fs::copy(src.join(format!("t{t:03}.tif")), seq.join(format!("img_{}.tif", t + 1))).unwrap();
+    }
+    let o = cellstream(&[&"track", &seq, &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let res = d.path().join("exported_RES");
+    assert_eq!(ctc::validate_result(&res).unwrap(), vec![]);
+    assert!(res.join("mask001.tif").is_file() && res.join("mask004.tif").is_file() && !res.join("mask000.tif").exists());
+    // The same cells as the CTC-named frames give.
+    let ctc_named = d.path().join("R");
+    assert!(cellstream(&[&"track", &src, &"--out", &ctc_named, &"-q"]).status.success());
+    for t in 0..4 {
+        let a = ctc::read_mask(&ctc_named.join(format!("mask{t:03}.tif"))).unwrap();
+        let b = ctc::read_mask(&res.join(format!("mask{:03}.tif", t + 1))).unwrap();
+        assert_eq!(a.mapv(|v| v != 0), b.mapv(|v| v != 0));
+    }
+    // A gap, and a result folder given as frames, are refused by name.
+    std::fs::remove_file(seq.join("img_3.tif")).unwrap();
+    let o = cellstream(&[&"track", &seq, &"--out", &d.path().join("gap"), &"-q"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("no frame 3 between img_2.tif and img_4.tif"), "{err}");
+    let o = cellstream(&[&"track", &res, &"--out", &d.path().join("masks"), &"-q"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("not raw frames") && err.contains("--masks"), "{err}");
+    assert!(!d.path().join("gap").exists() && !d.path().join("masks").exists());
+}

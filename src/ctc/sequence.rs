@@ -152,14 +152,65 @@ pub struct Sequence {
 
 impl Sequence {
     /// Opens a sequence folder: it must exist and hold at least one `tTTT.tif`,
-    /// numbered without gaps.
+    /// numbered without gaps. A folder without `tTTT.tif` files but with TIFFs
+    /// numbered at the end of their names (`img_1.tif`, `frame0003.tif`, as
+    /// Fiji and microscopes export them) is read in the order of those
+    /// numbers ([`list_numbered_tiffs`]), also without gaps.
+    ///
+    /// ```
+    /// # let d = tempfile::tempdir().unwrap();
+    /// for t in [9, 10, 11] {
+    ///     std::fs::write(d.path().join(format!("img_{t}.tif")), b"").unwrap(); // listing reads no image
+    /// }
+    /// let seq = cellstream::ctc::Sequence::open(d.path()).unwrap();
+    /// assert_eq!(seq.frames.span(), Some((9, 11)));
+    /// std::fs::remove_file(d.path().join("img_10.tif")).unwrap();
+    /// let e = cellstream::ctc::Sequence::open(d.path()).unwrap_err().to_string();
+    /// assert!(e.contains("no frame 10 between img_9.tif and img_11.tif"), "{e}");
+    /// // A truth or result folder is not a sequence.
+    /// # let d = tempfile::tempdir().unwrap();
+    /// std::fs::write(d.path().join("man_seg000.tif"), b"").unwrap();
+    /// let e = cellstream::ctc::Sequence::open(d.path()).unwrap_err().to_string();
+    /// assert!(e.contains("not raw frames"), "{e}");
+    /// ```
     pub fn open(dir: &Path) -> Result<Sequence> {
         let frames = list_frame_files(dir, "t")?;
         if frames.is_empty() {
-            return Err(CtcError::new(dir, "holds no frames (expected files named t000.tif, t001.tif, …)"));
+            return Self::open_numbered(dir);
         }
         frames.require_contiguous()?;
         Ok(Sequence { frames })
+    }
+
+    /// [`Sequence::open`] for a folder of TIFFs numbered at the end of their names.
+    fn open_numbered(dir: &Path) -> Result<Sequence> {
+        let listed = list_numbered_tiffs(dir).map_err(|e| {
+            if e.path == dir {
+                CtcError::new(dir, "holds no frames (expected files named t000.tif, t001.tif, … or TIFFs numbered at the end of their names)")
+            } else {
+                e
+            }
+        })?;
+        let first = listed[0].1.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if let Some(kind) = ["man_seg", "man_track", "mask"].iter().find(|k| parse_frame_name(&first, k).is_some()) {
+            return Err(CtcError::new(
+                dir,
+                format!("holds CTC label masks ({kind}TTT.tif), not raw frames: `track --masks` links masks, `evaluate` scores them"),
+            ));
+        }
+        for w in listed.windows(2) {
+            if w[1].0 != w[0].0 + 1 {
+                let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let more = if w[1].0 > w[0].0 + 2 { format!(" (and {} more)", w[1].0 - w[0].0 - 2) } else { String::new() };
+                return Err(CtcError::new(
+                    dir,
+                    format!("gap in the frame numbering: no frame {} between {} and {}{more}", w[0].0 + 1, name(&w[0].1), name(&w[1].1)),
+                ));
+            }
+        }
+        let last = listed.last().map_or(0, |f| f.0);
+        let files: BTreeMap<usize, PathBuf> = listed.into_iter().collect();
+        Ok(Sequence { frames: FrameFiles { dir: dir.to_path_buf(), prefix: String::new(), digits: last.to_string().len().max(3), files } })
     }
 
     pub fn dir(&self) -> &Path {
