@@ -80,6 +80,10 @@ pub struct TrackArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Follow a folder still being written (a live acquisition): read each
+    /// next frame as it appears, and end when none has come for SECONDS.
+    #[arg(long, value_name = "SECONDS", conflicts_with = "masks", value_parser = follow_seconds)]
+    pub follow: Option<f64>,
 }
 
 /// The model segmenter's settings on the command line.
@@ -159,6 +163,12 @@ impl ModelArgs {
             ..InferOptions::default()
         }
     }
+}
+
+/// `--follow`: a positive number of seconds.
+fn follow_seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if v > 0.0 && v.is_finite() { Ok(v) } else { Err(format!("{v} is not a positive number of seconds")) }
 }
 
 /// `--scale`: a factor from 1/8 to 8.
@@ -315,14 +325,16 @@ struct Progress {
 }
 
 impl Progress {
+    /// `total` 0: not known (`--follow`).
     fn new(total: usize, quiet: bool) -> Progress {
         let tty = std::io::stderr().is_terminal();
         let bar = (!quiet && tty).then(|| {
-            let b = indicatif::ProgressBar::new(total as u64);
-            b.set_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} frames  {per_sec}  eta {eta}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
+            let (b, template) = if total == 0 {
+                (indicatif::ProgressBar::new_spinner(), "{spinner} {pos} frames  {per_sec}  following")
+            } else {
+                (indicatif::ProgressBar::new(total as u64), "{bar:40} {pos}/{len} frames  {per_sec}  eta {eta}")
+            };
+            b.set_style(indicatif::ProgressStyle::with_template(template).unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
             b
         });
         let now = Instant::now();
@@ -335,7 +347,11 @@ impl Progress {
         } else if self.plain && (self.last_line.elapsed().as_secs_f64() > 5.0 || self.done == self.total) {
             self.last_line = Instant::now();
             let fps = self.done as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
-            eprintln!("track: {}/{} frames, {fps:.1} frames/s", self.done, self.total);
+            if self.total == 0 {
+                eprintln!("track: {} frames, {fps:.1} frames/s, following", self.done);
+            } else {
+                eprintln!("track: {}/{} frames, {fps:.1} frames/s", self.done, self.total);
+            }
         }
     }
     fn finish(&self) {
@@ -524,8 +540,21 @@ fn track_sequence_with(
     // A folder of tTTT.tif, or one multi-page TIFF whose pages are the frames.
     type Frames = Box<dyn Iterator<Item = Result<(usize, Frame)>> + Send>;
     let (reader, total, digits): (Frames, usize, usize) = if seq.is_file() {
+        if args.follow.is_some() {
+            bail!(CtcError::new(seq, "is one file; --follow reads a folder that frames are still being written into"));
+        }
         let stack = ctc::Stack::open(seq)?;
         (Box::new(stack.frames()?.map(|r| r.map_err(anyhow::Error::from))), stack.pages, stack.digits())
+    } else if let Some(wait) = args.follow {
+        // A live acquisition: how many frames will come is not known (total 0).
+        let sequence = ctc::Sequence::open(seq)?;
+        let frames = sequence.follow(std::time::Duration::from_secs_f64(wait), std::time::Duration::from_millis(100));
+        let reader = same_size(frames.map(|r| {
+            let (t, p, f) = r?;
+            let dim = f.dim();
+            Ok((t, p, f, dim))
+        }));
+        (Box::new(reader), 0, sequence.digits())
     } else {
         let sequence = ctc::Sequence::open(seq)?;
         let files: Vec<(usize, PathBuf)> = sequence.frames.files.iter().map(|(t, p)| (*t, p.clone())).collect();
@@ -687,6 +716,9 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
         (Some(seq), None) => {
             let out = args.out.clone().unwrap_or_else(|| default_out(seq));
             record.section("run").set("sequence", path_text(seq)).set("out", path_text(&out));
+            if let Some(wait) = args.follow {
+                record.section("run").set("follow_seconds", wait);
+            }
             let s = track_sequence_with(seq, &out, &args, &opts, Some(record))?;
             (out, s)
         }

@@ -284,3 +284,71 @@ fn frames_numbered_by_another_tool_are_a_sequence_but_masks_are_not() {
     assert!(!o.status.success() && err.contains("not raw frames") && err.contains("--masks"), "{err}");
     assert!(!d.path().join("gap").exists() && !d.path().join("masks").exists());
 }
+
+#[test]
+fn follow_reads_frames_as_a_live_acquisition_writes_them() {
+    let d = tempfile::tempdir().unwrap();
+    let full = sample(d.path(), 6);
+    let live = d.path().join("live");
+    std::fs::create_dir_all(&live).unwrap();
+    for t in 0..2 {
+        std::fs::copy(full.join(format!("t{t:03}.tif")), live.join(format!("t{t:03}.tif"))).unwrap();
+    }
+    let res = d.path().join("R");
+    let child = Command::new(env!("CARGO_BIN_EXE_cellstream"))
+        .args(["track", "--segmenter", "classical", "-q", "--follow", "1.5", "--out"])
+        .arg(&res)
+        .arg(&live)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pause = |ms| std::thread::sleep(std::time::Duration::from_millis(ms));
+    pause(400);
+    // Frame 2 is written in two goes, as a slow writer would.
+    let bytes = std::fs::read(full.join("t002.tif")).unwrap();
+    std::fs::write(live.join("t002.tif"), &bytes[..bytes.len() / 2]).unwrap();
+    pause(300);
+    std::fs::write(live.join("t002.tif"), &bytes).unwrap();
+    for t in 3..6 {
+        pause(250);
+        std::fs::copy(full.join(format!("t{t:03}.tif")), live.join(format!("t{t:03}.tif"))).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The same result as the finished folder gives.
+    let whole = d.path().join("W");
+    assert!(cellstream(&[&"track", &"--segmenter", &"classical", &"-q", &"--out", &whole, &full]).status.success());
+    for t in 0..6 {
+        let name = format!("mask{t:03}.tif");
+        assert_eq!(ctc::read_mask(&res.join(&name)).unwrap(), ctc::read_mask(&whole.join(&name)).unwrap(), "{name}");
+    }
+    assert!(!res.join("mask006.tif").exists());
+    assert_eq!(std::fs::read_to_string(res.join("res_track.txt")).unwrap(), std::fs::read_to_string(whole.join("res_track.txt")).unwrap());
+    assert!(std::fs::read_to_string(res.join("cellstream.toml")).unwrap().contains("follow_seconds = 1.5"));
+
+    // A frame that never comes while a later one does is a gap; nothing is written.
+    let live2 = d.path().join("live2");
+    std::fs::create_dir_all(&live2).unwrap();
+    for t in 0..2 {
+        std::fs::copy(full.join(format!("t{t:03}.tif")), live2.join(format!("t{t:03}.tif"))).unwrap();
+    }
+    let gap = d.path().join("gap");
+    let child = Command::new(env!("CARGO_BIN_EXE_cellstream"))
+        .args(["track", "--segmenter", "classical", "-q", "--follow", "0.8", "--out"])
+        .arg(&gap)
+        .arg(&live2)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    pause(300);
+    std::fs::copy(full.join("t003.tif"), live2.join("t003.tif")).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("no frame 2 came") && err.contains("t003.tif"), "{err}");
+    assert!(!gap.exists());
+    // --follow is for folders, and needs a positive time.
+    let o = cellstream(&[&"track", &"--follow", &"0", &live]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("positive number of seconds"));
+    let o = cellstream(&[&"track", &"--follow", &"1", &"--out", &gap, &full.join("t000.tif")]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--follow reads a folder"));
+}

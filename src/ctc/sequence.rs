@@ -6,6 +6,7 @@
 //! + `res_track.txt`. Listing a folder reads no image: frames stream later.
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use super::error::{CtcError, Result};
 use super::tiff_io::{self, Frame, Mask};
@@ -250,6 +251,99 @@ impl Sequence {
                 _ => {}
             }
             Ok((t, f))
+        })
+    }
+
+    /// The frames of a folder still being written (a live acquisition), in
+    /// time order with their files: those there now, then each next frame as
+    /// it appears, until none has come for `wait`. A frame that appears later
+    /// is read once its size has stayed the same for one `poll`; one that does
+    /// not decode yet is read again every `poll` until it does, and is an
+    /// error (naming it) if it still does not after `wait`. A later frame
+    /// present when the next one has not come in `wait` is a gap error.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # let d = tempfile::tempdir().unwrap();
+    /// let frame = cellstream::ctc::Frame::U8(ndarray::Array2::zeros((4, 4)));
+    /// cellstream::ctc::write_frame(&d.path().join("t000.tif"), &frame).unwrap();
+    /// let seq = cellstream::ctc::Sequence::open(d.path()).unwrap();
+    /// let dir = d.path().to_path_buf();
+    /// let writer = std::thread::spawn(move || {
+    ///     std::thread::sleep(Duration::from_millis(200));
+    ///     cellstream::ctc::write_frame(&dir.join("t001.tif"), &frame).unwrap(); // written while we follow
+    /// });
+    /// let got: Vec<usize> = seq.follow(Duration::from_secs(1), Duration::from_millis(20)).map(|f| f.unwrap().0).collect();
+    /// writer.join().unwrap();
+    /// assert_eq!(got, vec![0, 1]);
+    /// ```
+    pub fn follow(&self, wait: Duration, poll: Duration) -> impl Iterator<Item = Result<(usize, PathBuf, Frame)>> + Send + use<> {
+        let dir = self.frames.dir.clone();
+        let numbered = self.frames.prefix.is_empty();
+        let mut known = self.frames.files.clone();
+        let listed_last = known.keys().next_back().copied();
+        let mut next = known.keys().next().copied().unwrap_or(0);
+        let mut last_arrival = Instant::now();
+        let mut done = false;
+        std::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            let result = (|| -> Result<Option<(usize, PathBuf, Frame)>> {
+                // Wait for the next frame's file.
+                let path = loop {
+                    if let Some(p) = known.get(&next) {
+                        break p.clone();
+                    }
+                    if last_arrival.elapsed() >= wait {
+                        if let Some((&later, p)) = known.range(next..).next() {
+                            return Err(CtcError::new(
+                                &dir,
+                                format!("gap in the frame numbering: no frame {next} came in {:.1} s, but {} (frame {later}) did", wait.as_secs_f64(), p.display()),
+                            ));
+                        }
+                        return Ok(None);
+                    }
+                    std::thread::sleep(poll);
+                    known = if numbered { list_numbered_tiffs(&dir)?.into_iter().collect() } else { list_frame_files(&dir, "t")?.files };
+                };
+                // A frame that came while we followed, or the last one there at
+                // the start, may still be being written: wait for its size to settle.
+                if listed_last.is_none_or(|l| next >= l) {
+                    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).ok();
+                    let mut before = size(&path);
+                    loop {
+                        std::thread::sleep(poll);
+                        let now = size(&path);
+                        if now == before {
+                            break;
+                        }
+                        before = now;
+                    }
+                }
+                let first_try = Instant::now();
+                let frame = loop {
+                    match tiff_io::read_frame(&path) {
+                        Ok(f) => break f,
+                        Err(e) if first_try.elapsed() >= wait => return Err(e),
+                        Err(_) => std::thread::sleep(poll),
+                    }
+                };
+                last_arrival = Instant::now();
+                next += 1;
+                Ok(Some((next - 1, path, frame)))
+            })();
+            match result {
+                Ok(Some(f)) => Some(Ok(f)),
+                Ok(None) => {
+                    done = true;
+                    None
+                }
+                Err(e) => {
+                    done = true;
+                    Some(Err(e))
+                }
+            }
         })
     }
 
