@@ -289,11 +289,9 @@ fn frames_numbered_by_another_tool_are_a_sequence_but_masks_are_not() {
 fn follow_reads_frames_as_a_live_acquisition_writes_them() {
     let d = tempfile::tempdir().unwrap();
     let full = sample(d.path(), 6);
+    // The acquisition has not begun when track starts: the folder is empty.
     let live = d.path().join("live");
     std::fs::create_dir_all(&live).unwrap();
-    for t in 0..2 {
-        std::fs::copy(full.join(format!("t{t:03}.tif")), live.join(format!("t{t:03}.tif"))).unwrap();
-    }
     let res = d.path().join("R");
     let child = Command::new(env!("CARGO_BIN_EXE_cellstream"))
         .args(["track", "--segmenter", "classical", "-q", "--follow", "1.5", "--out"])
@@ -303,6 +301,10 @@ fn follow_reads_frames_as_a_live_acquisition_writes_them() {
         .spawn()
         .unwrap();
     let pause = |ms| std::thread::sleep(std::time::Duration::from_millis(ms));
+    for t in 0..2 {
+        pause(300);
+        std::fs::copy(full.join(format!("t{t:03}.tif")), live.join(format!("t{t:03}.tif"))).unwrap();
+    }
     pause(400);
     // Frame 2 is written in two goes, as a slow writer would.
     let bytes = std::fs::read(full.join("t002.tif")).unwrap();
