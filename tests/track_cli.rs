@@ -294,7 +294,7 @@ fn follow_reads_frames_as_a_live_acquisition_writes_them() {
     std::fs::create_dir_all(&live).unwrap();
     let res = d.path().join("R");
     let child = Command::new(env!("CARGO_BIN_EXE_cellstream"))
-        .args(["track", "--segmenter", "classical", "-q", "--follow", "1.5", "--out"])
+        .args(["track", "--segmenter", "classical", "-q", "--follow", "3", "--out"])
         .arg(&res)
         .arg(&live)
         .stderr(std::process::Stdio::piped())
@@ -326,7 +326,7 @@ fn follow_reads_frames_as_a_live_acquisition_writes_them() {
     }
     assert!(!res.join("mask006.tif").exists());
     assert_eq!(std::fs::read_to_string(res.join("res_track.txt")).unwrap(), std::fs::read_to_string(whole.join("res_track.txt")).unwrap());
-    assert!(std::fs::read_to_string(res.join("cellstream.toml")).unwrap().contains("follow_seconds = 1.5"));
+    assert!(std::fs::read_to_string(res.join("cellstream.toml")).unwrap().contains("follow_seconds = 3.0"));
 
     // A frame that never comes while a later one does is a gap; nothing is written.
     let live2 = d.path().join("live2");
@@ -336,7 +336,7 @@ fn follow_reads_frames_as_a_live_acquisition_writes_them() {
     }
     let gap = d.path().join("gap");
     let child = Command::new(env!("CARGO_BIN_EXE_cellstream"))
-        .args(["track", "--segmenter", "classical", "-q", "--follow", "0.8", "--out"])
+        .args(["track", "--segmenter", "classical", "-q", "--follow", "2", "--out"])
         .arg(&gap)
         .arg(&live2)
         .stderr(std::process::Stdio::piped())
