@@ -6,7 +6,7 @@ use super::TrackedCells;
 /// Writes the table napari's `Viewer.add_tracks` takes, as CSV with a
 /// header: `track_id,t,y,x,area,parent_track_id`, one row per spot, by
 /// track, then frame. `track_id` is the CTC label; `parent_track_id` (0 for
-/// none) gives napari's `graph` ({track: [parent]}); `y` and `x` are the
+/// none) gives napari's `graph` (`{track: [parent]}`); `y` and `x` are the
 /// centroid in pixels, `area` in pixels. ultrack's `to_tracks_layer` gives
 /// the same columns.
 ///
