@@ -285,6 +285,17 @@ fn frames_numbered_by_another_tool_are_a_sequence_but_masks_are_not() {
     assert!(!d.path().join("gap").exists() && !d.path().join("masks").exists());
 }
 
+/// `track --follow SECONDS` on `dir` with the classical segmenter, started in the background.
+fn follow(dir: &Path, out: &Path, seconds: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_cellstream"))
+        .args(["track", "--segmenter", "classical", "-q", "--follow", seconds, "--out"])
+        .arg(out)
+        .arg(dir)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn follow_reads_frames_as_a_live_acquisition_writes_them() {
     let d = tempfile::tempdir().unwrap();
@@ -293,13 +304,7 @@ fn follow_reads_frames_as_a_live_acquisition_writes_them() {
     let live = d.path().join("live");
     std::fs::create_dir_all(&live).unwrap();
     let res = d.path().join("R");
-    let child = Command::new(env!("CARGO_BIN_EXE_cellstream"))
-        .args(["track", "--segmenter", "classical", "-q", "--follow", "3", "--out"])
-        .arg(&res)
-        .arg(&live)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = follow(&live, &res, "3");
     let pause = |ms| std::thread::sleep(std::time::Duration::from_millis(ms));
     for t in 0..2 {
         pause(300);
@@ -335,13 +340,7 @@ fn follow_reads_frames_as_a_live_acquisition_writes_them() {
         std::fs::copy(full.join(format!("t{t:03}.tif")), live2.join(format!("t{t:03}.tif"))).unwrap();
     }
     let gap = d.path().join("gap");
-    let child = Command::new(env!("CARGO_BIN_EXE_cellstream"))
-        .args(["track", "--segmenter", "classical", "-q", "--follow", "2", "--out"])
-        .arg(&gap)
-        .arg(&live2)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = follow(&live2, &gap, "2");
     pause(300);
     std::fs::copy(full.join("t003.tif"), live2.join("t003.tif")).unwrap();
     let o = child.wait_with_output().unwrap();
