@@ -3,7 +3,7 @@ use ndarray::Array2;
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
-use super::targets::{class_map, interface_map};
+use super::targets::{class_map_with_interfaces, interface_map};
 use super::tiles::reflect;
 use crate::ctc::Mask;
 
@@ -162,7 +162,9 @@ impl View {
     /// The crop of a label mask (nearest neighbour) as classes, with pixel
     /// weights: 1 where the crop samples inside the frame, 0 outside, and
     /// `interface_weight` on the inside pixels where cells meet ([`interface_map`]).
-    pub(crate) fn target(&self, mask: &Mask, crop: usize, interface_weight: f32) -> (Array2<u8>, Array2<f32>) {
+    /// The boundary class is `interface_ring` pixels wide where cells touch
+    /// ([`class_map_with_interfaces`]).
+    pub(crate) fn target(&self, mask: &Mask, crop: usize, interface_weight: f32, interface_ring: usize) -> (Array2<u8>, Array2<f32>) {
         let (h, w) = mask.dim();
         let mut weight = Array2::zeros((crop, crop));
         let labels = Array2::from_shape_fn((crop, crop), |(i, j)| {
@@ -181,7 +183,7 @@ impl View {
                 }
             });
         }
-        (class_map(labels.view()), weight)
+        (class_map_with_interfaces(labels.view(), interface_ring), weight)
     }
 }
 
@@ -313,7 +315,7 @@ mod tests {
         let v = View::centred((4, 4));
         assert_eq!(v.image(&f, 4), f);
         let m = f.mapv(|x| (x as u32) % 3);
-        let (classes, weight) = v.target(&m, 4, 1.0);
+        let (classes, weight) = v.target(&m, 4, 1.0, 1);
         assert_eq!(classes, crate::model::class_map(m.view()));
         assert!(weight.iter().all(|&w| w == 1.0));
     }
@@ -334,7 +336,7 @@ mod tests {
         for _ in 0..20 {
             let v = View::sample(&cfg, (32, 32), Some((15, 11)), &mut rng);
             let img = v.image(&f, 16);
-            let (classes, weight) = v.target(&m, 16, 1.0);
+            let (classes, weight) = v.target(&m, 16, 1.0, 1);
             assert!(weight.iter().all(|&w| w == 1.0));
             for (p, &c) in classes.indexed_iter() {
                 if img[p] > 0.99 {
@@ -349,7 +351,7 @@ mod tests {
     fn outside_the_frame_weighs_nothing() {
         let m = Mask::from_elem((4, 4), 1);
         let v = View { centre: (0.0, 0.0), ..View::centred((4, 4)) };
-        let (_, weight) = v.target(&m, 4, 1.0);
+        let (_, weight) = v.target(&m, 4, 1.0, 1);
         // crop offsets −2…1 from the corner: rows/cols 2, 3 of the crop fall inside.
         assert_eq!(weight.sum(), 4.0);
     }
@@ -357,7 +359,7 @@ mod tests {
     #[test]
     fn interfaces_weigh_more_inside_the_frame_only() {
         let m = ndarray::array![[1u32, 1, 2, 2], [1, 1, 2, 2], [0, 0, 0, 0], [3, 3, 3, 3]];
-        let (classes, weight) = View::centred((4, 4)).target(&m, 4, 5.0);
+        let (classes, weight) = View::centred((4, 4)).target(&m, 4, 5.0, 1);
         assert_eq!(classes, crate::model::class_map(m.view()));
         let want = ndarray::array![[1.0f32, 5.0, 5.0, 1.0], [1.0, 5.0, 5.0, 1.0], [5.0, 5.0, 5.0, 5.0], [1.0, 1.0, 1.0, 1.0]];
         assert_eq!(weight, want);
@@ -365,7 +367,7 @@ mod tests {
         // cells 1 and 2 lie between two labels.
         let m = ndarray::array![[1u32, 2, 2, 2], [1, 2, 2, 2], [0, 0, 0, 0], [0, 0, 0, 0]];
         let v = View { centre: (0.0, 0.0), ..View::centred((4, 4)) };
-        let (plain, weighted) = (v.target(&m, 4, 1.0).1, v.target(&m, 4, 5.0).1);
+        let (plain, weighted) = (v.target(&m, 4, 1.0, 1).1, v.target(&m, 4, 5.0, 1).1);
         assert_eq!((plain.sum(), weighted.sum()), (4.0, 20.0));
         assert!(plain.iter().zip(weighted.iter()).all(|(&p, &w)| p != 0.0 || w == 0.0));
     }

@@ -44,7 +44,7 @@ pub use shipped::{ModelSource, BUILTIN_ARG, BUILTIN_MODEL, BUILTIN_MODEL_NAME, M
 pub use resample::{resize, scaled_dim};
 pub use preview::{write_preview, Preview, PreviewCrop, PREVIEW_SIDE};
 pub use crate::segment::{percentile, percentile_normalise, PERCENTILES};
-pub use targets::{class_map, interface_map, BACKGROUND, BOUNDARY, CELL};
+pub use targets::{class_map, class_map_with_interfaces, interface_map, BACKGROUND, BOUNDARY, CELL};
 pub use tiles::Tiling;
 pub use train::{fit, recalibrate_batch_norm, Progress, RunFiles, Stop, TrainReport};
 pub use train_config::TrainConfig;

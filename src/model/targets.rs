@@ -27,6 +27,60 @@ pub fn class_map(mask: ArrayView2<u32>) -> Array2<u8> {
     })
 }
 
+/// [`class_map`] with the boundary widened to `ring` pixels where a cell
+/// touches another: a labelled pixel is also [`BOUNDARY`] when a path of at
+/// most `ring` 4-steps through its own cell reaches a pixel of another cell.
+/// Edges against the background keep their one-pixel ring. `ring` 1 is
+/// [`class_map`].
+///
+/// ```
+/// use cellstream::model::{class_map_with_interfaces, BACKGROUND as O, BOUNDARY as B, CELL as C};
+/// use ndarray::array;
+/// let m = array![[0u32, 1, 1, 1, 1, 2, 2, 2, 2, 0]];
+/// // Rows of one pixel: every pixel borders the outside above and below, so
+/// // take a 3-row band and look at its middle row.
+/// let band = ndarray::Array2::from_shape_fn((3, 10), |(_, x)| m[(0, x)]);
+/// assert_eq!(class_map_with_interfaces(band.view(), 1).row(1).to_vec(), vec![O, B, C, C, B, B, C, C, B, O]);
+/// assert_eq!(class_map_with_interfaces(band.view(), 2).row(1).to_vec(), vec![O, B, C, B, B, B, B, C, B, O]);
+/// ```
+pub fn class_map_with_interfaces(mask: ArrayView2<u32>, ring: usize) -> Array2<u8> {
+    let mut classes = class_map(mask);
+    if ring <= 1 {
+        return classes;
+    }
+    let (h, w) = mask.dim();
+    let neighbours = |y: usize, x: usize| {
+        [(y.wrapping_sub(1), x), (y + 1, x), (y, x.wrapping_sub(1)), (y, x + 1)].into_iter().filter(move |&(yy, xx)| yy < h && xx < w)
+    };
+    // Step 1: labelled pixels with a 4-neighbour of another cell.
+    let mut front: Vec<(usize, usize)> = Vec::new();
+    let mut seen = Array2::from_elem((h, w), false);
+    for ((y, x), &l) in mask.indexed_iter() {
+        if l != 0 && neighbours(y, x).any(|p| mask[p] != 0 && mask[p] != l) {
+            front.push((y, x));
+            seen[(y, x)] = true;
+        }
+    }
+    for _ in 1..ring {
+        let mut next = Vec::new();
+        for &(y, x) in &front {
+            for p in neighbours(y, x) {
+                if !seen[p] && mask[p] == mask[(y, x)] {
+                    seen[p] = true;
+                    next.push(p);
+                }
+            }
+        }
+        front = next;
+    }
+    classes.zip_mut_with(&seen, |c, &s| {
+        if s {
+            *c = BOUNDARY;
+        }
+    });
+    classes
+}
+
 /// Where touching cells meet: a labelled pixel whose 4-neighbour carries
 /// another cell's label, or an unlabelled pixel whose 8-neighbours carry two
 /// different labels (a one-pixel gap between cells). These are the pixels
@@ -116,5 +170,32 @@ mod tests {
     fn image_edge_is_not_a_boundary() {
         let m = array![[3u32, 3, 0], [3, 3, 0], [3, 3, 0]];
         assert_eq!(class_map(m.view()), array![[1u8, 2, 0], [1, 2, 0], [1, 2, 0]]);
+    }
+
+    proptest::proptest! {
+        /// Widening the interfaces only turns cell pixels into boundary, and
+        /// only where another cell is within `ring` steps; ring 1 is `class_map`.
+        #[test]
+        fn wider_interfaces_only_take_cell_pixels_near_other_cells(
+            data in proptest::collection::vec(0u32..4, 64), ring in 1usize..4,
+        ) {
+            let m = Array2::from_shape_vec((8, 8), data).unwrap();
+            let plain = class_map(m.view());
+            let wide = class_map_with_interfaces(m.view(), ring);
+            if ring == 1 {
+                proptest::prop_assert_eq!(&wide, &plain);
+            }
+            for ((y, x), &c) in wide.indexed_iter() {
+                if c != plain[(y, x)] {
+                    proptest::prop_assert_eq!((plain[(y, x)], c), (CELL, BOUNDARY));
+                    let l = m[(y, x)];
+                    let near = (0..8).flat_map(|yy| (0..8).map(move |xx| (yy, xx))).any(|(yy, xx)| {
+                        let d = (yy as isize - y as isize).abs() + (xx as isize - x as isize).abs();
+                        m[(yy, xx)] != 0 && m[(yy, xx)] != l && d as usize <= ring
+                    });
+                    proptest::prop_assert!(near, "({y}, {x}) turned boundary with no other cell within {ring} steps");
+                }
+            }
+        }
     }
 }

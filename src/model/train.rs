@@ -429,7 +429,7 @@ fn window_batch(cfg: &TrainConfig, data: &[TrainSequence], streams: &mut [Option
                 p.apply_and_step(crop, rng);
             }
             if let Some(mask) = &seq.truth[i] {
-                let (classes, weight): (Array2<u8>, Array2<f32>) = s.view.target(mask, c, cfg.interface_weight as f32);
+                let (classes, weight): (Array2<u8>, Array2<f32>) = s.view.target(mask, c, cfg.interface_weight as f32, cfg.interface_ring);
                 for (j, (&cl, &w)) in classes.iter().zip(weight.iter()).enumerate() {
                     cls[at + j] = cl as i64;
                     ws[at + j] = w;

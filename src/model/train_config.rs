@@ -55,6 +55,13 @@ pub struct TrainConfig {
     /// meet or nearly meet ([`crate::model::interface_map`]): above 1 teaches the network to split touching cells
     /// (after U-Net's weight map); 1 weighs them as any other pixel.
     pub interface_weight: f64,
+    /// Width in pixels of the boundary class where a cell touches another
+    /// ([`crate::model::class_map_with_interfaces`]): 1 (the default) is the
+    /// cell's own edge ring everywhere; more widens it only at the
+    /// interfaces, so that the seeds of touching cells (cell minus
+    /// boundary) lie further apart while outlines against the background
+    /// stay as they are.
+    pub interface_ring: usize,
     /// Last fraction of each sequence's frames held out for validation.
     pub val_fraction: f64,
     /// Steps between validations (an "epoch" in the history).
@@ -106,6 +113,7 @@ impl Default for TrainConfig {
             class_weights: [1.0, 1.0, 3.0],
             dice_weight: 1.0,
             foreground_dice_weight: 0.0,
+            interface_ring: 1,
             interface_weight: 1.0,
             val_fraction: 0.15,
             val_every: 50,
@@ -141,6 +149,9 @@ impl TrainConfig {
         }
         if self.lr.is_nan() || self.lr <= 0.0 || !(0.0..1.0).contains(&self.val_fraction) || !(0.0..1.0).contains(&self.plateau_factor) {
             bail!("need lr > 0, 0 ≤ val_fraction < 1 and 0 ≤ plateau_factor < 1");
+        }
+        if self.interface_ring == 0 {
+            bail!("interface_ring must be at least 1 (pixels of boundary where cells touch)");
         }
         if !(self.foreground_dice_weight.is_finite() && self.foreground_dice_weight >= 0.0) {
             bail!("foreground_dice_weight must be a number ≥ 0, not {}", self.foreground_dice_weight);
