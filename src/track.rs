@@ -548,18 +548,9 @@ fn track_sequence_with(
     } else if let Some(wait) = args.follow {
         // A live acquisition: how many frames will come is not known (total 0),
         // and the first may not have come yet.
-        let start = Instant::now();
-        let has_tiff = || {
-            std::fs::read_dir(seq).map(|d| d.flatten().any(|e| {
-                let n = e.file_name().to_string_lossy().to_ascii_lowercase();
-                n.ends_with(".tif") || n.ends_with(".tiff")
-            }))
-        };
-        while matches!(has_tiff(), Ok(false)) && start.elapsed().as_secs_f64() < wait {
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        let sequence = ctc::Sequence::open(seq)?;
-        let frames = sequence.follow(std::time::Duration::from_secs_f64(wait), std::time::Duration::from_millis(100));
+        let (wait, poll) = (std::time::Duration::from_secs_f64(wait), std::time::Duration::from_millis(100));
+        let sequence = ctc::Sequence::open_when_ready(seq, wait, poll)?;
+        let frames = sequence.follow(wait, poll);
         let reader = same_size(frames.map(|r| {
             let (t, p, f) = r?;
             let dim = f.dim();

@@ -46,8 +46,20 @@ impl FrameFiles {
         (a..=b).filter(|t| !self.files.contains_key(t)).collect()
     }
     /// Errors if any time point between the first and last is missing.
+    /// Files named by number alone (no prefix, as [`Sequence::open`] takes
+    /// another tool's `img_1.tif`) name a gap by the files around it.
     pub fn require_contiguous(&self) -> Result<()> {
         let gaps = self.gaps();
+        if let (Some(&t), true) = (gaps.first(), self.prefix.is_empty()) {
+            let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let (&a, before) = self.files.range(..t).next_back().expect("a gap lies after the first frame");
+            let (&b, after) = self.files.range(t..).next().expect("a gap lies before the last frame");
+            let more = if b > a + 2 { format!(" (and {} more)", b - a - 2) } else { String::new() };
+            return Err(CtcError::new(
+                &self.dir,
+                format!("gap in the frame numbering: no frame {t} between {} and {}{more}", name(before), name(after)),
+            ));
+        }
         if let Some(&t) = gaps.first() {
             let name = format!("{}{:0width$}.tif", self.prefix, t, width = self.digits);
             let more = if gaps.len() > 1 { format!(" (and {} more missing)", gaps.len() - 1) } else { String::new() };
@@ -183,6 +195,25 @@ impl Sequence {
         Ok(Sequence { frames })
     }
 
+    /// [`Sequence::open`] for a folder a live acquisition writes into and
+    /// may not have started yet: while it holds no TIFF at all, looks again
+    /// every `poll` for up to `wait`.
+    pub fn open_when_ready(dir: &Path, wait: Duration, poll: Duration) -> Result<Sequence> {
+        let start = Instant::now();
+        let has_tiff = || {
+            std::fs::read_dir(dir).map(|d| {
+                d.flatten().any(|e| {
+                    let n = e.file_name().to_string_lossy().to_ascii_lowercase();
+                    n.ends_with(".tif") || n.ends_with(".tiff")
+                })
+            })
+        };
+        while matches!(has_tiff(), Ok(false)) && start.elapsed() < wait {
+            std::thread::sleep(poll);
+        }
+        Sequence::open(dir)
+    }
+
     /// [`Sequence::open`] for a folder of TIFFs numbered at the end of their names.
     fn open_numbered(dir: &Path) -> Result<Sequence> {
         let listed = list_numbered_tiffs(dir).map_err(|e| {
@@ -199,19 +230,11 @@ impl Sequence {
                 format!("holds CTC label masks ({kind}TTT.tif), not raw frames: `track --masks` links masks, `evaluate` scores them"),
             ));
         }
-        for w in listed.windows(2) {
-            if w[1].0 != w[0].0 + 1 {
-                let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let more = if w[1].0 > w[0].0 + 2 { format!(" (and {} more)", w[1].0 - w[0].0 - 2) } else { String::new() };
-                return Err(CtcError::new(
-                    dir,
-                    format!("gap in the frame numbering: no frame {} between {} and {}{more}", w[0].0 + 1, name(&w[0].1), name(&w[1].1)),
-                ));
-            }
-        }
         let last = listed.last().map_or(0, |f| f.0);
         let files: BTreeMap<usize, PathBuf> = listed.into_iter().collect();
-        Ok(Sequence { frames: FrameFiles { dir: dir.to_path_buf(), prefix: String::new(), digits: last.to_string().len().max(3), files } })
+        let frames = FrameFiles { dir: dir.to_path_buf(), prefix: String::new(), digits: last.to_string().len().max(3), files };
+        frames.require_contiguous()?;
+        Ok(Sequence { frames })
     }
 
     pub fn dir(&self) -> &Path {
