@@ -19,7 +19,8 @@ and divided by the number of truth cells), so that the losses add up to
 It also counts result objects on ground the truth leaves empty (under 20% of
 their pixels on any truth cell), and splits the loss by where the truth cells
 lie: cut by the frame's edge (under 60 px, the slivers of cells entering or
-leaving the frame, or larger) or inside it.
+leaving the frame, or larger) or inside it, touching another truth cell
+(8-connected) or apart from every other.
 
     .pyenv/bin/python scripts/seg-errors.py GT_DIR RES_DIR     # GT_DIR holding SEG/man_segTTT.tif
 """
@@ -38,17 +39,29 @@ def overlaps(g, r):
     return {(int(a), int(b)): int(c) for (a, b), c in zip(pairs.T, counts)}
 
 
+def touching(g):
+    """The truth labels with a pixel 8-adjacent to a pixel of another truth label."""
+    out = set()
+    # each pixel against its right, lower, lower-right and lower-left neighbour
+    for a, b in ((g[:, :-1], g[:, 1:]), (g[:-1, :], g[1:, :]), (g[:-1, :-1], g[1:, 1:]), (g[:-1, 1:], g[1:, :-1])):
+        m = (a > 0) & (b > 0) & (a != b)
+        out.update(np.unique(a[m]).tolist())
+        out.update(np.unique(b[m]).tolist())
+    return out
+
+
 def main():
     gt_dir, res_dir = sys.argv[1:3]
     kinds = {k: [0, 0.0] for k in ("matched", "merged", "split", "outline", "missed")}
     background_objects, objects = 0, 0
-    places = {k: [0, 0.0] for k in ("edge, under 60 px", "edge, 60 px or more", "inside")}
+    places = {k: [0, 0.0] for k in ("edge, under 60 px", "edge, 60 px or more", "inside, touching another", "inside, apart")}
     for p in sorted(glob.glob(os.path.join(gt_dir, "SEG", "man_seg*.tif"))):
         t = os.path.basename(p)[len("man_seg"):-len(".tif")]
         g = tifffile.imread(p)
         r = tifffile.imread(os.path.join(res_dir, f"mask{t}.tif"))
         rim = np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]])
         on_edge = set(np.unique(rim[rim > 0]).tolist())
+        touch = touching(g)
         ov = overlaps(g, r)
         g_area = dict(zip(*np.unique(g[g > 0], return_counts=True)))
         r_area = dict(zip(*np.unique(r[r > 0], return_counts=True)))
@@ -67,7 +80,10 @@ def main():
                     kind = "split" if sum(c2 > 0.2 * area for c2 in hits.values()) > 1 else "outline"
             kinds[kind][0] += 1
             kinds[kind][1] += 1.0 - iou
-            place = "inside" if cell not in on_edge else "edge, under 60 px" if area < 60 else "edge, 60 px or more"
+            if cell in on_edge:
+                place = "edge, under 60 px" if area < 60 else "edge, 60 px or more"
+            else:
+                place = "inside, touching another" if cell in touch else "inside, apart"
             places[place][0] += 1
             places[place][1] += 1.0 - iou
         for obj, area in r_area.items():
