@@ -7,7 +7,7 @@ are linear in the class probabilities, so their mean is the mean model's.
     .pyenv/bin/python scripts/average-probs.py OUT PROBS1 PROBS2 [...]
     cellstream postprocess --input OUT/foreground --seeds OUT/seeds --closing-radius 0 --min-area 20 \\
         --seed-threshold 0.5 --out MASKS      # track's own chain, as README shows
-    cellstream track --masks MASKS --out RES && cellstream evaluate --gt GT --res RES
+    cellstream track --masks MASKS --split-merges on --out RES && cellstream evaluate --gt GT --res RES
 """
 import os
 import sys

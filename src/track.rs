@@ -15,7 +15,7 @@ use crate::link::track::{list_mask_frames, LinkArgs};
 use crate::link::{track_records, LinkConfig, Linker};
 use crate::measure::StatsWriter;
 use crate::pipeline::{self, LinkStage, PipelineOptions, WriteStage};
-use crate::post::{PostParams, SeedMode};
+use crate::post::{split_merges, MergeSplit, PostParams, SeedMode};
 use crate::model::{DeviceChoice, InferOptions, Precision, Probabilities, Tiles};
 use crate::run_record::{path_text, RunRecord};
 use crate::segment::{instances_from_model, model_post_params, segment_classical, ClassicalParams, MapWriter, ModelSource, Polarity};
@@ -206,9 +206,29 @@ pub struct PostArgs {
     /// `--masks`, from each mask before linking.
     #[arg(long)]
     pub exclude_on_edges: bool,
+    /// `on`: split every object that covers two or more cells of the frame
+    /// before into one object per cell, since cells do not fuse (README,
+    /// Splitting merges with the frame before). Default on for the model,
+    /// off for the classical segmenter and for `--masks`.
+    #[arg(long, value_name = "on|off", value_parser = on_off)]
+    pub split_merges: Option<bool>,
+}
+
+/// `on` or `off`.
+fn on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{s:?} is neither on nor off")),
+    }
 }
 
 impl PostArgs {
+    /// The merge splitting in force: `--split-merges` if given, else `default`.
+    pub fn merge_split(&self, default: bool) -> Option<MergeSplit> {
+        self.split_merges.unwrap_or(default).then(MergeSplit::default)
+    }
+
     /// The classical segmenter's chain: distance-transform maxima as markers.
     pub fn params(&self) -> PostParams {
         let base = ClassicalParams::default().post;
@@ -246,16 +266,47 @@ pub struct TrackSummary {
     pub tracks: usize,
     pub divisions: usize,
     pub resumed: usize,
+    /// Objects split by the frame before (`--split-merges`).
+    pub merges_split: usize,
 }
 
-/// The linker as a pipeline stage.
+/// The linker as a pipeline stage; with `merges`, each mask first has its
+/// merged cells split by the mask before it ([`split_merges`]), which needs
+/// the frames in order, as the linker does.
 struct LinkerStage {
     linker: Linker,
+    merges: Option<MergeSplitter>,
     summary: Arc<Mutex<Option<TrackSummary>>>,
+}
+
+/// [`split_merges`] along a stream: the last mask it returned, to split the next by.
+struct MergeSplitter {
+    params: MergeSplit,
+    previous: Option<Mask>,
+    split: usize,
+}
+
+impl MergeSplitter {
+    fn push(&mut self, mask: Mask) -> Mask {
+        let mask = match &self.previous {
+            Some(previous) => {
+                let (mask, n) = split_merges(previous.view(), mask.view(), &self.params);
+                self.split += n;
+                mask
+            }
+            None => mask,
+        };
+        self.previous = Some(mask.clone());
+        mask
+    }
 }
 
 impl LinkStage for LinkerStage {
     fn push(&mut self, t: usize, mask: Mask) -> Result<Vec<(usize, Mask)>> {
+        let mask = match &mut self.merges {
+            Some(m) => m.push(mask),
+            None => mask,
+        };
         Ok(self.linker.push(t, &mask)?)
     }
     fn finish(self: Box<Self>) -> Result<crate::pipeline::LinkedRest> {
@@ -266,7 +317,8 @@ impl LinkStage for LinkerStage {
             .tracks()
             .filter(|t| lineage.parent(t.label).is_some_and(|p| p.1 == crate::link::Descent::Resumed))
             .count();
-        *self.summary.lock().unwrap() = Some(TrackSummary { frames: 0, tracks: records.len(), divisions, resumed });
+        let merges_split = self.merges.map_or(0, |m| m.split);
+        *self.summary.lock().unwrap() = Some(TrackSummary { frames: 0, tracks: records.len(), divisions, resumed, merges_split });
         Ok((rest, records))
     }
 }
@@ -305,7 +357,8 @@ impl WriteStage for ResultStage {
                 .set("frames", frames)
                 .set("tracks", linked.tracks)
                 .set("divisions", linked.divisions)
-                .set("resumed", linked.resumed);
+                .set("resumed", linked.resumed)
+                .set("merges_split", linked.merges_split);
             writer.write_run_record(&record.finish())?;
         }
         writer.finish(tracks)?;
@@ -406,7 +459,7 @@ fn nested(a: &Path, b: &Path) -> bool {
 /// Links the label masks in `dir` and writes the CTC result to `out`, all or
 /// nothing, through the streaming pipeline.
 pub fn track_masks(dir: &Path, out: &Path, cfg: LinkConfig) -> Result<TrackSummary> {
-    let run = MasksRun { stats: None, opts: &PipelineOptions::default(), quiet: true, exclude_on_edges: false };
+    let run = MasksRun { stats: None, opts: &PipelineOptions::default(), quiet: true, exclude_on_edges: false, merges: None };
     track_masks_with(dir, out, cfg, run, None)
 }
 
@@ -417,10 +470,12 @@ struct MasksRun<'a> {
     quiet: bool,
     /// Remove the objects the frame's edge cuts from each mask before linking.
     exclude_on_edges: bool,
+    /// Split merged cells by the frame before ([`split_merges`]).
+    merges: Option<MergeSplit>,
 }
 
 fn track_masks_with(dir: &Path, out: &Path, cfg: LinkConfig, run: MasksRun, mut record: Option<RunRecord>) -> Result<TrackSummary> {
-    let MasksRun { stats, opts, quiet, exclude_on_edges } = run;
+    let MasksRun { stats, opts, quiet, exclude_on_edges, merges } = run;
     // A folder of numbered mask TIFFs, or one label stack whose pages are the frames.
     type Masks = Box<dyn Iterator<Item = Result<(usize, Mask)>> + Send>;
     let (reader, last): (Masks, usize) = if dir.is_file() {
@@ -447,7 +502,7 @@ fn track_masks_with(dir: &Path, out: &Path, cfg: LinkConfig, run: MasksRun, mut 
     let identity: Box<dyn pipeline::SegmentStage<Mask, Mask>> = Box::new(|_t, m: Mask| Ok(m));
     let post: Arc<dyn Fn(usize, Mask) -> Result<Mask> + Send + Sync> =
         Arc::new(move |_t, m: Mask| Ok(if exclude_on_edges { crate::post::clear_border(m.view()) } else { m }));
-    let ctx = StageContext { out, digits, cfg, stats, opts, quiet, total: last + 1, record };
+    let ctx = StageContext { out, digits, cfg, stats, opts, quiet, total: last + 1, record, merges };
     run_stages(reader, identity, post, ctx)
 }
 
@@ -463,6 +518,8 @@ struct StageContext<'a> {
     /// Frames expected, for the progress bar.
     total: usize,
     record: Option<RunRecord>,
+    /// Split merged cells by the frame before, just ahead of the linker.
+    merges: Option<MergeSplit>,
 }
 
 fn run_stages<In: Send, S: Send>(
@@ -471,15 +528,17 @@ fn run_stages<In: Send, S: Send>(
     post: Arc<dyn Fn(usize, S) -> Result<Mask> + Send + Sync>,
     ctx: StageContext<'_>,
 ) -> Result<TrackSummary> {
-    let StageContext { out, digits, cfg, stats, opts, quiet, total, mut record } = ctx;
+    let StageContext { out, digits, cfg, stats, opts, quiet, total, mut record, merges } = ctx;
     if let Some(r) = &mut record {
+        r.section("post").set("split_merges", merges.is_some());
         record_link(r, &cfg);
         r.section("pipeline").set("post_threads", opts.post_threads).set("post_when_idle", opts.post_when_idle);
     }
     let writer = ctc::ResultWriter::create(out, digits)?;
     let stats = stats.map(StatsWriter::create).transpose()?;
     let summary = Arc::new(Mutex::new(None));
-    let linker = Box::new(LinkerStage { linker: Linker::new(cfg), summary: summary.clone() });
+    let merges = merges.map(|params| MergeSplitter { params, previous: None, split: 0 });
+    let linker = Box::new(LinkerStage { linker: Linker::new(cfg), merges, summary: summary.clone() });
     let mut progress = Progress::new(total, quiet);
     let result = Box::new(ResultStage { writer, stats, record, frames: 0, summary: summary.clone() });
     let frames = pipeline::run(reader, segmenter, post, linker, result, opts, |_| progress.frame());
@@ -582,7 +641,7 @@ fn track_sequence_with(
         post: args.post.params(),
         ..ClassicalParams::default()
     };
-    let ctx = |record| StageContext {
+    let ctx = |record, merges| StageContext {
         out,
         digits,
         cfg: cfg.clone(),
@@ -591,6 +650,7 @@ fn track_sequence_with(
         quiet: args.quiet,
         total,
         record,
+        merges,
     };
     match args.segmenter {
         SegmenterKind::Classical => {
@@ -617,7 +677,7 @@ fn track_sequence_with(
             let pass: Box<dyn pipeline::SegmentStage<Frame, Frame>> = Box::new(|_t, f: Frame| Ok(f));
             let post: Arc<dyn Fn(usize, Frame) -> Result<Mask> + Send + Sync> =
                 Arc::new(move |_t, f: Frame| Ok(segment_classical(&f, &params)));
-            run_stages(reader, pass, post, ctx(record))
+            run_stages(reader, pass, post, ctx(record, args.post.merge_split(false)))
         }
         SegmenterKind::Model => {
             // The network carries state from frame to frame, so it runs in
@@ -672,7 +732,7 @@ fn track_sequence_with(
                     Ok(cells)
                 }),
             };
-            let summary = run_stages(reader, network, post, StageContext { opts: &opts, ..ctx(record) })?;
+            let summary = run_stages(reader, network, post, StageContext { opts: &opts, ..ctx(record, args.post.merge_split(true)) })?;
             // The result is in place; the maps follow it (a failed run published neither).
             if let Some(maps) = maps {
                 let maps = Arc::into_inner(maps).context("a post-processing worker still holds the probability maps")?;
@@ -711,7 +771,13 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
             }
             let out = args.out.clone().context("--out RES is needed with --masks")?;
             record.section("run").set("masks", path_text(masks)).set("out", path_text(&out));
-            let run = MasksRun { stats: args.stats.as_deref(), opts: &opts, quiet: args.quiet, exclude_on_edges: args.post.exclude_on_edges };
+            let run = MasksRun {
+                stats: args.stats.as_deref(),
+                opts: &opts,
+                quiet: args.quiet,
+                exclude_on_edges: args.post.exclude_on_edges,
+                merges: args.post.merge_split(false),
+            };
             let s = track_masks_with(masks, &out, cfg, run, Some(record))?;
             (out, s)
         }
@@ -728,12 +794,13 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
     };
     if !args.quiet {
         println!(
-            "{}: {} frames linked into {} tracks ({} divisions, {} resumed after a gap or merge)",
+            "{}: {} frames linked into {} tracks ({} divisions, {} resumed after a gap or merge{})",
             out.display(),
             s.frames,
             s.tracks,
             s.divisions,
-            s.resumed
+            s.resumed,
+            if s.merges_split > 0 { format!(", {} merged objects split", s.merges_split) } else { String::new() }
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -240,3 +240,66 @@ fn masks_lose_their_edge_cells_with_exclude_on_edges_and_segmenter_flags_are_ref
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn split_merges_parts_two_cells_a_tool_merged_for_two_frames() {
+    // Two round cells touching side by side, moving right a pixel a frame;
+    // in frames 2 and 3 the tool gave them one label.
+    let d = tempfile::tempdir().unwrap();
+    let masks = d.path().join("masks");
+    std::fs::create_dir_all(&masks).unwrap();
+    let centre = |t: usize, cell: usize| (15.0, 10.0 + t as f64 + 10.0 * cell as f64);
+    let inside = |(y, x): (usize, usize), (cy, cx): (f64, f64), r: f64| (y as f64 - cy).powi(2) + (x as f64 - cx).powi(2) <= r * r;
+    for t in 0..6 {
+        let mut m = Mask::zeros((30, 40));
+        for ((y, x), v) in m.indexed_iter_mut() {
+            if inside((y, x), centre(t, 0), 5.2) {
+                *v = 1;
+            } else if inside((y, x), centre(t, 1), 5.2) {
+                *v = if (2..4).contains(&t) { 1 } else { 2 };
+            }
+        }
+        write(&masks, &format!("img_{t}.tif"), &m);
+    }
+    let run = |out: &Path, flags: &[&str]| {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &"--masks", &masks, &"--out", &out];
+        args.extend(flags.iter().map(|f| f as &dyn AsRef<std::ffi::OsStr>));
+        let o = cellstream(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(ctc::validate_result(out).unwrap(), vec![]);
+        (String::from_utf8_lossy(&o.stdout).into_owned(), std::fs::read_to_string(out.join("cellstream.toml")).unwrap())
+    };
+    let mask = |out: &Path, t: usize| ctc::read_mask(&out.join(format!("mask{t:03}.tif"))).unwrap();
+    let objects = |m: &Mask| {
+        let mut l: Vec<u32> = m.iter().copied().filter(|&v| v != 0).collect();
+        l.sort_unstable();
+        l.dedup();
+        l
+    };
+    // As they are (the default with --masks): one object in frames 2 and 3.
+    let kept = d.path().join("kept");
+    let (_, record) = run(&kept, &[]);
+    assert!(record.contains("split_merges = false") && record.contains("merges_split = 0"), "{record}");
+    assert_eq!(objects(&mask(&kept, 2)).len(), 1);
+    // Split by the frame before: two cells in every frame, two tracks from start to end.
+    let split = d.path().join("split");
+    let (said, record) = run(&split, &["--split-merges", "on"]);
+    assert!(said.contains("2 merged objects split"), "{said}");
+    assert!(record.contains("split_merges = true") && record.contains("merges_split = 2"), "{record}");
+    for t in 0..6 {
+        let m = mask(&split, t);
+        assert_eq!(objects(&m), vec![1, 2], "frame {t}");
+        // Each cell is one object up to a pixel of where they meet.
+        for cell in 0..2 {
+            let label = m[[15, centre(t, cell).1 as usize]];
+            assert!(m.indexed_iter().all(|(p, &v)| !inside(p, centre(t, cell), 4.0) || v == label), "frame {t}\n{m:?}");
+        }
+    }
+    let tracks = ctc::read_tracks(&split.join("res_track.txt")).unwrap();
+    assert_eq!(tracks.iter().map(|r| (r.begin, r.end, r.parent)).collect::<Vec<_>>(), vec![(0, 5, 0), (0, 5, 0)]);
+    // A bad value is refused before anything is written.
+    let refused = d.path().join("refused");
+    let o = cellstream(&[&"track", &"--masks", &masks, &"--out", &refused, &"--split-merges", &"yes"]);
+    assert!(!o.status.success() && stderr(&o).contains("neither on nor off"), "{}", stderr(&o));
+    assert!(!refused.exists());
+}

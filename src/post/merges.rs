@@ -1,0 +1,304 @@
+//! Cells merged into one object, split again by the frame before them: cells do not fuse.
+use std::collections::{BTreeMap, HashMap};
+
+use ndarray::{s, Array2, ArrayView2};
+
+use super::distance_transform::distance_transform;
+use super::morphology::erode_disk;
+use super::region_labelling::Connectivity;
+use super::watershed::watershed;
+use crate::ctc::Mask;
+
+/// When [`split_merges`] splits an object, and how.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MergeSplit {
+    /// A cell of the previous frame counts as inside the object when at least
+    /// this fraction of its area lies in it.
+    pub min_cover: f32,
+    /// ... and when its area is at least this × the previous frame's median
+    /// object area, so that the pieces of a cell cut in two there do not cut
+    /// the whole cell here.
+    pub min_size: f32,
+    /// The object must be at least this × the summed area of the cells it
+    /// covers: big enough to hold them all.
+    pub min_area_ratio: f32,
+    /// Each covered cell, eroded by a disk of this radius (for the motion
+    /// between the frames), marks its part of the object.
+    pub erosion: usize,
+    /// Connectivity of the watershed flood.
+    pub connectivity: Connectivity,
+}
+
+impl Default for MergeSplit {
+    /// The settings chosen on the training sequences of the three simulated
+    /// modalities (README, Splitting merges with the frame before).
+    fn default() -> Self {
+        MergeSplit { min_cover: 0.7, min_size: 0.6, min_area_ratio: 0.8, erosion: 1, connectivity: Connectivity::Eight }
+    }
+}
+
+/// `current` with every object that covers two or more cells of `previous`
+/// split into one object per cell, and the number of objects split.
+///
+/// Cells do not fuse (cells divide; they do not join), so an object that
+/// holds two cells of the frame before is two cells the segmentation failed
+/// to part. Each object of `current` is split when at least two objects of
+/// `previous` each lie for [`MergeSplit::min_cover`] of their area inside it,
+/// are each at least [`MergeSplit::min_size`] × the median object area of
+/// `previous`, and together cover no more than 1 / [`MergeSplit::min_area_ratio`]
+/// of it. The parts of those cells inside the object, eroded by
+/// [`MergeSplit::erosion`], mark a watershed of its negated distance
+/// transform (the marker-controlled watershed of touching objects, Beucher &
+/// Meyer 1993, seeded from the previous frame as in tracking-by-segmentation
+/// correction of under-segmentation). The first cell (lowest label) keeps the
+/// object's label, the others get new labels above every label of `current`;
+/// pixels no marker reaches keep the object's label. Nothing else changes: the
+/// foreground is the same, and every object of the result lies inside one
+/// object of `current`. Fed the result for the next frame, a merge that lasts
+/// is split in every frame it lasts. Masks of different shapes are returned
+/// unchanged.
+///
+/// ```
+/// use cellstream::post::{split_merges, MergeSplit};
+/// use ndarray::Array2;
+/// // Frame t − 1: two cells side by side; frame t: one object over both.
+/// let mut previous = Array2::<u32>::zeros((6, 12));
+/// previous.slice_mut(ndarray::s![1..5, 1..6]).fill(1);
+/// previous.slice_mut(ndarray::s![1..5, 6..11]).fill(2);
+/// let current = previous.mapv(|l| if l > 0 { 7 } else { 0 });
+/// let (split, n) = split_merges(previous.view(), current.view(), &MergeSplit::default());
+/// assert_eq!(n, 1);
+/// assert_eq!(split, previous.mapv(|l| match l { 1 => 7, 2 => 8, _ => 0 }));
+/// ```
+pub fn split_merges(previous: ArrayView2<u32>, current: ArrayView2<u32>, p: &MergeSplit) -> (Mask, usize) {
+    let mut out = current.to_owned();
+    if previous.dim() != current.dim() {
+        return (out, 0);
+    }
+    let (h, w) = current.dim();
+    let prev_boxes = boxes(previous);
+    let cur_boxes = boxes(current);
+    let median = median_area(&prev_boxes);
+    let mut overlap: HashMap<(u32, u32), usize> = HashMap::new();
+    for (&c, &q) in current.iter().zip(previous.iter()) {
+        if c != 0 && q != 0 {
+            *overlap.entry((c, q)).or_default() += 1;
+        }
+    }
+    // The previous cells each object covers, lowest label first.
+    let mut covers: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for (&(c, q), &n) in &overlap {
+        let area = prev_boxes[&q].area as f32;
+        if n as f32 >= p.min_cover * area && area >= p.min_size * median {
+            covers.entry(c).or_default().push(q);
+        }
+    }
+    let mut next = cur_boxes.keys().next_back().map_or(1, |&l| l + 1);
+    let mut split = 0;
+    for (c, mut cells) in covers {
+        let cover: usize = cells.iter().map(|q| prev_boxes[q].area).sum();
+        if cells.len() < 2 || (cur_boxes[&c].area as f32) < p.min_area_ratio * cover as f32 {
+            continue;
+        }
+        cells.sort_unstable();
+        // The object's box, grown so that an erosion near its edge sees the cell's true extent.
+        let b = cur_boxes[&c].grown(p.erosion + 1, h, w);
+        let window = s![b.y0..b.y1, b.x0..b.x1];
+        let object = current.slice(window).mapv(|l| l == c);
+        let mut markers = Array2::<u32>::zeros(object.dim());
+        // The marker numbers (1-based, by cell) of the cells that keep pixels after the erosion.
+        let mut marked = Vec::new();
+        for (i, &q) in cells.iter().enumerate() {
+            let core = erode_disk(previous.slice(window).mapv(|l| l == q).view(), p.erosion);
+            let n = i as u32 + 1;
+            ndarray::Zip::from(&mut markers).and(&core).and(&object).for_each(|m, &k, &o| {
+                if k && o {
+                    *m = n;
+                }
+            });
+            if markers.iter().any(|&m| m == n) {
+                marked.push(n as usize);
+            }
+        }
+        if marked.len() < 2 {
+            continue;
+        }
+        let landscape = distance_transform(object.view()).mapv(|d| -d);
+        let parts = watershed(landscape.view(), markers.view(), object.view(), p.connectivity);
+        // The first marked cell keeps the object's label; each other gets a new one.
+        let mut label_of = vec![c; cells.len() + 1];
+        for &i in &marked[1..] {
+            label_of[i] = next;
+            next += 1;
+        }
+        ndarray::Zip::from(out.slice_mut(window)).and(&parts).and(&object).for_each(|o, &v, &inside| {
+            if inside && v != 0 {
+                *o = label_of[v as usize];
+            }
+        });
+        split += 1;
+    }
+    (out, split)
+}
+
+/// An object's area and bounding box (rows `y0..y1`, columns `x0..x1`).
+#[derive(Debug, Clone, Copy)]
+struct Extent {
+    area: usize,
+    y0: usize,
+    y1: usize,
+    x0: usize,
+    x1: usize,
+}
+
+impl Extent {
+    fn grown(self, by: usize, h: usize, w: usize) -> Extent {
+        Extent { y0: self.y0.saturating_sub(by), y1: (self.y1 + by).min(h), x0: self.x0.saturating_sub(by), x1: (self.x1 + by).min(w), ..self }
+    }
+}
+
+/// The extent of every label (≠ 0) of `mask`, by label.
+fn boxes(mask: ArrayView2<u32>) -> BTreeMap<u32, Extent> {
+    let mut out: BTreeMap<u32, Extent> = BTreeMap::new();
+    for ((y, x), &l) in mask.indexed_iter() {
+        if l == 0 {
+            continue;
+        }
+        let e = out.entry(l).or_insert(Extent { area: 0, y0: y, y1: y + 1, x0: x, x1: x + 1 });
+        e.area += 1;
+        e.y0 = e.y0.min(y);
+        e.y1 = e.y1.max(y + 1);
+        e.x0 = e.x0.min(x);
+        e.x1 = e.x1.max(x + 1);
+    }
+    out
+}
+
+/// The median of the objects' areas (the mean of the middle two for an even
+/// count, as numpy's); 0 without objects.
+fn median_area(objects: &BTreeMap<u32, Extent>) -> f32 {
+    let mut a: Vec<usize> = objects.values().map(|e| e.area).collect();
+    if a.is_empty() {
+        return 0.0;
+    }
+    a.sort_unstable();
+    let n = a.len();
+    if n % 2 == 1 { a[n / 2] as f32 } else { (a[n / 2 - 1] + a[n / 2]) as f32 / 2.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Two 5×4 cells side by side (labels 1 and 2) in a 6×12 frame.
+    fn pair() -> Mask {
+        let mut m = Mask::zeros((6, 12));
+        m.slice_mut(s![1..5, 1..6]).fill(1);
+        m.slice_mut(s![1..5, 6..11]).fill(2);
+        m
+    }
+
+    #[test]
+    fn an_object_over_one_cell_is_left_alone() {
+        let prev = pair();
+        let cur = prev.mapv(|l| if l == 1 { 4 } else { 0 });
+        assert_eq!(split_merges(prev.view(), cur.view(), &MergeSplit::default()), (cur, 0));
+    }
+
+    #[test]
+    fn a_merge_that_moved_a_pixel_is_split_at_the_neck_between_the_cells() {
+        // Two disks touching at a neck; in the frame before, each a little to the left.
+        let disk = |cy: i32, cx: i32, r: i32, l: u32, m: &mut Mask| {
+            for ((y, x), v) in m.indexed_iter_mut() {
+                if (y as i32 - cy).pow(2) + (x as i32 - cx).pow(2) <= r * r {
+                    *v = l;
+                }
+            }
+        };
+        let mut prev = Mask::zeros((16, 26));
+        disk(8, 6, 4, 1, &mut prev);
+        disk(8, 15, 4, 2, &mut prev);
+        let mut cur = Mask::zeros((16, 26));
+        disk(8, 7, 4, 5, &mut cur);
+        disk(8, 16, 4, 5, &mut cur);
+        cur.slice_mut(s![7..10, 10..14]).fill(5); // the neck
+        let (out, n) = split_merges(prev.view(), cur.view(), &MergeSplit::default());
+        assert_eq!(n, 1);
+        assert_eq!(out[[8, 7]], 5, "the left cell keeps the label");
+        assert_eq!(out[[8, 16]], 6, "the right cell gets a new one");
+        assert!(out.indexed_iter().all(|((_, x), &l)| l == 0 || (l == 5) == (x <= 11)), "parted at the neck's middle:\n{out:?}");
+    }
+
+    #[test]
+    fn pieces_of_a_cell_cut_in_two_before_do_not_cut_it_now() {
+        // Frame t − 1 cut one cell (the object of frame t) into two small pieces,
+        // beside three whole cells that set the median area.
+        let mut prev = Mask::zeros((20, 30));
+        prev.slice_mut(s![1..5, 1..4]).fill(1);
+        prev.slice_mut(s![1..5, 4..7]).fill(2);
+        for (i, x) in [10usize, 17, 24].into_iter().enumerate() {
+            prev.slice_mut(s![10..15, x..x + 5]).fill(3 + i as u32);
+        }
+        let mut cur = Mask::zeros((20, 30));
+        cur.slice_mut(s![1..5, 1..7]).fill(1);
+        let (_, n) = split_merges(prev.view(), cur.view(), &MergeSplit::default());
+        assert_eq!(n, 0, "each piece (12 px) is under 0.6 × the median area (25 px)");
+    }
+
+    #[test]
+    fn an_object_too_small_to_hold_both_cells_is_left_alone() {
+        let prev = pair();
+        // Covers 80% of each cell, and 32 px: 0.8 × their 40 px, but not 0.9 ×.
+        let mut cur = Mask::zeros((6, 12));
+        cur.slice_mut(s![1..5, 2..10]).fill(3);
+        assert_eq!(split_merges(prev.view(), cur.view(), &MergeSplit::default()).1, 1);
+        let strict = MergeSplit { min_area_ratio: 0.9, ..MergeSplit::default() };
+        assert_eq!(split_merges(prev.view(), cur.view(), &strict).1, 0);
+    }
+
+    #[test]
+    fn masks_of_different_shapes_come_back_unchanged() {
+        let cur = Mask::from_elem((3, 3), 1);
+        assert_eq!(split_merges(pair().view(), cur.view(), &MergeSplit::default()), (cur, 0));
+    }
+
+    fn random_mask(h: usize, w: usize, n: usize, seed: u64) -> Mask {
+        // Rectangles of labels 1..=n painted in turn, later over earlier.
+        let mut m = Mask::zeros((h, w));
+        let mut s = seed;
+        let mut next = |k: usize| {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 33) as usize) % k
+        };
+        for l in 1..=n as u32 {
+            let (y, x) = (next(h), next(w));
+            let (dy, dx) = (1 + next(6), 1 + next(6));
+            m.slice_mut(s![y..(y + dy).min(h), x..(x + dx).min(w)]).fill(l);
+        }
+        m
+    }
+
+    proptest! {
+        #[test]
+        fn splitting_keeps_the_foreground_and_only_ever_divides_objects(
+            h in 4usize..24, w in 4usize..24, n in 0usize..8, seed in any::<u64>(), merge in any::<bool>()
+        ) {
+            let prev = random_mask(h, w, n, seed);
+            // The frame after: the same cells, or some merged into their neighbours.
+            let cur = if merge { prev.mapv(|l| if l == 0 { 0 } else { l.div_ceil(2) }) } else { random_mask(h, w, n, seed ^ 1) };
+            let (out, split) = split_merges(prev.view(), cur.view(), &MergeSplit::default());
+            prop_assert!(out.iter().zip(cur.iter()).all(|(&o, &c)| (o == 0) == (c == 0)));
+            // Every result object lies inside one object of `current`.
+            let mut inside: HashMap<u32, u32> = HashMap::new();
+            for (&o, &c) in out.iter().zip(cur.iter()) {
+                if o != 0 {
+                    prop_assert_eq!(*inside.entry(o).or_insert(c), c);
+                }
+            }
+            let count = |m: &Mask| boxes(m.view()).len();
+            prop_assert!(count(&out) >= count(&cur) + split);
+            prop_assert_eq!(split == 0, out == cur);
+        }
+    }
+}
