@@ -76,33 +76,63 @@ pub fn split_merges(previous: ArrayView2<u32>, current: ArrayView2<u32>, p: &Mer
         return (out, 0);
     }
     let (h, w) = current.dim();
-    let prev_boxes = boxes(previous);
-    let cur_boxes = boxes(current);
-    let median = median_area(&prev_boxes);
-    let mut overlap: HashMap<(u32, u32), usize> = HashMap::new();
-    for (&c, &q) in current.iter().zip(previous.iter()) {
-        if c != 0 && q != 0 {
-            *overlap.entry((c, q)).or_default() += 1;
+    // One pass for the extents of both masks and, for each previous cell, the
+    // object of `current` that holds most of it (Boyer & Moore's majority
+    // vote: a cover of min_cover > ½ is a majority); a second for how many of
+    // the cell's pixels that object holds.
+    let max = |m: ArrayView2<u32>| match m.as_slice() {
+        Some(v) => v.iter().copied().max(),
+        None => m.iter().copied().max(),
+    };
+    let (max_prev, max_cur) = (max(previous).unwrap_or(0), max(current).unwrap_or(0));
+    let mut prev_boxes: Table<Extent> = Table::new(max_prev);
+    let mut cur_boxes: Table<Extent> = Table::new(max_cur);
+    let mut vote: Table<(u32, usize)> = Table::new(max_prev);
+    for_each_run(previous, current, |y, x0, x1, q, c| {
+        if c != 0 {
+            cur_boxes.entry(c).add(y, x0, x1);
         }
-    }
+        if q != 0 {
+            prev_boxes.entry(q).add(y, x0, x1);
+            // The vote weighted by the run's length.
+            let (candidate, count) = vote.entry(q);
+            let n = x1 - x0;
+            if *candidate == c || *count == 0 {
+                *candidate = c;
+                *count += n;
+            } else if *count >= n {
+                *count -= n;
+            } else {
+                *candidate = c;
+                *count = n - *count;
+            }
+        }
+    });
+    let median = median_area(&prev_boxes);
+    let mut held: Table<usize> = Table::new(max_prev);
+    for_each_run(previous, current, |_, x0, x1, q, c| {
+        if q != 0 && c != 0 && vote.get(q).0 == c {
+            *held.entry(q) += x1 - x0;
+        }
+    });
     // The previous cells each object covers, lowest label first.
     let mut covers: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for (&(c, q), &n) in &overlap {
-        let area = prev_boxes[&q].area as f32;
-        if n as f32 >= p.min_cover * area && area >= p.min_size * median {
-            covers.entry(c).or_default().push(q);
+    for (q, e) in prev_boxes.labels() {
+        let area = e.area as f32;
+        if held.get(q) as f32 >= p.min_cover * area && area >= p.min_size * median {
+            covers.entry(vote.get(q).0).or_default().push(q);
         }
     }
-    let mut next = cur_boxes.keys().next_back().map_or(1, |&l| l + 1);
+    let mut next = max_cur + 1;
     let mut split = 0;
     for (c, mut cells) in covers {
-        let cover: usize = cells.iter().map(|q| prev_boxes[q].area).sum();
-        if cells.len() < 2 || (cur_boxes[&c].area as f32) < p.min_area_ratio * cover as f32 {
+        let cover: usize = cells.iter().map(|&q| prev_boxes.get(q).area).sum();
+        if cells.len() < 2 || (cur_boxes.get(c).area as f32) < p.min_area_ratio * cover as f32 {
             continue;
         }
         cells.sort_unstable();
         // The object's box, grown so that an erosion near its edge sees the cell's true extent.
-        let b = cur_boxes[&c].grown(p.erosion + 1, h, w);
+        let b = cur_boxes.get(c).grown(p.erosion + 1, h, w);
         let window = s![b.y0..b.y1, b.x0..b.x1];
         let object = current.slice(window).mapv(|l| l == c);
         let mut markers = Array2::<u32>::zeros(object.dim());
@@ -151,33 +181,96 @@ struct Extent {
     x1: usize,
 }
 
+impl Default for Extent {
+    fn default() -> Self {
+        Extent { area: 0, y0: usize::MAX, y1: 0, x0: usize::MAX, x1: 0 }
+    }
+}
+
 impl Extent {
+    /// Adds the pixels `x0..x1` of row `y`.
+    fn add(&mut self, y: usize, x0: usize, x1: usize) {
+        self.area += x1 - x0;
+        self.y0 = self.y0.min(y);
+        self.y1 = self.y1.max(y + 1);
+        self.x0 = self.x0.min(x0);
+        self.x1 = self.x1.max(x1);
+    }
+
     fn grown(self, by: usize, h: usize, w: usize) -> Extent {
         Extent { y0: self.y0.saturating_sub(by), y1: (self.y1 + by).min(h), x0: self.x0.saturating_sub(by), x1: (self.x1 + by).min(w), ..self }
     }
 }
 
-/// The extent of every label (≠ 0) of `mask`, by label.
-fn boxes(mask: ArrayView2<u32>) -> BTreeMap<u32, Extent> {
-    let mut out: BTreeMap<u32, Extent> = BTreeMap::new();
-    for ((y, x), &l) in mask.indexed_iter() {
-        if l == 0 {
-            continue;
-        }
-        let e = out.entry(l).or_insert(Extent { area: 0, y0: y, y1: y + 1, x0: x, x1: x + 1 });
-        e.area += 1;
-        e.y0 = e.y0.min(y);
-        e.y1 = e.y1.max(y + 1);
-        e.x0 = e.x0.min(x);
-        e.x1 = e.x1.max(x + 1);
+/// Something for each label: in a vector indexed by label where the labels
+/// are small enough (any segmentation of a frame), in a hash map where not
+/// (arbitrary 32-bit labels).
+enum Table<T> {
+    Dense(Vec<T>),
+    Sparse(HashMap<u32, T>),
+}
+
+impl<T: Default + Clone> Table<T> {
+    /// Labels up to this are indexed directly.
+    const DENSE: u32 = 1 << 20;
+
+    fn new(max: u32) -> Self {
+        if max <= Self::DENSE { Table::Dense(vec![T::default(); max as usize + 1]) } else { Table::Sparse(HashMap::new()) }
     }
-    out
+
+    fn entry(&mut self, label: u32) -> &mut T {
+        match self {
+            Table::Dense(v) => &mut v[label as usize],
+            Table::Sparse(m) => m.entry(label).or_default(),
+        }
+    }
+
+    fn get(&self, label: u32) -> T {
+        match self {
+            Table::Dense(v) => v[label as usize].clone(),
+            Table::Sparse(m) => m.get(&label).cloned().unwrap_or_default(),
+        }
+    }
+}
+
+impl Table<Extent> {
+    /// The labels present (area > 0) with their extents, in increasing order.
+    fn labels(&self) -> Vec<(u32, Extent)> {
+        let mut out: Vec<(u32, Extent)> = match self {
+            Table::Dense(v) => v.iter().enumerate().map(|(l, e)| (l as u32, *e)).collect(),
+            Table::Sparse(m) => m.iter().map(|(&l, e)| (l, *e)).collect(),
+        };
+        out.retain(|(l, e)| *l != 0 && e.area > 0);
+        out.sort_unstable_by_key(|(l, _)| *l);
+        out
+    }
+}
+
+/// Calls `f(y, x0, x1, a, b)` for each run of pixels `x0..x1` of row `y`
+/// along which `a` (from the first mask) and `b` (the second) stay the same,
+/// skipping runs where both are 0.
+fn for_each_run(first: ArrayView2<u32>, second: ArrayView2<u32>, mut f: impl FnMut(usize, usize, usize, u32, u32)) {
+    for (y, (ra, rb)) in first.rows().into_iter().zip(second.rows()).enumerate() {
+        let (ra, rb) = (ra.as_slice().map_or_else(|| ra.to_vec().into(), std::borrow::Cow::Borrowed), rb.as_slice().map_or_else(|| rb.to_vec().into(), std::borrow::Cow::Borrowed));
+        let mut x = 0;
+        while x < ra.len() {
+            let (a, b) = (ra[x], rb[x]);
+            let mut end = x + 1;
+            while end < ra.len() && ra[end] == a && rb[end] == b {
+                end += 1;
+            }
+            if a != 0 || b != 0 {
+                f(y, x, end, a, b);
+            }
+            x = end;
+        }
+    }
 }
 
 /// The median of the objects' areas (the mean of the middle two for an even
 /// count, as numpy's); 0 without objects.
-fn median_area(objects: &BTreeMap<u32, Extent>) -> f32 {
-    let mut a: Vec<usize> = objects.values().map(|e| e.area).collect();
+fn median_area(objects: &Table<Extent>) -> f32 {
+    let mut a: Vec<usize> = objects.labels().iter().map(|(_, e)| e.area).collect();
     if a.is_empty() {
         return 0.0;
     }
@@ -258,6 +351,18 @@ mod tests {
     }
 
     #[test]
+    fn labels_too_large_to_index_split_alike() {
+        // Any 32-bit labels (a tool's own numbering): the hash-map tables give the same split.
+        let prev = pair();
+        let cur = prev.mapv(|l| if l > 0 { 7 } else { 0 });
+        let (small, n) = split_merges(prev.view(), cur.view(), &MergeSplit::default());
+        let big = |m: &Mask, by: u32| m.mapv(|l| if l > 0 { l + by } else { 0 });
+        let (large, n_large) = split_merges(big(&prev, 3_000_000_000).view(), big(&cur, 4_000_000_000).view(), &MergeSplit::default());
+        assert_eq!((n, n_large), (1, 1));
+        assert_eq!(large, big(&small, 4_000_000_000));
+    }
+
+    #[test]
     fn masks_of_different_shapes_come_back_unchanged() {
         let cur = Mask::from_elem((3, 3), 1);
         assert_eq!(split_merges(pair().view(), cur.view(), &MergeSplit::default()), (cur, 0));
@@ -296,7 +401,7 @@ mod tests {
                     prop_assert_eq!(*inside.entry(o).or_insert(c), c);
                 }
             }
-            let count = |m: &Mask| boxes(m.view()).len();
+            let count = |m: &Mask| { let mut l: Vec<u32> = m.iter().copied().filter(|&v| v != 0).collect(); l.sort_unstable(); l.dedup(); l.len() };
             prop_assert!(count(&out) >= count(&cur) + split);
             prop_assert_eq!(split == 0, out == cur);
         }
