@@ -15,7 +15,7 @@ use crate::link::track::{list_mask_frames, LinkArgs};
 use crate::link::{track_records, LinkConfig, Linker};
 use crate::measure::StatsWriter;
 use crate::pipeline::{self, LinkStage, PipelineOptions, WriteStage};
-use crate::post::{split_merges, MergeSplit, PostParams, SeedMode};
+use crate::post::{split_merges_mut, MergeSplit, PostParams, SeedMode};
 use crate::model::{DeviceChoice, InferOptions, Precision, Probabilities, Tiles};
 use crate::run_record::{path_text, RunRecord};
 use crate::segment::{instances_from_model, model_post_params, segment_classical, ClassicalParams, MapWriter, ModelSource, Polarity};
@@ -271,7 +271,7 @@ pub struct TrackSummary {
 }
 
 /// The linker as a pipeline stage; with `merges`, each mask first has its
-/// merged cells split by the mask before it ([`split_merges`]), which needs
+/// merged cells split by the mask before it ([`crate::post::split_merges`]), which needs
 /// the frames in order, as the linker does.
 struct LinkerStage {
     linker: Linker,
@@ -279,7 +279,7 @@ struct LinkerStage {
     summary: Arc<Mutex<Option<TrackSummary>>>,
 }
 
-/// [`split_merges`] along a stream: the last mask it returned, to split the next by.
+/// [`split_merges_mut`] along a stream: the last mask it returned, to split the next by.
 struct MergeSplitter {
     params: MergeSplit,
     previous: Option<Mask>,
@@ -287,27 +287,24 @@ struct MergeSplitter {
 }
 
 impl MergeSplitter {
-    fn push(&mut self, mask: Mask) -> Mask {
-        let mask = match &self.previous {
-            Some(previous) => {
-                let (mask, n) = split_merges(previous.view(), mask.view(), &self.params);
-                self.split += n;
-                mask
-            }
-            None => mask,
-        };
-        self.previous = Some(mask.clone());
-        mask
+    /// Splits `mask` by the mask before it, in place.
+    fn split(&mut self, mask: &mut Mask) {
+        if let Some(previous) = &self.previous {
+            self.split += split_merges_mut(previous.view(), mask, &self.params);
+        }
     }
 }
 
 impl LinkStage for LinkerStage {
-    fn push(&mut self, t: usize, mask: Mask) -> Result<Vec<(usize, Mask)>> {
-        let mask = match &mut self.merges {
-            Some(m) => m.push(mask),
-            None => mask,
-        };
-        Ok(self.linker.push(t, &mask)?)
+    fn push(&mut self, t: usize, mut mask: Mask) -> Result<Vec<(usize, Mask)>> {
+        if let Some(m) = &mut self.merges {
+            m.split(&mut mask);
+        }
+        let linked = self.linker.push(t, &mask)?;
+        if let Some(m) = &mut self.merges {
+            m.previous = Some(mask);
+        }
+        Ok(linked)
     }
     fn finish(self: Box<Self>) -> Result<crate::pipeline::LinkedRest> {
         let (rest, lineage) = self.linker.finish();
@@ -470,7 +467,7 @@ struct MasksRun<'a> {
     quiet: bool,
     /// Remove the objects the frame's edge cuts from each mask before linking.
     exclude_on_edges: bool,
-    /// Split merged cells by the frame before ([`split_merges`]).
+    /// Split merged cells by the frame before ([`crate::post::split_merges`]).
     merges: Option<MergeSplit>,
 }
 

@@ -72,58 +72,57 @@ impl Default for MergeSplit {
 /// ```
 pub fn split_merges(previous: ArrayView2<u32>, current: ArrayView2<u32>, p: &MergeSplit) -> (Mask, usize) {
     let mut out = current.to_owned();
+    let n = split_merges_mut(previous, &mut out, p);
+    (out, n)
+}
+
+/// [`split_merges`] in place: splits the merged objects of `current` and
+/// returns how many it split.
+pub fn split_merges_mut(previous: ArrayView2<u32>, current: &mut Mask, p: &MergeSplit) -> usize {
     if previous.dim() != current.dim() {
-        return (out, 0);
+        return 0;
     }
     let (h, w) = current.dim();
-    // One pass for the extents of both masks and, for each previous cell, the
-    // object of `current` that holds most of it (Boyer & Moore's majority
-    // vote: a cover of min_cover > ½ is a majority); a second for how many of
-    // the cell's pixels that object holds.
+    // One pass for the extents of both masks and, for each previous cell,
+    // the pixels each object of `current` holds of it.
     let max = |m: ArrayView2<u32>| match m.as_slice() {
         Some(v) => v.iter().copied().max(),
         None => m.iter().copied().max(),
     };
-    let (max_prev, max_cur) = (max(previous).unwrap_or(0), max(current).unwrap_or(0));
+    let (max_prev, max_cur) = (max(previous).unwrap_or(0), max(current.view()).unwrap_or(0));
     let mut prev_boxes: Table<Extent> = Table::new(max_prev);
     let mut cur_boxes: Table<Extent> = Table::new(max_cur);
-    let mut vote: Table<(u32, usize)> = Table::new(max_prev);
-    for_each_run(previous, current, |y, x0, x1, q, c| {
+    let mut held: Table<Vec<(u32, usize)>> = Table::new(max_prev);
+    for_each_run(previous, current.view(), |y, x0, x1, q, c| {
         if c != 0 {
             cur_boxes.entry(c).add(y, x0, x1);
         }
         if q != 0 {
             prev_boxes.entry(q).add(y, x0, x1);
-            // The vote weighted by the run's length.
-            let (candidate, count) = vote.entry(q);
-            let n = x1 - x0;
-            if *candidate == c || *count == 0 {
-                *candidate = c;
-                *count += n;
-            } else if *count >= n {
-                *count -= n;
-            } else {
-                *candidate = c;
-                *count = n - *count;
+            if c != 0 {
+                let objects = held.entry(q);
+                match objects.iter_mut().find(|(o, _)| *o == c) {
+                    Some((_, n)) => *n += x1 - x0,
+                    None => objects.push((c, x1 - x0)),
+                }
             }
         }
     });
     let median = median_area(&prev_boxes);
-    let mut held: Table<usize> = Table::new(max_prev);
-    for_each_run(previous, current, |_, x0, x1, q, c| {
-        if q != 0 && c != 0 && vote.get(q).0 == c {
-            *held.entry(q) += x1 - x0;
-        }
-    });
     // The previous cells each object covers, lowest label first.
     let mut covers: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     for (q, e) in prev_boxes.labels() {
         let area = e.area as f32;
-        if held.get(q) as f32 >= p.min_cover * area && area >= p.min_size * median {
-            covers.entry(vote.get(q).0).or_default().push(q);
+        if area < p.min_size * median {
+            continue;
+        }
+        for (c, n) in held.get(q) {
+            if n as f32 >= p.min_cover * area {
+                covers.entry(c).or_default().push(q);
+            }
         }
     }
-    let mut next = max_cur + 1;
+    let mut next = u64::from(max_cur) + 1;
     let mut split = 0;
     for (c, mut cells) in covers {
         let cover: usize = cells.iter().map(|&q| prev_boxes.get(q).area).sum();
@@ -150,7 +149,8 @@ pub fn split_merges(previous: ArrayView2<u32>, current: ArrayView2<u32>, p: &Mer
                 marked.push(n as usize);
             }
         }
-        if marked.len() < 2 {
+        // New labels go above every label of `current`, while 32 bits hold them.
+        if marked.len() < 2 || next + marked.len() as u64 - 2 > u64::from(u32::MAX) {
             continue;
         }
         let landscape = distance_transform(object.view()).mapv(|d| -d);
@@ -158,17 +158,17 @@ pub fn split_merges(previous: ArrayView2<u32>, current: ArrayView2<u32>, p: &Mer
         // The first marked cell keeps the object's label; each other gets a new one.
         let mut label_of = vec![c; cells.len() + 1];
         for &i in &marked[1..] {
-            label_of[i] = next;
+            label_of[i] = next as u32;
             next += 1;
         }
-        ndarray::Zip::from(out.slice_mut(window)).and(&parts).and(&object).for_each(|o, &v, &inside| {
+        ndarray::Zip::from(current.slice_mut(window)).and(&parts).and(&object).for_each(|o, &v, &inside| {
             if inside && v != 0 {
                 *o = label_of[v as usize];
             }
         });
         split += 1;
     }
-    (out, split)
+    split
 }
 
 /// An object's area and bounding box (rows `y0..y1`, columns `x0..x1`).
@@ -360,6 +360,15 @@ mod tests {
         let (large, n_large) = split_merges(big(&prev, 3_000_000_000).view(), big(&cur, 4_000_000_000).view(), &MergeSplit::default());
         assert_eq!((n, n_large), (1, 1));
         assert_eq!(large, big(&small, 4_000_000_000));
+    }
+
+    #[test]
+    fn no_split_without_a_free_label() {
+        let prev = pair();
+        let cur = prev.mapv(|l| if l > 0 { u32::MAX } else { 0 });
+        assert_eq!(split_merges(prev.view(), cur.view(), &MergeSplit::default()), (cur, 0));
+        let cur = prev.mapv(|l| if l > 0 { u32::MAX - 1 } else { 0 });
+        assert_eq!(split_merges(prev.view(), cur.view(), &MergeSplit::default()).1, 1, "one label left above it is enough");
     }
 
     #[test]
