@@ -15,7 +15,7 @@ use crate::link::track::{list_mask_frames, LinkArgs};
 use crate::link::{track_records, LinkConfig, Linker};
 use crate::measure::StatsWriter;
 use crate::pipeline::{self, LinkStage, PipelineOptions, WriteStage};
-use crate::post::{split_merges_mut, MergeSplit, PostParams, SeedMode};
+use crate::post::{MergeSplit, MergeSplitter, PostParams, SeedMode};
 use crate::model::{DeviceChoice, InferOptions, Precision, Probabilities, Tiles};
 use crate::run_record::{path_text, RunRecord};
 use crate::segment::{instances_from_model, model_post_params, segment_classical, ClassicalParams, MapWriter, ModelSource, Polarity};
@@ -279,22 +279,6 @@ struct LinkerStage {
     summary: Arc<Mutex<Option<TrackSummary>>>,
 }
 
-/// [`split_merges_mut`] along a stream: the last mask it returned, to split the next by.
-struct MergeSplitter {
-    params: MergeSplit,
-    previous: Option<Mask>,
-    split: usize,
-}
-
-impl MergeSplitter {
-    /// Splits `mask` by the mask before it, in place.
-    fn split(&mut self, mask: &mut Mask) {
-        if let Some(previous) = &self.previous {
-            self.split += split_merges_mut(previous.view(), mask, &self.params);
-        }
-    }
-}
-
 impl LinkStage for LinkerStage {
     fn push(&mut self, t: usize, mut mask: Mask) -> Result<Vec<(usize, Mask)>> {
         if let Some(m) = &mut self.merges {
@@ -302,7 +286,7 @@ impl LinkStage for LinkerStage {
         }
         let linked = self.linker.push(t, &mask)?;
         if let Some(m) = &mut self.merges {
-            m.previous = Some(mask);
+            m.keep(mask);
         }
         Ok(linked)
     }
@@ -314,7 +298,7 @@ impl LinkStage for LinkerStage {
             .tracks()
             .filter(|t| lineage.parent(t.label).is_some_and(|p| p.1 == crate::link::Descent::Resumed))
             .count();
-        let merges_split = self.merges.map_or(0, |m| m.split);
+        let merges_split = self.merges.map_or(0, |m| m.objects_split());
         *self.summary.lock().unwrap() = Some(TrackSummary { frames: 0, tracks: records.len(), divisions, resumed, merges_split });
         Ok((rest, records))
     }
@@ -534,7 +518,7 @@ fn run_stages<In: Send, S: Send>(
     let writer = ctc::ResultWriter::create(out, digits)?;
     let stats = stats.map(StatsWriter::create).transpose()?;
     let summary = Arc::new(Mutex::new(None));
-    let merges = merges.map(|params| MergeSplitter { params, previous: None, split: 0 });
+    let merges = merges.map(MergeSplitter::new);
     let linker = Box::new(LinkerStage { linker: Linker::new(cfg), merges, summary: summary.clone() });
     let mut progress = Progress::new(total, quiet);
     let result = Box::new(ResultStage { writer, stats, record, frames: 0, summary: summary.clone() });

@@ -27,13 +27,17 @@ pub struct MergeSplit {
     pub erosion: usize,
     /// Connectivity of the watershed flood.
     pub connectivity: Connectivity,
+    /// Along a stream ([`MergeSplitter`]), a split is carried into at most
+    /// this many frames after the last one whose segmentation held the cells
+    /// apart, so that a cell cut in two once is not cut in every frame after.
+    pub max_age: usize,
 }
 
 impl Default for MergeSplit {
     /// The settings chosen on the training sequences of the three simulated
     /// modalities (README, Splitting merges with the frame before).
     fn default() -> Self {
-        MergeSplit { min_cover: 0.7, min_size: 0.6, min_area_ratio: 0.8, erosion: 1, connectivity: Connectivity::Eight }
+        MergeSplit { min_cover: 0.7, min_size: 0.6, min_area_ratio: 0.8, erosion: 1, connectivity: Connectivity::Eight, max_age: 5 }
     }
 }
 
@@ -54,8 +58,9 @@ impl Default for MergeSplit {
 /// object's label, the others get new labels above every label of `current`;
 /// pixels no marker reaches keep the object's label. Nothing else changes: the
 /// foreground is the same, and every object of the result lies inside one
-/// object of `current`. Fed the result for the next frame, a merge that lasts
-/// is split in every frame it lasts. Masks of different shapes are returned
+/// object of `current`. [`MergeSplitter`] feeds each result to the next
+/// frame, so that a merge that lasts is split for as long as it lasts (up to
+/// [`MergeSplit::max_age`] frames). Masks of different shapes are returned
 /// unchanged.
 ///
 /// ```
@@ -79,9 +84,19 @@ pub fn split_merges(previous: ArrayView2<u32>, current: ArrayView2<u32>, p: &Mer
 /// [`split_merges`] in place: splits the merged objects of `current` and
 /// returns how many it split.
 pub fn split_merges_mut(previous: ArrayView2<u32>, current: &mut Mask, p: &MergeSplit) -> usize {
+    split_aged(previous, &HashMap::new(), current, p).0
+}
+
+/// Splits `current` by `previous`, whose objects made by a split carry
+/// their age in `ages` (frames since the segmentation held their cells
+/// apart; others are 0): the number of objects split, and the labels of
+/// their parts with their ages.
+fn split_aged(previous: ArrayView2<u32>, ages: &HashMap<u32, usize>, current: &mut Mask, p: &MergeSplit) -> (usize, Vec<(u32, usize)>) {
+    let mut parts_made = Vec::new();
     if previous.dim() != current.dim() {
-        return 0;
+        return (0, parts_made);
     }
+    let age = |q: u32| ages.get(&q).copied().unwrap_or(0);
     let (h, w) = current.dim();
     // One pass for the extents of both masks and, for each previous cell,
     // the pixels each object of `current` holds of it.
@@ -129,6 +144,10 @@ pub fn split_merges_mut(previous: ArrayView2<u32>, current: &mut Mask, p: &Merge
         if cells.len() < 2 || (cur_boxes.get(c).area as f32) < p.min_area_ratio * cover as f32 {
             continue;
         }
+        let part_age = 1 + cells.iter().map(|&q| age(q)).max().unwrap_or(0);
+        if part_age > p.max_age {
+            continue;
+        }
         cells.sort_unstable();
         // The object's box, grown so that an erosion near its edge sees the cell's true extent.
         let b = cur_boxes.get(c).grown(p.erosion + 1, h, w);
@@ -161,6 +180,7 @@ pub fn split_merges_mut(previous: ArrayView2<u32>, current: &mut Mask, p: &Merge
             label_of[i] = next as u32;
             next += 1;
         }
+        parts_made.extend(marked.iter().map(|&i| (label_of[i], part_age)));
         ndarray::Zip::from(current.slice_mut(window)).and(&parts).and(&object).for_each(|o, &v, &inside| {
             if inside && v != 0 {
                 *o = label_of[v as usize];
@@ -168,7 +188,70 @@ pub fn split_merges_mut(previous: ArrayView2<u32>, current: &mut Mask, p: &Merge
         });
         split += 1;
     }
-    split
+    (split, parts_made)
+}
+
+/// [`split_merges`] along a stream of masks, each split by the one before
+/// as split, so that a merge that lasts is split for as long as it lasts,
+/// up to [`MergeSplit::max_age`] frames after the segmentation last held
+/// the cells apart.
+///
+/// ```
+/// use cellstream::post::{MergeSplit, MergeSplitter};
+/// use ndarray::{s, Array2};
+/// // Two cells, then one object over both for eight frames.
+/// let mut apart = Array2::<u32>::zeros((6, 12));
+/// apart.slice_mut(s![1..5, 1..6]).fill(1);
+/// apart.slice_mut(s![1..5, 6..11]).fill(2);
+/// let merged = apart.mapv(|l| u32::from(l > 0));
+/// let mut splitter = MergeSplitter::new(MergeSplit { max_age: 5, ..MergeSplit::default() });
+/// let mut objects = Vec::new();
+/// for t in 0..9 {
+///     let mut mask = if t == 0 { apart.clone() } else { merged.clone() };
+///     splitter.split(&mut mask);
+///     objects.push(mask.iter().max().copied().unwrap());
+///     splitter.keep(mask);
+/// }
+/// assert_eq!(objects, [2, 2, 2, 2, 2, 2, 1, 1, 1]); // split in frames 1–5, not after
+/// assert_eq!(splitter.objects_split(), 5);
+/// ```
+#[derive(Debug, Clone)]
+pub struct MergeSplitter {
+    params: MergeSplit,
+    previous: Option<Mask>,
+    /// The ages of the previous mask's objects made by a split.
+    ages: HashMap<u32, usize>,
+    /// The same for the mask split last, until it is kept.
+    pending: HashMap<u32, usize>,
+    split: usize,
+}
+
+impl MergeSplitter {
+    pub fn new(params: MergeSplit) -> Self {
+        MergeSplitter { params, previous: None, ages: HashMap::new(), pending: HashMap::new(), split: 0 }
+    }
+
+    /// Splits `mask` in place by the mask kept last (none before the first).
+    pub fn split(&mut self, mask: &mut Mask) {
+        self.pending.clear();
+        if let Some(previous) = &self.previous {
+            let (n, parts) = split_aged(previous.view(), &self.ages, mask, &self.params);
+            self.split += n;
+            self.pending.extend(parts);
+        }
+    }
+
+    /// Keeps `mask`, as [`MergeSplitter::split`] left it, to split the next mask by.
+    pub fn keep(&mut self, mask: Mask) {
+        self.previous = Some(mask);
+        std::mem::swap(&mut self.ages, &mut self.pending);
+        self.pending.clear();
+    }
+
+    /// How many objects were split so far.
+    pub fn objects_split(&self) -> usize {
+        self.split
+    }
 }
 
 /// An object's area and bounding box (rows `y0..y1`, columns `x0..x1`).

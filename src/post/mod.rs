@@ -25,7 +25,7 @@ pub use chain::{foreground_components, instances_from_probability, instances_fro
 pub use fragments::merge_fragments;
 pub use distance_transform::{distance_transform, squared_distance_transform, NO_BACKGROUND};
 pub use markers::{h_maxima, local_maxima, markers_from_points, seeds_from_probability};
-pub use merges::{split_merges, split_merges_mut, MergeSplit};
+pub use merges::{split_merges, split_merges_mut, MergeSplit, MergeSplitter};
 pub use morphology::{
     close_disk, close_runs, dilate_disk, dilate_runs, erode_disk, erode_runs, fill_holes, fill_holes_runs,
     remove_small_components, remove_small_runs,
