@@ -34,10 +34,20 @@ fn tiny_config() -> TrainConfig {
     }
 }
 
+/// libtorch's random generator is one per process, and the tests of this
+/// binary run in parallel: whatever seeds it or draws from it (training,
+/// fresh weights) holds this, so that a seeded run draws what it seeded.
+/// Never held while calling [`trained`], which takes it itself.
+fn torch_rng() -> std::sync::MutexGuard<'static, ()> {
+    static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    RNG.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The model every inference test uses: trained once per test binary.
 fn trained() -> &'static Path {
     static MODEL: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     let (_, path) = MODEL.get_or_init(|| {
+        let _rng = torch_rng();
         tch::set_num_threads(1);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.safetensors");
@@ -125,7 +135,9 @@ fn output_depends_on_the_previous_frame_only_with_lstm() {
     let path = dir.path().join("plain.safetensors");
     let cfg = ModelConfig { depth: 2, base_width: 8, lstm: false, ..Default::default() };
     let vs = nn::VarStore::new(Device::Cpu);
+    let rng = torch_rng();
     let _net = ConvLstmUNet::new(&vs.root(), &cfg);
+    drop(rng);
     model::save(&path, &vs, &cfg, &[]).unwrap();
     let mut p = Predictor::load(&path, DeviceChoice::Cpu, opts).unwrap();
     let a = stream(&mut p, &frames[..3]);
@@ -237,6 +249,7 @@ fn frames_of_another_size_need_a_reset() {
 
 #[test]
 fn training_is_reproducible_from_its_seed() {
+    let _rng = torch_rng();
     let (frames, masks) = clip();
     let data = [TrainSequence::from_frames("clip", frames, masks.into_iter().map(Some).collect()).unwrap()];
     let dir = tempfile::tempdir().unwrap();
@@ -253,6 +266,7 @@ fn training_is_reproducible_from_its_seed() {
 
 #[test]
 fn precise_batch_norm_statistics_are_what_validation_saw() {
+    let _rng = torch_rng();
     let (frames, masks) = clip();
     let data = [TrainSequence::from_frames("clip", frames, masks.into_iter().map(Some).collect()).unwrap()];
     let dir = tempfile::tempdir().unwrap();
