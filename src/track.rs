@@ -207,9 +207,10 @@ pub struct PostArgs {
     #[arg(long)]
     pub exclude_on_edges: bool,
     /// `on`: split every object that covers two or more cells of the frame
-    /// before into one object per cell, since cells do not fuse (README,
-    /// Splitting merges with the frame before). Default on for the model,
-    /// off for the classical segmenter and for `--masks`.
+    /// before into one object per cell, since cells do not fuse, for up to 5
+    /// frames past the last frame that held them apart (README, Splitting
+    /// merges with the frame before). Default on for the model, off for the
+    /// classical segmenter and for `--masks`.
     #[arg(long, value_name = "on|off", value_parser = on_off)]
     pub split_merges: Option<bool>,
 }
