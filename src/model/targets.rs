@@ -52,15 +52,10 @@ pub fn class_map_with_interfaces(mask: ArrayView2<u32>, ring: usize) -> Array2<u
     let neighbours = |y: usize, x: usize| {
         [(y.wrapping_sub(1), x), (y + 1, x), (y, x.wrapping_sub(1)), (y, x + 1)].into_iter().filter(move |&(yy, xx)| yy < h && xx < w)
     };
-    // Step 1: labelled pixels with a 4-neighbour of another cell.
-    let mut front: Vec<(usize, usize)> = Vec::new();
-    let mut seen = Array2::from_elem((h, w), false);
-    for ((y, x), &l) in mask.indexed_iter() {
-        if l != 0 && neighbours(y, x).any(|p| mask[p] != 0 && mask[p] != l) {
-            front.push((y, x));
-            seen[(y, x)] = true;
-        }
-    }
+    // Step 1: the labelled pixels of the interfaces (a 4-neighbour of another cell).
+    let mut seen = interface_map(mask);
+    seen.zip_mut_with(&mask, |s, &l| *s &= l != 0);
+    let mut front: Vec<(usize, usize)> = seen.indexed_iter().filter(|&(_, &s)| s).map(|(p, _)| p).collect();
     for _ in 1..ring {
         let mut next = Vec::new();
         for &(y, x) in &front {

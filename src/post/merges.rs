@@ -123,10 +123,11 @@ fn split_aged(previous: ArrayView2<u32>, ages: &HashMap<u32, usize>, current: &m
             }
         }
     });
-    let median = median_area(&prev_boxes);
+    let prev_cells = prev_boxes.labels();
+    let median = median_area(&prev_cells);
     // The previous cells each object covers, lowest label first.
     let mut covers: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for (q, e) in prev_boxes.labels() {
+    for &(q, e) in &prev_cells {
         let area = e.area as f32;
         if area < p.min_size * median {
             continue;
@@ -352,8 +353,8 @@ fn for_each_run(first: ArrayView2<u32>, second: ArrayView2<u32>, mut f: impl FnM
 
 /// The median of the objects' areas (the mean of the middle two for an even
 /// count, as numpy's); 0 without objects.
-fn median_area(objects: &Table<Extent>) -> f32 {
-    let mut a: Vec<usize> = objects.labels().iter().map(|(_, e)| e.area).collect();
+fn median_area(objects: &[(u32, Extent)]) -> f32 {
+    let mut a: Vec<usize> = objects.iter().map(|(_, e)| e.area).collect();
     if a.is_empty() {
         return 0.0;
     }
