@@ -4,8 +4,9 @@
 //! 2015; gates from one 3×3 convolution over `[input, h]`) or, with
 //! `lstm = false`, a 3×3 convolution block; then conv 3×3 → norm → ReLU. Its
 //! output is the level's skip and, max-pooled 2×, the next level's input.
-//! Decoder level `l`: bilinear 2× upsampling, 1×1 convolution to `w`, joined
-//! with skip `l`, then conv 3×3 → norm → ReLU. A 1×1 head gives [`CLASSES`] logits.
+//! Decoder level `l`: bilinear 2× upsampling, 1×1 convolution to `w` (in
+//! the other order at inference, which is the same map), joined with skip
+//! `l`, then conv 3×3 → norm → ReLU. A 1×1 head gives [`CLASSES`] logits.
 use tch::nn::{self, ModuleT};
 use tch::{Kind, Tensor};
 
@@ -13,6 +14,8 @@ use super::config::{ModelConfig, Norm, CLASSES};
 
 /// Weight of each batch's statistics in a BatchNorm layer's running averages.
 const BN_MOMENTUM: f64 = 0.1;
+/// BatchNorm's ε (tch's default, which the layers are built with).
+const BN_EPS: f64 = 1e-5;
 
 /// Normalisation layer after a convolution.
 #[derive(Debug)]
@@ -34,7 +37,7 @@ impl NormLayer {
                 let groups = (1..=cfg.groups as i64).rev().find(|g| channels % g == 0).unwrap_or(1);
                 NormLayer::Group(nn::group_norm(p, groups, channels, Default::default()))
             }
-            Norm::Batch => NormLayer::Batch(nn::batch_norm2d(p, channels, nn::BatchNormConfig { momentum: BN_MOMENTUM, ..Default::default() })),
+            Norm::Batch => NormLayer::Batch(nn::batch_norm2d(p, channels, nn::BatchNormConfig { momentum: BN_MOMENTUM, eps: BN_EPS, ..Default::default() })),
             Norm::None => NormLayer::None,
         }
     }
@@ -77,8 +80,33 @@ impl ConvBlock {
     }
 
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        if let (NormLayer::Batch(bn), false) = (&self.norm, train) {
+            // Inference: BatchNorm folded into the convolution, one pass
+            // over the activations fewer (Jacob et al. 2018, §3.2). Under
+            // autograd (weights that track gradients) the layers stay apart.
+            let (w, b) = folded(&self.conv.ws, bn);
+            if !w.requires_grad() {
+                let mut y = xs.conv2d(&w, Some(&b), [1, 1], [1, 1], [1, 1], 1);
+                let _ = y.relu_();
+                return y;
+            }
+        }
         self.norm.forward_t(&xs.apply(&self.conv), train).relu()
     }
+}
+
+/// A bias-free convolution's weight and bias with an evaluation-mode
+/// BatchNorm after it folded in: `w·s` and `β − μ·s`, `s = γ / √(σ² + ε)`.
+/// Computed in f32 whatever the weights' kind, then given their kind.
+fn folded(ws: &Tensor, bn: &nn::BatchNorm) -> (Tensor, Tensor) {
+    let f32 = |t: &Tensor| t.to_kind(Kind::Float);
+    let mean = f32(&bn.running_mean);
+    let gamma = bn.ws.as_ref().map_or_else(|| mean.ones_like(), f32);
+    let beta = bn.bs.as_ref().map_or_else(|| mean.zeros_like(), f32);
+    let s = gamma * (f32(&bn.running_var) + BN_EPS).rsqrt();
+    let w = f32(ws) * s.view([-1, 1, 1, 1]);
+    let b = beta - mean * s;
+    (w.to_kind(ws.kind()), b.to_kind(ws.kind()))
 }
 
 /// A convolutional LSTM cell (Shi et al., NeurIPS 2015), without peepholes:
@@ -109,9 +137,23 @@ impl ConvLstmCell {
             Some((h0, c0)) => (h0.shallow_clone(), c0.shallow_clone()),
             None => (zeros(), zeros()),
         };
-        let g = Tensor::cat(&[xs, &h0], 1).apply(&self.gates).chunk(4, 1);
-        let c1 = g[1].sigmoid() * c0 + g[0].sigmoid() * g[2].tanh();
-        let h1 = g[3].sigmoid() * c1.tanh();
+        let gates = Tensor::cat(&[xs, &h0], 1).apply(&self.gates);
+        if gates.requires_grad() {
+            let g = gates.chunk(4, 1);
+            let c1 = g[1].sigmoid() * c0 + g[0].sigmoid() * g[2].tanh();
+            let h1 = g[3].sigmoid() * c1.tanh();
+            return (h1, c1);
+        }
+        // Without autograd the same in place: two new tensors instead of nine.
+        let n = self.hidden;
+        let (i, f, g, o) = (gates.narrow(1, 0, n), gates.narrow(1, n, n), gates.narrow(1, 2 * n, n), gates.narrow(1, 3 * n, n));
+        let _ = gates.narrow(1, 0, 2 * n).sigmoid_();
+        let _ = g.shallow_clone().tanh_();
+        let _ = o.shallow_clone().sigmoid_();
+        let mut c1 = f * c0;
+        let _ = c1.addcmul_(&i, &g);
+        let mut h1 = c1.tanh();
+        h1 *= &o;
         (h1, c1)
     }
 }
@@ -233,7 +275,16 @@ impl ConvLstmUNet {
         }
         for l in (0..self.decoder.len()).rev() {
             let (_, _, h, w) = skips[l].size4().expect("4-d skip");
-            let up = xs.upsample_bilinear2d([h, w], false, None, None).apply(&self.decoder[l].reduce);
+            let reduce = &self.decoder[l].reduce;
+            let up = if train {
+                xs.upsample_bilinear2d([h, w], false, None, None).apply(reduce)
+            } else {
+                // At inference the 1×1 convolution first: the same map (the
+                // bilinear weights sum to 1) on a quarter of the pixels.
+                // Training keeps the order its recipes were run with, so
+                // that they reproduce their checkpoints bit for bit.
+                xs.apply(reduce).upsample_bilinear2d([h, w], false, None, None)
+            };
             xs = self.decoder[l].block.forward_t(&Tensor::cat(&[&skips[l], &up], 1), train);
         }
         xs.apply(&self.head)
@@ -367,6 +418,40 @@ mod tests {
             assert!(!s.is_zero());
             let w = n.forward_t(&Tensor::stack(&[&x, &x], 1), false);
             assert_eq!(w.size(), [2, 2, 3, 16, 24]);
+        }
+    }
+
+    #[test]
+    fn inference_without_autograd_matches_the_layers_run_apart() {
+        // Under no_grad the BatchNorms are folded into their convolutions and
+        // the LSTM gates run in place; with autograd on, every layer runs
+        // as in training. Both must give the same logits and state.
+        let cfg = ModelConfig { depth: 2, base_width: 4, ..Default::default() };
+        assert!(cfg.lstm && cfg.norm == Norm::Batch);
+        let (_vs, n) = net(&cfg);
+        tch::no_grad(|| {
+            for b in n.batch_norms() {
+                let c = b.running_mean.size()[0];
+                b.running_mean.shallow_clone().copy_(&(Tensor::randn([c], (Kind::Float, Device::Cpu)) * 0.5));
+                b.running_var.shallow_clone().copy_(&(Tensor::rand([c], (Kind::Float, Device::Cpu)) + 0.5));
+                b.ws.as_ref().unwrap().shallow_clone().copy_(&(Tensor::rand([c], (Kind::Float, Device::Cpu)) + 0.5));
+                b.bs.as_ref().unwrap().shallow_clone().copy_(&Tensor::randn([c], (Kind::Float, Device::Cpu)));
+            }
+        });
+        let xs = Tensor::randn([3, 2, 1, 16, 24], (Kind::Float, Device::Cpu));
+        let (mut apart, mut fused) = (State::new(), State::new());
+        for t in 0..3 {
+            let a = n.forward_step(&xs.get(t), &mut apart, false);
+            let f = tch::no_grad(|| n.forward_step(&xs.get(t), &mut fused, false));
+            assert!(a.requires_grad() && !f.requires_grad(), "the two paths ran");
+            let scale = f64::try_from(a.abs().max()).unwrap();
+            assert!(scale > 0.1, "logits of size {scale}");
+            let d = f64::try_from((a.detach() - &f).abs().max()).unwrap();
+            assert!(d < 1e-5 * scale, "frame {t}: logits differ by {d} (largest {scale})");
+            for ((ha, ca), (hf, cf)) in apart.levels.iter().flatten().zip(fused.levels.iter().flatten()) {
+                let d = f64::try_from((ha.detach() - hf).abs().max()).unwrap().max(f64::try_from((ca.detach() - cf).abs().max()).unwrap());
+                assert!(d < 1e-5, "frame {t}: state differs by {d}");
+            }
         }
     }
 
