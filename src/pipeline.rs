@@ -1,4 +1,4 @@
-//! Threads and channels only: reader → segmenter → post-processing pool → linker → writer.
+//! Threads and channels only: reader → segmenter → post-processing pool → (a stage that needs frames in order) → linker → writer.
 //!
 //! Each stage runs on its own thread (post-processing on a pool of them),
 //! joined by bounded crossbeam channels, so a slow stage holds the others back
@@ -37,6 +37,15 @@ pub type LinkedRest = (Vec<(usize, Mask)>, Vec<TrackRecord>);
 pub trait LinkStage: Send {
     fn push(&mut self, t: usize, mask: Mask) -> Result<Vec<(usize, Mask)>>;
     fn finish(self: Box<Self>) -> Result<LinkedRest>;
+}
+
+/// A stage that needs the masks in time order and runs ahead of the linker
+/// on a thread of its own, so that its work overlaps the linker's (splitting
+/// merged cells by the frame before is one).
+pub trait OrderedStage: Send {
+    /// Its name in error messages ("splitting merges").
+    fn name(&self) -> &'static str;
+    fn apply(&mut self, t: usize, mask: Mask) -> Result<Mask>;
 }
 
 /// The writer: receives relabelled masks in time order, then the lineage.
@@ -152,16 +161,38 @@ fn recv<T>(rx: &Receiver<T>, cancel: &Cancel) -> Option<T> {
     }
 }
 
+/// Receives `(i, t, mask)` from `rx` in any order of `i` (the position in
+/// the stream) and calls `f` on each in order of `i`, until the channel is
+/// done or `f` returns false (then returns false).
+fn in_order(rx: &Receiver<(usize, usize, Mask)>, c: &Cancel, mut f: impl FnMut(usize, usize, Mask) -> Result<bool>) -> Result<bool> {
+    let mut pending: BTreeMap<usize, (usize, Mask)> = BTreeMap::new();
+    let mut next = 0usize;
+    while let Some((i, t, m)) = recv(rx, c) {
+        pending.insert(i, (t, m));
+        while let Some((t, m)) = pending.remove(&next) {
+            if !f(next, t, m)? {
+                return Ok(false);
+            }
+            next += 1;
+        }
+    }
+    Ok(true)
+}
+
 /// Runs the whole pipeline to completion and returns the number of frames
 /// written, or the first error any stage met.
 ///
 /// `frames` yields `(t, frame)` in time order; `post` turns a segmenter's
 /// output into an instance mask and may run on several frames at once;
-/// `on_frame(t)` is called by the writer after each frame is written.
+/// `before_link`, if any, sees the masks in time order between the pool and
+/// the linker; `on_frame(t)` is called by the writer after each frame is
+/// written.
+#[allow(clippy::too_many_arguments)]
 pub fn run<In, S, I>(
     frames: I,
     mut segmenter: Box<dyn SegmentStage<In, S>>,
     post: Arc<dyn Fn(usize, S) -> Result<Mask> + Send + Sync>,
+    before_link: Option<Box<dyn OrderedStage>>,
     linker: Box<dyn LinkStage>,
     writer: Box<dyn WriteStage>,
     opts: &PipelineOptions,
@@ -218,24 +249,37 @@ where
         drop(seg_rx);
         drop(mask_tx);
 
+        let link_rx = match before_link {
+            None => mask_rx,
+            Some(mut stage) => {
+                let (tx, rx) = bounded::<(usize, usize, Mask)>(cap);
+                let c = cancel.clone();
+                s.spawn(move || {
+                    c.guard(stage.name(), || {
+                        in_order(&mask_rx, &c, |i, t, m| {
+                            let m = stage.apply(t, m)?;
+                            Ok(send(&tx, (i, t, m), &c))
+                        })?;
+                        Ok(())
+                    })
+                });
+                rx
+            }
+        };
+
         let c = cancel.clone();
         s.spawn(move || {
             c.guard("linking", || {
                 let mut linker = linker;
-                let mut pending: BTreeMap<usize, (usize, Mask)> = BTreeMap::new();
-                let mut next = 0usize;
-                while let Some((i, t, m)) = recv(&mask_rx, &c) {
-                    pending.insert(i, (t, m));
-                    while let Some((t, m)) = pending.remove(&next) {
-                        next += 1;
-                        for out in linker.push(t, m)? {
-                            if !send(&out_tx, out, &c) {
-                                return Ok(());
-                            }
+                let ran_out = in_order(&link_rx, &c, |_, t, m| {
+                    for out in linker.push(t, m)? {
+                        if !send(&out_tx, out, &c) {
+                            return Ok(false);
                         }
                     }
-                }
-                if c.cancelled() {
+                    Ok(true)
+                })?;
+                if !ran_out || c.cancelled() {
                     return Ok(());
                 }
                 let (rest, tracks) = linker.finish()?;
@@ -352,6 +396,7 @@ mod tests {
             frames(40, None),
             Box::new(|_t, f: Frame| Ok(f)),
             threshold_post(),
+            None,
             Box::new(Identity(vec![])),
             Box::new(out.clone()),
             &opts,
@@ -390,6 +435,19 @@ mod tests {
     }
 
     #[cfg(target_os = "linux")]
+    struct NotedOrdered(Policies);
+    #[cfg(target_os = "linux")]
+    impl OrderedStage for NotedOrdered {
+        fn name(&self) -> &'static str {
+            "ordered"
+        }
+        fn apply(&mut self, _t: usize, m: Mask) -> Result<Mask> {
+            self.0.note("ordered");
+            Ok(m)
+        }
+    }
+
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_pool_that_yields_runs_at_idle_priority_and_still_finishes_behind_a_busy_segmenter() {
         let out = Collect::default();
@@ -411,6 +469,7 @@ mod tests {
                 pp.note("post-processing");
                 Ok(f.to_f32().mapv(|v| (v >= 0.0) as u32))
             }),
+            Some(Box::new(NotedOrdered(seen.clone()))),
             Box::new(NotedLinker(Identity(vec![]), seen.clone())),
             Box::new(out.clone()),
             &opts,
@@ -425,7 +484,7 @@ mod tests {
         assert!(pool.iter().all(|&p| p == libc::SCHED_IDLE), "{pool:?}");
         // Only the pool yields: a reader at idle priority left the network
         // waiting for frames (README, Speed).
-        for stage in ["reading", "segmentation", "linking", "writing"] {
+        for stage in ["reading", "segmentation", "ordered", "linking", "writing"] {
             assert_eq!(seen[stage].len(), 60, "{stage}");
             assert!(seen[stage].iter().all(|&p| p == libc::SCHED_OTHER), "{stage}: {:?}", seen[stage]);
         }
@@ -444,6 +503,7 @@ mod tests {
                 pp.note("post-processing");
                 Ok(f.to_f32().mapv(|v| (v >= 0.0) as u32))
             }),
+            None,
             Box::new(NotedLinker(Identity(vec![]), seen.clone())),
             Box::new(Collect::default()),
             &opts,
@@ -465,6 +525,7 @@ mod tests {
             frames(10_000, Some(25)),
             Box::new(|_t, f: Frame| Ok(f)),
             threshold_post(),
+            None,
             Box::new(Identity(vec![])),
             Box::new(out.clone()),
             &opts,
@@ -485,6 +546,7 @@ mod tests {
             frames(1000, None),
             Box::new(|_t, f: Frame| Ok(f)),
             Arc::new(|t, _f: Frame| if t == 17 { panic!("boom at {t}") } else { Ok(Mask::zeros((4, 4))) }),
+            None,
             Box::new(Identity(vec![])),
             Box::new(Collect::default()),
             &opts,
@@ -496,6 +558,7 @@ mod tests {
             frames(1000, None),
             Box::new(|t, f: Frame| if t == 3 { Err(anyhow!("model failed")) } else { Ok(f) }),
             threshold_post(),
+            None,
             Box::new(Identity(vec![])),
             Box::new(Collect::default()),
             &opts,
@@ -503,5 +566,86 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.to_string(), "model failed");
+    }
+
+    /// Records the times it sees and adds `t` to every pixel's label.
+    struct Stamp(Arc<Mutex<Vec<usize>>>, Option<usize>);
+    impl OrderedStage for Stamp {
+        fn name(&self) -> &'static str {
+            "stamping"
+        }
+        fn apply(&mut self, t: usize, m: Mask) -> Result<Mask> {
+            if Some(t) == self.1 {
+                return Err(anyhow!("cannot stamp frame {t}"));
+            }
+            self.0.lock().unwrap().push(t);
+            Ok(m.mapv(|v| v + t as u32))
+        }
+    }
+
+    /// Passes the masks on to the writer as they come, unrelabelled.
+    struct Pass(Vec<TrackRecord>);
+    impl LinkStage for Pass {
+        fn push(&mut self, t: usize, m: Mask) -> Result<Vec<(usize, Mask)>> {
+            Ok(vec![(t, m)])
+        }
+        fn finish(self: Box<Self>) -> Result<LinkedRest> {
+            Ok((vec![], self.0))
+        }
+    }
+
+    #[derive(Clone, Default)]
+    struct Labels(Arc<Mutex<Vec<(usize, u32)>>>);
+    impl WriteStage for Labels {
+        fn write(&mut self, t: usize, m: &Mask) -> Result<()> {
+            self.0.lock().unwrap().push((t, m[[0, 0]]));
+            Ok(())
+        }
+        fn finish(self: Box<Self>, _tracks: &[TrackRecord]) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_stage_before_the_linker_sees_the_masks_in_order_and_its_output_is_linked() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let out = Labels::default();
+        let opts = PipelineOptions { post_threads: 4, channel_capacity: 2, post_when_idle: false };
+        let n = run(
+            frames(40, None),
+            Box::new(|_t, f: Frame| Ok(f)),
+            threshold_post(),
+            Some(Box::new(Stamp(seen.clone(), None))),
+            Box::new(Pass(vec![])),
+            Box::new(out.clone()),
+            &opts,
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(n, 40);
+        assert_eq!(*seen.lock().unwrap(), (0..40).collect::<Vec<_>>(), "the pool finishes out of order; the stage must not see that");
+        let got = out.0.lock().unwrap();
+        assert_eq!(*got, (0..40).map(|t| (t, 1 + t as u32)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_error_in_the_stage_before_the_linker_stops_the_run_and_nothing_is_finished() {
+        let out = Collect::default();
+        let opts = PipelineOptions { post_threads: 2, channel_capacity: 2, post_when_idle: false };
+        let err = run(
+            frames(1000, None),
+            Box::new(|_t, f: Frame| Ok(f)),
+            threshold_post(),
+            Some(Box::new(Stamp(Arc::default(), Some(9)))),
+            Box::new(Identity(vec![])),
+            Box::new(out.clone()),
+            &opts,
+            |_| {},
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("cannot stamp frame 9"), "{err}");
+        let got = out.0.lock().unwrap();
+        assert!(got.0.len() <= 9, "{:?}", got.0);
+        assert_eq!(got.1, None, "the writer must not finish a failed run");
     }
 }

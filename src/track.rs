@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -14,7 +15,7 @@ use crate::ctc::{self, CtcError, Frame, Mask, TrackRecord};
 use crate::link::track::{list_mask_frames, LinkArgs};
 use crate::link::{track_records, LinkConfig, Linker};
 use crate::measure::StatsWriter;
-use crate::pipeline::{self, LinkStage, PipelineOptions, WriteStage};
+use crate::pipeline::{self, LinkStage, OrderedStage, PipelineOptions, WriteStage};
 use crate::post::{MergeSplit, MergeSplitter, PostParams, SeedMode};
 use crate::model::{DeviceChoice, InferOptions, Precision, Probabilities, Tiles};
 use crate::run_record::{path_text, RunRecord};
@@ -271,25 +272,38 @@ pub struct TrackSummary {
     pub merges_split: usize,
 }
 
-/// The linker as a pipeline stage; with `merges`, each mask first has its
-/// merged cells split by the mask before it ([`crate::post::split_merges`]), which needs
-/// the frames in order, as the linker does.
+/// Splitting merged cells by the mask before ([`crate::post::split_merges`])
+/// as a pipeline stage: it needs the frames in order, as the linker does, and
+/// runs just ahead of it on a thread of its own.
+struct MergeStage {
+    splitter: MergeSplitter,
+    /// Objects split so far, for the linker's summary.
+    split: Arc<AtomicUsize>,
+}
+
+impl OrderedStage for MergeStage {
+    fn name(&self) -> &'static str {
+        "splitting merges"
+    }
+    fn apply(&mut self, _t: usize, mut mask: Mask) -> Result<Mask> {
+        self.splitter.split(&mut mask);
+        self.splitter.keep(mask.clone());
+        self.split.store(self.splitter.objects_split(), Ordering::SeqCst);
+        Ok(mask)
+    }
+}
+
+/// The linker as a pipeline stage.
 struct LinkerStage {
     linker: Linker,
-    merges: Option<MergeSplitter>,
+    /// Objects the merge stage split, if it runs (it ends before the linker).
+    merges_split: Option<Arc<AtomicUsize>>,
     summary: Arc<Mutex<Option<TrackSummary>>>,
 }
 
 impl LinkStage for LinkerStage {
-    fn push(&mut self, t: usize, mut mask: Mask) -> Result<Vec<(usize, Mask)>> {
-        if let Some(m) = &mut self.merges {
-            m.split(&mut mask);
-        }
-        let linked = self.linker.push(t, &mask)?;
-        if let Some(m) = &mut self.merges {
-            m.keep(mask);
-        }
-        Ok(linked)
+    fn push(&mut self, t: usize, mask: Mask) -> Result<Vec<(usize, Mask)>> {
+        Ok(self.linker.push(t, &mask)?)
     }
     fn finish(self: Box<Self>) -> Result<crate::pipeline::LinkedRest> {
         let (rest, lineage) = self.linker.finish();
@@ -299,7 +313,7 @@ impl LinkStage for LinkerStage {
             .tracks()
             .filter(|t| lineage.parent(t.label).is_some_and(|p| p.1 == crate::link::Descent::Resumed))
             .count();
-        let merges_split = self.merges.map_or(0, |m| m.objects_split());
+        let merges_split = self.merges_split.map_or(0, |n| n.load(Ordering::SeqCst));
         *self.summary.lock().unwrap() = Some(TrackSummary { frames: 0, tracks: records.len(), divisions, resumed, merges_split });
         Ok((rest, records))
     }
@@ -519,11 +533,12 @@ fn run_stages<In: Send, S: Send>(
     let writer = ctc::ResultWriter::create(out, digits)?;
     let stats = stats.map(StatsWriter::create).transpose()?;
     let summary = Arc::new(Mutex::new(None));
-    let merges = merges.map(MergeSplitter::new);
-    let linker = Box::new(LinkerStage { linker: Linker::new(cfg), merges, summary: summary.clone() });
+    let split = merges.map(|_| Arc::new(AtomicUsize::new(0)));
+    let merge_stage = merges.zip(split.clone()).map(|(p, split)| Box::new(MergeStage { splitter: MergeSplitter::new(p), split }) as Box<dyn OrderedStage>);
+    let linker = Box::new(LinkerStage { linker: Linker::new(cfg), merges_split: split, summary: summary.clone() });
     let mut progress = Progress::new(total, quiet);
     let result = Box::new(ResultStage { writer, stats, record, frames: 0, summary: summary.clone() });
-    let frames = pipeline::run(reader, segmenter, post, linker, result, opts, |_| progress.frame());
+    let frames = pipeline::run(reader, segmenter, post, merge_stage, linker, result, opts, |_| progress.frame());
     progress.finish();
     let frames = frames?;
     let mut s = summary.lock().unwrap().take().context("the linker did not finish")?;

@@ -341,7 +341,15 @@ fn follow_reads_frames_as_a_live_acquisition_writes_them() {
     }
     let gap = d.path().join("gap");
     let child = follow(&live2, &gap, "2");
-    pause(300);
+    // Frame 3 must come after track has listed the folder (else the listing
+    // itself finds the gap, a different error): the staged result folder
+    // appears once the frames are being followed.
+    let staged = d.path().join(format!(".gap.partial-{}", child.id()));
+    let start = std::time::Instant::now();
+    while !staged.exists() {
+        assert!(start.elapsed().as_secs() < 60, "track --follow did not start");
+        pause(20);
+    }
     std::fs::copy(full.join("t003.tif"), live2.join("t003.tif")).unwrap();
     let o = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
