@@ -331,6 +331,7 @@ impl Predictor {
         if kind != Kind::Float {
             loaded.vs.set_kind(kind);
         }
+        loaded.net.freeze();
         Ok(Predictor { loaded, device, streamers })
     }
 

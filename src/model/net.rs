@@ -71,27 +71,42 @@ impl NormLayer {
 struct ConvBlock {
     conv: nn::Conv2D,
     norm: NormLayer,
+    /// The BatchNorm folded into the convolution once for good
+    /// ([`ConvLstmUNet::freeze`]), instead of at every inference step.
+    frozen: Option<(Tensor, Tensor)>,
 }
 
 impl ConvBlock {
     fn new(p: nn::Path, cfg: &ModelConfig, c_in: i64, c_out: i64) -> ConvBlock {
         let conv_cfg = nn::ConvConfig { padding: 1, bias: cfg.norm == Norm::None, ..Default::default() };
-        ConvBlock { conv: nn::conv2d(&p / "conv", c_in, c_out, 3, conv_cfg), norm: NormLayer::new(&p / "norm", cfg, c_out) }
+        ConvBlock { conv: nn::conv2d(&p / "conv", c_in, c_out, 3, conv_cfg), norm: NormLayer::new(&p / "norm", cfg, c_out), frozen: None }
     }
 
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        let conv_relu = |w: &Tensor, b: &Tensor| {
+            let mut y = xs.conv2d(w, Some(b), [1, 1], [1, 1], [1, 1], 1);
+            let _ = y.relu_();
+            y
+        };
+        if let (Some((w, b)), false) = (&self.frozen, train) {
+            return conv_relu(w, b);
+        }
         if let (NormLayer::Batch(bn), false) = (&self.norm, train) {
             // Inference: BatchNorm folded into the convolution, one pass
             // over the activations fewer (Jacob et al. 2018, §3.2). Under
             // autograd (weights that track gradients) the layers stay apart.
             let (w, b) = folded(&self.conv.ws, bn);
             if !w.requires_grad() {
-                let mut y = xs.conv2d(&w, Some(&b), [1, 1], [1, 1], [1, 1], 1);
-                let _ = y.relu_();
-                return y;
+                return conv_relu(&w, &b);
             }
         }
         self.norm.forward_t(&xs.apply(&self.conv), train).relu()
+    }
+
+    fn freeze(&mut self) {
+        if let NormLayer::Batch(bn) = &self.norm {
+            self.frozen = Some(tch::no_grad(|| folded(&self.conv.ws, bn)));
+        }
     }
 }
 
@@ -247,6 +262,23 @@ impl ConvLstmUNet {
 
     pub fn config(&self) -> &ModelConfig {
         &self.config
+    }
+
+    /// For inference only, once the weights are final (and of their final
+    /// kind): folds each BatchNorm into its convolution once, so that
+    /// evaluation steps do not fold them again (a dozen small operations a
+    /// block, which cost launches on a GPU). Evaluation then ignores any
+    /// later change to the weights; training steps are unaffected.
+    pub fn freeze(&mut self) {
+        for l in &mut self.encoder {
+            if let Some(e) = &mut l.entry {
+                e.freeze();
+            }
+            l.block.freeze();
+        }
+        for l in &mut self.decoder {
+            l.block.freeze();
+        }
     }
 
     /// One frame through the network: `x_t` `[B, 1, H, W]` (H, W multiples of
@@ -452,6 +484,29 @@ mod tests {
                 let d = f64::try_from((ha.detach() - hf).abs().max()).unwrap().max(f64::try_from((ca.detach() - cf).abs().max()).unwrap());
                 assert!(d < 1e-5, "frame {t}: state differs by {d}");
             }
+        }
+    }
+
+    #[test]
+    fn a_frozen_network_gives_the_same_inference() {
+        for lstm in [true, false] {
+            let cfg = ModelConfig { depth: 2, base_width: 4, lstm, ..Default::default() };
+            let (_vs, mut n) = net(&cfg);
+            tch::no_grad(|| {
+                for b in n.batch_norms() {
+                    let c = b.running_mean.size()[0];
+                    b.running_var.shallow_clone().copy_(&(Tensor::rand([c], (Kind::Float, Device::Cpu)) + 0.5));
+                }
+            });
+            let x = Tensor::randn([2, 3, 1, 16, 24], (Kind::Float, Device::Cpu));
+            let before = tch::no_grad(|| n.forward_window(&x, false));
+            n.freeze();
+            let after = tch::no_grad(|| n.forward_window(&x, false));
+            assert_eq!(f64::try_from((&before - &after).abs().max()).unwrap(), 0.0, "lstm {lstm}");
+            // Training steps still run the layers apart, with batch statistics.
+            let train = n.forward_window(&x, true);
+            assert!(train.requires_grad());
+            assert!(f64::try_from((train.detach() - &after).abs().max()).unwrap() > 1e-3);
         }
     }
 
