@@ -270,24 +270,38 @@ impl Streamer {
             let state = if self.options.window.is_some() { &mut fresh } else { &mut self.states[bi] };
             let mut logits = None;
             for canvas in &self.history {
-                let mut data: Vec<f32> = Vec::with_capacity(batch.len() * th * tw);
-                for &(y, x) in batch {
-                    data.extend(canvas.slice(s![y..y + th, x..x + tw]).iter());
-                }
-                let xs = Tensor::from_slice(&data).view([batch.len() as i64, 1, th as i64, tw as i64]).to_device(device).to_kind(self.kind);
+                let shape = [batch.len() as i64, 1, th as i64, tw as i64];
+                let xs = match canvas.as_slice() {
+                    // One tile over the whole canvas: the canvas itself, copied once.
+                    Some(whole) if origins.len() == 1 && tiling.canvas == (th, tw) => Tensor::from_slice(whole),
+                    _ => {
+                        let mut data: Vec<f32> = Vec::with_capacity(batch.len() * th * tw);
+                        for &(y, x) in batch {
+                            data.extend(canvas.slice(s![y..y + th, x..x + tw]).iter());
+                        }
+                        Tensor::from_slice(&data)
+                    }
+                };
+                let xs = xs.view(shape).to_device(device).to_kind(self.kind);
                 let mut step = || tch::no_grad(|| net.forward_step(&xs, state, false));
                 logits = Some(if self.autocast { tch::autocast(true, step) } else { step() });
             }
-            let probs = tch::no_grad(|| probabilities(&logits.expect("at least one frame")).to_device(Device::Cpu).contiguous());
-            let values = Vec::<f32>::try_from(probs.view(-1))?;
-            let probs = ndarray::Array4::from_shape_vec((batch.len(), 3, th, tw), values)?;
+            let probs = tch::no_grad(|| probabilities(&logits.expect("at least one frame")));
             if origins.len() == 1 {
                 // One tile over the whole canvas: its weights are all 1, so
                 // the blend below would return the tile itself, bit for bit.
+                // Each class is copied straight from the tensor into its array.
                 let (h, w) = dim;
-                let class = |c: usize| probs.slice(s![0, c, ..h, ..w]).to_owned();
-                return Ok(Probabilities { background: class(0), cell: class(1), boundary: class(2) });
+                let class = |c: i64| -> Result<Array2<f32>> {
+                    let mut a = Array2::<f32>::zeros((th, tw));
+                    probs.get(0).get(c).f_copy_data(a.as_slice_mut().expect("standard layout"), th * tw)?;
+                    Ok(if (th, tw) == (h, w) { a } else { a.slice(s![..h, ..w]).to_owned() })
+                };
+                return Ok(Probabilities { background: class(0)?, cell: class(1)?, boundary: class(2)? });
             }
+            let probs = probs.to_device(Device::Cpu).contiguous();
+            let values = Vec::<f32>::try_from(probs.view(-1))?;
+            let probs = ndarray::Array4::from_shape_vec((batch.len(), 3, th, tw), values)?;
             for (i, &(y, x)) in batch.iter().enumerate() {
                 let w = tiling.weights((y, x));
                 for c in 0..3 {
