@@ -108,11 +108,13 @@ fn on_every_sample_the_built_in_model_beats_the_classical_segmenter_and_its_moda
 
 /// Divisions found in their frame (README, Divisions: how well the lineage
 /// comes out): the fluorescence model finds all 11 of its sample's (BC(0)
-/// 0.957 there), the colony model most of its 112 (BC(2) 0.864).
+/// 0.957 there, with one false; two divisions lost would still give 0.857,
+/// against the built-in model's 0.111), the colony model most of its 112
+/// (BC(2) 0.864).
 #[test]
 fn the_modality_models_find_the_divisions_of_their_samples() {
     let d = tempfile::tempdir().unwrap();
-    for (m, bc, at_least) in [("fluo", "BC(0)", 0.9), ("colony", "BC(2)", 0.8)] {
+    for (m, bc, at_least) in [("fluo", "BC(0)", 0.85), ("colony", "BC(2)", 0.8)] {
         let out = d.path().join(m);
         ok(&cellstream(&[&"track", &sample(m).join("01"), &"--out", &out, &"--model", &m, &"-q"]));
         let e = evaluation(&out, &sample(m).join("01_GT"));
