@@ -5,7 +5,8 @@ last frame, and the result's objects that cover most of each daughter in
 the daughters' first frame (with the share of the daughter they cover), and
 the result's track of each. Two daughters covered by one object are
 daughters the segmentation has not yet parted; the result's division then
-comes later, if at all.
+comes later, if at all. Last, how many of the result's own divisions have
+a daughter that vanishes within 3 frames (a cell cut in two for a moment).
 
     .pyenv/bin/python scripts/division-errors.py GT RES    # GT holding TRA/, RES a CTC result
 """
@@ -56,6 +57,17 @@ def main(gt, res):
               f"daughters {daughters} in frame {t + 1}: " + "; ".join(f"result {d[0]} ({d[1]}, track {s})" for d, s in zip(ds, spans)))
     two = sum(len(d) == 2 for d in children.values())
     print(f"{two} divisions (and {len(children) - two} single-child links); in {merged} of the divisions one object of the result covers both daughters in their first frame")
+    # The result's own divisions: those with a daughter that ends within 3
+    # frames, before the sequence does, without dividing, are mostly a cell
+    # cut in two for a frame or two (real daughters do not vanish).
+    kids = defaultdict(list)
+    for label, (_, _, parent) in result.items():
+        if parent:
+            kids[parent].append(label)
+    last = max(end for _, end, _ in result.values())
+    found = [c for c in kids.values() if len(c) == 2]
+    brief = sum(any(result[c][1] < last and result[c][1] - result[c][0] < 3 and c not in kids for c in cs) for cs in found)
+    print(f"the result has {len(found)} divisions; in {brief} of them a daughter ends within 3 frames, before the last frame, without dividing")
 
 
 if __name__ == "__main__":
