@@ -1,6 +1,7 @@
 //! The `track` command: builds the stages (reader, segmenter, post-processing,
 //! linker, writer) for a sequence or another tool's masks and hands them to
 //! the [`pipeline`].
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,7 +14,7 @@ use clap::{ArgGroup, Args, ValueEnum};
 
 use crate::ctc::{self, CtcError, Frame, Mask, TrackRecord};
 use crate::link::track::{list_mask_frames, LinkArgs};
-use crate::link::{track_records, LinkConfig, Linker};
+use crate::link::{prune_brief_branches, track_records, LinkConfig, Linker};
 use crate::measure::StatsWriter;
 use crate::pipeline::{self, LinkStage, OrderedStage, PipelineOptions, WriteStage};
 use crate::post::{MergeSplit, MergeSplitter, PostParams, SeedMode};
@@ -270,6 +271,9 @@ pub struct TrackSummary {
     pub resumed: usize,
     /// Objects split by the frame before (`--split-merges`).
     pub merges_split: usize,
+    /// Tracks pruned as brief branches (`--prune-branches`), whose pixels
+    /// the writer removes from the masks it has written.
+    pub pruned: Vec<TrackRecord>,
 }
 
 /// Splitting merged cells by the mask before ([`crate::post::split_merges`])
@@ -306,15 +310,17 @@ impl LinkStage for LinkerStage {
         Ok(self.linker.push(t, &mask)?)
     }
     fn finish(self: Box<Self>) -> Result<crate::pipeline::LinkedRest> {
+        let prune = self.linker.config().prune_branches;
         let (rest, lineage) = self.linker.finish();
-        let records = track_records(&lineage);
-        let divisions = lineage.divisions().len();
+        let (records, pruned) = prune_brief_branches(&track_records(&lineage), prune);
+        // Each pruned branch was one daughter of a division that is no more.
+        let divisions = lineage.divisions().len() - pruned.len();
         let resumed = lineage
             .tracks()
             .filter(|t| lineage.parent(t.label).is_some_and(|p| p.1 == crate::link::Descent::Resumed))
             .count();
         let merges_split = self.merges_split.map_or(0, |n| n.load(Ordering::SeqCst));
-        *self.summary.lock().unwrap() = Some(TrackSummary { frames: 0, tracks: records.len(), divisions, resumed, merges_split });
+        *self.summary.lock().unwrap() = Some(TrackSummary { frames: 0, tracks: records.len(), divisions, resumed, merges_split, pruned });
         Ok((rest, records))
     }
 }
@@ -346,15 +352,25 @@ impl WriteStage for ResultStage {
         if let Some(s) = stats {
             s.finish()?;
         }
+        let linked = summary.lock().unwrap().clone().context("the linker did not finish")?;
+        let mut erase: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
+        for p in &linked.pruned {
+            for t in p.begin..=p.end {
+                erase.entry(t).or_default().push(p.label);
+            }
+        }
+        for (t, labels) in erase {
+            writer.erase_labels(t, &labels)?;
+        }
         if let Some(mut record) = record {
-            let linked = summary.lock().unwrap().clone().context("the linker did not finish")?;
             record
                 .section("result")
                 .set("frames", frames)
                 .set("tracks", linked.tracks)
                 .set("divisions", linked.divisions)
                 .set("resumed", linked.resumed)
-                .set("merges_split", linked.merges_split);
+                .set("merges_split", linked.merges_split)
+                .set("branches_pruned", linked.pruned.len());
             writer.write_run_record(&record.finish())?;
         }
         writer.finish(tracks)?;
@@ -557,7 +573,8 @@ fn record_link(r: &mut RunRecord, cfg: &LinkConfig) {
         .set("min_area_sum", cfg.division.area_sum_range.0)
         .set("max_area_sum", cfg.division.area_sum_range.1)
         .set("split_min_fraction", cfg.split.fraction)
-        .set("split_min_area", cfg.split.min_area);
+        .set("split_min_area", cfg.split.min_area)
+        .set("prune_branches", cfg.prune_branches);
 }
 
 /// The post-processing chain's settings in `[post]`; `network_seeds`: the
@@ -798,6 +815,7 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
             s.divisions,
             s.resumed,
             if s.merges_split > 0 { format!(", {} merged objects split", s.merges_split) } else { String::new() }
+                + &if s.pruned.is_empty() { String::new() } else { format!(", {} brief branches pruned", s.pruned.len()) }
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -303,3 +303,70 @@ fn split_merges_parts_two_cells_a_tool_merged_for_two_frames() {
     assert!(!o.status.success() && stderr(&o).contains("neither on nor off"), "{}", stderr(&o));
     assert!(!refused.exists());
 }
+
+#[test]
+fn prune_branches_drops_a_piece_of_a_cell_cut_in_two_for_two_frames() {
+    // One round cell moving right a pixel a frame over 10 frames; in frames
+    // 4 and 5 the tool cut it in two halves (labels 1 and 2), which the
+    // linker reads as a division whose right daughter vanishes at frame 6.
+    let d = tempfile::tempdir().unwrap();
+    let masks = d.path().join("masks");
+    std::fs::create_dir_all(&masks).unwrap();
+    let centre = |t: usize| (20.0, 15.0 + t as f64);
+    for t in 0..10 {
+        let mut m = Mask::zeros((40, 40));
+        let (cy, cx) = centre(t);
+        for ((y, x), v) in m.indexed_iter_mut() {
+            if (y as f64 - cy).powi(2) + (x as f64 - cx).powi(2) <= 36.0 {
+                *v = if (4..6).contains(&t) && x as f64 > cx { 2 } else { 1 };
+            }
+        }
+        write(&masks, &format!("img_{t}.tif"), &m);
+    }
+    let run = |out: &Path, flags: &[&str]| {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &"--masks", &masks, &"--out", &out];
+        args.extend(flags.iter().map(|f| f as &dyn AsRef<std::ffi::OsStr>));
+        cellstream(&args)
+    };
+    let tracks = |out: &Path| ctc::read_tracks(&out.join("res_track.txt")).unwrap();
+    let labels = |out: &Path, t: usize| {
+        let m = ctc::read_mask(&out.join(format!("mask{t:03}.tif"))).unwrap();
+        let mut l: Vec<u32> = m.iter().copied().filter(|&v| v != 0).collect();
+        l.sort_unstable();
+        l.dedup();
+        (l, m.iter().filter(|&&v| v != 0).count())
+    };
+    // As linked: a division at frame 4 with a daughter of two frames.
+    let plain = d.path().join("plain");
+    let o = run(&plain, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let brief: Vec<TrackRecord> = tracks(&plain).into_iter().filter(|r| r.parent != 0 && r.end - r.begin < 2).collect();
+    assert_eq!(brief.len(), 1, "{:?}", tracks(&plain));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("(1 divisions"), "{}", String::from_utf8_lossy(&o.stdout));
+    // Pruned: the piece is gone from the masks and the lineage; the rest is as linked.
+    let pruned = d.path().join("pruned");
+    let o = run(&pruned, &["--prune-branches", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.contains("(0 divisions") && said.contains("1 brief branches pruned"), "{said}");
+    assert_eq!(ctc::validate_result(&pruned).unwrap(), vec![]);
+    let mut want = tracks(&plain);
+    want.retain(|r| r.label != brief[0].label);
+    assert_eq!(tracks(&pruned), want);
+    for t in 0..10 {
+        let ((before, area_before), (after, area_after)) = (labels(&plain, t), labels(&pruned, t));
+        if (4..6).contains(&t) {
+            assert_eq!(after, before.iter().copied().filter(|&l| l != brief[0].label).collect::<Vec<_>>(), "frame {t}");
+            assert!(area_after < area_before && area_after * 3 > area_before, "frame {t}: {area_after} of {area_before} px kept");
+        } else {
+            assert_eq!((after, area_after), (before, area_before), "frame {t}");
+        }
+    }
+    let record = std::fs::read_to_string(pruned.join("cellstream.toml")).unwrap();
+    assert!(record.contains("prune_branches = 3") && record.contains("branches_pruned = 1"), "{record}");
+    // Not with --stats, whose tables would still hold the piece; nothing is written.
+    let refused = d.path().join("refused");
+    let o = run(&refused, &["--prune-branches", "3", "--stats", &d.path().join("cells.csv").to_string_lossy()]);
+    assert!(!o.status.success() && stderr(&o).contains("--stats"), "{}", stderr(&o));
+    assert!(!refused.exists());
+}

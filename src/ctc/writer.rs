@@ -150,6 +150,14 @@ impl ResultWriter {
         tiff_io::write_mask(&self.staged.tmp().join(&name), mask).map_err(|e| CtcError::new(self.dest().join(&name), e.what))
     }
 
+    /// Removes `labels` from frame `t`'s mask, written already (pruned tracks).
+    pub fn erase_labels(&self, t: usize, labels: &[u32]) -> Result<()> {
+        let path = self.staged.tmp().join(self.mask_name(t));
+        let mut mask = super::read_mask(&path).map_err(|e| CtcError::new(self.dest().join(self.mask_name(t)), e.what))?;
+        mask.mapv_inplace(|l| if labels.contains(&l) { 0 } else { l });
+        self.write_mask(t, &mask)
+    }
+
     /// Writes the [`RUN_RECORD`] (TOML text) into the result.
     pub fn write_run_record(&self, text: &str) -> Result<()> {
         std::fs::write(self.staged.tmp().join(RUN_RECORD), text).map_err(|e| CtcError::io(self.dest().join(RUN_RECORD), &e))

@@ -38,6 +38,10 @@ pub struct LinkConfig {
     pub division: DivisionRules,
     /// Which pieces of a label made of disconnected pieces are objects of their own.
     pub split: SplitRule,
+    /// Brief branches to prune from the finished lineage, in frames (0: none;
+    /// [`crate::link::prune_brief_branches`]). `track` applies it once the
+    /// linker is done; the linker itself ignores it.
+    pub prune_branches: usize,
 }
 
 impl Default for LinkConfig {
@@ -48,6 +52,7 @@ impl Default for LinkConfig {
             divisions: true,
             division: DivisionRules::default(),
             split: SplitRule::default(),
+            prune_branches: 0,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod lap;
 pub mod lineage;
 pub mod linker;
 pub mod objects;
+pub mod prune;
 pub mod track;
 
 pub use cost::motion_cost;
@@ -19,3 +20,4 @@ pub use events::{division_cost, is_merge, DivisionRules};
 pub use lineage::{track_records, Descent, Lineage, Track};
 pub use linker::{LinkConfig, LinkError, Linker};
 pub use objects::{extract_objects, Object, Run, SplitRule};
+pub use prune::prune_brief_branches;

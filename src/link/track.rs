@@ -23,6 +23,10 @@ pub struct LinkArgs {
     /// Fewest frames between a cell's birth by division and its own division.
     #[arg(long, value_name = "FRAMES", default_value_t = DivisionRules::default().min_cycle)]
     pub min_cycle: usize,
+    /// Prune brief branches: drop a division's daughter that lasts at most FRAMES frames and then
+    /// vanishes while her sister lives on (a cell cut in two for a moment); 0: off. Not with --stats.
+    #[arg(long, value_name = "FRAMES", default_value_t = 0, conflicts_with = "stats")]
+    pub prune_branches: usize,
 }
 
 impl LinkArgs {
@@ -35,6 +39,7 @@ impl LinkArgs {
             max_gap: self.max_gap,
             divisions: !self.no_divisions,
             division: DivisionRules { min_cycle: self.min_cycle, ..DivisionRules::default() },
+            prune_branches: self.prune_branches,
             ..LinkConfig::default()
         })
     }
