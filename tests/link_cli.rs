@@ -107,6 +107,21 @@ fn refuses(masks: &Path, out: &Path, needle: &str, cli: bool) {
     }
 }
 
+/// `cellstream track --masks MASKS --out OUT FLAGS…`.
+fn track_masks_cli(masks: &Path, out: &Path, flags: &[&str]) -> Output {
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &"--masks", &masks, &"--out", &out];
+    args.extend(flags.iter().map(|f| f as &dyn AsRef<std::ffi::OsStr>));
+    cellstream(&args)
+}
+
+/// The labels of a mask's objects, in increasing order.
+fn labels_in(m: &Mask) -> Vec<u32> {
+    let mut l: Vec<u32> = m.iter().copied().filter(|&v| v != 0).collect();
+    l.sort_unstable();
+    l.dedup();
+    l
+}
+
 fn write(dir: &Path, name: &str, m: &Mask) {
     ctc::write_mask(&dir.join(name), m).unwrap();
 }
@@ -233,9 +248,7 @@ fn masks_lose_their_edge_cells_with_exclude_on_edges_and_segmenter_flags_are_ref
     assert!(cut > 0, "the movie has cells on its edge");
     for flag in [&["--model", "fluo"][..], &["--tta"], &["--min-area", "5"], &["--segmenter", "classical"]] {
         let out = d.path().join("refused");
-        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &"--masks", &masks, &"--out", &out];
-        args.extend(flag.iter().map(|f| f as &dyn AsRef<std::ffi::OsStr>));
-        let o = cellstream(&args);
+        let o = track_masks_cli(&masks, &out, flag);
         assert!(!o.status.success() && stderr(&o).contains("cannot be used with") && stderr(&o).contains(flag[0]), "{flag:?}: {}", stderr(&o));
         assert!(!out.exists());
     }
@@ -262,25 +275,17 @@ fn split_merges_parts_two_cells_a_tool_merged_for_two_frames() {
         write(&masks, &format!("img_{t}.tif"), &m);
     }
     let run = |out: &Path, flags: &[&str]| {
-        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &"--masks", &masks, &"--out", &out];
-        args.extend(flags.iter().map(|f| f as &dyn AsRef<std::ffi::OsStr>));
-        let o = cellstream(&args);
+        let o = track_masks_cli(&masks, out, flags);
         assert!(o.status.success(), "{}", stderr(&o));
         assert_eq!(ctc::validate_result(out).unwrap(), vec![]);
         (String::from_utf8_lossy(&o.stdout).into_owned(), std::fs::read_to_string(out.join("cellstream.toml")).unwrap())
     };
     let mask = |out: &Path, t: usize| ctc::read_mask(&out.join(format!("mask{t:03}.tif"))).unwrap();
-    let objects = |m: &Mask| {
-        let mut l: Vec<u32> = m.iter().copied().filter(|&v| v != 0).collect();
-        l.sort_unstable();
-        l.dedup();
-        l
-    };
     // As they are (the default with --masks): one object in frames 2 and 3.
     let kept = d.path().join("kept");
     let (_, record) = run(&kept, &[]);
     assert!(record.contains("split_merges = false") && record.contains("merges_split = 0"), "{record}");
-    assert_eq!(objects(&mask(&kept, 2)).len(), 1);
+    assert_eq!(labels_in(&mask(&kept, 2)).len(), 1);
     // Split by the frame before: two cells in every frame, two tracks from start to end.
     let split = d.path().join("split");
     let (said, record) = run(&split, &["--split-merges", "on"]);
@@ -288,7 +293,7 @@ fn split_merges_parts_two_cells_a_tool_merged_for_two_frames() {
     assert!(record.contains("split_merges = true") && record.contains("merges_split = 2"), "{record}");
     for t in 0..6 {
         let m = mask(&split, t);
-        assert_eq!(objects(&m), vec![1, 2], "frame {t}");
+        assert_eq!(labels_in(&m), vec![1, 2], "frame {t}");
         // Each cell is one object up to a pixel of where they meet.
         for cell in 0..2 {
             let label = m[[15, centre(t, cell).1 as usize]];
@@ -299,7 +304,7 @@ fn split_merges_parts_two_cells_a_tool_merged_for_two_frames() {
     assert_eq!(tracks.iter().map(|r| (r.begin, r.end, r.parent)).collect::<Vec<_>>(), vec![(0, 5, 0), (0, 5, 0)]);
     // A bad value is refused before anything is written.
     let refused = d.path().join("refused");
-    let o = cellstream(&[&"track", &"--masks", &masks, &"--out", &refused, &"--split-merges", &"yes"]);
+    let o = track_masks_cli(&masks, &refused, &["--split-merges", "yes"]);
     assert!(!o.status.success() && stderr(&o).contains("neither on nor off"), "{}", stderr(&o));
     assert!(!refused.exists());
 }
@@ -323,18 +328,11 @@ fn prune_branches_drops_a_piece_of_a_cell_cut_in_two_for_two_frames() {
         }
         write(&masks, &format!("img_{t}.tif"), &m);
     }
-    let run = |out: &Path, flags: &[&str]| {
-        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &"--masks", &masks, &"--out", &out];
-        args.extend(flags.iter().map(|f| f as &dyn AsRef<std::ffi::OsStr>));
-        cellstream(&args)
-    };
+    let run = |out: &Path, flags: &[&str]| track_masks_cli(&masks, out, flags);
     let tracks = |out: &Path| ctc::read_tracks(&out.join("res_track.txt")).unwrap();
     let labels = |out: &Path, t: usize| {
         let m = ctc::read_mask(&out.join(format!("mask{t:03}.tif"))).unwrap();
-        let mut l: Vec<u32> = m.iter().copied().filter(|&v| v != 0).collect();
-        l.sort_unstable();
-        l.dedup();
-        (l, m.iter().filter(|&&v| v != 0).count())
+        (labels_in(&m), m.iter().filter(|&&v| v != 0).count())
     };
     // As linked: a division at frame 4 with a daughter of two frames.
     let plain = d.path().join("plain");
