@@ -179,6 +179,12 @@ fn in_order(rx: &Receiver<(usize, usize, Mask)>, c: &Cancel, mut f: impl FnMut(u
     Ok(true)
 }
 
+/// Starts a stage's thread under `name` (at most 15 bytes are kept: what
+/// `top -H`, `ps -L` and profilers show for it).
+fn spawn<'scope, 'env>(s: &'scope thread::Scope<'scope, 'env>, name: String, f: impl FnOnce() + Send + 'scope) {
+    thread::Builder::new().name(name).spawn_scoped(s, f).expect("the system refused a pipeline thread");
+}
+
 /// Runs the whole pipeline to completion and returns the number of frames
 /// written, or the first error any stage met.
 ///
@@ -217,7 +223,7 @@ where
 
     thread::scope(|s| {
         let c = cancel.clone();
-        s.spawn(move || {
+        spawn(s, "cs-reader".into(), move || {
             c.guard("reader", || {
                 for item in frames {
                     if !send(&frame_tx, item?, &c) {
@@ -228,10 +234,10 @@ where
             })
         });
 
-        for _ in 0..threads {
+        for k in 0..threads {
             let (c, rx, tx, post) = (cancel.clone(), seg_rx.clone(), mask_tx.clone(), post.clone());
             let when_idle = opts.post_when_idle;
-            s.spawn(move || {
+            spawn(s, format!("cs-post-{k}"), move || {
                 if when_idle {
                     yield_to_other_threads();
                 }
@@ -254,7 +260,7 @@ where
             Some(mut stage) => {
                 let (tx, rx) = bounded::<(usize, usize, Mask)>(cap);
                 let c = cancel.clone();
-                s.spawn(move || {
+                spawn(s, format!("cs-{}", stage.name().replace(' ', "-")), move || {
                     c.guard(stage.name(), || {
                         in_order(&mask_rx, &c, |i, t, m| {
                             let m = stage.apply(t, m)?;
@@ -268,7 +274,7 @@ where
         };
 
         let c = cancel.clone();
-        s.spawn(move || {
+        spawn(s, "cs-linker".into(), move || {
             c.guard("linking", || {
                 let mut linker = linker;
                 let ran_out = in_order(&link_rx, &c, |_, t, m| {
@@ -296,7 +302,7 @@ where
 
         let c = cancel.clone();
         let w = written.clone();
-        s.spawn(move || {
+        spawn(s, "cs-writer".into(), move || {
             c.guard("writer", || {
                 let mut writer = writer;
                 while let Some((t, m)) = recv(&out_rx, &c) {
@@ -407,6 +413,50 @@ mod tests {
         let got = out.0.lock().unwrap();
         assert_eq!(got.0, (0..40).collect::<Vec<_>>());
         assert_eq!(got.1, Some(40));
+    }
+
+    #[test]
+    fn each_stage_runs_on_a_thread_named_for_it() {
+        type Names = Arc<Mutex<BTreeMap<&'static str, std::collections::BTreeSet<String>>>>;
+        fn note(names: &Names, stage: &'static str) {
+            let name = thread::current().name().unwrap_or("(unnamed)").to_string();
+            names.lock().unwrap().entry(stage).or_default().insert(name);
+        }
+        struct Named(Names);
+        impl OrderedStage for Named {
+            fn name(&self) -> &'static str {
+                "splitting merges"
+            }
+            fn apply(&mut self, _t: usize, m: Mask) -> Result<Mask> {
+                note(&self.0, "ordered");
+                Ok(m)
+            }
+        }
+        let names = Names::default();
+        let (rd, pp, wr) = (names.clone(), names.clone(), names.clone());
+        let opts = PipelineOptions { post_threads: 2, channel_capacity: 1, post_when_idle: false };
+        run(
+            frames(12, None).inspect(move |_| note(&rd, "reading")),
+            Box::new(|_t, f: Frame| Ok(f)),
+            Arc::new(move |_t, f: Frame| {
+                note(&pp, "post-processing");
+                std::thread::sleep(Duration::from_millis(2));
+                Ok(f.to_f32().mapv(|v| (v >= 0.0) as u32))
+            }),
+            Some(Box::new(Named(names.clone()))),
+            Box::new(Identity(vec![])),
+            Box::new(Collect::default()),
+            &opts,
+            move |_| note(&wr, "writing"),
+        )
+        .unwrap();
+        let names = names.lock().unwrap();
+        let one = |stage: &str| names[stage].iter().cloned().collect::<Vec<_>>();
+        assert_eq!(one("reading"), ["cs-reader"]);
+        assert_eq!(one("writing"), ["cs-writer"]);
+        // Linux keeps 15 bytes of a thread's name; Rust keeps them all.
+        assert_eq!(one("ordered"), ["cs-splitting-merges"]);
+        assert!(names["post-processing"].iter().all(|n| n == "cs-post-0" || n == "cs-post-1"), "{names:?}");
     }
 
     /// Records the scheduling policy of the thread it is called on, per stage.
