@@ -14,7 +14,8 @@ use clap::{ArgGroup, Args, ValueEnum};
 
 use crate::ctc::{self, CtcError, Frame, Mask, TrackRecord};
 use crate::link::track::{list_mask_frames, LinkArgs};
-use crate::link::{prune_brief_branches, track_records, LinkConfig, Linker};
+use crate::link::backdate::FrameMasks;
+use crate::link::{backdate_divisions, prune_brief_branches, track_records, BackdateRules, LinkConfig, Linker};
 use crate::measure::StatsWriter;
 use crate::pipeline::{self, LinkStage, OrderedStage, PipelineOptions, WriteStage};
 use crate::post::{MergeSplit, MergeSplitter, PostParams, SeedMode};
@@ -218,7 +219,7 @@ pub struct PostArgs {
 }
 
 /// `on` or `off`.
-fn on_off(s: &str) -> Result<bool, String> {
+pub(crate) fn on_off(s: &str) -> Result<bool, String> {
     match s {
         "on" => Ok(true),
         "off" => Ok(false),
@@ -274,6 +275,8 @@ pub struct TrackSummary {
     /// Tracks pruned as brief branches (`--prune-branches`), whose pixels
     /// the writer removes from the masks it has written.
     pub pruned: Vec<TrackRecord>,
+    /// Divisions moved a frame back (`--backdate-divisions`).
+    pub backdated: usize,
 }
 
 /// Splitting merged cells by the mask before ([`crate::post::split_merges`])
@@ -320,7 +323,7 @@ impl LinkStage for LinkerStage {
             .filter(|t| lineage.parent(t.label).is_some_and(|p| p.1 == crate::link::Descent::Resumed))
             .count();
         let merges_split = self.merges_split.map_or(0, |n| n.load(Ordering::SeqCst));
-        *self.summary.lock().unwrap() = Some(TrackSummary { frames: 0, tracks: records.len(), divisions, resumed, merges_split, pruned });
+        *self.summary.lock().unwrap() = Some(TrackSummary { frames: 0, tracks: records.len(), divisions, resumed, merges_split, pruned, backdated: 0 });
         Ok((rest, records))
     }
 }
@@ -335,6 +338,20 @@ struct ResultStage {
     frames: usize,
     /// What the linker found; set by [`LinkerStage::finish`], which runs first.
     summary: Arc<Mutex<Option<TrackSummary>>>,
+    /// Move late divisions back a frame in the masks written ([`backdate_divisions`]).
+    backdate: bool,
+}
+
+/// The masks a [`ctc::ResultWriter`] has written, for [`backdate_divisions`].
+struct WrittenMasks<'a>(&'a ctc::ResultWriter);
+
+impl FrameMasks for WrittenMasks<'_> {
+    fn mask(&mut self, t: usize) -> Result<Mask> {
+        Ok(self.0.read_written_mask(t)?)
+    }
+    fn replace(&mut self, t: usize, mask: &Mask) -> Result<()> {
+        Ok(self.0.write_mask(t, mask)?)
+    }
 }
 
 impl WriteStage for ResultStage {
@@ -347,7 +364,7 @@ impl WriteStage for ResultStage {
         Ok(())
     }
     fn finish(self: Box<Self>, tracks: &[TrackRecord]) -> Result<()> {
-        let ResultStage { writer, stats, record, frames, summary } = *self;
+        let ResultStage { writer, stats, record, frames, summary, backdate } = *self;
         // Stats first: if they fail, the result is not published either.
         if let Some(s) = stats {
             s.finish()?;
@@ -362,6 +379,11 @@ impl WriteStage for ResultStage {
         for (t, labels) in erase {
             writer.erase_labels(t, &labels)?;
         }
+        let (tracks, backdated) =
+            if backdate { backdate_divisions(tracks, &mut WrittenMasks(&writer), &BackdateRules::default())? } else { (tracks.to_vec(), 0) };
+        if let Some(s) = summary.lock().unwrap().as_mut() {
+            s.backdated = backdated;
+        }
         if let Some(mut record) = record {
             record
                 .section("result")
@@ -370,10 +392,11 @@ impl WriteStage for ResultStage {
                 .set("divisions", linked.divisions)
                 .set("resumed", linked.resumed)
                 .set("merges_split", linked.merges_split)
-                .set("branches_pruned", linked.pruned.len());
+                .set("branches_pruned", linked.pruned.len())
+                .set("divisions_backdated", backdated);
             writer.write_run_record(&record.finish())?;
         }
-        writer.finish(tracks)?;
+        writer.finish(&tracks)?;
         Ok(())
     }
 }
@@ -551,9 +574,10 @@ fn run_stages<In: Send, S: Send>(
     let summary = Arc::new(Mutex::new(None));
     let split = merges.map(|_| Arc::new(AtomicUsize::new(0)));
     let merge_stage = merges.zip(split.clone()).map(|(p, split)| Box::new(MergeStage { splitter: MergeSplitter::new(p), split }) as Box<dyn OrderedStage>);
+    let backdate = cfg.backdate_divisions;
     let linker = Box::new(LinkerStage { linker: Linker::new(cfg), merges_split: split, summary: summary.clone() });
     let mut progress = Progress::new(total, quiet);
-    let result = Box::new(ResultStage { writer, stats, record, frames: 0, summary: summary.clone() });
+    let result = Box::new(ResultStage { writer, stats, record, frames: 0, summary: summary.clone(), backdate });
     let frames = pipeline::run(reader, segmenter, post, merge_stage, linker, result, opts, |_| progress.frame());
     progress.finish();
     let frames = frames?;
@@ -574,7 +598,8 @@ fn record_link(r: &mut RunRecord, cfg: &LinkConfig) {
         .set("max_area_sum", cfg.division.area_sum_range.1)
         .set("split_min_fraction", cfg.split.fraction)
         .set("split_min_area", cfg.split.min_area)
-        .set("prune_branches", cfg.prune_branches);
+        .set("prune_branches", cfg.prune_branches)
+        .set("backdate_divisions", cfg.backdate_divisions);
 }
 
 /// The post-processing chain's settings in `[post]`; `network_seeds`: the
@@ -648,7 +673,7 @@ fn track_sequence_with(
     {
         bail!(CtcError::new(maps, format!("is, holds or lies inside the result folder {}; write the probability maps elsewhere", out.display())));
     }
-    let cfg = args.link.config()?;
+    let cfg = link_config(&args)?;
     let params = ClassicalParams {
         polarity: args.polarity,
         background_sigma: args.background_sigma,
@@ -757,9 +782,23 @@ fn track_sequence_with(
     }
 }
 
+/// The linker's settings from the command line. Backdating divisions
+/// rewrites objects after `--stats` has counted them, so it is off with
+/// `--stats`, and asking for both is an error.
+fn link_config(args: &TrackArgs) -> Result<LinkConfig> {
+    let mut cfg = args.link.config()?;
+    if args.stats.is_some() {
+        if args.link.backdate_divisions == Some(true) {
+            bail!("--backdate-divisions on changes objects that --stats has already counted; leave one of them out");
+        }
+        cfg.backdate_divisions = false;
+    }
+    Ok(cfg)
+}
+
 /// Runs `cellstream track`.
 pub fn run(args: TrackArgs) -> Result<ExitCode> {
-    let cfg = args.link.config()?;
+    let cfg = link_config(&args)?;
     for (flag, p, what) in [
         ("--seed-threshold", args.model.seed_threshold, "a probability"),
         ("--foreground-threshold", args.model.foreground_threshold, "a probability"),
@@ -816,6 +855,7 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
             s.resumed,
             if s.merges_split > 0 { format!(", {} merged objects split", s.merges_split) } else { String::new() }
                 + &if s.pruned.is_empty() { String::new() } else { format!(", {} brief branches pruned", s.pruned.len()) }
+                + &if s.backdated == 0 { String::new() } else { format!(", {} divisions moved a frame earlier", s.backdated) }
         );
     }
     Ok(ExitCode::SUCCESS)

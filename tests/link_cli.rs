@@ -368,3 +368,84 @@ fn prune_branches_drops_a_piece_of_a_cell_cut_in_two_for_two_frames() {
     assert!(!o.status.success() && stderr(&o).contains("--stats"), "{}", stderr(&o));
     assert!(!refused.exists());
 }
+
+#[test]
+fn a_division_a_frame_late_moves_back_where_the_daughters_were_born_touching() {
+    // A round mother (frames 0–3); in frame 4 the tool drew her two
+    // daughters as one long object; from frame 5 they lie apart, moving off
+    // a pixel a frame. The daughters were born in frame 4.
+    let d = tempfile::tempdir().unwrap();
+    let masks = d.path().join("masks");
+    std::fs::create_dir_all(&masks).unwrap();
+    let disk = |m: &mut Mask, cx: f64, r: f64, label: u32| {
+        for ((y, x), v) in m.indexed_iter_mut() {
+            if (y as f64 - 20.0).powi(2) + (x as f64 - cx).powi(2) <= r * r {
+                *v = label;
+            }
+        }
+    };
+    for t in 0..10 {
+        let mut m = Mask::zeros((40, 48));
+        match t {
+            0..4 => disk(&mut m, 24.0, 7.0, 1),
+            4 => {
+                disk(&mut m, 19.5, 5.0, 1);
+                disk(&mut m, 28.5, 5.0, 1);
+            }
+            _ => {
+                let off = 4.5 + (t - 4) as f64;
+                disk(&mut m, 24.0 - off, 5.0, 1);
+                disk(&mut m, 24.0 + off, 5.0, 2);
+            }
+        }
+        write(&masks, &format!("img_{t}.tif"), &m);
+    }
+    let run = |name: &str, flags: &[&str]| {
+        let out = d.path().join(name);
+        (track_masks_cli(&masks, &out, flags), out)
+    };
+    let tracks = |out: &Path| ctc::read_tracks(&out.join("res_track.txt")).unwrap();
+    let mask = |out: &Path, t: usize| ctc::read_mask(&out.join(format!("mask{t:03}.tif"))).unwrap();
+    let division = |out: &Path| {
+        let t = tracks(out);
+        let daughters: Vec<&TrackRecord> = t.iter().filter(|r| r.parent != 0).collect();
+        assert_eq!(daughters.len(), 2, "{t:?}");
+        let mother = t.iter().find(|r| r.label == daughters[0].parent).unwrap();
+        (mother.end, daughters[0].begin, daughters[1].begin)
+    };
+
+    // As linked, the mother ends in frame 4 and the daughters begin in 5.
+    let (o, off) = run("off", &["--backdate-divisions", "off"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(division(&off), (4, 5, 5));
+    assert_eq!(labels_in(&mask(&off, 4)).len(), 1);
+
+    // By default the division moves back: frame 4's object is split between the daughters.
+    let (o, on) = run("on", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.contains("1 divisions moved a frame earlier"), "{said}");
+    assert_eq!(ctc::validate_result(&on).unwrap(), vec![]);
+    assert_eq!(division(&on), (3, 4, 4));
+    let (m4, m5) = (mask(&on, 4), mask(&on, 5));
+    assert_eq!(labels_in(&m4), labels_in(&m5), "frame 4 holds the daughters");
+    assert_eq!(m4.iter().filter(|&&l| l != 0).count(), mask(&off, 4).iter().filter(|&&l| l != 0).count(), "no pixel is lost");
+    // Each half of the long object goes to the daughter on its side.
+    assert_eq!((m4[[20, 17]], m4[[20, 31]]), (m5[[20, 17]], m5[[20, 31]]));
+    for t in (0..10).filter(|&t| t != 4) {
+        assert_eq!(mask(&on, t).mapv(|l| l != 0), mask(&off, t).mapv(|l| l != 0), "frame {t}");
+    }
+    let record = std::fs::read_to_string(on.join("cellstream.toml")).unwrap();
+    assert!(record.contains("backdate_divisions = true") && record.contains("divisions_backdated = 1"), "{record}");
+
+    // --stats counts the objects as they stream past: backdating is off
+    // with it, and asking for both is refused with nothing written.
+    let csv = d.path().join("cells.csv");
+    let (o, with_stats) = run("stats", &["--stats", &csv.to_string_lossy()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(division(&with_stats), (4, 5, 5));
+    assert!(std::fs::read_to_string(with_stats.join("cellstream.toml")).unwrap().contains("backdate_divisions = false"));
+    let (o, refused) = run("refused", &["--stats", &d.path().join("other.csv").to_string_lossy(), "--backdate-divisions", "on"]);
+    assert!(!o.status.success() && stderr(&o).contains("--stats"), "{}", stderr(&o));
+    assert!(!refused.exists() && !d.path().join("other.csv").exists());
+}

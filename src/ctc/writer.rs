@@ -150,10 +150,15 @@ impl ResultWriter {
         tiff_io::write_mask(&self.staged.tmp().join(&name), mask).map_err(|e| CtcError::new(self.dest().join(&name), e.what))
     }
 
+    /// Reads back frame `t`'s mask, written already.
+    pub fn read_written_mask(&self, t: usize) -> Result<Mask> {
+        let path = self.staged.tmp().join(self.mask_name(t));
+        super::read_mask(&path).map_err(|e| CtcError::new(self.dest().join(self.mask_name(t)), e.what))
+    }
+
     /// Removes `labels` from frame `t`'s mask, written already (pruned tracks).
     pub fn erase_labels(&self, t: usize, labels: &[u32]) -> Result<()> {
-        let path = self.staged.tmp().join(self.mask_name(t));
-        let mut mask = super::read_mask(&path).map_err(|e| CtcError::new(self.dest().join(self.mask_name(t)), e.what))?;
+        let mut mask = self.read_written_mask(t)?;
         mask.mapv_inplace(|l| if labels.contains(&l) { 0 } else { l });
         self.write_mask(t, &mask)
     }

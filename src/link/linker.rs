@@ -42,6 +42,10 @@ pub struct LinkConfig {
     /// [`crate::link::prune_brief_branches`]). `track` applies it once the
     /// linker is done; the linker itself ignores it.
     pub prune_branches: usize,
+    /// Move a division a frame back where the mother's last object is her
+    /// two daughters side by side ([`crate::link::backdate_divisions`]).
+    /// `track` applies it once the linker is done; the linker ignores it.
+    pub backdate_divisions: bool,
 }
 
 impl Default for LinkConfig {
@@ -53,6 +57,7 @@ impl Default for LinkConfig {
             division: DivisionRules::default(),
             split: SplitRule::default(),
             prune_branches: 0,
+            backdate_divisions: true,
         }
     }
 }

@@ -4,7 +4,9 @@
 //! (runs, area, centroid), [`grid`] finds the candidates within reach,
 //! [`cost`] and [`events`] price links, divisions and merges, [`lap`] solves
 //! the assignments, [`linker`] runs it frame by frame, [`lineage`] holds the
-//! result and writes the CTC track file, [`track`] is the `track` command.
+//! result and writes the CTC track file, [`prune`] and [`backdate`] mend the
+//! finished lineage, [`track`] is the `track` command.
+pub mod backdate;
 pub mod cost;
 pub mod events;
 pub mod grid;
@@ -15,6 +17,7 @@ pub mod objects;
 pub mod prune;
 pub mod track;
 
+pub use backdate::{backdate_divisions, BackdateRules};
 pub use cost::motion_cost;
 pub use events::{division_cost, is_merge, DivisionRules};
 pub use lineage::{track_records, Descent, Lineage, Track};

@@ -27,6 +27,12 @@ pub struct LinkArgs {
     /// vanishes while her sister lives on (a cell cut in two for a moment); 0: off. Not with --stats.
     #[arg(long, value_name = "FRAMES", default_value_t = 0, conflicts_with = "stats")]
     pub prune_branches: usize,
+    /// `on`: where a division's mother ends in one long object that covers
+    /// both daughters, after a round one the frame before, split it between
+    /// them and move the division a frame back (the daughters touched at
+    /// birth). Default on; off with --stats, whose tables it would change.
+    #[arg(long, value_name = "on|off", value_parser = crate::track::on_off)]
+    pub backdate_divisions: Option<bool>,
 }
 
 impl LinkArgs {
@@ -40,6 +46,7 @@ impl LinkArgs {
             divisions: !self.no_divisions,
             division: DivisionRules { min_cycle: self.min_cycle, ..DivisionRules::default() },
             prune_branches: self.prune_branches,
+            backdate_divisions: self.backdate_divisions.unwrap_or(true),
             ..LinkConfig::default()
         })
     }

@@ -1,0 +1,360 @@
+//! Backdating divisions: where a mother's last object is her two daughters side by side, they were born a frame earlier.
+//!
+//! A segmenter that sees one frame at a time often draws two daughters as one
+//! object in their first frame: they touch, and nothing in that frame parts
+//! them. The linker then ends the mother a frame late. Once the lineage is
+//! done, the frame after shows where each daughter lies, and the shape tells
+//! the two cases apart: a dividing animal cell rounds up, so her last object
+//! is round, while two newborn daughters side by side make a long one.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use anyhow::Result;
+
+use crate::ctc::{Mask, TrackRecord};
+
+/// A pixel as (row, column).
+pub type Pixel = (usize, usize);
+
+/// When a division moves a frame back ([`split_mother`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BackdateRules {
+    /// Share of each daughter's first object that the mother's last object
+    /// must cover: the daughters were born inside it.
+    pub min_cover: f64,
+    /// Largest axis ratio of the mother's object the frame before her last:
+    /// she was round then. Rod-shaped cells never are, so their divisions
+    /// stay where the linker put them.
+    pub max_round: f64,
+    /// Smallest axis ratio of the mother's last object.
+    pub min_elongation: f64,
+    /// How many times the axis ratio of the frame before her last the
+    /// mother's last object must reach: it became long at once.
+    pub min_growth: f64,
+    /// Fewest pixels each daughter gets of the split object.
+    pub min_part: usize,
+}
+
+impl Default for BackdateRules {
+    /// The values chosen on the training sequences of the three simulated
+    /// modalities (README, Divisions a frame late).
+    fn default() -> Self {
+        BackdateRules { min_cover: 0.5, max_round: 2.0, min_elongation: 1.5, min_growth: 1.2, min_part: 10 }
+    }
+}
+
+/// The ratio of the major to the minor axis of a set of pixels: the square
+/// root of the ratio of the eigenvalues of their coordinates' covariance
+/// (the axes of the ellipse with the same second moments). 1 for fewer than
+/// five pixels; a line of pixels gives a large finite number.
+///
+/// ```
+/// use cellstream::link::backdate::axis_ratio;
+/// let square: Vec<_> = (0..4).flat_map(|r| (0..4).map(move |c| (r, c))).collect();
+/// assert!((axis_ratio(&square) - 1.0).abs() < 1e-9);
+/// let bar: Vec<_> = (0..2).flat_map(|r| (0..8).map(move |c| (r, c))).collect();
+/// // Variances 0.25 and 5.25 (population): √21 ≈ 4.58.
+/// assert!((axis_ratio(&bar) - 21f64.sqrt()).abs() < 1e-9);
+/// ```
+pub fn axis_ratio(pixels: &[Pixel]) -> f64 {
+    if pixels.len() < 5 {
+        return 1.0;
+    }
+    let n = pixels.len() as f64;
+    let (mr, mc) = pixels.iter().fold((0.0, 0.0), |(r, c), &(y, x)| (r + y as f64, c + x as f64));
+    let (mr, mc) = (mr / n, mc / n);
+    let (mut srr, mut scc, mut src) = (0.0, 0.0, 0.0);
+    for &(y, x) in pixels {
+        let (dy, dx) = (y as f64 - mr, x as f64 - mc);
+        srr += dy * dy;
+        scc += dx * dx;
+        src += dy * dx;
+    }
+    let (a, b, c) = (srr / n, scc / n, src / n);
+    let mid = (a + b) / 2.0;
+    let half = (((a - b) / 2.0).powi(2) + c * c).sqrt();
+    ((mid + half) / (mid - half).max(1e-6)).sqrt()
+}
+
+/// Splits a mother's last object between her two daughters when the
+/// division looks a frame late ([`BackdateRules`]): her last object covers
+/// enough of each daughter's first object, her object the frame before was
+/// round, and her last object is long, and longer than before. `before`,
+/// `last` and each of `first` are pixels in raster order. Returns, for each
+/// pixel of `last` in order, the daughter (0 or 1) whose first object lies
+/// nearest to it (ties to 0), or `None` where the division stays.
+///
+/// ```
+/// use cellstream::link::backdate::{split_mother, BackdateRules};
+/// let block = |r0: usize, r1: usize, c0: usize, c1: usize| -> Vec<(usize, usize)> {
+///     (r0..r1).flat_map(|r| (c0..c1).map(move |c| (r, c))).collect()
+/// };
+/// // A round mother (6×6), then one long object (6×12), then two daughters of 6×6.
+/// let (before, last) = (block(0, 6, 3, 9), block(0, 6, 0, 12));
+/// let (left, right) = (block(0, 6, 0, 6), block(0, 6, 6, 12));
+/// let parts = split_mother(&before, &last, [&left, &right], &BackdateRules::default()).unwrap();
+/// assert_eq!(&parts[..12], &[0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+/// // A mother as long the frame before (a rod) keeps her division.
+/// assert_eq!(split_mother(&last, &last, [&left, &right], &BackdateRules::default()), None);
+/// ```
+pub fn split_mother(before: &[Pixel], last: &[Pixel], first: [&[Pixel]; 2], rules: &BackdateRules) -> Option<Vec<u8>> {
+    if first.iter().any(|d| d.is_empty()) {
+        return None;
+    }
+    let covered = |d: &[Pixel]| d.iter().filter(|p| last.binary_search(p).is_ok()).count() as f64;
+    if first.iter().any(|d| covered(d) < rules.min_cover * d.len() as f64) {
+        return None;
+    }
+    let (was, now) = (axis_ratio(before), axis_ratio(last));
+    if was > rules.max_round || now < rules.min_elongation || now < rules.min_growth * was {
+        return None;
+    }
+    let nearest = |p: &Pixel, d: &[Pixel]| {
+        d.iter().map(|q| p.0.abs_diff(q.0).pow(2) + p.1.abs_diff(q.1).pow(2)).min().unwrap_or(usize::MAX)
+    };
+    let parts: Vec<u8> = last.iter().map(|p| u8::from(nearest(p, first[1]) < nearest(p, first[0]))).collect();
+    let ones = parts.iter().filter(|&&k| k == 1).count();
+    (ones >= rules.min_part && parts.len() - ones >= rules.min_part).then_some(parts)
+}
+
+/// The masks of a finished result, read and rewritten by [`backdate_divisions`].
+pub trait FrameMasks {
+    fn mask(&mut self, t: usize) -> Result<Mask>;
+    fn replace(&mut self, t: usize, mask: &Mask) -> Result<()>;
+}
+
+impl FrameMasks for Vec<Mask> {
+    fn mask(&mut self, t: usize) -> Result<Mask> {
+        self.get(t).cloned().ok_or_else(|| anyhow::anyhow!("no mask for frame {t}"))
+    }
+    fn replace(&mut self, t: usize, mask: &Mask) -> Result<()> {
+        self[t] = mask.clone();
+        Ok(())
+    }
+}
+
+/// The pixels of each of `labels` in `mask`, in raster order.
+fn pixels_of(mask: &Mask, labels: &HashSet<u32>) -> HashMap<u32, Vec<Pixel>> {
+    let mut out: HashMap<u32, Vec<Pixel>> = HashMap::new();
+    for ((r, c), &l) in mask.indexed_iter() {
+        if l != 0 && labels.contains(&l) {
+            out.entry(l).or_default().push((r, c));
+        }
+    }
+    out
+}
+
+/// Moves each division of a finished result a frame back where
+/// [`split_mother`] says the daughters were born inside their mother's last
+/// object: that object is split between them in `masks`, the mother ends a
+/// frame earlier and the daughters begin a frame earlier. A division is one
+/// mother with exactly two daughters, both beginning the frame after her
+/// last, and she must keep a frame of her own. Each division moves at most
+/// one frame. Returns the tracks, in the same order, and how many divisions
+/// moved. Reads each frame a division needs once, in time order, and
+/// rewrites only the frames it splits an object in.
+///
+/// ```
+/// use cellstream::ctc::TrackRecord;
+/// use cellstream::link::backdate::{backdate_divisions, BackdateRules};
+/// use ndarray::Array2;
+/// let r = |label, begin, end, parent| TrackRecord { label, begin, end, parent };
+/// let mut masks = vec![Array2::<u32>::zeros((8, 14)); 3];
+/// masks[0].slice_mut(ndarray::s![1..7, 4..10]).fill(1); // round mother
+/// masks[1].slice_mut(ndarray::s![1..7, 1..13]).fill(1); // two daughters as one
+/// masks[2].slice_mut(ndarray::s![1..7, 1..7]).fill(2);
+/// masks[2].slice_mut(ndarray::s![1..7, 7..13]).fill(3);
+/// let (tracks, moved) =
+///     backdate_divisions(&[r(1, 0, 1, 0), r(2, 2, 2, 1), r(3, 2, 2, 1)], &mut masks, &BackdateRules::default()).unwrap();
+/// assert_eq!(moved, 1);
+/// assert_eq!(tracks, [r(1, 0, 0, 0), r(2, 1, 2, 1), r(3, 1, 2, 1)]);
+/// assert_eq!((masks[1][[3, 2]], masks[1][[3, 11]]), (2, 3));
+/// ```
+pub fn backdate_divisions(tracks: &[TrackRecord], masks: &mut impl FrameMasks, rules: &BackdateRules) -> Result<(Vec<TrackRecord>, usize)> {
+    let index: HashMap<u32, usize> = tracks.iter().enumerate().map(|(i, t)| (t.label, i)).collect();
+    let mut children: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (i, t) in tracks.iter().enumerate().filter(|(_, t)| t.parent != 0) {
+        children.entry(t.parent).or_default().push(i);
+    }
+    // The candidate divisions by their mother's last frame.
+    let mut by_last: BTreeMap<usize, Vec<(usize, [usize; 2])>> = BTreeMap::new();
+    for (mother, kids) in &children {
+        let Some(&m) = index.get(mother) else { continue };
+        let t = &tracks[m];
+        if let [a, b] = kids[..] {
+            if t.end > t.begin && tracks[a].begin == t.end + 1 && tracks[b].begin == t.end + 1 {
+                by_last.entry(t.end).or_default().push((m, [a, b]));
+            }
+        }
+    }
+    let mut out = tracks.to_vec();
+    let mut moved = 0;
+    let mut cache: BTreeMap<usize, Mask> = BTreeMap::new();
+    for (e, divisions) in by_last {
+        cache.retain(|&t, _| t + 1 >= e);
+        for t in [e - 1, e, e + 1] {
+            if let std::collections::btree_map::Entry::Vacant(v) = cache.entry(t) {
+                v.insert(masks.mask(t)?);
+            }
+        }
+        let mothers: HashSet<u32> = divisions.iter().map(|&(m, _)| tracks[m].label).collect();
+        let daughters: HashSet<u32> = divisions.iter().flat_map(|(_, d)| d.iter().map(|&i| tracks[i].label)).collect();
+        let (before, last, first) = (pixels_of(&cache[&(e - 1)], &mothers), pixels_of(&cache[&e], &mothers), pixels_of(&cache[&(e + 1)], &daughters));
+        let none = Vec::new();
+        let mut changed = false;
+        for (m, [a, b]) in divisions {
+            let label = tracks[m].label;
+            let (la, lb) = (tracks[a].label, tracks[b].label);
+            let get = |map: &HashMap<u32, Vec<Pixel>>, l: u32| map.get(&l).unwrap_or(&none).clone();
+            let obj = get(&last, label);
+            let Some(parts) = split_mother(&get(&before, label), &obj, [&get(&first, la), &get(&first, lb)], rules) else { continue };
+            let mask = cache.get_mut(&e).expect("frame e is loaded");
+            for (&p, &k) in obj.iter().zip(&parts) {
+                mask[p] = if k == 0 { la } else { lb };
+            }
+            out[m].end -= 1;
+            out[a].begin -= 1;
+            out[b].begin -= 1;
+            moved += 1;
+            changed = true;
+        }
+        if changed {
+            masks.replace(e, &cache[&e])?;
+        }
+    }
+    Ok((out, moved))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{s, Array2};
+    use proptest::prelude::*;
+
+    fn r(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
+        TrackRecord { label, begin, end, parent }
+    }
+
+    fn block(r0: usize, r1: usize, c0: usize, c1: usize) -> Vec<Pixel> {
+        (r0..r1).flat_map(|r| (c0..c1).map(move |c| (r, c))).collect()
+    }
+
+    /// Mother 1 round in frames 0–1, one long object in frame 2 (`long`
+    /// columns wide), daughters 2 and 3 side by side in frame 3.
+    fn late_division(long: usize) -> Vec<Mask> {
+        let mut m = vec![Array2::<u32>::zeros((10, 20)); 4];
+        m[0].slice_mut(s![2..8, 6..12]).fill(1);
+        m[1].slice_mut(s![2..8, 6..12]).fill(1);
+        m[2].slice_mut(s![2..8, 9 - long / 2..9 + long - long / 2]).fill(1);
+        m[3].slice_mut(s![2..8, 3..9]).fill(2);
+        m[3].slice_mut(s![2..8, 9..15]).fill(3);
+        m
+    }
+
+    #[test]
+    fn a_late_division_moves_back_and_its_frame_is_split_at_the_daughters() {
+        let mut masks = late_division(12);
+        let tracks = [r(1, 0, 2, 0), r(2, 3, 3, 1), r(3, 3, 3, 1)];
+        let (out, n) = backdate_divisions(&tracks, &mut masks, &BackdateRules::default()).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(out, [r(1, 0, 1, 0), r(2, 2, 3, 1), r(3, 2, 3, 1)]);
+        let f = &masks[2];
+        assert!(f.iter().all(|&l| l != 1), "the mother is gone from frame 2");
+        assert!(f.slice(s![2..8, 3..9]).iter().all(|&l| l == 2));
+        assert!(f.slice(s![2..8, 9..15]).iter().all(|&l| l == 3));
+        // Frames other than the split one are as they were.
+        assert_eq!(masks[1], late_division(12)[1]);
+        assert_eq!(masks[3], late_division(12)[3]);
+    }
+
+    #[test]
+    fn a_division_in_its_frame_stays() {
+        // The mother's last object is as round as before: the linker was right.
+        let mut masks = late_division(6);
+        let tracks = [r(1, 0, 2, 0), r(2, 3, 3, 1), r(3, 3, 3, 1)];
+        let (out, n) = backdate_divisions(&tracks, &mut masks, &BackdateRules::default()).unwrap();
+        assert_eq!((out.as_slice(), n), (tracks.as_slice(), 0));
+        assert_eq!(masks, late_division(6));
+    }
+
+    #[test]
+    fn only_two_daughters_born_the_frame_after_and_a_mother_with_a_frame_to_spare_count() {
+        let rules = BackdateRules::default();
+        // One child only (a resumed track).
+        let mut masks = late_division(12);
+        let one = [r(1, 0, 2, 0), r(2, 3, 3, 1), r(3, 3, 3, 0)];
+        assert_eq!(backdate_divisions(&one, &mut masks, &rules).unwrap().1, 0);
+        // A daughter born later than the frame after.
+        let late = [r(1, 0, 2, 0), r(2, 3, 3, 1), r(3, 4, 4, 1)];
+        assert_eq!(backdate_divisions(&late, &mut masks, &rules).unwrap().1, 0);
+        // A mother of one frame would vanish.
+        let short = [r(1, 2, 2, 0), r(2, 3, 3, 1), r(3, 3, 3, 1)];
+        assert_eq!(backdate_divisions(&short, &mut masks, &rules).unwrap().1, 0);
+        assert_eq!(masks, late_division(12));
+    }
+
+    #[test]
+    fn daughters_outside_the_mother_keep_their_division() {
+        let mut masks = late_division(12);
+        // Move daughter 3 away from where the mother lay.
+        masks[3].mapv_inplace(|l| if l == 3 { 0 } else { l });
+        masks[3].slice_mut(s![0..2, 14..20]).fill(3);
+        let tracks = [r(1, 0, 2, 0), r(2, 3, 3, 1), r(3, 3, 3, 1)];
+        assert_eq!(backdate_divisions(&tracks, &mut masks, &BackdateRules::default()).unwrap().1, 0);
+    }
+
+    #[test]
+    fn a_bar_has_the_ratio_of_its_sides_in_second_moments() {
+        // A 1-pixel-wide line: the minor variance is 0, the ratio large but finite.
+        assert!(axis_ratio(&block(0, 1, 0, 10)) > 100.0);
+        assert_eq!(axis_ratio(&block(0, 2, 0, 2)), 1.0);
+        // Rotating a shape by 90° keeps its ratio.
+        let a = axis_ratio(&block(0, 3, 0, 7));
+        let b = axis_ratio(&block(0, 7, 0, 3));
+        assert!((a - b).abs() < 1e-12);
+    }
+
+    proptest! {
+        /// Whatever the masks, backdating keeps every track's label and
+        /// parent, moves a mother's end and her daughters' begin together by
+        /// one frame, never empties a track, and only relabels pixels of a
+        /// moved mother in her old last frame to her daughters' labels.
+        #[test]
+        fn backdating_moves_whole_divisions_by_one_frame(
+            cells in proptest::collection::vec((0usize..8, 0usize..12, 1usize..6, 1usize..8), 4),
+        ) {
+            let mut masks = vec![Array2::<u32>::zeros((14, 20)); 4];
+            let [a, b, c, d] = [cells[0], cells[1], cells[2], cells[3]];
+            let mut paint = |t: usize, (r, c0, h, w): (usize, usize, usize, usize), l: u32| {
+                masks[t].slice_mut(s![r..(r + h).min(14), c0..(c0 + w).min(20)]).fill(l);
+            };
+            paint(0, a, 1);
+            paint(1, a, 1);
+            paint(2, b, 1);
+            paint(3, c, 2);
+            paint(3, d, 3);
+            let before = masks.clone();
+            let tracks = [r(1, 0, 2, 0), r(2, 3, 3, 1), r(3, 3, 3, 1)];
+            let (out, n) = backdate_divisions(&tracks, &mut masks, &BackdateRules::default()).unwrap();
+            prop_assert!(n <= 1);
+            for (o, t) in out.iter().zip(&tracks) {
+                prop_assert_eq!((o.label, o.parent), (t.label, t.parent));
+                prop_assert!(o.begin <= o.end);
+            }
+            if n == 1 {
+                prop_assert_eq!(&out, &[r(1, 0, 1, 0), r(2, 2, 3, 1), r(3, 2, 3, 1)]);
+                for (p, &l) in before[2].indexed_iter() {
+                    let now = masks[2][p];
+                    let kept = if l == 1 { now == 2 || now == 3 } else { now == l };
+                    prop_assert!(kept, "pixel {:?}: {} became {}", p, l, now);
+                }
+            } else {
+                prop_assert_eq!(&out[..], &tracks[..]);
+                prop_assert_eq!(&masks, &before);
+            }
+            for t in [0, 1, 3] {
+                prop_assert_eq!(&masks[t], &before[t]);
+            }
+        }
+    }
+}
