@@ -673,7 +673,7 @@ fn track_sequence_with(
     {
         bail!(CtcError::new(maps, format!("is, holds or lies inside the result folder {}; write the probability maps elsewhere", out.display())));
     }
-    let cfg = link_config(&args)?;
+    let cfg = link_config(args)?;
     let params = ClassicalParams {
         polarity: args.polarity,
         background_sigma: args.background_sigma,

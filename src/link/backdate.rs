@@ -181,10 +181,12 @@ pub fn backdate_divisions(tracks: &[TrackRecord], masks: &mut impl FrameMasks, r
     for (mother, kids) in &children {
         let Some(&m) = index.get(mother) else { continue };
         let t = &tracks[m];
-        if let [a, b] = kids[..] {
-            if t.end > t.begin && tracks[a].begin == t.end + 1 && tracks[b].begin == t.end + 1 {
-                by_last.entry(t.end).or_default().push((m, [a, b]));
-            }
+        if let [a, b] = kids[..]
+            && t.end > t.begin
+            && tracks[a].begin == t.end + 1
+            && tracks[b].begin == t.end + 1
+        {
+            by_last.entry(t.end).or_default().push((m, [a, b]));
         }
     }
     let mut out = tracks.to_vec();
