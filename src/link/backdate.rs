@@ -133,15 +133,25 @@ impl FrameMasks for Vec<Mask> {
     }
 }
 
-/// The pixels of each of `labels` in `mask`, in raster order.
+/// The pixels of each of `labels` in `mask`, in raster order: one pass, with
+/// a table indexed by label rather than a hash lookup per pixel.
 fn pixels_of(mask: &Mask, labels: &HashSet<u32>) -> HashMap<u32, Vec<Pixel>> {
-    let mut out: HashMap<u32, Vec<Pixel>> = HashMap::new();
-    for ((r, c), &l) in mask.indexed_iter() {
-        if l != 0 && labels.contains(&l) {
-            out.entry(l).or_default().push((r, c));
+    let top = labels.iter().max().map_or(0, |&l| l as usize + 1);
+    let mut slot = vec![usize::MAX; top];
+    let order: Vec<u32> = labels.iter().copied().collect();
+    for (i, &l) in order.iter().enumerate() {
+        slot[l as usize] = i;
+    }
+    let mut found: Vec<Vec<Pixel>> = vec![Vec::new(); order.len()];
+    let cols = mask.ncols();
+    for (i, &l) in mask.iter().enumerate() {
+        if let Some(&k) = slot.get(l as usize)
+            && k != usize::MAX
+        {
+            found[k].push((i / cols, i % cols));
         }
     }
-    out
+    order.into_iter().zip(found).filter(|(_, p)| !p.is_empty()).collect()
 }
 
 /// Moves each division of a finished result a frame back where
@@ -189,28 +199,39 @@ pub fn backdate_divisions(tracks: &[TrackRecord], masks: &mut impl FrameMasks, r
             by_last.entry(t.end).or_default().push((m, [a, b]));
         }
     }
+    // The labels each frame is needed for: a mother's in the frame before
+    // her last and in her last, her daughters' in their first.
+    let mut need: BTreeMap<usize, HashSet<u32>> = BTreeMap::new();
+    for (&e, divisions) in &by_last {
+        for &(m, [a, b]) in divisions {
+            need.entry(e - 1).or_default().insert(tracks[m].label);
+            need.entry(e).or_default().insert(tracks[m].label);
+            need.entry(e + 1).or_default().extend([tracks[a].label, tracks[b].label]);
+        }
+    }
     let mut out = tracks.to_vec();
     let mut moved = 0;
-    let mut cache: BTreeMap<usize, Mask> = BTreeMap::new();
+    // Frames in use, each scanned once for the pixels of the labels it is
+    // needed for. Splitting a mother in her last frame relabels only her own
+    // pixels, which no later division needs.
+    let mut cache: BTreeMap<usize, (Mask, HashMap<u32, Vec<Pixel>>)> = BTreeMap::new();
+    let none = Vec::new();
     for (e, divisions) in by_last {
         cache.retain(|&t, _| t + 1 >= e);
         for t in [e - 1, e, e + 1] {
             if let std::collections::btree_map::Entry::Vacant(v) = cache.entry(t) {
-                v.insert(masks.mask(t)?);
+                let mask = masks.mask(t)?;
+                let pixels = pixels_of(&mask, &need[&t]);
+                v.insert((mask, pixels));
             }
         }
-        let mothers: HashSet<u32> = divisions.iter().map(|&(m, _)| tracks[m].label).collect();
-        let daughters: HashSet<u32> = divisions.iter().flat_map(|(_, d)| d.iter().map(|&i| tracks[i].label)).collect();
-        let (before, last, first) = (pixels_of(&cache[&(e - 1)], &mothers), pixels_of(&cache[&e], &mothers), pixels_of(&cache[&(e + 1)], &daughters));
-        let none = Vec::new();
         let mut changed = false;
         for (m, [a, b]) in divisions {
-            let label = tracks[m].label;
-            let (la, lb) = (tracks[a].label, tracks[b].label);
-            let get = |map: &HashMap<u32, Vec<Pixel>>, l: u32| map.get(&l).unwrap_or(&none).clone();
-            let obj = get(&last, label);
-            let Some(parts) = split_mother(&get(&before, label), &obj, [&get(&first, la), &get(&first, lb)], rules) else { continue };
-            let mask = cache.get_mut(&e).expect("frame e is loaded");
+            let (label, la, lb) = (tracks[m].label, tracks[a].label, tracks[b].label);
+            let px = |t: usize, l: u32| cache[&t].1.get(&l).unwrap_or(&none);
+            let Some(parts) = split_mother(px(e - 1, label), px(e, label), [px(e + 1, la), px(e + 1, lb)], rules) else { continue };
+            let obj = px(e, label).clone();
+            let mask = &mut cache.get_mut(&e).expect("frame e is loaded").0;
             for (&p, &k) in obj.iter().zip(&parts) {
                 mask[p] = if k == 0 { la } else { lb };
             }
@@ -221,7 +242,7 @@ pub fn backdate_divisions(tracks: &[TrackRecord], masks: &mut impl FrameMasks, r
             changed = true;
         }
         if changed {
-            masks.replace(e, &cache[&e])?;
+            masks.replace(e, &cache[&e].0)?;
         }
     }
     Ok((out, moved))
