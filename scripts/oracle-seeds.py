@@ -11,29 +11,20 @@ splits are then gone, and what SEG still loses is the probabilities' outlines.
     .pyenv/bin/python scripts/oracle-seeds.py PROBS GT OUT      # GT: the folder holding SEG/
     cellstream track --masks OUT --out OUT_RES && cellstream evaluate --gt GT --res OUT_RES
 """
-import glob
 import os
 import sys
 
 import numpy as np
 import tifffile
 from scipy import ndimage as ndi
-from skimage.measure import label
-from skimage.segmentation import watershed
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import maps_chain  # noqa: E402
 
 
 def main(probs, gt, out):
     os.makedirs(out, exist_ok=True)
-    frames = sorted(glob.glob(os.path.join(probs, "foreground", "prob*.tif")))
-    if not frames:
-        sys.exit(f"oracle-seeds: {probs}/foreground holds no probTTT.tif")
-    for f in frames:
-        t = os.path.basename(f)[4:-4]
-        fg = tifffile.imread(f) > 0.5
-        comps, n = ndi.label(fg, structure=np.ones((3, 3)))
-        sizes = np.bincount(comps.ravel())
-        fg = ndi.binary_fill_holes((sizes >= 20)[comps] & fg)
-        seed = tifffile.imread(os.path.join(probs, "seeds", f"seed{t}.tif"))
+    for t, fg, seed in maps_chain.frames(probs, "oracle-seeds"):
         truth = tifffile.imread(os.path.join(gt, "SEG", f"man_seg{t}.tif"))
         markers = np.zeros(truth.shape, np.int32)
         for lab in np.unique(truth):
@@ -42,10 +33,7 @@ def main(probs, gt, out):
             cell = truth == lab
             core = ndi.distance_transform_edt(cell) >= 2
             markers[(core if core.any() else cell) & fg] = lab
-        cells = watershed(1 - seed, markers, mask=fg)
-        rest = label(fg & (cells == 0))
-        cells = np.where(rest > 0, rest + cells.max(), cells)
-        tifffile.imwrite(os.path.join(out, f"mask{t}.tif"), cells.astype(np.uint16))
+        maps_chain.write(out, t, maps_chain.flood(seed, markers, fg))
 
 
 if __name__ == "__main__":

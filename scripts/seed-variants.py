@@ -16,34 +16,21 @@ foreground component no seed reaches is one object):
     .pyenv/bin/python scripts/seed-variants.py PROBS OUT from PROBS2
     cellstream track --masks OUT --split-merges on --out RES && cellstream evaluate --gt GT --res RES
 """
-import glob
 import os
 import sys
 
 import numpy as np
-import tifffile
-from scipy import ndimage as ndi
 from skimage.measure import label
 from skimage.morphology import local_maxima, reconstruction
 from skimage.segmentation import watershed
 
-
-def seed_map(probs, t):
-    return tifffile.imread(os.path.join(probs, "seeds", f"seed{t}.tif")).astype(np.float64)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import maps_chain  # noqa: E402
 
 
 def main(probs, out, mode, arg):
     os.makedirs(out, exist_ok=True)
-    frames = sorted(glob.glob(os.path.join(probs, "foreground", "prob*.tif")))
-    if not frames:
-        sys.exit(f"seed-variants: {probs}/foreground holds no probTTT.tif")
-    for f in frames:
-        t = os.path.basename(f)[4:-4]
-        fg = tifffile.imread(f) > 0.5
-        comps, _ = ndi.label(fg, structure=np.ones((3, 3)))
-        sizes = np.bincount(comps.ravel())
-        fg = ndi.binary_fill_holes((sizes >= 20)[comps] & fg)
-        seed = seed_map(probs, t)
+    for t, fg, seed in maps_chain.frames(probs, "seed-variants"):
         region = (seed > 0.5) & fg
         if mode == "maxima":
             h = float(arg)
@@ -53,13 +40,10 @@ def main(probs, out, mode, arg):
             rest = label(region & (markers == 0), connectivity=2)
             markers = np.where(rest > 0, rest + markers.max(), markers)
         elif mode == "from":
-            markers = label((seed_map(arg, t) > 0.5) & fg, connectivity=2)
+            markers = label((maps_chain.seed_map(arg, t) > 0.5) & fg, connectivity=2)
         else:
             sys.exit(__doc__)
-        cells = watershed(1 - seed, markers, mask=fg)
-        rest = label(fg & (cells == 0))
-        cells = np.where(rest > 0, rest + cells.max(), cells)
-        tifffile.imwrite(os.path.join(out, f"mask{t}.tif"), cells.astype(np.uint16))
+        maps_chain.write(out, t, maps_chain.flood(seed, markers, fg))
 
 
 if __name__ == "__main__":
