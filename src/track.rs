@@ -14,8 +14,8 @@ use clap::{ArgGroup, Args, ValueEnum};
 
 use crate::ctc::{self, CtcError, Frame, Mask, TrackRecord};
 use crate::link::track::{list_mask_frames, LinkArgs};
-use crate::link::backdate::FrameMasks;
-use crate::link::{backdate_divisions, prune_brief_branches, track_records, BackdateRules, LinkConfig, Linker};
+use crate::link::backdate::{apply_moves, Backdater, Move};
+use crate::link::{prune_brief_branches, track_records, BackdateRules, Descent, LinkConfig, Linker};
 use crate::measure::StatsWriter;
 use crate::pipeline::{self, LinkStage, OrderedStage, PipelineOptions, WriteStage};
 use crate::post::{MergeSplit, MergeSplitter, PostParams, SeedMode};
@@ -277,6 +277,10 @@ pub struct TrackSummary {
     pub pruned: Vec<TrackRecord>,
     /// Divisions moved a frame back (`--backdate-divisions`).
     pub backdated: usize,
+    /// Divisions moved a frame back as the frames streamed past, then
+    /// undone because pruning took a daughter: the writer gives each mother
+    /// her object back in the frame it was split in.
+    pub restored: Vec<Move>,
 }
 
 /// Splitting merged cells by the mask before ([`crate::post::split_merges`])
@@ -300,9 +304,11 @@ impl OrderedStage for MergeStage {
     }
 }
 
-/// The linker as a pipeline stage.
+/// The linker as a pipeline stage, with divisions backdated as the frames
+/// leave it ([`Backdater`], two frames behind the linker).
 struct LinkerStage {
     linker: Linker,
+    backdater: Option<Backdater>,
     /// Objects the merge stage split, if it runs (it ends before the linker).
     merges_split: Option<Arc<AtomicUsize>>,
     summary: Arc<Mutex<Option<TrackSummary>>>,
@@ -310,20 +316,60 @@ struct LinkerStage {
 
 impl LinkStage for LinkerStage {
     fn push(&mut self, t: usize, mask: Mask) -> Result<Vec<(usize, Mask)>> {
-        Ok(self.linker.push(t, &mask)?)
+        // Labels are handed out in order: the tracks this frame starts.
+        let first_new = self.linker.lineage().len() as u32 + 1;
+        let linked = self.linker.push(t, &mask)?;
+        let Some(backdater) = &mut self.backdater else { return Ok(linked) };
+        let lineage = self.linker.lineage();
+        let mut daughters: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        for label in first_new..=lineage.len() as u32 {
+            if let Some((mother, Descent::Division)) = lineage.parent(label) {
+                daughters.entry(mother).or_default().push(label);
+            }
+        }
+        let divisions: Vec<(u32, [u32; 2])> = daughters
+            .into_iter()
+            .filter_map(|(m, d)| {
+                let mother = lineage.track(m)?;
+                match d[..] {
+                    [a, b] if mother.end + 1 == t && mother.begin < mother.end => Some((m, [a, b])),
+                    _ => None,
+                }
+            })
+            .collect();
+        let mut ready = Vec::new();
+        for (ft, frame) in linked {
+            ready.extend(backdater.push(ft, frame, if ft == t { &divisions } else { &[] }));
+        }
+        Ok(ready)
     }
     fn finish(self: Box<Self>) -> Result<crate::pipeline::LinkedRest> {
-        let prune = self.linker.config().prune_branches;
-        let (rest, lineage) = self.linker.finish();
+        let LinkerStage { linker, backdater, merges_split, summary } = *self;
+        let prune = linker.config().prune_branches;
+        let (mut rest, lineage) = linker.finish();
+        let mut moves = Vec::new();
+        if let Some(mut b) = backdater {
+            let mut out = Vec::new();
+            for (t, frame) in rest {
+                out.extend(b.push(t, frame, &[]));
+            }
+            let (held, m) = b.finish();
+            out.extend(held);
+            (rest, moves) = (out, m);
+        }
+        // Pruning sees the lineage as linked; a division it takes apart
+        // keeps its frames as linked too.
         let (records, pruned) = prune_brief_branches(&track_records(&lineage), prune);
+        let (records, restored) = apply_moves(&records, &moves);
         // Each pruned branch was one daughter of a division that is no more.
         let divisions = lineage.divisions().len() - pruned.len();
         let resumed = lineage
             .tracks()
             .filter(|t| lineage.parent(t.label).is_some_and(|p| p.1 == crate::link::Descent::Resumed))
             .count();
-        let merges_split = self.merges_split.map_or(0, |n| n.load(Ordering::SeqCst));
-        *self.summary.lock().unwrap() = Some(TrackSummary { frames: 0, tracks: records.len(), divisions, resumed, merges_split, pruned, backdated: 0 });
+        let merges_split = merges_split.map_or(0, |n| n.load(Ordering::SeqCst));
+        let backdated = moves.len() - restored.len();
+        *summary.lock().unwrap() = Some(TrackSummary { frames: 0, tracks: records.len(), divisions, resumed, merges_split, pruned, backdated, restored });
         Ok((rest, records))
     }
 }
@@ -338,20 +384,6 @@ struct ResultStage {
     frames: usize,
     /// What the linker found; set by [`LinkerStage::finish`], which runs first.
     summary: Arc<Mutex<Option<TrackSummary>>>,
-    /// Move late divisions back a frame in the masks written ([`backdate_divisions`]).
-    backdate: bool,
-}
-
-/// The masks a [`ctc::ResultWriter`] has written, for [`backdate_divisions`].
-struct WrittenMasks<'a>(&'a ctc::ResultWriter);
-
-impl FrameMasks for WrittenMasks<'_> {
-    fn mask(&mut self, t: usize) -> Result<Mask> {
-        Ok(self.0.read_written_mask(t)?)
-    }
-    fn replace(&mut self, t: usize, mask: &Mask) -> Result<()> {
-        Ok(self.0.write_mask(t, mask)?)
-    }
 }
 
 impl WriteStage for ResultStage {
@@ -364,12 +396,17 @@ impl WriteStage for ResultStage {
         Ok(())
     }
     fn finish(self: Box<Self>, tracks: &[TrackRecord]) -> Result<()> {
-        let ResultStage { writer, stats, record, frames, summary, backdate } = *self;
+        let ResultStage { writer, stats, record, frames, summary } = *self;
         // Stats first: if they fail, the result is not published either.
         if let Some(s) = stats {
             s.finish()?;
         }
         let linked = summary.lock().unwrap().clone().context("the linker did not finish")?;
+        // Only with --prune-branches, which --stats refuses: the stats never
+        // counted a split that is undone here.
+        for m in &linked.restored {
+            writer.relabel_written(m.frame, &[(m.daughters[0], m.mother), (m.daughters[1], m.mother)])?;
+        }
         let mut erase: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
         for p in &linked.pruned {
             for t in p.begin..=p.end {
@@ -378,11 +415,6 @@ impl WriteStage for ResultStage {
         }
         for (t, labels) in erase {
             writer.erase_labels(t, &labels)?;
-        }
-        let (tracks, backdated) =
-            if backdate { backdate_divisions(tracks, &mut WrittenMasks(&writer), &BackdateRules::default())? } else { (tracks.to_vec(), 0) };
-        if let Some(s) = summary.lock().unwrap().as_mut() {
-            s.backdated = backdated;
         }
         if let Some(mut record) = record {
             record
@@ -393,10 +425,10 @@ impl WriteStage for ResultStage {
                 .set("resumed", linked.resumed)
                 .set("merges_split", linked.merges_split)
                 .set("branches_pruned", linked.pruned.len())
-                .set("divisions_backdated", backdated);
+                .set("divisions_backdated", linked.backdated);
             writer.write_run_record(&record.finish())?;
         }
-        writer.finish(&tracks)?;
+        writer.finish(tracks)?;
         Ok(())
     }
 }
@@ -574,10 +606,10 @@ fn run_stages<In: Send, S: Send>(
     let summary = Arc::new(Mutex::new(None));
     let split = merges.map(|_| Arc::new(AtomicUsize::new(0)));
     let merge_stage = merges.zip(split.clone()).map(|(p, split)| Box::new(MergeStage { splitter: MergeSplitter::new(p), split }) as Box<dyn OrderedStage>);
-    let backdate = cfg.backdate_divisions;
-    let linker = Box::new(LinkerStage { linker: Linker::new(cfg), merges_split: split, summary: summary.clone() });
+    let backdater = cfg.backdate_divisions.then(|| Backdater::new(BackdateRules::default()));
+    let linker = Box::new(LinkerStage { linker: Linker::new(cfg), backdater, merges_split: split, summary: summary.clone() });
     let mut progress = Progress::new(total, quiet);
-    let result = Box::new(ResultStage { writer, stats, record, frames: 0, summary: summary.clone(), backdate });
+    let result = Box::new(ResultStage { writer, stats, record, frames: 0, summary: summary.clone() });
     let frames = pipeline::run(reader, segmenter, post, merge_stage, linker, result, opts, |_| progress.frame());
     progress.finish();
     let frames = frames?;
@@ -673,7 +705,7 @@ fn track_sequence_with(
     {
         bail!(CtcError::new(maps, format!("is, holds or lies inside the result folder {}; write the probability maps elsewhere", out.display())));
     }
-    let cfg = link_config(args)?;
+    let cfg = args.link.config()?;
     let params = ClassicalParams {
         polarity: args.polarity,
         background_sigma: args.background_sigma,
@@ -782,23 +814,9 @@ fn track_sequence_with(
     }
 }
 
-/// The linker's settings from the command line. Backdating divisions
-/// rewrites objects after `--stats` has counted them, so it is off with
-/// `--stats`, and asking for both is an error.
-fn link_config(args: &TrackArgs) -> Result<LinkConfig> {
-    let mut cfg = args.link.config()?;
-    if args.stats.is_some() {
-        if args.link.backdate_divisions == Some(true) {
-            bail!("--backdate-divisions on changes objects that --stats has already counted; leave one of them out");
-        }
-        cfg.backdate_divisions = false;
-    }
-    Ok(cfg)
-}
-
 /// Runs `cellstream track`.
 pub fn run(args: TrackArgs) -> Result<ExitCode> {
-    let cfg = link_config(&args)?;
+    let cfg = args.link.config()?;
     for (flag, p, what) in [
         ("--seed-threshold", args.model.seed_threshold, "a probability"),
         ("--foreground-threshold", args.model.foreground_threshold, "a probability"),

@@ -369,13 +369,12 @@ fn prune_branches_drops_a_piece_of_a_cell_cut_in_two_for_two_frames() {
     assert!(!refused.exists());
 }
 
-#[test]
-fn a_division_a_frame_late_moves_back_where_the_daughters_were_born_touching() {
-    // A round mother (frames 0–3); in frame 4 the tool drew her two
-    // daughters as one long object; from frame 5 they lie apart, moving off
-    // a pixel a frame. The daughters were born in frame 4.
-    let d = tempfile::tempdir().unwrap();
-    let masks = d.path().join("masks");
+/// A round mother (frames 0–3); in frame 4 the tool drew her two
+/// daughters as one long object; from frame 5 they lie apart, moving off a
+/// pixel a frame, the right one until frame `right_until`. The daughters were
+/// born in frame 4.
+fn late_division(dir: &Path, right_until: usize) -> PathBuf {
+    let masks = dir.join("masks");
     std::fs::create_dir_all(&masks).unwrap();
     let disk = |m: &mut Mask, cx: f64, r: f64, label: u32| {
         for ((y, x), v) in m.indexed_iter_mut() {
@@ -395,11 +394,20 @@ fn a_division_a_frame_late_moves_back_where_the_daughters_were_born_touching() {
             _ => {
                 let off = 4.5 + (t - 4) as f64;
                 disk(&mut m, 24.0 - off, 5.0, 1);
-                disk(&mut m, 24.0 + off, 5.0, 2);
+                if t <= right_until {
+                    disk(&mut m, 24.0 + off, 5.0, 2);
+                }
             }
         }
         write(&masks, &format!("img_{t}.tif"), &m);
     }
+    masks
+}
+
+#[test]
+fn a_division_a_frame_late_moves_back_where_the_daughters_were_born_touching() {
+    let d = tempfile::tempdir().unwrap();
+    let masks = late_division(d.path(), 9);
     let run = |name: &str, flags: &[&str]| {
         let out = d.path().join(name);
         (track_masks_cli(&masks, &out, flags), out)
@@ -438,14 +446,41 @@ fn a_division_a_frame_late_moves_back_where_the_daughters_were_born_touching() {
     let record = std::fs::read_to_string(on.join("cellstream.toml")).unwrap();
     assert!(record.contains("backdate_divisions = true") && record.contains("divisions_backdated = 1"), "{record}");
 
-    // --stats counts the objects as they stream past: backdating is off
-    // with it, and asking for both is refused with nothing written.
+    // The frames leave the linker backdated, so --stats counts the
+    // daughters in frame 4 as well.
     let csv = d.path().join("cells.csv");
     let (o, with_stats) = run("stats", &["--stats", &csv.to_string_lossy()]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(division(&with_stats), (4, 5, 5));
-    assert!(std::fs::read_to_string(with_stats.join("cellstream.toml")).unwrap().contains("backdate_divisions = false"));
-    let (o, refused) = run("refused", &["--stats", &d.path().join("other.csv").to_string_lossy(), "--backdate-divisions", "on"]);
-    assert!(!o.status.success() && stderr(&o).contains("--stats"), "{}", stderr(&o));
-    assert!(!refused.exists() && !d.path().join("other.csv").exists());
+    assert_eq!(division(&with_stats), (3, 4, 4));
+    let counts = std::fs::read_to_string(&csv).unwrap();
+    let frame4 = counts.lines().find(|l| l.starts_with("4,")).unwrap_or_else(|| panic!("{counts}"));
+    assert!(frame4.starts_with("4,2,"), "two cells in frame 4: {counts}");
+}
+
+#[test]
+fn a_backdated_division_that_pruning_takes_apart_keeps_its_frames_as_linked() {
+    // The right daughter is gone after two frames: --prune-branches 3 takes
+    // the division apart, and the mother gets her frame-4 object back.
+    let d = tempfile::tempdir().unwrap();
+    let masks = late_division(d.path(), 6);
+    let run = |name: &str, flags: &[&str]| {
+        let out = d.path().join(name);
+        let o = track_masks_cli(&masks, &out, flags);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (String::from_utf8_lossy(&o.stdout).into_owned(), out)
+    };
+    let (said, backdated) = run("backdated", &["--prune-branches", "3"]);
+    assert!(said.contains("1 brief branches pruned") && !said.contains("moved a frame earlier"), "{said}");
+    let (_, plain) = run("plain", &["--prune-branches", "3", "--backdate-divisions", "off"]);
+    assert_eq!(ctc::validate_result(&backdated).unwrap(), vec![]);
+    assert_eq!(ctc::read_tracks(&backdated.join("res_track.txt")).unwrap(), ctc::read_tracks(&plain.join("res_track.txt")).unwrap());
+    for t in 0..10 {
+        let name = format!("mask{t:03}.tif");
+        assert_eq!(ctc::read_mask(&backdated.join(&name)).unwrap(), ctc::read_mask(&plain.join(&name)).unwrap(), "{name}");
+    }
+    let record = std::fs::read_to_string(backdated.join("cellstream.toml")).unwrap();
+    assert!(record.contains("divisions_backdated = 0") && record.contains("branches_pruned = 1"), "{record}");
+    // Without pruning, the same masks have the division moved back.
+    let (said, _) = run("unpruned", &[]);
+    assert!(said.contains("1 divisions moved a frame earlier"), "{said}");
 }

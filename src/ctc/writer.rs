@@ -150,17 +150,18 @@ impl ResultWriter {
         tiff_io::write_mask(&self.staged.tmp().join(&name), mask).map_err(|e| CtcError::new(self.dest().join(&name), e.what))
     }
 
-    /// Reads back frame `t`'s mask, written already.
-    pub fn read_written_mask(&self, t: usize) -> Result<Mask> {
+    /// Rewrites frame `t`'s mask, written already, with each label `from`
+    /// of `map` replaced by its `to` (0 erases it).
+    pub fn relabel_written(&self, t: usize, map: &[(u32, u32)]) -> Result<()> {
         let path = self.staged.tmp().join(self.mask_name(t));
-        super::read_mask(&path).map_err(|e| CtcError::new(self.dest().join(self.mask_name(t)), e.what))
+        let mut mask = super::read_mask(&path).map_err(|e| CtcError::new(self.dest().join(self.mask_name(t)), e.what))?;
+        mask.mapv_inplace(|l| map.iter().find(|m| m.0 == l).map_or(l, |m| m.1));
+        self.write_mask(t, &mask)
     }
 
     /// Removes `labels` from frame `t`'s mask, written already (pruned tracks).
     pub fn erase_labels(&self, t: usize, labels: &[u32]) -> Result<()> {
-        let mut mask = self.read_written_mask(t)?;
-        mask.mapv_inplace(|l| if labels.contains(&l) { 0 } else { l });
-        self.write_mask(t, &mask)
+        self.relabel_written(t, &labels.iter().map(|&l| (l, 0)).collect::<Vec<_>>())
     }
 
     /// Writes the [`RUN_RECORD`] (TOML text) into the result.

@@ -30,7 +30,7 @@ pub struct LinkArgs {
     /// `on`: where a division's mother ends in one long object that covers
     /// both daughters, after a round one the frame before, split it between
     /// them and move the division a frame back (the daughters touched at
-    /// birth). Default on; off with --stats, whose tables it would change.
+    /// birth). Default on.
     #[arg(long, value_name = "on|off", value_parser = crate::track::on_off)]
     pub backdate_divisions: Option<bool>,
 }
