@@ -127,12 +127,13 @@ fn pixels_of(mask: &Mask, labels: &HashSet<u32>) -> HashMap<u32, Vec<Pixel>> {
         slot[l as usize] = i;
     }
     let mut found: Vec<Vec<Pixel>> = vec![Vec::new(); order.len()];
-    let cols = mask.ncols();
-    for (i, &l) in mask.iter().enumerate() {
-        if let Some(&k) = slot.get(l as usize)
-            && k != usize::MAX
-        {
-            found[k].push((i / cols, i % cols));
+    for (r, row) in mask.rows().into_iter().enumerate() {
+        let row = row.to_slice().map_or_else(|| row.to_vec().into(), std::borrow::Cow::Borrowed);
+        for (c, &l) in row.iter().enumerate() {
+            // Labels past the table's end are none of `labels`.
+            if (l as usize) < top && slot[l as usize] != usize::MAX {
+                found[slot[l as usize]].push((r, c));
+            }
         }
     }
     order.into_iter().zip(found).filter(|(_, p)| !p.is_empty()).collect()
