@@ -422,21 +422,26 @@ mod tests {
         /// Whatever the masks, backdating keeps every track's label and
         /// parent, moves a mother's end and her daughters' begin together by
         /// one frame, never empties a track, and only relabels pixels of a
-        /// moved mother in her old last frame to her daughters' labels.
+        /// moved mother in her old last frame to her daughters' labels. The
+        /// masks are drawn near the rule's edge: a mother of `side`², then
+        /// one object `h` × `w`, then two daughters that split it at column
+        /// `cut`, each shifted by up to two pixels; some divisions move and
+        /// some do not.
         #[test]
         fn backdating_moves_whole_divisions_by_one_frame(
-            cells in proptest::collection::vec((0usize..8, 0usize..12, 1usize..6, 1usize..8), 4),
+            side in 3usize..9,
+            (h, w) in (3usize..8, 4usize..17),
+            cut in 1usize..16,
+            shifts in proptest::collection::vec((0usize..5, 0usize..5), 2),
         ) {
-            let mut masks = vec![Array2::<u32>::zeros((14, 20)); 4];
-            let [a, b, c, d] = [cells[0], cells[1], cells[2], cells[3]];
-            let mut paint = |t: usize, (r, c0, h, w): (usize, usize, usize, usize), l: u32| {
-                masks[t].slice_mut(s![r..(r + h).min(14), c0..(c0 + w).min(20)]).fill(l);
-            };
-            paint(0, a, 1);
-            paint(1, a, 1);
-            paint(2, b, 1);
-            paint(3, c, 2);
-            paint(3, d, 3);
+            let mut masks = vec![Array2::<u32>::zeros((16, 24)); 4];
+            masks[0].slice_mut(s![4..4 + side, 6..6 + side]).fill(1);
+            masks[1].slice_mut(s![4..4 + side, 6..6 + side]).fill(1);
+            masks[2].slice_mut(s![4..4 + h, 2..2 + w]).fill(1);
+            let cut = cut.min(w - 1);
+            let [(y1, x1), (y2, x2)] = [shifts[0], shifts[1]];
+            masks[3].slice_mut(s![2 + y1..2 + y1 + h, x1..x1 + cut]).fill(2);
+            masks[3].slice_mut(s![2 + y2..2 + y2 + h, 2 + x2 + cut..2 + x2 + w]).fill(3);
             let before = masks.clone();
             let tracks = [r(1, 0, 2, 0), r(2, 3, 3, 1), r(3, 3, 3, 1)];
             let (out, n) = backdate_divisions(&tracks, &mut masks, &BackdateRules::default());
