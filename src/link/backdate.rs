@@ -9,7 +9,7 @@
 //! [`Backdater`] does it as the linked frames stream past, two frames
 //! behind the linker; [`backdate_divisions`] on a finished result in memory.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use crate::ctc::{Mask, TrackRecord};
 
@@ -117,26 +117,41 @@ pub fn split_mother(before: &[Pixel], last: &[Pixel], first: [&[Pixel]; 2], rule
     (ones >= rules.min_part && parts.len() - ones >= rules.min_part).then_some(parts)
 }
 
-/// The pixels of each of `labels` in `mask`, in raster order: one pass, with
-/// a table indexed by label rather than a hash lookup per pixel.
-fn pixels_of(mask: &Mask, labels: &HashSet<u32>) -> HashMap<u32, Vec<Pixel>> {
-    let top = labels.iter().max().map_or(0, |&l| l as usize + 1);
-    let mut slot = vec![usize::MAX; top];
-    let order: Vec<u32> = labels.iter().copied().collect();
-    for (i, &l) in order.iter().enumerate() {
-        slot[l as usize] = i;
-    }
-    let mut found: Vec<Vec<Pixel>> = vec![Vec::new(); order.len()];
+/// The pixels of every label of `mask`, in raster order, indexed by label:
+/// one pass over the frame.
+fn pixels_by_label(mask: &Mask) -> Vec<Vec<Pixel>> {
+    let mut found: Vec<Vec<Pixel>> = Vec::new();
     for (r, row) in mask.rows().into_iter().enumerate() {
         let row = row.to_slice().map_or_else(|| row.to_vec().into(), std::borrow::Cow::Borrowed);
         for (c, &l) in row.iter().enumerate() {
-            // Labels past the table's end are none of `labels`.
-            if (l as usize) < top && slot[l as usize] != usize::MAX {
-                found[slot[l as usize]].push((r, c));
+            if l != 0 {
+                if found.len() <= l as usize {
+                    found.resize(l as usize + 1, Vec::new());
+                }
+                found[l as usize].push((r, c));
             }
         }
     }
-    order.into_iter().zip(found).filter(|(_, p)| !p.is_empty()).collect()
+    found
+}
+
+/// The pixels of `label` in an index of [`pixels_by_label`].
+fn pixels(index: &[Vec<Pixel>], label: u32) -> &[Pixel] {
+    index.get(label as usize).map_or(&[], Vec::as_slice)
+}
+
+/// A frame held back, with its pixels by label once a division needs them.
+#[derive(Debug)]
+struct Held {
+    t: usize,
+    mask: Mask,
+    index: Option<Vec<Vec<Pixel>>>,
+}
+
+impl Held {
+    fn index(&mut self) -> &mut Vec<Vec<Pixel>> {
+        self.index.get_or_insert_with(|| pixels_by_label(&self.mask))
+    }
 }
 
 /// A division moved a frame back: `mother`'s object in `frame`, her last
@@ -158,7 +173,7 @@ pub struct Move {
 #[derive(Debug)]
 pub struct Backdater {
     rules: BackdateRules,
-    held: VecDeque<(usize, Mask)>,
+    held: VecDeque<Held>,
     moves: Vec<Move>,
 }
 
@@ -171,37 +186,44 @@ impl Backdater {
     /// daughters begin in frame `t` (she ended in `t − 1`), and returns the
     /// frames that are final, in order.
     pub fn push(&mut self, t: usize, frame: Mask, divisions: &[(u32, [u32; 2])]) -> Vec<(usize, Mask)> {
+        let mut now = Held { t, mask: frame, index: None };
         let n = self.held.len();
-        let ready = n >= 2 && t >= 2 && self.held[n - 2].0 == t - 2 && self.held[n - 1].0 == t - 1;
+        let ready = n >= 2 && t >= 2 && self.held[n - 2].t == t - 2 && self.held[n - 1].t == t - 1;
         if ready && !divisions.is_empty() {
-            let mothers: HashSet<u32> = divisions.iter().map(|d| d.0).collect();
-            let daughters: HashSet<u32> = divisions.iter().flat_map(|d| d.1).collect();
-            let before = pixels_of(&self.held[n - 2].1, &mothers);
-            let last = pixels_of(&self.held[n - 1].1, &mothers);
-            let first = pixels_of(&frame, &daughters);
-            fn px(map: &HashMap<u32, Vec<Pixel>>, l: u32) -> &[Pixel] {
-                map.get(&l).map_or(&[], |v| v.as_slice())
-            }
+            // Each frame is indexed once, the first time a division needs it.
+            self.held[n - 2].index();
+            self.held[n - 1].index();
+            now.index();
+            let mut recent = self.held.range_mut(n - 2..);
+            let (before, last) = (recent.next().expect("two held"), recent.next().expect("two held"));
+            let first = now.index.as_deref().expect("indexed above");
             for &(mother, [a, b]) in divisions {
-                let obj = px(&last, mother);
-                let Some(parts) = split_mother(px(&before, mother), obj, [px(&first, a), px(&first, b)], &self.rules) else {
+                let index = last.index.as_mut().expect("indexed above");
+                let obj = pixels(index, mother);
+                let before = pixels(before.index.as_deref().expect("indexed above"), mother);
+                let Some(parts) = split_mother(before, obj, [pixels(first, a), pixels(first, b)], &self.rules) else {
                     continue;
                 };
-                let mask = &mut self.held[n - 1].1;
+                let obj = std::mem::take(&mut index[mother as usize]);
                 for (&p, &k) in obj.iter().zip(&parts) {
-                    mask[p] = if k == 0 { a } else { b };
+                    let d = if k == 0 { a } else { b };
+                    last.mask[p] = d;
+                    if index.len() <= d as usize {
+                        index.resize(d as usize + 1, Vec::new());
+                    }
+                    index[d as usize].push(p);
                 }
                 self.moves.push(Move { frame: t - 1, mother, daughters: [a, b] });
             }
         }
-        self.held.push_back((t, frame));
+        self.held.push_back(now);
         let keep = 2.min(self.held.len());
-        self.held.drain(..self.held.len() - keep).collect()
+        self.held.drain(..self.held.len() - keep).map(|h| (h.t, h.mask)).collect()
     }
 
     /// The frames still held, and every division moved.
     pub fn finish(self) -> (Vec<(usize, Mask)>, Vec<Move>) {
-        (self.held.into_iter().collect(), self.moves)
+        (self.held.into_iter().map(|h| (h.t, h.mask)).collect(), self.moves)
     }
 }
 
