@@ -365,7 +365,7 @@ impl LinkStage for LinkerStage {
         let divisions = lineage.divisions().len() - pruned.len();
         let resumed = lineage
             .tracks()
-            .filter(|t| lineage.parent(t.label).is_some_and(|p| p.1 == crate::link::Descent::Resumed))
+            .filter(|t| lineage.parent(t.label).is_some_and(|p| p.1 == Descent::Resumed))
             .count();
         let merges_split = merges_split.map_or(0, |n| n.load(Ordering::SeqCst));
         let backdated = moves.len() - restored.len();

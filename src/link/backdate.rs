@@ -247,30 +247,44 @@ impl Backdater {
 /// ```
 pub fn apply_moves(tracks: &[TrackRecord], moves: &[Move]) -> (Vec<TrackRecord>, Vec<Move>) {
     let index: HashMap<u32, usize> = tracks.iter().enumerate().map(|(i, t)| (t.label, i)).collect();
-    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    for t in tracks.iter().filter(|t| t.parent != 0) {
-        children.entry(t.parent).or_default().push(t.label);
-    }
+    let movable = movable_divisions(tracks);
     let mut out = tracks.to_vec();
     let mut undone = Vec::new();
     for m in moves {
-        let mut kids = children.get(&m.mother).cloned().unwrap_or_default();
-        kids.sort_unstable();
-        let mut want = m.daughters.to_vec();
-        want.sort_unstable();
-        let holds = kids == want
-            && index.get(&m.mother).is_some_and(|&i| tracks[i].end == m.frame && tracks[i].begin < m.frame)
-            && want.iter().all(|d| tracks[index[d]].begin == m.frame + 1);
+        let sorted = |[a, b]: [u32; 2]| [a.min(b), a.max(b)];
+        let holds = movable.get(&m.mother).is_some_and(|&(last, d)| last == m.frame && sorted(d) == sorted(m.daughters));
         if !holds {
             undone.push(*m);
             continue;
         }
         out[index[&m.mother]].end -= 1;
-        for d in want {
+        for d in m.daughters {
             out[index[&d]].begin -= 1;
         }
     }
     (out, undone)
+}
+
+/// The divisions of finished tracks that may move a frame back, by mother:
+/// her last frame and her daughters. A mother qualifies with exactly two
+/// children, both beginning the frame after her last, and a frame to spare
+/// (she began before her last frame).
+fn movable_divisions(tracks: &[TrackRecord]) -> BTreeMap<u32, (usize, [u32; 2])> {
+    let index: HashMap<u32, &TrackRecord> = tracks.iter().map(|t| (t.label, t)).collect();
+    let mut children: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for t in tracks.iter().filter(|t| t.parent != 0) {
+        children.entry(t.parent).or_default().push(t.label);
+    }
+    children
+        .into_iter()
+        .filter_map(|(mother, kids)| {
+            let m = index.get(&mother)?;
+            match kids[..] {
+                [a, b] if m.end > m.begin && index[&a].begin == m.end + 1 && index[&b].begin == m.end + 1 => Some((mother, (m.end, [a, b]))),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// Moves each division of a finished result a frame back where
@@ -300,22 +314,10 @@ pub fn apply_moves(tracks: &[TrackRecord], moves: &[Move]) -> (Vec<TrackRecord>,
 /// assert_eq!((masks[1][[3, 2]], masks[1][[3, 11]]), (2, 3));
 /// ```
 pub fn backdate_divisions(tracks: &[TrackRecord], masks: &mut [Mask], rules: &BackdateRules) -> (Vec<TrackRecord>, usize) {
-    let index: HashMap<u32, &TrackRecord> = tracks.iter().map(|t| (t.label, t)).collect();
-    let mut children: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for t in tracks.iter().filter(|t| t.parent != 0) {
-        children.entry(t.parent).or_default().push(t.label);
-    }
     // The divisions by the frame their daughters begin in.
     let mut by_first: BTreeMap<usize, Vec<(u32, [u32; 2])>> = BTreeMap::new();
-    for (&mother, kids) in &children {
-        let Some(m) = index.get(&mother) else { continue };
-        if let [a, b] = kids[..]
-            && m.end > m.begin
-            && index[&a].begin == m.end + 1
-            && index[&b].begin == m.end + 1
-        {
-            by_first.entry(m.end + 1).or_default().push((mother, [a, b]));
-        }
+    for (mother, (last, daughters)) in movable_divisions(tracks) {
+        by_first.entry(last + 1).or_default().push((mother, daughters));
     }
     let mut stream = Backdater::new(*rules);
     let mut done = Vec::new();

@@ -43,8 +43,9 @@ pub struct LinkConfig {
     /// linker is done; the linker itself ignores it.
     pub prune_branches: usize,
     /// Move a division a frame back where the mother's last object is her
-    /// two daughters side by side ([`crate::link::backdate_divisions`]).
-    /// `track` applies it once the linker is done; the linker ignores it.
+    /// two daughters side by side ([`crate::link::backdate::Backdater`]).
+    /// `track` applies it to the frames the linker returns; the linker
+    /// ignores it.
     pub backdate_divisions: bool,
 }
 

@@ -4,7 +4,8 @@
 //! (runs, area, centroid), [`grid`] finds the candidates within reach,
 //! [`cost`] and [`events`] price links, divisions and merges, [`lap`] solves
 //! the assignments, [`linker`] runs it frame by frame, [`lineage`] holds the
-//! result and writes the CTC track file, [`prune`] and [`backdate`] mend the
+//! result and writes the CTC track file, [`backdate`] moves late divisions
+//! back a frame as the linked frames stream past, [`prune`] mends the
 //! finished lineage, [`track`] is the `track` command.
 pub mod backdate;
 pub mod cost;
