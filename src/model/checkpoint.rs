@@ -89,7 +89,12 @@ pub fn load_bytes(path: &Path, bytes: &[u8], device: Device) -> Result<Loaded> {
     let (config, metadata) = metadata_of(path, bytes)?;
     let st = SafeTensors::deserialize(bytes).map_err(|e| anyhow!("{}: corrupt safetensors file ({e})", path.display()))?;
     let vs = nn::VarStore::new(device);
-    let net = ConvLstmUNet::new(&vs.root(), &config);
+    // Its initial weights, overwritten below, still draw from torch's
+    // generator: not while a training run seeds and draws its own.
+    let net = {
+        let _guard = super::net::torch_rng();
+        ConvLstmUNet::new(&vs.root(), &config)
+    };
     let vars = vs.variables();
     for name in st.names() {
         if !vars.contains_key(name) {
@@ -116,6 +121,31 @@ pub fn load_bytes(path: &Path, bytes: &[u8], device: Device) -> Result<Loaded> {
 mod tests {
     use super::*;
     use crate::model::config::Norm;
+
+    #[test]
+    fn loading_waits_for_torchs_generator() {
+        // A fresh network's initial weights draw from torch's one generator,
+        // so loading must not draw while a training run seeds and draws.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.safetensors");
+        let cfg = ModelConfig { depth: 1, base_width: 4, ..Default::default() };
+        let vs = nn::VarStore::new(Device::Cpu);
+        let _net = ConvLstmUNet::new(&vs.root(), &cfg);
+        save(&path, &vs, &cfg, &[]).unwrap();
+        let done = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let guard = crate::model::net::torch_rng();
+            let loader = s.spawn(|| {
+                let loaded = load(&path, Device::Cpu);
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
+                loaded
+            });
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            assert!(!done.load(std::sync::atomic::Ordering::SeqCst), "loading drew while the generator was held");
+            drop(guard);
+            assert_eq!(loader.join().unwrap().unwrap().net.config(), &cfg);
+        });
+    }
 
     #[test]
     fn round_trip_keeps_weights_and_config() {

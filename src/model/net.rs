@@ -110,6 +110,15 @@ impl ConvBlock {
     }
 }
 
+/// Torch's random generator is one per process. Whatever seeds it or draws
+/// from it (a new network's initial weights, when training starts or a
+/// checkpoint is loaded into a fresh network) holds this, so that a seeded
+/// training run draws what it seeded while another thread loads a model.
+pub(crate) fn torch_rng() -> std::sync::MutexGuard<'static, ()> {
+    static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    RNG.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A bias-free convolution's weight and bias with an evaluation-mode
 /// BatchNorm after it folded in: `w·s` and `β − μ·s`, `s = γ / √(σ² + ε)`.
 /// Computed in f32 whatever the weights' kind, then given their kind.

@@ -38,9 +38,6 @@ use super::tiles::reflect;
 use super::train_config::TrainConfig;
 use crate::eval::{seg_score, SegScore};
 
-/// Guards torch's global random generator (see [`fit`]).
-static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// Where a run's files go, all beside the checkpoint `MODEL.safetensors`.
 #[derive(Debug, Clone)]
 pub struct RunFiles {
@@ -302,7 +299,7 @@ fn start_run(cfg: &TrainConfig, files: &RunFiles, device: Device, resume: bool) 
     let net = {
         // Torch's generator is global: hold it while seeding and drawing the
         // initial weights, so concurrent runs cannot interleave.
-        let _guard = TORCH_RNG.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = super::net::torch_rng();
         tch::manual_seed(cfg.seed as i64);
         ConvLstmUNet::new(&vs.root(), &cfg.model)
     };
