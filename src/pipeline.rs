@@ -355,7 +355,7 @@ mod tests {
     struct Identity(Vec<TrackRecord>);
     impl LinkStage for Identity {
         fn push(&mut self, t: usize, m: Mask) -> Result<Vec<(usize, Mask)>> {
-            self.0.push(TrackRecord { label: t as u32 + 1, begin: t, end: t, parent: 0 });
+            self.0.push(TrackRecord::new(t as u32 + 1, t, t, 0));
             Ok(vec![(t, m.mapv(|v| if v > 0 { t as u32 + 1 } else { 0 }))])
         }
         fn finish(self: Box<Self>) -> Result<LinkedRest> {

@@ -16,9 +16,9 @@ fn good_result(dir: &Path) {
     w.write_mask(0, &array![[1, 1, 0], [0, 0, 0]]).unwrap();
     w.write_mask(1, &array![[2, 0, 3], [0, 0, 3]]).unwrap();
     w.finish(&[
-        TrackRecord { label: 1, begin: 0, end: 0, parent: 0 },
-        TrackRecord { label: 2, begin: 1, end: 1, parent: 1 },
-        TrackRecord { label: 3, begin: 1, end: 1, parent: 1 },
+        TrackRecord::new(1, 0, 0, 0),
+        TrackRecord::new(2, 1, 1, 1),
+        TrackRecord::new(3, 1, 1, 1),
     ])
     .unwrap();
 }

@@ -5,10 +5,6 @@ use std::process::{Command, Output};
 use cellstream::ctc::{self, Mask, TrackRecord};
 use ndarray::{array, Array2};
 
-fn tr(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
-    TrackRecord { label, begin, end, parent }
-}
-
 fn write_masks(dir: &Path, prefix: &str, masks: &[Mask]) {
     std::fs::create_dir_all(dir).unwrap();
     for (t, m) in masks.iter().enumerate() {
@@ -26,7 +22,7 @@ fn truth_masks() -> Vec<Mask> {
 }
 
 fn truth_tracks() -> Vec<TrackRecord> {
-    vec![tr(1, 0, 1, 0), tr(2, 2, 2, 1), tr(3, 2, 2, 1)]
+    vec![TrackRecord::new(1, 0, 1, 0), TrackRecord::new(2, 2, 2, 1), TrackRecord::new(3, 2, 2, 1)]
 }
 
 /// Writes a truth folder with TRA and/or SEG (SEG on frames 0 and 2).
@@ -50,7 +46,7 @@ fn write_result(dir: &Path) {
     masks[1][[0, 5]] = 9;
     write_masks(dir, "mask", &masks);
     let mut tracks = truth_tracks();
-    tracks.push(tr(9, 1, 1, 0));
+    tracks.push(TrackRecord::new(9, 1, 1, 0));
     ctc::write_tracks(&dir.join("res_track.txt"), &tracks).unwrap();
 }
 
@@ -200,7 +196,7 @@ fn missing_folders_are_named() {
 fn missing_result_frame_is_named() {
     let (_d, gt, res) = folders("GT", "RES", true, true);
     std::fs::remove_file(res.join("mask002.tif")).unwrap();
-    ctc::write_tracks(&res.join("res_track.txt"), &[tr(1, 0, 1, 0), tr(9, 1, 1, 0)]).unwrap();
+    ctc::write_tracks(&res.join("res_track.txt"), &[TrackRecord::new(1, 0, 1, 0), TrackRecord::new(9, 1, 1, 0)]).unwrap();
     fails(&gt, &res, &[], &["mask002.tif", "is missing", "man_track002.tif"]);
 }
 
@@ -230,7 +226,7 @@ fn invalid_result_tracks_are_refused() {
 #[test]
 fn truth_label_missing_from_track_file() {
     let (_d, gt, res) = folders("GT", "RES", true, false);
-    ctc::write_tracks(&gt.join("TRA/man_track.txt"), &[tr(1, 0, 1, 0), tr(2, 2, 2, 1)]).unwrap();
+    ctc::write_tracks(&gt.join("TRA/man_track.txt"), &[TrackRecord::new(1, 0, 1, 0), TrackRecord::new(2, 2, 2, 1)]).unwrap();
     fails(&gt, &res, &[], &["man_track002.tif", "label 3 is not listed", "man_track.txt"]);
 }
 

@@ -274,7 +274,7 @@ fn break_links(seq: &mut Seq, rng: &mut Rng) {
             for m in &mut seq.masks[mid..=t.end] {
                 relabel(m, t.label, new);
             }
-            cut.push(TrackRecord { label: new, begin: mid, end: t.end, parent: t.label });
+            cut.push(TrackRecord::new(new, mid, t.end, t.label));
             t.end = mid - 1;
         }
     }

@@ -121,7 +121,7 @@ fn max_overlap_link(frames: &[(usize, Mask)], res: &Path) {
                 next += 1;
                 next - 1
             });
-            tracks.entry(id).or_insert(TrackRecord { label: id, begin: *t, end: *t, parent: 0 }).end = *t;
+            tracks.entry(id).or_insert(TrackRecord::new(id, *t, *t, 0)).end = *t;
             map.insert(l, id);
         }
         let out = m.mapv(|l| if l == 0 { 0 } else { map[&l] });
@@ -235,12 +235,12 @@ fn oracle_link(truth: &[TrackRecord], frames: &[(usize, Mask)], res: &Path) {
                 Some(&(o, last)) if last + 1 == *t => o,
                 Some(&(o, _)) => {
                     next += 1;
-                    tracks.insert(next - 1, TrackRecord { label: next - 1, begin: *t, end: *t, parent: o });
+                    tracks.insert(next - 1, TrackRecord::new(next - 1, *t, *t, o));
                     next - 1
                 }
                 None => {
                     let p = current.get(&parent[&l]).map_or(0, |x| x.0);
-                    tracks.insert(l, TrackRecord { label: l, begin: *t, end: *t, parent: p });
+                    tracks.insert(l, TrackRecord::new(l, *t, *t, p));
                     l
                 }
             };

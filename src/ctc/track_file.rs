@@ -17,6 +17,21 @@ pub struct TrackRecord {
     pub parent: u32,
 }
 
+impl TrackRecord {
+    /// The track `label`, present from frame `begin` to frame `end` (both
+    /// included), whose mother is track `parent` (0 for none): the line
+    /// `label begin end parent` of a track file.
+    ///
+    /// ```
+    /// use cellstream::ctc::TrackRecord;
+    /// let daughter = TrackRecord::new(2, 5, 9, 1);
+    /// assert_eq!((daughter.begin, daughter.parent), (5, 1));
+    /// ```
+    pub const fn new(label: u32, begin: usize, end: usize, parent: u32) -> Self {
+        TrackRecord { label, begin, end, parent }
+    }
+}
+
 /// Parses the text of a track file. `path` names it in errors, with the line number.
 ///
 /// ```
@@ -99,8 +114,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("res_track.txt");
         let tracks = vec![
-            TrackRecord { label: 2, begin: 3, end: 7, parent: 1 },
-            TrackRecord { label: 1, begin: 0, end: 2, parent: 0 },
+            TrackRecord::new(2, 3, 7, 1),
+            TrackRecord::new(1, 0, 2, 0),
         ];
         write_tracks(&p, &tracks).unwrap();
         let back = read_tracks(&p).unwrap();

@@ -138,10 +138,6 @@ mod tests {
     use crate::ctc::{ResultWriter, TrackRecord};
     use ndarray::array;
 
-    fn tr(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
-        TrackRecord { label, begin, end, parent }
-    }
-
     fn write(dir: &Path, masks: &[ndarray::Array2<u32>], tracks: &[TrackRecord]) {
         let w = ResultWriter::create(dir, 3).unwrap();
         for (t, m) in masks.iter().enumerate() {
@@ -154,7 +150,7 @@ mod tests {
     fn valid_result_has_no_violations() {
         let d = tempfile::tempdir().unwrap();
         let r = d.path().join("RES");
-        write(&r, &[array![[1, 0, 0]], array![[2, 0, 3]]], &[tr(1, 0, 0, 0), tr(2, 1, 1, 1), tr(3, 1, 1, 1)]);
+        write(&r, &[array![[1, 0, 0]], array![[2, 0, 3]]], &[TrackRecord::new(1, 0, 0, 0), TrackRecord::new(2, 1, 1, 1), TrackRecord::new(3, 1, 1, 1)]);
         assert_eq!(validate_result(&r).unwrap(), vec![]);
     }
 
@@ -166,7 +162,7 @@ mod tests {
         write(
             &r,
             &[array![[1, 2, 3, 4]], array![[0, 0, 3, 4]], array![[1, 0, 3, 5]]],
-            &[tr(1, 0, 2, 0), tr(3, 0, 2, 9), tr(4, 0, 2, 0), tr(5, 2, 2, 4)],
+            &[TrackRecord::new(1, 0, 2, 0), TrackRecord::new(3, 0, 2, 9), TrackRecord::new(4, 0, 2, 0), TrackRecord::new(5, 2, 2, 4)],
         );
         let v = validate_result(&r).unwrap();
         let text: Vec<String> = v.iter().map(|x| x.to_string()).collect();

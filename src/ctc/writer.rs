@@ -214,7 +214,7 @@ mod tests {
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0, "temporary folder left behind");
         let w = ResultWriter::create(&dest, 4).unwrap();
         w.write_mask(0, &array![[0, 1]]).unwrap();
-        w.finish(&[TrackRecord { label: 1, begin: 0, end: 0, parent: 0 }]).unwrap();
+        w.finish(&[TrackRecord::new(1, 0, 0, 0)]).unwrap();
         assert!(dest.join("mask0000.tif").is_file());
         assert!(dest.join("res_track.txt").is_file());
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
@@ -228,7 +228,7 @@ mod tests {
         std::fs::write(dest.join("mask005.tif"), b"old").unwrap();
         let w = ResultWriter::create(&dest, 3).unwrap();
         w.write_mask(0, &array![[1]]).unwrap();
-        w.finish(&[TrackRecord { label: 1, begin: 0, end: 0, parent: 0 }]).unwrap();
+        w.finish(&[TrackRecord::new(1, 0, 0, 0)]).unwrap();
         assert!(!dest.join("mask005.tif").exists());
         std::fs::write(dest.join("thesis.docx"), b"precious").unwrap();
         let e = ResultWriter::create(&dest, 3).unwrap_err();

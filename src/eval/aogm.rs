@@ -242,13 +242,13 @@ pub fn graph_errors(
 mod tests {
     use super::*;
     use crate::eval::matching::match_frames as frames;
-    use crate::eval::tests::tr;
+    use crate::ctc::TrackRecord;
     use ndarray::array;
 
     #[test]
     fn perfect_result_costs_nothing() {
         let g = [array![[1, 1, 0, 0]], array![[0, 2, 0, 3]]];
-        let tracks = [tr(1, 0, 0, 0), tr(2, 1, 1, 1), tr(3, 1, 1, 1)];
+        let tracks = [TrackRecord::new(1, 0, 0, 0), TrackRecord::new(2, 1, 1, 1), TrackRecord::new(3, 1, 1, 1)];
         let f = frames(&g, &g);
         let e = graph_errors(&tracks, &tracks, 0, &f);
         assert_eq!(e.detection, DetectionErrors { ns: 0, fn_: 0, fp: 0, truth_vertices: 3 });
@@ -265,8 +265,8 @@ mod tests {
         // false positive 9.
         let g = [array![[1, 1, 0, 0, 0]], array![[1, 1, 0, 2, 2]], array![[1, 1, 0, 2, 2]]];
         let r = [array![[5, 5, 0, 0, 0]], array![[5, 5, 5, 5, 5]], array![[6, 6, 0, 0, 9]]];
-        let gt = [tr(1, 0, 2, 0), tr(2, 1, 2, 0)];
-        let rt = [tr(5, 0, 1, 0), tr(6, 2, 2, 5), tr(9, 2, 2, 0)];
+        let gt = [TrackRecord::new(1, 0, 2, 0), TrackRecord::new(2, 1, 2, 0)];
+        let rt = [TrackRecord::new(5, 0, 1, 0), TrackRecord::new(6, 2, 2, 5), TrackRecord::new(9, 2, 2, 0)];
         let f = frames(&g, &r);
         let e = graph_errors(&gt, &rt, 0, &f);
         // Vertices: truth 5 (1,1,2,1,2). Frame 1: 5 matches 1 and 2 → NS 1.
@@ -292,8 +292,8 @@ mod tests {
         // 7→8 joins the objects matching 2 and 3, which truth does not link: ED.
         let g = [array![[1, 1, 0, 2, 2, 0]], array![[1, 1, 0, 3, 3, 0]]];
         let r = [array![[5, 5, 0, 7, 7, 0]], array![[6, 6, 0, 8, 8, 0]]];
-        let gt = [tr(1, 0, 1, 0), tr(2, 0, 0, 0), tr(3, 1, 1, 0)];
-        let rt = [tr(5, 0, 0, 0), tr(6, 1, 1, 5), tr(7, 0, 0, 0), tr(8, 1, 1, 7)];
+        let gt = [TrackRecord::new(1, 0, 1, 0), TrackRecord::new(2, 0, 0, 0), TrackRecord::new(3, 1, 1, 0)];
+        let rt = [TrackRecord::new(5, 0, 0, 0), TrackRecord::new(6, 1, 1, 5), TrackRecord::new(7, 0, 0, 0), TrackRecord::new(8, 1, 1, 7)];
         let e = graph_errors(&gt, &rt, 0, &frames(&g, &r));
         assert_eq!(e.links, LinkErrors { ed: 1, ea: 0, ec: 1, truth_edges: 1 });
         assert_eq!(e.links.lnk(), Some(1.0 - 1.5_f64.min(2.0) / 1.5));
@@ -302,13 +302,13 @@ mod tests {
     #[test]
     fn division_is_two_parent_edges() {
         let g = [array![[1, 1, 0, 0]], array![[2, 0, 0, 3]]];
-        let gt = [tr(1, 0, 0, 0), tr(2, 1, 1, 1), tr(3, 1, 1, 1)];
+        let gt = [TrackRecord::new(1, 0, 0, 0), TrackRecord::new(2, 1, 1, 1), TrackRecord::new(3, 1, 1, 1)];
         let edges = graph_edges(&gt, 0, 2, |i| if i == 0 { &[1][..] } else { &[2, 3][..] });
         assert_eq!(edges.len(), 2);
         assert!(edges.iter().all(|e| e.parent_link && e.from == (0, 1)));
         // Missing the division: the result continues 1 into 2's place.
         let r = [array![[1, 1, 0, 0]], array![[1, 0, 0, 4]]];
-        let rt = [tr(1, 0, 1, 0), tr(4, 1, 1, 0)];
+        let rt = [TrackRecord::new(1, 0, 1, 0), TrackRecord::new(4, 1, 1, 0)];
         let e = link_errors(&gt, &rt, 0, &frames(&g, &r));
         // (0,1)→(1,2): result has it as continuation → EC; (0,1)→(1,3) missing → EA.
         assert_eq!(e, LinkErrors { ed: 0, ea: 1, ec: 1, truth_edges: 2 });
@@ -326,7 +326,7 @@ mod tests {
     fn first_frame_offset() {
         // Times 10-11: parent links refer to absolute times.
         let g = [array![[1, 1, 0, 0]], array![[0, 2, 0, 3]]];
-        let t = [tr(1, 10, 10, 0), tr(2, 11, 11, 1), tr(3, 11, 11, 1)];
+        let t = [TrackRecord::new(1, 10, 10, 0), TrackRecord::new(2, 11, 11, 1), TrackRecord::new(3, 11, 11, 1)];
         let e = graph_errors(&t, &t, 10, &frames(&g, &g));
         assert_eq!(e.links.truth_edges, 2);
         assert_eq!(e.tra(), Some(1.0));

@@ -242,7 +242,7 @@ pub fn division_counts(
 mod tests {
     use super::*;
     use crate::eval::matching::match_frames as frames;
-    use crate::eval::tests::tr;
+    use crate::ctc::TrackRecord;
     use ndarray::{array, Array2};
 
     /// Truth: 1 in frames 0-1 divides into 2 and 3 (frames 2-3).
@@ -253,7 +253,7 @@ mod tests {
             array![[2, 2, 0, 0, 3, 3]],
             array![[2, 2, 0, 0, 3, 3]],
         ];
-        (g, vec![tr(1, 0, 1, 0), tr(2, 2, 3, 1), tr(3, 2, 3, 1)])
+        (g, vec![TrackRecord::new(1, 0, 1, 0), TrackRecord::new(2, 2, 3, 1), TrackRecord::new(3, 2, 3, 1)])
     }
 
     #[test]
@@ -281,7 +281,7 @@ mod tests {
             array![[1, 1, 1, 1, 1, 1]],
             array![[5, 5, 0, 0, 6, 6]],
         ];
-        let rt = vec![tr(1, 0, 2, 0), tr(5, 3, 3, 1), tr(6, 3, 3, 1)];
+        let rt = vec![TrackRecord::new(1, 0, 2, 0), TrackRecord::new(5, 3, 3, 1), TrackRecord::new(6, 3, 3, 1)];
         let f = frames(&g, &r);
         assert_eq!(division_counts(&t, &rt, 0, &f, 0), DivisionCounts { tp: 0, fp: 1, fn_: 1 });
         assert_eq!(division_counts(&t, &rt, 0, &f, 0).bc(), Some(0.0));
@@ -296,11 +296,11 @@ mod tests {
 
     #[test]
     fn no_truth_division_means_no_bc() {
-        let c = division_counts(&[tr(1, 0, 0, 0)], &[tr(1, 0, 0, 0), tr(2, 1, 1, 1), tr(3, 1, 1, 1)], 0, &[], 0);
+        let c = division_counts(&[TrackRecord::new(1, 0, 0, 0)], &[TrackRecord::new(1, 0, 0, 0), TrackRecord::new(2, 1, 1, 1), TrackRecord::new(3, 1, 1, 1)], 0, &[], 0);
         assert_eq!(c, DivisionCounts { tp: 0, fp: 1, fn_: 0 });
         assert_eq!(c.bc(), None);
         let (_, t) = division_truth();
-        let c = division_counts(&t, &[tr(1, 0, 3, 0)], 0, &[], 0);
+        let c = division_counts(&t, &[TrackRecord::new(1, 0, 3, 0)], 0, &[], 0);
         assert_eq!(c, DivisionCounts { tp: 0, fp: 0, fn_: 1 });
         assert_eq!(c.bc(), Some(0.0));
     }
@@ -311,8 +311,8 @@ mod tests {
         // track starts a frame early; result has an extra track 9.
         let g = vec![array![[1, 1, 0, 0, 0]], array![[1, 1, 0, 2, 2]]];
         let r = vec![array![[4, 4, 0, 5, 0]], array![[4, 4, 0, 5, 5]]];
-        let gt = vec![tr(1, 0, 1, 0), tr(2, 1, 1, 0)];
-        let rt = vec![tr(4, 0, 1, 0), tr(5, 0, 1, 0), tr(9, 0, 0, 0)];
+        let gt = vec![TrackRecord::new(1, 0, 1, 0), TrackRecord::new(2, 1, 1, 0)];
+        let rt = vec![TrackRecord::new(4, 0, 1, 0), TrackRecord::new(5, 0, 1, 0), TrackRecord::new(9, 0, 0, 0)];
         let f = frames(&g, &r);
         assert_eq!(complete_tracks(&gt, &rt, &f), Some(2.0 * 1.0 / 5.0));
         assert_eq!(track_fractions(&gt, 0, &f), Some(1.0));
@@ -323,7 +323,7 @@ mod tests {
         // Truth 1 over 4 frames: assigned 7, 7, (missed), 7 → best run 2/4.
         let g = vec![array![[1, 1]], array![[1, 1]], array![[1, 1]], array![[1, 1]]];
         let r = vec![array![[7, 7]], array![[7, 7]], array![[0, 0]], array![[7, 7]]];
-        let t = vec![tr(1, 0, 3, 0)];
+        let t = vec![TrackRecord::new(1, 0, 3, 0)];
         let f = frames(&g, &r);
         assert_eq!(track_fractions(&t, 0, &f), Some(0.5));
         // Nothing found: 0, as py-ctcmetrics.
@@ -338,7 +338,7 @@ mod tests {
         // truth 2 gets only what another result track gives it: 0 → undetected.
         let g = vec![array![[1, 0, 2]], array![[0, 0, 2]]];
         let r = vec![array![[5, 0, 0]], array![[0, 0, 5]]];
-        let gt = vec![tr(1, 0, 0, 0), tr(2, 0, 1, 0)];
+        let gt = vec![TrackRecord::new(1, 0, 0, 0), TrackRecord::new(2, 0, 1, 0)];
         let f = frames(&g, &r);
         assert_eq!(track_fractions(&gt, 0, &f), Some(1.0));
     }

@@ -486,11 +486,6 @@ pub(crate) mod tests {
 
     use ndarray::array;
 
-    /// A track record, shortly.
-    pub(crate) fn tr(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
-        TrackRecord { label, begin, end, parent }
-    }
-
     /// Writes a one-page grayscale TIFF of `bits` bits per sample.
     fn write_tiff(path: &Path, bits: u8, data: &[u32], (w, h): (u32, u32)) {
         use tiff::encoder::{colortype, TiffEncoder};
@@ -524,8 +519,8 @@ pub(crate) mod tests {
         // frame late, as 1 → 5, 6; segmentation truth on frame 2 only.
         let truth = [array![[1, 1, 0, 0]], array![[2, 0, 0, 3]], array![[2, 0, 0, 3]]];
         let result = [array![[1, 1, 0, 0]], array![[1, 1, 0, 7]], array![[5, 0, 0, 6]]];
-        let gt = [tr(1, 0, 0, 0), tr(2, 1, 2, 1), tr(3, 1, 2, 1)];
-        let res = [tr(1, 0, 1, 0), tr(5, 2, 2, 1), tr(6, 2, 2, 1), tr(7, 1, 1, 0)];
+        let gt = [TrackRecord::new(1, 0, 0, 0), TrackRecord::new(2, 1, 2, 1), TrackRecord::new(3, 1, 2, 1)];
+        let res = [TrackRecord::new(1, 0, 1, 0), TrackRecord::new(5, 2, 2, 1), TrackRecord::new(6, 2, 2, 1), TrackRecord::new(7, 1, 1, 0)];
         let opts = EvalOptions::default();
         let thresholds = opts.all_thresholds();
         let frames = (0..3)

@@ -142,9 +142,9 @@ impl TrackedCells {
     ///     // mother 1 in frames 0 and 1, daughters 2 and 3 in frame 2
     ///     spots: vec![spot(0, 1), spot(1, 1), spot(2, 2), spot(2, 3)],
     ///     tracks: vec![
-    ///         TrackRecord { label: 1, begin: 0, end: 1, parent: 0 },
-    ///         TrackRecord { label: 2, begin: 2, end: 2, parent: 1 },
-    ///         TrackRecord { label: 3, begin: 2, end: 2, parent: 1 },
+    ///         TrackRecord::new(1, 0, 1, 0),
+    ///         TrackRecord::new(2, 2, 2, 1),
+    ///         TrackRecord::new(3, 2, 2, 1),
     ///     ],
     /// };
     /// assert_eq!(cells.links(), vec![(0, 1), (1, 2), (1, 3)]);

@@ -16,7 +16,7 @@ use super::TrackedCells;
 /// let cells = TrackedCells {
 ///     width: 8, height: 8, first: 0, last: 1,
 ///     spots: vec![Spot { t: 0, label: 1, x: 2.0, y: 3.5, area: 4 }, Spot { t: 1, label: 2, x: 2.5, y: 3.0, area: 2 }],
-///     tracks: vec![TrackRecord { label: 1, begin: 0, end: 0, parent: 0 }, TrackRecord { label: 2, begin: 1, end: 1, parent: 1 }],
+///     tracks: vec![TrackRecord::new(1, 0, 0, 0), TrackRecord::new(2, 1, 1, 1)],
 /// };
 /// let mut out = Vec::new();
 /// napari::write_tracks_csv(&cells, &mut out).unwrap();

@@ -71,9 +71,9 @@ fn declare(w: &mut impl Write, tag: &str, features: &[(&str, &str, &str, &str, b
 ///     width: 8, height: 4, first: 0, last: 1,
 ///     spots: vec![spot(0, 1, 1.0), spot(1, 2, 1.0), spot(1, 3, 5.0)],
 ///     tracks: vec![
-///         TrackRecord { label: 1, begin: 0, end: 0, parent: 0 },
-///         TrackRecord { label: 2, begin: 1, end: 1, parent: 1 },
-///         TrackRecord { label: 3, begin: 1, end: 1, parent: 1 },
+///         TrackRecord::new(1, 0, 0, 0),
+///         TrackRecord::new(2, 1, 1, 1),
+///         TrackRecord::new(3, 1, 1, 1),
 ///     ],
 /// };
 /// let mut out = Vec::new();

@@ -237,13 +237,12 @@ impl Backdater {
 /// ```
 /// use cellstream::ctc::TrackRecord;
 /// use cellstream::link::backdate::{apply_moves, Move};
-/// let r = |label, begin, end, parent| TrackRecord { label, begin, end, parent };
 /// let moved = Move { frame: 4, mother: 1, daughters: [2, 3] };
-/// let (tracks, undone) = apply_moves(&[r(1, 0, 4, 0), r(2, 5, 9, 1), r(3, 5, 9, 1)], &[moved]);
-/// assert_eq!((tracks, undone), (vec![r(1, 0, 3, 0), r(2, 4, 9, 1), r(3, 4, 9, 1)], vec![]));
+/// let (tracks, undone) = apply_moves(&[TrackRecord::new(1, 0, 4, 0), TrackRecord::new(2, 5, 9, 1), TrackRecord::new(3, 5, 9, 1)], &[moved]);
+/// assert_eq!((tracks, undone), (vec![TrackRecord::new(1, 0, 3, 0), TrackRecord::new(2, 4, 9, 1), TrackRecord::new(3, 4, 9, 1)], vec![]));
 /// // Daughter 3 was pruned: the division is gone, and so is the move.
-/// let (tracks, undone) = apply_moves(&[r(1, 0, 4, 0), r(2, 5, 9, 1)], &[moved]);
-/// assert_eq!((tracks, undone), (vec![r(1, 0, 4, 0), r(2, 5, 9, 1)], vec![moved]));
+/// let (tracks, undone) = apply_moves(&[TrackRecord::new(1, 0, 4, 0), TrackRecord::new(2, 5, 9, 1)], &[moved]);
+/// assert_eq!((tracks, undone), (vec![TrackRecord::new(1, 0, 4, 0), TrackRecord::new(2, 5, 9, 1)], vec![moved]));
 /// ```
 pub fn apply_moves(tracks: &[TrackRecord], moves: &[Move]) -> (Vec<TrackRecord>, Vec<Move>) {
     let index: HashMap<u32, usize> = tracks.iter().enumerate().map(|(i, t)| (t.label, i)).collect();
@@ -301,16 +300,15 @@ fn movable_divisions(tracks: &[TrackRecord]) -> BTreeMap<u32, (usize, [u32; 2])>
 /// use cellstream::ctc::TrackRecord;
 /// use cellstream::link::backdate::{backdate_divisions, BackdateRules};
 /// use ndarray::Array2;
-/// let r = |label, begin, end, parent| TrackRecord { label, begin, end, parent };
 /// let mut masks = vec![Array2::<u32>::zeros((8, 14)); 3];
 /// masks[0].slice_mut(ndarray::s![1..7, 4..10]).fill(1); // round mother
 /// masks[1].slice_mut(ndarray::s![1..7, 1..13]).fill(1); // two daughters as one
 /// masks[2].slice_mut(ndarray::s![1..7, 1..7]).fill(2);
 /// masks[2].slice_mut(ndarray::s![1..7, 7..13]).fill(3);
 /// let (tracks, moved) =
-///     backdate_divisions(&[r(1, 0, 1, 0), r(2, 2, 2, 1), r(3, 2, 2, 1)], &mut masks, &BackdateRules::default());
+///     backdate_divisions(&[TrackRecord::new(1, 0, 1, 0), TrackRecord::new(2, 2, 2, 1), TrackRecord::new(3, 2, 2, 1)], &mut masks, &BackdateRules::default());
 /// assert_eq!(moved, 1);
-/// assert_eq!(tracks, [r(1, 0, 0, 0), r(2, 1, 2, 1), r(3, 1, 2, 1)]);
+/// assert_eq!(tracks, [TrackRecord::new(1, 0, 0, 0), TrackRecord::new(2, 1, 2, 1), TrackRecord::new(3, 1, 2, 1)]);
 /// assert_eq!((masks[1][[3, 2]], masks[1][[3, 11]]), (2, 3));
 /// ```
 pub fn backdate_divisions(tracks: &[TrackRecord], masks: &mut [Mask], rules: &BackdateRules) -> (Vec<TrackRecord>, usize) {
@@ -341,10 +339,6 @@ mod tests {
     use ndarray::{s, Array2};
     use proptest::prelude::*;
 
-    fn r(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
-        TrackRecord { label, begin, end, parent }
-    }
-
     fn block(r0: usize, r1: usize, c0: usize, c1: usize) -> Vec<Pixel> {
         (r0..r1).flat_map(|r| (c0..c1).map(move |c| (r, c))).collect()
     }
@@ -364,10 +358,10 @@ mod tests {
     #[test]
     fn a_late_division_moves_back_and_its_frame_is_split_at_the_daughters() {
         let mut masks = late_division(12);
-        let tracks = [r(1, 0, 2, 0), r(2, 3, 3, 1), r(3, 3, 3, 1)];
+        let tracks = [TrackRecord::new(1, 0, 2, 0), TrackRecord::new(2, 3, 3, 1), TrackRecord::new(3, 3, 3, 1)];
         let (out, n) = backdate_divisions(&tracks, &mut masks, &BackdateRules::default());
         assert_eq!(n, 1);
-        assert_eq!(out, [r(1, 0, 1, 0), r(2, 2, 3, 1), r(3, 2, 3, 1)]);
+        assert_eq!(out, [TrackRecord::new(1, 0, 1, 0), TrackRecord::new(2, 2, 3, 1), TrackRecord::new(3, 2, 3, 1)]);
         let f = &masks[2];
         assert!(f.iter().all(|&l| l != 1), "the mother is gone from frame 2");
         assert!(f.slice(s![2..8, 3..9]).iter().all(|&l| l == 2));
@@ -381,7 +375,7 @@ mod tests {
     fn a_division_in_its_frame_stays() {
         // The mother's last object is as round as before: the linker was right.
         let mut masks = late_division(6);
-        let tracks = [r(1, 0, 2, 0), r(2, 3, 3, 1), r(3, 3, 3, 1)];
+        let tracks = [TrackRecord::new(1, 0, 2, 0), TrackRecord::new(2, 3, 3, 1), TrackRecord::new(3, 3, 3, 1)];
         let (out, n) = backdate_divisions(&tracks, &mut masks, &BackdateRules::default());
         assert_eq!((out.as_slice(), n), (tracks.as_slice(), 0));
         assert_eq!(masks, late_division(6));
@@ -392,13 +386,13 @@ mod tests {
         let rules = BackdateRules::default();
         // One child only (a resumed track).
         let mut masks = late_division(12);
-        let one = [r(1, 0, 2, 0), r(2, 3, 3, 1), r(3, 3, 3, 0)];
+        let one = [TrackRecord::new(1, 0, 2, 0), TrackRecord::new(2, 3, 3, 1), TrackRecord::new(3, 3, 3, 0)];
         assert_eq!(backdate_divisions(&one, &mut masks, &rules).1, 0);
         // A daughter born later than the frame after.
-        let late = [r(1, 0, 2, 0), r(2, 3, 3, 1), r(3, 4, 4, 1)];
+        let late = [TrackRecord::new(1, 0, 2, 0), TrackRecord::new(2, 3, 3, 1), TrackRecord::new(3, 4, 4, 1)];
         assert_eq!(backdate_divisions(&late, &mut masks, &rules).1, 0);
         // A mother of one frame would vanish.
-        let short = [r(1, 2, 2, 0), r(2, 3, 3, 1), r(3, 3, 3, 1)];
+        let short = [TrackRecord::new(1, 2, 2, 0), TrackRecord::new(2, 3, 3, 1), TrackRecord::new(3, 3, 3, 1)];
         assert_eq!(backdate_divisions(&short, &mut masks, &rules).1, 0);
         assert_eq!(masks, late_division(12));
     }
@@ -409,7 +403,7 @@ mod tests {
         // Move daughter 3 away from where the mother lay.
         masks[3].mapv_inplace(|l| if l == 3 { 0 } else { l });
         masks[3].slice_mut(s![0..2, 14..20]).fill(3);
-        let tracks = [r(1, 0, 2, 0), r(2, 3, 3, 1), r(3, 3, 3, 1)];
+        let tracks = [TrackRecord::new(1, 0, 2, 0), TrackRecord::new(2, 3, 3, 1), TrackRecord::new(3, 3, 3, 1)];
         assert_eq!(backdate_divisions(&tracks, &mut masks, &BackdateRules::default()).1, 0);
     }
 
@@ -467,7 +461,7 @@ mod tests {
             masks[3].slice_mut(s![2 + y1..2 + y1 + h, x1..x1 + cut]).fill(2);
             masks[3].slice_mut(s![2 + y2..2 + y2 + h, 2 + x2 + cut..2 + x2 + w]).fill(3);
             let before = masks.clone();
-            let tracks = [r(1, 0, 2, 0), r(2, 3, 3, 1), r(3, 3, 3, 1)];
+            let tracks = [TrackRecord::new(1, 0, 2, 0), TrackRecord::new(2, 3, 3, 1), TrackRecord::new(3, 3, 3, 1)];
             let (out, n) = backdate_divisions(&tracks, &mut masks, &BackdateRules::default());
             prop_assert!(n <= 1);
             for (o, t) in out.iter().zip(&tracks) {
@@ -475,7 +469,7 @@ mod tests {
                 prop_assert!(o.begin <= o.end);
             }
             if n == 1 {
-                prop_assert_eq!(&out, &[r(1, 0, 1, 0), r(2, 2, 3, 1), r(3, 2, 3, 1)]);
+                prop_assert_eq!(&out, &[TrackRecord::new(1, 0, 1, 0), TrackRecord::new(2, 2, 3, 1), TrackRecord::new(3, 2, 3, 1)]);
                 for (p, &l) in before[2].indexed_iter() {
                     let now = masks[2][p];
                     let kept = if l == 1 { now == 2 || now == 3 } else { now == l };

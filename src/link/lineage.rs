@@ -138,7 +138,7 @@ impl Lineage {
 /// let mut g = Lineage::new();
 /// let a = g.start(0, None);
 /// let b = g.start(3, Some((a, Descent::Resumed)));
-/// assert_eq!(track_records(&g)[1], TrackRecord { label: b, begin: 3, end: 3, parent: a });
+/// assert_eq!(track_records(&g)[1], TrackRecord::new(b, 3, 3, a));
 /// ```
 pub fn track_records(lineage: &Lineage) -> Vec<TrackRecord> {
     lineage

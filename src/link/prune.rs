@@ -18,12 +18,11 @@ use crate::ctc::TrackRecord;
 /// ```
 /// use cellstream::ctc::TrackRecord;
 /// use cellstream::link::prune_brief_branches;
-/// let r = |label, begin, end, parent| TrackRecord { label, begin, end, parent };
 /// // Mother 1 "divides" at frame 5; daughter 3 is gone after two frames.
-/// let tracks = [r(1, 0, 4, 0), r(2, 5, 20, 1), r(3, 5, 6, 1), r(4, 0, 20, 0)];
+/// let tracks = [TrackRecord::new(1, 0, 4, 0), TrackRecord::new(2, 5, 20, 1), TrackRecord::new(3, 5, 6, 1), TrackRecord::new(4, 0, 20, 0)];
 /// let (kept, pruned) = prune_brief_branches(&tracks, 3);
-/// assert_eq!(kept, [r(1, 0, 4, 0), r(2, 5, 20, 1), r(4, 0, 20, 0)]);
-/// assert_eq!(pruned, [r(3, 5, 6, 1)]);
+/// assert_eq!(kept, [TrackRecord::new(1, 0, 4, 0), TrackRecord::new(2, 5, 20, 1), TrackRecord::new(4, 0, 20, 0)]);
+/// assert_eq!(pruned, [TrackRecord::new(3, 5, 6, 1)]);
 /// ```
 pub fn prune_brief_branches(tracks: &[TrackRecord], frames: usize) -> (Vec<TrackRecord>, Vec<TrackRecord>) {
     if frames == 0 {
@@ -53,29 +52,25 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn r(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
-        TrackRecord { label, begin, end, parent }
-    }
-
     #[test]
     fn real_divisions_and_long_branches_stay() {
         let tracks = [
-            r(1, 0, 4, 0),
-            r(2, 5, 20, 1),
-            r(3, 5, 9, 1), // five frames: more than 3
-            r(4, 0, 9, 0),
-            r(5, 10, 11, 4), // both daughters brief: kept
-            r(6, 10, 12, 4),
-            r(7, 0, 2, 0),
-            r(8, 3, 20, 7), // only child (resumed after a gap): no division
-            r(9, 0, 4, 0),
-            r(10, 5, 7, 9), // brief, but divides
-            r(11, 8, 20, 10),
-            r(12, 8, 20, 10),
-            r(13, 5, 20, 9),
-            r(14, 0, 17, 0),
-            r(15, 18, 20, 14), // brief, but lasts to the last frame
-            r(16, 18, 20, 14),
+            TrackRecord::new(1, 0, 4, 0),
+            TrackRecord::new(2, 5, 20, 1),
+            TrackRecord::new(3, 5, 9, 1), // five frames: more than 3
+            TrackRecord::new(4, 0, 9, 0),
+            TrackRecord::new(5, 10, 11, 4), // both daughters brief: kept
+            TrackRecord::new(6, 10, 12, 4),
+            TrackRecord::new(7, 0, 2, 0),
+            TrackRecord::new(8, 3, 20, 7), // only child (resumed after a gap): no division
+            TrackRecord::new(9, 0, 4, 0),
+            TrackRecord::new(10, 5, 7, 9), // brief, but divides
+            TrackRecord::new(11, 8, 20, 10),
+            TrackRecord::new(12, 8, 20, 10),
+            TrackRecord::new(13, 5, 20, 9),
+            TrackRecord::new(14, 0, 17, 0),
+            TrackRecord::new(15, 18, 20, 14), // brief, but lasts to the last frame
+            TrackRecord::new(16, 18, 20, 14),
         ];
         let (kept, pruned) = prune_brief_branches(&tracks, 3);
         assert!(pruned.is_empty(), "{pruned:?}");
@@ -85,12 +80,12 @@ mod tests {
 
     #[test]
     fn a_brief_daughter_goes_however_the_records_are_ordered() {
-        let tracks = vec![r(3, 5, 5, 1), r(1, 0, 4, 0), r(2, 5, 20, 1)];
+        let tracks = vec![TrackRecord::new(3, 5, 5, 1), TrackRecord::new(1, 0, 4, 0), TrackRecord::new(2, 5, 20, 1)];
         let (kept, pruned) = prune_brief_branches(&tracks, 1);
-        assert_eq!(kept, [r(1, 0, 4, 0), r(2, 5, 20, 1)]);
-        assert_eq!(pruned, [r(3, 5, 5, 1)]);
+        assert_eq!(kept, [TrackRecord::new(1, 0, 4, 0), TrackRecord::new(2, 5, 20, 1)]);
+        assert_eq!(pruned, [TrackRecord::new(3, 5, 5, 1)]);
         // One frame longer than allowed: kept.
-        let (_, pruned) = prune_brief_branches(&[r(1, 0, 4, 0), r(2, 5, 20, 1), r(3, 5, 6, 1)], 1);
+        let (_, pruned) = prune_brief_branches(&[TrackRecord::new(1, 0, 4, 0), TrackRecord::new(2, 5, 20, 1), TrackRecord::new(3, 5, 6, 1)], 1);
         assert!(pruned.is_empty());
     }
 
@@ -104,7 +99,7 @@ mod tests {
             frames in 1usize..5,
         ) {
             let tracks: Vec<TrackRecord> = spans.iter().enumerate()
-                .map(|(i, &(b, len, p))| r(i as u32 + 1, b, b + len, if (p as usize) <= i && p > 0 { p } else { 0 }))
+                .map(|(i, &(b, len, p))| TrackRecord::new(i as u32 + 1, b, b + len, if (p as usize) <= i && p > 0 { p } else { 0 }))
                 .collect();
             let (kept, pruned) = prune_brief_branches(&tracks, frames);
             prop_assert_eq!(kept.len() + pruned.len(), tracks.len());

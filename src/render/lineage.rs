@@ -57,8 +57,7 @@ impl Lineage {
 /// ```
 /// use cellstream::ctc::TrackRecord;
 /// use cellstream::render::lineage::layout;
-/// let t = |label, begin, end, parent| TrackRecord { label, begin, end, parent };
-/// let l = layout(&[t(1, 0, 4, 0), t(2, 5, 9, 1), t(3, 5, 9, 1)]);
+/// let l = layout(&[TrackRecord::new(1, 0, 4, 0), TrackRecord::new(2, 5, 9, 1), TrackRecord::new(3, 5, 9, 1)]);
 /// let x: Vec<f64> = l.branches.iter().map(|b| b.x).collect();
 /// assert_eq!(x, vec![0.5, 0.0, 1.0]); // the mother above her two daughters
 /// ```
@@ -205,13 +204,9 @@ pub fn draw_lineage<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, l: &Linea
 mod tests {
     use super::*;
 
-    fn t(label: u32, begin: usize, end: usize, parent: u32) -> TrackRecord {
-        TrackRecord { label, begin, end, parent }
-    }
-
     #[test]
     fn three_records_one_division() {
-        let l = layout(&[t(2, 5, 9, 1), t(1, 0, 4, 0), t(3, 5, 9, 1)]);
+        let l = layout(&[TrackRecord::new(2, 5, 9, 1), TrackRecord::new(1, 0, 4, 0), TrackRecord::new(3, 5, 9, 1)]);
         assert_eq!(l.trees, 1);
         assert_eq!(l.slots, 2);
         assert_eq!(l.span, (0, 9));
@@ -224,7 +219,7 @@ mod tests {
     #[test]
     fn forest_of_founders_with_gaps_between_trees() {
         // Founder 5 appears later; 9's parent 42 is not in the file, so 9 founds a tree.
-        let l = layout(&[t(1, 0, 2, 0), t(2, 3, 6, 1), t(3, 3, 4, 1), t(4, 5, 6, 3), t(6, 5, 6, 3), t(5, 2, 6, 0), t(9, 1, 6, 42)]);
+        let l = layout(&[TrackRecord::new(1, 0, 2, 0), TrackRecord::new(2, 3, 6, 1), TrackRecord::new(3, 3, 4, 1), TrackRecord::new(4, 5, 6, 3), TrackRecord::new(6, 5, 6, 3), TrackRecord::new(5, 2, 6, 0), TrackRecord::new(9, 1, 6, 42)]);
         assert_eq!(l.trees, 3);
         let by: HashMap<u32, &Branch> = l.branches.iter().map(|b| (b.label, b)).collect();
         // Tree 0: leaves 2, 4, 6 in slots 0, 1, 2; 3 over 4 and 6; 1 over 2 and 3.
@@ -241,13 +236,13 @@ mod tests {
     #[test]
     fn empty_and_self_parented_records_do_not_hang() {
         assert_eq!(layout(&[]).slots, 0);
-        let l = layout(&[t(1, 0, 3, 1)]);
+        let l = layout(&[TrackRecord::new(1, 0, 3, 1)]);
         assert_eq!((l.trees, l.slots), (1, 1));
     }
 
     #[test]
     fn draws_as_svg_and_png() {
-        let l = layout(&[t(1, 0, 4, 0), t(2, 5, 9, 1), t(3, 5, 9, 1)]);
+        let l = layout(&[TrackRecord::new(1, 0, 4, 0), TrackRecord::new(2, 5, 9, 1), TrackRecord::new(3, 5, 9, 1)]);
         let (w, h) = picture_size(&l);
         let svg = super::super::draw_svg(w, h, |root| draw_lineage(root, &l, "lineage")).unwrap();
         assert!(svg.starts_with("<svg") && super::super::plots::tests::has_text(&svg, "lineage"));

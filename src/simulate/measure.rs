@@ -114,10 +114,10 @@ mod tests {
         s.add_mask(&array![[1, 2], [0, 0]]);
         s.add_mask(&array![[3, 0], [0, 4]]);
         s.set_tracks(&[
-            TrackRecord { label: 1, begin: 0, end: 0, parent: 0 },
-            TrackRecord { label: 2, begin: 0, end: 0, parent: 0 },
-            TrackRecord { label: 3, begin: 1, end: 1, parent: 1 },
-            TrackRecord { label: 4, begin: 1, end: 1, parent: 1 },
+            TrackRecord::new(1, 0, 0, 0),
+            TrackRecord::new(2, 0, 0, 0),
+            TrackRecord::new(3, 1, 1, 1),
+            TrackRecord::new(4, 1, 1, 1),
         ]);
         assert_eq!((s.instances, s.touching, s.divisions), (4, 2, 1));
         assert_eq!(s.touching_fraction(), 0.5);

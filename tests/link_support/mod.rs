@@ -62,7 +62,7 @@ impl DiskSim {
                 };
                 let id = sim.cells.len() as u32 + 1;
                 let c = Cell { id, pos, born: 0, cycle, birth_radius: cfg.radius };
-                sim.tracks.insert(id, TrackRecord { label: id, begin: 0, end: 0, parent: 0 });
+                sim.tracks.insert(id, TrackRecord::new(id, 0, 0, 0));
                 sim.cells.push(c);
             }
         }
@@ -103,7 +103,7 @@ impl DiskSim {
                 let off = [(r + 1.5) * a.sin(), (r + 1.5) * a.cos()];
                 for s in [1.0, -1.0] {
                     let id = self.tracks.len() as u32 + 1;
-                    self.tracks.insert(id, TrackRecord { label: id, begin: self.t, end: self.t, parent: c.id });
+                    self.tracks.insert(id, TrackRecord::new(id, self.t, self.t, c.id));
                     let cycle = draw_cycle(self.cfg.cycle, &mut self.rng);
                     next.push(Cell { id, pos: [c.pos[0] + s * off[0], c.pos[1] + s * off[1]], born: self.t, cycle, birth_radius: r });
                 }
