@@ -533,7 +533,7 @@ mod tests {
         assert_eq!(pool.len(), 60);
         assert!(pool.iter().all(|&p| p == libc::SCHED_IDLE), "{pool:?}");
         // Only the pool yields: a reader at idle priority left the network
-        // waiting for frames (README, Speed).
+        // waiting for frames (docs/notebook.md, Speed, session by session).
         for stage in ["reading", "segmentation", "ordered", "linking", "writing"] {
             assert_eq!(seen[stage].len(), 60, "{stage}");
             assert!(seen[stage].iter().all(|&p| p == libc::SCHED_OTHER), "{stage}: {:?}", seen[stage]);

@@ -37,7 +37,7 @@ pub struct BackdateRules {
 
 impl Default for BackdateRules {
     /// The values chosen on the training sequences of the three simulated
-    /// modalities (README, Divisions a frame late).
+    /// modalities (docs/notebook.md, Divisions).
     fn default() -> Self {
         BackdateRules { min_cover: 0.5, max_round: 2.0, min_elongation: 1.5, min_growth: 1.2, min_part: 10 }
     }

@@ -197,7 +197,7 @@ fn mul(a: [[f32; 2]; 2], b: [[f32; 2]; 2]) -> [[f32; 2]; 2] {
 /// (0.8–1) and takes the rest from fresh smoothed noise (an AR(1) process),
 /// so that it persists for several frames and drifts. Real backgrounds
 /// behave so (HeLa's fine structure correlates 0.43 from frame to frame;
-/// README, On real fluorescent nuclei); a recurrent network that sees only
+/// docs/notebook.md, Memory on real images); a recurrent network that sees only
 /// fresh noise learns to trust whatever persists.
 #[derive(Debug, Clone)]
 pub(crate) struct PersistentPattern {

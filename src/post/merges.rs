@@ -35,7 +35,7 @@ pub struct MergeSplit {
 
 impl Default for MergeSplit {
     /// The settings chosen on the training sequences of the three simulated
-    /// modalities (README, Splitting merges with the frame before).
+    /// modalities (docs/notebook.md, Splitting merges with the frame before).
     fn default() -> Self {
         MergeSplit { min_cover: 0.7, min_size: 0.6, min_area_ratio: 0.8, erosion: 1, connectivity: Connectivity::Eight, max_age: 5 }
     }
