@@ -73,6 +73,27 @@ fn bad_sequences_are_refused_by_name() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("truth folder"));
 }
 
+/// A CTC dataset folder (`Fluo-N2DL-HeLa/` holding `01/`, `02/`) given in
+/// place of a sequence: the error names its sequences and the command for
+/// one, and nothing is written.
+#[test]
+fn a_dataset_folder_is_refused_with_its_sequences_named() {
+    let d = tempfile::tempdir().unwrap();
+    let dataset = d.path().join("Fluo-Sample");
+    sample(&dataset, 2);
+    std::fs::rename(dataset.join("01"), dataset.join("02")).unwrap();
+    sample(&dataset, 2);
+    let o = cellstream(&[&"track", &dataset]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("Fluo-Sample: holds no frames: it is a dataset folder holding the sequences 01, 02"), "{err}");
+    assert!(err.contains(&format!("cellstream track {}", dataset.join("01").display())), "{err}");
+    let mut left: Vec<_> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    left.extend(std::fs::read_dir(&dataset).unwrap().map(|e| e.unwrap().file_name()));
+    left.sort();
+    assert_eq!(left, ["01", "02", "Fluo-Sample"], "nothing is written beside the input or in it");
+}
+
 /// Writes `frames` as one multi-page 8- or 16-bit TIFF; `description`, when
 /// given, goes into each page's ImageDescription (as ImageJ writes it).
 fn write_stack(path: &Path, frames: &[ctc::Frame], description: Option<&str>) {

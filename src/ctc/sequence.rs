@@ -157,6 +157,37 @@ pub fn list_numbered_tiffs(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
     Ok(out)
 }
 
+/// The sequence folders of a CTC dataset folder (`Fluo-N2DL-HeLa/01`,
+/// `…/02`): its subfolders named by a number that hold TIFF files, in order.
+/// Empty for any other folder.
+///
+/// ```
+/// # let d = tempfile::tempdir().unwrap();
+/// for s in ["02", "01", "01_GT"] {
+///     std::fs::create_dir(d.path().join(s)).unwrap();
+///     std::fs::write(d.path().join(s).join("t000.tif"), b"").unwrap();
+/// }
+/// std::fs::create_dir(d.path().join("03")).unwrap(); // no TIFF in it
+/// assert_eq!(cellstream::ctc::dataset_sequences(d.path()), ["01", "02"]);
+/// ```
+pub fn dataset_sequences(dir: &Path) -> Vec<String> {
+    let holds_tiffs = |d: &Path| {
+        std::fs::read_dir(d).is_ok_and(|mut e| {
+            e.any(|e| e.is_ok_and(|e| {
+                let n = e.file_name().to_string_lossy().to_ascii_lowercase();
+                n.ends_with(".tif") || n.ends_with(".tiff")
+            }))
+        })
+    };
+    let mut out: Vec<String> = read_dir_names(dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && holds_tiffs(&dir.join(n)))
+        .collect();
+    out.sort_by_key(|n| (n.parse::<u64>().unwrap_or(u64::MAX), n.clone()));
+    out
+}
+
 /// A raw image sequence folder `NN/tTTT.tif`.
 #[derive(Debug, Clone)]
 pub struct Sequence {
@@ -217,11 +248,20 @@ impl Sequence {
     /// [`Sequence::open`] for a folder of TIFFs numbered at the end of their names.
     fn open_numbered(dir: &Path) -> Result<Sequence> {
         let listed = list_numbered_tiffs(dir).map_err(|e| {
-            if e.path == dir {
-                CtcError::new(dir, "holds no frames (expected files named t000.tif, t001.tif, … or TIFFs numbered at the end of their names)")
-            } else {
-                e
+            if e.path != dir {
+                return e;
             }
+            let mut what = "holds no frames (expected files named t000.tif, t001.tif, … or TIFFs numbered at the end of their names)".to_string();
+            let sequences = dataset_sequences(dir);
+            if let Some(first) = sequences.first() {
+                let (plural, which) = if sequences.len() > 1 { ("s", "one of them") } else { ("", "it") };
+                what = format!(
+                    "holds no frames: it is a dataset folder holding the sequence{plural} {}; give {which} (`cellstream track {}`)",
+                    sequences.join(", "),
+                    dir.join(first).display()
+                );
+            }
+            CtcError::new(dir, what)
         })?;
         let first = listed[0].1.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if let Some(kind) = ["man_seg", "man_track", "mask"].iter().find(|k| parse_frame_name(&first, k).is_some()) {
@@ -485,6 +525,19 @@ mod tests {
         assert!(e.what.contains("no frames"), "{e}");
         let e = Sequence::open(&d.path().join("nope")).unwrap_err();
         assert!(e.what.contains("does not exist"), "{e}");
+    }
+
+    #[test]
+    fn a_dataset_folder_names_its_sequences() {
+        let d = tempfile::tempdir().unwrap();
+        for s in ["01", "02"] {
+            std::fs::create_dir(d.path().join(s)).unwrap();
+            touch(&d.path().join(s), "t000.tif");
+        }
+        let e = Sequence::open(d.path()).unwrap_err();
+        assert!(e.what.contains("dataset folder holding the sequences 01, 02"), "{e}");
+        assert!(e.what.contains(&format!("cellstream track {}", d.path().join("01").display())), "{e}");
+        assert_eq!(e.path, d.path());
     }
 
     #[test]

@@ -170,8 +170,8 @@ impl TrainSequence {
 }
 
 /// The sequence folders a path names: itself when it holds `tTTT.tif`
-/// frames, else its subfolders named by digits (a dataset folder such as
-/// `PhC-C2DL-PSC/` holding `01/`, `02/`).
+/// frames, else its subfolders named by digits that hold TIFFs (a dataset
+/// folder such as `PhC-C2DL-PSC/` holding `01/`, `02/`; [`ctc::dataset_sequences`]).
 pub fn sequence_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("{}: cannot read the folder", dir.display()))?
@@ -181,11 +181,7 @@ pub fn sequence_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
     if entries.iter().any(is_frame) {
         return Ok(vec![dir.to_path_buf()]);
     }
-    let mut seqs: Vec<PathBuf> = entries
-        .into_iter()
-        .filter(|p| p.is_dir() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
-        .collect();
-    seqs.sort();
+    let seqs: Vec<PathBuf> = ctc::dataset_sequences(dir).into_iter().map(|n| dir.join(n)).collect();
     if seqs.is_empty() {
         return Err(anyhow!("{}: neither a sequence folder (tTTT.tif frames) nor a dataset folder (NN/ sequence subfolders)", dir.display()));
     }
