@@ -171,21 +171,21 @@ pub fn list_numbered_tiffs(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
 /// assert_eq!(cellstream::ctc::dataset_sequences(d.path()), ["01", "02"]);
 /// ```
 pub fn dataset_sequences(dir: &Path) -> Vec<String> {
-    let holds_tiffs = |d: &Path| {
-        std::fs::read_dir(d).is_ok_and(|mut e| {
-            e.any(|e| e.is_ok_and(|e| {
-                let n = e.file_name().to_string_lossy().to_ascii_lowercase();
-                n.ends_with(".tif") || n.ends_with(".tiff")
-            }))
-        })
-    };
     let mut out: Vec<String> = read_dir_names(dir)
         .unwrap_or_default()
         .into_iter()
-        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && holds_tiffs(&dir.join(n)))
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && holds_tiff_files(&dir.join(n)).unwrap_or(false))
         .collect();
     out.sort_by_key(|n| (n.parse::<u64>().unwrap_or(u64::MAX), n.clone()));
     out
+}
+
+/// Whether `dir` holds a file named `*.tif` or `*.tiff` (any case).
+fn holds_tiff_files(dir: &Path) -> std::io::Result<bool> {
+    Ok(std::fs::read_dir(dir)?.flatten().any(|e| {
+        let n = e.file_name().to_string_lossy().to_ascii_lowercase();
+        n.ends_with(".tif") || n.ends_with(".tiff")
+    }))
 }
 
 /// A raw image sequence folder `NN/tTTT.tif`.
@@ -231,15 +231,7 @@ impl Sequence {
     /// every `poll` for up to `wait`.
     pub fn open_when_ready(dir: &Path, wait: Duration, poll: Duration) -> Result<Sequence> {
         let start = Instant::now();
-        let has_tiff = || {
-            std::fs::read_dir(dir).map(|d| {
-                d.flatten().any(|e| {
-                    let n = e.file_name().to_string_lossy().to_ascii_lowercase();
-                    n.ends_with(".tif") || n.ends_with(".tiff")
-                })
-            })
-        };
-        while matches!(has_tiff(), Ok(false)) && start.elapsed() < wait {
+        while matches!(holds_tiff_files(dir), Ok(false)) && start.elapsed() < wait {
             std::thread::sleep(poll);
         }
         Sequence::open(dir)
