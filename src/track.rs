@@ -46,7 +46,8 @@ const SEGMENTER_ONLY: [&str; 19] = [
 #[command(group(ArgGroup::new("input").required(true).args(["sequence", "masks"])))]
 pub struct TrackArgs {
     /// A raw CTC sequence folder (NN/ holding tTTT.tif) to segment and track,
-    /// or one multi-page TIFF whose pages are the frames (an ImageJ stack).
+    /// or one multi-page TIFF whose pages are the frames (an ImageJ stack),
+    /// or a CTC dataset folder: each sequence NN/ in it, into NN_RES beside it.
     #[arg(value_name = "SEQUENCE|STACK.tif")]
     pub sequence: Option<PathBuf>,
     /// Link the label masks in this folder instead (Cellpose, StarDist,
@@ -852,6 +853,39 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
             let s = track_masks_with(masks, &out, cfg, run, Some(record))?;
             (out, s)
         }
+        (Some(seq), None) if !dataset_sequences(seq).is_empty() => {
+            // A CTC dataset folder: each sequence NN into NN_RES beside it, one
+            // after another, each all or nothing.
+            let parts = dataset_sequences(seq);
+            let names: Vec<String> = parts.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect();
+            for (flag, given) in [
+                ("--out", args.out.is_some()),
+                ("--stats", args.stats.is_some()),
+                ("--save-probabilities", args.model.save_probabilities.is_some()),
+                ("--follow", args.follow.is_some()),
+            ] {
+                if given {
+                    bail!(CtcError::new(
+                        seq,
+                        format!(
+                            "is a dataset folder holding the sequences {}: {flag} is for one sequence; give one (`cellstream track {} {flag} …`), or leave {flag} out to write NN_RES beside each",
+                            names.join(", "),
+                            parts[0].display()
+                        )
+                    ));
+                }
+            }
+            for part in &parts {
+                let out = default_out(part);
+                let mut record = RunRecord::new(std::env::args());
+                record.section("run").set("dataset", path_text(seq)).set("sequence", path_text(part)).set("out", path_text(&out));
+                let s = track_sequence_with(part, &out, &args, &opts, Some(record))?;
+                if !args.quiet {
+                    print_summary(&out, &s);
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
         (Some(seq), None) => {
             let out = args.out.clone().unwrap_or_else(|| default_out(seq));
             record.section("run").set("sequence", path_text(seq)).set("out", path_text(&out));
@@ -864,17 +898,31 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
         (None, None) => bail!("give a sequence folder or --masks DIR"),
     };
     if !args.quiet {
-        println!(
-            "{}: {} frames linked into {} tracks ({} divisions, {} resumed after a gap or merge{})",
-            out.display(),
-            s.frames,
-            s.tracks,
-            s.divisions,
-            s.resumed,
-            if s.merges_split > 0 { format!(", {} merged objects split", s.merges_split) } else { String::new() }
-                + &if s.pruned.is_empty() { String::new() } else { format!(", {} brief branches pruned", s.pruned.len()) }
-                + &if s.backdated == 0 { String::new() } else { format!(", {} divisions moved a frame earlier", s.backdated) }
-        );
+        print_summary(&out, &s);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The line `track` ends with: what went into the result in `out`.
+fn print_summary(out: &Path, s: &TrackSummary) {
+    println!(
+        "{}: {} frames linked into {} tracks ({} divisions, {} resumed after a gap or merge{})",
+        out.display(),
+        s.frames,
+        s.tracks,
+        s.divisions,
+        s.resumed,
+        if s.merges_split > 0 { format!(", {} merged objects split", s.merges_split) } else { String::new() }
+            + &if s.pruned.is_empty() { String::new() } else { format!(", {} brief branches pruned", s.pruned.len()) }
+            + &if s.backdated == 0 { String::new() } else { format!(", {} divisions moved a frame earlier", s.backdated) }
+    );
+}
+
+/// The sequences of `seq` when it is a CTC dataset folder (no frames of its
+/// own, sequence folders `NN/` inside: [`ctc::dataset_sequences`]), else none.
+fn dataset_sequences(seq: &Path) -> Vec<PathBuf> {
+    if !seq.is_dir() || ctc::Sequence::open(seq).is_ok() {
+        return Vec::new();
+    }
+    ctc::dataset_sequences(seq).into_iter().map(|n| seq.join(n)).collect()
 }

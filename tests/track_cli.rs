@@ -73,25 +73,48 @@ fn bad_sequences_are_refused_by_name() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("truth folder"));
 }
 
-/// A CTC dataset folder (`Fluo-N2DL-HeLa/` holding `01/`, `02/`) given in
-/// place of a sequence: the error names its sequences and the command for
-/// one, and nothing is written.
+/// A CTC dataset folder (`Fluo-N2DL-HeLa/` holding `01/`, `02/`): each
+/// sequence is tracked into NN_RES beside it, exactly as on its own; flags
+/// that name one sequence's output are refused with the sequences named, and
+/// nothing is written.
 #[test]
-fn a_dataset_folder_is_refused_with_its_sequences_named() {
+fn a_dataset_folder_tracks_each_sequence_into_its_own_result() {
     let d = tempfile::tempdir().unwrap();
     let dataset = d.path().join("Fluo-Sample");
-    sample(&dataset, 2);
+    sample(&dataset, 3);
     std::fs::rename(dataset.join("01"), dataset.join("02")).unwrap();
-    sample(&dataset, 2);
-    let o = cellstream(&[&"track", &dataset]);
-    assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("Fluo-Sample: holds no frames: it is a dataset folder holding the sequences 01, 02"), "{err}");
-    assert!(err.contains(&format!("cellstream track {}", dataset.join("01").display())), "{err}");
-    let mut left: Vec<_> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    left.extend(std::fs::read_dir(&dataset).unwrap().map(|e| e.unwrap().file_name()));
-    left.sort();
-    assert_eq!(left, ["01", "02", "Fluo-Sample"], "nothing is written beside the input or in it");
+    sample(&dataset, 4);
+    let names = |dir: &Path| {
+        let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        v.sort();
+        v
+    };
+    for flag in ["--out", "--stats", "--save-probabilities"] {
+        let o = cellstream(&[&"track", &dataset, &"--segmenter", &"model", &flag, &d.path().join("x")]);
+        assert!(!o.status.success(), "{flag}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("Fluo-Sample: is a dataset folder holding the sequences 01, 02") && err.contains(flag), "{err}");
+        assert_eq!(names(d.path()), ["Fluo-Sample"], "{flag}: nothing is written beside the input");
+        assert_eq!(names(&dataset), ["01", "02"], "{flag}: nothing is written in it");
+    }
+    let o = cellstream(&[&"track", &dataset, &"--segmenter", &"classical"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(out.lines().count(), 2, "one summary line a sequence:\n{out}");
+    assert_eq!(names(&dataset), ["01", "01_RES", "02", "02_RES"]);
+    for (seq, frames) in [("01", 4), ("02", 3)] {
+        let res = dataset.join(format!("{seq}_RES"));
+        assert_eq!(ctc::validate_result(&res).unwrap(), vec![], "{seq}");
+        let alone = d.path().join(format!("alone-{seq}"));
+        let o = cellstream(&[&"track", &dataset.join(seq), &"--segmenter", &"classical", &"--out", &alone, &"-q"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let tracks = |r: &Path| std::fs::read_to_string(r.join("res_track.txt")).unwrap();
+        assert_eq!(tracks(&res), tracks(&alone), "{seq}");
+        for t in 0..frames {
+            let name = format!("mask{t:03}.tif");
+            assert_eq!(ctc::read_mask(&res.join(&name)).unwrap(), ctc::read_mask(&alone.join(&name)).unwrap(), "{seq} {name}");
+        }
+    }
 }
 
 /// Writes `frames` as one multi-page 8- or 16-bit TIFF; `description`, when

@@ -246,9 +246,9 @@ impl Sequence {
             let mut what = "holds no frames (expected files named t000.tif, t001.tif, … or TIFFs numbered at the end of their names)".to_string();
             let sequences = dataset_sequences(dir);
             if let Some(first) = sequences.first() {
-                let (plural, which) = if sequences.len() > 1 { ("s", "one of them") } else { ("", "it") };
+                let (plural, which) = if sequences.len() > 1 { ("s", "one of them, such as") } else { ("", "it:") };
                 what = format!(
-                    "holds no frames: it is a dataset folder holding the sequence{plural} {}; give {which} (`cellstream track {}`)",
+                    "holds no frames: it is a dataset folder holding the sequence{plural} {}; give {which} {}",
                     sequences.join(", "),
                     dir.join(first).display()
                 );
@@ -528,7 +528,7 @@ mod tests {
         }
         let e = Sequence::open(d.path()).unwrap_err();
         assert!(e.what.contains("dataset folder holding the sequences 01, 02"), "{e}");
-        assert!(e.what.contains(&format!("cellstream track {}", d.path().join("01").display())), "{e}");
+        assert!(e.what.ends_with(&format!("give one of them, such as {}", d.path().join("01").display())), "{e}");
         assert_eq!(e.path, d.path());
     }
 
