@@ -89,8 +89,9 @@ fn a_dataset_folder_tracks_each_sequence_into_its_own_result() {
         v.sort();
         v
     };
-    for flag in ["--out", "--stats", "--save-probabilities"] {
-        let o = cellstream(&[&"track", &dataset, &"--segmenter", &"model", &flag, &d.path().join("x")]);
+    let x = d.path().join("x");
+    for (flag, value) in [("--out", x.as_os_str()), ("--stats", x.as_os_str()), ("--save-probabilities", x.as_os_str()), ("--follow", "1".as_ref())] {
+        let o = cellstream(&[&"track", &dataset, &"--segmenter", &"model", &flag, &value]);
         assert!(!o.status.success(), "{flag}");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("Fluo-Sample: is a dataset folder holding the sequences 01, 02") && err.contains(flag), "{err}");
