@@ -26,6 +26,7 @@ not counting Python's start and imports (shown apart). Each case runs
 
     .pyenv/bin/python scripts/compare-linkers.py                 # the cases below that exist here
     .pyenv/bin/python scripts/compare-linkers.py --rounds 1 --json out.json
+    .pyenv/bin/python scripts/compare-linkers.py --only "truth masks" --binary PATH   # some cases, another build
 
 Cases: the truth tracking masks of the simulated colony and fluorescence
 samples (labels shuffled, so only the positions and shapes are given), the
@@ -56,7 +57,7 @@ from skimage.measure import regionprops_table  # noqa: E402
 
 IMPORT_S = time.perf_counter() - t_import
 ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / "target" / "release" / "cellstream"
+BIN = ROOT / "target" / "release" / "cellstream"  # --binary picks another
 
 
 def numbered_tiffs(folder):
@@ -164,19 +165,28 @@ def shuffled_copy(masks_dir, out, seed=1):
 
 
 def cases(work):
+    """(name, make) for each case; make() prepares it and returns (masks, truth)."""
     seqs = ROOT / "sequences"
     for m in ("colony", "fluo"):
-        yield f"{m} sample, truth masks shuffled", shuffled_copy(seqs / m / "01_GT" / "TRA", work / f"{m}-truth"), seqs / m / "01_GT"
-    for m in ("phase", "fluo"):
+        yield f"{m} sample, truth masks shuffled", lambda m=m: (shuffled_copy(seqs / m / "01_GT" / "TRA", work / f"{m}-truth"), seqs / m / "01_GT")
+
+    def model_masks(m):
         res = work / f"{m}-model"
         run("track", seqs / m / "01", "--model", m, "--out", res, "-q")
-        yield f"{m} sample, `--model {m}`'s masks", res, seqs / m / "01_GT"
-    big = work / "big"
-    run("simulate", "--modality", "fluo", "--seed", "3", "--frames", "64", "--width", "1024", "--height", "1024", "--out", big)
-    yield "fluo 1024², 64 frames (~430 cells a frame), truth masks shuffled", shuffled_copy(big / "01_GT" / "TRA", work / "big-truth"), big / "01_GT"
+        return res, seqs / m / "01_GT"
+
+    for m in ("phase", "fluo"):
+        yield f"{m} sample, `--model {m}`'s masks", lambda m=m: model_masks(m)
+
+    def big():
+        sim = work / "big"
+        run("simulate", "--modality", "fluo", "--seed", "3", "--frames", "64", "--width", "1024", "--height", "1024", "--out", sim)
+        return shuffled_copy(sim / "01_GT" / "TRA", work / "big-truth"), sim / "01_GT"
+
+    yield "fluo 1024², 64 frames (~430 cells a frame), truth masks shuffled", big
     sim = ROOT.parent / "shared" / "data" / "ctc" / "Fluo-N2DH-SIM+" / "01_GT"
     if sim.is_dir():
-        yield "Fluo-N2DH-SIM+ 01, truth masks shuffled", shuffled_copy(sim / "TRA", work / "simplus-truth"), sim
+        yield "Fluo-N2DH-SIM+ 01, truth masks shuffled", lambda: (shuffled_copy(sim / "TRA", work / "simplus-truth"), sim)
     else:
         print(f"skipping Fluo-N2DH-SIM+: {sim} is absent", file=sys.stderr)
 
@@ -186,13 +196,21 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--json")
     ap.add_argument("--splitting", default="15,25,40,60", help="laptrack splitting cutoffs to try, in pixels")
+    ap.add_argument("--only", help="run only the cases whose name holds this text")
+    ap.add_argument("--binary", help="the cellstream binary (default target/release/cellstream)")
     a = ap.parse_args()
+    global BIN
+    if a.binary:
+        BIN = Path(a.binary)
     if not BIN.exists():
         raise SystemExit(f"{BIN} is missing: cargo build --release")
     out = []
     with tempfile.TemporaryDirectory() as d:
         work = Path(d)
-        for name, masks, gt in cases(work):
+        for name, make in cases(work):
+            if a.only and a.only not in name:
+                continue
+            masks, gt = make()
             n = len(numbered_tiffs(masks))
             tried = {}
             for sc in map(float, a.splitting.split(",")):
