@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 
 use cellstream::ctc;
 
+mod py_support;
+
 fn cellstream(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cellstream"));
     for a in args {
@@ -154,18 +156,16 @@ fn napari_table_and_trackmate_xml_hold_every_cell_and_link_of_the_result() {
 /// installs it) turns the file into a GEFF graph that `geff validate`
 /// accepts, with `spots` nodes and `links` edges. Skips without the venv.
 fn geff_converts(xml: &Path, spots: usize, links: usize) {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pyenv/bin");
-    if !venv.join("geff").is_file() {
-        eprintln!("skipped the geff check: {} is absent (run scripts/setup)", venv.join("geff").display());
+    let (Some(geff), Some(python)) = (py_support::tool("geff", "the geff check"), py_support::tool("python", "the geff check")) else {
         return;
-    }
+    };
     let out = xml.with_extension("geff");
-    let o = Command::new(venv.join("geff")).arg("convert-trackmate-xml").arg(xml).arg(&out).output().unwrap();
+    let o = Command::new(&geff).arg("convert-trackmate-xml").arg(xml).arg(&out).output().unwrap();
     assert!(o.status.success(), "geff convert-trackmate-xml: {}", String::from_utf8_lossy(&o.stderr));
-    let o = Command::new(venv.join("geff")).arg("validate").arg(&out).output().unwrap();
+    let o = Command::new(&geff).arg("validate").arg(&out).output().unwrap();
     assert!(o.status.success(), "geff validate: {}", String::from_utf8_lossy(&o.stderr));
     let code = "import sys, zarr; z = zarr.open(sys.argv[1], mode='r'); print(z['nodes/ids'].shape[0], z['edges/ids'].shape[0])";
-    let o = Command::new(venv.join("python")).args(["-c", code]).arg(&out).output().unwrap();
+    let o = Command::new(python).args(["-c", code]).arg(&out).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let n: Vec<usize> = String::from_utf8_lossy(&o.stdout).split_whitespace().map(|v| v.parse().unwrap()).collect();
     assert_eq!((n[0], n[1]), (spots, links), "geff reads every spot and link");
@@ -175,11 +175,9 @@ fn geff_converts(xml: &Path, spots: usize, links: usize) {
 /// `spots` spots and, counting each spot in no track as its own, `tracks`
 /// tracks plus those. Skips without the venv.
 fn pytrackmate_reads(xml: &Path, spots: usize, tracks: usize) {
-    let py = Path::new(env!("CARGO_MANIFEST_DIR")).join(".pyenv/bin/python");
-    if !py.is_file() {
-        eprintln!("skipped the pytrackmate check: {} is absent (run scripts/setup)", py.display());
+    let Some(py) = py_support::tool("python", "the pytrackmate check") else {
         return;
-    }
+    };
     let code = "import sys; from pytrackmate import trackmate_peak_import as r; df = r(sys.argv[1], get_tracks=True); \
                 print(len(df), df['label'].nunique(), int((df.groupby('label').size() == 1).sum()))";
     let o = Command::new(py).args(["-c", code]).arg(xml).output().unwrap();

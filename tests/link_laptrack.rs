@@ -7,32 +7,17 @@
 //! cellstream's TRA, LNK and BC(0) must reach laptrack's best over its
 //! splitting cutoffs. Skipped, with a message, where the Python tools
 //! (`.pyenv`, made by `scripts/setup`) are absent.
-use std::path::Path;
-use std::process::Command;
+mod py_support;
 
 #[test]
 fn links_the_samples_at_least_as_well_as_laptrack() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let python = root.join(".pyenv/bin/python");
-    if !python.exists() {
-        eprintln!("skipping: {} is absent (run scripts/setup)", python.display());
-        return;
-    }
     let d = tempfile::tempdir().unwrap();
     let json = d.path().join("linkers.json");
-    let out = Command::new(&python)
-        .arg(root.join("scripts/compare-linkers.py"))
-        .args(["--only", "sample, truth masks", "--rounds", "1", "--binary", env!("CARGO_BIN_EXE_cellstream")])
-        .arg("--json")
-        .arg(&json)
-        .output()
-        .expect("run scripts/compare-linkers.py");
-    assert!(
-        out.status.success(),
-        "compare-linkers.py failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let args: Vec<&dyn AsRef<std::ffi::OsStr>> =
+        vec![&"--only", &"sample, truth masks", &"--rounds", &"1", &"--binary", &env!("CARGO_BIN_EXE_cellstream"), &"--json", &json];
+    if py_support::run_script("compare-linkers.py", &args).is_none() {
+        return;
+    }
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(rows.len(), 2, "the colony and fluorescence cases: {rows:?}");
     for row in &rows {
