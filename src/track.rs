@@ -836,6 +836,7 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
         opts.post_threads = n;
     }
     let mut record = RunRecord::new(std::env::args());
+    let parts = args.sequence.as_deref().map(dataset_sequences).unwrap_or_default();
     let (out, s) = match (&args.sequence, &args.masks) {
         (_, Some(masks)) => {
             if args.model.save_probabilities.is_some() {
@@ -853,10 +854,9 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
             let s = track_masks_with(masks, &out, cfg, run, Some(record))?;
             (out, s)
         }
-        (Some(seq), None) if !dataset_sequences(seq).is_empty() => {
+        (Some(seq), None) if !parts.is_empty() => {
             // A CTC dataset folder: each sequence NN into NN_RES beside it, one
             // after another, each all or nothing.
-            let parts = dataset_sequences(seq);
             let names: Vec<String> = parts.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect();
             for (flag, given) in [
                 ("--out", args.out.is_some()),

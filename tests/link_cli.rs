@@ -114,6 +114,15 @@ fn track_masks_cli(masks: &Path, out: &Path, flags: &[&str]) -> Output {
     cellstream(&args)
 }
 
+/// [`track_masks_cli`] into `dir/name`, which must succeed: what it
+/// printed, and the result folder.
+fn track_masks_ok(masks: &Path, dir: &Path, name: &str, flags: &[&str]) -> (String, PathBuf) {
+    let out = dir.join(name);
+    let o = track_masks_cli(masks, &out, flags);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (String::from_utf8_lossy(&o.stdout).into_owned(), out)
+}
+
 /// The labels of a mask's objects, in increasing order.
 fn labels_in(m: &Mask) -> Vec<u32> {
     let mut l: Vec<u32> = m.iter().copied().filter(|&v| v != 0).collect();
@@ -408,10 +417,7 @@ fn late_division(dir: &Path, right_until: usize) -> PathBuf {
 fn a_division_a_frame_late_moves_back_where_the_daughters_were_born_touching() {
     let d = tempfile::tempdir().unwrap();
     let masks = late_division(d.path(), 9);
-    let run = |name: &str, flags: &[&str]| {
-        let out = d.path().join(name);
-        (track_masks_cli(&masks, &out, flags), out)
-    };
+    let run = |name: &str, flags: &[&str]| track_masks_ok(&masks, d.path(), name, flags);
     let tracks = |out: &Path| ctc::read_tracks(&out.join("res_track.txt")).unwrap();
     let mask = |out: &Path, t: usize| ctc::read_mask(&out.join(format!("mask{t:03}.tif"))).unwrap();
     let division = |out: &Path| {
@@ -423,15 +429,12 @@ fn a_division_a_frame_late_moves_back_where_the_daughters_were_born_touching() {
     };
 
     // As linked, the mother ends in frame 4 and the daughters begin in 5.
-    let (o, off) = run("off", &["--backdate-divisions", "off"]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let (_, off) = run("off", &["--backdate-divisions", "off"]);
     assert_eq!(division(&off), (4, 5, 5));
     assert_eq!(labels_in(&mask(&off, 4)).len(), 1);
 
     // By default the division moves back: frame 4's object is split between the daughters.
-    let (o, on) = run("on", &[]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let said = String::from_utf8_lossy(&o.stdout);
+    let (said, on) = run("on", &[]);
     assert!(said.contains("1 divisions moved a frame earlier"), "{said}");
     assert_eq!(ctc::validate_result(&on).unwrap(), vec![]);
     assert_eq!(division(&on), (3, 4, 4));
@@ -449,8 +452,7 @@ fn a_division_a_frame_late_moves_back_where_the_daughters_were_born_touching() {
     // The frames leave the linker backdated, so --stats counts the
     // daughters in frame 4 as well.
     let csv = d.path().join("cells.csv");
-    let (o, with_stats) = run("stats", &["--stats", &csv.to_string_lossy()]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let (_, with_stats) = run("stats", &["--stats", &csv.to_string_lossy()]);
     assert_eq!(division(&with_stats), (3, 4, 4));
     let counts = std::fs::read_to_string(&csv).unwrap();
     let frame4 = counts.lines().find(|l| l.starts_with("4,")).unwrap_or_else(|| panic!("{counts}"));
@@ -463,12 +465,7 @@ fn a_backdated_division_that_pruning_takes_apart_keeps_its_frames_as_linked() {
     // the division apart, and the mother gets her frame-4 object back.
     let d = tempfile::tempdir().unwrap();
     let masks = late_division(d.path(), 6);
-    let run = |name: &str, flags: &[&str]| {
-        let out = d.path().join(name);
-        let o = track_masks_cli(&masks, &out, flags);
-        assert!(o.status.success(), "{}", stderr(&o));
-        (String::from_utf8_lossy(&o.stdout).into_owned(), out)
-    };
+    let run = |name: &str, flags: &[&str]| track_masks_ok(&masks, d.path(), name, flags);
     let (said, backdated) = run("backdated", &["--prune-branches", "3"]);
     assert!(said.contains("1 brief branches pruned") && !said.contains("moved a frame earlier"), "{said}");
     let (_, plain) = run("plain", &["--prune-branches", "3", "--backdate-divisions", "off"]);
