@@ -905,16 +905,25 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
 
 /// The line `track` ends with: what went into the result in `out`.
 fn print_summary(out: &Path, s: &TrackSummary) {
+    // "1 division", "2 divisions".
+    let n = |count: usize, one: &str, many: &str| format!("{count} {}", if count == 1 { one } else { many });
+    let mut extra = String::new();
+    if s.merges_split > 0 {
+        extra += &format!(", {} split", n(s.merges_split, "merged object", "merged objects"));
+    }
+    if !s.pruned.is_empty() {
+        extra += &format!(", {} pruned", n(s.pruned.len(), "brief branch", "brief branches"));
+    }
+    if s.backdated > 0 {
+        extra += &format!(", {} a frame earlier", n(s.backdated, "division moved", "divisions moved"));
+    }
     println!(
-        "{}: {} frames linked into {} tracks ({} divisions, {} resumed after a gap or merge{})",
+        "{}: {} linked into {} ({}, {} resumed after a gap or merge{extra})",
         out.display(),
-        s.frames,
-        s.tracks,
-        s.divisions,
+        n(s.frames, "frame", "frames"),
+        n(s.tracks, "track", "tracks"),
+        n(s.divisions, "division", "divisions"),
         s.resumed,
-        if s.merges_split > 0 { format!(", {} merged objects split", s.merges_split) } else { String::new() }
-            + &if s.pruned.is_empty() { String::new() } else { format!(", {} brief branches pruned", s.pruned.len()) }
-            + &if s.backdated == 0 { String::new() } else { format!(", {} divisions moved a frame earlier", s.backdated) }
     );
 }
 

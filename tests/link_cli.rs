@@ -349,13 +349,13 @@ fn prune_branches_drops_a_piece_of_a_cell_cut_in_two_for_two_frames() {
     assert!(o.status.success(), "{}", stderr(&o));
     let brief: Vec<TrackRecord> = tracks(&plain).into_iter().filter(|r| r.parent != 0 && r.end - r.begin < 2).collect();
     assert_eq!(brief.len(), 1, "{:?}", tracks(&plain));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("(1 divisions"), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("(1 division,"), "{}", String::from_utf8_lossy(&o.stdout));
     // Pruned: the piece is gone from the masks and the lineage; the rest is as linked.
     let pruned = d.path().join("pruned");
     let o = run(&pruned, &["--prune-branches", "3"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let said = String::from_utf8_lossy(&o.stdout);
-    assert!(said.contains("(0 divisions") && said.contains("1 brief branches pruned"), "{said}");
+    assert!(said.contains("(0 divisions") && said.contains("1 brief branch pruned"), "{said}");
     assert_eq!(ctc::validate_result(&pruned).unwrap(), vec![]);
     let mut want = tracks(&plain);
     want.retain(|r| r.label != brief[0].label);
@@ -435,7 +435,7 @@ fn a_division_a_frame_late_moves_back_where_the_daughters_were_born_touching() {
 
     // By default the division moves back: frame 4's object is split between the daughters.
     let (said, on) = run("on", &[]);
-    assert!(said.contains("1 divisions moved a frame earlier"), "{said}");
+    assert!(said.contains("1 division moved a frame earlier"), "{said}");
     assert_eq!(ctc::validate_result(&on).unwrap(), vec![]);
     assert_eq!(division(&on), (3, 4, 4));
     let (m4, m5) = (mask(&on, 4), mask(&on, 5));
@@ -467,7 +467,7 @@ fn a_backdated_division_that_pruning_takes_apart_keeps_its_frames_as_linked() {
     let masks = late_division(d.path(), 6);
     let run = |name: &str, flags: &[&str]| track_masks_ok(&masks, d.path(), name, flags);
     let (said, backdated) = run("backdated", &["--prune-branches", "3"]);
-    assert!(said.contains("1 brief branches pruned") && !said.contains("moved a frame earlier"), "{said}");
+    assert!(said.contains("1 brief branch pruned") && !said.contains("moved a frame earlier"), "{said}");
     let (_, plain) = run("plain", &["--prune-branches", "3", "--backdate-divisions", "off"]);
     assert_eq!(ctc::validate_result(&backdated).unwrap(), vec![]);
     assert_eq!(ctc::read_tracks(&backdated.join("res_track.txt")).unwrap(), ctc::read_tracks(&plain.join("res_track.txt")).unwrap());
@@ -479,5 +479,5 @@ fn a_backdated_division_that_pruning_takes_apart_keeps_its_frames_as_linked() {
     assert!(record.contains("divisions_backdated = 0") && record.contains("branches_pruned = 1"), "{record}");
     // Without pruning, the same masks have the division moved back.
     let (said, _) = run("unpruned", &[]);
-    assert!(said.contains("1 divisions moved a frame earlier"), "{said}");
+    assert!(said.contains("1 division moved a frame earlier"), "{said}");
 }
