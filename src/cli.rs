@@ -67,6 +67,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// `--channel N`: a channel number, counted from 1 as Fiji counts them.
+pub fn channel_number(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("{s} is not a channel number: channels count from 1 (the first channel is 1, as in Fiji)")),
+    }
+}
+
 fn validate(res: PathBuf, json: Option<PathBuf>) -> Result<ExitCode> {
     let violations = ctc::validate_result(&res)?;
     if let Some(j) = json {

@@ -35,8 +35,8 @@ pub enum SegmenterKind {
 
 /// The flags that only a segmenter reads; `track --masks` refuses them
 /// rather than ignore them.
-const SEGMENTER_ONLY: [&str; 19] = [
-    "segmenter", "model", "device", "tiles", "overlap", "window", "precision", "seed_threshold", "foreground_threshold",
+const SEGMENTER_ONLY: [&str; 20] = [
+    "channel", "segmenter", "model", "device", "tiles", "overlap", "window", "precision", "seed_threshold", "foreground_threshold",
     "tta", "scale", "invert", "polarity", "background_sigma", "closing_radius", "min_area", "min_distance", "min_confidence",
     "merge_fragments",
 ];
@@ -59,6 +59,11 @@ pub struct TrackArgs {
     /// The result folder (maskTTT.tif + res_track.txt); default NN_RES beside the sequence.
     #[arg(long, value_name = "RES")]
     pub out: Option<PathBuf>,
+    /// The channel to segment and track, counted from 1 as Fiji counts them:
+    /// of a hyperstack of channels over time (ImageJ or OME), of RGB or
+    /// multi-band frames, or of frame files that hold one page a channel.
+    #[arg(long, value_name = "N", value_parser = crate::cli::channel_number)]
+    pub channel: Option<usize>,
     /// Where instances come from.
     #[arg(long, value_enum, default_value_t = SegmenterKind::Model)]
     pub segmenter: SegmenterKind,
@@ -548,7 +553,7 @@ fn track_masks_with(dir: &Path, out: &Path, cfg: LinkConfig, run: MasksRun, mut 
     type Masks = Box<dyn Iterator<Item = Result<(usize, Mask)>> + Send>;
     let (reader, last): (Masks, usize) = if dir.is_file() {
         let stack = ctc::Stack::open(dir)?;
-        (Box::new(stack.masks()?.map(|r| r.map_err(anyhow::Error::from))), stack.pages - 1)
+        (Box::new(stack.masks()?.map(|r| r.map_err(anyhow::Error::from))), stack.time_points - 1)
     } else {
         let frames = list_mask_frames(dir)?;
         let last = frames.last().map_or(0, |f| f.0);
@@ -674,13 +679,13 @@ fn track_sequence_with(
         if args.follow.is_some() {
             bail!(CtcError::new(seq, "is one file; --follow reads a folder that frames are still being written into"));
         }
-        let stack = ctc::Stack::open(seq)?;
-        (Box::new(stack.frames()?.map(|r| r.map_err(anyhow::Error::from))), stack.pages, stack.digits())
+        let stack = ctc::Stack::open_channel(seq, args.channel)?;
+        (Box::new(stack.frames()?.map(|r| r.map_err(anyhow::Error::from))), stack.time_points, stack.digits())
     } else if let Some(wait) = args.follow {
         // A live acquisition: how many frames will come is not known (total 0),
         // and the first may not have come yet.
         let (wait, poll) = (std::time::Duration::from_secs_f64(wait), std::time::Duration::from_millis(100));
-        let sequence = ctc::Sequence::open_when_ready(seq, wait, poll)?;
+        let sequence = ctc::Sequence::open_when_ready(seq, wait, poll)?.with_channel(args.channel);
         let frames = sequence.follow(wait, poll);
         let reader = same_size(frames.map(|r| {
             let (t, p, f) = r?;
@@ -691,8 +696,9 @@ fn track_sequence_with(
     } else {
         let sequence = ctc::Sequence::open(seq)?;
         let files: Vec<(usize, PathBuf)> = sequence.frames.files.iter().map(|(t, p)| (*t, p.clone())).collect();
-        let reader = same_size(files.into_iter().map(|(t, p)| {
-            let f = ctc::read_frame(&p)?;
+        let channel = args.channel;
+        let reader = same_size(files.into_iter().map(move |(t, p)| {
+            let f = ctc::read_frame_channel(&p, channel)?;
             let dim = f.dim();
             Ok((t, p, f, dim))
         }));
@@ -879,6 +885,9 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
                 let out = default_out(part);
                 let mut record = RunRecord::new(std::env::args());
                 record.section("run").set("dataset", path_text(seq)).set("sequence", path_text(part)).set("out", path_text(&out));
+                if let Some(c) = args.channel {
+                    record.section("run").set("channel", c);
+                }
                 let s = track_sequence_with(part, &out, &args, &opts, Some(record))?;
                 if !args.quiet {
                     print_summary(&out, &s);
@@ -889,6 +898,9 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
         (Some(seq), None) => {
             let out = args.out.clone().unwrap_or_else(|| default_out(seq));
             record.section("run").set("sequence", path_text(seq)).set("out", path_text(&out));
+            if let Some(c) = args.channel {
+                record.section("run").set("channel", c);
+            }
             if let Some(wait) = args.follow {
                 record.section("run").set("follow_seconds", wait);
             }

@@ -43,11 +43,64 @@ fn label_masks_of_any_integer_width() {
 #[test]
 fn rgb_and_multipage_are_refused_by_name() {
     let e = ctc::read_frame(&fixture("rgb.tif")).unwrap_err();
-    assert!(e.to_string().contains("rgb.tif") && e.what.contains("colour"), "{e}");
+    assert!(e.to_string().contains("rgb.tif") && e.what.contains("3 channels per pixel (RGB, 8-bit)") && e.what.contains("--channel"), "{e}");
     let e = ctc::read_frame(&fixture("multipage.tif")).unwrap_err();
-    assert!(e.what.contains("multi-page") && e.what.contains("3 pages"), "{e}");
+    assert!(e.what.contains("multi-page") && e.what.contains("3 pages") && e.what.contains("--channel"), "{e}");
+    let e = ctc::read_mask(&fixture("rgb.tif")).unwrap_err();
+    assert!(e.what.contains("3 channels per pixel"), "a label mask has one channel: {e}");
     let e = ctc::read_mask(&fixture("f32_zstd.tif")).unwrap_err();
     assert!(e.what.contains("float"), "{e}");
+}
+
+/// tifffile's frames of three channels (two pages for `channels_pages`),
+/// channel 2 holding `expected_u16.raw`: samples interleaved (RGB), in planes
+/// of their own, and one page a channel.
+#[test]
+fn one_channel_of_a_frame_is_read_however_the_channels_are_stored() {
+    let u16s = raw("expected_u16.raw", |b| u16::from_le_bytes([b[0], b[1]]), 2);
+    for (name, channels) in [("channels_rgb.tif", 3), ("channels_planar.tif", 3), ("channels_pages.tif", 2)] {
+        let got = ctc::read_frame_channel(&fixture(name), Some(2)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(got, Frame::U16(u16s.clone()), "{name}");
+        let other = ctc::read_frame_channel(&fixture(name), Some(1)).unwrap();
+        assert_ne!(other, got, "{name}: channel 1 is another image");
+        let e = ctc::read_frame(&fixture(name)).unwrap_err();
+        assert!(e.to_string().contains(name) && e.what.contains("--channel"), "{e}");
+        let e = ctc::read_frame_channel(&fixture(name), Some(channels + 1)).unwrap_err();
+        assert!(e.to_string().contains(name) && e.what.contains(&format!("there is no channel {}", channels + 1)), "{e}");
+    }
+    // A grayscale frame is its own channel 1, and has no other.
+    assert_eq!(ctc::read_frame_channel(&fixture("u16_lzw.tif"), Some(1)).unwrap(), Frame::U16(u16s));
+    let e = ctc::read_frame_channel(&fixture("u16_lzw.tif"), Some(2)).unwrap_err();
+    assert!(e.what.contains("has one channel; there is no channel 2"), "{e}");
+}
+
+/// tifffile's hyperstacks of 3 time points × 2 channels, pixel (y, x) of
+/// time point t and channel c holding 100·t + 10·c + 5·y + x: ImageJ's
+/// (the channels of a time point together) and OME's (each channel's time
+/// points together, `DimensionOrder` XYTCZ).
+#[test]
+fn a_hyperstack_is_read_one_channel_at_a_time_in_either_page_order() {
+    for name in ["hyperstack_imagej.tif", "hyperstack_ome.tif"] {
+        let path = fixture(name);
+        for c in 1..=2 {
+            let stack = ctc::Stack::open_channel(&path, Some(c)).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(stack.time_points, 3, "{name}");
+            let frames: Vec<(usize, Frame)> = stack.frames().unwrap().map(|f| f.unwrap()).collect();
+            for (t, f) in &frames {
+                let want = Array2::from_shape_fn((6, 5), |(y, x)| (100 * t + 10 * c + 5 * y + x) as u16);
+                assert_eq!(f, &Frame::U16(want), "{name} channel {c} time point {t}");
+                assert_eq!(&stack.read_page(*t).unwrap(), f, "{name}: a frame alone is the frame in order");
+            }
+        }
+        let e = ctc::Stack::open(&path).unwrap_err();
+        assert!(e.to_string().contains(name) && e.what.contains("2 channels × 3 time points") && e.what.contains("--channel 1 to 2"), "{e}");
+        let e = ctc::Stack::open_channel(&path, Some(3)).unwrap_err();
+        assert!(e.what.contains("there is no channel 3"), "{e}");
+    }
+    // A plain stack's pages are time points: it has one channel.
+    let e = ctc::Stack::open_channel(&fixture("multipage.tif"), Some(2)).unwrap_err();
+    assert!(e.what.contains("there is no channel 2"), "{e}");
+    assert_eq!(ctc::Stack::open_channel(&fixture("multipage.tif"), Some(1)).unwrap().time_points, 3);
 }
 
 #[test]

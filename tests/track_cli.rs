@@ -198,7 +198,8 @@ fn bad_stacks_are_refused_with_the_file_and_page_and_nothing_is_written() {
         odd[3] = ctc::Frame::U16(ndarray::Array2::zeros((10, 12)));
     }
     refused("odd.tif", &odd, None, &["page 3", "12×10"]);
-    refused("hyper.tif", &frames[..4], Some("ImageJ=1.54f\nimages=4\nchannels=2\nframes=2\nhyperstack=true\n"), &["2 channels × 2 time points"]);
+    refused("hyper.tif", &frames[..4], Some("ImageJ=1.54f\nimages=4\nchannels=2\nframes=2\nhyperstack=true\n"), &["2 channels × 2 time points", "--channel 1 to 2"]);
+    refused("zstack.tif", &frames[..4], Some("ImageJ=1.54f\nimages=4\nslices=2\nframes=2\nhyperstack=true\n"), &["2 z slices × 2 time points", "maximum projection"]);
     // An ImageJ stack over 4 GB: one TIFF page, the rest raw behind it.
     refused("huge.tif", &frames[..1], Some("ImageJ=1.54f\nimages=3000\nslices=3000\n"), &["3000 images", "1 TIFF page"]);
     std::fs::write(d.path().join("cut.tif"), &std::fs::read(d.path().join("odd.tif")).unwrap()[..300]).unwrap();
@@ -206,6 +207,85 @@ fn bad_stacks_are_refused_with_the_file_and_page_and_nothing_is_written() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("cut.tif"), "{err}");
     assert!(!d.path().join("R").exists());
+}
+
+/// The bundled sample as channel 2 of a two-channel time-lapse whose
+/// channel 1 is the sample turned upside down (other cells in other places).
+fn two_channel_frames(n: usize) -> Vec<[ctc::Frame; 2]> {
+    sample_frames(n)
+        .into_iter()
+        .map(|f| {
+            let ctc::Frame::U16(a) = &f else { unreachable!("the fluorescence sample is 16-bit") };
+            let mut flipped = a.clone();
+            flipped.invert_axis(ndarray::Axis(0));
+            [ctc::Frame::U16(flipped.as_standard_layout().to_owned()), f]
+        })
+        .collect()
+}
+
+#[test]
+fn one_channel_of_a_hyperstack_or_of_frame_files_is_tracked_as_that_channel_alone() {
+    let d = tempfile::tempdir().unwrap();
+    let n = 6;
+    let seq = sample(d.path(), n);
+    let alone = d.path().join("alone");
+    let o = cellstream(&[&"track", &seq, &"--segmenter", &"classical", &"--out", &alone, &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let same_result = |res: &Path| {
+        assert_eq!(std::fs::read_to_string(res.join("res_track.txt")).unwrap(), std::fs::read_to_string(alone.join("res_track.txt")).unwrap());
+        for t in 0..n {
+            let name = format!("mask{t:03}.tif");
+            assert_eq!(ctc::read_mask(&res.join(&name)).unwrap(), ctc::read_mask(&alone.join(&name)).unwrap(), "{}", res.display());
+        }
+    };
+    // A Fiji hyperstack: the two channels of each time point, one after the other.
+    let pages: Vec<ctc::Frame> = two_channel_frames(n).into_iter().flatten().collect();
+    let hyper = d.path().join("hyper.tif");
+    write_stack(&hyper, &pages, Some(&format!("ImageJ=1.54f\nimages={}\nchannels=2\nframes={n}\nhyperstack=true\n", 2 * n)));
+    let res = d.path().join("hyper_RES");
+    let o = cellstream(&[&"track", &hyper, &"--channel", &"2", &"--segmenter", &"classical", &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    same_result(&res);
+    assert!(std::fs::read_to_string(res.join(ctc::RUN_RECORD)).unwrap().contains("channel = 2"), "the run record names the channel");
+    // Channel 1 is another time-lapse.
+    let other = d.path().join("other");
+    let o = cellstream(&[&"track", &hyper, &"--channel", &"1", &"--segmenter", &"classical", &"--out", &other, &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_ne!(ctc::read_mask(&other.join("mask000.tif")).unwrap(), ctc::read_mask(&alone.join("mask000.tif")).unwrap());
+    // A folder of frame files, each holding one page a channel.
+    let files = d.path().join("two-page/01");
+    std::fs::create_dir_all(&files).unwrap();
+    for (t, channels) in two_channel_frames(n).iter().enumerate() {
+        write_stack(&files.join(format!("t{t:03}.tif")), channels, None);
+    }
+    let from_files = d.path().join("from-files");
+    let o = cellstream(&[&"track", &files, &"--channel", &"2", &"--segmenter", &"classical", &"--out", &from_files, &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    same_result(&from_files);
+    // render draws over the channel it is given, as over the frames alone.
+    let render = |raw: &Path, channel: Option<&str>, out: &str| {
+        let out = d.path().join(out);
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"render", &"--res", &alone, &"--raw", &raw, &"--out", &out];
+        if let Some(c) = &channel {
+            args.extend([&"--channel" as &dyn AsRef<std::ffi::OsStr>, c]);
+        }
+        let o = cellstream(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(out.join("overlays/overlay000.png")).unwrap()
+    };
+    assert_eq!(render(&hyper, Some("2"), "over-hyper"), render(&seq, None, "over-folder"));
+    // With no channel named, or one the frames lack, nothing is written.
+    for (input, channel, says) in [(&hyper, None, "--channel 1 to 2"), (&hyper, Some("3"), "no channel 3"), (&files, None, "--channel picks one"), (&files, Some("3"), "no channel 3")] {
+        let out = d.path().join("refused");
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", input, &"--segmenter", &"classical", &"--out", &out];
+        if let Some(c) = &channel {
+            args.extend([&"--channel" as &dyn AsRef<std::ffi::OsStr>, c]);
+        }
+        let o = cellstream(&args);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(!o.status.success() && err.contains(says), "{}: {err}", input.display());
+        assert!(!out.exists(), "{}: nothing is written", input.display());
+    }
 }
 
 #[test]

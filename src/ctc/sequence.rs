@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::error::{CtcError, Result};
-use super::tiff_io::{self, Frame, Mask};
+use super::tiff_io::{self, Channel, Frame, Mask};
 use super::track_file::{self, TrackRecord};
 
 /// Frame files of one kind in one folder, keyed by time point.
@@ -192,6 +192,8 @@ fn holds_tiff_files(dir: &Path) -> std::io::Result<bool> {
 #[derive(Debug, Clone)]
 pub struct Sequence {
     pub frames: FrameFiles,
+    /// The channel read of each frame ([`Sequence::with_channel`]).
+    pub channel: Channel,
 }
 
 impl Sequence {
@@ -223,7 +225,7 @@ impl Sequence {
             return Self::open_numbered(dir);
         }
         frames.require_contiguous()?;
-        Ok(Sequence { frames })
+        Ok(Sequence { frames, channel: None })
     }
 
     /// [`Sequence::open`] for a folder a live acquisition writes into and
@@ -266,7 +268,20 @@ impl Sequence {
         let files: BTreeMap<usize, PathBuf> = listed.into_iter().collect();
         let frames = FrameFiles { dir: dir.to_path_buf(), prefix: String::new(), digits: last.to_string().len().max(3), files };
         frames.require_contiguous()?;
-        Ok(Sequence { frames })
+        Ok(Sequence { frames, channel: None })
+    }
+
+    /// The sequence, reading channel `channel` (from 1) of each frame: a
+    /// sample of each pixel of RGB or multi-band frames, or a page of frame
+    /// files that hold one page a channel ([`tiff_io::read_frame_channel`]).
+    pub fn with_channel(self, channel: Channel) -> Sequence {
+        Sequence { channel, ..self }
+    }
+
+    /// Frame `t` of the sequence (its channel, when one is named).
+    pub fn read(&self, t: usize) -> Result<Frame> {
+        let path = self.frames.path(t).ok_or_else(|| CtcError::new(self.dir(), format!("holds no frame {t}")))?;
+        tiff_io::read_frame_channel(path, self.channel)
     }
 
     pub fn dir(&self) -> &Path {
@@ -291,7 +306,7 @@ impl Sequence {
     pub fn frames(&self) -> impl Iterator<Item = Result<(usize, Frame)>> + '_ {
         let mut size = None;
         self.frames.files.iter().map(move |(&t, path)| {
-            let f = tiff_io::read_frame(path)?;
+            let f = tiff_io::read_frame_channel(path, self.channel)?;
             match size {
                 None => size = Some(f.dim()),
                 Some(s) if s != f.dim() => {
@@ -335,6 +350,7 @@ impl Sequence {
     pub fn follow(&self, wait: Duration, poll: Duration) -> impl Iterator<Item = Result<(usize, PathBuf, Frame)>> + Send + use<> {
         let dir = self.frames.dir.clone();
         let numbered = self.frames.prefix.is_empty();
+        let channel = self.channel;
         let mut known = self.frames.files.clone();
         let listed_last = known.keys().next_back().copied();
         let mut next = known.keys().next().copied().unwrap_or(0);
@@ -378,7 +394,7 @@ impl Sequence {
                 }
                 let first_try = Instant::now();
                 let frame = loop {
-                    match tiff_io::read_frame(&path) {
+                    match tiff_io::read_frame_channel(&path, channel) {
                         Ok(f) => break f,
                         Err(e) if first_try.elapsed() >= wait => return Err(e),
                         Err(_) => std::thread::sleep(poll),

@@ -3,9 +3,10 @@
 //! Microscopes and Fiji often save a 2D+t series as one file of T pages
 //! rather than a CTC folder of `tTTT.tif`. [`Stack`] takes each page as the
 //! frame of that index (page 0 is frame 0) and streams them: one page is in
-//! memory at a time. Hyperstacks with more than one of channels, z slices
-//! and time points are refused, as are colour pages and pages of different
-//! sizes, each with the file (and page) named.
+//! memory at a time. Of a hyperstack of channels over time, or of colour
+//! pages, one channel is read when the user names it. Hyperstacks with z
+//! slices and another axis, colour pages with no channel named and pages of
+//! different sizes are refused, each with the file (and page) named.
 use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
@@ -15,16 +16,22 @@ use tiff::tags::Tag;
 
 use super::error::{CtcError, Result};
 use super::sequence::Sequence;
-use super::tiff_io::{decoder, frame_from, mask_from, open, page_header, page_samples, read_frame, tiff_err, Frame, Mask, Samples};
+use super::tiff_io::{channel_index, decoder, frame_from, mask_from, open, page_header, page_samples, tiff_err, Channel, Frame, Mask, Samples};
 
 /// A multi-page TIFF read as a time-lapse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stack {
     pub path: PathBuf,
-    /// Pages, one frame each.
-    pub pages: usize,
+    /// Time points, one frame each: the pages, or a hyperstack's time points.
+    pub time_points: usize,
     /// (height, width) of the first page; every page must match it.
     pub dim: (usize, usize),
+    /// Frame t is page `first + t * step`: every page, or one channel's pages
+    /// of a hyperstack.
+    first: usize,
+    step: usize,
+    /// The channel read from pages of several samples per pixel (RGB).
+    sample_channel: Channel,
 }
 
 impl Stack {
@@ -32,10 +39,18 @@ impl Stack {
     /// ImageJ or OME description of a hyperstack, and counts its pages. No
     /// pixel is read.
     pub fn open(path: &Path) -> Result<Stack> {
+        Stack::open_channel(path, None)
+    }
+
+    /// [`Stack::open`], reading one channel ([`Channel`], from 1): of a
+    /// hyperstack of channels over time (ImageJ's `channels=` and `frames=`,
+    /// or OME's `SizeC` and `SizeT` with its `DimensionOrder`), that
+    /// channel's pages; of a stack of colour pages, that sample of each pixel.
+    pub fn open_channel(path: &Path, channel: Channel) -> Result<Stack> {
         let mut dec = decoder(path, open(path)?)?;
-        let (dim, _) = page_header(path, &mut dec)?;
+        let page = page_header(path, &mut dec)?;
         let description = dec.get_tag_ascii_string(Tag::ImageDescription).unwrap_or_default();
-        refuse_hyperstack(path, &description)?;
+        let axes = Axes::read(&description);
         let mut pages = 1;
         while dec.more_images() {
             dec.next_image().map_err(|e| tiff_err(path, e)).map_err(|e| at_page(e, path, pages))?;
@@ -49,27 +64,51 @@ impl Stack {
                 format!("says it holds {images} images (ImageJ) but has {pages} TIFF page(s); ImageJ's stacks over 4 GB cannot be read page by page, save them as an image sequence"),
             ));
         }
-        Ok(Stack { path: path.to_path_buf(), pages, dim })
+        let dim = page.dim;
+        if axes.channels > 1 && axes.times > 1 && axes.slices == 1 {
+            let c = channel_of_hyperstack(path, &axes, channel)?;
+            if pages != axes.channels * axes.times {
+                return Err(CtcError::new(
+                    path,
+                    format!("says it holds {} channels × {} time points but has {pages} pages", axes.channels, axes.times),
+                ));
+            }
+            let (first, step) = if axes.channels_first { (c, axes.channels) } else { (c * axes.times, 1) };
+            return Ok(Stack { path: path.to_path_buf(), time_points: axes.times, dim, first, step, sample_channel: None });
+        }
+        refuse_hyperstack(path, &axes)?;
+        if page.samples == 1 && channel.is_some_and(|c| c != 1) {
+            return Err(CtcError::new(
+                path,
+                format!("has one channel (a stack of {pages} grayscale pages, read as time points); there is no channel {}", channel.unwrap_or(0)),
+            ));
+        }
+        channel_index(path, &page, channel)?;
+        Ok(Stack { path: path.to_path_buf(), time_points: pages, dim, first: 0, step: 1, sample_channel: channel })
     }
 
     /// Digits of the frame numbers in a result for this stack (3, or more past 999).
     pub fn digits(&self) -> usize {
-        (self.pages.saturating_sub(1)).to_string().len().max(3)
+        (self.time_points.saturating_sub(1)).to_string().len().max(3)
     }
 
-    /// Page `t` alone (for drawing a result over its frames in any order).
+    /// The page that holds frame `t`.
+    fn page(&self, t: usize) -> usize {
+        self.first + t * self.step
+    }
+
+    /// Frame `t` alone (for drawing a result over its frames in any order).
     pub fn read_page(&self, t: usize) -> Result<Frame> {
-        if t >= self.pages {
-            return Err(CtcError::new(&self.path, format!("has {} pages; there is no page {t}", self.pages)));
+        if t >= self.time_points {
+            return Err(CtcError::new(&self.path, format!("has {} time points; there is no frame {t}", self.time_points)));
         }
         let mut dec = decoder(&self.path, open(&self.path)?)?;
-        dec.seek_to_image(t).map_err(|e| at_page(tiff_err(&self.path, e), &self.path, t))?;
-        read_current_page(self, &mut dec, t, frame_from)
+        read_frame_page(self, &mut dec, t, frame_from)
     }
 
-    /// The frames in page order, decoded one at a time. A page that is not
-    /// grayscale, or whose size differs from the first page's, is an error
-    /// naming the file and the page.
+    /// The frames in time order, decoded one at a time. A page that is not
+    /// grayscale (or lacks the channel asked for), or whose size differs from
+    /// the first page's, is an error naming the file and the page.
     pub fn frames(&self) -> Result<StackPages<Frame>> {
         self.pages_as(frame_from)
     }
@@ -89,7 +128,7 @@ impl Stack {
 /// How a page's samples become a frame or a mask.
 type Convert<T> = fn(&Path, (usize, usize), Samples) -> Result<T>;
 
-/// The pages of a [`Stack`] in order, as frames or masks.
+/// The frames of a [`Stack`] in order, as frames or masks.
 pub struct StackPages<T> {
     stack: Stack,
     dec: Option<Decoder<BufReader<File>>>,
@@ -103,10 +142,10 @@ impl<T> Iterator for StackPages<T> {
     fn next(&mut self) -> Option<Self::Item> {
         let dec = self.dec.as_mut()?;
         let t = self.next;
-        if t >= self.stack.pages {
+        if t >= self.stack.time_points {
             return None;
         }
-        let read = read_page(&self.stack, dec, t, self.convert).map(|f| (t, f));
+        let read = read_frame_page(&self.stack, dec, t, self.convert).map(|f| (t, f));
         self.next += 1;
         if read.is_err() {
             self.dec = None;
@@ -115,28 +154,25 @@ impl<T> Iterator for StackPages<T> {
     }
 }
 
-fn read_page<R: Read + Seek, T>(stack: &Stack, dec: &mut Decoder<R>, t: usize, convert: Convert<T>) -> Result<T> {
-    if t > 0 {
-        dec.next_image().map_err(|e| tiff_err(&stack.path, e)).map_err(|e| at_page(e, &stack.path, t))?;
-    }
-    read_current_page(stack, dec, t, convert)
-}
-
-/// The decoder's current page, page `t` of `stack`, checked against the first page's size.
-fn read_current_page<R: Read + Seek, T>(stack: &Stack, dec: &mut Decoder<R>, t: usize, convert: Convert<T>) -> Result<T> {
+/// Frame `t` of `stack`: its page, checked against the first page's size.
+fn read_frame_page<R: Read + Seek, T>(stack: &Stack, dec: &mut Decoder<R>, t: usize, convert: Convert<T>) -> Result<T> {
     let path = &stack.path;
-    let (dim, _) = page_header(path, dec).map_err(|e| at_page(e, path, t))?;
-    if dim != stack.dim {
+    let p = stack.page(t);
+    // The decoder keeps the offsets of the pages it has passed, so stepping
+    // through them in order reads each page's header once.
+    dec.seek_to_image(p).map_err(|e| at_page(tiff_err(path, e), path, p))?;
+    let page = page_header(path, dec).map_err(|e| at_page(e, path, p))?;
+    if page.dim != stack.dim {
         return Err(CtcError::new(
             path,
             format!(
-                "page {t} is {}×{} but page 0 is {}×{} (width×height); every frame of a stack must have one size",
-                dim.1, dim.0, stack.dim.1, stack.dim.0
+                "page {p} is {}×{} but page 0 is {}×{} (width×height); every frame of a stack must have one size",
+                page.dim.1, page.dim.0, stack.dim.1, stack.dim.0
             ),
         ));
     }
-    let samples = page_samples(path, dec, dim).map_err(|e| at_page(e, path, t))?;
-    convert(path, dim, samples).map_err(|e| at_page(e, path, t))
+    let samples = page_samples(path, dec, &page, stack.sample_channel).map_err(|e| at_page(e, path, p))?;
+    convert(path, page.dim, samples).map_err(|e| at_page(e, path, p))
 }
 
 /// Raw frames to draw on: a sequence folder or a stack.
@@ -149,24 +185,30 @@ pub enum RawFrames {
 impl RawFrames {
     /// A sequence folder (`tTTT.tif`) or, for a file, a multi-page TIFF stack.
     pub fn open(path: &Path) -> Result<RawFrames> {
-        if path.is_file() { Stack::open(path).map(RawFrames::Stack) } else { Sequence::open(path).map(RawFrames::Folder) }
+        RawFrames::open_channel(path, None)
+    }
+
+    /// [`RawFrames::open`], reading one [`Channel`] of each frame.
+    pub fn open_channel(path: &Path, channel: Channel) -> Result<RawFrames> {
+        if path.is_file() {
+            Stack::open_channel(path, channel).map(RawFrames::Stack)
+        } else {
+            Sequence::open(path).map(|s| RawFrames::Folder(s.with_channel(channel)))
+        }
     }
 
     /// Whether frame `t` is there.
     pub fn has(&self, t: usize) -> bool {
         match self {
             RawFrames::Folder(s) => s.frames.path(t).is_some(),
-            RawFrames::Stack(s) => t < s.pages,
+            RawFrames::Stack(s) => t < s.time_points,
         }
     }
 
     /// Frame `t`, and the file it came from (for messages).
     pub fn read(&self, t: usize) -> Result<(Frame, PathBuf)> {
         match self {
-            RawFrames::Folder(s) => {
-                let p = s.frames.path(t).ok_or_else(|| CtcError::new(s.dir(), format!("holds no frame {t}")))?;
-                Ok((read_frame(p)?, p.to_path_buf()))
-            }
+            RawFrames::Folder(s) => Ok((s.read(t)?, s.frames.path(t).map(Path::to_path_buf).unwrap_or_default())),
             RawFrames::Stack(s) => Ok((s.read_page(t)?, s.path.clone())),
         }
     }
@@ -192,23 +234,64 @@ fn count(description: &str, key: &str) -> Option<usize> {
     digits.parse().ok()
 }
 
-/// Refuses a hyperstack: an ImageJ (`channels=2`, `slices=5`, `frames=40`) or
-/// OME (`SizeC="2"`, `SizeZ="5"`, `SizeT="40"`) description with more than one
-/// of channels, z slices and time points. A plain stack is a time-lapse
+/// The axes an ImageJ (`channels=2`, `slices=5`, `frames=40`) or OME
+/// (`SizeC="2"`, `SizeZ="5"`, `SizeT="40"`) description gives a stack; 1
+/// where it names none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Axes {
+    channels: usize,
+    slices: usize,
+    times: usize,
+    /// Whether the pages of one time point's channels lie together (ImageJ
+    /// always; OME when C comes before T in its `DimensionOrder`).
+    channels_first: bool,
+}
+
+impl Axes {
+    fn read(description: &str) -> Axes {
+        let count = |keys: [&str; 2]| keys.iter().find_map(|k| count(description, k)).unwrap_or(1).max(1);
+        let channels_first = match description.find("DimensionOrder=\"") {
+            Some(at) => {
+                let order = &description[at + "DimensionOrder=\"".len()..];
+                order.find('C').unwrap_or(0) < order.find('T').unwrap_or(usize::MAX)
+            }
+            None => true,
+        };
+        Axes { channels: count(["channels=", "SizeC=\""]), slices: count(["slices=", "SizeZ=\""]), times: count(["frames=", "SizeT=\""]), channels_first }
+    }
+}
+
+/// The channel (from 0) to read of a hyperstack of channels over time.
+fn channel_of_hyperstack(path: &Path, axes: &Axes, channel: Channel) -> Result<usize> {
+    match channel {
+        None => Err(CtcError::new(
+            path,
+            format!(
+                "is a hyperstack of {} channels × {} time points; --channel 1 to {} picks one",
+                axes.channels, axes.times, axes.channels
+            ),
+        )),
+        Some(c) if c == 0 || c > axes.channels => Err(CtcError::new(path, format!("has {} channels; there is no channel {c}", axes.channels))),
+        Some(c) => Ok(c - 1),
+    }
+}
+
+/// Refuses a hyperstack with z slices and another axis: more than one of
+/// channels, z slices and time points. A plain stack is a time-lapse
 /// whatever its one axis is called (Fiji opens an image sequence as slices,
 /// tifffile may call a 3D array's first axis channels).
-fn refuse_hyperstack(path: &Path, description: &str) -> Result<()> {
-    let count = |key: &str| count(description, key);
-    let axes: Vec<String> = [(["channels=", "SizeC=\""], "channels"), (["slices=", "SizeZ=\""], "z slices"), (["frames=", "SizeT=\""], "time points")]
+fn refuse_hyperstack(path: &Path, axes: &Axes) -> Result<()> {
+    let named: Vec<String> = [(axes.channels, "channels"), (axes.slices, "z slices"), (axes.times, "time points")]
         .iter()
-        .filter_map(|(keys, what)| keys.iter().find_map(|k| count(k)).filter(|&n| n > 1).map(|n| format!("{n} {what}")))
+        .filter(|(n, _)| *n > 1)
+        .map(|(n, what)| format!("{n} {what}"))
         .collect();
-    if axes.len() > 1 {
+    if named.len() > 1 {
         return Err(CtcError::new(
             path,
             format!(
-                "is a hyperstack of {}; cellstream reads a time-lapse of one grayscale 2D frame per page (keep one channel and one z slice first, e.g. in Fiji)",
-                axes.join(" × ")
+                "is a hyperstack of {}; cellstream reads a time-lapse of one 2D frame per time point (keep one z slice first, e.g. a maximum projection in Fiji)",
+                named.join(" × ")
             ),
         ));
     }
@@ -230,11 +313,21 @@ mod tests {
             r#"<OME><Image><Pixels SizeC="1" SizeT="10" SizeZ="1"/></Image></OME>"#,
             "",
         ] {
-            assert!(refuse_hyperstack(p, plain).is_ok(), "{plain}");
+            assert!(refuse_hyperstack(p, &Axes::read(plain)).is_ok(), "{plain}");
         }
-        let e = refuse_hyperstack(p, "ImageJ=1.54f\nimages=80\nchannels=2\nframes=40\n").unwrap_err().to_string();
-        assert!(e.contains("movie.tif") && e.contains("2 channels × 40 time points"), "{e}");
-        let e = refuse_hyperstack(p, r#"<OME><Image><Pixels SizeC="1" SizeT="10" SizeZ="7"/></Image></OME>"#).unwrap_err().to_string();
+        let e = refuse_hyperstack(p, &Axes::read("ImageJ=1.54f\nimages=80\nchannels=2\nslices=2\nframes=20\n")).unwrap_err().to_string();
+        assert!(e.contains("movie.tif") && e.contains("2 channels × 2 z slices × 20 time points"), "{e}");
+        let e = refuse_hyperstack(p, &Axes::read(r#"<OME><Image><Pixels SizeC="1" SizeT="10" SizeZ="7"/></Image></OME>"#)).unwrap_err().to_string();
         assert!(e.contains("7 z slices × 10 time points"), "{e}");
+        // Channels over time are read one channel at a time, in the order the description gives.
+        let imagej = Axes::read("ImageJ=1.54f\nimages=80\nchannels=2\nframes=40\nhyperstack=true\n");
+        assert_eq!(imagej, Axes { channels: 2, slices: 1, times: 40, channels_first: true });
+        let ome = Axes::read(r#"<OME><Image><Pixels DimensionOrder="XYZTC" SizeC="3" SizeT="10" SizeZ="1"/></Image></OME>"#);
+        assert_eq!(ome, Axes { channels: 3, slices: 1, times: 10, channels_first: false });
+        assert_eq!(channel_of_hyperstack(p, &ome, Some(3)).unwrap(), 2);
+        let e = channel_of_hyperstack(p, &ome, None).unwrap_err().to_string();
+        assert!(e.contains("3 channels × 10 time points") && e.contains("--channel 1 to 3"), "{e}");
+        let e = channel_of_hyperstack(p, &ome, Some(4)).unwrap_err().to_string();
+        assert!(e.contains("there is no channel 4"), "{e}");
     }
 }

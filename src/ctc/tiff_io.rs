@@ -2,8 +2,10 @@
 //!
 //! CTC data arrives as 8-bit, 16-bit or float32 grayscale TIFFs, uncompressed
 //! or LZW / Deflate / Zstandard compressed, in strips or tiles; the `tiff`
-//! crate decodes all of these. Anything else (RGB, several pages, a truncated
-//! file) is refused with a [`CtcError`] that names the file.
+//! crate decodes all of these. A frame of several channels (RGB, bands, or
+//! one page a channel) is read one [`Channel`] at a time when the user names
+//! it. Anything else (a colour frame with no channel named, a palette, a
+//! truncated file) is refused with a [`CtcError`] that names the file.
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::Path;
@@ -11,6 +13,7 @@ use std::path::Path;
 use ndarray::Array2;
 use tiff::ColorType;
 use tiff::decoder::{Decoder, DecodingResult, Limits};
+use tiff::tags::Tag;
 use tiff::encoder::{TiffEncoder, colortype};
 
 use super::error::{CtcError, Result};
@@ -79,14 +82,21 @@ pub(super) fn tiff_err(path: &Path, err: tiff::TiffError) -> CtcError {
     CtcError::new(path, what)
 }
 
+/// Which channel of a frame to read, counted from 1 as Fiji counts them
+/// (`track --channel 2`). `None` asks for a grayscale frame: one sample per
+/// pixel on one page. A channel is either one sample of each pixel (an RGB
+/// or multi-band page) or, in a frame file of several grayscale pages, one
+/// page.
+pub type Channel = Option<usize>;
+
 /// Decodes the single grayscale page of a TIFF held in `reader`.
 fn decode_page<R: Read + Seek>(path: &Path, reader: R) -> Result<((usize, usize), Samples)> {
-    decode_page_bits(path, reader).map(|(shape, s, _)| (shape, s))
+    decode_page_bits(path, reader, None).map(|(shape, s, _)| (shape, s))
 }
 
-fn decode_page_bits<R: Read + Seek>(path: &Path, reader: R) -> Result<((usize, usize), Samples, u8)> {
+fn decode_page_bits<R: Read + Seek>(path: &Path, reader: R, channel: Channel) -> Result<((usize, usize), Samples, u8)> {
     let mut dec = decoder(path, reader)?;
-    let (shape, color) = page_header(path, &mut dec)?;
+    let mut page = page_header(path, &mut dec)?;
     if dec.more_images() {
         let mut pages = 1;
         while dec.more_images() && pages < 10_000 {
@@ -95,12 +105,27 @@ fn decode_page_bits<R: Read + Seek>(path: &Path, reader: R) -> Result<((usize, u
             }
             pages += 1;
         }
-        return Err(CtcError::new(
-            path,
-            format!("is a multi-page TIFF ({pages} pages); expected one 2D frame per file"),
-        ));
+        let Some(c) = channel.filter(|_| page.samples == 1) else {
+            return Err(CtcError::new(
+                path,
+                format!("is a multi-page TIFF ({pages} pages); expected one 2D frame per file (if its pages are channels, --channel picks one)"),
+            ));
+        };
+        if c > pages {
+            return Err(CtcError::new(path, format!("has {pages} pages, one channel each; there is no channel {c}")));
+        }
+        let first = page.dim;
+        dec.seek_to_image(c - 1).map_err(|e| tiff_err(path, e))?;
+        page = page_header(path, &mut dec)?;
+        if page.dim != first {
+            return Err(CtcError::new(
+                path,
+                format!("page {} is {}×{} but page 0 is {}×{} (width×height); the pages are not channels of one frame", c - 1, page.dim.1, page.dim.0, first.1, first.0),
+            ));
+        }
+        return Ok((page.dim, page_samples(path, &mut dec, &page, None)?, page.color.bit_depth()));
     }
-    Ok((shape, page_samples(path, &mut dec, shape)?, color.bit_depth()))
+    Ok((page.dim, page_samples(path, &mut dec, &page, channel)?, page.color.bit_depth()))
 }
 
 /// A TIFF decoder with limits that admit frames of up to 2 GB.
@@ -111,17 +136,35 @@ pub(super) fn decoder<R: Read + Seek>(path: &Path, reader: R) -> Result<Decoder<
     Ok(Decoder::new(reader).map_err(|e| tiff_err(path, e))?.with_limits(limits))
 }
 
-/// The (height, width) and colour type of the decoder's current page;
-/// refuses empty and colour pages.
-pub(super) fn page_header<R: Read + Seek>(path: &Path, dec: &mut Decoder<R>) -> Result<((usize, usize), ColorType)> {
+/// What [`page_header`] reads of a page before its pixels.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PageHeader {
+    /// (height, width).
+    pub dim: (usize, usize),
+    pub color: ColorType,
+    /// Samples per pixel: 1 for grayscale, 3 for RGB, any number of bands.
+    pub samples: usize,
+    /// Whether each sample lies in a plane of its own (PlanarConfiguration 2)
+    /// rather than interleaved pixel by pixel.
+    pub planar: bool,
+}
+
+/// The size and sample layout of the decoder's current page; refuses empty
+/// pages and colour models whose samples are not intensities (palette,
+/// YCbCr as JPEG stores it, CMYK, Lab).
+pub(super) fn page_header<R: Read + Seek>(path: &Path, dec: &mut Decoder<R>) -> Result<PageHeader> {
     let (w, h) = dec.dimensions().map_err(|e| tiff_err(path, e))?;
     if w == 0 || h == 0 {
         return Err(CtcError::new(path, format!("TIFF image is empty ({w}×{h})")));
     }
     let color = dec.colortype().map_err(|e| tiff_err(path, e))?;
-    match color {
-        ColorType::Gray(_) => {}
-        ColorType::RGB(_) | ColorType::RGBA(_) | ColorType::Palette(_) | ColorType::YCbCr(_) => {
+    let samples = match color {
+        ColorType::Gray(_) => 1,
+        ColorType::GrayA(_) => 2,
+        ColorType::RGB(_) => 3,
+        ColorType::RGBA(_) => 4,
+        ColorType::Multiband { num_samples, .. } => usize::from(num_samples),
+        ColorType::Palette(_) | ColorType::YCbCr(_) => {
             return Err(CtcError::new(
                 path,
                 format!("is a colour TIFF ({color:?}); expected a single-channel grayscale image"),
@@ -133,40 +176,84 @@ pub(super) fn page_header<R: Read + Seek>(path: &Path, dec: &mut Decoder<R>) -> 
                 format!("has {other:?} pixels; expected a single-channel grayscale image"),
             ));
         }
-    }
-    Ok(((h as usize, w as usize), color))
+    };
+    let planar = dec.find_tag_unsigned::<u16>(Tag::PlanarConfiguration).ok().flatten() == Some(2);
+    Ok(PageHeader { dim: (h as usize, w as usize), color, samples, planar })
 }
 
-/// The samples of the decoder's current page, of `(h, w)` pixels.
-pub(super) fn page_samples<R: Read + Seek>(path: &Path, dec: &mut Decoder<R>, (h, w): (usize, usize)) -> Result<Samples> {
-    let data = dec.read_image().map_err(|e| tiff_err(path, e))?;
-    let n = h * w;
-    let samples = match data {
-        DecodingResult::U8(v) => Samples::U8(v),
-        DecodingResult::U16(v) => Samples::U16(v),
-        DecodingResult::F32(v) => Samples::F32(v),
-        DecodingResult::F64(v) => Samples::F32(v.into_iter().map(|x| x as f32).collect()),
-        DecodingResult::F16(v) => Samples::F32(v.into_iter().map(f32::from).collect()),
-        DecodingResult::U32(v) => Samples::Unsigned(v.into_iter().map(u64::from).collect()),
-        DecodingResult::U64(v) => Samples::Unsigned(v),
-        DecodingResult::I8(v) => signed(path, v.into_iter().map(i64::from))?,
-        DecodingResult::I16(v) => signed(path, v.into_iter().map(i64::from))?,
-        DecodingResult::I32(v) => signed(path, v.into_iter().map(i64::from))?,
-        DecodingResult::I64(v) => signed(path, v.into_iter())?,
-    };
-    let len = match &samples {
-        Samples::Unsigned(v) => v.len(),
-        Samples::U8(v) => v.len(),
-        Samples::U16(v) => v.len(),
-        Samples::F32(v) => v.len(),
-    };
-    if len != n {
-        return Err(CtcError::new(
-            path,
-            format!("TIFF holds {len} samples for a {w}×{h} image; expected one sample per pixel"),
-        ));
+/// A colour type as a user reads it: "RGB, 16-bit", "3 bands, 8-bit".
+fn colour_name(color: ColorType) -> String {
+    match color {
+        ColorType::Multiband { bit_depth, num_samples } => format!("{num_samples} bands, {bit_depth}-bit"),
+        ColorType::GrayA(b) => format!("grey and alpha, {b}-bit"),
+        other => format!("{other:?}").replace('(', ", ").replace(')', "-bit"),
     }
-    Ok(samples)
+}
+
+/// Which sample of each pixel of `page` is `channel` (from 0): refuses a
+/// page of several samples with no channel named, and a channel it lacks.
+pub(super) fn channel_index(path: &Path, page: &PageHeader, channel: Channel) -> Result<usize> {
+    let n = page.samples;
+    match channel {
+        None | Some(1) if n == 1 => Ok(0),
+        None => Err(CtcError::new(
+            path,
+            format!("has {n} channels per pixel ({}); expected one grayscale channel (for raw frames, --channel 1 to {n} picks one)", colour_name(page.color)),
+        )),
+        Some(c) if c == 0 || c > n => {
+            let what = if n == 1 { "one channel".to_string() } else { format!("{n} channels per pixel") };
+            Err(CtcError::new(path, format!("has {what}; there is no channel {c}")))
+        }
+        Some(c) => Ok(c - 1),
+    }
+}
+
+/// The samples of the decoder's current `page`: its only channel, or channel
+/// `channel` (from 1) of a page with several samples per pixel.
+pub(super) fn page_samples<R: Read + Seek>(path: &Path, dec: &mut Decoder<R>, page: &PageHeader, channel: Channel) -> Result<Samples> {
+    let n = page.samples;
+    let k = channel_index(path, page, channel)?;
+    let mut data = DecodingResult::U8(Vec::new());
+    dec.read_image_to_buffer(&mut data).map_err(|e| tiff_err(path, e))?;
+    let (h, w) = page.dim;
+    let pixels = h * w;
+    let pick = |len: usize| -> Result<Option<(usize, usize)>> {
+        if len != pixels * n {
+            return Err(CtcError::new(
+                path,
+                format!("TIFF holds {len} samples for a {w}×{h} image of {n} channel(s); expected {}", pixels * n),
+            ));
+        }
+        Ok((n > 1).then_some((k, n)))
+    };
+    let planar = page.planar;
+    fn channel_of<T: Copy>(v: Vec<T>, pick: Option<(usize, usize)>, pixels: usize, planar: bool) -> Vec<T> {
+        match pick {
+            None => v,
+            Some((k, _)) if planar => v[k * pixels..(k + 1) * pixels].to_vec(),
+            Some((k, n)) => v.into_iter().skip(k).step_by(n).collect(),
+        }
+    }
+    macro_rules! take {
+        ($v:expr) => {{
+            let v = $v;
+            let p = pick(v.len())?;
+            channel_of(v, p, pixels, planar)
+        }};
+    }
+    Ok(match data {
+        DecodingResult::U8(v) => Samples::U8(take!(v)),
+        DecodingResult::U16(v) => Samples::U16(take!(v)),
+        DecodingResult::F32(v) => Samples::F32(take!(v)),
+        DecodingResult::F64(v) => Samples::F32(take!(v).into_iter().map(|x| x as f32).collect()),
+        DecodingResult::F16(v) => Samples::F32(take!(v).into_iter().map(f32::from).collect()),
+        DecodingResult::U32(v) => Samples::Unsigned(take!(v).into_iter().map(u64::from).collect()),
+        DecodingResult::U64(v) => Samples::Unsigned(take!(v)),
+        DecodingResult::I8(v) => signed(path, take!(v).into_iter().map(i64::from))?,
+        DecodingResult::I16(v) => signed(path, take!(v).into_iter().map(i64::from))?,
+        DecodingResult::I32(v) => signed(path, take!(v).into_iter().map(i64::from))?,
+        DecodingResult::I64(v) => signed(path, take!(v).into_iter())?,
+    })
 }
 
 fn signed(path: &Path, it: impl Iterator<Item = i64>) -> Result<Samples> {
@@ -190,7 +277,29 @@ pub(super) fn open(path: &Path) -> Result<BufReader<File>> {
 
 /// Reads a raw grayscale frame (8-bit, 16-bit or float; other integer widths become float).
 pub fn read_frame(path: &Path) -> Result<Frame> {
-    let (shape, samples) = decode_page(path, open(path)?)?;
+    read_frame_channel(path, None)
+}
+
+/// Reads one channel of a raw frame ([`Channel`]): a sample of each pixel of
+/// an RGB or multi-band page, or one page of a file of several; `None` is
+/// [`read_frame`].
+///
+/// ```
+/// use cellstream::ctc::{read_frame_channel, Frame};
+/// use ndarray::array;
+/// # let d = tempfile::tempdir().unwrap();
+/// let p = d.path().join("t000.tif");
+/// // One RGB pixel row: (1, 2, 3), (4, 5, 6).
+/// let mut f = std::fs::File::create(&p).unwrap();
+/// tiff::encoder::TiffEncoder::new(&mut f).unwrap().write_image::<tiff::encoder::colortype::RGB8>(2, 1, &[1, 2, 3, 4, 5, 6]).unwrap();
+/// assert_eq!(read_frame_channel(&p, Some(2)).unwrap(), Frame::U8(array![[2, 5]]));
+/// let e = read_frame_channel(&p, None).unwrap_err().to_string();
+/// assert!(e.contains("3 channels per pixel") && e.contains("--channel 1 to 3"), "{e}");
+/// let e = read_frame_channel(&p, Some(4)).unwrap_err().to_string();
+/// assert!(e.contains("there is no channel 4"), "{e}");
+/// ```
+pub fn read_frame_channel(path: &Path, channel: Channel) -> Result<Frame> {
+    let (shape, samples, _) = decode_page_bits(path, open(path)?, channel)?;
     frame_from(path, shape, samples)
 }
 
@@ -221,7 +330,7 @@ pub fn read_mask(path: &Path) -> Result<Mask> {
 
 /// Reads a label mask and the bits per sample it was stored with.
 pub fn read_mask_with_bits(path: &Path) -> Result<(Mask, u8)> {
-    let (shape, samples, bits) = decode_page_bits(path, open(path)?)?;
+    let (shape, samples, bits) = decode_page_bits(path, open(path)?, None)?;
     Ok((mask_from(path, shape, samples)?, bits))
 }
 

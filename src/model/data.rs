@@ -98,14 +98,15 @@ impl TrainSequence {
     /// beside it), keeping frames in `range`. Each frame's truth is the first
     /// of: GT `SEG/`, ST `SEG/`, GT `TRA/`, ST `TRA/` that has that frame.
     pub fn load(dir: &Path, range: Option<FrameRange>) -> Result<TrainSequence> {
-        Self::load_with(dir, range, false)
+        Self::load_with(dir, range, false, None)
     }
 
     /// [`TrainSequence::load`], each frame's grey levels reversed first
     /// ([`super::invert`]) when `invert` is set, as inference does for a
-    /// model trained so ([`super::ModelConfig::invert`]).
-    pub fn load_with(dir: &Path, range: Option<FrameRange>, invert: bool) -> Result<TrainSequence> {
-        let seq = Sequence::open(dir)?;
+    /// model trained so ([`super::ModelConfig::invert`]); of frames with
+    /// several channels, `channel` ([`ctc::Channel`]).
+    pub fn load_with(dir: &Path, range: Option<FrameRange>, invert: bool, channel: ctc::Channel) -> Result<TrainSequence> {
+        let seq = Sequence::open(dir)?.with_channel(channel);
         let truth_dirs = seq.truth_dirs();
         if truth_dirs.is_empty() {
             bail!("{}: no truth beside it (expected {n}_GT or {n}_ST)", dir.display(), n = seq.name());
@@ -115,7 +116,7 @@ impl TrainSequence {
         let mut out = TrainSequence { name: seq.name(), times: vec![], frames: vec![], truth: vec![], sources: vec![] };
         for t in seq.frames.times().filter(|&t| range.is_none_or(|r| r.contains(t))) {
             let path = seq.frames.path(t).expect("listed frame");
-            let frame = ctc::read_frame(path)?;
+            let frame = seq.read(t)?;
             let frame = if invert { super::invert(&frame) } else { frame };
             if let Some(first) = out.frames.first()
                 && first.dim() != frame.dim()
@@ -189,11 +190,11 @@ pub fn sequence_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Loads every sequence the given folders name (see [`sequence_dirs`]).
-pub fn load_sequences(dirs: &[PathBuf], range: Option<FrameRange>, invert: bool) -> Result<Vec<TrainSequence>> {
+pub fn load_sequences(dirs: &[PathBuf], range: Option<FrameRange>, invert: bool, channel: ctc::Channel) -> Result<Vec<TrainSequence>> {
     let mut out = Vec::new();
     for d in dirs {
         for s in sequence_dirs(d)? {
-            out.push(TrainSequence::load_with(&s, range, invert)?);
+            out.push(TrainSequence::load_with(&s, range, invert, channel)?);
         }
     }
     if out.is_empty() {
@@ -293,11 +294,31 @@ mod tests {
         let frame = ctc::Frame::U16(Array2::from_shape_fn((6, 5), |(y, x)| (y * 900 + x * 40) as u16));
         ctc::write_frame(&seq.join("t000.tif"), &frame).unwrap();
         ctc::write_mask(&d.path().join("01_GT/SEG/man_seg000.tif"), &Mask::from_elem((6, 5), 1)).unwrap();
-        let plain = TrainSequence::load_with(&seq, None, false).unwrap();
-        let inverted = TrainSequence::load_with(&seq, None, true).unwrap();
+        let plain = TrainSequence::load_with(&seq, None, false, None).unwrap();
+        let inverted = TrainSequence::load_with(&seq, None, true, None).unwrap();
         assert_eq!(plain.frames[0], percentile_normalise_frame(&frame, PERCENTILES.0, PERCENTILES.1));
         assert_eq!(inverted.frames[0], percentile_normalise_frame(&super::super::invert(&frame), PERCENTILES.0, PERCENTILES.1));
         // The brightest pixel becomes the darkest.
         assert!(inverted.frames[0][(5, 4)] < inverted.frames[0][(0, 0)] && plain.frames[0][(5, 4)] > plain.frames[0][(0, 0)]);
+    }
+
+    #[test]
+    fn a_channel_of_frames_with_several_is_loaded_as_that_channel_alone() {
+        use tiff::encoder::{colortype::RGB16, TiffEncoder};
+        let d = tempfile::tempdir().unwrap();
+        let seq = d.path().join("01");
+        std::fs::create_dir_all(d.path().join("01_GT/SEG")).unwrap();
+        std::fs::create_dir(&seq).unwrap();
+        let green = Array2::from_shape_fn((6, 5), |(y, x)| (y * 900 + x * 40) as u16);
+        // RGB: red and blue vary otherwise, green is the channel trained on.
+        let rgb: Vec<u16> = green.iter().enumerate().flat_map(|(i, &g)| [(i * 7 % 13) as u16 * 1000, g, 60_000 - g]).collect();
+        let mut file = std::fs::File::create(seq.join("t000.tif")).unwrap();
+        TiffEncoder::new(&mut file).unwrap().write_image::<RGB16>(5, 6, &rgb).unwrap();
+        ctc::write_mask(&d.path().join("01_GT/SEG/man_seg000.tif"), &Mask::from_elem((6, 5), 1)).unwrap();
+        let green_frame = ctc::Frame::U16(green);
+        let got = TrainSequence::load_with(&seq, None, false, Some(2)).unwrap();
+        assert_eq!(got.frames[0], percentile_normalise_frame(&green_frame, PERCENTILES.0, PERCENTILES.1));
+        let e = TrainSequence::load_with(&seq, None, false, None).unwrap_err().to_string();
+        assert!(e.contains("t000.tif") && e.contains("--channel 1 to 3"), "{e}");
     }
 }

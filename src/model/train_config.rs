@@ -18,6 +18,9 @@ pub struct TrainConfig {
     pub data: Vec<PathBuf>,
     /// Only these frame numbers are used (training and validation).
     pub frames: Option<FrameRange>,
+    /// The channel of each frame to train on, counted from 1 (`--channel`,
+    /// as `track --channel`); unset: the frames are grayscale.
+    pub channel: Option<usize>,
     /// Frames per window: the span of backpropagation through time.
     pub window: usize,
     /// Consecutive windows a training stream runs through, its recurrent
@@ -99,6 +102,7 @@ impl Default for TrainConfig {
         TrainConfig {
             data: vec![],
             frames: None,
+            channel: None,
             window: 5,
             windows_per_stream: 8,
             batch: 2,
@@ -136,6 +140,9 @@ impl Default for TrainConfig {
 impl TrainConfig {
     /// Refuses settings training cannot run with.
     pub fn check(&self) -> Result<()> {
+        if self.channel == Some(0) {
+            bail!("channel = 0: channels count from 1 (the first channel is 1, as in Fiji)");
+        }
         self.model.check().map_err(anyhow::Error::msg)?;
         let m = self.model.multiple();
         let positive = [("window", self.window), ("windows_per_stream", self.windows_per_stream), ("batch", self.batch), ("val_every", self.val_every), ("augment.max_stride", self.augment.max_stride)];

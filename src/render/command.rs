@@ -27,6 +27,9 @@ pub struct InputArgs {
     /// The raw sequence folder (tTTT.tif) or multi-page TIFF stack to draw the outlines on; without it, on black.
     #[arg(long, value_name = "SEQ_DIR")]
     pub raw: Option<PathBuf>,
+    /// The channel of the raw frames to draw on, counted from 1 (as `track --channel`).
+    #[arg(long, value_name = "N", requires = "raw", value_parser = crate::cli::channel_number)]
+    pub channel: Option<usize>,
     /// Ground-truth folder (SEG/ and/or TRA/): scores, misses and false cells, the PR curve.
     #[arg(long, value_name = "GT_DIR")]
     pub gt: Option<PathBuf>,
@@ -45,7 +48,7 @@ impl InputArgs {
         if !(0.0..1.0).contains(&self.iou) {
             bail!("--iou {}: the IoU threshold must lie in [0, 1)", self.iou);
         }
-        let mut inputs = Inputs::open(&self.res, self.raw.as_deref(), self.gt.as_deref())?;
+        let mut inputs = Inputs::open(&self.res, self.raw.as_deref().map(|r| (r, self.channel)), self.gt.as_deref())?;
         inputs.edge_margin = self.edge_margin;
         Ok(inputs)
     }

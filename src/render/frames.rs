@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::colour::{display_range, grey_image};
 use super::overlay::{compare, draw_overlay, MatchRule, Marks, OverlayStyle};
 use super::plots::FrameCount;
-use crate::ctc::{self, CtcError, Mask, RawFrames, ResultDir, TrackRecord, Truth};
+use crate::ctc::{self, Channel, CtcError, Mask, RawFrames, ResultDir, TrackRecord, Truth};
 use crate::eval::{curve_thresholds, object_counts_excluding, EdgeObjects, ObjectCounts, Overlap};
 use crate::measure::measure_frame;
 
@@ -32,14 +32,15 @@ pub struct Inputs {
 impl Inputs {
     /// Opens the folders. Errors name the file: a missing `res_track.txt` or
     /// mask, a raw frame missing for a result frame, a bad truth folder.
-    pub fn open(res: &Path, raw: Option<&Path>, gt: Option<&Path>) -> Result<Inputs> {
+    /// `raw`: the frames and the channel of them to draw on.
+    pub fn open(res: &Path, raw: Option<(&Path, Channel)>, gt: Option<&Path>) -> Result<Inputs> {
         let result = ResultDir::open(res)?;
-        let raw = raw.map(RawFrames::open).transpose()?;
+        let raw = raw.map(|(path, channel)| RawFrames::open_channel(path, channel)).transpose()?;
         if let Some(frames) = &raw
             && let Some(t) = result.masks.times().find(|&t| !frames.has(t))
         {
             let what = match frames {
-                RawFrames::Stack(s) => format!("has {} pages; the result has {}", s.pages, result.masks.path(t).unwrap().display()),
+                RawFrames::Stack(s) => format!("has {} time points; the result has {}", s.time_points, result.masks.path(t).unwrap().display()),
                 RawFrames::Folder(_) => format!("is missing: the result has {}", result.masks.path(t).unwrap().display()),
             };
             return Err(CtcError::new(frames.frame_path(t), what).into());
