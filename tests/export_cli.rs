@@ -152,6 +152,181 @@ fn napari_table_and_trackmate_xml_hold_every_cell_and_link_of_the_result() {
     geff_converts(&xml, spots.len(), got.len());
 }
 
+/// The result's objects' intensity in `frames` (the first 12 frames of the
+/// sample, or their mirror image), computed plainly: each object's values
+/// sorted, by (frame, label): (mean, median, min, max, total, std).
+fn plain_intensities(res: &Path, frames: &[ndarray::Array2<f32>]) -> BTreeMap<(usize, u32), [f64; 6]> {
+    let mut out = BTreeMap::new();
+    for (t, frame) in frames.iter().enumerate() {
+        let m = ctc::read_mask(&res.join(format!("mask{t:03}.tif"))).unwrap();
+        let mut values: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+        for (&l, &v) in m.iter().zip(frame.iter()) {
+            if l != 0 {
+                values.entry(l).or_default().push(f64::from(v));
+            }
+        }
+        for (l, mut v) in values {
+            v.sort_by(f64::total_cmp);
+            let n = v.len();
+            let total: f64 = v.iter().sum();
+            let mean = total / n as f64;
+            let median = if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 };
+            let std = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
+            out.insert((t, l), [mean, median, v[0], v[n - 1], total, std]);
+        }
+    }
+    out
+}
+
+/// `export --raw` measures each cell in the channels asked for, in their
+/// order: the napari table's columns and TrackMate's spot features hold the
+/// same values, computed independently here, for a hyperstack's channels as
+/// for the same frames in a folder; scikit-image's `regionprops` agrees,
+/// and pytrackmate reads the features. Raw frames that do not fit the result
+/// are refused by name, with nothing written.
+#[test]
+fn intensities_in_each_channel_asked_for_reach_napari_and_trackmate() {
+    let d = tempfile::tempdir().unwrap();
+    let res = tracked(d.path());
+    let frames: Vec<ndarray::Array2<f32>> = (0..12).map(|t| ctc::read_frame(&d.path().join(format!("01/t{t:03}.tif"))).unwrap().to_f32()).collect();
+    let flipped: Vec<ndarray::Array2<f32>> = frames.iter().map(|f| f.slice(ndarray::s![..;-1, ..]).to_owned()).collect();
+    // A two-channel ImageJ hyperstack: channel 1 the frames upside down, channel 2 the frames.
+    let hyper = d.path().join("two.tif");
+    {
+        use tiff::encoder::{colortype::Gray16, TiffEncoder};
+        use tiff::tags::Tag;
+        let mut enc = TiffEncoder::new(std::fs::File::create(&hyper).unwrap()).unwrap();
+        for t in 0..12 {
+            for f in [&flipped[t], &frames[t]] {
+                let (h, w) = f.dim();
+                let mut page = enc.new_image::<Gray16>(w as u32, h as u32).unwrap();
+                page.encoder().write_tag(Tag::ImageDescription, "ImageJ=1.54f\nimages=24\nchannels=2\nframes=12\nhyperstack=true\n").unwrap();
+                page.write_data(&f.iter().map(|&v| v as u16).collect::<Vec<_>>()).unwrap();
+            }
+        }
+    }
+    let (csv, xml) = (d.path().join("two.csv"), d.path().join("two.xml"));
+    ok(&cellstream(&[&"export", &res, &"--raw", &hyper, &"--channel", &"2", &"--channel", &"1", &"--napari", &csv, &"--trackmate", &xml]));
+    let (want2, want1) = (plain_intensities(&res, &frames), plain_intensities(&res, &flipped));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    assert_eq!(header[6..9], ["mean_intensity_ch2", "median_intensity_ch2", "min_intensity_ch2"]);
+    assert_eq!(header[12..], ["mean_intensity_ch1", "median_intensity_ch1", "min_intensity_ch1", "max_intensity_ch1", "total_intensity_ch1", "std_intensity_ch1"]);
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+    for line in text.lines().skip(1) {
+        let r: Vec<f64> = line.split(',').map(|v| v.parse().unwrap()).collect();
+        let key = (r[1] as usize, r[0] as u32);
+        for (got, want) in [(&r[6..12], want2[&key]), (&r[12..18], want1[&key])] {
+            assert!(got.iter().zip(want).all(|(&g, w)| close(g, w)), "{key:?}: {got:?} against {want:?}");
+        }
+    }
+    assert_eq!(text.lines().count() - 1, want2.len());
+    // TrackMate's own feature names, declared and on every spot.
+    let doc_text = std::fs::read_to_string(&xml).unwrap();
+    let doc = roxmltree::Document::parse(&doc_text).unwrap();
+    let declared: BTreeSet<&str> = doc.descendants().filter(|n| n.has_tag_name("Feature")).filter_map(|n| n.attribute("feature")).collect();
+    for f in ["MEAN_INTENSITY_CH1", "TOTAL_INTENSITY_CH2", "STD_INTENSITY_CH2", "MEDIAN_INTENSITY_CH1"] {
+        assert!(declared.contains(f), "{f} is declared");
+    }
+    for spot in doc.descendants().filter(|n| n.has_tag_name("Spot")) {
+        let key = (spot.attribute("FRAME").unwrap().parse().unwrap(), spot.attribute("CTC_LABEL").unwrap().parse().unwrap());
+        let f = |name: &str| spot.attribute(name).unwrap().parse::<f64>().unwrap();
+        assert!(close(f("MEAN_INTENSITY_CH2"), want2[&key][0]) && close(f("MAX_INTENSITY_CH1"), want1[&key][3]), "{key:?}");
+    }
+    // The frames in a folder are channel 1 of themselves: the same values as the hyperstack's channel 2.
+    let gray = d.path().join("gray.csv");
+    ok(&cellstream(&[&"export", &res, &"--raw", &d.path().join("01"), &"--napari", &gray]));
+    let gray_text = std::fs::read_to_string(&gray).unwrap();
+    let gray_rows: Vec<Vec<String>> = gray_text.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect();
+    let two_rows: Vec<Vec<String>> = text.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect();
+    assert_eq!(gray_text.lines().next().unwrap().split(',').nth(6), Some("mean_intensity_ch1"));
+    assert_eq!(gray_rows.len(), two_rows.len());
+    assert!(gray_rows.iter().zip(&two_rows).all(|(g, t)| g[..6] == t[..6] && g[6..] == t[6..12]));
+    scikit_image_agrees(&res, &d.path().join("01"), &gray);
+    readers_take_intensities(&xml, &want2);
+
+    // Raw frames that do not fit the result: refused by name, nothing written.
+    let out = d.path().join("refused.csv");
+    let refused = |args: &[&dyn AsRef<std::ffi::OsStr>], says: &[&str]| {
+        let mut all: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"export", &res, &"--napari", &out];
+        all.extend_from_slice(args);
+        let o = cellstream(&all);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(!o.status.success() && says.iter().all(|s| err.contains(s)), "{err}");
+        assert!(!out.exists(), "nothing is written: {err}");
+    };
+    refused(&[&"--raw", &hyper], &["two.tif", "--channel 1 to 2"]);
+    refused(&[&"--raw", &hyper, &"--channel", &"3"], &["two.tif", "no channel 3"]);
+    refused(&[&"--raw", &hyper, &"--channel", &"1", &"--channel", &"1"], &["--channel 1 is given twice"]);
+    let short = d.path().join("short");
+    std::fs::create_dir(&short).unwrap();
+    for t in 0..5 {
+        std::fs::copy(d.path().join(format!("01/t{t:03}.tif")), short.join(format!("t{t:03}.tif"))).unwrap();
+    }
+    refused(&[&"--raw", &short], &["t005.tif", "has no frame 5", "mask005.tif"]);
+    let small = d.path().join("small");
+    std::fs::create_dir(&small).unwrap();
+    for t in 0..12 {
+        ctc::write_frame(&small.join(format!("t{t:03}.tif")), &ctc::Frame::U16(ndarray::Array2::zeros((10, 12)))).unwrap();
+    }
+    refused(&[&"--raw", &small], &["t000.tif", "12×10", "mask000.tif"]);
+}
+
+/// scikit-image's `regionprops_table` on the result's masks and frames
+/// gives the napari table's mean, min, max and standard deviation, and
+/// numpy the median and total. Skips without the venv.
+fn scikit_image_agrees(res: &Path, raw: &Path, csv: &Path) {
+    let Some(py) = py_support::tool("python", "the scikit-image intensity check") else {
+        return;
+    };
+    let code = r#"
+import sys, glob, numpy as np, pandas as pd, tifffile
+from skimage.measure import regionprops_table
+res, raw, csv = sys.argv[1:4]
+table = pd.read_csv(csv).set_index(["t", "track_id"])
+worst = 0.0
+for t in range(12):
+    mask = tifffile.imread(f"{res}/mask{t:03d}.tif").astype(np.int64)
+    frame = tifffile.imread(f"{raw}/t{t:03d}.tif").astype(np.float64)
+    p = regionprops_table(mask, frame, properties=("label", "intensity_mean", "intensity_min", "intensity_max", "intensity_std"))
+    for i, label in enumerate(p["label"]):
+        row = table.loc[(t, label)]
+        values = frame[mask == label]
+        pairs = [(row.mean_intensity_ch1, p["intensity_mean"][i]), (row.min_intensity_ch1, p["intensity_min"][i]),
+                 (row.max_intensity_ch1, p["intensity_max"][i]), (row.std_intensity_ch1, p["intensity_std"][i]),
+                 (row.median_intensity_ch1, np.median(values)), (row.total_intensity_ch1, values.sum())]
+        worst = max(worst, max(abs(a - b) / max(abs(b), 1.0) for a, b in pairs))
+print(worst)
+"#;
+    let o = Command::new(py).args(["-c", code]).arg(res).arg(raw).arg(csv).output().unwrap();
+    assert!(o.status.success(), "scikit-image: {}", String::from_utf8_lossy(&o.stderr));
+    let worst: f64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+    assert!(worst < 1e-9, "largest relative difference from scikit-image and numpy: {worst}");
+}
+
+/// pytrackmate parses every spot's features (it keeps only its own fixed
+/// columns), and geff's TrackMate converter carries the intensity features
+/// as node properties with their values. Skips without the venv.
+fn readers_take_intensities(xml: &Path, want: &BTreeMap<(usize, u32), [f64; 6]>) {
+    let (Some(py), Some(geff)) = (py_support::tool("python", "the intensity readers check"), py_support::tool("geff", "the intensity readers check")) else {
+        return;
+    };
+    let code = "import sys; from pytrackmate import trackmate_peak_import as r; print(len(r(sys.argv[1])))";
+    let o = Command::new(&py).args(["-c", code]).arg(xml).output().unwrap();
+    assert!(o.status.success(), "pytrackmate: {}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim().parse::<usize>().unwrap(), want.len());
+    let out = xml.with_extension("geff");
+    let o = Command::new(&geff).arg("convert-trackmate-xml").arg(xml).arg(&out).output().unwrap();
+    assert!(o.status.success(), "geff convert-trackmate-xml: {}", String::from_utf8_lossy(&o.stderr));
+    let code = "import sys, zarr, numpy as np; z = zarr.open(sys.argv[1], mode='r'); \
+                print(repr(float(np.asarray(z['nodes/props/TOTAL_INTENSITY_CH2/values']).astype(float).sum())))";
+    let o = Command::new(&py).args(["-c", code]).arg(&out).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got: f64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+    let total: f64 = want.values().map(|w| w[4]).sum();
+    assert!((got - total).abs() <= 1e-9 * total, "geff's TOTAL_INTENSITY_CH2 sums to {got}, against {total}");
+}
+
 /// A third reader: geff's TrackMate converter (PyPI `geff`; scripts/setup
 /// installs it) turns the file into a GEFF graph that `geff validate`
 /// accepts, with `spots` nodes and `links` edges. Skips without the venv.

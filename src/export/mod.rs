@@ -1,9 +1,10 @@
 //! Exporters at the edge: a CTC result folder as a napari tracks table or a TrackMate XML file.
 //!
-//! Both read the same thing, [`TrackedCells`]: one spot (centroid and
-//! area) per labelled object of each mask, the CTC tracks they belong to,
-//! and the links between spots (consecutive spots of a track, and a
-//! parent's last spot to each daughter's first). [`napari`] writes the
+//! Both read the same thing, [`TrackedCells`]: one spot (centroid, area
+//! and, given the raw frames, its intensity in each channel asked for) per
+//! labelled object of each mask, the CTC tracks they belong to, and the
+//! links between spots (consecutive spots of a track, and a parent's last
+//! spot to each daughter's first). [`napari`] writes the
 //! table napari's tracks layer takes; [`trackmate`] writes the XML file
 //! Fiji's TrackMate opens. `cellstream export` runs them.
 use std::collections::BTreeMap;
@@ -12,8 +13,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::Args;
 
-use crate::ctc::{self, CtcError, ResultDir, TrackRecord};
-use crate::measure::measure_frame;
+use crate::ctc::{self, CtcError, RawFrames, ResultDir, TrackRecord};
+use crate::measure::{measure_frame, measure_intensities, Intensity};
 
 pub mod napari;
 pub mod trackmate;
@@ -30,6 +31,9 @@ pub struct Spot {
     pub y: f64,
     /// Pixels.
     pub area: u64,
+    /// Its intensity in each of [`TrackedCells::channels`], in that order
+    /// (none when no raw frames were measured).
+    pub intensity: Vec<Intensity>,
 }
 
 /// A CTC result read as spots and links.
@@ -45,6 +49,18 @@ pub struct TrackedCells {
     pub spots: Vec<Spot>,
     /// The track file's lines, by label.
     pub tracks: Vec<TrackRecord>,
+    /// The channels (from 1) of the raw frames each spot's intensity was
+    /// measured in; none without raw frames.
+    pub channels: Vec<usize>,
+}
+
+/// One channel of the raw frames to measure the spots' intensity in.
+#[derive(Debug, Clone)]
+pub struct IntensityChannel {
+    /// The channel's number, counted from 1 (1 for grayscale frames).
+    pub number: usize,
+    /// The frames, opened to read that channel.
+    pub frames: RawFrames,
 }
 
 impl TrackedCells {
@@ -54,6 +70,13 @@ impl TrackedCells {
     /// holds; a parent that is not a track or does not end before its
     /// daughter begins; masks of different sizes.
     pub fn read(dir: &Path) -> ctc::Result<TrackedCells> {
+        TrackedCells::read_measuring(dir, &[])
+    }
+
+    /// [`TrackedCells::read`], measuring each spot's [`Intensity`] in each
+    /// of `channels` as each mask is read. A raw frame missing for a mask,
+    /// or of another size, is an error naming it.
+    pub fn read_measuring(dir: &Path, channels: &[IntensityChannel]) -> ctc::Result<TrackedCells> {
         let result = ResultDir::open(dir)?;
         let (first, last) = result.masks.span().expect("ResultDir::open refuses a folder without masks");
         let mut spots = Vec::new();
@@ -69,11 +92,27 @@ impl TrackedCells {
                 }
                 Some(_) => {}
             }
+            let mut intensities = Vec::with_capacity(channels.len());
+            for c in channels {
+                if !c.frames.has(t) {
+                    return Err(CtcError::new(c.frames.frame_path(t), format!("has no frame {t}; the result has {}", path.display())));
+                }
+                let (frame, raw) = c.frames.read(t)?;
+                if frame.dim() != mask.dim() {
+                    let (fh, fw) = frame.dim();
+                    return Err(CtcError::new(raw, format!("frame {t} is {fw}×{fh} pixels; the result's mask {} is {w}×{h}", path.display())));
+                }
+                intensities.push(measure_intensities(&mask, &frame.to_f32()));
+            }
             let (_, objects) = measure_frame(t, &mask);
-            spots.extend(objects.into_iter().map(|o| Spot { t, label: o.label, x: o.x, y: o.y, area: o.area }));
+            spots.extend(objects.into_iter().map(|o| {
+                let intensity = intensities.iter().map(|by_label| by_label[&o.label]).collect();
+                Spot { t, label: o.label, x: o.x, y: o.y, area: o.area, intensity }
+            }));
         }
         let (width, height) = size.expect("at least one mask");
-        let cells = TrackedCells { width, height, first, last, spots, tracks: result.tracks };
+        let channels = channels.iter().map(|c| c.number).collect();
+        let cells = TrackedCells { width, height, first, last, spots, tracks: result.tracks, channels };
         cells.check(&result.masks)?;
         Ok(cells)
     }
@@ -136,7 +175,7 @@ impl TrackedCells {
     /// ```
     /// use cellstream::ctc::TrackRecord;
     /// use cellstream::export::{Spot, TrackedCells};
-    /// let spot = |t, label| Spot { t, label, x: 0.0, y: 0.0, area: 1 };
+    /// let spot = |t, label| Spot { t, label, x: 0.0, y: 0.0, area: 1, intensity: vec![] };
     /// let cells = TrackedCells {
     ///     width: 4, height: 4, first: 0, last: 2,
     ///     // mother 1 in frames 0 and 1, daughters 2 and 3 in frame 2
@@ -146,6 +185,7 @@ impl TrackedCells {
     ///         TrackRecord::new(2, 2, 2, 1),
     ///         TrackRecord::new(3, 2, 2, 1),
     ///     ],
+    ///     channels: vec![],
     /// };
     /// assert_eq!(cells.links(), vec![(0, 1), (1, 2), (1, 3)]);
     /// ```
@@ -197,6 +237,15 @@ pub struct ExportArgs {
     /// raw frames); recorded in the XML, not read.
     #[arg(long, value_name = "IMAGE.tif", requires = "trackmate")]
     pub image: Option<PathBuf>,
+    /// Measure each cell's intensity in these raw frames (a sequence folder
+    /// or a stack, as `track` takes them): mean, median, min, max, total and
+    /// standard deviation, as TrackMate's spot intensity features.
+    #[arg(long, value_name = "SEQ_DIR|STACK.tif")]
+    pub raw: Option<PathBuf>,
+    /// The channels of the raw frames to measure, counted from 1; repeat for
+    /// several (`--channel 1 --channel 2`). Default: the frames' only channel.
+    #[arg(long = "channel", value_name = "N", requires = "raw", value_parser = crate::cli::channel_number)]
+    pub channels: Vec<usize>,
 }
 
 /// Runs `cellstream export`.
@@ -209,7 +258,22 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
             bail!("{}: write the export outside the result folder {}, which must hold only the CTC result", out.display(), args.res.display());
         }
     }
-    let cells = TrackedCells::read(&args.res).with_context(|| format!("cannot export {}", args.res.display()))?;
+    let channels: Vec<IntensityChannel> = match &args.raw {
+        None => vec![],
+        Some(raw) if args.channels.is_empty() => vec![IntensityChannel { number: 1, frames: RawFrames::open(raw)? }],
+        Some(raw) => {
+            let mut seen = std::collections::BTreeSet::new();
+            let mut out = Vec::new();
+            for &c in &args.channels {
+                if !seen.insert(c) {
+                    bail!("--channel {c} is given twice");
+                }
+                out.push(IntensityChannel { number: c, frames: RawFrames::open_channel(raw, Some(c))? });
+            }
+            out
+        }
+    };
+    let cells = TrackedCells::read_measuring(&args.res, &channels).with_context(|| format!("cannot export {}", args.res.display()))?;
     if let Some(p) = &args.napari {
         ctc::write_atomic(p, |w| napari::write_tracks_csv(&cells, w))?;
         eprintln!("wrote {} ({} spots of {} tracks)", p.display(), cells.spots.len(), cells.tracks.len());

@@ -21,6 +21,16 @@ const SPOT_FEATURES: &[(&str, &str, &str, &str, bool)] = &[
     ("AREA", "Area", "Area", "AREA", false),
     ("CTC_LABEL", "CTC track label", "CTC label", "NONE", true),
 ];
+/// TrackMate's spot intensity features (its `SpotIntensityMultiCAnalyzerFactory`):
+/// (feature, name, short name), each followed by the channel's number.
+const INTENSITY_FEATURES: [(&str, &str, &str); 6] = [
+    ("MEAN_INTENSITY_CH", "Mean intensity ch", "Mean ch"),
+    ("MEDIAN_INTENSITY_CH", "Median intensity ch", "Median ch"),
+    ("MIN_INTENSITY_CH", "Min intensity ch", "Min ch"),
+    ("MAX_INTENSITY_CH", "Max intensity ch", "Max ch"),
+    ("TOTAL_INTENSITY_CH", "Sum intensity ch", "Sum ch"),
+    ("STD_INTENSITY_CH", "Std intensity ch", "Std ch"),
+];
 const EDGE_FEATURES: &[(&str, &str, &str, &str, bool)] = &[
     ("SPOT_SOURCE_ID", "Source spot ID", "Source ID", "NONE", true),
     ("SPOT_TARGET_ID", "Target spot ID", "Target ID", "NONE", true),
@@ -45,10 +55,15 @@ fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
 }
 
-fn declare(w: &mut impl Write, tag: &str, features: &[(&str, &str, &str, &str, bool)]) -> std::io::Result<()> {
+fn declare(w: &mut impl Write, tag: &str, features: &[(&str, &str, &str, &str, bool)], channels: &[usize]) -> std::io::Result<()> {
     writeln!(w, "      <{tag}>")?;
     for (f, name, short, dim, int) in features {
         writeln!(w, r#"        <Feature feature="{f}" name="{name}" shortname="{short}" dimension="{dim}" isint="{int}" />"#)?;
+    }
+    for c in channels {
+        for (f, name, short) in INTENSITY_FEATURES {
+            writeln!(w, r#"        <Feature feature="{f}{c}" name="{name}{c}" shortname="{short}{c}" dimension="INTENSITY" isint="false" />"#)?;
+        }
     }
     writeln!(w, "      </{tag}>")
 }
@@ -61,12 +76,14 @@ fn declare(w: &mut impl Write, tag: &str, features: &[(&str, &str, &str, &str, b
 /// a TrackMate track is a connected set of links, so each lineage (a track
 /// without a parent and its descendants) is one track, and a cell seen in a
 /// single frame with no mother or daughters is a spot in no track, as in
-/// TrackMate. `image`, if given, is the image TrackMate opens with it.
+/// TrackMate. Spots measured in raw frames carry TrackMate's own intensity
+/// features for each channel (`MEAN_INTENSITY_CH2`, …, `STD_INTENSITY_CH2`).
+/// `image`, if given, is the image TrackMate opens with it.
 ///
 /// ```
 /// use cellstream::ctc::TrackRecord;
 /// use cellstream::export::{trackmate, Spot, TrackedCells};
-/// let spot = |t, label, x| Spot { t, label, x, y: 1.0, area: 3 };
+/// let spot = |t, label, x| Spot { t, label, x, y: 1.0, area: 3, intensity: vec![] };
 /// let cells = TrackedCells {
 ///     width: 8, height: 4, first: 0, last: 1,
 ///     spots: vec![spot(0, 1, 1.0), spot(1, 2, 1.0), spot(1, 3, 5.0)],
@@ -75,6 +92,7 @@ fn declare(w: &mut impl Write, tag: &str, features: &[(&str, &str, &str, &str, b
 ///         TrackRecord::new(2, 1, 1, 1),
 ///         TrackRecord::new(3, 1, 1, 1),
 ///     ],
+///     channels: vec![],
 /// };
 /// let mut out = Vec::new();
 /// trackmate::write_xml(&cells, None, &mut out).unwrap();
@@ -96,9 +114,9 @@ pub fn write_xml(cells: &TrackedCells, image: Option<&Path>, w: &mut impl Write)
     writeln!(w, "  <Log>Exported by cellstream {} from a Cell Tracking Challenge result.</Log>", env!("CARGO_PKG_VERSION"))?;
     writeln!(w, r#"  <Model spatialunits="pixel" timeunits="frame">"#)?;
     writeln!(w, "    <FeatureDeclarations>")?;
-    declare(w, "SpotFeatures", SPOT_FEATURES)?;
-    declare(w, "EdgeFeatures", EDGE_FEATURES)?;
-    declare(w, "TrackFeatures", TRACK_FEATURES)?;
+    declare(w, "SpotFeatures", SPOT_FEATURES, &cells.channels)?;
+    declare(w, "EdgeFeatures", EDGE_FEATURES, &[])?;
+    declare(w, "TrackFeatures", TRACK_FEATURES, &[])?;
     writeln!(w, "    </FeatureDeclarations>")?;
     writeln!(w, r#"    <AllSpots nspots="{}">"#, cells.spots.len())?;
     let mut by_frame: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -110,11 +128,17 @@ pub fn write_xml(cells: &TrackedCells, image: Option<&Path>, w: &mut impl Write)
         for &i in ids {
             let s = &cells.spots[i];
             let r = (s.area as f64 / std::f64::consts::PI).sqrt();
-            writeln!(
+            write!(
                 w,
-                r#"        <Spot ID="{i}" name="ID{i}" QUALITY="1.0" POSITION_X="{}" POSITION_Y="{}" POSITION_Z="0.0" POSITION_T="{t}.0" FRAME="{t}" RADIUS="{r}" VISIBILITY="1" AREA="{}.0" CTC_LABEL="{}" />"#,
+                r#"        <Spot ID="{i}" name="ID{i}" QUALITY="1.0" POSITION_X="{}" POSITION_Y="{}" POSITION_Z="0.0" POSITION_T="{t}.0" FRAME="{t}" RADIUS="{r}" VISIBILITY="1" AREA="{}.0" CTC_LABEL="{}""#,
                 s.x, s.y, s.area, s.label
             )?;
+            for (c, v) in cells.channels.iter().zip(&s.intensity) {
+                for ((f, _, _), value) in INTENSITY_FEATURES.iter().zip([v.mean, v.median, v.min, v.max, v.total, v.std]) {
+                    write!(w, r#" {f}{c}="{value:?}""#)?;
+                }
+            }
+            writeln!(w, " />")?;
         }
         writeln!(w, "      </SpotsInFrame>")?;
     }
