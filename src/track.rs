@@ -704,6 +704,7 @@ fn track_sequence_with(
         }));
         (Box::new(reader), sequence.len(), sequence.digits())
     };
+    let reader = with_finite_pixels(reader, args.quiet);
     if same_folder(seq, out) {
         bail!(CtcError::new(out, "is the sequence folder; write the result to another folder"));
     }
@@ -913,6 +914,26 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
         print_summary(&out, &s);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The frames with their NaN and infinite pixels (a float image's "no data")
+/// taken as background ([`Frame::with_finite_pixels`]), saying so on the
+/// first frame that has them unless `quiet`.
+fn with_finite_pixels(
+    reader: Box<dyn Iterator<Item = Result<(usize, Frame)>> + Send>,
+    quiet: bool,
+) -> Box<dyn Iterator<Item = Result<(usize, Frame)>> + Send> {
+    let mut warned = quiet;
+    Box::new(reader.map(move |r| {
+        r.map(|(t, f)| {
+            let (f, n) = f.with_finite_pixels();
+            if n > 0 && !warned {
+                warned = true;
+                eprintln!("warning: frame {t}: {n} pixels are NaN or infinite (no data); they are taken as the frame's median, as background, here and in any later frame");
+            }
+            (t, f)
+        })
+    }))
 }
 
 /// The line `track` ends with: what went into the result in `out`.

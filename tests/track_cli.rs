@@ -288,6 +288,48 @@ fn one_channel_of_a_hyperstack_or_of_frame_files_is_tracked_as_that_channel_alon
     }
 }
 
+/// Float frames whose left columns hold no data (NaN, as registration
+/// leaves them; one pixel infinite) track as the same frames with those
+/// pixels set to each frame's median, with one warning; they used to give
+/// no cell at all.
+#[test]
+fn nan_pixels_are_taken_as_background_with_a_warning() {
+    let d = tempfile::tempdir().unwrap();
+    let (with_nan, filled) = (d.path().join("nan/01"), d.path().join("filled/01"));
+    std::fs::create_dir_all(&with_nan).unwrap();
+    std::fs::create_dir_all(&filled).unwrap();
+    for (t, f) in sample_frames(5).iter().enumerate() {
+        let mut a = f.to_f32();
+        a.slice_mut(ndarray::s![.., ..40]).fill(f32::NAN);
+        a[(100, 100)] = f32::INFINITY;
+        ctc::write_frame(&with_nan.join(format!("t{t:03}.tif")), &ctc::Frame::F32(a.clone())).unwrap();
+        let mut finite: Vec<f32> = a.iter().copied().filter(|v| v.is_finite()).collect();
+        finite.sort_by(f32::total_cmp);
+        let n = finite.len();
+        let median = if n % 2 == 1 { finite[n / 2] } else { (finite[n / 2 - 1] + finite[n / 2]) / 2.0 };
+        a.mapv_inplace(|v| if v.is_finite() { v } else { median });
+        ctc::write_frame(&filled.join(format!("t{t:03}.tif")), &ctc::Frame::F32(a)).unwrap();
+    }
+    for segmenter in ["classical", "model"] {
+        let (a, b) = (d.path().join(format!("a-{segmenter}")), d.path().join(format!("b-{segmenter}")));
+        let o = cellstream(&[&"track", &with_nan, &"--segmenter", &segmenter, &"--out", &a]);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(o.status.success(), "{err}");
+        assert_eq!(err.matches("warning: frame 0: 10241 pixels are NaN or infinite").count(), 1, "one warning: {err}");
+        let o = cellstream(&[&"track", &filled, &"--segmenter", &segmenter, &"--out", &b, &"-q"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(std::fs::read_to_string(a.join("res_track.txt")).unwrap(), std::fs::read_to_string(b.join("res_track.txt")).unwrap());
+        for t in 0..5 {
+            let name = format!("mask{t:03}.tif");
+            let m = ctc::read_mask(&a.join(&name)).unwrap();
+            assert_eq!(m, ctc::read_mask(&b.join(&name)).unwrap(), "{segmenter} {name}");
+            assert!(m.iter().filter(|&&l| l != 0).count() > 1000, "{segmenter} {name}: cells are found");
+        }
+    }
+    let o = cellstream(&[&"track", &with_nan, &"--segmenter", &"classical", &"--out", &d.path().join("q"), &"-q"]);
+    assert!(o.status.success() && o.stderr.is_empty(), "-q prints nothing: {}", String::from_utf8_lossy(&o.stderr));
+}
+
 #[test]
 fn render_draws_over_a_stack_as_over_its_frames_in_a_folder() {
     let d = tempfile::tempdir().unwrap();

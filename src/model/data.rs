@@ -116,7 +116,8 @@ impl TrainSequence {
         let mut out = TrainSequence { name: seq.name(), times: vec![], frames: vec![], truth: vec![], sources: vec![] };
         for t in seq.frames.times().filter(|&t| range.is_none_or(|r| r.contains(t))) {
             let path = seq.frames.path(t).expect("listed frame");
-            let frame = seq.read(t)?;
+            // NaN or infinite pixels (a float image's "no data") as background, as `track` takes them.
+            let frame = seq.read(t)?.with_finite_pixels().0;
             let frame = if invert { super::invert(&frame) } else { frame };
             if let Some(first) = out.frames.first()
                 && first.dim() != frame.dim()
