@@ -92,6 +92,13 @@ impl Stack {
         (self.time_points.saturating_sub(1)).to_string().len().max(3)
     }
 
+    /// How many frames it holds, as its user counts them: "40 pages", or
+    /// "40 time points" of a hyperstack.
+    pub fn length_text(&self) -> String {
+        let unit = if self.step == 1 && self.first == 0 { "page" } else { "time point" };
+        format!("{} {unit}{}", self.time_points, if self.time_points == 1 { "" } else { "s" })
+    }
+
     /// The page that holds frame `t`.
     fn page(&self, t: usize) -> usize {
         self.first + t * self.step
@@ -100,7 +107,7 @@ impl Stack {
     /// Frame `t` alone (for drawing a result over its frames in any order).
     pub fn read_page(&self, t: usize) -> Result<Frame> {
         if t >= self.time_points {
-            return Err(CtcError::new(&self.path, format!("has {} time points; there is no frame {t}", self.time_points)));
+            return Err(CtcError::new(&self.path, format!("has {}; there is no frame {t}", self.length_text())));
         }
         let mut dec = decoder(&self.path, open(&self.path)?)?;
         read_frame_page(self, &mut dec, t, frame_from)

@@ -40,7 +40,7 @@ impl Inputs {
             && let Some(t) = result.masks.times().find(|&t| !frames.has(t))
         {
             let what = match frames {
-                RawFrames::Stack(s) => format!("has {} time points; the result has {}", s.time_points, result.masks.path(t).unwrap().display()),
+                RawFrames::Stack(s) => format!("has {}; the result has {}", s.length_text(), result.masks.path(t).unwrap().display()),
                 RawFrames::Folder(_) => format!("is missing: the result has {}", result.masks.path(t).unwrap().display()),
             };
             return Err(CtcError::new(frames.frame_path(t), what).into());
