@@ -327,6 +327,65 @@ fn readers_take_intensities(xml: &Path, want: &BTreeMap<(usize, u32), [f64; 6]>)
     assert!((got - total).abs() <= 1e-9 * total, "geff's TOTAL_INTENSITY_CH2 sums to {got}, against {total}");
 }
 
+/// `export --lineage` on the simulated colony's own truth (its TRA masks
+/// and `man_track.txt` as a result folder): a row per track, generations
+/// that count divisions, and whole cell cycles measured from the daughters'
+/// first frames, as long as the simulation's cells take to divide.
+#[test]
+fn lineage_table_of_the_colony_truth_gives_its_cell_cycles() {
+    let d = tempfile::tempdir().unwrap();
+    let tra = Path::new(env!("CARGO_MANIFEST_DIR")).join("sequences/colony/01_GT/TRA");
+    let res = d.path().join("truth_RES");
+    std::fs::create_dir(&res).unwrap();
+    for e in std::fs::read_dir(&tra).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let to = match name.strip_prefix("man_track") {
+            Some(".txt") => "res_track.txt".to_string(),
+            Some(rest) => format!("mask{rest}"),
+            None => continue,
+        };
+        std::fs::copy(e.path(), res.join(to)).unwrap();
+    }
+    let csv = d.path().join("lineage.csv");
+    let o = cellstream(&[&"export", &res, &"--lineage", &csv]);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("whole cell cycles, median"), "{}", String::from_utf8_lossy(&o.stderr));
+    let tracks = ctc::read_tracks(&res.join("res_track.txt")).unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("track_id,parent_track_id,lineage_id,generation,first_frame,last_frame,frames_seen,daughters,born_by_division,cycle_frames"));
+    let rows: BTreeMap<u32, Vec<String>> = lines.map(|l| l.split(',').map(str::to_string).collect::<Vec<_>>()).map(|r| (r[0].parse().unwrap(), r)).collect();
+    assert_eq!(rows.len(), tracks.len());
+    let mut daughters: BTreeMap<u32, Vec<&ctc::TrackRecord>> = BTreeMap::new();
+    for r in tracks.iter().filter(|r| r.parent != 0) {
+        daughters.entry(r.parent).or_default().push(r);
+    }
+    let mut cycles = Vec::new();
+    for r in &tracks {
+        let row = &rows[&r.label];
+        let generation: usize = row[3].parse().unwrap();
+        if r.parent == 0 {
+            assert_eq!(generation, 0);
+        } else {
+            let parent_generation: usize = rows[&r.parent][3].parse().unwrap();
+            let divides = daughters[&r.parent].len() >= 2;
+            assert_eq!(generation, parent_generation + usize::from(divides), "track {}", r.label);
+            assert_eq!(row[8], divides.to_string());
+        }
+        let own = daughters.get(&r.label).map_or(0, Vec::len);
+        assert_eq!(row[7], own.to_string());
+        if row[9].is_empty() {
+            assert!(own < 2 || row[8] == "false", "track {}: a cycle seen whole has a length", r.label);
+        } else {
+            let cycle: usize = row[9].parse().unwrap();
+            assert_eq!(cycle, daughters[&r.label].iter().map(|d| d.begin).min().unwrap() - r.begin);
+            cycles.push(cycle);
+        }
+    }
+    assert!(cycles.len() > 50, "the colony divides often: {} whole cycles", cycles.len());
+    assert!(cycles.iter().all(|&c| (4..=20).contains(&c)), "the simulated rods divide every 5 to 16 frames: {cycles:?}");
+}
+
 /// A third reader: geff's TrackMate converter (PyPI `geff`; scripts/setup
 /// installs it) turns the file into a GEFF graph that `geff validate`
 /// accepts, with `spots` nodes and `links` edges. Skips without the venv.

@@ -222,6 +222,118 @@ impl TrackedCells {
     }
 }
 
+/// One CTC track in its lineage: where it comes from and how it ends
+/// ([`TrackedCells::lineage`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackLineage {
+    pub label: u32,
+    /// 0 for none.
+    pub parent: u32,
+    /// The lineage: the label of its first ancestor.
+    pub root: u32,
+    /// Divisions between the lineage's first track and this one (a single
+    /// daughter, which continues her mother after a gap, is no division).
+    pub generation: usize,
+    pub first: usize,
+    pub last: usize,
+    /// Frames it is seen in (fewer than `last − first + 1` across gaps).
+    pub frames_seen: usize,
+    /// Tracks naming it as their parent.
+    pub daughters: usize,
+    /// Whether it was born by a division: its parent has two daughters or more.
+    pub born_by_division: bool,
+    /// Its cell cycle in frames, when it was born by a division and divides
+    /// in view: from its first frame to its daughters' first (the
+    /// inter-division time).
+    pub cycle: Option<usize>,
+}
+
+impl TrackedCells {
+    /// Every track's place in its lineage, by label: its generation, whether
+    /// it was born by a division and divides, and its cell cycle.
+    ///
+    /// ```
+    /// use cellstream::ctc::TrackRecord;
+    /// use cellstream::export::{Spot, TrackedCells};
+    /// let spot = |t, label| Spot { t, label, x: 0.0, y: 0.0, area: 1, intensity: vec![] };
+    /// let cells = TrackedCells {
+    ///     width: 4, height: 4, first: 0, last: 9,
+    ///     // 1 divides into 2 and 3 at frame 2; 2 divides into 4 and 5 at frame 7.
+    ///     spots: [(0, 1), (1, 1), (2, 2), (2, 3), (6, 2), (7, 4), (7, 5)].into_iter().map(|(t, l)| spot(t, l)).collect(),
+    ///     tracks: vec![
+    ///         TrackRecord::new(1, 0, 1, 0),
+    ///         TrackRecord::new(2, 2, 6, 1),
+    ///         TrackRecord::new(3, 2, 2, 1),
+    ///         TrackRecord::new(4, 7, 7, 2),
+    ///         TrackRecord::new(5, 7, 7, 2),
+    ///     ],
+    ///     channels: vec![],
+    /// };
+    /// let rows = cells.lineage();
+    /// let two = &rows[1];
+    /// assert_eq!((two.root, two.generation, two.frames_seen, two.daughters, two.born_by_division, two.cycle), (1, 1, 2, 2, true, Some(5)));
+    /// assert_eq!((rows[0].cycle, rows[3].generation, rows[3].cycle), (None, 2, None)); // 1 was not seen born, 4 not seen dividing
+    /// ```
+    pub fn lineage(&self) -> Vec<TrackLineage> {
+        let roots = self.lineage_roots();
+        let mut daughters: BTreeMap<u32, Vec<&TrackRecord>> = BTreeMap::new();
+        for r in self.tracks.iter().filter(|r| r.parent != 0) {
+            daughters.entry(r.parent).or_default().push(r);
+        }
+        let divides = |label: u32| daughters.get(&label).is_some_and(|d| d.len() >= 2);
+        let parent: BTreeMap<u32, u32> = self.tracks.iter().map(|r| (r.label, r.parent)).collect();
+        let seen = self.track_spots();
+        self.tracks
+            .iter()
+            .map(|r| {
+                // Divisions up the parents, stopping after every track was passed once (a cycle in an invalid file).
+                let mut generation = 0;
+                let mut at = r.label;
+                for _ in 0..parent.len() {
+                    match parent.get(&at) {
+                        Some(&p) if p != 0 && parent.contains_key(&p) => {
+                            generation += usize::from(divides(p));
+                            at = p;
+                        }
+                        _ => break,
+                    }
+                }
+                let born_by_division = r.parent != 0 && divides(r.parent);
+                let own = daughters.get(&r.label).filter(|d| d.len() >= 2);
+                let cycle = own.filter(|_| born_by_division).and_then(|d| d.iter().map(|d| d.begin).min()).map(|b| b.saturating_sub(r.begin));
+                TrackLineage {
+                    label: r.label,
+                    parent: r.parent,
+                    root: roots.get(&r.label).copied().unwrap_or(r.label),
+                    generation,
+                    first: r.begin,
+                    last: r.end,
+                    frames_seen: seen.get(&r.label).map_or(0, Vec::len),
+                    daughters: daughters.get(&r.label).map_or(0, Vec::len),
+                    born_by_division,
+                    cycle,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Writes [`TrackedCells::lineage`] as CSV, one row per track by label:
+/// `track_id,parent_track_id,lineage_id,generation,first_frame,last_frame,frames_seen,daughters,born_by_division,cycle_frames`
+/// (`cycle_frames` empty where the cycle is not seen whole).
+pub fn write_lineage_csv(rows: &[TrackLineage], w: &mut impl std::io::Write) -> std::io::Result<()> {
+    writeln!(w, "track_id,parent_track_id,lineage_id,generation,first_frame,last_frame,frames_seen,daughters,born_by_division,cycle_frames")?;
+    for r in rows {
+        let cycle = r.cycle.map(|c| c.to_string()).unwrap_or_default();
+        writeln!(
+            w,
+            "{},{},{},{},{},{},{},{},{},{cycle}",
+            r.label, r.parent, r.root, r.generation, r.first, r.last, r.frames_seen, r.daughters, r.born_by_division
+        )?;
+    }
+    Ok(())
+}
+
 /// `cellstream export`: a CTC result folder as a napari tracks table and/or a TrackMate XML file.
 #[derive(Args, Debug)]
 pub struct ExportArgs {
@@ -233,6 +345,11 @@ pub struct ExportArgs {
     /// Write a TrackMate XML file here (Fiji: Plugins › Tracking › Load a TrackMate file).
     #[arg(long, value_name = "FILE.xml")]
     pub trackmate: Option<PathBuf>,
+    /// Write one row per track here (CSV): its parent, lineage, generation,
+    /// frames, daughters and cell cycle (frames from its birth by a division
+    /// to its own, where both are seen).
+    #[arg(long, value_name = "FILE.csv")]
+    pub lineage: Option<PathBuf>,
     /// The image TrackMate should open with the tracks (e.g. a stack of the
     /// raw frames); recorded in the XML, not read.
     #[arg(long, value_name = "IMAGE.tif", requires = "trackmate")]
@@ -250,10 +367,10 @@ pub struct ExportArgs {
 
 /// Runs `cellstream export`.
 pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
-    if args.napari.is_none() && args.trackmate.is_none() {
-        bail!("nothing to export: give --napari FILE.csv, --trackmate FILE.xml or both");
+    if args.napari.is_none() && args.trackmate.is_none() && args.lineage.is_none() {
+        bail!("nothing to export: give --napari FILE.csv, --trackmate FILE.xml, --lineage FILE.csv or several");
     }
-    for out in args.napari.iter().chain(&args.trackmate) {
+    for out in args.napari.iter().chain(&args.trackmate).chain(&args.lineage) {
         if out.starts_with(&args.res) {
             bail!("{}: write the export outside the result folder {}, which must hold only the CTC result", out.display(), args.res.display());
         }
@@ -283,5 +400,44 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
         let lineages = cells.lineage_roots().values().collect::<std::collections::BTreeSet<_>>().len();
         eprintln!("wrote {} ({} spots, {} links, {} TrackMate tracks)", p.display(), cells.spots.len(), cells.links().len(), lineages);
     }
+    if let Some(p) = &args.lineage {
+        let rows = cells.lineage();
+        ctc::write_atomic(p, |w| write_lineage_csv(&rows, w))?;
+        let lineages = rows.iter().map(|r| r.root).collect::<std::collections::BTreeSet<_>>().len();
+        let mut cycles: Vec<u64> = rows.iter().filter_map(|r| r.cycle).map(|c| c as u64).collect();
+        cycles.sort_unstable();
+        let divisions = rows.iter().filter(|r| r.daughters >= 2).count();
+        let median = if cycles.is_empty() { String::new() } else { format!(", median {} frames", crate::measure::median_of_sorted(&cycles)) };
+        eprintln!("wrote {} ({} tracks in {lineages} lineages, {divisions} divisions; {} whole cell cycles{median})", p.display(), rows.len(), cycles.len());
+    }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A single daughter continues her mother after a gap: no division, no
+    /// new generation, and her own division ends no cycle seen whole.
+    #[test]
+    fn a_single_daughter_is_no_division() {
+        let spot = |t, label| Spot { t, label, x: 0.0, y: 0.0, area: 1, intensity: vec![] };
+        let cells = TrackedCells {
+            width: 4,
+            height: 4,
+            first: 0,
+            last: 6,
+            // 1 (frames 0–1) continues as 2 after a gap (frames 3–4), which divides into 3 and 4.
+            spots: [(0, 1), (1, 1), (3, 2), (4, 2), (5, 3), (5, 4)].into_iter().map(|(t, l)| spot(t, l)).collect(),
+            tracks: vec![TrackRecord::new(1, 0, 1, 0), TrackRecord::new(2, 3, 4, 1), TrackRecord::new(3, 5, 5, 2), TrackRecord::new(4, 5, 5, 2)],
+            channels: vec![],
+        };
+        let rows = cells.lineage();
+        let summary: Vec<(usize, bool, usize, Option<usize>)> = rows.iter().map(|r| (r.generation, r.born_by_division, r.daughters, r.cycle)).collect();
+        assert_eq!(summary, vec![(0, false, 1, None), (0, false, 2, None), (1, true, 0, None), (1, true, 0, None)]);
+        assert!(rows.iter().all(|r| r.root == 1));
+        let mut out = Vec::new();
+        write_lineage_csv(&rows, &mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap().lines().nth(2), Some("2,1,1,0,3,4,2,2,false,"));
+    }
 }
