@@ -283,6 +283,7 @@ impl TrackedCells {
         let divides = |label: u32| daughters.get(&label).is_some_and(|d| d.len() >= 2);
         let parent: BTreeMap<u32, u32> = self.tracks.iter().map(|r| (r.label, r.parent)).collect();
         let seen = self.track_spots();
+        let cycles = whole_cycles(&self.tracks);
         self.tracks
             .iter()
             .map(|r| {
@@ -299,8 +300,6 @@ impl TrackedCells {
                     }
                 }
                 let born_by_division = r.parent != 0 && divides(r.parent);
-                let own = daughters.get(&r.label).filter(|d| d.len() >= 2);
-                let cycle = own.filter(|_| born_by_division).and_then(|d| d.iter().map(|d| d.begin).min()).map(|b| b.saturating_sub(r.begin));
                 TrackLineage {
                     label: r.label,
                     parent: r.parent,
@@ -311,11 +310,36 @@ impl TrackedCells {
                     frames_seen: seen.get(&r.label).map_or(0, Vec::len),
                     daughters: daughters.get(&r.label).map_or(0, Vec::len),
                     born_by_division,
-                    cycle,
+                    cycle: cycles.get(&r.label).copied(),
                 }
             })
             .collect()
     }
+}
+
+/// The whole cell cycles of a CTC track file, by label: for each track born
+/// by a division (its parent has two daughters or more) that divides in
+/// view, the frames from its first to its daughters' first (the
+/// inter-division time).
+///
+/// ```
+/// use cellstream::ctc::TrackRecord;
+/// // 1 divides into 2 and 3; 2 into 4 and 5 five frames after her birth; 3 continues alone as 6.
+/// let tracks = [(1, 0, 1, 0), (2, 2, 6, 1), (3, 2, 3, 1), (4, 7, 9, 2), (5, 7, 9, 2), (6, 5, 9, 3)];
+/// let tracks: Vec<TrackRecord> = tracks.iter().map(|&(l, b, e, p)| TrackRecord::new(l, b, e, p)).collect();
+/// assert_eq!(cellstream::export::whole_cycles(&tracks), [(2, 5)].into());
+/// ```
+pub fn whole_cycles(tracks: &[TrackRecord]) -> BTreeMap<u32, usize> {
+    let mut daughters: BTreeMap<u32, Vec<&TrackRecord>> = BTreeMap::new();
+    for r in tracks.iter().filter(|r| r.parent != 0) {
+        daughters.entry(r.parent).or_default().push(r);
+    }
+    let divides = |label: u32| daughters.get(&label).filter(|d| d.len() >= 2);
+    tracks
+        .iter()
+        .filter(|r| r.parent != 0 && divides(r.parent).is_some())
+        .filter_map(|r| divides(r.label).and_then(|d| d.iter().map(|d| d.begin).min()).map(|b| (r.label, b.saturating_sub(r.begin))))
+        .collect()
 }
 
 /// Writes [`TrackedCells::lineage`] as CSV, one row per track by label:

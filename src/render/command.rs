@@ -285,6 +285,7 @@ pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
             "tracks".to_string(),
             format!("{} tracks, {} divisions, {} founding cells", lineage.branches.len(), lineage.divisions(), lineage.trees),
         ),
+        ("cell cycles".to_string(), cycles_text(inputs.tracks())),
         (
             "overlays".to_string(),
             format!(
@@ -319,9 +320,37 @@ pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The whole cell cycles of `tracks` ([`crate::export::whole_cycles`]) in a line: how many, their median and quartiles.
+fn cycles_text(tracks: &[ctc::TrackRecord]) -> String {
+    let mut cycles: Vec<u64> = crate::export::whole_cycles(tracks).into_values().map(|c| c as u64).collect();
+    if cycles.is_empty() {
+        return "none seen whole (a cell born by a division that divides again in view)".to_string();
+    }
+    cycles.sort_unstable();
+    // numpy's percentiles, as scripts/cycle-lengths.py gives them.
+    let quartile = |q: f32| crate::segment::percentile(&mut cycles.iter().map(|&c| c as f32).collect::<Vec<_>>(), q);
+    format!(
+        "{} seen whole: median {} frames, quartiles {} / {} frames, range {}–{} (from birth by a division to the daughters' first frame)",
+        cycles.len(),
+        crate::measure::median_of_sorted(&cycles),
+        quartile(25.0),
+        quartile(75.0),
+        cycles[0],
+        cycles[cycles.len() - 1]
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cycles_are_summed_up_in_a_line() {
+        let tracks: Vec<ctc::TrackRecord> =
+            [(1, 0, 1, 0), (2, 2, 6, 1), (3, 2, 8, 1), (4, 7, 9, 2), (5, 7, 9, 2), (6, 9, 9, 3), (7, 9, 9, 3)].iter().map(|&(l, b, e, p)| ctc::TrackRecord::new(l, b, e, p)).collect();
+        assert_eq!(cycles_text(&tracks), "2 seen whole: median 6 frames, quartiles 5.5 / 6.5 frames, range 5–7 (from birth by a division to the daughters' first frame)");
+        assert!(cycles_text(&tracks[..3]).starts_with("none seen whole"));
+    }
 
     #[test]
     fn samples_spread_evenly() {
