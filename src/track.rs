@@ -137,9 +137,11 @@ pub struct ModelArgs {
     /// Model segmenter: resize each frame by F before the network and its
     /// probabilities back (Cellpose's diameter): F = the model's cell
     /// diameter / yours. The shipped models learned cells about 15–22 px
-    /// across (nuclei 21), so 0.5 suits cells of 40 px.
-    #[arg(long, value_name = "F", default_value_t = 1.0, value_parser = scale_factor)]
-    pub scale: f32,
+    /// across (nuclei 21), so 0.5 suits cells of 40 px. `auto` chooses F
+    /// from 0.35 to 2.8 on the first frame, where the network is surest of
+    /// the cells' cores.
+    #[arg(long, value_name = "F|auto", default_value = "1", value_parser = scale_arg)]
+    pub scale: ScaleArg,
     /// Model segmenter: invert the frames' grey levels for the network, for
     /// cells of the opposite contrast to the model's training images (bright
     /// phase-contrast cells such as PhC-C2DL-PSC's with `--model colony` or
@@ -167,7 +169,10 @@ impl ModelArgs {
             window: self.window,
             precision: self.precision,
             mirrors: self.tta,
-            scale: self.scale,
+            scale: match self.scale {
+                ScaleArg::Factor(f) => f,
+                ScaleArg::Auto => 1.0,
+            },
             invert: self.invert,
             ..InferOptions::default()
         }
@@ -180,10 +185,21 @@ fn follow_seconds(s: &str) -> Result<f64, String> {
     if v > 0.0 && v.is_finite() { Ok(v) } else { Err(format!("{v} is not a positive number of seconds")) }
 }
 
-/// `--scale`: a factor from 1/8 to 8.
-fn scale_factor(s: &str) -> Result<f32, String> {
-    let v: f32 = s.parse().map_err(|e| format!("{e}"))?;
-    if (0.125..=8.0).contains(&v) { Ok(v) } else { Err(format!("{v} is not a scale factor from 0.125 to 8")) }
+/// `--scale`: a factor, or chosen from the first frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ScaleArg {
+    /// [`crate::model::Predictor::choose_scale`] on the first frame.
+    Auto,
+    Factor(f32),
+}
+
+/// `--scale`: `auto`, or a factor from 1/8 to 8.
+fn scale_arg(s: &str) -> Result<ScaleArg, String> {
+    if s.trim() == "auto" {
+        return Ok(ScaleArg::Auto);
+    }
+    let v: f32 = s.parse().map_err(|e| format!("{s}: {e}; expected auto or a factor from 0.125 to 8"))?;
+    if (0.125..=8.0).contains(&v) { Ok(ScaleArg::Factor(v)) } else { Err(format!("{v} is not a scale factor from 0.125 to 8 (or auto)")) }
 }
 
 /// The post-processing chain's settings on the command line.
@@ -739,7 +755,7 @@ fn track_sequence_with(
             if args.model.invert {
                 bail!("--invert is for the model segmenter; the classical segmenter takes --polarity dark (or both)");
             }
-            if args.model.scale != 1.0 {
+            if args.model.scale != ScaleArg::Factor(1.0) {
                 bail!("--scale is for the model segmenter; the classical segmenter works at the frame's size (see --background-sigma, --min-distance)");
             }
             if let Some(r) = &mut record {
@@ -765,6 +781,19 @@ fn track_sequence_with(
             let maps = args.model.save_probabilities.as_deref().map(|dir| MapWriter::create(dir, digits)).transpose()?.map(Arc::new);
             let mut predictor = args.model.source().predictor(args.model.device, args.model.options())?;
             let params = args.post.model_params(args.model.seed_threshold, args.model.foreground_threshold);
+            // `--scale auto`: chosen on the first frame, which the stream then reads as usual.
+            let mut reader = reader.peekable();
+            let mut chosen = None;
+            if args.model.scale == ScaleArg::Auto
+                && let Some(Ok((t, frame))) = reader.peek()
+            {
+                let (scale, tried) = predictor.choose_scale(frame, params.seed_threshold)?;
+                if !args.quiet {
+                    let scores: Vec<String> = tried.iter().map(|(s, v)| format!("{s:.2}: {v:.3}")).collect();
+                    eprintln!("--scale auto: {scale:.2}, chosen on frame {t} (mean seed confidence at each scale tried: {})", scores.join(", "));
+                }
+                chosen = Some((scale, tried));
+            }
             if let Some(r) = &mut record {
                 let m = &args.model;
                 let model = match m.source() {
@@ -783,9 +812,13 @@ fn track_sequence_with(
                     .set("overlap", m.overlap)
                     .set("precision", format!("{:?}", m.precision).to_lowercase())
                     .set("test_time_mirrors", m.tta)
-                    .set("scale", m.scale)
+                    .set("scale", predictor.options().scale)
                     .set("invert", m.invert)
                     .set("model_trained_on_inverted_frames", c.invert);
+                if let Some((_, tried)) = &chosen {
+                    let scores: Vec<String> = tried.iter().map(|(s, v)| format!("{s:.3}: {v:.4}")).collect();
+                    s.set("scale_chosen", "auto, on the first frame").set("scale_scores", scores.join(", "));
+                }
                 match m.window {
                     Some(k) => s.set("inference", "windowed").set("window", k),
                     None => s.set("inference", "stateful"),

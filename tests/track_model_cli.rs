@@ -425,11 +425,45 @@ fn scale_shows_the_network_large_cells_at_the_size_it_learned() {
     let (as_is, halved) = (track("1"), track("0.5"));
     // Measured: 0.58 as they are, 0.79 halved (0.80 at the sample's own size).
     assert!(halved > as_is + 0.1 && halved > 0.72, "2× cells: SEG {as_is:.3} as they are, {halved:.3} at --scale 0.5");
+    // `--scale auto` finds 0.5 on the first frame and then tracks exactly as `--scale 0.5`.
+    let auto = d.path().join("Rauto");
+    let o = Command::new(env!("CARGO_BIN_EXE_cellstream"))
+        .current_dir(d.path())
+        .args(["track", "phase/01", "--model", "phase", "--scale", "auto", "--out"])
+        .arg(&auto)
+        .output()
+        .unwrap();
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--scale auto: 0.50, chosen on frame 0"), "{}", String::from_utf8_lossy(&o.stderr));
+    let record = std::fs::read_to_string(auto.join("cellstream.toml")).unwrap();
+    assert!(record.contains("scale = 0.5\n") && record.contains("scale_scores = \"1.000: "), "{record}");
+    for t in 0..6 {
+        let name = format!("mask{t:03}.tif");
+        assert_eq!(ctc::read_mask(&auto.join(&name)).unwrap(), ctc::read_mask(&d.path().join("R0.5").join(&name)).unwrap(), "{name}");
+    }
     for bad in ["0", "-1", "9", "x"] {
         let o = cellstream(&[&"track", &seq, &format!("--scale={bad}"), &"--out", &d.path().join("bad")]);
         assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--scale"), "{bad}");
     }
     assert!(!d.path().join("bad").exists());
+}
+
+/// Cells at the size the model learned: `--scale auto` keeps 1, and the
+/// result is the default's.
+#[test]
+fn scale_auto_keeps_cells_of_the_models_own_size_at_1() {
+    let d = tempfile::tempdir().unwrap();
+    let clip = first_frames("fluo", 4, d.path());
+    let (plain, auto) = (d.path().join("plain"), d.path().join("auto"));
+    track_quietly(&clip, &plain, &["--model", "fluo"]);
+    track_quietly(&clip, &auto, &["--model", "fluo", "--scale", "auto"]);
+    let record = std::fs::read_to_string(auto.join("cellstream.toml")).unwrap();
+    assert!(record.contains("scale = 1.0\n") && record.contains("scale_chosen = \"auto"), "{record}");
+    assert_eq!(std::fs::read_to_string(plain.join("res_track.txt")).unwrap(), std::fs::read_to_string(auto.join("res_track.txt")).unwrap());
+    for t in 0..4 {
+        let name = format!("mask{t:03}.tif");
+        assert_eq!(ctc::read_mask(&plain.join(&name)).unwrap(), ctc::read_mask(&auto.join(&name)).unwrap(), "{name}");
+    }
 }
 
 #[test]

@@ -317,6 +317,12 @@ impl Streamer {
     }
 }
 
+/// How much a neighbouring scale must raise [`Predictor::choose_scale`]'s
+/// score to be taken: more than PSC's near tie between 1 and 1.41 (0.9554
+/// against 0.9560), less than the smallest step that led to the best SEG
+/// among the README's cases (0.0035, dense colonies at twice their size).
+pub const SCALE_MARGIN: f32 = 0.002;
+
 /// A trained network streaming frames: [`Predictor::push`] one frame at a
 /// time, in time order; the recurrent state of every tile carries over.
 pub struct Predictor {
@@ -355,16 +361,7 @@ impl Predictor {
     /// [`InferOptions::scale`] for the network and its probabilities resized
     /// back to the frame.
     pub fn push(&mut self, frame: &Frame) -> Result<Probabilities> {
-        // `--invert` reverses what the model expects: as it learned (a model
-        // trained on inverted frames inverts), or the opposite.
-        let inverted;
-        let frame = if self.options().invert != self.config().invert {
-            inverted = invert(frame);
-            &inverted
-        } else {
-            frame
-        };
-        let normalised = percentile_normalise_frame(frame, PERCENTILES.0, PERCENTILES.1);
+        let normalised = self.normalised(frame);
         let scale = self.options().scale;
         if scale == 1.0 {
             return self.push_normalised(&normalised);
@@ -372,6 +369,70 @@ impl Predictor {
         let dim = normalised.dim();
         let p = self.push_normalised(&resize(normalised.view(), scaled_dim(dim, scale)))?;
         Ok(Probabilities { background: resize(p.background.view(), dim), cell: resize(p.cell.view(), dim), boundary: resize(p.boundary.view(), dim) })
+    }
+
+    /// The frame as the network takes it before resizing: inverted if
+    /// exactly one of [`InferOptions::invert`] and the model's
+    /// [`ModelConfig::invert`] is set, normalised per frame.
+    fn normalised(&self, frame: &Frame) -> Array2<f32> {
+        // `--invert` reverses what the model expects: as it learned (a model
+        // trained on inverted frames inverts), or the opposite.
+        if self.options().invert != self.config().invert {
+            percentile_normalise_frame(&invert(frame), PERCENTILES.0, PERCENTILES.1)
+        } else {
+            percentile_normalise_frame(frame, PERCENTILES.0, PERCENTILES.1)
+        }
+    }
+
+    /// Chooses [`InferOptions::scale`] for cells of unknown size from one
+    /// frame (`track --scale auto`), and sets it. Each candidate scale
+    /// `2^(k/2)`, k from −3 to 3 (0.35 to 2.8), runs the network on the frame
+    /// alone, from zero state, and is scored by the mean of the seed map
+    /// `p(cell) − p(boundary)` over the pixels where it exceeds
+    /// `seed_threshold`: how sure the network is of the cells' cores. The
+    /// search climbs from 1 in steps of √2 towards the better neighbour
+    /// while the score rises. On the simulated and HeLa sequences, with cells
+    /// at their size, twice it and half it, this score peaks at the scale
+    /// whose SEG is best (README, On your images). A step is taken only if
+    /// it raises the score by more than [`SCALE_MARGIN`], so that a near tie
+    /// keeps the scale nearer the model's own. Returns the scale and
+    /// every (scale, score) tried, in the order tried.
+    pub fn choose_scale(&mut self, frame: &Frame, seed_threshold: f32) -> Result<(f32, Vec<(f32, f32)>)> {
+        let normalised = self.normalised(frame);
+        let dim = normalised.dim();
+        let options = InferOptions { mirrors: false, window: None, ..*self.options() };
+        let mut tried: Vec<(i32, f32, f32)> = Vec::new();
+        let mut score = |k: i32| -> Result<f32> {
+            if let Some(&(_, _, v)) = tried.iter().find(|t| t.0 == k) {
+                return Ok(v);
+            }
+            let scale = 2f32.powf(k as f32 / 2.0);
+            let mut streamer = Streamer::new(InferOptions { scale, ..options }, self.loaded.net.config(), self.device)?;
+            let input = if k == 0 { normalised.clone() } else { resize(normalised.view(), scaled_dim(dim, scale)) };
+            let p = streamer.push(&self.loaded.net, self.device, &input)?;
+            let (sum, n) = Zip::from(&p.cell).and(&p.boundary).fold((0f64, 0usize), |(sum, n), &c, &b| {
+                let v = c - b;
+                if v > seed_threshold { (sum + f64::from(v), n + 1) } else { (sum, n) }
+            });
+            let v = if n == 0 { 0.0 } else { (sum / n as f64) as f32 };
+            tried.push((k, scale, v));
+            Ok(v)
+        };
+        let (centre, down, up) = (score(0)?, score(-1)?, score(1)?);
+        let mut best: i32 = 0;
+        if down.max(up) > centre + SCALE_MARGIN {
+            let step: i32 = if up > down { 1 } else { -1 };
+            best = step;
+            while (best + step).abs() <= 3 && score(best + step)? > score(best)? + SCALE_MARGIN {
+                best += step;
+            }
+        }
+        let scale = 2f32.powf(best as f32 / 2.0);
+        for (_, streamer) in &mut self.streamers {
+            streamer.options.scale = scale;
+            streamer.reset();
+        }
+        Ok((scale, tried.into_iter().map(|(_, s, v)| (s, v)).collect()))
     }
 
     /// The next frame, already normalised.
