@@ -27,7 +27,7 @@ pub enum Command {
     /// Score a result against ground truth: SEG, DET, TRA, LNK, CT, TF, BC(i) (as py-ctcmetrics) and object precision/recall.
     Evaluate(crate::eval::EvaluateArgs),
     /// Segment a sequence (or take another tool's masks), link the cells into tracks and a lineage, and write a CTC result.
-    Track(crate::track::TrackArgs),
+    Track(Box<crate::track::TrackArgs>),
     /// Simulate a time-lapse with exact ground truth: OUT/01, OUT/01_GT/SEG, OUT/01_GT/TRA.
     Simulate(simulate::SimulateArgs),
     /// Turn probability or foreground TIFFs made by any tool into instance masks (maskNNN.tif).
@@ -57,7 +57,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate { res, json } => validate(res, json),
         Command::Evaluate(args) => crate::eval::run(args),
-        Command::Track(args) => crate::track::run(args),
+        Command::Track(args) => crate::track::run(*args),
         Command::Simulate(args) => simulate::run_cli(&args),
         Command::Postprocess(args) => crate::post::command::run(&args),
         Command::Train(args) => crate::model::train_command(*args),
