@@ -321,7 +321,7 @@ impl Streamer {
 /// score to be taken: more than PSC's near tie between 1 and 1.41 (0.9554
 /// against 0.9560), less than the smallest step that led to the best SEG
 /// among the README's cases (0.0035, dense colonies at twice their size).
-pub const SCALE_MARGIN: f32 = 0.002;
+const SCALE_MARGIN: f32 = 0.002;
 
 /// A trained network streaming frames: [`Predictor::push`] one frame at a
 /// time, in time order; the recurrent state of every tile carries over.
@@ -394,7 +394,7 @@ impl Predictor {
     /// while the score rises. On the simulated and HeLa sequences, with cells
     /// at their size, twice it and half it, this score peaks at the scale
     /// whose SEG is best (README, On your images). A step is taken only if
-    /// it raises the score by more than [`SCALE_MARGIN`], so that a near tie
+    /// it raises the score by more than `SCALE_MARGIN` (0.002), so that a near tie
     /// keeps the scale nearer the model's own. Returns the scale and
     /// every (scale, score) tried, in the order tried.
     pub fn choose_scale(&mut self, frame: &Frame, seed_threshold: f32) -> Result<(f32, Vec<(f32, f32)>)> {
