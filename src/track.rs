@@ -950,7 +950,7 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
 }
 
 /// The frames with their NaN and infinite pixels (a float image's "no data")
-/// taken as background ([`Frame::with_finite_pixels`]), saying so on the
+/// taken as background ([`crate::segment::fill_non_finite`]), saying so on the
 /// first frame that has them unless `quiet`.
 fn with_finite_pixels(
     reader: Box<dyn Iterator<Item = Result<(usize, Frame)>> + Send>,
@@ -959,7 +959,7 @@ fn with_finite_pixels(
     let mut warned = quiet;
     Box::new(reader.map(move |r| {
         r.map(|(t, f)| {
-            let (f, n) = f.with_finite_pixels();
+            let (f, n) = crate::segment::fill_non_finite(f);
             if n > 0 && !warned {
                 warned = true;
                 eprintln!("warning: frame {t}: {n} pixels are NaN or infinite (no data); they are taken as the frame's median, as background, here and in any later frame");

@@ -48,40 +48,6 @@ impl Frame {
         }
     }
 
-    /// The frame with its non-finite pixels (NaN or ±∞, which registration
-    /// and stitching leave where a float image has no data) set to the
-    /// median of its finite pixels, mostly background in a microscope's
-    /// frame (0 if none is finite); and how many there were. Integer frames
-    /// have none. Percentiles, and so the network's input, would otherwise
-    /// be NaN over the whole frame.
-    ///
-    /// ```
-    /// use cellstream::ctc::Frame;
-    /// use ndarray::array;
-    /// let (f, n) = Frame::F32(array![[1.0, f32::NAN, 3.0], [f32::INFINITY, 2.0, 5.0]]).with_finite_pixels();
-    /// assert_eq!((f, n), (Frame::F32(array![[1.0, 2.5, 3.0], [2.5, 2.0, 5.0]]), 2));
-    /// ```
-    pub fn with_finite_pixels(self) -> (Frame, usize) {
-        let Frame::F32(mut a) = self else { return (self, 0) };
-        let bad = a.iter().filter(|v| !v.is_finite()).count();
-        if bad == 0 {
-            return (Frame::F32(a), 0);
-        }
-        let mut finite: Vec<f32> = a.iter().copied().filter(|v| v.is_finite()).collect();
-        let fill = match finite.len() {
-            0 => 0.0,
-            n => {
-                let (below, &mut upper, _) = finite.select_nth_unstable_by(n / 2, f32::total_cmp);
-                match below.iter().copied().max_by(f32::total_cmp) {
-                    Some(lower) if n % 2 == 0 => (lower + upper) / 2.0,
-                    _ => upper,
-                }
-            }
-        };
-        a.mapv_inplace(|v| if v.is_finite() { v } else { fill });
-        (Frame::F32(a), bad)
-    }
-
     /// Largest value the sample type can hold (1.0 for float frames).
     pub fn type_max(&self) -> f32 {
         match self {

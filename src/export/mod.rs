@@ -275,11 +275,7 @@ impl TrackedCells {
     /// assert_eq!((rows[0].cycle, rows[3].generation, rows[3].cycle), (None, 2, None)); // 1 was not seen born, 4 not seen dividing
     /// ```
     pub fn lineage(&self) -> Vec<TrackLineage> {
-        let roots = self.lineage_roots();
-        let mut daughters: BTreeMap<u32, Vec<&TrackRecord>> = BTreeMap::new();
-        for r in self.tracks.iter().filter(|r| r.parent != 0) {
-            daughters.entry(r.parent).or_default().push(r);
-        }
+        let daughters = daughters_by_parent(&self.tracks);
         let divides = |label: u32| daughters.get(&label).is_some_and(|d| d.len() >= 2);
         let parent: BTreeMap<u32, u32> = self.tracks.iter().map(|r| (r.label, r.parent)).collect();
         let seen = self.track_spots();
@@ -287,7 +283,9 @@ impl TrackedCells {
         self.tracks
             .iter()
             .map(|r| {
-                // Divisions up the parents, stopping after every track was passed once (a cycle in an invalid file).
+                // Up the parents to the lineage's root, as `lineage_roots`
+                // walks, counting the divisions passed; stopping after every
+                // track was passed once (a cycle in an invalid file).
                 let mut generation = 0;
                 let mut at = r.label;
                 for _ in 0..parent.len() {
@@ -303,7 +301,7 @@ impl TrackedCells {
                 TrackLineage {
                     label: r.label,
                     parent: r.parent,
-                    root: roots.get(&r.label).copied().unwrap_or(r.label),
+                    root: at,
                     generation,
                     first: r.begin,
                     last: r.end,
@@ -330,16 +328,22 @@ impl TrackedCells {
 /// assert_eq!(cellstream::export::whole_cycles(&tracks), [(2, 5)].into());
 /// ```
 pub fn whole_cycles(tracks: &[TrackRecord]) -> BTreeMap<u32, usize> {
-    let mut daughters: BTreeMap<u32, Vec<&TrackRecord>> = BTreeMap::new();
-    for r in tracks.iter().filter(|r| r.parent != 0) {
-        daughters.entry(r.parent).or_default().push(r);
-    }
+    let daughters = daughters_by_parent(tracks);
     let divides = |label: u32| daughters.get(&label).filter(|d| d.len() >= 2);
     tracks
         .iter()
         .filter(|r| r.parent != 0 && divides(r.parent).is_some())
         .filter_map(|r| divides(r.label).and_then(|d| d.iter().map(|d| d.begin).min()).map(|b| (r.label, b.saturating_sub(r.begin))))
         .collect()
+}
+
+/// The tracks that name each track as their parent, by the parent's label.
+fn daughters_by_parent(tracks: &[TrackRecord]) -> BTreeMap<u32, Vec<&TrackRecord>> {
+    let mut daughters: BTreeMap<u32, Vec<&TrackRecord>> = BTreeMap::new();
+    for r in tracks.iter().filter(|r| r.parent != 0) {
+        daughters.entry(r.parent).or_default().push(r);
+    }
+    daughters
 }
 
 /// Writes [`TrackedCells::lineage`] as CSV, one row per track by label:

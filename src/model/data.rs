@@ -117,7 +117,7 @@ impl TrainSequence {
         for t in seq.frames.times().filter(|&t| range.is_none_or(|r| r.contains(t))) {
             let path = seq.frames.path(t).expect("listed frame");
             // NaN or infinite pixels (a float image's "no data") as background, as `track` takes them.
-            let frame = seq.read(t)?.with_finite_pixels().0;
+            let frame = crate::segment::fill_non_finite(seq.read(t)?).0;
             let frame = if invert { super::invert(&frame) } else { frame };
             if let Some(first) = out.frames.first()
                 && first.dim() != frame.dim()

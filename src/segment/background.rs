@@ -28,6 +28,31 @@ pub fn subtract_background(img: ArrayView2<f32>, sigma: f32) -> Array2<f32> {
     &img - &bg
 }
 
+/// The frame with its non-finite pixels (NaN or ±∞, which registration
+/// and stitching leave where a float image has no data) set to the median
+/// of its finite pixels ([`crate::measure::median`]), mostly background in a
+/// microscope's frame (0 if none is finite); and how many there were.
+/// Integer frames have none. [`percentile_normalise`] would otherwise make
+/// the whole frame NaN.
+///
+/// ```
+/// use cellstream::ctc::Frame;
+/// use ndarray::array;
+/// let (f, n) = cellstream::segment::fill_non_finite(Frame::F32(array![[1.0, f32::NAN, 3.0], [f32::INFINITY, 2.0, 5.0]]));
+/// assert_eq!((f, n), (Frame::F32(array![[1.0, 2.5, 3.0], [2.5, 2.0, 5.0]]), 2));
+/// ```
+pub fn fill_non_finite(frame: Frame) -> (Frame, usize) {
+    let Frame::F32(mut a) = frame else { return (frame, 0) };
+    let bad = a.iter().filter(|v| !v.is_finite()).count();
+    if bad == 0 {
+        return (Frame::F32(a), 0);
+    }
+    let mut finite: Vec<f32> = a.iter().copied().filter(|v| v.is_finite()).collect();
+    let fill = crate::measure::median(&mut finite).map_or(0.0, |m| m as f32);
+    a.mapv_inplace(|v| if v.is_finite() { v } else { fill });
+    (Frame::F32(a), bad)
+}
+
 /// Lower and upper percentiles [`percentile_normalise`] maps to 0 and 1 by default.
 pub const PERCENTILES: (f32, f32) = (1.0, 99.8);
 

@@ -10,7 +10,7 @@ mod model;
 mod threshold;
 
 pub use classical::{contrast_image, foreground, segment_classical, ClassicalParams, Polarity, ThresholdMethod};
-pub use background::{estimate_background, percentile, percentile_normalise, percentile_normalise_frame, subtract_background, PERCENTILES};
+pub use background::{estimate_background, fill_non_finite, percentile, percentile_normalise, percentile_normalise_frame, subtract_background, PERCENTILES};
 pub use filter::{box_mean, gaussian_blur, gaussian_kernel, integral_image};
 pub use maps::{MapWriter, FOREGROUND_DIR, SEEDS_DIR};
 pub use model::{instances_from_model, model_post_params, segment_with_model};
