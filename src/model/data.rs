@@ -286,15 +286,22 @@ mod tests {
         assert_eq!(s.times, vec![1]);
     }
 
+    /// `dir/01`, for one 6×5 frame the caller writes as `t000.tif`, with a
+    /// truth that labels the whole frame one cell.
+    fn one_frame_sequence(dir: &Path) -> PathBuf {
+        let seq = dir.join("01");
+        std::fs::create_dir_all(dir.join("01_GT/SEG")).unwrap();
+        std::fs::create_dir(&seq).unwrap();
+        ctc::write_mask(&dir.join("01_GT/SEG/man_seg000.tif"), &Mask::from_elem((6, 5), 1)).unwrap();
+        seq
+    }
+
     #[test]
     fn inverted_loading_normalises_the_inverted_frames() {
         let d = tempfile::tempdir().unwrap();
-        let seq = d.path().join("01");
-        std::fs::create_dir_all(d.path().join("01_GT/SEG")).unwrap();
-        std::fs::create_dir(&seq).unwrap();
+        let seq = one_frame_sequence(d.path());
         let frame = ctc::Frame::U16(Array2::from_shape_fn((6, 5), |(y, x)| (y * 900 + x * 40) as u16));
         ctc::write_frame(&seq.join("t000.tif"), &frame).unwrap();
-        ctc::write_mask(&d.path().join("01_GT/SEG/man_seg000.tif"), &Mask::from_elem((6, 5), 1)).unwrap();
         let plain = TrainSequence::load_with(&seq, None, false, None).unwrap();
         let inverted = TrainSequence::load_with(&seq, None, true, None).unwrap();
         assert_eq!(plain.frames[0], percentile_normalise_frame(&frame, PERCENTILES.0, PERCENTILES.1));
@@ -307,15 +314,12 @@ mod tests {
     fn a_channel_of_frames_with_several_is_loaded_as_that_channel_alone() {
         use tiff::encoder::{colortype::RGB16, TiffEncoder};
         let d = tempfile::tempdir().unwrap();
-        let seq = d.path().join("01");
-        std::fs::create_dir_all(d.path().join("01_GT/SEG")).unwrap();
-        std::fs::create_dir(&seq).unwrap();
+        let seq = one_frame_sequence(d.path());
         let green = Array2::from_shape_fn((6, 5), |(y, x)| (y * 900 + x * 40) as u16);
         // RGB: red and blue vary otherwise, green is the channel trained on.
         let rgb: Vec<u16> = green.iter().enumerate().flat_map(|(i, &g)| [(i * 7 % 13) as u16 * 1000, g, 60_000 - g]).collect();
         let mut file = std::fs::File::create(seq.join("t000.tif")).unwrap();
         TiffEncoder::new(&mut file).unwrap().write_image::<RGB16>(5, 6, &rgb).unwrap();
-        ctc::write_mask(&d.path().join("01_GT/SEG/man_seg000.tif"), &Mask::from_elem((6, 5), 1)).unwrap();
         let green_frame = ctc::Frame::U16(green);
         let got = TrainSequence::load_with(&seq, None, false, Some(2)).unwrap();
         assert_eq!(got.frames[0], percentile_normalise_frame(&green_frame, PERCENTILES.0, PERCENTILES.1));
