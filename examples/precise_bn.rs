@@ -17,7 +17,7 @@ fn main() -> anyhow::Result<()> {
     };
     tch::set_num_threads(2);
     let cfg = TrainConfig::overlay_file(&TrainConfig::default(), settings)?;
-    let data = load_sequences(&cfg.data, cfg.frames, cfg.model.invert, cfg.channel)?;
+    let data = load_sequences(&cfg.data, cfg.frames, cfg.model.invert, cfg.planes())?;
     let loaded = model::load(model_in, Device::Cpu)?;
     recalibrate_batch_norm(&loaded.net, &cfg, &data, Device::Cpu)?;
     let kept: Vec<(&str, String)> = loaded.metadata.iter().filter(|(k, _)| k.as_str() != model::FORMAT_KEY && k.as_str() != model::CONFIG_KEY).map(|(k, v)| (k.as_str(), v.clone())).collect();

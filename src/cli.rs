@@ -75,6 +75,11 @@ pub fn channel_number(s: &str) -> std::result::Result<usize, String> {
     }
 }
 
+/// `--project max|mean`: how each time point's z slices become one frame.
+pub fn projection(s: &str) -> std::result::Result<ctc::Projection, String> {
+    s.parse()
+}
+
 fn validate(res: PathBuf, json: Option<PathBuf>) -> Result<ExitCode> {
     let violations = ctc::validate_result(&res)?;
     if let Some(j) = json {

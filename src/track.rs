@@ -35,8 +35,8 @@ pub enum SegmenterKind {
 
 /// The flags that only a segmenter reads; `track --masks` refuses them
 /// rather than ignore them.
-const SEGMENTER_ONLY: [&str; 20] = [
-    "channel", "segmenter", "model", "device", "tiles", "overlap", "window", "precision", "seed_threshold", "foreground_threshold",
+const SEGMENTER_ONLY: [&str; 21] = [
+    "channel", "project", "segmenter", "model", "device", "tiles", "overlap", "window", "precision", "seed_threshold", "foreground_threshold",
     "tta", "scale", "invert", "polarity", "background_sigma", "closing_radius", "min_area", "min_distance", "min_confidence",
     "merge_fragments",
 ];
@@ -64,6 +64,13 @@ pub struct TrackArgs {
     /// multi-band frames, or of frame files that hold one page a channel.
     #[arg(long, value_name = "N", value_parser = crate::cli::channel_number)]
     pub channel: Option<usize>,
+    /// Track a time-lapse of z-stacks in 2D: each time point's z slices
+    /// projected into one frame, `max` (each pixel's brightest slice, as
+    /// Fiji's Max Intensity) or `mean`; of an ImageJ or OME hyperstack of z
+    /// slices over time, or of frame files whose pages are z slices (CTC's 3D
+    /// sequences).
+    #[arg(long, value_name = "max|mean", value_parser = crate::cli::projection)]
+    pub project: Option<ctc::Projection>,
     /// Where instances come from.
     #[arg(long, value_enum, default_value_t = SegmenterKind::Model)]
     pub segmenter: SegmenterKind,
@@ -93,6 +100,23 @@ pub struct TrackArgs {
     /// next frame as it appears, and end when none has come for SECONDS.
     #[arg(long, value_name = "SECONDS", conflicts_with = "masks", value_parser = follow_seconds)]
     pub follow: Option<f64>,
+}
+
+impl TrackArgs {
+    /// The planes of each frame file to track: `--channel` and `--project`.
+    fn planes(&self) -> ctc::Planes {
+        ctc::Planes { channel: self.channel, project: self.project }
+    }
+
+    /// Notes `--channel` and `--project` in the run record's `[run]`.
+    fn record_planes(&self, record: &mut RunRecord) {
+        if let Some(c) = self.channel {
+            record.section("run").set("channel", c);
+        }
+        if let Some(p) = self.project {
+            record.section("run").set("project", p.name());
+        }
+    }
 }
 
 /// The model segmenter's settings on the command line.
@@ -695,13 +719,13 @@ fn track_sequence_with(
         if args.follow.is_some() {
             bail!(CtcError::new(seq, "is one file; --follow reads a folder that frames are still being written into"));
         }
-        let stack = ctc::Stack::open_channel(seq, args.channel)?;
+        let stack = ctc::Stack::open_planes(seq, args.planes())?;
         (Box::new(stack.frames()?.map(|r| r.map_err(anyhow::Error::from))), stack.time_points, stack.digits())
     } else if let Some(wait) = args.follow {
         // A live acquisition: how many frames will come is not known (total 0),
         // and the first may not have come yet.
         let (wait, poll) = (std::time::Duration::from_secs_f64(wait), std::time::Duration::from_millis(100));
-        let sequence = ctc::Sequence::open_when_ready(seq, wait, poll)?.with_channel(args.channel);
+        let sequence = ctc::Sequence::open_when_ready(seq, wait, poll)?.with_planes(args.planes());
         let frames = sequence.follow(wait, poll);
         let reader = same_size(frames.map(|r| {
             let (t, p, f) = r?;
@@ -712,9 +736,9 @@ fn track_sequence_with(
     } else {
         let sequence = ctc::Sequence::open(seq)?;
         let files: Vec<(usize, PathBuf)> = sequence.frames.files.iter().map(|(t, p)| (*t, p.clone())).collect();
-        let channel = args.channel;
+        let planes = args.planes();
         let reader = same_size(files.into_iter().map(move |(t, p)| {
-            let f = ctc::read_frame_channel(&p, channel)?;
+            let f = ctc::read_frame_planes(&p, planes)?;
             let dim = f.dim();
             Ok((t, p, f, dim))
         }));
@@ -919,9 +943,7 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
                 let out = default_out(part);
                 let mut record = RunRecord::new(std::env::args());
                 record.section("run").set("dataset", path_text(seq)).set("sequence", path_text(part)).set("out", path_text(&out));
-                if let Some(c) = args.channel {
-                    record.section("run").set("channel", c);
-                }
+                args.record_planes(&mut record);
                 let s = track_sequence_with(part, &out, &args, &opts, Some(record))?;
                 if !args.quiet {
                     print_summary(&out, &s);
@@ -932,9 +954,7 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
         (Some(seq), None) => {
             let out = args.out.clone().unwrap_or_else(|| default_out(seq));
             record.section("run").set("sequence", path_text(seq)).set("out", path_text(&out));
-            if let Some(c) = args.channel {
-                record.section("run").set("channel", c);
-            }
+            args.record_planes(&mut record);
             if let Some(wait) = args.follow {
                 record.section("run").set("follow_seconds", wait);
             }

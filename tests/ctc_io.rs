@@ -2,7 +2,7 @@
 //! and never panicking on arbitrary bytes.
 use std::path::{Path, PathBuf};
 
-use cellstream::ctc::{self, Frame};
+use cellstream::ctc::{self, Frame, Planes, Projection};
 use ndarray::Array2;
 use proptest::prelude::*;
 
@@ -59,18 +59,18 @@ fn rgb_and_multipage_are_refused_by_name() {
 fn one_channel_of_a_frame_is_read_however_the_channels_are_stored() {
     let u16s = raw("expected_u16.raw", |b| u16::from_le_bytes([b[0], b[1]]), 2);
     for (name, channels) in [("channels_rgb.tif", 3), ("channels_planar.tif", 3), ("channels_pages.tif", 2)] {
-        let got = ctc::read_frame_channel(&fixture(name), Some(2)).unwrap_or_else(|e| panic!("{e}"));
+        let got = ctc::read_frame_planes(&fixture(name), Some(2).into()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(got, Frame::U16(u16s.clone()), "{name}");
-        let other = ctc::read_frame_channel(&fixture(name), Some(1)).unwrap();
+        let other = ctc::read_frame_planes(&fixture(name), Some(1).into()).unwrap();
         assert_ne!(other, got, "{name}: channel 1 is another image");
         let e = ctc::read_frame(&fixture(name)).unwrap_err();
         assert!(e.to_string().contains(name) && e.what.contains("--channel"), "{e}");
-        let e = ctc::read_frame_channel(&fixture(name), Some(channels + 1)).unwrap_err();
+        let e = ctc::read_frame_planes(&fixture(name), Some(channels + 1).into()).unwrap_err();
         assert!(e.to_string().contains(name) && e.what.contains(&format!("there is no channel {}", channels + 1)), "{e}");
     }
     // A grayscale frame is its own channel 1, and has no other.
-    assert_eq!(ctc::read_frame_channel(&fixture("u16_lzw.tif"), Some(1)).unwrap(), Frame::U16(u16s));
-    let e = ctc::read_frame_channel(&fixture("u16_lzw.tif"), Some(2)).unwrap_err();
+    assert_eq!(ctc::read_frame_planes(&fixture("u16_lzw.tif"), Some(1).into()).unwrap(), Frame::U16(u16s));
+    let e = ctc::read_frame_planes(&fixture("u16_lzw.tif"), Some(2).into()).unwrap_err();
     assert!(e.what.contains("has one channel; there is no channel 2"), "{e}");
 }
 
@@ -83,7 +83,7 @@ fn a_hyperstack_is_read_one_channel_at_a_time_in_either_page_order() {
     for name in ["hyperstack_imagej.tif", "hyperstack_ome.tif"] {
         let path = fixture(name);
         for c in 1..=2 {
-            let stack = ctc::Stack::open_channel(&path, Some(c)).unwrap_or_else(|e| panic!("{e}"));
+            let stack = ctc::Stack::open_planes(&path, Some(c).into()).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(stack.time_points, 3, "{name}");
             let frames: Vec<(usize, Frame)> = stack.frames().unwrap().map(|f| f.unwrap()).collect();
             for (t, f) in &frames {
@@ -94,13 +94,75 @@ fn a_hyperstack_is_read_one_channel_at_a_time_in_either_page_order() {
         }
         let e = ctc::Stack::open(&path).unwrap_err();
         assert!(e.to_string().contains(name) && e.what.contains("2 channels × 3 time points") && e.what.contains("--channel 1 to 2"), "{e}");
-        let e = ctc::Stack::open_channel(&path, Some(3)).unwrap_err();
+        let e = ctc::Stack::open_planes(&path, Some(3).into()).unwrap_err();
         assert!(e.what.contains("there is no channel 3"), "{e}");
     }
     // A plain stack's pages are time points: it has one channel.
-    let e = ctc::Stack::open_channel(&fixture("multipage.tif"), Some(2)).unwrap_err();
+    let e = ctc::Stack::open_planes(&fixture("multipage.tif"), Some(2).into()).unwrap_err();
     assert!(e.what.contains("there is no channel 2"), "{e}");
-    assert_eq!(ctc::Stack::open_channel(&fixture("multipage.tif"), Some(1)).unwrap().time_points, 3);
+    assert_eq!(ctc::Stack::open_planes(&fixture("multipage.tif"), Some(1).into()).unwrap().time_points, 3);
+}
+
+/// tifffile's z-stacks over time, 3 time points × 4 z slices × 2 channels,
+/// pixel (y, x) of time point t, slice z and channel c holding
+/// 100·t + 20·z + 5·c + 5·y + x: each time point's projection of one
+/// channel, from ImageJ's page order and from OME's (`XYZTC`).
+#[test]
+fn z_stacks_over_time_are_read_as_each_time_points_projection() {
+    let want = |t: usize, c: usize, z: f32| Array2::from_shape_fn((6, 5), |(y, x)| (100 * t + 5 * c + 5 * y + x) as f32 + z);
+    for name in ["zstack_imagej.tif", "zstack_ome.tif"] {
+        let path = fixture(name);
+        for c in 1..=2 {
+            let max = ctc::Stack::open_planes(&path, Planes { channel: Some(c), project: Some(Projection::Max) }).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!((max.time_points, max.length_text()), (3, "3 time points".to_string()), "{name}");
+            for (t, f) in max.frames().unwrap().map(|f| f.unwrap()) {
+                assert_eq!(f, Frame::U16(want(t, c, 60.0).mapv(|v| v as u16)), "{name} channel {c} time point {t}: the brightest slice");
+                assert_eq!(max.read_page(t).unwrap(), f);
+            }
+            let mean = ctc::Stack::open_planes(&path, Planes { channel: Some(c), project: Some(Projection::Mean) }).unwrap();
+            for (t, f) in mean.frames().unwrap().map(|f| f.unwrap()) {
+                assert_eq!(f, Frame::F32(want(t, c, 30.0)), "{name} channel {c} time point {t}: the mean of 0, 20, 40, 60");
+            }
+        }
+        let e = ctc::Stack::open(&path).unwrap_err();
+        assert!(e.to_string().contains(name) && e.what.contains("2 channels × 4 z slices × 3 time points") && e.what.contains("--project max"), "{e}");
+        let e = ctc::Stack::open_planes(&path, Planes { channel: None, project: Some(Projection::Max) }).unwrap_err();
+        assert!(e.what.contains("--channel 1 to 2"), "{e}");
+    }
+    // A stack with no z axis has nothing to project.
+    let e = ctc::Stack::open_planes(&fixture("multipage.tif"), Planes { channel: None, project: Some(Projection::Max) }).unwrap_err();
+    assert!(e.to_string().contains("multipage.tif") && e.what.contains("no z slices to project"), "{e}");
+    let e = ctc::Stack::open_planes(&fixture("hyperstack_imagej.tif"), Planes { channel: Some(1), project: Some(Projection::Max) }).unwrap_err();
+    assert!(e.what.contains("no z slices to project") && e.what.contains("2 channels × 3 time points"), "{e}");
+}
+
+/// A CTC 3D frame file: its pages are z slices, slice z holding
+/// 20·z + 5·y + x.
+#[test]
+fn a_frame_file_of_z_slices_is_read_as_their_projection() {
+    let path = fixture("zframe_pages.tif");
+    let index = Array2::from_shape_fn((6, 5), |(y, x)| (5 * y + x) as f32);
+    let max = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Max) }).unwrap();
+    assert_eq!(max, Frame::U16(index.mapv(|v| v as u16 + 60)));
+    let mean = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Mean) }).unwrap();
+    assert_eq!(mean, Frame::F32(index.mapv(|v| v + 30.0)));
+    assert_eq!(ctc::read_frame_planes(&path, Planes { channel: Some(1), project: Some(Projection::Max) }).unwrap(), max);
+    let e = ctc::read_frame_planes(&path, Planes { channel: Some(2), project: Some(Projection::Max) }).unwrap_err();
+    assert!(e.to_string().contains("zframe_pages.tif") && e.what.contains("read as z slices") && e.what.contains("no channel 2"), "{e}");
+    let e = ctc::read_frame(&path).unwrap_err();
+    assert!(e.what.contains("--project max"), "{e}");
+    // Colour pages: the channel is a sample of each pixel, the pages slices.
+    let d = tempfile::tempdir().unwrap();
+    let rgb = d.path().join("t000.tif");
+    let mut f = std::fs::File::create(&rgb).unwrap();
+    let mut tiff = tiff::encoder::TiffEncoder::new(&mut f).unwrap();
+    tiff.write_image::<tiff::encoder::colortype::RGB8>(2, 1, &[1, 2, 3, 4, 5, 6]).unwrap();
+    tiff.write_image::<tiff::encoder::colortype::RGB8>(2, 1, &[7, 0, 9, 0, 11, 0]).unwrap();
+    drop(f);
+    assert_eq!(ctc::read_frame_planes(&rgb, Planes { channel: Some(2), project: Some(Projection::Max) }).unwrap(), Frame::U8(ndarray::array![[2, 11]]));
+    // A frame file holding several time points is a stack, not a frame.
+    let e = ctc::read_frame_planes(&fixture("zstack_imagej.tif"), Planes { channel: Some(1), project: Some(Projection::Max) }).unwrap_err();
+    assert!(e.what.contains("3 time points") && e.what.contains("one time point"), "{e}");
 }
 
 #[test]

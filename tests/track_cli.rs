@@ -199,7 +199,7 @@ fn bad_stacks_are_refused_with_the_file_and_page_and_nothing_is_written() {
     }
     refused("odd.tif", &odd, None, &["page 3", "12×10"]);
     refused("hyper.tif", &frames[..4], Some("ImageJ=1.54f\nimages=4\nchannels=2\nframes=2\nhyperstack=true\n"), &["2 channels × 2 time points", "--channel 1 to 2"]);
-    refused("zstack.tif", &frames[..4], Some("ImageJ=1.54f\nimages=4\nslices=2\nframes=2\nhyperstack=true\n"), &["2 z slices × 2 time points", "maximum projection"]);
+    refused("zstack.tif", &frames[..4], Some("ImageJ=1.54f\nimages=4\nslices=2\nframes=2\nhyperstack=true\n"), &["2 z slices × 2 time points", "--project max"]);
     // An ImageJ stack over 4 GB: one TIFF page, the rest raw behind it.
     refused("huge.tif", &frames[..1], Some("ImageJ=1.54f\nimages=3000\nslices=3000\n"), &["3000 images", "1 TIFF page"]);
     std::fs::write(d.path().join("cut.tif"), &std::fs::read(d.path().join("odd.tif")).unwrap()[..300]).unwrap();
@@ -231,13 +231,7 @@ fn one_channel_of_a_hyperstack_or_of_frame_files_is_tracked_as_that_channel_alon
     let alone = d.path().join("alone");
     let o = cellstream(&[&"track", &seq, &"--segmenter", &"classical", &"--out", &alone, &"-q"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let same_result = |res: &Path| {
-        assert_eq!(std::fs::read_to_string(res.join("res_track.txt")).unwrap(), std::fs::read_to_string(alone.join("res_track.txt")).unwrap());
-        for t in 0..n {
-            let name = format!("mask{t:03}.tif");
-            assert_eq!(ctc::read_mask(&res.join(&name)).unwrap(), ctc::read_mask(&alone.join(&name)).unwrap(), "{}", res.display());
-        }
-    };
+    let same_result = |res: &Path| assert_same_result(res, &alone, n);
     // A Fiji hyperstack: the two channels of each time point, one after the other.
     let pages: Vec<ctc::Frame> = two_channel_frames(n).into_iter().flatten().collect();
     let hyper = d.path().join("hyper.tif");
@@ -285,6 +279,106 @@ fn one_channel_of_a_hyperstack_or_of_frame_files_is_tracked_as_that_channel_alon
         let err = String::from_utf8_lossy(&o.stderr).into_owned();
         assert!(!o.status.success() && err.contains(says), "{}: {err}", input.display());
         assert!(!out.exists(), "{}: nothing is written", input.display());
+    }
+}
+
+/// Whether result `res` holds the same `n` masks and track file as `alone`.
+fn assert_same_result(res: &Path, alone: &Path, n: usize) {
+    assert_eq!(std::fs::read_to_string(res.join("res_track.txt")).unwrap(), std::fs::read_to_string(alone.join("res_track.txt")).unwrap());
+    for t in 0..n {
+        let name = format!("mask{t:03}.tif");
+        assert_eq!(ctc::read_mask(&res.join(&name)).unwrap(), ctc::read_mask(&alone.join(&name)).unwrap(), "{}", res.display());
+    }
+}
+
+/// The bundled sample as the brightest of three z slices of each time point
+/// (the others dimmer copies of it).
+fn z_slices(n: usize) -> Vec<[ctc::Frame; 3]> {
+    sample_frames(n)
+        .into_iter()
+        .map(|f| {
+            let ctc::Frame::U16(a) = &f else { unreachable!("the fluorescence sample is 16-bit") };
+            let (below, above) = (ctc::Frame::U16(a / 2), ctc::Frame::U16(a / 3));
+            [below, f, above]
+        })
+        .collect()
+}
+
+#[test]
+fn z_stacks_over_time_are_tracked_as_their_projection() {
+    let d = tempfile::tempdir().unwrap();
+    let n = 6;
+    let seq = sample(d.path(), n);
+    let alone = d.path().join("alone");
+    let o = cellstream(&[&"track", &seq, &"--segmenter", &"classical", &"--out", &alone, &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // A CTC 3D sequence: frame files whose pages are z slices.
+    let files = d.path().join("3d/01");
+    std::fs::create_dir_all(&files).unwrap();
+    for (t, slices) in z_slices(n).iter().enumerate() {
+        write_stack(&files.join(format!("t{t:03}.tif")), slices, None);
+    }
+    let from_files = d.path().join("from-files");
+    let o = cellstream(&[&"track", &files, &"--project", &"max", &"--segmenter", &"classical", &"--out", &from_files, &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_result(&from_files, &alone, n);
+    assert!(std::fs::read_to_string(from_files.join(ctc::RUN_RECORD)).unwrap().contains("project = \"max\""), "the run record names the projection");
+    // A Fiji hyperstack of two channels × three z slices over time, the
+    // sample in channel 2; channel 1 holds the slices upside down.
+    let mut pages = Vec::new();
+    for slices in z_slices(n) {
+        for z in slices {
+            let ctc::Frame::U16(a) = &z else { unreachable!() };
+            let mut flipped = a.clone();
+            flipped.invert_axis(ndarray::Axis(0));
+            pages.extend([ctc::Frame::U16(flipped.as_standard_layout().to_owned()), z]);
+        }
+    }
+    let hyper = d.path().join("hyper.tif");
+    write_stack(&hyper, &pages, Some(&format!("ImageJ=1.54f\nimages={}\nchannels=2\nslices=3\nframes={n}\nhyperstack=true\n", 6 * n)));
+    let o = cellstream(&[&"track", &hyper, &"--channel", &"2", &"--project", &"max", &"--segmenter", &"classical", &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_result(&d.path().join("hyper_RES"), &alone, n);
+    // The mean of the slices is another image, tracked all the same.
+    let mean = d.path().join("mean");
+    let o = cellstream(&[&"track", &files, &"--project", &"mean", &"--segmenter", &"classical", &"--out", &mean, &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(ctc::validate_result(&mean).unwrap(), vec![]);
+    // render and export read the projection as track does.
+    let overlay = |raw: &Path, extra: &[&str], out: &str| {
+        let out = d.path().join(out);
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"render", &"--res", &alone, &"--raw", &raw, &"--out", &out];
+        args.extend(extra.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
+        let o = cellstream(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(out.join("overlays/overlay000.png")).unwrap()
+    };
+    assert_eq!(overlay(&hyper, &["--channel", "2", "--project", "max"], "over-hyper"), overlay(&seq, &[], "over-folder"));
+    let table = |raw: &Path, extra: &[&str], out: &str| {
+        let out = d.path().join(out);
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"export", &alone, &"--raw", &raw, &"--napari", &out];
+        args.extend(extra.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
+        let o = cellstream(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read_to_string(out).unwrap()
+    };
+    assert_eq!(table(&files, &["--project", "max"], "z.csv"), table(&seq, &[], "folder.csv"));
+    // Without --project, with a channel the slices lack, or with --masks: refused, nothing written.
+    for (args, says) in [
+        (vec!["track", files.to_str().unwrap()], "--project max"),
+        (vec!["track", hyper.to_str().unwrap(), "--channel", "2"], "--project max"),
+        (vec!["track", hyper.to_str().unwrap(), "--project", "max"], "--channel 1 to 2"),
+        (vec!["track", files.to_str().unwrap(), "--project", "max", "--channel", "2"], "no channel 2"),
+        (vec!["track", seq.to_str().unwrap(), "--project", "sum"], "not a projection"),
+        (vec!["track", "--masks", alone.to_str().unwrap(), "--project", "max"], "--project"),
+    ] {
+        let out = d.path().join("refused");
+        let mut all: Vec<&dyn AsRef<std::ffi::OsStr>> = args.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>).collect();
+        all.extend([&"--out" as &dyn AsRef<std::ffi::OsStr>, &out]);
+        let o = cellstream(&all);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(!o.status.success() && err.contains(says), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?}: nothing is written");
     }
 }
 

@@ -3,6 +3,7 @@
 //! Everything that touches CTC files on disk lives here; the other stages see
 //! only [`Frame`]s, [`Mask`]s and [`TrackRecord`]s.
 mod error;
+mod planes;
 mod sequence;
 mod stack;
 mod tiff_io;
@@ -12,8 +13,9 @@ mod writer;
 
 pub use error::{CtcError, Result};
 pub use sequence::{dataset_sequences, list_frame_files, list_numbered_tiffs, parse_frame_name, FrameFiles, ResultDir, Sequence, Truth};
+pub use planes::{z_project, Planes, Projection};
 pub use stack::{RawFrames, Stack, StackPages};
-pub use tiff_io::{decode_frame, decode_mask, read_frame, read_frame_channel, read_mask, read_mask_with_bits, write_atomic, write_frame, write_mask, Channel, Frame, Mask};
+pub use tiff_io::{decode_frame, decode_mask, read_frame, read_frame_planes, read_mask, read_mask_with_bits, write_atomic, write_frame, write_mask, Channel, Frame, Mask};
 pub use track_file::{parse_tracks, read_tracks, write_tracks, TrackRecord};
 pub use validate::{validate_result, validate_tracks, Violation};
 pub use writer::{refuse_truth_folder, ResultWriter, StagedFolder, RUN_RECORD};

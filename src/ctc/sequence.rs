@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::error::{CtcError, Result};
-use super::tiff_io::{self, Channel, Frame, Mask};
+use super::planes::Planes;
+use super::tiff_io::{self, Frame, Mask};
 use super::track_file::{self, TrackRecord};
 
 /// Frame files of one kind in one folder, keyed by time point.
@@ -192,8 +193,8 @@ fn holds_tiff_files(dir: &Path) -> std::io::Result<bool> {
 #[derive(Debug, Clone)]
 pub struct Sequence {
     pub frames: FrameFiles,
-    /// The channel read of each frame ([`Sequence::with_channel`]).
-    pub channel: Channel,
+    /// The planes read of each frame file ([`Sequence::with_planes`]).
+    pub planes: Planes,
 }
 
 impl Sequence {
@@ -225,7 +226,7 @@ impl Sequence {
             return Self::open_numbered(dir);
         }
         frames.require_contiguous()?;
-        Ok(Sequence { frames, channel: None })
+        Ok(Sequence { frames, planes: Planes::default() })
     }
 
     /// [`Sequence::open`] for a folder a live acquisition writes into and
@@ -268,20 +269,21 @@ impl Sequence {
         let files: BTreeMap<usize, PathBuf> = listed.into_iter().collect();
         let frames = FrameFiles { dir: dir.to_path_buf(), prefix: String::new(), digits: last.to_string().len().max(3), files };
         frames.require_contiguous()?;
-        Ok(Sequence { frames, channel: None })
+        Ok(Sequence { frames, planes: Planes::default() })
     }
 
-    /// The sequence, reading channel `channel` (from 1) of each frame: a
-    /// sample of each pixel of RGB or multi-band frames, or a page of frame
-    /// files that hold one page a channel ([`tiff_io::read_frame_channel`]).
-    pub fn with_channel(self, channel: Channel) -> Sequence {
-        Sequence { channel, ..self }
+    /// The sequence, reading `planes` of each frame file: channel
+    /// `planes.channel` (from 1), a sample of each pixel of RGB or multi-band
+    /// frames or a page of frame files that hold one page a channel, and the
+    /// projection of z slices ([`tiff_io::read_frame_planes`]).
+    pub fn with_planes(self, planes: Planes) -> Sequence {
+        Sequence { planes, ..self }
     }
 
-    /// Frame `t` of the sequence (its channel, when one is named).
+    /// Frame `t` of the sequence (its planes, when they are named).
     pub fn read(&self, t: usize) -> Result<Frame> {
         let path = self.frames.path(t).ok_or_else(|| CtcError::new(self.dir(), format!("holds no frame {t}")))?;
-        tiff_io::read_frame_channel(path, self.channel)
+        tiff_io::read_frame_planes(path, self.planes)
     }
 
     pub fn dir(&self) -> &Path {
@@ -306,7 +308,7 @@ impl Sequence {
     pub fn frames(&self) -> impl Iterator<Item = Result<(usize, Frame)>> + '_ {
         let mut size = None;
         self.frames.files.iter().map(move |(&t, path)| {
-            let f = tiff_io::read_frame_channel(path, self.channel)?;
+            let f = tiff_io::read_frame_planes(path, self.planes)?;
             match size {
                 None => size = Some(f.dim()),
                 Some(s) if s != f.dim() => {
@@ -350,7 +352,7 @@ impl Sequence {
     pub fn follow(&self, wait: Duration, poll: Duration) -> impl Iterator<Item = Result<(usize, PathBuf, Frame)>> + Send + use<> {
         let dir = self.frames.dir.clone();
         let numbered = self.frames.prefix.is_empty();
-        let channel = self.channel;
+        let planes = self.planes;
         let mut known = self.frames.files.clone();
         let listed_last = known.keys().next_back().copied();
         let mut next = known.keys().next().copied().unwrap_or(0);
@@ -394,7 +396,7 @@ impl Sequence {
                 }
                 let first_try = Instant::now();
                 let frame = loop {
-                    match tiff_io::read_frame_channel(&path, channel) {
+                    match tiff_io::read_frame_planes(&path, planes) {
                         Ok(f) => break f,
                         Err(e) if first_try.elapsed() >= wait => return Err(e),
                         Err(_) => std::thread::sleep(poll),

@@ -4,9 +4,11 @@
 //! rather than a CTC folder of `tTTT.tif`. [`Stack`] takes each page as the
 //! frame of that index (page 0 is frame 0) and streams them: one page is in
 //! memory at a time. Of a hyperstack of channels over time, or of colour
-//! pages, one channel is read when the user names it. Hyperstacks with z
-//! slices and another axis, colour pages with no channel named and pages of
-//! different sizes are refused, each with the file (and page) named.
+//! pages, one channel is read when the user names it; of z slices over time,
+//! each time point's projection when the user asks for one. Hyperstacks with
+//! z slices and no projection asked for, colour pages with no channel named
+//! and pages of different sizes are refused, each with the file (and page)
+//! named.
 use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
@@ -15,8 +17,9 @@ use tiff::decoder::Decoder;
 use tiff::tags::Tag;
 
 use super::error::{CtcError, Result};
+use super::planes::{channel_of_hyperstack, count, project_pages, Axes, Planes, Projection};
 use super::sequence::Sequence;
-use super::tiff_io::{channel_index, decoder, frame_from, mask_from, open, page_header, page_samples, tiff_err, Channel, Frame, Mask, Samples};
+use super::tiff_io::{channel_index, decoder, frame_from, mask_from, open, page_header, page_samples, samples_of, tiff_err, Channel, Frame, Mask, Samples};
 
 /// A multi-page TIFF read as a time-lapse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,9 +30,13 @@ pub struct Stack {
     /// (height, width) of the first page; every page must match it.
     pub dim: (usize, usize),
     /// Frame t is page `first + t * step`: every page, or one channel's pages
-    /// of a hyperstack.
+    /// of a hyperstack; or, with a projection, the projection of its `slices`
+    /// pages `first + t * step + z * z_step`.
     first: usize,
     step: usize,
+    z_step: usize,
+    slices: usize,
+    projection: Option<Projection>,
     /// The channel read from pages of several samples per pixel (RGB).
     sample_channel: Channel,
 }
@@ -39,14 +46,17 @@ impl Stack {
     /// ImageJ or OME description of a hyperstack, and counts its pages. No
     /// pixel is read.
     pub fn open(path: &Path) -> Result<Stack> {
-        Stack::open_channel(path, None)
+        Stack::open_planes(path, Planes::default())
     }
 
-    /// [`Stack::open`], reading one channel ([`Channel`], from 1): of a
-    /// hyperstack of channels over time (ImageJ's `channels=` and `frames=`,
-    /// or OME's `SizeC` and `SizeT` with its `DimensionOrder`), that
-    /// channel's pages; of a stack of colour pages, that sample of each pixel.
-    pub fn open_channel(path: &Path, channel: Channel) -> Result<Stack> {
+    /// [`Stack::open`], reading `planes` of each time point: of a hyperstack
+    /// of channels over time (ImageJ's `channels=` and `frames=`, or OME's
+    /// `SizeC` and `SizeT` in the page order of its `DimensionOrder`), one
+    /// channel's pages; of a stack of colour pages, one sample of each pixel;
+    /// of z slices over time (`slices=`, `SizeZ`), each time point's
+    /// projection, which must be asked for.
+    pub fn open_planes(path: &Path, planes: Planes) -> Result<Stack> {
+        let channel = planes.channel;
         let mut dec = decoder(path, open(path)?)?;
         let page = page_header(path, &mut dec)?;
         let description = dec.get_tag_ascii_string(Tag::ImageDescription).unwrap_or_default();
@@ -65,16 +75,30 @@ impl Stack {
             ));
         }
         let dim = page.dim;
-        if axes.channels > 1 && axes.times > 1 && axes.slices == 1 {
-            let c = channel_of_hyperstack(path, &axes, channel)?;
-            if pages != axes.channels * axes.times {
+        let plain = Stack { path: path.to_path_buf(), time_points: pages, dim, first: 0, step: 1, z_step: 0, slices: 1, projection: None, sample_channel: None };
+        let hyperstack = |c: usize, slices: usize, projection: Option<Projection>, sample_channel: Channel| -> Result<Stack> {
+            if pages != axes.channels * axes.slices * axes.times {
+                return Err(CtcError::new(path, format!("says it holds {} but has {pages} pages", axes.text())));
+            }
+            let (first, step, z_step) = (axes.page(c, 0, 0), axes.page(0, 0, 1), axes.page(0, 1, 0));
+            Ok(Stack { time_points: axes.times, first, step, z_step, slices, projection, sample_channel, ..plain.clone() })
+        };
+        if let Some(kind) = planes.project {
+            if axes.slices == 1 {
+                let what = if axes.described { format!("its description names {}", axes.text()) } else { "it names no axes".to_string() };
                 return Err(CtcError::new(
                     path,
-                    format!("says it holds {} channels × {} time points but has {pages} pages", axes.channels, axes.times),
+                    format!("has no z slices to project ({what}; its {pages} pages are read as time points); --project is for ImageJ or OME hyperstacks of z slices over time, or frame files of z slices"),
                 ));
             }
-            let (first, step) = if axes.channels_first { (c, axes.channels) } else { (c * axes.times, 1) };
-            return Ok(Stack { path: path.to_path_buf(), time_points: axes.times, dim, first, step, sample_channel: None });
+            if page.samples > 1 {
+                channel_index(path, &page, channel)?;
+                return hyperstack(0, axes.slices, Some(kind), channel);
+            }
+            return hyperstack(channel_of_hyperstack(path, &axes, channel)?, axes.slices, Some(kind), None);
+        }
+        if axes.channels > 1 && axes.times > 1 && axes.slices == 1 {
+            return hyperstack(channel_of_hyperstack(path, &axes, channel)?, 1, None, None);
         }
         refuse_hyperstack(path, &axes)?;
         if page.samples == 1 && channel.is_some_and(|c| c != 1) {
@@ -84,7 +108,7 @@ impl Stack {
             ));
         }
         channel_index(path, &page, channel)?;
-        Ok(Stack { path: path.to_path_buf(), time_points: pages, dim, first: 0, step: 1, sample_channel: channel })
+        Ok(Stack { sample_channel: channel, ..plain })
     }
 
     /// Digits of the frame numbers in a result for this stack (3, or more past 999).
@@ -95,11 +119,11 @@ impl Stack {
     /// How many frames it holds, as its user counts them: "40 pages", or
     /// "40 time points" of a hyperstack.
     pub fn length_text(&self) -> String {
-        let unit = if self.step == 1 && self.first == 0 { "page" } else { "time point" };
+        let unit = if self.step == 1 && self.first == 0 && self.slices == 1 { "page" } else { "time point" };
         format!("{} {unit}{}", self.time_points, if self.time_points == 1 { "" } else { "s" })
     }
 
-    /// The page that holds frame `t`.
+    /// The page that holds frame `t` (its first z slice).
     fn page(&self, t: usize) -> usize {
         self.first + t * self.step
     }
@@ -161,10 +185,16 @@ impl<T> Iterator for StackPages<T> {
     }
 }
 
-/// Frame `t` of `stack`: its page, checked against the first page's size.
+/// Frame `t` of `stack`: its page, or the projection of its z slices,
+/// checked against the first page's size.
 fn read_frame_page<R: Read + Seek, T>(stack: &Stack, dec: &mut Decoder<R>, t: usize, convert: Convert<T>) -> Result<T> {
     let path = &stack.path;
     let p = stack.page(t);
+    if let Some(kind) = stack.projection {
+        let pages = (0..stack.slices).map(|z| p + z * stack.z_step);
+        let frame = project_pages(path, dec, pages, stack.dim, stack.sample_channel, kind)?;
+        return convert(path, stack.dim, samples_of(frame));
+    }
     // The decoder keeps the offsets of the pages it has passed, so stepping
     // through them in order reads each page's header once.
     dec.seek_to_image(p).map_err(|e| at_page(tiff_err(path, e), path, p))?;
@@ -192,15 +222,16 @@ pub enum RawFrames {
 impl RawFrames {
     /// A sequence folder (`tTTT.tif`) or, for a file, a multi-page TIFF stack.
     pub fn open(path: &Path) -> Result<RawFrames> {
-        RawFrames::open_channel(path, None)
+        RawFrames::open_planes(path, Planes::default())
     }
 
-    /// [`RawFrames::open`], reading one [`Channel`] of each frame.
-    pub fn open_channel(path: &Path, channel: Channel) -> Result<RawFrames> {
+    /// [`RawFrames::open`], reading [`Planes`] of each frame: one channel,
+    /// and z slices projected.
+    pub fn open_planes(path: &Path, planes: Planes) -> Result<RawFrames> {
         if path.is_file() {
-            Stack::open_channel(path, channel).map(RawFrames::Stack)
+            Stack::open_planes(path, planes).map(RawFrames::Stack)
         } else {
-            Sequence::open(path).map(|s| RawFrames::Folder(s.with_channel(channel)))
+            Sequence::open(path).map(|s| RawFrames::Folder(s.with_planes(planes)))
         }
     }
 
@@ -234,72 +265,16 @@ fn at_page(e: CtcError, path: &Path, page: usize) -> CtcError {
     CtcError::new(path, format!("page {page}: {}", e.what))
 }
 
-/// The number after `key` in an image description (`images=40`, `SizeT="40"`).
-fn count(description: &str, key: &str) -> Option<usize> {
-    let at = description.find(key)? + key.len();
-    let digits: String = description[at..].chars().take_while(|c| c.is_ascii_digit()).collect();
-    digits.parse().ok()
-}
-
-/// The axes an ImageJ (`channels=2`, `slices=5`, `frames=40`) or OME
-/// (`SizeC="2"`, `SizeZ="5"`, `SizeT="40"`) description gives a stack; 1
-/// where it names none.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Axes {
-    channels: usize,
-    slices: usize,
-    times: usize,
-    /// Whether the pages of one time point's channels lie together (ImageJ
-    /// always; OME when C comes before T in its `DimensionOrder`).
-    channels_first: bool,
-}
-
-impl Axes {
-    fn read(description: &str) -> Axes {
-        let count = |keys: [&str; 2]| keys.iter().find_map(|k| count(description, k)).unwrap_or(1).max(1);
-        let channels_first = match description.find("DimensionOrder=\"") {
-            Some(at) => {
-                let order = &description[at + "DimensionOrder=\"".len()..];
-                order.find('C').unwrap_or(0) < order.find('T').unwrap_or(usize::MAX)
-            }
-            None => true,
-        };
-        Axes { channels: count(["channels=", "SizeC=\""]), slices: count(["slices=", "SizeZ=\""]), times: count(["frames=", "SizeT=\""]), channels_first }
-    }
-}
-
-/// The channel (from 0) to read of a hyperstack of channels over time.
-fn channel_of_hyperstack(path: &Path, axes: &Axes, channel: Channel) -> Result<usize> {
-    match channel {
-        None => Err(CtcError::new(
-            path,
-            format!(
-                "is a hyperstack of {} channels × {} time points; --channel 1 to {} picks one",
-                axes.channels, axes.times, axes.channels
-            ),
-        )),
-        Some(c) if c == 0 || c > axes.channels => Err(CtcError::new(path, format!("has {} channels; there is no channel {c}", axes.channels))),
-        Some(c) => Ok(c - 1),
-    }
-}
-
 /// Refuses a hyperstack with z slices and another axis: more than one of
 /// channels, z slices and time points. A plain stack is a time-lapse
 /// whatever its one axis is called (Fiji opens an image sequence as slices,
 /// tifffile may call a 3D array's first axis channels).
 fn refuse_hyperstack(path: &Path, axes: &Axes) -> Result<()> {
-    let named: Vec<String> = [(axes.channels, "channels"), (axes.slices, "z slices"), (axes.times, "time points")]
-        .iter()
-        .filter(|(n, _)| *n > 1)
-        .map(|(n, what)| format!("{n} {what}"))
-        .collect();
-    if named.len() > 1 {
+    let named = [axes.channels, axes.slices, axes.times].iter().filter(|&&n| n > 1).count();
+    if named > 1 {
         return Err(CtcError::new(
             path,
-            format!(
-                "is a hyperstack of {}; cellstream reads a time-lapse of one 2D frame per time point (keep one z slice first, e.g. a maximum projection in Fiji)",
-                named.join(" × ")
-            ),
+            format!("is a hyperstack of {}; cellstream tracks one 2D frame per time point (--project max projects each time point's z slices)", axes.text()),
         ));
     }
     Ok(())
@@ -323,14 +298,14 @@ mod tests {
             assert!(refuse_hyperstack(p, &Axes::read(plain)).is_ok(), "{plain}");
         }
         let e = refuse_hyperstack(p, &Axes::read("ImageJ=1.54f\nimages=80\nchannels=2\nslices=2\nframes=20\n")).unwrap_err().to_string();
-        assert!(e.contains("movie.tif") && e.contains("2 channels × 2 z slices × 20 time points"), "{e}");
+        assert!(e.contains("movie.tif") && e.contains("2 channels × 2 z slices × 20 time points") && e.contains("--project max"), "{e}");
         let e = refuse_hyperstack(p, &Axes::read(r#"<OME><Image><Pixels SizeC="1" SizeT="10" SizeZ="7"/></Image></OME>"#)).unwrap_err().to_string();
         assert!(e.contains("7 z slices × 10 time points"), "{e}");
         // Channels over time are read one channel at a time, in the order the description gives.
         let imagej = Axes::read("ImageJ=1.54f\nimages=80\nchannels=2\nframes=40\nhyperstack=true\n");
-        assert_eq!(imagej, Axes { channels: 2, slices: 1, times: 40, channels_first: true });
+        assert_eq!((imagej.channels, imagej.slices, imagej.times, imagej.page(1, 0, 3)), (2, 1, 40, 7));
         let ome = Axes::read(r#"<OME><Image><Pixels DimensionOrder="XYZTC" SizeC="3" SizeT="10" SizeZ="1"/></Image></OME>"#);
-        assert_eq!(ome, Axes { channels: 3, slices: 1, times: 10, channels_first: false });
+        assert_eq!((ome.channels, ome.slices, ome.times, ome.page(1, 0, 3)), (3, 1, 10, 13));
         assert_eq!(channel_of_hyperstack(p, &ome, Some(3)).unwrap(), 2);
         let e = channel_of_hyperstack(p, &ome, None).unwrap_err().to_string();
         assert!(e.contains("3 channels × 10 time points") && e.contains("--channel 1 to 3"), "{e}");

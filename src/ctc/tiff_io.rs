@@ -17,6 +17,7 @@ use tiff::tags::Tag;
 use tiff::encoder::{TiffEncoder, colortype};
 
 use super::error::{CtcError, Result};
+use super::planes::Planes;
 
 /// A label image: 0 is background, every other value one object.
 pub type Mask = Array2<u32>;
@@ -66,6 +67,15 @@ pub(super) enum Samples {
     F32(Vec<f32>),
 }
 
+/// A frame's pixels as the samples of a page, to be read as a frame or a mask.
+pub(super) fn samples_of(frame: Frame) -> Samples {
+    match frame {
+        Frame::U8(a) => Samples::U8(a.into_raw_vec_and_offset().0),
+        Frame::U16(a) => Samples::U16(a.into_raw_vec_and_offset().0),
+        Frame::F32(a) => Samples::F32(a.into_raw_vec_and_offset().0),
+    }
+}
+
 pub(super) fn tiff_err(path: &Path, err: tiff::TiffError) -> CtcError {
     use tiff::TiffError::*;
     let what = match err {
@@ -108,7 +118,7 @@ fn decode_page_bits<R: Read + Seek>(path: &Path, reader: R, channel: Channel) ->
         let Some(c) = channel.filter(|_| page.samples == 1) else {
             return Err(CtcError::new(
                 path,
-                format!("is a multi-page TIFF ({pages} pages); expected one 2D frame per file (if its pages are channels, --channel picks one)"),
+                format!("is a multi-page TIFF ({pages} pages); expected one 2D frame per file (if its pages are channels, --channel picks one; if z slices, --project max projects them)"),
             ));
         };
         if c > pages {
@@ -280,29 +290,33 @@ pub(super) fn open(path: &Path) -> Result<BufReader<File>> {
 
 /// Reads a raw grayscale frame (8-bit, 16-bit or float; other integer widths become float).
 pub fn read_frame(path: &Path) -> Result<Frame> {
-    read_frame_channel(path, None)
+    read_frame_planes(path, Planes::default())
 }
 
-/// Reads one channel of a raw frame ([`Channel`]): a sample of each pixel of
-/// an RGB or multi-band page, or one page of a file of several; `None` is
-/// [`read_frame`].
+/// Reads the [`Planes`] of a raw frame file that make its frame: one channel
+/// (a sample of each pixel of an RGB or multi-band page, or one page of a
+/// file of several), and, with a projection, the z slices that its pages are
+/// projected into one 2D frame. The default is [`read_frame`].
 ///
 /// ```
-/// use cellstream::ctc::{read_frame_channel, Frame};
+/// use cellstream::ctc::{read_frame_planes, Frame};
 /// use ndarray::array;
 /// # let d = tempfile::tempdir().unwrap();
 /// let p = d.path().join("t000.tif");
 /// // One RGB pixel row: (1, 2, 3), (4, 5, 6).
 /// let mut f = std::fs::File::create(&p).unwrap();
 /// tiff::encoder::TiffEncoder::new(&mut f).unwrap().write_image::<tiff::encoder::colortype::RGB8>(2, 1, &[1, 2, 3, 4, 5, 6]).unwrap();
-/// assert_eq!(read_frame_channel(&p, Some(2)).unwrap(), Frame::U8(array![[2, 5]]));
-/// let e = read_frame_channel(&p, None).unwrap_err().to_string();
+/// assert_eq!(read_frame_planes(&p, Some(2).into()).unwrap(), Frame::U8(array![[2, 5]]));
+/// let e = read_frame_planes(&p, None.into()).unwrap_err().to_string();
 /// assert!(e.contains("3 channels per pixel") && e.contains("--channel 1 to 3"), "{e}");
-/// let e = read_frame_channel(&p, Some(4)).unwrap_err().to_string();
+/// let e = read_frame_planes(&p, Some(4).into()).unwrap_err().to_string();
 /// assert!(e.contains("there is no channel 4"), "{e}");
 /// ```
-pub fn read_frame_channel(path: &Path, channel: Channel) -> Result<Frame> {
-    let (shape, samples, _) = decode_page_bits(path, open(path)?, channel)?;
+pub fn read_frame_planes(path: &Path, planes: Planes) -> Result<Frame> {
+    if let Some(kind) = planes.project {
+        return super::planes::read_frame_projected(path, planes.channel, kind);
+    }
+    let (shape, samples, _) = decode_page_bits(path, open(path)?, planes.channel)?;
     frame_from(path, shape, samples)
 }
 

@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+
+use crate::ctc::Planes;
 use clap::Args;
 
 use crate::ctc::{self, CtcError, RawFrames, ResultDir, TrackRecord};
@@ -391,6 +393,10 @@ pub struct ExportArgs {
     /// several (`--channel 1 --channel 2`). Default: the frames' only channel.
     #[arg(long = "channel", value_name = "N", requires = "raw", value_parser = crate::cli::channel_number)]
     pub channels: Vec<usize>,
+    /// The projection of the raw frames' z slices to measure in, `max` or
+    /// `mean` (as `track --project`).
+    #[arg(long, value_name = "max|mean", requires = "raw", value_parser = crate::cli::projection)]
+    pub project: Option<crate::ctc::Projection>,
 }
 
 /// Runs `cellstream export`.
@@ -405,7 +411,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     let channels: Vec<IntensityChannel> = match &args.raw {
         None => vec![],
-        Some(raw) if args.channels.is_empty() => vec![IntensityChannel { number: 1, frames: RawFrames::open(raw)? }],
+        Some(raw) if args.channels.is_empty() => vec![IntensityChannel { number: 1, frames: RawFrames::open_planes(raw, Planes { channel: None, project: args.project })? }],
         Some(raw) => {
             let mut seen = std::collections::BTreeSet::new();
             let mut out = Vec::new();
@@ -413,7 +419,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
                 if !seen.insert(c) {
                     bail!("--channel {c} is given twice");
                 }
-                out.push(IntensityChannel { number: c, frames: RawFrames::open_channel(raw, Some(c))? });
+                out.push(IntensityChannel { number: c, frames: RawFrames::open_planes(raw, Planes { channel: Some(c), project: args.project })? });
             }
             out
         }

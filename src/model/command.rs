@@ -40,6 +40,10 @@ pub struct TrainArgs {
     /// The channel of each frame to train on, counted from 1 (as `track --channel`).
     #[arg(long, value_name = "N", value_parser = crate::cli::channel_number)]
     pub channel: Option<usize>,
+    /// The projection of each time point's z slices to train on, `max` or
+    /// `mean` (as `track --project`).
+    #[arg(long, value_name = "max|mean", value_parser = crate::cli::projection)]
+    pub project: Option<crate::ctc::Projection>,
     /// Frames per window (backpropagation span).
     #[arg(long)]
     pub window: Option<usize>,
@@ -155,7 +159,7 @@ impl TrainArgs {
         macro_rules! set {
             ($($flag:ident => $field:expr),* $(,)?) => { $( if let Some(v) = &self.$flag { $field = v.clone().into(); } )* };
         }
-        set!(frames => cfg.frames, channel => cfg.channel, window => cfg.window, windows_per_stream => cfg.windows_per_stream, batch => cfg.batch,
+        set!(frames => cfg.frames, channel => cfg.channel, project => cfg.project, window => cfg.window, windows_per_stream => cfg.windows_per_stream, batch => cfg.batch,
              crop => cfg.crop, steps => cfg.steps, max_minutes => cfg.max_minutes, lr => cfg.lr,
              val_fraction => cfg.val_fraction, val_every => cfg.val_every, precise_bn => cfg.precise_bn, early_stop => cfg.early_stop,
              interface_weight => cfg.interface_weight,
@@ -190,7 +194,7 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
     if args.out.extension().is_none_or(|e| e != "safetensors") {
         bail!("{}: the checkpoint's name must end in .safetensors", args.out.display());
     }
-    let data = load_sequences(&cfg.data, cfg.frames, cfg.model.invert, cfg.channel)?;
+    let data = load_sequences(&cfg.data, cfg.frames, cfg.model.invert, cfg.planes())?;
     for s in &data {
         let (gold, silver, tra) = s.truth_counts();
         let (train, val) = split(s.len(), cfg.val_fraction, cfg.window);

@@ -98,15 +98,15 @@ impl TrainSequence {
     /// beside it), keeping frames in `range`. Each frame's truth is the first
     /// of: GT `SEG/`, ST `SEG/`, GT `TRA/`, ST `TRA/` that has that frame.
     pub fn load(dir: &Path, range: Option<FrameRange>) -> Result<TrainSequence> {
-        Self::load_with(dir, range, false, None)
+        Self::load_with(dir, range, false, ctc::Planes::default())
     }
 
     /// [`TrainSequence::load`], each frame's grey levels reversed first
     /// ([`super::invert`]) when `invert` is set, as inference does for a
     /// model trained so ([`super::ModelConfig::invert`]); of frames with
     /// several channels, `channel` ([`ctc::Channel`]).
-    pub fn load_with(dir: &Path, range: Option<FrameRange>, invert: bool, channel: ctc::Channel) -> Result<TrainSequence> {
-        let seq = Sequence::open(dir)?.with_channel(channel);
+    pub fn load_with(dir: &Path, range: Option<FrameRange>, invert: bool, planes: ctc::Planes) -> Result<TrainSequence> {
+        let seq = Sequence::open(dir)?.with_planes(planes);
         let truth_dirs = seq.truth_dirs();
         if truth_dirs.is_empty() {
             bail!("{}: no truth beside it (expected {n}_GT or {n}_ST)", dir.display(), n = seq.name());
@@ -191,11 +191,11 @@ pub fn sequence_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Loads every sequence the given folders name (see [`sequence_dirs`]).
-pub fn load_sequences(dirs: &[PathBuf], range: Option<FrameRange>, invert: bool, channel: ctc::Channel) -> Result<Vec<TrainSequence>> {
+pub fn load_sequences(dirs: &[PathBuf], range: Option<FrameRange>, invert: bool, planes: ctc::Planes) -> Result<Vec<TrainSequence>> {
     let mut out = Vec::new();
     for d in dirs {
         for s in sequence_dirs(d)? {
-            out.push(TrainSequence::load_with(&s, range, invert, channel)?);
+            out.push(TrainSequence::load_with(&s, range, invert, planes)?);
         }
     }
     if out.is_empty() {
@@ -302,8 +302,8 @@ mod tests {
         let seq = one_frame_sequence(d.path());
         let frame = ctc::Frame::U16(Array2::from_shape_fn((6, 5), |(y, x)| (y * 900 + x * 40) as u16));
         ctc::write_frame(&seq.join("t000.tif"), &frame).unwrap();
-        let plain = TrainSequence::load_with(&seq, None, false, None).unwrap();
-        let inverted = TrainSequence::load_with(&seq, None, true, None).unwrap();
+        let plain = TrainSequence::load_with(&seq, None, false, ctc::Planes::default()).unwrap();
+        let inverted = TrainSequence::load_with(&seq, None, true, ctc::Planes::default()).unwrap();
         assert_eq!(plain.frames[0], percentile_normalise_frame(&frame, PERCENTILES.0, PERCENTILES.1));
         assert_eq!(inverted.frames[0], percentile_normalise_frame(&super::super::invert(&frame), PERCENTILES.0, PERCENTILES.1));
         // The brightest pixel becomes the darkest.
@@ -321,9 +321,30 @@ mod tests {
         let mut file = std::fs::File::create(seq.join("t000.tif")).unwrap();
         TiffEncoder::new(&mut file).unwrap().write_image::<RGB16>(5, 6, &rgb).unwrap();
         let green_frame = ctc::Frame::U16(green);
-        let got = TrainSequence::load_with(&seq, None, false, Some(2)).unwrap();
+        let got = TrainSequence::load_with(&seq, None, false, Some(2).into()).unwrap();
         assert_eq!(got.frames[0], percentile_normalise_frame(&green_frame, PERCENTILES.0, PERCENTILES.1));
-        let e = TrainSequence::load_with(&seq, None, false, None).unwrap_err().to_string();
+        let e = TrainSequence::load_with(&seq, None, false, ctc::Planes::default()).unwrap_err().to_string();
         assert!(e.contains("t000.tif") && e.contains("--channel 1 to 3"), "{e}");
+    }
+
+    #[test]
+    fn z_slices_are_loaded_as_their_projection() {
+        use tiff::encoder::{colortype::Gray16, TiffEncoder};
+        let d = tempfile::tempdir().unwrap();
+        let seq = one_frame_sequence(d.path());
+        let slices: Vec<Array2<u16>> = (0..3u16).map(|z| Array2::from_shape_fn((6, 5), |(y, x)| (y * 900 + x * 40) as u16 ^ (z * 301))).collect();
+        let mut file = std::fs::File::create(seq.join("t000.tif")).unwrap();
+        let mut tiff = TiffEncoder::new(&mut file).unwrap();
+        for s in &slices {
+            tiff.write_image::<Gray16>(5, 6, s.as_slice().unwrap()).unwrap();
+        }
+        drop(file);
+        for kind in [ctc::Projection::Max, ctc::Projection::Mean] {
+            let projected = ctc::z_project(&seq, kind, slices.iter().map(|s| Ok(ctc::Frame::U16(s.clone())))).unwrap();
+            let got = TrainSequence::load_with(&seq, None, false, ctc::Planes { channel: None, project: Some(kind) }).unwrap();
+            assert_eq!(got.frames[0], percentile_normalise_frame(&projected, PERCENTILES.0, PERCENTILES.1), "{kind:?}");
+        }
+        let e = TrainSequence::load_with(&seq, None, false, ctc::Planes::default()).unwrap_err().to_string();
+        assert!(e.contains("t000.tif") && e.contains("--project max"), "{e}");
     }
 }

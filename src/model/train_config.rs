@@ -5,6 +5,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::augment::AugmentConfig;
+use crate::ctc;
 use super::config::ModelConfig;
 use super::data::FrameRange;
 use super::device::DeviceChoice;
@@ -21,6 +22,9 @@ pub struct TrainConfig {
     /// The channel of each frame to train on, counted from 1 (`--channel`,
     /// as `track --channel`); unset: the frames are grayscale.
     pub channel: Option<usize>,
+    /// How each time point's z slices become one frame (`--project`, as
+    /// `track --project`): `max` or `mean`; unset: the frames are 2D.
+    pub project: Option<ctc::Projection>,
     /// Frames per window: the span of backpropagation through time.
     pub window: usize,
     /// Consecutive windows a training stream runs through, its recurrent
@@ -103,6 +107,7 @@ impl Default for TrainConfig {
             data: vec![],
             frames: None,
             channel: None,
+            project: None,
             window: 5,
             windows_per_stream: 8,
             batch: 2,
@@ -138,6 +143,11 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// The planes of each frame file to train on: `channel` and `project`.
+    pub fn planes(&self) -> ctc::Planes {
+        ctc::Planes { channel: self.channel, project: self.project }
+    }
+
     /// Refuses settings training cannot run with.
     pub fn check(&self) -> Result<()> {
         if self.channel == Some(0) {
@@ -228,6 +238,13 @@ mod tests {
         let o = TrainConfig::overlay_file(&c, &f).unwrap();
         assert_eq!((o.crop, o.model.depth, o.augment.noise), (64, 2, 0.0));
         assert_eq!((o.model.base_width, o.frames, o.augment.flips), (c.model.base_width, c.frames, true));
+        // A projection is written and read by its name.
+        let z = TrainConfig { project: Some(ctc::Projection::Mean), ..Default::default() };
+        assert!(z.to_toml().unwrap().contains("project = \"mean\""));
+        std::fs::write(&f, "project = \"max\"\n").unwrap();
+        assert_eq!(TrainConfig::overlay_file(&c, &f).unwrap().planes(), ctc::Planes { channel: None, project: Some(ctc::Projection::Max) });
+        std::fs::write(&f, "project = \"sum\"\n").unwrap();
+        assert!(TrainConfig::overlay_file(&c, &f).is_err());
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub struct InputArgs {
     /// The channel of the raw frames to draw on, counted from 1 (as `track --channel`).
     #[arg(long, value_name = "N", requires = "raw", value_parser = crate::cli::channel_number)]
     pub channel: Option<usize>,
+    /// The projection of the raw frames' z slices to draw on, `max` or
+    /// `mean` (as `track --project`).
+    #[arg(long, value_name = "max|mean", requires = "raw", value_parser = crate::cli::projection)]
+    pub project: Option<crate::ctc::Projection>,
     /// Ground-truth folder (SEG/ and/or TRA/): scores, misses and false cells, the PR curve.
     #[arg(long, value_name = "GT_DIR")]
     pub gt: Option<PathBuf>,
@@ -48,7 +52,7 @@ impl InputArgs {
         if !(0.0..1.0).contains(&self.iou) {
             bail!("--iou {}: the IoU threshold must lie in [0, 1)", self.iou);
         }
-        let mut inputs = Inputs::open(&self.res, self.raw.as_deref().map(|r| (r, self.channel)), self.gt.as_deref())?;
+        let mut inputs = Inputs::open(&self.res, self.raw.as_deref().map(|r| (r, crate::ctc::Planes { channel: self.channel, project: self.project })), self.gt.as_deref())?;
         inputs.edge_margin = self.edge_margin;
         Ok(inputs)
     }

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::colour::{display_range, grey_image};
 use super::overlay::{compare, draw_overlay, MatchRule, Marks, OverlayStyle};
 use super::plots::FrameCount;
-use crate::ctc::{self, Channel, CtcError, Mask, RawFrames, ResultDir, TrackRecord, Truth};
+use crate::ctc::{self, CtcError, Planes, Mask, RawFrames, ResultDir, TrackRecord, Truth};
 use crate::eval::{curve_thresholds, object_counts_excluding, EdgeObjects, ObjectCounts, Overlap};
 use crate::measure::measure_frame;
 
@@ -33,9 +33,9 @@ impl Inputs {
     /// Opens the folders. Errors name the file: a missing `res_track.txt` or
     /// mask, a raw frame missing for a result frame, a bad truth folder.
     /// `raw`: the frames and the channel of them to draw on.
-    pub fn open(res: &Path, raw: Option<(&Path, Channel)>, gt: Option<&Path>) -> Result<Inputs> {
+    pub fn open(res: &Path, raw: Option<(&Path, Planes)>, gt: Option<&Path>) -> Result<Inputs> {
         let result = ResultDir::open(res)?;
-        let raw = raw.map(|(path, channel)| RawFrames::open_channel(path, channel)).transpose()?;
+        let raw = raw.map(|(path, planes)| RawFrames::open_planes(path, planes)).transpose()?;
         if let Some(frames) = &raw
             && let Some(t) = result.masks.times().find(|&t| !frames.has(t))
         {
