@@ -391,20 +391,9 @@ fn new_stream(cfg: &TrainConfig, data: &[TrainSequence], splits: &[(std::ops::Ra
     // in time, so a stream (and its state) can outlast the sequence.
     let phase = rng.random_range(0..stride);
     let lane: Vec<usize> = frames[phase..].iter().copied().step_by(stride).collect();
-    let s = &data[seq];
-    // Sparse truth (a few frames annotated among many, as a user corrects
-    // them): the stream starts so that its first window holds an annotated
-    // frame, at a random place in it, and its view centres on one of that
-    // frame's cells; most windows would otherwise see no truth at all. Where
-    // every frame is annotated, it starts anywhere, as it always did.
-    let annotated: Vec<usize> = (0..lane.len()).filter(|&j| s.truth[lane[j]].is_some()).collect();
-    let start = if !annotated.is_empty() && annotated.len() < lane.len() {
-        let a = annotated[rng.random_range(0..annotated.len())];
-        a.saturating_sub(rng.random_range(0..cfg.window))
-    } else {
-        rng.random_range(0..lane.len())
-    };
+    let start = rng.random_range(0..lane.len());
     let order: Vec<usize> = (0..windows * cfg.window).map(|j| lane[reflect(start + j, lane.len())]).collect();
+    let s = &data[seq];
     let annotated = order.iter().take(cfg.window).find_map(|&i| s.truth[i].as_ref());
     let cell = annotated.and_then(|m| random_cell_pixel(m, rng));
     let view = View::sample(a, s.frames[0].dim(), cell, rng);
@@ -543,30 +532,6 @@ mod tests {
         }
         let staggered: Vec<usize> = (0..20).map(|_| new_stream(&cfg, &data, &splits, &[0], true, &mut rng).windows_left).collect();
         assert!(staggered.iter().all(|&w| (1..=6).contains(&w)) && staggered.iter().any(|&w| w < 6));
-    }
-
-    /// With one annotated frame among twenty, every stream's first window
-    /// holds it, wherever it falls in the window, whatever the stride and
-    /// direction; a stream of dense truth starts anywhere.
-    #[test]
-    fn streams_of_sparse_truth_start_at_an_annotated_frame() {
-        let frames = vec![Array2::<f32>::zeros((8, 8)); 20];
-        let truth = (0..20).map(|t| (t == 9).then(|| crate::ctc::Mask::from_elem((8, 8), 1))).collect();
-        let data = [TrainSequence::from_frames("s", frames, truth).unwrap()];
-        let cfg = TrainConfig { window: 4, windows_per_stream: 3, crop: 8, val_fraction: 0.0, augment: AugmentConfig { max_stride: 1, ..Default::default() }, ..Default::default() };
-        let splits = vec![split(20, cfg.val_fraction, cfg.window)];
-        let mut rng = TrainRng::seed_from_u64(5);
-        let mut places = std::collections::BTreeSet::new();
-        for _ in 0..200 {
-            let s = new_stream(&cfg, &data, &splits, &[0], false, &mut rng);
-            let at = s.order[..4].iter().position(|&i| i == 9);
-            assert!(at.is_some(), "first window {:?}", &s.order[..4]);
-            places.extend(at);
-        }
-        assert_eq!(places.len(), 4, "the annotated frame takes every place in the window: {places:?}");
-        let dense = [TrainSequence::from_frames("s", vec![Array2::<f32>::zeros((8, 8)); 20], (0..20).map(|_| Some(crate::ctc::Mask::from_elem((8, 8), 1))).collect()).unwrap()];
-        let starts: std::collections::BTreeSet<usize> = (0..200).map(|_| new_stream(&cfg, &dense, &splits, &[0], false, &mut rng).order[0]).collect();
-        assert!(starts.len() > 15, "dense truth: streams start anywhere, {starts:?}");
     }
 
     #[test]
