@@ -46,6 +46,9 @@ fn rgb_and_multipage_are_refused_by_name() {
     assert!(e.to_string().contains("rgb.tif") && e.what.contains("3 channels per pixel (RGB, 8-bit)") && e.what.contains("--channel"), "{e}");
     let e = ctc::read_frame(&fixture("multipage.tif")).unwrap_err();
     assert!(e.what.contains("multi-page") && e.what.contains("3 pages") && e.what.contains("--channel"), "{e}");
+    // A 3D label mask is no frame: nothing to pick or project.
+    let e = ctc::read_mask(&fixture("multipage.tif")).unwrap_err();
+    assert!(e.what.contains("3 pages") && e.what.contains("2D label mask") && !e.what.contains("--project"), "{e}");
     let e = ctc::read_mask(&fixture("rgb.tif")).unwrap_err();
     assert!(e.what.contains("3 channels per pixel"), "a label mask has one channel: {e}");
     let e = ctc::read_mask(&fixture("f32_zstd.tif")).unwrap_err();

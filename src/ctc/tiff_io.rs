@@ -99,12 +99,20 @@ pub(super) fn tiff_err(path: &Path, err: tiff::TiffError) -> CtcError {
 /// page.
 pub type Channel = Option<usize>;
 
-/// Decodes the single grayscale page of a TIFF held in `reader`.
-fn decode_page<R: Read + Seek>(path: &Path, reader: R) -> Result<((usize, usize), Samples)> {
-    decode_page_bits(path, reader, None).map(|(shape, s, _)| (shape, s))
+/// What a file of several pages is refused as: a raw frame, whose pages may
+/// be channels or z slices the user can name, or a label mask.
+#[derive(Clone, Copy)]
+enum Reading {
+    Frame,
+    Mask,
 }
 
-fn decode_page_bits<R: Read + Seek>(path: &Path, reader: R, channel: Channel) -> Result<((usize, usize), Samples, u8)> {
+/// Decodes the single grayscale page of a TIFF held in `reader`.
+fn decode_page<R: Read + Seek>(path: &Path, reader: R, reading: Reading) -> Result<((usize, usize), Samples)> {
+    decode_page_bits(path, reader, None, reading).map(|(shape, s, _)| (shape, s))
+}
+
+fn decode_page_bits<R: Read + Seek>(path: &Path, reader: R, channel: Channel, reading: Reading) -> Result<((usize, usize), Samples, u8)> {
     let mut dec = decoder(path, reader)?;
     let mut page = page_header(path, &mut dec)?;
     if dec.more_images() {
@@ -116,10 +124,11 @@ fn decode_page_bits<R: Read + Seek>(path: &Path, reader: R, channel: Channel) ->
             pages += 1;
         }
         let Some(c) = channel.filter(|_| page.samples == 1) else {
-            return Err(CtcError::new(
-                path,
-                format!("is a multi-page TIFF ({pages} pages); expected one 2D frame per file (if its pages are channels, --channel picks one; if z slices, --project max projects them)"),
-            ));
+            let what = match reading {
+                Reading::Frame => "one 2D frame per file (if its pages are channels, --channel picks one; if z slices, --project max projects them)",
+                Reading::Mask => "one 2D label mask per file (cellstream segments and tracks in 2D and reads no 3D masks)",
+            };
+            return Err(CtcError::new(path, format!("is a multi-page TIFF ({pages} pages); expected {what}")));
         };
         if c > pages {
             return Err(CtcError::new(path, format!("has {pages} pages, one channel each; there is no channel {c}")));
@@ -316,13 +325,13 @@ pub fn read_frame_planes(path: &Path, planes: Planes) -> Result<Frame> {
     if let Some(kind) = planes.project {
         return super::planes::read_frame_projected(path, planes.channel, kind);
     }
-    let (shape, samples, _) = decode_page_bits(path, open(path)?, planes.channel)?;
+    let (shape, samples, _) = decode_page_bits(path, open(path)?, planes.channel, Reading::Frame)?;
     frame_from(path, shape, samples)
 }
 
 /// Decodes a raw frame from TIFF bytes in memory; `path` only names it in errors.
 pub fn decode_frame(path: &Path, bytes: &[u8]) -> Result<Frame> {
-    let (shape, samples) = decode_page(path, std::io::Cursor::new(bytes))?;
+    let (shape, samples) = decode_page(path, std::io::Cursor::new(bytes), Reading::Frame)?;
     frame_from(path, shape, samples)
 }
 
@@ -341,19 +350,19 @@ pub(super) fn frame_from(path: &Path, shape: (usize, usize), samples: Samples) -
 
 /// Reads a label mask: any unsigned (or non-negative signed) integer TIFF.
 pub fn read_mask(path: &Path) -> Result<Mask> {
-    let (shape, samples) = decode_page(path, open(path)?)?;
+    let (shape, samples) = decode_page(path, open(path)?, Reading::Mask)?;
     mask_from(path, shape, samples)
 }
 
 /// Reads a label mask and the bits per sample it was stored with.
 pub fn read_mask_with_bits(path: &Path) -> Result<(Mask, u8)> {
-    let (shape, samples, bits) = decode_page_bits(path, open(path)?, None)?;
+    let (shape, samples, bits) = decode_page_bits(path, open(path)?, None, Reading::Mask)?;
     Ok((mask_from(path, shape, samples)?, bits))
 }
 
 /// Decodes a label mask from TIFF bytes in memory; `path` only names it in errors.
 pub fn decode_mask(path: &Path, bytes: &[u8]) -> Result<Mask> {
-    let (shape, samples) = decode_page(path, std::io::Cursor::new(bytes))?;
+    let (shape, samples) = decode_page(path, std::io::Cursor::new(bytes), Reading::Mask)?;
     mask_from(path, shape, samples)
 }
 
