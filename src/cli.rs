@@ -80,6 +80,11 @@ pub fn projection(s: &str) -> std::result::Result<ctc::Projection, String> {
     s.parse()
 }
 
+/// `--slices A-B`: the z slices a projection takes, from 1.
+pub fn slice_range(s: &str) -> std::result::Result<ctc::SliceRange, String> {
+    s.parse()
+}
+
 fn validate(res: PathBuf, json: Option<PathBuf>) -> Result<ExitCode> {
     let violations = ctc::validate_result(&res)?;
     if let Some(j) = json {

@@ -35,8 +35,8 @@ pub enum SegmenterKind {
 
 /// The flags that only a segmenter reads; `track --masks` refuses them
 /// rather than ignore them.
-const SEGMENTER_ONLY: [&str; 21] = [
-    "channel", "project", "segmenter", "model", "device", "tiles", "overlap", "window", "precision", "seed_threshold", "foreground_threshold",
+const SEGMENTER_ONLY: [&str; 22] = [
+    "channel", "project", "slices", "segmenter", "model", "device", "tiles", "overlap", "window", "precision", "seed_threshold", "foreground_threshold",
     "tta", "scale", "invert", "polarity", "background_sigma", "closing_radius", "min_area", "min_distance", "min_confidence",
     "merge_fragments",
 ];
@@ -71,6 +71,10 @@ pub struct TrackArgs {
     /// sequences).
     #[arg(long, value_name = "max|mean", value_parser = crate::cli::projection)]
     pub project: Option<ctc::Projection>,
+    /// With `--project`: only these z slices, counted from 1 as Fiji counts
+    /// them (Fiji's start and stop slice): `2-4`, or `3` for one slice alone.
+    #[arg(long, value_name = "A-B", requires = "project", value_parser = crate::cli::slice_range)]
+    pub slices: Option<crate::ctc::SliceRange>,
     /// Where instances come from.
     #[arg(long, value_enum, default_value_t = SegmenterKind::Model)]
     pub segmenter: SegmenterKind,
@@ -105,7 +109,7 @@ pub struct TrackArgs {
 impl TrackArgs {
     /// The planes of each frame file to track: `--channel` and `--project`.
     fn planes(&self) -> ctc::Planes {
-        ctc::Planes { channel: self.channel, project: self.project }
+        ctc::Planes { channel: self.channel, project: self.project, slices: self.slices }
     }
 
     /// Notes `--channel` and `--project` in the run record's `[run]`.
@@ -115,6 +119,9 @@ impl TrackArgs {
         }
         if let Some(p) = self.project {
             record.section("run").set("project", p.name());
+        }
+        if let Some(r) = self.slices {
+            record.section("run").set("slices", String::from(r));
         }
     }
 }

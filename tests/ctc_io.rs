@@ -116,26 +116,37 @@ fn z_stacks_over_time_are_read_as_each_time_points_projection() {
     for name in ["zstack_imagej.tif", "zstack_ome.tif"] {
         let path = fixture(name);
         for c in 1..=2 {
-            let max = ctc::Stack::open_planes(&path, Planes { channel: Some(c), project: Some(Projection::Max) }).unwrap_or_else(|e| panic!("{e}"));
+            let max = ctc::Stack::open_planes(&path, Planes { channel: Some(c), project: Some(Projection::Max), slices: None }).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!((max.time_points, max.length_text()), (3, "3 time points".to_string()), "{name}");
             for (t, f) in max.frames().unwrap().map(|f| f.unwrap()) {
                 assert_eq!(f, Frame::U16(want(t, c, 60.0).mapv(|v| v as u16)), "{name} channel {c} time point {t}: the brightest slice");
                 assert_eq!(max.read_page(t).unwrap(), f);
             }
-            let mean = ctc::Stack::open_planes(&path, Planes { channel: Some(c), project: Some(Projection::Mean) }).unwrap();
+            let mean = ctc::Stack::open_planes(&path, Planes { channel: Some(c), project: Some(Projection::Mean), slices: None }).unwrap();
             for (t, f) in mean.frames().unwrap().map(|f| f.unwrap()) {
                 assert_eq!(f, Frame::F32(want(t, c, 30.0)), "{name} channel {c} time point {t}: the mean of 0, 20, 40, 60");
             }
         }
         let e = ctc::Stack::open(&path).unwrap_err();
         assert!(e.to_string().contains(name) && e.what.contains("2 channels × 4 z slices × 3 time points") && e.what.contains("--project max"), "{e}");
-        let e = ctc::Stack::open_planes(&path, Planes { channel: None, project: Some(Projection::Max) }).unwrap_err();
+        let e = ctc::Stack::open_planes(&path, Planes { channel: None, project: Some(Projection::Max), slices: None }).unwrap_err();
         assert!(e.what.contains("--channel 1 to 2"), "{e}");
     }
+    // Some slices only, as Fiji's start and stop slice.
+    let path = fixture("zstack_ome.tif");
+    for (range, max, mean) in [("1-2", 20.0, 10.0), ("4", 60.0, 60.0), ("2-4", 60.0, 40.0)] {
+        let slices = Some(range.parse().unwrap());
+        let m = ctc::Stack::open_planes(&path, Planes { channel: Some(2), project: Some(Projection::Max), slices }).unwrap();
+        assert_eq!(m.read_page(1).unwrap(), Frame::U16(want(1, 2, max).mapv(|v| v as u16)), "slices {range}");
+        let m = ctc::Stack::open_planes(&path, Planes { channel: Some(2), project: Some(Projection::Mean), slices }).unwrap();
+        assert_eq!(m.read_page(2).unwrap(), Frame::F32(want(2, 2, mean)), "slices {range}");
+    }
+    let e = ctc::Stack::open_planes(&path, Planes { channel: Some(2), project: Some(Projection::Max), slices: Some("3-5".parse().unwrap()) }).unwrap_err();
+    assert!(e.to_string().contains("zstack_ome.tif") && e.what.contains("has 4 z slices; --slices 3-5 asks for slice 5"), "{e}");
     // A stack with no z axis has nothing to project.
-    let e = ctc::Stack::open_planes(&fixture("multipage.tif"), Planes { channel: None, project: Some(Projection::Max) }).unwrap_err();
+    let e = ctc::Stack::open_planes(&fixture("multipage.tif"), Planes { channel: None, project: Some(Projection::Max), slices: None }).unwrap_err();
     assert!(e.to_string().contains("multipage.tif") && e.what.contains("no z slices to project"), "{e}");
-    let e = ctc::Stack::open_planes(&fixture("hyperstack_imagej.tif"), Planes { channel: Some(1), project: Some(Projection::Max) }).unwrap_err();
+    let e = ctc::Stack::open_planes(&fixture("hyperstack_imagej.tif"), Planes { channel: Some(1), project: Some(Projection::Max), slices: None }).unwrap_err();
     assert!(e.what.contains("no z slices to project") && e.what.contains("2 channels × 3 time points"), "{e}");
 }
 
@@ -145,12 +156,16 @@ fn z_stacks_over_time_are_read_as_each_time_points_projection() {
 fn a_frame_file_of_z_slices_is_read_as_their_projection() {
     let path = fixture("zframe_pages.tif");
     let index = Array2::from_shape_fn((6, 5), |(y, x)| (5 * y + x) as f32);
-    let max = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Max) }).unwrap();
+    let max = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Max), slices: None }).unwrap();
     assert_eq!(max, Frame::U16(index.mapv(|v| v as u16 + 60)));
-    let mean = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Mean) }).unwrap();
+    let mean = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Mean), slices: None }).unwrap();
     assert_eq!(mean, Frame::F32(index.mapv(|v| v + 30.0)));
-    assert_eq!(ctc::read_frame_planes(&path, Planes { channel: Some(1), project: Some(Projection::Max) }).unwrap(), max);
-    let e = ctc::read_frame_planes(&path, Planes { channel: Some(2), project: Some(Projection::Max) }).unwrap_err();
+    assert_eq!(ctc::read_frame_planes(&path, Planes { channel: Some(1), project: Some(Projection::Max), slices: None }).unwrap(), max);
+    let second = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Max), slices: Some("2".parse().unwrap()) }).unwrap();
+    assert_eq!(second, Frame::U16(index.mapv(|v| v as u16 + 20)), "slice 2 alone");
+    let e = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Max), slices: Some("5".parse().unwrap()) }).unwrap_err();
+    assert!(e.what.contains("has 4 z slices"), "{e}");
+    let e = ctc::read_frame_planes(&path, Planes { channel: Some(2), project: Some(Projection::Max), slices: None }).unwrap_err();
     assert!(e.to_string().contains("zframe_pages.tif") && e.what.contains("read as z slices") && e.what.contains("no channel 2"), "{e}");
     let e = ctc::read_frame(&path).unwrap_err();
     assert!(e.what.contains("--project max"), "{e}");
@@ -162,9 +177,9 @@ fn a_frame_file_of_z_slices_is_read_as_their_projection() {
     tiff.write_image::<tiff::encoder::colortype::RGB8>(2, 1, &[1, 2, 3, 4, 5, 6]).unwrap();
     tiff.write_image::<tiff::encoder::colortype::RGB8>(2, 1, &[7, 0, 9, 0, 11, 0]).unwrap();
     drop(f);
-    assert_eq!(ctc::read_frame_planes(&rgb, Planes { channel: Some(2), project: Some(Projection::Max) }).unwrap(), Frame::U8(ndarray::array![[2, 11]]));
+    assert_eq!(ctc::read_frame_planes(&rgb, Planes { channel: Some(2), project: Some(Projection::Max), slices: None }).unwrap(), Frame::U8(ndarray::array![[2, 11]]));
     // A frame file holding several time points is a stack, not a frame.
-    let e = ctc::read_frame_planes(&fixture("zstack_imagej.tif"), Planes { channel: Some(1), project: Some(Projection::Max) }).unwrap_err();
+    let e = ctc::read_frame_planes(&fixture("zstack_imagej.tif"), Planes { channel: Some(1), project: Some(Projection::Max), slices: None }).unwrap_err();
     assert!(e.what.contains("3 time points") && e.what.contains("one time point"), "{e}");
 }
 

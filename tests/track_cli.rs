@@ -339,6 +339,11 @@ fn z_stacks_over_time_are_tracked_as_their_projection() {
     let o = cellstream(&[&"track", &hyper, &"--channel", &"2", &"--project", &"max", &"--segmenter", &"classical", &"-q"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_same_result(&d.path().join("hyper_RES"), &alone, n);
+    // The sample is slice 2: that slice alone is the sample.
+    let slice2 = d.path().join("slice2");
+    let o = cellstream(&[&"track", &files, &"--project", &"max", &"--slices", &"2", &"--segmenter", &"classical", &"--out", &slice2, &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_result(&slice2, &alone, n);
     // The mean of the slices is another image, tracked all the same.
     let mean = d.path().join("mean");
     let o = cellstream(&[&"track", &files, &"--project", &"mean", &"--segmenter", &"classical", &"--out", &mean, &"-q"]);
@@ -370,6 +375,8 @@ fn z_stacks_over_time_are_tracked_as_their_projection() {
         (vec!["track", hyper.to_str().unwrap(), "--project", "max"], "--channel 1 to 2"),
         (vec!["track", files.to_str().unwrap(), "--project", "max", "--channel", "2"], "no channel 2"),
         (vec!["track", seq.to_str().unwrap(), "--project", "sum"], "not a projection"),
+        (vec!["track", files.to_str().unwrap(), "--slices", "2"], "--project"),
+        (vec!["track", files.to_str().unwrap(), "--project", "max", "--slices", "2-4"], "has 3 z slices"),
         (vec!["track", "--masks", alone.to_str().unwrap(), "--project", "max"], "--project"),
     ] {
         let out = d.path().join("refused");

@@ -13,7 +13,7 @@ mod writer;
 
 pub use error::{CtcError, Result};
 pub use sequence::{dataset_sequences, list_frame_files, list_numbered_tiffs, parse_frame_name, FrameFiles, ResultDir, Sequence, Truth};
-pub use planes::{z_project, Planes, Projection};
+pub use planes::{z_project, Planes, Projection, SliceRange};
 pub use stack::{RawFrames, Stack, StackPages};
 pub use tiff_io::{decode_frame, decode_mask, read_frame, read_frame_planes, read_mask, read_mask_with_bits, write_atomic, write_frame, write_mask, Channel, Frame, Mask};
 pub use track_file::{parse_tracks, read_tracks, write_tracks, TrackRecord};

@@ -49,17 +49,80 @@ impl FromStr for Projection {
 }
 
 /// Which planes of a file make one frame: one [`Channel`] of several and,
-/// for z-stacks, their [`Projection`]. The default reads a file of one
-/// grayscale 2D page.
+/// for z-stacks, their [`Projection`], of every slice or of a
+/// [`SliceRange`]. The default reads a file of one grayscale 2D page.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Planes {
     pub channel: Channel,
     pub project: Option<Projection>,
+    /// The slices the projection takes; all of them when unset.
+    pub slices: Option<SliceRange>,
 }
 
 impl From<Channel> for Planes {
     fn from(channel: Channel) -> Planes {
-        Planes { channel, project: None }
+        Planes { channel, ..Planes::default() }
+    }
+}
+
+/// The z slices to project, counted from 1 as Fiji counts them, both ends
+/// included (the start and stop slice of Fiji's Z Project): `2-4`, or `3`
+/// for one slice alone.
+///
+/// ```
+/// use cellstream::ctc::SliceRange;
+/// assert_eq!("2-4".parse(), Ok(SliceRange { first: 2, last: 4 }));
+/// assert_eq!("3".parse(), Ok(SliceRange { first: 3, last: 3 }));
+/// assert!("0-2".parse::<SliceRange>().unwrap_err().contains("from 1"));
+/// assert!("4-2".parse::<SliceRange>().unwrap_err().contains("ends before"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SliceRange {
+    pub first: usize,
+    pub last: usize,
+}
+
+impl SliceRange {
+    /// The slices (from 0) of a stack of `slices` that the range names; a
+    /// range past the last slice is an error naming `path`.
+    pub(super) fn within(self, path: &Path, slices: usize) -> Result<std::ops::Range<usize>> {
+        if self.last > slices {
+            return Err(CtcError::new(path, format!("has {slices} z slices; --slices {} asks for slice {}", String::from(self), self.last)));
+        }
+        Ok(self.first - 1..self.last)
+    }
+}
+
+impl FromStr for SliceRange {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<SliceRange, String> {
+        let number = |n: &str| match n.trim().parse::<usize>() {
+            Ok(v) if v >= 1 => Ok(v),
+            _ => Err(format!("{s:?} is not a slice range: slices count from 1, as in Fiji (e.g. 2-4, or 3 for one slice)")),
+        };
+        let (first, last) = match s.split_once('-') {
+            Some((a, b)) => (number(a)?, number(b)?),
+            None => (number(s)?, number(s)?),
+        };
+        if last < first {
+            return Err(format!("slice range {s:?} ends before it starts"));
+        }
+        Ok(SliceRange { first, last })
+    }
+}
+
+impl TryFrom<String> for SliceRange {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<SliceRange, String> {
+        s.parse()
+    }
+}
+
+impl From<SliceRange> for String {
+    fn from(r: SliceRange) -> String {
+        if r.first == r.last { r.first.to_string() } else { format!("{}-{}", r.first, r.last) }
     }
 }
 
@@ -234,8 +297,8 @@ pub(super) fn read_page_as_frame<R: Read + Seek>(path: &Path, dec: &mut Decoder<
 /// hyperstack saved alone) projected by `kind`, reading channel `channel`:
 /// a sample of each pixel of colour slices, or the pages of one channel where
 /// an ImageJ or OME description lays out channels × slices. Pages with no
-/// description are all slices of one channel.
-pub(super) fn read_frame_projected(path: &Path, channel: Channel, kind: Projection) -> Result<Frame> {
+/// description are all slices of one channel. `range` limits the slices.
+pub(super) fn read_frame_projected(path: &Path, channel: Channel, kind: Projection, range: Option<SliceRange>) -> Result<Frame> {
     let mut dec = super::tiff_io::decoder(path, super::tiff_io::open(path)?)?;
     let first = page_header(path, &mut dec)?;
     let description = dec.get_tag_ascii_string(tiff::tags::Tag::ImageDescription).unwrap_or_default();
@@ -265,7 +328,8 @@ pub(super) fn read_frame_projected(path: &Path, channel: Channel, kind: Projecti
     } else {
         (channel_of_hyperstack(path, &axes, channel)?, None)
     };
-    project_pages(path, &mut dec, (0..axes.slices).map(|z| axes.page(c, z, 0)), first.dim, sample, kind)
+    let z = range.map_or(Ok(0..axes.slices), |r| r.within(path, axes.slices))?;
+    project_pages(path, &mut dec, z.map(|z| axes.page(c, z, 0)), first.dim, sample, kind)
 }
 
 #[cfg(test)]

@@ -54,7 +54,8 @@ impl Stack {
     /// `SizeC` and `SizeT` in the page order of its `DimensionOrder`), one
     /// channel's pages; of a stack of colour pages, one sample of each pixel;
     /// of z slices over time (`slices=`, `SizeZ`), each time point's
-    /// projection, which must be asked for.
+    /// projection of all its slices or of `planes.slices`, which must be
+    /// asked for.
     pub fn open_planes(path: &Path, planes: Planes) -> Result<Stack> {
         let channel = planes.channel;
         let mut dec = decoder(path, open(path)?)?;
@@ -76,12 +77,12 @@ impl Stack {
         }
         let dim = page.dim;
         let plain = Stack { path: path.to_path_buf(), time_points: pages, dim, first: 0, step: 1, z_step: 0, slices: 1, projection: None, sample_channel: None };
-        let hyperstack = |c: usize, slices: usize, projection: Option<Projection>, sample_channel: Channel| -> Result<Stack> {
+        let hyperstack = |c: usize, z: std::ops::Range<usize>, projection: Option<Projection>, sample_channel: Channel| -> Result<Stack> {
             if pages != axes.channels * axes.slices * axes.times {
                 return Err(CtcError::new(path, format!("says it holds {} but has {pages} pages", axes.text())));
             }
-            let (first, step, z_step) = (axes.page(c, 0, 0), axes.page(0, 0, 1), axes.page(0, 1, 0));
-            Ok(Stack { time_points: axes.times, first, step, z_step, slices, projection, sample_channel, ..plain.clone() })
+            let (first, step, z_step) = (axes.page(c, z.start, 0), axes.page(0, 0, 1), axes.page(0, 1, 0));
+            Ok(Stack { time_points: axes.times, first, step, z_step, slices: z.len(), projection, sample_channel, ..plain.clone() })
         };
         if let Some(kind) = planes.project {
             if axes.slices == 1 {
@@ -91,14 +92,15 @@ impl Stack {
                     format!("has no z slices to project ({what}; its {pages} pages are read as time points); --project is for ImageJ or OME hyperstacks of z slices over time, or frame files of z slices"),
                 ));
             }
+            let z = planes.slices.map_or(Ok(0..axes.slices), |r| r.within(path, axes.slices))?;
             if page.samples > 1 {
                 channel_index(path, &page, channel)?;
-                return hyperstack(0, axes.slices, Some(kind), channel);
+                return hyperstack(0, z, Some(kind), channel);
             }
-            return hyperstack(channel_of_hyperstack(path, &axes, channel)?, axes.slices, Some(kind), None);
+            return hyperstack(channel_of_hyperstack(path, &axes, channel)?, z, Some(kind), None);
         }
         if axes.channels > 1 && axes.times > 1 && axes.slices == 1 {
-            return hyperstack(channel_of_hyperstack(path, &axes, channel)?, 1, None, None);
+            return hyperstack(channel_of_hyperstack(path, &axes, channel)?, 0..1, None, None);
         }
         refuse_hyperstack(path, &axes)?;
         if page.samples == 1 && channel.is_some_and(|c| c != 1) {

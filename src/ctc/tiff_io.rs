@@ -323,7 +323,7 @@ pub fn read_frame(path: &Path) -> Result<Frame> {
 /// ```
 pub fn read_frame_planes(path: &Path, planes: Planes) -> Result<Frame> {
     if let Some(kind) = planes.project {
-        return super::planes::read_frame_projected(path, planes.channel, kind);
+        return super::planes::read_frame_projected(path, planes.channel, kind, planes.slices);
     }
     let (shape, samples, _) = decode_page_bits(path, open(path)?, planes.channel, Reading::Frame)?;
     frame_from(path, shape, samples)

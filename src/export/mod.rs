@@ -397,6 +397,10 @@ pub struct ExportArgs {
     /// `mean` (as `track --project`).
     #[arg(long, value_name = "max|mean", requires = "raw", value_parser = crate::cli::projection)]
     pub project: Option<crate::ctc::Projection>,
+    /// With `--project`: only these z slices, counted from 1 as Fiji counts
+    /// them (Fiji's start and stop slice): `2-4`, or `3` for one slice alone.
+    #[arg(long, value_name = "A-B", requires = "project", value_parser = crate::cli::slice_range)]
+    pub slices: Option<crate::ctc::SliceRange>,
 }
 
 /// Runs `cellstream export`.
@@ -411,7 +415,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     let channels: Vec<IntensityChannel> = match &args.raw {
         None => vec![],
-        Some(raw) if args.channels.is_empty() => vec![IntensityChannel { number: 1, frames: RawFrames::open_planes(raw, Planes { channel: None, project: args.project })? }],
+        Some(raw) if args.channels.is_empty() => vec![IntensityChannel { number: 1, frames: RawFrames::open_planes(raw, Planes { channel: None, project: args.project, slices: args.slices })? }],
         Some(raw) => {
             let mut seen = std::collections::BTreeSet::new();
             let mut out = Vec::new();
@@ -419,7 +423,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
                 if !seen.insert(c) {
                     bail!("--channel {c} is given twice");
                 }
-                out.push(IntensityChannel { number: c, frames: RawFrames::open_planes(raw, Planes { channel: Some(c), project: args.project })? });
+                out.push(IntensityChannel { number: c, frames: RawFrames::open_planes(raw, Planes { channel: Some(c), project: args.project, slices: args.slices })? });
             }
             out
         }

@@ -44,6 +44,10 @@ pub struct TrainArgs {
     /// `mean` (as `track --project`).
     #[arg(long, value_name = "max|mean", value_parser = crate::cli::projection)]
     pub project: Option<crate::ctc::Projection>,
+    /// With `--project`: only these z slices, counted from 1 as Fiji counts
+    /// them (Fiji's start and stop slice): `2-4`, or `3` for one slice alone.
+    #[arg(long, value_name = "A-B", requires = "project", value_parser = crate::cli::slice_range)]
+    pub slices: Option<crate::ctc::SliceRange>,
     /// Frames per window (backpropagation span).
     #[arg(long)]
     pub window: Option<usize>,
@@ -159,7 +163,7 @@ impl TrainArgs {
         macro_rules! set {
             ($($flag:ident => $field:expr),* $(,)?) => { $( if let Some(v) = &self.$flag { $field = v.clone().into(); } )* };
         }
-        set!(frames => cfg.frames, channel => cfg.channel, project => cfg.project, window => cfg.window, windows_per_stream => cfg.windows_per_stream, batch => cfg.batch,
+        set!(frames => cfg.frames, channel => cfg.channel, project => cfg.project, slices => cfg.slices, window => cfg.window, windows_per_stream => cfg.windows_per_stream, batch => cfg.batch,
              crop => cfg.crop, steps => cfg.steps, max_minutes => cfg.max_minutes, lr => cfg.lr,
              val_fraction => cfg.val_fraction, val_every => cfg.val_every, precise_bn => cfg.precise_bn, early_stop => cfg.early_stop,
              interface_weight => cfg.interface_weight,

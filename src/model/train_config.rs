@@ -25,6 +25,9 @@ pub struct TrainConfig {
     /// How each time point's z slices become one frame (`--project`, as
     /// `track --project`): `max` or `mean`; unset: the frames are 2D.
     pub project: Option<ctc::Projection>,
+    /// The z slices `project` takes, from 1 (`--slices`, as `track
+    /// --slices`): `"2-4"`, or `"3"`; unset: all of them.
+    pub slices: Option<ctc::SliceRange>,
     /// Frames per window: the span of backpropagation through time.
     pub window: usize,
     /// Consecutive windows a training stream runs through, its recurrent
@@ -108,6 +111,7 @@ impl Default for TrainConfig {
             frames: None,
             channel: None,
             project: None,
+            slices: None,
             window: 5,
             windows_per_stream: 8,
             batch: 2,
@@ -145,13 +149,16 @@ impl Default for TrainConfig {
 impl TrainConfig {
     /// The planes of each frame file to train on: `channel` and `project`.
     pub fn planes(&self) -> ctc::Planes {
-        ctc::Planes { channel: self.channel, project: self.project }
+        ctc::Planes { channel: self.channel, project: self.project, slices: self.slices }
     }
 
     /// Refuses settings training cannot run with.
     pub fn check(&self) -> Result<()> {
         if self.channel == Some(0) {
             bail!("channel = 0: channels count from 1 (the first channel is 1, as in Fiji)");
+        }
+        if self.slices.is_some() && self.project.is_none() {
+            bail!("slices = {:?} names the z slices of a projection; set project too (\"max\" or \"mean\")", self.slices.map(String::from).unwrap_or_default());
         }
         self.model.check().map_err(anyhow::Error::msg)?;
         let m = self.model.multiple();
@@ -242,9 +249,15 @@ mod tests {
         let z = TrainConfig { project: Some(ctc::Projection::Mean), ..Default::default() };
         assert!(z.to_toml().unwrap().contains("project = \"mean\""));
         std::fs::write(&f, "project = \"max\"\n").unwrap();
-        assert_eq!(TrainConfig::overlay_file(&c, &f).unwrap().planes(), ctc::Planes { channel: None, project: Some(ctc::Projection::Max) });
+        assert_eq!(TrainConfig::overlay_file(&c, &f).unwrap().planes(), ctc::Planes { channel: None, project: Some(ctc::Projection::Max), slices: None });
         std::fs::write(&f, "project = \"sum\"\n").unwrap();
         assert!(TrainConfig::overlay_file(&c, &f).is_err());
+        std::fs::write(&f, "project = \"max\"\nslices = \"2-4\"\n").unwrap();
+        let o = TrainConfig::overlay_file(&c, &f).unwrap();
+        assert_eq!(o.planes().slices, Some(ctc::SliceRange { first: 2, last: 4 }));
+        assert!(o.check().is_ok() && o.to_toml().unwrap().contains("slices = \"2-4\""));
+        let e = TrainConfig { slices: o.slices, ..Default::default() }.check().unwrap_err().to_string();
+        assert!(e.contains("set project"), "{e}");
     }
 
     #[test]

@@ -34,6 +34,10 @@ pub struct InputArgs {
     /// `mean` (as `track --project`).
     #[arg(long, value_name = "max|mean", requires = "raw", value_parser = crate::cli::projection)]
     pub project: Option<crate::ctc::Projection>,
+    /// With `--project`: only these z slices, counted from 1 as Fiji counts
+    /// them (Fiji's start and stop slice): `2-4`, or `3` for one slice alone.
+    #[arg(long, value_name = "A-B", requires = "project", value_parser = crate::cli::slice_range)]
+    pub slices: Option<crate::ctc::SliceRange>,
     /// Ground-truth folder (SEG/ and/or TRA/): scores, misses and false cells, the PR curve.
     #[arg(long, value_name = "GT_DIR")]
     pub gt: Option<PathBuf>,
@@ -52,7 +56,7 @@ impl InputArgs {
         if !(0.0..1.0).contains(&self.iou) {
             bail!("--iou {}: the IoU threshold must lie in [0, 1)", self.iou);
         }
-        let mut inputs = Inputs::open(&self.res, self.raw.as_deref().map(|r| (r, crate::ctc::Planes { channel: self.channel, project: self.project })), self.gt.as_deref())?;
+        let mut inputs = Inputs::open(&self.res, self.raw.as_deref().map(|r| (r, crate::ctc::Planes { channel: self.channel, project: self.project, slices: self.slices })), self.gt.as_deref())?;
         inputs.edge_margin = self.edge_margin;
         Ok(inputs)
     }
