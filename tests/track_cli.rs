@@ -212,25 +212,32 @@ fn bad_stacks_are_refused_with_the_file_and_page_and_nothing_is_written() {
 /// The bundled sample as channel 2 of a two-channel time-lapse whose
 /// channel 1 is the sample turned upside down (other cells in other places).
 fn two_channel_frames(n: usize) -> Vec<[ctc::Frame; 2]> {
-    sample_frames(n)
-        .into_iter()
-        .map(|f| {
-            let ctc::Frame::U16(a) = &f else { unreachable!("the fluorescence sample is 16-bit") };
-            let mut flipped = a.clone();
-            flipped.invert_axis(ndarray::Axis(0));
-            [ctc::Frame::U16(flipped.as_standard_layout().to_owned()), f]
-        })
-        .collect()
+    sample_frames(n).into_iter().map(|f| [upside_down(&f), f]).collect()
+}
+
+/// A 16-bit frame turned upside down: other cells in other places.
+fn upside_down(f: &ctc::Frame) -> ctc::Frame {
+    let ctc::Frame::U16(a) = f else { unreachable!("the fluorescence sample is 16-bit") };
+    let mut flipped = a.clone();
+    flipped.invert_axis(ndarray::Axis(0));
+    ctc::Frame::U16(flipped.as_standard_layout().to_owned())
+}
+
+/// The first `n` frames of the sample in `dir/01`, and the classical
+/// segmenter's result for them in `dir/alone`, to compare other inputs with.
+fn sample_tracked_alone(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
+    let seq = sample(dir, n);
+    let alone = dir.join("alone");
+    let o = cellstream(&[&"track", &seq, &"--segmenter", &"classical", &"--out", &alone, &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (seq, alone)
 }
 
 #[test]
 fn one_channel_of_a_hyperstack_or_of_frame_files_is_tracked_as_that_channel_alone() {
     let d = tempfile::tempdir().unwrap();
     let n = 6;
-    let seq = sample(d.path(), n);
-    let alone = d.path().join("alone");
-    let o = cellstream(&[&"track", &seq, &"--segmenter", &"classical", &"--out", &alone, &"-q"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (seq, alone) = sample_tracked_alone(d.path(), n);
     let same_result = |res: &Path| assert_same_result(res, &alone, n);
     // A Fiji hyperstack: the two channels of each time point, one after the other.
     let pages: Vec<ctc::Frame> = two_channel_frames(n).into_iter().flatten().collect();
@@ -308,10 +315,7 @@ fn z_slices(n: usize) -> Vec<[ctc::Frame; 3]> {
 fn z_stacks_over_time_are_tracked_as_their_projection() {
     let d = tempfile::tempdir().unwrap();
     let n = 6;
-    let seq = sample(d.path(), n);
-    let alone = d.path().join("alone");
-    let o = cellstream(&[&"track", &seq, &"--segmenter", &"classical", &"--out", &alone, &"-q"]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (seq, alone) = sample_tracked_alone(d.path(), n);
     // A CTC 3D sequence: frame files whose pages are z slices.
     let files = d.path().join("3d/01");
     std::fs::create_dir_all(&files).unwrap();
@@ -328,10 +332,7 @@ fn z_stacks_over_time_are_tracked_as_their_projection() {
     let mut pages = Vec::new();
     for slices in z_slices(n) {
         for z in slices {
-            let ctc::Frame::U16(a) = &z else { unreachable!() };
-            let mut flipped = a.clone();
-            flipped.invert_axis(ndarray::Axis(0));
-            pages.extend([ctc::Frame::U16(flipped.as_standard_layout().to_owned()), z]);
+            pages.extend([upside_down(&z), z]);
         }
     }
     let hyper = d.path().join("hyper.tif");
