@@ -146,10 +146,21 @@ pub fn list_numbered_tiffs(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
     out.sort();
     for w in out.windows(2) {
         if w[0].0 == w[1].0 {
-            return Err(CtcError::new(
-                dir,
-                format!("{} and {} have the same frame number {}", w[0].1.display(), w[1].1.display(), w[0].0),
-            ));
+            // Names that differ in another number as well (`img_t001_z003.tif`)
+            // hold one plane each: a z slice or a channel of a time point.
+            let numbers = |p: &Path| -> Vec<String> {
+                let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let mut all: Vec<String> = name.split(|c: char| !c.is_ascii_digit()).filter(|d| !d.is_empty()).map(str::to_string).collect();
+                all.pop(); // the frame number itself
+                all
+            };
+            let planes = if numbers(&w[0].1) != numbers(&w[1].1) {
+                "; their names differ in another number: if each file holds one z slice or channel of a time point, put each time point's planes into one file (Fiji: Image › Stacks › Images to Stack, or Hyperstacks › Stack to Hyperstack), then --project or --channel picks from them"
+            } else {
+                ""
+            };
+            let other = w[1].1.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            return Err(CtcError::new(&w[0].1, format!("has the same frame number {} as {other}{planes}", w[0].0)));
         }
     }
     if out.is_empty() {
@@ -559,5 +570,18 @@ mod tests {
         let l = list_numbered_tiffs(d.path()).unwrap();
         let ts: Vec<usize> = l.iter().map(|x| x.0).collect();
         assert_eq!(ts, vec![9, 10, 11]);
+        // The same number twice is refused; where the names differ in
+        // another number too, one file a plane is the likely cause.
+        let d = tempfile::tempdir().unwrap();
+        touch(d.path(), "img_1.tif");
+        touch(d.path(), "img_01.tif");
+        let e = list_numbered_tiffs(d.path()).unwrap_err();
+        assert!(e.to_string().contains("img_01.tif: has the same frame number 1 as img_1.tif") && !e.what.contains("another number"), "{e}");
+        let d = tempfile::tempdir().unwrap();
+        for n in ["img_t000_z000.tif", "img_t000_z001.tif", "img_t001_z000.tif", "img_t001_z001.tif"] {
+            touch(d.path(), n);
+        }
+        let e = Sequence::open(d.path()).unwrap_err();
+        assert!(e.what.contains("the same frame number 0 as") && e.what.contains("differ in another number") && e.what.contains("--project"), "{e}");
     }
 }
