@@ -107,12 +107,12 @@ pub struct TrackArgs {
 }
 
 impl TrackArgs {
-    /// The planes of each frame file to track: `--channel` and `--project`.
+    /// The planes of each frame file to track: `--channel`, `--project` and `--slices`.
     fn planes(&self) -> ctc::Planes {
         ctc::Planes { channel: self.channel, project: self.project, slices: self.slices }
     }
 
-    /// Notes `--channel` and `--project` in the run record's `[run]`.
+    /// Notes `--channel`, `--project` and `--slices` in the run record's `[run]`.
     fn record_planes(&self, record: &mut RunRecord) {
         if let Some(c) = self.channel {
             record.section("run").set("channel", c);

@@ -147,7 +147,7 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
-    /// The planes of each frame file to train on: `channel` and `project`.
+    /// The planes of each frame file to train on: `channel`, `project` and `slices`.
     pub fn planes(&self) -> ctc::Planes {
         ctc::Planes { channel: self.channel, project: self.project, slices: self.slices }
     }
