@@ -11,11 +11,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-
-use crate::ctc::Planes;
 use clap::Args;
 
-use crate::ctc::{self, CtcError, RawFrames, ResultDir, TrackRecord};
+use crate::ctc::{self, CtcError, Planes, RawFrames, ResultDir, TrackRecord};
 use crate::measure::{measure_frame, measure_intensities, Intensity};
 
 pub mod napari;

@@ -104,7 +104,7 @@ impl TrainSequence {
     /// [`TrainSequence::load`], each frame's grey levels reversed first
     /// ([`super::invert`]) when `invert` is set, as inference does for a
     /// model trained so ([`super::ModelConfig::invert`]); of frames with
-    /// several channels, `channel` ([`ctc::Channel`]).
+    /// several channels or z slices, the [`ctc::Planes`] named.
     pub fn load_with(dir: &Path, range: Option<FrameRange>, invert: bool, planes: ctc::Planes) -> Result<TrainSequence> {
         let seq = Sequence::open(dir)?.with_planes(planes);
         let truth_dirs = seq.truth_dirs();

@@ -336,13 +336,12 @@ fn cycles_text(tracks: &[ctc::TrackRecord]) -> String {
     }
     cycles.sort_unstable();
     // numpy's percentiles, as scripts/cycle-lengths.py gives them.
-    let quartile = |q: f32| crate::segment::percentile(&mut cycles.iter().map(|&c| c as f32).collect::<Vec<_>>(), q);
+    let mut frames: Vec<f32> = cycles.iter().map(|&c| c as f32).collect();
+    let (q1, q3) = (crate::segment::percentile(&mut frames, 25.0), crate::segment::percentile(&mut frames, 75.0));
     format!(
-        "{} seen whole: median {} frames, quartiles {} / {} frames, range {}–{} (from birth by a division to the daughters' first frame)",
+        "{} seen whole: median {} frames, quartiles {q1} / {q3} frames, range {}–{} (from birth by a division to the daughters' first frame)",
         cycles.len(),
         crate::measure::median_of_sorted(&cycles),
-        quartile(25.0),
-        quartile(75.0),
         cycles[0],
         cycles[cycles.len() - 1]
     )
