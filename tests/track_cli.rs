@@ -254,27 +254,14 @@ fn one_channel_of_a_hyperstack_or_of_frame_files_is_tracked_as_that_channel_alon
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_ne!(ctc::read_mask(&other.join("mask000.tif")).unwrap(), ctc::read_mask(&alone.join("mask000.tif")).unwrap());
     // A folder of frame files, each holding one page a channel.
-    let files = d.path().join("two-page/01");
-    std::fs::create_dir_all(&files).unwrap();
-    for (t, channels) in two_channel_frames(n).iter().enumerate() {
-        write_stack(&files.join(format!("t{t:03}.tif")), channels, None);
-    }
+    let files = write_frame_files(&d.path().join("two-page/01"), &two_channel_frames(n));
     let from_files = d.path().join("from-files");
     let o = cellstream(&[&"track", &files, &"--channel", &"2", &"--segmenter", &"classical", &"--out", &from_files, &"-q"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     same_result(&from_files);
     // render draws over the channel it is given, as over the frames alone.
-    let render = |raw: &Path, channel: Option<&str>, out: &str| {
-        let out = d.path().join(out);
-        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"render", &"--res", &alone, &"--raw", &raw, &"--out", &out];
-        if let Some(c) = &channel {
-            args.extend([&"--channel" as &dyn AsRef<std::ffi::OsStr>, c]);
-        }
-        let o = cellstream(&args);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        std::fs::read(out.join("overlays/overlay000.png")).unwrap()
-    };
-    assert_eq!(render(&hyper, Some("2"), "over-hyper"), render(&seq, None, "over-folder"));
+    let over_hyper = first_overlay(&alone, &hyper, &["--channel", "2"], &d.path().join("over-hyper"));
+    assert_eq!(over_hyper, first_overlay(&alone, &seq, &[], &d.path().join("over-folder")));
     // With no channel named, or one the frames lack, nothing is written.
     for (input, channel, says) in [(&hyper, None, "--channel 1 to 2"), (&hyper, Some("3"), "no channel 3"), (&files, None, "--channel picks one"), (&files, Some("3"), "no channel 3")] {
         let out = d.path().join("refused");
@@ -287,6 +274,24 @@ fn one_channel_of_a_hyperstack_or_of_frame_files_is_tracked_as_that_channel_alon
         assert!(!o.status.success() && err.contains(says), "{}: {err}", input.display());
         assert!(!out.exists(), "{}: nothing is written", input.display());
     }
+}
+
+/// Frame files `dir/tTTT.tif`, frame t holding the pages `frames[t]`; returns `dir`.
+fn write_frame_files<const K: usize>(dir: &Path, frames: &[[ctc::Frame; K]]) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    for (t, pages) in frames.iter().enumerate() {
+        write_stack(&dir.join(format!("t{t:03}.tif")), pages, None);
+    }
+    dir.to_path_buf()
+}
+
+/// `render --res RES --raw RAW EXTRA... --out OUT`, and the first overlay it draws.
+fn first_overlay(res: &Path, raw: &Path, extra: &[&str], out: &Path) -> Vec<u8> {
+    let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"render", &"--res", &res, &"--raw", &raw, &"--out", &out];
+    args.extend(extra.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
+    let o = cellstream(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::read(out.join("overlays/overlay000.png")).unwrap()
 }
 
 /// Whether result `res` holds the same `n` masks and track file as `alone`.
@@ -317,11 +322,7 @@ fn z_stacks_over_time_are_tracked_as_their_projection() {
     let n = 6;
     let (seq, alone) = sample_tracked_alone(d.path(), n);
     // A CTC 3D sequence: frame files whose pages are z slices.
-    let files = d.path().join("3d/01");
-    std::fs::create_dir_all(&files).unwrap();
-    for (t, slices) in z_slices(n).iter().enumerate() {
-        write_stack(&files.join(format!("t{t:03}.tif")), slices, None);
-    }
+    let files = write_frame_files(&d.path().join("3d/01"), &z_slices(n));
     let from_files = d.path().join("from-files");
     let o = cellstream(&[&"track", &files, &"--project", &"max", &"--segmenter", &"classical", &"--out", &from_files, &"-q"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -351,15 +352,8 @@ fn z_stacks_over_time_are_tracked_as_their_projection() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(ctc::validate_result(&mean).unwrap(), vec![]);
     // render and export read the projection as track does.
-    let overlay = |raw: &Path, extra: &[&str], out: &str| {
-        let out = d.path().join(out);
-        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"render", &"--res", &alone, &"--raw", &raw, &"--out", &out];
-        args.extend(extra.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
-        let o = cellstream(&args);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        std::fs::read(out.join("overlays/overlay000.png")).unwrap()
-    };
-    assert_eq!(overlay(&hyper, &["--channel", "2", "--project", "max"], "over-hyper"), overlay(&seq, &[], "over-folder"));
+    let over_hyper = first_overlay(&alone, &hyper, &["--channel", "2", "--project", "max"], &d.path().join("over-hyper"));
+    assert_eq!(over_hyper, first_overlay(&alone, &seq, &[], &d.path().join("over-folder")));
     let table = |raw: &Path, extra: &[&str], out: &str| {
         let out = d.path().join(out);
         let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"export", &alone, &"--raw", &raw, &"--napari", &out];
