@@ -150,6 +150,63 @@ fn z_stacks_over_time_are_read_as_each_time_points_projection() {
     assert!(e.what.contains("no z slices to project") && e.what.contains("2 channels × 3 time points"), "{e}");
 }
 
+/// ImageJ's stacks over 4 GB, in miniature (tifffile's `truncate=True`):
+/// one TIFF page for all images, their pixels one after another. 4 time
+/// points of 6×5, pixel (y, x) of time point t holding 100·t + 5·y + x,
+/// big-endian in u16 and, divided by 1000, in f32; and 3 time points × 4 z
+/// slices, little-endian, 100·t + 20·z + 5·y + x.
+#[test]
+fn imagej_stacks_with_one_header_for_all_pages_are_read_page_by_page() {
+    let want = |t: usize| Array2::from_shape_fn((6, 5), |(y, x)| (100 * t + 5 * y + x) as f32);
+    let u16s = ctc::Stack::open(&fixture("imagej_big_u16.tif")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((u16s.time_points, u16s.dim), (4, (6, 5)));
+    let frames: Vec<(usize, Frame)> = u16s.frames().unwrap().map(|f| f.unwrap()).collect();
+    assert_eq!(frames.len(), 4);
+    for (t, f) in &frames {
+        assert_eq!(f, &Frame::U16(want(*t).mapv(|v| v as u16)), "u16 time point {t}");
+        assert_eq!(&u16s.read_page(*t).unwrap(), f, "a frame alone is the frame in order");
+    }
+    let f32s = ctc::Stack::open(&fixture("imagej_big_f32.tif")).unwrap();
+    for (t, f) in f32s.frames().unwrap().map(|f| f.unwrap()) {
+        assert_eq!(f, Frame::F32(want(t).mapv(|v| (v as f64 / 1000.0) as f32)), "f32 time point {t}");
+    }
+    let path = fixture("imagej_big_zstack.tif");
+    let e = ctc::Stack::open(&path).unwrap_err();
+    assert!(e.what.contains("4 z slices × 3 time points") && e.what.contains("--project max"), "{e}");
+    let max = ctc::Stack::open_planes(&path, Planes { channel: None, project: Some(Projection::Max), slices: Some("1-3".parse().unwrap()) }).unwrap();
+    assert_eq!(max.time_points, 3);
+    for (t, f) in max.frames().unwrap().map(|f| f.unwrap()) {
+        assert_eq!(f, Frame::U16(want(t).mapv(|v| v as u16 + 40)), "time point {t}: slice 3 is the brightest of 1-3");
+    }
+    // As label masks (a label stack saved by Fiji).
+    let masks: Vec<_> = u16s.masks().unwrap().map(|m| m.unwrap().1).collect();
+    assert_eq!(masks[3], want(3).mapv(|v| v as u32));
+}
+
+/// A stack whose description promises more images than its file holds, or
+/// whose one page is compressed, is refused by name before any frame is
+/// read.
+#[test]
+fn imagej_stacks_cut_short_or_compressed_are_refused_by_name() {
+    let d = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(fixture("imagej_big_u16.tif")).unwrap();
+    // tifffile writes the pixels last: drop half of the last image.
+    let short = d.path().join("short.tif");
+    std::fs::write(&short, &bytes[..bytes.len() - 30]).unwrap();
+    let e = ctc::Stack::open(&short).unwrap_err();
+    assert!(e.to_string().contains("short.tif") && e.what.contains("4 images") && e.what.contains("ends after 3 of them") && e.what.contains("cut short"), "{e}");
+    // The same description over one compressed page.
+    let packed = d.path().join("packed.tif");
+    let mut f = std::fs::File::create(&packed).unwrap();
+    let mut tiff = tiff::encoder::TiffEncoder::new(&mut f).unwrap().with_compression(tiff::encoder::Compression::Deflate(Default::default()));
+    let mut image = tiff.new_image::<tiff::encoder::colortype::Gray16>(5, 6).unwrap();
+    image.encoder().write_tag(tiff::tags::Tag::ImageDescription, "ImageJ=1.54f\nimages=4\nframes=4\n").unwrap();
+    image.write_data(&[7u16; 30]).unwrap();
+    drop(f);
+    let e = ctc::Stack::open(&packed).unwrap_err();
+    assert!(e.to_string().contains("packed.tif") && e.what.contains("compressed"), "{e}");
+}
+
 /// A CTC 3D frame file: its pages are z slices, slice z holding
 /// 20·z + 5·y + x.
 #[test]

@@ -178,6 +178,67 @@ fn a_multi_page_stack_is_tracked_exactly_as_its_frames_in_a_folder() {
     }
 }
 
+/// Writes 16-bit `frames` as ImageJ writes a stack over 4 GB: big-endian,
+/// one TIFF page (header) whose description counts the images, and the
+/// pixels of every frame one after another behind it.
+fn write_imagej_big_stack(path: &Path, frames: &[ctc::Frame]) {
+    let (h, w) = frames[0].dim();
+    let description = format!("ImageJ=1.54f\nimages={n}\nslices={n}\nloop=false\n\0", n = frames.len());
+    let entries: u32 = 9;
+    let text_at = 8 + 2 + 12 * entries + 4;
+    let data_at = text_at + description.len() as u32;
+    let mut out = b"MM\0\x2a".to_vec();
+    out.extend(8u32.to_be_bytes());
+    out.extend((entries as u16).to_be_bytes());
+    // (tag, type, count, value): type 3 is SHORT (left-justified), 4 LONG, 2 ASCII.
+    let short = |v: u16| u32::from(v) << 16;
+    for (tag, kind, count, value) in [
+        (256u16, 4u16, 1u32, w as u32),
+        (257, 4, 1, h as u32),
+        (258, 3, 1, short(16)),
+        (259, 3, 1, short(1)),
+        (262, 3, 1, short(1)),
+        (270, 2, description.len() as u32, text_at),
+        (273, 4, 1, data_at),
+        (278, 4, 1, h as u32),
+        (279, 4, 1, (w * h * 2) as u32),
+    ] {
+        out.extend(tag.to_be_bytes());
+        out.extend(kind.to_be_bytes());
+        out.extend(count.to_be_bytes());
+        out.extend(value.to_be_bytes());
+    }
+    out.extend(0u32.to_be_bytes());
+    out.extend(description.as_bytes());
+    for f in frames {
+        let ctc::Frame::U16(a) = f else { unreachable!("the fluorescence sample is 16-bit") };
+        out.extend(a.iter().flat_map(|v| v.to_be_bytes()));
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+#[test]
+fn an_imagej_stack_over_4_gb_is_tracked_exactly_as_its_frames_in_a_folder() {
+    let d = tempfile::tempdir().unwrap();
+    let seq = sample(d.path(), 8);
+    let stack = d.path().join("huge.tif");
+    write_imagej_big_stack(&stack, &sample_frames(8));
+    let from_folder = d.path().join("folder");
+    let o = cellstream(&[&"track", &seq, &"--segmenter", &"classical", &"--out", &from_folder, &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = cellstream(&[&"track", &stack, &"--segmenter", &"classical", &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let from_stack = d.path().join("huge_RES");
+    assert_eq!(ctc::validate_result(&from_stack).unwrap(), vec![]);
+    let tracks = std::fs::read_to_string(from_stack.join("res_track.txt")).unwrap();
+    assert!(tracks.lines().count() >= 5, "{tracks}");
+    assert_eq!(tracks, std::fs::read_to_string(from_folder.join("res_track.txt")).unwrap());
+    for t in 0..8 {
+        let name = format!("mask{t:03}.tif");
+        assert_eq!(ctc::read_mask(&from_stack.join(&name)).unwrap(), ctc::read_mask(&from_folder.join(&name)).unwrap(), "{name}");
+    }
+}
+
 #[test]
 fn bad_stacks_are_refused_with_the_file_and_page_and_nothing_is_written() {
     let d = tempfile::tempdir().unwrap();
@@ -200,8 +261,8 @@ fn bad_stacks_are_refused_with_the_file_and_page_and_nothing_is_written() {
     refused("odd.tif", &odd, None, &["page 3", "12×10"]);
     refused("hyper.tif", &frames[..4], Some("ImageJ=1.54f\nimages=4\nchannels=2\nframes=2\nhyperstack=true\n"), &["2 channels × 2 time points", "--channel 1 to 2"]);
     refused("zstack.tif", &frames[..4], Some("ImageJ=1.54f\nimages=4\nslices=2\nframes=2\nhyperstack=true\n"), &["2 z slices × 2 time points", "--project max"]);
-    // An ImageJ stack over 4 GB: one TIFF page, the rest raw behind it.
-    refused("huge.tif", &frames[..1], Some("ImageJ=1.54f\nimages=3000\nslices=3000\n"), &["3000 images", "1 TIFF page"]);
+    // An ImageJ stack over 4 GB (one TIFF page, the rest raw behind it) cut short.
+    refused("huge.tif", &frames[..1], Some("ImageJ=1.54f\nimages=3000\nslices=3000\n"), &["3000 images", "in one TIFF page", "ends after 1 of them", "cut short"]);
     std::fs::write(d.path().join("cut.tif"), &std::fs::read(d.path().join("odd.tif")).unwrap()[..300]).unwrap();
     let o = cellstream(&[&"track", &d.path().join("cut.tif"), &"--out", &d.path().join("R")]);
     let err = String::from_utf8_lossy(&o.stderr);

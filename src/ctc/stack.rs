@@ -8,18 +8,19 @@
 //! each time point's projection when the user asks for one. Hyperstacks with
 //! z slices and no projection asked for, colour pages with no channel named
 //! and pages of different sizes are refused, each with the file (and page)
-//! named.
+//! named. ImageJ's stacks over 4 GB, one TIFF header for pixels laid out
+//! page after page, are read page by page as well.
 use std::fs::File;
-use std::io::{BufReader, Read, Seek};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use tiff::decoder::Decoder;
+use tiff::decoder::{Decoder, DecodingResult};
 use tiff::tags::Tag;
 
 use super::error::{CtcError, Result};
-use super::planes::{channel_of_hyperstack, count, project_pages, Axes, Planes, Projection};
+use super::planes::{channel_of_hyperstack, count, project_pages, z_project, Axes, Planes, Projection};
 use super::sequence::Sequence;
-use super::tiff_io::{channel_index, decoder, frame_from, mask_from, open, page_header, page_samples, samples_of, tiff_err, Channel, Frame, Mask, Samples};
+use super::tiff_io::{channel_index, decoded_samples, decoder, frame_from, mask_from, open, page_header, page_samples, samples_of, tiff_err, Channel, Frame, Mask, PageHeader, Samples};
 
 /// A multi-page TIFF read as a time-lapse.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +40,91 @@ pub struct Stack {
     projection: Option<Projection>,
     /// The channel read from pages of several samples per pixel (RGB).
     sample_channel: Channel,
+    /// Where the pages' pixels lie when one header serves them all.
+    contiguous: Option<Contiguous>,
+}
+
+/// The pages of an ImageJ stack over 4 GB: one TIFF header, that of page 0,
+/// describes every page, and the pixels of page `p` lie uncompressed at
+/// `offset + p * page_bytes`. Fiji writes such files and reads them back,
+/// as tifffile does (its `truncate=True`); other TIFF readers see one page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Contiguous {
+    offset: u64,
+    page_bytes: u64,
+    header: PageHeader,
+    bits: u8,
+    float: bool,
+    big_endian: bool,
+}
+
+impl Contiguous {
+    /// The layout of a stack of `images` pages whose description says so
+    /// and whose file holds page 0's header alone (the decoder on it):
+    /// refuses compressed or scattered pixels and a file too short for them.
+    fn find<R: Read + Seek>(path: &Path, dec: &mut Decoder<R>, header: PageHeader, images: usize) -> Result<Contiguous> {
+        let refuse = |what: String| CtcError::new(path, format!("says it holds {images} images (ImageJ) in one TIFF page, but {what}"));
+        let compression = dec.find_tag_unsigned::<u16>(Tag::Compression).map_err(|e| tiff_err(path, e))?.unwrap_or(1);
+        if compression != 1 {
+            return Err(refuse(format!("its pixels are compressed (TIFF compression {compression}); ImageJ stores such stacks uncompressed")));
+        }
+        let mut strips = |tag| dec.find_tag_unsigned_vec::<u64>(tag).map_err(|e| tiff_err(path, e));
+        let (Some(offsets), Some(counts)) = (strips(Tag::StripOffsets)?, strips(Tag::StripByteCounts)?) else {
+            return Err(refuse("its pixels are not in strips".to_string()));
+        };
+        if offsets.is_empty() || offsets.len() != counts.len() || offsets.windows(2).zip(&counts).any(|(o, c)| o[0] + c != o[1]) {
+            return Err(refuse("its pixels are not stored in one run".to_string()));
+        }
+        let bits = header.color.bit_depth();
+        let format = dec.find_tag_unsigned::<u16>(Tag::SampleFormat).map_err(|e| tiff_err(path, e))?.unwrap_or(1);
+        let float = match (format, bits) {
+            (1, 8 | 16 | 32) => false,
+            (3, 32 | 64) => true,
+            _ => return Err(refuse(format!("its samples ({bits}-bit, TIFF sample format {format}) are not ImageJ's"))),
+        };
+        let (h, w) = header.dim;
+        let page_bytes = (h * w * header.samples) as u64 * u64::from(bits / 8);
+        let stored: u64 = counts.iter().sum();
+        if stored != page_bytes {
+            return Err(refuse(format!("its first page holds {stored} bytes where a {w}×{h} page of {bits}-bit samples takes {page_bytes}")));
+        }
+        let offset = offsets[0];
+        let length = std::fs::metadata(path).map_err(|e| CtcError::io(path, &e))?.len();
+        let whole = length.saturating_sub(offset) / page_bytes;
+        if whole < images as u64 {
+            return Err(refuse(format!("the file ends after {whole} of them ({length} bytes); it is cut short")));
+        }
+        let big_endian = matches!(dec.byte_order(), tiff::tags::ByteOrder::BigEndian);
+        Ok(Contiguous { offset, page_bytes, header, bits, float, big_endian })
+    }
+
+    /// The samples of page `p`, read from the decoder's file.
+    fn read<R: Read + Seek>(&self, path: &Path, dec: &mut Decoder<R>, p: usize, channel: Channel) -> Result<Samples> {
+        let file = dec.inner();
+        let mut bytes = vec![0; self.page_bytes as usize];
+        file.seek(SeekFrom::Start(self.offset + p as u64 * self.page_bytes))
+            .and_then(|_| file.read_exact(&mut bytes))
+            .map_err(|e| CtcError::io(path, &e))?;
+        macro_rules! words {
+            ($t:ty, $n:literal) => {
+                bytes
+                    .chunks_exact($n)
+                    .map(|b| {
+                        let b: [u8; $n] = b.try_into().expect("chunks of the word's size");
+                        if self.big_endian { <$t>::from_be_bytes(b) } else { <$t>::from_le_bytes(b) }
+                    })
+                    .collect()
+            };
+        }
+        let data = match (self.bits, self.float) {
+            (8, _) => DecodingResult::U8(bytes),
+            (16, _) => DecodingResult::U16(words!(u16, 2)),
+            (32, false) => DecodingResult::U32(words!(u32, 4)),
+            (32, true) => DecodingResult::F32(words!(f32, 4)),
+            _ => DecodingResult::F64(words!(f64, 8)),
+        };
+        decoded_samples(path, &self.header, channel, data)
+    }
 }
 
 impl Stack {
@@ -67,16 +153,23 @@ impl Stack {
             dec.next_image().map_err(|e| tiff_err(path, e)).map_err(|e| at_page(e, path, pages))?;
             pages += 1;
         }
-        // ImageJ writes stacks over 4 GB with one header for all pages; read
-        // as TIFF, they would silently be one frame.
+        // ImageJ writes stacks over 4 GB with one header for all pages, the
+        // pixels of every page one after another; read as TIFF, they would
+        // silently be one frame.
+        let mut contiguous = None;
         if let Some(images) = count(&description, "images=").filter(|&n| n > pages) {
-            return Err(CtcError::new(
-                path,
-                format!("says it holds {images} images (ImageJ) but has {pages} TIFF page(s); ImageJ's stacks over 4 GB cannot be read page by page, save them as an image sequence"),
-            ));
+            if pages > 1 {
+                return Err(CtcError::new(
+                    path,
+                    format!("says it holds {images} images (ImageJ) but has {pages} TIFF pages; the file may be cut short"),
+                ));
+            }
+            dec.seek_to_image(0).map_err(|e| tiff_err(path, e))?;
+            contiguous = Some(Contiguous::find(path, &mut dec, page, images)?);
+            pages = images;
         }
         let dim = page.dim;
-        let plain = Stack { path: path.to_path_buf(), time_points: pages, dim, first: 0, step: 1, z_step: 0, slices: 1, projection: None, sample_channel: None };
+        let plain = Stack { path: path.to_path_buf(), time_points: pages, dim, first: 0, step: 1, z_step: 0, slices: 1, projection: None, sample_channel: None, contiguous };
         let hyperstack = |c: usize, z: std::ops::Range<usize>, projection: Option<Projection>, sample_channel: Channel| -> Result<Stack> {
             if pages != axes.channels * axes.slices * axes.times {
                 return Err(CtcError::new(path, format!("says it holds {} but has {pages} pages", axes.text())));
@@ -194,8 +287,18 @@ fn read_frame_page<R: Read + Seek, T>(stack: &Stack, dec: &mut Decoder<R>, t: us
     let p = stack.page(t);
     if let Some(kind) = stack.projection {
         let pages = (0..stack.slices).map(|z| p + z * stack.z_step);
-        let frame = project_pages(path, dec, pages, stack.dim, stack.sample_channel, kind)?;
+        let frame = match &stack.contiguous {
+            Some(c) => {
+                let slices = pages.map(|q| c.read(path, dec, q, stack.sample_channel).and_then(|s| frame_from(path, stack.dim, s)).map_err(|e| at_page(e, path, q)));
+                z_project(path, kind, slices)?
+            }
+            None => project_pages(path, dec, pages, stack.dim, stack.sample_channel, kind)?,
+        };
         return convert(path, stack.dim, samples_of(frame));
+    }
+    if let Some(c) = &stack.contiguous {
+        let samples = c.read(path, dec, p, stack.sample_channel).map_err(|e| at_page(e, path, p))?;
+        return convert(path, stack.dim, samples).map_err(|e| at_page(e, path, p));
     }
     // The decoder keeps the offsets of the pages it has passed, so stepping
     // through them in order reads each page's header once.

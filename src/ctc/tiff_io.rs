@@ -156,7 +156,7 @@ pub(super) fn decoder<R: Read + Seek>(path: &Path, reader: R) -> Result<Decoder<
 }
 
 /// What [`page_header`] reads of a page before its pixels.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct PageHeader {
     /// (height, width).
     pub dim: (usize, usize),
@@ -233,10 +233,17 @@ pub(super) fn channel_index(path: &Path, page: &PageHeader, channel: Channel) ->
 /// The samples of the decoder's current `page`: its only channel, or channel
 /// `channel` (from 1) of a page with several samples per pixel.
 pub(super) fn page_samples<R: Read + Seek>(path: &Path, dec: &mut Decoder<R>, page: &PageHeader, channel: Channel) -> Result<Samples> {
-    let n = page.samples;
-    let k = channel_index(path, page, channel)?;
+    channel_index(path, page, channel)?;
     let mut data = DecodingResult::U8(Vec::new());
     dec.read_image_to_buffer(&mut data).map_err(|e| tiff_err(path, e))?;
+    decoded_samples(path, page, channel, data)
+}
+
+/// The samples of `page` as decoded into `data`: its only channel, or
+/// channel `channel` (from 1) of a page with several samples per pixel.
+pub(super) fn decoded_samples(path: &Path, page: &PageHeader, channel: Channel, data: DecodingResult) -> Result<Samples> {
+    let n = page.samples;
+    let k = channel_index(path, page, channel)?;
     let (h, w) = page.dim;
     let pixels = h * w;
     let pick = |len: usize| -> Result<Option<(usize, usize)>> {
