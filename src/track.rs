@@ -47,13 +47,17 @@ const SEGMENTER_ONLY: [&str; 22] = [
 pub struct TrackArgs {
     /// A raw CTC sequence folder (NN/ holding tTTT.tif) to segment and track,
     /// or one multi-page TIFF whose pages are the frames (an ImageJ stack),
-    /// or a CTC dataset folder: each sequence NN/ in it, into NN_RES beside it.
+    /// or a CTC dataset folder: each sequence NN/ in it, into NN_RES beside it,
+    /// or the frames' file names as a pattern, the time point written {t} and
+    /// any other varying part * ('pos0/img_{t}_DAPI_000.tif', one file a plane
+    /// as Micro-Manager writes them).
     #[arg(value_name = "SEQUENCE|STACK.tif")]
     pub sequence: Option<PathBuf>,
     /// Link the label masks in this folder instead (Cellpose, StarDist,
     /// ilastik exports, CTC masks): every TIFF, in the order of the number
-    /// at the end of its name; or one label stack TIFF, page t the mask of
-    /// frame t. Labels need not agree between frames.
+    /// at the end of its name, or the files a pattern names
+    /// ('masks/img_{t}_DAPI_000_cp_masks.tif'); or one label stack TIFF, page t
+    /// the mask of frame t. Labels need not agree between frames.
     #[arg(long, value_name = "DIR|STACK.tif", conflicts_with_all = SEGMENTER_ONLY)]
     pub masks: Option<PathBuf>,
     /// The result folder (maskTTT.tif + res_track.txt); default NN_RES beside the sequence.
@@ -558,7 +562,10 @@ fn same_size<T>(
 }
 
 fn default_out(seq: &Path) -> PathBuf {
-    // `movie.tif` → `movie_RES`, `01/` → `01_RES`.
+    // `movie.tif` → `movie_RES`, `01/` → `01_RES`, `pos0/img_{t}_DAPI_000.tif` → `pos0/img_DAPI_000_RES`.
+    if ctc::is_pattern(seq) {
+        return seq.with_file_name(ctc::pattern_result_name(seq));
+    }
     let name = if seq.is_file() { seq.file_stem() } else { seq.file_name() };
     let name = name.map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "seq".into());
     seq.with_file_name(format!("{name}_RES"))

@@ -364,6 +364,55 @@ fn assert_same_result(res: &Path, alone: &Path, n: usize) {
     }
 }
 
+/// A Micro-Manager 1.4 folder: one file a channel and time point,
+/// `img_TTTTTTTTT_CHANNEL_000.tif`, the sample as DAPI and the sample upside
+/// down as GFP; and Cellpose's masks of the DAPI frames beside them
+/// (`..._cp_masks.tif`).
+#[test]
+fn frames_named_by_a_pattern_are_tracked_as_those_frames_alone() {
+    let d = tempfile::tempdir().unwrap();
+    let n = 6;
+    let (seq, alone) = sample_tracked_alone(d.path(), n);
+    let mm = d.path().join("pos0");
+    std::fs::create_dir_all(&mm).unwrap();
+    for (t, [gfp, dapi]) in two_channel_frames(n).iter().enumerate() {
+        ctc::write_frame(&mm.join(format!("img_{t:09}_DAPI_000.tif")), dapi).unwrap();
+        ctc::write_frame(&mm.join(format!("img_{t:09}_GFP_000.tif")), gfp).unwrap();
+        ctc::write_mask(&mm.join(format!("img_{t:09}_DAPI_000_cp_masks.tif")), &ctc::read_mask(&alone.join(format!("mask{t:03}.tif"))).unwrap()).unwrap();
+    }
+    // The folder alone: every file's last number is 0, and the message says how to name the frames.
+    let o = cellstream(&[&"track", &mm, &"--segmenter", &"classical", &"--out", &d.path().join("refused")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("has the same frame number 0") && err.contains("img_{t}_DAPI_000.tif"), "{err}");
+    assert!(!d.path().join("refused").exists());
+    let dapi = mm.join("img_{t}_DAPI_000.tif");
+    let o = cellstream(&[&"track", &dapi, &"--segmenter", &"classical", &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_result(&mm.join("img_DAPI_000_RES"), &alone, n);
+    // The masks by a pattern too, linked as the sample's own masks are.
+    let o = cellstream(&[&"track", &"--masks", &mm.join("img_{t}_DAPI_000_cp_masks.tif"), &"--out", &d.path().join("linked"), &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let relinked = d.path().join("relinked");
+    let o = cellstream(&[&"track", &"--masks", &alone, &"--out", &relinked, &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_result(&d.path().join("linked"), &relinked, n);
+    // render draws over the pattern's frames as over the folder.
+    assert_eq!(first_overlay(&alone, &dapi, &[], &d.path().join("over-pattern")), first_overlay(&alone, &seq, &[], &d.path().join("over-folder")));
+    // Patterns that match two files a time point, none, or lack {t}: refused by name, nothing written.
+    for (pattern, says) in [
+        ("img_{t}_*_000.tif", "matches two files of time point 0"),
+        ("img_{t}_RFP_000.tif", "matches no file"),
+        ("img_*_DAPI_{.tif", "does not start {t}"),
+        ("img_{t}_{t}.tif", "twice"),
+    ] {
+        let out = d.path().join("refused");
+        let o = cellstream(&[&"track", &mm.join(pattern), &"--segmenter", &"classical", &"--out", &out]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(pattern) && err.contains(says), "{pattern}: {err}");
+        assert!(!out.exists(), "{pattern}: nothing is written");
+    }
+}
+
 /// The bundled sample as the brightest of three z slices of each time point
 /// (the others dimmer copies of it).
 fn z_slices(n: usize) -> Vec<[ctc::Frame; 3]> {
@@ -686,4 +735,27 @@ fn follow_reads_frames_as_a_live_acquisition_writes_them() {
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("positive number of seconds"));
     let o = cellstream(&[&"track", &"--follow", &"1", &"--out", &gap, &full.join("t000.tif")]);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--follow reads a folder"));
+}
+
+/// A live Micro-Manager acquisition, followed by a pattern: each time
+/// point's GFP and DAPI files land one after the other, and only the DAPI
+/// frames are tracked, to the result of those frames alone.
+#[test]
+fn follow_reads_the_files_a_pattern_names_as_they_land() {
+    let d = tempfile::tempdir().unwrap();
+    let n = 4;
+    let (_, alone) = sample_tracked_alone(d.path(), n);
+    let live = d.path().join("pos0");
+    std::fs::create_dir_all(&live).unwrap();
+    let res = d.path().join("R");
+    let child = follow(&live.join("img_{t}_DAPI_000.tif"), &res, "3");
+    for (t, [gfp, dapi]) in two_channel_frames(n).iter().enumerate() {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        ctc::write_frame(&live.join(format!("img_{t:09}_GFP_000.tif")), gfp).unwrap();
+        ctc::write_frame(&live.join(format!("img_{t:09}_DAPI_000.tif")), dapi).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_result(&res, &alone, n);
+    assert!(!res.join(format!("mask{n:03}.tif")).exists());
 }

@@ -3,6 +3,7 @@
 //! Everything that touches CTC files on disk lives here; the other stages see
 //! only [`Frame`]s, [`Mask`]s and [`TrackRecord`]s.
 mod error;
+mod pattern;
 mod planes;
 mod sequence;
 mod stack;
@@ -13,6 +14,7 @@ mod writer;
 
 pub use error::{CtcError, Result};
 pub use sequence::{dataset_sequences, list_frame_files, list_numbered_tiffs, parse_frame_name, FrameFiles, ResultDir, Sequence, Truth};
+pub use pattern::{is_pattern, list_pattern_files, pattern_result_name, suggest_pattern, FilePattern};
 pub use planes::{z_project, Planes, Projection, SliceRange};
 pub use stack::{RawFrames, Stack, StackPages};
 pub use tiff_io::{decode_frame, decode_mask, read_frame, read_frame_planes, read_mask, read_mask_with_bits, write_atomic, write_frame, write_mask, Channel, Frame, Mask};

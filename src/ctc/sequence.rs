@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::error::{CtcError, Result};
+use super::pattern::{is_pattern, list_pattern_files, suggest_pattern};
 use super::planes::Planes;
 use super::tiff_io::{self, Frame, Mask};
 use super::track_file::{self, TrackRecord};
@@ -16,6 +17,8 @@ use super::track_file::{self, TrackRecord};
 /// Frame files of one kind in one folder, keyed by time point.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameFiles {
+    /// The folder; or, for frames named by a pattern, the pattern's path
+    /// (`DIR/img_{t}_DAPI_000.tif`), which lists them again.
     pub dir: PathBuf,
     /// File name prefix: "t", "mask", "man_seg", "man_track".
     pub prefix: String,
@@ -126,8 +129,13 @@ pub fn list_frame_files(dir: &Path, prefix: &str) -> Result<FrameFiles> {
 }
 
 /// Lists every TIFF in `dir`, ordered by the trailing number of its name
-/// (for masks or maps written by other tools: `img_12.tif`, `frame0003_masks.tif`).
+/// (for masks or maps written by other tools: `img_12.tif`, `frame0003_masks.tif`);
+/// or, where `dir` is a file-name pattern (`DIR/img_{t}_DAPI_000.tif`), the
+/// files it matches, by the number `{t}` marks ([`super::FilePattern`]).
 pub fn list_numbered_tiffs(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
+    if is_pattern(dir) {
+        return Ok(list_pattern_files(dir)?.into_iter().collect());
+    }
     let mut out = Vec::new();
     for name in read_dir_names(dir)? {
         let lower = name.to_ascii_lowercase();
@@ -154,10 +162,14 @@ pub fn list_numbered_tiffs(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
                 all.pop(); // the frame number itself
                 all
             };
-            let planes = if numbers(&w[0].1) != numbers(&w[1].1) {
-                "; their names differ in another number: if each file holds one z slice or channel of a time point, put each time point's planes into one file (Fiji: Image › Stacks › Images to Stack, or Hyperstacks › Stack to Hyperstack), then --project or --channel picks from them"
-            } else {
-                ""
+            let names: Vec<String> = out.iter().filter_map(|(_, p)| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect();
+            let planes = match suggest_pattern(&names) {
+                Some(pattern) => format!(
+                    "; if each file holds one plane (a channel or z slice) of a time point, name the frames by a pattern with the time point as {{t}}, e.g. '{}'",
+                    dir.join(pattern).display()
+                ),
+                None if numbers(&w[0].1) != numbers(&w[1].1) => "; their names differ in another number: if each file holds one z slice or channel of a time point, name the frames by a pattern with the time point as {t} (DIR/img_{t}_z000.tif)".to_string(),
+                None => String::new(),
             };
             let other = w[1].1.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             return Err(CtcError::new(&w[0].1, format!("has the same frame number {} as {other}{planes}", w[0].0)));
@@ -192,8 +204,12 @@ pub fn dataset_sequences(dir: &Path) -> Vec<String> {
     out
 }
 
-/// Whether `dir` holds a file named `*.tif` or `*.tiff` (any case).
+/// Whether `dir` holds a file named `*.tif` or `*.tiff` (any case); of a
+/// pattern, whether it matches a file.
 fn holds_tiff_files(dir: &Path) -> std::io::Result<bool> {
+    if is_pattern(dir) {
+        return Ok(list_pattern_files(dir).is_ok());
+    }
     Ok(std::fs::read_dir(dir)?.flatten().any(|e| {
         let n = e.file_name().to_string_lossy().to_ascii_lowercase();
         n.ends_with(".tif") || n.ends_with(".tiff")
@@ -213,7 +229,10 @@ impl Sequence {
     /// numbered without gaps. A folder without `tTTT.tif` files but with TIFFs
     /// numbered at the end of their names (`img_1.tif`, `frame0003.tif`, as
     /// Fiji and microscopes export them) is read in the order of those
-    /// numbers ([`list_numbered_tiffs`]), also without gaps.
+    /// numbers ([`list_numbered_tiffs`]), also without gaps. A path whose
+    /// file name is a pattern (`DIR/img_{t}_DAPI_000.tif`,
+    /// [`super::FilePattern`]) takes the files of `DIR` it matches, by the
+    /// number `{t}` marks; the sequence's folder is then the pattern itself.
     ///
     /// ```
     /// # let d = tempfile::tempdir().unwrap();
@@ -232,6 +251,9 @@ impl Sequence {
     /// assert!(e.contains("not raw frames"), "{e}");
     /// ```
     pub fn open(dir: &Path) -> Result<Sequence> {
+        if is_pattern(dir) {
+            return Self::open_numbered(dir);
+        }
         let frames = list_frame_files(dir, "t")?;
         if frames.is_empty() {
             return Self::open_numbered(dir);
@@ -254,7 +276,7 @@ impl Sequence {
     /// [`Sequence::open`] for a folder of TIFFs numbered at the end of their names.
     fn open_numbered(dir: &Path) -> Result<Sequence> {
         let listed = list_numbered_tiffs(dir).map_err(|e| {
-            if e.path != dir {
+            if e.path != dir || is_pattern(dir) {
                 return e;
             }
             let mut what = "holds no frames (expected files named t000.tif, t001.tif, … or TIFFs numbered at the end of their names)".to_string();
@@ -571,7 +593,9 @@ mod tests {
         let ts: Vec<usize> = l.iter().map(|x| x.0).collect();
         assert_eq!(ts, vec![9, 10, 11]);
         // The same number twice is refused; where the names differ in
-        // another number too, one file a plane is the likely cause.
+        // another number too, one file a plane is the likely cause, and a
+        // pattern with the number that varies most as the time point is
+        // suggested.
         let d = tempfile::tempdir().unwrap();
         touch(d.path(), "img_1.tif");
         touch(d.path(), "img_01.tif");
@@ -582,6 +606,6 @@ mod tests {
             touch(d.path(), n);
         }
         let e = Sequence::open(d.path()).unwrap_err();
-        assert!(e.what.contains("the same frame number 0 as") && e.what.contains("differ in another number") && e.what.contains("--project"), "{e}");
+        assert!(e.what.contains("the same frame number 0 as") && e.what.contains("img_t{t}_z000.tif"), "{e}");
     }
 }

@@ -356,10 +356,10 @@ impl RawFrames {
         }
     }
 
-    /// Where frame `t` is or would be: `DIR/tTTT.tif`, or the stack.
+    /// Where frame `t` is (its file) or would be (`DIR/tTTT.tif`), or the stack.
     pub fn frame_path(&self, t: usize) -> PathBuf {
         match self {
-            RawFrames::Folder(s) => s.dir().join(format!("t{t:0w$}.tif", w = s.digits())),
+            RawFrames::Folder(s) => s.frames.path(t).map(Path::to_path_buf).unwrap_or_else(|| s.dir().join(format!("t{t:0w$}.tif", w = s.digits()))),
             RawFrames::Stack(s) => s.path.clone(),
         }
     }
