@@ -736,6 +736,12 @@ fn track_sequence_with(
         let stack = ctc::Stack::open_planes(seq, args.planes())?;
         (Box::new(stack.frames()?.map(|r| r.map_err(anyhow::Error::from))), stack.time_points, stack.digits())
     } else if let Some(wait) = args.follow {
+        if seq.file_name().is_some_and(|n| n.to_string_lossy().contains("{z}")) {
+            bail!(CtcError::new(
+                seq,
+                "names z slices ({z}) of a live acquisition: --follow cannot tell when a time point's last slice has landed; track the finished folder, or name one slice"
+            ));
+        }
         // A live acquisition: how many frames will come is not known (total 0),
         // and the first may not have come yet.
         let (wait, poll) = (std::time::Duration::from_secs_f64(wait), std::time::Duration::from_millis(100));

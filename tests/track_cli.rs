@@ -402,7 +402,8 @@ fn frames_named_by_a_pattern_are_tracked_as_those_frames_alone() {
     for (pattern, says) in [
         ("img_{t}_*_000.tif", "matches two files of time point 0"),
         ("img_{t}_RFP_000.tif", "matches no file"),
-        ("img_*_DAPI_{.tif", "does not start {t}"),
+        ("img_{t}_DAPI_{c}.tif", "starts neither {t} nor {z}"),
+        ("img_*_DAPI_{z}.tif", "holds no {t}"),
         ("img_{t}_{t}.tif", "twice"),
     ] {
         let out = d.path().join("refused");
@@ -758,4 +759,55 @@ fn follow_reads_the_files_a_pattern_names_as_they_land() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_same_result(&res, &alone, n);
     assert!(!res.join(format!("mask{n:03}.tif")).exists());
+}
+
+/// A Micro-Manager 2.0 folder of z-stacks, one file a slice:
+/// `img_channel00C_position000_time00000000T_z00Z.tif`, the sample as slice
+/// 2 of 3 of channel 0 (the others dimmer), channel 1 the slices upside
+/// down. `{z}` gathers each time point's slices for `--project`.
+#[test]
+fn z_slices_one_file_each_are_gathered_by_a_pattern_and_projected() {
+    let d = tempfile::tempdir().unwrap();
+    let n = 5;
+    let (seq, alone) = sample_tracked_alone(d.path(), n);
+    let mm = d.path().join("pos0");
+    std::fs::create_dir_all(&mm).unwrap();
+    let name = |c: usize, t: usize, z: usize| format!("img_channel{c:03}_position000_time{t:09}_z{z:03}.tif");
+    for (t, slices) in z_slices(n).iter().enumerate() {
+        for (z, slice) in slices.iter().enumerate() {
+            ctc::write_frame(&mm.join(name(0, t, z)), slice).unwrap();
+            ctc::write_frame(&mm.join(name(1, t, z)), &upside_down(slice)).unwrap();
+        }
+    }
+    let pattern = mm.join("img_channel000_position000_time{t}_z{z}.tif");
+    let o = cellstream(&[&"track", &pattern, &"--project", &"max", &"--segmenter", &"classical", &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_result(&mm.join("img_channel000_position000_time_z_RES"), &alone, n);
+    // Slice 2 alone is the sample; so is the pattern naming slice 1 (from 0) alone.
+    for (input, extra, out) in [(&pattern, vec!["--project", "max", "--slices", "2"], "slice2"), (&mm.join("img_channel000_position000_time{t}_z001.tif"), vec![], "z001")] {
+        let out = d.path().join(out);
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", input, &"--segmenter", &"classical", &"-q", &"--out", &out];
+        args.extend(extra.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
+        let o = cellstream(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_same_result(&out, &alone, n);
+    }
+    // render draws over the projection as over the sample's folder.
+    assert_eq!(first_overlay(&alone, &pattern, &["--project", "max"], &d.path().join("over-pattern")), first_overlay(&alone, &seq, &[], &d.path().join("over-folder")));
+    // Refused by name, with nothing written: no --project; a time point
+    // short of a slice; {z} for masks; {z} while following.
+    let refused = |args: &[&dyn AsRef<std::ffi::OsStr>], says: &[&str]| {
+        let out = d.path().join("refused");
+        let mut all = args.to_vec();
+        all.extend([&"--out" as &dyn AsRef<std::ffi::OsStr>, &out]);
+        let o = cellstream(&all);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && says.iter().all(|s| err.contains(s)), "{err}");
+        assert!(!out.exists());
+    };
+    refused(&[&"track", &pattern, &"--segmenter", &"classical"], &["names 3 z slices", "--project max"]);
+    refused(&[&"track", &"--masks", &pattern], &["names z slices", "one 2D plane a time point"]);
+    refused(&[&"track", &pattern, &"--project", &"max", &"--follow", &"2", &"--segmenter", &"classical"], &["--follow cannot tell"]);
+    std::fs::remove_file(mm.join(name(0, 3, 2))).unwrap();
+    refused(&[&"track", &pattern, &"--project", &"max", &"--segmenter", &"classical"], &["gives time point 3 2 z slice(s)", "time point 0 3"]);
 }

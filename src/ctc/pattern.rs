@@ -9,29 +9,50 @@
 //! name is the files' names with the time point written `{t}` (one or more
 //! digits) and any other part that varies written `*` (any text, also
 //! none); everything else must match exactly. `cellstream track
-//! 'pos0/img_{t}_DAPI_000.tif'` tracks the DAPI channel's frames.
+//! 'pos0/img_{t}_DAPI_000.tif'` tracks the DAPI channel's frames. Where each
+//! file holds one z slice, `{z}` marks the slice number, and each time
+//! point's slices are gathered, in the order of their numbers, into one
+//! z-stack for `--project` (`img_channel000_position000_time{t}_z{z}.tif`).
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::error::{CtcError, Result};
+use super::planes::{z_project, Planes};
+use super::tiff_io::{read_frame_planes, Frame};
 
-/// A parsed file-name pattern: text, `*` and exactly one `{t}`.
+/// A parsed file-name pattern: text, `*`, exactly one `{t}` and at most one `{z}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilePattern {
     parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Time,
+    Slice,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Text(String),
     Any,
-    Time,
+    Number(Field),
 }
 
-/// Whether `path` names frames by a pattern (its file name holds `{`)
-/// rather than a folder or a file.
+/// Where a name matched the pattern's numbers: byte ranges of `{t}` and `{z}`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Found {
+    time: Option<(usize, usize)>,
+    slice: Option<(usize, usize)>,
+}
+
+/// Whether `path` names frames by a pattern (its file name holds `{t}` or
+/// `{z}`) rather than a folder or a file.
 pub fn is_pattern(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n.to_string_lossy().contains('{'))
+    path.file_name().is_some_and(|n| {
+        let n = n.to_string_lossy();
+        n.contains("{t}") || n.contains("{z}")
+    })
 }
 
 impl FilePattern {
@@ -46,19 +67,28 @@ impl FilePattern {
     /// assert!(FilePattern::parse("img_*.tif").unwrap_err().contains("{t}"));
     /// ```
     pub fn parse(text: &str) -> std::result::Result<FilePattern, String> {
+        let pattern = Self::parse_parts(text)?;
+        if !pattern.has(Field::Time) {
+            return Err(format!("the pattern {text} holds no {{t}}; write the number that counts the time points as {{t}} (e.g. img_{{t}}_DAPI_000.tif)"));
+        }
+        Ok(pattern)
+    }
+
+    fn parse_parts(text: &str) -> std::result::Result<FilePattern, String> {
         let mut parts = Vec::new();
         let mut literal = String::new();
         let mut rest = text;
         while let Some(c) = rest.chars().next() {
-            if let Some(after) = rest.strip_prefix("{t}") {
-                if parts.contains(&Part::Time) {
-                    return Err(format!("the pattern {text} holds {{t}} twice; it marks the one number that counts the time points"));
+            let field = [("{t}", Field::Time), ("{z}", Field::Slice)].into_iter().find(|(mark, _)| rest.starts_with(mark));
+            if let Some((mark, field)) = field {
+                if parts.contains(&Part::Number(field)) {
+                    return Err(format!("the pattern {text} holds {mark} twice; it marks one number of the name"));
                 }
                 parts.extend((!literal.is_empty()).then(|| Part::Text(std::mem::take(&mut literal))));
-                parts.push(Part::Time);
-                rest = after;
+                parts.push(Part::Number(field));
+                rest = &rest[3..];
             } else if c == '{' {
-                return Err(format!("the pattern {text} holds {{ that does not start {{t}}; write the time point as {{t}} and any other varying part as *"));
+                return Err(format!("the pattern {text} holds {{ that starts neither {{t}} nor {{z}}; write the time point as {{t}}, a z slice as {{z}} and any other varying part as *"));
             } else if c == '*' {
                 parts.extend((!literal.is_empty()).then(|| Part::Text(std::mem::take(&mut literal))));
                 if parts.last() != Some(&Part::Any) {
@@ -71,35 +101,43 @@ impl FilePattern {
             }
         }
         parts.extend((!literal.is_empty()).then_some(Part::Text(literal)));
-        if !parts.contains(&Part::Time) {
-            return Err(format!("the pattern {text} holds no {{t}}; write the number that counts the time points as {{t}} (e.g. img_{{t}}_DAPI_000.tif)"));
-        }
         Ok(FilePattern { parts })
     }
 
+    fn has(&self, field: Field) -> bool {
+        self.parts.contains(&Part::Number(field))
+    }
+
     /// The time point of the file named `name`, if the pattern matches the
-    /// whole name. `{t}` takes the longest run of digits that lets the rest
-    /// match.
+    /// whole name. `{t}` (and `{z}`) take the longest run of digits that
+    /// lets the rest match.
     pub fn time_of(&self, name: &str) -> Option<usize> {
-        matches(&self.parts, name.as_bytes())
+        let found = matches(&self.parts, name.as_bytes(), 0)?;
+        number(name, found.time?)
     }
 }
 
-/// Matches `parts` against all of `name`; the time point `{t}` matched.
-fn matches(parts: &[Part], name: &[u8]) -> Option<usize> {
+fn number(name: &str, (a, b): (usize, usize)) -> Option<usize> {
+    name.get(a..b)?.parse().ok()
+}
+
+/// Matches `parts` against all of `name` from byte `at`; where its numbers lie.
+fn matches(parts: &[Part], name: &[u8], at: usize) -> Option<Found> {
     let Some((first, rest)) = parts.split_first() else {
-        // The time point is reported by the `{t}` that matched; here, an
-        // empty tail matched an empty name.
-        return name.is_empty().then_some(usize::MAX);
+        return (at == name.len()).then(Found::default);
     };
     match first {
-        Part::Text(s) => name.strip_prefix(s.as_bytes()).and_then(|n| matches(rest, n)),
-        Part::Any => (0..=name.len()).find_map(|i| matches(rest, &name[i..])),
-        Part::Time => {
-            let run = name.iter().take_while(|b| b.is_ascii_digit()).count();
+        Part::Text(s) => name[at..].starts_with(s.as_bytes()).then(|| matches(rest, name, at + s.len())).flatten(),
+        Part::Any => (at..=name.len()).find_map(|i| matches(rest, name, i)),
+        Part::Number(field) => {
+            let run = name[at..].iter().take_while(|b| b.is_ascii_digit()).count();
             (1..=run.min(18)).rev().find_map(|k| {
-                matches(rest, &name[k..])?;
-                std::str::from_utf8(&name[..k]).ok()?.parse().ok()
+                let mut found = matches(rest, name, at + k)?;
+                match field {
+                    Field::Time => found.time = Some((at, at + k)),
+                    Field::Slice => found.slice = Some((at, at + k)),
+                }
+                Some(found)
             })
         }
     }
@@ -108,29 +146,37 @@ fn matches(parts: &[Part], name: &[u8]) -> Option<usize> {
 /// The files of the folder a pattern path lies in whose names the pattern
 /// matches, by time point. A time point matched by two files, and a pattern
 /// that matches no file, are errors naming the pattern (with some of the
-/// folder's names, to write it from).
+/// folder's names, to write it from). With `{z}` in the pattern, each time
+/// point is the pattern of its slices (`…_time000000012_z{z}.tif`, which
+/// [`read_slices`] reads), and every time point must have as many slices as
+/// the first.
 pub fn list_pattern_files(path: &Path) -> Result<BTreeMap<usize, PathBuf>> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let text = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let (dir, text) = split(path);
     let pattern = FilePattern::parse(&text).map_err(|what| CtcError::new(path, what))?;
-    let meta = std::fs::metadata(dir).map_err(|e| CtcError::io(dir, &e))?;
-    if !meta.is_dir() {
-        return Err(CtcError::new(dir, "is not a folder"));
-    }
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| CtcError::io(dir, &e))? {
-        let entry = entry.map_err(|e| CtcError::io(dir, &e))?;
-        if let Some(n) = entry.file_name().to_str() {
-            names.push(n.to_string());
-        }
-    }
-    names.sort();
+    let names = folder_names(dir)?;
     let mut files = BTreeMap::new();
+    let mut slices: BTreeMap<usize, (String, usize)> = BTreeMap::new();
     for name in &names {
-        let Some(t) = pattern.time_of(name) else { continue };
+        let Some(found) = matches(&pattern.parts, name.as_bytes(), 0) else { continue };
+        let Some(t) = found.time.and_then(|span| number(name, span)) else { continue };
+        if let Some((a, b)) = found.slice {
+            // The time point's slices, as one pattern with `{z}`.
+            let each = format!("{}{{z}}{}", &name[..a], &name[b..]);
+            match slices.get_mut(&t) {
+                None => {
+                    slices.insert(t, (each.clone(), 1));
+                    files.insert(t, dir.join(each));
+                }
+                Some((first, n)) if *first == each => *n += 1,
+                Some((first, _)) => {
+                    return Err(CtcError::new(
+                        path,
+                        format!("matches two sets of z slices of time point {t}, {first} and {each}; write more of their names into the pattern so that it matches one file a slice"),
+                    ));
+                }
+            }
+            continue;
+        }
         if let Some(before) = files.insert(t, dir.join(name)) {
             let before = before.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             return Err(CtcError::new(
@@ -144,7 +190,81 @@ pub fn list_pattern_files(path: &Path) -> Result<BTreeMap<usize, PathBuf>> {
         let some = if tiffs.is_empty() { "it holds no TIFF".to_string() } else { format!("its TIFFs are named like {}", tiffs.join(", ")) };
         return Err(CtcError::new(path, format!("matches no file in {}; {some}", dir.display())));
     }
+    if let Some((&t0, (_, n0))) = slices.iter().next()
+        && let Some((t, (each, n))) = slices.iter().find(|(_, (_, n))| n != n0)
+    {
+        return Err(CtcError::new(
+            path,
+            format!("gives time point {t} {n} z slice(s) ({each}) but time point {t0} {n0}; every time point must have the same slices"),
+        ));
+    }
     Ok(files)
+}
+
+/// The z slices of one time point, named by a pattern with `{z}` and no
+/// `{t}` (as [`list_pattern_files`] names them), in the order of their
+/// numbers.
+pub fn list_slice_files(path: &Path) -> Result<Vec<PathBuf>> {
+    let (dir, text) = split(path);
+    let pattern = FilePattern::parse_parts(&text).map_err(|what| CtcError::new(path, what))?;
+    if pattern.has(Field::Time) || !pattern.has(Field::Slice) {
+        return Err(CtcError::new(path, "is not the pattern of one time point's z slices ({z} and no {t})"));
+    }
+    let mut found: Vec<(usize, PathBuf)> = Vec::new();
+    for name in folder_names(dir)? {
+        if let Some(z) = matches(&pattern.parts, name.as_bytes(), 0).and_then(|f| number(&name, f.slice?)) {
+            found.push((z, dir.join(name)));
+        }
+    }
+    found.sort();
+    if found.is_empty() {
+        return Err(CtcError::new(path, format!("matches no file in {}", dir.display())));
+    }
+    if let Some(w) = found.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(CtcError::new(path, format!("matches two files of z slice {}, {} and {}", w[0].0, w[0].1.display(), w[1].1.display())));
+    }
+    Ok(found.into_iter().map(|(_, p)| p).collect())
+}
+
+/// A time point whose z slices are one file each (`…_time000000012_z{z}.tif`)
+/// as the projection `planes` asks for, of `planes.channel` of each slice.
+pub fn read_slices(path: &Path, planes: Planes) -> Result<Frame> {
+    let files = list_slice_files(path)?;
+    let Some(kind) = planes.project else {
+        return Err(CtcError::new(
+            path,
+            format!("names {} z slices, one file each; --project max (or mean) projects them into one frame, or name one slice in the pattern", files.len()),
+        ));
+    };
+    let z = planes.slices.map_or(Ok(0..files.len()), |r| r.within(path, files.len()))?;
+    let one = Planes { channel: planes.channel, project: None, slices: None };
+    z_project(path, kind, files[z].iter().map(|f| read_frame_planes(f, one)))
+}
+
+/// The folder a pattern path lies in, and its file name.
+fn split(path: &Path) -> (&Path, String) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    (dir, path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+}
+
+/// The names in `dir`, sorted.
+fn folder_names(dir: &Path) -> Result<Vec<String>> {
+    let meta = std::fs::metadata(dir).map_err(|e| CtcError::io(dir, &e))?;
+    if !meta.is_dir() {
+        return Err(CtcError::new(dir, "is not a folder"));
+    }
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| CtcError::io(dir, &e))? {
+        let entry = entry.map_err(|e| CtcError::io(dir, &e))?;
+        if let Some(n) = entry.file_name().to_str() {
+            names.push(n.to_string());
+        }
+    }
+    names.sort();
+    Ok(names)
 }
 
 fn is_tiff(name: &str) -> bool {
@@ -198,13 +318,13 @@ pub fn suggest_pattern<S: AsRef<str>>(names: &[S]) -> Option<String> {
 }
 
 /// The default result folder's name for a pattern: its file name without
-/// the extension, `{t}` and `*`, then `_RES` (`img_{t}_DAPI_000.tif` →
+/// the extension, `{t}`, `{z}` and `*`, then `_RES` (`img_{t}_DAPI_000.tif` →
 /// `img_DAPI_000_RES`).
 pub fn pattern_result_name(path: &Path) -> String {
     let text = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let stem = text.rsplit_once('.').map_or(text.as_str(), |(s, _)| s);
     let mut out = String::new();
-    for c in stem.replace("{t}", "_").replace('*', "_").chars() {
+    for c in stem.replace("{t}", "_").replace("{z}", "_").replace('*', "_").chars() {
         let sep = matches!(c, '_' | '-' | '.' | ' ');
         if sep && (out.is_empty() || out.ends_with(['_', '-', '.', ' '])) {
             continue;
@@ -231,9 +351,13 @@ mod tests {
         assert_eq!(p.time_of("t1230.tif"), Some(123));
         let p = FilePattern::parse("*{t}.tif").unwrap();
         assert_eq!(p.time_of("frame_0007.tif"), Some(7));
-        assert_eq!(FilePattern::parse("a**{t}").unwrap().parts, [Part::Text("a".into()), Part::Any, Part::Time]);
+        assert_eq!(FilePattern::parse("a**{t}").unwrap().parts, [Part::Text("a".into()), Part::Any, Part::Number(Field::Time)]);
         assert!(FilePattern::parse("{t}_{t}.tif").unwrap_err().contains("twice"));
-        assert!(FilePattern::parse("{z}_{t}.tif").unwrap_err().contains("does not start {t}"));
+        assert!(FilePattern::parse("{c}_{t}.tif").unwrap_err().contains("starts neither {t} nor {z}"));
+        let z = FilePattern::parse("img_channel000_position000_time{t}_z{z}.tif").unwrap();
+        let found = matches(&z.parts, b"img_channel000_position000_time000000012_z003.tif", 0).unwrap();
+        assert_eq!((found.time, found.slice), (Some((31, 40)), Some((42, 45))));
+        assert!(FilePattern::parse("{z}{z}{t}").unwrap_err().contains("{z} twice"));
         assert_eq!(pattern_result_name(Path::new("d/img_{t}_DAPI_000.tif")), "img_DAPI_000_RES");
         assert_eq!(pattern_result_name(Path::new("{t}.tif")), "frames_RES");
         assert_eq!(pattern_result_name(Path::new("*_t{t}*.tif")), "t_RES");

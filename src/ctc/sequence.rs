@@ -134,6 +134,12 @@ pub fn list_frame_files(dir: &Path, prefix: &str) -> Result<FrameFiles> {
 /// files it matches, by the number `{t}` marks ([`super::FilePattern`]).
 pub fn list_numbered_tiffs(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
     if is_pattern(dir) {
+        if dir.file_name().is_some_and(|n| n.to_string_lossy().contains("{z}")) {
+            return Err(CtcError::new(
+                dir,
+                "names z slices ({z}); label masks and probability maps hold one 2D plane a time point: name one slice, or leave {z} out",
+            ));
+        }
         return Ok(list_pattern_files(dir)?.into_iter().collect());
     }
     let mut out = Vec::new();
@@ -179,6 +185,15 @@ pub fn list_numbered_tiffs(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
         return Err(CtcError::new(dir, "holds no .tif files"));
     }
     Ok(out)
+}
+
+/// [`list_numbered_tiffs`] for raw frames, whose pattern may gather each
+/// time point's z slices from files of their own (`{z}`).
+fn list_numbered_frames(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
+    if is_pattern(dir) {
+        return Ok(list_pattern_files(dir)?.into_iter().collect());
+    }
+    list_numbered_tiffs(dir)
 }
 
 /// The sequence folders of a CTC dataset folder (`Fluo-N2DL-HeLa/01`,
@@ -275,7 +290,7 @@ impl Sequence {
 
     /// [`Sequence::open`] for a folder of TIFFs numbered at the end of their names.
     fn open_numbered(dir: &Path) -> Result<Sequence> {
-        let listed = list_numbered_tiffs(dir).map_err(|e| {
+        let listed = list_numbered_frames(dir).map_err(|e| {
             if e.path != dir || is_pattern(dir) {
                 return e;
             }
@@ -411,7 +426,7 @@ impl Sequence {
                         return Ok(None);
                     }
                     std::thread::sleep(poll);
-                    known = if numbered { list_numbered_tiffs(&dir)?.into_iter().collect() } else { list_frame_files(&dir, "t")?.files };
+                    known = if numbered { list_numbered_frames(&dir)?.into_iter().collect() } else { list_frame_files(&dir, "t")?.files };
                 };
                 // A frame that came while we followed, or the last one there at
                 // the start, may still be being written: wait for its size to settle.

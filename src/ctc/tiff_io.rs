@@ -329,6 +329,10 @@ pub fn read_frame(path: &Path) -> Result<Frame> {
 /// assert!(e.contains("there is no channel 4"), "{e}");
 /// ```
 pub fn read_frame_planes(path: &Path, planes: Planes) -> Result<Frame> {
+    if super::pattern::is_pattern(path) {
+        // A time point of z slices, one file each (`…_time000000012_z{z}.tif`).
+        return super::pattern::read_slices(path, planes);
+    }
     if let Some(kind) = planes.project {
         return super::planes::read_frame_projected(path, planes.channel, kind, planes.slices);
     }
