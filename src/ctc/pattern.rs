@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::{CtcError, Result};
 use super::planes::{z_project, Planes};
+use super::sequence::read_dir_names;
 use super::tiff_io::{read_frame_planes, Frame};
 
 /// A parsed file-name pattern: text, `*`, exactly one `{t}` and at most one `{z}`.
@@ -252,17 +253,7 @@ fn split(path: &Path) -> (&Path, String) {
 
 /// The names in `dir`, sorted.
 fn folder_names(dir: &Path) -> Result<Vec<String>> {
-    let meta = std::fs::metadata(dir).map_err(|e| CtcError::io(dir, &e))?;
-    if !meta.is_dir() {
-        return Err(CtcError::new(dir, "is not a folder"));
-    }
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| CtcError::io(dir, &e))? {
-        let entry = entry.map_err(|e| CtcError::io(dir, &e))?;
-        if let Some(n) = entry.file_name().to_str() {
-            names.push(n.to_string());
-        }
-    }
+    let mut names = read_dir_names(dir)?;
     names.sort();
     Ok(names)
 }

@@ -86,7 +86,9 @@ pub fn parse_frame_name(name: &str, prefix: &str) -> Option<(usize, usize)> {
     Some((digits.parse().ok()?, digits.len()))
 }
 
-fn read_dir_names(dir: &Path) -> Result<Vec<String>> {
+/// The names of the entries of folder `dir` (in no order); an error naming
+/// it where it is missing or not a folder.
+pub(super) fn read_dir_names(dir: &Path) -> Result<Vec<String>> {
     let meta = std::fs::metadata(dir).map_err(|e| CtcError::io(dir, &e))?;
     if !meta.is_dir() {
         return Err(CtcError::new(dir, "is not a folder"));
