@@ -50,14 +50,16 @@ pub struct TrackArgs {
     /// or a CTC dataset folder: each sequence NN/ in it, into NN_RES beside it,
     /// or the frames' file names as a pattern, the time point written {t} and
     /// any other varying part * ('pos0/img_{t}_DAPI_000.tif', one file a plane
-    /// as Micro-Manager writes them).
+    /// as Micro-Manager writes them), or an OME-Zarr image (image.zarr, NGFF
+    /// 0.4 or 0.5).
     #[arg(value_name = "SEQUENCE|STACK.tif")]
     pub sequence: Option<PathBuf>,
     /// Link the label masks in this folder instead (Cellpose, StarDist,
     /// ilastik exports, CTC masks): every TIFF, in the order of the number
     /// at the end of its name, or the files a pattern names
     /// ('masks/img_{t}_DAPI_000_cp_masks.tif'); or one label stack TIFF, page t
-    /// the mask of frame t. Labels need not agree between frames.
+    /// the mask of frame t; or an OME-Zarr label image (image.zarr/labels/NAME).
+    /// Labels need not agree between frames.
     #[arg(long, value_name = "DIR|STACK.tif", conflicts_with_all = SEGMENTER_ONLY)]
     pub masks: Option<PathBuf>,
     /// The result folder (maskTTT.tif + res_track.txt); default NN_RES beside the sequence.
@@ -566,7 +568,8 @@ fn default_out(seq: &Path) -> PathBuf {
     if ctc::is_pattern(seq) {
         return seq.with_file_name(ctc::pattern_result_name(seq));
     }
-    let name = if seq.is_file() { seq.file_stem() } else { seq.file_name() };
+    // `image.zarr` → `image_RES`, as a stack file.
+    let name = if seq.is_file() || ctc::is_zarr(seq) { seq.file_stem() } else { seq.file_name() };
     let name = name.map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "seq".into());
     seq.with_file_name(format!("{name}_RES"))
 }
@@ -605,7 +608,10 @@ fn track_masks_with(dir: &Path, out: &Path, cfg: LinkConfig, run: MasksRun, mut 
     let MasksRun { stats, opts, quiet, exclude_on_edges, merges } = run;
     // A folder of numbered mask TIFFs, or one label stack whose pages are the frames.
     type Masks = Box<dyn Iterator<Item = Result<(usize, Mask)>> + Send>;
-    let (reader, last): (Masks, usize) = if dir.is_file() {
+    let (reader, last): (Masks, usize) = if ctc::is_zarr(dir) {
+        let image = ctc::ZarrImage::open(dir, ctc::Planes::default())?;
+        (Box::new(image.masks().map(|r| r.map_err(anyhow::Error::from))), image.time_points - 1)
+    } else if dir.is_file() {
         let stack = ctc::Stack::open(dir)?;
         (Box::new(stack.masks()?.map(|r| r.map_err(anyhow::Error::from))), stack.time_points - 1)
     } else {
@@ -729,7 +735,13 @@ fn track_sequence_with(
 ) -> Result<TrackSummary> {
     // A folder of tTTT.tif, or one multi-page TIFF whose pages are the frames.
     type Frames = Box<dyn Iterator<Item = Result<(usize, Frame)>> + Send>;
-    let (reader, total, digits): (Frames, usize, usize) = if seq.is_file() {
+    let (reader, total, digits): (Frames, usize, usize) = if ctc::is_zarr(seq) {
+        if args.follow.is_some() {
+            bail!(CtcError::new(seq, "is an OME-Zarr image; --follow reads a folder that frames are still being written into"));
+        }
+        let image = ctc::ZarrImage::open(seq, args.planes())?;
+        (Box::new(image.frames().map(|r| r.map_err(anyhow::Error::from))), image.time_points, image.digits())
+    } else if seq.is_file() {
         if args.follow.is_some() {
             bail!(CtcError::new(seq, "is one file; --follow reads a folder that frames are still being written into"));
         }

@@ -312,3 +312,49 @@ proptest! {
         prop_assert_eq!(parsed, want);
     }
 }
+
+fn zarr_fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/zarr").join(name)
+}
+
+/// OME-Zarr written by zarr-python (tests/fixtures/zarr/make_fixtures.py):
+/// NGFF 0.4 on Zarr v2 with Blosc, 3 time points × 2 channels × 4 z slices
+/// of 6×5 holding 100·t + 20·z + 5·c + 5·y + x; NGFF 0.5 on Zarr v3 with
+/// Zstandard, 4 time points of float32 100·t + 5·y + x; and a label image.
+#[test]
+fn ome_zarr_images_are_read_a_time_point_at_a_time() {
+    let want = |t: usize, c: usize, z: f32| Array2::from_shape_fn((6, 5), |(y, x)| (100 * t + 5 * c + 5 * y + x) as f32 + z);
+    let v04 = zarr_fixture("v04.zarr");
+    assert!(ctc::is_zarr(&v04) && !ctc::is_zarr(&fixture("u16_none.tif")));
+    for c in 1..=2 {
+        let max = ctc::ZarrImage::open(&v04, Planes { channel: Some(c), project: Some(Projection::Max), slices: None }).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((max.time_points, max.dim), (3, (6, 5)));
+        let frames: Vec<(usize, Frame)> = max.frames().map(|f| f.unwrap()).collect();
+        assert_eq!(frames.len(), 3);
+        for (t, f) in frames {
+            assert_eq!(f, Frame::U16(want(t, c, 60.0).mapv(|v| v as u16)), "channel {c} time point {t}: the brightest slice");
+        }
+        let mean = ctc::ZarrImage::open(&v04, Planes { channel: Some(c), project: Some(Projection::Mean), slices: Some("2-3".parse().unwrap()) }).unwrap();
+        assert_eq!(mean.read(2).unwrap(), Frame::F32(want(2, c, 30.0)), "the mean of slices 2 and 3: 20 and 40");
+    }
+    let v05 = ctc::ZarrImage::open(&zarr_fixture("v05.zarr"), Planes::default()).unwrap();
+    assert_eq!(v05.time_points, 4);
+    assert_eq!(v05.read(3).unwrap(), Frame::F32(want(3, 0, 0.0)));
+    let labels = ctc::ZarrImage::open(&v04.join("labels/cells"), Planes::default()).unwrap();
+    let masks: Vec<_> = labels.masks().map(|m| m.unwrap().1).collect();
+    assert_eq!(masks.len(), 3);
+    assert_eq!(masks[2], Array2::from_shape_fn((6, 5), |(y, _)| if y < 3 { 3 } else { 4 }));
+    // Refusals name the folder and what to do.
+    for (path, planes, says) in [
+        (&v04, Planes::default(), "--channel 1 to 2"),
+        (&v04, Planes::from(Some(1)), "--project max"),
+        (&v04, Planes::from(Some(3)), "there is no channel 3"),
+        (&v04, Planes { channel: Some(1), project: Some(Projection::Max), slices: Some("3-5".parse().unwrap()) }, "has 4 z slices"),
+        (&zarr_fixture("v05.zarr"), Planes { channel: None, project: Some(Projection::Max), slices: None }, "no z slices to project"),
+        (&v04.join("labels"), Planes::default(), "not an OME-Zarr image"),
+    ] {
+        let e = ctc::ZarrImage::open(path, planes).unwrap_err();
+        assert!(e.to_string().contains(path.file_name().unwrap().to_str().unwrap()) && e.what.contains(says), "{e}");
+    }
+    assert!(v05.read(4).unwrap_err().what.contains("no frame 4"));
+}

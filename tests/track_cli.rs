@@ -811,3 +811,64 @@ fn z_slices_one_file_each_are_gathered_by_a_pattern_and_projected() {
     std::fs::remove_file(mm.join(name(0, 3, 2))).unwrap();
     refused(&[&"track", &pattern, &"--project", &"max", &"--segmenter", &"classical"], &["gives time point 3 2 z slice(s)", "time point 0 3"]);
 }
+
+/// Writes `planes` (the little-endian bytes of each time point, of Zarr
+/// data type `dtype`) as an OME-Zarr image: NGFF 0.4 on Zarr v2, axes t, y,
+/// x, one uncompressed chunk a time point.
+fn write_ome_zarr(dir: &Path, planes: &[Vec<u8>], (h, w): (usize, usize), dtype: &str) {
+    std::fs::create_dir_all(dir.join("0")).unwrap();
+    std::fs::write(dir.join(".zgroup"), r#"{"zarr_format": 2}"#).unwrap();
+    let axes = r#"[{"name": "t", "type": "time"}, {"name": "y", "type": "space"}, {"name": "x", "type": "space"}]"#;
+    let attrs = format!(r#"{{"multiscales": [{{"version": "0.4", "axes": {axes}, "datasets": [{{"path": "0", "coordinateTransformations": [{{"type": "scale", "scale": [1.0, 1.0, 1.0]}}]}}]}}]}}"#);
+    std::fs::write(dir.join(".zattrs"), attrs).unwrap();
+    let zarray = format!(
+        r#"{{"zarr_format": 2, "shape": [{n}, {h}, {w}], "chunks": [1, {h}, {w}], "dtype": "{dtype}", "compressor": null, "fill_value": 0, "filters": null, "order": "C"}}"#,
+        n = planes.len()
+    );
+    std::fs::write(dir.join("0/.zarray"), zarray).unwrap();
+    for (t, bytes) in planes.iter().enumerate() {
+        std::fs::write(dir.join(format!("0/{t}.0.0")), bytes).unwrap();
+    }
+}
+
+#[test]
+fn an_ome_zarr_image_is_tracked_exactly_as_its_frames_in_a_folder() {
+    let d = tempfile::tempdir().unwrap();
+    let n = 6;
+    let (seq, alone) = sample_tracked_alone(d.path(), n);
+    let frames = sample_frames(n);
+    let dim = frames[0].dim();
+    let planes: Vec<Vec<u8>> = frames
+        .iter()
+        .map(|f| {
+            let ctc::Frame::U16(a) = f else { unreachable!("the fluorescence sample is 16-bit") };
+            a.iter().flat_map(|v| v.to_le_bytes()).collect()
+        })
+        .collect();
+    let image = d.path().join("movie.zarr");
+    write_ome_zarr(&image, &planes, dim, "<u2");
+    let o = cellstream(&[&"track", &image, &"--segmenter", &"classical", &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_result(&d.path().join("movie_RES"), &alone, n);
+    // render draws over it as over the folder.
+    assert_eq!(first_overlay(&alone, &image, &[], &d.path().join("over-zarr")), first_overlay(&alone, &seq, &[], &d.path().join("over-folder")));
+    // The result's masks as an OME-Zarr label image link as the folder's masks.
+    let labels: Vec<Vec<u8>> = (0..n).map(|t| ctc::read_mask(&alone.join(format!("mask{t:03}.tif"))).unwrap().iter().flat_map(|v| v.to_le_bytes()).collect()).collect();
+    let cells = image.join("labels/cells");
+    write_ome_zarr(&cells, &labels, dim, "<u4");
+    let (linked, relinked) = (d.path().join("linked"), d.path().join("relinked"));
+    for (input, out) in [(&cells, &linked), (&alone, &relinked)] {
+        let o = cellstream(&[&"track", &"--masks", input, &"--out", out, &"-q"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert_same_result(&linked, &relinked, n);
+    // --follow is for folders still being written; a chunk cut short is an error naming the image; nothing is written.
+    let out = d.path().join("refused");
+    let o = cellstream(&[&"track", &image, &"--follow", &"2", &"--segmenter", &"classical", &"--out", &out]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("OME-Zarr"));
+    std::fs::write(image.join("0/3.0.0"), &planes[3][..100]).unwrap();
+    let o = cellstream(&[&"track", &image, &"--segmenter", &"classical", &"--out", &out]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("movie.zarr") && err.contains("time point 3"), "{err}");
+    assert!(!out.exists());
+}

@@ -11,6 +11,7 @@ mod tiff_io;
 mod track_file;
 mod validate;
 mod writer;
+mod zarr;
 
 pub use error::{CtcError, Result};
 pub use sequence::{dataset_sequences, list_frame_files, list_numbered_tiffs, parse_frame_name, FrameFiles, ResultDir, Sequence, Truth};
@@ -21,3 +22,4 @@ pub use tiff_io::{decode_frame, decode_mask, read_frame, read_frame_planes, read
 pub use track_file::{parse_tracks, read_tracks, write_tracks, TrackRecord};
 pub use validate::{validate_result, validate_tracks, Violation};
 pub use writer::{refuse_truth_folder, ResultWriter, StagedFolder, RUN_RECORD};
+pub use zarr::{is_zarr, ZarrImage};

@@ -20,6 +20,7 @@ use tiff::tags::Tag;
 use super::error::{CtcError, Result};
 use super::planes::{channel_of_hyperstack, count, project_pages, z_project, Axes, Planes, Projection};
 use super::sequence::Sequence;
+use super::zarr::{is_zarr, ZarrImage};
 use super::tiff_io::{channel_index, decoded_samples, decoder, frame_from, mask_from, open, page_header, page_samples, samples_of, tiff_err, Channel, Frame, Mask, PageHeader, Samples};
 
 /// A multi-page TIFF read as a time-lapse.
@@ -317,15 +318,17 @@ fn read_frame_page<R: Read + Seek, T>(stack: &Stack, dec: &mut Decoder<R>, t: us
     convert(path, page.dim, samples).map_err(|e| at_page(e, path, p))
 }
 
-/// Raw frames to draw on: a sequence folder or a stack.
+/// Raw frames to draw on: a sequence folder, a stack or an OME-Zarr image.
 #[derive(Debug, Clone)]
 pub enum RawFrames {
     Folder(Sequence),
     Stack(Stack),
+    Zarr(ZarrImage),
 }
 
 impl RawFrames {
-    /// A sequence folder (`tTTT.tif`) or, for a file, a multi-page TIFF stack.
+    /// A sequence folder (`tTTT.tif`), an OME-Zarr image (`image.zarr`) or,
+    /// for a file, a multi-page TIFF stack.
     pub fn open(path: &Path) -> Result<RawFrames> {
         RawFrames::open_planes(path, Planes::default())
     }
@@ -333,7 +336,9 @@ impl RawFrames {
     /// [`RawFrames::open`], reading [`Planes`] of each frame: one channel,
     /// and z slices projected.
     pub fn open_planes(path: &Path, planes: Planes) -> Result<RawFrames> {
-        if path.is_file() {
+        if is_zarr(path) {
+            ZarrImage::open(path, planes).map(RawFrames::Zarr)
+        } else if path.is_file() {
             Stack::open_planes(path, planes).map(RawFrames::Stack)
         } else {
             Sequence::open(path).map(|s| RawFrames::Folder(s.with_planes(planes)))
@@ -345,6 +350,7 @@ impl RawFrames {
         match self {
             RawFrames::Folder(s) => s.frames.path(t).is_some(),
             RawFrames::Stack(s) => t < s.time_points,
+            RawFrames::Zarr(z) => t < z.time_points,
         }
     }
 
@@ -353,6 +359,7 @@ impl RawFrames {
         match self {
             RawFrames::Folder(s) => Ok((s.read(t)?, s.frames.path(t).map(Path::to_path_buf).unwrap_or_default())),
             RawFrames::Stack(s) => Ok((s.read_page(t)?, s.path.clone())),
+            RawFrames::Zarr(z) => Ok((z.read(t)?, z.path.clone())),
         }
     }
 
@@ -361,6 +368,7 @@ impl RawFrames {
         match self {
             RawFrames::Folder(s) => s.frames.path(t).map(Path::to_path_buf).unwrap_or_else(|| s.dir().join(format!("t{t:0w$}.tif", w = s.digits()))),
             RawFrames::Stack(s) => s.path.clone(),
+            RawFrames::Zarr(z) => z.path.clone(),
         }
     }
 }
