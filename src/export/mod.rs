@@ -382,8 +382,9 @@ pub struct ExportArgs {
     /// raw frames); recorded in the XML, not read.
     #[arg(long, value_name = "IMAGE.tif", requires = "trackmate")]
     pub image: Option<PathBuf>,
-    /// Measure each cell's intensity in these raw frames (a sequence folder
-    /// or a stack, as `track` takes them): mean, median, min, max, total and
+    /// Measure each cell's intensity in these raw frames (a sequence folder,
+    /// a stack, a file-name pattern or an OME-Zarr image, as `track` takes
+    /// them): mean, median, min, max, total and
     /// standard deviation, as TrackMate's spot intensity features.
     #[arg(long, value_name = "SEQ_DIR|STACK.tif")]
     pub raw: Option<PathBuf>,
