@@ -149,7 +149,7 @@ fn matches(parts: &[Part], name: &[u8], at: usize) -> Option<Found> {
 /// that matches no file, are errors naming the pattern (with some of the
 /// folder's names, to write it from). With `{z}` in the pattern, each time
 /// point is the pattern of its slices (`…_time000000012_z{z}.tif`, which
-/// [`read_slices`] reads), and every time point must have as many slices as
+/// [`super::read_frame_planes`] reads), and every time point must have as many slices as
 /// the first.
 pub fn list_pattern_files(path: &Path) -> Result<BTreeMap<usize, PathBuf>> {
     let (dir, text) = split(path);
