@@ -7,7 +7,9 @@
 //! [`ZarrImage`] reads the full-resolution level, time point by time point,
 //! decoding only the chunks a frame touches: one channel when the user names
 //! it (`--channel`), and each time point's z slices projected when the user
-//! asks (`--project`), as for a hyperstack TIFF. Label images
+//! asks (`--project`), as for a hyperstack TIFF (the slices of one time
+//! point are read together, so that a chunk holding several of them is
+//! decoded once, and held while they are projected). Label images
 //! (`image.zarr/labels/cells`) read as masks. Anything else (no `multiscales`,
 //! no `y` and `x` last, an axis we do not know, a data type that is not
 //! intensities or labels) is refused with the folder named.
@@ -113,8 +115,14 @@ impl ZarrImage {
             return Err(CtcError::new(&self.path, format!("has {} time points; there is no frame {t}", self.time_points)));
         }
         match self.projection {
-            None => frame_from(&self.path, self.dim, self.plane(t, self.slices.start)?),
-            Some(kind) => z_project(&self.path, kind, self.slices.clone().map(|z| self.plane(t, z).and_then(|s| frame_from(&self.path, self.dim, s)))),
+            None => frame_from(&self.path, self.dim, self.planes(t, self.slices.start..self.slices.start + 1)?),
+            Some(kind) => {
+                // The slices in one read, so that a chunk holding several
+                // of them is decoded once, then projected one by one.
+                let stack = self.planes(t, self.slices.clone())?;
+                let slices = split_planes(stack, self.dim.0 * self.dim.1);
+                z_project(&self.path, kind, slices.into_iter().map(|s| frame_from(&self.path, self.dim, s)))
+            }
         }
     }
 
@@ -127,18 +135,19 @@ impl ZarrImage {
     /// The masks of a label image in time order, decoded one at a time.
     pub fn masks(&self) -> impl Iterator<Item = Result<(usize, Mask)>> + Send + use<> {
         let image = self.clone();
-        (0..self.time_points).map(move |t| image.plane(t, 0).and_then(|s| mask_from(&image.path, image.dim, s)).map(|m| (t, m)))
+        (0..self.time_points).map(move |t| image.planes(t, 0..1).and_then(|s| mask_from(&image.path, image.dim, s)).map(|m| (t, m)))
     }
 
-    /// The samples of the plane at time point `t`, slice `z`, of the channel read.
-    fn plane(&self, t: usize, z: usize) -> Result<Samples> {
+    /// The samples of the planes at time point `t`, slices `z`, of the
+    /// channel read, one plane after the other.
+    fn planes(&self, t: usize, z: Range<usize>) -> Result<Samples> {
         let ranges: Vec<Range<u64>> = self
             .axes
             .iter()
             .map(|a| match a {
                 't' => t as u64..t as u64 + 1,
                 'c' => self.channel as u64..self.channel as u64 + 1,
-                'z' => z as u64..z as u64 + 1,
+                'z' => z.start as u64..z.end as u64,
                 'y' => 0..self.dim.0 as u64,
                 _ => 0..self.dim.1 as u64,
             })
@@ -169,6 +178,21 @@ impl ZarrImage {
             "float64" => Samples::F32(read!(f64).into_iter().map(|v| v as f32).collect()),
             _ => return Err(CtcError::new(&self.path, format!("holds {kind} values; expected integer or float intensities or labels"))),
         })
+    }
+}
+
+/// `samples` of consecutive planes of `pixels` pixels each, plane by plane.
+fn split_planes(samples: Samples, pixels: usize) -> Vec<Samples> {
+    macro_rules! split {
+        ($v:expr, $kind:ident) => {
+            $v.chunks_exact(pixels).map(|p| Samples::$kind(p.to_vec())).collect()
+        };
+    }
+    match samples {
+        Samples::U8(v) => split!(v, U8),
+        Samples::U16(v) => split!(v, U16),
+        Samples::F32(v) => split!(v, F32),
+        Samples::Unsigned(v) => split!(v, Unsigned),
     }
 }
 
