@@ -357,4 +357,13 @@ fn ome_zarr_images_are_read_a_time_point_at_a_time() {
         assert!(e.to_string().contains(path.file_name().unwrap().to_str().unwrap()) && e.what.contains(says), "{e}");
     }
     assert!(v05.read(4).unwrap_err().what.contains("no frame 4"));
+    // Chunks of two time points (gzip), read through the cache of decoded
+    // chunks, in order and out of order.
+    let tchunk = ctc::ZarrImage::open(&zarr_fixture("tchunk.zarr"), Planes::default()).unwrap();
+    let frames: Vec<(usize, Frame)> = tchunk.frames().map(|f| f.unwrap()).collect();
+    assert_eq!(frames.len(), 5);
+    for (t, f) in &frames {
+        assert_eq!(f, &Frame::U16(want(*t, 0, 0.0).mapv(|v| v as u16)), "time point {t}");
+    }
+    assert_eq!(tchunk.read(1).unwrap(), frames[1].1);
 }

@@ -18,9 +18,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
-use zarrs::array::Array;
+use zarrs::array::chunk_cache::{ChunkCache, ChunkCacheDecodedLruChunkLimit};
+use zarrs::array::{Array, ArraySubset, CodecOptions};
 use zarrs::filesystem::FilesystemStore;
 use zarrs::group::Group;
+use zarrs::storage::ReadableStorageTraits;
+
+/// The store behind an image: a folder on disk.
+type Storage = dyn ReadableStorageTraits;
 
 use super::error::{CtcError, Result};
 use super::planes::{z_project, Planes, Projection};
@@ -37,7 +42,10 @@ pub fn is_zarr(path: &Path) -> bool {
 #[derive(Clone)]
 pub struct ZarrImage {
     pub path: PathBuf,
-    array: Arc<Array<FilesystemStore>>,
+    array: Arc<Array<Storage>>,
+    /// Decoded chunks kept for the next frames, where a chunk holds several
+    /// time points (which would otherwise be decoded once a frame).
+    cache: Option<Arc<ChunkCacheDecodedLruChunkLimit>>,
     /// The array's axes, by their NGFF names, in its order.
     axes: Vec<char>,
     /// Time points: the length of the `t` axis, or 1 without one.
@@ -61,7 +69,7 @@ impl ZarrImage {
     /// napari's layer list count them); of several z slices, their
     /// projection, which must be asked for. No pixel is read.
     pub fn open(path: &Path, planes: Planes) -> Result<ZarrImage> {
-        let store = Arc::new(FilesystemStore::new(path).map_err(|e| CtcError::new(path, format!("cannot open as Zarr: {e}")))?);
+        let store: Arc<Storage> = Arc::new(FilesystemStore::new(path).map_err(|e| CtcError::new(path, format!("cannot open as Zarr: {e}")))?);
         let (level, axes) = match Group::open(store.clone(), "/") {
             Ok(group) => multiscale_level(path, group.attributes())?,
             // A bare array: its own dimension names, or (t, y, x).
@@ -101,7 +109,9 @@ impl ZarrImage {
         if dim.0 == 0 || dim.1 == 0 {
             return Err(CtcError::new(path, format!("holds empty planes ({}×{})", dim.1, dim.0)));
         }
-        Ok(ZarrImage { path: path.to_path_buf(), array: Arc::new(array), axes, time_points: times, dim, channel, slices, projection: planes.project })
+        let array = Arc::new(array);
+        let cache = time_chunk_cache(&array, &axes, &shape);
+        Ok(ZarrImage { path: path.to_path_buf(), array, cache, axes, time_points: times, dim, channel, slices, projection: planes.project })
     }
 
     /// Digits of the frame numbers in a result for this image (3, or more past 999).
@@ -156,7 +166,11 @@ impl ZarrImage {
         let kind = self.array.data_type().to_string();
         macro_rules! read {
             ($t:ty) => {
-                self.array.retrieve_array_subset::<Vec<$t>>(&ranges).map_err(err)?
+                match &self.cache {
+                    Some(cache) => cache.retrieve_array_subset::<Vec<$t>>(&ranges, &CodecOptions::default()),
+                    None => self.array.retrieve_array_subset::<Vec<$t>>(&ranges),
+                }
+                .map_err(err)?
             };
         }
         let signed = |v: Vec<i64>| -> Result<Samples> {
@@ -179,6 +193,21 @@ impl ZarrImage {
             _ => return Err(CtcError::new(&self.path, format!("holds {kind} values; expected integer or float intensities or labels"))),
         })
     }
+}
+
+/// A cache of decoded chunks for an array whose chunks hold several time
+/// points: twice the chunks one time point touches, so that each chunk is
+/// decoded once as the frames are read in order. None where each chunk holds
+/// one time point.
+fn time_chunk_cache(array: &Arc<Array<Storage>>, axes: &[char], shape: &[usize]) -> Option<Arc<ChunkCacheDecodedLruChunkLimit>> {
+    let t = axes.iter().position(|&a| a == 't')?;
+    let first = array.chunk_shape(&vec![0; axes.len()]).ok()?;
+    if first[t].get() <= 1 {
+        return None;
+    }
+    let frame: Vec<Range<u64>> = shape.iter().enumerate().map(|(i, &n)| if i == t { 0..1 } else { 0..n as u64 }).collect();
+    let touched = array.chunks_in_array_subset(&ArraySubset::new_with_ranges(&frame)).ok()??.num_elements();
+    Some(Arc::new(ChunkCacheDecodedLruChunkLimit::new(array.clone(), 2 * touched.max(1))))
 }
 
 /// `samples` of consecutive planes of `pixels` pixels each, plane by plane.
@@ -231,7 +260,7 @@ fn multiscale_level(path: &Path, attrs: &serde_json::Map<String, Value>) -> Resu
 
 /// A bare Zarr array's axes: its dimension names, or t, y, x for three
 /// dimensions and y, x for two.
-fn bare_axes(path: &Path, array: &Array<FilesystemStore>, n: usize) -> Result<Vec<char>> {
+fn bare_axes(path: &Path, array: &Array<Storage>, n: usize) -> Result<Vec<char>> {
     let named: Option<Vec<String>> = array.dimension_names().as_ref().and_then(|names| names.iter().map(|n| n.as_ref().map(|s| s.to_lowercase())).collect());
     match named {
         Some(names) => check_axes(path, &names),
