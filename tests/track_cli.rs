@@ -806,6 +806,8 @@ fn z_slices_one_file_each_are_gathered_by_a_pattern_and_projected() {
         assert!(!out.exists());
     };
     refused(&[&"track", &pattern, &"--segmenter", &"classical"], &["names 3 z slices", "--project max"]);
+    // The folder itself: its last numbers (the slices) repeat, and the message suggests the pattern.
+    refused(&[&"track", &mm, &"--segmenter", &"classical"], &["has the same frame number 0", "img_channel000_position000_time{t}_z{z}.tif' --project max"]);
     refused(&[&"track", &"--masks", &pattern], &["names z slices", "one 2D plane a time point"]);
     refused(&[&"track", &pattern, &"--project", &"max", &"--follow", &"2", &"--segmenter", &"classical"], &["--follow cannot tell"]);
     std::fs::remove_file(mm.join(name(0, 3, 2))).unwrap();

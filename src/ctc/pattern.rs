@@ -265,13 +265,18 @@ fn is_tiff(name: &str) -> bool {
 
 /// A pattern that would pick one plane a time point out of `names` (TIFF
 /// names of one folder, each with numbers in it), to suggest when their last
-/// numbers repeat: the first name with the number that takes the most
-/// values across the names (the time point) written `{t}`. None where the
-/// names are not alike.
+/// numbers repeat. Of the numbers that vary across the names, the time point
+/// `{t}` is the one its name calls so (after `t`, `time`, `tp` or `frame`),
+/// else the one that takes the most values; one after `z` or `slice` is
+/// written `{z}` (slices to gather for `--project`). The rest keep the first
+/// name's values. None where the names are not alike.
 ///
 /// ```
 /// let names = ["img_000000000_DAPI_000.tif", "img_000000000_GFP_000.tif", "img_000000001_DAPI_000.tif"];
 /// assert_eq!(cellstream::ctc::suggest_pattern(&names).as_deref(), Some("img_{t}_DAPI_000.tif"));
+/// // More slices than time points: the names say which number is which.
+/// let names: Vec<String> = (0..2).flat_map(|t| (0..5).map(move |z| format!("img_channel000_position000_time{t:09}_z{z:03}.tif"))).collect();
+/// assert_eq!(cellstream::ctc::suggest_pattern(&names).as_deref(), Some("img_channel000_position000_time{t}_z{z}.tif"));
 /// ```
 pub fn suggest_pattern<S: AsRef<str>>(names: &[S]) -> Option<String> {
     let runs = |name: &str| -> Vec<(usize, usize)> {
@@ -292,7 +297,8 @@ pub fn suggest_pattern<S: AsRef<str>>(names: &[S]) -> Option<String> {
         out
     };
     let first = names.first()?.as_ref();
-    let n = runs(first).len();
+    let first_runs = runs(first);
+    let n = first_runs.len();
     let mut values: Vec<std::collections::BTreeSet<&str>> = vec![Default::default(); n];
     for name in names.iter().map(AsRef::as_ref) {
         let r = runs(name);
@@ -303,9 +309,28 @@ pub fn suggest_pattern<S: AsRef<str>>(names: &[S]) -> Option<String> {
             values[k].insert(&name[a..b]);
         }
     }
-    let (k, _) = values.iter().enumerate().filter(|(_, v)| v.len() > 1).max_by_key(|(k, v)| (v.len(), std::cmp::Reverse(*k)))?;
-    let (a, b) = runs(first)[k];
-    Some(format!("{}{{t}}{}", &first[..a], &first[b..]))
+    // The letters just before run k, lower case: "time", "z", "_t".
+    let label = |k: usize| -> String {
+        let (a, _) = first_runs[k];
+        first[..a].chars().rev().take_while(|c| c.is_ascii_alphabetic()).collect::<String>().chars().rev().collect::<String>().to_ascii_lowercase()
+    };
+    let varying: Vec<usize> = (0..n).filter(|&k| values[k].len() > 1).collect();
+    let slice = varying.iter().copied().find(|&k| matches!(label(k).as_str(), "z" | "slice"));
+    let time = varying
+        .iter()
+        .copied()
+        .find(|&k| matches!(label(k).as_str(), "t" | "time" | "tp" | "frame"))
+        .or_else(|| varying.iter().copied().filter(|&k| Some(k) != slice).max_by_key(|&k| (values[k].len(), std::cmp::Reverse(k))))?;
+    let mut out = String::new();
+    let mut at = 0;
+    for (k, &(a, b)) in first_runs.iter().enumerate() {
+        let mark = if k == time { "{t}" } else if Some(k) == slice { "{z}" } else { continue };
+        out.push_str(&first[at..a]);
+        out.push_str(mark);
+        at = b;
+    }
+    out.push_str(&first[at..]);
+    Some(out)
 }
 
 /// The default result folder's name for a pattern: its file name without

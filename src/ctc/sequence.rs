@@ -172,6 +172,10 @@ pub fn list_numbered_tiffs(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
             };
             let names: Vec<String> = out.iter().filter_map(|(_, p)| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect();
             let planes = match suggest_pattern(&names) {
+                Some(pattern) if pattern.contains("{z}") => format!(
+                    "; if each file holds one plane (a channel or z slice) of a time point, name the frames by a pattern with the time point as {{t}} and the z slice as {{z}}, e.g. '{}' --project max",
+                    dir.join(pattern).display()
+                ),
                 Some(pattern) => format!(
                     "; if each file holds one plane (a channel or z slice) of a time point, name the frames by a pattern with the time point as {{t}}, e.g. '{}'",
                     dir.join(pattern).display()
@@ -623,6 +627,6 @@ mod tests {
             touch(d.path(), n);
         }
         let e = Sequence::open(d.path()).unwrap_err();
-        assert!(e.what.contains("the same frame number 0 as") && e.what.contains("img_t{t}_z000.tif"), "{e}");
+        assert!(e.what.contains("the same frame number 0 as") && e.what.contains("img_t{t}_z{z}.tif' --project max"), "{e}");
     }
 }
