@@ -495,3 +495,84 @@ fn a_real_trackers_result_exports_whole() {
     let lineages = doc.descendants().filter(|n| n.has_tag_name("Track")).count();
     assert!(0 < lineages && lineages <= roots, "one TrackMate track per lineage: {lineages} of {roots} roots");
 }
+
+/// A one-page 8-bit TIFF whose description and XResolution record a
+/// calibration, as ImageJ or OME writes them.
+fn calibrated_tiff(path: &Path, description: &str, pixels_per_unit: Option<(u32, u32)>) {
+    use tiff::encoder::{colortype, Rational, TiffEncoder};
+    let mut enc = TiffEncoder::new(std::fs::File::create(path).unwrap()).unwrap();
+    let mut image = enc.new_image::<colortype::Gray8>(4, 3).unwrap();
+    image.encoder().write_tag(tiff::tags::Tag::ImageDescription, description).unwrap();
+    if let Some((n, d)) = pixels_per_unit {
+        image.resolution(tiff::tags::ResolutionUnit::None, Rational { n, d });
+    }
+    image.write_data(&[0u8; 12]).unwrap();
+}
+
+/// The spots of a TrackMate XML file: (FRAME, POSITION_X, POSITION_T, RADIUS), and the model's units.
+fn spots_and_units(xml: &Path) -> (Vec<(usize, f64, f64, f64)>, (String, String), String) {
+    let text = std::fs::read_to_string(xml).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let model = doc.descendants().find(|n| n.has_tag_name("Model")).unwrap();
+    let units = (model.attribute("spatialunits").unwrap().to_string(), model.attribute("timeunits").unwrap().to_string());
+    let num = |n: &roxmltree::Node, a: &str| n.attribute(a).unwrap().parse::<f64>().unwrap();
+    let spots = doc.descendants().filter(|n| n.has_tag_name("Spot")).map(|n| (num(&n, "FRAME") as usize, num(&n, "POSITION_X"), num(&n, "POSITION_T"), num(&n, "RADIUS"))).collect();
+    let width = doc.descendants().find(|n| n.has_tag_name("ImageData")).unwrap().attribute("pixelwidth").unwrap().to_string();
+    (spots, units, width)
+}
+
+/// TrackMate places spots by the calibration of the image it opens: the
+/// export writes positions, radii and times in the image's units (ImageJ's
+/// or OME's), or in those given by --pixel-size and --frame-interval.
+#[test]
+fn trackmate_positions_and_times_are_in_the_image_units() {
+    let d = tempfile::tempdir().unwrap();
+    let res = tracked(d.path());
+    let plain = d.path().join("plain.xml");
+    ok(&cellstream(&[&"export", &res, &"--trackmate", &plain]));
+    let (base, units, width) = spots_and_units(&plain);
+    assert_eq!((units, width.as_str()), (("pixel".to_string(), "frame".to_string()), "1.0"));
+    // ImageJ: 0.65 µm a pixel (100/65 pixels a micron), 300 s a frame.
+    let imagej = d.path().join("imagej.tif");
+    calibrated_tiff(&imagej, "ImageJ=1.54f\nimages=12\nframes=12\nunit=micron\nfinterval=300.0\n", Some((100, 65)));
+    let xml = d.path().join("imagej.xml");
+    let o = cellstream(&[&"export", &res, &"--trackmate", &xml, &"--image", &imagej]);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("1 pixel = 0.65 µm, 1 frame = 300 sec"), "{}", String::from_utf8_lossy(&o.stderr));
+    let (spots, units, width) = spots_and_units(&xml);
+    assert_eq!((units, width.as_str()), (("µm".to_string(), "sec".to_string()), "0.65"));
+    assert_eq!(spots.len(), base.len());
+    for (s, b) in spots.iter().zip(&base) {
+        assert_eq!(s.0, b.0);
+        assert!((s.1 - b.1 * 0.65).abs() < 1e-9 && (s.3 - b.3 * 0.65).abs() < 1e-9, "{s:?} against {b:?}");
+        assert!((s.2 - 300.0 * s.0 as f64).abs() < 1e-9, "{s:?}");
+    }
+    // OME: PhysicalSizeX and TimeIncrement; flags override either.
+    let ome = d.path().join("ome.tif");
+    calibrated_tiff(&ome, r#"<OME><Image><Pixels DimensionOrder="XYZCT" PhysicalSizeX="0.5" PhysicalSizeXUnit="um" TimeIncrement="2.5" TimeIncrementUnit="min" SizeT="12"/></Image></OME>"#, None);
+    let xml = d.path().join("ome.xml");
+    ok(&cellstream(&[&"export", &res, &"--trackmate", &xml, &"--image", &ome, &"--frame-interval", &"90s"]));
+    let (spots, units, _) = spots_and_units(&xml);
+    assert_eq!(units, ("µm".to_string(), "s".to_string()));
+    assert!((spots[0].1 - base[0].1 * 0.5).abs() < 1e-9 && (spots.last().unwrap().2 - 90.0 * spots.last().unwrap().0 as f64).abs() < 1e-9);
+    // Given alone, on an image with no calibration (72 dpi and no unit is none).
+    let bare = d.path().join("bare.tif");
+    calibrated_tiff(&bare, "a plain image", Some((72, 1)));
+    let xml = d.path().join("given.xml");
+    ok(&cellstream(&[&"export", &res, &"--trackmate", &xml, &"--image", &bare, &"--pixel-size", &"2um"]));
+    let (spots, units, _) = spots_and_units(&xml);
+    assert_eq!(units, ("µm".to_string(), "frame".to_string()));
+    assert!((spots[1].1 - base[1].1 * 2.0).abs() < 1e-9 && spots[1].2 == base[1].2);
+    // An image that is not a TIFF, and sizes that are not positive numbers: refused, nothing written.
+    let notes = d.path().join("notes.tif");
+    std::fs::write(&notes, "not an image").unwrap();
+    let out = d.path().join("refused.xml");
+    for args in [vec![&"--image" as &dyn AsRef<std::ffi::OsStr>, &notes], vec![&"--pixel-size", &"0um"], vec![&"--frame-interval", &"soon"]] {
+        let mut all: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"export", &res, &"--trackmate", &out];
+        all.extend(args);
+        let o = cellstream(&all);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && (err.contains("notes.tif") || err.contains("positive") || err.contains("not a number")), "{err}");
+        assert!(!out.exists());
+    }
+}

@@ -2,6 +2,7 @@
 //!
 //! Everything that touches CTC files on disk lives here; the other stages see
 //! only [`Frame`]s, [`Mask`]s and [`TrackRecord`]s.
+mod calibration;
 mod error;
 mod pattern;
 mod planes;
@@ -13,6 +14,7 @@ mod validate;
 mod writer;
 mod zarr;
 
+pub use calibration::{parse_quantity, read_calibration, Calibration, Recorded};
 pub use error::{CtcError, Result};
 pub use sequence::{dataset_sequences, list_frame_files, list_numbered_tiffs, parse_frame_name, FrameFiles, ResultDir, Sequence, Truth};
 pub use pattern::{is_pattern, list_pattern_files, pattern_result_name, suggest_pattern, FilePattern};

@@ -379,9 +379,19 @@ pub struct ExportArgs {
     #[arg(long, value_name = "FILE.csv")]
     pub lineage: Option<PathBuf>,
     /// The image TrackMate should open with the tracks (e.g. a stack of the
-    /// raw frames); recorded in the XML, not read.
+    /// raw frames), recorded in the XML. Where it exists, its calibration
+    /// (ImageJ's or OME's pixel size and frame interval) gives the XML's
+    /// units, as TrackMate places spots by the image's calibration.
     #[arg(long, value_name = "IMAGE.tif", requires = "trackmate")]
     pub image: Option<PathBuf>,
+    /// A pixel's size for the TrackMate XML, with its unit (`0.65um`): positions,
+    /// radii and areas in that unit instead of pixels (overrides the image's).
+    #[arg(long, value_name = "SIZE", requires = "trackmate", value_parser = |s: &str| ctc::parse_quantity(s, "µm"))]
+    pub pixel_size: Option<(f64, String)>,
+    /// The time between frames for the TrackMate XML, with its unit (`5min`,
+    /// `300s`): times in that unit instead of frames (overrides the image's).
+    #[arg(long, value_name = "TIME", requires = "trackmate", value_parser = |s: &str| ctc::parse_quantity(s, "s"))]
+    pub frame_interval: Option<(f64, String)>,
     /// Measure each cell's intensity in these raw frames (a sequence folder,
     /// a stack, a file-name pattern or an OME-Zarr image, as `track` takes
     /// them): mean, median, min, max, total and
@@ -433,9 +443,21 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
         eprintln!("wrote {} ({} spots of {} tracks)", p.display(), cells.spots.len(), cells.tracks.len());
     }
     if let Some(p) = &args.trackmate {
-        ctc::write_atomic(p, |w| trackmate::write_xml(&cells, args.image.as_deref(), w))?;
+        let (space, time) = match &args.image {
+            Some(image) if image.is_file() => ctc::read_calibration(image)?,
+            _ => (None, None),
+        };
+        let mut cal = ctc::Calibration::default();
+        if let Some((pixel, unit)) = args.pixel_size.clone().or(space) {
+            (cal.pixel, cal.space_unit) = (pixel, unit);
+        }
+        if let Some((interval, unit)) = args.frame_interval.clone().or(time) {
+            (cal.interval, cal.time_unit) = (interval, unit);
+        }
+        ctc::write_atomic(p, |w| trackmate::write_xml(&cells, args.image.as_deref(), &cal, w))?;
         let lineages = cells.lineage_roots().values().collect::<std::collections::BTreeSet<_>>().len();
-        eprintln!("wrote {} ({} spots, {} links, {} TrackMate tracks)", p.display(), cells.spots.len(), cells.links().len(), lineages);
+        let units = if cal == ctc::Calibration::default() { String::new() } else { format!("; 1 pixel = {} {}, 1 frame = {} {}", cal.pixel, cal.space_unit, cal.interval, cal.time_unit) };
+        eprintln!("wrote {} ({} spots, {} links, {} TrackMate tracks{units})", p.display(), cells.spots.len(), cells.links().len(), lineages);
     }
     if let Some(p) = &args.lineage {
         let rows = cells.lineage();

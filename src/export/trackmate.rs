@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use super::TrackedCells;
+use crate::ctc::Calibration;
 
 /// Version of TrackMate's file format the file claims (TrackMate 7).
 const VERSION: &str = "7.11.1";
@@ -95,13 +96,16 @@ fn declare(w: &mut impl Write, tag: &str, features: &[(&str, &str, &str, &str, b
 ///     channels: vec![],
 /// };
 /// let mut out = Vec::new();
-/// trackmate::write_xml(&cells, None, &mut out).unwrap();
+/// trackmate::write_xml(&cells, None, &Default::default(), &mut out).unwrap();
 /// let xml = String::from_utf8(out).unwrap();
 /// assert!(xml.contains(r#"<AllSpots nspots="3">"#));
 /// assert!(xml.contains(r#"NUMBER_SPLITS="1""#)); // one lineage, one division
 /// assert_eq!(xml.matches("<Edge ").count(), 2);
 /// ```
-pub fn write_xml(cells: &TrackedCells, image: Option<&Path>, w: &mut impl Write) -> std::io::Result<()> {
+pub fn write_xml(cells: &TrackedCells, image: Option<&Path>, cal: &Calibration, w: &mut impl Write) -> std::io::Result<()> {
+    // Positions, sizes and times in the image's units, as TrackMate places
+    // spots by the calibration of the image it opens.
+    let (px, dt) = (cal.pixel, cal.interval);
     let links = cells.links();
     let roots = cells.lineage_roots();
     // Links of each lineage, by its root's label.
@@ -112,7 +116,7 @@ pub fn write_xml(cells: &TrackedCells, image: Option<&Path>, w: &mut impl Write)
     writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(w, r#"<TrackMate version="{VERSION}">"#)?;
     writeln!(w, "  <Log>Exported by cellstream {} from a Cell Tracking Challenge result.</Log>", env!("CARGO_PKG_VERSION"))?;
-    writeln!(w, r#"  <Model spatialunits="pixel" timeunits="frame">"#)?;
+    writeln!(w, r#"  <Model spatialunits="{}" timeunits="{}">"#, escape(&cal.space_unit), escape(&cal.time_unit))?;
     writeln!(w, "    <FeatureDeclarations>")?;
     declare(w, "SpotFeatures", SPOT_FEATURES, &cells.channels)?;
     declare(w, "EdgeFeatures", EDGE_FEATURES, &[])?;
@@ -127,11 +131,15 @@ pub fn write_xml(cells: &TrackedCells, image: Option<&Path>, w: &mut impl Write)
         writeln!(w, r#"      <SpotsInFrame frame="{t}">"#)?;
         for &i in ids {
             let s = &cells.spots[i];
-            let r = (s.area as f64 / std::f64::consts::PI).sqrt();
+            let r = (s.area as f64 / std::f64::consts::PI).sqrt() * px;
             write!(
                 w,
-                r#"        <Spot ID="{i}" name="ID{i}" QUALITY="1.0" POSITION_X="{}" POSITION_Y="{}" POSITION_Z="0.0" POSITION_T="{t}.0" FRAME="{t}" RADIUS="{r}" VISIBILITY="1" AREA="{}.0" CTC_LABEL="{}""#,
-                s.x, s.y, s.area, s.label
+                r#"        <Spot ID="{i}" name="ID{i}" QUALITY="1.0" POSITION_X="{:?}" POSITION_Y="{:?}" POSITION_Z="0.0" POSITION_T="{:?}" FRAME="{t}" RADIUS="{r}" VISIBILITY="1" AREA="{:?}" CTC_LABEL="{}""#,
+                s.x * px,
+                s.y * px,
+                *t as f64 * dt,
+                s.area as f64 * px * px,
+                s.label
             )?;
             for (c, v) in cells.channels.iter().zip(&s.intensity) {
                 for ((f, _, _), value) in INTENSITY_FEATURES.iter().zip([v.mean, v.median, v.min, v.max, v.total, v.std]) {
@@ -156,14 +164,16 @@ pub fn write_xml(cells: &TrackedCells, image: Option<&Path>, w: &mut impl Write)
         let splits = out_degree.values().filter(|&&d| d > 1).count();
         writeln!(
             w,
-            r#"      <Track name="Lineage_{root}" TRACK_ID="{index}" TRACK_INDEX="{index}" NUMBER_SPOTS="{}" NUMBER_GAPS="{}" LONGEST_GAP="{}" NUMBER_SPLITS="{splits}" NUMBER_MERGES="0" TRACK_START="{start}.0" TRACK_STOP="{stop}.0" TRACK_DURATION="{}.0">"#,
+            r#"      <Track name="Lineage_{root}" TRACK_ID="{index}" TRACK_INDEX="{index}" NUMBER_SPOTS="{}" NUMBER_GAPS="{}" LONGEST_GAP="{}" NUMBER_SPLITS="{splits}" NUMBER_MERGES="0" TRACK_START="{:?}" TRACK_STOP="{:?}" TRACK_DURATION="{:?}">"#,
             spots.len(),
             gaps.len(),
             gaps.iter().max().unwrap_or(&0),
-            stop - start
+            start as f64 * dt,
+            stop as f64 * dt,
+            (stop - start) as f64 * dt
         )?;
         for &(a, b) in edges {
-            let time = (cells.spots[a].t + cells.spots[b].t) as f64 / 2.0;
+            let time = (cells.spots[a].t + cells.spots[b].t) as f64 / 2.0 * dt;
             writeln!(w, r#"        <Edge SPOT_SOURCE_ID="{a}" SPOT_TARGET_ID="{b}" LINK_COST="-1.0" EDGE_TIME="{time:?}" />"#)?;
         }
         writeln!(w, "      </Track>")?;
@@ -187,7 +197,7 @@ pub fn write_xml(cells: &TrackedCells, image: Option<&Path>, w: &mut impl Write)
     let nframes = cells.last + 1;
     writeln!(
         w,
-        r#"    <ImageData filename="{}" folder="{}" width="{}" height="{}" nslices="1" nframes="{nframes}" pixelwidth="1.0" pixelheight="1.0" voxeldepth="1.0" timeinterval="1.0" />"#,
+        r#"    <ImageData filename="{}" folder="{}" width="{}" height="{}" nslices="1" nframes="{nframes}" pixelwidth="{px:?}" pixelheight="{px:?}" voxeldepth="1.0" timeinterval="{dt:?}" />"#,
         escape(&file),
         escape(&folder),
         cells.width,
@@ -202,7 +212,7 @@ pub fn write_xml(cells: &TrackedCells, image: Option<&Path>, w: &mut impl Write)
         cells.last
     )?;
     // TrackMate's manual detector needs a radius: the spots' mean.
-    let mean_radius = cells.spots.iter().map(|s| (s.area as f64 / std::f64::consts::PI).sqrt()).sum::<f64>() / cells.spots.len().max(1) as f64;
+    let mean_radius = px * cells.spots.iter().map(|s| (s.area as f64 / std::f64::consts::PI).sqrt()).sum::<f64>() / cells.spots.len().max(1) as f64;
     writeln!(w, r#"    <DetectorSettings DETECTOR_NAME="MANUAL_DETECTOR" RADIUS="{mean_radius:?}" />"#)?;
     writeln!(w, r#"    <InitialSpotFilter feature="QUALITY" value="0.0" isabove="true" />"#)?;
     writeln!(w, "    <SpotFilterCollection />")?;
