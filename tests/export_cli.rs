@@ -509,8 +509,11 @@ fn calibrated_tiff(path: &Path, description: &str, pixels_per_unit: Option<(u32,
     image.write_data(&[0u8; 12]).unwrap();
 }
 
-/// The spots of a TrackMate XML file: (FRAME, POSITION_X, POSITION_T, RADIUS), and the model's units.
-fn spots_and_units(xml: &Path) -> (Vec<(usize, f64, f64, f64)>, (String, String), String) {
+/// A spot of a TrackMate XML file: (FRAME, POSITION_X, POSITION_T, RADIUS).
+type XmlSpot = (usize, f64, f64, f64);
+
+/// The spots of a TrackMate XML file, the model's (space, time) units and the image's pixel width.
+fn spots_and_units(xml: &Path) -> (Vec<XmlSpot>, (String, String), String) {
     let text = std::fs::read_to_string(xml).unwrap();
     let doc = roxmltree::Document::parse(&text).unwrap();
     let model = doc.descendants().find(|n| n.has_tag_name("Model")).unwrap();
