@@ -748,7 +748,7 @@ fn track_sequence_with(
         let stack = ctc::Stack::open_planes(seq, args.planes())?;
         (Box::new(stack.frames()?.map(|r| r.map_err(anyhow::Error::from))), stack.time_points, stack.digits())
     } else if let Some(wait) = args.follow {
-        if seq.file_name().is_some_and(|n| n.to_string_lossy().contains("{z}")) {
+        if ctc::names_slices(seq) {
             bail!(CtcError::new(
                 seq,
                 "names z slices ({z}) of a live acquisition: --follow cannot tell when a time point's last slice has landed; track the finished folder, or name one slice"

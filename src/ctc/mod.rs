@@ -17,7 +17,7 @@ mod zarr;
 pub use calibration::{parse_quantity, read_calibration, Calibration, Recorded};
 pub use error::{CtcError, Result};
 pub use sequence::{dataset_sequences, list_frame_files, list_numbered_tiffs, parse_frame_name, FrameFiles, ResultDir, Sequence, Truth};
-pub use pattern::{is_pattern, list_pattern_files, pattern_result_name, suggest_pattern, FilePattern};
+pub use pattern::{is_pattern, list_pattern_files, names_slices, pattern_result_name, suggest_pattern, FilePattern};
 pub use planes::{z_project, Planes, Projection, SliceRange};
 pub use stack::{RawFrames, Stack, StackPages};
 pub use tiff_io::{decode_frame, decode_mask, read_frame, read_frame_planes, read_mask, read_mask_with_bits, write_atomic, write_frame, write_mask, Channel, Frame, Mask};

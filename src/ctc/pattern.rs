@@ -56,6 +56,12 @@ pub fn is_pattern(path: &Path) -> bool {
     })
 }
 
+/// Whether `path` is a pattern that gathers z slices from files of their
+/// own (its file name holds `{z}`).
+pub fn names_slices(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n.to_string_lossy().contains("{z}"))
+}
+
 impl FilePattern {
     /// Parses a file name such as `img_{t}_DAPI_*.tif`. It must hold `{t}`
     /// once; `{` may start nothing else.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::error::{CtcError, Result};
-use super::pattern::{is_pattern, list_pattern_files, suggest_pattern};
+use super::pattern::{is_pattern, list_pattern_files, names_slices, suggest_pattern};
 use super::planes::Planes;
 use super::tiff_io::{self, Frame, Mask};
 use super::track_file::{self, TrackRecord};
@@ -136,7 +136,7 @@ pub fn list_frame_files(dir: &Path, prefix: &str) -> Result<FrameFiles> {
 /// files it matches, by the number `{t}` marks ([`super::FilePattern`]).
 pub fn list_numbered_tiffs(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
     if is_pattern(dir) {
-        if dir.file_name().is_some_and(|n| n.to_string_lossy().contains("{z}")) {
+        if names_slices(dir) {
             return Err(CtcError::new(
                 dir,
                 "names z slices ({z}); label masks and probability maps hold one 2D plane a time point: name one slice, or leave {z} out",

@@ -18,7 +18,7 @@ use tiff::decoder::{Decoder, DecodingResult};
 use tiff::tags::Tag;
 
 use super::error::{CtcError, Result};
-use super::planes::{channel_of_hyperstack, count, project_pages, z_project, Axes, Planes, Projection};
+use super::planes::{channel_of_hyperstack, count, z_project, Axes, Planes, Projection};
 use super::sequence::Sequence;
 use super::zarr::{is_zarr, ZarrImage};
 use super::tiff_io::{channel_index, decoded_samples, decoder, frame_from, mask_from, open, page_header, page_samples, samples_of, tiff_err, Channel, Frame, Mask, PageHeader, Samples};
@@ -287,35 +287,35 @@ fn read_frame_page<R: Read + Seek, T>(stack: &Stack, dec: &mut Decoder<R>, t: us
     let path = &stack.path;
     let p = stack.page(t);
     if let Some(kind) = stack.projection {
-        let pages = (0..stack.slices).map(|z| p + z * stack.z_step);
-        let frame = match &stack.contiguous {
-            Some(c) => {
-                let slices = pages.map(|q| c.read(path, dec, q, stack.sample_channel).and_then(|s| frame_from(path, stack.dim, s)).map_err(|e| at_page(e, path, q)));
-                z_project(path, kind, slices)?
-            }
-            None => project_pages(path, dec, pages, stack.dim, stack.sample_channel, kind)?,
-        };
+        let slices = (0..stack.slices).map(|z| p + z * stack.z_step).map(|q| {
+            page_at(stack, dec, q, "the z slices of a frame must have one size").and_then(|s| frame_from(path, stack.dim, s).map_err(|e| at_page(e, path, q)))
+        });
+        let frame = z_project(path, kind, slices)?;
         return convert(path, stack.dim, samples_of(frame));
     }
+    let samples = page_at(stack, dec, p, "every frame of a stack must have one size")?;
+    convert(path, stack.dim, samples).map_err(|e| at_page(e, path, p))
+}
+
+/// The samples of page `q` of `stack`'s file: behind its own TIFF header,
+/// checked to be the first page's size (`rule` says why it must be), or at
+/// its place in an ImageJ stack over 4 GB.
+fn page_at<R: Read + Seek>(stack: &Stack, dec: &mut Decoder<R>, q: usize, rule: &str) -> Result<Samples> {
+    let path = &stack.path;
     if let Some(c) = &stack.contiguous {
-        let samples = c.read(path, dec, p, stack.sample_channel).map_err(|e| at_page(e, path, p))?;
-        return convert(path, stack.dim, samples).map_err(|e| at_page(e, path, p));
+        return c.read(path, dec, q, stack.sample_channel).map_err(|e| at_page(e, path, q));
     }
     // The decoder keeps the offsets of the pages it has passed, so stepping
     // through them in order reads each page's header once.
-    dec.seek_to_image(p).map_err(|e| at_page(tiff_err(path, e), path, p))?;
-    let page = page_header(path, dec).map_err(|e| at_page(e, path, p))?;
+    dec.seek_to_image(q).map_err(|e| at_page(tiff_err(path, e), path, q))?;
+    let page = page_header(path, dec).map_err(|e| at_page(e, path, q))?;
     if page.dim != stack.dim {
         return Err(CtcError::new(
             path,
-            format!(
-                "page {p} is {}×{} but page 0 is {}×{} (width×height); every frame of a stack must have one size",
-                page.dim.1, page.dim.0, stack.dim.1, stack.dim.0
-            ),
+            format!("page {q} is {}×{} but page 0 is {}×{} (width×height); {rule}", page.dim.1, page.dim.0, stack.dim.1, stack.dim.0),
         ));
     }
-    let samples = page_samples(path, dec, &page, stack.sample_channel).map_err(|e| at_page(e, path, p))?;
-    convert(path, page.dim, samples).map_err(|e| at_page(e, path, p))
+    page_samples(path, dec, &page, stack.sample_channel).map_err(|e| at_page(e, path, q))
 }
 
 /// Raw frames to draw on: a sequence folder, a stack or an OME-Zarr image.

@@ -285,7 +285,8 @@ pub(super) fn decoded_samples(path: &Path, page: &PageHeader, channel: Channel, 
     })
 }
 
-fn signed(path: &Path, it: impl Iterator<Item = i64>) -> Result<Samples> {
+/// Signed samples as unsigned ones; a negative value is an error naming `path`.
+pub(super) fn signed(path: &Path, it: impl Iterator<Item = i64>) -> Result<Samples> {
     let mut out = Vec::new();
     for v in it {
         if v < 0 {

@@ -29,7 +29,7 @@ type Storage = dyn ReadableStorageTraits;
 
 use super::error::{CtcError, Result};
 use super::planes::{z_project, Planes, Projection};
-use super::tiff_io::{frame_from, mask_from, Frame, Mask, Samples};
+use super::tiff_io::{frame_from, mask_from, signed, Frame, Mask, Samples};
 
 /// Whether `path` is a Zarr folder: it holds `.zgroup`, `.zarray` (Zarr v2)
 /// or `zarr.json` (Zarr v3).
@@ -119,7 +119,7 @@ impl ZarrImage {
         (self.time_points.saturating_sub(1)).to_string().len().max(3)
     }
 
-    /// Frame `t`: its plane, or the projection of its z slices (read one at a time).
+    /// Frame `t`: its plane, or the projection of its z slices.
     pub fn read(&self, t: usize) -> Result<Frame> {
         if t >= self.time_points {
             return Err(CtcError::new(&self.path, format!("has {} time points; there is no frame {t}", self.time_points)));
@@ -173,12 +173,7 @@ impl ZarrImage {
                 .map_err(err)?
             };
         }
-        let signed = |v: Vec<i64>| -> Result<Samples> {
-            match v.iter().find(|&&x| x < 0) {
-                Some(x) => Err(CtcError::new(&self.path, format!("has a negative value {x} at time point {t}; labels and intensities must be ≥ 0"))),
-                None => Ok(Samples::Unsigned(v.into_iter().map(|x| x as u64).collect())),
-            }
-        };
+        let signed = |v: Vec<i64>| signed(&self.path, v.into_iter()).map_err(|e| CtcError::new(&self.path, format!("time point {t}: {}", e.what)));
         Ok(match kind.split(" / ").next().unwrap_or("") {
             "uint8" | "bool" => Samples::U8(read!(u8)),
             "uint16" => Samples::U16(read!(u16)),
