@@ -748,11 +748,9 @@ fn track_sequence_with(
         let stack = ctc::Stack::open_planes(seq, args.planes())?;
         (Box::new(stack.frames()?.map(|r| r.map_err(anyhow::Error::from))), stack.time_points, stack.digits())
     } else if let Some(wait) = args.follow {
-        if ctc::names_slices(seq) {
-            bail!(CtcError::new(
-                seq,
-                "names z slices ({z}) of a live acquisition: --follow cannot tell when a time point's last slice has landed; track the finished folder, or name one slice"
-            ));
+        if ctc::names_slices(seq) && args.planes().project.is_none() {
+            // Said now, not after waiting for the first time point to be whole.
+            bail!(CtcError::new(seq, "names z slices ({z}), one file each; --project max (or mean) projects each time point's slices into one frame, or name one slice in the pattern"));
         }
         // A live acquisition: how many frames will come is not known (total 0),
         // and the first may not have come yet.

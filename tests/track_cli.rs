@@ -661,12 +661,14 @@ fn frames_numbered_by_another_tool_are_a_sequence_but_masks_are_not() {
     assert!(!d.path().join("gap").exists() && !d.path().join("masks").exists());
 }
 
-/// `track --follow SECONDS` on `dir` with the classical segmenter, started in the background.
-fn follow(dir: &Path, out: &Path, seconds: &str) -> std::process::Child {
+/// `track --follow SECONDS` on `dir` with the classical segmenter and the
+/// flags `extra`, started in the background.
+fn follow(dir: &Path, out: &Path, seconds: &str, extra: &[&str]) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_cellstream"))
         .args(["track", "--segmenter", "classical", "-q", "--follow", seconds, "--out"])
         .arg(out)
         .arg(dir)
+        .args(extra)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap()
@@ -680,7 +682,7 @@ fn follow_reads_frames_as_a_live_acquisition_writes_them() {
     let live = d.path().join("live");
     std::fs::create_dir_all(&live).unwrap();
     let res = d.path().join("R");
-    let child = follow(&live, &res, "3");
+    let child = follow(&live, &res, "3", &[]);
     let pause = |ms| std::thread::sleep(std::time::Duration::from_millis(ms));
     for t in 0..2 {
         pause(300);
@@ -716,7 +718,7 @@ fn follow_reads_frames_as_a_live_acquisition_writes_them() {
         std::fs::copy(full.join(format!("t{t:03}.tif")), live2.join(format!("t{t:03}.tif"))).unwrap();
     }
     let gap = d.path().join("gap");
-    let child = follow(&live2, &gap, "2");
+    let child = follow(&live2, &gap, "2", &[]);
     // Frame 3 must come after track has listed the folder (else the listing
     // itself finds the gap, a different error): the staged result folder
     // appears once the frames are being followed.
@@ -749,7 +751,7 @@ fn follow_reads_the_files_a_pattern_names_as_they_land() {
     let live = d.path().join("pos0");
     std::fs::create_dir_all(&live).unwrap();
     let res = d.path().join("R");
-    let child = follow(&live.join("img_{t}_DAPI_000.tif"), &res, "3");
+    let child = follow(&live.join("img_{t}_DAPI_000.tif"), &res, "3", &[]);
     for (t, [gfp, dapi]) in two_channel_frames(n).iter().enumerate() {
         std::thread::sleep(std::time::Duration::from_millis(300));
         ctc::write_frame(&live.join(format!("img_{t:09}_GFP_000.tif")), gfp).unwrap();
@@ -759,6 +761,48 @@ fn follow_reads_the_files_a_pattern_names_as_they_land() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_same_result(&res, &alone, n);
     assert!(!res.join(format!("mask{n:03}.tif")).exists());
+}
+
+/// A live Micro-Manager acquisition of z-stacks, one file a slice, followed
+/// by a pattern with `{z}`: each time point is projected once it is whole,
+/// to the result of the finished frames alone. An acquisition that stops
+/// partway through a time point is refused, naming it, with nothing written.
+#[test]
+fn follow_gathers_each_time_points_z_slices_as_they_land() {
+    let d = tempfile::tempdir().unwrap();
+    let n = 4;
+    let (_, alone) = sample_tracked_alone(d.path(), n);
+    let name = |t: usize, z: usize| format!("img_channel000_position000_time{t:09}_z{z:03}.tif");
+    let pattern = "img_channel000_position000_time{t}_z{z}.tif";
+    let live = d.path().join("pos0");
+    std::fs::create_dir_all(&live).unwrap();
+    let res = d.path().join("R");
+    let child = follow(&live.join(pattern), &res, "3", &["--project", "max"]);
+    let stacks = z_slices(n);
+    for (t, slices) in stacks.iter().enumerate() {
+        for (z, slice) in slices.iter().enumerate() {
+            std::thread::sleep(std::time::Duration::from_millis(120));
+            ctc::write_frame(&live.join(name(t, z)), slice).unwrap();
+        }
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_result(&res, &alone, n);
+    assert!(!res.join(format!("mask{n:03}.tif")).exists());
+
+    // Stopped after two of time point 2's three slices.
+    let cut = d.path().join("cut");
+    std::fs::create_dir_all(&cut).unwrap();
+    for (t, slices) in stacks.iter().enumerate().take(3) {
+        for (z, slice) in slices.iter().enumerate().take(if t == 2 { 2 } else { 3 }) {
+            ctc::write_frame(&cut.join(name(t, z)), slice).unwrap();
+        }
+    }
+    let out = d.path().join("cutR");
+    let o = follow(&cut.join(pattern), &out, "1", &["--project", "max"]).wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && ["gives time point 2 2 z slice(s)", "time point 0 3", "no slice came for 1.0 s"].iter().all(|s| err.contains(s)), "{err}");
+    assert!(!out.exists());
 }
 
 /// A Micro-Manager 2.0 folder of z-stacks, one file a slice:
@@ -809,7 +853,7 @@ fn z_slices_one_file_each_are_gathered_by_a_pattern_and_projected() {
     // The folder itself: its last numbers (the slices) repeat, and the message suggests the pattern.
     refused(&[&"track", &mm, &"--segmenter", &"classical"], &["has the same frame number 0", "img_channel000_position000_time{t}_z{z}.tif' --project max"]);
     refused(&[&"track", &"--masks", &pattern], &["names z slices", "one 2D plane a time point"]);
-    refused(&[&"track", &pattern, &"--project", &"max", &"--follow", &"2", &"--segmenter", &"classical"], &["--follow cannot tell"]);
+    refused(&[&"track", &pattern, &"--follow", &"60", &"--segmenter", &"classical"], &["names z slices ({z}), one file each", "--project max"]);
     std::fs::remove_file(mm.join(name(0, 3, 2))).unwrap();
     refused(&[&"track", &pattern, &"--project", &"max", &"--segmenter", &"classical"], &["gives time point 3 2 z slice(s)", "time point 0 3"]);
 }

@@ -158,6 +158,16 @@ fn matches(parts: &[Part], name: &[u8], at: usize) -> Option<Found> {
 /// [`super::read_frame_planes`] reads), and every time point must have as many slices as
 /// the first.
 pub fn list_pattern_files(path: &Path) -> Result<BTreeMap<usize, PathBuf>> {
+    let (files, slices) = list_pattern_planes(path)?;
+    require_same_slices(path, &files, &slices)?;
+    Ok(files)
+}
+
+/// [`list_pattern_files`] without requiring every time point to have as
+/// many z slices as the first, as while a live acquisition is still writing
+/// the last one: the files by time point, and, where the pattern holds
+/// `{z}`, how many slices each time point has so far (empty otherwise).
+pub(crate) fn list_pattern_planes(path: &Path) -> Result<(BTreeMap<usize, PathBuf>, BTreeMap<usize, usize>)> {
     let (dir, text) = split(path);
     let pattern = FilePattern::parse(&text).map_err(|what| CtcError::new(path, what))?;
     let names = folder_names(dir)?;
@@ -197,15 +207,23 @@ pub fn list_pattern_files(path: &Path) -> Result<BTreeMap<usize, PathBuf>> {
         let some = if tiffs.is_empty() { "it holds no TIFF".to_string() } else { format!("its TIFFs are named like {}", tiffs.join(", ")) };
         return Err(CtcError::new(path, format!("matches no file in {}; {some}", dir.display())));
     }
-    if let Some((&t0, (_, n0))) = slices.iter().next()
-        && let Some((t, (each, n))) = slices.iter().find(|(_, (_, n))| n != n0)
+    Ok((files, slices.into_iter().map(|(t, (_, n))| (t, n)).collect()))
+}
+
+/// Errors, naming the pattern `path`, unless every time point in `slices`
+/// (z slices by time point, of the `files` [`list_pattern_planes`] lists)
+/// has as many slices as the first.
+pub(crate) fn require_same_slices(path: &Path, files: &BTreeMap<usize, PathBuf>, slices: &BTreeMap<usize, usize>) -> Result<()> {
+    if let Some((&t0, &n0)) = slices.iter().next()
+        && let Some((&t, &n)) = slices.iter().find(|&(_, &n)| n != n0)
     {
+        let each = files.get(&t).and_then(|f| f.file_name()).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         return Err(CtcError::new(
             path,
             format!("gives time point {t} {n} z slice(s) ({each}) but time point {t0} {n0}; every time point must have the same slices"),
         ));
     }
-    Ok(files)
+    Ok(())
 }
 
 /// The z slices of one time point, named by a pattern with `{z}` and no

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::error::{CtcError, Result};
-use super::pattern::{is_pattern, list_pattern_files, names_slices, suggest_pattern};
+use super::pattern::{is_pattern, list_pattern_files, list_pattern_planes, list_slice_files, names_slices, suggest_pattern};
 use super::planes::Planes;
 use super::tiff_io::{self, Frame, Mask};
 use super::track_file::{self, TrackRecord};
@@ -229,7 +229,7 @@ pub fn dataset_sequences(dir: &Path) -> Vec<String> {
 /// pattern, whether it matches a file.
 fn holds_tiff_files(dir: &Path) -> std::io::Result<bool> {
     if is_pattern(dir) {
-        return Ok(list_pattern_files(dir).is_ok());
+        return Ok(list_pattern_planes(dir).is_ok());
     }
     Ok(std::fs::read_dir(dir)?.flatten().any(|e| {
         let n = e.file_name().to_string_lossy().to_ascii_lowercase();
@@ -285,18 +285,28 @@ impl Sequence {
 
     /// [`Sequence::open`] for a folder a live acquisition writes into and
     /// may not have started yet: while it holds no TIFF at all, looks again
-    /// every `poll` for up to `wait`.
+    /// every `poll` for up to `wait`. Of a pattern that gathers z slices
+    /// (`{z}`), the last time point may still be short of slices:
+    /// [`Sequence::follow`] checks each time point as it completes.
     pub fn open_when_ready(dir: &Path, wait: Duration, poll: Duration) -> Result<Sequence> {
         let start = Instant::now();
         while matches!(holds_tiff_files(dir), Ok(false)) && start.elapsed() < wait {
             std::thread::sleep(poll);
+        }
+        if names_slices(dir) {
+            return Self::open_listed(dir, list_pattern_planes(dir).map(|(files, _)| files.into_iter().collect()));
         }
         Sequence::open(dir)
     }
 
     /// [`Sequence::open`] for a folder of TIFFs numbered at the end of their names.
     fn open_numbered(dir: &Path) -> Result<Sequence> {
-        let listed = list_numbered_frames(dir).map_err(|e| {
+        Self::open_listed(dir, list_numbered_frames(dir))
+    }
+
+    /// [`Sequence::open_numbered`] of the frames `listed` in `dir`.
+    fn open_listed(dir: &Path, listed: Result<Vec<(usize, PathBuf)>>) -> Result<Sequence> {
+        let listed = listed.map_err(|e| {
             if e.path != dir || is_pattern(dir) {
                 return e;
             }
@@ -388,6 +398,12 @@ impl Sequence {
     /// error (naming it) if it still does not after `wait`. A later frame
     /// present when the next one has not come in `wait` is a gap error.
     ///
+    /// Of a pattern that gathers each time point's z slices (`{z}`), a time
+    /// point is read once it is whole: once a later time point has begun,
+    /// once it has as many slices as the first time point, or, for the last,
+    /// once no new slice has come for `wait`. A whole time point with more or
+    /// fewer slices than the first is an error naming both.
+    ///
     /// ```
     /// use std::time::Duration;
     /// # let d = tempfile::tempdir().unwrap();
@@ -406,8 +422,21 @@ impl Sequence {
     pub fn follow(&self, wait: Duration, poll: Duration) -> impl Iterator<Item = Result<(usize, PathBuf, Frame)>> + Send + use<> {
         let dir = self.frames.dir.clone();
         let numbered = self.frames.prefix.is_empty();
+        let slices = names_slices(&dir);
         let planes = self.planes;
+        let list = move |dir: &Path| -> Result<(BTreeMap<usize, PathBuf>, BTreeMap<usize, usize>)> {
+            if slices {
+                list_pattern_planes(dir)
+            } else if numbered {
+                Ok((list_numbered_frames(dir)?.into_iter().collect(), BTreeMap::new()))
+            } else {
+                Ok((list_frame_files(dir, "t")?.files, BTreeMap::new()))
+            }
+        };
         let mut known = self.frames.files.clone();
+        // z slices by time point; the slices of the first time point read.
+        let mut counts = if slices { list(&dir).map(|(_, c)| c).unwrap_or_default() } else { BTreeMap::new() };
+        let mut first_slices: Option<(usize, usize)> = None;
         let listed_last = known.keys().next_back().copied();
         let mut next = known.keys().next().copied().unwrap_or(0);
         let mut last_arrival = Instant::now();
@@ -417,12 +446,32 @@ impl Sequence {
                 return None;
             }
             let result = (|| -> Result<Option<(usize, PathBuf, Frame)>> {
-                // Wait for the next frame's file.
+                // Wait for the next frame's file (of z slices, for all of them).
                 let path = loop {
+                    let quiet = last_arrival.elapsed() >= wait;
                     if let Some(p) = known.get(&next) {
-                        break p.clone();
-                    }
-                    if last_arrival.elapsed() >= wait {
+                        if !slices {
+                            break p.clone();
+                        }
+                        let n = counts.get(&next).copied().unwrap_or(0);
+                        let later = known.range(next + 1..).next().is_some();
+                        match first_slices {
+                            Some((t0, n0)) if n > n0 || (n < n0 && (later || quiet)) => {
+                                let why = if later { "though a later time point has begun" } else { "and no slice came for" };
+                                let waited = if later { String::new() } else { format!(" {:.1} s", wait.as_secs_f64()) };
+                                return Err(CtcError::new(
+                                    &dir,
+                                    format!("gives time point {next} {n} z slice(s) ({}) but time point {t0} {n0}, {why}{waited}; every time point must have the same slices", p.file_name().unwrap_or_default().to_string_lossy()),
+                                ));
+                            }
+                            Some((_, n0)) if n == n0 => break p.clone(),
+                            None if later || quiet => {
+                                first_slices = Some((next, n));
+                                break p.clone();
+                            }
+                            _ => {}
+                        }
+                    } else if quiet {
                         if let Some((&later, p)) = known.range(next..).next() {
                             return Err(CtcError::new(
                                 &dir,
@@ -432,12 +481,21 @@ impl Sequence {
                         return Ok(None);
                     }
                     std::thread::sleep(poll);
-                    known = if numbered { list_numbered_frames(&dir)?.into_iter().collect() } else { list_frame_files(&dir, "t")?.files };
+                    let (now_known, now_counts) = list(&dir)?;
+                    if slices && (now_known != known || now_counts != counts) {
+                        // A new slice: the acquisition goes on.
+                        last_arrival = Instant::now();
+                    }
+                    (known, counts) = (now_known, now_counts);
                 };
                 // A frame that came while we followed, or the last one there at
-                // the start, may still be being written: wait for its size to settle.
+                // the start, may still be being written: wait for its size
+                // (its slices' sizes) to settle.
                 if listed_last.is_none_or(|l| next >= l) {
-                    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).ok();
+                    let size = |p: &Path| -> Option<Vec<u64>> {
+                        let files = if slices { list_slice_files(p).ok()? } else { vec![p.to_path_buf()] };
+                        files.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).ok()).collect()
+                    };
                     let mut before = size(&path);
                     loop {
                         std::thread::sleep(poll);
