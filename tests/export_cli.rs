@@ -44,21 +44,7 @@ fn napari_table_and_trackmate_xml_hold_every_cell_and_link_of_the_result() {
     let tracks = ctc::read_tracks(&res.join("res_track.txt")).unwrap();
     let parent: BTreeMap<u32, u32> = tracks.iter().map(|r| (r.label, r.parent)).collect();
 
-    // Every object of every mask, with its centroid and area.
-    let mut objects: BTreeMap<(usize, u32), (f64, f64, u64)> = BTreeMap::new();
-    for t in 0..12 {
-        let m = ctc::read_mask(&res.join(format!("mask{t:03}.tif"))).unwrap();
-        let mut acc: BTreeMap<u32, (f64, f64, u64)> = BTreeMap::new();
-        for ((y, x), &l) in m.indexed_iter() {
-            if l != 0 {
-                let e = acc.entry(l).or_default();
-                *e = (e.0 + x as f64, e.1 + y as f64, e.2 + 1);
-            }
-        }
-        for (l, (sx, sy, n)) in acc {
-            objects.insert((t, l), (sx / n as f64, sy / n as f64, n));
-        }
-    }
+    let objects = mask_objects(&res, 12);
     assert!(objects.len() > 200);
 
     // napari: one row per object, by track then frame, with the track's parent.
@@ -93,20 +79,7 @@ fn napari_table_and_trackmate_xml_hold_every_cell_and_link_of_the_result() {
         .collect();
     assert_eq!(all_spots.attribute("nspots").unwrap().parse::<usize>().unwrap(), spots.len());
     assert_eq!(spots.values().copied().collect::<BTreeSet<_>>(), objects.keys().copied().collect::<BTreeSet<_>>());
-    let mut want: BTreeSet<((usize, u32), (usize, u32))> = BTreeSet::new();
-    let mut frames_of: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    for &(t, l) in objects.keys() {
-        frames_of.entry(l).or_default().push(t);
-    }
-    for (l, ts) in &frames_of {
-        for w in ts.windows(2) {
-            want.insert(((w[0], *l), (w[1], *l)));
-        }
-        let p = parent[l];
-        if p != 0 {
-            want.insert(((*frames_of[&p].last().unwrap(), p), (ts[0], *l)));
-        }
-    }
+    let want = expected_links(&objects, &parent);
     let all_tracks = model.children().find(|n| n.has_tag_name("AllTracks")).unwrap();
     let mut got = BTreeSet::new();
     let mut splits = 0;
@@ -150,6 +123,144 @@ fn napari_table_and_trackmate_xml_hold_every_cell_and_link_of_the_result() {
     assert_eq!(image.attribute("nframes"), Some("12"));
     pytrackmate_reads(&xml, spots.len(), track_elems.len());
     geff_converts(&xml, spots.len(), got.len());
+}
+
+/// Every object of the first `n` masks of `res`, by (frame, label): its
+/// centroid (x, y) and area, computed plainly.
+fn mask_objects(res: &Path, n: usize) -> BTreeMap<(usize, u32), (f64, f64, u64)> {
+    let mut objects = BTreeMap::new();
+    for t in 0..n {
+        let m = ctc::read_mask(&res.join(format!("mask{t:03}.tif"))).unwrap();
+        let mut acc: BTreeMap<u32, (f64, f64, u64)> = BTreeMap::new();
+        for ((y, x), &l) in m.indexed_iter() {
+            if l != 0 {
+                let e = acc.entry(l).or_default();
+                *e = (e.0 + x as f64, e.1 + y as f64, e.2 + 1);
+            }
+        }
+        for (l, (sx, sy, n)) in acc {
+            objects.insert((t, l), (sx / n as f64, sy / n as f64, n));
+        }
+    }
+    objects
+}
+
+/// The links a result's objects must have, as ((frame, label), (frame,
+/// label)): a track's consecutive objects, and a mother's last to each
+/// daughter's first.
+fn expected_links(objects: &BTreeMap<(usize, u32), (f64, f64, u64)>, parent: &BTreeMap<u32, u32>) -> BTreeSet<((usize, u32), (usize, u32))> {
+    let mut want = BTreeSet::new();
+    let mut frames_of: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for &(t, l) in objects.keys() {
+        frames_of.entry(l).or_default().push(t);
+    }
+    for (l, ts) in &frames_of {
+        for w in ts.windows(2) {
+            want.insert(((w[0], *l), (w[1], *l)));
+        }
+        let p = parent[l];
+        if p != 0 {
+            want.insert(((*frames_of[&p].last().unwrap(), p), (ts[0], *l)));
+        }
+    }
+    want
+}
+
+/// GEFF: the same cells and links as the masks and the track file, read
+/// back with `zarrs` (a Zarr reader of its own), tracklets unbranched along
+/// every edge and lineages shared by every edge, the axes' scale from the
+/// flags; and, where the venv is, accepted by geff's own validators
+/// (structure, tracklets, lineages) and read by geff into networkx.
+#[test]
+fn geff_holds_every_cell_and_link_and_geffs_validators_accept_it() {
+    use zarrs::array::Array;
+    let d = tempfile::tempdir().unwrap();
+    let res = tracked(d.path());
+    let out = d.path().join("tracks.zarr").join("tracks.geff");
+    ok(&cellstream(&[&"export", &res, &"--geff", &out, &"--pixel-size", &"0.65um", &"--frame-interval", &"5min"]));
+    let tracks = ctc::read_tracks(&res.join("res_track.txt")).unwrap();
+    let parent: BTreeMap<u32, u32> = tracks.iter().map(|r| (r.label, r.parent)).collect();
+    let objects = mask_objects(&res, 12);
+
+    let store = std::sync::Arc::new(zarrs::filesystem::FilesystemStore::new(&out).unwrap());
+    let read = |path: &str| -> Vec<u64> {
+        let a = Array::open(store.clone(), path).unwrap();
+        a.retrieve_array_subset::<Vec<u64>>(&a.subset_all()).unwrap()
+    };
+    let floats = |path: &str| -> Vec<f64> {
+        let a = Array::open(store.clone(), path).unwrap();
+        a.retrieve_array_subset::<Vec<f64>>(&a.subset_all()).unwrap()
+    };
+    let a = Array::open(store.clone(), "/nodes/props/t/values").unwrap();
+    let t: Vec<i64> = a.retrieve_array_subset::<Vec<i64>>(&a.subset_all()).unwrap();
+    let ids = read("/nodes/ids");
+    let (label, area, tracklet, lineage) = (read("/nodes/props/track_id/values"), read("/nodes/props/area/values"), read("/nodes/props/tracklet_id/values"), read("/nodes/props/lineage_id/values"));
+    let (x, y) = (floats("/nodes/props/x/values"), floats("/nodes/props/y/values"));
+    assert_eq!(ids, (0..objects.len() as u64).collect::<Vec<_>>());
+    let mut seen = BTreeSet::new();
+    for i in 0..ids.len() {
+        let key = (t[i] as usize, label[i] as u32);
+        let (ox, oy, oa) = objects[&key];
+        assert!((x[i] - ox).abs() < 1e-9 && (y[i] - oy).abs() < 1e-9 && area[i] == oa, "node {i}: {key:?}");
+        seen.insert(key);
+    }
+    assert_eq!(seen.len(), objects.len(), "one node per object");
+    let pairs = read("/edges/ids");
+    let edges: Vec<(usize, usize)> = pairs.chunks(2).map(|p| (p[0] as usize, p[1] as usize)).collect();
+    let key = |i: usize| (t[i] as usize, label[i] as u32);
+    let got: BTreeSet<_> = edges.iter().map(|&(a, b)| (key(a), key(b))).collect();
+    assert_eq!(got, expected_links(&objects, &parent));
+    assert_eq!(got.len(), edges.len());
+    let (mut outs, mut ins) = (vec![0; ids.len()], vec![0; ids.len()]);
+    for &(a, b) in &edges {
+        outs[a] += 1;
+        ins[b] += 1;
+    }
+    let mut branches = 0;
+    for &(a, b) in &edges {
+        assert_eq!(lineage[a], lineage[b], "a lineage holds every edge");
+        let linear = outs[a] == 1 && ins[b] == 1;
+        assert_eq!(tracklet[a] == tracklet[b], linear, "tracklets are the unbranched paths: edge {a} → {b}");
+        branches += usize::from(!linear);
+    }
+    assert!(branches > 0, "the sample divides within 12 frames");
+    let attrs: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join(".zattrs")).unwrap()).unwrap();
+    let axes = &attrs["geff"]["axes"];
+    assert_eq!((axes[0]["name"].as_str(), axes[0]["unit"].as_str(), axes[0]["scale"].as_f64(), axes[0]["scaled_unit"].as_str()), (Some("t"), Some("frame"), Some(5.0), Some("minute")));
+    assert_eq!((axes[2]["name"].as_str(), axes[2]["unit"].as_str(), axes[2]["scale"].as_f64(), axes[2]["scaled_unit"].as_str()), (Some("x"), Some("pixel"), Some(0.65), Some("micrometer")));
+
+    // Exported again, the GEFF is replaced; a folder that is not a GEFF is refused, and left as it was.
+    ok(&cellstream(&[&"export", &res, &"--geff", &out]));
+    let attrs: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join(".zattrs")).unwrap()).unwrap();
+    assert!(attrs["geff"]["axes"][0].get("scale").is_none(), "uncalibrated now");
+    let other = d.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "mine").unwrap();
+    let o = cellstream(&[&"export", &res, &"--geff", &other]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("other") && err.contains("notes.txt") && err.contains("not part of a GEFF"), "{err}");
+    assert_eq!(std::fs::read_dir(&other).unwrap().count(), 1);
+    let o = cellstream(&[&"export", &res, &"--lineage", &d.path().join("l.csv"), &"--pixel-size", &"1um"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--trackmate"));
+
+    let (Some(geff), Some(python)) = (py_support::tool("geff", "the geff check"), py_support::tool("python", "the geff check")) else {
+        return;
+    };
+    let o = Command::new(&geff).arg("validate").arg(&out).output().unwrap();
+    assert!(o.status.success(), "geff validate: {}", String::from_utf8_lossy(&o.stderr));
+    let code = "import sys, geff, zarr\n\
+                from geff.validate.tracks import validate_tracklets, validate_lineages\n\
+                z = zarr.open_group(sys.argv[1], mode='r'); ids, e = z['nodes/ids'][:], z['edges/ids'][:]\n\
+                print(validate_tracklets(ids, e, z['nodes/props/tracklet_id/values'][:]), validate_lineages(ids, e, z['nodes/props/lineage_id/values'][:]))\n\
+                g, meta = geff.read(sys.argv[1], backend='networkx')\n\
+                print(g.number_of_nodes(), g.number_of_edges(), sum(1 for n in g if g.out_degree(n) >= 2))";
+    let o = Command::new(python).args(["-c", code]).arg(&out).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "(True, []) (True, [])", "geff's tracklet and lineage validators");
+    let dividing = (0..ids.len()).filter(|&i| outs[i] >= 2).count();
+    assert_eq!(lines[1], format!("{} {} {dividing}", objects.len(), edges.len()), "geff reads every node and edge, and the divisions");
 }
 
 /// The result's objects' intensity in `frames` (the first 12 frames of the

@@ -1,4 +1,4 @@
-//! Exporters at the edge: a CTC result folder as a napari tracks table or a TrackMate XML file.
+//! Exporters at the edge: a CTC result folder as a napari tracks table, a TrackMate XML file or a GEFF graph.
 //!
 //! Both read the same thing, [`TrackedCells`]: one spot (centroid, area
 //! and, given the raw frames, its intensity in each channel asked for) per
@@ -6,7 +6,8 @@
 //! links between spots (consecutive spots of a track, and a parent's last
 //! spot to each daughter's first). [`napari`] writes the
 //! table napari's tracks layer takes; [`trackmate`] writes the XML file
-//! Fiji's TrackMate opens. `cellstream export` runs them.
+//! Fiji's TrackMate opens; [`geff`] writes the graph motile, ultrack and
+//! trackastra exchange. `cellstream export` runs them.
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,7 @@ use clap::Args;
 use crate::ctc::{self, CtcError, Planes, RawFrames, ResultDir, TrackRecord};
 use crate::measure::{measure_frame, measure_intensities, Intensity};
 
+pub mod geff;
 pub mod napari;
 pub mod trackmate;
 
@@ -362,8 +364,9 @@ pub fn write_lineage_csv(rows: &[TrackLineage], w: &mut impl std::io::Write) -> 
     Ok(())
 }
 
-/// `cellstream export`: a CTC result folder as a napari tracks table and/or a TrackMate XML file.
+/// `cellstream export`: a CTC result folder as a napari tracks table, a TrackMate XML file, a GEFF graph, a lineage table.
 #[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("calibrated").args(["trackmate", "geff"]).multiple(true))]
 pub struct ExportArgs {
     /// The result folder (maskTTT.tif and res_track.txt), e.g. 01_RES.
     pub res: PathBuf,
@@ -373,6 +376,10 @@ pub struct ExportArgs {
     /// Write a TrackMate XML file here (Fiji: Plugins › Tracking › Load a TrackMate file).
     #[arg(long, value_name = "FILE.xml")]
     pub trackmate: Option<PathBuf>,
+    /// Write a GEFF graph here (a Zarr group, e.g. tracks.zarr/tracks.geff),
+    /// as motile, ultrack and trackastra read it: one node per cell and frame, one edge per link.
+    #[arg(long, value_name = "DIR.geff")]
+    pub geff: Option<PathBuf>,
     /// Write one row per track here (CSV): its parent, lineage, generation,
     /// frames, daughters and cell cycle (frames from its birth by a division
     /// to its own, where both are seen).
@@ -381,16 +388,19 @@ pub struct ExportArgs {
     /// The image TrackMate should open with the tracks (e.g. a stack of the
     /// raw frames), recorded in the XML. Where it exists, its calibration
     /// (ImageJ's or OME's pixel size and frame interval) gives the XML's
-    /// units, as TrackMate places spots by the image's calibration.
-    #[arg(long, value_name = "IMAGE.tif", requires = "trackmate")]
+    /// units, as TrackMate places spots by the image's calibration, and the
+    /// GEFF's axes their scale.
+    #[arg(long, value_name = "IMAGE.tif", requires = "calibrated")]
     pub image: Option<PathBuf>,
     /// A pixel's size for the TrackMate XML, with its unit (`0.65um`): positions,
-    /// radii and areas in that unit instead of pixels (overrides the image's).
-    #[arg(long, value_name = "SIZE", requires = "trackmate", value_parser = |s: &str| ctc::parse_quantity(s, "µm"))]
+    /// radii and areas in that unit instead of pixels (overrides the image's);
+    /// the scale of the GEFF's space axes.
+    #[arg(long, value_name = "SIZE", requires = "calibrated", value_parser = |s: &str| ctc::parse_quantity(s, "µm"))]
     pub pixel_size: Option<(f64, String)>,
     /// The time between frames for the TrackMate XML, with its unit (`5min`,
-    /// `300s`): times in that unit instead of frames (overrides the image's).
-    #[arg(long, value_name = "TIME", requires = "trackmate", value_parser = |s: &str| ctc::parse_quantity(s, "s"))]
+    /// `300s`): times in that unit instead of frames (overrides the image's);
+    /// the scale of the GEFF's time axis.
+    #[arg(long, value_name = "TIME", requires = "calibrated", value_parser = |s: &str| ctc::parse_quantity(s, "s"))]
     pub frame_interval: Option<(f64, String)>,
     /// Measure each cell's intensity in these raw frames (a sequence folder,
     /// a stack, a file-name pattern or an OME-Zarr image, as `track` takes
@@ -414,10 +424,10 @@ pub struct ExportArgs {
 
 /// Runs `cellstream export`.
 pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
-    if args.napari.is_none() && args.trackmate.is_none() && args.lineage.is_none() {
-        bail!("nothing to export: give --napari FILE.csv, --trackmate FILE.xml, --lineage FILE.csv or several");
+    if args.napari.is_none() && args.trackmate.is_none() && args.geff.is_none() && args.lineage.is_none() {
+        bail!("nothing to export: give --napari FILE.csv, --trackmate FILE.xml, --geff DIR.geff, --lineage FILE.csv or several");
     }
-    for out in args.napari.iter().chain(&args.trackmate).chain(&args.lineage) {
+    for out in args.napari.iter().chain(&args.trackmate).chain(&args.geff).chain(&args.lineage) {
         if out.starts_with(&args.res) {
             bail!("{}: write the export outside the result folder {}, which must hold only the CTC result", out.display(), args.res.display());
         }
@@ -442,22 +452,16 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
         ctc::write_atomic(p, |w| napari::write_tracks_csv(&cells, w))?;
         eprintln!("wrote {} ({} spots of {} tracks)", p.display(), cells.spots.len(), cells.tracks.len());
     }
+    let cal = calibration(&args)?;
+    let units = if cal == ctc::Calibration::default() { String::new() } else { format!("; 1 pixel = {} {}, 1 frame = {} {}", cal.pixel, cal.space_unit, cal.interval, cal.time_unit) };
     if let Some(p) = &args.trackmate {
-        let (space, time) = match &args.image {
-            Some(image) if image.is_file() => ctc::read_calibration(image)?,
-            _ => (None, None),
-        };
-        let mut cal = ctc::Calibration::default();
-        if let Some((pixel, unit)) = args.pixel_size.clone().or(space) {
-            (cal.pixel, cal.space_unit) = (pixel, unit);
-        }
-        if let Some((interval, unit)) = args.frame_interval.clone().or(time) {
-            (cal.interval, cal.time_unit) = (interval, unit);
-        }
         ctc::write_atomic(p, |w| trackmate::write_xml(&cells, args.image.as_deref(), &cal, w))?;
         let lineages = cells.lineage_roots().values().collect::<std::collections::BTreeSet<_>>().len();
-        let units = if cal == ctc::Calibration::default() { String::new() } else { format!("; 1 pixel = {} {}, 1 frame = {} {}", cal.pixel, cal.space_unit, cal.interval, cal.time_unit) };
         eprintln!("wrote {} ({} spots, {} links, {} TrackMate tracks{units})", p.display(), cells.spots.len(), cells.links().len(), lineages);
+    }
+    if let Some(p) = &args.geff {
+        geff::write_geff(&cells, &cal, p)?;
+        eprintln!("wrote {} ({} nodes, {} edges{units})", p.display(), cells.spots.len(), cells.links().len());
     }
     if let Some(p) = &args.lineage {
         let rows = cells.lineage();
@@ -470,6 +474,23 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
         eprintln!("wrote {} ({} tracks in {lineages} lineages, {divisions} divisions; {} whole cell cycles{median})", p.display(), rows.len(), cycles.len());
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// The pixel size and frame interval of the exports: `--pixel-size` and
+/// `--frame-interval`, else what `--image` records, else pixels and frames.
+fn calibration(args: &ExportArgs) -> anyhow::Result<ctc::Calibration> {
+    let (space, time) = match &args.image {
+        Some(image) if image.is_file() => ctc::read_calibration(image)?,
+        _ => (None, None),
+    };
+    let mut cal = ctc::Calibration::default();
+    if let Some((pixel, unit)) = args.pixel_size.clone().or(space) {
+        (cal.pixel, cal.space_unit) = (pixel, unit);
+    }
+    if let Some((interval, unit)) = args.frame_interval.clone().or(time) {
+        (cal.interval, cal.time_unit) = (interval, unit);
+    }
+    Ok(cal)
 }
 
 #[cfg(test)]

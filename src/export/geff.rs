@@ -1,0 +1,241 @@
+//! GEFF, the graph exchange format of motile, ultrack and trackastra: spots as nodes, links as edges, in a Zarr v2 group.
+//!
+//! A GEFF (<https://liveimagetrackingtools.org/geff/>, spec 1.3) is a Zarr
+//! group whose attributes hold the metadata (`geff`: version, axes,
+//! property metadata, which node properties name tracklets and lineages) and
+//! whose arrays hold the graph: `nodes/ids`, one array per node property
+//! under `nodes/props/NAME/values`, and `edges/ids`, one (source, target) row
+//! per edge. [`write_geff`] writes one from [`TrackedCells`], uncompressed,
+//! each array in one chunk, which any Zarr reader opens.
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use super::napari::INTENSITY_COLUMNS;
+use super::TrackedCells;
+use crate::ctc::{self, Calibration, CtcError, StagedFolder};
+
+/// The GEFF spec version the files follow.
+pub const GEFF_VERSION: &str = "1.3";
+
+/// What may lie in a folder [`write_geff`] replaces: an earlier GEFF.
+fn geff_entry(name: &str) -> bool {
+    matches!(name, ".zgroup" | ".zattrs" | "nodes" | "edges")
+}
+
+/// The tracklet each track belongs to, by label: GEFF's tracklets are the
+/// maximal paths without branches, so a track that is its mother's only
+/// daughter (CTC's way of continuing a track across a gap) joins her
+/// tracklet. A tracklet is named by its first track's label.
+///
+/// ```
+/// use cellstream::ctc::TrackRecord;
+/// // 1 continues alone as 2 after a gap; 2 divides into 3 and 4.
+/// let tracks: Vec<TrackRecord> = [(1, 0, 1, 0), (2, 3, 4, 1), (3, 5, 6, 2), (4, 5, 6, 2)].iter().map(|&(l, b, e, p)| TrackRecord::new(l, b, e, p)).collect();
+/// assert_eq!(cellstream::export::geff::tracklets(&tracks), [(1, 1), (2, 1), (3, 3), (4, 4)].into());
+/// ```
+pub fn tracklets(tracks: &[ctc::TrackRecord]) -> BTreeMap<u32, u32> {
+    let mut daughters: BTreeMap<u32, usize> = BTreeMap::new();
+    for r in tracks.iter().filter(|r| r.parent != 0) {
+        *daughters.entry(r.parent).or_default() += 1;
+    }
+    let parent: BTreeMap<u32, u32> = tracks.iter().map(|r| (r.label, r.parent)).collect();
+    parent
+        .keys()
+        .map(|&label| {
+            let mut at = label;
+            // Up while the mother has this one daughter alone; a cycle in the
+            // parents (an invalid file) stops after every track was passed once.
+            for _ in 0..parent.len() {
+                match parent.get(&at) {
+                    Some(&p) if p != 0 && parent.contains_key(&p) && daughters.get(&p) == Some(&1) => at = p,
+                    _ => break,
+                }
+            }
+            (label, at)
+        })
+        .collect()
+}
+
+/// A unit as OME-NGFF (and so GEFF) names it: `µm` as `micrometer`, `min`
+/// as `minute`; one it does not know, as it is.
+fn ome_unit(unit: &str) -> String {
+    let name = match unit {
+        "µm" | "um" | "μm" | "micron" | "microns" | "micrometre" => "micrometer",
+        "nm" | "nanometre" => "nanometer",
+        "mm" | "millimetre" => "millimeter",
+        "cm" => "centimeter",
+        "m" | "metre" => "meter",
+        "Å" | "A" => "angstrom",
+        "ms" | "msec" => "millisecond",
+        "s" | "sec" | "secs" | "seconds" => "second",
+        "min" | "mins" | "minutes" => "minute",
+        "h" | "hr" | "hrs" | "hours" => "hour",
+        "d" | "days" => "day",
+        other => other,
+    };
+    name.to_string()
+}
+
+/// A node property: its name, GEFF dtype, Zarr dtype, unit and values.
+struct Property {
+    name: String,
+    dtype: &'static str,
+    zarr: &'static str,
+    unit: Option<String>,
+    description: &'static str,
+    bytes: Vec<u8>,
+}
+
+impl Property {
+    fn floats(name: &str, unit: Option<String>, description: &'static str, values: impl Iterator<Item = f64>) -> Property {
+        let bytes = values.flat_map(f64::to_le_bytes).collect();
+        Property { name: name.to_string(), dtype: "float64", zarr: "<f8", unit, description, bytes }
+    }
+    fn uints(name: &str, description: &'static str, values: impl Iterator<Item = u64>) -> Property {
+        let bytes = values.flat_map(u64::to_le_bytes).collect();
+        Property { name: name.to_string(), dtype: "uint64", zarr: "<u8", unit: None, description, bytes }
+    }
+}
+
+/// Writes `cells` as a GEFF group at `dest` (e.g. `tracks.zarr/tracks.geff`):
+/// one node per spot (ids 0, 1, … in the order of [`TrackedCells::spots`]),
+/// one directed edge per link ([`TrackedCells::links`]). Node properties:
+/// `t` (frame), `y`, `x` (centroid, pixels), `area` (pixels), `track_id`
+/// (the CTC label, as in the masks), `tracklet_id` ([`tracklets`]),
+/// `lineage_id` (the lineage's first track), and, for spots measured in raw
+/// frames, [`INTENSITY_COLUMNS`] with `_chN` for each channel. The axes `t`,
+/// `y`, `x` are in frames and pixels, with `cal`'s frame interval and pixel
+/// size as their `scale` where it has them. The group is assembled beside
+/// `dest` and moved into place whole; `dest` may exist only as an earlier
+/// GEFF, which it replaces.
+pub fn write_geff(cells: &TrackedCells, cal: &Calibration, dest: &Path) -> ctc::Result<()> {
+    let staged = StagedFolder::create(dest, geff_entry, "a GEFF")?;
+    let root = staged.tmp().to_path_buf();
+    let spots = &cells.spots;
+    let tracklet = tracklets(&cells.tracks);
+    let lineage = cells.lineage_roots();
+    let pixel = Some("pixel".to_string());
+    let mut props = vec![
+        Property::uints("t", "frame number", spots.iter().map(|s| s.t as u64)),
+        Property::floats("y", pixel.clone(), "centroid row", spots.iter().map(|s| s.y)),
+        Property::floats("x", pixel.clone(), "centroid column", spots.iter().map(|s| s.x)),
+        Property::uints("area", "pixels", spots.iter().map(|s| s.area)),
+        Property::uints("track_id", "CTC track: the object's label in the masks", spots.iter().map(|s| u64::from(s.label))),
+        Property::uints("tracklet_id", "maximal path without branches, named by its first CTC track", spots.iter().map(|s| u64::from(tracklet[&s.label]))),
+        Property::uints("lineage_id", "the CTC track the lineage begins with", spots.iter().map(|s| u64::from(lineage[&s.label]))),
+    ];
+    // The frame number is GEFF's time; give it its dtype as a time axis expects.
+    props[0].dtype = "int64";
+    props[0].zarr = "<i8";
+    props[0].unit = Some("frame".to_string());
+    for (k, c) in cells.channels.iter().enumerate() {
+        for (j, column) in INTENSITY_COLUMNS.iter().enumerate() {
+            let value = |s: &super::Spot| {
+                let i = &s.intensity[k];
+                [i.mean, i.median, i.min, i.max, i.total, i.std][j]
+            };
+            props.push(Property::floats(&format!("{column}_ch{c}"), None, "in the raw frames", spots.iter().map(value)));
+        }
+    }
+
+    let (width, height) = (cells.width as f64, cells.height as f64);
+    let span = |f: &dyn Fn(&super::Spot) -> f64| -> (Value, Value) {
+        let (lo, hi) = spots.iter().map(f).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+        if lo.is_finite() { (json!(lo), json!(hi)) } else { (Value::Null, Value::Null) }
+    };
+    let axis = |name: &str, kind: &str, unit: &str, scale: f64, scaled: &str, f: &dyn Fn(&super::Spot) -> f64| {
+        let (min, max) = span(f);
+        let mut a = json!({"name": name, "type": kind, "unit": unit, "min": min, "max": max});
+        if scaled != unit {
+            a["scale"] = json!(scale);
+            a["scaled_unit"] = json!(ome_unit(scaled));
+        }
+        a
+    };
+    let axes = vec![
+        axis("t", "time", "frame", cal.interval, &cal.time_unit, &|s| s.t as f64),
+        axis("y", "space", "pixel", cal.pixel, &cal.space_unit, &|s| s.y),
+        axis("x", "space", "pixel", cal.pixel, &cal.space_unit, &|s| s.x),
+    ];
+    let props_metadata: serde_json::Map<String, Value> = props
+        .iter()
+        .map(|p| (p.name.clone(), json!({"identifier": p.name, "dtype": p.dtype, "varlength": false, "unit": p.unit, "name": p.name, "description": p.description})))
+        .collect();
+    let attrs = json!({"geff": {
+        "geff_version": GEFF_VERSION,
+        "directed": true,
+        "axes": axes,
+        "node_props_metadata": props_metadata,
+        "edge_props_metadata": {},
+        "track_node_props": {"tracklet": "tracklet_id", "lineage": "lineage_id"},
+        "display_hints": {"display_horizontal": "x", "display_vertical": "y", "display_time": "t"},
+        "extra": {"written_by": format!("cellstream {}", env!("CARGO_PKG_VERSION")), "frame_size": [height, width]},
+    }});
+
+    group(&root, &attrs).map_err(io(&root))?;
+    let nodes = root.join("nodes");
+    group(&nodes, &json!({})).map_err(io(&nodes))?;
+    let ids: Vec<u8> = (0..spots.len() as u64).flat_map(u64::to_le_bytes).collect();
+    array(&nodes.join("ids"), "<u8", &[spots.len()], &ids).map_err(io(&nodes))?;
+    let node_props = nodes.join("props");
+    group(&node_props, &json!({})).map_err(io(&node_props))?;
+    for p in &props {
+        let dir = node_props.join(&p.name);
+        group(&dir, &json!({})).map_err(io(&dir))?;
+        array(&dir.join("values"), p.zarr, &[spots.len()], &p.bytes).map_err(io(&dir))?;
+    }
+    let edges = root.join("edges");
+    group(&edges, &json!({})).map_err(io(&edges))?;
+    let links = cells.links();
+    let pairs: Vec<u8> = links.iter().flat_map(|&(a, b)| [a as u64, b as u64]).flat_map(u64::to_le_bytes).collect();
+    array(&edges.join("ids"), "<u8", &[links.len(), 2], &pairs).map_err(io(&edges))?;
+    group(&edges.join("props"), &json!({})).map_err(io(&edges))?;
+    staged.publish()?;
+    Ok(())
+}
+
+/// An I/O error at `p`, as a [`CtcError`] naming it.
+fn io(p: &Path) -> impl Fn(std::io::Error) -> CtcError + '_ {
+    move |e| CtcError::io(p, &e)
+}
+
+/// A Zarr v2 group at `dir` with attributes `attrs`.
+fn group(dir: &Path, attrs: &Value) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join(".zgroup"), b"{\n  \"zarr_format\": 2\n}\n")?;
+    std::fs::write(dir.join(".zattrs"), serde_json::to_vec_pretty(attrs)?)
+}
+
+/// A Zarr v2 array at `dir`: `bytes` in C order, little-endian `dtype`, one
+/// uncompressed chunk of the whole `shape` (none for an empty array).
+fn array(dir: &Path, dtype: &str, shape: &[usize], bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let chunks: Vec<usize> = shape.iter().map(|&n| n.max(1)).collect();
+    let fill = if dtype.contains('f') { json!(0.0) } else { json!(0) };
+    let meta = json!({
+        "zarr_format": 2, "shape": shape, "chunks": chunks, "dtype": dtype, "compressor": null,
+        "fill_value": fill, "order": "C", "filters": null, "dimension_separator": ".",
+    });
+    std::fs::write(dir.join(".zarray"), serde_json::to_vec_pretty(&meta)?)?;
+    std::fs::write(dir.join(".zattrs"), b"{}")?;
+    if shape.iter().all(|&n| n > 0) {
+        let key = vec!["0"; shape.len()].join(".");
+        std::fs::File::create(dir.join(key))?.write_all(bytes)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_take_their_ome_names() {
+        assert_eq!(ome_unit("µm"), "micrometer");
+        assert_eq!(ome_unit("min"), "minute");
+        assert_eq!(ome_unit("furlong"), "furlong");
+    }
+}
