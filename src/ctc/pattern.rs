@@ -13,8 +13,9 @@
 //! file holds one z slice, `{z}` marks the slice number, and each time
 //! point's slices are gathered, in the order of their numbers, into one
 //! z-stack for `--project` (`img_channel000_position000_time{t}_z{z}.tif`).
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::error::{CtcError, Result};
 use super::planes::{z_project, Planes};
@@ -170,15 +171,21 @@ pub fn list_pattern_files(path: &Path) -> Result<BTreeMap<usize, PathBuf>> {
 pub(crate) fn list_pattern_planes(path: &Path) -> Result<(BTreeMap<usize, PathBuf>, BTreeMap<usize, usize>)> {
     let (dir, text) = split(path);
     let pattern = FilePattern::parse(&text).map_err(|what| CtcError::new(path, what))?;
+    // Taken before the names: a file added while they are read changes it.
+    let modified = modified(dir);
     let names = folder_names(dir)?;
     let mut files = BTreeMap::new();
     let mut slices: BTreeMap<usize, (String, usize)> = BTreeMap::new();
+    let mut slice_files: HashMap<String, Vec<(usize, PathBuf)>> = HashMap::new();
     for name in &names {
         let Some(found) = matches(&pattern.parts, name.as_bytes(), 0) else { continue };
         let Some(t) = found.time.and_then(|span| number(name, span)) else { continue };
         if let Some((a, b)) = found.slice {
             // The time point's slices, as one pattern with `{z}`.
             let each = format!("{}{{z}}{}", &name[..a], &name[b..]);
+            if let Some(z) = number(name, (a, b)) {
+                slice_files.entry(each.clone()).or_default().push((z, dir.join(name)));
+            }
             match slices.get_mut(&t) {
                 None => {
                     slices.insert(t, (each.clone(), 1));
@@ -207,7 +214,29 @@ pub(crate) fn list_pattern_planes(path: &Path) -> Result<(BTreeMap<usize, PathBu
         let some = if tiffs.is_empty() { "it holds no TIFF".to_string() } else { format!("its TIFFs are named like {}", tiffs.join(", ")) };
         return Err(CtcError::new(path, format!("matches no file in {}; {some}", dir.display())));
     }
+    if !slice_files.is_empty() {
+        let mut cache = SLICE_FILES.lock().unwrap_or_else(|e| e.into_inner());
+        cache.insert(dir.to_path_buf(), Listing { modified, slices: slice_files });
+    }
     Ok((files, slices.into_iter().map(|(t, (_, n))| (t, n)).collect()))
+}
+
+/// The slice files of each time point, by the pattern of its slices, as
+/// [`list_pattern_planes`] last found them in a folder, so that reading
+/// time point after time point does not list a folder of many thousand
+/// files again for each ([`list_slice_files`]).
+struct Listing {
+    /// The folder's modification time when it was listed: a folder changed
+    /// since is listed again.
+    modified: Option<std::time::SystemTime>,
+    slices: HashMap<String, Vec<(usize, PathBuf)>>,
+}
+
+/// The last listing of each folder a pattern with `{z}` was listed in.
+static SLICE_FILES: Mutex<BTreeMap<PathBuf, Listing>> = Mutex::new(BTreeMap::new());
+
+fn modified(dir: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(dir).and_then(|m| m.modified()).ok()
 }
 
 /// Errors, naming the pattern `path`, unless every time point in `slices`
@@ -235,12 +264,22 @@ pub fn list_slice_files(path: &Path) -> Result<Vec<PathBuf>> {
     if pattern.has(Field::Time) || !pattern.has(Field::Slice) {
         return Err(CtcError::new(path, "is not the pattern of one time point's z slices ({z} and no {t})"));
     }
-    let mut found: Vec<(usize, PathBuf)> = Vec::new();
-    for name in folder_names(dir)? {
-        if let Some(z) = matches(&pattern.parts, name.as_bytes(), 0).and_then(|f| number(&name, f.slice?)) {
-            found.push((z, dir.join(name)));
+    let cached = {
+        let cache = SLICE_FILES.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(dir).filter(|l| l.modified.is_some() && l.modified == modified(dir)).and_then(|l| l.slices.get(&text).cloned())
+    };
+    let mut found: Vec<(usize, PathBuf)> = match cached {
+        Some(found) => found,
+        None => {
+            let mut found = Vec::new();
+            for name in folder_names(dir)? {
+                if let Some(z) = matches(&pattern.parts, name.as_bytes(), 0).and_then(|f| number(&name, f.slice?)) {
+                    found.push((z, dir.join(name)));
+                }
+            }
+            found
         }
-    }
+    };
     found.sort();
     if found.is_empty() {
         return Err(CtcError::new(path, format!("matches no file in {}", dir.display())));
@@ -379,6 +418,33 @@ pub fn pattern_result_name(path: &Path) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The slices of each time point come from the folder's last listing
+    /// while the folder is unchanged, and from a new listing once it changes.
+    #[test]
+    fn a_folders_listing_serves_each_time_points_slices_until_the_folder_changes() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path();
+        for t in 0..3 {
+            for z in 0..2 {
+                std::fs::write(dir.join(format!("img_t{t:03}_z{z}.tif")), b"").unwrap();
+            }
+        }
+        let (files, counts) = list_pattern_planes(&dir.join("img_t{t}_z{z}.tif")).unwrap();
+        assert_eq!(counts, [(0, 2), (1, 2), (2, 2)].into());
+        let one = files[&1].clone();
+        assert_eq!(one, dir.join("img_t001_z{z}.tif"));
+        assert_eq!(list_slice_files(&one).unwrap(), [dir.join("img_t001_z0.tif"), dir.join("img_t001_z1.tif")]);
+        // A slice added with the folder's time set back is not seen: the listing served it.
+        let listed = std::fs::metadata(dir).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::fs::write(dir.join("img_t001_z2.tif"), b"").unwrap();
+        std::fs::File::open(dir).unwrap().set_modified(listed).unwrap();
+        assert_eq!(list_slice_files(&one).unwrap().len(), 2);
+        // A folder changed since its listing is listed again.
+        std::fs::File::open(dir).unwrap().set_modified(listed + std::time::Duration::from_secs(1)).unwrap();
+        assert_eq!(list_slice_files(&one).unwrap().len(), 3);
+    }
 
     #[test]
     fn patterns_by_hand() {
