@@ -2,8 +2,9 @@
 # Times `cellstream evaluate` against py-ctcmetrics' `ctc_evaluate` on one
 # synthetic input (scripts/make-eval-bench.py: 50 frames of 1300×1000, about
 # 300 cells a frame, divisions, a damaged result), in the same run, and prints
-# the ratio. Both compute DET, SEG, TRA, LNK, CT, TF and BC(0..3) on every
-# frame; cellstream also computes its object measures. Each is timed RUNS
+# the ratio. Both compute DET, SEG, TRA, LNK, CT, TF, BC(0..3), CCA, BIO,
+# CHOTA, HOTA, MOTA, IDF1, MT/ML and FAF on every frame (ALL=0: the first
+# seven alone, as before session 25); cellstream also computes its object measures. Each is timed RUNS
 # times (default 3) as a whole command, process start included; the best
 # time counts. Finally the shared measures of the two are compared.
 #
@@ -37,7 +38,9 @@ best() { # best wall time in seconds of RUNS runs of "$@"
 }
 
 echo "machine: $(nproc) cores; input: $dir ($(ls "$dir/RES" | grep -c mask) frames)"
-t_py=$(best "$py/ctc_evaluate" --gt "$dir/GT" --res "$dir/RES" --det --seg --tra --lnk --ct --tf --bc 3 \
+extra=(--cca --chota --hota --mota --idf1 --mtml --faf)
+[ "${ALL:-1}" = 1 ] || extra=()
+t_py=$(best "$py/ctc_evaluate" --gt "$dir/GT" --res "$dir/RES" --det --seg --tra --lnk --ct --tf --bc 3 "${extra[@]}" \
     --csv-file "$out/py.csv")
 echo "ctc_evaluate (py-ctcmetrics $("$py/python" -c 'import importlib.metadata as m; print(m.version("py-ctcmetrics"))')): ${t_py} s"
 t_cs=$(best "$bin" evaluate --gt "$dir/GT" --res "$dir/RES" --json "$out/cs.json")
@@ -51,6 +54,8 @@ cs = json.load(open(sys.argv[2]))
 worst, n = 0.0, 0
 for k, v in py.items():
     key = k[5:] if k.startswith("AOGM_") and k != "AOGM_0" else k
+    # MOTA's counts: TP, FP, FN, Precision, Recall in py-ctcmetrics, MOTA_… in cellstream.
+    key = {"TP": "MOTA_TP", "FP": "MOTA_FP", "FN": "MOTA_FN", "Precision": "MOTA_precision", "Recall": "MOTA_recall"}.get(k, key)
     if key not in cs:
         continue
     a = None if v == "None" else float(v)

@@ -313,6 +313,7 @@ fn py_ctcmetrics(py: &Path, gt: &Path, res: &Path, seg: bool, tra: bool) -> BTre
     cmd.args(["--csv-file".as_ref(), csv.as_os_str()]);
     if tra {
         cmd.args(["--det", "--tra", "--lnk", "--ct", "--tf", "--bc", "3"]);
+        cmd.args(["--cca", "--chota", "--hota", "--mota", "--idf1", "--mtml", "--faf"]);
     }
     if seg {
         cmd.arg("--seg");
@@ -398,8 +399,12 @@ fn compare(case: &str, py: &BTreeMap<String, Option<f64>>, ours: &Scores) -> BTr
     let json = serde_json::to_value(ours).unwrap();
     let mut compared = BTreeSet::new();
     for (k, v) in py {
-        let key = match k.strip_prefix("AOGM_") {
-            Some(part) if part != "0" => part.to_string(),
+        // AOGM's parts are AOGM_NS … in py-ctcmetrics and NS … here; MOTA's
+        // counts are TP, FP, FN, Precision, Recall there and MOTA_… here.
+        let key = match (k.strip_prefix("AOGM_"), k.as_str()) {
+            (Some(part), _) if part != "0" => part.to_string(),
+            (_, "TP" | "FP" | "FN") => format!("MOTA_{k}"),
+            (_, "Precision" | "Recall") => format!("MOTA_{}", k.to_lowercase()),
             _ => k.clone(),
         };
         let Some(mine) = json.get(&key) else { continue };
@@ -419,6 +424,8 @@ fn expect_keys(case: &str, compared: &BTreeSet<String>, seg: bool, tra: bool) {
     if tra {
         want.extend(["DET", "TRA", "LNK", "AOGM", "AOGM_0", "NS", "FN", "FP", "ED", "EA", "EC", "CT", "TF"]);
         want.extend(["BC(0)", "BC(1)", "BC(2)", "BC(3)", "gt_divisions", "tp_div(0)", "fp_div(3)", "fn_div(2)"]);
+        want.extend(["CCA", "BIO(0)", "BIO(3)", "CHOTA", "HOTA", "MOTA", "IDSW", "MULTI-ASSIGNMENTS", "MOTA_TP", "MOTA_FP", "MOTA_FN"]);
+        want.extend(["MOTA_precision", "MOTA_recall", "IDF1", "IDP", "IDR", "IDTP", "IDFP", "IDFN", "MT", "ML", "FAF"]);
     }
     if seg {
         want.push("SEG");
@@ -438,7 +445,7 @@ fn check(case: &str, py: &Path, gt: &Path, res: &Path, seg: bool, tra: bool) -> 
     let compared = compare(case, &reference, &ours);
     expect_keys(case, &compared, seg, tra);
     eprintln!(
-        "{case}: {} measures equal; SEG {:?} DET {:?} TRA {:?} LNK {:?} BC(1) {:?} CT {:?} TF {:?}",
+        "{case}: {} measures equal; SEG {:?} DET {:?} TRA {:?} LNK {:?} BC(1) {:?} CT {:?} TF {:?} CHOTA {:?} HOTA {:?} MOTA {:?} IDF1 {:?}",
         compared.len(),
         ours.seg,
         ours.det,
@@ -446,7 +453,11 @@ fn check(case: &str, py: &Path, gt: &Path, res: &Path, seg: bool, tra: bool) -> 
         ours.lnk,
         ours.bc(1),
         ours.ct,
-        ours.tf
+        ours.tf,
+        ours.association.and_then(|a| a.chota),
+        ours.association.and_then(|a| a.hota),
+        ours.association.and_then(|a| a.mota),
+        ours.association.and_then(|a| a.idf1)
     );
     ours
 }

@@ -28,6 +28,16 @@ pub struct FrameMatch {
 }
 
 impl FrameMatch {
+    /// A frame's matches given outright: its truth and result labels
+    /// (increasing) and the matched (truth, result) pairs, by truth label;
+    /// IoU unknown (0).
+    #[cfg(test)]
+    pub(crate) fn from_parts(truth: Vec<u32>, result: Vec<u32>, pairs: Vec<(u32, u32)>) -> FrameMatch {
+        let mut matched_results: Vec<u32> = pairs.iter().map(|p| p.1).collect();
+        matched_results.sort_unstable();
+        FrameMatch { truth, result, iou: vec![0.0; pairs.len()], pairs, matched_results }
+    }
+
     /// The matches found in a frame's sparse overlap table.
     pub fn from_overlap(o: &Overlap) -> FrameMatch {
         let mut m = FrameMatch { truth: o.truth_labels(), result: o.result_labels(), ..Default::default() };

@@ -1,4 +1,4 @@
-//! Scoring a result against ground truth: SEG, DET, TRA, LNK (AOGM), CT, TF, BC(i) as py-ctcmetrics computes them, and object precision/recall.
+//! Scoring a result against ground truth: SEG, DET, TRA, LNK (AOGM), CT, TF, BC(i), CCA, CHOTA, HOTA, MOTA, IDF1 as py-ctcmetrics computes them, and object precision/recall.
 //!
 //! The data path: each frame's truth and result masks are read, reduced to a
 //! sparse overlap table ([`Overlap`]) and dropped; frames run in parallel with
@@ -9,8 +9,8 @@
 //! frames with the two track files.
 //!
 //! The numbers equal py-ctcmetrics 1.3.3 (`ctc_evaluate`), the reference where
-//! it and the CTC's Java evaluator differ; see [`aogm`] and [`biological`] for
-//! the definitions. Deliberate differences, all in corner cases where
+//! it and the CTC's Java evaluator differ; see [`aogm`], [`biological`] and
+//! [`association`] for the definitions. Deliberate differences, all in corner cases where
 //! py-ctcmetrics fails or divides by zero: measures without anything to
 //! measure (no truth object, edge or division) are `None` ("n/a"); frames are
 //! paired by time stamp, not by position in the folder listing; a frame whose
@@ -25,6 +25,7 @@
 //! [`combine`] for whole sequences.
 pub mod aogm;
 mod assignment;
+pub mod association;
 pub mod biological;
 mod command;
 mod matching;
@@ -40,6 +41,7 @@ use rayon::prelude::*;
 
 pub use aogm::{DetectionErrors, GraphErrors, LinkErrors};
 pub use assignment::min_cost_assignment;
+pub use association::{association, bio, cell_cycle_accuracy, heaviest_pairing, Association};
 pub use biological::DivisionCounts;
 pub use command::{run, EvaluateArgs};
 pub use matching::{match_frame, match_frames, FrameMatch};
@@ -165,6 +167,10 @@ pub struct Scores {
     pub tf: Option<f64>,
     /// Division counts for BC(0) … BC(3); empty without tracks.
     pub divisions: Vec<DivisionCounts>,
+    /// CCA, the cell cycle accuracy ([`cell_cycle_accuracy`]).
+    pub cca: Option<f64>,
+    /// HOTA, CHOTA, MOTA, IDF1, MT/ML, FAF; `None` without tracks.
+    pub association: Option<Association>,
     /// Object counts at the chosen thresholds.
     pub pr: Vec<ObjectCounts>,
     /// Object counts at 0.05, 0.10, …, 0.95.
@@ -198,6 +204,12 @@ impl Scores {
     /// BC(i), for i ≤ [`MAX_BC_OFFSET`].
     pub fn bc(&self, i: usize) -> Option<f64> {
         self.divisions.get(i).and_then(|d| d.bc())
+    }
+
+    /// BIO(i): the mean of CT, TF, BC(i) and CCA, of those known; `None`
+    /// without tracks.
+    pub fn bio(&self, i: usize) -> Option<f64> {
+        self.association.and(bio(self.ct, self.tf, self.bc(i), self.cca))
     }
 }
 
@@ -264,6 +276,8 @@ pub fn combine(
             s.tf = biological::track_fractions(gt, first, &matches);
             s.divisions =
                 (0..=MAX_BC_OFFSET).map(|i| biological::division_counts(gt, res, first, &matches, i)).collect();
+            s.cca = cell_cycle_accuracy(gt, res);
+            s.association = Some(association(gt, res, &matches));
         }
     }
     s

@@ -69,6 +69,34 @@ impl Scores {
             out.push((format!("fp_div({i})"), Count(d.map(|d| d.fp))));
             out.push((format!("fn_div({i})"), Count(d.map(|d| d.fn_))));
         }
+        out.push(("CCA".into(), Measure(self.cca)));
+        for i in 0..=MAX_BC_OFFSET {
+            out.push((format!("BIO({i})"), Measure(self.bio(i))));
+        }
+        let a = self.association;
+        let measure = |f: fn(&super::Association) -> Option<f64>| Measure(a.as_ref().and_then(f));
+        let tally = |f: fn(&super::Association) -> u64| Count(a.as_ref().map(|a| f(a) as i64));
+        out.extend([
+            ("CHOTA".into(), measure(|a| a.chota)),
+            ("HOTA".into(), measure(|a| a.hota)),
+            ("MOTA".into(), measure(|a| a.mota)),
+            ("IDSW".into(), tally(|a| a.idsw)),
+            ("MULTI-ASSIGNMENTS".into(), tally(|a| a.multi_assignments)),
+            ("MOTA_TP".into(), tally(|a| a.tp)),
+            ("MOTA_FP".into(), tally(|a| a.fp)),
+            ("MOTA_FN".into(), tally(|a| a.fn_)),
+            ("MOTA_precision".into(), measure(|a| a.precision())),
+            ("MOTA_recall".into(), measure(|a| a.recall())),
+            ("IDF1".into(), measure(|a| a.idf1)),
+            ("IDP".into(), measure(|a| a.idp)),
+            ("IDR".into(), measure(|a| a.idr)),
+            ("IDTP".into(), tally(|a| a.idtp)),
+            ("IDFP".into(), tally(|a| a.idfp)),
+            ("IDFN".into(), tally(|a| a.idfn)),
+            ("MT".into(), measure(|a| a.mt)),
+            ("ML".into(), measure(|a| a.ml)),
+            ("FAF".into(), measure(|a| a.faf)),
+        ]);
         let fg = self.foreground;
         out.push(("foreground_iou".into(), Measure(fg.and_then(|f| f.iou()))));
         out.push(("dice".into(), Measure(fg.and_then(|f| f.dice()))));
@@ -124,7 +152,8 @@ pub fn table(s: &Scores) -> String {
     );
     let _ = writeln!(out, "{:<16}{:>12}", "measure", "value");
     for (k, v) in s.scalars() {
-        if k.contains("_div(") {
+        // Counts behind the measures: in the JSON and CSV, not the table.
+        if k.contains("_div(") || k.starts_with("MOTA_") || matches!(k.as_str(), "MULTI-ASSIGNMENTS" | "IDTP" | "IDFP" | "IDFN") {
             continue;
         }
         let cell = v.cell(Some(6));
