@@ -50,7 +50,7 @@ pub use pr::{
     curve_thresholds, match_objects, object_counts, object_counts_excluding, object_scores, EdgeObjects,
     Foreground, ObjectCounts,
 };
-pub use report::{csv_text, edge_objects, pr_cells, table, Value, PR_HEADER};
+pub use report::{csv_text, edge_objects, pr_cells, shown_in_tables, table, Value, PR_HEADER};
 pub use seg::{seg_score, SegScore};
 
 use crate::ctc::{self, CtcError, FrameFiles, Mask, Result, TrackRecord};

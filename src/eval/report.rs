@@ -152,8 +152,7 @@ pub fn table(s: &Scores) -> String {
     );
     let _ = writeln!(out, "{:<16}{:>12}", "measure", "value");
     for (k, v) in s.scalars() {
-        // Counts behind the measures: in the JSON and CSV, not the table.
-        if k.contains("_div(") || k.starts_with("MOTA_") || matches!(k.as_str(), "MULTI-ASSIGNMENTS" | "IDTP" | "IDFP" | "IDFN") {
+        if !shown_in_tables(&k) {
             continue;
         }
         let cell = v.cell(Some(6));
@@ -171,6 +170,13 @@ pub fn table(s: &Scores) -> String {
         }
     }
     out
+}
+
+/// Whether the scalar `name` is shown in the terminal's and the report's
+/// tables: not the counts behind a measure (tp_div(i), MOTA_TP, IDTP, …),
+/// which the JSON and CSV hold.
+pub fn shown_in_tables(name: &str) -> bool {
+    !(name.contains("_div(") || name.starts_with("MOTA_") || matches!(name, "MULTI-ASSIGNMENTS" | "IDTP" | "IDFP" | "IDFN"))
 }
 
 /// Which objects `--edge-margin m` leaves out of the object measures, in words.

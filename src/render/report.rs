@@ -97,7 +97,7 @@ fn scores_html(s: &Scores) -> String {
     // Measures in [0, 1] in one table; AOGM and the counts of errors and divisions in another.
     let (mut measures, mut counts) = (String::new(), String::new());
     for (k, v) in s.scalars() {
-        if k.contains("_div(") {
+        if !crate::eval::shown_in_tables(&k) {
             continue;
         }
         let row = format!("<tr><td>{}</td><td class=\"num\">{}</td></tr>", escape(&k), value_cell(&v));
