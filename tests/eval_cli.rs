@@ -128,6 +128,51 @@ fn writes_table_json_and_csv() {
     assert!(text.contains("\nf1,0.3,1\n"), "{text}");
 }
 
+/// A dataset folder, as `track DATASET` writes it: each NN_RES scored
+/// against NN_GT (else NN_ST) beside it, as `evaluate` scores it alone, then
+/// the mean; a result without truth is named and left out of the mean.
+#[test]
+fn a_dataset_scores_each_sequence_and_their_mean() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("Fluo-X");
+    // 01: the result with a false positive; 02: silver truth, the truth itself as result; 03: no truth.
+    write_truth(&data.join("01_GT"), true, true);
+    write_result(&data.join("01_RES"));
+    write_truth(&data.join("02_ST"), true, false);
+    write_masks(&data.join("02_RES"), "mask", &truth_masks());
+    ctc::write_tracks(&data.join("02_RES/res_track.txt"), &truth_tracks()).unwrap();
+    write_result(&data.join("03_RES"));
+    let (json, csv) = (d.path().join("s.json"), d.path().join("s.csv"));
+    let o = run(&data, &data, &["--json", json.to_str().unwrap(), "--csv", csv.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let single = |n: &str, truth: &str| -> serde_json::Value {
+        let j = d.path().join(format!("{n}.json"));
+        assert!(run(&data.join(truth), &data.join(format!("{n}_RES")), &["--json", j.to_str().unwrap()]).status.success());
+        serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap()
+    };
+    let (one, two) = (single("01", "01_GT"), single("02", "02_ST"));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["sequences"]["01"], one);
+    assert_eq!(v["sequences"]["02"], two);
+    assert_eq!(v["unscored"], serde_json::json!(["03"]));
+    for k in ["DET", "TRA", "CHOTA", "MOTA"] {
+        let mean = (one[k].as_f64().unwrap() + two[k].as_f64().unwrap()) / 2.0;
+        assert!((v["mean"][k].as_f64().unwrap() - mean).abs() < 1e-12, "{k}");
+    }
+    assert!(one["DET"].as_f64().unwrap() < 1.0 && two["DET"] == 1.0);
+    // SEG: 02 has no segmentation truth, so the mean has none.
+    assert!(v["mean"]["SEG"].is_null());
+    assert!(out.contains("01_RES: scored against") && out.contains("02_RES: scored against") && out.contains("not scored") && out.contains("03_RES"), "{out}");
+    assert!(out.contains("mean over the 2 sequences 01, 02"), "{out}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("sequence,measure,iou,value\n01,SEG,,1\n"), "{text}");
+    assert!(text.contains(&format!("\nmean,DET,,{}\n", v["mean"]["DET"])), "{text}");
+    // A truth folder given as --gt for a dataset of results is refused by name.
+    let o = run(&data.join("01_GT"), &data, &[]);
+    assert!(!o.status.success() && stderr(&o).contains("holds no NN_GT or NN_ST folder for the results 01_RES, 02_RES, 03_RES"), "{}", stderr(&o));
+}
+
 #[test]
 fn segmentation_truth_alone() {
     let (d, gt, res) = folders("02_ST", "02_RES", false, true);

@@ -1,19 +1,23 @@
 //! The `cellstream evaluate` subcommand: score a result folder against a truth folder.
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 
-use super::{csv_text, evaluate, table, EvalOptions};
+use super::{csv_text, evaluate, shown_in_tables, table, EvalOptions, Scores, Value};
 use crate::ctc;
 
 /// Arguments of `cellstream evaluate`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct EvaluateArgs {
-    /// Ground-truth folder holding SEG/ and/or TRA/ (e.g. 01_GT or 02_ST).
+    /// Ground-truth folder holding SEG/ and/or TRA/ (e.g. 01_GT or 02_ST);
+    /// or, with a dataset folder as --res, the dataset folder holding NN_GT
+    /// (else NN_ST) for each NN_RES.
     #[arg(long)]
     pub gt: PathBuf,
-    /// Result folder: maskTTT.tif and res_track.txt (e.g. 01_RES).
+    /// Result folder: maskTTT.tif and res_track.txt (e.g. 01_RES); or a
+    /// dataset folder holding NN_RES folders, as `track DATASET` writes
+    /// them: each is scored, then the mean of each measure.
     #[arg(long)]
     pub res: PathBuf,
     /// Write every measure as JSON to this file.
@@ -34,11 +38,16 @@ pub struct EvaluateArgs {
 }
 
 /// Runs `cellstream evaluate`: prints the table, writes the requested files.
+/// Given dataset folders (`--res` holding `NN_RES` folders), scores each
+/// sequence against its `NN_GT` (else `NN_ST`) in `--gt` and adds the mean.
 pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
     if let Some(bad) = args.iou.iter().find(|t| !(0.0..1.0).contains(*t)) {
         bail!("--iou {bad}: IoU thresholds must lie in [0, 1)");
     }
     let opts = EvalOptions { iou_thresholds: args.iou.clone(), edge_margin: args.edge_margin };
+    if let Some(results) = dataset_results(&args.res) {
+        return run_dataset(&args, &opts, &results);
+    }
     let scores = evaluate(&args.gt, &args.res, &opts)?;
     println!("{}: scored against {}", args.res.display(), args.gt.display());
     print!("{}", table(&scores));
@@ -51,4 +60,102 @@ pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
         ctc::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes())).context("writing the CSV report")?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sequences' result folders of a dataset folder (`01_RES`, `02_RES`:
+/// a number, then `_RES`), by name; None for a folder that holds masks
+/// itself, or no such folder.
+fn dataset_results(dir: &Path) -> Option<Vec<String>> {
+    if !dir.is_dir() || ctc::list_frame_files(dir, "mask").is_ok_and(|f| !f.is_empty()) {
+        return None;
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.strip_suffix("_RES").is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())))
+        .collect();
+    names.sort();
+    (!names.is_empty()).then_some(names)
+}
+
+/// `evaluate` over a dataset: each `NN_RES` in `--res` against `NN_GT`
+/// (else `NN_ST`) in `--gt`; sequences without truth are named and left out.
+fn run_dataset(args: &EvaluateArgs, opts: &EvalOptions, results: &[String]) -> Result<ExitCode> {
+    let mut scored: Vec<(String, Scores)> = Vec::new();
+    let mut unscored = Vec::new();
+    for name in results {
+        let sequence = name.trim_end_matches("_RES").to_string();
+        let res = args.res.join(name);
+        let Some(gt) = ["GT", "ST"].iter().map(|k| args.gt.join(format!("{sequence}_{k}"))).find(|p| p.is_dir()) else {
+            unscored.push(sequence);
+            continue;
+        };
+        let scores = evaluate(&gt, &res, opts).with_context(|| format!("cannot score {}", res.display()))?;
+        println!("{}: scored against {}", res.display(), gt.display());
+        println!("{}", table(&scores));
+        scored.push((sequence, scores));
+    }
+    if scored.is_empty() {
+        bail!(
+            "{}: holds no NN_GT or NN_ST folder for the results {} in {}; give --gt the dataset folder that holds the truth",
+            args.gt.display(),
+            results.join(", "),
+            args.res.display()
+        );
+    }
+    if !unscored.is_empty() {
+        let names: Vec<String> = unscored.iter().map(|s| format!("{s}_RES")).collect();
+        println!("not scored, for want of their NN_GT or NN_ST in {}: {}\n", args.gt.display(), names.join(", "));
+    }
+    let mean = mean_measures(&scored);
+    let names: Vec<&str> = scored.iter().map(|(n, _)| n.as_str()).collect();
+    println!("mean over the {} sequences {} (n/a where a sequence lacks the measure)", scored.len(), names.join(", "));
+    println!("{:<16}{:>12}", "measure", "mean");
+    for (k, v) in &mean {
+        if shown_in_tables(k) {
+            println!("{k:<16}{:>12}", v.map_or("n/a".to_string(), |v| format!("{v:.6}")));
+        }
+    }
+    if let Some(path) = &args.json {
+        let sequences: serde_json::Map<String, serde_json::Value> =
+            scored.iter().map(|(n, s)| Ok((n.clone(), serde_json::to_value(s)?))).collect::<Result<_>>()?;
+        let means: serde_json::Map<String, serde_json::Value> = mean.iter().map(|(k, v)| (k.clone(), serde_json::json!(v))).collect();
+        let doc = serde_json::json!({"sequences": sequences, "mean": means, "unscored": unscored});
+        let text = serde_json::to_string_pretty(&doc)? + "\n";
+        ctc::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes())).context("writing the JSON report")?;
+    }
+    if let Some(path) = &args.csv {
+        let mut text = String::from("sequence,measure,iou,value\n");
+        for (n, s) in &scored {
+            for line in csv_text(s).lines().skip(1) {
+                text.push_str(&format!("{n},{line}\n"));
+            }
+        }
+        for (k, v) in &mean {
+            text.push_str(&format!("mean,{k},,{}\n", v.map_or(String::new(), |v| v.to_string())));
+        }
+        ctc::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes())).context("writing the CSV report")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Each measure's mean over the sequences, in report order; None where a
+/// sequence lacks it. Counts are left out.
+fn mean_measures(scored: &[(String, Scores)]) -> Vec<(String, Option<f64>)> {
+    let Some((_, first)) = scored.first() else { return Vec::new() };
+    first
+        .scalars()
+        .into_iter()
+        .filter(|(_, v)| matches!(v, Value::Measure(_)))
+        .map(|(k, _)| {
+            let values: Option<Vec<f64>> = scored
+                .iter()
+                .map(|(_, s)| s.scalars().into_iter().find(|(name, _)| *name == k).and_then(|(_, v)| if let Value::Measure(m) = v { m } else { None }))
+                .collect();
+            let mean = values.map(|v| v.iter().sum::<f64>() / v.len() as f64);
+            (k, mean)
+        })
+        .collect()
 }
