@@ -208,8 +208,8 @@ impl Confusion {
 
     /// The matched cells M\[i ≥ 1, j ≥ 1\], in label order (so that sums add
     /// up in one order).
-    fn matched(&self) -> Vec<((u32, u32), u64)> {
-        let mut m: Vec<((u32, u32), u64)> = self.cells.iter().filter(|((i, j), _)| *i != 0 && *j != 0).map(|(&k, &n)| (k, n)).collect();
+    fn matched(&self) -> Vec<Cell> {
+        let mut m: Vec<Cell> = self.cells.iter().filter(|((i, j), _)| *i != 0 && *j != 0).map(|(&k, &n)| (k, n)).collect();
         m.sort_unstable();
         m
     }
@@ -231,9 +231,7 @@ pub fn association(truth_tracks: &[TrackRecord], result_tracks: &[TrackRecord], 
     let m = Confusion::new(frames, &truth, &result);
     let row = |i: u32| m.rows.get(&i).copied().unwrap_or(0);
     let col = |j: u32| m.cols.get(&j).copied().unwrap_or(0);
-    let mut out = Association::default();
-
-    out.hota = m.higher_order(|i, j, n| n as f64 / (row(i) + col(j) - n) as f64);
+    let mut out = Association { hota: m.higher_order(|i, j, n| n as f64 / (row(i) + col(j) - n) as f64), ..Default::default() };
     let (truth_cliques, result_cliques) = (truth.cliques(), result.cliques());
     let alone = |l: u32| BTreeSet::from([l]);
     out.chota = m.higher_order(|i, j, _| {
@@ -302,6 +300,9 @@ pub fn association(truth_tracks: &[TrackRecord], result_tracks: &[TrackRecord], 
     out
 }
 
+/// A weighted cell of a sparse matrix: ((row, column), weight).
+pub type Cell = ((u32, u32), u64);
+
 /// The largest total weight of a one-to-one pairing of the rows and columns
 /// of the weighted pairs `cells` ((row, column), weight): the Hungarian
 /// method on each connected group of rows and columns alone.
@@ -311,7 +312,7 @@ pub fn association(truth_tracks: &[TrackRecord], result_tracks: &[TrackRecord], 
 /// let cells = [((1, 1), 5), ((1, 2), 3), ((2, 1), 4)];
 /// assert_eq!(cellstream::eval::heaviest_pairing(&cells), 7);
 /// ```
-pub fn heaviest_pairing(cells: &[((u32, u32), u64)]) -> u64 {
+pub fn heaviest_pairing(cells: &[Cell]) -> u64 {
     // Union-find over rows (even ids) and columns (odd ids).
     let mut ids: HashMap<(bool, u32), usize> = HashMap::new();
     for &((i, j), _) in cells {
@@ -332,7 +333,7 @@ pub fn heaviest_pairing(cells: &[((u32, u32), u64)]) -> u64 {
         let (a, b) = (root(&mut up, ids[&(false, i)]), root(&mut up, ids[&(true, j)]));
         up[a] = b;
     }
-    let mut groups: BTreeMap<usize, Vec<((u32, u32), u64)>> = BTreeMap::new();
+    let mut groups: BTreeMap<usize, Vec<Cell>> = BTreeMap::new();
     for &c in cells {
         let g = root(&mut up, ids[&(false, c.0 .0)]);
         groups.entry(g).or_default().push(c);

@@ -10,7 +10,7 @@
 //!
 //! The numbers equal py-ctcmetrics 1.3.3 (`ctc_evaluate`), the reference where
 //! it and the CTC's Java evaluator differ; see [`aogm`], [`biological`] and
-//! [`association`] for the definitions. Deliberate differences, all in corner cases where
+//! [`association`](mod@association) for the definitions. Deliberate differences, all in corner cases where
 //! py-ctcmetrics fails or divides by zero: measures without anything to
 //! measure (no truth object, edge or division) are `None` ("n/a"); frames are
 //! paired by time stamp, not by position in the folder listing; a frame whose

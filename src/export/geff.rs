@@ -94,6 +94,10 @@ impl Property {
         let bytes = values.flat_map(f64::to_le_bytes).collect();
         Property { name: name.to_string(), dtype: "float64", zarr: "<f8", unit, description, bytes }
     }
+    fn ints(name: &str, unit: Option<String>, description: &'static str, values: impl Iterator<Item = i64>) -> Property {
+        let bytes = values.flat_map(i64::to_le_bytes).collect();
+        Property { name: name.to_string(), dtype: "int64", zarr: "<i8", unit, description, bytes }
+    }
     fn uints(name: &str, description: &'static str, values: impl Iterator<Item = u64>) -> Property {
         let bytes = values.flat_map(u64::to_le_bytes).collect();
         Property { name: name.to_string(), dtype: "uint64", zarr: "<u8", unit: None, description, bytes }
@@ -119,7 +123,7 @@ pub fn write_geff(cells: &TrackedCells, cal: &Calibration, dest: &Path) -> ctc::
     let lineage = cells.lineage_roots();
     let pixel = Some("pixel".to_string());
     let mut props = vec![
-        Property::uints("t", "frame number", spots.iter().map(|s| s.t as u64)),
+        Property::ints("t", Some("frame".to_string()), "frame number", spots.iter().map(|s| s.t as i64)),
         Property::floats("y", pixel.clone(), "centroid row", spots.iter().map(|s| s.y)),
         Property::floats("x", pixel.clone(), "centroid column", spots.iter().map(|s| s.x)),
         Property::uints("area", "pixels", spots.iter().map(|s| s.area)),
@@ -127,10 +131,6 @@ pub fn write_geff(cells: &TrackedCells, cal: &Calibration, dest: &Path) -> ctc::
         Property::uints("tracklet_id", "maximal path without branches, named by its first CTC track", spots.iter().map(|s| u64::from(tracklet[&s.label]))),
         Property::uints("lineage_id", "the CTC track the lineage begins with", spots.iter().map(|s| u64::from(lineage[&s.label]))),
     ];
-    // The frame number is GEFF's time; give it its dtype as a time axis expects.
-    props[0].dtype = "int64";
-    props[0].zarr = "<i8";
-    props[0].unit = Some("frame".to_string());
     for (k, c) in cells.channels.iter().enumerate() {
         for (j, column) in INTENSITY_COLUMNS.iter().enumerate() {
             let value = |s: &super::Spot| {
