@@ -108,6 +108,13 @@ fn writes_table_json_and_csv() {
     }
     assert_eq!(v["DET"], 0.975);
     assert_eq!(v["AOGM"], 1.0);
+    // BIO(i): the mean of CT, TF, BC(i) (CCA: no track born by a division divides); OP_CLB(i) = (LNK + BIO(i)) / 2.
+    for i in 0..4 {
+        let bio = (v["CT"].as_f64().unwrap() + v["TF"].as_f64().unwrap() + 1.0) / 3.0;
+        assert!(v["CCA"].is_null());
+        assert!((v[format!("BIO({i})")].as_f64().unwrap() - bio).abs() < 1e-12);
+        assert!((v[format!("OP_CLB({i})")].as_f64().unwrap() - (v["LNK"].as_f64().unwrap() + bio) / 2.0).abs() < 1e-12);
+    }
     // 4 vertices, 3 edges (one continuation, two parent links).
     assert_eq!(v["AOGM_0"], 40.0 + 4.5);
     // CT: 3 of 3 truth tracks found exactly, result has 4 tracks: 2*3/7.

@@ -211,6 +211,14 @@ impl Scores {
     pub fn bio(&self, i: usize) -> Option<f64> {
         self.association.and(bio(self.ct, self.tf, self.bc(i), self.cca))
     }
+
+    /// OP_CLB(i) = (LNK + BIO(i)) / 2, the CTC's overall linking and
+    /// biology measure, as py-ctcmetrics' `op_clb.py` defines it (its
+    /// `ctc_evaluate` never reports it: it looks for a key "BIO" it does not
+    /// make).
+    pub fn op_clb(&self, i: usize) -> Option<f64> {
+        Some(0.5 * self.lnk? + 0.5 * self.bio(i)?)
+    }
 }
 
 /// Combines per-frame scores (any order) with the track files into all

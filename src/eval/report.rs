@@ -73,6 +73,9 @@ impl Scores {
         for i in 0..=MAX_BC_OFFSET {
             out.push((format!("BIO({i})"), Measure(self.bio(i))));
         }
+        for i in 0..=MAX_BC_OFFSET {
+            out.push((format!("OP_CLB({i})"), Measure(self.op_clb(i))));
+        }
         let a = self.association;
         let measure = |f: fn(&super::Association) -> Option<f64>| Measure(a.as_ref().and_then(f));
         let tally = |f: fn(&super::Association) -> u64| Count(a.as_ref().map(|a| f(a) as i64));
