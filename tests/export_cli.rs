@@ -229,6 +229,36 @@ fn geff_holds_every_cell_and_link_and_geffs_validators_accept_it() {
     assert_eq!((axes[0]["name"].as_str(), axes[0]["unit"].as_str(), axes[0]["scale"].as_f64(), axes[0]["scaled_unit"].as_str()), (Some("t"), Some("frame"), Some(5.0), Some("minute")));
     assert_eq!((axes[2]["name"].as_str(), axes[2]["unit"].as_str(), axes[2]["scale"].as_f64(), axes[2]["scaled_unit"].as_str()), (Some("x"), Some("pixel"), Some(0.65), Some("micrometer")));
 
+    // With --geff-masks, the masks too, as labels whose values are the nodes' track_id.
+    let with = d.path().join("with.zarr").join("tracks.geff");
+    ok(&cellstream(&[&"export", &res, &"--geff", &with, &"--geff-masks"]));
+    let store = std::sync::Arc::new(zarrs::filesystem::FilesystemStore::new(&with).unwrap());
+    let masks = Array::open(store, "/masks").unwrap();
+    let (h, w) = ctc::read_mask(&res.join("mask000.tif")).unwrap().dim();
+    assert_eq!(masks.shape(), &[12, h as u64, w as u64]);
+    let all = masks.retrieve_array_subset::<Vec<u16>>(&masks.subset_all()).unwrap();
+    for t in 0..12 {
+        let m = ctc::read_mask(&res.join(format!("mask{t:03}.tif"))).unwrap();
+        let frame = &all[t * h * w..(t + 1) * h * w];
+        assert!(m.iter().zip(frame).all(|(&a, &b)| a == u32::from(b)), "frame {t}");
+    }
+    let attrs: serde_json::Value = serde_json::from_slice(&std::fs::read(with.join(".zattrs")).unwrap()).unwrap();
+    assert_eq!(attrs["geff"]["related_objects"], serde_json::json!([{"type": "labels", "path": "masks", "node_prop": "track_id"}]));
+
+    // Labels past 65535 make the masks 32-bit.
+    let wide = d.path().join("wide");
+    std::fs::create_dir_all(&wide).unwrap();
+    let mut m = ndarray::Array2::<u32>::zeros((4, 5));
+    m[[1, 2]] = 70_000;
+    // As another tool writes them: a 32-bit mask (cellstream's own are 16-bit, as CTC's).
+    let mut enc = tiff::encoder::TiffEncoder::new(std::fs::File::create(wide.join("mask000.tif")).unwrap()).unwrap();
+    enc.write_image::<tiff::encoder::colortype::Gray32>(5, 4, m.as_slice().unwrap()).unwrap();
+    ctc::write_tracks(&wide.join("res_track.txt"), &[ctc::TrackRecord::new(70_000, 0, 0, 0)]).unwrap();
+    let wide_geff = d.path().join("wide.geff");
+    ok(&cellstream(&[&"export", &wide, &"--geff", &wide_geff, &"--geff-masks"]));
+    let a = Array::open(std::sync::Arc::new(zarrs::filesystem::FilesystemStore::new(&wide_geff).unwrap()), "/masks").unwrap();
+    assert_eq!(a.retrieve_array_subset::<Vec<u32>>(&a.subset_all()).unwrap(), m.iter().copied().collect::<Vec<_>>());
+
     // Exported again, the GEFF is replaced; a folder that is not a GEFF is refused, and left as it was.
     ok(&cellstream(&[&"export", &res, &"--geff", &out]));
     let attrs: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join(".zattrs")).unwrap()).unwrap();
@@ -246,8 +276,19 @@ fn geff_holds_every_cell_and_link_and_geffs_validators_accept_it() {
     let (Some(geff), Some(python)) = (py_support::tool("geff", "the geff check"), py_support::tool("python", "the geff check")) else {
         return;
     };
-    let o = Command::new(&geff).arg("validate").arg(&out).output().unwrap();
-    assert!(o.status.success(), "geff validate: {}", String::from_utf8_lossy(&o.stderr));
+    for g in [&out, &with] {
+        let o = Command::new(&geff).arg("validate").arg(g).output().unwrap();
+        assert!(o.status.success(), "geff validate: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    // geff and zarr-python find the labels, and each node's track_id at its centroid's frame in them.
+    let code = "import sys, geff, zarr, numpy as np\n\
+                g, meta = geff.read(sys.argv[1], backend='networkx'); z = zarr.open_group(sys.argv[1], mode='r')\n\
+                m = z[meta.related_objects[0].path][:]\n\
+                print(sum(int(d['track_id'] in np.unique(m[d['t']])) for _, d in g.nodes(data=True)), g.number_of_nodes())";
+    let o = Command::new(&python).args(["-c", code]).arg(&with).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let n: Vec<usize> = String::from_utf8_lossy(&o.stdout).split_whitespace().map(|v| v.parse().unwrap()).collect();
+    assert_eq!(n[0], n[1], "every node's track_id is a label of its frame's mask");
     let code = "import sys, geff, zarr\n\
                 from geff.validate.tracks import validate_tracklets, validate_lineages\n\
                 z = zarr.open_group(sys.argv[1], mode='r'); ids, e = z['nodes/ids'][:], z['edges/ids'][:]\n\

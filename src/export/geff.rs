@@ -112,10 +112,14 @@ impl Property {
 /// `lineage_id` (the lineage's first track), and, for spots measured in raw
 /// frames, [`INTENSITY_COLUMNS`] with `_chN` for each channel. The axes `t`,
 /// `y`, `x` are in frames and pixels, with `cal`'s frame interval and pixel
-/// size as their `scale` where it has them. The group is assembled beside
-/// `dest` and moved into place whole; `dest` may exist only as an earlier
-/// GEFF, which it replaces.
-pub fn write_geff(cells: &TrackedCells, cal: &Calibration, dest: &Path) -> ctc::Result<()> {
+/// size as their `scale` where it has them. With `masks` (the result folder
+/// the cells were read from), its masks go into the group too, as the
+/// array `masks` (t, y, x; gzip, a chunk a frame, frames before the first
+/// all 0) named among its `related_objects` as the labels whose values are
+/// the nodes' `track_id`. The group is assembled beside `dest` and moved
+/// into place whole; `dest` may exist only as an earlier GEFF, which it
+/// replaces.
+pub fn write_geff(cells: &TrackedCells, cal: &Calibration, masks: Option<&Path>, dest: &Path) -> ctc::Result<()> {
     let staged = StagedFolder::create(dest, geff_entry, "a GEFF")?;
     let root = staged.tmp().to_path_buf();
     let spots = &cells.spots;
@@ -172,6 +176,7 @@ pub fn write_geff(cells: &TrackedCells, cal: &Calibration, dest: &Path) -> ctc::
         "edge_props_metadata": {},
         "track_node_props": {"tracklet": "tracklet_id", "lineage": "lineage_id"},
         "display_hints": {"display_horizontal": "x", "display_vertical": "y", "display_time": "t"},
+        "related_objects": masks.map(|_| json!([{"type": "labels", "path": "masks", "node_prop": "track_id"}])),
         "extra": {"written_by": format!("cellstream {}", env!("CARGO_PKG_VERSION")), "frame_size": [height, width]},
     }});
 
@@ -193,7 +198,35 @@ pub fn write_geff(cells: &TrackedCells, cal: &Calibration, dest: &Path) -> ctc::
     let pairs: Vec<u8> = links.iter().flat_map(|&(a, b)| [a as u64, b as u64]).flat_map(u64::to_le_bytes).collect();
     array(&edges.join("ids"), "<u8", &[links.len(), 2], &pairs).map_err(io(&edges))?;
     group(&edges.join("props"), &json!({})).map_err(io(&edges))?;
+    if let Some(result) = masks {
+        write_masks(cells, result, &root.join("masks"))?;
+    }
     staged.publish()?;
+    Ok(())
+}
+
+/// The masks of the result folder `result` as the Zarr v2 array `dir`:
+/// (last frame + 1, height, width), 16-bit where every label fits, else
+/// 32-bit; one gzip chunk a frame, read and written one at a time.
+fn write_masks(cells: &TrackedCells, result: &Path, dir: &Path) -> ctc::Result<()> {
+    let frames = ctc::ResultDir::open(result)?;
+    let wide = cells.tracks.iter().any(|r| r.label > u32::from(u16::MAX));
+    let dtype = if wide { "<u4" } else { "<u2" };
+    let shape = [cells.last + 1, cells.height, cells.width];
+    let meta = json!({
+        "zarr_format": 2, "shape": shape, "chunks": [1, cells.height, cells.width], "dtype": dtype,
+        "compressor": {"id": "gzip", "level": 1}, "fill_value": 0, "order": "C", "filters": null, "dimension_separator": ".",
+    });
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    std::fs::write(dir.join(".zarray"), serde_json::to_vec_pretty(&meta).expect("JSON")).map_err(io(dir))?;
+    std::fs::write(dir.join(".zattrs"), serde_json::to_vec_pretty(&json!({"_ARRAY_DIMENSIONS": ["t", "y", "x"]})).expect("JSON")).map_err(io(dir))?;
+    for t in frames.masks.times() {
+        let mask = frames.read_mask(t)?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let bytes: Vec<u8> = if wide { mask.iter().flat_map(|v| v.to_le_bytes()).collect() } else { mask.iter().flat_map(|&v| (v as u16).to_le_bytes()).collect() };
+        let chunk = dir.join(format!("{t}.0.0"));
+        gz.write_all(&bytes).and_then(|_| gz.finish()).and_then(|z| std::fs::write(&chunk, z)).map_err(io(&chunk))?;
+    }
     Ok(())
 }
 

@@ -380,6 +380,10 @@ pub struct ExportArgs {
     /// as motile, ultrack and trackastra read it: one node per cell and frame, one edge per link.
     #[arg(long, value_name = "DIR.geff")]
     pub geff: Option<PathBuf>,
+    /// Write the result's masks into the GEFF too (the array `masks`, t × y × x,
+    /// compressed), named as the labels whose values are the nodes' track_id.
+    #[arg(long, requires = "geff")]
+    pub geff_masks: bool,
     /// Write one row per track here (CSV): its parent, lineage, generation,
     /// frames, daughters and cell cycle (frames from its birth by a division
     /// to its own, where both are seen).
@@ -460,8 +464,9 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
         eprintln!("wrote {} ({} spots, {} links, {} TrackMate tracks{units})", p.display(), cells.spots.len(), cells.links().len(), lineages);
     }
     if let Some(p) = &args.geff {
-        geff::write_geff(&cells, &cal, p)?;
-        eprintln!("wrote {} ({} nodes, {} edges{units})", p.display(), cells.spots.len(), cells.links().len());
+        geff::write_geff(&cells, &cal, args.geff_masks.then_some(args.res.as_path()), p)?;
+        let with = if args.geff_masks { ", the masks" } else { "" };
+        eprintln!("wrote {} ({} nodes, {} edges{with}{units})", p.display(), cells.spots.len(), cells.links().len());
     }
     if let Some(p) = &args.lineage {
         let rows = cells.lineage();
