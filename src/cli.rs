@@ -24,7 +24,7 @@ pub enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
-    /// Score a result against ground truth: SEG, DET, TRA, LNK, CT, TF, BC(i) (as py-ctcmetrics) and object precision/recall.
+    /// Score a result (or a dataset of results) against ground truth: SEG, DET, TRA, LNK, CT, TF, BC(i), CHOTA, HOTA, MOTA, IDF1 … (as py-ctcmetrics) and object precision/recall.
     Evaluate(crate::eval::EvaluateArgs),
     /// Segment a sequence (or take another tool's masks), link the cells into tracks and a lineage, and write a CTC result.
     Track(Box<crate::track::TrackArgs>),
@@ -38,7 +38,7 @@ pub enum Command {
     Render(crate::render::RenderArgs),
     /// Write one self-contained HTML report: scores, plots, lineage, sample overlays, the run's parameters.
     Report(crate::render::ReportArgs),
-    /// Write a result for other tools: napari's tracks table (CSV) and/or a TrackMate XML file.
+    /// Write a result for other tools: napari's tracks table (CSV), a TrackMate XML file, a GEFF graph (motile, ultrack, trackastra), a lineage table.
     Export(crate::export::ExportArgs),
 }
 
