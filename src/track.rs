@@ -741,6 +741,12 @@ fn track_sequence_with(
         }
         let image = ctc::ZarrImage::open(seq, args.planes())?;
         (Box::new(image.frames().map(|r| r.map_err(anyhow::Error::from))), image.time_points, image.digits())
+    } else if ctc::is_ndtiff(seq) {
+        if args.follow.is_some() {
+            bail!(CtcError::new(seq, "is an NDTiff dataset; --follow reads a folder of TIFF frames that are still being written"));
+        }
+        let data = ctc::NdTiff::open(seq, args.planes())?;
+        (Box::new(data.frames().map(|r| r.map_err(anyhow::Error::from))), data.time_points, data.digits())
     } else if seq.is_file() {
         if args.follow.is_some() {
             bail!(CtcError::new(seq, "is one file; --follow reads a folder that frames are still being written into"));

@@ -6,6 +6,9 @@ use cellstream::ctc::{self, Frame, Planes, Projection};
 use ndarray::Array2;
 use proptest::prelude::*;
 
+mod ndtiff_support;
+use ndtiff_support::write_ndtiff;
+
 const H: usize = 37;
 const W: usize = 53;
 
@@ -366,4 +369,76 @@ fn ome_zarr_images_are_read_a_time_point_at_a_time() {
         assert_eq!(f, &Frame::U16(want(*t, 0, 0.0).mapv(|v| v as u16)), "time point {t}");
     }
     assert_eq!(tchunk.read(1).unwrap(), frames[1].1);
+}
+
+/// NDTiff written by Micro-Manager's own `ndtiff` package
+/// (tests/fixtures/ndtiff/make_fixtures.py): channels DAPI and GFP, 3 z
+/// slices, 4 time points of 32×24 holding 1000·t + 100·z + 10·c + (32·y + x) % 7;
+/// and, written here, an 8-bit dataset and broken ones, refused by name.
+#[test]
+fn ndtiff_datasets_are_read_by_their_index() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ndtiff/two_channels");
+    assert!(ctc::is_ndtiff(&data) && !ctc::is_ndtiff(&zarr_fixture("v04.zarr")));
+    let want = |t: usize, z: usize, c: usize| Array2::from_shape_fn((24, 32), |(y, x)| (1000 * t + 100 * z + 10 * c + (32 * y + x) % 7) as u16);
+    for c in 1..=2 {
+        let max = ctc::NdTiff::open(&data, Planes { channel: Some(c), project: Some(Projection::Max), slices: None }).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((max.time_points, max.dim), (4, (24, 32)));
+        let frames: Vec<(usize, Frame)> = max.frames().map(|f| f.unwrap()).collect();
+        assert_eq!(frames.len(), 4);
+        for (t, f) in frames {
+            assert_eq!(f, Frame::U16(want(t, 2, c - 1)), "channel {c} time point {t}: the brightest slice");
+        }
+        let one = ctc::NdTiff::open(&data, Planes { channel: Some(c), project: Some(Projection::Mean), slices: Some("2".parse().unwrap()) }).unwrap();
+        assert_eq!(one.read(3).unwrap(), Frame::F32(want(3, 1, c - 1).mapv(f32::from)), "slice 2 alone");
+    }
+    for (planes, says) in [
+        (Planes::default(), "holds 2 channels (1: DAPI, 2: GFP); --channel N"),
+        (Planes::from(Some(2)), "3 z slices a time point"),
+        (Planes::from(Some(3)), "there is no channel 3"),
+        (Planes { channel: Some(1), project: Some(Projection::Max), slices: Some("2-4".parse().unwrap()) }, "has 3 z slices"),
+    ] {
+        let e = ctc::NdTiff::open(&data, planes).unwrap_err();
+        assert!(e.to_string().contains("two_channels") && e.what.contains(says), "{e}");
+    }
+
+    let d = tempfile::tempdir().unwrap();
+    let eight = |t: usize| Frame::U8(Array2::from_shape_fn((16, 20), |(y, x)| ((50 * t + y + x) % 256) as u8));
+    let dir = d.path().join("eight");
+    write_ndtiff(&dir, &(0..3).map(|t| (serde_json::json!({"time": t}), eight(t))).collect::<Vec<_>>());
+    let got = ctc::NdTiff::open(&dir, Planes::default()).unwrap();
+    assert_eq!(got.frames().map(|f| f.unwrap().1).collect::<Vec<_>>(), (0..3).map(eight).collect::<Vec<_>>());
+    // Refused by name: a missing time point, a time point short of a slice,
+    // several positions, RGB pixels, an index cut short, pixels cut short.
+    let broken = |name: &str, images: Vec<(serde_json::Value, Frame)>| {
+        let dir = d.path().join(name);
+        write_ndtiff(&dir, &images);
+        dir
+    };
+    let cases = [
+        (broken("gap", vec![(serde_json::json!({"time": 0}), eight(0)), (serde_json::json!({"time": 2}), eight(2))]), "lists time points 0 and 2 but none between them"),
+        (broken("short", vec![(serde_json::json!({"time": 0, "z": 0}), eight(0)), (serde_json::json!({"time": 0, "z": 1}), eight(0)), (serde_json::json!({"time": 1, "z": 0}), eight(1))]), "gives time point 1 1 z slice(s) but time point 0 2"),
+        (broken("positions", vec![(serde_json::json!({"time": 0, "position": 0}), eight(0)), (serde_json::json!({"time": 0, "position": 1}), eight(0))]), "holds 2 positions"),
+    ];
+    for (dir, says) in cases {
+        let e = ctc::NdTiff::open(&dir, Planes::default()).unwrap_err();
+        assert!(e.to_string().contains(dir.file_name().unwrap().to_str().unwrap()) && e.what.contains(says), "{e}");
+    }
+    let rgb = broken("rgb", vec![(serde_json::json!({"time": 0}), eight(0))]);
+    let mut index = std::fs::read(rgb.join("NDTiff.index")).unwrap();
+    let at = index.len() - 32 + 12; // the pixel type
+    index[at] = 2;
+    std::fs::write(rgb.join("NDTiff.index"), &index).unwrap();
+    assert!(ctc::NdTiff::open(&rgb, Planes::default()).unwrap_err().what.contains("RGB"));
+    std::fs::write(rgb.join("NDTiff.index"), &index[..index.len() - 10]).unwrap();
+    let e = ctc::NdTiff::open(&rgb, Planes::default()).unwrap_err();
+    assert!(e.path.ends_with("NDTiff.index") && e.what.contains("cut short"), "{e}");
+    let cut = d.path().join("eight_cut");
+    write_ndtiff(&cut, &(0..3).map(|t| (serde_json::json!({"time": t}), eight(t))).collect::<Vec<_>>());
+    let file = cut.join("data_NDTiffStack.tif");
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() - 100]).unwrap();
+    let data = ctc::NdTiff::open(&cut, Planes::default()).unwrap();
+    assert!(data.read(1).is_ok());
+    let e = data.read(2).unwrap_err();
+    assert!(e.path == file && e.what.contains("cut short"), "{e}");
 }

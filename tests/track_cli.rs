@@ -5,6 +5,8 @@ use std::process::{Command, Output};
 
 use cellstream::ctc;
 
+mod ndtiff_support;
+
 fn cellstream(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cellstream"));
     for a in args {
@@ -803,6 +805,39 @@ fn follow_gathers_each_time_points_z_slices_as_they_land() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && ["gives time point 2 2 z slice(s)", "time point 0 3", "no slice came for 1.0 s"].iter().all(|s| err.contains(s)), "{err}");
     assert!(!out.exists());
+}
+
+/// A Micro-Manager 2 NDTiff acquisition: channels GFP (the slices upside
+/// down) then DAPI (the sample as slice 2 of 3), time by time and slice by
+/// slice as Micro-Manager writes them, tracked by its index to exactly the
+/// result of the sample frames; render draws on it; --follow is refused.
+#[test]
+fn an_ndtiff_acquisition_is_tracked_by_its_index() {
+    let d = tempfile::tempdir().unwrap();
+    let n = 5;
+    let (seq, alone) = sample_tracked_alone(d.path(), n);
+    let mut images = Vec::new();
+    for (t, slices) in z_slices(n).iter().enumerate() {
+        for (z, slice) in slices.iter().enumerate() {
+            images.push((serde_json::json!({"time": t, "z": z, "channel": "GFP"}), upside_down(slice)));
+            images.push((serde_json::json!({"time": t, "z": z, "channel": "DAPI"}), slice.clone()));
+        }
+    }
+    let acq = d.path().join("acq_1");
+    ndtiff_support::write_ndtiff(&acq, &images);
+    let o = cellstream(&[&"track", &acq, &"--channel", &"2", &"--project", &"max", &"--segmenter", &"classical", &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_result(&d.path().join("acq_1_RES"), &alone, n);
+    assert_eq!(first_overlay(&alone, &acq, &["--channel", "2", "--project", "max"], &d.path().join("over-nd")), first_overlay(&alone, &seq, &[], &d.path().join("over-folder")));
+    for (extra, says) in [(vec!["--project", "max"], "holds 2 channels (1: GFP, 2: DAPI)"), (vec!["--channel", "2", "--project", "max", "--follow", "2"], "--follow")] {
+        let out = d.path().join("refused");
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &acq, &"--segmenter", &"classical", &"--out", &out];
+        args.extend(extra.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
+        let o = cellstream(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains("acq_1") && err.contains(says), "{err}");
+        assert!(!out.exists());
+    }
 }
 
 /// A Micro-Manager 2.0 folder of z-stacks, one file a slice:

@@ -4,6 +4,7 @@
 //! only [`Frame`]s, [`Mask`]s and [`TrackRecord`]s.
 mod calibration;
 mod error;
+mod ndtiff;
 mod pattern;
 mod planes;
 mod sequence;
@@ -24,4 +25,5 @@ pub use tiff_io::{decode_frame, decode_mask, read_frame, read_frame_planes, read
 pub use track_file::{parse_tracks, read_tracks, write_tracks, TrackRecord};
 pub use validate::{validate_result, validate_tracks, Violation};
 pub use writer::{refuse_truth_folder, ResultWriter, StagedFolder, RUN_RECORD};
+pub use ndtiff::{is_ndtiff, NdTiff};
 pub use zarr::{is_zarr, ZarrImage};

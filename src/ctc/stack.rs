@@ -20,6 +20,7 @@ use tiff::tags::Tag;
 use super::error::{CtcError, Result};
 use super::planes::{channel_of_hyperstack, count, z_project, Axes, Planes, Projection};
 use super::sequence::Sequence;
+use super::ndtiff::{is_ndtiff, NdTiff};
 use super::zarr::{is_zarr, ZarrImage};
 use super::tiff_io::{channel_index, decoded_samples, decoder, frame_from, mask_from, open, page_header, page_samples, samples_of, tiff_err, Channel, Frame, Mask, PageHeader, Samples};
 
@@ -318,17 +319,19 @@ fn page_at<R: Read + Seek>(stack: &Stack, dec: &mut Decoder<R>, q: usize, rule: 
     page_samples(path, dec, &page, stack.sample_channel).map_err(|e| at_page(e, path, q))
 }
 
-/// Raw frames to draw on: a sequence folder, a stack or an OME-Zarr image.
+/// Raw frames to draw on: a sequence folder, a stack, an OME-Zarr image or an NDTiff dataset.
 #[derive(Debug, Clone)]
 pub enum RawFrames {
     Folder(Sequence),
     Stack(Stack),
     Zarr(ZarrImage),
+    NdTiff(NdTiff),
 }
 
 impl RawFrames {
-    /// A sequence folder (`tTTT.tif`), an OME-Zarr image (`image.zarr`) or,
-    /// for a file, a multi-page TIFF stack.
+    /// A sequence folder (`tTTT.tif`), an OME-Zarr image (`image.zarr`), an
+    /// NDTiff dataset (a folder with `NDTiff.index`) or, for a file, a
+    /// multi-page TIFF stack.
     pub fn open(path: &Path) -> Result<RawFrames> {
         RawFrames::open_planes(path, Planes::default())
     }
@@ -338,6 +341,8 @@ impl RawFrames {
     pub fn open_planes(path: &Path, planes: Planes) -> Result<RawFrames> {
         if is_zarr(path) {
             ZarrImage::open(path, planes).map(RawFrames::Zarr)
+        } else if is_ndtiff(path) {
+            NdTiff::open(path, planes).map(RawFrames::NdTiff)
         } else if path.is_file() {
             Stack::open_planes(path, planes).map(RawFrames::Stack)
         } else {
@@ -351,6 +356,7 @@ impl RawFrames {
             RawFrames::Folder(s) => s.frames.path(t).is_some(),
             RawFrames::Stack(s) => t < s.time_points,
             RawFrames::Zarr(z) => t < z.time_points,
+            RawFrames::NdTiff(n) => t < n.time_points,
         }
     }
 
@@ -360,6 +366,7 @@ impl RawFrames {
             RawFrames::Folder(s) => Ok((s.read(t)?, s.frames.path(t).map(Path::to_path_buf).unwrap_or_default())),
             RawFrames::Stack(s) => Ok((s.read_page(t)?, s.path.clone())),
             RawFrames::Zarr(z) => Ok((z.read(t)?, z.path.clone())),
+            RawFrames::NdTiff(n) => Ok((n.read(t)?, n.path.join("NDTiff.index"))),
         }
     }
 
@@ -369,6 +376,7 @@ impl RawFrames {
             RawFrames::Folder(s) => s.frames.path(t).map(Path::to_path_buf).unwrap_or_else(|| s.dir().join(format!("t{t:0w$}.tif", w = s.digits()))),
             RawFrames::Stack(s) => s.path.clone(),
             RawFrames::Zarr(z) => z.path.clone(),
+            RawFrames::NdTiff(n) => n.path.clone(),
         }
     }
 }

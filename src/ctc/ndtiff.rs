@@ -1,0 +1,232 @@
+//! Micro-Manager 2's NDTiff datasets read as a time-lapse: each image found by its axes in `NDTiff.index`.
+//!
+//! Micro-Manager 2 and pycro-manager write an acquisition as NDTiff: a
+//! folder holding `NDTiff.index` and one or more `*_NDTiffStack*.tif` files.
+//! The index lists every image with its axes (a JSON object such as
+//! `{"time": 12, "z": 3, "channel": "DAPI"}`), the file it lies in, and the
+//! offset, size and pixel type of its uncompressed pixels (format:
+//! <https://github.com/micro-manager/NDTiffStorage>). [`NdTiff`] reads one
+//! channel's frames in time order, a time point's z slices projected where
+//! the user asks (`--project`), as for a hyperstack TIFF. Channels are
+//! numbered from 1 in the order the index first names them. A dataset of
+//! several positions, of tiles (`row`, `column`) or of RGB images, a time
+//! point missing, or one short of a slice, is refused with the folder named.
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::error::{CtcError, Result};
+use super::planes::{z_project, Planes, Projection};
+use super::tiff_io::Frame;
+
+/// The index file that makes a folder an NDTiff dataset.
+const INDEX: &str = "NDTiff.index";
+
+/// Whether `path` is an NDTiff dataset: a folder holding `NDTiff.index`.
+pub fn is_ndtiff(path: &Path) -> bool {
+    path.is_dir() && path.join(INDEX).is_file()
+}
+
+/// Where one image's pixels lie.
+#[derive(Debug, Clone)]
+struct Image {
+    file: Arc<PathBuf>,
+    offset: u64,
+    /// Bytes a pixel: 1 or 2.
+    bytes: usize,
+}
+
+/// An NDTiff dataset read as frames: time point `t` is one 2D plane of the
+/// channel read, or the projection of its z slices.
+#[derive(Debug, Clone)]
+pub struct NdTiff {
+    pub path: PathBuf,
+    /// By time point, the images to read (the z slices, in order).
+    frames: Vec<Vec<Image>>,
+    pub time_points: usize,
+    /// (height, width).
+    pub dim: (usize, usize),
+    projection: Option<Projection>,
+}
+
+/// One entry of the index.
+struct Entry {
+    axes: serde_json::Map<String, Value>,
+    file: String,
+    offset: u64,
+    width: usize,
+    height: usize,
+    pixel_type: u32,
+    compression: u32,
+}
+
+/// The entries of an index file's bytes, in order; a zero length ends them
+/// (an index a running acquisition has not finished).
+fn entries(path: &Path, data: &[u8]) -> Result<Vec<Entry>> {
+    let bad = |what: &str| CtcError::new(path, format!("is not a readable NDTiff index: {what}"));
+    let mut at = 0;
+    let mut out = Vec::new();
+    let u32_at = |at: usize| -> Option<u32> { data.get(at..at + 4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes"))) };
+    while at < data.len() {
+        let n = u32_at(at).ok_or_else(|| bad("an entry cut short"))? as usize;
+        if n == 0 {
+            break;
+        }
+        let axes = data.get(at + 4..at + 4 + n).ok_or_else(|| bad("an entry cut short"))?;
+        let axes: serde_json::Map<String, Value> = serde_json::from_slice(axes).map_err(|e| bad(&format!("axes that are not a JSON object ({e})")))?;
+        at += 4 + n;
+        let n = u32_at(at).ok_or_else(|| bad("an entry cut short"))? as usize;
+        let file = data.get(at + 4..at + 4 + n).ok_or_else(|| bad("an entry cut short"))?;
+        let file = String::from_utf8(file.to_vec()).map_err(|_| bad("a file name that is not UTF-8"))?;
+        at += 4 + n;
+        let v: Vec<u32> = (0..8).map(|i| u32_at(at + 4 * i)).collect::<Option<_>>().ok_or_else(|| bad("an entry cut short"))?;
+        at += 32;
+        out.push(Entry { axes, file, offset: u64::from(v[0]), width: v[1] as usize, height: v[2] as usize, pixel_type: v[3], compression: v[4] });
+    }
+    Ok(out)
+}
+
+/// An axis value as text, for keys and messages (`"DAPI"` as DAPI, 3 as 3).
+fn value_text(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_string)
+}
+
+impl NdTiff {
+    /// Opens the NDTiff dataset in folder `path` and reads `planes` of each
+    /// time point: of several channels, the one named (from 1, in the
+    /// order the index first names them); of several z slices, their
+    /// projection, which must be asked for. Reads the index, no pixel.
+    pub fn open(path: &Path, planes: Planes) -> Result<NdTiff> {
+        let index = path.join(INDEX);
+        let data = std::fs::read(&index).map_err(|e| CtcError::io(&index, &e))?;
+        let entries = entries(&index, &data)?;
+        if entries.is_empty() {
+            return Err(CtcError::new(&index, "lists no image"));
+        }
+        // The values each axis takes, in the order the index first names them.
+        let mut values: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for e in &entries {
+            for (k, v) in &e.axes {
+                let seen = values.entry(k.clone()).or_default();
+                if !seen.contains(v) {
+                    seen.push(v.clone());
+                }
+            }
+        }
+        for (axis, what) in [("position", "positions"), ("row", "tile rows"), ("column", "tile columns")] {
+            if let Some(v) = values.get(axis).filter(|v| v.len() > 1) {
+                return Err(CtcError::new(path, format!("holds {} {what}; cellstream reads a dataset of one position and one tile", v.len())));
+            }
+        }
+        let known = ["time", "channel", "z", "position", "row", "column"];
+        if let Some((other, v)) = values.iter().find(|(k, v)| !known.contains(&k.as_str()) && v.len() > 1) {
+            return Err(CtcError::new(path, format!("has an axis {other:?} with {} values; cellstream reads the axes time, channel and z", v.len())));
+        }
+        let channels = values.get("channel").cloned().unwrap_or_default();
+        let named: Vec<String> = channels.iter().enumerate().map(|(i, c)| format!("{}: {}", i + 1, value_text(c))).collect();
+        let channel = match planes.channel {
+            None if channels.len() > 1 => {
+                return Err(CtcError::new(path, format!("holds {} channels ({}); --channel N picks the one to track", channels.len(), named.join(", "))));
+            }
+            None => channels.first().cloned(),
+            Some(c) if c == 0 || c > channels.len().max(1) => {
+                let has = if channels.len() <= 1 { "one channel".to_string() } else { format!("{} channels ({})", channels.len(), named.join(", ")) };
+                return Err(CtcError::new(path, format!("has {has}; there is no channel {c}")));
+            }
+            Some(c) => channels.get(c - 1).cloned(),
+        };
+        // The chosen channel's images, by time point, then z.
+        let mut by_time: BTreeMap<i64, BTreeMap<i64, &Entry>> = BTreeMap::new();
+        let number = |e: &Entry, axis: &str| -> Result<i64> {
+            match e.axes.get(axis) {
+                None => Ok(0),
+                Some(v) => v.as_i64().ok_or_else(|| CtcError::new(path, format!("gives an image the {axis} {v}, not a whole number"))),
+            }
+        };
+        for e in entries.iter().filter(|e| channel.is_none() || e.axes.get("channel") == channel.as_ref()) {
+            let (t, z) = (number(e, "time")?, number(e, "z")?);
+            by_time.entry(t).or_default().insert(z, e);
+        }
+        let (&first, _) = by_time.iter().next().expect("one entry at least");
+        if let Some((a, b)) = by_time.keys().zip(by_time.keys().skip(1)).find(|(a, b)| **b != **a + 1) {
+            return Err(CtcError::new(path, format!("lists time points {a} and {b} but none between them")));
+        }
+        if first != 0 {
+            return Err(CtcError::new(path, format!("begins at time point {first}; its first time point is missing")));
+        }
+        let slices = by_time[&first].len();
+        if let Some((t, zs)) = by_time.iter().find(|(_, zs)| zs.len() != slices) {
+            return Err(CtcError::new(path, format!("gives time point {t} {} z slice(s) but time point {first} {slices}; every time point must have the same slices", zs.len())));
+        }
+        let range = match planes.project {
+            None if slices > 1 => {
+                return Err(CtcError::new(path, format!("holds {slices} z slices a time point; cellstream tracks one 2D frame per time point (--project max projects each time point's z slices)")));
+            }
+            None => 0..1,
+            Some(_) if slices == 1 => return Err(CtcError::new(path, "has no z slices to project (one image a time point)")),
+            Some(_) => planes.slices.map_or(Ok(0..slices), |r| r.within(path, slices))?,
+        };
+        let e0 = by_time[&first].values().next().expect("a slice");
+        let dim = (e0.height, e0.width);
+        let mut files: BTreeMap<&str, Arc<PathBuf>> = BTreeMap::new();
+        let mut frames = Vec::with_capacity(by_time.len());
+        for (t, zs) in &by_time {
+            let mut images = Vec::new();
+            for e in zs.values().skip(range.start).take(range.len()) {
+                let bytes = match (e.pixel_type, e.compression) {
+                    (_, c) if c != 0 => return Err(CtcError::new(path, format!("holds compressed pixels (compression {c}) at time point {t}; cellstream reads uncompressed NDTiff"))),
+                    (0, _) => 1,
+                    (1 | 3..=6, _) => 2,
+                    (2, _) => return Err(CtcError::new(path, "holds RGB images; cellstream reads grayscale NDTiff")),
+                    (p, _) => return Err(CtcError::new(path, format!("holds pixels of an unknown type {p}"))),
+                };
+                if (e.height, e.width) != dim {
+                    return Err(CtcError::new(path, format!("holds an image of {}×{} at time point {t}, where the first is {}×{}", e.width, e.height, dim.1, dim.0)));
+                }
+                let file = files.entry(e.file.as_str()).or_insert_with(|| Arc::new(path.join(&e.file))).clone();
+                images.push(Image { file, offset: e.offset, bytes });
+            }
+            frames.push(images);
+        }
+        Ok(NdTiff { path: path.to_path_buf(), time_points: frames.len(), frames, dim, projection: planes.project })
+    }
+
+    /// Digits of the frame numbers in a result for this dataset (3, or more past 999).
+    pub fn digits(&self) -> usize {
+        (self.time_points.saturating_sub(1)).to_string().len().max(3)
+    }
+
+    /// Frame `t`: its image, or the projection of its z slices.
+    pub fn read(&self, t: usize) -> Result<Frame> {
+        let images = self.frames.get(t).ok_or_else(|| CtcError::new(&self.path, format!("has {} time points; there is no frame {t}", self.time_points)))?;
+        match self.projection {
+            None => self.image(&images[0]),
+            Some(kind) => z_project(&self.path, kind, images.iter().map(|i| self.image(i))),
+        }
+    }
+
+    /// The frames in time order, read one at a time.
+    pub fn frames(&self) -> impl Iterator<Item = Result<(usize, Frame)>> + Send + use<> {
+        let data = self.clone();
+        (0..self.time_points).map(move |t| data.read(t).map(|f| (t, f)))
+    }
+
+    /// One image's pixels, little-endian as NDTiff writes them.
+    fn image(&self, image: &Image) -> Result<Frame> {
+        let (h, w) = self.dim;
+        let mut bytes = vec![0u8; h * w * image.bytes];
+        let file = image.file.as_path();
+        let mut f = File::open(file).map_err(|e| CtcError::io(file, &e))?;
+        f.seek(SeekFrom::Start(image.offset)).and_then(|_| f.read_exact(&mut bytes)).map_err(|e| {
+            CtcError::new(file, format!("cannot read the {w}×{h} image the index puts at byte {}: {e} (a file cut short?)", image.offset))
+        })?;
+        Ok(match image.bytes {
+            1 => Frame::U8(ndarray::Array2::from_shape_vec((h, w), bytes).expect("h × w samples")),
+            _ => Frame::U16(ndarray::Array2::from_shape_vec((h, w), bytes.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]])).collect()).expect("h × w samples")),
+        })
+    }
+}
