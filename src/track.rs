@@ -742,11 +742,14 @@ fn track_sequence_with(
         let image = ctc::ZarrImage::open(seq, args.planes())?;
         (Box::new(image.frames().map(|r| r.map_err(anyhow::Error::from))), image.time_points, image.digits())
     } else if ctc::is_ndtiff(seq) {
-        if args.follow.is_some() {
-            bail!(CtcError::new(seq, "is an NDTiff dataset; --follow reads a folder of TIFF frames that are still being written"));
+        if let Some(wait) = args.follow {
+            // A live acquisition: how many frames will come is not known (total 0).
+            let (wait, poll) = (std::time::Duration::from_secs_f64(wait), std::time::Duration::from_millis(100));
+            (Box::new(ctc::NdTiff::follow(seq, args.planes(), wait, poll).map(|r| r.map_err(anyhow::Error::from))), 0, 3)
+        } else {
+            let data = ctc::NdTiff::open(seq, args.planes())?;
+            (Box::new(data.frames().map(|r| r.map_err(anyhow::Error::from))), data.time_points, data.digits())
         }
-        let data = ctc::NdTiff::open(seq, args.planes())?;
-        (Box::new(data.frames().map(|r| r.map_err(anyhow::Error::from))), data.time_points, data.digits())
     } else if seq.is_file() {
         if args.follow.is_some() {
             bail!(CtcError::new(seq, "is one file; --follow reads a folder that frames are still being written into"));

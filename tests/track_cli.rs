@@ -810,7 +810,8 @@ fn follow_gathers_each_time_points_z_slices_as_they_land() {
 /// A Micro-Manager 2 NDTiff acquisition: channels GFP (the slices upside
 /// down) then DAPI (the sample as slice 2 of 3), time by time and slice by
 /// slice as Micro-Manager writes them, tracked by its index to exactly the
-/// result of the sample frames; render draws on it; --follow is refused.
+/// result of the sample frames, also while it is written (--follow); render
+/// draws on it.
 #[test]
 fn an_ndtiff_acquisition_is_tracked_by_its_index() {
     let d = tempfile::tempdir().unwrap();
@@ -829,15 +830,39 @@ fn an_ndtiff_acquisition_is_tracked_by_its_index() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_same_result(&d.path().join("acq_1_RES"), &alone, n);
     assert_eq!(first_overlay(&alone, &acq, &["--channel", "2", "--project", "max"], &d.path().join("over-nd")), first_overlay(&alone, &seq, &[], &d.path().join("over-folder")));
-    for (extra, says) in [(vec!["--project", "max"], "holds 2 channels (1: GFP, 2: DAPI)"), (vec!["--channel", "2", "--project", "max", "--follow", "2"], "--follow")] {
-        let out = d.path().join("refused");
-        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &acq, &"--segmenter", &"classical", &"--out", &out];
-        args.extend(extra.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
-        let o = cellstream(&args);
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success() && err.contains("acq_1") && err.contains(says), "{err}");
-        assert!(!out.exists());
+    // Followed while the acquisition writes it, an image every 40 ms: the same result.
+    let live = d.path().join("live_1");
+    let mut writer = ndtiff_support::NdTiffWriter::new(&live);
+    let res = d.path().join("live_R");
+    let child = Command::new(env!("CARGO_BIN_EXE_cellstream"))
+        .args(["track", "--segmenter", "classical", "-q", "--follow", "3", "--channel", "2", "--project", "max", "--out"])
+        .arg(&res)
+        .arg(&live)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for (axes, image) in &images {
+        std::thread::sleep(std::time::Duration::from_millis(40));
+        writer.add(axes, image);
     }
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_result(&res, &alone, n);
+    assert!(!res.join(format!("mask{n:03}.tif")).exists());
+    // Stopped partway through a time point: refused by name, nothing written.
+    let cut = d.path().join("cut_1");
+    ndtiff_support::write_ndtiff(&cut, &images[..images.len() - 2]);
+    let out = d.path().join("cut_R");
+    let o = cellstream(&[&"track", &cut, &"--follow", &"1", &"--channel", &"2", &"--project", &"max", &"--segmenter", &"classical", &"--out", &out]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("cut_1") && err.contains("gives time point 4 2 z slice(s) but time point 0 3"), "{err}");
+    assert!(!out.exists());
+    // Two channels and no --channel: refused, the channels listed.
+    let out = d.path().join("refused");
+    let o = cellstream(&[&"track", &acq, &"--project", &"max", &"--segmenter", &"classical", &"--out", &out]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("acq_1") && err.contains("holds 2 channels (1: GFP, 2: DAPI)"), "{err}");
+    assert!(!out.exists());
 }
 
 /// A Micro-Manager 2.0 folder of z-stacks, one file a slice:

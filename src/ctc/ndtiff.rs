@@ -16,6 +16,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -64,30 +65,38 @@ struct Entry {
     compression: u32,
 }
 
-/// The entries of an index file's bytes, in order; a zero length ends them
-/// (an index a running acquisition has not finished).
-fn entries(path: &Path, data: &[u8]) -> Result<Vec<Entry>> {
+/// The entries of an index file's bytes, in order, and how many bytes they
+/// take; a zero length ends them (an index a running acquisition has not
+/// finished). An entry cut short is an error.
+fn entries(path: &Path, data: &[u8]) -> Result<(Vec<Entry>, usize)> {
+    let (out, used) = complete_entries(path, data)?;
+    if used < data.len() && data.get(used..used + 4) != Some(&[0, 0, 0, 0]) {
+        return Err(CtcError::new(path, "is not a readable NDTiff index: an entry cut short"));
+    }
+    Ok((out, used))
+}
+
+/// The whole entries at the start of `data`, and the bytes they take (an
+/// entry still being written ends them).
+fn complete_entries(path: &Path, data: &[u8]) -> Result<(Vec<Entry>, usize)> {
     let bad = |what: &str| CtcError::new(path, format!("is not a readable NDTiff index: {what}"));
     let mut at = 0;
     let mut out = Vec::new();
     let u32_at = |at: usize| -> Option<u32> { data.get(at..at + 4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes"))) };
-    while at < data.len() {
-        let n = u32_at(at).ok_or_else(|| bad("an entry cut short"))? as usize;
-        if n == 0 {
-            break;
-        }
-        let axes = data.get(at + 4..at + 4 + n).ok_or_else(|| bad("an entry cut short"))?;
+    loop {
+        let start = at;
+        let Some(n) = u32_at(at).map(|n| n as usize).filter(|&n| n > 0) else { return Ok((out, start)) };
+        let Some(axes) = data.get(at + 4..at + 4 + n) else { return Ok((out, start)) };
         let axes: serde_json::Map<String, Value> = serde_json::from_slice(axes).map_err(|e| bad(&format!("axes that are not a JSON object ({e})")))?;
         at += 4 + n;
-        let n = u32_at(at).ok_or_else(|| bad("an entry cut short"))? as usize;
-        let file = data.get(at + 4..at + 4 + n).ok_or_else(|| bad("an entry cut short"))?;
+        let Some(n) = u32_at(at).map(|n| n as usize) else { return Ok((out, start)) };
+        let Some(file) = data.get(at + 4..at + 4 + n) else { return Ok((out, start)) };
         let file = String::from_utf8(file.to_vec()).map_err(|_| bad("a file name that is not UTF-8"))?;
         at += 4 + n;
-        let v: Vec<u32> = (0..8).map(|i| u32_at(at + 4 * i)).collect::<Option<_>>().ok_or_else(|| bad("an entry cut short"))?;
+        let Some(v) = (0..8).map(|i| u32_at(at + 4 * i)).collect::<Option<Vec<u32>>>() else { return Ok((out, start)) };
         at += 32;
         out.push(Entry { axes, file, offset: u64::from(v[0]), width: v[1] as usize, height: v[2] as usize, pixel_type: v[3], compression: v[4] });
     }
-    Ok(out)
 }
 
 /// An axis value as text, for keys and messages (`"DAPI"` as DAPI, 3 as 3).
@@ -103,13 +112,18 @@ impl NdTiff {
     pub fn open(path: &Path, planes: Planes) -> Result<NdTiff> {
         let index = path.join(INDEX);
         let data = std::fs::read(&index).map_err(|e| CtcError::io(&index, &e))?;
-        let entries = entries(&index, &data)?;
+        let (entries, _) = entries(&index, &data)?;
         if entries.is_empty() {
             return Err(CtcError::new(&index, "lists no image"));
         }
+        Self::from_entries(path, &entries.iter().collect::<Vec<_>>(), planes)
+    }
+
+    /// [`NdTiff::open`] of the images `entries` of the index.
+    fn from_entries(path: &Path, entries: &[&Entry], planes: Planes) -> Result<NdTiff> {
         // The values each axis takes, in the order the index first names them.
         let mut values: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-        for e in &entries {
+        for e in entries {
             for (k, v) in &e.axes {
                 let seen = values.entry(k.clone()).or_default();
                 if !seen.contains(v) {
@@ -147,7 +161,7 @@ impl NdTiff {
                 Some(v) => v.as_i64().ok_or_else(|| CtcError::new(path, format!("gives an image the {axis} {v}, not a whole number"))),
             }
         };
-        for e in entries.iter().filter(|e| channel.is_none() || e.axes.get("channel") == channel.as_ref()) {
+        for e in entries.iter().copied().filter(|e| channel.is_none() || e.axes.get("channel") == channel.as_ref()) {
             let (t, z) = (number(e, "time")?, number(e, "z")?);
             by_time.entry(t).or_default().insert(z, e);
         }
@@ -215,6 +229,72 @@ impl NdTiff {
         (0..self.time_points).map(move |t| data.read(t).map(|f| (t, f)))
     }
 
+    /// The frames of an acquisition still being written, in time order, as
+    /// they come: the index is read again every `poll`, and a time point is
+    /// read once it is whole: once a later one has begun, once it holds as
+    /// many images as the first time point, or, for the last, once the index
+    /// has not grown for `wait`, which also ends the frames. Each whole time
+    /// point is checked as [`NdTiff::open`] checks a finished dataset; an
+    /// image the index lists but whose pixels are not all there yet is read
+    /// again every `poll` for up to `wait`.
+    pub fn follow(path: &Path, planes: Planes, wait: Duration, poll: Duration) -> impl Iterator<Item = Result<(usize, Frame)>> + Send + use<> {
+        let (path, index) = (path.to_path_buf(), path.join(INDEX));
+        let (mut entries, mut used, mut grew) = (Vec::<Entry>::new(), 0, Instant::now());
+        let (mut next, mut whole, mut done) = (0usize, None::<NdTiff>, false);
+        std::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            let result = (|| -> Result<Option<(usize, Frame)>> {
+                loop {
+                    if let Some(data) = whole.as_ref().filter(|d| next < d.time_points) {
+                        let first_try = Instant::now();
+                        let frame = loop {
+                            match data.read(next) {
+                                Ok(f) => break f,
+                                Err(e) if first_try.elapsed() >= wait => return Err(e),
+                                Err(_) => std::thread::sleep(poll),
+                            }
+                        };
+                        next += 1;
+                        return Ok(Some((next - 1, frame)));
+                    }
+                    let quiet = grew.elapsed() >= wait;
+                    if let Some(last) = whole_time_points(&entries, quiet) {
+                        let upto: Vec<&Entry> = entries.iter().filter(|e| time_of(e) <= last).collect();
+                        if whole.as_ref().is_none_or(|d| d.time_points <= last as usize) {
+                            whole = Some(Self::from_entries(&path, &upto, planes)?);
+                            if next < whole.as_ref().map_or(0, |d| d.time_points) {
+                                continue;
+                            }
+                        }
+                    }
+                    if quiet {
+                        return if entries.is_empty() { Err(CtcError::new(&index, "lists no image")) } else { Ok(None) };
+                    }
+                    std::thread::sleep(poll);
+                    let data = std::fs::read(&index).map_err(|e| CtcError::io(&index, &e))?;
+                    let (more, took) = complete_entries(&index, data.get(used..).unwrap_or_default())?;
+                    if !more.is_empty() {
+                        (used, grew) = (used + took, Instant::now());
+                        entries.extend(more);
+                    }
+                }
+            })();
+            match result {
+                Ok(Some(f)) => Some(Ok(f)),
+                Ok(None) => {
+                    done = true;
+                    None
+                }
+                Err(e) => {
+                    done = true;
+                    Some(Err(e))
+                }
+            }
+        })
+    }
+
     /// One image's pixels, little-endian as NDTiff writes them.
     fn image(&self, image: &Image) -> Result<Frame> {
         let (h, w) = self.dim;
@@ -229,4 +309,28 @@ impl NdTiff {
             _ => Frame::U16(ndarray::Array2::from_shape_vec((h, w), bytes.chunks_exact(2).map(|b| u16::from_le_bytes([b[0], b[1]])).collect()).expect("h × w samples")),
         })
     }
+}
+
+/// An entry's time point (0 without a time axis; -1 for one that is not a
+/// whole number, which [`NdTiff::open`] refuses).
+fn time_of(e: &Entry) -> i64 {
+    e.axes.get("time").map_or(Some(0), Value::as_i64).unwrap_or(-1)
+}
+
+/// The last time point up to which every time point of a growing index is
+/// whole: a later one has begun, or it holds as many images as the first
+/// time point, or (`quiet`) the index has stopped growing. None where not
+/// even the first is.
+fn whole_time_points(entries: &[Entry], quiet: bool) -> Option<i64> {
+    let mut count: BTreeMap<i64, usize> = BTreeMap::new();
+    for e in entries {
+        *count.entry(time_of(e)).or_default() += 1;
+    }
+    let (&last, _) = count.iter().next_back()?;
+    if quiet {
+        return Some(last);
+    }
+    let first = count.values().next().copied().unwrap_or(0);
+    let done = if count.len() > 1 && count[&last] >= first { last } else { last - 1 };
+    (done >= *count.keys().next().expect("one time point")).then_some(done)
 }
