@@ -51,7 +51,8 @@ pub struct TrackArgs {
     /// or the frames' file names as a pattern, the time point written {t} and
     /// any other varying part * ('pos0/img_{t}_DAPI_000.tif', one file a plane
     /// as Micro-Manager writes them), or an OME-Zarr image (image.zarr, NGFF
-    /// 0.4 or 0.5).
+    /// 0.4 or 0.5), or a Micro-Manager 2 NDTiff acquisition (a folder holding
+    /// NDTiff.index).
     #[arg(value_name = "SEQUENCE|STACK.tif")]
     pub sequence: Option<PathBuf>,
     /// Link the label masks in this folder instead (Cellpose, StarDist,

@@ -407,8 +407,8 @@ pub struct ExportArgs {
     #[arg(long, value_name = "TIME", requires = "calibrated", value_parser = |s: &str| ctc::parse_quantity(s, "s"))]
     pub frame_interval: Option<(f64, String)>,
     /// Measure each cell's intensity in these raw frames (a sequence folder,
-    /// a stack, a file-name pattern or an OME-Zarr image, as `track` takes
-    /// them): mean, median, min, max, total and
+    /// a stack, a file-name pattern, an OME-Zarr image or an NDTiff
+    /// acquisition, as `track` takes them): mean, median, min, max, total and
     /// standard deviation, as TrackMate's spot intensity features.
     #[arg(long, value_name = "SEQ_DIR|STACK.tif")]
     pub raw: Option<PathBuf>,

@@ -24,7 +24,7 @@ pub struct InputArgs {
     /// Result folder: maskTTT.tif and res_track.txt (e.g. 01_RES).
     #[arg(long)]
     pub res: PathBuf,
-    /// The raw frames to draw the outlines on, as `track` takes them (a sequence folder, a multi-page TIFF stack, a file-name pattern, an OME-Zarr image); without it, on black.
+    /// The raw frames to draw the outlines on, as `track` takes them (a sequence folder, a multi-page TIFF stack, a file-name pattern, an OME-Zarr image, an NDTiff acquisition); without it, on black.
     #[arg(long, value_name = "SEQ_DIR")]
     pub raw: Option<PathBuf>,
     /// The channel of the raw frames to draw on, counted from 1 (as `track --channel`).
