@@ -121,13 +121,14 @@ impl NdTiff {
 
     /// [`NdTiff::open`] of the images `entries` of the index.
     fn from_entries(path: &Path, entries: &[&Entry], planes: Planes) -> Result<NdTiff> {
-        // The values each axis takes, in the order the index first names them.
+        // The values each axis but time and z takes, in the order the index
+        // first names them (a set beside each list keeps this linear).
         let mut values: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut seen: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
         for e in entries {
-            for (k, v) in &e.axes {
-                let seen = values.entry(k.clone()).or_default();
-                if !seen.contains(v) {
-                    seen.push(v.clone());
+            for (k, v) in e.axes.iter().filter(|(k, _)| !matches!(k.as_str(), "time" | "z")) {
+                if seen.insert((k.clone(), v.to_string())) {
+                    values.entry(k.clone()).or_default().push(v.clone());
                 }
             }
         }
