@@ -1,4 +1,4 @@
-//! The CTC's biologically inspired measures: complete tracks CT, track fractions TF, branching correctness BC(i).
+//! The CTC's biologically inspired measures: complete tracks CT, track fractions TF, branching correctness BC(i), cell cycle accuracy CCA and BIO(i).
 //!
 //! Defined by Ulman et al. 2017 ("An objective comparison of cell-tracking
 //! algorithms", Nature Methods 14, Supplementary Note 2) and computed here as
@@ -237,6 +237,62 @@ pub fn division_counts(
     }
     DivisionCounts { tp, fp: result.len() as i64 - tp, fn_: truth.len() as i64 - tp }
 }
+
+/// CCA, the cell cycle accuracy (Ulman et al.'s BIO measures, as
+/// py-ctcmetrics' `cca.py`): the distributions of the lengths (last − first
+/// frame) of the tracks born by a division that divide again, in truth and
+/// result, compared as 1 − the largest gap between their cumulative
+/// histograms. `None` without such a truth track; 0 without such a result
+/// track.
+///
+/// ```
+/// use cellstream::ctc::TrackRecord;
+/// let t = |l, b, e, p| TrackRecord::new(l, b, e, p);
+/// // 1 divides into 2 and 3; 2 divides into 4 and 5 after 4 frames (length 3).
+/// let truth = [t(1, 0, 1, 0), t(2, 2, 5, 1), t(3, 2, 9, 1), t(4, 6, 9, 2), t(5, 6, 9, 2)];
+/// assert_eq!(cellstream::eval::cell_cycle_accuracy(&truth, &truth), Some(1.0));
+/// assert_eq!(cellstream::eval::cell_cycle_accuracy(&truth, &truth[..1]), Some(0.0));
+/// ```
+pub fn cell_cycle_accuracy(truth_tracks: &[TrackRecord], result_tracks: &[TrackRecord]) -> Option<f64> {
+    let lengths = |tracks: &[TrackRecord]| -> Vec<usize> {
+        let mut daughters: HashMap<u32, usize> = HashMap::new();
+        for r in tracks.iter().filter(|r| r.parent != 0) {
+            *daughters.entry(r.parent).or_default() += 1;
+        }
+        let splits = |l: u32| daughters.get(&l).is_some_and(|&n| n > 1);
+        tracks.iter().filter(|r| splits(r.label) && splits(r.parent)).map(|r| r.end.saturating_sub(r.begin)).collect()
+    };
+    let (truth, result) = (lengths(truth_tracks), lengths(result_tracks));
+    if truth.is_empty() {
+        return None;
+    }
+    if result.is_empty() {
+        return Some(0.0);
+    }
+    let longest = truth.iter().chain(&result).copied().max().unwrap_or(0);
+    let cumulative = |v: &[usize]| -> Vec<f64> {
+        let mut h = vec![0.0; longest + 1];
+        for &l in v {
+            h[l] += 1.0;
+        }
+        let n = v.len() as f64;
+        let mut acc = 0.0;
+        h.iter().map(|c| {
+            acc += c / n;
+            acc
+        })
+        .collect()
+    };
+    let (a, b) = (cumulative(&truth), cumulative(&result));
+    Some(1.0 - a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max))
+}
+
+/// BIO(i), the mean of CT, TF, BC(i) and CCA, of those that can be computed.
+pub fn bio(ct: Option<f64>, tf: Option<f64>, bc: Option<f64>, cca: Option<f64>) -> Option<f64> {
+    let known: Vec<f64> = [ct, tf, bc, cca].into_iter().flatten().collect();
+    (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64)
+}
+
 
 #[cfg(test)]
 mod tests {

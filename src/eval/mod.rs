@@ -41,8 +41,8 @@ use rayon::prelude::*;
 
 pub use aogm::{DetectionErrors, GraphErrors, LinkErrors};
 pub use assignment::min_cost_assignment;
-pub use association::{association, bio, cell_cycle_accuracy, heaviest_pairing, Association};
-pub use biological::DivisionCounts;
+pub use association::{association, heaviest_pairing, Association};
+pub use biological::{bio, cell_cycle_accuracy, DivisionCounts};
 pub use command::{run, EvaluateArgs};
 pub use matching::{match_frame, match_frames, FrameMatch};
 pub use overlap::{Label, Object, Overlap, Pair};
