@@ -564,6 +564,26 @@ fn same_size<T>(
     })
 }
 
+/// Before following the folder `seq` of an acquisition that may not have
+/// begun: waits, looking every `poll` for up to `wait`, until it holds a
+/// file, then one `poll` more, so that what kind of acquisition it is (TIFF
+/// frames, or NDTiff's index beside its first file) shows. A pattern, a
+/// file, or a folder that holds files already is taken as it is.
+fn await_first_file(seq: &Path, wait: std::time::Duration, poll: std::time::Duration) {
+    if ctc::is_pattern(seq) || seq.is_file() {
+        return;
+    }
+    let holds_file = || std::fs::read_dir(seq).is_ok_and(|mut d| d.any(|e| e.is_ok_and(|e| e.path().is_file())));
+    if holds_file() {
+        return;
+    }
+    let start = std::time::Instant::now();
+    while !holds_file() && start.elapsed() < wait {
+        std::thread::sleep(poll);
+    }
+    std::thread::sleep(poll);
+}
+
 fn default_out(seq: &Path) -> PathBuf {
     // `movie.tif` → `movie_RES`, `01/` → `01_RES`, `pos0/img_{t}_DAPI_000.tif` → `pos0/img_DAPI_000_RES`.
     if ctc::is_pattern(seq) {
@@ -736,6 +756,9 @@ fn track_sequence_with(
 ) -> Result<TrackSummary> {
     // A folder of tTTT.tif, or one multi-page TIFF whose pages are the frames.
     type Frames = Box<dyn Iterator<Item = Result<(usize, Frame)>> + Send>;
+    if let Some(wait) = args.follow {
+        await_first_file(seq, std::time::Duration::from_secs_f64(wait), std::time::Duration::from_millis(100));
+    }
     let (reader, total, digits): (Frames, usize, usize) = if ctc::is_zarr(seq) {
         if args.follow.is_some() {
             bail!(CtcError::new(seq, "is an OME-Zarr image; --follow reads a folder that frames are still being written into"));

@@ -830,9 +830,10 @@ fn an_ndtiff_acquisition_is_tracked_by_its_index() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_same_result(&d.path().join("acq_1_RES"), &alone, n);
     assert_eq!(first_overlay(&alone, &acq, &["--channel", "2", "--project", "max"], &d.path().join("over-nd")), first_overlay(&alone, &seq, &[], &d.path().join("over-folder")));
-    // Followed while the acquisition writes it, an image every 40 ms: the same result.
+    // Followed while the acquisition writes it, from before its first file,
+    // an image every 40 ms: the same result.
     let live = d.path().join("live_1");
-    let mut writer = ndtiff_support::NdTiffWriter::new(&live);
+    std::fs::create_dir_all(&live).unwrap();
     let res = d.path().join("live_R");
     let child = Command::new(env!("CARGO_BIN_EXE_cellstream"))
         .args(["track", "--segmenter", "classical", "-q", "--follow", "3", "--channel", "2", "--project", "max", "--out"])
@@ -841,6 +842,8 @@ fn an_ndtiff_acquisition_is_tracked_by_its_index() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut writer = ndtiff_support::NdTiffWriter::new(&live);
     for (axes, image) in &images {
         std::thread::sleep(std::time::Duration::from_millis(40));
         writer.add(axes, image);
