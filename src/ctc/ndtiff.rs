@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use super::error::{CtcError, Result};
 use super::planes::{z_project, Planes, Projection};
+use super::sequence::steps_until_done;
 use super::tiff_io::Frame;
 
 /// The index file that makes a folder an NDTiff dataset.
@@ -241,56 +242,40 @@ impl NdTiff {
     pub fn follow(path: &Path, planes: Planes, wait: Duration, poll: Duration) -> impl Iterator<Item = Result<(usize, Frame)>> + Send + use<> {
         let (path, index) = (path.to_path_buf(), path.join(INDEX));
         let (mut entries, mut used, mut grew) = (Vec::<Entry>::new(), 0, Instant::now());
-        let (mut next, mut whole, mut done) = (0usize, None::<NdTiff>, false);
-        std::iter::from_fn(move || {
-            if done {
-                return None;
-            }
-            let result = (|| -> Result<Option<(usize, Frame)>> {
-                loop {
-                    if let Some(data) = whole.as_ref().filter(|d| next < d.time_points) {
-                        let first_try = Instant::now();
-                        let frame = loop {
-                            match data.read(next) {
-                                Ok(f) => break f,
-                                Err(e) if first_try.elapsed() >= wait => return Err(e),
-                                Err(_) => std::thread::sleep(poll),
-                            }
-                        };
-                        next += 1;
-                        return Ok(Some((next - 1, frame)));
-                    }
-                    let quiet = grew.elapsed() >= wait;
-                    if let Some(last) = whole_time_points(&entries, quiet) {
-                        let upto: Vec<&Entry> = entries.iter().filter(|e| time_of(e) <= last).collect();
-                        if whole.as_ref().is_none_or(|d| d.time_points <= last as usize) {
-                            whole = Some(Self::from_entries(&path, &upto, planes)?);
-                            if next < whole.as_ref().map_or(0, |d| d.time_points) {
-                                continue;
-                            }
+        let (mut next, mut whole) = (0usize, None::<NdTiff>);
+        steps_until_done(move || -> Result<Option<(usize, Frame)>> {
+            loop {
+                if let Some(data) = whole.as_ref().filter(|d| next < d.time_points) {
+                    let first_try = Instant::now();
+                    let frame = loop {
+                        match data.read(next) {
+                            Ok(f) => break f,
+                            Err(e) if first_try.elapsed() >= wait => return Err(e),
+                            Err(_) => std::thread::sleep(poll),
+                        }
+                    };
+                    next += 1;
+                    return Ok(Some((next - 1, frame)));
+                }
+                let quiet = grew.elapsed() >= wait;
+                if let Some(last) = whole_time_points(&entries, quiet) {
+                    let upto: Vec<&Entry> = entries.iter().filter(|e| time_of(e) <= last).collect();
+                    if whole.as_ref().is_none_or(|d| d.time_points <= last as usize) {
+                        whole = Some(Self::from_entries(&path, &upto, planes)?);
+                        if next < whole.as_ref().map_or(0, |d| d.time_points) {
+                            continue;
                         }
                     }
-                    if quiet {
-                        return if entries.is_empty() { Err(CtcError::new(&index, "lists no image")) } else { Ok(None) };
-                    }
-                    std::thread::sleep(poll);
-                    let data = std::fs::read(&index).map_err(|e| CtcError::io(&index, &e))?;
-                    let (more, took) = complete_entries(&index, data.get(used..).unwrap_or_default())?;
-                    if !more.is_empty() {
-                        (used, grew) = (used + took, Instant::now());
-                        entries.extend(more);
-                    }
                 }
-            })();
-            match result {
-                Ok(Some(f)) => Some(Ok(f)),
-                Ok(None) => {
-                    done = true;
-                    None
+                if quiet {
+                    return if entries.is_empty() { Err(CtcError::new(&index, "lists no image")) } else { Ok(None) };
                 }
-                Err(e) => {
-                    done = true;
-                    Some(Err(e))
+                std::thread::sleep(poll);
+                let data = std::fs::read(&index).map_err(|e| CtcError::io(&index, &e))?;
+                let (more, took) = complete_entries(&index, data.get(used..).unwrap_or_default())?;
+                if !more.is_empty() {
+                    (used, grew) = (used + took, Instant::now());
+                    entries.extend(more);
                 }
             }
         })

@@ -440,95 +440,78 @@ impl Sequence {
         let listed_last = known.keys().next_back().copied();
         let mut next = known.keys().next().copied().unwrap_or(0);
         let mut last_arrival = Instant::now();
-        let mut done = false;
-        std::iter::from_fn(move || {
-            if done {
-                return None;
-            }
-            let result = (|| -> Result<Option<(usize, PathBuf, Frame)>> {
-                // Wait for the next frame's file (of z slices, for all of them).
-                let path = loop {
-                    let quiet = last_arrival.elapsed() >= wait;
-                    if let Some(p) = known.get(&next) {
-                        if !slices {
-                            break p.clone();
-                        }
-                        let n = counts.get(&next).copied().unwrap_or(0);
-                        let later = known.range(next + 1..).next().is_some();
-                        match first_slices {
-                            Some((t0, n0)) if n > n0 || (n < n0 && (later || quiet)) => {
-                                let why = if later { "though a later time point has begun" } else { "and no slice came for" };
-                                let waited = if later { String::new() } else { format!(" {:.1} s", wait.as_secs_f64()) };
-                                return Err(CtcError::new(
-                                    &dir,
-                                    format!("gives time point {next} {n} z slice(s) ({}) but time point {t0} {n0}, {why}{waited}; every time point must have the same slices", p.file_name().unwrap_or_default().to_string_lossy()),
-                                ));
-                            }
-                            Some((_, n0)) if n == n0 => break p.clone(),
-                            None if later || quiet => {
-                                first_slices = Some((next, n));
-                                break p.clone();
-                            }
-                            _ => {}
-                        }
-                    } else if quiet {
-                        if let Some((&later, p)) = known.range(next..).next() {
+        steps_until_done(move || -> Result<Option<(usize, PathBuf, Frame)>> {
+            // Wait for the next frame's file (of z slices, for all of them).
+            let path = loop {
+                let quiet = last_arrival.elapsed() >= wait;
+                if let Some(p) = known.get(&next) {
+                    if !slices {
+                        break p.clone();
+                    }
+                    let n = counts.get(&next).copied().unwrap_or(0);
+                    let later = known.range(next + 1..).next().is_some();
+                    match first_slices {
+                        Some((t0, n0)) if n > n0 || (n < n0 && (later || quiet)) => {
+                            let why = if later { "though a later time point has begun" } else { "and no slice came for" };
+                            let waited = if later { String::new() } else { format!(" {:.1} s", wait.as_secs_f64()) };
                             return Err(CtcError::new(
                                 &dir,
-                                format!("gap in the frame numbering: no frame {next} came in {:.1} s, but {} (frame {later}) did", wait.as_secs_f64(), p.display()),
+                                format!("gives time point {next} {n} z slice(s) ({}) but time point {t0} {n0}, {why}{waited}; every time point must have the same slices", p.file_name().unwrap_or_default().to_string_lossy()),
                             ));
                         }
-                        return Ok(None);
-                    }
-                    std::thread::sleep(poll);
-                    let (now_known, now_counts) = list(&dir)?;
-                    if slices && (now_known != known || now_counts != counts) {
-                        // A new slice: the acquisition goes on.
-                        last_arrival = Instant::now();
-                    }
-                    (known, counts) = (now_known, now_counts);
-                };
-                // A frame that came while we followed, or the last one there at
-                // the start, may still be being written: wait for its size
-                // (its slices' sizes) to settle.
-                if listed_last.is_none_or(|l| next >= l) {
-                    let size = |p: &Path| -> Option<Vec<u64>> {
-                        let files = if slices { list_slice_files(p).ok()? } else { vec![p.to_path_buf()] };
-                        files.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).ok()).collect()
-                    };
-                    let mut before = size(&path);
-                    loop {
-                        std::thread::sleep(poll);
-                        let now = size(&path);
-                        if now == before {
-                            break;
+                        Some((_, n0)) if n == n0 => break p.clone(),
+                        None if later || quiet => {
+                            first_slices = Some((next, n));
+                            break p.clone();
                         }
-                        before = now;
+                        _ => {}
                     }
+                } else if quiet {
+                    if let Some((&later, p)) = known.range(next..).next() {
+                        return Err(CtcError::new(
+                            &dir,
+                            format!("gap in the frame numbering: no frame {next} came in {:.1} s, but {} (frame {later}) did", wait.as_secs_f64(), p.display()),
+                        ));
+                    }
+                    return Ok(None);
                 }
-                let first_try = Instant::now();
-                let frame = loop {
-                    match tiff_io::read_frame_planes(&path, planes) {
-                        Ok(f) => break f,
-                        Err(e) if first_try.elapsed() >= wait => return Err(e),
-                        Err(_) => std::thread::sleep(poll),
-                    }
+                std::thread::sleep(poll);
+                let (now_known, now_counts) = list(&dir)?;
+                if slices && (now_known != known || now_counts != counts) {
+                    // A new slice: the acquisition goes on.
+                    last_arrival = Instant::now();
+                }
+                (known, counts) = (now_known, now_counts);
+            };
+            // A frame that came while we followed, or the last one there at
+            // the start, may still be being written: wait for its size
+            // (its slices' sizes) to settle.
+            if listed_last.is_none_or(|l| next >= l) {
+                let size = |p: &Path| -> Option<Vec<u64>> {
+                    let files = if slices { list_slice_files(p).ok()? } else { vec![p.to_path_buf()] };
+                    files.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).ok()).collect()
                 };
-                last_arrival = Instant::now();
-                next += 1;
-                Ok(Some((next - 1, path, frame)))
-            })();
-            match result {
-                Ok(Some(f)) => Some(Ok(f)),
-                Ok(None) => {
-                    done = true;
-                    None
-                }
-                Err(e) => {
-                    done = true;
-                    Some(Err(e))
+                let mut before = size(&path);
+                loop {
+                    std::thread::sleep(poll);
+                    let now = size(&path);
+                    if now == before {
+                        break;
+                    }
+                    before = now;
                 }
             }
+            let first_try = Instant::now();
+            let frame = loop {
+                match tiff_io::read_frame_planes(&path, planes) {
+                    Ok(f) => break f,
+                    Err(e) if first_try.elapsed() >= wait => return Err(e),
+                    Err(_) => std::thread::sleep(poll),
+                }
+            };
+            last_arrival = Instant::now();
+            next += 1;
+            Ok(Some((next - 1, path, frame)))
         })
     }
 
@@ -542,6 +525,20 @@ impl Sequence {
             .filter(|p| p.is_dir())
             .collect()
     }
+}
+
+/// The items `step` gives one call at a time, until it gives none or an
+/// error; the error is the last item.
+pub(crate) fn steps_until_done<T>(mut step: impl FnMut() -> Result<Option<T>>) -> impl Iterator<Item = Result<T>> {
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let item = step().transpose();
+        done = !matches!(item, Some(Ok(_)));
+        item
+    })
 }
 
 /// A ground-truth folder (`NN_GT`, `NN_ST` or any name) holding `SEG/` and/or `TRA/`.
