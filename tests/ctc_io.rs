@@ -423,12 +423,25 @@ fn ndtiff_datasets_are_read_by_their_index() {
         let e = ctc::NdTiff::open(&dir, Planes::default()).unwrap_err();
         assert!(e.to_string().contains(dir.file_name().unwrap().to_str().unwrap()) && e.what.contains(says), "{e}");
     }
+    // A 12-bit camera's pixels (type 4) are two bytes each, as 16-bit ones.
+    let twelve = Frame::U16(Array2::from_shape_fn((4, 6), |(y, x)| (4000 + 10 * y + x) as u16));
+    let cam = broken("twelve", vec![(serde_json::json!({"time": 0}), twelve.clone())]);
+    let mut index = std::fs::read(cam.join("NDTiff.index")).unwrap();
+    let (kind, compression) = (index.len() - 32 + 12, index.len() - 32 + 16);
+    index[kind] = 4;
+    std::fs::write(cam.join("NDTiff.index"), &index).unwrap();
+    assert_eq!(ctc::NdTiff::open(&cam, Planes::default()).unwrap().read(0).unwrap(), twelve);
+    index[compression] = 1;
+    std::fs::write(cam.join("NDTiff.index"), &index).unwrap();
+    assert!(ctc::NdTiff::open(&cam, Planes::default()).unwrap_err().what.contains("compressed"));
     let rgb = broken("rgb", vec![(serde_json::json!({"time": 0}), eight(0))]);
     let mut index = std::fs::read(rgb.join("NDTiff.index")).unwrap();
     let at = index.len() - 32 + 12; // the pixel type
     index[at] = 2;
     std::fs::write(rgb.join("NDTiff.index"), &index).unwrap();
     assert!(ctc::NdTiff::open(&rgb, Planes::default()).unwrap_err().what.contains("RGB"));
+    let tiles = broken("tiles", vec![(serde_json::json!({"time": 0, "row": 0, "column": 0}), eight(0)), (serde_json::json!({"time": 0, "row": 0, "column": 1}), eight(0))]);
+    assert!(ctc::NdTiff::open(&tiles, Planes::default()).unwrap_err().what.contains("2 tile columns"));
     std::fs::write(rgb.join("NDTiff.index"), &index[..index.len() - 10]).unwrap();
     let e = ctc::NdTiff::open(&rgb, Planes::default()).unwrap_err();
     assert!(e.path.ends_with("NDTiff.index") && e.what.contains("cut short"), "{e}");
