@@ -772,6 +772,10 @@ fn track_sequence_with(
             (Box::new(ctc::NdTiff::follow(seq, args.planes(), wait, poll).map(|r| r.map_err(anyhow::Error::from))), 0, 3)
         } else {
             let data = ctc::NdTiff::open(seq, args.planes())?;
+            if let (Some(record), Some(name)) = (record.as_mut(), &data.channel_name) {
+                // The run record says which channel was tracked by its name too.
+                record.section("run").set("channel_name", name.as_str());
+            }
             (Box::new(data.frames().map(|r| r.map_err(anyhow::Error::from))), data.time_points, data.digits())
         }
     } else if seq.is_file() {

@@ -829,6 +829,8 @@ fn an_ndtiff_acquisition_is_tracked_by_its_index() {
     let o = cellstream(&[&"track", &acq, &"--channel", &"2", &"--project", &"max", &"--segmenter", &"classical", &"-q"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_same_result(&d.path().join("acq_1_RES"), &alone, n);
+    let record = std::fs::read_to_string(d.path().join("acq_1_RES").join(ctc::RUN_RECORD)).unwrap();
+    assert!(record.contains("channel = 2") && record.contains("channel_name = \"DAPI\""), "the run record names the channel tracked: {record}");
     assert_eq!(first_overlay(&alone, &acq, &["--channel", "2", "--project", "max"], &d.path().join("over-nd")), first_overlay(&alone, &seq, &[], &d.path().join("over-folder")));
     // Followed while the acquisition writes it, from before its first file,
     // an image every 40 ms: the same result.

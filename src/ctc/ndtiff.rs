@@ -52,6 +52,8 @@ pub struct NdTiff {
     pub time_points: usize,
     /// (height, width).
     pub dim: (usize, usize),
+    /// The name the index gives the channel read (`DAPI`), where it names channels.
+    pub channel_name: Option<String>,
     projection: Option<Projection>,
 }
 
@@ -208,7 +210,8 @@ impl NdTiff {
             }
             frames.push(images);
         }
-        Ok(NdTiff { path: path.to_path_buf(), time_points: frames.len(), frames, dim, projection: planes.project })
+        let channel_name = channel.as_ref().map(value_text);
+        Ok(NdTiff { path: path.to_path_buf(), time_points: frames.len(), frames, dim, channel_name, projection: planes.project })
     }
 
     /// Digits of the frame numbers in a result for this dataset (3, or more past 999).
