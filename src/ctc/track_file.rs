@@ -2,6 +2,7 @@
 //!
 //! `L` is the label, `B` and `E` the first and last frame in which it appears,
 //! and `P` the label of its parent track (0 for none).
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 
@@ -30,6 +31,47 @@ impl TrackRecord {
     pub const fn new(label: u32, begin: usize, end: usize, parent: u32) -> Self {
         TrackRecord { label, begin, end, parent }
     }
+}
+
+/// How many tracks name each track as their parent, by the parent's label
+/// (two or more: a division; one: the track continued across a gap).
+pub fn daughter_counts(tracks: &[TrackRecord]) -> HashMap<u32, usize> {
+    let mut counts = HashMap::new();
+    for r in tracks.iter().filter(|r| r.parent != 0) {
+        *counts.entry(r.parent).or_default() += 1;
+    }
+    counts
+}
+
+/// The first track of each track's chain of continuations, by label: a
+/// track that is its mother's only daughter (CTC's way of continuing a
+/// track across a gap) belongs to her chain, so the chains are the longest
+/// paths without a branch (GEFF's tracklets, py-ctcmetrics' `merge_tracks`).
+///
+/// ```
+/// use cellstream::ctc::TrackRecord;
+/// // 1 continues alone as 2 after a gap; 2 divides into 3 and 4.
+/// let tracks: Vec<TrackRecord> = [(1, 0, 1, 0), (2, 3, 4, 1), (3, 5, 6, 2), (4, 5, 6, 2)].iter().map(|&(l, b, e, p)| TrackRecord::new(l, b, e, p)).collect();
+/// assert_eq!(cellstream::ctc::chain_starts(&tracks), [(1, 1), (2, 1), (3, 3), (4, 4)].into());
+/// ```
+pub fn chain_starts(tracks: &[TrackRecord]) -> BTreeMap<u32, u32> {
+    let daughters = daughter_counts(tracks);
+    let parent: BTreeMap<u32, u32> = tracks.iter().map(|r| (r.label, r.parent)).collect();
+    parent
+        .keys()
+        .map(|&label| {
+            let mut at = label;
+            // Up while the mother has this one daughter alone; a cycle in the
+            // parents (an invalid file) stops after every track was passed once.
+            for _ in 0..parent.len() {
+                match parent.get(&at) {
+                    Some(&p) if p != 0 && parent.contains_key(&p) && daughters.get(&p) == Some(&1) => at = p,
+                    _ => break,
+                }
+            }
+            (label, at)
+        })
+        .collect()
 }
 
 /// Parses the text of a track file. `path` names it in errors, with the line number.

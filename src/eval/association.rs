@@ -89,29 +89,13 @@ fn ratio(a: u64, b: u64) -> Option<f64> {
 /// track's parent (joined too) as the first line of the track file with
 /// that joined label gives it.
 struct Merged {
-    of: HashMap<u32, u32>,
+    of: BTreeMap<u32, u32>,
     parent: BTreeMap<u32, u32>,
 }
 
 impl Merged {
     fn new(tracks: &[TrackRecord]) -> Merged {
-        let mut daughters: HashMap<u32, usize> = HashMap::new();
-        for r in tracks.iter().filter(|r| r.parent != 0) {
-            *daughters.entry(r.parent).or_default() += 1;
-        }
-        let parent_of: HashMap<u32, u32> = tracks.iter().map(|r| (r.label, r.parent)).collect();
-        let mut of = HashMap::new();
-        for r in tracks {
-            let mut at = r.label;
-            // A cycle in the parents (an invalid file) stops after every track was passed once.
-            for _ in 0..tracks.len() {
-                match parent_of.get(&at) {
-                    Some(&p) if p != 0 && daughters.get(&p) == Some(&1) => at = p,
-                    _ => break,
-                }
-            }
-            of.insert(r.label, at);
-        }
+        let of = crate::ctc::chain_starts(tracks);
         let mut parent = BTreeMap::new();
         for r in tracks {
             let p = if r.parent == 0 { 0 } else { of.get(&r.parent).copied().unwrap_or(r.parent) };

@@ -255,10 +255,7 @@ pub fn division_counts(
 /// ```
 pub fn cell_cycle_accuracy(truth_tracks: &[TrackRecord], result_tracks: &[TrackRecord]) -> Option<f64> {
     let lengths = |tracks: &[TrackRecord]| -> Vec<usize> {
-        let mut daughters: HashMap<u32, usize> = HashMap::new();
-        for r in tracks.iter().filter(|r| r.parent != 0) {
-            *daughters.entry(r.parent).or_default() += 1;
-        }
+        let daughters = crate::ctc::daughter_counts(tracks);
         let splits = |l: u32| daughters.get(&l).is_some_and(|&n| n > 1);
         tracks.iter().filter(|r| splits(r.label) && splits(r.parent)).map(|r| r.end.saturating_sub(r.begin)).collect()
     };
@@ -292,7 +289,6 @@ pub fn bio(ct: Option<f64>, tf: Option<f64>, bc: Option<f64>, cca: Option<f64>) 
     let known: Vec<f64> = [ct, tf, bc, cca].into_iter().flatten().collect();
     (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64)
 }
-
 
 #[cfg(test)]
 mod tests {

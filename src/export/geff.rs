@@ -7,7 +7,6 @@
 //! under `nodes/props/NAME/values`, and `edges/ids`, one (source, target) row
 //! per edge. [`write_geff`] writes one from [`TrackedCells`], uncompressed,
 //! each array in one chunk, which any Zarr reader opens.
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -23,40 +22,6 @@ pub const GEFF_VERSION: &str = "1.3";
 /// What may lie in a folder [`write_geff`] replaces: an earlier GEFF.
 fn geff_entry(name: &str) -> bool {
     matches!(name, ".zgroup" | ".zattrs" | "nodes" | "edges")
-}
-
-/// The tracklet each track belongs to, by label: GEFF's tracklets are the
-/// maximal paths without branches, so a track that is its mother's only
-/// daughter (CTC's way of continuing a track across a gap) joins her
-/// tracklet. A tracklet is named by its first track's label.
-///
-/// ```
-/// use cellstream::ctc::TrackRecord;
-/// // 1 continues alone as 2 after a gap; 2 divides into 3 and 4.
-/// let tracks: Vec<TrackRecord> = [(1, 0, 1, 0), (2, 3, 4, 1), (3, 5, 6, 2), (4, 5, 6, 2)].iter().map(|&(l, b, e, p)| TrackRecord::new(l, b, e, p)).collect();
-/// assert_eq!(cellstream::export::geff::tracklets(&tracks), [(1, 1), (2, 1), (3, 3), (4, 4)].into());
-/// ```
-pub fn tracklets(tracks: &[ctc::TrackRecord]) -> BTreeMap<u32, u32> {
-    let mut daughters: BTreeMap<u32, usize> = BTreeMap::new();
-    for r in tracks.iter().filter(|r| r.parent != 0) {
-        *daughters.entry(r.parent).or_default() += 1;
-    }
-    let parent: BTreeMap<u32, u32> = tracks.iter().map(|r| (r.label, r.parent)).collect();
-    parent
-        .keys()
-        .map(|&label| {
-            let mut at = label;
-            // Up while the mother has this one daughter alone; a cycle in the
-            // parents (an invalid file) stops after every track was passed once.
-            for _ in 0..parent.len() {
-                match parent.get(&at) {
-                    Some(&p) if p != 0 && parent.contains_key(&p) && daughters.get(&p) == Some(&1) => at = p,
-                    _ => break,
-                }
-            }
-            (label, at)
-        })
-        .collect()
 }
 
 /// A unit as OME-NGFF (and so GEFF) names it: `µm` as `micrometer`, `min`
@@ -108,7 +73,7 @@ impl Property {
 /// one node per spot (ids 0, 1, … in the order of [`TrackedCells::spots`]),
 /// one directed edge per link ([`TrackedCells::links`]). Node properties:
 /// `t` (frame), `y`, `x` (centroid, pixels), `area` (pixels), `track_id`
-/// (the CTC label, as in the masks), `tracklet_id` ([`tracklets`]),
+/// (the CTC label, as in the masks), `tracklet_id` ([`ctc::chain_starts`]),
 /// `lineage_id` (the lineage's first track), and, for spots measured in raw
 /// frames, [`INTENSITY_COLUMNS`] with `_chN` for each channel. The axes `t`,
 /// `y`, `x` are in frames and pixels, with `cal`'s frame interval and pixel
@@ -123,7 +88,7 @@ pub fn write_geff(cells: &TrackedCells, cal: &Calibration, masks: Option<&Path>,
     let staged = StagedFolder::create(dest, geff_entry, "a GEFF")?;
     let root = staged.tmp().to_path_buf();
     let spots = &cells.spots;
-    let tracklet = tracklets(&cells.tracks);
+    let tracklet = ctc::chain_starts(&cells.tracks);
     let lineage = cells.lineage_roots();
     let pixel = Some("pixel".to_string());
     let mut props = vec![
