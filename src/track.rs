@@ -756,8 +756,10 @@ fn track_sequence_with(
 ) -> Result<TrackSummary> {
     // A folder of tTTT.tif, or one multi-page TIFF whose pages are the frames.
     type Frames = Box<dyn Iterator<Item = Result<(usize, Frame)>> + Send>;
-    if let Some(wait) = args.follow {
-        await_first_file(seq, std::time::Duration::from_secs_f64(wait), std::time::Duration::from_millis(100));
+    // --follow: how long to wait for a frame, and how often to look.
+    let follow = args.follow.map(|wait| (std::time::Duration::from_secs_f64(wait), std::time::Duration::from_millis(100)));
+    if let Some((wait, poll)) = follow {
+        await_first_file(seq, wait, poll);
     }
     let (reader, total, digits): (Frames, usize, usize) = if ctc::is_zarr(seq) {
         if args.follow.is_some() {
@@ -766,9 +768,8 @@ fn track_sequence_with(
         let image = ctc::ZarrImage::open(seq, args.planes())?;
         (Box::new(image.frames().map(|r| r.map_err(anyhow::Error::from))), image.time_points, image.digits())
     } else if ctc::is_ndtiff(seq) {
-        if let Some(wait) = args.follow {
+        if let Some((wait, poll)) = follow {
             // A live acquisition: how many frames will come is not known (total 0).
-            let (wait, poll) = (std::time::Duration::from_secs_f64(wait), std::time::Duration::from_millis(100));
             (Box::new(ctc::NdTiff::follow(seq, args.planes(), wait, poll).map(|r| r.map_err(anyhow::Error::from))), 0, 3)
         } else {
             let data = ctc::NdTiff::open(seq, args.planes())?;
@@ -784,14 +785,13 @@ fn track_sequence_with(
         }
         let stack = ctc::Stack::open_planes(seq, args.planes())?;
         (Box::new(stack.frames()?.map(|r| r.map_err(anyhow::Error::from))), stack.time_points, stack.digits())
-    } else if let Some(wait) = args.follow {
+    } else if let Some((wait, poll)) = follow {
         if ctc::names_slices(seq) && args.planes().project.is_none() {
             // Said now, not after waiting for the first time point to be whole.
             bail!(CtcError::new(seq, "names z slices ({z}), one file each; --project max (or mean) projects each time point's slices into one frame, or name one slice in the pattern"));
         }
         // A live acquisition: how many frames will come is not known (total 0),
         // and the first may not have come yet.
-        let (wait, poll) = (std::time::Duration::from_secs_f64(wait), std::time::Duration::from_millis(100));
         let sequence = ctc::Sequence::open_when_ready(seq, wait, poll)?.with_planes(args.planes());
         let frames = sequence.follow(wait, poll);
         let reader = same_size(frames.map(|r| {

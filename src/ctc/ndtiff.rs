@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use super::error::{CtcError, Result};
 use super::planes::{z_project, Planes, Projection};
-use super::sequence::steps_until_done;
+use super::sequence::{retry_for, steps_until_done};
 use super::tiff_io::Frame;
 
 /// The index file that makes a folder an NDTiff dataset.
@@ -249,14 +249,7 @@ impl NdTiff {
         steps_until_done(move || -> Result<Option<(usize, Frame)>> {
             loop {
                 if let Some(data) = whole.as_ref().filter(|d| next < d.time_points) {
-                    let first_try = Instant::now();
-                    let frame = loop {
-                        match data.read(next) {
-                            Ok(f) => break f,
-                            Err(e) if first_try.elapsed() >= wait => return Err(e),
-                            Err(_) => std::thread::sleep(poll),
-                        }
-                    };
+                    let frame = retry_for(wait, poll, || data.read(next))?;
                     next += 1;
                     return Ok(Some((next - 1, frame)));
                 }

@@ -501,14 +501,7 @@ impl Sequence {
                     before = now;
                 }
             }
-            let first_try = Instant::now();
-            let frame = loop {
-                match tiff_io::read_frame_planes(&path, planes) {
-                    Ok(f) => break f,
-                    Err(e) if first_try.elapsed() >= wait => return Err(e),
-                    Err(_) => std::thread::sleep(poll),
-                }
-            };
+            let frame = retry_for(wait, poll, || tiff_io::read_frame_planes(&path, planes))?;
             last_arrival = Instant::now();
             next += 1;
             Ok(Some((next - 1, path, frame)))
@@ -539,6 +532,20 @@ pub(crate) fn steps_until_done<T>(mut step: impl FnMut() -> Result<Option<T>>) -
         done = !matches!(item, Some(Ok(_)));
         item
     })
+}
+
+/// `read()`, tried again every `poll` while it fails, for up to `wait`: a
+/// file a live acquisition is still writing may not decode yet. The last
+/// error where it never succeeds.
+pub(crate) fn retry_for<T>(wait: Duration, poll: Duration, mut read: impl FnMut() -> Result<T>) -> Result<T> {
+    let first_try = Instant::now();
+    loop {
+        match read() {
+            Ok(x) => return Ok(x),
+            Err(e) if first_try.elapsed() >= wait => return Err(e),
+            Err(_) => std::thread::sleep(poll),
+        }
+    }
 }
 
 /// A ground-truth folder (`NN_GT`, `NN_ST` or any name) holding `SEG/` and/or `TRA/`.
