@@ -67,6 +67,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// `--position N`: a position of an NDTiff acquisition as its index numbers
+/// it (Micro-Manager's `Pos0` is 0).
+pub fn position_number(s: &str) -> std::result::Result<i64, String> {
+    match s.parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        _ => Err(format!("{s} is not a position: positions are numbered from 0 as the acquisition's index numbers them (Micro-Manager's Pos0 is 0)")),
+    }
+}
+
 /// `--channel N`: a channel number, counted from 1 as Fiji counts them.
 pub fn channel_number(s: &str) -> std::result::Result<usize, String> {
     match s.parse::<usize>() {

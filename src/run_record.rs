@@ -86,6 +86,11 @@ impl From<f32> for Setting {
         Setting(Value::Float(v.to_string().parse().unwrap_or(f64::from(v))))
     }
 }
+impl From<i64> for Setting {
+    fn from(v: i64) -> Self {
+        Setting(Value::Integer(v))
+    }
+}
 impl From<usize> for Setting {
     fn from(v: usize) -> Self {
         Setting(i64::try_from(v).map_or_else(|_| Value::String(v.to_string()), Value::Integer))

@@ -71,6 +71,13 @@ pub struct TrackArgs {
     /// multi-band frames, or of frame files that hold one page a channel.
     #[arg(long, value_name = "N", value_parser = crate::cli::channel_number)]
     pub channel: Option<usize>,
+    /// Of a Micro-Manager NDTiff acquisition of several positions (the wells
+    /// or fields of a plate), the one to track, as its index numbers it
+    /// (Micro-Manager's Pos0 is 0); written into ACQ_PosN_RES by default.
+    /// Without it, every position is tracked, one after another, each into
+    /// ACQ_PosN_RES beside the acquisition.
+    #[arg(long, value_name = "N", conflicts_with = "masks", value_parser = crate::cli::position_number)]
+    pub position: Option<i64>,
     /// Track a time-lapse of z-stacks in 2D: each time point's z slices
     /// projected into one frame, `max` (each pixel's brightest slice, as
     /// Fiji's Max Intensity) or `mean`; of an ImageJ or OME hyperstack of z
@@ -116,7 +123,7 @@ pub struct TrackArgs {
 impl TrackArgs {
     /// The planes of each frame file to track: `--channel`, `--project` and `--slices`.
     fn planes(&self) -> ctc::Planes {
-        ctc::Planes { channel: self.channel, project: self.project, slices: self.slices }
+        ctc::Planes { channel: self.channel, project: self.project, slices: self.slices, position: self.position }
     }
 
     /// Notes `--channel`, `--project` and `--slices` in the run record's `[run]`.
@@ -129,6 +136,9 @@ impl TrackArgs {
         }
         if let Some(r) = self.slices {
             record.section("run").set("slices", String::from(r));
+        }
+        if let Some(p) = self.position {
+            record.section("run").set("position", p);
         }
     }
 }
@@ -584,7 +594,7 @@ fn await_first_file(seq: &Path, wait: std::time::Duration, poll: std::time::Dura
     std::thread::sleep(poll);
 }
 
-fn default_out(seq: &Path) -> PathBuf {
+fn default_out(seq: &Path, position: Option<i64>) -> PathBuf {
     // `movie.tif` → `movie_RES`, `01/` → `01_RES`, `pos0/img_{t}_DAPI_000.tif` → `pos0/img_DAPI_000_RES`.
     if ctc::is_pattern(seq) {
         return seq.with_file_name(ctc::pattern_result_name(seq));
@@ -592,7 +602,9 @@ fn default_out(seq: &Path) -> PathBuf {
     // `image.zarr` → `image_RES`, as a stack file.
     let name = if seq.is_file() || ctc::is_zarr(seq) { seq.file_stem() } else { seq.file_name() };
     let name = name.map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "seq".into());
-    seq.with_file_name(format!("{name}_RES"))
+    // An NDTiff acquisition's position 2: `acq_1` → `acq_1_Pos2_RES`, as Micro-Manager names it.
+    let position = position.map(|p| format!("_Pos{p}")).unwrap_or_default();
+    seq.with_file_name(format!("{name}{position}_RES"))
 }
 
 fn same_folder(a: &Path, b: &Path) -> bool {
@@ -761,6 +773,7 @@ fn track_sequence_with(
     if let Some((wait, poll)) = follow {
         await_first_file(seq, wait, poll);
     }
+    ctc::refuse_position(seq, args.planes())?;
     let (reader, total, digits): (Frames, usize, usize) = if ctc::is_zarr(seq) {
         if args.follow.is_some() {
             bail!(CtcError::new(seq, "is an OME-Zarr image; --follow reads a folder that frames are still being written into"));
@@ -967,7 +980,18 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
         opts.post_threads = n;
     }
     let mut record = RunRecord::new(std::env::args());
-    let parts = args.sequence.as_deref().map(dataset_sequences).unwrap_or_default();
+    // Several parts, each tracked into its own result beside it: the
+    // sequences of a CTC dataset folder, or the positions of an NDTiff
+    // acquisition where --position picks none.
+    let mut parts: Vec<(PathBuf, Option<i64>)> = args.sequence.as_deref().map(dataset_sequences).unwrap_or_default().into_iter().map(|p| (p, None)).collect();
+    let mut holds = "a dataset folder holding the sequences";
+    if let Some(seq) = args.sequence.as_deref().filter(|s| args.position.is_none() && args.masks.is_none() && ctc::is_ndtiff(s)) {
+        let positions = ctc::ndtiff_positions(seq)?;
+        if positions.len() > 1 {
+            parts = positions.into_iter().map(|p| (seq.to_path_buf(), Some(p))).collect();
+            holds = "an NDTiff acquisition of the positions";
+        }
+    }
     let (out, s) = match (&args.sequence, &args.masks) {
         (_, Some(masks)) => {
             if args.model.save_probabilities.is_some() {
@@ -987,8 +1011,19 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
         }
         (Some(seq), None) if !parts.is_empty() => {
             // A CTC dataset folder: each sequence NN into NN_RES beside it, one
-            // after another, each all or nothing.
-            let names: Vec<String> = parts.iter().filter_map(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned()).collect();
+            // after another, each all or nothing; or each position of an
+            // NDTiff acquisition into ACQ_PosN_RES.
+            let names: Vec<String> = parts
+                .iter()
+                .map(|(p, position)| match position {
+                    Some(n) => n.to_string(),
+                    None => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                })
+                .collect();
+            let (one, leave) = match parts[0] {
+                (_, Some(p)) => (format!("{} --position {p}", seq.display()), "ACQ_PosN_RES"),
+                (ref part, None) => (part.display().to_string(), "NN_RES"),
+            };
             for (flag, given) in [
                 ("--out", args.out.is_some()),
                 ("--stats", args.stats.is_some()),
@@ -999,17 +1034,20 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
                     bail!(CtcError::new(
                         seq,
                         format!(
-                            "is a dataset folder holding the sequences {}: {flag} is for one sequence; give one (`cellstream track {} {flag} …`), or leave {flag} out to write NN_RES beside each",
+                            "is {holds} {}: {flag} is for one of them; give one (`cellstream track {one} {flag} …`), or leave {flag} out to write {leave} beside each",
                             names.join(", "),
-                            parts[0].display()
                         )
                     ));
                 }
             }
-            for part in &parts {
-                let out = default_out(part);
+            for (part, position) in &parts {
+                let out = default_out(part, *position);
                 let mut record = RunRecord::new(std::env::args());
-                record.section("run").set("dataset", path_text(seq)).set("sequence", path_text(part)).set("out", path_text(&out));
+                if position.is_none() {
+                    record.section("run").set("dataset", path_text(seq));
+                }
+                record.section("run").set("sequence", path_text(part)).set("out", path_text(&out));
+                let args = TrackArgs { position: *position, ..args.clone() };
                 args.record_planes(&mut record);
                 let s = track_sequence_with(part, &out, &args, &opts, Some(record))?;
                 if !args.quiet {
@@ -1019,7 +1057,7 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         (Some(seq), None) => {
-            let out = args.out.clone().unwrap_or_else(|| default_out(seq));
+            let out = args.out.clone().unwrap_or_else(|| default_out(seq, args.position));
             record.section("run").set("sequence", path_text(seq)).set("out", path_text(&out));
             args.record_planes(&mut record);
             if let Some(wait) = args.follow {

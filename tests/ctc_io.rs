@@ -119,37 +119,37 @@ fn z_stacks_over_time_are_read_as_each_time_points_projection() {
     for name in ["zstack_imagej.tif", "zstack_ome.tif"] {
         let path = fixture(name);
         for c in 1..=2 {
-            let max = ctc::Stack::open_planes(&path, Planes { channel: Some(c), project: Some(Projection::Max), slices: None }).unwrap_or_else(|e| panic!("{e}"));
+            let max = ctc::Stack::open_planes(&path, Planes { channel: Some(c), project: Some(Projection::Max), ..Planes::default() }).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!((max.time_points, max.length_text()), (3, "3 time points".to_string()), "{name}");
             for (t, f) in max.frames().unwrap().map(|f| f.unwrap()) {
                 assert_eq!(f, Frame::U16(want(t, c, 60.0).mapv(|v| v as u16)), "{name} channel {c} time point {t}: the brightest slice");
                 assert_eq!(max.read_page(t).unwrap(), f);
             }
-            let mean = ctc::Stack::open_planes(&path, Planes { channel: Some(c), project: Some(Projection::Mean), slices: None }).unwrap();
+            let mean = ctc::Stack::open_planes(&path, Planes { channel: Some(c), project: Some(Projection::Mean), slices: None, position: None }).unwrap();
             for (t, f) in mean.frames().unwrap().map(|f| f.unwrap()) {
                 assert_eq!(f, Frame::F32(want(t, c, 30.0)), "{name} channel {c} time point {t}: the mean of 0, 20, 40, 60");
             }
         }
         let e = ctc::Stack::open(&path).unwrap_err();
         assert!(e.to_string().contains(name) && e.what.contains("2 channels × 4 z slices × 3 time points") && e.what.contains("--project max"), "{e}");
-        let e = ctc::Stack::open_planes(&path, Planes { channel: None, project: Some(Projection::Max), slices: None }).unwrap_err();
+        let e = ctc::Stack::open_planes(&path, Planes { channel: None, project: Some(Projection::Max), slices: None, position: None }).unwrap_err();
         assert!(e.what.contains("--channel 1 to 2"), "{e}");
     }
     // Some slices only, as Fiji's start and stop slice.
     let path = fixture("zstack_ome.tif");
     for (range, max, mean) in [("1-2", 20.0, 10.0), ("4", 60.0, 60.0), ("2-4", 60.0, 40.0)] {
         let slices = Some(range.parse().unwrap());
-        let m = ctc::Stack::open_planes(&path, Planes { channel: Some(2), project: Some(Projection::Max), slices }).unwrap();
+        let m = ctc::Stack::open_planes(&path, Planes { channel: Some(2), project: Some(Projection::Max), slices, position: None }).unwrap();
         assert_eq!(m.read_page(1).unwrap(), Frame::U16(want(1, 2, max).mapv(|v| v as u16)), "slices {range}");
-        let m = ctc::Stack::open_planes(&path, Planes { channel: Some(2), project: Some(Projection::Mean), slices }).unwrap();
+        let m = ctc::Stack::open_planes(&path, Planes { channel: Some(2), project: Some(Projection::Mean), slices, position: None }).unwrap();
         assert_eq!(m.read_page(2).unwrap(), Frame::F32(want(2, 2, mean)), "slices {range}");
     }
-    let e = ctc::Stack::open_planes(&path, Planes { channel: Some(2), project: Some(Projection::Max), slices: Some("3-5".parse().unwrap()) }).unwrap_err();
+    let e = ctc::Stack::open_planes(&path, Planes { channel: Some(2), project: Some(Projection::Max), slices: Some("3-5".parse().unwrap()), position: None }).unwrap_err();
     assert!(e.to_string().contains("zstack_ome.tif") && e.what.contains("has 4 z slices; --slices 3-5 asks for slice 5"), "{e}");
     // A stack with no z axis has nothing to project.
-    let e = ctc::Stack::open_planes(&fixture("multipage.tif"), Planes { channel: None, project: Some(Projection::Max), slices: None }).unwrap_err();
+    let e = ctc::Stack::open_planes(&fixture("multipage.tif"), Planes { channel: None, project: Some(Projection::Max), slices: None, position: None }).unwrap_err();
     assert!(e.to_string().contains("multipage.tif") && e.what.contains("no z slices to project"), "{e}");
-    let e = ctc::Stack::open_planes(&fixture("hyperstack_imagej.tif"), Planes { channel: Some(1), project: Some(Projection::Max), slices: None }).unwrap_err();
+    let e = ctc::Stack::open_planes(&fixture("hyperstack_imagej.tif"), Planes { channel: Some(1), project: Some(Projection::Max), slices: None, position: None }).unwrap_err();
     assert!(e.what.contains("no z slices to project") && e.what.contains("2 channels × 3 time points"), "{e}");
 }
 
@@ -176,7 +176,7 @@ fn imagej_stacks_with_one_header_for_all_pages_are_read_page_by_page() {
     let path = fixture("imagej_big_zstack.tif");
     let e = ctc::Stack::open(&path).unwrap_err();
     assert!(e.what.contains("4 z slices × 3 time points") && e.what.contains("--project max"), "{e}");
-    let max = ctc::Stack::open_planes(&path, Planes { channel: None, project: Some(Projection::Max), slices: Some("1-3".parse().unwrap()) }).unwrap();
+    let max = ctc::Stack::open_planes(&path, Planes { channel: None, project: Some(Projection::Max), slices: Some("1-3".parse().unwrap()), position: None }).unwrap();
     assert_eq!(max.time_points, 3);
     for (t, f) in max.frames().unwrap().map(|f| f.unwrap()) {
         assert_eq!(f, Frame::U16(want(t).mapv(|v| v as u16 + 40)), "time point {t}: slice 3 is the brightest of 1-3");
@@ -216,16 +216,16 @@ fn imagej_stacks_cut_short_or_compressed_are_refused_by_name() {
 fn a_frame_file_of_z_slices_is_read_as_their_projection() {
     let path = fixture("zframe_pages.tif");
     let index = Array2::from_shape_fn((6, 5), |(y, x)| (5 * y + x) as f32);
-    let max = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Max), slices: None }).unwrap();
+    let max = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Max), slices: None, position: None }).unwrap();
     assert_eq!(max, Frame::U16(index.mapv(|v| v as u16 + 60)));
-    let mean = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Mean), slices: None }).unwrap();
+    let mean = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Mean), slices: None, position: None }).unwrap();
     assert_eq!(mean, Frame::F32(index.mapv(|v| v + 30.0)));
-    assert_eq!(ctc::read_frame_planes(&path, Planes { channel: Some(1), project: Some(Projection::Max), slices: None }).unwrap(), max);
-    let second = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Max), slices: Some("2".parse().unwrap()) }).unwrap();
+    assert_eq!(ctc::read_frame_planes(&path, Planes { channel: Some(1), project: Some(Projection::Max), slices: None, position: None }).unwrap(), max);
+    let second = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Max), slices: Some("2".parse().unwrap()), position: None }).unwrap();
     assert_eq!(second, Frame::U16(index.mapv(|v| v as u16 + 20)), "slice 2 alone");
-    let e = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Max), slices: Some("5".parse().unwrap()) }).unwrap_err();
+    let e = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Max), slices: Some("5".parse().unwrap()), position: None }).unwrap_err();
     assert!(e.what.contains("has 4 z slices"), "{e}");
-    let e = ctc::read_frame_planes(&path, Planes { channel: Some(2), project: Some(Projection::Max), slices: None }).unwrap_err();
+    let e = ctc::read_frame_planes(&path, Planes { channel: Some(2), project: Some(Projection::Max), slices: None, position: None }).unwrap_err();
     assert!(e.to_string().contains("zframe_pages.tif") && e.what.contains("read as z slices") && e.what.contains("no channel 2"), "{e}");
     let e = ctc::read_frame(&path).unwrap_err();
     assert!(e.what.contains("--project max"), "{e}");
@@ -237,9 +237,9 @@ fn a_frame_file_of_z_slices_is_read_as_their_projection() {
     tiff.write_image::<tiff::encoder::colortype::RGB8>(2, 1, &[1, 2, 3, 4, 5, 6]).unwrap();
     tiff.write_image::<tiff::encoder::colortype::RGB8>(2, 1, &[7, 0, 9, 0, 11, 0]).unwrap();
     drop(f);
-    assert_eq!(ctc::read_frame_planes(&rgb, Planes { channel: Some(2), project: Some(Projection::Max), slices: None }).unwrap(), Frame::U8(ndarray::array![[2, 11]]));
+    assert_eq!(ctc::read_frame_planes(&rgb, Planes { channel: Some(2), project: Some(Projection::Max), slices: None, position: None }).unwrap(), Frame::U8(ndarray::array![[2, 11]]));
     // A frame file holding several time points is a stack, not a frame.
-    let e = ctc::read_frame_planes(&fixture("zstack_imagej.tif"), Planes { channel: Some(1), project: Some(Projection::Max), slices: None }).unwrap_err();
+    let e = ctc::read_frame_planes(&fixture("zstack_imagej.tif"), Planes { channel: Some(1), project: Some(Projection::Max), slices: None, position: None }).unwrap_err();
     assert!(e.what.contains("3 time points") && e.what.contains("one time point"), "{e}");
 }
 
@@ -330,14 +330,14 @@ fn ome_zarr_images_are_read_a_time_point_at_a_time() {
     let v04 = zarr_fixture("v04.zarr");
     assert!(ctc::is_zarr(&v04) && !ctc::is_zarr(&fixture("u16_none.tif")));
     for c in 1..=2 {
-        let max = ctc::ZarrImage::open(&v04, Planes { channel: Some(c), project: Some(Projection::Max), slices: None }).unwrap_or_else(|e| panic!("{e}"));
+        let max = ctc::ZarrImage::open(&v04, Planes { channel: Some(c), project: Some(Projection::Max), ..Planes::default() }).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((max.time_points, max.dim), (3, (6, 5)));
         let frames: Vec<(usize, Frame)> = max.frames().map(|f| f.unwrap()).collect();
         assert_eq!(frames.len(), 3);
         for (t, f) in frames {
             assert_eq!(f, Frame::U16(want(t, c, 60.0).mapv(|v| v as u16)), "channel {c} time point {t}: the brightest slice");
         }
-        let mean = ctc::ZarrImage::open(&v04, Planes { channel: Some(c), project: Some(Projection::Mean), slices: Some("2-3".parse().unwrap()) }).unwrap();
+        let mean = ctc::ZarrImage::open(&v04, Planes { channel: Some(c), project: Some(Projection::Mean), slices: Some("2-3".parse().unwrap()), position: None }).unwrap();
         assert_eq!(mean.read(2).unwrap(), Frame::F32(want(2, c, 30.0)), "the mean of slices 2 and 3: 20 and 40");
     }
     let v05 = ctc::ZarrImage::open(&zarr_fixture("v05.zarr"), Planes::default()).unwrap();
@@ -352,8 +352,8 @@ fn ome_zarr_images_are_read_a_time_point_at_a_time() {
         (&v04, Planes::default(), "--channel 1 to 2"),
         (&v04, Planes::from(Some(1)), "--project max"),
         (&v04, Planes::from(Some(3)), "there is no channel 3"),
-        (&v04, Planes { channel: Some(1), project: Some(Projection::Max), slices: Some("3-5".parse().unwrap()) }, "has 4 z slices"),
-        (&zarr_fixture("v05.zarr"), Planes { channel: None, project: Some(Projection::Max), slices: None }, "no z slices to project"),
+        (&v04, Planes { channel: Some(1), project: Some(Projection::Max), slices: Some("3-5".parse().unwrap()), position: None }, "has 4 z slices"),
+        (&zarr_fixture("v05.zarr"), Planes { channel: None, project: Some(Projection::Max), slices: None, position: None }, "no z slices to project"),
         (&v04.join("labels"), Planes::default(), "not an OME-Zarr image"),
     ] {
         let e = ctc::ZarrImage::open(path, planes).unwrap_err();
@@ -381,21 +381,21 @@ fn ndtiff_datasets_are_read_by_their_index() {
     assert!(ctc::is_ndtiff(&data) && !ctc::is_ndtiff(&zarr_fixture("v04.zarr")));
     let want = |t: usize, z: usize, c: usize| Array2::from_shape_fn((24, 32), |(y, x)| (1000 * t + 100 * z + 10 * c + (32 * y + x) % 7) as u16);
     for c in 1..=2 {
-        let max = ctc::NdTiff::open(&data, Planes { channel: Some(c), project: Some(Projection::Max), slices: None }).unwrap_or_else(|e| panic!("{e}"));
+        let max = ctc::NdTiff::open(&data, Planes { channel: Some(c), project: Some(Projection::Max), ..Planes::default() }).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((max.time_points, max.dim), (4, (24, 32)));
         let frames: Vec<(usize, Frame)> = max.frames().map(|f| f.unwrap()).collect();
         assert_eq!(frames.len(), 4);
         for (t, f) in frames {
             assert_eq!(f, Frame::U16(want(t, 2, c - 1)), "channel {c} time point {t}: the brightest slice");
         }
-        let one = ctc::NdTiff::open(&data, Planes { channel: Some(c), project: Some(Projection::Mean), slices: Some("2".parse().unwrap()) }).unwrap();
+        let one = ctc::NdTiff::open(&data, Planes { channel: Some(c), project: Some(Projection::Mean), slices: Some("2".parse().unwrap()), position: None }).unwrap();
         assert_eq!(one.read(3).unwrap(), Frame::F32(want(3, 1, c - 1).mapv(f32::from)), "slice 2 alone");
     }
     for (planes, says) in [
         (Planes::default(), "holds 2 channels (1: DAPI, 2: GFP); --channel N"),
         (Planes::from(Some(2)), "3 z slices a time point"),
         (Planes::from(Some(3)), "there is no channel 3"),
-        (Planes { channel: Some(1), project: Some(Projection::Max), slices: Some("2-4".parse().unwrap()) }, "has 3 z slices"),
+        (Planes { channel: Some(1), project: Some(Projection::Max), slices: Some("2-4".parse().unwrap()), position: None }, "has 3 z slices"),
     ] {
         let e = ctc::NdTiff::open(&data, planes).unwrap_err();
         assert!(e.to_string().contains("two_channels") && e.what.contains(says), "{e}");
@@ -417,12 +417,38 @@ fn ndtiff_datasets_are_read_by_their_index() {
     let cases = [
         (broken("gap", vec![(serde_json::json!({"time": 0}), eight(0)), (serde_json::json!({"time": 2}), eight(2))]), "lists time points 0 and 2 but none between them"),
         (broken("short", vec![(serde_json::json!({"time": 0, "z": 0}), eight(0)), (serde_json::json!({"time": 0, "z": 1}), eight(0)), (serde_json::json!({"time": 1, "z": 0}), eight(1))]), "gives time point 1 1 z slice(s) but time point 0 2"),
-        (broken("positions", vec![(serde_json::json!({"time": 0, "position": 0}), eight(0)), (serde_json::json!({"time": 0, "position": 1}), eight(0))]), "holds 2 positions"),
+        (broken("positions", vec![(serde_json::json!({"time": 0, "position": 0}), eight(0)), (serde_json::json!({"time": 0, "position": 1}), eight(0))]), "holds 2 positions (0, 1); --position N"),
     ];
     for (dir, says) in cases {
         let e = ctc::NdTiff::open(&dir, Planes::default()).unwrap_err();
         assert!(e.to_string().contains(dir.file_name().unwrap().to_str().unwrap()) && e.what.contains(says), "{e}");
     }
+    // Several positions, written by the ndtiff package: each read alone to
+    // the pixel, by the number the index gives it.
+    let three = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ndtiff/three_positions");
+    assert_eq!(ctc::ndtiff_positions(&three).unwrap(), vec![0, 1, 2]);
+    for p in 0..3 {
+        let got = ctc::NdTiff::open(&three, Planes { position: Some(p), ..Planes::default() }).unwrap();
+        let want: Vec<Frame> = (0..3).map(|t| Frame::U16(Array2::from_shape_fn((16, 20), |(y, x)| (1000 * t + 100 * p as usize + (20 * y + x) % 5) as u16))).collect();
+        assert_eq!(got.frames().map(|f| f.unwrap().1).collect::<Vec<_>>(), want);
+    }
+    // Several positions: each read alone by the number the index gives it.
+    let plate = broken("plate", (0..3).flat_map(|t| [3, 7].map(|p| (serde_json::json!({"time": t, "position": p}), eight(t + p)))).collect());
+    assert_eq!(ctc::ndtiff_positions(&plate).unwrap(), vec![3, 7]);
+    assert_eq!(ctc::ndtiff_positions(&dir).unwrap(), Vec::<i64>::new());
+    for p in [3, 7] {
+        let got = ctc::NdTiff::open(&plate, Planes { position: Some(p), ..Planes::default() }).unwrap();
+        let want: Vec<Frame> = (0..3).map(|t| eight(t + p as usize)).collect();
+        assert_eq!(got.frames().map(|f| f.unwrap().1).collect::<Vec<_>>(), want);
+    }
+    for (data, p, says) in [(&plate, 0, "has the positions 3, 7; there is no position 0"), (&dir, 0, "has no positions (one field of view)")] {
+        let e = ctc::NdTiff::open(data, Planes { position: Some(p), ..Planes::default() }).unwrap_err();
+        assert!(e.what.contains(says), "{e}");
+    }
+    let stack = d.path().join("stack.tif");
+    ctc::write_frame(&stack, &eight(0)).unwrap();
+    let e = ctc::RawFrames::open_planes(&stack, Planes { position: Some(3), ..Planes::default() }).unwrap_err();
+    assert!(e.path == stack && e.what.contains("not a Micro-Manager NDTiff acquisition"), "{e}");
     // A 12-bit camera's pixels (type 4) are two bytes each, as 16-bit ones.
     let twelve = Frame::U16(Array2::from_shape_fn((4, 6), |(y, x)| (4000 + 10 * y + x) as u16));
     let cam = broken("twelve", vec![(serde_json::json!({"time": 0}), twelve.clone())]);

@@ -870,6 +870,93 @@ fn an_ndtiff_acquisition_is_tracked_by_its_index() {
     assert!(!out.exists());
 }
 
+/// An NDTiff acquisition of three positions (the wells of a plate), written
+/// position by position within each time point as Micro-Manager writes
+/// them: position 0 the sample, 1 the sample upside down, 2 the sample
+/// again. Without --position each is tracked into ACQ_PosN_RES beside it,
+/// each exactly as its frames in a folder; --position picks one; render
+/// and export take it too; what cannot be done is refused by name.
+#[test]
+fn each_position_of_an_ndtiff_acquisition_is_tracked_into_its_own_result() {
+    let d = tempfile::tempdir().unwrap();
+    let n = 4;
+    let (seq, alone) = sample_tracked_alone(d.path(), n);
+    let frames = sample_frames(n);
+    let flipped_seq = write_frame_files(&d.path().join("flipped"), &frames.iter().map(|f| [upside_down(f)]).collect::<Vec<_>>());
+    let flipped = d.path().join("flipped_alone");
+    let o = cellstream(&[&"track", &flipped_seq, &"--segmenter", &"classical", &"--out", &flipped, &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut images = Vec::new();
+    for (t, frame) in frames.iter().enumerate() {
+        for p in 0..3 {
+            images.push((serde_json::json!({"time": t, "position": p}), if p == 1 { upside_down(frame) } else { frame.clone() }));
+        }
+    }
+    let plate = d.path().join("plate_1");
+    ndtiff_support::write_ndtiff(&plate, &images);
+    let o = cellstream(&[&"track", &plate, &"--segmenter", &"classical", &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for (p, expected) in [(0, &alone), (1, &flipped), (2, &alone)] {
+        let res = d.path().join(format!("plate_1_Pos{p}_RES"));
+        assert_same_result(&res, expected, n);
+        let record = std::fs::read_to_string(res.join(ctc::RUN_RECORD)).unwrap();
+        assert!(record.contains(&format!("position = {p}")), "the run record names the position: {record}");
+    }
+    // --position picks one, into ACQ_PosN_RES by default.
+    std::fs::remove_dir_all(d.path().join("plate_1_Pos1_RES")).unwrap();
+    let o = cellstream(&[&"track", &plate, &"--position", &"1", &"--segmenter", &"classical", &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_result(&d.path().join("plate_1_Pos1_RES"), &flipped, n);
+    // Followed while it is written, an image every 20 ms: the same result.
+    let live = d.path().join("live_plate");
+    std::fs::create_dir_all(&live).unwrap();
+    let res = d.path().join("live_R");
+    let child = Command::new(env!("CARGO_BIN_EXE_cellstream"))
+        .args(["track", "--segmenter", "classical", "-q", "--follow", "2", "--position", "1", "--out"])
+        .arg(&res)
+        .arg(&live)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut writer = ndtiff_support::NdTiffWriter::new(&live);
+    for (axes, image) in &images {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        writer.add(axes, image);
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_result(&res, &flipped, n);
+    // render draws on the position asked for.
+    let res1 = d.path().join("plate_1_Pos1_RES");
+    assert_eq!(first_overlay(&res1, &plate, &["--position", "1"], &d.path().join("over-p1")), first_overlay(&flipped, &flipped_seq, &[], &d.path().join("over-f")));
+    // export measures in it: the same intensities as from the folder.
+    let csv = |res: &Path, raw: &Path, extra: &[&str], name: &str| {
+        let out = d.path().join(name);
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"export", &res, &"--raw", &raw, &"--napari", &out];
+        args.extend(extra.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
+        let o = cellstream(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read_to_string(out).unwrap()
+    };
+    assert_eq!(csv(&res1, &plate, &["--position", "1"], "p1.csv"), csv(&flipped, &flipped_seq, &[], "f.csv"));
+    // Refused by name, nothing written: a position the acquisition lacks,
+    // --out for all of them at once, --position for a folder of TIFFs, and
+    // render on several positions without one.
+    let refused = |args: &[&dyn AsRef<std::ffi::OsStr>], says: &[&str]| {
+        let o = cellstream(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && says.iter().all(|s| err.contains(s)), "{err}");
+    };
+    let out = d.path().join("nothing");
+    refused(&[&"track", &plate, &"--position", &"3", &"--segmenter", &"classical", &"--out", &out], &["plate_1", "has the positions 0, 1, 2; there is no position 3"]);
+    refused(&[&"track", &plate, &"--segmenter", &"classical", &"--out", &out], &["plate_1", "an NDTiff acquisition of the positions 0, 1, 2", "--position 0 --out"]);
+    refused(&[&"track", &plate, &"--follow", &"1", &"--segmenter", &"classical"], &["plate_1", "--follow is for one of them", "--position 0 --follow"]);
+    refused(&[&"track", &seq, &"--position", &"1", &"--segmenter", &"classical", &"--out", &out], &["01", "is not a Micro-Manager NDTiff acquisition"]);
+    refused(&[&"track", &plate, &"--position=-1", &"--out", &out], &["not a position"]);
+    refused(&[&"render", &"--res", &res1, &"--raw", &plate, &"--out", &out], &["plate_1", "holds 3 positions (0, 1, 2); --position N picks the one to read"]);
+    assert!(!out.exists());
+}
+
 /// A Micro-Manager 2.0 folder of z-stacks, one file a slice:
 /// `img_channel00C_position000_time00000000T_z00Z.tif`, the sample as slice
 /// 2 of 3 of channel 0 (the others dimmer), channel 1 the slices upside

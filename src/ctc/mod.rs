@@ -25,5 +25,5 @@ pub use tiff_io::{decode_frame, decode_mask, read_frame, read_frame_planes, read
 pub use track_file::{chain_starts, daughter_counts, parse_tracks, read_tracks, write_tracks, TrackRecord};
 pub use validate::{validate_result, validate_tracks, Violation};
 pub use writer::{refuse_truth_folder, ResultWriter, StagedFolder, RUN_RECORD};
-pub use ndtiff::{is_ndtiff, NdTiff};
+pub use ndtiff::{is_ndtiff, ndtiff_positions, refuse_position, NdTiff};
 pub use zarr::{is_zarr, ZarrImage};

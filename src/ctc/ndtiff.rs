@@ -8,9 +8,11 @@
 //! <https://github.com/micro-manager/NDTiffStorage>). [`NdTiff`] reads one
 //! channel's frames in time order, a time point's z slices projected where
 //! the user asks (`--project`), as for a hyperstack TIFF. Channels are
-//! numbered from 1 in the order the index first names them. A dataset of
-//! several positions, of tiles (`row`, `column`) or of RGB images, a time
-//! point missing, or one short of a slice, is refused with the folder named.
+//! numbered from 1 in the order the index first names them; of several
+//! positions (the wells or fields of a plate), one is read at a time, named
+//! as the index numbers it. A dataset of tiles (`row`, `column`) or of RGB
+//! images, a time point missing, or one short of a slice, is refused with
+//! the folder named.
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -107,10 +109,38 @@ fn value_text(v: &Value) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_string)
 }
 
+/// Refuses `planes.position` for `path` unless it is an NDTiff acquisition:
+/// other inputs have no positions.
+pub fn refuse_position(path: &Path, planes: Planes) -> Result<()> {
+    match planes.position {
+        Some(p) if !is_ndtiff(path) => Err(CtcError::new(path, format!("is not a Micro-Manager NDTiff acquisition; --position {p} picks one of the positions such an acquisition holds"))),
+        _ => Ok(()),
+    }
+}
+
+/// The positions of the NDTiff acquisition in folder `path` (the wells or
+/// fields of a plate), as its index numbers them, in the order it first
+/// names them; none for an acquisition without a position axis. Reads the
+/// index, no pixel.
+pub fn ndtiff_positions(path: &Path) -> Result<Vec<i64>> {
+    let index = path.join(INDEX);
+    let data = std::fs::read(&index).map_err(|e| CtcError::io(&index, &e))?;
+    let (entries, _) = entries(&index, &data)?;
+    let mut out = Vec::new();
+    for v in entries.iter().filter_map(|e| e.axes.get("position")) {
+        let p = v.as_i64().ok_or_else(|| CtcError::new(&index, format!("gives an image the position {v}, not a whole number")))?;
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
 impl NdTiff {
     /// Opens the NDTiff dataset in folder `path` and reads `planes` of each
-    /// time point: of several channels, the one named (from 1, in the
-    /// order the index first names them); of several z slices, their
+    /// time point: of several positions, the one named; of several
+    /// channels, the one named (from 1, in the order the index first names
+    /// them); of several z slices, their
     /// projection, which must be asked for. Reads the index, no pixel.
     pub fn open(path: &Path, planes: Planes) -> Result<NdTiff> {
         let index = path.join(INDEX);
@@ -135,11 +165,24 @@ impl NdTiff {
                 }
             }
         }
-        for (axis, what) in [("position", "positions"), ("row", "tile rows"), ("column", "tile columns")] {
+        for (axis, what) in [("row", "tile rows"), ("column", "tile columns")] {
             if let Some(v) = values.get(axis).filter(|v| v.len() > 1) {
-                return Err(CtcError::new(path, format!("holds {} {what}; cellstream reads a dataset of one position and one tile", v.len())));
+                return Err(CtcError::new(path, format!("holds {} {what}; cellstream reads an acquisition of one tile a position", v.len())));
             }
         }
+        let positions = values.get("position").cloned().unwrap_or_default();
+        let listed = || positions.iter().map(value_text).collect::<Vec<_>>().join(", ");
+        let position = match planes.position {
+            None if positions.len() > 1 => {
+                return Err(CtcError::new(path, format!("holds {} positions ({}); --position N picks the one to read", positions.len(), listed())));
+            }
+            None => None,
+            Some(p) if positions.iter().any(|v| v.as_i64() == Some(p)) => Some(Value::from(p)),
+            Some(p) if positions.is_empty() => {
+                return Err(CtcError::new(path, format!("has no positions (one field of view); there is no position {p}")));
+            }
+            Some(p) => return Err(CtcError::new(path, format!("has the positions {}; there is no position {p}", listed()))),
+        };
         let known = ["time", "channel", "z", "position", "row", "column"];
         if let Some((other, v)) = values.iter().find(|(k, v)| !known.contains(&k.as_str()) && v.len() > 1) {
             return Err(CtcError::new(path, format!("has an axis {other:?} with {} values; cellstream reads the axes time, channel and z", v.len())));
@@ -165,7 +208,10 @@ impl NdTiff {
                 Some(v) => v.as_i64().ok_or_else(|| CtcError::new(path, format!("gives an image the {axis} {v}, not a whole number"))),
             }
         };
-        for e in entries.iter().copied().filter(|e| channel.is_none() || e.axes.get("channel") == channel.as_ref()) {
+        let chosen = |e: &&Entry| {
+            (channel.is_none() || e.axes.get("channel") == channel.as_ref()) && (position.is_none() || e.axes.get("position") == position.as_ref())
+        };
+        for e in entries.iter().copied().filter(chosen) {
             let (t, z) = (number(e, "time")?, number(e, "z")?);
             by_time.entry(t).or_default().insert(z, e);
         }

@@ -301,7 +301,7 @@ pub fn read_slices(path: &Path, planes: Planes) -> Result<Frame> {
         ));
     };
     let z = planes.slices.map_or(Ok(0..files.len()), |r| r.within(path, files.len()))?;
-    let one = Planes { channel: planes.channel, project: None, slices: None };
+    let one = Planes { channel: planes.channel, ..Planes::default() };
     z_project(path, kind, files[z].iter().map(|f| read_frame_planes(f, one)))
 }
 

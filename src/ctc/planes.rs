@@ -57,6 +57,10 @@ pub struct Planes {
     pub project: Option<Projection>,
     /// The slices the projection takes; all of them when unset.
     pub slices: Option<SliceRange>,
+    /// Of a Micro-Manager NDTiff acquisition of several positions (the
+    /// wells or fields of a plate), the one read, as its index numbers it
+    /// (Micro-Manager's `Pos0` is 0). Other inputs have no positions.
+    pub position: Option<i64>,
 }
 
 impl From<Channel> for Planes {

@@ -20,7 +20,7 @@ use tiff::tags::Tag;
 use super::error::{CtcError, Result};
 use super::planes::{channel_of_hyperstack, count, z_project, Axes, Planes, Projection};
 use super::sequence::Sequence;
-use super::ndtiff::{is_ndtiff, NdTiff};
+use super::ndtiff::{is_ndtiff, refuse_position, NdTiff};
 use super::zarr::{is_zarr, ZarrImage};
 use super::tiff_io::{channel_index, decoded_samples, decoder, frame_from, mask_from, open, page_header, page_samples, samples_of, tiff_err, Channel, Frame, Mask, PageHeader, Samples};
 
@@ -339,6 +339,7 @@ impl RawFrames {
     /// [`RawFrames::open`], reading [`Planes`] of each frame: one channel,
     /// and z slices projected.
     pub fn open_planes(path: &Path, planes: Planes) -> Result<RawFrames> {
+        refuse_position(path, planes)?;
         if is_zarr(path) {
             ZarrImage::open(path, planes).map(RawFrames::Zarr)
         } else if is_ndtiff(path) {

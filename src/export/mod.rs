@@ -416,6 +416,10 @@ pub struct ExportArgs {
     /// several (`--channel 1 --channel 2`). Default: the frames' only channel.
     #[arg(long = "channel", value_name = "N", requires = "raw", value_parser = crate::cli::channel_number)]
     pub channels: Vec<usize>,
+    /// Of an NDTiff acquisition of several positions, the one to measure in,
+    /// as its index numbers it (as `track --position`).
+    #[arg(long, value_name = "N", requires = "raw", value_parser = crate::cli::position_number)]
+    pub position: Option<i64>,
     /// The projection of the raw frames' z slices to measure in, `max` or
     /// `mean` (as `track --project`).
     #[arg(long, value_name = "max|mean", requires = "raw", value_parser = crate::cli::projection)]
@@ -438,7 +442,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     let channels: Vec<IntensityChannel> = match &args.raw {
         None => vec![],
-        Some(raw) if args.channels.is_empty() => vec![IntensityChannel { number: 1, frames: RawFrames::open_planes(raw, Planes { channel: None, project: args.project, slices: args.slices })? }],
+        Some(raw) if args.channels.is_empty() => vec![IntensityChannel { number: 1, frames: RawFrames::open_planes(raw, Planes { channel: None, project: args.project, slices: args.slices, position: args.position })? }],
         Some(raw) => {
             let mut seen = std::collections::BTreeSet::new();
             let mut out = Vec::new();
@@ -446,7 +450,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
                 if !seen.insert(c) {
                     bail!("--channel {c} is given twice");
                 }
-                out.push(IntensityChannel { number: c, frames: RawFrames::open_planes(raw, Planes { channel: Some(c), project: args.project, slices: args.slices })? });
+                out.push(IntensityChannel { number: c, frames: RawFrames::open_planes(raw, Planes { channel: Some(c), project: args.project, slices: args.slices, position: args.position })? });
             }
             out
         }

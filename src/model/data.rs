@@ -341,7 +341,7 @@ mod tests {
         drop(file);
         for kind in [ctc::Projection::Max, ctc::Projection::Mean] {
             let projected = ctc::z_project(&seq, kind, slices.iter().map(|s| Ok(ctc::Frame::U16(s.clone())))).unwrap();
-            let got = TrainSequence::load_with(&seq, None, false, ctc::Planes { channel: None, project: Some(kind), slices: None }).unwrap();
+            let got = TrainSequence::load_with(&seq, None, false, ctc::Planes { project: Some(kind), ..ctc::Planes::default() }).unwrap();
             assert_eq!(got.frames[0], percentile_normalise_frame(&projected, PERCENTILES.0, PERCENTILES.1), "{kind:?}");
         }
         let e = TrainSequence::load_with(&seq, None, false, ctc::Planes::default()).unwrap_err().to_string();

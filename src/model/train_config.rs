@@ -149,7 +149,7 @@ impl Default for TrainConfig {
 impl TrainConfig {
     /// The planes of each frame file to train on: `channel`, `project` and `slices`.
     pub fn planes(&self) -> ctc::Planes {
-        ctc::Planes { channel: self.channel, project: self.project, slices: self.slices }
+        ctc::Planes { channel: self.channel, project: self.project, slices: self.slices, position: None }
     }
 
     /// Refuses settings training cannot run with.
@@ -249,7 +249,7 @@ mod tests {
         let z = TrainConfig { project: Some(ctc::Projection::Mean), ..Default::default() };
         assert!(z.to_toml().unwrap().contains("project = \"mean\""));
         std::fs::write(&f, "project = \"max\"\n").unwrap();
-        assert_eq!(TrainConfig::overlay_file(&c, &f).unwrap().planes(), ctc::Planes { channel: None, project: Some(ctc::Projection::Max), slices: None });
+        assert_eq!(TrainConfig::overlay_file(&c, &f).unwrap().planes(), ctc::Planes { project: Some(ctc::Projection::Max), ..ctc::Planes::default() });
         std::fs::write(&f, "project = \"sum\"\n").unwrap();
         assert!(TrainConfig::overlay_file(&c, &f).is_err());
         std::fs::write(&f, "project = \"max\"\nslices = \"2-4\"\n").unwrap();

@@ -30,6 +30,10 @@ pub struct InputArgs {
     /// The channel of the raw frames to draw on, counted from 1 (as `track --channel`).
     #[arg(long, value_name = "N", requires = "raw", value_parser = crate::cli::channel_number)]
     pub channel: Option<usize>,
+    /// Of an NDTiff acquisition of several positions, the one to draw on, as
+    /// its index numbers it (as `track --position`).
+    #[arg(long, value_name = "N", requires = "raw", value_parser = crate::cli::position_number)]
+    pub position: Option<i64>,
     /// The projection of the raw frames' z slices to draw on, `max` or
     /// `mean` (as `track --project`).
     #[arg(long, value_name = "max|mean", requires = "raw", value_parser = crate::cli::projection)]
@@ -56,7 +60,7 @@ impl InputArgs {
         if !(0.0..1.0).contains(&self.iou) {
             bail!("--iou {}: the IoU threshold must lie in [0, 1)", self.iou);
         }
-        let mut inputs = Inputs::open(&self.res, self.raw.as_deref().map(|r| (r, crate::ctc::Planes { channel: self.channel, project: self.project, slices: self.slices })), self.gt.as_deref())?;
+        let mut inputs = Inputs::open(&self.res, self.raw.as_deref().map(|r| (r, crate::ctc::Planes { channel: self.channel, project: self.project, slices: self.slices, position: self.position })), self.gt.as_deref())?;
         inputs.edge_margin = self.edge_margin;
         Ok(inputs)
     }
