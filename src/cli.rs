@@ -84,6 +84,12 @@ pub fn channel_number(s: &str) -> std::result::Result<usize, String> {
     }
 }
 
+/// `--channel N|NAME`: a channel number, counted from 1 as Fiji counts
+/// them, or the name the input gives the channel.
+pub fn channel_arg(s: &str) -> std::result::Result<ctc::ChannelArg, String> {
+    s.parse()
+}
+
 /// `--project max|mean`: how each time point's z slices become one frame.
 pub fn projection(s: &str) -> std::result::Result<ctc::Projection, String> {
     s.parse()

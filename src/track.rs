@@ -68,9 +68,11 @@ pub struct TrackArgs {
     pub out: Option<PathBuf>,
     /// The channel to segment and track, counted from 1 as Fiji counts them:
     /// of a hyperstack of channels over time (ImageJ or OME), of RGB or
-    /// multi-band frames, or of frame files that hold one page a channel.
-    #[arg(long, value_name = "N", value_parser = crate::cli::channel_number)]
-    pub channel: Option<usize>,
+    /// multi-band frames, or of frame files that hold one page a channel;
+    /// or by the name an NDTiff acquisition, an OME-Zarr image or an
+    /// OME-TIFF gives it (DAPI).
+    #[arg(long, value_name = "N|NAME", value_parser = crate::cli::channel_arg)]
+    pub channel: Option<ctc::ChannelArg>,
     /// Of a Micro-Manager NDTiff acquisition of several positions (the wells
     /// or fields of a plate), the one to track, as its index numbers it
     /// (Micro-Manager's Pos0 is 0); written into ACQ_PosN_RES by default.
@@ -122,14 +124,18 @@ pub struct TrackArgs {
 
 impl TrackArgs {
     /// The planes of each frame file to track: `--channel`, `--project` and `--slices`.
-    fn planes(&self) -> ctc::Planes {
-        ctc::Planes { channel: self.channel, project: self.project, slices: self.slices, position: self.position }
+    /// `channel` is `--channel`'s number in the input, a name looked up
+    /// among the channels it names ([`ctc::ChannelArg::number_in`]).
+    fn planes(&self, channel: Option<usize>) -> ctc::Planes {
+        ctc::Planes { channel, project: self.project, slices: self.slices, position: self.position }
     }
 
     /// Notes `--channel`, `--project` and `--slices` in the run record's `[run]`.
     fn record_planes(&self, record: &mut RunRecord) {
-        if let Some(c) = self.channel {
-            record.section("run").set("channel", c);
+        match &self.channel {
+            Some(ctc::ChannelArg::Number(c)) => _ = record.section("run").set("channel", *c),
+            Some(ctc::ChannelArg::Name(c)) => _ = record.section("run").set("channel", c.as_str()),
+            None => {}
         }
         if let Some(p) = self.project {
             record.section("run").set("project", p.name());
@@ -773,19 +779,32 @@ fn track_sequence_with(
     if let Some((wait, poll)) = follow {
         await_first_file(seq, wait, poll);
     }
-    ctc::refuse_position(seq, args.planes())?;
+    // An NDTiff acquisition followed live names its channels as they come:
+    // a channel given by name is looked up once its first time point is whole.
+    let live_ndtiff = follow.is_some() && ctc::is_ndtiff(seq);
+    let channel_name = match &args.channel {
+        Some(ctc::ChannelArg::Name(name)) if live_ndtiff => Some(name.clone()),
+        _ => None,
+    };
+    let channel = match &args.channel {
+        Some(_) if channel_name.is_some() => None,
+        Some(c) => Some(c.number_in(seq)?),
+        None => None,
+    };
+    let planes = args.planes(channel);
+    ctc::refuse_position(seq, planes)?;
     let (reader, total, digits): (Frames, usize, usize) = if ctc::is_zarr(seq) {
         if args.follow.is_some() {
             bail!(CtcError::new(seq, "is an OME-Zarr image; --follow reads a folder that frames are still being written into"));
         }
-        let image = ctc::ZarrImage::open(seq, args.planes())?;
+        let image = ctc::ZarrImage::open(seq, planes)?;
         (Box::new(image.frames().map(|r| r.map_err(anyhow::Error::from))), image.time_points, image.digits())
     } else if ctc::is_ndtiff(seq) {
         if let Some((wait, poll)) = follow {
             // A live acquisition: how many frames will come is not known (total 0).
-            (Box::new(ctc::NdTiff::follow(seq, args.planes(), wait, poll).map(|r| r.map_err(anyhow::Error::from))), 0, 3)
+            (Box::new(ctc::NdTiff::follow(seq, planes, channel_name, wait, poll).map(|r| r.map_err(anyhow::Error::from))), 0, 3)
         } else {
-            let data = ctc::NdTiff::open(seq, args.planes())?;
+            let data = ctc::NdTiff::open(seq, planes)?;
             if let (Some(record), Some(name)) = (record.as_mut(), &data.channel_name) {
                 // The run record says which channel was tracked by its name too.
                 record.section("run").set("channel_name", name.as_str());
@@ -796,16 +815,16 @@ fn track_sequence_with(
         if args.follow.is_some() {
             bail!(CtcError::new(seq, "is one file; --follow reads a folder that frames are still being written into"));
         }
-        let stack = ctc::Stack::open_planes(seq, args.planes())?;
+        let stack = ctc::Stack::open_planes(seq, planes)?;
         (Box::new(stack.frames()?.map(|r| r.map_err(anyhow::Error::from))), stack.time_points, stack.digits())
     } else if let Some((wait, poll)) = follow {
-        if ctc::names_slices(seq) && args.planes().project.is_none() {
+        if ctc::names_slices(seq) && planes.project.is_none() {
             // Said now, not after waiting for the first time point to be whole.
             bail!(CtcError::new(seq, "names z slices ({z}), one file each; --project max (or mean) projects each time point's slices into one frame, or name one slice in the pattern"));
         }
         // A live acquisition: how many frames will come is not known (total 0),
         // and the first may not have come yet.
-        let sequence = ctc::Sequence::open_when_ready(seq, wait, poll)?.with_planes(args.planes());
+        let sequence = ctc::Sequence::open_when_ready(seq, wait, poll)?.with_planes(planes);
         let frames = sequence.follow(wait, poll);
         let reader = same_size(frames.map(|r| {
             let (t, p, f) = r?;
@@ -816,7 +835,6 @@ fn track_sequence_with(
     } else {
         let sequence = ctc::Sequence::open(seq)?;
         let files: Vec<(usize, PathBuf)> = sequence.frames.files.iter().map(|(t, p)| (*t, p.clone())).collect();
-        let planes = args.planes();
         let reader = same_size(files.into_iter().map(move |(t, p)| {
             let f = ctc::read_frame_planes(&p, planes)?;
             let dim = f.dim();

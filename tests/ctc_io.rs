@@ -371,6 +371,34 @@ fn ome_zarr_images_are_read_a_time_point_at_a_time() {
     assert_eq!(tchunk.read(1).unwrap(), frames[1].1);
 }
 
+/// Channels by the names the files give them: an NDTiff acquisition's index,
+/// an OME-Zarr image's omero labels, an OME-TIFF's `<Channel Name=…>`
+/// (each written by its own package); inputs that name none are refused
+/// by name.
+#[test]
+fn channels_are_found_by_the_names_the_files_give_them() {
+    use ctc::ChannelArg;
+    let ndtiff = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ndtiff/two_channels");
+    let named = |names: &[&str]| Some(names.iter().map(|n| n.to_string()).collect::<Vec<_>>());
+    assert_eq!(ctc::channel_names(&ndtiff).unwrap(), named(&["DAPI", "GFP"]));
+    assert_eq!(ctc::channel_names(&zarr_fixture("v04.zarr")).unwrap(), named(&["GFP", "DAPI"]));
+    assert_eq!(ctc::channel_names(&fixture("hyperstack_ome.tif")).unwrap(), named(&["GFP", "DAPI"]));
+    for unnamed in [zarr_fixture("v05.zarr"), fixture("hyperstack_imagej.tif"), Path::new(env!("CARGO_MANIFEST_DIR")).join("sequences/fluo/01")] {
+        assert_eq!(ctc::channel_names(&unnamed).unwrap(), None, "{}", unnamed.display());
+    }
+    let dapi = ChannelArg::Name("DAPI".into());
+    assert_eq!(dapi.number_in(&ndtiff).unwrap(), 1);
+    assert_eq!(dapi.number_in(&fixture("hyperstack_ome.tif")).unwrap(), 2);
+    assert_eq!(ChannelArg::Name("gfp".into()).number_in(&zarr_fixture("v04.zarr")).unwrap(), 1);
+    // The OME-TIFF's channel 2 by name is its channel 2 by number.
+    let by = |c: usize| ctc::Stack::open_planes(&fixture("hyperstack_ome.tif"), Planes::from(Some(c))).unwrap().frames().unwrap().map(|f| f.unwrap().1).collect::<Vec<_>>();
+    assert_eq!(by(dapi.number_in(&fixture("hyperstack_ome.tif")).unwrap()), by(2));
+    let e = ChannelArg::Name("mCherry".into()).number_in(&ndtiff).unwrap_err();
+    assert!(e.path == ndtiff && e.what.contains("no channel named \"mCherry\"; its channels are 1: DAPI, 2: GFP"), "{e}");
+    let e = dapi.number_in(&fixture("hyperstack_imagej.tif")).unwrap_err();
+    assert!(e.path.ends_with("hyperstack_imagej.tif") && e.what.contains("names no channels; give the channel by its number"), "{e}");
+}
+
 /// NDTiff written by Micro-Manager's own `ndtiff` package
 /// (tests/fixtures/ndtiff/make_fixtures.py): channels DAPI and GFP, 3 z
 /// slices, 4 time points of 32×24 holding 1000·t + 100·z + 10·c + (32·y + x) % 7;

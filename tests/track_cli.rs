@@ -831,14 +831,21 @@ fn an_ndtiff_acquisition_is_tracked_by_its_index() {
     assert_same_result(&d.path().join("acq_1_RES"), &alone, n);
     let record = std::fs::read_to_string(d.path().join("acq_1_RES").join(ctc::RUN_RECORD)).unwrap();
     assert!(record.contains("channel = 2") && record.contains("channel_name = \"DAPI\""), "the run record names the channel tracked: {record}");
-    assert_eq!(first_overlay(&alone, &acq, &["--channel", "2", "--project", "max"], &d.path().join("over-nd")), first_overlay(&alone, &seq, &[], &d.path().join("over-folder")));
+    assert_eq!(first_overlay(&alone, &acq, &["--channel", "DAPI", "--project", "max"], &d.path().join("over-nd")), first_overlay(&alone, &seq, &[], &d.path().join("over-folder")));
+    // The channel by the name the index gives it: the same result.
+    let by_name = d.path().join("by_name");
+    let o = cellstream(&[&"track", &acq, &"--channel", &"DAPI", &"--project", &"max", &"--segmenter", &"classical", &"-q", &"--out", &by_name]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_result(&by_name, &alone, n);
+    let record = std::fs::read_to_string(by_name.join(ctc::RUN_RECORD)).unwrap();
+    assert!(record.contains("channel = \"DAPI\""), "{record}");
     // Followed while the acquisition writes it, from before its first file,
     // an image every 40 ms: the same result.
     let live = d.path().join("live_1");
     std::fs::create_dir_all(&live).unwrap();
     let res = d.path().join("live_R");
     let child = Command::new(env!("CARGO_BIN_EXE_cellstream"))
-        .args(["track", "--segmenter", "classical", "-q", "--follow", "3", "--channel", "2", "--project", "max", "--out"])
+        .args(["track", "--segmenter", "classical", "-q", "--follow", "3", "--channel", "DAPI", "--project", "max", "--out"])
         .arg(&res)
         .arg(&live)
         .stderr(std::process::Stdio::piped())
@@ -862,6 +869,17 @@ fn an_ndtiff_acquisition_is_tracked_by_its_index() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("cut_1") && err.contains("gives time point 4 2 z slice(s) but time point 0 3"), "{err}");
     assert!(!out.exists());
+    // A name the acquisition does not give a channel, finished or followed:
+    // refused, the channels listed.
+    for follow in [&[][..], &["--follow", "1"]] {
+        let out = d.path().join("refused");
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &acq, &"--channel", &"mCherry", &"--project", &"max", &"--segmenter", &"classical", &"--out", &out];
+        args.extend(follow.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
+        let o = cellstream(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains("acq_1") && err.contains("no channel named \"mCherry\"; its channels are 1: GFP, 2: DAPI"), "{err}");
+        assert!(!out.exists());
+    }
     // Two channels and no --channel: refused, the channels listed.
     let out = d.path().join("refused");
     let o = cellstream(&[&"track", &acq, &"--project", &"max", &"--segmenter", &"classical", &"--out", &out]);

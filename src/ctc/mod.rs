@@ -3,6 +3,7 @@
 //! Everything that touches CTC files on disk lives here; the other stages see
 //! only [`Frame`]s, [`Mask`]s and [`TrackRecord`]s.
 mod calibration;
+mod channels;
 mod error;
 mod ndtiff;
 mod pattern;
@@ -25,5 +26,6 @@ pub use tiff_io::{decode_frame, decode_mask, read_frame, read_frame_planes, read
 pub use track_file::{chain_starts, daughter_counts, parse_tracks, read_tracks, write_tracks, TrackRecord};
 pub use validate::{validate_result, validate_tracks, Violation};
 pub use writer::{refuse_truth_folder, ResultWriter, StagedFolder, RUN_RECORD};
-pub use ndtiff::{is_ndtiff, ndtiff_positions, refuse_position, NdTiff};
+pub use ndtiff::{is_ndtiff, ndtiff_channel_names, ndtiff_positions, refuse_position, NdTiff};
+pub use channels::{channel_names, ChannelArg};
 pub use zarr::{is_zarr, ZarrImage};

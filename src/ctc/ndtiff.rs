@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::channels::number_named;
 use super::error::{CtcError, Result};
 use super::planes::{z_project, Planes, Projection};
 use super::sequence::{retry_for, steps_until_done};
@@ -118,22 +119,35 @@ pub fn refuse_position(path: &Path, planes: Planes) -> Result<()> {
     }
 }
 
-/// The positions of the NDTiff acquisition in folder `path` (the wells or
-/// fields of a plate), as its index numbers them, in the order it first
-/// names them; none for an acquisition without a position axis. Reads the
-/// index, no pixel.
-pub fn ndtiff_positions(path: &Path) -> Result<Vec<i64>> {
+/// The values axis `axis` takes in the index of the NDTiff acquisition in
+/// folder `path`, in the order it first names them. Reads the index, no
+/// pixel.
+fn axis_values(path: &Path, axis: &str) -> Result<(PathBuf, Vec<Value>)> {
     let index = path.join(INDEX);
     let data = std::fs::read(&index).map_err(|e| CtcError::io(&index, &e))?;
     let (entries, _) = entries(&index, &data)?;
-    let mut out = Vec::new();
-    for v in entries.iter().filter_map(|e| e.axes.get("position")) {
-        let p = v.as_i64().ok_or_else(|| CtcError::new(&index, format!("gives an image the position {v}, not a whole number")))?;
-        if !out.contains(&p) {
-            out.push(p);
+    let mut out: Vec<Value> = Vec::new();
+    for v in entries.iter().filter_map(|e| e.axes.get(axis)) {
+        if !out.contains(v) {
+            out.push(v.clone());
         }
     }
-    Ok(out)
+    Ok((index, out))
+}
+
+/// The positions of the NDTiff acquisition in folder `path` (the wells or
+/// fields of a plate), as its index numbers them, in the order it first
+/// names them; none for an acquisition without a position axis.
+pub fn ndtiff_positions(path: &Path) -> Result<Vec<i64>> {
+    let (index, values) = axis_values(path, "position")?;
+    values.iter().map(|v| v.as_i64().ok_or_else(|| CtcError::new(&index, format!("gives an image the position {v}, not a whole number")))).collect()
+}
+
+/// The channels of the NDTiff acquisition in folder `path` by name, in the
+/// order its index first names them (the order `--channel N` counts them
+/// in); none for an acquisition without a channel axis.
+pub fn ndtiff_channel_names(path: &Path) -> Result<Vec<String>> {
+    Ok(axis_values(path, "channel")?.1.iter().map(value_text).collect())
 }
 
 impl NdTiff {
@@ -288,7 +302,9 @@ impl NdTiff {
     /// point is checked as [`NdTiff::open`] checks a finished dataset; an
     /// image the index lists but whose pixels are not all there yet is read
     /// again every `poll` for up to `wait`.
-    pub fn follow(path: &Path, planes: Planes, wait: Duration, poll: Duration) -> impl Iterator<Item = Result<(usize, Frame)>> + Send + use<> {
+    /// A channel given by name (`channel_name`) is looked up among those the
+    /// index names once the first time point is whole.
+    pub fn follow(path: &Path, planes: Planes, channel_name: Option<String>, wait: Duration, poll: Duration) -> impl Iterator<Item = Result<(usize, Frame)>> + Send + use<> {
         let (path, index) = (path.to_path_buf(), path.join(INDEX));
         let (mut entries, mut used, mut grew) = (Vec::<Entry>::new(), 0, Instant::now());
         let (mut next, mut whole) = (0usize, None::<NdTiff>);
@@ -303,6 +319,16 @@ impl NdTiff {
                 if let Some(last) = whole_time_points(&entries, quiet) {
                     let upto: Vec<&Entry> = entries.iter().filter(|e| time_of(e) <= last).collect();
                     if whole.as_ref().is_none_or(|d| d.time_points <= last as usize) {
+                        let mut planes = planes;
+                        if let Some(name) = &channel_name {
+                            let mut names: Vec<String> = Vec::new();
+                            for v in upto.iter().filter_map(|e| e.axes.get("channel")).map(value_text) {
+                                if !names.contains(&v) {
+                                    names.push(v);
+                                }
+                            }
+                            planes.channel = Some(number_named(&path, &names, name)?);
+                        }
                         whole = Some(Self::from_entries(&path, &upto, planes)?);
                         if next < whole.as_ref().map_or(0, |d| d.time_points) {
                             continue;

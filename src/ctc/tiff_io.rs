@@ -297,6 +297,13 @@ pub(super) fn signed(path: &Path, it: impl Iterator<Item = i64>) -> Result<Sampl
     Ok(Samples::Unsigned(out))
 }
 
+/// The first page's ImageDescription of the TIFF at `path` (ImageJ's or
+/// OME's), empty where it has none.
+pub(super) fn description(path: &Path) -> Result<String> {
+    let mut dec = decoder(path, open(path)?)?;
+    Ok(dec.get_tag_ascii_string(tiff::tags::Tag::ImageDescription).unwrap_or_default())
+}
+
 pub(super) fn open(path: &Path) -> Result<BufReader<File>> {
     let file = File::open(path).map_err(|e| CtcError::io(path, &e))?;
     if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {

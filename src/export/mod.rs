@@ -412,10 +412,11 @@ pub struct ExportArgs {
     /// standard deviation, as TrackMate's spot intensity features.
     #[arg(long, value_name = "SEQ_DIR|STACK.tif")]
     pub raw: Option<PathBuf>,
-    /// The channels of the raw frames to measure, counted from 1; repeat for
-    /// several (`--channel 1 --channel 2`). Default: the frames' only channel.
-    #[arg(long = "channel", value_name = "N", requires = "raw", value_parser = crate::cli::channel_number)]
-    pub channels: Vec<usize>,
+    /// The channels of the raw frames to measure, counted from 1 or by name
+    /// (as `track --channel`); repeat for several (`--channel 1 --channel
+    /// 2`). Default: the frames' only channel.
+    #[arg(long = "channel", value_name = "N|NAME", requires = "raw", value_parser = crate::cli::channel_arg)]
+    pub channels: Vec<ctc::ChannelArg>,
     /// Of an NDTiff acquisition of several positions, the one to measure in,
     /// as its index numbers it (as `track --position`).
     #[arg(long, value_name = "N", requires = "raw", value_parser = crate::cli::position_number)]
@@ -446,7 +447,8 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
         Some(raw) => {
             let mut seen = std::collections::BTreeSet::new();
             let mut out = Vec::new();
-            for &c in &args.channels {
+            for c in &args.channels {
+                let c = c.number_in(raw)?;
                 if !seen.insert(c) {
                     bail!("--channel {c} is given twice");
                 }

@@ -27,9 +27,10 @@ pub struct InputArgs {
     /// The raw frames to draw the outlines on, as `track` takes them (a sequence folder, a multi-page TIFF stack, a file-name pattern, an OME-Zarr image, an NDTiff acquisition); without it, on black.
     #[arg(long, value_name = "SEQ_DIR")]
     pub raw: Option<PathBuf>,
-    /// The channel of the raw frames to draw on, counted from 1 (as `track --channel`).
-    #[arg(long, value_name = "N", requires = "raw", value_parser = crate::cli::channel_number)]
-    pub channel: Option<usize>,
+    /// The channel of the raw frames to draw on, counted from 1 or by its
+    /// name (as `track --channel`).
+    #[arg(long, value_name = "N|NAME", requires = "raw", value_parser = crate::cli::channel_arg)]
+    pub channel: Option<crate::ctc::ChannelArg>,
     /// Of an NDTiff acquisition of several positions, the one to draw on, as
     /// its index numbers it (as `track --position`).
     #[arg(long, value_name = "N", requires = "raw", value_parser = crate::cli::position_number)]
@@ -60,7 +61,14 @@ impl InputArgs {
         if !(0.0..1.0).contains(&self.iou) {
             bail!("--iou {}: the IoU threshold must lie in [0, 1)", self.iou);
         }
-        let mut inputs = Inputs::open(&self.res, self.raw.as_deref().map(|r| (r, crate::ctc::Planes { channel: self.channel, project: self.project, slices: self.slices, position: self.position })), self.gt.as_deref())?;
+        let raw = match self.raw.as_deref() {
+            Some(r) => {
+                let channel = self.channel.as_ref().map(|c| c.number_in(r)).transpose()?;
+                Some((r, crate::ctc::Planes { channel, project: self.project, slices: self.slices, position: self.position }))
+            }
+            None => None,
+        };
+        let mut inputs = Inputs::open(&self.res, raw, self.gt.as_deref())?;
         inputs.edge_margin = self.edge_margin;
         Ok(inputs)
     }
