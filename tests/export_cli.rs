@@ -244,6 +244,15 @@ fn geff_holds_every_cell_and_link_and_geffs_validators_accept_it() {
     }
     let attrs: serde_json::Value = serde_json::from_slice(&std::fs::read(with.join(".zattrs")).unwrap()).unwrap();
     assert_eq!(attrs["geff"]["related_objects"], serde_json::json!([{"type": "labels", "path": "masks", "node_prop": "track_id"}]));
+    // The store it lies in is a Zarr group, so that Zarr readers open it.
+    let store = std::sync::Arc::new(zarrs::filesystem::FilesystemStore::new(d.path().join("with.zarr")).unwrap());
+    zarrs::group::Group::open(store, "/").unwrap();
+    // Exported again over itself, masks and all: replaced.
+    ok(&cellstream(&[&"export", &res, &"--geff", &with, &"--geff-masks"]));
+    let again = d.path().join("again.geff");
+    ok(&cellstream(&[&"export", &res, &"--geff", &again, &"--geff-masks"]));
+    ok(&cellstream(&[&"export", &res, &"--geff", &again]));
+    assert!(again.join("nodes").exists() && !again.join("masks").exists());
 
     // Labels past 65535 make the masks 32-bit.
     let wide = d.path().join("wide");

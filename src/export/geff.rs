@@ -21,7 +21,7 @@ pub const GEFF_VERSION: &str = "1.3";
 
 /// What may lie in a folder [`write_geff`] replaces: an earlier GEFF.
 fn geff_entry(name: &str) -> bool {
-    matches!(name, ".zgroup" | ".zattrs" | "nodes" | "edges")
+    matches!(name, ".zgroup" | ".zattrs" | "nodes" | "edges" | "masks")
 }
 
 /// A unit as OME-NGFF (and so GEFF) names it: `µm` as `micrometer`, `min`
@@ -167,7 +167,20 @@ pub fn write_geff(cells: &TrackedCells, cal: &Calibration, masks: Option<&Path>,
         write_masks(cells, result, &root.join("masks"))?;
     }
     staged.publish()?;
-    Ok(())
+    zarr_parent(dest)
+}
+
+/// A GEFF written inside a Zarr store (`tracks.zarr/tracks.geff`, as GEFF's
+/// own examples place it) needs that store's root to be a group, or Zarr
+/// readers cannot open the store: a folder `*.zarr` just above `dest`
+/// without Zarr metadata (`.zgroup`, `zarr.json`) gets a Zarr v2 `.zgroup`.
+fn zarr_parent(dest: &Path) -> ctc::Result<()> {
+    let Some(parent) = dest.parent().filter(|p| p.extension().is_some_and(|e| e == "zarr")) else { return Ok(()) };
+    if parent.join(".zgroup").exists() || parent.join("zarr.json").exists() {
+        return Ok(());
+    }
+    let zgroup = parent.join(".zgroup");
+    std::fs::write(&zgroup, b"{\n  \"zarr_format\": 2\n}\n").map_err(io(&zgroup))
 }
 
 /// The masks of the result folder `result` as the Zarr v2 array `dir`:
