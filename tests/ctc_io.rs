@@ -451,6 +451,17 @@ fn ndtiff_datasets_are_read_by_their_index() {
         let e = ctc::NdTiff::open(&dir, Planes::default()).unwrap_err();
         assert!(e.to_string().contains(dir.file_name().unwrap().to_str().unwrap()) && e.what.contains(says), "{e}");
     }
+    // A time point with an image of another channel but none of the one read.
+    let one_short = broken("one_short", vec![
+        (serde_json::json!({"time": 0, "channel": "DAPI"}), eight(0)),
+        (serde_json::json!({"time": 0, "channel": "GFP"}), eight(0)),
+        (serde_json::json!({"time": 1, "channel": "GFP"}), eight(1)),
+        (serde_json::json!({"time": 2, "channel": "DAPI"}), eight(2)),
+        (serde_json::json!({"time": 2, "channel": "GFP"}), eight(2)),
+    ]);
+    let e = ctc::NdTiff::open(&one_short, Planes::from(Some(1))).unwrap_err();
+    assert!(e.what.contains("has no image of channel DAPI at time point 1, where other channels have one"), "{e}");
+    assert_eq!(ctc::NdTiff::open(&one_short, Planes::from(Some(2))).unwrap().time_points, 3);
     // Several positions, written by the ndtiff package: each read alone to
     // the pixel, by the number the index gives it.
     let three = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ndtiff/three_positions");

@@ -869,6 +869,21 @@ fn an_ndtiff_acquisition_is_tracked_by_its_index() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("cut_1") && err.contains("gives time point 4 2 z slice(s) but time point 0 3"), "{err}");
     assert!(!out.exists());
+    // Stopped after the last time point's GFP slices, before its DAPI ones:
+    // refused by name, not a time point fewer.
+    let gfp_only = d.path().join("gfp_only_1");
+    let last = images.len() - 6;
+    let kept: Vec<_> = images.iter().enumerate().filter(|(i, (axes, _))| *i < last || axes["channel"] == "GFP").map(|(_, im)| im.clone()).collect();
+    ndtiff_support::write_ndtiff(&gfp_only, &kept);
+    for follow in [&[][..], &["--follow", "1"]] {
+        let out = d.path().join("gfp_only_R");
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &gfp_only, &"--channel", &"DAPI", &"--project", &"max", &"--segmenter", &"classical", &"--out", &out];
+        args.extend(follow.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
+        let o = cellstream(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains("gfp_only_1") && err.contains("no image of channel DAPI at time point 4"), "{err}");
+        assert!(!out.exists());
+    }
     // A name the acquisition does not give a channel, finished or followed:
     // refused, the channels listed.
     for follow in [&[][..], &["--follow", "1"]] {

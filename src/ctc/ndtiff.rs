@@ -229,6 +229,20 @@ impl NdTiff {
             let (t, z) = (number(e, "time")?, number(e, "z")?);
             by_time.entry(t).or_default().insert(z, e);
         }
+        // A time point the acquisition reached (in any channel of the
+        // position) without an image of the channel read: a time point
+        // missing in the time-lapse, not one to skip.
+        if let Some(c) = &channel {
+            for e in entries.iter().copied().filter(|e| position.is_none() || e.axes.get("position") == position.as_ref()) {
+                let t = number(e, "time")?;
+                if !by_time.contains_key(&t) {
+                    return Err(CtcError::new(path, format!("has no image of channel {} at time point {t}, where other channels have one", value_text(c))));
+                }
+            }
+        }
+        if by_time.is_empty() {
+            return Err(CtcError::new(path, "lists no image of the channel and position read"));
+        }
         let (&first, _) = by_time.iter().next().expect("one entry at least");
         if let Some((a, b)) = by_time.keys().zip(by_time.keys().skip(1)).find(|(a, b)| **b != **a + 1) {
             return Err(CtcError::new(path, format!("lists time points {a} and {b} but none between them")));
