@@ -605,9 +605,20 @@ fn default_out(seq: &Path, position: Option<i64>) -> PathBuf {
     if ctc::is_pattern(seq) {
         return seq.with_file_name(ctc::pattern_result_name(seq));
     }
-    // `image.zarr` → `image_RES`, as a stack file.
+    // `.` or `..` (tracking the folder one is in): named as the folder
+    // itself, and beside it, never inside it.
+    let seq = match seq.file_name() {
+        Some(_) if !seq.ends_with(".") => seq.to_path_buf(),
+        _ => seq.canonicalize().unwrap_or_else(|_| seq.to_path_buf()),
+    };
+    let seq = seq.as_path();
+    // `image.zarr` → `image_RES`, as a stack file; `movie.ome.tif` → `movie_RES`.
     let name = if seq.is_file() || ctc::is_zarr(seq) { seq.file_stem() } else { seq.file_name() };
     let name = name.map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "seq".into());
+    let name = match name.strip_suffix(".ome") {
+        Some(stem) if seq.is_file() && !stem.is_empty() => stem.to_string(),
+        _ => name,
+    };
     // An NDTiff acquisition's position 2: `acq_1` → `acq_1_Pos2_RES`, as Micro-Manager names it.
     let position = position.map(|p| format!("_Pos{p}")).unwrap_or_default();
     seq.with_file_name(format!("{name}{position}_RES"))
@@ -1056,6 +1067,16 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
                             names.join(", "),
                         )
                     ));
+                }
+            }
+            if args.follow.is_none() && parts.iter().any(|(_, p)| p.is_some()) {
+                // Every position checked before the first is tracked, so that
+                // one the acquisition left short is named before any is written.
+                let seq = &parts[0].0;
+                let channel = args.channel.as_ref().map(|c| c.number_in(seq)).transpose()?;
+                for &(_, position) in &parts {
+                    let planes = ctc::Planes { position, ..args.planes(channel) };
+                    ctc::NdTiff::open(seq, planes).map_err(|e| CtcError::new(&e.path, format!("position {}: {}", position.unwrap_or_default(), e.what)))?;
                 }
             }
             for (part, position) in &parts {

@@ -903,6 +903,23 @@ fn an_ndtiff_acquisition_is_tracked_by_its_index() {
     assert!(!out.exists());
 }
 
+/// The result's default place: `track .` inside a sequence folder writes
+/// NN_RES beside it, not inside; `movie.ome.tif` gives `movie_RES`.
+#[test]
+fn default_results_lie_beside_the_input_and_are_named_after_it() {
+    let d = tempfile::tempdir().unwrap();
+    let seq = sample(d.path(), 2);
+    let o = Command::new(env!("CARGO_BIN_EXE_cellstream")).args(["track", ".", "--segmenter", "classical", "-q"]).current_dir(&seq).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(d.path().join("01_RES/res_track.txt").exists());
+    assert_eq!(std::fs::read_dir(&seq).unwrap().count(), 2, "nothing written inside the sequence");
+    let stack = d.path().join("movie.ome.tif");
+    write_stack(&stack, &sample_frames(2), None);
+    let o = cellstream(&[&"track", &stack, &"--segmenter", &"classical", &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(d.path().join("movie_RES/res_track.txt").exists());
+}
+
 /// An NDTiff acquisition of three positions (the wells of a plate), written
 /// position by position within each time point as Micro-Manager writes
 /// them: position 0 the sample, 1 the sample upside down, 2 the sample
@@ -980,6 +997,13 @@ fn each_position_of_an_ndtiff_acquisition_is_tracked_into_its_own_result() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success() && says.iter().all(|s| err.contains(s)), "{err}");
     };
+    // A plate whose position 1 lacks time point 2 (an image lost): named,
+    // and no position tracked.
+    let short = d.path().join("short_1");
+    let kept: Vec<_> = images.iter().filter(|(axes, _)| !(axes["time"] == 2 && axes["position"] == 1)).cloned().collect();
+    ndtiff_support::write_ndtiff(&short, &kept);
+    refused(&[&"track", &short, &"--segmenter", &"classical"], &["short_1", "position 1: lists time points 1 and 3 but none between them"]);
+    assert!(!d.path().join("short_1_Pos0_RES").exists());
     let out = d.path().join("nothing");
     refused(&[&"track", &plate, &"--position", &"3", &"--segmenter", &"classical", &"--out", &out], &["plate_1", "has the positions 0, 1, 2; there is no position 3"]);
     refused(&[&"track", &plate, &"--segmenter", &"classical", &"--out", &out], &["plate_1", "an NDTiff acquisition of the positions 0, 1, 2", "--position 0 --out"]);
