@@ -462,6 +462,11 @@ fn ndtiff_datasets_are_read_by_their_index() {
     let e = ctc::NdTiff::open(&one_short, Planes::from(Some(1))).unwrap_err();
     assert!(e.what.contains("has no image of channel DAPI at time point 1, where other channels have one"), "{e}");
     assert_eq!(ctc::NdTiff::open(&one_short, Planes::from(Some(2))).unwrap().time_points, 3);
+    // Channels named by laser lines: counted from 1 all the same, and said so.
+    let lasers = broken("lasers", vec![(serde_json::json!({"time": 0, "channel": "488"}), eight(0)), (serde_json::json!({"time": 0, "channel": "561"}), eight(1))]);
+    let e = ctc::NdTiff::open(&lasers, Planes::from(Some(561))).unwrap_err();
+    assert!(e.what.contains("there is no channel 561 (channels count from 1: the one named 561 is --channel 2)"), "{e}");
+    assert_eq!(ctc::NdTiff::open(&lasers, Planes::from(Some(2))).unwrap().read(0).unwrap(), eight(1));
     // Several positions, written by the ndtiff package: each read alone to
     // the pixel, by the number the index gives it.
     let three = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ndtiff/three_positions");

@@ -976,6 +976,14 @@ fn each_position_of_an_ndtiff_acquisition_is_tracked_into_its_own_result() {
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_same_result(&res, &flipped, n);
+    // Channels named "2" and "1": --channel 2 reads the second, and says so.
+    let swapped = d.path().join("swapped_1");
+    let two: Vec<_> = frames.iter().enumerate().flat_map(|(t, f)| [(serde_json::json!({"time": t, "channel": "2"}), upside_down(f)), (serde_json::json!({"time": t, "channel": "1"}), f.clone())]).collect();
+    ndtiff_support::write_ndtiff(&swapped, &two);
+    let o = cellstream(&[&"track", &swapped, &"--channel", &"2", &"--segmenter", &"classical"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && err.contains("--channel 2 counts channels from 1 and reads the channel named \"1\"; the one named \"2\" is --channel 1"), "{err}");
+    assert_same_result(&d.path().join("swapped_1_RES"), &alone, n);
     // render draws on the position asked for.
     let res1 = d.path().join("plate_1_Pos1_RES");
     assert_eq!(first_overlay(&res1, &plate, &["--position", "1"], &d.path().join("over-p1")), first_overlay(&flipped, &flipped_seq, &[], &d.path().join("over-f")));

@@ -210,7 +210,12 @@ impl NdTiff {
             None => channels.first().cloned(),
             Some(c) if c == 0 || c > channels.len().max(1) => {
                 let has = if channels.len() <= 1 { "one channel".to_string() } else { format!("{} channels ({})", channels.len(), named.join(", ")) };
-                return Err(CtcError::new(path, format!("has {has}; there is no channel {c}")));
+                // Channels named by numbers (a laser line: 561) are counted from 1 all the same.
+                let hint = match channels.iter().position(|v| value_text(v) == c.to_string()) {
+                    Some(i) => format!(" (channels count from 1: the one named {c} is --channel {})", i + 1),
+                    None => String::new(),
+                };
+                return Err(CtcError::new(path, format!("has {has}; there is no channel {c}{hint}")));
             }
             Some(c) => channels.get(c - 1).cloned(),
         };
