@@ -8,6 +8,29 @@ use std::time::{Instant, SystemTime};
 
 use toml::{Table, Value};
 
+/// The position of an NDTiff acquisition that the result folder `res` was
+/// tracked from (`position` under `[run]` in its record), if it says so.
+pub fn recorded_position(res: &std::path::Path) -> Option<i64> {
+    let text = std::fs::read_to_string(res.join(crate::ctc::RUN_RECORD)).ok()?;
+    text.parse::<Table>().ok()?.get("run")?.get("position")?.as_integer()
+}
+
+/// The position of the raw frames `raw` to read beside the result `res`
+/// (`render`, `report`, `export --raw`): `given` (`--position`), else the
+/// one `res` was tracked from where `raw` is an NDTiff acquisition. A
+/// `given` position other than the recorded one is refused: the cells of
+/// one well measured or drawn in another.
+pub fn raw_position(res: &std::path::Path, raw: &std::path::Path, given: Option<i64>) -> crate::ctc::Result<Option<i64>> {
+    match (given, recorded_position(res)) {
+        (Some(g), Some(r)) if g != r => Err(crate::ctc::CtcError::new(
+            res,
+            format!("was tracked from position {r} of its acquisition (its {}); --position {g} reads another", crate::ctc::RUN_RECORD),
+        )),
+        (None, Some(r)) if crate::ctc::is_ndtiff(raw) => Ok(Some(r)),
+        _ => Ok(given),
+    }
+}
+
 /// A run's settings, gathered section by section while the run is set up.
 #[derive(Debug, Clone)]
 pub struct RunRecord {

@@ -997,6 +997,9 @@ fn each_position_of_an_ndtiff_acquisition_is_tracked_into_its_own_result() {
         std::fs::read_to_string(out).unwrap()
     };
     assert_eq!(csv(&res1, &plate, &["--position", "1"], "p1.csv"), csv(&flipped, &flipped_seq, &[], "f.csv"));
+    // Without --position, the position the result records; another is refused.
+    assert_eq!(csv(&res1, &plate, &[], "p1r.csv"), csv(&flipped, &flipped_seq, &[], "f.csv"));
+    assert_eq!(first_overlay(&res1, &plate, &[], &d.path().join("over-p1r")), first_overlay(&flipped, &flipped_seq, &[], &d.path().join("over-f")));
     // Refused by name, nothing written: a position the acquisition lacks,
     // --out for all of them at once, --position for a folder of TIFFs, and
     // render on several positions without one.
@@ -1018,7 +1021,10 @@ fn each_position_of_an_ndtiff_acquisition_is_tracked_into_its_own_result() {
     refused(&[&"track", &plate, &"--follow", &"1", &"--segmenter", &"classical"], &["plate_1", "--follow is for one of them", "--position 0 --follow"]);
     refused(&[&"track", &seq, &"--position", &"1", &"--segmenter", &"classical", &"--out", &out], &["01", "is not a Micro-Manager NDTiff acquisition"]);
     refused(&[&"track", &plate, &"--position=-1", &"--out", &out], &["not a position"]);
-    refused(&[&"render", &"--res", &res1, &"--raw", &plate, &"--out", &out], &["plate_1", "holds 3 positions (0, 1, 2); --position N picks the one to read"]);
+    refused(&[&"render", &"--res", &flipped, &"--raw", &plate, &"--out", &out], &["plate_1", "holds 3 positions (0, 1, 2); --position N picks the one to read"]);
+    let napari = d.path().join("nothing.csv");
+    refused(&[&"export", &res1, &"--raw", &plate, &"--position", &"0", &"--napari", &napari], &["plate_1_Pos1_RES", "was tracked from position 1 of its acquisition (its cellstream.toml); --position 0 reads another"]);
+    assert!(!napari.exists());
     assert!(!out.exists());
 }
 

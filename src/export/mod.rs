@@ -418,7 +418,8 @@ pub struct ExportArgs {
     #[arg(long = "channel", value_name = "N|NAME", requires = "raw", value_parser = crate::cli::channel_arg)]
     pub channels: Vec<ctc::ChannelArg>,
     /// Of an NDTiff acquisition of several positions, the one to measure in,
-    /// as its index numbers it (as `track --position`).
+    /// as its index numbers it (as `track --position`); default: the position
+    /// the result was tracked from, as its cellstream.toml records it.
     #[arg(long, value_name = "N", requires = "raw", value_parser = crate::cli::position_number)]
     pub position: Option<i64>,
     /// The projection of the raw frames' z slices to measure in, `max` or
@@ -441,9 +442,13 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
             bail!("{}: write the export outside the result folder {}, which must hold only the CTC result", out.display(), args.res.display());
         }
     }
+    let position = match &args.raw {
+        Some(raw) => crate::run_record::raw_position(&args.res, raw, args.position)?,
+        None => None,
+    };
     let channels: Vec<IntensityChannel> = match &args.raw {
         None => vec![],
-        Some(raw) if args.channels.is_empty() => vec![IntensityChannel { number: 1, frames: RawFrames::open_planes(raw, Planes { channel: None, project: args.project, slices: args.slices, position: args.position })? }],
+        Some(raw) if args.channels.is_empty() => vec![IntensityChannel { number: 1, frames: RawFrames::open_planes(raw, Planes { channel: None, project: args.project, slices: args.slices, position })? }],
         Some(raw) => {
             let mut seen = std::collections::BTreeSet::new();
             let mut out = Vec::new();
@@ -452,7 +457,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
                 if !seen.insert(c) {
                     bail!("--channel {c} is given twice");
                 }
-                out.push(IntensityChannel { number: c, frames: RawFrames::open_planes(raw, Planes { channel: Some(c), project: args.project, slices: args.slices, position: args.position })? });
+                out.push(IntensityChannel { number: c, frames: RawFrames::open_planes(raw, Planes { channel: Some(c), project: args.project, slices: args.slices, position })? });
             }
             out
         }

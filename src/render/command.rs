@@ -32,7 +32,8 @@ pub struct InputArgs {
     #[arg(long, value_name = "N|NAME", requires = "raw", value_parser = crate::cli::channel_arg)]
     pub channel: Option<crate::ctc::ChannelArg>,
     /// Of an NDTiff acquisition of several positions, the one to draw on, as
-    /// its index numbers it (as `track --position`).
+    /// its index numbers it (as `track --position`); default: the position
+    /// the result was tracked from, as its cellstream.toml records it.
     #[arg(long, value_name = "N", requires = "raw", value_parser = crate::cli::position_number)]
     pub position: Option<i64>,
     /// The projection of the raw frames' z slices to draw on, `max` or
@@ -64,7 +65,8 @@ impl InputArgs {
         let raw = match self.raw.as_deref() {
             Some(r) => {
                 let channel = self.channel.as_ref().map(|c| c.number_in(r)).transpose()?;
-                Some((r, crate::ctc::Planes { channel, project: self.project, slices: self.slices, position: self.position }))
+                let position = crate::run_record::raw_position(&self.res, r, self.position)?;
+                Some((r, crate::ctc::Planes { channel, project: self.project, slices: self.slices, position }))
             }
             None => None,
         };
