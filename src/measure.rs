@@ -162,12 +162,14 @@ impl StatsWriter {
         let paths = [path.to_path_buf(), objects_path(path)];
         let tmp = |p: &Path| p.with_file_name(format!(".{}.{}.tmp", p.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
         let tmps = [tmp(&paths[0]), tmp(&paths[1])];
-        let open = |p: &Path| -> Result<csv::Writer<BufWriter<File>>, CtcError> {
-            let f = File::create(p).map_err(|e| CtcError::new(p, format!("cannot write: {e}")))?;
+        // Errors name the file asked for, not the hidden one written first.
+        let open = |i: usize| -> Result<csv::Writer<BufWriter<File>>, CtcError> {
+            crate::ctc::check_output_file(&paths[i])?;
+            let f = File::create(&tmps[i]).map_err(|e| CtcError::new(&paths[i], format!("cannot write: {e}")))?;
             Ok(csv::Writer::from_writer(BufWriter::new(f)))
         };
-        let frames = open(&tmps[0])?;
-        let objects = open(&tmps[1]).inspect_err(|_| {
+        let frames = open(0)?;
+        let objects = open(1).inspect_err(|_| {
             let _ = std::fs::remove_file(&tmps[0]);
         })?;
         Ok(StatsWriter { paths, tmps, frames, objects, done: false })

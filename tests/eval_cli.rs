@@ -168,6 +168,14 @@ fn a_dataset_scores_each_sequence_and_their_mean() {
         assert!((v["mean"][k].as_f64().unwrap() - mean).abs() < 1e-12, "{k}");
     }
     assert!(one["DET"].as_f64().unwrap() < 1.0 && two["DET"] == 1.0);
+    // Object precision, recall and F1 at each threshold: the means of the sequences'.
+    for (i, iou) in ["0.25", "0.5", "0.75"].iter().enumerate() {
+        for k in ["precision", "recall", "f1"] {
+            let mean = (one["pr"][i][k].as_f64().unwrap() + two["pr"][i][k].as_f64().unwrap()) / 2.0;
+            assert!((v["mean"][format!("{k}@{iou}")].as_f64().unwrap() - mean).abs() < 1e-12, "{k}@{iou}: {}", v["mean"]);
+            assert!(out.contains(&format!("{k}@{iou}")), "{out}");
+        }
+    }
     // SEG: 02 has no segmentation truth, so the mean has none.
     assert!(v["mean"]["SEG"].is_null());
     assert!(out.contains("01_RES: scored against") && out.contains("02_RES: scored against") && out.contains("not scored") && out.contains("03_RES"), "{out}");
@@ -175,6 +183,7 @@ fn a_dataset_scores_each_sequence_and_their_mean() {
     let text = std::fs::read_to_string(&csv).unwrap();
     assert!(text.starts_with("sequence,measure,iou,value\n01,SEG,,1\n"), "{text}");
     assert!(text.contains(&format!("\nmean,DET,,{}\n", v["mean"]["DET"])), "{text}");
+    assert!(text.contains(&format!("\nmean,precision,0.5,{}\n", v["mean"]["precision@0.5"].as_f64().unwrap())), "{text}");
     // A truth folder given as --gt for a dataset of results is refused by name.
     let o = run(&data.join("01_GT"), &data, &[]);
     assert!(!o.status.success() && stderr(&o).contains("holds no NN_GT or NN_ST folder for the results 01_RES, 02_RES, 03_RES"), "{}", stderr(&o));
@@ -218,6 +227,21 @@ fn result_without_track_file_gets_detection_only() {
     assert!(line(&out, "DET").ends_with("0.975000"), "{out}");
     assert!(line(&out, "TRA").ends_with("n/a"), "{out}");
     assert!(line(&out, "ED").ends_with("n/a"), "{out}");
+    assert!(out.contains("holds no res_track.txt, so the tracking measures (TRA, LNK"), "{out}");
+}
+
+/// Reports into a folder that does not exist, or onto a folder: refused
+/// by name before scoring, and neither report written.
+#[test]
+fn reports_that_cannot_be_written_are_named_first() {
+    let (d, gt, res) = folders("GT", "RES", true, true);
+    let json = d.path().join("s.json");
+    let csv = d.path().join("nodir/s.csv");
+    let o = run(&gt, &res, &["--json", json.to_str().unwrap(), "--csv", csv.to_str().unwrap()]);
+    assert!(!o.status.success() && ["nodir/s.csv", "the folder", "does not exist"].iter().all(|n| stderr(&o).contains(n)), "{}", stderr(&o));
+    assert!(!json.exists());
+    let o = run(&gt, &res, &["--json", d.path().to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains("is a folder; give the name of a file"), "{}", stderr(&o));
 }
 
 /// Runs an evaluation expected to fail; checks the message, and that no

@@ -275,10 +275,17 @@ fn geff_holds_every_cell_and_link_and_geffs_validators_accept_it() {
     let other = d.path().join("other");
     std::fs::create_dir_all(&other).unwrap();
     std::fs::write(other.join("notes.txt"), "mine").unwrap();
-    let o = cellstream(&[&"export", &res, &"--geff", &other]);
+    let napari = d.path().join("first.csv");
+    let o = cellstream(&[&"export", &res, &"--napari", &napari, &"--geff", &other]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("other") && err.contains("notes.txt") && err.contains("not part of a GEFF"), "{err}");
     assert_eq!(std::fs::read_dir(&other).unwrap().count(), 1);
+    assert!(!napari.exists(), "outputs are checked before any is written");
+    // A file in a folder that does not exist, beside one that could be written: neither is.
+    let o = cellstream(&[&"export", &res, &"--napari", &napari, &"--trackmate", &d.path().join("nodir/t.xml")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("nodir/t.xml") && err.contains("does not exist"), "{err}");
+    assert!(!napari.exists());
     let o = cellstream(&[&"export", &res, &"--lineage", &d.path().join("l.csv"), &"--pixel-size", &"1um"]);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--trackmate"));
 

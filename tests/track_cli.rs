@@ -913,6 +913,16 @@ fn default_results_lie_beside_the_input_and_are_named_after_it() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(d.path().join("01_RES/res_track.txt").exists());
     assert_eq!(std::fs::read_dir(&seq).unwrap().count(), 2, "nothing written inside the sequence");
+    // A --stats file in a folder that does not exist: named as given, before tracking.
+    let o = cellstream(&[&"track", &seq, &"--segmenter", &"classical", &"--out", &d.path().join("s_RES"), &"--stats", &d.path().join("nodir/c.csv")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("nodir/c.csv: cannot be written: the folder") && !err.contains(".c.csv."), "{err}");
+    assert!(!d.path().join("s_RES").exists());
+    // A folder that cannot be made (under /proc): named as given.
+    let o = cellstream(&[&"track", &seq, &"--out", &d.path().join("p_RES"), &"--save-probabilities", &"/proc/cellstream-probs"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("/proc/cellstream-probs: cannot be written") && !err.contains(".partial"), "{err}");
+    assert!(!d.path().join("p_RES").exists());
     let stack = d.path().join("movie.ome.tif");
     write_stack(&stack, &sample_frames(2), None);
     let o = cellstream(&[&"track", &stack, &"--segmenter", &"classical", &"-q"]);

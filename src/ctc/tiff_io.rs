@@ -417,6 +417,21 @@ pub(super) fn mask_from(path: &Path, shape: (usize, usize), samples: Samples) ->
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a
 /// rename, so that an interrupted write never leaves a half-written `path`.
+/// Checks, before any work, that a file can be written at `path`: its
+/// folder exists and `path` is not a folder. Commands that write several
+/// files check them all first, so that a bad one is named before any is
+/// written.
+pub fn check_output_file(path: &Path) -> Result<()> {
+    if path.is_dir() {
+        return Err(CtcError::new(path, "is a folder; give the name of a file to write"));
+    }
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(CtcError::new(path, format!("cannot be written: the folder {} does not exist", dir.display())));
+    }
+    Ok(())
+}
+
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().ok_or_else(|| CtcError::new(path, "has no file name"))?;

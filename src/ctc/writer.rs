@@ -32,6 +32,27 @@ impl StagedFolder {
     /// `kind` names that kind in the refusal ("a CTC result"). Truth folders
     /// (`*_GT`, `*_ST`) are refused.
     pub fn create(dest: &Path, replaceable: impl Fn(&str) -> bool, kind: &str) -> Result<StagedFolder> {
+        Self::check(dest, &replaceable, kind)?;
+        let name = dest
+            .file_name()
+            .ok_or_else(|| CtcError::new(dest, "is not a usable output folder name"))?
+            .to_string_lossy()
+            .into_owned();
+        let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|e| CtcError::io(parent, &e))?;
+        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        // Errors name the folder asked for, not the hidden one built first.
+        let cannot = |e: std::io::Error| CtcError::new(dest, format!("cannot be written: {e}"));
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(cannot)?;
+        }
+        std::fs::create_dir(&tmp).map_err(cannot)?;
+        Ok(StagedFolder { dest: dest.to_path_buf(), tmp, done: false })
+    }
+
+    /// What [`StagedFolder::create`] checks of `dest` before it writes
+    /// anything, for commands that check all their outputs first.
+    pub fn check(dest: &Path, replaceable: impl Fn(&str) -> bool, kind: &str) -> Result<()> {
         refuse_truth_folder(dest)?;
         if dest.exists() {
             if !dest.is_dir() {
@@ -48,19 +69,7 @@ impl StagedFolder {
                 }
             }
         }
-        let name = dest
-            .file_name()
-            .ok_or_else(|| CtcError::new(dest, "is not a usable output folder name"))?
-            .to_string_lossy()
-            .into_owned();
-        let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent).map_err(|e| CtcError::io(parent, &e))?;
-        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
-        if tmp.exists() {
-            std::fs::remove_dir_all(&tmp).map_err(|e| CtcError::io(&tmp, &e))?;
-        }
-        std::fs::create_dir(&tmp).map_err(|e| CtcError::io(&tmp, &e))?;
-        Ok(StagedFolder { dest: dest.to_path_buf(), tmp, done: false })
+        Ok(())
     }
 
     pub fn dest(&self) -> &Path {

@@ -26,8 +26,9 @@ pub struct EvaluateArgs {
     /// Write the measures and the precision–recall curve as CSV to this file.
     #[arg(long)]
     pub csv: Option<PathBuf>,
-    /// IoU thresholds for object precision, recall and F1 (comma-separated, each in [0, 1)).
-    #[arg(long, value_delimiter = ',', default_values_t = [0.25, 0.5, 0.75])]
+    /// IoU thresholds for object precision, recall and F1, comma-separated,
+    /// each in [0, 1) (default 0.25,0.5,0.75).
+    #[arg(long, value_name = "T,T,...", value_delimiter = ',', default_values_t = [0.25, 0.5, 0.75], hide_default_value = true)]
     pub iou: Vec<f64>,
     /// Leave objects within PX pixels of the frame's edge out of the object
     /// precision, recall and F1, in the truth and the result alike (0: the
@@ -44,12 +45,18 @@ pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
     if let Some(bad) = args.iou.iter().find(|t| !(0.0..1.0).contains(*t)) {
         bail!("--iou {bad}: IoU thresholds must lie in [0, 1)");
     }
+    // Both reports checked before scoring, so that a bad one is named with
+    // nothing written.
+    for out in args.json.iter().chain(&args.csv) {
+        ctc::check_output_file(out)?;
+    }
     let opts = EvalOptions { iou_thresholds: args.iou.clone(), edge_margin: args.edge_margin };
     if let Some(results) = dataset_results(&args.res) {
         return run_dataset(&args, &opts, &results);
     }
     let scores = evaluate(&args.gt, &args.res, &opts)?;
     println!("{}: scored against {}", args.res.display(), args.gt.display());
+    note_untracked(&args.res);
     print!("{}", table(&scores));
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&scores)? + "\n";
@@ -60,6 +67,14 @@ pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
         ctc::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes())).context("writing the CSV report")?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says so where result `res` holds masks but no track file: its tracking
+/// measures (TRA, LNK and those of lineages and identities) are n/a.
+fn note_untracked(res: &Path) {
+    if !res.join("res_track.txt").exists() {
+        println!("note: {} holds no res_track.txt, so the tracking measures (TRA, LNK, the lineage and identity measures) are n/a; SEG, DET and the object measures are scored", res.display());
+    }
 }
 
 /// The sequences' result folders of a dataset folder (`01_RES`, `02_RES`:
@@ -94,6 +109,7 @@ fn run_dataset(args: &EvaluateArgs, opts: &EvalOptions, results: &[String]) -> R
         };
         let scores = evaluate(&gt, &res, opts).with_context(|| format!("cannot score {}", res.display()))?;
         println!("{}: scored against {}", res.display(), gt.display());
+        note_untracked(&res);
         println!("{}", table(&scores));
         scored.push((sequence, scores));
     }
@@ -112,16 +128,24 @@ fn run_dataset(args: &EvaluateArgs, opts: &EvalOptions, results: &[String]) -> R
     let mean = mean_measures(&scored);
     let names: Vec<&str> = scored.iter().map(|(n, _)| n.as_str()).collect();
     println!("mean over the {} sequences {} (n/a where a sequence lacks the measure)", scored.len(), names.join(", "));
+    let objects = mean_object_measures(&scored);
     println!("{:<16}{:>12}", "measure", "mean");
     for (k, v) in &mean {
         if shown_in_tables(k) {
             println!("{k:<16}{:>12}", v.map_or("n/a".to_string(), |v| format!("{v:.6}")));
         }
     }
+    for (k, iou, v) in &objects {
+        println!("{:<16}{:>12}", format!("{k}@{iou}"), v.map_or("n/a".to_string(), |v| format!("{v:.6}")));
+    }
     if let Some(path) = &args.json {
         let sequences: serde_json::Map<String, serde_json::Value> =
             scored.iter().map(|(n, s)| Ok((n.clone(), serde_json::to_value(s)?))).collect::<Result<_>>()?;
-        let means: serde_json::Map<String, serde_json::Value> = mean.iter().map(|(k, v)| (k.clone(), serde_json::json!(v))).collect();
+        let means: serde_json::Map<String, serde_json::Value> = mean
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::json!(v)))
+            .chain(objects.iter().map(|(k, iou, v)| (format!("{k}@{iou}"), serde_json::json!(v))))
+            .collect();
         let doc = serde_json::json!({"sequences": sequences, "mean": means, "unscored": unscored});
         let text = serde_json::to_string_pretty(&doc)? + "\n";
         ctc::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes())).context("writing the JSON report")?;
@@ -136,9 +160,28 @@ fn run_dataset(args: &EvaluateArgs, opts: &EvalOptions, results: &[String]) -> R
         for (k, v) in &mean {
             text.push_str(&format!("mean,{k},,{}\n", v.map_or(String::new(), |v| v.to_string())));
         }
+        for (k, iou, v) in &objects {
+            text.push_str(&format!("mean,{k},{iou},{}\n", v.map_or(String::new(), |v| v.to_string())));
+        }
         ctc::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes())).context("writing the CSV report")?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Object precision, recall and F1 at each IoU threshold asked for, each
+/// the mean of the sequences' own (None where a sequence has none).
+fn mean_object_measures(scored: &[(String, Scores)]) -> Vec<(&'static str, f64, Option<f64>)> {
+    let Some((_, first)) = scored.first() else { return Vec::new() };
+    let mut out = Vec::new();
+    for (i, c) in first.pr.iter().enumerate() {
+        let measures: [(&'static str, fn(&super::ObjectCounts) -> Option<f64>); 3] =
+            [("precision", super::ObjectCounts::precision), ("recall", super::ObjectCounts::recall), ("f1", super::ObjectCounts::f1)];
+        for (name, of) in measures {
+            let values: Option<Vec<f64>> = scored.iter().map(|(_, s)| s.pr.get(i).and_then(of)).collect();
+            out.push((name, c.iou, values.map(|v| v.iter().sum::<f64>() / v.len() as f64)));
+        }
+    }
+    out
 }
 
 /// Each measure's mean over the sequences, in report order; None where a

@@ -442,6 +442,14 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
             bail!("{}: write the export outside the result folder {}, which must hold only the CTC result", out.display(), args.res.display());
         }
     }
+    // Every output checked before any is written, so that a bad one is
+    // named with nothing written.
+    for out in args.napari.iter().chain(&args.trackmate).chain(&args.lineage) {
+        ctc::check_output_file(out)?;
+    }
+    if let Some(g) = &args.geff {
+        geff::check_dest(g)?;
+    }
     let position = match &args.raw {
         Some(raw) => crate::run_record::raw_position(&args.res, raw, args.position)?,
         None => None,
