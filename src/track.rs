@@ -805,12 +805,11 @@ fn track_sequence_with(
     if let (Some(ctc::ChannelArg::Number(n)), false) = (&args.channel, args.quiet) {
         // Channels named by numbers (laser lines, or 1 and 2 in another
         // order): say which one the number, counted from 1, reads.
-        if let Some(names) = ctc::channel_names(seq).ok().flatten() {
-            if let (Some(i), Some(read)) = (names.iter().position(|m| *m == n.to_string()), names.get(n - 1)) {
-                if i + 1 != *n {
-                    eprintln!("note: --channel {n} counts channels from 1 and reads the channel named {read:?}; the one named \"{n}\" is --channel {}", i + 1);
-                }
-            }
+        let names = ctc::channel_names(seq).ok().flatten().unwrap_or_default();
+        if let (Some(i), Some(read)) = (names.iter().position(|m| *m == n.to_string()), names.get(n - 1))
+            && i + 1 != *n
+        {
+            eprintln!("note: --channel {n} counts channels from 1 and reads the channel named {read:?}; the one named \"{n}\" is --channel {}", i + 1);
         }
     }
     let planes = args.planes(channel);

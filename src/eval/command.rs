@@ -174,8 +174,8 @@ fn mean_object_measures(scored: &[(String, Scores)]) -> Vec<(&'static str, f64, 
     let Some((_, first)) = scored.first() else { return Vec::new() };
     let mut out = Vec::new();
     for (i, c) in first.pr.iter().enumerate() {
-        let measures: [(&'static str, fn(&super::ObjectCounts) -> Option<f64>); 3] =
-            [("precision", super::ObjectCounts::precision), ("recall", super::ObjectCounts::recall), ("f1", super::ObjectCounts::f1)];
+        type Measure = fn(&super::ObjectCounts) -> Option<f64>;
+        let measures: [(&'static str, Measure); 3] = [("precision", super::ObjectCounts::precision), ("recall", super::ObjectCounts::recall), ("f1", super::ObjectCounts::f1)];
         for (name, of) in measures {
             let values: Option<Vec<f64>> = scored.iter().map(|(_, s)| s.pr.get(i).and_then(of)).collect();
             out.push((name, c.iou, values.map(|v| v.iter().sum::<f64>() / v.len() as f64)));
