@@ -747,3 +747,38 @@ fn trackmate_positions_and_times_are_in_the_image_units() {
         assert!(!out.exists());
     }
 }
+
+/// `--image` an OME-Zarr image: its scale and units calibrate the GEFF and
+/// the TrackMate XML. An image that is not here is named with a note, the
+/// XML giving its folder as an absolute path all the same.
+#[test]
+fn an_ome_zarr_image_calibrates_the_exports() {
+    let d = tempfile::tempdir().unwrap();
+    let res = tracked(d.path());
+    let zarr = d.path().join("image.zarr");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/zarr/v05.zarr");
+    std::fs::create_dir_all(zarr.join("0")).unwrap();
+    let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(fixture.join("zarr.json")).unwrap()).unwrap();
+    let ms = &mut meta["attributes"]["ome"]["multiscales"][0];
+    ms["axes"][0]["unit"] = "minute".into();
+    ms["axes"][1]["unit"] = "micrometer".into();
+    ms["axes"][2]["unit"] = "micrometer".into();
+    ms["datasets"][0]["coordinateTransformations"][0]["scale"] = serde_json::json!([5.0, 0.65, 0.65]);
+    std::fs::write(zarr.join("zarr.json"), serde_json::to_vec(&meta).unwrap()).unwrap();
+    let geff = d.path().join("z.geff");
+    let xml = d.path().join("z.xml");
+    ok(&cellstream(&[&"export", &res, &"--image", &zarr, &"--geff", &geff, &"--trackmate", &xml]));
+    let attrs: serde_json::Value = serde_json::from_slice(&std::fs::read(geff.join(".zattrs")).unwrap()).unwrap();
+    let axes = &attrs["geff"]["axes"];
+    assert_eq!((axes[0]["scale"].as_f64(), axes[0]["scaled_unit"].as_str()), (Some(5.0), Some("minute")), "{axes}");
+    assert_eq!((axes[2]["scale"].as_f64(), axes[2]["scaled_unit"].as_str()), (Some(0.65), Some("micrometer")), "{axes}");
+    let text = std::fs::read_to_string(&xml).unwrap();
+    assert!(text.contains(r#"pixelwidth="0.65""#) && text.contains(r#"timeinterval="5.0""#), "{}", &text[text.find("<ImageData").unwrap()..][..300]);
+    // Not here: a note, and the folder it would be in, absolute.
+    let o = Command::new(env!("CARGO_BIN_EXE_cellstream")).args(["export"]).arg(&res).args(["--image", "elsewhere.tif", "--trackmate"]).arg(&xml).current_dir(d.path()).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("elsewhere.tif does not exist here"), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&xml).unwrap();
+    let folder = format!(r#"filename="elsewhere.tif" folder="{}/""#, d.path().canonicalize().unwrap().display());
+    assert!(text.contains(&folder), "{}", &text[text.find("<ImageData").unwrap()..][..300]);
+}

@@ -28,4 +28,4 @@ pub use validate::{validate_result, validate_tracks, Violation};
 pub use writer::{refuse_truth_folder, ResultWriter, StagedFolder, RUN_RECORD};
 pub use ndtiff::{is_ndtiff, ndtiff_channel_names, ndtiff_positions, refuse_position, NdTiff};
 pub use channels::{channel_names, ChannelArg};
-pub use zarr::{is_zarr, ZarrImage};
+pub use zarr::{is_zarr, zarr_calibration, ZarrImage};

@@ -253,6 +253,52 @@ fn multiscale_level(path: &Path, attrs: &serde_json::Map<String, Value>) -> Resu
     Ok((level.to_string(), check_axes(path, &names)?))
 }
 
+/// The calibration an OME-Zarr image at `path` records: the size of a pixel
+/// along x and of a step along t, each the scale of the first resolution
+/// level (times the multiscale's own scale, where it has one) in its axis's
+/// unit (`micrometer` as µm, `second` as s); each where the axis names a
+/// unit.
+pub fn zarr_calibration(path: &Path) -> Result<super::calibration::Recorded> {
+    let store: Arc<Storage> = Arc::new(FilesystemStore::new(path).map_err(|e| CtcError::new(path, format!("cannot open as Zarr: {e}")))?);
+    let group = Group::open(store, "/").map_err(|e| CtcError::new(path, format!("cannot open as a Zarr group: {e}")))?;
+    let attrs = group.attributes();
+    let multiscales = attrs.get("ome").and_then(|o| o.get("multiscales")).or_else(|| attrs.get("multiscales"));
+    let Some(first) = multiscales.and_then(|m| m.get(0)) else { return Ok((None, None)) };
+    let scale = |transforms: Option<&Value>| -> Option<Vec<f64>> {
+        transforms?.as_array()?.iter().find(|t| t.get("type").and_then(Value::as_str) == Some("scale"))?.get("scale")?.as_array()?.iter().map(Value::as_f64).collect()
+    };
+    let level = scale(first.get("datasets").and_then(|d| d.get(0)).and_then(|d| d.get("coordinateTransformations")));
+    let whole = scale(first.get("coordinateTransformations"));
+    let axes: Vec<(String, Option<String>)> = first
+        .get("axes")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(|x| (x.get("name").and_then(Value::as_str).unwrap_or_default().to_lowercase(), x.get("unit").and_then(Value::as_str).map(str::to_string))).collect())
+        .unwrap_or_default();
+    let along = |name: &str| -> Option<(f64, String)> {
+        let i = axes.iter().position(|(n, _)| n == name)?;
+        let unit = axes[i].1.clone()?;
+        let size = level.as_ref().and_then(|l| l.get(i).copied()).unwrap_or(1.0) * whole.as_ref().and_then(|w| w.get(i).copied()).unwrap_or(1.0);
+        (size > 0.0).then(|| (size, ngff_unit(&unit)))
+    };
+    Ok((along("x"), along("t")))
+}
+
+/// An OME-NGFF unit name as cellstream writes units: `micrometer` as µm,
+/// `second` as s; others as they are.
+fn ngff_unit(unit: &str) -> String {
+    match unit {
+        "micrometer" => "µm",
+        "nanometer" => "nm",
+        "millimeter" => "mm",
+        "second" => "s",
+        "millisecond" => "ms",
+        "minute" => "min",
+        "hour" => "h",
+        other => other,
+    }
+    .to_string()
+}
+
 /// A bare Zarr array's axes: its dimension names, or t, y, x for three
 /// dimensions and y, x for two.
 fn bare_axes(path: &Path, array: &Array<Storage>, n: usize) -> Result<Vec<char>> {

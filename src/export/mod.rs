@@ -391,9 +391,9 @@ pub struct ExportArgs {
     pub lineage: Option<PathBuf>,
     /// The image TrackMate should open with the tracks (e.g. a stack of the
     /// raw frames), recorded in the XML. Where it exists, its calibration
-    /// (ImageJ's or OME's pixel size and frame interval) gives the XML's
-    /// units, as TrackMate places spots by the image's calibration, and the
-    /// GEFF's axes their scale.
+    /// (ImageJ's or OME-TIFF's pixel size and frame interval, an OME-Zarr's
+    /// scale) gives the XML's units, as TrackMate places spots by the
+    /// image's calibration, and the GEFF's axes their scale.
     #[arg(long, value_name = "IMAGE.tif", requires = "calibrated")]
     pub image: Option<PathBuf>,
     /// A pixel's size for the TrackMate XML, with its unit (`0.65um`): positions,
@@ -505,7 +505,16 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
 fn calibration(args: &ExportArgs) -> anyhow::Result<ctc::Calibration> {
     let (space, time) = match &args.image {
         Some(image) if image.is_file() => ctc::read_calibration(image)?,
-        _ => (None, None),
+        Some(image) if ctc::is_zarr(image) => ctc::zarr_calibration(image)?,
+        Some(image) if image.exists() => {
+            eprintln!("note: {} records no calibration cellstream reads (a TIFF's ImageJ or OME calibration, an OME-Zarr's scale); give --pixel-size and --frame-interval", image.display());
+            (None, None)
+        }
+        Some(image) => {
+            eprintln!("note: {} does not exist here; the export names it, without its calibration", image.display());
+            (None, None)
+        }
+        None => (None, None),
     };
     let mut cal = ctc::Calibration::default();
     if let Some((pixel, unit)) = args.pixel_size.clone().or(space) {

@@ -188,7 +188,8 @@ pub fn write_xml(cells: &TrackedCells, image: Option<&Path>, cal: &Calibration, 
     writeln!(w, "  <Settings>")?;
     let (folder, file) = match image {
         Some(p) => {
-            let p = p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+            // Absolute, whether or not the image is here to resolve links.
+            let p = p.canonicalize().or_else(|_| std::path::absolute(p)).unwrap_or_else(|_| p.to_path_buf());
             let folder = p.parent().map(|d| format!("{}/", d.display())).unwrap_or_default();
             (folder, p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default())
         }
