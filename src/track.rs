@@ -590,11 +590,16 @@ fn await_first_file(seq: &Path, wait: std::time::Duration, poll: std::time::Dura
         return;
     }
     let holds_file = || std::fs::read_dir(seq).is_ok_and(|mut d| d.any(|e| e.is_ok_and(|e| e.path().is_file())));
-    if holds_file() {
+    // NDTiff's pixel file can land a moment before its index: until the
+    // index is there too, what kind of acquisition it is does not show.
+    let index_to_come = || {
+        !seq.join("NDTiff.index").exists() && std::fs::read_dir(seq).is_ok_and(|mut d| d.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().contains("NDTiffStack"))))
+    };
+    let start = std::time::Instant::now();
+    if holds_file() && !index_to_come() {
         return;
     }
-    let start = std::time::Instant::now();
-    while !holds_file() && start.elapsed() < wait {
+    while (!holds_file() || index_to_come()) && start.elapsed() < wait {
         std::thread::sleep(poll);
     }
     std::thread::sleep(poll);

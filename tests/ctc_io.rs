@@ -216,6 +216,8 @@ fn imagej_stacks_cut_short_or_compressed_are_refused_by_name() {
 fn a_frame_file_of_z_slices_is_read_as_their_projection() {
     let path = fixture("zframe_pages.tif");
     let index = Array2::from_shape_fn((6, 5), |(y, x)| (5 * y + x) as f32);
+    let e = ctc::read_frame_planes(&fixture("u16_none.tif"), Planes { project: Some(Projection::Max), ..Planes::default() }).unwrap_err();
+    assert!(e.path.ends_with("u16_none.tif") && e.what.contains("has no z slices to project (one plane)"), "{e}");
     let max = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Max), slices: None, position: None }).unwrap();
     assert_eq!(max, Frame::U16(index.mapv(|v| v as u16 + 60)));
     let mean = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Mean), slices: None, position: None }).unwrap();
@@ -349,7 +351,7 @@ fn ome_zarr_images_are_read_a_time_point_at_a_time() {
     assert_eq!(masks[2], Array2::from_shape_fn((6, 5), |(y, _)| if y < 3 { 3 } else { 4 }));
     // Refusals name the folder and what to do.
     for (path, planes, says) in [
-        (&v04, Planes::default(), "--channel 1 to 2"),
+        (&v04, Planes::default(), "(1: GFP, 2: DAPI); --channel 1 to 2"),
         (&v04, Planes::from(Some(1)), "--project max"),
         (&v04, Planes::from(Some(3)), "there is no channel 3"),
         (&v04, Planes { channel: Some(1), project: Some(Projection::Max), slices: Some("3-5".parse().unwrap()), position: None }, "has 4 z slices"),

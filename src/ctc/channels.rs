@@ -101,7 +101,7 @@ pub fn channel_names(path: &Path) -> Result<Option<Vec<String>>> {
 
 /// `omero.channels[].label` of an OME-Zarr image (NGFF 0.4's `.zattrs`, or
 /// 0.5's `zarr.json` under `ome`).
-fn zarr_channel_names(path: &Path) -> Result<Option<Vec<String>>> {
+pub(super) fn zarr_channel_names(path: &Path) -> Result<Option<Vec<String>>> {
     let read = |name: &str| -> Result<Option<Value>> {
         let file = path.join(name);
         if !file.is_file() {

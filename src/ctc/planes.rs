@@ -322,6 +322,10 @@ pub(super) fn read_frame_projected(path: &Path, channel: Channel, kind: Projecti
     if axes.channels * axes.slices != pages {
         return Err(CtcError::new(path, format!("says it holds {} but has {pages} pages", axes.text())));
     }
+    if axes.slices == 1 {
+        // As NDTiff, OME-Zarr and stacks refuse it: --project on 2D frames is a mistaken input.
+        return Err(CtcError::new(path, "has no z slices to project (one plane); leave out --project for 2D frames"));
+    }
     let (c, sample) = if first.samples > 1 {
         (0, channel)
     } else if axes.channels == 1 && channel.is_some_and(|c| c != 1) {

@@ -86,7 +86,11 @@ impl ZarrImage {
         let text = describe(channels, slices, times);
         let channel = match planes.channel {
             None if channels > 1 => {
-                return Err(CtcError::new(path, format!("holds {text}; --channel 1 to {channels} picks the channel to track")));
+                let names = match super::channels::zarr_channel_names(path)? {
+                    Some(names) => format!(" ({})", names.iter().enumerate().map(|(i, n)| format!("{}: {n}", i + 1)).collect::<Vec<_>>().join(", ")),
+                    None => String::new(),
+                };
+                return Err(CtcError::new(path, format!("holds {text}{names}; --channel 1 to {channels} picks the channel to track")));
             }
             None => 0,
             Some(c) if c == 0 || c > channels => {
