@@ -212,6 +212,20 @@ fn report_without_truth_says_so() {
     assert_eq!(text.matches("<img ").count(), 8, "counts, lineage, six overlays");
     let o = cellstream(&[&"report", &"--res", &d.path().join("nope"), &"--out", &html]);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("nope"));
+    // An earlier report is replaced; any other file, or one inside the
+    // folders reported on, is refused and left as it was.
+    ok(&cellstream(&[&"report", &"--res", &res, &"--out", &html]));
+    let mine = d.path().join("notes.html");
+    std::fs::write(&mine, "my notes").unwrap();
+    let inside = res.join("res_track.txt");
+    let before = std::fs::read(&inside).unwrap();
+    for (out, says) in [(&mine, "is not an earlier cellstream report"), (&inside, "which the report reads")] {
+        let o = cellstream(&[&"report", &"--res", &res, &"--out", out]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(says), "{err}");
+    }
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my notes");
+    assert_eq!(std::fs::read(&inside).unwrap(), before);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The `render` and `report` subcommands: arguments, output folders written all or nothing, and the wiring of the pictures.
 use std::io::BufWriter;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
@@ -256,11 +256,36 @@ pub fn sample_times(times: &[usize], n: usize) -> Vec<usize> {
     s
 }
 
+/// Refuses a report file that would replace something else: a file inside
+/// the folders reported on, or an existing file that is not an earlier
+/// cellstream report (one is replaced, as a rerun expects).
+fn check_report_out(args: &ReportArgs) -> Result<()> {
+    let out = &args.out;
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let inputs = [Some(&args.input.res), args.input.raw.as_ref().filter(|r| r.is_dir()), args.input.gt.as_ref()];
+    for dir in inputs.into_iter().flatten() {
+        if abs(out).starts_with(abs(dir)) {
+            bail!(CtcError::new(out, format!("lies inside {}, which the report reads; write the report elsewhere", dir.display())));
+        }
+    }
+    ctc::check_output_file(out)?;
+    if out.exists() {
+        let mut head = vec![0u8; 4096];
+        let n = std::fs::File::open(out).and_then(|mut f| std::io::Read::read(&mut f, &mut head)).map_err(|e| CtcError::io(out, &e))?;
+        let head = String::from_utf8_lossy(&head[..n]);
+        if !(head.starts_with("<!DOCTYPE html>") && head.contains("cellstream report")) {
+            bail!(CtcError::new(out, "exists and is not an earlier cellstream report; refusing to replace it (remove it, or name another file)"));
+        }
+    }
+    Ok(())
+}
+
 /// Runs `cellstream report`: scores (with truth, by the evaluator of
 /// `cellstream evaluate`), plots, lineage, a strip of sample overlays and the
 /// run's parameters in one HTML file, written atomically.
 pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
     let start = Instant::now();
+    check_report_out(&args)?;
     let inputs = args.input.open()?;
     // The settings `track` recorded in the result, then any file the user gives.
     let mut params_files = Vec::new();
