@@ -36,7 +36,9 @@ const KEEP_WEIGHTS: &[&str] = &["--steps", "2", "--lr", "1e-12", "--crop", "32",
 fn train_writes_checkpoint_settings_and_history_then_resumes() {
     let d = tempfile::tempdir().unwrap();
     dataset(d.path());
-    let out = d.path().join("m.safetensors");
+    // Into a folder that is not there yet: made.
+    let runs = d.path().join("runs");
+    let out = runs.join("m.safetensors");
     let (data, out_s) = (d.path().join("01"), out.to_str().unwrap().to_string());
     let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", &out_s, "--steps", "4"];
     args.extend_from_slice(SMALL);
@@ -49,12 +51,12 @@ fn train_writes_checkpoint_settings_and_history_then_resumes() {
     assert_eq!((config.depth, config.base_width, config.lstm), (2, 4, true));
     let best: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
     assert!(best.best_step == Some(best.step) && matches!(best.step, 2 | 4), "{best:?}");
-    let (_, meta) = cellstream::model::read_metadata(&d.path().join("m.last.safetensors")).unwrap();
+    let (_, meta) = cellstream::model::read_metadata(&runs.join("m.last.safetensors")).unwrap();
     let progress: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
     assert_eq!(progress.step, 4);
-    let settings: cellstream::model::TrainConfig = toml::from_str(&std::fs::read_to_string(d.path().join("m.toml")).unwrap()).unwrap();
+    let settings: cellstream::model::TrainConfig = toml::from_str(&std::fs::read_to_string(runs.join("m.toml")).unwrap()).unwrap();
     assert_eq!((settings.crop, settings.window, settings.steps), (32, 2, 4));
-    let history = std::fs::read_to_string(d.path().join("m.history.csv")).unwrap();
+    let history = std::fs::read_to_string(runs.join("m.history.csv")).unwrap();
     let rows: Vec<&str> = history.lines().collect();
     assert_eq!(rows[0], "epoch,step,loss,val_seg,lr,seconds");
     assert_eq!(rows.len(), 5, "{history}");
@@ -67,10 +69,10 @@ fn train_writes_checkpoint_settings_and_history_then_resumes() {
     // --resume takes the saved settings and continues the step count.
     let o = cellstream(&["train", "--out", &out_s, "--resume", "--steps", "6"]);
     assert!(o.status.success(), "{}", text(&o));
-    let (_, meta) = cellstream::model::read_metadata(&d.path().join("m.last.safetensors")).unwrap();
+    let (_, meta) = cellstream::model::read_metadata(&runs.join("m.last.safetensors")).unwrap();
     let progress: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
     assert_eq!(progress.step, 6);
-    let history = std::fs::read_to_string(d.path().join("m.history.csv")).unwrap();
+    let history = std::fs::read_to_string(runs.join("m.history.csv")).unwrap();
     assert_eq!(history.lines().count(), 7, "{history}");
     assert!(history.lines().last().unwrap().starts_with("3,6,"));
 
@@ -78,7 +80,7 @@ fn train_writes_checkpoint_settings_and_history_then_resumes() {
     // the latest weights for --resume.
     let o = cellstream(&["train", "--out", &out_s, "--resume", "--steps", "100", "--val-every", "50", "--max-minutes", "0.0001"]);
     assert!(o.status.success() && text(&o).contains("time limit reached"), "{}", text(&o));
-    let (_, meta) = cellstream::model::read_metadata(&d.path().join("m.last.safetensors")).unwrap();
+    let (_, meta) = cellstream::model::read_metadata(&runs.join("m.last.safetensors")).unwrap();
     let progress: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
     assert!((6..50).contains(&progress.step), "{progress:?}");
 
@@ -161,6 +163,13 @@ fn bad_input_is_refused_with_the_reason() {
         all.extend(args.iter());
         assert_refused(&all, want, Path::new(out));
     }
+    // A settings file beside the checkpoint, not written by a run: not
+    // replaced unasked, and never when it is the --config read.
+    let mine = d.path().join("x.toml");
+    std::fs::write(&mine, "# my settings\nsteps = 1\n").unwrap();
+    assert_refused(&["train", "--data", data, "--out", out, "--steps", "1"], "x.toml: exists, and this run would write it", Path::new(out));
+    assert_refused(&["train", "--data", data, "--out", out, "--config", mine.to_str().unwrap(), "--overwrite"], "is the settings file this run writes", Path::new(out));
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "# my settings\nsteps = 1\n");
 }
 
 /// libtorch's CUDA library must be a NEEDED entry of the binary, or CUDA is

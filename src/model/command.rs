@@ -198,6 +198,24 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
     if args.out.extension().is_none_or(|e| e != "safetensors") {
         bail!("{}: the checkpoint's name must end in .safetensors", args.out.display());
     }
+    let files = RunFiles::new(&args.out);
+    // The files written beside the checkpoint are the run's too: a settings
+    // file of the user's own, or an earlier run's history, is not replaced
+    // unasked; and the --config file read is never written over.
+    if let Some(c) = &args.config
+        && !args.resume
+        && std::path::absolute(c).ok() == std::path::absolute(&files.settings).ok()
+    {
+        bail!("{}: is the settings file this run writes beside {}; copy it, or name the checkpoint otherwise", c.display(), args.out.display());
+    }
+    if !args.resume && !args.overwrite {
+        if let Some(p) = [&files.last, &files.settings, &files.history, &files.curves].into_iter().find(|p| p.exists()) {
+            bail!("{}: exists, and this run would write it; pass --overwrite to replace it, --resume to continue that run, or name the checkpoint otherwise", p.display());
+        }
+    }
+    if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| crate::ctc::CtcError::io(parent, &e))?;
+    }
     let data = load_sequences(&cfg.data, cfg.frames, cfg.model.invert, cfg.planes())?;
     for s in &data {
         let (gold, silver, tra) = s.truth_counts();
@@ -205,7 +223,6 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
         let t = |r: &std::ops::Range<usize>| if r.is_empty() { "none".to_string() } else { format!("{}–{}", s.times[r.start], s.times[r.end - 1]) };
         eprintln!("{}: {} frames (truth: {gold} GT SEG, {silver} ST SEG, {tra} TRA); training frames {}, validation frames {}", s.name, s.len(), t(&train), t(&val));
     }
-    let files = RunFiles::new(&args.out);
     let report = fit(&cfg, &data, &args.out, args.resume)?;
     let why = match report.stop {
         Stop::Steps => "step limit reached",

@@ -67,9 +67,22 @@ pub fn read_history(path: &Path) -> Result<Vec<HistoryRow>> {
 }
 
 /// Opens the history for writing: a fresh file with its header, or, with
-/// `append` and an existing file, the end of it (a resumed run).
-pub(crate) fn open_history(path: &Path, append: bool) -> Result<std::io::BufWriter<std::fs::File>> {
+/// `append` and an existing file, the end of it (a resumed run), its rows
+/// past `resumed_at` dropped first: the steps a killed run took after its
+/// last checkpoint, which the resumed run takes again.
+pub(crate) fn open_history(path: &Path, append: bool, resumed_at: usize) -> Result<std::io::BufWriter<std::fs::File>> {
     let exists = path.exists();
+    if append && exists {
+        let rows = read_history(path)?;
+        if rows.iter().any(|r| r.step > resumed_at) {
+            let mut text = format!("{HISTORY_HEADER}\n");
+            for r in rows.iter().filter(|r| r.step <= resumed_at) {
+                text.push_str(&r.to_csv());
+                text.push('\n');
+            }
+            crate::ctc::write_atomic(path, |w| w.write_all(text.as_bytes()))?;
+        }
+    }
     let f = std::fs::OpenOptions::new()
         .create(true)
         .append(append)
@@ -100,6 +113,25 @@ pub fn write_curves(path: &Path, rows: &[HistoryRow]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run killed after its last checkpoint wrote rows the resumed run
+    /// writes again: they are dropped on resuming, not kept twice.
+    #[test]
+    fn resuming_drops_the_rows_past_the_checkpoint() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("m.history.csv");
+        let row = |step| HistoryRow { epoch: 1, step, loss: Some(0.5), val_seg: None, lr: 1e-3, seconds: step as f64 };
+        let mut w = open_history(&path, false, 0).unwrap();
+        for step in 1..=10 {
+            writeln!(w, "{}", row(step).to_csv()).unwrap();
+        }
+        drop(w);
+        let mut w = open_history(&path, true, 6).unwrap();
+        writeln!(w, "{}", row(7).to_csv()).unwrap();
+        drop(w);
+        let steps: Vec<usize> = read_history(&path).unwrap().iter().map(|r| r.step).collect();
+        assert_eq!(steps, (1..=7).collect::<Vec<_>>());
+    }
 
     #[test]
     fn rows_round_trip_and_bad_rows_are_named() {

@@ -170,7 +170,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
     let parameters = ConvLstmUNet::parameter_count(&vs);
 
     std::fs::write(&files.settings, cfg.to_toml()?).with_context(|| format!("{}: cannot write the settings", files.settings.display()))?;
-    let mut history = open_history(&files.history, resume)?;
+    let mut history = open_history(&files.history, resume, progress.step)?;
 
     let bar = if progress.step < cfg.steps { ProgressBar::new(cfg.steps as u64) } else { ProgressBar::hidden() };
     bar.set_style(ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")?.progress_chars("=> "));
