@@ -336,3 +336,24 @@ fn train_invert_is_recorded_in_the_checkpoint_and_read_by_track() {
     let record = std::fs::read_to_string(res.join("cellstream.toml")).unwrap();
     assert!(record.contains("invert = false") && record.contains("model_trained_on_inverted_frames = true"), "{record}");
 }
+
+/// A dataset folder's sequences without truth (CTC's test sequences) are
+/// left out of training, said so; one given by itself is refused.
+#[test]
+fn a_dataset_leaves_out_sequences_without_truth() {
+    let d = tempfile::tempdir().unwrap();
+    dataset(d.path());
+    std::fs::create_dir_all(d.path().join("02")).unwrap();
+    for e in std::fs::read_dir(d.path().join("01")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), d.path().join("02").join(e.file_name())).unwrap();
+    }
+    let out = d.path().join("m.safetensors");
+    let mut args = vec!["train", "--data", d.path().to_str().unwrap(), "--out", out.to_str().unwrap(), "--steps", "1"];
+    args.extend_from_slice(SMALL);
+    let o = cellstream(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("02: no truth beside it (NN_GT or NN_ST); left out of training") && text(&o).contains("01: 8 frames"), "{}", text(&o));
+    let alone = d.path().join("02");
+    assert_refused(&["train", "--data", alone.to_str().unwrap(), "--out", d.path().join("n.safetensors").to_str().unwrap()], "no truth beside it (expected 02_GT or 02_ST)", &d.path().join("n.safetensors"));
+}

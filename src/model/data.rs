@@ -195,6 +195,12 @@ pub fn load_sequences(dirs: &[PathBuf], range: Option<FrameRange>, invert: bool,
     let mut out = Vec::new();
     for d in dirs {
         for s in sequence_dirs(d)? {
+            // Of a dataset folder, a sequence without truth (CTC's test
+            // sequences) is left out, said so; one named itself must have it.
+            if s != *d && Sequence::open(&s)?.truth_dirs().is_empty() {
+                eprintln!("{}: no truth beside it (NN_GT or NN_ST); left out of training", s.display());
+                continue;
+            }
             out.push(TrainSequence::load_with(&s, range, invert, planes)?);
         }
     }
