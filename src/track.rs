@@ -599,10 +599,35 @@ fn await_first_file(seq: &Path, wait: std::time::Duration, poll: std::time::Dura
     if holds_file() && !index_to_come() {
         return;
     }
-    while (!holds_file() || index_to_come()) && start.elapsed() < wait {
+    while (!holds_file() || index_to_come()) && start.elapsed() < wait && !ctc::stopped_following() {
         std::thread::sleep(poll);
     }
     std::thread::sleep(poll);
+}
+
+/// Under `--follow`, the first Ctrl-C (SIGINT, or a SIGTERM) ends the
+/// acquisition's stream as if no frame had come for its wait
+/// ([`ctc::stop_following`]): the frames read so far are tracked and the
+/// result published. The handler then resets itself, so a second Ctrl-C
+/// ends the process at once, with nothing written.
+fn stop_following_on_interrupt() {
+    extern "C" fn on_interrupt(_: libc::c_int) {
+        const SAY: &[u8] = b"\nstopping: tracking the frames read so far, then writing the result (Ctrl-C again to abandon it)\n";
+        // write(2) is async-signal-safe; nothing else here allocates or locks.
+        unsafe { libc::write(2, SAY.as_ptr().cast(), SAY.len()) };
+        ctc::stop_following();
+    }
+    // SAFETY: a plain sigaction with a handler that only stores an atomic
+    // and writes to stderr.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_interrupt as extern "C" fn(libc::c_int) as usize;
+        action.sa_flags = libc::SA_RESETHAND;
+        libc::sigemptyset(&mut action.sa_mask);
+        for signal in [libc::SIGINT, libc::SIGTERM] {
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
 }
 
 fn default_out(seq: &Path, position: Option<i64>) -> PathBuf {
@@ -1116,6 +1141,7 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
             args.record_planes(&mut record);
             if let Some(wait) = args.follow {
                 record.section("run").set("follow_seconds", wait);
+                stop_following_on_interrupt();
             }
             let s = track_sequence_with(seq, &out, &args, &opts, Some(record))?;
             (out, s)

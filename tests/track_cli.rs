@@ -927,6 +927,32 @@ fn default_results_lie_beside_the_input_and_are_named_after_it() {
     assert!(d.path().join("movie_RES/res_track.txt").exists());
 }
 
+/// Ctrl-C under --follow ends the acquisition's stream: the frames read so
+/// far are tracked and published, as if no frame had come for the wait.
+#[test]
+fn ctrl_c_under_follow_publishes_the_frames_read_so_far() {
+    let d = tempfile::tempdir().unwrap();
+    let n = 3;
+    let (seq, alone) = sample_tracked_alone(d.path(), n);
+    let out = d.path().join("live_RES");
+    let start = std::time::Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_cellstream"))
+        .args(["track", "--segmenter", "classical", "--follow", "60", "--out"])
+        .arg(&out)
+        .arg(&seq)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // SAFETY: a signal to the child this test started.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && err.contains("stopping: tracking the frames read so far"), "{err}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(30), "ended on Ctrl-C, not after the 60 s wait");
+    assert_same_result(&out, &alone, n);
+}
+
 /// An NDTiff acquisition of three positions (the wells of a plate), written
 /// position by position within each time point as Micro-Manager writes
 /// them: position 0 the sample, 1 the sample upside down, 2 the sample

@@ -25,7 +25,7 @@ use serde_json::Value;
 use super::channels::number_named;
 use super::error::{CtcError, Result};
 use super::planes::{z_project, Planes, Projection};
-use super::sequence::{retry_for, steps_until_done};
+use super::sequence::{retry_for, steps_until_done, stopped_following};
 use super::tiff_io::Frame;
 
 /// The index file that makes a folder an NDTiff dataset.
@@ -334,7 +334,7 @@ impl NdTiff {
                     next += 1;
                     return Ok(Some((next - 1, frame)));
                 }
-                let quiet = grew.elapsed() >= wait;
+                let quiet = grew.elapsed() >= wait || stopped_following();
                 if let Some(last) = whole_time_points(&entries, quiet) {
                     let upto: Vec<&Entry> = entries.iter().filter(|e| time_of(e) <= last).collect();
                     if whole.as_ref().is_none_or(|d| d.time_points <= last as usize) {

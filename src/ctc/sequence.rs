@@ -290,7 +290,7 @@ impl Sequence {
     /// [`Sequence::follow`] checks each time point as it completes.
     pub fn open_when_ready(dir: &Path, wait: Duration, poll: Duration) -> Result<Sequence> {
         let start = Instant::now();
-        while matches!(holds_tiff_files(dir), Ok(false)) && start.elapsed() < wait {
+        while matches!(holds_tiff_files(dir), Ok(false)) && start.elapsed() < wait && !stopped_following() {
             std::thread::sleep(poll);
         }
         if names_slices(dir) {
@@ -443,7 +443,7 @@ impl Sequence {
         steps_until_done(move || -> Result<Option<(usize, PathBuf, Frame)>> {
             // Wait for the next frame's file (of z slices, for all of them).
             let path = loop {
-                let quiet = last_arrival.elapsed() >= wait;
+                let quiet = last_arrival.elapsed() >= wait || stopped_following();
                 if let Some(p) = known.get(&next) {
                     if !slices {
                         break p.clone();
@@ -518,6 +518,23 @@ impl Sequence {
             .filter(|p| p.is_dir())
             .collect()
     }
+}
+
+/// Set once the user asks a followed acquisition to end (`track --follow`
+/// on Ctrl-C): the followed streams then end as if no file had come for
+/// their wait, with the frames read so far.
+static STOP_FOLLOWING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Asks every followed stream ([`Sequence::follow`], `NdTiff::follow`) to
+/// end as if the acquisition had gone quiet. Async-signal-safe: a signal
+/// handler may call it.
+pub fn stop_following() {
+    STOP_FOLLOWING.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether [`stop_following`] was called.
+pub fn stopped_following() -> bool {
+    STOP_FOLLOWING.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// The items `step` gives one call at a time, until it gives none or an

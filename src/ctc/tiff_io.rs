@@ -435,6 +435,7 @@ pub fn check_output_file(path: &Path) -> Result<()> {
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().ok_or_else(|| CtcError::new(path, "has no file name"))?;
+    super::writer::remove_stale(dir, &name.to_string_lossy());
     let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
     let result = (|| {
         let file = File::create(&tmp)?;

@@ -40,6 +40,7 @@ impl StagedFolder {
             .into_owned();
         let parent = dest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(parent).map_err(|e| CtcError::io(parent, &e))?;
+        remove_stale(parent, &name);
         let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
         // Errors name the folder asked for, not the hidden one built first.
         let cannot = |e: std::io::Error| CtcError::new(dest, format!("cannot be written: {e}"));
@@ -112,6 +113,32 @@ impl Drop for StagedFolder {
             let _ = std::fs::remove_dir_all(&self.tmp);
         }
     }
+}
+
+/// Removes what runs killed by a signal (Ctrl-C, a time limit) left of
+/// output `name` in `parent`: hidden `.NAME.partial-PID` and `.NAME.old-PID`
+/// folders and `.NAME.PID.tmp` files whose process is gone. Those of a
+/// process still running (another run writing the same output) are kept.
+pub(crate) fn remove_stale(parent: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix('.').and_then(|f| f.strip_prefix(name)) else { continue };
+        let pid = rest.strip_prefix(".partial-").or_else(|| rest.strip_prefix(".old-")).or_else(|| rest.strip_prefix('.').and_then(|r| r.strip_suffix(".tmp")));
+        let Some(pid) = pid.and_then(|p| p.parse::<i32>().ok()) else { continue };
+        if pid == std::process::id() as i32 || process_alive(pid) {
+            continue;
+        }
+        let path = e.path();
+        let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+    }
+}
+
+/// Whether process `pid` is running (signal 0 reaches it, or it exists but
+/// belongs to another user).
+fn process_alive(pid: i32) -> bool {
+    // SAFETY: signal 0 sends nothing; it only checks the process exists.
+    unsafe { libc::kill(pid, 0) == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM) }
 }
 
 /// Errors if `dir` or a folder above it is a truth folder (`*_GT`, `*_ST`).
@@ -196,6 +223,30 @@ impl ResultWriter {
 
 #[cfg(test)]
 mod tests {
+    /// What a killed run left is removed when the same output is written
+    /// again; what a running process is writing is kept.
+    #[test]
+    fn leftovers_of_killed_runs_are_removed() {
+        let d = tempfile::tempdir().unwrap();
+        let mut gone = std::process::Command::new("true").spawn().unwrap();
+        let dead = gone.id();
+        gone.wait().unwrap();
+        let leftovers = [format!(".01_RES.partial-{dead}"), format!(".01_RES.old-{dead}")];
+        let running = ".01_RES.partial-1"; // init: always running
+        for name in leftovers.iter().map(String::as_str).chain([running, ".02_RES.partial-1"]) {
+            std::fs::create_dir_all(d.path().join(name).join("x")).unwrap();
+        }
+        std::fs::write(d.path().join(format!(".c.csv.{dead}.tmp")), "half").unwrap();
+        let staged = super::StagedFolder::create(&d.path().join("01_RES"), |_| false, "a CTC result").unwrap();
+        super::remove_stale(d.path(), "c.csv");
+        let mut names: Vec<String> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        let own = staged.tmp().file_name().unwrap().to_string_lossy().into_owned();
+        let mut want = vec![running.to_string(), ".02_RES.partial-1".to_string(), own];
+        want.sort();
+        assert_eq!(names, want);
+    }
+
     use super::*;
     use ndarray::array;
 

@@ -208,10 +208,11 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
     {
         bail!("{}: is the settings file this run writes beside {}; copy it, or name the checkpoint otherwise", c.display(), args.out.display());
     }
-    if !args.resume && !args.overwrite {
-        if let Some(p) = [&files.last, &files.settings, &files.history, &files.curves].into_iter().find(|p| p.exists()) {
-            bail!("{}: exists, and this run would write it; pass --overwrite to replace it, --resume to continue that run, or name the checkpoint otherwise", p.display());
-        }
+    if !args.resume
+        && !args.overwrite
+        && let Some(p) = [&files.last, &files.settings, &files.history, &files.curves].into_iter().find(|p| p.exists())
+    {
+        bail!("{}: exists, and this run would write it; pass --overwrite to replace it, --resume to continue that run, or name the checkpoint otherwise", p.display());
     }
     if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| crate::ctc::CtcError::io(parent, &e))?;

@@ -90,6 +90,7 @@ pub fn write_sequence(cfg: &SimConfig, out: &Path) -> Result<SimStats, WriteErro
         }
     }
     mkdir(out)?;
+    crate::ctc::remove_stale(out, "simulate");
     let tmp = out.join(format!(".simulate.partial-{}", std::process::id()));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(|e| CtcError::new(&tmp, format!("cannot clear: {e}")))?;
