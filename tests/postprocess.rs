@@ -242,3 +242,28 @@ fn exclude_on_edges_removes_exactly_the_cells_the_frame_cuts() {
     assert_ne!(inner[[20, 20]], inner[[20, 36]]);
     assert!(inner[[20, 20]] != 0 && inner[[20, 36]] != 0);
 }
+
+/// ilastik's probability export: a channel a class (background, then
+/// cell). `--channel 2` reads the cells' probability, as a one-channel map
+/// of it would be read; without it the file is refused, pointing at the flag.
+#[test]
+fn one_channel_of_several_is_read_with_channel() {
+    let d = tempfile::tempdir().unwrap();
+    let (two, one) = (d.path().join("two"), d.path().join("one"));
+    std::fs::create_dir(&two).unwrap();
+    std::fs::create_dir(&one).unwrap();
+    let cells = two_cells();
+    let background = cells.mapv(|p| 1.0 - p);
+    let mut enc = tiff::encoder::TiffEncoder::new(std::fs::File::create(two.join("img_3_Probabilities.tif")).unwrap()).unwrap();
+    for page in [&background, &cells] {
+        enc.write_image::<tiff::encoder::colortype::Gray32Float>(60, 40, page.as_slice().unwrap()).unwrap();
+    }
+    drop(enc);
+    write_frame(&one.join("img_3.tif"), &Frame::F32(cells)).unwrap();
+    let (a, b) = (d.path().join("a"), d.path().join("b"));
+    run_ok(&["postprocess", "--input", two.to_str().unwrap(), "--out", a.to_str().unwrap(), "--channel", "2"]);
+    run_ok(&["postprocess", "--input", one.to_str().unwrap(), "--out", b.to_str().unwrap()]);
+    assert_eq!(read_mask(&a.join("mask003.tif")).unwrap(), read_mask(&b.join("mask003.tif")).unwrap());
+    let o = cellstream(&["postprocess", "--input", two.to_str().unwrap(), "--out", d.path().join("c").to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains("img_3_Probabilities.tif") && stderr(&o).contains("--channel"), "{}", stderr(&o));
+}

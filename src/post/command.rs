@@ -68,6 +68,11 @@ pub struct PostprocessArgs {
     /// for annotations that leave cut cells out.
     #[arg(long)]
     pub exclude_on_edges: bool,
+    /// Of maps with several channels a pixel (ilastik's probability export:
+    /// background, then cell), the channel to read as the probability,
+    /// counted from 1.
+    #[arg(long, value_name = "N", value_parser = crate::cli::channel_number)]
+    pub channel: Option<usize>,
     /// Worker threads (frames run in parallel); default: all cores.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -138,6 +143,7 @@ pub fn postprocess_folder(
     out: &Path,
     params: &PostParams,
     seeds: Option<&Path>,
+    channel: Option<usize>,
     threads: Option<usize>,
 ) -> ctc::Result<FolderReport> {
     let start = Instant::now();
@@ -174,11 +180,11 @@ pub fn postprocess_folder(
             .par_iter()
             .zip(seed_files.par_iter())
             .map(|((t, path), seed)| -> ctc::Result<usize> {
-                let prob = read_probability(path, params.threshold, &warned)?;
+                let prob = read_probability(path, channel, params.threshold, &warned)?;
                 let mask = match seed {
                     None => instances_from_probability(prob.view(), params),
                     Some(sp) => {
-                        let sprob = read_probability(sp, params.seed_threshold, &warned)?;
+                        let sprob = read_probability(sp, None, params.seed_threshold, &warned)?;
                         if sprob.dim() != prob.dim() {
                             return Err(CtcError::new(
                                 sp,
@@ -201,8 +207,8 @@ pub fn postprocess_folder(
 /// Reads one map as probabilities; warns once if an integer map is entirely at or
 /// below `threshold` after scaling although it has non-zero pixels (a 0/1 mask
 /// stored as 8 or 16 bits, which needs `--threshold 0`).
-fn read_probability(path: &Path, threshold: f32, warned: &AtomicBool) -> ctc::Result<Array2<f32>> {
-    let frame = ctc::read_frame(path)?;
+fn read_probability(path: &Path, channel: Option<usize>, threshold: f32, warned: &AtomicBool) -> ctc::Result<Array2<f32>> {
+    let frame = ctc::read_frame_planes(path, ctc::Planes::from(channel))?;
     let integer = matches!(frame, Frame::U8(_) | Frame::U16(_));
     let prob = probability_map(frame).map_err(|what| CtcError::new(path, what))?;
     if integer && !warned.load(Ordering::Relaxed) {
@@ -271,7 +277,7 @@ pub fn reuse_freed_memory() {}
 
 /// `cellstream postprocess`.
 pub fn run(args: &PostprocessArgs) -> anyhow::Result<std::process::ExitCode> {
-    let r = postprocess_folder(&args.input, &args.out, &args.params(), args.seeds.as_deref(), args.threads)?;
+    let r = postprocess_folder(&args.input, &args.out, &args.params(), args.seeds.as_deref(), args.channel, args.threads)?;
     let ms = r.elapsed.as_secs_f64() * 1e3;
     let per_frame = |t: f64| t / r.frames.max(1) as f64;
     let cpu = r.cpu.map(|c| format!(", {:.1} ms CPU/frame", per_frame(c.as_secs_f64() * 1e3))).unwrap_or_default();
