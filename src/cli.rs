@@ -32,7 +32,8 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Turn probability or foreground TIFFs made by any tool into instance masks (maskNNN.tif).
     Postprocess(crate::post::command::PostprocessArgs),
-    /// Train the ConvLSTM-UNet on CTC sequences with truth (writes MODEL.safetensors, .toml, .history.csv).
+    /// Train the ConvLSTM-UNet on CTC sequences with truth (writes MODEL.safetensors and beside it
+    /// MODEL.last.safetensors, .toml, .history.csv, .curves.png).
     Train(Box<crate::model::TrainArgs>),
     /// Draw a result: overlay PNGs, a GIF, the lineage (SVG, PNG), cell counts and, with truth, the PR curve.
     Render(crate::render::RenderArgs),

@@ -48,23 +48,26 @@ pub struct TrainArgs {
     /// them (Fiji's start and stop slice): `2-4`, or `3` for one slice alone.
     #[arg(long, value_name = "A-B", requires = "project", value_parser = crate::cli::slice_range)]
     pub slices: Option<crate::ctc::SliceRange>,
-    /// Frames per window (backpropagation span).
+    /// Frames per window (backpropagation span; default 5).
     #[arg(long)]
     pub window: Option<usize>,
-    /// Consecutive windows per stream, state carried between them.
+    /// Consecutive windows per stream, state carried between them (default 8).
     #[arg(long)]
     pub windows_per_stream: Option<usize>,
+    /// Streams in each optimiser step (default 2).
     #[arg(long)]
     pub batch: Option<usize>,
-    /// Crop side in pixels.
+    /// Crop side in pixels, a multiple of 2^depth (default 160).
     #[arg(long)]
     pub crop: Option<usize>,
-    /// Optimiser steps at most.
+    /// Optimiser steps at most (default 5000).
     #[arg(long)]
     pub steps: Option<usize>,
     /// Stop after this many minutes (checkpoint kept for --resume).
     #[arg(long)]
     pub max_minutes: Option<f64>,
+    /// Adam's learning rate at the start (default 1e-3); cut on validation
+    /// plateaus, or along --cosine, down to min_lr (1e-5).
     #[arg(long)]
     pub lr: Option<f64>,
     /// Let the learning rate fall along a half cosine to min_lr by the end
@@ -75,27 +78,27 @@ pub struct TrainArgs {
     /// Use AMSGrad (Reddi et al. 2018) instead of plain Adam.
     #[arg(long)]
     pub amsgrad: bool,
-    /// Fraction of each sequence's last frames held out for validation.
+    /// Fraction of each sequence's last frames held out for validation (default 0.15).
     #[arg(long)]
     pub val_fraction: Option<f64>,
-    /// Steps between validations.
+    /// Steps between validations (default 50).
     #[arg(long)]
     pub val_every: Option<usize>,
     /// Crop windows of training data whose pooled statistics replace
     /// BatchNorm's running averages before each validation (0 = keep the averages).
     #[arg(long, value_name = "WINDOWS")]
     pub precise_bn: Option<usize>,
-    /// Validations without improvement before stopping (0 = never).
+    /// Validations without improvement before stopping (0 = never; default 12).
     #[arg(long)]
     pub early_stop: Option<usize>,
     /// Loss weight of the pixels where touching cells meet or nearly meet
     /// (1 weighs them as any other pixel; higher splits touching cells better).
     #[arg(long, value_name = "W")]
     pub interface_weight: Option<f64>,
-    /// Number of 2× downsamplings.
+    /// Number of 2× downsamplings (default 3).
     #[arg(long)]
     pub depth: Option<usize>,
-    /// Channels at full resolution.
+    /// Channels at full resolution (default 8).
     #[arg(long)]
     pub base_width: Option<usize>,
     /// A plain 2D U-Net (no ConvLSTM cells), for the ablation.
@@ -106,12 +109,14 @@ pub struct TrainArgs {
     /// contrast); the checkpoint records it and `track` inverts by itself.
     #[arg(long)]
     pub invert: bool,
-    /// Normalisation: pixel, group, batch or none.
+    /// Normalisation: pixel, group, batch or none (default batch).
     #[arg(long)]
     pub norm: Option<Norm>,
+    /// Seed of the random draws: initial weights, crops, augmentation
+    /// (default 0).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// auto, cpu, cuda or cuda:N.
+    /// auto, cpu, cuda or cuda:N (default auto: CUDA where there is a GPU).
     #[arg(long)]
     pub device: Option<String>,
     /// CPU threads for libtorch.
@@ -154,7 +159,7 @@ impl TrainArgs {
             if let Some(c) = config_with_model
                 && !cfg.model.same_architecture(&model)
             {
-                bail!("{}: the [model] settings ({:?}) differ from the architecture of the --init checkpoint {} ({:?})", c.display(), cfg.model, init.display(), model);
+                bail!("{}: the [model] settings ({}) differ from the architecture of the --init checkpoint {} ({})", c.display(), cfg.model.describe(), init.display(), model.describe());
             }
             let invert = if config_with_model.is_some() { cfg.model.invert } else { model.invert };
             cfg.model = ModelConfig { invert, ..model };

@@ -68,6 +68,20 @@ impl Default for ModelConfig {
 }
 
 impl ModelConfig {
+    /// The architecture in words, for messages: `depth 3, base width 8,
+    /// ConvLSTM cells, batch norm`.
+    pub fn describe(&self) -> String {
+        let norm = match self.norm {
+            Norm::Pixel => "pixel norm",
+            Norm::Group => "group norm",
+            Norm::Batch => "batch norm",
+            Norm::None => "no norm",
+        };
+        let cells = if self.lstm { "ConvLSTM cells" } else { "no ConvLSTM cells (plain U-Net)" };
+        let inverted = if self.invert { ", inverted frames" } else { "" };
+        format!("depth {}, base width {}, {cells}, {norm}{inverted}", self.depth, self.base_width)
+    }
+
     /// Channels at level `l` (0 = full resolution).
     pub fn width(&self, level: usize) -> usize {
         self.base_width << level

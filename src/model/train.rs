@@ -273,7 +273,7 @@ fn start_run(cfg: &TrainConfig, files: &RunFiles, device: Device, resume: bool) 
         let from = if files.last.exists() { &files.last } else { &files.best };
         let loaded = checkpoint::load(from, device).with_context(|| "resuming")?;
         if loaded.net.config() != &cfg.model {
-            bail!("{}: the checkpoint's model ({:?}) differs from the settings' ({:?})", from.display(), loaded.net.config(), cfg.model);
+            bail!("{}: the checkpoint's model ({}) differs from the settings' ({})", from.display(), loaded.net.config().describe(), cfg.model.describe());
         }
         let progress: Progress = match loaded.metadata.get(TRAINING_KEY) {
             Some(j) => serde_json::from_str(j).with_context(|| format!("{}: training progress in the metadata", from.display()))?,
@@ -291,7 +291,7 @@ fn start_run(cfg: &TrainConfig, files: &RunFiles, device: Device, resume: bool) 
         let loaded = super::ModelSource::from_arg(init).load(device).with_context(|| "--init")?;
         // The architecture must match; whether frames are inverted may change (`--invert`).
         if !cfg.model.same_architecture(loaded.net.config()) {
-            bail!("{}: the checkpoint's model ({:?}) differs from the settings' ({:?})", init.display(), loaded.net.config(), cfg.model);
+            bail!("{}: the checkpoint's model ({}) differs from the settings' ({})", init.display(), loaded.net.config().describe(), cfg.model.describe());
         }
         return Ok((loaded.vs, loaded.net, Progress { lr: cfg.lr, ..Default::default() }));
     }
