@@ -86,7 +86,7 @@ fn train_writes_checkpoint_settings_and_history_then_resumes() {
 
     // Resuming with another architecture is refused.
     let o = cellstream(&["train", "--out", &out_s, "--resume", "--steps", "8", "--base-width", "8"]);
-    assert!(!o.status.success() && text(&o).contains("differs from the settings"), "{}", text(&o));
+    assert!(!o.status.success() && text(&o).contains("differs from the settings") && text(&o).contains("base width 4"), "{}", text(&o));
 }
 
 #[test]

@@ -284,3 +284,15 @@ fn committed_sample_is_what_the_readme_command_makes() {
         }
     }
 }
+
+/// The summary: no division rate without divisions; a note where fewer
+/// cells fit than were asked for.
+#[test]
+fn the_summary_says_what_was_made() {
+    let d = tempfile::tempdir().unwrap();
+    let o = run(&["simulate", "--modality", "colony", "--width", "64", "--height", "64", "--cells", "500", "--frames", "1", "--out", d.path().join("s").to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("0 divisions,") && !out.contains("one per"), "{out}");
+    assert!(err.contains("of the 500 cells asked for fit into the first 64×64 frame"), "{err}");
+}

@@ -88,14 +88,16 @@ impl SimStats {
 
 impl std::fmt::Display for SimStats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rate = match self.divisions {
+            0 => String::new(),
+            _ => format!(" ({:.3} per frame, one per {:.1} frames)", self.division_rate(), 1.0 / self.division_rate()),
+        };
         write!(
             f,
-            "{} frames, {} tracks, {} divisions ({:.3} per frame, one per {:.1} frames), {} cell instances of {:.0} px on average, {:.1}% touching a neighbour",
+            "{} frames, {} tracks, {} divisions{rate}, {} cell instances of {:.0} px on average, {:.1}% touching a neighbour",
             self.frames,
             self.tracks,
             self.divisions,
-            self.division_rate(),
-            1.0 / self.division_rate().max(1e-9),
             self.instances,
             self.mean_area,
             100.0 * self.touching_fraction()

@@ -103,7 +103,16 @@ pub fn write_sequence(cfg: &SimConfig, out: &Path) -> Result<SimStats, WriteErro
     let digits = if cfg.frames > 1000 { 4 } else { 3 };
     let mut sim = simulate(cfg)?;
     let mut stats = SimStats::default();
+    let mut first = true;
     for f in sim.by_ref() {
+        if std::mem::take(&mut first) {
+            // The frame holds fewer cells than asked for where they do not
+            // fit (a few may lie hidden under others, or outside the frame).
+            let placed = f.mask.iter().copied().collect::<std::collections::BTreeSet<u32>>().len().saturating_sub(1);
+            if placed * 10 < cfg.cells * 9 {
+                eprintln!("note: {placed} of the {} cells asked for fit into the first {}×{} frame", cfg.cells, cfg.width, cfg.height);
+            }
+        }
         let tt = format!("{:0digits$}", f.t);
         ctc::write_frame(&raw_dir.join(format!("t{tt}.tif")), &f.raw)?;
         ctc::write_mask(&seg_dir.join(format!("man_seg{tt}.tif")), &f.mask)?;
