@@ -44,7 +44,14 @@ pub enum Command {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // `track` refuses the options of the segmenter it does not run, which
+    // it can only tell from the options typed, not from their defaults.
+    if let (Command::Track(args), Some(("track", sub))) = (&mut cli.command, matches.subcommand()) {
+        args.given = sub.ids().filter(|id| sub.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine)).map(|id| id.to_string()).collect();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -120,7 +120,17 @@ pub struct TrackArgs {
     /// next frame as it appears, and end when none has come for SECONDS.
     #[arg(long, value_name = "SECONDS", conflicts_with = "masks", value_parser = follow_seconds)]
     pub follow: Option<f64>,
+    /// The options typed on the command line (clap's ids), for refusing
+    /// those of the segmenter not run; empty when built in code.
+    #[arg(skip)]
+    pub given: Vec<String>,
 }
+
+/// Options only the classical segmenter reads.
+const CLASSICAL_ONLY: &[&str] = &["polarity", "background_sigma", "min_distance"];
+/// Options only the model segmenter reads.
+const MODEL_ONLY: &[&str] =
+    &["model", "device", "tiles", "overlap", "window", "precision", "seed_threshold", "foreground_threshold", "tta", "save_probabilities"];
 
 impl TrackArgs {
     /// The planes of each frame file to track: `--channel`, `--project` and `--slices`.
@@ -1030,6 +1040,15 @@ fn track_sequence_with(
 
 /// Runs `cellstream track`.
 pub fn run(args: TrackArgs) -> Result<ExitCode> {
+    if args.masks.is_none() {
+        let (other, theirs, run) = match args.segmenter {
+            SegmenterKind::Model => (CLASSICAL_ONLY, "the classical segmenter (--segmenter classical)", "the model segmenter, run here,"),
+            SegmenterKind::Classical => (MODEL_ONLY, "the model segmenter (the default)", "--segmenter classical, run here,"),
+        };
+        if let Some(id) = args.given.iter().find(|id| other.contains(&id.as_str())) {
+            bail!("--{} is an option of {theirs}; {run} would ignore it", id.replace('_', "-"));
+        }
+    }
     let cfg = args.link.config()?;
     for (flag, p, what) in [
         ("--seed-threshold", args.model.seed_threshold, "a probability"),

@@ -526,12 +526,21 @@ fn on_real_bright_phase_contrast_the_inverted_colony_model_beats_the_classical_s
 }
 
 #[test]
-fn model_only_flags_are_refused_with_the_classical_segmenter() {
+fn each_segmenters_own_flags_are_refused_with_the_other() {
     let d = tempfile::tempdir().unwrap();
     let clip = first_frames("fluo", 2, d.path());
     let out = d.path().join("R");
-    for (flags, says) in [(&["--invert"][..], "--polarity"), (&["--scale", "0.5"][..], "--scale is for the model segmenter")] {
-        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &clip, &"--segmenter", &"classical", &"--out", &out];
+    let cases = [
+        (&["--segmenter", "classical", "--invert"][..], "--polarity"),
+        (&["--segmenter", "classical", "--scale", "0.5"], "--scale is for the model segmenter"),
+        (&["--segmenter", "classical", "--seed-threshold", "0.9"], "--seed-threshold is an option of the model segmenter (the default); --segmenter classical, run here, would ignore it"),
+        (&["--segmenter", "classical", "--model", "fluo"], "--model is an option of the model segmenter"),
+        // And the classical segmenter's options with the model.
+        (&["--min-distance", "40"], "--min-distance is an option of the classical segmenter (--segmenter classical); the model segmenter, run here, would ignore it"),
+        (&["--polarity", "dark"], "--polarity is an option of the classical segmenter"),
+    ];
+    for (flags, says) in cases {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &clip, &"--out", &out];
         args.extend(flags.iter().map(|f| f as &dyn AsRef<std::ffi::OsStr>));
         let o = cellstream(&args);
         let err = String::from_utf8_lossy(&o.stderr);
