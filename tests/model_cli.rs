@@ -114,6 +114,13 @@ fn preview_pictures_each_validation_and_curves_are_drawn() {
     // The preview folder is kept in the settings, so --resume goes on writing there.
     let settings: cellstream::model::TrainConfig = toml::from_str(&std::fs::read_to_string(d.path().join("m.toml")).unwrap()).unwrap();
     assert_eq!(settings.preview.as_deref(), Some(previews.as_path()));
+    // Run again with --overwrite for fewer steps: only its own previews remain.
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--steps", "2", "--overwrite", "--preview", previews.to_str().unwrap()];
+    args.extend_from_slice(SMALL);
+    let o = cellstream(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let names: Vec<String> = std::fs::read_dir(&previews).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["epoch001.png"]);
 }
 
 #[test]

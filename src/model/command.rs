@@ -245,7 +245,7 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
         p.best_step.map_or("–".into(), |s| s.to_string())
     );
     eprintln!("wrote {}, {}, {}, {}, {}", files.best.display(), files.last.display(), files.settings.display(), files.history.display(), files.curves.display());
-    if let Some(dir) = &cfg.preview {
+    if let Some(dir) = cfg.preview.as_ref().filter(|d| std::fs::read_dir(d).is_ok_and(|mut e| e.next().is_some())) {
         eprintln!("previews in {}", dir.display());
     }
     Ok(std::process::ExitCode::SUCCESS)

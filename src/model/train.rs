@@ -153,6 +153,15 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
     let preview = match &cfg.preview {
         Some(dir) => {
             std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the preview folder", dir.display()))?;
+            if !resume {
+                // A fresh run's previews are its own: an earlier run's epochNNN.png go.
+                for e in std::fs::read_dir(dir).with_context(|| format!("{}: cannot read the preview folder", dir.display()))?.flatten() {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if name.strip_prefix("epoch").and_then(|r| r.strip_suffix(".png")).is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())) {
+                        std::fs::remove_file(e.path()).with_context(|| format!("{}: cannot remove an earlier preview", e.path().display()))?;
+                    }
+                }
+            }
             let crop = PreviewCrop::choose(data, &splits);
             if crop.is_none() {
                 eprintln!("no validation frame has truth: no previews are written to {}", dir.display());

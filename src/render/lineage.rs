@@ -152,6 +152,7 @@ pub fn draw_lineage<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, l: &Linea
         .disable_x_mesh()
         .disable_x_axis()
         .y_desc("frame")
+        .y_labels(super::plots::whole_labels(t1 - t0))
         .y_label_formatter(&|v| format!("{}", -v.round() as i64))
         .y_label_style((FONT, 13))
         .light_line_style(RGBColor(240, 240, 240))

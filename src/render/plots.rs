@@ -77,6 +77,13 @@ pub fn draw_pr_curve<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, curve: &
     legend(&mut chart, SeriesLabelPosition::LowerLeft)
 }
 
+/// How many labels an axis of whole numbers (frames, steps, cells) over
+/// `span` takes: at most 10, and never more than its whole numbers, so that
+/// no two ticks round to the same label.
+pub(crate) fn whole_labels(span: f64) -> usize {
+    (span.max(0.0).floor() as usize + 1).clamp(2, 10)
+}
+
 /// Draws the number of cells in each frame: the result's, and the truth's
 /// where the frame has truth.
 pub fn draw_counts<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, counts: &[FrameCount], title: &str) -> DrawResult {
@@ -91,7 +98,7 @@ pub fn draw_counts<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, counts: &[
         .y_label_area_size(52)
         .build_cartesian_2d(t0..t1, 0.0..top)
         .map_err(draw_err)?;
-    mesh(&mut chart, "frame", "cells").y_label_formatter(&|v| format!("{v:.0}")).draw().map_err(draw_err)?;
+    mesh(&mut chart, "frame", "cells").x_labels(whole_labels((t1 - t0) as f64)).y_labels(whole_labels(top)).y_label_formatter(&|v| format!("{v:.0}")).draw().map_err(draw_err)?;
     let truth: Vec<(i64, f64)> = counts.iter().filter_map(|c| Some((c.t as i64, c.truth? as f64))).collect();
     if !truth.is_empty() {
         chart
@@ -143,7 +150,7 @@ pub fn draw_training_curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r
         .build_cartesian_2d(steps.clone(), 0.0..loss_top)
         .map_err(draw_err)?
         .set_secondary_coord(steps.clone(), 0.0..1.0);
-    mesh(&mut chart, "step", "loss").x_label_formatter(&|v| format!("{v:.0}")).draw().map_err(draw_err)?;
+    mesh(&mut chart, "step", "loss").x_labels(whole_labels(steps.end - steps.start)).x_label_formatter(&|v| format!("{v:.0}")).draw().map_err(draw_err)?;
     chart
         .configure_secondary_axes()
         .y_desc("validation SEG")
@@ -182,9 +189,9 @@ pub fn draw_training_curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r
         .margin_right(14 + 60)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(steps, (lo..hi).log_scale())
+        .build_cartesian_2d(steps.clone(), (lo..hi).log_scale())
         .map_err(draw_err)?;
-    mesh(&mut chart, "step", "learning rate").x_label_formatter(&|v| format!("{v:.0}")).y_label_formatter(&|v| format!("{v:.0e}")).y_labels(4).draw().map_err(draw_err)?;
+    mesh(&mut chart, "step", "learning rate").x_labels(whole_labels(steps.end - steps.start)).x_label_formatter(&|v| format!("{v:.0}")).y_label_formatter(&|v| format!("{v:.0e}")).y_labels(4).draw().map_err(draw_err)?;
     chart.draw_series(LineSeries::new(lrs, GREEN.stroke_width(2))).map_err(draw_err)?;
     Ok(())
 }
