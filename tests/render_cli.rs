@@ -110,6 +110,11 @@ fn renders_a_tracked_result_without_raw_or_truth_and_replaces_an_earlier_render(
     let gif = std::fs::File::open(out.join("sequence.gif")).unwrap();
     let frames = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(gif)).unwrap().into_frames().collect_frames().unwrap();
     assert_eq!((frames.len(), frames[0].buffer().dimensions()), (40, (100, 100)));
+    // A GIF of no pixels or no frames is refused.
+    for (flag, value) in [("--gif-side", "0"), ("--gif-frames", "0")] {
+        let o = cellstream(&[&"render", &"--res", &res, &"--out", &d.path().join("none"), &flag, &value]);
+        assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains(flag), "{}", String::from_utf8_lossy(&o.stderr));
+    }
     // An earlier render is replaced; a folder holding anything else is not.
     ok(&cellstream(&[&"render", &"--res", &res, &"--out", &out, &"--no-labels"]));
     std::fs::write(out.join("notes.txt"), "mine").unwrap();

@@ -361,7 +361,7 @@ fn saving_probabilities_refuses_bad_folders_and_a_failed_run_leaves_neither_fold
         assert!(!o.status.success() && err.contains(says), "{err}");
         assert!(!res.exists(), "no result after: {err}");
     };
-    refused(&[&"--save-probabilities", &maps, &"--segmenter", &"classical"], "needs the model segmenter");
+    refused(&[&"--save-probabilities", &maps, &"--segmenter", &"classical"], "--save-probabilities is an option of the model segmenter");
     refused(&[&"--save-probabilities", &res], "result folder");
     refused(&[&"--save-probabilities", &res.join("maps")], "result folder");
     assert!(!maps.exists());

@@ -85,10 +85,10 @@ pub struct RenderArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Longest side of the GIF, in pixels.
-    #[arg(long, value_name = "PX", default_value_t = 512)]
+    #[arg(long, value_name = "PX", default_value_t = 512, value_parser = clap::value_parser!(u32).range(16..))]
     pub gif_side: u32,
     /// Most frames in the GIF (every k-th frame beyond).
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub gif_frames: usize,
     /// Milliseconds each GIF frame is shown.
     #[arg(long, value_name = "MS", default_value_t = 200)]
