@@ -807,6 +807,30 @@ fn follow_gathers_each_time_points_z_slices_as_they_land() {
     assert!(!out.exists());
 }
 
+/// `track --segmenter classical -q FLAGS --out RES LIVE` started on the
+/// empty folder `live`, which an NDTiff writer fills after `before_ms`, an
+/// image every `gap_ms`, as an acquisition does; the run must succeed.
+fn follow_ndtiff_while_written(live: &Path, res: &Path, flags: &[&str], images: &[(serde_json::Value, ctc::Frame)], before_ms: u64, gap_ms: u64) {
+    std::fs::create_dir_all(live).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_cellstream"))
+        .args(["track", "--segmenter", "classical", "-q"])
+        .args(flags)
+        .arg("--out")
+        .arg(res)
+        .arg(live)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(before_ms));
+    let mut writer = ndtiff_support::NdTiffWriter::new(live);
+    for (axes, image) in images {
+        std::thread::sleep(std::time::Duration::from_millis(gap_ms));
+        writer.add(axes, image);
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 /// A Micro-Manager 2 NDTiff acquisition: channels GFP (the slices upside
 /// down) then DAPI (the sample as slice 2 of 3), time by time and slice by
 /// slice as Micro-Manager writes them, tracked by its index to exactly the
@@ -841,24 +865,8 @@ fn an_ndtiff_acquisition_is_tracked_by_its_index() {
     assert!(record.contains("channel = \"DAPI\""), "{record}");
     // Followed while the acquisition writes it, from before its first file,
     // an image every 40 ms: the same result.
-    let live = d.path().join("live_1");
-    std::fs::create_dir_all(&live).unwrap();
     let res = d.path().join("live_R");
-    let child = Command::new(env!("CARGO_BIN_EXE_cellstream"))
-        .args(["track", "--segmenter", "classical", "-q", "--follow", "3", "--channel", "DAPI", "--project", "max", "--out"])
-        .arg(&res)
-        .arg(&live)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let mut writer = ndtiff_support::NdTiffWriter::new(&live);
-    for (axes, image) in &images {
-        std::thread::sleep(std::time::Duration::from_millis(40));
-        writer.add(axes, image);
-    }
-    let o = child.wait_with_output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    follow_ndtiff_while_written(&d.path().join("live_1"), &res, &["--follow", "3", "--channel", "DAPI", "--project", "max"], &images, 300, 40);
     assert_same_result(&res, &alone, n);
     assert!(!res.join(format!("mask{n:03}.tif")).exists());
     // Stopped partway through a time point: refused by name, nothing written.
@@ -991,23 +999,8 @@ fn each_position_of_an_ndtiff_acquisition_is_tracked_into_its_own_result() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_same_result(&d.path().join("plate_1_Pos1_RES"), &flipped, n);
     // Followed while it is written, an image every 20 ms: the same result.
-    let live = d.path().join("live_plate");
-    std::fs::create_dir_all(&live).unwrap();
     let res = d.path().join("live_R");
-    let child = Command::new(env!("CARGO_BIN_EXE_cellstream"))
-        .args(["track", "--segmenter", "classical", "-q", "--follow", "2", "--position", "1", "--out"])
-        .arg(&res)
-        .arg(&live)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut writer = ndtiff_support::NdTiffWriter::new(&live);
-    for (axes, image) in &images {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        writer.add(axes, image);
-    }
-    let o = child.wait_with_output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    follow_ndtiff_while_written(&d.path().join("live_plate"), &res, &["--follow", "2", "--position", "1"], &images, 0, 20);
     assert_same_result(&res, &flipped, n);
     // Channels named "2" and "1": --channel 2 reads the second, and says so.
     let swapped = d.path().join("swapped_1");
