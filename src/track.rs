@@ -833,14 +833,10 @@ fn track_sequence_with(
     // An NDTiff acquisition followed live names its channels as they come:
     // a channel given by name is looked up once its first time point is whole.
     let live_ndtiff = follow.is_some() && ctc::is_ndtiff(seq);
-    let channel_name = match &args.channel {
-        Some(ctc::ChannelArg::Name(name)) if live_ndtiff => Some(name.clone()),
-        _ => None,
-    };
-    let channel = match &args.channel {
-        Some(_) if channel_name.is_some() => None,
-        Some(c) => Some(c.number_in(seq)?),
-        None => None,
+    let (channel, channel_name) = match &args.channel {
+        Some(ctc::ChannelArg::Name(name)) if live_ndtiff => (None, Some(name.clone())),
+        Some(c) => (Some(c.number_in(seq)?), None),
+        None => (None, None),
     };
     if let (Some(ctc::ChannelArg::Number(n)), false) = (&args.channel, args.quiet) {
         // Channels named by numbers (laser lines, or 1 and 2 in another

@@ -9,11 +9,9 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use serde_json::Value;
-
 use super::error::{CtcError, Result};
 use super::ndtiff::{is_ndtiff, ndtiff_channel_names};
-use super::zarr::is_zarr;
+use super::zarr::{is_zarr, zarr_channel_names};
 
 /// A channel as `--channel` gives it: its number, counted from 1, or its name.
 ///
@@ -97,30 +95,6 @@ pub fn channel_names(path: &Path) -> Result<Option<Vec<String>>> {
         return Ok(ome_tiff_channel_names(&super::tiff_io::description(path)?));
     }
     Ok(None)
-}
-
-/// `omero.channels[].label` of an OME-Zarr image (NGFF 0.4's `.zattrs`, or
-/// 0.5's `zarr.json` under `ome`).
-pub(super) fn zarr_channel_names(path: &Path) -> Result<Option<Vec<String>>> {
-    let read = |name: &str| -> Result<Option<Value>> {
-        let file = path.join(name);
-        if !file.is_file() {
-            return Ok(None);
-        }
-        let text = std::fs::read(&file).map_err(|e| CtcError::io(&file, &e))?;
-        Ok(serde_json::from_slice(&text).ok())
-    };
-    let attrs = match read(".zattrs")? {
-        Some(v) => Some(v),
-        None => read("zarr.json")?.and_then(|v| v.get("attributes").cloned()),
-    };
-    let Some(attrs) = attrs else { return Ok(None) };
-    let omero = attrs.get("ome").and_then(|o| o.get("omero")).or_else(|| attrs.get("omero"));
-    let labels: Option<Vec<String>> = omero
-        .and_then(|o| o.get("channels"))
-        .and_then(Value::as_array)
-        .and_then(|cs| cs.iter().map(|c| c.get("label").and_then(Value::as_str).map(str::to_string)).collect::<Option<Vec<_>>>());
-    Ok(labels.filter(|l| !l.is_empty()))
 }
 
 /// The `Name` of each `<Channel>` of an OME-XML description's first image,

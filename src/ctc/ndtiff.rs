@@ -126,13 +126,19 @@ fn axis_values(path: &Path, axis: &str) -> Result<(PathBuf, Vec<Value>)> {
     let index = path.join(INDEX);
     let data = std::fs::read(&index).map_err(|e| CtcError::io(&index, &e))?;
     let (entries, _) = entries(&index, &data)?;
+    Ok((index, distinct(&entries, axis)))
+}
+
+/// The values `entries` give axis `axis`, each once, in the order they
+/// first give them.
+fn distinct<'a>(entries: impl IntoIterator<Item = &'a Entry>, axis: &str) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
-    for v in entries.iter().filter_map(|e| e.axes.get(axis)) {
+    for v in entries.into_iter().filter_map(|e| e.axes.get(axis)) {
         if !out.contains(v) {
             out.push(v.clone());
         }
     }
-    Ok((index, out))
+    out
 }
 
 /// The positions of the NDTiff acquisition in folder `path` (the wells or
@@ -340,12 +346,7 @@ impl NdTiff {
                     if whole.as_ref().is_none_or(|d| d.time_points <= last as usize) {
                         let mut planes = planes;
                         if let Some(name) = &channel_name {
-                            let mut names: Vec<String> = Vec::new();
-                            for v in upto.iter().filter_map(|e| e.axes.get("channel")).map(value_text) {
-                                if !names.contains(&v) {
-                                    names.push(v);
-                                }
-                            }
+                            let names: Vec<String> = distinct(upto.iter().copied(), "channel").iter().map(value_text).collect();
                             planes.channel = Some(number_named(&path, &names, name)?);
                         }
                         whole = Some(Self::from_entries(&path, &upto, planes)?);

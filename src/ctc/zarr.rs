@@ -86,7 +86,7 @@ impl ZarrImage {
         let text = describe(channels, slices, times);
         let channel = match planes.channel {
             None if channels > 1 => {
-                let names = match super::channels::zarr_channel_names(path)? {
+                let names = match zarr_channel_names(path)? {
                     Some(names) => format!(" ({})", names.iter().enumerate().map(|(i, n)| format!("{}: {n}", i + 1)).collect::<Vec<_>>().join(", ")),
                     None => String::new(),
                 };
@@ -237,7 +237,7 @@ fn describe(channels: usize, slices: usize, times: usize) -> String {
 /// The full-resolution level of an OME-Zarr group and its axes, from the
 /// group's `multiscales` (NGFF 0.4; under `ome` in 0.5).
 fn multiscale_level(path: &Path, attrs: &serde_json::Map<String, Value>) -> Result<(String, Vec<char>)> {
-    let multiscales = attrs.get("ome").and_then(|o| o.get("multiscales")).or_else(|| attrs.get("multiscales"));
+    let multiscales = ome_attribute(attrs, "multiscales");
     let Some(first) = multiscales.and_then(|m| m.get(0)) else {
         let hint = if attrs.contains_key("labels") { " (its label images lie in labels/NAME; give one of them)" } else { "" };
         return Err(CtcError::new(path, format!("is a Zarr group but not an OME-Zarr image: it has no multiscales{hint}")));
@@ -257,16 +257,37 @@ fn multiscale_level(path: &Path, attrs: &serde_json::Map<String, Value>) -> Resu
     Ok((level.to_string(), check_axes(path, &names)?))
 }
 
+/// An OME-NGFF attribute of a group: under `ome` (NGFF 0.5, Zarr v3) or
+/// at the top (NGFF 0.4, Zarr v2).
+fn ome_attribute<'a>(attrs: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Value> {
+    attrs.get("ome").and_then(|o| o.get(key)).or_else(|| attrs.get(key))
+}
+
+/// The attributes of the Zarr group at `path`; none for a bare array.
+fn group_attributes(path: &Path) -> Result<Option<serde_json::Map<String, Value>>> {
+    let store: Arc<Storage> = Arc::new(FilesystemStore::new(path).map_err(|e| CtcError::new(path, format!("cannot open as Zarr: {e}")))?);
+    Ok(Group::open(store, "/").ok().map(|g| g.attributes().clone()))
+}
+
+/// `omero.channels[].label` of the OME-Zarr image at `path`: its channels'
+/// names, in order, where it names every one.
+pub(super) fn zarr_channel_names(path: &Path) -> Result<Option<Vec<String>>> {
+    let Some(attrs) = group_attributes(path)? else { return Ok(None) };
+    let labels: Option<Vec<String>> = ome_attribute(&attrs, "omero")
+        .and_then(|o| o.get("channels"))
+        .and_then(Value::as_array)
+        .and_then(|cs| cs.iter().map(|c| c.get("label").and_then(Value::as_str).map(str::to_string)).collect::<Option<Vec<_>>>());
+    Ok(labels.filter(|l| !l.is_empty()))
+}
+
 /// The calibration an OME-Zarr image at `path` records: the size of a pixel
 /// along x and of a step along t, each the scale of the first resolution
 /// level (times the multiscale's own scale, where it has one) in its axis's
 /// unit (`micrometer` as µm, `second` as s); each where the axis names a
 /// unit.
 pub fn zarr_calibration(path: &Path) -> Result<super::calibration::Recorded> {
-    let store: Arc<Storage> = Arc::new(FilesystemStore::new(path).map_err(|e| CtcError::new(path, format!("cannot open as Zarr: {e}")))?);
-    let group = Group::open(store, "/").map_err(|e| CtcError::new(path, format!("cannot open as a Zarr group: {e}")))?;
-    let attrs = group.attributes();
-    let multiscales = attrs.get("ome").and_then(|o| o.get("multiscales")).or_else(|| attrs.get("multiscales"));
+    let Some(attrs) = group_attributes(path)? else { return Err(CtcError::new(path, "cannot open as a Zarr group")) };
+    let multiscales = ome_attribute(&attrs, "multiscales");
     let Some(first) = multiscales.and_then(|m| m.get(0)) else { return Ok((None, None)) };
     let scale = |transforms: Option<&Value>| -> Option<Vec<f64>> {
         transforms?.as_array()?.iter().find(|t| t.get("type").and_then(Value::as_str) == Some("scale"))?.get("scale")?.as_array()?.iter().map(Value::as_f64).collect()
