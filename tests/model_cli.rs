@@ -90,6 +90,34 @@ fn train_writes_checkpoint_settings_and_history_then_resumes() {
 }
 
 #[test]
+fn sequences_of_one_name_are_told_apart_and_resume_elsewhere_names_the_data() {
+    // Two datasets each holding a sequence 01, given by paths relative to
+    // the folder the run starts in.
+    let d = tempfile::tempdir().unwrap();
+    dataset(&d.path().join("a"));
+    dataset(&d.path().join("b"));
+    let mut args = vec!["train", "--data", "a/01", "b/01", "--out", "m.safetensors", "--steps", "2"];
+    args.extend_from_slice(SMALL);
+    let o = Command::new(env!("CARGO_BIN_EXE_cellstream")).args(&args).current_dir(d.path()).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let log = text(&o);
+    assert!(log.contains("a/01: 8 frames") && log.contains("b/01: 8 frames"), "{log}");
+    // From another folder the saved relative paths do not resolve: said so
+    // (not a bare "cannot read"), and the run is left as it was.
+    let out = d.path().join("m.safetensors");
+    let before = std::fs::read(&out).unwrap();
+    let o = cellstream(&["train", "--out", out.to_str().unwrap(), "--resume", "--steps", "4"]);
+    assert!(!o.status.success(), "{}", text(&o));
+    let e = text(&o);
+    assert!(e.contains("a/01: not found from here") && e.contains("m.toml") && e.contains("give --data"), "{e}");
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+    // Given --data, it continues.
+    let (a, b) = (d.path().join("a/01"), d.path().join("b/01"));
+    let o = cellstream(&["train", "--out", out.to_str().unwrap(), "--resume", "--steps", "4", "--data", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
 fn preview_pictures_each_validation_and_curves_are_drawn() {
     let d = tempfile::tempdir().unwrap();
     dataset(d.path());

@@ -222,6 +222,19 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
     if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| crate::ctc::CtcError::io(parent, &e))?;
     }
+    // The saved settings hold the data folders as they were given: a
+    // relative one is relative to where the run started, not to the model.
+    if args.resume
+        && args.data.is_empty()
+        && let Some(d) = cfg.data.iter().find(|d| d.is_relative() && !d.exists())
+    {
+        bail!(
+            "{}: not found from here ({}); {} names the training data as given where the run started: continue it from that folder, or give --data",
+            d.display(),
+            std::env::current_dir().map(|c| c.display().to_string()).unwrap_or_else(|_| "the current folder".into()),
+            files.settings.display()
+        );
+    }
     let data = load_sequences(&cfg.data, cfg.frames, cfg.model.invert, cfg.planes())?;
     for s in &data {
         let (gold, silver, tra) = s.truth_counts();

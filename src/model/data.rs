@@ -201,12 +201,24 @@ pub fn load_sequences(dirs: &[PathBuf], range: Option<FrameRange>, invert: bool,
                 eprintln!("{}: no truth beside it (NN_GT or NN_ST); left out of training", s.display());
                 continue;
             }
-            out.push(TrainSequence::load_with(&s, range, invert, planes)?);
+            out.push((s.display().to_string(), TrainSequence::load_with(&s, range, invert, planes)?));
         }
     }
     if out.is_empty() {
         bail!("no training data given (--data DIR)");
     }
+    // Named by the folder's own name ("01") where that tells them apart,
+    // else by the path given (sim/01 and psc/01).
+    let names: Vec<String> = out.iter().map(|(_, s)| s.name.clone()).collect();
+    let out: Vec<TrainSequence> = out
+        .into_iter()
+        .map(|(path, mut seq)| {
+            if names.iter().filter(|n| **n == seq.name).count() > 1 {
+                seq.name = path;
+            }
+            seq
+        })
+        .collect();
     Ok(out)
 }
 
