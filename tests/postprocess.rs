@@ -5,6 +5,8 @@ use std::process::{Command, Output};
 use cellstream::ctc::{read_mask, write_frame, Frame};
 use ndarray::Array2;
 
+mod py_support;
+
 fn cellstream(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cellstream")).args(args).output().expect("run cellstream")
 }
@@ -61,7 +63,10 @@ fn integer_maps_are_scaled_by_their_type_maximum_and_wide_numbers_widen_names() 
     write_frame(&inp.join("fg0003.tif"), &Frame::U8(p.mapv(|v| if v > 0.5 { 255 } else { 0 }))).unwrap();
     // 40000 / 65535 = 0.61 > 0.5; 20000 / 65535 = 0.31.
     write_frame(&inp.join("fg1234.tif"), &Frame::U16(p.mapv(|v| if v > 0.5 { 40000 } else { 20000 }))).unwrap();
-    run_ok(&["postprocess", "--input", inp.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = cellstream(&["postprocess", "--input", inp.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Numbers with a gap are kept, and the gap is noted: track --masks would refuse it.
+    assert!(stderr(&o).contains("between 3 (fg0003.tif) and 1234 (fg1234.tif)"), "{}", stderr(&o));
     assert_eq!(names(&out), vec!["mask0003.tif", "mask1234.tif"]);
     for n in ["mask0003.tif", "mask1234.tif"] {
         assert_eq!(read_mask(&out.join(n)).unwrap().iter().copied().max(), Some(2), "{n}");
@@ -80,6 +85,40 @@ fn zero_one_masks_need_threshold_zero_and_say_so() {
     assert_eq!(read_mask(&out.join("mask001.tif")).unwrap().iter().copied().max(), Some(0));
     run_ok(&["postprocess", "--input", inp.to_str().unwrap(), "--out", out.to_str().unwrap(), "--threshold", "0"]);
     assert_eq!(read_mask(&out.join("mask001.tif")).unwrap().iter().copied().max(), Some(2));
+}
+
+#[test]
+fn boolean_maps_from_tifffile_are_read_as_foreground() {
+    // tifffile (and so scikit-image) writes a boolean array as a 1-bit TIFF,
+    // white-is-zero; a set bit is foreground, at the default threshold.
+    let Some(py) = py_support::tool("python", "the tifffile boolean map") else {
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let (inp, out) = (d.path().join("fg"), d.path().join("seg"));
+    std::fs::create_dir(&inp).unwrap();
+    let code = "import sys, numpy as np, tifffile\n\
+                m = np.zeros((40, 50), bool); m[5:20, 5:20] = True; m[25:35, 30:45] = True\n\
+                tifffile.imwrite(sys.argv[1], m)";
+    let o = Command::new(py).args(["-c", code]).arg(inp.join("m000.tif")).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_ok(&["postprocess", "--input", inp.to_str().unwrap(), "--out", out.to_str().unwrap(), "--no-split"]);
+    let m = read_mask(&out.join("mask000.tif")).unwrap();
+    assert_eq!(m.iter().copied().max(), Some(2));
+    assert_eq!(m.iter().filter(|&&v| v > 0).count(), 15 * 15 + 10 * 15);
+    assert_eq!((m[[0, 0]], m[[10, 10]] > 0, m[[30, 40]] > 0), (0, true, true));
+}
+
+#[test]
+fn signed_maps_out_of_range_are_refused_saying_they_are_not_scaled() {
+    let d = tempfile::tempdir().unwrap();
+    let inp = d.path().join("fg");
+    std::fs::create_dir(&inp).unwrap();
+    let v: Vec<i16> = two_cells().iter().map(|&p| if p > 0.5 { 30000 } else { 0 }).collect();
+    let mut f = std::fs::File::create(inp.join("p000.tif")).unwrap();
+    tiff::encoder::TiffEncoder::new(&mut f).unwrap().write_image::<tiff::encoder::colortype::GrayI16>(60, 40, &v).unwrap();
+    drop(f);
+    fails_naming(&inp, "p000.tif", "signed");
 }
 
 #[test]

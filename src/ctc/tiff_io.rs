@@ -166,6 +166,9 @@ pub(super) struct PageHeader {
     /// Whether each sample lies in a plane of its own (PlanarConfiguration 2)
     /// rather than interleaved pixel by pixel.
     pub planar: bool,
+    /// Whether 0 is white (PhotometricInterpretation 0): the decoder has
+    /// inverted such a page's samples.
+    pub white_is_zero: bool,
 }
 
 /// The size and sample layout of the decoder's current page; refuses empty
@@ -197,7 +200,8 @@ pub(super) fn page_header<R: Read + Seek>(path: &Path, dec: &mut Decoder<R>) -> 
         }
     };
     let planar = dec.find_tag_unsigned::<u16>(Tag::PlanarConfiguration).ok().flatten() == Some(2);
-    Ok(PageHeader { dim: (h as usize, w as usize), color, samples, planar })
+    let white_is_zero = dec.find_tag_unsigned::<u16>(Tag::PhotometricInterpretation).ok().flatten() == Some(0);
+    Ok(PageHeader { dim: (h as usize, w as usize), color, samples, planar, white_is_zero })
 }
 
 /// A colour type as a user reads it: "RGB, 16-bit", "3 bands, 8-bit".
@@ -255,6 +259,12 @@ pub(super) fn decoded_samples(path: &Path, page: &PageHeader, channel: Channel, 
         }
         Ok((n > 1).then_some((k, n)))
     };
+    // A 1-bit (bilevel) page comes packed eight pixels a byte, each row
+    // starting on a byte: read as 0 and 255, as ImageJ stores a binary image.
+    let data = match data {
+        DecodingResult::U8(v) if page.color == ColorType::Gray(1) => DecodingResult::U8(unpack_bits(path, &v, page.dim, page.white_is_zero)?),
+        other => other,
+    };
     let planar = page.planar;
     fn channel_of<T: Copy>(v: Vec<T>, pick: Option<(usize, usize)>, pixels: usize, planar: bool) -> Vec<T> {
         match pick {
@@ -283,6 +293,21 @@ pub(super) fn decoded_samples(path: &Path, page: &PageHeader, channel: Channel, 
         DecodingResult::I32(v) => signed(path, take!(v).into_iter().map(i64::from))?,
         DecodingResult::I64(v) => signed(path, take!(v).into_iter())?,
     })
+}
+
+/// The pixels of a 1-bit page of `dim` (height, width) packed in `bytes`
+/// (most significant bit first, each row padded to a whole byte; TIFF 6.0,
+/// section 3), as 0 and 255: 255 where the bit is set in the file. A bit is
+/// data, as tifffile reads it (and writes a boolean array: white-is-zero,
+/// True set), whatever PhotometricInterpretation says it looks like; the
+/// decoder's inversion of a white-is-zero page (`inverted`) is undone.
+fn unpack_bits(path: &Path, bytes: &[u8], dim: (usize, usize), inverted: bool) -> Result<Vec<u8>> {
+    let (h, w) = dim;
+    let row = w.div_ceil(8);
+    if bytes.len() != h * row {
+        return Err(CtcError::new(path, format!("1-bit TIFF holds {} bytes for a {w}×{h} image; expected {}", bytes.len(), h * row)));
+    }
+    Ok(bytes.chunks_exact(row).flat_map(|r| (0..w).map(move |x| if (r[x / 8] & (0x80 >> (x % 8)) != 0) != inverted { 255 } else { 0 })).collect())
 }
 
 /// Signed samples as unsigned ones; a negative value is an error naming `path`.
@@ -497,6 +522,47 @@ fn contiguous<T: Clone>(a: &Array2<T>) -> Vec<T> {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    /// An uncompressed little-endian 1-bit TIFF of `w`×`h` pixels packed in
+    /// `rows` (each row padded to a byte), with PhotometricInterpretation `photometric`.
+    fn bilevel_tiff(w: u16, h: u16, photometric: u16, rows: &[u8]) -> Vec<u8> {
+        let entries: [(u16, u16, u32); 8] = [
+            (256, 3, w as u32), // ImageWidth
+            (257, 3, h as u32), // ImageLength
+            (258, 3, 1),        // BitsPerSample
+            (259, 3, 1),        // Compression: none
+            (262, 3, photometric as u32),
+            (273, 4, 8), // StripOffsets: the pixels right after the header
+            (278, 3, h as u32), // RowsPerStrip
+            (279, 4, rows.len() as u32), // StripByteCounts
+        ];
+        let mut b = b"II*\0".to_vec();
+        let ifd = 8 + rows.len() as u32;
+        b.extend(ifd.to_le_bytes());
+        b.extend(rows);
+        b.extend((entries.len() as u16).to_le_bytes());
+        for (tag, kind, value) in entries {
+            b.extend(tag.to_le_bytes());
+            b.extend(kind.to_le_bytes());
+            b.extend(1u32.to_le_bytes());
+            b.extend(if kind == 3 { (value as u16 as u32).to_le_bytes() } else { value.to_le_bytes() });
+        }
+        b.extend(0u32.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn one_bit_pages_read_as_imagej_binary() {
+        let p = Path::new("binary.tif");
+        // 10 pixels a row: two bytes, the second padded.
+        let rows = [0b1000_0001, 0b0100_0000, 0b0000_0000, 0b1100_0000];
+        let on = |v: u8| if v == 1 { 255u8 } else { 0 };
+        let want = array![[1, 0, 0, 0, 0, 0, 0, 1, 0, 1], [0, 0, 0, 0, 0, 0, 0, 0, 1, 1]].mapv(on);
+        assert_eq!(decode_frame(p, &bilevel_tiff(10, 2, 1, &rows)).unwrap(), Frame::U8(want.clone()));
+        assert_eq!(decode_mask(p, &bilevel_tiff(10, 2, 1, &rows)).unwrap(), want.mapv(u32::from));
+        // White-is-zero (as tifffile writes a boolean array): a set bit is still 255.
+        assert_eq!(decode_frame(p, &bilevel_tiff(10, 2, 0, &rows)).unwrap(), Frame::U8(want));
+    }
 
     #[test]
     fn mask_round_trip() {

@@ -17,7 +17,7 @@ use crate::ctc::{self, CtcError, Frame, ResultWriter};
 pub struct PostprocessArgs {
     /// Folder of probability or foreground TIFFs, numbered by the last number in their
     /// names (`prob_007.tif`, `t007.tif`, …). Float TIFFs are probabilities in [0, 1];
-    /// 8- and 16-bit TIFFs are divided by 255 or 65535.
+    /// 8- and 16-bit TIFFs are divided by 255 or 65535; 1-bit TIFFs (boolean masks) are 0 or 1.
     #[arg(long)]
     pub input: PathBuf,
     /// Output folder for `maskNNN.tif` (created or replaced as a whole).
@@ -149,6 +149,18 @@ pub fn postprocess_folder(
     let start = Instant::now();
     let cpu_start = process_cpu_time();
     let files = ctc::list_numbered_tiffs(input)?;
+    // Each map is its own frame here, but a time-lapse with one missing
+    // cannot be linked: said now, not at `track --masks`.
+    if let Some(w) = files.windows(2).find(|w| w[1].0 != w[0].0 + 1) {
+        eprintln!(
+            "note: {}: no map numbered between {} ({}) and {} ({}); the masks keep the maps' numbers, and `track --masks` links only an unbroken sequence",
+            input.display(),
+            w[0].0,
+            w[0].1.file_name().unwrap_or_default().to_string_lossy(),
+            w[1].0,
+            w[1].1.file_name().unwrap_or_default().to_string_lossy()
+        );
+    }
     let seed_files = match seeds {
         Some(dir) => {
             let listed: std::collections::BTreeMap<usize, PathBuf> = ctc::list_numbered_tiffs(dir)?.into_iter().collect();

@@ -41,8 +41,8 @@ pub fn probability_map(frame: Frame) -> Result<Array2<f32>, String> {
                 }
                 let (lo, hi) = a.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
                 return Err(format!(
-                    "holds float values from {lo} to {hi}; a float input must be a probability map in [0, 1] \
-                     (8- and 16-bit inputs are scaled by their type's maximum; 32-bit integer TIFFs read as float)"
+                    "holds values from {lo} to {hi}; a probability map must lie in [0, 1] \
+                     (only 8- and 16-bit unsigned maps are scaled, by 255 or 65535; float, signed and 32-bit integer samples are read as they are)"
                 ));
             }
             Ok(a)
