@@ -1104,9 +1104,15 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
                     None => p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
                 })
                 .collect();
-            let (one, leave) = match parts[0] {
-                (_, Some(p)) => (format!("{} --position {p}", seq.display()), "ACQ_PosN_RES"),
-                (ref part, None) => (part.display().to_string(), "NN_RES"),
+            let one = match parts[0] {
+                (_, Some(p)) => format!("{} --position {p}", seq.display()),
+                (ref part, None) => part.display().to_string(),
+            };
+            // The results it would write, by name: the first two, and the last.
+            let out_name = |(p, n): &(PathBuf, Option<i64>)| default_out(p, *n).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+            let leave = match parts.len() {
+                ..=3 => parts.iter().map(out_name).collect::<Vec<_>>().join(", "),
+                n => format!("{}, {}, … {}", out_name(&parts[0]), out_name(&parts[1]), out_name(&parts[n - 1])),
             };
             for (flag, given) in [
                 ("--out", args.out.is_some()),
@@ -1118,7 +1124,7 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
                     bail!(CtcError::new(
                         seq,
                         format!(
-                            "is {holds} {}: {flag} is for one of them; give one (`cellstream track {one} {flag} …`), or leave {flag} out to write {leave} beside each",
+                            "is {holds} {}: {flag} is for one of them; give one (`cellstream track {one} {flag} …`), or leave {flag} out to write {leave} beside it",
                             names.join(", "),
                         )
                     ));

@@ -96,7 +96,7 @@ fn a_dataset_folder_tracks_each_sequence_into_its_own_result() {
         let o = cellstream(&[&"track", &dataset, &"--segmenter", &"model", &flag, &value]);
         assert!(!o.status.success(), "{flag}");
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains("Fluo-Sample: is a dataset folder holding the sequences 01, 02") && err.contains(flag), "{err}");
+        assert!(err.contains("Fluo-Sample: is a dataset folder holding the sequences 01, 02") && err.contains(flag) && err.contains("to write 01_RES, 02_RES beside it"), "{err}");
         assert_eq!(names(d.path()), ["Fluo-Sample"], "{flag}: nothing is written beside the input");
         assert_eq!(names(&dataset), ["01", "02"], "{flag}: nothing is written in it");
     }
@@ -1043,7 +1043,7 @@ fn each_position_of_an_ndtiff_acquisition_is_tracked_into_its_own_result() {
     assert!(!d.path().join("short_1_Pos0_RES").exists());
     let out = d.path().join("nothing");
     refused(&[&"track", &plate, &"--position", &"3", &"--segmenter", &"classical", &"--out", &out], &["plate_1", "has the positions 0, 1, 2; there is no position 3"]);
-    refused(&[&"track", &plate, &"--segmenter", &"classical", &"--out", &out], &["plate_1", "an NDTiff acquisition of the positions 0, 1, 2", "--position 0 --out"]);
+    refused(&[&"track", &plate, &"--segmenter", &"classical", &"--out", &out], &["plate_1", "an NDTiff acquisition of the positions 0, 1, 2", "--position 0 --out", "to write plate_1_Pos0_RES, plate_1_Pos1_RES, plate_1_Pos2_RES beside it"]);
     refused(&[&"track", &plate, &"--follow", &"1", &"--segmenter", &"classical"], &["plate_1", "--follow is for one of them", "--position 0 --follow"]);
     refused(&[&"track", &seq, &"--position", &"1", &"--segmenter", &"classical", &"--out", &out], &["01", "is not a Micro-Manager NDTiff acquisition"]);
     refused(&[&"track", &plate, &"--position=-1", &"--out", &out], &["not a position"]);
