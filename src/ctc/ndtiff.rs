@@ -123,10 +123,34 @@ pub fn refuse_position(path: &Path, planes: Planes) -> Result<()> {
 /// folder `path`, in the order it first names them. Reads the index, no
 /// pixel.
 fn axis_values(path: &Path, axis: &str) -> Result<(PathBuf, Vec<Value>)> {
+    let (index, entries) = index_entries(path)?;
+    Ok((index, distinct(entries.iter(), axis)))
+}
+
+/// The index of the NDTiff acquisition in folder `path` and its entries.
+/// A plate's positions, each opened on its own, share one reading of the
+/// index (kept while its length and modification time stay the same), so
+/// an index of a few hundred thousand images is parsed once, not once a
+/// position.
+fn index_entries(path: &Path) -> Result<(PathBuf, Arc<Vec<Entry>>)> {
+    type Key = (PathBuf, u64, Option<std::time::SystemTime>);
+    static LAST: std::sync::Mutex<Option<(Key, Arc<Vec<Entry>>)>> = std::sync::Mutex::new(None);
     let index = path.join(INDEX);
+    let meta = std::fs::metadata(&index).map_err(|e| CtcError::io(&index, &e))?;
+    let key = (std::path::absolute(&index).unwrap_or_else(|_| index.clone()), meta.len(), meta.modified().ok());
+    if let Some((k, e)) = LAST.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+        && *k == key
+    {
+        return Ok((index, Arc::clone(e)));
+    }
     let data = std::fs::read(&index).map_err(|e| CtcError::io(&index, &e))?;
     let (entries, _) = entries(&index, &data)?;
-    Ok((index, distinct(&entries, axis)))
+    // Not kept if it grew while being read (an acquisition still writing).
+    let entries = Arc::new(entries);
+    if data.len() as u64 == key.1 {
+        *LAST.lock().unwrap_or_else(|p| p.into_inner()) = Some((key, Arc::clone(&entries)));
+    }
+    Ok((index, entries))
 }
 
 /// The values `entries` give axis `axis`, each once, in the order they
@@ -163,9 +187,7 @@ impl NdTiff {
     /// them); of several z slices, their
     /// projection, which must be asked for. Reads the index, no pixel.
     pub fn open(path: &Path, planes: Planes) -> Result<NdTiff> {
-        let index = path.join(INDEX);
-        let data = std::fs::read(&index).map_err(|e| CtcError::io(&index, &e))?;
-        let (entries, _) = entries(&index, &data)?;
+        let (index, entries) = index_entries(path)?;
         if entries.is_empty() {
             return Err(CtcError::new(&index, "lists no image"));
         }
