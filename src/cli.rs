@@ -108,6 +108,34 @@ pub fn slice_range(s: &str) -> std::result::Result<ctc::SliceRange, String> {
     s.parse()
 }
 
+/// Which planes of `--raw`'s frames `render`, `report` and `export` read
+/// beside a result (its channel is each command's own).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct RawPlaneArgs {
+    /// Of an NDTiff acquisition of several positions, the one to read, as
+    /// its index numbers it (as `track --position`); default: the position
+    /// the result was tracked from, as its cellstream.toml records it.
+    #[arg(long, value_name = "N", requires = "raw", value_parser = position_number)]
+    pub position: Option<i64>,
+    /// The projection of the raw frames' z slices to read, `max` or `mean`
+    /// (as `track --project`).
+    #[arg(long, value_name = "max|mean", requires = "raw", value_parser = projection)]
+    pub project: Option<ctc::Projection>,
+    /// With `--project`: only these z slices, counted from 1 as Fiji counts
+    /// them (Fiji's start and stop slice): `2-4`, or `3` for one slice alone.
+    #[arg(long, value_name = "A-B", requires = "project", value_parser = slice_range)]
+    pub slices: Option<ctc::SliceRange>,
+}
+
+impl RawPlaneArgs {
+    /// The planes of `raw` to read, with `channel`, for the result `res`:
+    /// the position given, else the one `res` records.
+    pub fn planes(&self, res: &std::path::Path, raw: &std::path::Path, channel: Option<usize>) -> Result<ctc::Planes> {
+        let position = crate::run_record::raw_position(res, raw, self.position)?;
+        Ok(ctc::Planes { channel, project: self.project, slices: self.slices, position })
+    }
+}
+
 fn validate(res: PathBuf, json: Option<PathBuf>) -> Result<ExitCode> {
     let violations = ctc::validate_result(&res)?;
     if let Some(j) = json {

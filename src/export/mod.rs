@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::Args;
 
-use crate::ctc::{self, CtcError, Planes, RawFrames, ResultDir, TrackRecord};
+use crate::ctc::{self, CtcError, RawFrames, ResultDir, TrackRecord};
 use crate::measure::{measure_frame, measure_intensities, Intensity};
 
 pub mod geff;
@@ -417,19 +417,8 @@ pub struct ExportArgs {
     /// 2`). Default: the frames' only channel.
     #[arg(long = "channel", value_name = "N|NAME", requires = "raw", value_parser = crate::cli::channel_arg)]
     pub channels: Vec<ctc::ChannelArg>,
-    /// Of an NDTiff acquisition of several positions, the one to measure in,
-    /// as its index numbers it (as `track --position`); default: the position
-    /// the result was tracked from, as its cellstream.toml records it.
-    #[arg(long, value_name = "N", requires = "raw", value_parser = crate::cli::position_number)]
-    pub position: Option<i64>,
-    /// The projection of the raw frames' z slices to measure in, `max` or
-    /// `mean` (as `track --project`).
-    #[arg(long, value_name = "max|mean", requires = "raw", value_parser = crate::cli::projection)]
-    pub project: Option<crate::ctc::Projection>,
-    /// With `--project`: only these z slices, counted from 1 as Fiji counts
-    /// them (Fiji's start and stop slice): `2-4`, or `3` for one slice alone.
-    #[arg(long, value_name = "A-B", requires = "project", value_parser = crate::cli::slice_range)]
-    pub slices: Option<crate::ctc::SliceRange>,
+    #[command(flatten)]
+    pub planes: crate::cli::RawPlaneArgs,
 }
 
 /// Runs `cellstream export`.
@@ -450,13 +439,9 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
     if let Some(g) = &args.geff {
         geff::check_dest(g)?;
     }
-    let position = match &args.raw {
-        Some(raw) => crate::run_record::raw_position(&args.res, raw, args.position)?,
-        None => None,
-    };
     let channels: Vec<IntensityChannel> = match &args.raw {
         None => vec![],
-        Some(raw) if args.channels.is_empty() => vec![IntensityChannel { number: 1, frames: RawFrames::open_planes(raw, Planes { channel: None, project: args.project, slices: args.slices, position })? }],
+        Some(raw) if args.channels.is_empty() => vec![IntensityChannel { number: 1, frames: RawFrames::open_planes(raw, args.planes.planes(&args.res, raw, None)?)? }],
         Some(raw) => {
             let mut seen = std::collections::BTreeSet::new();
             let mut out = Vec::new();
@@ -465,7 +450,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
                 if !seen.insert(c) {
                     bail!("--channel {c} is given twice");
                 }
-                out.push(IntensityChannel { number: c, frames: RawFrames::open_planes(raw, Planes { channel: Some(c), project: args.project, slices: args.slices, position })? });
+                out.push(IntensityChannel { number: c, frames: RawFrames::open_planes(raw, args.planes.planes(&args.res, raw, Some(c))?)? });
             }
             out
         }

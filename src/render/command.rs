@@ -31,19 +31,8 @@ pub struct InputArgs {
     /// name (as `track --channel`).
     #[arg(long, value_name = "N|NAME", requires = "raw", value_parser = crate::cli::channel_arg)]
     pub channel: Option<crate::ctc::ChannelArg>,
-    /// Of an NDTiff acquisition of several positions, the one to draw on, as
-    /// its index numbers it (as `track --position`); default: the position
-    /// the result was tracked from, as its cellstream.toml records it.
-    #[arg(long, value_name = "N", requires = "raw", value_parser = crate::cli::position_number)]
-    pub position: Option<i64>,
-    /// The projection of the raw frames' z slices to draw on, `max` or
-    /// `mean` (as `track --project`).
-    #[arg(long, value_name = "max|mean", requires = "raw", value_parser = crate::cli::projection)]
-    pub project: Option<crate::ctc::Projection>,
-    /// With `--project`: only these z slices, counted from 1 as Fiji counts
-    /// them (Fiji's start and stop slice): `2-4`, or `3` for one slice alone.
-    #[arg(long, value_name = "A-B", requires = "project", value_parser = crate::cli::slice_range)]
-    pub slices: Option<crate::ctc::SliceRange>,
+    #[command(flatten)]
+    pub planes: crate::cli::RawPlaneArgs,
     /// Ground-truth folder (SEG/ and/or TRA/): scores, misses and false cells, the PR curve.
     #[arg(long, value_name = "GT_DIR")]
     pub gt: Option<PathBuf>,
@@ -65,8 +54,7 @@ impl InputArgs {
         let raw = match self.raw.as_deref() {
             Some(r) => {
                 let channel = self.channel.as_ref().map(|c| c.number_in(r)).transpose()?;
-                let position = crate::run_record::raw_position(&self.res, r, self.position)?;
-                Some((r, crate::ctc::Planes { channel, project: self.project, slices: self.slices, position }))
+                Some((r, self.planes.planes(&self.res, r, channel)?))
             }
             None => None,
         };
