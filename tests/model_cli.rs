@@ -76,10 +76,13 @@ fn train_writes_checkpoint_settings_and_history_then_resumes() {
     assert_eq!(history.lines().count(), 7, "{history}");
     assert!(history.lines().last().unwrap().starts_with("3,6,"));
 
-    // A time limit that ends the run before its next validation still leaves
-    // the latest weights for --resume.
+    // A time limit that ends the run before its next validation validates
+    // its last step, and leaves the latest weights for --resume.
     let o = cellstream(&["train", "--out", &out_s, "--resume", "--steps", "100", "--val-every", "50", "--max-minutes", "0.0001"]);
     assert!(o.status.success() && text(&o).contains("time limit reached"), "{}", text(&o));
+    let history = std::fs::read_to_string(runs.join("m.history.csv")).unwrap();
+    let last = history.lines().last().unwrap();
+    assert!(last.split(',').nth(3).is_some_and(|v| !v.is_empty()), "no validation at the time limit: {history}");
     let (_, meta) = cellstream::model::read_metadata(&runs.join("m.last.safetensors")).unwrap();
     let progress: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
     assert!((6..50).contains(&progress.step), "{progress:?}");

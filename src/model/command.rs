@@ -63,7 +63,8 @@ pub struct TrainArgs {
     /// Optimiser steps at most (default 5000).
     #[arg(long)]
     pub steps: Option<usize>,
-    /// Stop after this many minutes (checkpoint kept for --resume).
+    /// Stop after this many minutes, validating the last step (checkpoint
+    /// kept for --resume).
     #[arg(long)]
     pub max_minutes: Option<f64>,
     /// Adam's learning rate at the start (default 1e-3); cut on validation

@@ -216,7 +216,10 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         bar.set_position(progress.step as u64);
 
         let mut val_seg = None;
-        let validate_now = progress.step % cfg.val_every == 0 || progress.step == cfg.steps;
+        // The last step validates too, whether the step count or the time
+        // limit ends the run: the checkpoint kept as best is then scored.
+        let out_of_time = cfg.max_minutes.is_some_and(|m| started.elapsed().as_secs_f64() >= m * 60.0);
+        let validate_now = progress.step % cfg.val_every == 0 || progress.step == cfg.steps || out_of_time;
         if validate_now {
             if cfg.model.norm == Norm::Batch {
                 precise_batch_norm(&net, cfg, data, &splits, &trainable, device);
