@@ -186,7 +186,7 @@ fn a_dataset_scores_each_sequence_and_their_mean() {
     assert!(text.contains(&format!("\nmean,precision,0.5,{}\n", v["mean"]["precision@0.5"].as_f64().unwrap())), "{text}");
     // A truth folder given as --gt for a dataset of results is refused by name.
     let o = run(&data.join("01_GT"), &data, &[]);
-    assert!(!o.status.success() && stderr(&o).contains("holds no NN_GT or NN_ST folder for the results 01_RES, 02_RES, 03_RES"), "{}", stderr(&o));
+    assert!(!o.status.success() && stderr(&o).contains("none of the results 01_RES, 02_RES, 03_RES in") && stderr(&o).contains("sought 01_GT or 01_ST; 02_GT"), "{}", stderr(&o));
 }
 
 #[test]

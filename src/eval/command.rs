@@ -114,11 +114,13 @@ fn run_dataset(args: &EvaluateArgs, opts: &EvalOptions, results: &[String]) -> R
         scored.push((sequence, scores));
     }
     if scored.is_empty() {
+        let sought: Vec<String> = unscored.iter().map(|s| format!("{s}_GT or {s}_ST")).collect();
         bail!(
-            "{}: holds no NN_GT or NN_ST folder for the results {} in {}; give --gt the dataset folder that holds the truth",
+            "{}: none of the results {} in {} has its truth here (sought {}); give --gt the dataset folder that holds it (CTC's training datasets do, its challenge datasets do not)",
             args.gt.display(),
             results.join(", "),
-            args.res.display()
+            args.res.display(),
+            sought.join("; ")
         );
     }
     if !unscored.is_empty() {
