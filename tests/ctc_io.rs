@@ -218,6 +218,9 @@ fn a_frame_file_of_z_slices_is_read_as_their_projection() {
     let index = Array2::from_shape_fn((6, 5), |(y, x)| (5 * y + x) as f32);
     let e = ctc::read_frame_planes(&fixture("u16_none.tif"), Planes { project: Some(Projection::Max), ..Planes::default() }).unwrap_err();
     assert!(e.path.ends_with("u16_none.tif") && e.what.contains("has no z slices to project (one plane)"), "{e}");
+    // One RGB page (as tifffile saves three planes by default) says so, and how to save slices.
+    let e = ctc::read_frame_planes(&fixture("rgb.tif"), Planes { project: Some(Projection::Max), ..Planes::default() }).unwrap_err();
+    assert!(e.what.contains("one page of 3 samples a pixel (RGB, 8-bit)") && e.what.contains("photometric='minisblack'") && e.what.contains("--channel 1 to 3"), "{e}");
     let max = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Max), slices: None, position: None }).unwrap();
     assert_eq!(max, Frame::U16(index.mapv(|v| v as u16 + 60)));
     let mean = ctc::read_frame_planes(&path, Planes { channel: None, project: Some(Projection::Mean), slices: None, position: None }).unwrap();

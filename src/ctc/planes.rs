@@ -324,6 +324,19 @@ pub(super) fn read_frame_projected(path: &Path, channel: Channel, kind: Projecti
     }
     if axes.slices == 1 {
         // As NDTiff, OME-Zarr and stacks refuse it: --project on 2D frames is a mistaken input.
+        if first.samples > 1 {
+            // A colour page: the samples may be what the user thinks slices
+            // (tifffile saves an array of three 2D planes as RGB).
+            return Err(CtcError::new(
+                path,
+                format!(
+                    "has no z slices to project: one page of {} samples a pixel ({}); if those are your z slices, save them as pages (tifffile: photometric='minisblack'); else leave out --project and pick one with --channel 1 to {}",
+                    first.samples,
+                    super::tiff_io::colour_name(first.color),
+                    first.samples
+                ),
+            ));
+        }
         return Err(CtcError::new(path, "has no z slices to project (one plane); leave out --project for 2D frames"));
     }
     let (c, sample) = if first.samples > 1 {

@@ -205,7 +205,7 @@ pub(super) fn page_header<R: Read + Seek>(path: &Path, dec: &mut Decoder<R>) -> 
 }
 
 /// A colour type as a user reads it: "RGB, 16-bit", "3 bands, 8-bit".
-fn colour_name(color: ColorType) -> String {
+pub(super) fn colour_name(color: ColorType) -> String {
     match color {
         ColorType::Multiband { bit_depth, num_samples } => format!("{num_samples} bands, {bit_depth}-bit"),
         ColorType::GrayA(b) => format!("grey and alpha, {b}-bit"),
