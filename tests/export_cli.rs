@@ -738,14 +738,28 @@ fn trackmate_positions_and_times_are_in_the_image_units() {
     let notes = d.path().join("notes.tif");
     std::fs::write(&notes, "not an image").unwrap();
     let out = d.path().join("refused.xml");
-    for args in [vec![&"--image" as &dyn AsRef<std::ffi::OsStr>, &notes], vec![&"--pixel-size", &"0um"], vec![&"--frame-interval", &"soon"]] {
+    // Sizes and times without a unit, or with one of the other kind or none known, are refused too.
+    let cases: [(Vec<&dyn AsRef<std::ffi::OsStr>>, &str); 7] = [
+        (vec![&"--image", &notes], "notes.tif"),
+        (vec![&"--pixel-size", &"0um"], "a pixel size must be positive"),
+        (vec![&"--frame-interval", &"soon"], "not a number with a unit"),
+        (vec![&"--pixel-size", &"0.65"], "has no unit; give a pixel size with its unit (e.g. 0.65um)"),
+        (vec![&"--frame-interval", &"5"], "e.g. 5s or 5min"),
+        (vec![&"--pixel-size", &"0.65furlong"], "furlong is not a unit cellstream knows; a pixel size takes nm, µm, mm, cm, m, Å"),
+        (vec![&"--pixel-size", &"0.65min"], "min is not a length"),
+    ];
+    for (args, says) in cases {
         let mut all: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"export", &res, &"--trackmate", &out];
         all.extend(args);
         let o = cellstream(&all);
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(!o.status.success() && (err.contains("notes.tif") || err.contains("positive") || err.contains("not a number")), "{err}");
+        assert!(!o.status.success() && err.contains(says), "expected {says:?} in {err}");
         assert!(!out.exists());
     }
+    // Units by their full names are taken, written short.
+    ok(&cellstream(&[&"export", &res, &"--trackmate", &out, &"--pixel-size", &"0.5 micrometers", &"--frame-interval", &"2 Minutes"]));
+    let xml = std::fs::read_to_string(&out).unwrap();
+    assert!(xml.contains("spatialunits=\"µm\"") && xml.contains("timeunits=\"min\""), "{}", &xml[..xml.len().min(600)]);
 }
 
 /// `--image` an OME-Zarr image: its scale and units calibrate the GEFF and

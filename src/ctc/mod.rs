@@ -16,7 +16,7 @@ mod validate;
 mod writer;
 mod zarr;
 
-pub use calibration::{parse_quantity, read_calibration, Calibration, Recorded};
+pub use calibration::{parse_quantity, read_calibration, Calibration, Quantity, Recorded};
 pub use error::{CtcError, Result};
 pub use sequence::{stop_following, stopped_following, dataset_sequences, list_frame_files, list_numbered_tiffs, parse_frame_name, FrameFiles, ResultDir, Sequence, Truth};
 pub use pattern::{is_pattern, list_pattern_files, names_slices, pattern_result_name, suggest_pattern, FilePattern};

@@ -399,12 +399,12 @@ pub struct ExportArgs {
     /// A pixel's size for the TrackMate XML, with its unit (`0.65um`): positions,
     /// radii and areas in that unit instead of pixels (overrides the image's);
     /// the scale of the GEFF's space axes.
-    #[arg(long, value_name = "SIZE", requires = "calibrated", value_parser = |s: &str| ctc::parse_quantity(s, "µm"))]
+    #[arg(long, value_name = "SIZE", requires = "calibrated", value_parser = |s: &str| ctc::parse_quantity(s, ctc::Quantity::Length))]
     pub pixel_size: Option<(f64, String)>,
     /// The time between frames for the TrackMate XML, with its unit (`5min`,
     /// `300s`): times in that unit instead of frames (overrides the image's);
     /// the scale of the GEFF's time axis.
-    #[arg(long, value_name = "TIME", requires = "calibrated", value_parser = |s: &str| ctc::parse_quantity(s, "s"))]
+    #[arg(long, value_name = "TIME", requires = "calibrated", value_parser = |s: &str| ctc::parse_quantity(s, ctc::Quantity::Time))]
     pub frame_interval: Option<(f64, String)>,
     /// Measure each cell's intensity in these raw frames (a sequence folder,
     /// a stack, a file-name pattern, an OME-Zarr image or an NDTiff
