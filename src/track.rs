@@ -464,6 +464,9 @@ impl LinkStage for LinkerStage {
 struct ResultStage {
     writer: ctc::ResultWriter,
     stats: Option<StatsWriter>,
+    /// With pruning, the frames written, measured for the stats only once
+    /// the pruned branches are erased.
+    deferred: Option<Vec<usize>>,
     /// The run's settings, completed with what came out and written as
     /// [`ctc::RUN_RECORD`] in the result.
     record: Option<RunRecord>,
@@ -476,20 +479,19 @@ impl WriteStage for ResultStage {
     fn write(&mut self, t: usize, mask: &Mask) -> Result<()> {
         self.writer.write_mask(t, mask)?;
         self.frames += 1;
-        if let Some(s) = &mut self.stats {
-            s.add(t, mask)?;
+        match (&mut self.stats, &mut self.deferred) {
+            (Some(_), Some(later)) => later.push(t),
+            (Some(s), None) => {
+                s.add(t, mask)?;
+            }
+            (None, _) => {}
         }
         Ok(())
     }
     fn finish(self: Box<Self>, tracks: &[TrackRecord]) -> Result<()> {
-        let ResultStage { writer, stats, record, frames, summary } = *self;
-        // Stats first: if they fail, the result is not published either.
-        if let Some(s) = stats {
-            s.finish()?;
-        }
+        let ResultStage { writer, stats, deferred, record, frames, summary } = *self;
         let linked = summary.lock().unwrap().clone().context("the linker did not finish")?;
-        // Only with --prune-branches, which --stats refuses: the stats never
-        // counted a split that is undone here.
+        // Only with --prune-branches, whose stats are measured below.
         for m in &linked.restored {
             writer.relabel_written(m.frame, &[(m.daughters[0], m.mother), (m.daughters[1], m.mother)])?;
         }
@@ -501,6 +503,13 @@ impl WriteStage for ResultStage {
         }
         for (t, labels) in erase {
             writer.erase_labels(t, &labels)?;
+        }
+        // Stats before the result: if they fail, it is not published either.
+        if let Some(mut s) = stats {
+            for t in deferred.unwrap_or_default() {
+                s.add(t, &writer.read_written(t)?)?;
+            }
+            s.finish()?;
         }
         if let Some(mut record) = record {
             record
@@ -763,9 +772,12 @@ fn run_stages<In: Send, S: Send>(
     let split = merges.map(|_| Arc::new(AtomicUsize::new(0)));
     let merge_stage = merges.zip(split.clone()).map(|(p, split)| Box::new(MergeStage { splitter: MergeSplitter::new(p), split }) as Box<dyn OrderedStage>);
     let backdater = cfg.backdate_divisions.then(|| Backdater::new(BackdateRules::default()));
+    // Pruning erases branches once the lineage is whole: the stats then
+    // measure the masks as published, not as first written.
+    let deferred = (stats.is_some() && cfg.prune_branches > 0).then(Vec::new);
     let linker = Box::new(LinkerStage { linker: Linker::new(cfg), backdater, merges_split: split, summary: summary.clone() });
     let mut progress = Progress::new(total, quiet);
-    let result = Box::new(ResultStage { writer, stats, record, frames: 0, summary: summary.clone() });
+    let result = Box::new(ResultStage { writer, stats, deferred, record, frames: 0, summary: summary.clone() });
     let frames = pipeline::run(reader, segmenter, post, merge_stage, linker, result, opts, |_| progress.frame());
     progress.finish();
     let frames = frames?;

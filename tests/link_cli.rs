@@ -371,11 +371,21 @@ fn prune_branches_drops_a_piece_of_a_cell_cut_in_two_for_two_frames() {
     }
     let record = std::fs::read_to_string(pruned.join("cellstream.toml")).unwrap();
     assert!(record.contains("prune_branches = 3") && record.contains("branches_pruned = 1"), "{record}");
-    // Not with --stats, whose tables would still hold the piece; nothing is written.
-    let refused = d.path().join("refused");
-    let o = run(&refused, &["--prune-branches", "3", "--stats", &d.path().join("cells.csv").to_string_lossy()]);
-    assert!(!o.status.success() && stderr(&o).contains("--stats"), "{}", stderr(&o));
-    assert!(!refused.exists());
+    // With --stats, the tables measure the masks as published: without the piece.
+    let with_stats = d.path().join("with_stats");
+    let csv = d.path().join("cells.csv");
+    let o = run(&with_stats, &["--prune-branches", "3", "--stats", &csv.to_string_lossy()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let objects = std::fs::read_to_string(d.path().join("cells.objects.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = objects.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    for t in 0..10 {
+        let (labels_here, area) = labels(&pruned, t);
+        let listed: Vec<u32> = rows.iter().filter(|r| r[0] == t.to_string()).map(|r| r[1].parse().unwrap()).collect();
+        let listed_area: usize = rows.iter().filter(|r| r[0] == t.to_string()).map(|r| r[2].parse::<usize>().unwrap()).sum();
+        assert_eq!((listed, listed_area), (labels_here, area), "frame {t}: {objects}");
+    }
+    let frames = std::fs::read_to_string(&csv).unwrap();
+    assert!(frames.lines().nth(5).is_some_and(|l| l.starts_with("4,1,")), "{frames}");
 }
 
 /// A round mother (frames 0–3); in frame 4 the tool drew her two

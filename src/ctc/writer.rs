@@ -189,10 +189,15 @@ impl ResultWriter {
     /// Rewrites frame `t`'s mask, written already, with each label `from`
     /// of `map` replaced by its `to` (0 erases it).
     pub fn relabel_written(&self, t: usize, map: &[(u32, u32)]) -> Result<()> {
-        let path = self.staged.tmp().join(self.mask_name(t));
-        let mut mask = super::read_mask(&path).map_err(|e| CtcError::new(self.dest().join(self.mask_name(t)), e.what))?;
+        let mut mask = self.read_written(t)?;
         mask.mapv_inplace(|l| map.iter().find(|m| m.0 == l).map_or(l, |m| m.1));
         self.write_mask(t, &mask)
+    }
+
+    /// Frame `t`'s mask as written so far.
+    pub fn read_written(&self, t: usize) -> Result<Mask> {
+        let path = self.staged.tmp().join(self.mask_name(t));
+        super::read_mask(&path).map_err(|e| CtcError::new(self.dest().join(self.mask_name(t)), e.what))
     }
 
     /// Removes `labels` from frame `t`'s mask, written already (pruned tracks).

@@ -24,8 +24,8 @@ pub struct LinkArgs {
     #[arg(long, value_name = "FRAMES", default_value_t = DivisionRules::default().min_cycle)]
     pub min_cycle: usize,
     /// Prune brief branches: drop a division's daughter that lasts at most FRAMES frames and then
-    /// vanishes while her sister lives on (a cell cut in two for a moment); 0: off. Not with --stats.
-    #[arg(long, value_name = "FRAMES", default_value_t = 0, conflicts_with = "stats")]
+    /// vanishes while her sister lives on (a cell cut in two for a moment); 0: off.
+    #[arg(long, value_name = "FRAMES", default_value_t = 0)]
     pub prune_branches: usize,
     /// `on`: where a division's mother ends in one long object that covers
     /// both daughters, after a round one the frame before, split it between
