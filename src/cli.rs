@@ -137,6 +137,10 @@ impl RawPlaneArgs {
 }
 
 fn validate(res: PathBuf, json: Option<PathBuf>) -> Result<ExitCode> {
+    if let Some(j) = &json {
+        ctc::check_output_file(j)?;
+        ctc::check_outputs_apart(&[j], &[&res])?;
+    }
     let violations = ctc::validate_result(&res)?;
     if let Some(j) = json {
         let text = serde_json::to_string_pretty(&violations)?;

@@ -730,6 +730,12 @@ fn track_masks_with(dir: &Path, out: &Path, cfg: LinkConfig, run: MasksRun, mut 
     if same_folder(dir, out) {
         bail!(CtcError::new(out, "is the input folder; write the result to another folder"));
     }
+    // A result folder is replaced as a whole: the masks read must not lie in it.
+    if let (Ok(d), Ok(o)) = (dir.canonicalize(), out.canonicalize())
+        && d.starts_with(&o)
+    {
+        bail!(CtcError::new(out, format!("holds the masks read ({}), and the result replaces it as a whole; write the result to another folder", dir.display())));
+    }
     let digits = last.to_string().len().max(3);
     let identity: Box<dyn pipeline::SegmentStage<Mask, Mask>> = Box::new(|_t, m: Mask| Ok(m));
     let post: Arc<dyn Fn(usize, Mask) -> Result<Mask> + Send + Sync> =

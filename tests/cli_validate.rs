@@ -75,3 +75,15 @@ fn bad_folders_name_the_file_and_the_fault() {
     assert_eq!(code, 1);
     assert!(text.contains("frame 1, label 3: appears in the masks but is not listed"), "{text}");
 }
+
+#[test]
+fn the_json_report_is_never_written_into_the_result() {
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path().join("01_RES");
+    good_result(&r);
+    let before = std::fs::read(r.join("res_track.txt")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cellstream")).arg("validate").arg(&r).arg("--json").arg(r.join("res_track.txt")).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && text.contains("res_track.txt: lies inside") && text.contains("which this command reads"), "{text}");
+    assert_eq!(std::fs::read(r.join("res_track.txt")).unwrap(), before);
+}

@@ -366,3 +366,25 @@ fn edge_margin_leaves_cut_objects_out_of_the_object_measures() {
     assert_eq!(counts(&near), (1, 0, 0));
     assert!(out.contains("within 1 px of the frame's edge"), "{out}");
 }
+
+#[test]
+fn reports_inside_the_folders_scored_or_named_twice_are_refused() {
+    // Written inside the truth or the result, a report would replace what
+    // is scored (a track file, a mask); named twice, one would replace the other.
+    let (d, gt, res) = folders("01_GT", "01_RES", true, true);
+    let track_file = gt.join("TRA/man_track.txt");
+    let before = std::fs::read(&track_file).unwrap();
+    let csv = d.path().join("s.csv");
+    let (csv_s, track_s, mask_s) = (csv.to_str().unwrap(), track_file.to_str().unwrap(), res.join("mask000.tif"));
+    for (extra, says) in [
+        (vec!["--csv", track_s], "which this command reads"),
+        (vec!["--json", mask_s.to_str().unwrap()], "which this command reads"),
+        (vec!["--json", csv_s, "--csv", csv_s], "is named twice"),
+    ] {
+        let o = run(&gt, &res, &extra);
+        assert!(!o.status.success() && stderr(&o).contains(says), "{extra:?}: {}", stderr(&o));
+    }
+    assert_eq!(std::fs::read(&track_file).unwrap(), before);
+    assert!(!csv.exists());
+    assert!(cellstream::ctc::read_mask(&res.join("mask000.tif")).is_ok());
+}

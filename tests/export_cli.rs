@@ -438,6 +438,23 @@ fn intensities_in_each_channel_asked_for_reach_napari_and_trackmate() {
         ctc::write_frame(&small.join(format!("t{t:03}.tif")), &ctc::Frame::U16(ndarray::Array2::zeros((10, 12)))).unwrap();
     }
     refused(&[&"--raw", &small], &["t000.tif", "12×10", "mask000.tif"]);
+    // An export into the raw frames, onto the --image, or named twice: refused, the frames as they were.
+    let raw = d.path().join("01");
+    let frame = raw.join("t003.tif");
+    let before = std::fs::read(&frame).unwrap();
+    for args in [
+        vec![&"--trackmate" as &dyn AsRef<std::ffi::OsStr>, &frame, &"--raw", &raw],
+        vec![&"--trackmate", &frame, &"--image", &frame],
+        vec![&"--lineage", &out, &"--napari", &out],
+    ] {
+        let mut all: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"export", &res];
+        all.extend(args);
+        let o = cellstream(&all);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(!o.status.success() && (err.contains("which this command reads") || err.contains("is named twice")), "{err}");
+        assert!(!out.exists());
+    }
+    assert_eq!(std::fs::read(&frame).unwrap(), before);
 }
 
 /// scikit-image's `regionprops_table` on the result's masks and frames

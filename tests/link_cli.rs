@@ -166,8 +166,16 @@ fn bad_input_is_refused_with_the_file_and_the_reason() {
     refuses(&masks, &out, "thesis.docx", false);
     assert!(out.join("thesis.docx").is_file());
 
-    let o = cellstream(&[&"track", &"--masks", &masks, &"--out", &d.path().join("fine")]);
+    let fine = d.path().join("fine");
+    let o = cellstream(&[&"track", &"--masks", &masks, &"--out", &fine]);
     assert!(o.status.success(), "the repaired folder links: {}", stderr(&o));
+    // One mask of a result, linked into that result's own folder, would
+    // replace the rest of it: refused, and the result is as it was.
+    let before = std::fs::read_dir(&fine).unwrap().count();
+    let o = cellstream(&[&"track", &"--masks", &fine.join("mask000.tif"), &"--out", &fine]);
+    assert!(!o.status.success() && stderr(&o).contains("holds the masks read"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_dir(&fine).unwrap().count(), before);
+    assert!(fine.join("res_track.txt").is_file() && fine.join("mask002.tif").is_file());
 }
 
 #[test]

@@ -457,6 +457,39 @@ pub fn check_output_file(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Refuses an output that is, or lies inside, one of `inputs` (a folder or
+/// file the command reads: writing there would destroy what it reads), or
+/// that is named twice. Links and `..` are resolved, so another spelling of
+/// an input is caught. (Each output's own checks, such as
+/// [`check_output_file`], are the caller's.)
+pub fn check_outputs_apart(outputs: &[&Path], inputs: &[&Path]) -> Result<()> {
+    // Where a path is or would be: its folder resolved, then its name.
+    let resolved = |p: &Path| -> Option<std::path::PathBuf> {
+        if let Ok(c) = p.canonicalize() {
+            return Some(c);
+        }
+        let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        Some(dir.canonicalize().ok()?.join(p.file_name()?))
+    };
+    let mut seen: Vec<(std::path::PathBuf, &Path)> = Vec::new();
+    for &out in outputs {
+        let Some(o) = resolved(out) else { continue };
+        for &input in inputs {
+            if let Some(i) = resolved(input)
+                && o.starts_with(&i)
+            {
+                let what = if o == i { "is" } else { "lies inside" };
+                return Err(CtcError::new(out, format!("{what} {}, which this command reads; write it elsewhere", input.display())));
+            }
+        }
+        if let Some((_, first)) = seen.iter().find(|(p, _)| *p == o) {
+            return Err(CtcError::new(out, format!("is named twice (also as {}); give each output its own file", first.display())));
+        }
+        seen.push((o, out));
+    }
+    Ok(())
+}
+
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().ok_or_else(|| CtcError::new(path, "has no file name"))?;

@@ -47,9 +47,11 @@ pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
     }
     // Both reports checked before scoring, so that a bad one is named with
     // nothing written.
-    for out in args.json.iter().chain(&args.csv) {
+    let outputs: Vec<&Path> = args.json.iter().chain(&args.csv).map(PathBuf::as_path).collect();
+    for out in &outputs {
         ctc::check_output_file(out)?;
     }
+    ctc::check_outputs_apart(&outputs, &[&args.gt, &args.res])?;
     let opts = EvalOptions { iou_thresholds: args.iou.clone(), edge_margin: args.edge_margin };
     if let Some(results) = dataset_results(&args.res) {
         return run_dataset(&args, &opts, &results);

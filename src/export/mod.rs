@@ -439,6 +439,9 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
     if let Some(g) = &args.geff {
         geff::check_dest(g)?;
     }
+    let outputs: Vec<&Path> = args.napari.iter().chain(&args.trackmate).chain(&args.geff).chain(&args.lineage).map(PathBuf::as_path).collect();
+    let inputs: Vec<&Path> = [Some(&args.res), args.raw.as_ref(), args.image.as_ref()].into_iter().flatten().map(PathBuf::as_path).collect();
+    ctc::check_outputs_apart(&outputs, &inputs)?;
     let channels: Vec<IntensityChannel> = match &args.raw {
         None => vec![],
         Some(raw) if args.channels.is_empty() => vec![IntensityChannel { number: 1, frames: RawFrames::open_planes(raw, args.planes.planes(&args.res, raw, None)?)? }],
