@@ -122,6 +122,19 @@ fn signed_maps_out_of_range_are_refused_saying_they_are_not_scaled() {
 }
 
 #[test]
+fn a_tracking_result_is_not_replaced_by_masks_alone() {
+    let d = tempfile::tempdir().unwrap();
+    let (inp, out) = (d.path().join("fg"), d.path().join("01_RES"));
+    std::fs::create_dir(&inp).unwrap();
+    write_frame(&inp.join("p000.tif"), &Frame::F32(two_cells())).unwrap();
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("res_track.txt"), "1 0 0 0\n").unwrap();
+    let o = cellstream(&["postprocess", "--input", inp.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains("holds a tracking result"), "{}", stderr(&o));
+    assert_eq!(names(&out), vec!["res_track.txt"]);
+}
+
+#[test]
 fn options_change_the_chain() {
     let d = tempfile::tempdir().unwrap();
     let (inp, out) = (d.path().join("prob"), d.path().join("seg"));

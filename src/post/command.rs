@@ -176,6 +176,10 @@ pub fn postprocess_folder(
         None => vec![None; files.len()],
     };
     refuse_same_folder(input, out)?;
+    // Replacing a tracking result with masks alone would drop its lineage.
+    if out.join("res_track.txt").is_file() {
+        return Err(CtcError::new(out, "holds a tracking result (res_track.txt), which masks alone would replace, lineage and all; choose another --out"));
+    }
     if let Some(dir) = seeds {
         refuse_same_folder(dir, out)?;
     }
