@@ -645,7 +645,7 @@ fn bad_results_are_refused_by_name_and_nothing_is_written() {
     let m: Vec<u32> = mother.split(' ').map(|v| v.parse().unwrap()).collect();
     let early = good.replacen(&mother, &format!("{} {} {} {}", m[0], m[1], f[1], m[3]), 1);
     std::fs::write(&track_file, &early).unwrap();
-    refused(&res, &["res_track.txt", &format!("parent {}", f[3]), "must end before"]);
+    refused(&res, &["res_track.txt", &format!("parent {}", f[3]), "not before the child begins"]);
     let without = good.lines().filter(|l| !l.starts_with(&format!("{label} "))).collect::<Vec<_>>().join("\n") + "\n";
     std::fs::write(&track_file, &without).unwrap();
     refused(&res, &["mask000.tif", &format!("label {label}"), "does not list"]);

@@ -317,3 +317,41 @@ fn edge_margin_leaves_cut_cells_out_of_the_curve_and_the_report() {
     assert!(text.contains("Objects cut by the frame&#39;s edge are left out"), "the report says what it left out");
     assert!(text.contains("<td class=\"num\">1.0000</td><td class=\"num\">1.0000</td><td class=\"num\">1.0000</td>"), "precision, recall and F1 of 1");
 }
+
+#[test]
+fn a_lineage_that_cannot_be_drawn_or_scored_is_refused_by_name() {
+    // The sample's truth as a result, its first track given a parent that
+    // is not listed: render, report and export refuse it, naming the file;
+    // so does evaluate when the truth's own man_track.txt has the fault.
+    let d = tempfile::tempdir().unwrap();
+    let res = truth_as_result(d.path());
+    let text = std::fs::read_to_string(res.join("res_track.txt")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let fields: Vec<String> = lines[0].split_whitespace().map(str::to_string).collect();
+    lines[0] = format!("{} {} {} 999", fields[0], fields[1], fields[2]);
+    std::fs::write(res.join("res_track.txt"), lines.join("\n") + "\n").unwrap();
+    let says = format!("track {}: parent 999 is not listed", fields[0]);
+    let (out, html, csv) = (d.path().join("render"), d.path().join("r.html"), d.path().join("l.csv"));
+    for args in [
+        vec![&"render" as &dyn AsRef<std::ffi::OsStr>, &"--res", &res, &"--out", &out],
+        vec![&"report", &"--res", &res, &"--out", &html],
+        vec![&"export", &res, &"--lineage", &csv],
+    ] {
+        let o = cellstream(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains("res_track.txt") && err.contains(&says), "{err}");
+    }
+    assert!(!out.exists() && !html.exists() && !csv.exists());
+    // The truth with that fault, scored against the sample's own truth as a result.
+    let gt_copy = d.path().join("01_GT");
+    std::fs::create_dir_all(gt_copy.join("TRA")).unwrap();
+    for e in std::fs::read_dir(gt().join("TRA")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), gt_copy.join("TRA").join(e.file_name())).unwrap();
+    }
+    std::fs::copy(res.join("res_track.txt"), gt_copy.join("TRA/man_track.txt")).unwrap();
+    let good = truth_as_result(&d.path().join("good"));
+    let o = cellstream(&[&"evaluate", &"--gt", &gt_copy, &"--res", &good]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("man_track.txt") && err.contains(&says), "{err}");
+}

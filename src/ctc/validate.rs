@@ -78,13 +78,50 @@ pub fn validate_tracks<'a>(tracks: &[TrackRecord], frames: impl IntoIterator<Ite
     check_tracks(tracks, &presence, first, last)
 }
 
+/// The faults of a track list that need no mask to find, for a sequence
+/// of frames `first`–`last`: a track outside them, a parent that is not
+/// listed, and a parent that does not end before its child begins (which
+/// also rules out a cycle of parents). What `render`, `report` and
+/// `evaluate` (of the truth's `man_track.txt`) check before they draw or
+/// score a lineage.
+///
+/// ```
+/// use cellstream::ctc::{lineage_violations, TrackRecord};
+/// let ok = [TrackRecord::new(1, 0, 3, 0), TrackRecord::new(2, 4, 5, 1)];
+/// assert!(lineage_violations(&ok, 0, 5).is_empty());
+/// let cycle = [TrackRecord::new(1, 0, 5, 2), TrackRecord::new(2, 0, 5, 1)];
+/// assert_eq!(lineage_violations(&cycle, 0, 5).len(), 2);
+/// let orphan = [TrackRecord::new(4, 2, 50, 77)];
+/// let v = lineage_violations(&orphan, 0, 5);
+/// assert!(v[0].what.contains("outside the sequence's frames 0–5") && v[1].what.contains("parent 77 is not listed"));
+/// ```
+pub fn lineage_violations(tracks: &[TrackRecord], first: usize, last: usize) -> Vec<Violation> {
+    let by_label: HashMap<u32, &TrackRecord> = tracks.iter().map(|t| (t.label, t)).collect();
+    let mut out = Vec::new();
+    for tr in tracks {
+        let l = tr.label;
+        let v = |frame, what: String| Violation { frame, label: Some(l), what };
+        if tr.begin < first || tr.end > last {
+            out.push(v(None, format!("track spans frames {}–{}, outside the sequence's frames {first}–{last}", tr.begin, tr.end)));
+        }
+        if tr.parent != 0 {
+            match by_label.get(&tr.parent) {
+                None => out.push(v(Some(tr.begin), format!("parent {} is not listed in the track file", tr.parent))),
+                Some(p) if p.end >= tr.begin => out.push(v(Some(tr.begin), format!("parent {} ends in frame {}, not before the child begins in frame {}", tr.parent, p.end, tr.begin))),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
 fn check_tracks(
     tracks: &[TrackRecord],
     presence: &BTreeMap<u32, Presence>,
     first: usize,
     last: usize,
 ) -> Vec<Violation> {
-    let mut out = Vec::new();
+    let mut out = lineage_violations(tracks, first, last);
     let by_label: HashMap<u32, &TrackRecord> = tracks.iter().map(|t| (t.label, t)).collect();
     let v = |frame, label, what: String| Violation { frame, label: Some(label), what };
     for (&label, p) in presence {
@@ -96,9 +133,6 @@ fn check_tracks(
         let l = tr.label;
         if l > u16::MAX as u32 {
             out.push(v(None, l, "label does not fit in 16 bits".into()));
-        }
-        if tr.begin < first || tr.end > last {
-            out.push(v(None, l, format!("track spans frames {}–{}, outside the sequence's frames {first}–{last}", tr.begin, tr.end)));
         }
         match presence.get(&l) {
             None => out.push(v(Some(tr.begin), l, format!("listed for frames {}–{} but absent from every mask", tr.begin, tr.end))),
@@ -117,17 +151,7 @@ fn check_tracks(
                 }
             }
         }
-        if tr.parent != 0 {
-            match by_label.get(&tr.parent) {
-                None => out.push(v(Some(tr.begin), l, format!("parent {} is not listed in res_track.txt", tr.parent))),
-                Some(p) if p.end >= tr.begin => out.push(v(
-                    Some(tr.begin),
-                    l,
-                    format!("parent {} ends in frame {}, not before the child begins in frame {}", tr.parent, p.end, tr.begin),
-                )),
-                _ => {}
-            }
-        }
+
     }
     out
 }

@@ -447,6 +447,10 @@ fn read_and_score(p: &FramePlan, objects_from_tra: bool, opts: &EvalOptions, thr
 /// Every label of the tracking truth masks must be listed in man_track.txt.
 fn check_truth_tracks(truth: &ctc::Truth, frames: &[FrameScores]) -> Result<()> {
     let Some((files, tracks)) = &truth.tra else { return Ok(()) };
+    // A lineage the truth cannot have (a parent not listed, or not ending
+    // before its child begins) would make LNK, BC and CT score nonsense.
+    let (first, last) = files.span().unwrap_or((0, 0));
+    ctc::check_lineage(&files.dir.join("man_track.txt"), tracks, first, last)?;
     let listed: std::collections::HashSet<u32> = tracks.iter().map(|t| t.label).collect();
     for f in frames {
         if let Some(l) = f.tra.as_ref().and_then(|m| m.truth.iter().find(|l| !listed.contains(l))) {

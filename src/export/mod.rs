@@ -80,6 +80,7 @@ impl TrackedCells {
     /// or of another size, is an error naming it.
     pub fn read_measuring(dir: &Path, channels: &[IntensityChannel]) -> ctc::Result<TrackedCells> {
         let result = ResultDir::open(dir)?;
+        result.check_lineage()?;
         let (first, last) = result.masks.span().expect("ResultDir::open refuses a folder without masks");
         let mut spots = Vec::new();
         let mut size = None;
@@ -142,20 +143,8 @@ impl TrackedCells {
             if !spots.contains_key(&r.label) {
                 return Err(CtcError::new(&track_file, format!("lists track {} (frames {}–{}), which no mask holds", r.label, r.begin, r.end)));
             }
-            if r.parent == 0 {
-                continue;
-            }
-            match by_label.get(&r.parent) {
-                None => return Err(CtcError::new(&track_file, format!("gives track {} the parent {}, which is not a track", r.label, r.parent))),
-                Some(p) if p.end >= r.begin => {
-                    return Err(CtcError::new(
-                        &track_file,
-                        format!("gives track {} (from frame {}) the parent {}, which lasts to frame {}: a mother must end before her daughters begin", r.label, r.begin, p.label, p.end),
-                    ));
-                }
-                Some(_) => {}
-            }
         }
+        // Parents were checked as the result was opened (`ResultDir::check_lineage`).
         Ok(())
     }
 

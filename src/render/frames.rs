@@ -35,6 +35,7 @@ impl Inputs {
     /// `raw`: the frames and the channel of them to draw on.
     pub fn open(res: &Path, raw: Option<(&Path, Planes)>, gt: Option<&Path>) -> Result<Inputs> {
         let result = ResultDir::open(res)?;
+        result.check_lineage()?;
         let raw = raw.map(|(path, planes)| RawFrames::open_planes(path, planes)).transpose()?;
         if let Some(frames) = &raw
             && let Some(t) = result.masks.times().find(|&t| !frames.has(t))
