@@ -22,7 +22,7 @@ pub use sequence::{check_lineage, stop_following, stopped_following, dataset_seq
 pub use pattern::{is_pattern, list_pattern_files, names_slices, pattern_result_name, suggest_pattern, FilePattern};
 pub use planes::{z_project, Planes, Projection, SliceRange};
 pub use stack::{RawFrames, Stack, StackPages};
-pub use tiff_io::{check_output_file, check_outputs_apart, decode_frame, decode_mask, read_frame, read_frame_planes, read_mask, read_mask_with_bits, write_atomic, write_frame, write_mask, Channel, Frame, Mask};
+pub use tiff_io::{check_output_file, check_outputs_apart, stage_file, StagedFile, decode_frame, decode_mask, read_frame, read_frame_planes, read_mask, read_mask_with_bits, write_atomic, write_frame, write_mask, Channel, Frame, Mask};
 pub use track_file::{chain_starts, daughter_counts, parse_tracks, read_tracks, write_tracks, TrackRecord};
 pub use validate::{lineage_violations, validate_result, validate_tracks, Violation};
 pub use writer::{refuse_truth_folder, ResultWriter, StagedFolder, RUN_RECORD};

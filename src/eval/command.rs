@@ -60,14 +60,8 @@ pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
     println!("{}: scored against {}", args.res.display(), args.gt.display());
     note_untracked(&args.res);
     print!("{}", table(&scores));
-    if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&scores)? + "\n";
-        ctc::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes())).context("writing the JSON report")?;
-    }
-    if let Some(path) = &args.csv {
-        let text = csv_text(&scores);
-        ctc::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes())).context("writing the CSV report")?;
-    }
+    let json = args.json.as_ref().map(|_| serde_json::to_string_pretty(&scores).map(|t| t + "\n")).transpose()?;
+    write_reports(&args, json, csv_text(&scores))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -142,7 +136,7 @@ fn run_dataset(args: &EvaluateArgs, opts: &EvalOptions, results: &[String]) -> R
     for (k, iou, v) in &objects {
         println!("{:<16}{:>12}", format!("{k}@{iou}"), v.map_or("n/a".to_string(), |v| format!("{v:.6}")));
     }
-    if let Some(path) = &args.json {
+    let json = if args.json.is_some() {
         let sequences: serde_json::Map<String, serde_json::Value> =
             scored.iter().map(|(n, s)| Ok((n.clone(), serde_json::to_value(s)?))).collect::<Result<_>>()?;
         let means: serde_json::Map<String, serde_json::Value> = mean
@@ -151,10 +145,11 @@ fn run_dataset(args: &EvaluateArgs, opts: &EvalOptions, results: &[String]) -> R
             .chain(objects.iter().map(|(k, iou, v)| (format!("{k}@{iou}"), serde_json::json!(v))))
             .collect();
         let doc = serde_json::json!({"sequences": sequences, "mean": means, "unscored": unscored});
-        let text = serde_json::to_string_pretty(&doc)? + "\n";
-        ctc::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes())).context("writing the JSON report")?;
-    }
-    if let Some(path) = &args.csv {
+        Some(serde_json::to_string_pretty(&doc)? + "\n")
+    } else {
+        None
+    };
+    let csv = {
         let mut text = String::from("sequence,measure,iou,value\n");
         for (n, s) in &scored {
             for line in csv_text(s).lines().skip(1) {
@@ -167,9 +162,26 @@ fn run_dataset(args: &EvaluateArgs, opts: &EvalOptions, results: &[String]) -> R
         for (k, iou, v) in &objects {
             text.push_str(&format!("mean,{k},{iou},{}\n", v.map_or(String::new(), |v| v.to_string())));
         }
-        ctc::write_atomic(path, |w| std::io::Write::write_all(w, text.as_bytes())).context("writing the CSV report")?;
-    }
+        text
+    };
+    write_reports(args, json, csv)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `--json` (the text `json`) and `--csv` (`csv`), where asked for,
+/// both or neither: each staged whole before either is put in place.
+fn write_reports(args: &EvaluateArgs, json: Option<String>, csv: String) -> Result<()> {
+    let mut staged = Vec::new();
+    if let (Some(path), Some(text)) = (&args.json, json) {
+        staged.push(ctc::stage_file(path, |w| std::io::Write::write_all(w, text.as_bytes())).context("writing the JSON report")?);
+    }
+    if let Some(path) = &args.csv {
+        staged.push(ctc::stage_file(path, |w| std::io::Write::write_all(w, csv.as_bytes())).context("writing the CSV report")?);
+    }
+    for f in staged {
+        f.commit()?;
+    }
+    Ok(())
 }
 
 /// Object precision, recall and F1 at each IoU threshold asked for, each

@@ -448,31 +448,41 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
         }
     };
     let cells = TrackedCells::read_measuring(&args.res, &channels).with_context(|| format!("cannot export {}", args.res.display()))?;
-    if let Some(p) = &args.napari {
-        ctc::write_atomic(p, |w| napari::write_tracks_csv(&cells, w))?;
-        eprintln!("wrote {} ({} spots of {} tracks)", p.display(), cells.spots.len(), cells.tracks.len());
-    }
     let cal = calibration(&args)?;
     let units = if cal == ctc::Calibration::default() { String::new() } else { format!("; 1 pixel = {} {}, 1 frame = {} {}", cal.pixel, cal.space_unit, cal.interval, cal.time_unit) };
-    if let Some(p) = &args.trackmate {
-        ctc::write_atomic(p, |w| trackmate::write_xml(&cells, args.image.as_deref(), &cal, w))?;
-        let lineages = cells.lineage_roots().values().collect::<std::collections::BTreeSet<_>>().len();
-        eprintln!("wrote {} ({} spots, {} links, {} TrackMate tracks{units})", p.display(), cells.spots.len(), cells.links().len(), lineages);
+    // Every file staged before any is put in place, and the GEFF written
+    // between: one that cannot be written leaves none of them written.
+    let mut staged = Vec::new();
+    let mut said = Vec::new();
+    if let Some(p) = &args.napari {
+        staged.push(ctc::stage_file(p, |w| napari::write_tracks_csv(&cells, w))?);
+        said.push(format!("wrote {} ({} spots of {} tracks)", p.display(), cells.spots.len(), cells.tracks.len()));
     }
-    if let Some(p) = &args.geff {
-        geff::write_geff(&cells, &cal, args.geff_masks.then_some(args.res.as_path()), p)?;
-        let with = if args.geff_masks { ", the masks" } else { "" };
-        eprintln!("wrote {} ({} nodes, {} edges{with}{units})", p.display(), cells.spots.len(), cells.links().len());
+    if let Some(p) = &args.trackmate {
+        staged.push(ctc::stage_file(p, |w| trackmate::write_xml(&cells, args.image.as_deref(), &cal, w))?);
+        let lineages = cells.lineage_roots().values().collect::<std::collections::BTreeSet<_>>().len();
+        said.push(format!("wrote {} ({} spots, {} links, {} TrackMate tracks{units})", p.display(), cells.spots.len(), cells.links().len(), lineages));
     }
     if let Some(p) = &args.lineage {
         let rows = cells.lineage();
-        ctc::write_atomic(p, |w| write_lineage_csv(&rows, w))?;
+        staged.push(ctc::stage_file(p, |w| write_lineage_csv(&rows, w))?);
         let lineages = rows.iter().map(|r| r.root).collect::<std::collections::BTreeSet<_>>().len();
         let mut cycles: Vec<u64> = rows.iter().filter_map(|r| r.cycle).map(|c| c as u64).collect();
         cycles.sort_unstable();
         let divisions = rows.iter().filter(|r| r.daughters >= 2).count();
         let median = if cycles.is_empty() { String::new() } else { format!(", median {} frames", crate::measure::median_of_sorted(&cycles)) };
-        eprintln!("wrote {} ({} tracks in {lineages} lineages, {divisions} divisions; {} whole cell cycles{median})", p.display(), rows.len(), cycles.len());
+        said.push(format!("wrote {} ({} tracks in {lineages} lineages, {divisions} divisions; {} whole cell cycles{median})", p.display(), rows.len(), cycles.len()));
+    }
+    if let Some(p) = &args.geff {
+        geff::write_geff(&cells, &cal, args.geff_masks.then_some(args.res.as_path()), p)?;
+        let with = if args.geff_masks { ", the masks" } else { "" };
+        said.push(format!("wrote {} ({} nodes, {} edges{with}{units})", p.display(), cells.spots.len(), cells.links().len()));
+    }
+    for f in staged {
+        f.commit()?;
+    }
+    for line in said {
+        eprintln!("{line}");
     }
     Ok(std::process::ExitCode::SUCCESS)
 }
