@@ -395,3 +395,18 @@ fn a_dataset_leaves_out_sequences_without_truth() {
     let alone = d.path().join("02");
     assert_refused(&["train", "--data", alone.to_str().unwrap(), "--out", d.path().join("n.safetensors").to_str().unwrap()], "no truth beside it (expected 02_GT or 02_ST)", &d.path().join("n.safetensors"));
 }
+
+#[test]
+fn a_run_that_fails_before_its_first_checkpoint_leaves_nothing_to_block_a_rerun() {
+    let d = tempfile::tempdir().unwrap();
+    dataset(d.path());
+    let out = d.path().join("m.safetensors");
+    let data = d.path().join("01");
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--steps", "5", "--lr", "1e30"];
+    // SMALL with validation far off: the loss fails before any checkpoint.
+    args.extend_from_slice(&["--crop", "32", "--depth", "2", "--base-width", "4", "--window", "2", "--val-every", "50", "--threads", "1", "--device", "cpu"]);
+    let o = cellstream(&args);
+    assert!(!o.status.success() && text(&o).contains("lower the learning rate"), "{}", text(&o));
+    let left: Vec<String> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.starts_with("m.")).collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

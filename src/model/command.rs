@@ -243,7 +243,19 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
         let t = |r: &std::ops::Range<usize>| if r.is_empty() { "none".to_string() } else { format!("{}–{}", s.times[r.start], s.times[r.end - 1]) };
         eprintln!("{}: {} frames (truth: {gold} GT SEG, {silver} ST SEG, {tra} TRA); training frames {}, validation frames {}", s.name, s.len(), t(&train), t(&val));
     }
-    let report = fit(&cfg, &data, &args.out, args.resume)?;
+    // A run that fails before its first checkpoint leaves nothing behind,
+    // so that it can be run again as it was typed.
+    let report = match fit(&cfg, &data, &args.out, args.resume) {
+        Ok(r) => r,
+        Err(e) => {
+            if !args.resume && !files.last.exists() && !files.best.exists() {
+                for p in [&files.settings, &files.history, &files.curves] {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            return Err(e);
+        }
+    };
     let why = match report.stop {
         Stop::Steps => "step limit reached",
         Stop::TimeLimit => "time limit reached",
