@@ -82,6 +82,15 @@ impl StagedFolder {
         &self.tmp
     }
 
+    /// `err` as the user should read it: a path inside the hidden folder
+    /// named as the same path inside the folder asked for.
+    pub fn shown(&self, mut err: CtcError) -> CtcError {
+        if let Ok(rest) = err.path.strip_prefix(&self.tmp) {
+            err.path = self.dest.join(rest);
+        }
+        err
+    }
+
     /// Moves the finished folder to its destination, replacing an earlier one there.
     pub fn publish(mut self) -> Result<PathBuf> {
         let old = self.tmp.with_file_name(format!(
@@ -254,6 +263,18 @@ mod tests {
 
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn errors_inside_the_hidden_folder_name_the_folder_asked_for() {
+        let d = tempfile::tempdir().unwrap();
+        let dest = d.path().join("g.geff");
+        let staged = StagedFolder::create(&dest, |_| false, "a GEFF").unwrap();
+        let e = staged.shown(CtcError::new(staged.tmp().join("nodes/props/t"), "No space left on device"));
+        assert_eq!(e.path, dest.join("nodes/props/t"));
+        // A path elsewhere is left as it is.
+        let e = staged.shown(CtcError::new(d.path().join("masks/mask000.tif"), "corrupt"));
+        assert_eq!(e.path, d.path().join("masks/mask000.tif"));
+    }
 
     #[test]
     fn refuses_truth_folders() {

@@ -151,14 +151,23 @@ pub fn write_geff(cells: &TrackedCells, cal: &Calibration, masks: Option<&Path>,
         "extra": {"written_by": format!("cellstream {}", env!("CARGO_PKG_VERSION")), "frame_size": [height, width]},
     }});
 
-    group(&root, &attrs).map_err(io(&root))?;
+    write_tree(cells, masks, &root, &props, &attrs).map_err(|e| staged.shown(e))?;
+    staged.publish()?;
+    zarr_parent(dest)
+}
+
+/// The GEFF's groups and arrays under `root`: its attributes `attrs`, the
+/// nodes with their properties `props`, the edges, and the masks.
+fn write_tree(cells: &TrackedCells, masks: Option<&Path>, root: &Path, props: &[Property], attrs: &Value) -> ctc::Result<()> {
+    let spots = &cells.spots;
+    group(root, attrs).map_err(io(root))?;
     let nodes = root.join("nodes");
     group(&nodes, &json!({})).map_err(io(&nodes))?;
     let ids: Vec<u8> = (0..spots.len() as u64).flat_map(u64::to_le_bytes).collect();
     array(&nodes.join("ids"), "<u8", &[spots.len()], &ids).map_err(io(&nodes))?;
     let node_props = nodes.join("props");
     group(&node_props, &json!({})).map_err(io(&node_props))?;
-    for p in &props {
+    for p in props {
         let dir = node_props.join(&p.name);
         group(&dir, &json!({})).map_err(io(&dir))?;
         array(&dir.join("values"), p.zarr, &[spots.len()], &p.bytes).map_err(io(&dir))?;
@@ -172,8 +181,7 @@ pub fn write_geff(cells: &TrackedCells, cal: &Calibration, masks: Option<&Path>,
     if let Some(result) = masks {
         write_masks(cells, result, &root.join("masks"))?;
     }
-    staged.publish()?;
-    zarr_parent(dest)
+    Ok(())
 }
 
 /// A GEFF written inside a Zarr store (`tracks.zarr/tracks.geff`, as GEFF's

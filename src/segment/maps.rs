@@ -52,8 +52,8 @@ impl MapWriter {
     /// (any thread; frames in any order).
     pub fn write(&self, t: usize, foreground: Array2<f32>, seeds: Array2<f32>) -> ctc::Result<()> {
         let d = self.digits;
-        ctc::write_frame(&self.staged.tmp().join(FOREGROUND_DIR).join(format!("prob{t:0d$}.tif")), &Frame::F32(foreground))?;
-        ctc::write_frame(&self.staged.tmp().join(SEEDS_DIR).join(format!("seed{t:0d$}.tif")), &Frame::F32(seeds))
+        ctc::write_frame(&self.staged.tmp().join(FOREGROUND_DIR).join(format!("prob{t:0d$}.tif")), &Frame::F32(foreground)).map_err(|e| self.staged.shown(e))?;
+        ctc::write_frame(&self.staged.tmp().join(SEEDS_DIR).join(format!("seed{t:0d$}.tif")), &Frame::F32(seeds)).map_err(|e| self.staged.shown(e))
     }
 
     /// Moves the complete folder into place (replacing an earlier one).

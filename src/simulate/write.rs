@@ -78,6 +78,16 @@ fn mkdir(p: &Path) -> Result<(), CtcError> {
 /// so a failed run leaves no partial sequence. `out/01` and `out/01_GT` must
 /// not exist yet (a real dataset is never overwritten).
 pub fn write_sequence(cfg: &SimConfig, out: &Path) -> Result<SimStats, WriteError> {
+    let made = !out.exists();
+    let result = write_staged(cfg, out);
+    if result.is_err() && made {
+        // Only if still empty: the folder this run made, and nothing else.
+        let _ = std::fs::remove_dir(out);
+    }
+    result
+}
+
+fn write_staged(cfg: &SimConfig, out: &Path) -> Result<SimStats, WriteError> {
     cfg.check()?;
     ctc::refuse_truth_folder(out)?;
     if out.exists() && !out.is_dir() {
@@ -96,6 +106,13 @@ pub fn write_sequence(cfg: &SimConfig, out: &Path) -> Result<SimStats, WriteErro
         std::fs::remove_dir_all(&tmp).map_err(|e| CtcError::new(&tmp, format!("cannot clear: {e}")))?;
     }
     let _scratch = Scratch(Some(tmp.clone()));
+    // Errors name the file asked for (out/01/t003.tif), not the hidden one.
+    let shown = |mut e: CtcError| {
+        if let Ok(rest) = e.path.strip_prefix(&tmp) {
+            e.path = out.join(rest);
+        }
+        e
+    };
     let (raw_dir, seg_dir, tra_dir) = (tmp.join("01"), tmp.join("01_GT/SEG"), tmp.join("01_GT/TRA"));
     for d in [&raw_dir, &seg_dir, &tra_dir] {
         mkdir(d)?;
@@ -114,13 +131,13 @@ pub fn write_sequence(cfg: &SimConfig, out: &Path) -> Result<SimStats, WriteErro
             }
         }
         let tt = format!("{:0digits$}", f.t);
-        ctc::write_frame(&raw_dir.join(format!("t{tt}.tif")), &f.raw)?;
-        ctc::write_mask(&seg_dir.join(format!("man_seg{tt}.tif")), &f.mask)?;
-        ctc::write_mask(&tra_dir.join(format!("man_track{tt}.tif")), &f.mask)?;
+        ctc::write_frame(&raw_dir.join(format!("t{tt}.tif")), &f.raw).map_err(shown)?;
+        ctc::write_mask(&seg_dir.join(format!("man_seg{tt}.tif")), &f.mask).map_err(shown)?;
+        ctc::write_mask(&tra_dir.join(format!("man_track{tt}.tif")), &f.mask).map_err(shown)?;
         stats.add_mask(&f.mask);
     }
     let tracks = sim.tracks();
-    ctc::write_tracks(&tra_dir.join("man_track.txt"), &tracks)?;
+    ctc::write_tracks(&tra_dir.join("man_track.txt"), &tracks).map_err(shown)?;
     stats.set_tracks(&tracks);
     let publish = |from: &Path, to: &Path| std::fs::rename(from, to).map_err(|e| CtcError::new(to, format!("cannot move into place: {e}")));
     publish(&raw_dir, &raw_dest)?;
