@@ -45,6 +45,13 @@ fn label_masks_of_any_integer_width() {
 
 #[test]
 fn rgb_and_multipage_are_refused_by_name() {
+    // An empty file (a copy cut off) says so, as frame and as mask.
+    let d = tempfile::tempdir().unwrap();
+    let empty = d.path().join("t000.tif");
+    std::fs::write(&empty, b"").unwrap();
+    for e in [ctc::read_frame(&empty).unwrap_err(), ctc::read_mask(&empty).unwrap_err()] {
+        assert!(e.path == empty && e.what.contains("is empty (0 bytes)"), "{e}");
+    }
     let e = ctc::read_frame(&fixture("rgb.tif")).unwrap_err();
     assert!(e.to_string().contains("rgb.tif") && e.what.contains("3 channels per pixel (RGB, 8-bit)") && e.what.contains("--channel"), "{e}");
     let e = ctc::read_frame(&fixture("multipage.tif")).unwrap_err();

@@ -331,8 +331,11 @@ pub(super) fn description(path: &Path) -> Result<String> {
 
 pub(super) fn open(path: &Path) -> Result<BufReader<File>> {
     let file = File::open(path).map_err(|e| CtcError::io(path, &e))?;
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(CtcError::new(path, "is a folder; expected a TIFF file"));
+    match file.metadata() {
+        Ok(m) if m.is_dir() => return Err(CtcError::new(path, "is a folder; expected a TIFF file")),
+        // As a copy cut off before its first byte leaves it.
+        Ok(m) if m.len() == 0 => return Err(CtcError::new(path, "is empty (0 bytes); expected a TIFF file")),
+        _ => {}
     }
     Ok(BufReader::new(file))
 }
