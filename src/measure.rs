@@ -88,7 +88,9 @@ pub struct Intensity {
 /// The intensity of every labelled object of `mask` in `frame` (the same
 /// size), by label: one pass that sorts the pixels into their objects, then
 /// each object's statistics from its own values (the standard deviation in
-/// two passes, for precision).
+/// two passes, for precision). A NaN or infinite pixel is no data and is
+/// left out, as numpy's `nanmean` and its kin leave it (an object with no
+/// other pixel measures NaN throughout).
 ///
 /// ```
 /// use ndarray::array;
@@ -98,18 +100,29 @@ pub struct Intensity {
 /// let (one, two) = (by_label[&1], by_label[&2]);
 /// assert_eq!((one.mean, one.median, one.min, one.max, one.total, one.std), (5.0, 5.0, 4.0, 6.0, 10.0, 1.0));
 /// assert_eq!((two.mean, two.median, two.total), (3.0, 2.0, 9.0));
+/// let gaps = array![[4.0, f32::NAN, 99.0], [f32::NAN, f32::INFINITY, f32::NAN]];
+/// let by_label = cellstream::measure::measure_intensities(&mask, &gaps);
+/// assert_eq!((by_label[&1].mean, by_label[&1].max), (4.0, 4.0));
+/// assert!(by_label[&2].mean.is_nan() && by_label[&2].median.is_nan() && by_label[&2].max.is_nan());
 /// ```
 pub fn measure_intensities(mask: &Mask, frame: &Array2<f32>) -> BTreeMap<u32, Intensity> {
     assert_eq!(mask.dim(), frame.dim(), "a mask and its frame have one size");
     let mut values: HashMap<u32, Vec<f32>> = HashMap::new();
     for (&l, &v) in mask.iter().zip(frame.iter()) {
         if l != 0 {
-            values.entry(l).or_default().push(v);
+            let object = values.entry(l).or_default();
+            if v.is_finite() {
+                object.push(v);
+            }
         }
     }
     values
         .into_iter()
         .map(|(label, mut v)| {
+            if v.is_empty() {
+                let none = f64::NAN;
+                return (label, Intensity { mean: none, median: none, min: none, max: none, total: none, std: none });
+            }
             let n = v.len() as f64;
             let total: f64 = v.iter().map(|&x| f64::from(x)).sum();
             let mean = total / n;

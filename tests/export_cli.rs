@@ -813,3 +813,30 @@ fn an_ome_zarr_image_calibrates_the_exports() {
     let folder = format!(r#"filename="elsewhere.tif" folder="{}/""#, d.path().canonicalize().unwrap().display());
     assert!(text.contains(&folder), "{}", &text[text.find("<ImageData").unwrap()..][..300]);
 }
+
+#[test]
+fn nan_pixels_in_the_raw_frames_are_left_out_of_the_intensities_and_said() {
+    // The frames as float with every 7th pixel NaN: each cell is measured
+    // over its other pixels (a number, never NaN), with one warning.
+    let d = tempfile::tempdir().unwrap();
+    let res = tracked(d.path());
+    let gaps = d.path().join("gaps");
+    std::fs::create_dir(&gaps).unwrap();
+    for t in 0..12 {
+        let name = format!("t{t:03}.tif");
+        let f = ctc::read_frame(&d.path().join("01").join(&name)).unwrap().to_f32();
+        let mut k = 0;
+        let holed = f.mapv(|v| {
+            k += 1;
+            if k % 7 == 0 { f32::NAN } else { v }
+        });
+        ctc::write_frame(&gaps.join(&name), &ctc::Frame::F32(holed)).unwrap();
+    }
+    let csv = d.path().join("t.csv");
+    let o = cellstream(&[&"export", &res, &"--raw", &gaps, &"--napari", &csv]);
+    ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("are NaN or infinite").count(), 1, "{err}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.lines().count() > 12 && !text.contains("NaN"), "{}", &text[..text.len().min(500)]);
+}

@@ -84,6 +84,7 @@ impl TrackedCells {
         let (first, last) = result.masks.span().expect("ResultDir::open refuses a folder without masks");
         let mut spots = Vec::new();
         let mut size = None;
+        let mut warned = false;
         for t in result.masks.times() {
             let mask = result.read_mask(t)?;
             let path = result.masks.path(t).expect("listed frame");
@@ -105,7 +106,12 @@ impl TrackedCells {
                     let (fh, fw) = frame.dim();
                     return Err(CtcError::new(raw, format!("frame {t} is {fw}×{fh} pixels; the result's mask {} is {w}×{h}", path.display())));
                 }
-                intensities.push(measure_intensities(&mask, &frame.to_f32()));
+                let frame = frame.to_f32();
+                let gaps = frame.iter().zip(mask.iter()).filter(|(v, l)| **l != 0 && !v.is_finite()).count();
+                if gaps > 0 && !std::mem::replace(&mut warned, true) {
+                    eprintln!("warning: {}: {gaps} pixels inside cells are NaN or infinite (no data); each cell's intensity is measured over its other pixels (here and in any later frame)", raw.display());
+                }
+                intensities.push(measure_intensities(&mask, &frame));
             }
             let (_, objects) = measure_frame(t, &mask);
             spots.extend(objects.into_iter().map(|o| {
