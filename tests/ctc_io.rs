@@ -215,6 +215,21 @@ fn imagej_stacks_cut_short_or_compressed_are_refused_by_name() {
     drop(f);
     let e = ctc::Stack::open(&packed).unwrap_err();
     assert!(e.to_string().contains("packed.tif") && e.what.contains("compressed"), "{e}");
+    // A hyperstack of 5 channels × 6 time points over 12 pages says so
+    // first, not which --channel to pick (none would read).
+    let uneven = d.path().join("uneven.tif");
+    let mut f = std::fs::File::create(&uneven).unwrap();
+    let mut tiff = tiff::encoder::TiffEncoder::new(&mut f).unwrap();
+    for _ in 0..12 {
+        let mut image = tiff.new_image::<tiff::encoder::colortype::Gray16>(5, 6).unwrap();
+        image.encoder().write_tag(tiff::tags::Tag::ImageDescription, "ImageJ=1.54f\nimages=12\nchannels=5\nframes=6\nhyperstack=true\n").unwrap();
+        image.write_data(&[7u16; 30]).unwrap();
+    }
+    drop(f);
+    for planes in [ctc::Planes::default(), ctc::Planes { channel: Some(2), ..ctc::Planes::default() }] {
+        let e = ctc::Stack::open_planes(&uneven, planes).unwrap_err();
+        assert!(e.what.contains("says it holds 5 channels × 6 time points but has 12 pages"), "{e}");
+    }
 }
 
 /// A CTC 3D frame file: its pages are z slices, slice z holding

@@ -170,6 +170,11 @@ impl Stack {
             contiguous = Some(Contiguous::find(path, &mut dec, page, images)?);
             pages = images;
         }
+        // A hyperstack whose pages do not add up is said so first, before
+        // any advice on which channel or slices to read from it.
+        if axes.channels * axes.slices > 1 && pages != axes.channels * axes.slices * axes.times {
+            return Err(CtcError::new(path, format!("says it holds {} but has {pages} pages", axes.text())));
+        }
         let dim = page.dim;
         let plain = Stack { path: path.to_path_buf(), time_points: pages, dim, first: 0, step: 1, z_step: 0, slices: 1, projection: None, sample_channel: None, contiguous };
         let hyperstack = |c: usize, z: std::ops::Range<usize>, projection: Option<Projection>, sample_channel: Channel| -> Result<Stack> {
