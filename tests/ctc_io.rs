@@ -352,6 +352,17 @@ fn zarr_fixture(name: &str) -> std::path::PathBuf {
 /// of 6×5 holding 100·t + 20·z + 5·c + 5·y + x; NGFF 0.5 on Zarr v3 with
 /// Zstandard, 4 time points of float32 100·t + 5·y + x; and a label image.
 #[test]
+fn zarr_group_metadata_that_is_not_json_is_named() {
+    let d = tempfile::tempdir().unwrap();
+    let z = d.path().join("image.zarr");
+    std::fs::create_dir(&z).unwrap();
+    std::fs::write(z.join(".zgroup"), r#"{"zarr_format": 2}"#).unwrap();
+    std::fs::write(z.join(".zattrs"), "{not json").unwrap();
+    let e = ctc::ZarrImage::open(&z, Planes::default()).unwrap_err();
+    assert!(e.path == z && e.what.contains("cannot read its group metadata (.zgroup, .zattrs)") && e.what.contains(".zattrs"), "{e}");
+}
+
+#[test]
 fn ome_zarr_images_are_read_a_time_point_at_a_time() {
     let want = |t: usize, c: usize, z: f32| Array2::from_shape_fn((6, 5), |(y, x)| (100 * t + 5 * c + 5 * y + x) as f32 + z);
     let v04 = zarr_fixture("v04.zarr");

@@ -72,6 +72,11 @@ impl ZarrImage {
         let store: Arc<Storage> = Arc::new(FilesystemStore::new(path).map_err(|e| CtcError::new(path, format!("cannot open as Zarr: {e}")))?);
         let (level, axes) = match Group::open(store.clone(), "/") {
             Ok(group) => multiscale_level(path, group.attributes())?,
+            // Group metadata that cannot be read (JSON cut short or mistyped)
+            // is named, not taken for a bare array.
+            Err(e) if path.join(".zgroup").is_file() => {
+                return Err(CtcError::new(path, format!("cannot read its group metadata (.zgroup, .zattrs): {e}")));
+            }
             // A bare array: its own dimension names, or (t, y, x).
             Err(_) => (String::new(), Vec::new()),
         };
