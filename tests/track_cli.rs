@@ -1167,3 +1167,30 @@ fn an_ome_zarr_image_is_tracked_exactly_as_its_frames_in_a_folder() {
     assert!(!o.status.success() && err.contains("movie.zarr") && err.contains("time point 3"), "{err}");
     assert!(!out.exists());
 }
+
+#[test]
+fn an_ome_zarr_time_point_with_no_chunk_stored_is_warned_of() {
+    // The v04 fixture (3 time points, one chunk a plane) without time point
+    // 1's chunks: it reads as blank (Zarr's fill value), said once.
+    let d = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/zarr/v04.zarr");
+    let z = d.path().join("image.zarr");
+    std::fs::create_dir_all(z.join("0")).unwrap();
+    for name in [".zgroup", ".zattrs"] {
+        std::fs::copy(src.join(name), z.join(name)).unwrap();
+    }
+    for e in std::fs::read_dir(src.join("0")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if !name.starts_with("1.") {
+            std::fs::copy(src.join("0").join(&name), z.join("0").join(&name)).unwrap();
+        }
+    }
+    let out = d.path().join("res");
+    let o = cellstream(&[&"track", &z, &"--channel", &"1", &"--project", &"max", &"--segmenter", &"classical", &"--out", &out, &"-q"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(err.matches("time point 1 has no data stored").count(), 1, "{err}");
+    // The whole image says nothing.
+    let o = cellstream(&[&"track", &src, &"--channel", &"1", &"--project", &"max", &"--segmenter", &"classical", &"--out", &d.path().join("whole"), &"-q"]);
+    assert!(o.status.success() && !String::from_utf8_lossy(&o.stderr).contains("no data stored"), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -55,6 +55,8 @@ pub struct ZarrImage {
     channel: usize,
     slices: Range<usize>,
     projection: Option<Projection>,
+    /// Whether a time point with no chunk stored has been warned of.
+    warned_empty: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for ZarrImage {
@@ -120,7 +122,7 @@ impl ZarrImage {
         }
         let array = Arc::new(array);
         let cache = time_chunk_cache(&array, &axes, &shape);
-        Ok(ZarrImage { path: path.to_path_buf(), array, cache, axes, time_points: times, dim, channel, slices, projection: planes.project })
+        Ok(ZarrImage { path: path.to_path_buf(), array, cache, axes, time_points: times, dim, channel, slices, projection: planes.project, warned_empty: Arc::default() })
     }
 
     /// Digits of the frame numbers in a result for this image (3, or more past 999).
@@ -128,10 +130,20 @@ impl ZarrImage {
         (self.time_points.saturating_sub(1)).to_string().len().max(3)
     }
 
-    /// Frame `t`: its plane, or the projection of its z slices.
+    /// Frame `t`: its plane, or the projection of its z slices. A time
+    /// point none of whose chunks is stored reads as the array's fill value,
+    /// as Zarr defines it; that is said once (a writer skips chunks of fill
+    /// alone, but a microscope's frame is seldom blank: more likely chunks
+    /// were lost or the array is longer than what was written).
     pub fn read(&self, t: usize) -> Result<Frame> {
         if t >= self.time_points {
             return Err(CtcError::new(&self.path, format!("has {} time points; there is no frame {t}", self.time_points)));
+        }
+        if !self.warned_empty.load(std::sync::atomic::Ordering::Relaxed) && !self.stored(t) && !self.warned_empty.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            eprintln!(
+                "warning: {}: time point {t} has no data stored (no chunk of it), so it reads as the array's fill value, a blank frame; check the image is whole (said once)",
+                self.path.display()
+            );
         }
         match self.projection {
             None => frame_from(&self.path, self.dim, self.planes(t, self.slices.start..self.slices.start + 1)?),
@@ -155,6 +167,15 @@ impl ZarrImage {
     pub fn masks(&self) -> impl Iterator<Item = Result<(usize, Mask)>> + Send + use<> {
         let image = self.clone();
         (0..self.time_points).map(move |t| image.planes(t, 0..1).and_then(|s| mask_from(&image.path, image.dim, s)).map(|m| (t, m)))
+    }
+
+    /// Whether any chunk holding time point `t` is stored (true where that
+    /// cannot be told).
+    fn stored(&self, t: usize) -> bool {
+        let ranges: Vec<Range<u64>> = self.array.shape().iter().zip(&self.axes).map(|(&n, &a)| if a == 't' { t as u64..t as u64 + 1 } else { 0..n }).collect();
+        let Ok(Some(chunks)) = self.array.chunks_in_array_subset(&ArraySubset::new_with_ranges(&ranges)) else { return true };
+        let store = self.array.storage();
+        chunks.indices().into_iter().any(|c| !matches!(store.size_key(&self.array.chunk_key(&c)), Ok(None)))
     }
 
     /// The samples of the planes at time point `t`, slices `z`, of the
