@@ -168,6 +168,14 @@ fn a_dataset_scores_each_sequence_and_their_mean() {
         assert!((v["mean"][k].as_f64().unwrap() - mean).abs() < 1e-12, "{k}");
     }
     assert!(one["DET"].as_f64().unwrap() < 1.0 && two["DET"] == 1.0);
+    // A report beside the sequences in the dataset folder is written; one
+    // inside a sequence's result or truth is refused.
+    let beside = data.join("scores.json");
+    assert!(run(&data, &data, &["--json", beside.to_str().unwrap()]).status.success() && beside.is_file());
+    std::fs::remove_file(&beside).unwrap();
+    let inside = data.join("02_ST/scores.json");
+    let o = run(&data, &data, &["--json", inside.to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains("which this command reads") && !inside.exists(), "{}", stderr(&o));
     // Object precision, recall and F1 at each threshold: the means of the sequences'.
     for (i, iou) in ["0.25", "0.5", "0.75"].iter().enumerate() {
         for k in ["precision", "recall", "f1"] {

@@ -51,11 +51,21 @@ pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
     for out in &outputs {
         ctc::check_output_file(out)?;
     }
-    ctc::check_outputs_apart(&outputs, &[&args.gt, &args.res])?;
     let opts = EvalOptions { iou_thresholds: args.iou.clone(), edge_margin: args.edge_margin };
     if let Some(results) = dataset_results(&args.res) {
+        // Of dataset folders, the folders scored are each sequence's result
+        // and truth; a report beside them in the dataset folder is fine.
+        let read: Vec<PathBuf> = results
+            .iter()
+            .flat_map(|r| {
+                let n = r.trim_end_matches("_RES");
+                [args.res.join(r), args.gt.join(format!("{n}_GT")), args.gt.join(format!("{n}_ST"))]
+            })
+            .collect();
+        ctc::check_outputs_apart(&outputs, &read.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
         return run_dataset(&args, &opts, &results);
     }
+    ctc::check_outputs_apart(&outputs, &[&args.gt, &args.res])?;
     let scores = evaluate(&args.gt, &args.res, &opts)?;
     println!("{}: scored against {}", args.res.display(), args.gt.display());
     note_untracked(&args.res);
