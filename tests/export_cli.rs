@@ -625,7 +625,7 @@ fn bad_results_are_refused_by_name_and_nothing_is_written() {
     let o = cellstream(&[&"export", &res]);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--napari"));
     let o = cellstream(&[&"export", &res, &"--napari", &res.join("x.csv")]);
-    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("outside the result folder"));
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("which this command reads"));
     assert!(!res.join("x.csv").exists());
 
     // A track the masks do not hold, a parent that is no track, a label the file does not list.

@@ -224,7 +224,7 @@ fn report_without_truth_says_so() {
     std::fs::write(&mine, "my notes").unwrap();
     let inside = res.join("res_track.txt");
     let before = std::fs::read(&inside).unwrap();
-    for (out, says) in [(&mine, "is not an earlier cellstream report"), (&inside, "which the report reads")] {
+    for (out, says) in [(&mine, "is not an earlier cellstream report"), (&inside, "which this command reads")] {
         let o = cellstream(&[&"report", &"--res", &res, &"--out", out]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success() && err.contains(says), "{err}");

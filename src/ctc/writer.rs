@@ -84,11 +84,8 @@ impl StagedFolder {
 
     /// `err` as the user should read it: a path inside the hidden folder
     /// named as the same path inside the folder asked for.
-    pub fn shown(&self, mut err: CtcError) -> CtcError {
-        if let Ok(rest) = err.path.strip_prefix(&self.tmp) {
-            err.path = self.dest.join(rest);
-        }
-        err
+    pub fn shown(&self, err: CtcError) -> CtcError {
+        shown_as(err, &self.tmp, &self.dest)
     }
 
     /// Moves the finished folder to its destination, replacing an earlier one there.
@@ -122,6 +119,15 @@ impl Drop for StagedFolder {
             let _ = std::fs::remove_dir_all(&self.tmp);
         }
     }
+}
+
+/// `err` with a path inside the hidden folder `tmp` named as the same path
+/// inside `dest`, the output asked for; any other path as it is.
+pub(crate) fn shown_as(mut err: CtcError, tmp: &Path, dest: &Path) -> CtcError {
+    if let Ok(rest) = err.path.strip_prefix(tmp) {
+        err.path = dest.join(rest);
+    }
+    err
 }
 
 /// Removes what runs killed by a signal (Ctrl-C, a time limit) left of

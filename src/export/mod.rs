@@ -421,22 +421,18 @@ pub fn run(args: ExportArgs) -> anyhow::Result<std::process::ExitCode> {
     if args.napari.is_none() && args.trackmate.is_none() && args.geff.is_none() && args.lineage.is_none() {
         bail!("nothing to export: give --napari FILE.csv, --trackmate FILE.xml, --geff DIR.geff, --lineage FILE.csv or several");
     }
-    for out in args.napari.iter().chain(&args.trackmate).chain(&args.geff).chain(&args.lineage) {
-        if out.starts_with(&args.res) {
-            bail!("{}: write the export outside the result folder {}, which must hold only the CTC result", out.display(), args.res.display());
-        }
-    }
     // Every output checked before any is written, so that a bad one is
-    // named with nothing written.
+    // named with nothing written: none inside what export reads (the result,
+    // the raw frames, --image), none named twice, each writable.
+    let outputs: Vec<&Path> = args.napari.iter().chain(&args.trackmate).chain(&args.geff).chain(&args.lineage).map(PathBuf::as_path).collect();
+    let inputs: Vec<&Path> = [Some(&args.res), args.raw.as_ref(), args.image.as_ref()].into_iter().flatten().map(PathBuf::as_path).collect();
+    ctc::check_outputs_apart(&outputs, &inputs)?;
     for out in args.napari.iter().chain(&args.trackmate).chain(&args.lineage) {
         ctc::check_output_file(out)?;
     }
     if let Some(g) = &args.geff {
         geff::check_dest(g)?;
     }
-    let outputs: Vec<&Path> = args.napari.iter().chain(&args.trackmate).chain(&args.geff).chain(&args.lineage).map(PathBuf::as_path).collect();
-    let inputs: Vec<&Path> = [Some(&args.res), args.raw.as_ref(), args.image.as_ref()].into_iter().flatten().map(PathBuf::as_path).collect();
-    ctc::check_outputs_apart(&outputs, &inputs)?;
     let channels: Vec<IntensityChannel> = match &args.raw {
         None => vec![],
         Some(raw) if args.channels.is_empty() => vec![IntensityChannel { number: 1, frames: RawFrames::open_planes(raw, args.planes.planes(&args.res, raw, None)?)? }],

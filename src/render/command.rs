@@ -249,13 +249,8 @@ pub fn sample_times(times: &[usize], n: usize) -> Vec<usize> {
 /// cellstream report (one is replaced, as a rerun expects).
 fn check_report_out(args: &ReportArgs) -> Result<()> {
     let out = &args.out;
-    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let inputs = [Some(&args.input.res), args.input.raw.as_ref().filter(|r| r.is_dir()), args.input.gt.as_ref()];
-    for dir in inputs.into_iter().flatten() {
-        if abs(out).starts_with(abs(dir)) {
-            bail!(CtcError::new(out, format!("lies inside {}, which the report reads; write the report elsewhere", dir.display())));
-        }
-    }
+    let inputs: Vec<&Path> = [Some(&args.input.res), args.input.raw.as_ref(), args.input.gt.as_ref()].into_iter().flatten().map(PathBuf::as_path).collect();
+    ctc::check_outputs_apart(&[out], &inputs)?;
     ctc::check_output_file(out)?;
     if out.exists() {
         let mut head = vec![0u8; 4096];

@@ -107,12 +107,7 @@ fn write_staged(cfg: &SimConfig, out: &Path) -> Result<SimStats, WriteError> {
     }
     let _scratch = Scratch(Some(tmp.clone()));
     // Errors name the file asked for (out/01/t003.tif), not the hidden one.
-    let shown = |mut e: CtcError| {
-        if let Ok(rest) = e.path.strip_prefix(&tmp) {
-            e.path = out.join(rest);
-        }
-        e
-    };
+    let shown = |e: CtcError| ctc::shown_as(e, &tmp, out);
     let (raw_dir, seg_dir, tra_dir) = (tmp.join("01"), tmp.join("01_GT/SEG"), tmp.join("01_GT/TRA"));
     for d in [&raw_dir, &seg_dir, &tra_dir] {
         mkdir(d)?;
