@@ -63,8 +63,10 @@ pub struct TrainArgs {
     /// Optimiser steps at most (default 5000).
     #[arg(long)]
     pub steps: Option<usize>,
-    /// Stop after this many minutes, validating the last step (checkpoint
-    /// kept for --resume).
+    /// End within this many minutes: the run takes another step only while
+    /// that step and the validation closing the run fit in the time left,
+    /// judged by the steps and the validation before (checkpoint kept for
+    /// --resume).
     #[arg(long)]
     pub max_minutes: Option<f64>,
     /// Adam's learning rate at the start (default 1e-3); cut on validation

@@ -192,13 +192,16 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
     let mut state = State::new();
     let mut recent: Vec<f64> = Vec::new();
     let mut saved_at = None;
+    let mut budget = TimeBudget::new(cfg.max_minutes);
+    let mut time_up = false;
     let stop = loop {
         if progress.step >= cfg.steps {
             break Stop::Steps;
         }
-        if cfg.max_minutes.is_some_and(|m| started.elapsed().as_secs_f64() >= m * 60.0) {
+        if time_up {
             break Stop::TimeLimit;
         }
+        let step_started = Instant::now();
         refill_streams(cfg, data, &splits, &trainable, &mut streams, &mut state, true, &mut rng);
         if cfg.cosine {
             progress.lr = cosine_lr(cfg, progress.step, started.elapsed().as_secs_f64());
@@ -214,12 +217,16 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         state.detach();
         progress.step += 1;
         bar.set_position(progress.step as u64);
+        budget.step_done(step_started.elapsed().as_secs_f64());
 
         let mut val_seg = None;
         // The last step validates too, whether the step count or the time
         // limit ends the run: the checkpoint kept as best is then scored.
-        let out_of_time = cfg.max_minutes.is_some_and(|m| started.elapsed().as_secs_f64() >= m * 60.0);
+        // Under --max-minutes the run ends on the step after which another
+        // step and its validation would no longer fit in the limit.
+        let out_of_time = !budget.another_step_fits(started.elapsed().as_secs_f64());
         let validate_now = progress.step % cfg.val_every == 0 || progress.step == cfg.steps || out_of_time;
+        let validation_started = Instant::now();
         if validate_now {
             if cfg.model.norm == Norm::Batch {
                 precise_batch_norm(&net, cfg, data, &splits, &trainable, device);
@@ -257,11 +264,13 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
             if let Some(p) = &preview {
                 write_preview(p, &net, device, data, epoch, progress.step, val_seg)?;
             }
+            budget.validation_done(validation_started.elapsed().as_secs_f64());
             if progress.should_stop(cfg) {
                 break Stop::EarlyStop;
             }
             recent.clear();
         }
+        time_up = out_of_time || (validate_now && !budget.another_step_fits(started.elapsed().as_secs_f64()));
     };
     bar.finish_and_clear();
     history.flush()?;
@@ -275,6 +284,45 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         }
     }
     Ok(TrainReport { progress, stop, recent_loss: mean(&recent), parameters })
+}
+
+/// When a run under `--max-minutes` must stop so that it ends within the
+/// limit: it takes another step only while that step and the validation
+/// that would then close the run fit in the time left, each judged by the
+/// mean of this run's steps so far and by its latest validation (with the
+/// curves and preview drawn after it). Before the first validation its cost
+/// is unknown and counted as nothing, so only a run too short to validate
+/// once before its end can overrun, by that one validation.
+#[derive(Debug, Clone)]
+struct TimeBudget {
+    /// The limit in seconds, if any.
+    limit: Option<f64>,
+    steps: usize,
+    step_seconds: f64,
+    validation_seconds: Option<f64>,
+}
+
+impl TimeBudget {
+    fn new(max_minutes: Option<f64>) -> TimeBudget {
+        TimeBudget { limit: max_minutes.map(|m| m * 60.0), steps: 0, step_seconds: 0.0, validation_seconds: None }
+    }
+
+    fn step_done(&mut self, seconds: f64) {
+        self.steps += 1;
+        self.step_seconds += seconds;
+    }
+
+    fn validation_done(&mut self, seconds: f64) {
+        self.validation_seconds = Some(seconds);
+    }
+
+    /// Whether, `elapsed` seconds into the run, one more step and the
+    /// validation after it still end within the limit.
+    fn another_step_fits(&self, elapsed: f64) -> bool {
+        let Some(limit) = self.limit else { return true };
+        let step = if self.steps == 0 { 0.0 } else { self.step_seconds / self.steps as f64 };
+        elapsed + step + self.validation_seconds.unwrap_or(0.0) <= limit
+    }
 }
 
 /// The network and progress a run starts from: the last checkpoint with
@@ -544,6 +592,22 @@ mod tests {
         }
         let staggered: Vec<usize> = (0..20).map(|_| new_stream(&cfg, &data, &splits, &[0], true, &mut rng).windows_left).collect();
         assert!(staggered.iter().all(|&w| (1..=6).contains(&w)) && staggered.iter().any(|&w| w < 6));
+    }
+
+    #[test]
+    fn a_time_limited_run_stops_while_its_last_step_and_validation_still_fit() {
+        let unlimited = TimeBudget::new(None);
+        assert!(unlimited.another_step_fits(1e9));
+        let mut b = TimeBudget::new(Some(1.0));
+        assert!(b.another_step_fits(0.0) && !b.another_step_fits(60.5), "no step measured yet: only the limit itself");
+        b.step_done(2.0);
+        b.step_done(4.0);
+        assert!(b.another_step_fits(57.0), "57 s + a 3 s step = 60 s");
+        assert!(!b.another_step_fits(57.5));
+        b.validation_done(10.0);
+        assert!(b.another_step_fits(47.0) && !b.another_step_fits(47.5), "a step of 3 s and a validation of 10 s must fit");
+        b.validation_done(1.0);
+        assert!(b.another_step_fits(56.0), "the latest validation's cost counts");
     }
 
     #[test]

@@ -40,7 +40,8 @@ pub struct TrainConfig {
     pub crop: usize,
     /// Optimiser steps at most.
     pub steps: usize,
-    /// Wall-clock limit of the run, in minutes.
+    /// Wall-clock limit of the run, in minutes, that its last step and
+    /// validation end within (see `train::TimeBudget`).
     pub max_minutes: Option<f64>,
     pub lr: f64,
     /// Learning rate along a half cosine from `lr` down to `min_lr` over the
