@@ -1,11 +1,18 @@
-//! cellstream: stream Cell Tracking Challenge time-lapses through segmentation,
-//! linking and evaluation.
+//! cellstream: Cell Tracking Challenge time-lapses streamed through segmentation, linking and evaluation.
 //!
-//! The modules follow the data's path: [`ctc`] reads frames and writes results,
-//! [`model`] segments with a ConvLSTM-UNet, [`link`] links instances into
-//! tracks and lineages, [`simulate`] makes sequences with ground truth,
-//! [`eval`] scores results, and [`export`] writes them for napari and
-//! TrackMate.
+//! The modules follow the data's path. [`ctc`] reads frames and masks and
+//! writes results; [`model`] is the ConvLSTM-UNet (training, and inference
+//! over windows and tiles) whose probabilities [`post`] (morphology,
+//! distance transform, watershed) turns into instances; [`segment`] holds
+//! the segmenters, classical and model-backed; [`link`] joins the instances
+//! into tracks and a lineage with divisions; [`pipeline`] runs the stages on
+//! threads joined by channels, and [`track`] builds them for the `track`
+//! command. [`eval`] scores results (CTC measures, object precision and
+//! recall); [`measure`] tabulates each cell's area, shape and intensity;
+//! [`render`] draws overlays, lineages and reports; [`export`] writes
+//! results for napari, TrackMate and GEFF; [`simulate`] makes sequences with
+//! exact truth; [`run_record`] records what a run did; [`cli`] is the
+//! command line.
 pub mod cli;
 pub mod ctc;
 pub mod eval;

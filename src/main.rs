@@ -1,3 +1,4 @@
+//! The `cellstream` binary: the command line of [`cellstream::cli`], ended by `_exit` once its output is written.
 use std::io::Write;
 use std::process::ExitCode;
 

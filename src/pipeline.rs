@@ -20,6 +20,7 @@ use crate::ctc::{Mask, TrackRecord};
 /// `In` is what the reader yields: a raw [`Frame`](crate::ctc::Frame), or a label mask when
 /// linking another tool's segmentation.
 pub trait SegmentStage<In, Out>: Send {
+    /// Segments frame `t`; called once a frame, for `t` in increasing order.
     fn segment(&mut self, t: usize, input: In) -> Result<Out>;
 }
 
@@ -35,7 +36,13 @@ pub type LinkedRest = (Vec<(usize, Mask)>, Vec<TrackRecord>);
 /// The linker: receives masks in time order and releases relabelled masks,
 /// possibly some frames later; `finish` releases the rest and the lineage.
 pub trait LinkStage: Send {
+    /// Links frame `t`'s mask (frames come in increasing `t`) and returns
+    /// the frames now final, relabelled with their tracks' labels, in time
+    /// order; none, or some from earlier frames, where the stage holds them
+    /// back.
     fn push(&mut self, t: usize, mask: Mask) -> Result<Vec<(usize, Mask)>>;
+    /// Called once, after the last frame: the frames still held and the
+    /// finished lineage.
     fn finish(self: Box<Self>) -> Result<LinkedRest>;
 }
 
@@ -45,12 +52,17 @@ pub trait LinkStage: Send {
 pub trait OrderedStage: Send {
     /// Its name in error messages ("splitting merges").
     fn name(&self) -> &'static str;
+    /// The stage's work on frame `t`'s mask; called once a frame, in
+    /// increasing `t`, before the linker sees it.
     fn apply(&mut self, t: usize, mask: Mask) -> Result<Mask>;
 }
 
 /// The writer: receives relabelled masks in time order, then the lineage.
 pub trait WriteStage: Send {
+    /// Writes frame `t`'s relabelled mask; frames come in increasing `t`.
     fn write(&mut self, t: usize, mask: &Mask) -> Result<()>;
+    /// Called once, after the last frame is written, with the lineage: the
+    /// result is completed (its track file written) and published.
     fn finish(self: Box<Self>, tracks: &[TrackRecord]) -> Result<()>;
 }
 

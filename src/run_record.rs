@@ -1,5 +1,7 @@
-//! What a run did, written beside its output: the command, the settings in
-//! force (defaults included) and what came out, as TOML.
+//! The run record: what a run did, as TOML written beside its output.
+//!
+//! It holds the command, the settings in force (defaults included) and what
+//! came out.
 //!
 //! `track` leaves one as [`RUN_RECORD`](crate::ctc::RUN_RECORD) in its result
 //! folder; `report` shows it. CTC tools read only `maskTTT.tif` and

@@ -1,7 +1,7 @@
-//! The `track` command: builds the stages (reader, segmenter, post-processing,
-//! linker, writer) for a sequence or another tool's masks and hands them to
-//! the [`pipeline`].
-use std::collections::BTreeMap;
+//! The `track` command: the stages built for a sequence, or another tool's masks, and handed to the [`pipeline`].
+//!
+//! The stages are the reader, the segmenter with its post-processing, the
+//! linker and the writer.
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,9 +13,9 @@ use anyhow::{bail, Context, Result};
 use clap::{ArgGroup, Args, ValueEnum};
 
 use crate::ctc::{self, CtcError, Frame, Mask, TrackRecord};
-use crate::link::track::{list_mask_frames, LinkArgs};
-use crate::link::backdate::{apply_moves, Backdater, Move};
-use crate::link::{prune_brief_branches, track_records, BackdateRules, Descent, LinkConfig, Linker};
+use crate::link::args::LinkArgs;
+use crate::link::backdate::Move;
+use crate::link::{pruned_labels_by_frame, LinkConfig, StreamLinker};
 use crate::measure::StatsWriter;
 use crate::pipeline::{self, LinkStage, OrderedStage, PipelineOptions, WriteStage};
 use crate::post::{MergeSplit, MergeSplitter, PostParams, SeedMode};
@@ -390,11 +390,10 @@ impl OrderedStage for MergeStage {
     }
 }
 
-/// The linker as a pipeline stage, with divisions backdated as the frames
-/// leave it ([`Backdater`], two frames behind the linker).
+/// The linker as a pipeline stage ([`StreamLinker`]: divisions backdated as
+/// the frames leave it, brief branches pruned at the end).
 struct LinkerStage {
-    linker: Linker,
-    backdater: Option<Backdater>,
+    linker: StreamLinker,
     /// Objects the merge stage split, if it runs (it ends before the linker).
     merges_split: Option<Arc<AtomicUsize>>,
     summary: Arc<Mutex<Option<TrackSummary>>>,
@@ -402,61 +401,15 @@ struct LinkerStage {
 
 impl LinkStage for LinkerStage {
     fn push(&mut self, t: usize, mask: Mask) -> Result<Vec<(usize, Mask)>> {
-        // Labels are handed out in order: the tracks this frame starts.
-        let first_new = self.linker.lineage().len() as u32 + 1;
-        let linked = self.linker.push(t, &mask)?;
-        let Some(backdater) = &mut self.backdater else { return Ok(linked) };
-        let lineage = self.linker.lineage();
-        let mut daughters: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-        for label in first_new..=lineage.len() as u32 {
-            if let Some((mother, Descent::Division)) = lineage.parent(label) {
-                daughters.entry(mother).or_default().push(label);
-            }
-        }
-        let divisions: Vec<(u32, [u32; 2])> = daughters
-            .into_iter()
-            .filter_map(|(m, d)| {
-                let mother = lineage.track(m)?;
-                match d[..] {
-                    [a, b] if mother.end + 1 == t && mother.begin < mother.end => Some((m, [a, b])),
-                    _ => None,
-                }
-            })
-            .collect();
-        let mut ready = Vec::new();
-        for (ft, frame) in linked {
-            ready.extend(backdater.push(ft, frame, if ft == t { &divisions } else { &[] }));
-        }
-        Ok(ready)
+        Ok(self.linker.push(t, &mask)?)
     }
     fn finish(self: Box<Self>) -> Result<crate::pipeline::LinkedRest> {
-        let LinkerStage { linker, backdater, merges_split, summary } = *self;
-        let prune = linker.config().prune_branches;
-        let (mut rest, lineage) = linker.finish();
-        let mut moves = Vec::new();
-        if let Some(mut b) = backdater {
-            let mut out = Vec::new();
-            for (t, frame) in rest {
-                out.extend(b.push(t, frame, &[]));
-            }
-            let (held, m) = b.finish();
-            out.extend(held);
-            (rest, moves) = (out, m);
-        }
-        // Pruning sees the lineage as linked; a division it takes apart
-        // keeps its frames as linked too.
-        let (records, pruned) = prune_brief_branches(&track_records(&lineage), prune);
-        let (records, restored) = apply_moves(&records, &moves);
-        // Each pruned branch was one daughter of a division that is no more.
-        let divisions = lineage.divisions().len() - pruned.len();
-        let resumed = lineage
-            .tracks()
-            .filter(|t| lineage.parent(t.label).is_some_and(|p| p.1 == Descent::Resumed))
-            .count();
+        let LinkerStage { linker, merges_split, summary } = *self;
+        let (rest, lineage) = linker.finish();
         let merges_split = merges_split.map_or(0, |n| n.load(Ordering::SeqCst));
-        let backdated = moves.len() - restored.len();
-        *summary.lock().unwrap() = Some(TrackSummary { frames: 0, tracks: records.len(), divisions, resumed, merges_split, pruned, backdated, restored });
-        Ok((rest, records))
+        let crate::link::LinkedLineage { tracks, divisions, resumed, pruned, backdated, restored } = lineage;
+        *summary.lock().unwrap() = Some(TrackSummary { frames: 0, tracks: tracks.len(), divisions, resumed, merges_split, pruned, backdated, restored });
+        Ok((rest, tracks))
     }
 }
 
@@ -495,13 +448,7 @@ impl WriteStage for ResultStage {
         for m in &linked.restored {
             writer.relabel_written(m.frame, &[(m.daughters[0], m.mother), (m.daughters[1], m.mother)])?;
         }
-        let mut erase: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
-        for p in &linked.pruned {
-            for t in p.begin..=p.end {
-                erase.entry(t).or_default().push(p.label);
-            }
-        }
-        for (t, labels) in erase {
+        for (t, labels) in pruned_labels_by_frame(&linked.pruned) {
             writer.erase_labels(t, &labels)?;
         }
         // Stats before the result: if they fail, it is not published either.
@@ -714,7 +661,7 @@ fn track_masks_with(dir: &Path, out: &Path, cfg: LinkConfig, run: MasksRun, mut 
         let stack = ctc::Stack::open(dir)?;
         (Box::new(stack.masks()?.map(|r| r.map_err(anyhow::Error::from))), stack.time_points - 1)
     } else {
-        let frames = list_mask_frames(dir)?;
+        let frames = ctc::list_mask_frames(dir)?;
         let last = frames.last().map_or(0, |f| f.0);
         let reader = same_size(frames.into_iter().map(|(t, p)| {
             let m = ctc::read_mask(&p)?;
@@ -777,11 +724,10 @@ fn run_stages<In: Send, S: Send>(
     let summary = Arc::new(Mutex::new(None));
     let split = merges.map(|_| Arc::new(AtomicUsize::new(0)));
     let merge_stage = merges.zip(split.clone()).map(|(p, split)| Box::new(MergeStage { splitter: MergeSplitter::new(p), split }) as Box<dyn OrderedStage>);
-    let backdater = cfg.backdate_divisions.then(|| Backdater::new(BackdateRules::default()));
     // Pruning erases branches once the lineage is whole: the stats then
     // measure the masks as published, not as first written.
     let deferred = (stats.is_some() && cfg.prune_branches > 0).then(Vec::new);
-    let linker = Box::new(LinkerStage { linker: Linker::new(cfg), backdater, merges_split: split, summary: summary.clone() });
+    let linker = Box::new(LinkerStage { linker: StreamLinker::new(cfg), merges_split: split, summary: summary.clone() });
     let mut progress = Progress::new(total, quiet);
     let result = Box::new(ResultStage { writer, stats, deferred, record, frames: 0, summary: summary.clone() });
     let frames = pipeline::run(reader, segmenter, post, merge_stage, linker, result, opts, |_| progress.frame());

@@ -1,7 +1,9 @@
 //! The Cell Tracking Challenge format: frames, masks, track files, result folders.
 //!
-//! Everything that touches CTC files on disk lives here; the other stages see
-//! only [`Frame`]s, [`Mask`]s and [`TrackRecord`]s.
+//! Reading frames and masks, and writing and checking results, live here; the
+//! stages see only [`Frame`]s, [`Mask`]s and [`TrackRecord`]s. The commands
+//! open their own outputs (reports, tables, images) through
+//! [`check_outputs_apart`] and [`stage_file`], so that none is half-written.
 mod calibration;
 mod channels;
 mod error;
@@ -18,7 +20,7 @@ mod zarr;
 
 pub use calibration::{parse_quantity, read_calibration, Calibration, Quantity, Recorded};
 pub use error::{CtcError, Result};
-pub use sequence::{check_lineage, stop_following, stopped_following, dataset_sequences, list_frame_files, list_numbered_tiffs, parse_frame_name, FrameFiles, ResultDir, Sequence, Truth};
+pub use sequence::{check_lineage, stop_following, stopped_following, dataset_sequences, list_frame_files, list_mask_frames, list_numbered_tiffs, parse_frame_name, FrameFiles, ResultDir, Sequence, Truth};
 pub use pattern::{is_pattern, list_pattern_files, names_slices, pattern_result_name, suggest_pattern, FilePattern};
 pub use planes::{z_project, Planes, Projection, SliceRange};
 pub use stack::{RawFrames, Stack, StackPages};

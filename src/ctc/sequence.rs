@@ -193,6 +193,31 @@ pub fn list_numbered_tiffs(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
     Ok(out)
 }
 
+/// The label masks in `dir` in frame order: every TIFF, numbered by the
+/// trailing number of its name; the numbers must run without a hole.
+pub fn list_mask_frames(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
+    let files = list_numbered_tiffs(dir)?;
+    for w in files.windows(2) {
+        if w[1].0 != w[0].0 + 1 {
+            return Err(CtcError::new(
+                dir,
+                format!(
+                    "frame numbers jump from {} ({}) to {} ({}); every frame is needed to link",
+                    w[0].0,
+                    file_name_of(&w[0].1),
+                    w[1].0,
+                    file_name_of(&w[1].1)
+                ),
+            ));
+        }
+    }
+    Ok(files)
+}
+
+fn file_name_of(p: &Path) -> String {
+    p.file_name().unwrap_or_default().to_string_lossy().into_owned()
+}
+
 /// [`list_numbered_tiffs`] for raw frames, whose pattern may gather each
 /// time point's z slices from files of their own (`{z}`).
 fn list_numbered_frames(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {

@@ -69,6 +69,12 @@ impl Property {
     }
 }
 
+/// Whether [`write_geff`] may write at `dest` (nothing there, or an earlier
+/// GEFF), checked before any output is written.
+pub fn check_dest(dest: &Path) -> ctc::Result<()> {
+    StagedFolder::check(dest, geff_entry, "a GEFF")
+}
+
 /// Writes `cells` as a GEFF group at `dest` (e.g. `tracks.zarr/tracks.geff`):
 /// one node per spot (ids 0, 1, … in the order of [`TrackedCells::spots`]),
 /// one directed edge per link ([`TrackedCells::links`]). Node properties:
@@ -84,12 +90,6 @@ impl Property {
 /// the nodes' `track_id`. The group is assembled beside `dest` and moved
 /// into place whole; `dest` may exist only as an earlier GEFF, which it
 /// replaces.
-/// Whether [`write_geff`] may write at `dest` (nothing there, or an earlier
-/// GEFF), checked before any output is written.
-pub fn check_dest(dest: &Path) -> ctc::Result<()> {
-    StagedFolder::check(dest, geff_entry, "a GEFF")
-}
-
 pub fn write_geff(cells: &TrackedCells, cal: &Calibration, masks: Option<&Path>, dest: &Path) -> ctc::Result<()> {
     let staged = StagedFolder::create(dest, geff_entry, "a GEFF")?;
     let root = staged.tmp().to_path_buf();

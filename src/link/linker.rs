@@ -39,13 +39,13 @@ pub struct LinkConfig {
     /// Which pieces of a label made of disconnected pieces are objects of their own.
     pub split: SplitRule,
     /// Brief branches to prune from the finished lineage, in frames (0: none;
-    /// [`crate::link::prune_brief_branches`]). `track` applies it once the
-    /// linker is done; the linker itself ignores it.
+    /// [`crate::link::prune_brief_branches`]). [`crate::link::StreamLinker`]
+    /// applies it once the linker is done; the linker itself ignores it.
     pub prune_branches: usize,
     /// Move a division a frame back where the mother's last object is her
     /// two daughters side by side ([`crate::link::backdate::Backdater`]).
-    /// `track` applies it to the frames the linker returns; the linker
-    /// ignores it.
+    /// [`crate::link::StreamLinker`] applies it to the frames the linker
+    /// returns; the linker ignores it.
     pub backdate_divisions: bool,
 }
 
@@ -127,6 +127,9 @@ pub struct Linker {
 }
 
 impl Linker {
+    /// A linker with no frame seen yet; frames then go to [`Linker::push`]
+    /// in time order.
+    ///
     /// # Panics
     /// If `cfg.max_displacement` is not a positive number.
     pub fn new(cfg: LinkConfig) -> Linker {

@@ -1,7 +1,9 @@
-//! The classical segmenter: background correction, a global or local threshold,
-//! then the post-processing chain (closing, area opening, hole filling,
-//! distance-transform watershed). It needs no weights and is the baseline the
-//! model must beat.
+//! The classical segmenter: background correction, a threshold, then the post-processing chain.
+//!
+//! The threshold is global (Otsu 1979) or local (Sauvola & Pietikäinen
+//! 2000); the chain is closing, area opening, hole filling and the
+//! distance-transform watershed ([`crate::post`]). It needs no weights and is
+//! the baseline the model must beat.
 use ndarray::{Array2, ArrayView2};
 
 use super::background::{percentile_normalise, subtract_background, PERCENTILES};

@@ -1,12 +1,9 @@
-//! The linker's command-line settings and the listing of another tool's mask files.
-use std::path::{Path, PathBuf};
-
+//! The linker's settings on the command line.
 use anyhow::{bail, Result};
 use clap::Args;
 
 use super::events::DivisionRules;
 use super::linker::LinkConfig;
-use crate::ctc::{self, CtcError};
 
 /// The linker's settings on the command line.
 #[derive(Args, Debug, Clone)]
@@ -50,29 +47,4 @@ impl LinkArgs {
             ..LinkConfig::default()
         })
     }
-}
-
-/// The label masks in `dir` in frame order: every TIFF, numbered by the
-/// trailing number of its name; the numbers must run without a hole.
-pub fn list_mask_frames(dir: &Path) -> ctc::Result<Vec<(usize, PathBuf)>> {
-    let files = ctc::list_numbered_tiffs(dir)?;
-    for w in files.windows(2) {
-        if w[1].0 != w[0].0 + 1 {
-            return Err(CtcError::new(
-                dir,
-                format!(
-                    "frame numbers jump from {} ({}) to {} ({}); every frame is needed to link",
-                    w[0].0,
-                    file_name(&w[0].1),
-                    w[1].0,
-                    file_name(&w[1].1)
-                ),
-            ));
-        }
-    }
-    Ok(files)
-}
-
-fn file_name(p: &Path) -> String {
-    p.file_name().unwrap_or_default().to_string_lossy().into_owned()
 }
