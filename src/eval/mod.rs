@@ -592,4 +592,139 @@ pub(crate) mod tests {
         let inside = score(Some(0));
         assert_eq!((inside.tp, inside.fp, inside.fn_), (1, 1, 0));
     }
+
+    /// A random valid CTC lineage on 6 frames of 12×12, each track a 2×2
+    /// block of its own (so that objects never touch): from `spec`, one
+    /// (begin, end, parent choice) per track. A parent is a track that ends
+    /// before the child begins and has fewer than two children.
+    fn random_lineage(spec: &[(usize, usize, usize)]) -> (Vec<Mask>, Vec<TrackRecord>) {
+        let mut tracks: Vec<TrackRecord> = Vec::new();
+        for (i, &(a, b, p)) in spec.iter().enumerate() {
+            let (begin, end) = (a.min(b), a.max(b));
+            let eligible: Vec<u32> = tracks
+                .iter()
+                .filter(|t| t.end < begin && tracks.iter().filter(|c| c.parent == t.label).count() < 2)
+                .map(|t| t.label)
+                .collect();
+            let parent = if p == 0 || eligible.is_empty() { 0 } else { eligible[(p - 1) % eligible.len()] };
+            tracks.push(TrackRecord::new(i as u32 + 1, begin, end, parent));
+        }
+        let mut masks = vec![Mask::zeros((12, 12)); 6];
+        for t in &tracks {
+            let (y, x) = ((t.label as usize - 1) / 4 * 3, (t.label as usize - 1) % 4 * 3);
+            for m in &mut masks[t.begin..=t.end] {
+                m.slice_mut(ndarray::s![y..y + 2, x..x + 2]).fill(t.label);
+            }
+        }
+        (masks, tracks)
+    }
+
+    /// `masks` and `tracks` with every label `l` renamed `to(l)`.
+    fn relabel(masks: &[Mask], tracks: &[TrackRecord], to: impl Fn(u32) -> u32) -> (Vec<Mask>, Vec<TrackRecord>) {
+        let masks = masks.iter().map(|m| m.mapv(|l| if l == 0 { 0 } else { to(l) })).collect();
+        let tracks = tracks.iter().map(|t| TrackRecord::new(to(t.label), t.begin, t.end, if t.parent == 0 { 0 } else { to(t.parent) })).collect();
+        (masks, tracks)
+    }
+
+    fn scores_of(truth: &[Mask], gt: &[TrackRecord], result: &[Mask], res: &[TrackRecord]) -> Scores {
+        let opts = EvalOptions::default();
+        let thresholds = opts.all_thresholds();
+        let frames = (0..truth.len())
+            .map(|t| {
+                let input = FrameInput { t, tra: Some(&truth[t]), seg: Some(&truth[t]), objects_from_tra: false, result: &result[t], edge_margin: None };
+                score_frame(&input, &thresholds)
+            })
+            .collect();
+        combine(frames, Some(gt), Some(res), &opts)
+    }
+
+    /// The measures a change of labels must leave alone, to 1e-12.
+    fn measures(s: &Scores) -> Vec<Option<f64>> {
+        let a = s.association.as_ref();
+        let mut v = vec![s.seg, s.det, s.tra, s.lnk, s.ct, s.tf, s.cca, s.bc(0), s.bc(1), s.bc(2), s.bc(3)];
+        v.extend([a.and_then(|a| a.hota), a.and_then(|a| a.chota), a.and_then(|a| a.mota), a.and_then(|a| a.idf1)]);
+        v.extend(s.pr.iter().chain(&s.pr_curve).flat_map(|c| [c.precision(), c.recall()]));
+        v
+    }
+
+    fn same(a: &[Option<f64>], b: &[Option<f64>]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| match (x, y) {
+            (Some(x), Some(y)) => (x - y).abs() < 1e-12,
+            (None, None) => true,
+            _ => false,
+        })
+    }
+
+    /// Labels 1..=13 renamed through the permutation `order` of 0..13, into 40..53.
+    fn scramble(order: &[u32]) -> impl Fn(u32) -> u32 + '_ {
+        move |l| 40 + order[l as usize - 1]
+    }
+
+    use proptest::prelude::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// The truth under other labels is a perfect result: every measure
+        /// that is defined is 1, and the error counts are 0.
+        #[test]
+        fn relabelled_truth_scores_one_on_every_measure(
+            spec in proptest::collection::vec((0usize..6, 0usize..6, 0usize..4), 1..13),
+            order in Just((0u32..13).collect::<Vec<_>>()).prop_shuffle(),
+        ) {
+            let (truth, gt) = random_lineage(&spec);
+            let (result, res) = relabel(&truth, &gt, scramble(&order));
+            let s = scores_of(&truth, &gt, &result, &res);
+            prop_assert_eq!((s.seg, s.det, s.tra), (Some(1.0), Some(1.0), Some(1.0)));
+            let d = s.detection.unwrap();
+            let l = s.links.unwrap();
+            prop_assert_eq!((d.ns, d.fn_, d.fp, l.ed, l.ea, l.ec), (0, 0, 0, 0, 0, 0));
+            if l.truth_edges > 0 {
+                prop_assert_eq!(s.lnk, Some(1.0));
+            }
+            let defined: Vec<f64> = measures(&s).into_iter().flatten().collect();
+            prop_assert!(defined.iter().all(|&v| (v - 1.0).abs() < 1e-12), "{:?}", measures(&s));
+            prop_assert!(s.ct.is_some() && s.tf.is_some() && s.association.is_some());
+            if gt.iter().any(|t| gt.iter().filter(|c| c.parent == t.label).count() == 2) {
+                prop_assert_eq!(s.bc(0), Some(1.0), "a division");
+            }
+        }
+
+        /// A flawed result (tracks dropped, blocks moved by a pixel) scores
+        /// the same under any renaming of its labels or of the truth's.
+        #[test]
+        fn scores_do_not_depend_on_which_labels_are_used(
+            spec in proptest::collection::vec((0usize..6, 0usize..6, 0usize..4), 1..13),
+            flaws in proptest::collection::vec(0u8..3, 13),
+            order in Just((0u32..13).collect::<Vec<_>>()).prop_shuffle(),
+        ) {
+            let (truth, gt) = random_lineage(&spec);
+            // Flaw 1 drops a track (its children lose their parent); flaw 2
+            // moves its block a pixel right in every frame.
+            let dropped: Vec<u32> = gt.iter().filter(|t| flaws[t.label as usize - 1] == 1).map(|t| t.label).collect();
+            let res: Vec<TrackRecord> = gt
+                .iter()
+                .filter(|t| !dropped.contains(&t.label))
+                .map(|t| TrackRecord::new(t.label, t.begin, t.end, if dropped.contains(&t.parent) { 0 } else { t.parent }))
+                .collect();
+            let result: Vec<Mask> = truth
+                .iter()
+                .map(|m| {
+                    let mut out = Mask::zeros(m.dim());
+                    for ((y, x), &l) in m.indexed_iter() {
+                        if l != 0 && !dropped.contains(&l) {
+                            let shift = usize::from(flaws[l as usize - 1] == 2);
+                            out[[y, x + shift]] = l;
+                        }
+                    }
+                    out
+                })
+                .collect();
+            let base = measures(&scores_of(&truth, &gt, &result, &res));
+            let (result2, res2) = relabel(&result, &res, scramble(&order));
+            prop_assert!(same(&base, &measures(&scores_of(&truth, &gt, &result2, &res2))), "result relabelled");
+            let (truth2, gt2) = relabel(&truth, &gt, scramble(&order));
+            prop_assert!(same(&base, &measures(&scores_of(&truth2, &gt2, &result, &res))), "truth relabelled");
+        }
+    }
 }
