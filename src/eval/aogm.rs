@@ -59,7 +59,17 @@ impl DetectionErrors {
         W_NS * self.ns as f64 + W_FN * self.fn_ as f64 + W_FP * self.fp as f64
     }
 
-    /// DET; `None` without truth objects.
+    /// DET = 1 − min(AOGM_D, 10·|V|) / (10·|V|), |V| the truth objects
+    /// summed over frames; `None` without truth objects.
+    ///
+    /// ```
+    /// use cellstream::eval::DetectionErrors;
+    /// // 20 truth objects, one missed (10) and one false (1): 1 − 11/200.
+    /// let e = DetectionErrors { ns: 0, fn_: 1, fp: 1, truth_vertices: 20 };
+    /// assert!((e.det().unwrap() - 0.945).abs() < 1e-12);
+    /// // A result that misses everything and adds more costs no more than nothing.
+    /// assert_eq!(DetectionErrors { ns: 0, fn_: 20, fp: 50, truth_vertices: 20 }.det(), Some(0.0));
+    /// ```
     pub fn det(&self) -> Option<f64> {
         normalised(self.aogm_d(), W_FN * self.truth_vertices as f64)
     }
@@ -81,7 +91,16 @@ impl LinkErrors {
         W_ED * self.ed as f64 + W_EA * self.ea as f64 + W_EC * self.ec as f64
     }
 
-    /// LNK; `None` without truth edges.
+    /// LNK = 1 − min(AOGM_A, 1.5·|E|) / (1.5·|E|), |E| the truth's
+    /// edges (continuations and parent links); `None` without truth edges.
+    ///
+    /// ```
+    /// use cellstream::eval::LinkErrors;
+    /// // 10 truth edges, one missing (1.5) and one wrong (1): 1 − 2.5/15.
+    /// let e = LinkErrors { ed: 1, ea: 1, ec: 0, truth_edges: 10 };
+    /// assert!((e.lnk().unwrap() - (1.0 - 2.5 / 15.0)).abs() < 1e-12);
+    /// assert_eq!(LinkErrors::default().lnk(), None);
+    /// ```
     pub fn lnk(&self) -> Option<f64> {
         normalised(self.aogm_a(), W_EA * self.truth_edges as f64)
     }
@@ -105,7 +124,20 @@ impl GraphErrors {
         W_FN * self.detection.truth_vertices as f64 + W_EA * self.links.truth_edges as f64
     }
 
-    /// TRA; `None` for an empty truth.
+    /// TRA = 1 − min(AOGM, AOGM_0) / AOGM_0, AOGM_0 = 10·|V| + 1.5·|E|;
+    /// `None` for an empty truth.
+    ///
+    /// ```
+    /// use cellstream::eval::{DetectionErrors, GraphErrors, LinkErrors};
+    /// // One truth cell over 3 frames (3 objects, 2 edges), its middle object
+    /// // split in two (NS 1) and the edges around it therefore missing (EA 2).
+    /// let e = GraphErrors {
+    ///     detection: DetectionErrors { ns: 1, fn_: 0, fp: 0, truth_vertices: 3 },
+    ///     links: LinkErrors { ed: 0, ea: 2, ec: 0, truth_edges: 2 },
+    /// };
+    /// assert_eq!((e.aogm(), e.aogm_empty()), (8.0, 33.0));
+    /// assert!((e.tra().unwrap() - 25.0 / 33.0).abs() < 1e-12);
+    /// ```
     pub fn tra(&self) -> Option<f64> {
         normalised(self.aogm(), self.aogm_empty())
     }
