@@ -5,7 +5,8 @@ use super::filter::gaussian_blur;
 use crate::ctc::Frame;
 
 /// Background estimate by a wide Gaussian blur of the image with its brightest
-/// and darkest pixels clipped to the median ± a robust spread, so that cells
+/// and darkest pixels clipped to the median ± 2 robust standard deviations
+/// (1.4826 × the median absolute deviation, Hampel 1974), so that cells
 /// (which the clipping flattens) do not lift the background around them.
 pub fn estimate_background(img: ArrayView2<f32>, sigma: f32) -> Array2<f32> {
     let mut v: Vec<f32> = img.iter().copied().collect();
