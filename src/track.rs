@@ -523,29 +523,6 @@ impl Progress {
     }
 }
 
-/// Passes `(t, item)` on while every item has the size of the first, and
-/// otherwise fails naming the file.
-fn same_size<T>(
-    items: impl Iterator<Item = Result<(usize, PathBuf, T, (usize, usize))>>,
-) -> impl Iterator<Item = Result<(usize, T)>> {
-    let mut size = None;
-    items.map(move |item| {
-        let (t, p, x, dim) = item?;
-        match size {
-            None => size = Some(dim),
-            Some(s) if s != dim => bail!(CtcError::new(
-                &p,
-                format!(
-                    "frame is {}×{} but earlier frames are {}×{} (width×height); all frames must have one size",
-                    dim.1, dim.0, s.1, s.0
-                )
-            )),
-            _ => {}
-        }
-        Ok((t, x))
-    })
-}
-
 /// Before following the folder `seq` of an acquisition that may not have
 /// begun: waits, looking every `poll` for up to `wait`, until it holds a
 /// file, then one `poll` more, so that what kind of acquisition it is (TIFF
@@ -663,12 +640,12 @@ fn track_masks_with(dir: &Path, out: &Path, cfg: LinkConfig, run: MasksRun, mut 
     } else {
         let frames = ctc::list_mask_frames(dir)?;
         let last = frames.last().map_or(0, |f| f.0);
-        let reader = same_size(frames.into_iter().map(|(t, p)| {
+        let reader = ctc::of_one_size(frames.into_iter().map(|(t, p)| {
             let m = ctc::read_mask(&p)?;
             let dim = m.dim();
             Ok((t, p, m, dim))
         }));
-        (Box::new(reader), last)
+        (Box::new(reader.map(|r| r.map_err(anyhow::Error::from))), last)
     };
     if let Some(r) = &mut record {
         r.section("segmenter").set("kind", "none: the masks are linked as they are");
@@ -814,54 +791,36 @@ fn track_sequence_with(
     }
     let planes = args.planes(channel);
     ctc::refuse_position(seq, planes)?;
-    let (reader, total, digits): (Frames, usize, usize) = if ctc::is_zarr(seq) {
-        if args.follow.is_some() {
-            bail!(CtcError::new(seq, "is an OME-Zarr image; --follow reads a folder that frames are still being written into"));
-        }
-        let image = ctc::ZarrImage::open(seq, planes)?;
-        (Box::new(image.frames().map(|r| r.map_err(anyhow::Error::from))), image.time_points, image.digits())
-    } else if ctc::is_ndtiff(seq) {
-        if let Some((wait, poll)) = follow {
-            // A live acquisition: how many frames will come is not known (total 0).
+    let (reader, total, digits): (Frames, usize, usize) = match follow {
+        Some(_) if ctc::is_zarr(seq) => bail!(CtcError::new(seq, "is an OME-Zarr image; --follow reads a folder that frames are still being written into")),
+        Some(_) if seq.is_file() => bail!(CtcError::new(seq, "is one file; --follow reads a folder that frames are still being written into")),
+        // A live acquisition: how many frames will come is not known (total 0).
+        Some((wait, poll)) if ctc::is_ndtiff(seq) => {
             (Box::new(ctc::NdTiff::follow(seq, planes, channel_name, wait, poll).map(|r| r.map_err(anyhow::Error::from))), 0, 3)
-        } else {
-            let data = ctc::NdTiff::open(seq, planes)?;
-            if let (Some(record), Some(name)) = (record.as_mut(), &data.channel_name) {
+        }
+        Some((wait, poll)) => {
+            if ctc::names_slices(seq) && planes.project.is_none() {
+                // Said now, not after waiting for the first time point to be whole.
+                bail!(CtcError::new(seq, "names z slices ({z}), one file each; --project max (or mean) projects each time point's slices into one frame, or name one slice in the pattern"));
+            }
+            // The first frame may not have come yet.
+            let sequence = ctc::Sequence::open_when_ready(seq, wait, poll)?.with_planes(planes);
+            let frames = sequence.follow(wait, poll).map(|r| r.map(|(t, p, f)| {
+                let dim = f.dim();
+                (t, p, f, dim)
+            }));
+            (Box::new(ctc::of_one_size(frames).map(|r| r.map_err(anyhow::Error::from))), 0, sequence.digits())
+        }
+        None => {
+            let raw = ctc::RawFrames::open_planes(seq, planes)?;
+            if let (Some(record), ctc::RawFrames::NdTiff(data)) = (record.as_mut(), &raw)
+                && let Some(name) = &data.channel_name
+            {
                 // The run record says which channel was tracked by its name too.
                 record.section("run").set("channel_name", name.as_str());
             }
-            (Box::new(data.frames().map(|r| r.map_err(anyhow::Error::from))), data.time_points, data.digits())
+            (Box::new(raw.frames()?.map(|r| r.map_err(anyhow::Error::from))), raw.len(), raw.digits())
         }
-    } else if seq.is_file() {
-        if args.follow.is_some() {
-            bail!(CtcError::new(seq, "is one file; --follow reads a folder that frames are still being written into"));
-        }
-        let stack = ctc::Stack::open_planes(seq, planes)?;
-        (Box::new(stack.frames()?.map(|r| r.map_err(anyhow::Error::from))), stack.time_points, stack.digits())
-    } else if let Some((wait, poll)) = follow {
-        if ctc::names_slices(seq) && planes.project.is_none() {
-            // Said now, not after waiting for the first time point to be whole.
-            bail!(CtcError::new(seq, "names z slices ({z}), one file each; --project max (or mean) projects each time point's slices into one frame, or name one slice in the pattern"));
-        }
-        // A live acquisition: how many frames will come is not known (total 0),
-        // and the first may not have come yet.
-        let sequence = ctc::Sequence::open_when_ready(seq, wait, poll)?.with_planes(planes);
-        let frames = sequence.follow(wait, poll);
-        let reader = same_size(frames.map(|r| {
-            let (t, p, f) = r?;
-            let dim = f.dim();
-            Ok((t, p, f, dim))
-        }));
-        (Box::new(reader), 0, sequence.digits())
-    } else {
-        let sequence = ctc::Sequence::open(seq)?;
-        let files: Vec<(usize, PathBuf)> = sequence.frames.files.iter().map(|(t, p)| (*t, p.clone())).collect();
-        let reader = same_size(files.into_iter().map(move |(t, p)| {
-            let f = ctc::read_frame_planes(&p, planes)?;
-            let dim = f.dim();
-            Ok((t, p, f, dim))
-        }));
-        (Box::new(reader), sequence.len(), sequence.digits())
     };
     let reader = with_finite_pixels(reader, args.quiet);
     if same_folder(seq, out) {

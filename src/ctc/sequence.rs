@@ -218,6 +218,27 @@ fn file_name_of(p: &Path) -> String {
     p.file_name().unwrap_or_default().to_string_lossy().into_owned()
 }
 
+/// Passes each `(t, item)` on while every item is the size (height, width)
+/// of the first, and otherwise fails naming the item's file: all frames of
+/// a sequence, and all masks of a result, must have one size.
+pub fn of_one_size<T>(items: impl Iterator<Item = Result<(usize, PathBuf, T, (usize, usize))>>) -> impl Iterator<Item = Result<(usize, T)>> {
+    let mut size = None;
+    items.map(move |item| {
+        let (t, p, x, dim) = item?;
+        match size {
+            None => size = Some(dim),
+            Some(s) if s != dim => {
+                return Err(CtcError::new(
+                    &p,
+                    format!("frame is {}×{} but earlier frames are {}×{} (width×height); all frames must have one size", dim.1, dim.0, s.1, s.0),
+                ));
+            }
+            _ => {}
+        }
+        Ok((t, x))
+    })
+}
+
 /// [`list_numbered_tiffs`] for raw frames, whose pattern may gather each
 /// time point's z slices from files of their own (`{z}`).
 fn list_numbered_frames(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
@@ -393,26 +414,15 @@ impl Sequence {
     }
 
     /// Streams the frames in time order, one decoded at a time, checking that
-    /// every frame has the size of the first.
-    pub fn frames(&self) -> impl Iterator<Item = Result<(usize, Frame)>> + '_ {
-        let mut size = None;
-        self.frames.files.iter().map(move |(&t, path)| {
-            let f = tiff_io::read_frame_planes(path, self.planes)?;
-            match size {
-                None => size = Some(f.dim()),
-                Some(s) if s != f.dim() => {
-                    return Err(CtcError::new(
-                        path,
-                        format!(
-                            "frame is {}×{} but earlier frames are {}×{} (width×height); all frames must have one size",
-                            f.dim().1, f.dim().0, s.1, s.0
-                        ),
-                    ));
-                }
-                _ => {}
-            }
-            Ok((t, f))
-        })
+    /// every frame has the size of the first ([`of_one_size`]).
+    pub fn frames(&self) -> impl Iterator<Item = Result<(usize, Frame)>> + Send + use<> {
+        let files: Vec<(usize, PathBuf)> = self.frames.files.iter().map(|(&t, p)| (t, p.clone())).collect();
+        let planes = self.planes;
+        of_one_size(files.into_iter().map(move |(t, path)| {
+            let f = tiff_io::read_frame_planes(&path, planes)?;
+            let dim = f.dim();
+            Ok((t, path, f, dim))
+        }))
     }
 
     /// The frames of a folder still being written (a live acquisition), in

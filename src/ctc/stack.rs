@@ -324,7 +324,10 @@ fn page_at<R: Read + Seek>(stack: &Stack, dec: &mut Decoder<R>, q: usize, rule: 
     page_samples(path, dec, &page, stack.sample_channel).map_err(|e| at_page(e, path, q))
 }
 
-/// Raw frames to draw on: a sequence folder, a stack, an OME-Zarr image or an NDTiff dataset.
+/// Frames in time order, each read as it is asked for.
+pub type FrameStream = Box<dyn Iterator<Item = Result<(usize, Frame)>> + Send>;
+
+/// Raw frames, to track or draw on: a sequence folder, a stack, an OME-Zarr image or an NDTiff dataset.
 #[derive(Debug, Clone)]
 pub enum RawFrames {
     Folder(Sequence),
@@ -354,6 +357,41 @@ impl RawFrames {
         } else {
             Sequence::open(path).map(|s| RawFrames::Folder(s.with_planes(planes)))
         }
+    }
+
+    /// Frames (time points) it holds.
+    pub fn len(&self) -> usize {
+        match self {
+            RawFrames::Folder(s) => s.len(),
+            RawFrames::Stack(s) => s.time_points,
+            RawFrames::Zarr(z) => z.time_points,
+            RawFrames::NdTiff(n) => n.time_points,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Digits of the frame numbers in a result for it (3, or more past 999).
+    pub fn digits(&self) -> usize {
+        match self {
+            RawFrames::Folder(s) => s.digits(),
+            RawFrames::Stack(s) => s.digits(),
+            RawFrames::Zarr(z) => z.digits(),
+            RawFrames::NdTiff(n) => n.digits(),
+        }
+    }
+
+    /// The frames in time order, decoded one at a time; a frame whose size
+    /// differs from the first's is an error naming its file (and page).
+    pub fn frames(&self) -> Result<FrameStream> {
+        Ok(match self {
+            RawFrames::Folder(s) => Box::new(s.frames()),
+            RawFrames::Stack(s) => Box::new(s.frames()?),
+            RawFrames::Zarr(z) => Box::new(z.frames()),
+            RawFrames::NdTiff(n) => Box::new(n.frames()),
+        })
     }
 
     /// Whether frame `t` is there.
