@@ -43,6 +43,48 @@ pub enum Command {
     Export(crate::export::ExportArgs),
 }
 
+/// The exit status of a command that Ctrl-C ended early, its output saved:
+/// 128 + SIGINT, as a shell reports a command Ctrl-C killed.
+pub const INTERRUPTED_STATUS: u8 = 130;
+
+/// Whether Ctrl-C (or SIGTERM) asked the command to stop where it can
+/// ([`stop_gracefully_on_interrupt`]).
+pub fn interrupted() -> bool {
+    ctc::stopped_following()
+}
+
+static INTERRUPT_MESSAGE: std::sync::atomic::AtomicPtr<u8> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+static INTERRUPT_MESSAGE_LEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The first Ctrl-C (SIGINT) or SIGTERM says `message` on stderr and asks the
+/// command to stop where it can: [`interrupted`] turns true, and a followed
+/// acquisition ends as if no frame had come ([`ctc::stop_following`]). The
+/// handler then resets itself, so a second one ends the process at once.
+pub fn stop_gracefully_on_interrupt(message: &'static str) {
+    use std::sync::atomic::Ordering;
+    INTERRUPT_MESSAGE_LEN.store(message.len(), Ordering::SeqCst);
+    INTERRUPT_MESSAGE.store(message.as_ptr().cast_mut(), Ordering::SeqCst);
+    extern "C" fn on_interrupt(_: libc::c_int) {
+        let (text, len) = (INTERRUPT_MESSAGE.load(Ordering::SeqCst), INTERRUPT_MESSAGE_LEN.load(Ordering::SeqCst));
+        // write(2) is async-signal-safe; nothing else here allocates or locks.
+        if !text.is_null() {
+            unsafe { libc::write(2, text.cast(), len) };
+        }
+        ctc::stop_following();
+    }
+    // SAFETY: a plain sigaction with a handler that only loads and stores
+    // atomics and writes a static message to stderr.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_interrupt as extern "C" fn(libc::c_int) as usize;
+        action.sa_flags = libc::SA_RESETHAND;
+        libc::sigemptyset(&mut action.sa_mask);
+        for signal in [libc::SIGINT, libc::SIGTERM] {
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
+}
+
 pub fn main() -> ExitCode {
     use clap::{CommandFactory, FromArgMatches};
     let matches = Cli::command().get_matches();

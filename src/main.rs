@@ -5,7 +5,15 @@ use std::process::ExitCode;
 fn main() {
     cellstream::post::command::reuse_freed_memory();
     let code = cellstream::cli::main();
-    leave(if code == ExitCode::SUCCESS { 0 } else { 1 })
+    // ExitCode hides its number: the statuses the commands use are told apart here.
+    let status = if code == ExitCode::SUCCESS {
+        0
+    } else if code == ExitCode::from(cellstream::cli::INTERRUPTED_STATUS) {
+        cellstream::cli::INTERRUPTED_STATUS.into()
+    } else {
+        1
+    };
+    leave(status)
 }
 
 /// Ends the process once its output is written and flushed, without running

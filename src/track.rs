@@ -548,31 +548,6 @@ fn await_first_file(seq: &Path, wait: std::time::Duration, poll: std::time::Dura
     std::thread::sleep(poll);
 }
 
-/// Under `--follow`, the first Ctrl-C (SIGINT, or a SIGTERM) ends the
-/// acquisition's stream as if no frame had come for its wait
-/// ([`ctc::stop_following`]): the frames read so far are tracked and the
-/// result published. The handler then resets itself, so a second Ctrl-C
-/// ends the process at once, with nothing written.
-fn stop_following_on_interrupt() {
-    extern "C" fn on_interrupt(_: libc::c_int) {
-        const SAY: &[u8] = b"\nstopping: tracking the frames read so far, then writing the result (Ctrl-C again to abandon it)\n";
-        // write(2) is async-signal-safe; nothing else here allocates or locks.
-        unsafe { libc::write(2, SAY.as_ptr().cast(), SAY.len()) };
-        ctc::stop_following();
-    }
-    // SAFETY: a plain sigaction with a handler that only stores an atomic
-    // and writes to stderr.
-    unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = on_interrupt as extern "C" fn(libc::c_int) as usize;
-        action.sa_flags = libc::SA_RESETHAND;
-        libc::sigemptyset(&mut action.sa_mask);
-        for signal in [libc::SIGINT, libc::SIGTERM] {
-            libc::sigaction(signal, &action, std::ptr::null_mut());
-        }
-    }
-}
-
 fn default_out(seq: &Path, position: Option<i64>) -> PathBuf {
     // `movie.tif` → `movie_RES`, `01/` → `01_RES`, `pos0/img_{t}_DAPI_000.tif` → `pos0/img_DAPI_000_RES`.
     if ctc::is_pattern(seq) {
@@ -882,6 +857,13 @@ fn track_sequence_with(
             // Refuse an unusable maps folder before the model is loaded.
             let maps = args.model.save_probabilities.as_deref().map(|dir| MapWriter::create(dir, digits)).transpose()?.map(Arc::new);
             let mut predictor = args.model.source().predictor(args.model.device, args.model.options())?;
+            if args.model.invert && predictor.config().invert {
+                // Taught by the README's PSC recipe, the flag is easy to add to
+                // a model that inverts by itself, where it undoes the inversion.
+                eprintln!(
+                    "warning: this model was trained with --invert and inverts the frames by itself; --invert undoes that and shows it the frames as they are (leave --invert out to segment as it was trained)"
+                );
+            }
             let params = args.post.model_params(args.model.seed_threshold, args.model.foreground_threshold);
             // `--scale auto`: chosen on the first frame, which the stream then reads as usual.
             let mut reader = reader.peekable();
@@ -1085,7 +1067,10 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
             args.record_planes(&mut record);
             if let Some(wait) = args.follow {
                 record.section("run").set("follow_seconds", wait);
-                stop_following_on_interrupt();
+                // The first Ctrl-C ends the acquisition's stream as if no frame
+                // had come for its wait: the frames read so far are tracked and
+                // the result published.
+                crate::cli::stop_gracefully_on_interrupt("\nstopping: tracking the frames read so far, then writing the result (Ctrl-C again to abandon it)\n");
             }
             let s = track_sequence_with(seq, &out, &args, &opts, Some(record))?;
             (out, s)

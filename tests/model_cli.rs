@@ -180,7 +180,11 @@ fn bad_input_is_refused_with_the_reason() {
     let out = d.path().join("x.safetensors");
     let out = out.to_str().unwrap();
     let (pt, dataset_dir, gt, missing) = (d.path().join("x.pt"), d.path().to_path_buf(), d.path().join("01_GT"), d.path().join("none.toml"));
-    let a_file = gt.join("SEG/man_seg000.tif");
+    let a_file = d.path().join("a_file");
+    std::fs::write(&a_file, "not a folder").unwrap();
+    std::fs::create_dir(d.path().join("noseq")).unwrap();
+    let in_data = d.path().join("01/x.safetensors");
+    let (gt_seg, noseq) = (gt.join("SEG"), d.path().join("noseq"));
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--data", "/no/such/dir", "--out", out], "/no/such/dir"),
         (vec!["--data", data, "--out", out, "--frames", "9-2"], "ends before it starts"),
@@ -192,9 +196,14 @@ fn bad_input_is_refused_with_the_reason() {
         (vec!["--data", data, "--out", out, "--interface-weight", "0"], "interface_weight must be a positive number"),
         (vec!["--data", data, "--out", pt.to_str().unwrap(), "--steps", "1"], "must end in .safetensors"),
         (vec!["--data", dataset_dir.to_str().unwrap(), "--out", out, "--window", "9", "--steps", "1"], "consecutive training frames"),
-        (vec!["--data", gt.to_str().unwrap(), "--out", out], "neither a sequence folder"),
+        (vec!["--data", gt.to_str().unwrap(), "--out", out], "is a truth or result folder, not a sequence; --data takes the sequence folder"),
+        (vec!["--data", gt_seg.to_str().unwrap(), "--out", out], "is a truth or result folder"),
+        (vec!["--data", data, "--out", out, "--threads", "0"], "threads must be at least 1"),
+        (vec!["--data", data, "--out", in_data.to_str().unwrap(), "--steps", "1"], "lies inside"),
+        (vec!["--data", data, "--out", out, "--steps", "1", "--preview", gt_seg.to_str().unwrap()], "lies inside"),
         (vec!["--out", out, "--config", missing.to_str().unwrap()], "none.toml"),
         (vec!["--data", data, "--out", out, "--steps", "1", "--preview", a_file.to_str().unwrap()], "cannot create the preview folder"),
+        (vec!["--data", noseq.to_str().unwrap(), "--out", out], "neither a sequence folder"),
     ];
     for (args, want) in cases {
         let mut all = vec!["train"];
@@ -409,4 +418,105 @@ fn a_run_that_fails_before_its_first_checkpoint_leaves_nothing_to_block_a_rerun(
     assert!(!o.status.success() && text(&o).contains("lower the learning rate"), "{}", text(&o));
     let left: Vec<String> = std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.starts_with("m.")).collect();
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// The bytes of every file in `dir` and its subfolders, by path.
+fn snapshot(dir: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(snapshot(&p));
+        } else {
+            out.insert(p.clone(), std::fs::read(&p).unwrap());
+        }
+    }
+    out
+}
+
+#[test]
+fn an_overwriting_run_that_fails_before_its_first_checkpoint_puts_the_earlier_run_back() {
+    let d = tempfile::tempdir().unwrap();
+    dataset(d.path());
+    let (out, previews, data) = (d.path().join("runs/m.safetensors"), d.path().join("runs/previews"), d.path().join("01"));
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--steps", "2", "--preview", previews.to_str().unwrap()];
+    args.extend_from_slice(SMALL);
+    let o = cellstream(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let before = snapshot(&d.path().join("runs"));
+    assert!(before.len() >= 6, "{:?}", before.keys());
+    // Earlier previews are not replaced unasked.
+    let o = cellstream(&args);
+    assert!(!o.status.success() && text(&o).contains("exists"), "{}", text(&o));
+    let mut fresh = vec!["train", "--data", data.to_str().unwrap(), "--out", d.path().join("n.safetensors").to_str().unwrap().to_string().leak(), "--steps", "2", "--preview", previews.to_str().unwrap()];
+    fresh.extend_from_slice(SMALL);
+    let o = cellstream(&fresh);
+    assert!(!o.status.success() && text(&o).contains("an earlier run's preview"), "{}", text(&o));
+    assert_eq!(snapshot(&d.path().join("runs")), before);
+    // --overwrite, and the loss fails before the first validation: the
+    // earlier run's checkpoints, records and previews are all back as they were.
+    let mut failing = vec!["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--overwrite", "--steps", "5", "--lr", "1e30", "--preview", previews.to_str().unwrap()];
+    failing.extend_from_slice(&["--crop", "32", "--depth", "2", "--base-width", "4", "--window", "2", "--val-every", "50", "--threads", "1", "--device", "cpu"]);
+    let o = cellstream(&failing);
+    assert!(!o.status.success() && text(&o).contains("lower the learning rate"), "{}", text(&o));
+    assert_eq!(snapshot(&d.path().join("runs")), before, "the earlier run is not whole again");
+    // Resuming with other data is refused: its best checkpoint was chosen on its own.
+    let o = cellstream(&["train", "--out", out.to_str().unwrap(), "--resume", "--data", d.path().to_str().unwrap()]);
+    assert!(!o.status.success() && text(&o).contains("--resume continues the run on its own data"), "{}", text(&o));
+}
+
+#[test]
+fn ctrl_c_ends_the_run_validated_and_saved_for_resume() {
+    let d = tempfile::tempdir().unwrap();
+    dataset(d.path());
+    let (out, data) = (d.path().join("m.safetensors"), d.path().join("01"));
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--steps", "100000", "--max-minutes", "5"];
+    args.extend_from_slice(&["--crop", "32", "--depth", "2", "--base-width", "4", "--window", "2", "--val-every", "100000", "--threads", "1", "--device", "cpu"]);
+    let child = Command::new(env!("CARGO_BIN_EXE_cellstream")).args(&args).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    // Once steps are being taken (the history has rows), Ctrl-C.
+    let history = d.path().join("m.history.csv");
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&history).map_or(0, |h| h.lines().count()) < 3 && start.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let o = child.wait_with_output().unwrap();
+    let log = text(&o);
+    assert_eq!(o.status.code(), Some(130), "{log}\n{:?}", o.status);
+    assert!(log.contains("stopping: validating and saving") && log.contains("interrupted (--resume continues the run)"), "{log}");
+    let (_, meta) = cellstream::model::read_metadata(&d.path().join("m.last.safetensors")).unwrap();
+    let progress: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
+    assert!(progress.step >= 2 && progress.best_val_seg.is_some(), "{progress:?}: the last step is validated");
+    let o = cellstream(&["train", "--out", out.to_str().unwrap(), "--resume", "--steps", &(progress.step + 2).to_string()]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn tracking_markers_are_not_taken_for_outlines() {
+    let d = tempfile::tempdir().unwrap();
+    let (frames, masks) = disks(48, 40, 8, 3, 7);
+    write_ctc(d.path(), &frames, &masks, &[2, 5]);
+    // TRA: a 3×3 marker at each cell's first pixel, in every frame.
+    let tra = d.path().join("01_GT/TRA");
+    std::fs::create_dir_all(&tra).unwrap();
+    let mut labels = std::collections::BTreeMap::new();
+    for (t, m) in masks.iter().enumerate() {
+        let mut marker = cellstream::ctc::Mask::zeros(m.dim());
+        for ((y, x), &l) in m.indexed_iter() {
+            if l != 0 && marker.iter().all(|&v| v != l) {
+                marker.slice_mut(ndarray::s![y..(y + 3).min(m.dim().0), x..(x + 3).min(m.dim().1)]).fill(l);
+                labels.entry(l).or_insert((t, t)).1 = t;
+            }
+        }
+        cellstream::ctc::write_mask(&tra.join(format!("man_track{t:03}.tif")), &marker).unwrap();
+    }
+    let lines: String = labels.iter().map(|(l, (b, e))| format!("{l} {b} {e} 0\n")).collect();
+    std::fs::write(tra.join("man_track.txt"), lines).unwrap();
+    let out = d.path().join("m.safetensors");
+    let mut args = vec!["train", "--data", d.path().join("01").to_str().unwrap().to_string().leak(), "--out", out.to_str().unwrap().to_string().leak(), "--steps", "1", "--val-fraction", "0"];
+    args.extend_from_slice(SMALL);
+    let o = cellstream(&args);
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    assert!(log.contains("its tracking masks are markers, not outlines") && log.contains("(truth: 2 GT SEG, 0 ST SEG, 0 TRA)"), "{log}");
 }

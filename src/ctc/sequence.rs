@@ -408,9 +408,10 @@ impl Sequence {
     pub fn digits(&self) -> usize {
         self.frames.digits
     }
-    /// The sequence's name: `01` for `…/01`.
+    /// The sequence's name: `01` for `…/01` (and for `.` inside it).
     pub fn name(&self) -> String {
-        self.dir().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        let dir = self.dir().canonicalize().unwrap_or_else(|_| self.dir().to_path_buf());
+        dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
     }
 
     /// Streams the frames in time order, one decoded at a time, checking that
@@ -546,7 +547,11 @@ impl Sequence {
     /// Where the truth of this sequence lives: `NN_GT` beside it, or `NN_ST`.
     pub fn truth_dirs(&self) -> Vec<PathBuf> {
         let name = self.name();
-        let parent = self.dir().parent().unwrap_or(Path::new("."));
+        // `.` (or `..`) has no parent to join: the folder above it is `./..`.
+        let parent = match (self.dir().parent(), self.dir().file_name()) {
+            (Some(p), Some(_)) => p.to_path_buf(),
+            _ => self.dir().join(".."),
+        };
         [format!("{name}_GT"), format!("{name}_ST")]
             .into_iter()
             .map(|n| parent.join(n))

@@ -222,6 +222,33 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
     {
         bail!("{}: exists, and this run would write it; pass --overwrite to replace it, --resume to continue that run, or name the checkpoint otherwise", p.display());
     }
+    // An earlier run's previews are as much its own as its history.
+    if !args.resume
+        && !args.overwrite
+        && let Some(dir) = &cfg.preview
+        && let Some(p) = super::train::preview_pictures(dir)?.first()
+    {
+        bail!("{}: an earlier run's preview, which this run would replace; pass --overwrite to replace them, or give another --preview folder", p.display());
+    }
+    // A resumed run goes on with its own data: its best score and checkpoint
+    // were chosen on them.
+    if args.resume && !args.data.is_empty() && files.settings.exists() {
+        let saved = TrainConfig::overlay_file(&TrainConfig::default(), &files.settings)?.data;
+        let same = |a: &[std::path::PathBuf], b: &[std::path::PathBuf]| {
+            let abs = |v: &[std::path::PathBuf]| v.iter().map(|p| p.canonicalize().unwrap_or_else(|_| p.clone())).collect::<Vec<_>>();
+            abs(a) == abs(b)
+        };
+        // Saved paths relative to another folder cannot be compared from here:
+        // --data is then how the run finds its data again.
+        if !saved.is_empty() && saved.iter().all(|p| p.exists()) && !same(&saved, &args.data) {
+            bail!(
+                "--resume continues the run on its own data ({}), whose validation chose its best checkpoint; to go on training on {}, start a new run from it: --init {} --out OTHER.safetensors",
+                saved.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+                args.data.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+                args.out.display()
+            );
+        }
+    }
     if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| crate::ctc::CtcError::io(parent, &e))?;
     }
@@ -238,30 +265,44 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
             files.settings.display()
         );
     }
+    // The outputs must not lie in the sequences or the truth read.
+    let mut inputs = Vec::new();
+    for d in &cfg.data {
+        for s in super::data::sequence_dirs(d)? {
+            let truth = crate::ctc::Sequence::open(&s).map(|q| q.truth_dirs()).unwrap_or_default();
+            inputs.push(s);
+            inputs.extend(truth);
+        }
+    }
+    let outputs: Vec<&std::path::Path> = [&files.best, &files.last, &files.settings, &files.history, &files.curves].into_iter().map(|p| p.as_path()).chain(cfg.preview.as_deref()).collect();
+    crate::ctc::check_outputs_apart(&outputs, &inputs.iter().map(|p| p.as_path()).collect::<Vec<_>>())?;
     let data = load_sequences(&cfg.data, cfg.frames, cfg.model.invert, cfg.planes())?;
+    let mut validated = false;
     for s in &data {
         let (gold, silver, tra) = s.truth_counts();
         let (train, val) = split(s.len(), cfg.val_fraction, cfg.window);
         let t = |r: &std::ops::Range<usize>| if r.is_empty() { "none".to_string() } else { format!("{}–{}", s.times[r.start], s.times[r.end - 1]) };
         eprintln!("{}: {} frames (truth: {gold} GT SEG, {silver} ST SEG, {tra} TRA); training frames {}, validation frames {}", s.name, s.len(), t(&train), t(&val));
+        validated |= val.clone().any(|i| s.truth[i].is_some());
     }
-    // A run that fails before its first checkpoint leaves nothing behind,
-    // so that it can be run again as it was typed.
-    let report = match fit(&cfg, &data, &args.out, args.resume) {
-        Ok(r) => r,
-        Err(e) => {
-            if !args.resume && !files.last.exists() && !files.best.exists() {
-                for p in [&files.settings, &files.history, &files.curves] {
-                    let _ = std::fs::remove_file(p);
-                }
-            }
-            return Err(e);
-        }
-    };
+    if cfg.val_fraction > 0.0 && !validated {
+        eprintln!(
+            "warning: no validation frame holds truth (validation takes the last {}% of each sequence's frames, where at least {} frames are left to train on), so nothing is validated: early stopping is off and the best checkpoint is the last; --val-fraction 0 says so, or annotate a frame in the validation block",
+            (cfg.val_fraction * 100.0).round(),
+            cfg.window
+        );
+    }
+    // Ctrl-C ends the run after its current step, validated and saved.
+    crate::cli::stop_gracefully_on_interrupt("\nstopping: validating and saving the current step for --resume (Ctrl-C again to abandon it)\n");
+    // A run that fails before its first checkpoint leaves nothing behind
+    // (and an earlier run's files it replaces are put back), so that it can
+    // be run again as it was typed.
+    let report = fit(&cfg, &data, &args.out, args.resume)?;
     let why = match report.stop {
         Stop::Steps => "step limit reached",
         Stop::TimeLimit => "time limit reached",
         Stop::EarlyStop => "validation SEG stopped improving",
+        Stop::Interrupted => "interrupted (--resume continues the run)",
     };
     let p = &report.progress;
     eprintln!(
@@ -276,5 +317,5 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
     if let Some(dir) = cfg.preview.as_ref().filter(|d| std::fs::read_dir(d).is_ok_and(|mut e| e.next().is_some())) {
         eprintln!("previews in {}", dir.display());
     }
-    Ok(std::process::ExitCode::SUCCESS)
+    Ok(if report.stop == Stop::Interrupted { std::process::ExitCode::from(crate::cli::INTERRUPTED_STATUS) } else { std::process::ExitCode::SUCCESS })
 }

@@ -113,6 +113,7 @@ impl TrainSequence {
         }
         let truths: Vec<Truth> = truth_dirs.iter().map(|d| Truth::open(d)).collect::<ctc::Result<_>>()?;
         let gold = |t: &Truth| t.dir.file_name().is_some_and(|n| n.to_string_lossy().ends_with("_GT"));
+        let tra_outlines = tracking_masks_are_outlines(&truths)?;
         let mut out = TrainSequence { name: seq.name(), times: vec![], frames: vec![], truth: vec![], sources: vec![] };
         for t in seq.frames.times().filter(|&t| range.is_none_or(|r| r.contains(t))) {
             let path = seq.frames.path(t).expect("listed frame");
@@ -129,7 +130,7 @@ impl TrainSequence {
                 Some((p.to_path_buf(), if gold(tr) { TruthSource::GoldSeg } else { TruthSource::SilverSeg }))
             });
             let found = seg.or_else(|| {
-                truths.iter().find_map(|tr| Some((tr.tra.as_ref()?.0.path(t)?.to_path_buf(), TruthSource::TrackingMarkers)))
+                truths.iter().filter(|_| tra_outlines).find_map(|tr| Some((tr.tra.as_ref()?.0.path(t)?.to_path_buf(), TruthSource::TrackingMarkers)))
             });
             let (mask, source) = match found {
                 Some((p, source)) => {
@@ -171,6 +172,38 @@ impl TrainSequence {
     }
 }
 
+/// Whether the tracking masks (`TRA/`) of `truths` outline the cells, so
+/// that they can stand in for segmentation where a frame has none (as in
+/// Fluo-N2DH-SIM+), or are markers (most of the CTC's gold truth: a blob
+/// inside each cell). Told on up to three frames that have both: markers
+/// cover less than half the segmentation's cell pixels. Said when they are
+/// markers; taken as outlines where no frame has both.
+fn tracking_masks_are_outlines(truths: &[Truth]) -> Result<bool> {
+    let foreground = |p: &Path| -> Result<usize> { Ok(ctc::read_mask(p)?.iter().filter(|&&l| l != 0).count()) };
+    for tr in truths {
+        let (Some(seg), Some((tra, _))) = (&tr.seg, &tr.tra) else { continue };
+        let both: Vec<usize> = seg.times().filter(|&t| tra.path(t).is_some()).take(3).collect();
+        if both.is_empty() {
+            continue;
+        }
+        let (mut covered, mut cells) = (0, 0);
+        for &t in &both {
+            covered += foreground(tra.path(t).expect("listed"))?;
+            cells += foreground(seg.path(t).expect("listed"))?;
+        }
+        if cells > 0 && 2 * covered < cells {
+            eprintln!(
+                "{}: its tracking masks are markers, not outlines (they cover {:.0}% of the cells' pixels in SEG on frames {}), so frames without SEG carry no truth",
+                tra.dir.display(),
+                100.0 * covered as f64 / cells as f64,
+                both.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
+            );
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// The sequence folders a path names: itself when it holds `tTTT.tif`
 /// frames, else its subfolders named by digits that hold TIFFs (a dataset
 /// folder such as `PhC-C2DL-PSC/` holding `01/`, `02/`; [`ctc::dataset_sequences`]).
@@ -185,6 +218,22 @@ pub fn sequence_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     let seqs: Vec<PathBuf> = ctc::dataset_sequences(dir).into_iter().map(|n| dir.join(n)).collect();
     if seqs.is_empty() {
+        // A truth or result folder given for its sequence: name the one meant.
+        let named = |p: &Path| p.canonicalize().ok().and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_default();
+        let beside = |p: &Path| -> Option<(String, PathBuf)> {
+            let name = named(p);
+            let (seq, kind) = name.rsplit_once('_')?;
+            (seq.bytes().all(|b| b.is_ascii_digit()) && ["GT", "ST", "RES"].contains(&kind)).then(|| (seq.to_string(), p.join("..")))
+        };
+        if let Some((seq, parent)) = beside(dir).or_else(|| beside(&dir.join(".."))) {
+            let parent = parent.canonicalize().unwrap_or(parent);
+            return Err(anyhow!(
+                "{}: is a truth or result folder, not a sequence; --data takes the sequence folder {} (its truth is found beside it) or the dataset folder {}",
+                dir.display(),
+                parent.join(&seq).display(),
+                parent.display()
+            ));
+        }
         return Err(anyhow!("{}: neither a sequence folder (tTTT.tif frames) nor a dataset folder (NN/ sequence subfolders)", dir.display()));
     }
     Ok(seqs)

@@ -111,6 +111,8 @@ pub enum Stop {
     Steps,
     TimeLimit,
     EarlyStop,
+    /// Ctrl-C ([`crate::cli::interrupted`]): the last step validated and saved, for `--resume`.
+    Interrupted,
 }
 
 /// The outcome of [`fit`].
@@ -153,15 +155,6 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
     let preview = match &cfg.preview {
         Some(dir) => {
             std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the preview folder", dir.display()))?;
-            if !resume {
-                // A fresh run's previews are its own: an earlier run's epochNNN.png go.
-                for e in std::fs::read_dir(dir).with_context(|| format!("{}: cannot read the preview folder", dir.display()))?.flatten() {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    if name.strip_prefix("epoch").and_then(|r| r.strip_suffix(".png")).is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())) {
-                        std::fs::remove_file(e.path()).with_context(|| format!("{}: cannot remove an earlier preview", e.path().display()))?;
-                    }
-                }
-            }
             let crop = PreviewCrop::choose(data, &splits);
             if crop.is_none() {
                 eprintln!("no validation frame has truth: no previews are written to {}", dir.display());
@@ -171,6 +164,9 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         None => None,
     };
 
+    // A fresh run's files are its own: an earlier run's (`--overwrite`) are
+    // set aside, and put back if this run fails before its first checkpoint.
+    let mut earlier = if resume { None } else { Some(EarlierRun::set_aside(&files, cfg.preview.as_deref())?) };
     let (vs, net, mut progress) = start_run(cfg, &files, device, resume)?;
     // All later randomness comes from this generator; a resumed run draws
     // fresh samples, its seed moved on by the step count.
@@ -192,19 +188,20 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
     let mut state = State::new();
     let mut recent: Vec<f64> = Vec::new();
     let mut saved_at = None;
-    let mut budget = TimeBudget::new(cfg.max_minutes);
+    // A resumed run's limit counts the minutes it ran before, and so does its schedule.
+    let mut budget = TimeBudget::new(cfg.max_minutes.map(|m| m - seconds_before / 60.0));
     let mut time_up = false;
     let stop = loop {
         if progress.step >= cfg.steps {
             break Stop::Steps;
         }
         if time_up {
-            break Stop::TimeLimit;
+            break if crate::cli::interrupted() { Stop::Interrupted } else { Stop::TimeLimit };
         }
         let step_started = Instant::now();
         refill_streams(cfg, data, &splits, &trainable, &mut streams, &mut state, true, &mut rng);
         if cfg.cosine {
-            progress.lr = cosine_lr(cfg, progress.step, started.elapsed().as_secs_f64());
+            progress.lr = cosine_lr(cfg, progress.step, seconds_before + started.elapsed().as_secs_f64());
             opt.set_lr(progress.lr);
         }
         let loss_value = train_step(&net, &mut opt, &mut state, cfg, window_batch(cfg, data, &mut streams, device, &mut rng))?;
@@ -224,7 +221,8 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         // limit ends the run: the checkpoint kept as best is then scored.
         // Under --max-minutes the run ends on the step after which another
         // step and its validation would no longer fit in the limit.
-        let out_of_time = !budget.another_step_fits(started.elapsed().as_secs_f64());
+        // Ctrl-C ends the run as the time limit does, after this step.
+        let out_of_time = !budget.another_step_fits(started.elapsed().as_secs_f64()) || crate::cli::interrupted();
         let validate_now = progress.step % cfg.val_every == 0 || progress.step == cfg.steps || out_of_time;
         let validation_started = Instant::now();
         if validate_now {
@@ -238,6 +236,9 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
             let meta = serde_json::to_string(&progress)?;
             checkpoint::save(&files.last, &vs, &cfg.model, &[(TRAINING_KEY, meta.clone())])?;
             saved_at = Some(progress.step);
+            if let Some(e) = earlier.take() {
+                e.discard();
+            }
             if improved || val_seg.is_none() {
                 checkpoint::save(&files.best, &vs, &cfg.model, &[(TRAINING_KEY, meta)])?;
             }
@@ -283,7 +284,85 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
             checkpoint::save(&files.best, &vs, &cfg.model, &[(TRAINING_KEY, serde_json::to_string(&progress)?)])?;
         }
     }
+    if let Some(e) = earlier.take() {
+        e.discard();
+    }
     Ok(TrainReport { progress, stop, recent_loss: mean(&recent), parameters })
+}
+
+/// An earlier run's files that a fresh run replaces (`--overwrite`): its
+/// checkpoints, settings, history and curves, and the `epochNNN.png` in the
+/// preview folder. They are renamed aside (`.NAME.earlier-PID`, beside
+/// each) as the run starts, so that no earlier weights pose as the new
+/// run's; removed once the new run has written its first checkpoint
+/// ([`EarlierRun::discard`]); and put back, the new run's files removed,
+/// if it fails before that (on drop).
+struct EarlierRun {
+    /// (where the file was, where it is now).
+    aside: Vec<(PathBuf, PathBuf)>,
+    /// The files the new run writes, removed before the earlier ones return.
+    written: Vec<PathBuf>,
+    preview: Option<PathBuf>,
+}
+
+impl EarlierRun {
+    fn set_aside(files: &RunFiles, preview: Option<&Path>) -> Result<EarlierRun> {
+        let written: Vec<PathBuf> = [&files.best, &files.last, &files.settings, &files.history, &files.curves].into_iter().cloned().collect();
+        let mut run = EarlierRun { aside: Vec::new(), written: written.clone(), preview: preview.map(Path::to_path_buf) };
+        let mut earlier: Vec<PathBuf> = written.into_iter().filter(|p| p.exists()).collect();
+        if let Some(dir) = preview {
+            earlier.extend(preview_pictures(dir)?);
+        }
+        for p in earlier {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let to = p.with_file_name(format!(".{name}.earlier-{}", std::process::id()));
+            // On failure, the drop puts back what was set aside so far.
+            std::fs::rename(&p, &to).with_context(|| format!("{}: cannot set the earlier run's file aside", p.display()))?;
+            run.aside.push((p, to));
+        }
+        Ok(run)
+    }
+
+    /// The new run has its own checkpoint: the earlier files go.
+    fn discard(mut self) {
+        for (_, to) in std::mem::take(&mut self.aside) {
+            let _ = std::fs::remove_file(to);
+        }
+        self.written.clear();
+        self.preview = None;
+    }
+}
+
+impl Drop for EarlierRun {
+    /// The run failed before its first checkpoint: its own files go (so
+    /// that it can be run again as typed) and the earlier run's come back.
+    fn drop(&mut self) {
+        let mut new: Vec<PathBuf> = std::mem::take(&mut self.written);
+        if let Some(dir) = &self.preview {
+            new.extend(preview_pictures(dir).unwrap_or_default());
+        }
+        for p in new {
+            let _ = std::fs::remove_file(p);
+        }
+        for (from, to) in std::mem::take(&mut self.aside) {
+            let _ = std::fs::rename(to, from);
+        }
+    }
+}
+
+/// The `epochNNN.png` pictures [`write_preview`] leaves in `dir`.
+pub(crate) fn preview_pictures(dir: &Path) -> Result<Vec<PathBuf>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).with_context(|| format!("{}: cannot read the preview folder", dir.display()))?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.strip_prefix("epoch").and_then(|r| r.strip_suffix(".png")).is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())) {
+            out.push(e.path());
+        }
+    }
+    Ok(out)
 }
 
 /// When a run under `--max-minutes` must stop so that it ends within the
@@ -340,12 +419,6 @@ fn start_run(cfg: &TrainConfig, files: &RunFiles, device: Device, resume: bool) 
             None => bail!("{}: no training progress in the metadata; cannot resume", from.display()),
         };
         return Ok((loaded.vs, loaded.net, progress));
-    }
-    // A fresh run must not leave an earlier run's weights posing as its own.
-    for f in [&files.best, &files.last] {
-        if f.exists() {
-            std::fs::remove_file(f).with_context(|| format!("{}: cannot replace", f.display()))?;
-        }
     }
     if let Some(init) = &cfg.init {
         let loaded = super::ModelSource::from_arg(init).load(device).with_context(|| "--init")?;

@@ -187,6 +187,9 @@ impl TrainConfig {
         if self.max_minutes.is_some_and(|m| m.is_nan() || m <= 0.0) {
             bail!("max_minutes must be positive");
         }
+        if self.threads == Some(0) {
+            bail!("threads must be at least 1 (unset: libtorch's default, one a core)");
+        }
         self.device_choice()?;
         Ok(())
     }
