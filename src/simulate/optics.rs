@@ -2,6 +2,11 @@
 use ndarray::{Array2, Axis};
 
 /// Gaussian kernel of standard deviation `sigma`, truncated at 3σ and summing to 1.
+///
+/// The simulator keeps this blur of its own (3σ, mirrored borders that do not
+/// repeat the edge pixel) rather than [`crate::segment::gaussian_blur`] (4σ,
+/// scipy's `reflect`), so that a seed simulates the same sequence, to the
+/// bit, as when the shipped models were trained on it.
 pub fn gaussian_kernel(sigma: f32) -> Vec<f32> {
     let r = (3.0 * sigma).ceil().max(1.0) as i32;
     let k: Vec<f32> = (-r..=r).map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp()).collect();
