@@ -513,10 +513,15 @@ fn tracking_markers_are_not_taken_for_outlines() {
     let lines: String = labels.iter().map(|(l, (b, e))| format!("{l} {b} {e} 0\n")).collect();
     std::fs::write(tra.join("man_track.txt"), lines).unwrap();
     let out = d.path().join("m.safetensors");
+    let previews = d.path().join("previews");
     let mut args = vec!["train", "--data", d.path().join("01").to_str().unwrap().to_string().leak(), "--out", out.to_str().unwrap().to_string().leak(), "--steps", "1", "--val-fraction", "0"];
+    args.extend_from_slice(&["--preview", previews.to_str().unwrap().to_string().leak()]);
     args.extend_from_slice(SMALL);
     let o = cellstream(&args);
     let log = text(&o);
     assert!(o.status.success(), "{log}");
     assert!(log.contains("its tracking masks are markers, not outlines") && log.contains("(truth: 2 GT SEG, 0 ST SEG, 0 TRA)"), "{log}");
+    // Without validation frames, the previews show the last annotated training frame, said so.
+    assert!(log.contains("show training frame 5 of 01"), "{log}");
+    assert!(previews.join("epoch001.png").is_file());
 }

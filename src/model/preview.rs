@@ -27,20 +27,35 @@ pub struct PreviewCrop {
     pub frames: Range<usize>,
     pub rows: Range<usize>,
     pub cols: Range<usize>,
+    /// Whether the shown frame is held out; a training frame is shown only
+    /// where no validation frame has truth.
+    pub held_out: bool,
 }
 
 impl PreviewCrop {
     /// The first sequence with a validation block, its first validation
     /// frame with truth, and the centred crop of at most
-    /// [`PREVIEW_SIDE`]² pixels (the whole frame if smaller). `None` when
-    /// no validation frame has truth.
+    /// [`PREVIEW_SIDE`]² pixels (the whole frame if smaller). Where no
+    /// validation frame has truth (`--val-fraction 0`, or truth on a few
+    /// early frames only), the last training frame with truth of the first
+    /// sequence that has one, streamed from up to 4 frames before it.
+    /// `None` when no frame has truth.
     pub fn choose(data: &[TrainSequence], splits: &[(Range<usize>, Range<usize>)]) -> Option<PreviewCrop> {
-        data.iter().zip(splits).enumerate().find_map(|(seq, (s, (_, val)))| {
-            let shown = val.clone().find(|&i| s.truth[i].is_some())?;
-            let (h, w) = s.frames[shown].dim();
+        let crop = |seq: usize, frames: Range<usize>, held_out: bool| {
+            let (h, w) = data[seq].frames[frames.end - 1].dim();
             let (ch, cw) = (h.min(PREVIEW_SIDE), w.min(PREVIEW_SIDE));
             let (y, x) = ((h - ch) / 2, (w - cw) / 2);
-            Some(PreviewCrop { seq, frames: val.start..shown + 1, rows: y..y + ch, cols: x..x + cw })
+            PreviewCrop { seq, frames, rows: y..y + ch, cols: x..x + cw, held_out }
+        };
+        let held_out = data.iter().zip(splits).enumerate().find_map(|(seq, (s, (_, val)))| {
+            let shown = val.clone().find(|&i| s.truth[i].is_some())?;
+            Some(crop(seq, val.start..shown + 1, true))
+        });
+        held_out.or_else(|| {
+            data.iter().zip(splits).enumerate().find_map(|(seq, (s, (train, _)))| {
+                let shown = train.clone().rev().find(|&i| s.truth[i].is_some())?;
+                Some(crop(seq, shown.saturating_sub(4).max(train.start)..shown + 1, false))
+            })
         })
     }
 }
@@ -100,10 +115,14 @@ mod tests {
         let data = [seq(40, 48, &[true; 6]), seq(300, 600, &[true, true, true, true, true, true, false, true, true])];
         let splits = vec![(0..6, 6..6), (0..6, 6..9)];
         let c = PreviewCrop::choose(&data, &splits).unwrap();
-        assert_eq!(c, PreviewCrop { seq: 1, frames: 6..8, rows: 22..278, cols: 172..428 });
+        assert_eq!(c, PreviewCrop { seq: 1, frames: 6..8, rows: 22..278, cols: 172..428, held_out: true });
         // A small frame is shown whole.
         let c = PreviewCrop::choose(&data[..1], &[(0..4, 4..6)]).unwrap();
-        assert_eq!((c.frames, c.rows, c.cols), (4..5, 0..40, 0..48));
-        assert_eq!(PreviewCrop::choose(&data[..1], &[(0..6, 6..6)]), None);
+        assert_eq!((c.frames, c.rows, c.cols, c.held_out), (4..5, 0..40, 0..48, true));
+        // No validation block: the last annotated training frame, after four before it.
+        let c = PreviewCrop::choose(&data[..1], &[(0..6, 6..6)]).unwrap();
+        assert_eq!((c.seq, c.frames, c.held_out), (0, 1..6, false));
+        let none = [seq(40, 48, &[false; 6])];
+        assert_eq!(PreviewCrop::choose(&none, &[(0..6, 6..6)]), None);
     }
 }

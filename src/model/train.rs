@@ -156,8 +156,13 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         Some(dir) => {
             std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the preview folder", dir.display()))?;
             let crop = PreviewCrop::choose(data, &splits);
-            if crop.is_none() {
-                eprintln!("no validation frame has truth: no previews are written to {}", dir.display());
+            if let Some(c) = crop.as_ref().filter(|c| !c.held_out) {
+                eprintln!(
+                    "no validation frame has truth: the previews in {} show training frame {} of {}, which the network learns from",
+                    dir.display(),
+                    data[c.seq].times[c.frames.end - 1],
+                    data[c.seq].name
+                );
             }
             crop.map(|crop| Preview { dir: dir.clone(), crop })
         }
