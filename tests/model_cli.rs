@@ -525,3 +525,20 @@ fn tracking_markers_are_not_taken_for_outlines() {
     assert!(log.contains("show training frame 5 of 01"), "{log}");
     assert!(previews.join("epoch001.png").is_file());
 }
+
+#[test]
+fn binary_masks_given_as_truth_are_warned_of() {
+    let d = tempfile::tempdir().unwrap();
+    let (frames, masks) = disks(48, 40, 8, 3, 7);
+    // Fiji's thresholded masks: every cell 255.
+    let binary: Vec<cellstream::ctc::Mask> = masks.iter().map(|m| m.mapv(|l| if l == 0 { 0 } else { 255 })).collect();
+    write_ctc(d.path(), &frames, &binary, &[0, 1, 2, 4, 5, 6, 7]);
+    let out = d.path().join("m.safetensors");
+    let mut args = vec!["train", "--data", d.path().join("01").to_str().unwrap().to_string().leak(), "--out", out.to_str().unwrap().to_string().leak(), "--steps", "1"];
+    args.extend_from_slice(SMALL);
+    let o = cellstream(&args);
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    assert!(log.contains("man_seg000.tif: one label for 2 separate objects: a binary (semantic) mask"), "{log}"); // two of the three disks touch
+    assert_eq!(log.matches("a binary (semantic) mask").count(), 1, "said once: {log}");
+}

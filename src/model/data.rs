@@ -114,6 +114,7 @@ impl TrainSequence {
         let truths: Vec<Truth> = truth_dirs.iter().map(|d| Truth::open(d)).collect::<ctc::Result<_>>()?;
         let gold = |t: &Truth| t.dir.file_name().is_some_and(|n| n.to_string_lossy().ends_with("_GT"));
         let tra_outlines = tracking_masks_are_outlines(&truths)?;
+        let mut warned_binary = false;
         let mut out = TrainSequence { name: seq.name(), times: vec![], frames: vec![], truth: vec![], sources: vec![] };
         for t in seq.frames.times().filter(|&t| range.is_none_or(|r| r.contains(t))) {
             let path = seq.frames.path(t).expect("listed frame");
@@ -137,6 +138,13 @@ impl TrainSequence {
                     let m = ctc::read_mask(&p)?;
                     if m.dim() != frame.dim() {
                         bail!("{}: mask is {}×{} but frame {t} is {}×{} (width×height)", p.display(), m.dim().1, m.dim().0, frame.dim().1, frame.dim().0);
+                    }
+                    if !warned_binary && let Some(pieces) = binary_mask_pieces(&m) {
+                        eprintln!(
+                            "warning: {}: one label for {pieces} separate objects: a binary (semantic) mask, not instance labels? Each cell needs a label of its own (0 background, 1, 2, … the cells), or the network learns no boundaries between them",
+                            p.display()
+                        );
+                        warned_binary = true;
                     }
                     (Some(m), Some(source))
                 }
@@ -170,6 +178,19 @@ impl TrainSequence {
         let n = |s| self.sources.iter().filter(|&&x| x == Some(s)).count();
         (n(TruthSource::GoldSeg), n(TruthSource::SilverSeg), n(TruthSource::TrackingMarkers))
     }
+}
+
+/// Of a mask with a single label, the number of separate (8-connected)
+/// objects it draws, when there are several: a binary mask saved where
+/// instance labels were meant (a thresholded image from Fiji).
+fn binary_mask_pieces(m: &ctc::Mask) -> Option<usize> {
+    let mut labels = m.iter().filter(|&&l| l != 0);
+    let first = *labels.next()?;
+    if labels.any(|&l| l != first) {
+        return None;
+    }
+    let (_, n) = crate::post::label_components(m.mapv(|l| l != 0).view(), crate::post::Connectivity::Eight);
+    (n > 1).then_some(n)
 }
 
 /// Whether the tracking masks (`TRA/`) of `truths` outline the cells, so
