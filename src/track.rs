@@ -523,6 +523,21 @@ impl Progress {
     }
 }
 
+/// A tracking result that another tool wrote (its `res_track.txt` without
+/// the run record cellstream leaves, [`ctc::RUN_RECORD`]) is not replaced
+/// by `track`, whose result replaces its folder whole: Fiji's, ultrack's or
+/// laptrack's `01_RES` is someone's work. cellstream's own is replaced, so
+/// that a run can be repeated.
+fn refuse_other_tools_result(out: &Path) -> Result<()> {
+    if out.join("res_track.txt").is_file() && !out.join(ctc::RUN_RECORD).is_file() {
+        bail!(CtcError::new(
+            out,
+            format!("holds a tracking result that cellstream did not write (res_track.txt without its {}); it is not replaced: give another --out, or move it first", ctc::RUN_RECORD)
+        ));
+    }
+    Ok(())
+}
+
 /// Before following the folder `seq` of an acquisition that may not have
 /// begun: waits, looking every `poll` for up to `wait`, until it holds a
 /// file, then one `poll` more, so that what kind of acquisition it is (TIFF
@@ -987,6 +1002,7 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
                 bail!("--save-probabilities needs the model segmenter; --masks links masks made elsewhere");
             }
             let out = args.out.clone().context("--out RES is needed with --masks")?;
+            refuse_other_tools_result(&out)?;
             record.section("run").set("masks", path_text(masks)).set("out", path_text(&out));
             let run = MasksRun {
                 stats: args.stats.as_deref(),
@@ -1046,6 +1062,9 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
                 }
             }
             for (part, position) in &parts {
+                refuse_other_tools_result(&default_out(part, *position))?;
+            }
+            for (part, position) in &parts {
                 let out = default_out(part, *position);
                 let mut record = RunRecord::new(std::env::args());
                 if position.is_none() {
@@ -1063,6 +1082,7 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
         }
         (Some(seq), None) => {
             let out = args.out.clone().unwrap_or_else(|| default_out(seq, args.position));
+            refuse_other_tools_result(&out)?;
             record.section("run").set("sequence", path_text(seq)).set("out", path_text(&out));
             args.record_planes(&mut record);
             if let Some(wait) = args.follow {

@@ -1194,3 +1194,32 @@ fn an_ome_zarr_time_point_with_no_chunk_stored_is_warned_of() {
     let o = cellstream(&[&"track", &src, &"--channel", &"1", &"--project", &"max", &"--segmenter", &"classical", &"--out", &d.path().join("whole"), &"-q"]);
     assert!(o.status.success() && !String::from_utf8_lossy(&o.stderr).contains("no data stored"), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// Another tool's tracking result in the output folder is not replaced;
+/// cellstream's own is, so that a run can be repeated.
+#[test]
+fn another_tools_result_is_not_replaced() {
+    let d = tempfile::tempdir().unwrap();
+    let seq = sample(d.path(), 2);
+    let res = d.path().join("01_RES");
+    let o = cellstream(&[&"track", &seq, &"--segmenter", &"classical", &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = cellstream(&[&"track", &seq, &"--segmenter", &"classical", &"-q"]);
+    assert!(o.status.success(), "its own result is replaced: {}", String::from_utf8_lossy(&o.stderr));
+    // The same folder as laptrack or Fiji would leave it: no run record.
+    std::fs::remove_file(res.join(ctc::RUN_RECORD)).unwrap();
+    std::fs::write(res.join("res_track.txt"), "1 0 1 0\n").unwrap();
+    let before: Vec<(PathBuf, Vec<u8>)> = {
+        let mut v: Vec<_> = std::fs::read_dir(&res).unwrap().map(|e| e.unwrap().path()).map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect();
+        v.sort();
+        v
+    };
+    for args in [vec![&"track" as &dyn AsRef<std::ffi::OsStr>, &seq, &"--segmenter", &"classical"], vec![&"track", &"--masks", &seq, &"--out", &res], vec![&"track", &d.path()]] {
+        let o = cellstream(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains("01_RES: holds a tracking result that cellstream did not write"), "{err}");
+    }
+    let mut after: Vec<_> = std::fs::read_dir(&res).unwrap().map(|e| e.unwrap().path()).map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect();
+    after.sort();
+    assert_eq!(after, before);
+}
