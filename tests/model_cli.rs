@@ -301,10 +301,15 @@ fn init_starts_a_fresh_run_from_a_checkpoints_weights() {
     args.extend_from_slice(tiny);
     let o = cellstream(&args);
     assert!(o.status.success(), "{}", text(&o));
-    let (config, meta) = cellstream::model::read_metadata(Path::new(&tuned)).unwrap();
+    let (config, _) = cellstream::model::read_metadata(Path::new(&tuned)).unwrap();
     assert_eq!((config.depth, config.base_width), (2, 4));
+    let (_, meta) = cellstream::model::read_metadata(&d.path().join("tuned.last.safetensors")).unwrap();
     let progress: cellstream::model::Progress = serde_json::from_str(&meta[cellstream::model::TRAINING_KEY]).unwrap();
     assert_eq!(progress.step, 2, "the step count starts afresh");
+    // The starting model is scored before the first step.
+    assert!(text(&o).contains("step      0  val SEG") && text(&o).contains("(the --init model, before training)"), "{}", text(&o));
+    let history = std::fs::read_to_string(d.path().join("tuned.history.csv")).unwrap();
+    assert!(history.lines().nth(1).is_some_and(|r| r.starts_with("0,0,,0.")), "{history}");
     assert!(max_difference(&learned_weights(Path::new(&first)), &learned_weights(Path::new(&tuned))) < 1e-6);
     let settings: cellstream::model::TrainConfig = toml::from_str(&std::fs::read_to_string(d.path().join("tuned.toml")).unwrap()).unwrap();
     assert_eq!(settings.init.as_deref(), Some(Path::new(&first)), "the settings record the starting point");

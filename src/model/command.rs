@@ -292,6 +292,9 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
             cfg.window
         );
     }
+    if cfg.init.is_some() && !args.resume && args.lr.is_none() && cfg.lr == TrainConfig::default().lr {
+        eprintln!("note: fine-tuning at the default learning rate {:e}, meant for training from scratch; README's fine-tunes ran at 3e-4 (--lr 3e-4)", cfg.lr);
+    }
     // Ctrl-C ends the run after its current step, validated and saved.
     crate::cli::stop_gracefully_on_interrupt("\nstopping: validating and saving the current step for --resume (Ctrl-C again to abandon it)\n");
     // A run that fails before its first checkpoint leaves nothing behind

@@ -189,12 +189,44 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
     let started = Instant::now();
     let seconds_before = progress.seconds;
     let first_step = progress.step;
+    // A fine-tune is first scored as it starts: its starting model is then a
+    // candidate for best, and the history shows what the training added.
+    let mut initial_validation = None;
+    if !resume && cfg.init.is_some() && progress.step == 0 {
+        let validation_started = Instant::now();
+        if cfg.model.norm == Norm::Batch {
+            precise_batch_norm(&net, cfg, data, &splits, &trainable, device);
+        }
+        let val_seg = validate(&net, device, data, &splits)?;
+        if val_seg.is_some() {
+            progress.record(val_seg, cfg);
+            let meta = serde_json::to_string(&progress)?;
+            checkpoint::save(&files.last, &vs, &cfg.model, &[(TRAINING_KEY, meta.clone())])?;
+            checkpoint::save(&files.best, &vs, &cfg.model, &[(TRAINING_KEY, meta)])?;
+            if let Some(e) = earlier.take() {
+                e.discard();
+            }
+            let line = format!("step      0  val SEG {} (the --init model, before training)", fmt(val_seg));
+            if bar.is_hidden() { eprintln!("{line}") } else { bar.println(line) }
+            let row = HistoryRow { epoch: 0, step: 0, loss: None, val_seg, lr: progress.lr, seconds: seconds_before };
+            writeln!(history, "{}", row.to_csv())?;
+            history.flush()?;
+            if let Some(p) = &preview {
+                write_preview(p, &net, device, data, 0, 0, val_seg)?;
+            }
+            write_curves(&files.curves, &read_history(&files.history)?)?;
+            initial_validation = Some(validation_started.elapsed().as_secs_f64());
+        }
+    }
     let mut streams: Vec<Option<Stream>> = (0..cfg.batch).map(|_| None).collect();
     let mut state = State::new();
     let mut recent: Vec<f64> = Vec::new();
     let mut saved_at = None;
     // A resumed run's limit counts the minutes it ran before, and so does its schedule.
     let mut budget = TimeBudget::new(cfg.max_minutes.map(|m| m - seconds_before / 60.0));
+    if let Some(seconds) = initial_validation {
+        budget.validation_done(seconds);
+    }
     let mut time_up = false;
     let stop = loop {
         if progress.step >= cfg.steps {
