@@ -547,3 +547,19 @@ fn binary_masks_given_as_truth_are_warned_of() {
     assert!(log.contains("man_seg000.tif: one label for 2 separate objects: a binary (semantic) mask"), "{log}"); // two of the three disks touch
     assert_eq!(log.matches("a binary (semantic) mask").count(), 1, "said once: {log}");
 }
+
+#[test]
+fn frames_numbered_at_the_end_of_any_name_are_a_sequence_as_for_track() {
+    let d = tempfile::tempdir().unwrap();
+    dataset(d.path());
+    let seq = d.path().join("01");
+    for t in 0..8 {
+        std::fs::rename(seq.join(format!("t{t:03}.tif")), seq.join(format!("img_{t}.tif"))).unwrap();
+    }
+    let out = d.path().join("m.safetensors");
+    let mut args = vec!["train", "--data", seq.to_str().unwrap().to_string().leak(), "--out", out.to_str().unwrap().to_string().leak(), "--steps", "1"];
+    args.extend_from_slice(SMALL);
+    let o = cellstream(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("8 frames (truth: 7 GT SEG"), "{}", text(&o));
+}

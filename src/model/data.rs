@@ -233,7 +233,14 @@ pub fn sequence_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
         .with_context(|| format!("{}: cannot read the folder", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
-    let is_frame = |p: &PathBuf| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| ctc::parse_frame_name(n, "t").is_some());
+    // tTTT.tif frames, or any TIFFs numbered at the end of their names
+    // (img_1.tif), as `track` reads a sequence folder.
+    let is_frame = |p: &PathBuf| {
+        p.is_file() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+            let lower = n.to_ascii_lowercase();
+            ctc::parse_frame_name(n, "t").is_some() || ((lower.ends_with(".tif") || lower.ends_with(".tiff")) && lower.trim_end_matches(".tiff").trim_end_matches(".tif").ends_with(|c: char| c.is_ascii_digit()))
+        })
+    };
     if entries.iter().any(is_frame) {
         return Ok(vec![dir.to_path_buf()]);
     }
