@@ -40,7 +40,7 @@ fn model_fps(frames: &[cellstream::ctc::Frame], options: InferOptions) -> f64 {
 }
 
 fn shipped(args: &[String]) {
-    cellstream::post::command::reuse_freed_memory(); // as `track` does
+    cellstream::cli::reuse_freed_memory(); // as `track` does
     let n: usize = flag(args, "--frames").unwrap_or(12);
     let side: usize = flag(args, "--side").unwrap_or(1024);
     let bin = env!("CARGO_BIN_EXE_cellstream");

@@ -68,7 +68,7 @@ fn main() {
         _ => (1300, 1000, 400),
     };
     // As `cellstream postprocess` does: keep freed buffers for the next frame.
-    post::command::reuse_freed_memory();
+    cellstream::cli::reuse_freed_memory();
     let reps = std::env::var("BENCH_REPS").ok().and_then(|r| r.parse().ok()).unwrap_or(15);
     let prob = synthetic(h, w, cells, 7);
     let params = PostParams { closing_radius: 3, min_area: 40, seeds: SeedMode::DistanceMaxima { min_distance: 7 }, ..PostParams::default() };

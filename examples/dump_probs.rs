@@ -10,7 +10,7 @@ use cellstream::model::{DeviceChoice, InferOptions};
 use cellstream::segment::ModelSource;
 
 fn main() {
-    cellstream::post::command::reuse_freed_memory();
+    cellstream::cli::reuse_freed_memory();
     let args: Vec<String> = std::env::args().collect();
     let (dir, out) = match (args.get(1), args.get(2)) {
         (Some(d), Some(o)) => (d, std::path::Path::new(o)),

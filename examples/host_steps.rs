@@ -22,7 +22,7 @@ fn ms(reps: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    cellstream::post::command::reuse_freed_memory(); // as `track` does
+    cellstream::cli::reuse_freed_memory(); // as `track` does
     let args: Vec<String> = std::env::args().collect();
     let path = std::path::PathBuf::from(args.get(1).expect("usage: host_steps FRAME.tif [REPS]"));
     let reps: usize = args.get(2).map_or(20, |r| r.parse().expect("REPS: a number"));

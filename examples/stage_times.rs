@@ -15,7 +15,7 @@ where
 }
 
 fn main() {
-    cellstream::post::command::reuse_freed_memory();
+    cellstream::cli::reuse_freed_memory();
     let args: Vec<String> = std::env::args().collect();
     let dir = args.get(1).expect("usage: stage_times SEQ [--device D] [--precision P] [--tiles T]");
     let device: DeviceChoice = flag(&args, "--device", "cpu");

@@ -43,6 +43,33 @@ pub enum Command {
     Export(crate::export::ExportArgs),
 }
 
+/// Keeps freed memory in the process for the next frame.
+///
+/// Each frame allocates buffers of a few MB (post-processing) to a few hundred
+/// MB (the network's activations at 1024²). glibc serves blocks that large
+/// with fresh `mmap`s and gives them back on `free`, so every frame pays the
+/// kernel to map and zero its memory again: a quarter of the time on a
+/// 1300×1000 frame in post-processing, and 45% of the network's time at 1024²
+/// on the CPU (4.9 million page faults for 16 frames). Raising the mmap and
+/// trim thresholds makes glibc reuse blocks up to 32 MB; with mmap off, the
+/// main arena serves larger ones from its `brk` heap and keeps them when
+/// freed. (A thread's own arena still maps blocks over 64 MB afresh, which is
+/// why the pipeline runs the network on the main thread.) The network then
+/// runs 1.8× faster (0.41 against 0.75 s a frame) for about 1.3× the peak
+/// memory. A process-wide setting: call it once at the start.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn reuse_freed_memory() {
+    // SAFETY: mallopt only sets allocator tuning parameters; glibc allows it at any time.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20); // glibc's upper limit on 64-bit
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_MMAP_MAX, 0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn reuse_freed_memory() {}
+
 /// The exit status of a command that Ctrl-C ended early, its output saved:
 /// 128 + SIGINT, as a shell reports a command Ctrl-C killed.
 pub const INTERRUPTED_STATUS: u8 = 130;

@@ -3,7 +3,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() {
-    cellstream::post::command::reuse_freed_memory();
+    cellstream::cli::reuse_freed_memory();
     let code = cellstream::cli::main();
     // ExitCode hides its number: the statuses the commands use are told apart here.
     let status = if code == ExitCode::SUCCESS {
