@@ -35,6 +35,7 @@ pub mod raster;
 pub mod render;
 pub mod shape;
 pub mod texture;
+mod command;
 mod write;
 
 use std::collections::HashSet;
@@ -50,7 +51,8 @@ use raster::{keep_largest_pieces, rasterize};
 use render::Renderer;
 
 pub use measure::SimStats;
-pub use write::{run_cli, write_sequence, SimulateArgs};
+pub use command::{run_cli, SimulateArgs};
+pub use write::write_sequence;
 
 /// The random number generator of every simulation (PCG, O'Neill 2014).
 pub type SimRng = rand_pcg::Pcg64Mcg;
