@@ -83,28 +83,73 @@ pub fn interrupted() -> bool {
 static INTERRUPT_MESSAGE: std::sync::atomic::AtomicPtr<u8> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
 static INTERRUPT_MESSAGE_LEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+/// Files to put back if a second Ctrl-C ends the process: each path in
+/// `remove` is removed, then each `(from, to)` renamed.
+struct AbortPlan {
+    remove: Vec<std::ffi::CString>,
+    rename: Vec<(std::ffi::CString, std::ffi::CString)>,
+}
+
+static ABORT_PLAN: std::sync::atomic::AtomicPtr<AbortPlan> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+static INTERRUPTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// What a second Ctrl-C does before the process dies, until
+/// [`clear_abort_plan`]: remove the files `remove`, then rename each
+/// `(from, to)` (unlink(2) and rename(2) are async-signal-safe). `train
+/// --overwrite` puts the earlier run's files back this way while they are
+/// set aside. Paths that cannot be C strings are left out.
+pub fn set_abort_plan(remove: &[PathBuf], rename: &[(PathBuf, PathBuf)]) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &PathBuf| std::ffi::CString::new(p.as_os_str().as_bytes()).ok();
+    let plan = AbortPlan { remove: remove.iter().filter_map(c).collect(), rename: rename.iter().filter_map(|(a, b)| Some((c(a)?, c(b)?))).collect() };
+    // The plan it replaces is leaked: a handler may be reading it.
+    ABORT_PLAN.store(Box::into_raw(Box::new(plan)), std::sync::atomic::Ordering::SeqCst);
+}
+
+/// No files to put back on a second Ctrl-C any more.
+pub fn clear_abort_plan() {
+    ABORT_PLAN.store(std::ptr::null_mut(), std::sync::atomic::Ordering::SeqCst);
+}
+
 /// The first Ctrl-C (SIGINT) or SIGTERM says `message` on stderr and asks the
 /// command to stop where it can: [`interrupted`] turns true, and a followed
-/// acquisition ends as if no frame had come ([`ctc::stop_following`]). The
-/// handler then resets itself, so a second one ends the process at once.
+/// acquisition ends as if no frame had come ([`ctc::stop_following`]). A
+/// second one (of either) ends the process at once, by that signal, after
+/// carrying out the [`set_abort_plan`] if one is set.
 pub fn stop_gracefully_on_interrupt(message: &'static str) {
     use std::sync::atomic::Ordering;
     INTERRUPT_MESSAGE_LEN.store(message.len(), Ordering::SeqCst);
     INTERRUPT_MESSAGE.store(message.as_ptr().cast_mut(), Ordering::SeqCst);
-    extern "C" fn on_interrupt(_: libc::c_int) {
-        let (text, len) = (INTERRUPT_MESSAGE.load(Ordering::SeqCst), INTERRUPT_MESSAGE_LEN.load(Ordering::SeqCst));
-        // write(2) is async-signal-safe; nothing else here allocates or locks.
-        if !text.is_null() {
-            unsafe { libc::write(2, text.cast(), len) };
+    extern "C" fn on_interrupt(signal: libc::c_int) {
+        // Only async-signal-safe calls here: write, unlink, rename, signal,
+        // raise; nothing allocates or locks.
+        if INTERRUPTS.fetch_add(1, Ordering::SeqCst) == 0 {
+            let (text, len) = (INTERRUPT_MESSAGE.load(Ordering::SeqCst), INTERRUPT_MESSAGE_LEN.load(Ordering::SeqCst));
+            if !text.is_null() {
+                unsafe { libc::write(2, text.cast(), len) };
+            }
+            ctc::stop_following();
+            return;
         }
-        ctc::stop_following();
+        let plan = ABORT_PLAN.load(Ordering::SeqCst);
+        // SAFETY: a plan once stored is never freed (see set_abort_plan).
+        if let Some(plan) = unsafe { plan.as_ref() } {
+            for p in &plan.remove {
+                unsafe { libc::unlink(p.as_ptr()) };
+            }
+            for (from, to) in &plan.rename {
+                unsafe { libc::rename(from.as_ptr(), to.as_ptr()) };
+            }
+        }
+        unsafe {
+            libc::signal(signal, libc::SIG_DFL);
+            libc::raise(signal);
+        }
     }
-    // SAFETY: a plain sigaction with a handler that only loads and stores
-    // atomics and writes a static message to stderr.
+    // SAFETY: a plain sigaction with the handler above.
     unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
         action.sa_sigaction = on_interrupt as extern "C" fn(libc::c_int) as usize;
-        action.sa_flags = libc::SA_RESETHAND;
         libc::sigemptyset(&mut action.sa_mask);
         for signal in [libc::SIGINT, libc::SIGTERM] {
             libc::sigaction(signal, &action, std::ptr::null_mut());

@@ -466,8 +466,17 @@ fn an_overwriting_run_that_fails_before_its_first_checkpoint_puts_the_earlier_ru
     assert!(!o.status.success() && text(&o).contains("lower the learning rate"), "{}", text(&o));
     assert_eq!(snapshot(&d.path().join("runs")), before, "the earlier run is not whole again");
     // Resuming with other data is refused: its best checkpoint was chosen on its own.
-    let o = cellstream(&["train", "--out", out.to_str().unwrap(), "--resume", "--data", d.path().to_str().unwrap()]);
+    let other = tempfile::tempdir().unwrap();
+    dataset(other.path());
+    let o = cellstream(&["train", "--out", out.to_str().unwrap(), "--resume", "--data", other.path().join("01").to_str().unwrap()]);
     assert!(!o.status.success() && text(&o).contains("--resume continues the run on its own data"), "{}", text(&o));
+    // And so is a new learning rate.
+    let o = cellstream(&["train", "--out", out.to_str().unwrap(), "--resume", "--lr", "1e-4"]);
+    assert!(!o.status.success() && text(&o).contains("--resume continues the run's own learning rate"), "{}", text(&o));
+    assert_eq!(snapshot(&d.path().join("runs")), before);
+    // The same data named by its dataset folder is the same data: resumed.
+    let o = cellstream(&["train", "--out", out.to_str().unwrap(), "--resume", "--data", d.path().to_str().unwrap(), "--steps", "3"]);
+    assert!(o.status.success(), "{}", text(&o));
 }
 
 #[test]
@@ -562,4 +571,34 @@ fn frames_numbered_at_the_end_of_any_name_are_a_sequence_as_for_track() {
     let o = cellstream(&args);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("8 frames (truth: 7 GT SEG"), "{}", text(&o));
+}
+
+#[test]
+fn a_second_ctrl_c_puts_the_earlier_run_back_before_the_process_dies() {
+    let d = tempfile::tempdir().unwrap();
+    dataset(d.path());
+    let (out, data) = (d.path().join("runs/m.safetensors"), d.path().join("01"));
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--steps", "2"];
+    args.extend_from_slice(SMALL);
+    let o = cellstream(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let before = snapshot(&d.path().join("runs"));
+    // --overwrite, validation far off: no checkpoint of the new run for a long while.
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--overwrite", "--steps", "100000", "--max-minutes", "5"];
+    args.extend_from_slice(&["--crop", "32", "--depth", "2", "--base-width", "4", "--window", "2", "--val-every", "100000", "--threads", "1", "--device", "cpu"]);
+    let child = Command::new(env!("CARGO_BIN_EXE_cellstream")).args(&args).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let history = d.path().join("runs/m.history.csv");
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&history).map_or(0, |h| h.lines().count()) < 3 && start.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Two at once: the second is delivered as the first's handler returns.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let o = child.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(o.status.signal(), Some(libc::SIGINT), "{}", text(&o));
+    assert_eq!(snapshot(&d.path().join("runs")), before, "the earlier run is not whole again");
 }

@@ -232,11 +232,17 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
     }
     // A resumed run goes on with its own data: its best score and checkpoint
     // were chosen on them.
+    if args.resume && args.lr.is_some() {
+        bail!("--resume continues the run's own learning rate (cut on plateaus or along --cosine); to train on at another rate, start a new run from its checkpoint: --init {} --lr RATE --out OTHER.safetensors", args.out.display());
+    }
     if args.resume && !args.data.is_empty() && files.settings.exists() {
         let saved = TrainConfig::overlay_file(&TrainConfig::default(), &files.settings)?.data;
+        // The same sequences, however the folders are spelt (a dataset folder or its sequences).
         let same = |a: &[std::path::PathBuf], b: &[std::path::PathBuf]| {
-            let abs = |v: &[std::path::PathBuf]| v.iter().map(|p| p.canonicalize().unwrap_or_else(|_| p.clone())).collect::<Vec<_>>();
-            abs(a) == abs(b)
+            let sequences = |v: &[std::path::PathBuf]| -> Option<std::collections::BTreeSet<std::path::PathBuf>> {
+                v.iter().map(|d| super::data::sequence_dirs(d).ok()).collect::<Option<Vec<_>>>().map(|s| s.into_iter().flatten().filter_map(|p| p.canonicalize().ok()).collect())
+            };
+            sequences(a) == sequences(b)
         };
         // Saved paths relative to another folder cannot be compared from here:
         // --data is then how the run finds its data again.
@@ -254,6 +260,15 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
     }
     // The saved settings hold the data folders as they were given: a
     // relative one is relative to where the run started, not to the model.
+    // So is a relative preview folder: from elsewhere it would be another.
+    if args.resume
+        && !args.data.is_empty()
+        && args.preview.is_none()
+        && let Some(p) = cfg.preview.as_ref().filter(|p| p.is_relative())
+        && TrainConfig::overlay_file(&TrainConfig::default(), &files.settings).is_ok_and(|saved| saved.data.iter().any(|d| d.is_relative() && !d.exists()))
+    {
+        bail!("{}: the preview folder {} names is relative to where the run started; give --preview DIR as well", files.settings.display(), p.display());
+    }
     if args.resume
         && args.data.is_empty()
         && let Some(d) = cfg.data.iter().find(|d| d.is_relative() && !d.exists())
@@ -303,6 +318,7 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
     let report = fit(&cfg, &data, &args.out, args.resume)?;
     let why = match report.stop {
         Stop::Steps => "step limit reached",
+        Stop::TimeLimit if args.resume => "time limit reached (a resumed run counts the minutes it ran before: give a larger --max-minutes to go on)",
         Stop::TimeLimit => "time limit reached",
         Stop::EarlyStop => "validation SEG stopped improving",
         Stop::Interrupted => "interrupted (--resume continues the run)",

@@ -233,6 +233,23 @@ pub fn sequence_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
         .with_context(|| format!("{}: cannot read the folder", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
+    // A truth or result folder given for its sequence: name the one meant.
+    let named = |p: &Path| p.canonicalize().ok().and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_default();
+    let beside = |p: &Path| -> Option<(String, PathBuf)> {
+        let name = named(p);
+        let (seq, kind) = name.rsplit_once('_')?;
+        (seq.bytes().all(|b| b.is_ascii_digit()) && ["GT", "ST", "RES"].contains(&kind)).then(|| (seq.to_string(), p.join("..")))
+    };
+    let truth_part = ["SEG", "TRA"].contains(&named(dir).as_str());
+    if let Some((seq, parent)) = beside(dir).or_else(|| truth_part.then(|| beside(&dir.join(".."))).flatten()) {
+        let parent = parent.canonicalize().unwrap_or(parent);
+        return Err(anyhow!(
+            "{}: is a truth or result folder, not a sequence; --data takes the sequence folder {} (its truth is found beside it) or the dataset folder {}",
+            dir.display(),
+            parent.join(&seq).display(),
+            parent.display()
+        ));
+    }
     // tTTT.tif frames, or any TIFFs numbered at the end of their names
     // (img_1.tif), as `track` reads a sequence folder.
     let is_frame = |p: &PathBuf| {
@@ -246,22 +263,6 @@ pub fn sequence_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     let seqs: Vec<PathBuf> = ctc::dataset_sequences(dir).into_iter().map(|n| dir.join(n)).collect();
     if seqs.is_empty() {
-        // A truth or result folder given for its sequence: name the one meant.
-        let named = |p: &Path| p.canonicalize().ok().and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_default();
-        let beside = |p: &Path| -> Option<(String, PathBuf)> {
-            let name = named(p);
-            let (seq, kind) = name.rsplit_once('_')?;
-            (seq.bytes().all(|b| b.is_ascii_digit()) && ["GT", "ST", "RES"].contains(&kind)).then(|| (seq.to_string(), p.join("..")))
-        };
-        if let Some((seq, parent)) = beside(dir).or_else(|| beside(&dir.join(".."))) {
-            let parent = parent.canonicalize().unwrap_or(parent);
-            return Err(anyhow!(
-                "{}: is a truth or result folder, not a sequence; --data takes the sequence folder {} (its truth is found beside it) or the dataset folder {}",
-                dir.display(),
-                parent.join(&seq).display(),
-                parent.display()
-            ));
-        }
         return Err(anyhow!("{}: neither a sequence folder (tTTT.tif frames) nor a dataset folder (NN/ sequence subfolders)", dir.display()));
     }
     Ok(seqs)

@@ -188,7 +188,6 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
 
     let started = Instant::now();
     let seconds_before = progress.seconds;
-    let first_step = progress.step;
     // A fine-tune is first scored as it starts: its starting model is then a
     // candidate for best, and the history shows what the training added.
     let mut initial_validation = None;
@@ -203,9 +202,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
             let meta = serde_json::to_string(&progress)?;
             checkpoint::save(&files.last, &vs, &cfg.model, &[(TRAINING_KEY, meta.clone())])?;
             checkpoint::save(&files.best, &vs, &cfg.model, &[(TRAINING_KEY, meta)])?;
-            if let Some(e) = earlier.take() {
-                e.discard();
-            }
+            // The earlier run stays aside until this one has trained a step.
             let line = format!("step      0  val SEG {} (the --init model, before training)", fmt(val_seg));
             if bar.is_hidden() { eprintln!("{line}") } else { bar.println(line) }
             let row = HistoryRow { epoch: 0, step: 0, loss: None, val_seg, lr: progress.lr, seconds: seconds_before };
@@ -227,7 +224,8 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
     if let Some(seconds) = initial_validation {
         budget.validation_done(seconds);
     }
-    let mut time_up = false;
+    // A resumed run whose minutes are spent takes no step.
+    let mut time_up = resume && !budget.another_step_fits(started.elapsed().as_secs_f64());
     let stop = loop {
         if progress.step >= cfg.steps {
             break Stop::Steps;
@@ -288,7 +286,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
                 fmt(val_seg),
                 fmt(progress.best_val_seg),
                 progress.lr,
-                1000.0 * started.elapsed().as_secs_f64() / ((progress.step - first_step).max(1) as f64)
+                1000.0 * budget.mean_step_seconds()
             );
             if bar.is_hidden() { eprintln!("{line}") } else { bar.println(line) }
         }
@@ -308,7 +306,8 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
             }
             recent.clear();
         }
-        time_up = out_of_time || (validate_now && !budget.another_step_fits(started.elapsed().as_secs_f64()));
+        // A Ctrl-C during the validation stops the run now that it is saved.
+        time_up = out_of_time || (validate_now && (crate::cli::interrupted() || !budget.another_step_fits(started.elapsed().as_secs_f64())));
     };
     bar.finish_and_clear();
     history.flush()?;
@@ -357,11 +356,15 @@ impl EarlierRun {
             std::fs::rename(&p, &to).with_context(|| format!("{}: cannot set the earlier run's file aside", p.display()))?;
             run.aside.push((p, to));
         }
+        // A second Ctrl-C, which ends the process at once, puts them back too.
+        let back: Vec<(PathBuf, PathBuf)> = run.aside.iter().map(|(from, to)| (to.clone(), from.clone())).collect();
+        crate::cli::set_abort_plan(&run.written, &back);
         Ok(run)
     }
 
     /// The new run has its own checkpoint: the earlier files go.
     fn discard(mut self) {
+        crate::cli::clear_abort_plan();
         for (_, to) in std::mem::take(&mut self.aside) {
             let _ = std::fs::remove_file(to);
         }
@@ -374,6 +377,7 @@ impl Drop for EarlierRun {
     /// The run failed before its first checkpoint: its own files go (so
     /// that it can be run again as typed) and the earlier run's come back.
     fn drop(&mut self) {
+        crate::cli::clear_abort_plan();
         let mut new: Vec<PathBuf> = std::mem::take(&mut self.written);
         if let Some(dir) = &self.preview {
             new.extend(preview_pictures(dir).unwrap_or_default());
@@ -432,12 +436,16 @@ impl TimeBudget {
         self.validation_seconds = Some(seconds);
     }
 
+    /// The mean time of this run's steps so far, validations left out.
+    fn mean_step_seconds(&self) -> f64 {
+        if self.steps == 0 { 0.0 } else { self.step_seconds / self.steps as f64 }
+    }
+
     /// Whether, `elapsed` seconds into the run, one more step and the
     /// validation after it still end within the limit.
     fn another_step_fits(&self, elapsed: f64) -> bool {
         let Some(limit) = self.limit else { return true };
-        let step = if self.steps == 0 { 0.0 } else { self.step_seconds / self.steps as f64 };
-        elapsed + step + self.validation_seconds.unwrap_or(0.0) <= limit
+        elapsed + self.mean_step_seconds() + self.validation_seconds.unwrap_or(0.0) <= limit
     }
 }
 

@@ -187,6 +187,12 @@ impl TrainConfig {
         if self.max_minutes.is_some_and(|m| m.is_nan() || m <= 0.0) {
             bail!("max_minutes must be positive");
         }
+        if self.steps == 0 {
+            bail!("steps must be at least 1");
+        }
+        if self.preview.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+            bail!("preview must name a folder (leave it out for no previews)");
+        }
         if self.threads == Some(0) {
             bail!("threads must be at least 1 (unset: libtorch's default, one a core)");
         }
