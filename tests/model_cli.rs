@@ -602,3 +602,22 @@ fn a_second_ctrl_c_puts_the_earlier_run_back_before_the_process_dies() {
     assert_eq!(o.status.signal(), Some(libc::SIGINT), "{}", text(&o));
     assert_eq!(snapshot(&d.path().join("runs")), before, "the earlier run is not whole again");
 }
+
+#[test]
+fn a_resumed_run_that_validates_less_often_numbers_its_previews_on() {
+    let d = tempfile::tempdir().unwrap();
+    dataset(d.path());
+    let (out, previews, data) = (d.path().join("m.safetensors"), d.path().join("prev"), d.path().join("01"));
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--steps", "4", "--preview", previews.to_str().unwrap()];
+    args.extend_from_slice(SMALL);
+    assert!(cellstream(&args).status.success());
+    let first = std::fs::read(previews.join("epoch002.png")).unwrap();
+    let o = cellstream(&["train", "--out", out.to_str().unwrap(), "--resume", "--steps", "8", "--val-every", "4"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mut names: Vec<String> = std::fs::read_dir(&previews).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert_eq!(names, ["epoch001.png", "epoch002.png", "epoch003.png"]);
+    assert_eq!(std::fs::read(previews.join("epoch002.png")).unwrap(), first, "step 4's preview is kept");
+    let history = std::fs::read_to_string(d.path().join("m.history.csv")).unwrap();
+    assert!(history.lines().last().unwrap().starts_with("3,8,"), "{history}");
+}

@@ -72,6 +72,11 @@ pub struct Progress {
     /// Validations since the last improvement.
     pub stale: usize,
     pub seconds: f64,
+    /// Validation periods completed (the step-0 validation of `--init` not
+    /// counted): the history's epoch and the previews' `epochNNN`, which
+    /// stay in order when a resumed run changes `val_every`.
+    #[serde(default)]
+    pub validations: usize,
 }
 
 impl Progress {
@@ -265,6 +270,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
                 precise_batch_norm(&net, cfg, data, &splits, &trainable, device);
             }
             val_seg = validate(&net, device, data, &splits)?;
+            progress.validations += 1;
             let improved = progress.record(val_seg, cfg);
             opt.set_lr(progress.lr);
             progress.seconds = seconds_before + started.elapsed().as_secs_f64();
@@ -291,7 +297,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
             if bar.is_hidden() { eprintln!("{line}") } else { bar.println(line) }
         }
         let seconds = seconds_before + started.elapsed().as_secs_f64();
-        let epoch = progress.step.div_ceil(cfg.val_every);
+        let epoch = if validate_now { progress.validations } else { progress.validations + 1 };
         let row = HistoryRow { epoch, step: progress.step, loss: loss_value, val_seg, lr: progress.lr, seconds };
         writeln!(history, "{}", row.to_csv())?;
         if validate_now {
@@ -463,6 +469,8 @@ fn start_run(cfg: &TrainConfig, files: &RunFiles, device: Device, resume: bool) 
             Some(j) => serde_json::from_str(j).with_context(|| format!("{}: training progress in the metadata", from.display()))?,
             None => bail!("{}: no training progress in the metadata; cannot resume", from.display()),
         };
+        // A checkpoint from before `validations` was kept: as it would have counted.
+        let progress = if progress.validations == 0 && progress.step > 0 { Progress { validations: progress.step.div_ceil(cfg.val_every), ..progress } } else { progress };
         return Ok((loaded.vs, loaded.net, progress));
     }
     if let Some(init) = &cfg.init {
