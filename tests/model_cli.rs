@@ -184,6 +184,7 @@ fn bad_input_is_refused_with_the_reason() {
     std::fs::write(&a_file, "not a folder").unwrap();
     std::fs::create_dir(d.path().join("noseq")).unwrap();
     let in_data = d.path().join("01/x.safetensors");
+    let last = d.path().join("x.last.safetensors");
     let (gt_seg, noseq) = (gt.join("SEG"), d.path().join("noseq"));
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--data", "/no/such/dir", "--out", out], "/no/such/dir"),
@@ -195,6 +196,7 @@ fn bad_input_is_refused_with_the_reason() {
         (vec!["--data", data, "--out", out, "--norm", "layer"], "unknown normalisation"),
         (vec!["--data", data, "--out", out, "--interface-weight", "0"], "interface_weight must be a positive number"),
         (vec!["--data", data, "--out", pt.to_str().unwrap(), "--steps", "1"], "must end in .safetensors"),
+        (vec!["--data", data, "--out", last.to_str().unwrap(), "--steps", "1", "--overwrite"], "names the latest checkpoint of a run"),
         (vec!["--data", dataset_dir.to_str().unwrap(), "--out", out, "--window", "9", "--steps", "1"], "consecutive training frames"),
         (vec!["--data", gt.to_str().unwrap(), "--out", out], "is a truth or result folder, not a sequence; --data takes the sequence folder"),
         (vec!["--data", gt_seg.to_str().unwrap(), "--out", out], "is a truth or result folder"),

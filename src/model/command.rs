@@ -206,6 +206,9 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
     if args.out.extension().is_none_or(|e| e != "safetensors") {
         bail!("{}: the checkpoint's name must end in .safetensors", args.out.display());
     }
+    if args.out.to_string_lossy().ends_with(".last.safetensors") {
+        bail!("{}: names the latest checkpoint of a run (MODEL.last.safetensors beside MODEL.safetensors); name the checkpoint otherwise", args.out.display());
+    }
     let files = RunFiles::new(&args.out);
     // The files written beside the checkpoint are the run's too: a settings
     // file of the user's own, or an earlier run's history, is not replaced
