@@ -589,20 +589,17 @@ fn a_second_ctrl_c_puts_the_earlier_run_back_before_the_process_dies() {
     let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--overwrite", "--steps", "100000", "--max-minutes", "5"];
     args.extend_from_slice(&["--crop", "32", "--depth", "2", "--base-width", "4", "--window", "2", "--val-every", "100000", "--threads", "1", "--device", "cpu"]);
     let child = Command::new(env!("CARGO_BIN_EXE_cellstream")).args(&args).stderr(std::process::Stdio::piped()).spawn().unwrap();
-    let history = d.path().join("runs/m.history.csv");
-    let start = std::time::Instant::now();
-    while std::fs::read_to_string(&history).map_or(0, |h| h.lines().count()) < 3 && start.elapsed().as_secs() < 120 {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    // Two at once: the second is delivered as the first's handler returns.
+    wait_for_steps_of(child.id(), &d.path().join("runs"));
+    // Two at once, of two kinds (two of one kind pending at once are one):
+    // the second is delivered as the first's handler returns.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
-        libc::kill(child.id() as i32, libc::SIGINT);
+        libc::kill(child.id() as i32, libc::SIGTERM);
     }
     let o = child.wait_with_output().unwrap();
     use std::os::unix::process::ExitStatusExt;
-    assert_eq!(o.status.signal(), Some(libc::SIGINT), "{}", text(&o));
-    assert_eq!(snapshot(&d.path().join("runs")), before, "the earlier run is not whole again");
+    assert!(matches!(o.status.signal(), Some(libc::SIGINT | libc::SIGTERM)), "{:?}: {}", o.status, text(&o));
+    same_files(&d.path().join("runs"), &before);
 }
 
 #[test]
@@ -622,4 +619,46 @@ fn a_resumed_run_that_validates_less_often_numbers_its_previews_on() {
     assert_eq!(std::fs::read(previews.join("epoch002.png")).unwrap(), first, "step 4's preview is kept");
     let history = std::fs::read_to_string(d.path().join("m.history.csv")).unwrap();
     assert!(history.lines().last().unwrap().starts_with("3,8,"), "{history}");
+}
+
+#[test]
+fn what_a_killed_run_set_aside_is_put_back_by_the_next() {
+    let d = tempfile::tempdir().unwrap();
+    dataset(d.path());
+    let (out, data, previews) = (d.path().join("runs/m.safetensors"), d.path().join("01"), d.path().join("runs/prev"));
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--steps", "2", "--preview", previews.to_str().unwrap()];
+    args.extend_from_slice(SMALL);
+    assert!(cellstream(&args).status.success());
+    let before = snapshot(&d.path().join("runs"));
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--overwrite", "--steps", "100000", "--preview", previews.to_str().unwrap()];
+    args.extend_from_slice(&["--crop", "32", "--depth", "2", "--base-width", "4", "--window", "2", "--val-every", "100000", "--threads", "1", "--device", "cpu"]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cellstream")).args(&args).stderr(std::process::Stdio::null()).spawn().unwrap();
+    wait_for_steps_of(child.id(), &d.path().join("runs"));
+    child.kill().unwrap(); // SIGKILL: no handler runs
+    child.wait().unwrap();
+    assert_ne!(snapshot(&d.path().join("runs")), before, "the killed run left its files and the earlier run's aside");
+    // The next run puts the earlier run back first, then refuses to replace it unasked.
+    let mut again = vec!["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--steps", "2", "--preview", previews.to_str().unwrap()];
+    again.extend_from_slice(SMALL);
+    let o = cellstream(&again);
+    assert!(!o.status.success() && text(&o).contains("put back the files of an earlier run") && text(&o).contains("exists"), "{}", text(&o));
+    same_files(&d.path().join("runs"), &before);
+}
+
+/// Waits until the run of process `pid` writing `runs/m.*` has set the
+/// earlier run aside and taken two steps of its own.
+fn wait_for_steps_of(pid: u32, runs: &Path) {
+    let (aside, history) = (runs.join(format!(".m.safetensors.earlier-{pid}")), runs.join("m.history.csv"));
+    let start = std::time::Instant::now();
+    while !(aside.exists() && std::fs::read_to_string(&history).map_or(0, |h| h.lines().count()) >= 3) {
+        assert!(start.elapsed().as_secs() < 120, "the run did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Checks that `dir` holds exactly the files of `before`, with the same bytes; names those that differ.
+fn same_files(dir: &Path, before: &std::collections::BTreeMap<std::path::PathBuf, Vec<u8>>) {
+    let now = snapshot(dir);
+    let differ: Vec<_> = now.keys().chain(before.keys()).filter(|k| now.get(*k) != before.get(*k)).collect();
+    assert!(differ.is_empty(), "differ: {differ:?}; now {:?}", now.keys().collect::<Vec<_>>());
 }

@@ -28,7 +28,7 @@ pub use tiff_io::{check_output_file, check_outputs_apart, stage_file, StagedFile
 pub use track_file::{chain_starts, daughter_counts, parse_tracks, read_tracks, write_tracks, TrackRecord};
 pub use validate::{lineage_violations, validate_result, validate_tracks, Violation};
 pub use writer::{refuse_truth_folder, ResultWriter, StagedFolder, RUN_RECORD};
-pub(crate) use writer::{remove_stale, shown_as};
+pub(crate) use writer::{process_alive, remove_stale, shown_as};
 pub use ndtiff::{is_ndtiff, ndtiff_channel_names, ndtiff_positions, refuse_position, NdTiff};
 pub use channels::{channel_names, ChannelArg};
 pub use zarr::{is_zarr, zarr_calibration, ZarrImage};

@@ -151,7 +151,7 @@ pub(crate) fn remove_stale(parent: &Path, name: &str) {
 
 /// Whether process `pid` is running (signal 0 reaches it, or it exists but
 /// belongs to another user).
-fn process_alive(pid: i32) -> bool {
+pub(crate) fn process_alive(pid: i32) -> bool {
     // SAFETY: signal 0 sends nothing; it only checks the process exists.
     unsafe { libc::kill(pid, 0) == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM) }
 }

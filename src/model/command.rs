@@ -199,7 +199,20 @@ impl TrainArgs {
 
 /// Runs `cellstream train`.
 pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
+    // Before anything reads the run's files: what a killed run set aside
+    // goes back (the preview folder's once the settings name it, below).
+    let say = |back: Vec<std::path::PathBuf>| {
+        if !back.is_empty() {
+            eprintln!(
+                "put back {} of an earlier run that a run killed before its first checkpoint had set aside: {}",
+                if back.len() == 1 { "a file" } else { "the files" },
+                back.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            );
+        }
+    };
+    say(super::train::EarlierRun::recover(&RunFiles::new(&args.out), None));
     let cfg = args.settings()?;
+    say(super::train::EarlierRun::recover(&RunFiles::new(&args.out), cfg.preview.as_deref()));
     if !args.resume && !args.overwrite && args.out.exists() {
         bail!("{}: exists; pass --resume to continue that run or --overwrite to replace it", args.out.display());
     }

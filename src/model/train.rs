@@ -339,7 +339,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
 /// run's; removed once the new run has written its first checkpoint
 /// ([`EarlierRun::discard`]); and put back, the new run's files removed,
 /// if it fails before that (on drop).
-struct EarlierRun {
+pub(crate) struct EarlierRun {
     /// (where the file was, where it is now).
     aside: Vec<(PathBuf, PathBuf)>,
     /// The files the new run writes, removed before the earlier ones return.
@@ -366,6 +366,39 @@ impl EarlierRun {
         let back: Vec<(PathBuf, PathBuf)> = run.aside.iter().map(|(from, to)| (to.clone(), from.clone())).collect();
         crate::cli::set_abort_plan(&run.written, &back);
         Ok(run)
+    }
+
+    /// Puts back what a run killed outright (SIGKILL, a power cut) left set
+    /// aside: `.NAME.earlier-PID` of a process that is gone, beside the
+    /// files of `files` and in `preview`. That run never checkpointed a
+    /// trained step (it would have removed them), so the files at those
+    /// names are its own and worth nothing; they are replaced. Returns the
+    /// files put back.
+    pub(crate) fn recover(files: &RunFiles, preview: Option<&Path>) -> Vec<PathBuf> {
+        let mut folders: Vec<PathBuf> = vec![files.best.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()];
+        folders.extend(preview.map(Path::to_path_buf));
+        let names: Vec<String> = [&files.best, &files.last, &files.settings, &files.history, &files.curves]
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        let mut back = Vec::new();
+        for dir in folders {
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            for e in entries.flatten() {
+                let hidden = e.file_name().to_string_lossy().into_owned();
+                let Some((name, pid)) = hidden.strip_prefix('.').and_then(|h| h.rsplit_once(".earlier-")) else { continue };
+                let ours = names.iter().any(|n| n == name) || (Some(dir.as_path()) == preview && name.starts_with("epoch") && name.ends_with(".png"));
+                let Some(pid) = pid.parse::<i32>().ok().filter(|_| ours) else { continue };
+                if pid == std::process::id() as i32 || crate::ctc::process_alive(pid) {
+                    continue;
+                }
+                let to = dir.join(name);
+                if std::fs::rename(e.path(), &to).is_ok() {
+                    back.push(to);
+                }
+            }
+        }
+        back
     }
 
     /// The new run has its own checkpoint: the earlier files go.
