@@ -285,6 +285,12 @@ pub fn cell_cycle_accuracy(truth_tracks: &[TrackRecord], result_tracks: &[TrackR
 }
 
 /// BIO(i), the mean of CT, TF, BC(i) and CCA, of those that can be computed.
+///
+/// ```
+/// use cellstream::eval::bio;
+/// assert_eq!(bio(Some(0.5), Some(1.0), None, None), Some(0.75)); // no divisions: BC and CCA left out
+/// assert_eq!(bio(None, None, None, None), None);
+/// ```
 pub fn bio(ct: Option<f64>, tf: Option<f64>, bc: Option<f64>, cca: Option<f64>) -> Option<f64> {
     let known: Vec<f64> = [ct, tf, bc, cca].into_iter().flatten().collect();
     (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64)

@@ -89,6 +89,16 @@ impl Groups {
 /// into `o.truth` / `o.result`, by truth index. Pairs have IoU > threshold;
 /// their number is the largest possible, and among such matchings the total
 /// IoU is largest.
+///
+/// ```
+/// use cellstream::eval::{match_objects, Overlap};
+/// use ndarray::array;
+/// // Truth 1 is half covered by result 5 (IoU 1/2); truth 2 is result 7 exactly.
+/// let o = Overlap::count(&array![[1, 1, 0, 2]], &array![[5, 0, 0, 7]]);
+/// let at = |t: f64| match_objects(&o, t).iter().map(|m| (o.truth[m.0].label, o.result[m.1].label)).collect::<Vec<_>>();
+/// assert_eq!(at(0.3), [(1, 5), (2, 7)]);
+/// assert_eq!(at(0.5), [(2, 7)], "IoU must exceed the threshold");
+/// ```
 pub fn match_objects(o: &Overlap, threshold: f64) -> Vec<(usize, usize, f64)> {
     let nt = o.truth.len();
     let candidates: Vec<(usize, usize, f64)> = o
@@ -137,7 +147,19 @@ pub fn match_objects(o: &Overlap, threshold: f64) -> Vec<(usize, usize, f64)> {
     out
 }
 
-/// Object counts of one frame at each threshold.
+/// Object counts of one frame at each threshold: matched pairs (TP), result
+/// objects left over (FP) and truth objects left over (FN), after
+/// [`match_objects`].
+///
+/// ```
+/// use cellstream::eval::{object_counts, Overlap};
+/// use ndarray::array;
+/// let o = Overlap::count(&array![[1, 1, 0, 2]], &array![[5, 0, 8, 7]]);
+/// let c = object_counts(&o, &[0.3, 0.5]);
+/// assert_eq!((c[0].tp, c[0].fp, c[0].fn_), (2, 1, 0));
+/// assert_eq!((c[1].tp, c[1].fp, c[1].fn_), (1, 2, 1));
+/// assert_eq!(c[1].precision(), Some(1.0 / 3.0));
+/// ```
 pub fn object_counts(o: &Overlap, thresholds: &[f64]) -> Vec<ObjectCounts> {
     object_counts_excluding(o, thresholds, &EdgeObjects::default())
 }

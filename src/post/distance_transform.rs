@@ -66,6 +66,18 @@ pub(crate) fn squared_distance_transform_with_runs(fg: ArrayView2<bool>, runs: &
 
 /// Euclidean distance from each pixel of `fg` to the nearest background pixel
 /// (`scipy.ndimage.distance_transform_edt`), from [`squared_distance_transform`].
+/// Background pixels are 0; without any background every pixel is infinite.
+///
+/// ```
+/// use cellstream::post::distance_transform;
+/// use ndarray::array;
+/// let fg = array![[false, true, true, true], [true, true, true, true]];
+/// let d = distance_transform(fg.view());
+/// assert_eq!(d.row(0).to_vec(), [0.0, 1.0, 2.0, 3.0]);
+/// assert_eq!(d[[1, 0]], 1.0);
+/// assert!((d[[1, 1]] - 2f32.sqrt()).abs() < 1e-6); // diagonal to (0, 0)
+/// assert!(distance_transform(ndarray::Array2::from_elem((2, 2), true).view())[[0, 0]].is_infinite());
+/// ```
 pub fn distance_transform(fg: ArrayView2<bool>) -> Array2<f32> {
     squared_distance_transform(fg).mapv(|d| if d == NO_BACKGROUND { f32::INFINITY } else { (d as f32).sqrt() })
 }

@@ -285,6 +285,12 @@ fn isolated_pixels(inside: &[bool], h: usize, w: usize) -> Vec<bool> {
 }
 
 /// A marker image from points: the i-th point gets label i + 1.
+///
+/// ```
+/// use cellstream::post::markers_from_points;
+/// use ndarray::array;
+/// assert_eq!(markers_from_points((2, 3), &[(0, 2), (1, 0)]), array![[0, 0, 1], [2, 0, 0]]);
+/// ```
 pub fn markers_from_points(shape: (usize, usize), points: &[(usize, usize)]) -> Mask {
     let mut m = Mask::zeros(shape);
     for (i, &p) in points.iter().enumerate() {

@@ -29,6 +29,18 @@ pub fn dilate_disk(fg: ArrayView2<bool>, r: usize) -> Array2<bool> {
 /// Erosion of `fg` by the disk of radius `r`; pixels outside the image count as
 /// foreground, so objects touching the border are not eaten from outside
 /// (scikit-image `binary_erosion`'s default `mode='ignore'`). See [`erode_runs`].
+///
+/// ```
+/// use cellstream::post::erode_disk;
+/// use ndarray::Array2;
+/// let mut fg = Array2::from_elem((5, 5), false);
+/// fg.slice_mut(ndarray::s![1..4, 1..4]).fill(true);
+/// let e = erode_disk(fg.view(), 1);
+/// assert_eq!(e.iter().filter(|&&v| v).count(), 1); // the 3×3 square shrinks to its centre
+/// assert!(e[[2, 2]]);
+/// // The image's edge is not background: a full image stays full.
+/// assert!(erode_disk(Array2::from_elem((3, 3), true).view(), 1).iter().all(|&v| v));
+/// ```
 pub fn erode_disk(fg: ArrayView2<bool>, r: usize) -> Array2<bool> {
     erode_runs(&Runs::from_mask(fg), r).to_mask()
 }

@@ -51,6 +51,15 @@ pub fn label_components(fg: ArrayView2<bool>, conn: Connectivity) -> (Mask, usiz
 
 /// [`label_components`], also returning the pixel count of each label `0..=n`
 /// (index 0 counts the background), taken from the runs.
+///
+/// ```
+/// use cellstream::post::{label_components_with_areas, Connectivity};
+/// use ndarray::array;
+/// let fg = array![[true, false, true], [true, false, false]];
+/// let (labels, areas) = label_components_with_areas(fg.view(), Connectivity::Four);
+/// assert_eq!(labels, array![[1, 0, 2], [1, 0, 0]]);
+/// assert_eq!(areas, [3, 2, 1]);
+/// ```
 pub fn label_components_with_areas(fg: ArrayView2<bool>, conn: Connectivity) -> (Mask, Vec<usize>) {
     let runs = Runs::from_mask(fg);
     let comps = runs.components(conn);
@@ -58,6 +67,12 @@ pub fn label_components_with_areas(fg: ArrayView2<bool>, conn: Connectivity) -> 
 }
 
 /// Pixel count of each label `0..=n` (index 0 counts the background).
+///
+/// ```
+/// use cellstream::post::label_areas;
+/// use ndarray::array;
+/// assert_eq!(label_areas(array![[0, 2, 2], [1, 2, 0]].view(), 3), [2, 1, 3, 0]);
+/// ```
 pub fn label_areas(labels: ArrayView2<u32>, n: usize) -> Vec<usize> {
     let mut areas = vec![0usize; n + 1];
     for &l in labels.iter() {
@@ -85,7 +100,16 @@ impl BoundingBox {
 }
 
 /// Bounding box of each label `1..=n` (index `l - 1`); `None` for a label with no pixel.
-/// Like `scipy.ndimage.find_objects`.
+/// Like `scipy.ndimage.find_objects`: `y0..y1` and `x0..x1` are half-open.
+///
+/// ```
+/// use cellstream::post::{bounding_boxes, BoundingBox};
+/// use ndarray::array;
+/// let boxes = bounding_boxes(array![[0, 1, 1], [0, 0, 1], [2, 0, 0]].view(), 3);
+/// assert_eq!(boxes[0], Some(BoundingBox { y0: 0, y1: 2, x0: 1, x1: 3 }));
+/// assert_eq!((boxes[1].unwrap().height(), boxes[1].unwrap().width()), (1, 1));
+/// assert_eq!(boxes[2], None);
+/// ```
 pub fn bounding_boxes(labels: ArrayView2<u32>, n: usize) -> Vec<Option<BoundingBox>> {
     let mut boxes: Vec<Option<BoundingBox>> = vec![None; n];
     for (y, row) in labels.outer_iter().enumerate() {
@@ -142,7 +166,15 @@ pub fn relabel_sequential(mask: ArrayView2<u32>) -> (Mask, usize) {
 }
 
 /// Keeps only the labels for which `keep[l]` holds and renumbers the kept ones `1..=n`
-/// in their original order; returns the new labels and `n`. `keep[0]` is ignored.
+/// in their original order; returns `n`, the labels renumbered in place. `keep[0]` is ignored.
+///
+/// ```
+/// use cellstream::post::region_labelling::keep_labels;
+/// use ndarray::array;
+/// let mut labels = array![[1, 2, 3], [3, 0, 1]];
+/// assert_eq!(keep_labels(&mut labels, &[false, false, true, true]), 2);
+/// assert_eq!(labels, array![[0, 1, 2], [2, 0, 0]]);
+/// ```
 pub fn keep_labels(labels: &mut Array2<u32>, keep: &[bool]) -> usize {
     let mut map = vec![0u32; keep.len()];
     let mut n = 0u32;
