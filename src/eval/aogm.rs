@@ -148,6 +148,23 @@ fn normalised(cost: f64, empty: f64) -> Option<f64> {
 }
 
 /// Counts NS, FN and FP over the matched frames.
+///
+/// ```
+/// use cellstream::ctc::TrackRecord;
+/// use cellstream::eval::match_frame;
+/// use ndarray::array;
+/// // Truth: cell 1 divides into 2 and 3 after frame 1; cell 4 is there throughout.
+/// // The result finds the division a frame late (as 5 → 6, 7) and loses 4 in frame 2.
+/// let truth = [array![[1, 1, 0, 0, 4]], array![[1, 1, 0, 0, 4]], array![[2, 0, 0, 3, 4]], array![[2, 0, 0, 3, 4]]];
+/// let result = [array![[5, 5, 0, 0, 8]], array![[5, 5, 0, 0, 8]], array![[5, 5, 0, 5, 0]], array![[6, 0, 0, 7, 9]]];
+/// let gt = [TrackRecord::new(1, 0, 1, 0), TrackRecord::new(2, 2, 3, 1), TrackRecord::new(3, 2, 3, 1), TrackRecord::new(4, 0, 3, 0)];
+/// let res = [TrackRecord::new(5, 0, 2, 0), TrackRecord::new(6, 3, 3, 5), TrackRecord::new(7, 3, 3, 5), TrackRecord::new(8, 0, 1, 0), TrackRecord::new(9, 3, 3, 0)];
+/// let frames: Vec<_> = truth.iter().zip(&result).map(|(g, r)| match_frame(g, r)).collect();
+/// use cellstream::eval::aogm::detection_errors;
+/// // Frame 2: result 5 covers both daughters (a split, NS 1) and cell 4 is missed (FN 1).
+/// let e = detection_errors(&frames);
+/// assert_eq!((e.ns, e.fn_, e.fp, e.truth_vertices), (1, 1, 0, 10));
+/// ```
 pub fn detection_errors(frames: &[FrameMatch]) -> DetectionErrors {
     let mut e = DetectionErrors::default();
     for f in frames {

@@ -53,6 +53,25 @@ fn assign_result_to_truth(frames: &[FrameMatch]) -> Assignments {
 
 /// CT, the fraction of completely reconstructed tracks; `None` when neither
 /// track file has a track. `frames[i]` holds the matches of time `first + i`.
+/// A truth track is complete when one result track covers it in every
+/// frame and begins and ends with it; CT = 2·complete / (truth tracks +
+/// result tracks).
+///
+/// ```
+/// use cellstream::ctc::TrackRecord;
+/// use cellstream::eval::match_frame;
+/// use ndarray::array;
+/// // Truth: cell 1 divides into 2 and 3 after frame 1; cell 4 is there throughout.
+/// // The result finds the division a frame late (as 5 → 6, 7) and loses 4 in frame 2.
+/// let truth = [array![[1, 1, 0, 0, 4]], array![[1, 1, 0, 0, 4]], array![[2, 0, 0, 3, 4]], array![[2, 0, 0, 3, 4]]];
+/// let result = [array![[5, 5, 0, 0, 8]], array![[5, 5, 0, 0, 8]], array![[5, 5, 0, 5, 0]], array![[6, 0, 0, 7, 9]]];
+/// let gt = [TrackRecord::new(1, 0, 1, 0), TrackRecord::new(2, 2, 3, 1), TrackRecord::new(3, 2, 3, 1), TrackRecord::new(4, 0, 3, 0)];
+/// let res = [TrackRecord::new(5, 0, 2, 0), TrackRecord::new(6, 3, 3, 5), TrackRecord::new(7, 3, 3, 5), TrackRecord::new(8, 0, 1, 0), TrackRecord::new(9, 3, 3, 0)];
+/// let frames: Vec<_> = truth.iter().zip(&result).map(|(g, r)| match_frame(g, r)).collect();
+/// // Only track 1 (result 5, frames 0–1) is whole, but 5 goes on into frame 2: none is complete.
+/// assert_eq!(cellstream::eval::biological::complete_tracks(&gt, &res, &frames), Some(0.0));
+/// assert_eq!(cellstream::eval::biological::complete_tracks(&gt, &gt, &truth.iter().map(|g| match_frame(g, g)).collect::<Vec<_>>()), Some(1.0));
+/// ```
 pub fn complete_tracks(
     truth_tracks: &[TrackRecord],
     result_tracks: &[TrackRecord],
@@ -215,6 +234,25 @@ fn divisions_match(truth: &Division, result: &Division, first: usize, frames: &[
 /// Counts matched, spurious and missed divisions allowing `max_offset`
 /// frames of error (the i of BC(i)). `frames[i]` holds the matches of time
 /// `first + i`.
+///
+/// ```
+/// use cellstream::ctc::TrackRecord;
+/// use cellstream::eval::match_frame;
+/// use ndarray::array;
+/// // Truth: cell 1 divides into 2 and 3 after frame 1; cell 4 is there throughout.
+/// // The result finds the division a frame late (as 5 → 6, 7) and loses 4 in frame 2.
+/// let truth = [array![[1, 1, 0, 0, 4]], array![[1, 1, 0, 0, 4]], array![[2, 0, 0, 3, 4]], array![[2, 0, 0, 3, 4]]];
+/// let result = [array![[5, 5, 0, 0, 8]], array![[5, 5, 0, 0, 8]], array![[5, 5, 0, 5, 0]], array![[6, 0, 0, 7, 9]]];
+/// let gt = [TrackRecord::new(1, 0, 1, 0), TrackRecord::new(2, 2, 3, 1), TrackRecord::new(3, 2, 3, 1), TrackRecord::new(4, 0, 3, 0)];
+/// let res = [TrackRecord::new(5, 0, 2, 0), TrackRecord::new(6, 3, 3, 5), TrackRecord::new(7, 3, 3, 5), TrackRecord::new(8, 0, 1, 0), TrackRecord::new(9, 3, 3, 0)];
+/// let frames: Vec<_> = truth.iter().zip(&result).map(|(g, r)| match_frame(g, r)).collect();
+/// use cellstream::eval::biological::division_counts;
+/// // The division found a frame late is missed by BC(0) and found by BC(1).
+/// let c0 = division_counts(&gt, &res, 0, &frames, 0);
+/// let c1 = division_counts(&gt, &res, 0, &frames, 1);
+/// assert_eq!((c0.tp, c0.fp, c0.fn_), (0, 1, 1));
+/// assert_eq!((c1.tp, c1.fp, c1.fn_), (1, 0, 0));
+/// ```
 pub fn division_counts(
     truth_tracks: &[TrackRecord],
     result_tracks: &[TrackRecord],
