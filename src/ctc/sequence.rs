@@ -670,7 +670,7 @@ impl ResultDir {
     /// before its child begins (see [`super::lineage_violations`]).
     pub fn check_lineage(&self) -> Result<()> {
         let (first, last) = self.masks.span().unwrap_or((0, 0));
-        check_lineage(&self.masks.dir.join("res_track.txt"), &self.tracks, first, last)
+        super::check_lineage(&self.masks.dir.join("res_track.txt"), &self.tracks, first, last)
     }
 
     pub fn read_mask(&self, t: usize) -> Result<Mask> {
@@ -678,22 +678,6 @@ impl ResultDir {
             CtcError::new(&self.masks.dir, format!("has no mask for frame {t}"))
         })?;
         tiff_io::read_mask(p)
-    }
-}
-
-/// The first of [`super::lineage_violations`] of `tracks` (read from
-/// `track_file`, of frames `first`–`last`) as an error naming the file.
-pub fn check_lineage(track_file: &Path, tracks: &[TrackRecord], first: usize, last: usize) -> Result<()> {
-    let faults = super::lineage_violations(tracks, first, last);
-    match faults.first() {
-        None => Ok(()),
-        Some(v) => {
-            let more = match faults.len() {
-                1 => String::new(),
-                n => format!(" (and {} more)", n - 1),
-            };
-            Err(CtcError::new(track_file, format!("track {}: {}{more}; not a valid lineage (`cellstream validate` lists a result's faults)", v.label.unwrap_or(0), v.what)))
-        }
     }
 }
 

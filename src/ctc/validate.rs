@@ -2,7 +2,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use super::error::Result;
+use super::error::{CtcError, Result};
 use super::sequence::ResultDir;
 use super::tiff_io;
 use super::track_file::TrackRecord;
@@ -113,6 +113,22 @@ pub fn lineage_violations(tracks: &[TrackRecord], first: usize, last: usize) -> 
         }
     }
     out
+}
+
+/// The first of [`lineage_violations`] of `tracks` (read from
+/// `track_file`, of frames `first`–`last`) as an error naming the file.
+pub fn check_lineage(track_file: &Path, tracks: &[TrackRecord], first: usize, last: usize) -> Result<()> {
+    let faults = lineage_violations(tracks, first, last);
+    match faults.first() {
+        None => Ok(()),
+        Some(v) => {
+            let more = match faults.len() {
+                1 => String::new(),
+                n => format!(" (and {} more)", n - 1),
+            };
+            Err(CtcError::new(track_file, format!("track {}: {}{more}; not a valid lineage (`cellstream validate` lists a result's faults)", v.label.unwrap_or(0), v.what)))
+        }
+    }
 }
 
 fn check_tracks(
