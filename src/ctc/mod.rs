@@ -12,6 +12,7 @@ mod pattern;
 mod planes;
 mod sequence;
 mod stack;
+mod staging;
 mod tiff_io;
 mod track_file;
 mod validate;
@@ -24,7 +25,8 @@ pub use sequence::{stop_following, stopped_following, dataset_sequences, list_fr
 pub use pattern::{is_pattern, list_pattern_files, names_slices, pattern_result_name, suggest_pattern, FilePattern};
 pub use planes::{z_project, Planes, Projection, SliceRange};
 pub use stack::{FrameStream, RawFrames, Stack, StackPages};
-pub use tiff_io::{check_output_file, check_outputs_apart, stage_file, StagedFile, decode_frame, decode_mask, read_frame, read_frame_planes, read_mask, read_mask_with_bits, write_atomic, write_frame, write_mask, Channel, Frame, Mask};
+pub use staging::{check_output_file, check_outputs_apart, stage_file, write_atomic, StagedFile};
+pub use tiff_io::{decode_frame, decode_mask, read_frame, read_frame_planes, read_mask, read_mask_with_bits, write_frame, write_mask, Channel, Frame, Mask};
 pub use track_file::{chain_starts, daughter_counts, parse_tracks, read_tracks, write_tracks, TrackRecord};
 pub use validate::{check_lineage, lineage_violations, validate_result, validate_tracks, Violation};
 pub use writer::{refuse_truth_folder, ResultWriter, StagedFolder, RUN_RECORD};

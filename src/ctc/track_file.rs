@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 
 use super::error::{CtcError, Result};
-use super::tiff_io::write_atomic;
+use super::staging::write_atomic;
 
 /// One line of a track file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
