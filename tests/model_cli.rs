@@ -540,6 +540,15 @@ fn tracking_markers_are_not_taken_for_outlines() {
     // Without validation frames, the previews show the last annotated training frame, said so.
     assert!(log.contains("show training frame 5 of 01"), "{log}");
     assert!(previews.join("epoch001.png").is_file());
+    // With no SEG at all the markers cannot be told from outlines: used, and said so.
+    std::fs::remove_dir_all(d.path().join("01_GT/SEG")).unwrap();
+    let out = d.path().join("tra.safetensors");
+    let mut args = vec!["train", "--data", d.path().join("01").to_str().unwrap().to_string().leak(), "--out", out.to_str().unwrap().to_string().leak(), "--steps", "1", "--val-fraction", "0"];
+    args.extend_from_slice(SMALL);
+    let o = cellstream(&args);
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    assert!(log.contains("(truth: 0 GT SEG, 0 ST SEG, 8 TRA)") && log.contains("01_GT/TRA: its tracking masks stand in for segmentation"), "{log}");
 }
 
 #[test]

@@ -113,7 +113,8 @@ impl TrainSequence {
         }
         let truths: Vec<Truth> = truth_dirs.iter().map(|d| Truth::open(d)).collect::<ctc::Result<_>>()?;
         let gold = |t: &Truth| t.dir.file_name().is_some_and(|n| n.to_string_lossy().ends_with("_GT"));
-        let tra_outlines = tracking_masks_are_outlines(&truths)?;
+        let outlines = tracking_masks_are_outlines(&truths)?;
+        let tra_outlines = matches!(outlines, Outlines::Untold(_));
         let mut warned_binary = false;
         let mut out = TrainSequence { name: seq.name(), times: vec![], frames: vec![], truth: vec![], sources: vec![] };
         for t in seq.frames.times().filter(|&t| range.is_none_or(|r| r.contains(t))) {
@@ -158,6 +159,15 @@ impl TrainSequence {
         if out.frames.is_empty() {
             bail!("{}: no frames in the range {}", dir.display(), range.map(String::from).unwrap_or_default());
         }
+        if let Outlines::Untold(folders) = &outlines
+            && !folders.is_empty()
+            && out.sources.contains(&Some(TruthSource::TrackingMarkers))
+        {
+            eprintln!(
+                "note: {}: its tracking masks stand in for segmentation on frames without SEG, taken as outlines: no frame has SEG as well to tell them from markers. If they are markers (as in most of the CTC's gold truth), train without TRA/",
+                folders.join(", ")
+            );
+        }
         if out.truth.iter().all(Option::is_none) {
             let names: Vec<String> = truth_dirs.iter().map(|d| d.display().to_string()).collect();
             bail!("{}: none of the chosen frames has truth in {}", dir.display(), names.join(" or "));
@@ -193,20 +203,31 @@ fn binary_mask_pieces(m: &ctc::Mask) -> Option<usize> {
     (n > 1).then_some(n)
 }
 
+/// What the tracking masks of a sequence's truth were found to be.
+enum Outlines {
+    Markers,
+    /// Outlines, as far as could be told: the `TRA/` folders where no frame
+    /// has SEG as well to compare with.
+    Untold(Vec<String>),
+}
+
 /// Whether the tracking masks (`TRA/`) of `truths` outline the cells, so
 /// that they can stand in for segmentation where a frame has none (as in
 /// Fluo-N2DH-SIM+), or are markers (most of the CTC's gold truth: a blob
 /// inside each cell). Told on up to three frames that have both: markers
 /// cover less than half the segmentation's cell pixels. Said when they are
-/// markers; taken as outlines where no frame has both.
-fn tracking_masks_are_outlines(truths: &[Truth]) -> Result<bool> {
+/// markers; taken as outlines where no frame has both, those truth folders
+/// returned to be named if their masks are used.
+fn tracking_masks_are_outlines(truths: &[Truth]) -> Result<Outlines> {
     let foreground = |p: &Path| -> Result<usize> { Ok(ctc::read_mask(p)?.iter().filter(|&&l| l != 0).count()) };
+    let mut untold = Vec::new();
     for tr in truths {
-        let (Some(seg), Some((tra, _))) = (&tr.seg, &tr.tra) else { continue };
-        let both: Vec<usize> = seg.times().filter(|&t| tra.path(t).is_some()).take(3).collect();
-        if both.is_empty() {
+        let Some((tra, _)) = &tr.tra else { continue };
+        let both: Vec<usize> = tr.seg.as_ref().map(|seg| seg.times().filter(|&t| tra.path(t).is_some()).take(3).collect()).unwrap_or_default();
+        let Some(seg) = tr.seg.as_ref().filter(|_| !both.is_empty()) else {
+            untold.push(tra.dir.display().to_string());
             continue;
-        }
+        };
         let (mut covered, mut cells) = (0, 0);
         for &t in &both {
             covered += foreground(tra.path(t).expect("listed"))?;
@@ -219,10 +240,10 @@ fn tracking_masks_are_outlines(truths: &[Truth]) -> Result<bool> {
                 100.0 * covered as f64 / cells as f64,
                 both.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
             );
-            return Ok(false);
+            return Ok(Outlines::Markers);
         }
     }
-    Ok(true)
+    Ok(Outlines::Untold(untold))
 }
 
 /// The sequence folders a path names: itself when it holds `tTTT.tif`
