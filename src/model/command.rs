@@ -234,7 +234,7 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
     }
     if !args.resume
         && !args.overwrite
-        && let Some(p) = [&files.last, &files.settings, &files.history, &files.curves].into_iter().find(|p| p.exists())
+        && let Some(p) = files.all()[1..].iter().find(|p| p.exists())
     {
         bail!("{}: exists, and this run would write it; pass --overwrite to replace it, --resume to continue that run, or name the checkpoint otherwise", p.display());
     }
@@ -251,8 +251,10 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
     if args.resume && args.lr.is_some() {
         bail!("--resume continues the run's own learning rate (cut on plateaus or along --cosine); to train on at another rate, start a new run from its checkpoint: --init {} --lr RATE --out OTHER.safetensors", args.out.display());
     }
-    if args.resume && !args.data.is_empty() && files.settings.exists() {
-        let saved = TrainConfig::overlay_file(&TrainConfig::default(), &files.settings)?.data;
+    // The run's saved settings, as it started (cfg has this command's flags over them).
+    let saved = if args.resume && files.settings.exists() { Some(TrainConfig::overlay_file(&TrainConfig::default(), &files.settings)?) } else { None };
+    if let Some(saved) = saved.as_ref().filter(|_| !args.data.is_empty()) {
+        let saved = &saved.data;
         // The same sequences, however the folders are spelt (a dataset folder or its sequences).
         let same = |a: &[std::path::PathBuf], b: &[std::path::PathBuf]| {
             let sequences = |v: &[std::path::PathBuf]| -> Option<std::collections::BTreeSet<std::path::PathBuf>> {
@@ -262,7 +264,7 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
         };
         // Saved paths relative to another folder cannot be compared from here:
         // --data is then how the run finds its data again.
-        if !saved.is_empty() && saved.iter().all(|p| p.exists()) && !same(&saved, &args.data) {
+        if !saved.is_empty() && saved.iter().all(|p| p.exists()) && !same(saved, &args.data) {
             bail!(
                 "--resume continues the run on its own data ({}), whose validation chose its best checkpoint; to go on training on {}, start a new run from it: --init {} --out OTHER.safetensors",
                 saved.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
@@ -281,7 +283,7 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
         && !args.data.is_empty()
         && args.preview.is_none()
         && let Some(p) = cfg.preview.as_ref().filter(|p| p.is_relative())
-        && TrainConfig::overlay_file(&TrainConfig::default(), &files.settings).is_ok_and(|saved| saved.data.iter().any(|d| d.is_relative() && !d.exists()))
+        && saved.as_ref().is_some_and(|saved| saved.data.iter().any(|d| d.is_relative() && !d.exists()))
     {
         bail!("{}: the preview folder {} names is relative to where the run started; give --preview DIR as well", files.settings.display(), p.display());
     }
@@ -305,7 +307,7 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
             inputs.extend(truth);
         }
     }
-    let outputs: Vec<&std::path::Path> = [&files.best, &files.last, &files.settings, &files.history, &files.curves].into_iter().map(|p| p.as_path()).chain(cfg.preview.as_deref()).collect();
+    let outputs: Vec<&std::path::Path> = files.all().into_iter().map(|p| p.as_path()).chain(cfg.preview.as_deref()).collect();
     crate::ctc::check_outputs_apart(&outputs, &inputs.iter().map(|p| p.as_path()).collect::<Vec<_>>())?;
     let data = load_sequences(&cfg.data, cfg.frames, cfg.model.invert, cfg.planes())?;
     let mut validated = false;

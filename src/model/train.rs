@@ -59,6 +59,11 @@ impl RunFiles {
         let sibling = |suffix: &str| out.with_file_name(format!("{stem}{suffix}"));
         RunFiles { best: out.to_path_buf(), last: sibling(".last.safetensors"), settings: sibling(".toml"), history: sibling(".history.csv"), curves: sibling(".curves.png") }
     }
+
+    /// Every file of the run: best and latest checkpoints, settings, history, curves.
+    pub fn all(&self) -> [&PathBuf; 5] {
+        [&self.best, &self.last, &self.settings, &self.history, &self.curves]
+    }
 }
 
 /// Progress saved in every checkpoint, so that `--resume` continues the run.
@@ -349,7 +354,7 @@ pub(crate) struct EarlierRun {
 
 impl EarlierRun {
     fn set_aside(files: &RunFiles, preview: Option<&Path>) -> Result<EarlierRun> {
-        let written: Vec<PathBuf> = [&files.best, &files.last, &files.settings, &files.history, &files.curves].into_iter().cloned().collect();
+        let written: Vec<PathBuf> = files.all().into_iter().cloned().collect();
         let mut run = EarlierRun { aside: Vec::new(), written: written.clone(), preview: preview.map(Path::to_path_buf) };
         let mut earlier: Vec<PathBuf> = written.into_iter().filter(|p| p.exists()).collect();
         if let Some(dir) = preview {
@@ -377,7 +382,8 @@ impl EarlierRun {
     pub(crate) fn recover(files: &RunFiles, preview: Option<&Path>) -> Vec<PathBuf> {
         let mut folders: Vec<PathBuf> = vec![files.best.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()];
         folders.extend(preview.map(Path::to_path_buf));
-        let names: Vec<String> = [&files.best, &files.last, &files.settings, &files.history, &files.curves]
+        let names: Vec<String> = files
+            .all()
             .iter()
             .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .collect();
