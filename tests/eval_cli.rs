@@ -396,3 +396,93 @@ fn reports_inside_the_folders_scored_or_named_twice_are_refused() {
     assert!(!csv.exists());
     assert!(cellstream::ctc::read_mask(&res.join("mask000.tif")).is_ok());
 }
+
+/// Copies the files of `from` named `PREFIXTTT.tif` for the time points of
+/// `range` into `to`, with its track file (`track_file`) cut to them.
+fn cut_copy(from: &Path, to: &Path, prefix: &str, track_file: Option<&str>, range: (usize, usize)) {
+    std::fs::create_dir_all(to).unwrap();
+    for t in range.0..=range.1 {
+        let name = format!("{prefix}{t:03}.tif");
+        if from.join(&name).exists() {
+            std::fs::copy(from.join(&name), to.join(&name)).unwrap();
+        }
+    }
+    if let Some(file) = track_file {
+        let tracks = ctc::read_tracks(&from.join(file)).unwrap();
+        ctc::write_tracks(&to.join(file), &ctc::clip_tracks(&tracks, range.0, range.1)).unwrap();
+    }
+}
+
+#[test]
+fn frames_scores_that_span_as_a_sequence_cut_to_it() {
+    let d = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("sequences/fluo");
+    let res = d.path().join("01_RES");
+    let o = Command::new(env!("CARGO_BIN_EXE_cellstream"))
+        .args(["track", "--segmenter", "classical", "-q", "--out"])
+        .arg(&res)
+        .arg(sample.join("01"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let whole = run(&sample.join("01_GT"), &res, &[]);
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    // Spans that cut through tracks and divisions, the first frame and the
+    // last, and one frame alone.
+    for (a, b) in [(0, 39), (10, 24), (17, 39), (31, 31)] {
+        let cut = d.path().join(format!("cut-{a}-{b}"));
+        cut_copy(&sample.join("01_GT/TRA"), &cut.join("GT/TRA"), "man_track", Some("man_track.txt"), (a, b));
+        cut_copy(&sample.join("01_GT/SEG"), &cut.join("GT/SEG"), "man_seg", None, (a, b));
+        cut_copy(&res, &cut.join("RES"), "mask", Some("res_track.txt"), (a, b));
+        let json = |gt: &Path, res: &Path, frames: &[&str], name: &str| {
+            let out = d.path().join(format!("{name}-{a}-{b}.json"));
+            let mut extra = vec!["--json", out.to_str().unwrap()];
+            extra.extend(frames);
+            let o = run(gt, res, &extra);
+            assert!(o.status.success(), "{a}-{b}: {}", stderr(&o));
+            std::fs::read_to_string(out).unwrap()
+        };
+        let range = format!("{a}-{b}");
+        let spanned = json(&sample.join("01_GT"), &res, &["--frames", &range], "span");
+        assert_eq!(spanned, json(&cut.join("GT"), &cut.join("RES"), &[], "cut"), "--frames {range}");
+        if (a, b) == (0, 39) {
+            assert_eq!(stdout(&run(&sample.join("01_GT"), &res, &["--frames", &range])), stdout(&whole), "the whole sequence");
+        } else {
+            assert_ne!(stdout(&run(&sample.join("01_GT"), &res, &["--frames", &range])), stdout(&whole), "--frames {range}");
+        }
+    }
+    // An open span reaches the last frame.
+    assert_eq!(stdout(&run(&sample.join("01_GT"), &res, &["--frames", "17-"])), stdout(&run(&sample.join("01_GT"), &res, &["--frames", "17-39"])));
+}
+
+#[test]
+fn frames_on_a_small_lineage_drops_the_mother_before_the_span() {
+    let (_d, gt, res) = folders("GT", "RES", true, true);
+    // Frame 2 alone: the daughters 2 and 3 begin there without their mother,
+    // in truth and result alike, so the lineage is right and the false object
+    // of frame 1 is not seen.
+    let o = run(&gt, &res, &["--frames", "2-2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for m in ["TRA", "DET", "SEG"] {
+        assert!(line(&out, m).ends_with("1.000000"), "{m}: {out}");
+    }
+    assert!(out.contains("frames scored: 1 with tracking truth, 1 with segmentation truth"), "{out}");
+    // Frames 1-2 keep the division and the false object.
+    let out = stdout(&run(&gt, &res, &["--frames", "1-2"]));
+    assert!(!line(&out, "DET").ends_with("1.000000") && line(&out, "LNK").ends_with("1.000000"), "{out}");
+}
+
+#[test]
+fn frames_errors_name_the_folder_and_the_frame() {
+    let (_d, gt, res) = folders("GT", "RES", true, true);
+    fails(&gt, &res, &["--frames", "3-9"], &["TRA", "holds truth for frames 0–2", "--frames 3-9 names none of them"]);
+    fails(&gt, &res, &["--frames", "2-1"], &["ends before it starts"]);
+    // The result of part of the sequence: scored on that part, or named with a hint.
+    std::fs::remove_file(res.join("mask000.tif")).unwrap();
+    ctc::write_tracks(&res.join("res_track.txt"), &[TrackRecord::new(1, 1, 1, 0), TrackRecord::new(2, 2, 2, 1), TrackRecord::new(3, 2, 2, 1), TrackRecord::new(9, 1, 1, 0)]).unwrap();
+    fails(&gt, &res, &[], &["mask000.tif", "is missing", "the result holds frames 1–2", "`evaluate --frames 1-2` scores those alone"]);
+    fails(&gt, &res, &["--frames", "0-2"], &["mask000.tif", "is missing"]);
+    let o = run(&gt, &res, &["--frames", "1-2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

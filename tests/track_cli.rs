@@ -1145,6 +1145,13 @@ fn an_ome_zarr_image_is_tracked_exactly_as_its_frames_in_a_folder() {
     let o = cellstream(&[&"track", &image, &"--segmenter", &"classical", &"-q"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_same_result(&d.path().join("movie_RES"), &alone, n);
+    // A span of it, as the same span of the folder.
+    let (span, folder_span) = (d.path().join("span"), d.path().join("folder-span"));
+    for (input, out) in [(&image, &span), (&seq, &folder_span)] {
+        let o = cellstream(&[&"track", input, &"--segmenter", &"classical", &"--frames", &"2-4", &"--out", out, &"-q"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert_same_frames(&span, &folder_span, 2..=4);
     // render draws over it as over the folder.
     assert_eq!(first_overlay(&alone, &image, &[], &d.path().join("over-zarr")), first_overlay(&alone, &seq, &[], &d.path().join("over-folder")));
     // The result's masks as an OME-Zarr label image link as the folder's masks.
@@ -1222,4 +1229,98 @@ fn another_tools_result_is_not_replaced() {
     let mut after: Vec<_> = std::fs::read_dir(&res).unwrap().map(|e| e.unwrap().path()).map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect();
     after.sort();
     assert_eq!(after, before);
+}
+
+/// Whether results `a` and `b` hold the same track file and the same masks
+/// of `times`, and no others.
+fn assert_same_frames(a: &Path, b: &Path, times: std::ops::RangeInclusive<usize>) {
+    assert_eq!(std::fs::read_to_string(a.join("res_track.txt")).unwrap(), std::fs::read_to_string(b.join("res_track.txt")).unwrap(), "{}", a.display());
+    let masks = |r: &Path| {
+        let mut m: Vec<String> = std::fs::read_dir(r).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.starts_with("mask")).collect();
+        m.sort();
+        m
+    };
+    let want: Vec<String> = times.map(|t| format!("mask{t:03}.tif")).collect();
+    assert_eq!(masks(a), want, "{}", a.display());
+    assert_eq!(masks(b), want, "{}", b.display());
+    for name in &want {
+        assert_eq!(ctc::read_mask(&a.join(name)).unwrap(), ctc::read_mask(&b.join(name)).unwrap(), "{} {name}", a.display());
+    }
+}
+
+#[test]
+fn frames_tracks_that_span_as_a_folder_of_those_frames_alone_and_reads_no_other() {
+    let d = tempfile::tempdir().unwrap();
+    let seq = sample(d.path(), 12);
+    // The span alone, in a folder of its own: what users did before --frames.
+    let alone = d.path().join("alone/01");
+    std::fs::create_dir_all(&alone).unwrap();
+    for t in 4..=8 {
+        std::fs::copy(seq.join(format!("t{t:03}.tif")), alone.join(format!("t{t:03}.tif"))).unwrap();
+    }
+    let stack = d.path().join("movie.tif");
+    write_stack(&stack, &sample_frames(12), Some("ImageJ=1.54f\nimages=12\nframes=12\n"));
+    // Frames outside the span are never read: a broken one there does no harm.
+    std::fs::write(seq.join("t010.tif"), b"II*\0this is not image data").unwrap();
+    for segmenter in ["model", "classical"] {
+        let track = |input: &Path, out: &str, frames: &[&str]| {
+            let out = d.path().join(format!("{out}-{segmenter}"));
+            let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &input, &"--segmenter", &segmenter, &"--out", &out, &"-q"];
+            args.extend(frames.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
+            let o = cellstream(&args);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            assert_eq!(ctc::validate_result(&out).unwrap(), vec![], "{}", out.display());
+            out
+        };
+        let want = track(&alone, "alone", &[]);
+        let tracks = std::fs::read_to_string(want.join("res_track.txt")).unwrap();
+        assert!(tracks.lines().count() >= 5 && tracks.lines().all(|l| l.split(' ').nth(1).is_some_and(|b| b.parse::<usize>().unwrap() >= 4)), "{segmenter}: {tracks}");
+        assert_same_frames(&track(&seq, "folder", &["--frames", "4-8"]), &want, 4..=8);
+        assert_same_frames(&track(&stack, "stack", &["--frames", "4-8"]), &want, 4..=8);
+    }
+    let record = std::fs::read_to_string(d.path().join("folder-model/cellstream.toml")).unwrap();
+    assert!(record.contains("frames = \"4-8\""), "{record}");
+
+    // Masks: the span of a folder of masks, or of a label stack.
+    let masks = d.path().join("masks");
+    std::fs::create_dir(&masks).unwrap();
+    for t in 0..12 {
+        std::fs::copy(d.path().join(format!("alone-classical/mask{:03}.tif", t.clamp(4, 8))), masks.join(format!("mask{t:03}.tif"))).unwrap();
+    }
+    let link = |frames: &str, out: &str| {
+        let out = d.path().join(out);
+        let o = cellstream(&[&"track", &"--masks", &masks, &"--frames", &frames, &"--out", &out]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (out, String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let (linked, said) = link("4-8", "linked");
+    assert_same_frames(&linked, &d.path().join("alone-classical"), 4..=8);
+    assert!(!said.contains("note"), "{said}");
+    // A span that runs past the end is cut there, and said so.
+    let (linked, said) = link("9-20", "tail");
+    assert!(said.contains("--frames 9-20") && said.contains("ends at frame 11"), "{said}");
+    assert_eq!(ctc::validate_result(&linked).unwrap(), vec![]);
+    assert!(linked.join("mask009.tif").exists() && linked.join("mask011.tif").exists() && !linked.join("mask008.tif").exists());
+}
+
+#[test]
+fn frames_that_name_no_frame_are_refused_and_nothing_is_written() {
+    let d = tempfile::tempdir().unwrap();
+    let seq = sample(d.path(), 6);
+    let out = d.path().join("R");
+    for (input, flag) in [(&seq, None), (&d.path().join("01"), Some("--masks"))] {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track"];
+        if let Some(f) = &flag {
+            args.push(f);
+        }
+        args.extend([input as &dyn AsRef<std::ffi::OsStr>, &"--frames", &"6-9", &"--out", &out]);
+        let o = cellstream(&args);
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("01: holds frames 0–5; --frames 6-9 names none of them"), "{err}");
+        assert!(!out.exists());
+    }
+    let o = cellstream(&[&"track", &seq, &"--frames", &"5-2", &"--out", &out]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("ends before it starts"), "{err}");
 }

@@ -7,6 +7,7 @@
 mod calibration;
 mod channels;
 mod error;
+mod frame_range;
 mod ndtiff;
 mod pattern;
 mod planes;
@@ -21,13 +22,14 @@ mod zarr;
 
 pub use calibration::{parse_quantity, read_calibration, Calibration, Quantity, Recorded};
 pub use error::{CtcError, Result};
+pub use frame_range::{within, FrameRange};
 pub use sequence::{stop_following, stopped_following, dataset_sequences, list_frame_files, list_mask_frames, list_numbered_tiffs, of_one_size, parse_frame_name, FrameFiles, ResultDir, Sequence, Truth};
 pub use pattern::{is_pattern, list_pattern_files, names_slices, pattern_result_name, suggest_pattern, FilePattern};
 pub use planes::{z_project, Planes, Projection, SliceRange};
 pub use stack::{FrameStream, RawFrames, Stack, StackPages};
 pub use staging::{check_output_file, check_outputs_apart, stage_file, write_atomic, StagedFile};
 pub use tiff_io::{decode_frame, decode_mask, read_frame, read_frame_planes, read_mask, read_mask_with_bits, write_frame, write_mask, Channel, Frame, Mask};
-pub use track_file::{chain_starts, daughter_counts, parse_tracks, read_tracks, write_tracks, TrackRecord};
+pub use track_file::{chain_starts, clip_tracks, daughter_counts, parse_tracks, read_tracks, write_tracks, TrackRecord};
 pub use validate::{check_lineage, lineage_violations, validate_result, validate_tracks, Violation};
 pub use writer::{refuse_truth_folder, ResultWriter, StagedFolder, RUN_RECORD};
 pub(crate) use writer::{process_alive, remove_stale, shown_as};

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::error::{CtcError, Result};
+use super::frame_range::FrameRange;
 use super::pattern::{is_pattern, list_pattern_files, list_pattern_planes, list_slice_files, names_slices, suggest_pattern};
 use super::planes::Planes;
 use super::tiff_io::{self, Frame, Mask};
@@ -417,7 +418,14 @@ impl Sequence {
     /// Streams the frames in time order, one decoded at a time, checking that
     /// every frame has the size of the first ([`of_one_size`]).
     pub fn frames(&self) -> impl Iterator<Item = Result<(usize, Frame)>> + Send + use<> {
-        let files: Vec<(usize, PathBuf)> = self.frames.files.iter().map(|(&t, p)| (t, p.clone())).collect();
+        self.frames_in(None)
+    }
+
+    /// [`Sequence::frames`] of the time points in `range` alone; the others
+    /// are not read.
+    pub fn frames_in(&self, range: Option<FrameRange>) -> impl Iterator<Item = Result<(usize, Frame)>> + Send + use<> {
+        let files: Vec<(usize, PathBuf)> =
+            self.frames.files.iter().filter(|(t, _)| FrameRange::admits(range, **t)).map(|(&t, p)| (t, p.clone())).collect();
         let planes = self.planes;
         of_one_size(files.into_iter().map(move |(t, path)| {
             let f = tiff_io::read_frame_planes(&path, planes)?;

@@ -18,6 +18,7 @@ use tiff::decoder::{Decoder, DecodingResult};
 use tiff::tags::Tag;
 
 use super::error::{CtcError, Result};
+use super::frame_range::FrameRange;
 use super::planes::{channel_of_hyperstack, count, z_project, Axes, Planes, Projection};
 use super::sequence::Sequence;
 use super::ndtiff::{is_ndtiff, refuse_position, NdTiff};
@@ -246,6 +247,17 @@ impl Stack {
         self.pages_as(frame_from)
     }
 
+    /// [`Stack::frames`] of the time points in `range` alone; the pages
+    /// before it are not decoded.
+    pub fn frames_in(&self, range: Option<FrameRange>) -> Result<StackPages<Frame>> {
+        let mut pages = self.pages_as(frame_from)?;
+        if let Some(r) = range {
+            pages.next = r.first;
+            pages.end = r.last.map_or(self.time_points, |l| self.time_points.min(l + 1));
+        }
+        Ok(pages)
+    }
+
     /// The pages as label masks (a label stack from Fiji, StarDist or
     /// Cellpose), in order, one at a time; checked as [`Stack::frames`] and as
     /// [`super::read_mask`] checks a mask.
@@ -254,7 +266,7 @@ impl Stack {
     }
 
     fn pages_as<T>(&self, convert: Convert<T>) -> Result<StackPages<T>> {
-        Ok(StackPages { stack: self.clone(), dec: Some(decoder(&self.path, open(&self.path)?)?), next: 0, convert })
+        Ok(StackPages { stack: self.clone(), dec: Some(decoder(&self.path, open(&self.path)?)?), next: 0, end: self.time_points, convert })
     }
 }
 
@@ -266,6 +278,8 @@ pub struct StackPages<T> {
     stack: Stack,
     dec: Option<Decoder<BufReader<File>>>,
     next: usize,
+    /// One past the last time point to read.
+    end: usize,
     convert: Convert<T>,
 }
 
@@ -275,7 +289,7 @@ impl<T> Iterator for StackPages<T> {
     fn next(&mut self) -> Option<Self::Item> {
         let dec = self.dec.as_mut()?;
         let t = self.next;
-        if t >= self.stack.time_points {
+        if t >= self.end {
             return None;
         }
         let read = read_frame_page(&self.stack, dec, t, self.convert).map(|f| (t, f));
@@ -386,12 +400,33 @@ impl RawFrames {
     /// The frames in time order, decoded one at a time; a frame whose size
     /// differs from the first's is an error naming its file (and page).
     pub fn frames(&self) -> Result<FrameStream> {
+        self.frames_in(None)
+    }
+
+    /// [`RawFrames::frames`] of the time points in `range` alone (all for
+    /// None); the frames outside it are not decoded.
+    pub fn frames_in(&self, range: Option<FrameRange>) -> Result<FrameStream> {
         Ok(match self {
-            RawFrames::Folder(s) => Box::new(s.frames()),
-            RawFrames::Stack(s) => Box::new(s.frames()?),
-            RawFrames::Zarr(z) => Box::new(z.frames()),
-            RawFrames::NdTiff(n) => Box::new(n.frames()),
+            RawFrames::Folder(s) => Box::new(s.frames_in(range)),
+            RawFrames::Stack(s) => Box::new(s.frames_in(range)?),
+            RawFrames::Zarr(z) => {
+                let z = z.clone();
+                Box::new(self.times_in(range).into_iter().map(move |t| z.read(t).map(|f| (t, f))))
+            }
+            RawFrames::NdTiff(n) => {
+                let n = n.clone();
+                Box::new(self.times_in(range).into_iter().map(move |t| n.read(t).map(|f| (t, f))))
+            }
         })
+    }
+
+    /// The time points it holds that lie in `range` (all for None), in order.
+    pub fn times_in(&self, range: Option<FrameRange>) -> Vec<usize> {
+        let all: Box<dyn Iterator<Item = usize>> = match self {
+            RawFrames::Folder(s) => Box::new(s.frames.times()),
+            _ => Box::new(0..self.len()),
+        };
+        all.filter(|&t| FrameRange::admits(range, t)).collect()
     }
 
     /// Whether frame `t` is there.

@@ -74,6 +74,30 @@ pub fn chain_starts(tracks: &[TrackRecord]) -> BTreeMap<u32, u32> {
         .collect()
 }
 
+/// The tracks of a sequence cut to the frames `first`–`last`, as though it
+/// held those frames alone: each track's span is cut to them, a track that
+/// lies outside them is dropped, and so is the parent of a track whose
+/// mother is dropped (parent 0: it begins at `first` without her). A track
+/// that is valid for the whole sequence stays valid for the cut one.
+///
+/// ```
+/// use cellstream::ctc::{clip_tracks, TrackRecord};
+/// // 1 divides into 2 and 3 in frame 5; 4 lives in frames 0-2 alone.
+/// let tracks = [TrackRecord::new(1, 0, 4, 0), TrackRecord::new(2, 5, 9, 1), TrackRecord::new(3, 5, 7, 1), TrackRecord::new(4, 0, 2, 0)];
+/// assert_eq!(clip_tracks(&tracks, 3, 6), [TrackRecord::new(1, 3, 4, 0), TrackRecord::new(2, 5, 6, 1), TrackRecord::new(3, 5, 6, 1)]);
+/// // From frame 5 on, the mother is gone and her daughters begin as roots.
+/// assert_eq!(clip_tracks(&tracks, 5, 9), [TrackRecord::new(2, 5, 9, 0), TrackRecord::new(3, 5, 7, 0)]);
+/// ```
+pub fn clip_tracks(tracks: &[TrackRecord], first: usize, last: usize) -> Vec<TrackRecord> {
+    let kept: Vec<TrackRecord> = tracks
+        .iter()
+        .filter(|r| r.begin <= last && r.end >= first)
+        .map(|r| TrackRecord { begin: r.begin.max(first), end: r.end.min(last), ..*r })
+        .collect();
+    let labels: std::collections::HashSet<u32> = kept.iter().map(|r| r.label).collect();
+    kept.into_iter().map(|r| if labels.contains(&r.parent) { r } else { TrackRecord { parent: 0, ..r } }).collect()
+}
+
 /// Parses the text of a track file. `path` names it in errors, with the line number.
 ///
 /// ```

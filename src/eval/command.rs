@@ -36,6 +36,12 @@ pub struct EvaluateArgs {
     /// as PhC-C2DL-PSC's silver truth does. SEG, DET and TRA are unchanged.
     #[arg(long, value_name = "PX")]
     pub edge_margin: Option<usize>,
+    /// Score these time points alone, `A-B` (or `A-` from A on): truth and
+    /// result are cut to them, and so are their tracks, as though the
+    /// sequence held those frames alone (a track whose mother ends before A
+    /// begins without her). For a result of `track --frames`.
+    #[arg(long, value_name = "A-B")]
+    pub frames: Option<ctc::FrameRange>,
 }
 
 /// Runs `cellstream evaluate`: prints the table, writes the requested files.
@@ -51,7 +57,7 @@ pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
     for out in &outputs {
         ctc::check_output_file(out)?;
     }
-    let opts = EvalOptions { iou_thresholds: args.iou.clone(), edge_margin: args.edge_margin };
+    let opts = EvalOptions { iou_thresholds: args.iou.clone(), edge_margin: args.edge_margin, frames: args.frames };
     if let Some(results) = dataset_results(&args.res) {
         // Of dataset folders, the folders scored are each sequence's result
         // and truth; a report beside them in the dataset folder is fine.

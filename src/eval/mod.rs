@@ -67,11 +67,14 @@ pub struct EvalOptions {
     /// Leave the objects within this many pixels of the frame's edge (0: the
     /// ones it cuts) out of the object measures ([`EdgeObjects`]).
     pub edge_margin: Option<usize>,
+    /// Score these time points alone, truth and result cut to them, their
+    /// tracks with them ([`ctc::clip_tracks`]); None: every frame the truth has.
+    pub frames: Option<ctc::FrameRange>,
 }
 
 impl Default for EvalOptions {
     fn default() -> Self {
-        EvalOptions { iou_thresholds: vec![0.25, 0.5, 0.75], edge_margin: None }
+        EvalOptions { iou_thresholds: vec![0.25, 0.5, 0.75], edge_margin: None, frames: None }
     }
 }
 
@@ -318,12 +321,20 @@ struct FramePlan {
     result: PathBuf,
 }
 
-/// Pairs each truth frame with its result mask; errors name the missing file.
-fn plan_frames(truth: &ctc::Truth, result: &ResultFolder) -> Result<Vec<FramePlan>> {
+/// Pairs each truth frame in `range` with its result mask; errors name the missing file.
+fn plan_frames(truth: &ctc::Truth, result: &ResultFolder, range: Option<ctc::FrameRange>) -> Result<Vec<FramePlan>> {
     let tra = truth.tra.as_ref().map(|t| &t.0);
     let mut times: Vec<usize> = tra.into_iter().chain(truth.seg.as_ref()).flat_map(|f| f.times()).collect();
     times.sort_unstable();
     times.dedup();
+    if let (Some(r), Some(a), Some(b)) = (range, times.first(), times.last()) {
+        let (a, b) = (*a, *b);
+        times.retain(|&t| r.contains(t));
+        if times.is_empty() {
+            let dir = tra.map_or_else(|| truth.seg.as_ref().map(|s| s.dir.clone()).unwrap_or_default(), |f| f.dir.clone());
+            return Err(CtcError::new(dir, format!("holds truth for frames {a}–{b}; --frames {r} names none of them")));
+        }
+    }
     let mut plan = Vec::new();
     for t in times {
         let tra_path = tra.and_then(|f| f.path(t)).map(Path::to_path_buf);
@@ -331,9 +342,14 @@ fn plan_frames(truth: &ctc::Truth, result: &ResultFolder) -> Result<Vec<FramePla
         let Some(res) = result.masks.path(t) else {
             let name = format!("mask{t:0w$}.tif", w = result.masks.digits);
             let by = tra_path.as_ref().or(seg_path.as_ref()).expect("a truth frame");
+            // A result of part of the sequence (`track --frames`) is scored on that part.
+            let hint = match (range, result.masks.span()) {
+                (None, Some((a, b))) => format!("; the result holds frames {a}–{b}, and `evaluate --frames {a}-{b}` scores those alone"),
+                _ => String::new(),
+            };
             return Err(CtcError::new(
                 result.masks.dir.join(name),
-                format!("is missing: the truth has {} for frame {t}", by.display()),
+                format!("is missing: the truth has {} for frame {t}{hint}", by.display()),
             ));
         };
         plan.push(FramePlan { t, tra: tra_path, seg: seg_path, result: res.to_path_buf() });
@@ -343,7 +359,7 @@ fn plan_frames(truth: &ctc::Truth, result: &ResultFolder) -> Result<Vec<FramePla
         let extra: Vec<usize> = result
             .masks
             .times()
-            .filter(|t| tra.path(*t).is_none() && seg.and_then(|s| s.path(*t)).is_none())
+            .filter(|t| ctc::FrameRange::admits(range, *t) && tra.path(*t).is_none() && seg.and_then(|s| s.path(*t)).is_none())
             .collect();
         if let (Some(a), Some(b)) = (extra.first(), extra.last()) {
             return Err(CtcError::new(
@@ -444,12 +460,13 @@ fn read_and_score(p: &FramePlan, objects_from_tra: bool, opts: &EvalOptions, thr
     Ok(score_overlaps(p.t, tra.as_ref().map(overlap), seg.as_ref().map(overlap), objects_from_tra, thresholds, edge.as_ref()))
 }
 
-/// Every label of the tracking truth masks must be listed in man_track.txt.
-fn check_truth_tracks(truth: &ctc::Truth, frames: &[FrameScores]) -> Result<()> {
-    let Some((files, tracks)) = &truth.tra else { return Ok(()) };
+/// Every label of the tracking truth masks (`files`) must be listed in
+/// man_track.txt (`tracks`, cut to the frames scored).
+fn check_truth_tracks(files: &FrameFiles, tracks: &[TrackRecord], frames: &[FrameScores]) -> Result<()> {
     // A lineage the truth cannot have (a parent not listed, or not ending
     // before its child begins) would make LNK, BC and CT score nonsense.
-    let (first, last) = files.span().unwrap_or((0, 0));
+    let scored = || frames.iter().filter(|f| f.tra.is_some()).map(|f| f.t);
+    let (first, last) = (scored().min().unwrap_or(0), scored().max().unwrap_or(0));
     ctc::check_lineage(&files.dir.join("man_track.txt"), tracks, first, last)?;
     let listed: std::collections::HashSet<u32> = tracks.iter().map(|t| t.label).collect();
     for f in frames {
@@ -492,18 +509,26 @@ fn check_result_tracks(dir: &Path, tracks: &[TrackRecord], frames: &[FrameScores
 pub fn evaluate(truth_dir: &Path, result_dir: &Path, opts: &EvalOptions) -> Result<Scores> {
     let truth = ctc::Truth::open(truth_dir)?;
     let result = open_result(result_dir)?;
-    let plan = plan_frames(&truth, &result)?;
+    let plan = plan_frames(&truth, &result, opts.frames)?;
     let thresholds = opts.all_thresholds();
     let objects_from_tra = truth.seg.is_none();
     let frames: Vec<Result<FrameScores>> =
         plan.par_iter().map(|p| read_and_score(p, objects_from_tra, opts, &thresholds)).collect();
     let frames: Vec<FrameScores> = frames.into_iter().collect::<Result<_>>()?;
-    check_truth_tracks(&truth, &frames)?;
-    if let (Some(tracks), Some(_)) = (&result.tracks, &truth.tra) {
+    // With --frames, both lineages are cut to the frames scored.
+    let cut = |tracks: &Vec<TrackRecord>| match opts.frames {
+        Some(r) => ctc::clip_tracks(tracks, r.first, r.last.unwrap_or(usize::MAX)),
+        None => tracks.clone(),
+    };
+    let truth_tracks = truth.tra.as_ref().map(|(_, t)| cut(t));
+    let result_tracks = result.tracks.as_ref().map(cut);
+    if let (Some((files, _)), Some(tracks)) = (&truth.tra, &truth_tracks) {
+        check_truth_tracks(files, tracks, &frames)?;
+    }
+    if let (Some(tracks), Some(_)) = (&result_tracks, &truth.tra) {
         check_result_tracks(result_dir, tracks, &frames)?;
     }
-    let truth_tracks = truth.tra.as_ref().map(|t| t.1.as_slice());
-    Ok(combine(frames, truth_tracks, result.tracks.as_deref(), opts))
+    Ok(combine(frames, truth_tracks.as_deref(), result_tracks.as_deref(), opts))
 }
 
 #[cfg(test)]
@@ -582,7 +607,7 @@ pub(crate) mod tests {
         // adds 8 inside and 9 on the right edge.
         let truth = array![[0, 0, 0, 0, 0, 0], [1, 0, 2, 2, 0, 0], [1, 0, 2, 2, 0, 0], [0, 0, 0, 0, 0, 0]];
         let result = array![[0, 0, 0, 0, 0, 0], [1, 0, 2, 2, 0, 9], [1, 0, 2, 2, 8, 0], [0, 0, 0, 0, 0, 0]];
-        let opts = EvalOptions { iou_thresholds: vec![0.5], edge_margin: Some(0) };
+        let opts = EvalOptions { iou_thresholds: vec![0.5], edge_margin: Some(0), frames: None };
         let score = |edge_margin| {
             let input = FrameInput { t: 0, tra: None, seg: Some(&truth), objects_from_tra: false, result: &result, edge_margin };
             combine(vec![score_frame(&input, &opts.all_thresholds())], None, None, &opts).pr[0]

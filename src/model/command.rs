@@ -5,7 +5,8 @@ use anyhow::{bail, Result};
 use clap::Args;
 
 use super::config::{ModelConfig, Norm};
-use super::data::{load_sequences, split, FrameRange};
+use super::data::{load_sequences, split};
+use crate::ctc::FrameRange;
 use super::train::{fit, RunFiles, Stop};
 use super::train_config::TrainConfig;
 

@@ -3,57 +3,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use ndarray::Array2;
-use serde::{Deserialize, Serialize};
 
 use crate::segment::{percentile_normalise, percentile_normalise_frame, PERCENTILES};
-use crate::ctc::{self, Mask, Sequence, Truth};
-
-/// An inclusive range of frame numbers, written `A-B` (or `A-` for "from A on").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct FrameRange {
-    pub first: usize,
-    pub last: Option<usize>,
-}
-
-impl FrameRange {
-    pub fn contains(&self, t: usize) -> bool {
-        t >= self.first && self.last.is_none_or(|l| t <= l)
-    }
-}
-
-impl std::str::FromStr for FrameRange {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("frame range {s:?} is not of the form A-B or A- (e.g. 0-34)");
-        let (a, b) = s.trim().split_once('-').ok_or_else(bad)?;
-        let first = a.trim().parse().map_err(|_| bad())?;
-        let last = match b.trim() {
-            "" => None,
-            b => Some(b.parse().map_err(|_| bad())?),
-        };
-        if last.is_some_and(|l| l < first) {
-            return Err(format!("frame range {s:?} ends before it starts"));
-        }
-        Ok(FrameRange { first, last })
-    }
-}
-
-impl TryFrom<String> for FrameRange {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        s.parse()
-    }
-}
-
-impl From<FrameRange> for String {
-    fn from(r: FrameRange) -> String {
-        match r.last {
-            Some(l) => format!("{}-{l}", r.first),
-            None => format!("{}-", r.first),
-        }
-    }
-}
+use crate::ctc::{self, FrameRange, Mask, Sequence, Truth};
 
 /// Where a frame's training truth came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -336,18 +288,6 @@ pub fn split(len: usize, fraction: f64, window: usize) -> (std::ops::Range<usize
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn frame_ranges() {
-        assert_eq!("0-34".parse(), Ok(FrameRange { first: 0, last: Some(34) }));
-        assert_eq!(" 35- ".parse(), Ok(FrameRange { first: 35, last: None }));
-        assert!("34-0".parse::<FrameRange>().unwrap_err().contains("ends before"));
-        assert!("x".parse::<FrameRange>().is_err());
-        assert!("1-b".parse::<FrameRange>().is_err());
-        let r: FrameRange = "3-5".parse().unwrap();
-        assert!(r.contains(3) && r.contains(5) && !r.contains(6) && !r.contains(2));
-        assert_eq!(String::from(r), "3-5");
-    }
 
     #[test]
     fn validation_block_is_last_and_disjoint() {

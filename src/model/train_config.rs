@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::augment::AugmentConfig;
 use crate::ctc;
 use super::config::ModelConfig;
-use super::data::FrameRange;
+use crate::ctc::FrameRange;
 use super::device::DeviceChoice;
 
 /// Everything a training run depends on; written to `MODEL.toml` beside

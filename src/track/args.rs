@@ -54,6 +54,13 @@ pub struct TrackArgs {
     /// The result folder (maskTTT.tif + res_track.txt); default NN_RES beside the sequence.
     #[arg(long, value_name = "RES")]
     pub out: Option<PathBuf>,
+    /// Only these time points, `A-B` (or `A-` from A on): the frames, or
+    /// masks, before and after are not read. The result keeps the frames'
+    /// own numbers (maskTTT.tif from A on), and its tracks begin at A at the
+    /// earliest; `evaluate --frames` scores the same span. The network starts
+    /// from zero state at A.
+    #[arg(long, value_name = "A-B")]
+    pub frames: Option<ctc::FrameRange>,
     /// The channel to segment and track, counted from 1 as Fiji counts them:
     /// of a hyperstack of channels over time (ImageJ or OME), of RGB or
     /// multi-band frames, or of frame files that hold one page a channel;

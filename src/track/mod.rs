@@ -108,7 +108,7 @@ fn nested(a: &Path, b: &Path) -> bool {
 /// Links the label masks in `dir` and writes the CTC result to `out`, all or
 /// nothing, through the streaming pipeline.
 pub fn track_masks(dir: &Path, out: &Path, cfg: LinkConfig) -> Result<TrackSummary> {
-    let run = MasksRun { stats: None, opts: &PipelineOptions::default(), quiet: true, exclude_on_edges: false, merges: None };
+    let run = MasksRun { stats: None, opts: &PipelineOptions::default(), quiet: true, exclude_on_edges: false, merges: None, range: None };
     track_masks_with(dir, out, cfg, run, None)
 }
 
@@ -121,29 +121,57 @@ struct MasksRun<'a> {
     exclude_on_edges: bool,
     /// Split merged cells by the frame before ([`crate::post::split_merges`]).
     merges: Option<MergeSplit>,
+    /// Only these time points (`--frames`).
+    range: Option<ctc::FrameRange>,
+}
+
+/// Refuses a `--frames` range that names none of the time points `all` of
+/// `source` (`kept`: those in it), and notes one that ends past the last.
+fn check_frames_range(source: &Path, range: ctc::FrameRange, all: &[usize], kept: &[usize], quiet: bool) -> Result<()> {
+    let (Some(first), Some(last)) = (all.first(), all.last()) else { return Ok(()) };
+    if kept.is_empty() {
+        bail!(CtcError::new(source, format!("holds frames {first}–{last}; --frames {range} names none of them")));
+    }
+    if let (Some(end), false) = (range.last, quiet)
+        && end > *last
+    {
+        eprintln!("note: --frames {range}: {} ends at frame {last}", source.display());
+    }
+    Ok(())
 }
 
 fn track_masks_with(dir: &Path, out: &Path, cfg: LinkConfig, run: MasksRun, mut record: Option<RunRecord>) -> Result<TrackSummary> {
-    let MasksRun { stats, opts, quiet, exclude_on_edges, merges } = run;
+    let MasksRun { stats, opts, quiet, exclude_on_edges, merges, range } = run;
     // A folder of numbered mask TIFFs, or one label stack whose pages are the frames.
     type Masks = Box<dyn Iterator<Item = Result<(usize, Mask)>> + Send>;
-    let (reader, last): (Masks, usize) = if ctc::is_zarr(dir) {
+    let (reader, times): (Masks, Vec<usize>) = if ctc::is_zarr(dir) {
         let image = ctc::ZarrImage::open(dir, ctc::Planes::default())?;
-        (Box::new(image.masks().map(|r| r.map_err(anyhow::Error::from))), image.time_points - 1)
+        (Box::new(image.masks().map(|r| r.map_err(anyhow::Error::from))), (0..image.time_points).collect())
     } else if dir.is_file() {
         let stack = ctc::Stack::open(dir)?;
-        (Box::new(stack.masks()?.map(|r| r.map_err(anyhow::Error::from))), stack.time_points - 1)
+        (Box::new(stack.masks()?.map(|r| r.map_err(anyhow::Error::from))), (0..stack.time_points).collect())
     } else {
-        let frames = ctc::list_mask_frames(dir)?;
-        let last = frames.last().map_or(0, |f| f.0);
+        let mut frames = ctc::list_mask_frames(dir)?;
+        let times = frames.iter().map(|f| f.0).collect();
+        // The masks outside the range are not even opened.
+        frames.retain(|(t, _)| ctc::FrameRange::admits(range, *t));
         let reader = ctc::of_one_size(frames.into_iter().map(|(t, p)| {
             let m = ctc::read_mask(&p)?;
             let dim = m.dim();
             Ok((t, p, m, dim))
         }));
-        (Box::new(reader.map(|r| r.map_err(anyhow::Error::from))), last)
+        (Box::new(reader.map(|r| r.map_err(anyhow::Error::from))), times)
     };
+    let last = times.last().copied().unwrap_or(0);
+    let kept: Vec<usize> = times.iter().copied().filter(|&t| ctc::FrameRange::admits(range, t)).collect();
+    if let Some(range) = range {
+        check_frames_range(dir, range, &times, &kept, quiet)?;
+    }
+    let reader: Masks = Box::new(ctc::within(reader, range));
     if let Some(r) = &mut record {
+        if let Some(range) = range {
+            r.section("run").set("frames", range.to_string());
+        }
         r.section("segmenter").set("kind", "none: the masks are linked as they are");
         r.section("post").set("exclude_on_edges", exclude_on_edges);
     }
@@ -160,7 +188,7 @@ fn track_masks_with(dir: &Path, out: &Path, cfg: LinkConfig, run: MasksRun, mut 
     let identity: Box<dyn pipeline::SegmentStage<Mask, Mask>> = Box::new(|_t, m: Mask| Ok(m));
     let post: Arc<dyn Fn(usize, Mask) -> Result<Mask> + Send + Sync> =
         Arc::new(move |_t, m: Mask| Ok(if exclude_on_edges { crate::post::clear_border(m.view()) } else { m }));
-    let ctx = StageContext { out, digits, cfg, stats, opts, quiet, total: last + 1, record, merges };
+    let ctx = StageContext { out, digits, cfg, stats, opts, quiet, total: kept.len(), record, merges };
     run_stages(reader, identity, post, ctx)
 }
 
@@ -315,9 +343,18 @@ fn track_sequence_with(
                 // The run record says which channel was tracked by its name too.
                 record.section("run").set("channel_name", name.as_str());
             }
-            (Box::new(raw.frames()?.map(|r| r.map_err(anyhow::Error::from))), raw.len(), raw.digits())
+            let times = raw.times_in(args.frames);
+            if let Some(range) = args.frames {
+                check_frames_range(seq, range, &raw.times_in(None), &times, args.quiet)?;
+            }
+            (Box::new(raw.frames_in(args.frames)?.map(|r| r.map_err(anyhow::Error::from))), times.len(), raw.digits())
         }
     };
+    // A followed folder is read up to the range's end, and what lies before it is skipped.
+    let reader: Frames = Box::new(ctc::within(reader, args.frames));
+    if let (Some(r), Some(range)) = (&mut record, args.frames) {
+        r.section("run").set("frames", range.to_string());
+    }
     let reader = with_finite_pixels(reader, args.quiet);
     if same_folder(seq, out) {
         bail!(CtcError::new(out, "is the sequence folder; write the result to another folder"));
@@ -516,6 +553,7 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
                 quiet: args.quiet,
                 exclude_on_edges: args.post.exclude_on_edges,
                 merges: args.post.merge_split(false),
+                range: args.frames,
             };
             let s = track_masks_with(masks, &out, cfg, run, Some(record))?;
             (out, s)
