@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use cellstream::ctc;
 use image::AnimationDecoder;
 
 fn cellstream(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
@@ -354,4 +355,33 @@ fn a_lineage_that_cannot_be_drawn_or_scored_is_refused_by_name() {
     let o = cellstream(&[&"evaluate", &"--gt", &gt_copy, &"--res", &good]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("man_track.txt") && err.contains(&says), "{err}");
+}
+
+#[test]
+fn a_report_on_part_of_a_sequence_scores_that_part_and_says_so() {
+    let d = tempfile::tempdir().unwrap();
+    let whole = truth_as_result(d.path());
+    // Frames 10-29 of the truth as a result, its tracks cut to them: a
+    // division's daughters there begin without a mother.
+    let res = d.path().join("part");
+    std::fs::create_dir(&res).unwrap();
+    for t in 10..30 {
+        let name = format!("mask{t:03}.tif");
+        std::fs::copy(whole.join(&name), res.join(&name)).unwrap();
+    }
+    let tracks = ctc::read_tracks(&whole.join("res_track.txt")).unwrap();
+    ctc::write_tracks(&res.join("res_track.txt"), &ctc::clip_tracks(&tracks, 10, 29)).unwrap();
+    let html = d.path().join("report.html");
+    let o = cellstream(&[&"report", &"--res", &res, &"--gt", &gt(), &"--out", &html]);
+    ok(&o);
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(said.contains("holds frames 10–29, and is scored on those alone") && said.contains("has frames 0–39"), "{said}");
+    let text = std::fs::read_to_string(&html).unwrap();
+    for m in ["SEG", "DET", "TRA", "LNK"] {
+        assert!(text.contains(&format!("<td>{m}</td><td class=\"num\">1.0000</td>")), "{m} = 1 in the table");
+    }
+    // evaluate --frames scores it as the report does.
+    let o = cellstream(&[&"evaluate", &"--gt", &gt(), &"--res", &res, &"--frames", &"10-29"]);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stdout).lines().any(|l| l.starts_with("TRA") && l.ends_with("1.000000")));
 }

@@ -278,7 +278,18 @@ pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
         params_files.push((p.display().to_string(), text));
     }
     let scores = match &args.input.gt {
-        Some(gt) => Some(evaluate(gt, &args.input.res, &EvalOptions { edge_margin: args.input.edge_margin, ..EvalOptions::default() })?),
+        Some(gt) => {
+            // A result of part of a sequence (`track --frames`) is scored on its own span, as `evaluate --frames` scores it.
+            let span = inputs.result.masks.span();
+            let frames = span.map(|(first, last)| ctc::FrameRange { first, last: Some(last) });
+            let truth = inputs.truth.iter().flat_map(|t| t.tra.iter().map(|(f, _)| f).chain(&t.seg)).filter_map(|f| f.span());
+            if let (Some((a, b)), Some(c), Some(d)) = (span, truth.clone().map(|s| s.0).min(), truth.map(|s| s.1).max())
+                && (c < a || d > b)
+            {
+                eprintln!("note: {} holds frames {a}–{b}, and is scored on those alone (the truth in {} has frames {c}–{d})", args.input.res.display(), gt.display());
+            }
+            Some(evaluate(gt, &args.input.res, &EvalOptions { edge_margin: args.input.edge_margin, frames, ..EvalOptions::default() })?)
+        }
         None => None,
     };
     let times = inputs.times();
