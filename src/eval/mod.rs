@@ -45,7 +45,7 @@ pub use association::{association, heaviest_pairing, Association};
 pub use biological::{bio, cell_cycle_accuracy, DivisionCounts};
 pub use command::{run, EvaluateArgs};
 pub use matching::{match_frame, match_frames, FrameMatch};
-pub use overlap::{Label, Object, Overlap, Pair};
+pub use overlap::{Label, LabelArea, Overlap, Pair};
 pub use pr::{
     curve_thresholds, match_objects, object_counts, object_counts_excluding, object_scores, EdgeObjects,
     Foreground, ObjectCounts,

@@ -25,7 +25,7 @@ pub struct Pair {
 
 /// An object of one mask: its label and its area in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Object {
+pub struct LabelArea {
     pub label: u32,
     pub area: u64,
 }
@@ -34,9 +34,9 @@ pub struct Object {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Overlap {
     /// Objects of the truth mask, by increasing label (background excluded).
-    pub truth: Vec<Object>,
+    pub truth: Vec<LabelArea>,
     /// Objects of the result mask, by increasing label (background excluded).
-    pub result: Vec<Object>,
+    pub result: Vec<LabelArea>,
     /// Every truth/result pair that shares at least one pixel, sorted by
     /// (truth, result).
     pub pairs: Vec<Pair>,
@@ -124,7 +124,7 @@ impl Overlap {
             if g != 0 {
                 match o.truth.last_mut() {
                     Some(t) if t.label == g => t.area += n,
-                    _ => o.truth.push(Object { label: g, area: n }),
+                    _ => o.truth.push(LabelArea { label: g, area: n }),
                 }
                 o.truth_foreground += n;
             }
@@ -140,7 +140,7 @@ impl Overlap {
         for (r, n) in result_area {
             match o.result.last_mut() {
                 Some(x) if x.label == r => x.area += n,
-                _ => o.result.push(Object { label: r, area: n }),
+                _ => o.result.push(LabelArea { label: r, area: n }),
             }
         }
         let mut ti = 0;
@@ -185,8 +185,8 @@ mod tests {
         let g = array![[0, 1, 1, 0], [2, 2, 0, 0], [2, 2, 0, 3]];
         let r = array![[9, 9, 9, 0], [9, 4, 4, 0], [0, 0, 0, 0]];
         let o = Overlap::count(&g, &r);
-        assert_eq!(o.truth, vec![Object { label: 1, area: 2 }, Object { label: 2, area: 4 }, Object { label: 3, area: 1 }]);
-        assert_eq!(o.result, vec![Object { label: 4, area: 2 }, Object { label: 9, area: 4 }]);
+        assert_eq!(o.truth, vec![LabelArea { label: 1, area: 2 }, LabelArea { label: 2, area: 4 }, LabelArea { label: 3, area: 1 }]);
+        assert_eq!(o.result, vec![LabelArea { label: 4, area: 2 }, LabelArea { label: 9, area: 4 }]);
         // (1,9): 2 px; (2,4): 1 px; (2,9): 1 px
         assert_eq!(
             o.pairs,
