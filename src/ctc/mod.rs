@@ -6,6 +6,7 @@
 //! [`check_outputs_apart`] and [`stage_file`], so that none is half-written.
 mod calibration;
 mod channels;
+mod dataset;
 mod error;
 mod frame_range;
 mod ndtiff;
@@ -23,7 +24,8 @@ mod zarr;
 pub use calibration::{parse_quantity, read_calibration, Calibration, Quantity, Recorded};
 pub use error::{CtcError, Result};
 pub use frame_range::{within, FrameRange};
-pub use sequence::{stop_following, stopped_following, dataset_sequences, list_frame_files, list_mask_frames, list_numbered_tiffs, of_one_size, parse_frame_name, FrameFiles, ResultDir, Sequence, Truth};
+pub use dataset::{dataset_results, dataset_sequences, dataset_truth, result_sequence, truth_names};
+pub use sequence::{stop_following, stopped_following, list_frame_files, list_mask_frames, list_numbered_tiffs, of_one_size, parse_frame_name, FrameFiles, ResultDir, Sequence, Truth};
 pub use pattern::{is_pattern, list_pattern_files, names_slices, pattern_result_name, suggest_pattern, FilePattern};
 pub use planes::{z_project, Planes, Projection, SliceRange};
 pub use stack::{FrameStream, RawFrames, Stack, StackPages};

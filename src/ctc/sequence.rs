@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::error::{CtcError, Result};
+use super::dataset::{dataset_sequences, truth_names};
 use super::frame_range::FrameRange;
 use super::pattern::{is_pattern, list_pattern_files, list_pattern_planes, list_slice_files, names_slices, suggest_pattern};
 use super::planes::Planes;
@@ -249,32 +250,9 @@ fn list_numbered_frames(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
     list_numbered_tiffs(dir)
 }
 
-/// The sequence folders of a CTC dataset folder (`Fluo-N2DL-HeLa/01`,
-/// `…/02`): its subfolders named by a number that hold TIFF files, in order.
-/// Empty for any other folder.
-///
-/// ```
-/// # let d = tempfile::tempdir().unwrap();
-/// for s in ["02", "01", "01_GT"] {
-///     std::fs::create_dir(d.path().join(s)).unwrap();
-///     std::fs::write(d.path().join(s).join("t000.tif"), b"").unwrap();
-/// }
-/// std::fs::create_dir(d.path().join("03")).unwrap(); // no TIFF in it
-/// assert_eq!(cellstream::ctc::dataset_sequences(d.path()), ["01", "02"]);
-/// ```
-pub fn dataset_sequences(dir: &Path) -> Vec<String> {
-    let mut out: Vec<String> = read_dir_names(dir)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && holds_tiff_files(&dir.join(n)).unwrap_or(false))
-        .collect();
-    out.sort_by_key(|n| (n.parse::<u64>().unwrap_or(u64::MAX), n.clone()));
-    out
-}
-
 /// Whether `dir` holds a file named `*.tif` or `*.tiff` (any case); of a
 /// pattern, whether it matches a file.
-fn holds_tiff_files(dir: &Path) -> std::io::Result<bool> {
+pub(super) fn holds_tiff_files(dir: &Path) -> std::io::Result<bool> {
     if is_pattern(dir) {
         return Ok(list_pattern_planes(dir).is_ok());
     }
@@ -560,7 +538,7 @@ impl Sequence {
             (Some(p), Some(_)) => p.to_path_buf(),
             _ => self.dir().join(".."),
         };
-        [format!("{name}_GT"), format!("{name}_ST")]
+        truth_names(&name)
             .into_iter()
             .map(|n| parent.join(n))
             .filter(|p| p.is_dir())

@@ -58,14 +58,14 @@ pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
         ctc::check_output_file(out)?;
     }
     let opts = EvalOptions { iou_thresholds: args.iou.clone(), edge_margin: args.edge_margin, frames: args.frames };
-    if let Some(results) = dataset_results(&args.res) {
+    if let Some(results) = ctc::dataset_results(&args.res) {
         // Of dataset folders, the folders scored are each sequence's result
         // and truth; a report beside them in the dataset folder is fine.
         let read: Vec<PathBuf> = results
             .iter()
             .flat_map(|r| {
-                let n = r.trim_end_matches("_RES");
-                [args.res.join(r), args.gt.join(format!("{n}_GT")), args.gt.join(format!("{n}_ST"))]
+                let n = ctc::result_sequence(r).unwrap_or_default();
+                std::iter::once(args.res.join(r)).chain(ctc::truth_names(n).map(|t| args.gt.join(t)))
             })
             .collect();
         ctc::check_outputs_apart(&outputs, &read.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
@@ -89,33 +89,15 @@ fn note_untracked(res: &Path) {
     }
 }
 
-/// The sequences' result folders of a dataset folder (`01_RES`, `02_RES`:
-/// a number, then `_RES`), by name; None for a folder that holds masks
-/// itself, or no such folder.
-fn dataset_results(dir: &Path) -> Option<Vec<String>> {
-    if !dir.is_dir() || ctc::list_frame_files(dir, "mask").is_ok_and(|f| !f.is_empty()) {
-        return None;
-    }
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.strip_suffix("_RES").is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())))
-        .collect();
-    names.sort();
-    (!names.is_empty()).then_some(names)
-}
-
 /// `evaluate` over a dataset: each `NN_RES` in `--res` against `NN_GT`
 /// (else `NN_ST`) in `--gt`; sequences without truth are named and left out.
 fn run_dataset(args: &EvaluateArgs, opts: &EvalOptions, results: &[String]) -> Result<ExitCode> {
     let mut scored: Vec<(String, Scores)> = Vec::new();
     let mut unscored = Vec::new();
     for name in results {
-        let sequence = name.trim_end_matches("_RES").to_string();
+        let sequence = ctc::result_sequence(name).unwrap_or_default().to_string();
         let res = args.res.join(name);
-        let Some(gt) = ["GT", "ST"].iter().map(|k| args.gt.join(format!("{sequence}_{k}"))).find(|p| p.is_dir()) else {
+        let Some(gt) = ctc::dataset_truth(&args.gt, &sequence) else {
             unscored.push(sequence);
             continue;
         };
@@ -126,7 +108,7 @@ fn run_dataset(args: &EvaluateArgs, opts: &EvalOptions, results: &[String]) -> R
         scored.push((sequence, scores));
     }
     if scored.is_empty() {
-        let sought: Vec<String> = unscored.iter().map(|s| format!("{s}_GT or {s}_ST")).collect();
+        let sought: Vec<String> = unscored.iter().map(|s| ctc::truth_names(s).join(" or ")).collect();
         bail!(
             "{}: none of the results {} in {} has its truth here (sought {}); give --gt the dataset folder that holds it (CTC's training datasets do, its challenge datasets do not)",
             args.gt.display(),
