@@ -72,6 +72,17 @@ pub fn close_disk(fg: ArrayView2<bool>, r: usize) -> Array2<bool> {
 /// of rows y + dy, each widened by the half-chord at dy, merged row after row (each
 /// merge is linear in the spans). Cost O((2r + 1) · runs): no work per pixel, and the
 /// radius enters only through the number of rows merged, never as r² per pixel.
+///
+/// ```
+/// use cellstream::post::{dilate_disk, dilate_runs, Runs};
+/// use ndarray::Array2;
+/// let mut fg = Array2::from_elem((7, 7), false);
+/// fg[[3, 3]] = true;
+/// let grown = dilate_runs(&Runs::from_mask(fg.view()), 2);
+/// // The disk of radius 2 (x² + y² ≤ 4): chords of half-width 0, 1, 2, 1, 0, 13 pixels.
+/// assert_eq!(grown.iter().collect::<Vec<_>>(), [(1, 3, 4), (2, 2, 5), (3, 1, 6), (4, 2, 5), (5, 3, 4)]);
+/// assert_eq!(grown.to_mask(), dilate_disk(fg.view(), 2));
+/// ```
 pub fn dilate_runs(fg: &Runs, r: usize) -> Runs {
     let (h, w) = fg.dim();
     if r == 0 {
@@ -138,6 +149,18 @@ fn merge_union(a: &[(u32, u32)], b: impl Iterator<Item = (u32, u32)>, out: &mut 
 /// Erosion of a run-encoded foreground by the disk of radius `r`, pixels outside
 /// the image counting as foreground: the complement of the [`dilate_runs`] of the
 /// in-image background.
+///
+/// ```
+/// use cellstream::post::{erode_runs, Runs};
+/// use ndarray::Array2;
+/// // A 5×5 square in the corner of a 6×6 image: its sides on the image's
+/// // edge are kept, the two inner sides lose a pixel each.
+/// let mut fg = Array2::from_elem((6, 6), false);
+/// fg.slice_mut(ndarray::s![..5, ..5]).fill(true);
+/// let eroded = erode_runs(&Runs::from_mask(fg.view()), 1);
+/// assert_eq!(eroded.area(), 16);
+/// assert!(eroded.to_mask()[[0, 0]] && !eroded.to_mask()[[4, 0]]);
+/// ```
 pub fn erode_runs(fg: &Runs, r: usize) -> Runs {
     if r == 0 {
         return fg.clone();
@@ -145,7 +168,16 @@ pub fn erode_runs(fg: &Runs, r: usize) -> Runs {
     dilate_runs(&fg.complement(), r).complement()
 }
 
-/// Closing of a run-encoded foreground by the disk of radius `r`.
+/// Closing of a run-encoded foreground by the disk of radius `r`:
+/// [`dilate_runs`] then [`erode_runs`], as [`close_disk`] on a mask.
+///
+/// ```
+/// use cellstream::post::{close_runs, Runs};
+/// // Two runs a pixel apart join; a gap of three stays at radius 1.
+/// let fg = ndarray::array![[false, false, true, true, false, true, true, false, false, false, true, false, false]];
+/// let closed = close_runs(&Runs::from_mask(fg.view()), 1);
+/// assert_eq!(closed.iter().collect::<Vec<_>>(), [(0, 2, 7), (0, 10, 11)]);
+/// ```
 pub fn close_runs(fg: &Runs, r: usize) -> Runs {
     erode_runs(&dilate_runs(fg, r), r)
 }
@@ -174,6 +206,14 @@ pub fn fill_holes(fg: ArrayView2<bool>) -> Array2<bool> {
 /// border); the background components come from run-based labelling of the
 /// complement (He, Chao & Suzuki 2008): a set of background runs is a hole unless
 /// one of its runs lies on the border.
+///
+/// ```
+/// use cellstream::post::{fill_holes_runs, Runs};
+/// use ndarray::array;
+/// let ring = array![[true, true, true, false], [true, false, true, false], [true, true, true, false]];
+/// let filled = fill_holes_runs(&Runs::from_mask(ring.view()));
+/// assert_eq!(filled.iter().collect::<Vec<_>>(), [(0, 0, 3), (1, 0, 3), (2, 0, 3)]); // the column on the border stays background
+/// ```
 pub fn fill_holes_runs(fg: &Runs) -> Runs {
     let (h, w) = fg.dim();
     let bg = fg.complement();
@@ -206,7 +246,17 @@ pub fn remove_small_components(fg: ArrayView2<bool>, min_area: usize, conn: Conn
     remove_small_runs(&Runs::from_mask(fg), min_area, conn).to_mask()
 }
 
-/// Area opening on runs: drops the runs of components under `min_area` pixels.
+/// Area opening on runs: drops the runs of components under `min_area` pixels
+/// (see [`remove_small_components`]).
+///
+/// ```
+/// use cellstream::post::{remove_small_runs, Connectivity, Runs};
+/// use ndarray::array;
+/// // Three pixels joined at a corner: one object of 3 under 8-connectivity, three of 1 under 4.
+/// let fg = Runs::from_mask(array![[true, false, false], [false, true, false], [false, false, true]].view());
+/// assert_eq!(remove_small_runs(&fg, 2, Connectivity::Eight).area(), 3);
+/// assert!(remove_small_runs(&fg, 2, Connectivity::Four).is_empty());
+/// ```
 pub fn remove_small_runs(fg: &Runs, min_area: usize, conn: Connectivity) -> Runs {
     let comps = fg.components(conn);
     if comps.areas.iter().skip(1).all(|&a| a >= min_area) {

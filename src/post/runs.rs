@@ -8,6 +8,16 @@ use crate::ctc::Mask;
 /// row the runs are sorted, disjoint and separated by at least one background pixel.
 /// Morphology, labelling and hole filling of cell foregrounds work on runs, which
 /// are some 30 times fewer than pixels (interval coding, Ji, Piper & Tang 1989).
+///
+/// ```
+/// use cellstream::post::Runs;
+/// use ndarray::array;
+/// let fg = array![[true, true, false, true], [false, false, false, false]];
+/// let runs = Runs::from_mask(fg.view());
+/// assert_eq!(runs.iter().collect::<Vec<_>>(), [(0, 0, 2), (0, 3, 4)]); // (row, x0, x1)
+/// assert_eq!((runs.len(), runs.area(), runs.row(1)), (2, 3, &[][..]));
+/// assert_eq!(runs.to_mask(), fg);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Runs {
     h: usize,
@@ -28,7 +38,14 @@ impl Runs {
         Runs::from_rows(fg.dim(), fg, |&v| v)
     }
 
-    /// The runs of pixels with `prob > t`.
+    /// The runs of pixels with `prob > t`: [`Runs::from_mask`] of `prob > t`,
+    /// without the mask.
+    ///
+    /// ```
+    /// use cellstream::post::Runs;
+    /// let prob = ndarray::array![[0.2, 0.6, 0.5, 0.9]];
+    /// assert_eq!(Runs::from_threshold(prob.view(), 0.5).iter().collect::<Vec<_>>(), [(0, 1, 2), (0, 3, 4)]);
+    /// ```
     pub fn from_threshold(prob: ArrayView2<f32>, t: f32) -> Runs {
         Runs::from_rows(prob.dim(), prob, |&p| p > t)
     }
@@ -100,6 +117,13 @@ impl Runs {
     }
 
     /// The background runs (within the image).
+    ///
+    /// ```
+    /// use cellstream::post::Runs;
+    /// let fg = ndarray::array![[true, false, false, true], [false, false, false, false]];
+    /// let bg = Runs::from_mask(fg.view()).complement();
+    /// assert_eq!(bg.to_mask(), fg.mapv(|v| !v));
+    /// ```
     pub fn complement(&self) -> Runs {
         let mut b = Builder::new(self.h, self.w);
         for y in 0..self.h {
@@ -118,7 +142,15 @@ impl Runs {
         b.finish()
     }
 
-    /// The union of `self` and `other` (same size), row by row.
+    /// The union of `self` and `other` (same size), row by row; runs that
+    /// overlap or touch become one.
+    ///
+    /// ```
+    /// use cellstream::post::Runs;
+    /// let a = Runs::from_mask(ndarray::array![[true, false, false, false, true]].view());
+    /// let b = Runs::from_mask(ndarray::array![[false, true, false, false, false]].view());
+    /// assert_eq!(a.union(&b).iter().collect::<Vec<_>>(), [(0, 0, 2), (0, 4, 5)]);
+    /// ```
     pub fn union(&self, other: &Runs) -> Runs {
         assert_eq!(self.dim(), other.dim(), "run images differ in size");
         let mut b = Builder::new(self.h, self.w);
@@ -157,6 +189,17 @@ impl Runs {
     /// Run-based union-find labelling (He, Chao & Suzuki 2008, "A run-based two-scan
     /// labeling algorithm", IEEE TIP 17(5)): each run is united with the runs of the
     /// row above that it touches; sets are then numbered by their smallest run.
+    ///
+    /// ```
+    /// use cellstream::post::{Connectivity, Runs};
+    /// use ndarray::array;
+    /// // Two runs that touch only at a corner.
+    /// let runs = Runs::from_mask(array![[true, true, false], [false, false, true]].view());
+    /// let four = runs.components(Connectivity::Four);
+    /// assert_eq!((four.count(), runs.paint(&four)), (2, array![[1, 1, 0], [0, 0, 2]]));
+    /// let eight = runs.components(Connectivity::Eight);
+    /// assert_eq!((eight.count(), &eight.areas[..]), (1, &[3, 3][..])); // background, then the set
+    /// ```
     pub fn components(&self, conn: Connectivity) -> Components {
         // A run in the row above touches [x0 - d, x1 + d).
         let d = match conn {
