@@ -74,6 +74,21 @@ impl Default for PostParams {
 /// The cleaned foreground of a probability map, as labelled components `1..=n`:
 /// threshold, closing with a disk, removal of components under `min_area`, hole
 /// filling — in this order, each stage as in [`super`]'s functions.
+///
+/// ```
+/// use cellstream::post::{foreground_components, PostParams};
+/// use ndarray::array;
+/// let prob = array![
+///     [0.9, 0.9, 0.9, 0.0, 0.0, 0.0],
+///     [0.9, 0.1, 0.9, 0.0, 0.0, 0.7],
+///     [0.9, 0.9, 0.9, 0.0, 0.0, 0.0],
+/// ];
+/// // A ring of 8 pixels, its hole filled; the lone pixel is under min_area.
+/// let p = PostParams { closing_radius: 0, min_area: 2, ..PostParams::default() };
+/// let (labels, n) = foreground_components(prob.view(), &p);
+/// assert_eq!(n, 1);
+/// assert_eq!(labels, array![[1, 1, 1, 0, 0, 0], [1, 1, 1, 0, 0, 0], [1, 1, 1, 0, 0, 0]]);
+/// ```
 pub fn foreground_components(prob: ArrayView2<f32>, params: &PostParams) -> (Mask, usize) {
     let (labels, n, _, _) = clean_foreground(prob, params);
     (labels, n)

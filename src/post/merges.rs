@@ -83,6 +83,17 @@ pub fn split_merges(previous: ArrayView2<u32>, current: ArrayView2<u32>, p: &Mer
 
 /// [`split_merges`] in place: splits the merged objects of `current` and
 /// returns how many it split.
+///
+/// ```
+/// use cellstream::post::{split_merges_mut, MergeSplit};
+/// use ndarray::Array2;
+/// let mut previous = Array2::<u32>::zeros((6, 12));
+/// previous.slice_mut(ndarray::s![1..5, 1..6]).fill(1);
+/// previous.slice_mut(ndarray::s![1..5, 6..11]).fill(2);
+/// let mut current = previous.mapv(|l| u32::from(l > 0) * 3);
+/// assert_eq!(split_merges_mut(previous.view(), &mut current, &MergeSplit::default()), 1);
+/// assert_eq!(current, previous.mapv(|l| [0, 3, 4][l as usize])); // the first cell keeps label 3
+/// ```
 pub fn split_merges_mut(previous: ArrayView2<u32>, current: &mut Mask, p: &MergeSplit) -> usize {
     split_aged(previous, &HashMap::new(), current, p).0
 }
