@@ -38,7 +38,19 @@ impl FrameMatch {
         FrameMatch { truth, result, iou: vec![0.0; pairs.len()], pairs, matched_results }
     }
 
-    /// The matches found in a frame's sparse overlap table.
+    /// The matches found in a frame's sparse overlap table: each truth
+    /// object goes to the result object that covers more than half of it.
+    ///
+    /// ```
+    /// use cellstream::eval::{FrameMatch, Overlap};
+    /// use ndarray::array;
+    /// // Result 9 covers truths 1 and 2 (a merge); truth 3 is missed.
+    /// let o = Overlap::count(&array![[1, 1, 0, 2, 2, 0, 3]], &array![[9, 9, 9, 9, 9, 0, 0]]);
+    /// let m = FrameMatch::from_overlap(&o);
+    /// assert_eq!(m.pairs, [(1, 9), (2, 9)]);
+    /// assert_eq!((m.result_of(2), m.result_of(3), m.truth_count(9)), (Some(9), None, 2));
+    /// assert_eq!(m.unique_result_of(1), None, "a merge is no one-to-one match");
+    /// ```
     pub fn from_overlap(o: &Overlap) -> FrameMatch {
         let mut m = FrameMatch { truth: o.truth_labels(), result: o.result_labels(), ..Default::default() };
         for p in &o.pairs {

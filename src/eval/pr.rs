@@ -200,6 +200,19 @@ impl EdgeObjects {
 /// no truth object is not a false positive. The matching itself is made over
 /// all objects first, so an object just inside the margin keeps its partner
 /// just outside.
+///
+/// ```
+/// use cellstream::eval::{object_counts_excluding, EdgeObjects, Overlap};
+/// use ndarray::array;
+/// // Truth 1 lies on the edge and is missed; result 8 lies on it and matches nothing.
+/// let truth = array![[1, 0, 0, 0], [0, 0, 2, 0], [0, 0, 0, 0]];
+/// let result = array![[0, 0, 0, 0], [0, 0, 5, 0], [0, 0, 0, 8]];
+/// let o = Overlap::count(&truth, &result);
+/// let c = object_counts_excluding(&o, &[0.5], &EdgeObjects::find(&truth, &result, 0));
+/// assert_eq!((c[0].tp, c[0].fp, c[0].fn_), (1, 0, 0));
+/// let all = object_counts_excluding(&o, &[0.5], &EdgeObjects::default());
+/// assert_eq!((all[0].tp, all[0].fp, all[0].fn_), (1, 1, 1));
+/// ```
 pub fn object_counts_excluding(o: &Overlap, thresholds: &[f64], edge: &EdgeObjects) -> Vec<ObjectCounts> {
     let truth_in: Vec<bool> = o.truth.iter().map(|x| edge.truth.binary_search(&x.label).is_err()).collect();
     let result_in: Vec<bool> = o.result.iter().map(|x| edge.result.binary_search(&x.label).is_err()).collect();
@@ -242,6 +255,15 @@ pub struct Foreground {
 }
 
 impl Foreground {
+    /// The foreground counts of one frame's overlap table.
+    ///
+    /// ```
+    /// use cellstream::eval::{Foreground, Overlap};
+    /// use ndarray::array;
+    /// let f = Foreground::of(&Overlap::count(&array![[1, 1, 2, 0]], &array![[0, 4, 4, 4]]));
+    /// assert_eq!((f.truth, f.result, f.both), (3, 3, 2));
+    /// assert_eq!((f.iou(), f.dice()), (Some(0.5), Some(2.0 / 3.0)));
+    /// ```
     pub fn of(o: &Overlap) -> Foreground {
         Foreground { truth: o.truth_foreground, result: o.result_foreground, both: o.both_foreground }
     }
