@@ -35,6 +35,23 @@ impl Default for DivisionRules {
 ///
 /// The cost is the mean of how far each measure is from a textbook division:
 /// equal daughters, summing to the mother, her centroid at their midpoint.
+///
+/// ```
+/// use cellstream::link::{division_cost, extract_objects, DivisionRules, SplitRule};
+/// use ndarray::{array, Array2};
+/// let one = |m: Array2<u32>| extract_objects(m.view(), SplitRule::ALL).remove(0);
+/// let mother = one(array![[0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0]]);
+/// let a = one(array![[2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0]]);
+/// let b = one(array![[0, 0, 0, 0, 0, 0, 3, 3, 3, 3, 3, 0]]);
+/// let rules = DivisionRules::default();
+/// // Equal daughters on either side of her, summing to her area: a low cost.
+/// assert!(division_cost(&rules, &mother, None, &a, &b, 5.0).unwrap() < 0.1);
+/// // A mother born two frames ago is too young to divide again (min_cycle 4).
+/// assert_eq!(division_cost(&rules, &mother, Some(2), &a, &b, 5.0), None);
+/// // Both daughters on one side of her: no division.
+/// let (c, d) = (one(array![[4, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]]), one(array![[0, 0, 0, 0, 5, 5, 5, 0, 0, 0, 0, 0]]));
+/// assert_eq!(division_cost(&rules, &mother, None, &c, &d, 5.0), None);
+/// ```
 pub fn division_cost(rules: &DivisionRules, mother: &Object, age: Option<usize>, a: &Object, b: &Object, reach: f64) -> Option<f64> {
     if age.is_some_and(|g| g < rules.min_cycle) {
         return None;
@@ -66,6 +83,16 @@ pub fn division_cost(rules: &DivisionRules, mother: &Object, age: Option<usize>,
 /// merged into `merged` (this frame's object, which continues the track whose
 /// last object is `host`): at least half of `gone` lies inside `merged`, and
 /// `merged` grew by at least half of `gone`'s area.
+///
+/// ```
+/// use cellstream::link::{extract_objects, is_merge, SplitRule};
+/// use ndarray::{array, Array2};
+/// let one = |m: Array2<u32>| extract_objects(m.view(), SplitRule::ALL).remove(0);
+/// let (host, gone) = (one(array![[1, 1, 1, 0, 0, 0]]), one(array![[0, 0, 0, 0, 2, 2]]));
+/// assert!(is_merge(&gone, &host, &one(array![[3, 3, 3, 3, 3, 3]])));
+/// // Grown by a pixel only: the other cell was lost, not merged.
+/// assert!(!is_merge(&gone, &host, &one(array![[3, 3, 3, 3, 0, 0]])));
+/// ```
 pub fn is_merge(gone: &Object, host: &Object, merged: &Object) -> bool {
     2 * merged.overlap(gone) >= gone.area && merged.area as f64 >= host.area as f64 + 0.5 * gone.area as f64
 }
