@@ -106,7 +106,19 @@ impl Lineage {
         self.graph.node_weights()
     }
 
-    /// Each mother track with its daughters.
+    /// Each mother track with its daughters (a track resumed after a gap is
+    /// its earlier track's child, but no daughter).
+    ///
+    /// ```
+    /// use cellstream::link::{Descent, Lineage};
+    /// let mut g = Lineage::new();
+    /// let m = g.start(0, None);
+    /// let (a, b) = (g.start(1, Some((m, Descent::Division))), g.start(1, Some((m, Descent::Division))));
+    /// let later = g.start(4, Some((a, Descent::Resumed)));
+    /// assert_eq!(g.divisions(), [(m, vec![a, b])]);
+    /// assert_eq!(g.children(a), [(later, Descent::Resumed)]);
+    /// assert_eq!((g.len(), g.graph().edge_count()), (4, 3));
+    /// ```
     pub fn divisions(&self) -> Vec<(u32, Vec<u32>)> {
         self.tracks()
             .filter_map(|t| {

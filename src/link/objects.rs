@@ -63,6 +63,18 @@ impl BBox {
 }
 
 /// One object of one frame: its runs in raster order and the features the linker uses.
+///
+/// ```
+/// use cellstream::link::{extract_objects, SplitRule};
+/// use ndarray::array;
+/// let then = extract_objects(array![[1, 1, 1, 0], [1, 1, 1, 0]].view(), SplitRule::ALL).remove(0);
+/// let now = extract_objects(array![[0, 2, 2, 2], [0, 2, 2, 2]].view(), SplitRule::ALL).remove(0);
+/// assert_eq!((now.area, now.centroid, now.runs.len()), (6, [0.5, 2.0], 2));
+/// assert_eq!((then.distance(&now), then.overlap(&now), then.iou(&now)), (1.0, 4, 0.5));
+/// let mut mask = ndarray::Array2::zeros((2, 4));
+/// now.paint(&mut mask, 7);
+/// assert_eq!(mask, array![[0, 7, 7, 7], [0, 7, 7, 7]]);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Object {
     /// Its label in the input mask (several objects share it when the label was split).
@@ -147,6 +159,13 @@ impl Object {
 
 /// Pixels shared by two run lists, each sorted by (row, start) with disjoint runs
 /// within a row: a two-pointer merge, linear in the number of runs.
+///
+/// ```
+/// use cellstream::link::{objects::intersect_runs, Run};
+/// let a = [Run { row: 0, start: 0, end: 4 }, Run { row: 1, start: 2, end: 6 }];
+/// let b = [Run { row: 0, start: 3, end: 9 }, Run { row: 2, start: 0, end: 9 }];
+/// assert_eq!(intersect_runs(&a, &b), 1); // pixel (0, 3) alone
+/// ```
 pub fn intersect_runs(a: &[Run], b: &[Run]) -> u64 {
     let (mut i, mut j, mut n) = (0, 0, 0u64);
     while i < a.len() && j < b.len() {
