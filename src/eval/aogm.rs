@@ -230,6 +230,26 @@ pub fn graph_edges<'a>(
 
 /// Counts ED, EA and EC between the truth graph and the result graph.
 /// `frames[i]` holds the matches of time `first + i`.
+///
+/// On the worked sequence of [`detection_errors`] (a division found a frame
+/// late, a cell lost for a frame):
+///
+/// ```
+/// # use cellstream::ctc::TrackRecord;
+/// # use cellstream::eval::match_frame;
+/// # use ndarray::array;
+/// # let truth = [array![[1, 1, 0, 0, 4]], array![[1, 1, 0, 0, 4]], array![[2, 0, 0, 3, 4]], array![[2, 0, 0, 3, 4]]];
+/// # let result = [array![[5, 5, 0, 0, 8]], array![[5, 5, 0, 0, 8]], array![[5, 5, 0, 5, 0]], array![[6, 0, 0, 7, 9]]];
+/// # let gt = [TrackRecord::new(1, 0, 1, 0), TrackRecord::new(2, 2, 3, 1), TrackRecord::new(3, 2, 3, 1), TrackRecord::new(4, 0, 3, 0)];
+/// # let res = [TrackRecord::new(5, 0, 2, 0), TrackRecord::new(6, 3, 3, 5), TrackRecord::new(7, 3, 3, 5), TrackRecord::new(8, 0, 1, 0), TrackRecord::new(9, 3, 3, 0)];
+/// # let frames: Vec<_> = truth.iter().zip(&result).map(|(g, r)| match_frame(g, r)).collect();
+/// use cellstream::eval::aogm::link_errors;
+/// let e = link_errors(&gt, &res, 0, &frames);
+/// // 8 truth edges. Missing (EA): cell 4's two edges into and out of frame 2,
+/// // where it is lost, and the four edges at the merged object of frame 2
+/// // (1 → 2, 1 → 3, and 2 and 3 on into frame 3), which matches no vertex one to one.
+/// assert_eq!((e.ed, e.ea, e.ec, e.truth_edges), (0, 6, 0, 8));
+/// ```
 pub fn link_errors(
     truth_tracks: &[TrackRecord],
     result_tracks: &[TrackRecord],

@@ -99,6 +99,23 @@ pub fn complete_tracks(
 /// TF, the mean fraction of each detected truth track that one result track
 /// follows without interruption; 0 when no truth track is detected, `None`
 /// without truth tracks. `frames[i]` holds the matches of time `first + i`.
+///
+/// On the worked sequence of [`complete_tracks`]:
+///
+/// ```
+/// # use cellstream::ctc::TrackRecord;
+/// # use cellstream::eval::match_frame;
+/// # use ndarray::array;
+/// # let truth = [array![[1, 1, 0, 0, 4]], array![[1, 1, 0, 0, 4]], array![[2, 0, 0, 3, 4]], array![[2, 0, 0, 3, 4]]];
+/// # let result = [array![[5, 5, 0, 0, 8]], array![[5, 5, 0, 0, 8]], array![[5, 5, 0, 5, 0]], array![[6, 0, 0, 7, 9]]];
+/// # let gt = [TrackRecord::new(1, 0, 1, 0), TrackRecord::new(2, 2, 3, 1), TrackRecord::new(3, 2, 3, 1), TrackRecord::new(4, 0, 3, 0)];
+/// # let res = [TrackRecord::new(5, 0, 2, 0), TrackRecord::new(6, 3, 3, 5), TrackRecord::new(7, 3, 3, 5), TrackRecord::new(8, 0, 1, 0), TrackRecord::new(9, 3, 3, 0)];
+/// # let frames: Vec<_> = truth.iter().zip(&result).map(|(g, r)| match_frame(g, r)).collect();
+/// use cellstream::eval::biological::track_fractions;
+/// // Track 1 is followed whole (by 5); 2 and 3 for one of their two frames
+/// // (by 6 and 7; in frame 2 they are merged); 4 for two of four (by 8).
+/// assert_eq!(track_fractions(&gt, 0, &frames), Some((1.0 + 0.5 + 0.5 + 0.5) / 4.0));
+/// ```
 pub fn track_fractions(truth_tracks: &[TrackRecord], first: usize, frames: &[FrameMatch]) -> Option<f64> {
     if truth_tracks.is_empty() {
         return None;
