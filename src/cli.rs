@@ -43,6 +43,21 @@ pub enum Command {
     Export(crate::export::ExportArgs),
 }
 
+/// Lets a closed pipe end the process quietly, as it ends `grep` or `cat`
+/// (`cellstream evaluate … | head`). Rust starts programs with SIGPIPE
+/// ignored, so a write to a pipe whose reader has gone fails, and `println!`
+/// then panics with a backtrace. Every file a command writes is staged and
+/// renamed into place whole, so a command ended so leaves nothing half-written.
+/// A process-wide setting: call it once at the start.
+#[cfg(unix)]
+pub fn end_quietly_on_closed_pipe() {
+    // SAFETY: restoring the default disposition of one signal, before any
+    // other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Keeps freed memory in the process for the next frame.
 ///
 /// Each frame allocates buffers of a few MB (post-processing) to a few hundred

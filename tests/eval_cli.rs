@@ -486,3 +486,17 @@ fn frames_errors_name_the_folder_and_the_frame() {
     let o = run(&gt, &res, &["--frames", "1-2"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn a_closed_pipe_ends_the_report_quietly() {
+    let (_d, gt, res) = folders("GT", "RES", true, true);
+    // `true` exits without reading, so the pipe is closed before evaluate
+    // (which first loads its libraries) prints its first line.
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{} evaluate --gt {} --res {} | true", env!("CARGO_BIN_EXE_cellstream"), gt.display(), res.display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(!stderr(&o).contains("panicked") && stderr(&o).is_empty(), "{}", stderr(&o));
+}
