@@ -481,22 +481,29 @@ fn frames_errors_name_the_folder_and_the_frame() {
     // The result of part of the sequence: scored on that part, or named with a hint.
     std::fs::remove_file(res.join("mask000.tif")).unwrap();
     ctc::write_tracks(&res.join("res_track.txt"), &[TrackRecord::new(1, 1, 1, 0), TrackRecord::new(2, 2, 2, 1), TrackRecord::new(3, 2, 2, 1), TrackRecord::new(9, 1, 1, 0)]).unwrap();
-    fails(&gt, &res, &[], &["mask000.tif", "is missing", "the result holds frames 1–2", "`evaluate --frames 1-2` scores those alone"]);
+    fails(&gt, &res, &[], &["mask000.tif", "is missing", "the result holds frames 1–2", "`evaluate --frames 1-2` scores those it shares with the truth"]);
+    // A result that runs past the truth: the hint names the frames they share.
+    ctc::write_mask(&res.join("mask003.tif"), &Array2::zeros((2, 6))).unwrap();
+    fails(&gt, &res, &[], &["the result holds frames 1–3", "`evaluate --frames 1-2`"]);
+    std::fs::remove_file(res.join("mask003.tif")).unwrap();
     fails(&gt, &res, &["--frames", "0-2"], &["mask000.tif", "is missing"]);
     let o = run(&gt, &res, &["--frames", "1-2"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
 #[test]
-fn a_closed_pipe_ends_the_report_quietly() {
-    let (_d, gt, res) = folders("GT", "RES", true, true);
+fn a_closed_pipe_ends_the_report_quietly_after_the_files_asked_for() {
+    let (d, gt, res) = folders("GT", "RES", true, true);
     // `true` exits without reading, so the pipe is closed before evaluate
     // (which first loads its libraries) prints its first line.
+    let (json, csv) = (d.path().join("s.json"), d.path().join("s.csv"));
     let o = Command::new("sh")
         .arg("-c")
-        .arg(format!("{} evaluate --gt {} --res {} | true", env!("CARGO_BIN_EXE_cellstream"), gt.display(), res.display()))
+        .arg(format!("{} evaluate --gt {} --res {} --json {} --csv {} | true", env!("CARGO_BIN_EXE_cellstream"), gt.display(), res.display(), json.display(), csv.display()))
         .output()
         .unwrap();
     assert!(o.status.success());
     assert!(!stderr(&o).contains("panicked") && stderr(&o).is_empty(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&json).unwrap().contains("\"SEG\""), "the JSON is written whatever becomes of the table");
+    assert!(std::fs::read_to_string(&csv).unwrap().starts_with("measure,"));
 }

@@ -590,3 +590,50 @@ fn object_counts_equal_scipy() {
     let high = s.pr_curve.last().unwrap();
     assert!(low.tp > high.tp, "the damage should make the curve fall");
 }
+
+/// `seq` as though it held the frames `a..=b` alone, numbered from 0: each
+/// track cut to the span and moved back by `a`, a parent outside the span
+/// dropped. Written out here, apart from `ctc::clip_tracks`, which `evaluate
+/// --frames` uses.
+fn cut_and_renumbered(seq: &Seq, a: usize, b: usize) -> Seq {
+    let kept: Vec<TrackRecord> =
+        seq.tracks.iter().filter(|t| t.begin <= b && t.end >= a).map(|t| TrackRecord::new(t.label, t.begin.max(a) - a, t.end.min(b) - a, t.parent)).collect();
+    let labels: BTreeSet<u32> = kept.iter().map(|t| t.label).collect();
+    let tracks = kept.into_iter().map(|t| if labels.contains(&t.parent) { t } else { TrackRecord { parent: 0, ..t } }).collect();
+    Seq { masks: seq.masks[a..=b].to_vec(), tracks }
+}
+
+/// `evaluate --frames A-B` on a whole sequence scores what py-ctcmetrics
+/// scores on the sequence cut to those frames (and numbered from 0, as
+/// py-ctcmetrics reads a sequence): divisions whose mother ends before A,
+/// tracks that cross A or B, SEG frames inside the span and out of it.
+#[test]
+fn a_span_scores_as_py_ctcmetrics_scores_the_sequence_cut_to_it() {
+    let Some((data, py)) = setup("a_span_scores_as_py_ctcmetrics_scores_the_sequence_cut_to_it") else { return };
+    let truth = load(&data.join("Fluo-N2DL-HeLa/01_RES"), "mask", "res_track.txt", 30);
+    let res = damaged(&truth, 11, |s, rng| {
+        drop_objects(s, rng);
+        merge_neighbours(s, rng);
+        break_links(s, rng);
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let (gt, res_dir) = (tmp.path().join("01_GT"), tmp.path().join("01_RES"));
+    let seg_frames: Vec<usize> = (0..30).step_by(3).collect();
+    write_truth(&gt, &truth, true, &seg_frames, None);
+    write_result(&res_dir, &res);
+    for (a, b) in [(7, 22), (0, 12), (16, 29)] {
+        let case = format!("HeLa 01_RES damaged, frames {a}-{b}");
+        let frames = Some(ctc::FrameRange { first: a, last: Some(b) });
+        let ours = eval::evaluate(&gt, &res_dir, &EvalOptions { frames, ..EvalOptions::default() }).unwrap_or_else(|e| panic!("{case}: {e}"));
+        let dir = tmp.path().join(format!("cut-{a}-{b}"));
+        let cut_seg: Vec<usize> = seg_frames.iter().filter(|&&t| (a..=b).contains(&t)).map(|t| t - a).collect();
+        write_truth(&dir.join("01_GT"), &cut_and_renumbered(&truth, a, b), true, &cut_seg, None);
+        write_result(&dir.join("01_RES"), &cut_and_renumbered(&res, a, b));
+        let reference = py_ctcmetrics(&py, &dir.join("01_GT"), &dir.join("01_RES"), true, true);
+        let compared = compare(&case, &reference, &ours);
+        expect_keys(&case, &compared, true, true);
+        assert_eq!((ours.tra_frames, ours.seg_frames), (b - a + 1, cut_seg.len()), "{case}");
+        assert!(ours.tra.unwrap() < 0.99, "{case}: the damage shows");
+        eprintln!("{case}: {} measures equal py-ctcmetrics on the cut sequence; TRA {:?} BC(0) {:?}", compared.len(), ours.tra, ours.bc(0));
+    }
+}

@@ -375,7 +375,7 @@ fn a_report_on_part_of_a_sequence_scores_that_part_and_says_so() {
     let o = cellstream(&[&"report", &"--res", &res, &"--gt", &gt(), &"--out", &html]);
     ok(&o);
     let said = String::from_utf8_lossy(&o.stderr);
-    assert!(said.contains("holds frames 10–29, and is scored on those alone") && said.contains("has frames 0–39"), "{said}");
+    assert!(said.contains("holds frames 10–29, the truth in") && said.contains("frames 0–39: scored on frames 10–29, which they share"), "{said}");
     let text = std::fs::read_to_string(&html).unwrap();
     for m in ["SEG", "DET", "TRA", "LNK"] {
         assert!(text.contains(&format!("<td>{m}</td><td class=\"num\">1.0000</td>")), "{m} = 1 in the table");
@@ -384,4 +384,53 @@ fn a_report_on_part_of_a_sequence_scores_that_part_and_says_so() {
     let o = cellstream(&[&"evaluate", &"--gt", &gt(), &"--res", &res, &"--frames", &"10-29"]);
     ok(&o);
     assert!(String::from_utf8_lossy(&o.stdout).lines().any(|l| l.starts_with("TRA") && l.ends_with("1.000000")));
+}
+
+#[test]
+fn a_report_past_the_truth_scores_the_frames_they_share_and_a_pattern_short_of_frames_is_named() {
+    let d = tempfile::tempdir().unwrap();
+    let whole = truth_as_result(d.path());
+    // Truth of frames 0-19 alone, result of frames 10-29.
+    let gt = d.path().join("GT");
+    std::fs::create_dir_all(gt.join("TRA")).unwrap();
+    for t in 0..20 {
+        std::fs::copy(whole.join(format!("mask{t:03}.tif")), gt.join(format!("TRA/man_track{t:03}.tif"))).unwrap();
+    }
+    let tracks = ctc::read_tracks(&whole.join("res_track.txt")).unwrap();
+    ctc::write_tracks(&gt.join("TRA/man_track.txt"), &ctc::clip_tracks(&tracks, 0, 19)).unwrap();
+    let res = d.path().join("part");
+    std::fs::create_dir(&res).unwrap();
+    for t in 10..30 {
+        std::fs::copy(whole.join(format!("mask{t:03}.tif")), res.join(format!("mask{t:03}.tif"))).unwrap();
+    }
+    ctc::write_tracks(&res.join("res_track.txt"), &ctc::clip_tracks(&tracks, 10, 29)).unwrap();
+    let html = d.path().join("report.html");
+    let o = cellstream(&[&"report", &"--res", &res, &"--gt", &gt, &"--out", &html]);
+    ok(&o);
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(said.contains("holds frames 10–29") && said.contains("frames 0–19: scored on frames 10–19, which they share"), "{said}");
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(text.contains("<td>TRA</td><td class=\"num\">1.0000</td>"), "TRA = 1 on the shared frames");
+    // No frame shared: refused by name, nothing written.
+    let early = d.path().join("early");
+    std::fs::create_dir(&early).unwrap();
+    for t in 25..30 {
+        std::fs::copy(whole.join(format!("mask{t:03}.tif")), early.join(format!("mask{t:03}.tif"))).unwrap();
+    }
+    ctc::write_tracks(&early.join("res_track.txt"), &ctc::clip_tracks(&tracks, 25, 29)).unwrap();
+    let html2 = d.path().join("none.html");
+    let o = cellstream(&[&"report", &"--res", &early, &"--gt", &gt, &"--out", &html2]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("holds frames 25–29, and its truth") && err.contains("none of them (it has frames 0–19)"), "{err}");
+    assert!(!html2.exists());
+    // Raw frames named by a pattern that holds none of the result's frames.
+    let raws = d.path().join("raws");
+    std::fs::create_dir(&raws).unwrap();
+    for t in 0..5 {
+        std::fs::copy(raw().join(format!("t{t:03}.tif")), raws.join(format!("img_{t}_x.tif"))).unwrap();
+    }
+    let pattern = raws.join("img_{t}_x.tif");
+    let o = cellstream(&[&"render", &"--res", &res, &"--raw", &pattern, &"--out", &d.path().join("pictures")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("img_{t}_x.tif: names no file of frame 10; the result has"), "{err}");
 }

@@ -1324,3 +1324,53 @@ fn frames_that_name_no_frame_are_refused_and_nothing_is_written() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("ends before it starts"), "{err}");
 }
+
+#[test]
+fn follow_with_frames_reads_that_span_alone_and_refuses_one_that_never_comes() {
+    let d = tempfile::tempdir().unwrap();
+    let seq = sample(d.path(), 12);
+    let alone = d.path().join("alone/01");
+    std::fs::create_dir_all(&alone).unwrap();
+    for t in 5..=8 {
+        std::fs::copy(seq.join(format!("t{t:03}.tif")), alone.join(format!("t{t:03}.tif"))).unwrap();
+    }
+    let want = d.path().join("want");
+    let o = cellstream(&[&"track", &alone, &"--segmenter", &"classical", &"-q", &"--out", &want]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Broken frames before and after the span: a followed folder never opens them.
+    for t in [2, 9] {
+        std::fs::write(seq.join(format!("t{t:03}.tif")), b"II*\0this is not image data").unwrap();
+    }
+    let res = d.path().join("R");
+    let out = follow(&seq, &res, "1", &["--frames", "5-8"]).wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_same_frames(&res, &want, 5..=8);
+    // A span the folder never reaches: an error, and the earlier result stays.
+    let out = follow(&seq, &res, "1", &["--frames", "20-"]).wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("gave no frame of --frames 20- before it went quiet for 1.0 s"), "{err}");
+    assert_same_frames(&res, &want, 5..=8);
+}
+
+#[test]
+fn a_dataset_whose_sequence_lacks_the_span_is_refused_before_any_is_tracked() {
+    let d = tempfile::tempdir().unwrap();
+    let dataset = d.path().join("ds");
+    let first = sample(&dataset, 12);
+    let second = dataset.join("02");
+    std::fs::create_dir_all(&second).unwrap();
+    for t in 0..6 {
+        std::fs::copy(first.join(format!("t{t:03}.tif")), second.join(format!("t{t:03}.tif"))).unwrap();
+    }
+    let o = cellstream(&[&"track", &dataset, &"--segmenter", &"classical", &"--frames", &"8-9"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("02: holds frames 0–5; --frames 8-9 names none of them"), "{err}");
+    assert!(!dataset.join("01_RES").exists(), "nothing is tracked before the refusal");
+    // One frame alone, `--frames A`.
+    let o = cellstream(&[&"track", &dataset, &"--segmenter", &"classical", &"--frames", &"3", &"-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for r in ["01_RES", "02_RES"] {
+        assert_eq!(ctc::validate_result(&dataset.join(r)).unwrap(), vec![]);
+        assert!(dataset.join(r).join("mask003.tif").exists() && !dataset.join(r).join("mask004.tif").exists());
+    }
+}

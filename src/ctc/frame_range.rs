@@ -1,8 +1,9 @@
 //! Frame ranges: the time points a command reads, written `A-B` or `A-`.
 use serde::{Deserialize, Serialize};
 
-/// An inclusive range of frame numbers (time points), written `A-B`, or `A-`
-/// for "from A on", as `train`, `track` and `evaluate` take it in `--frames`.
+/// An inclusive range of frame numbers (time points), written `A-B`, `A-`
+/// for "from A on", or `A` for frame A alone, as `train`, `track` and
+/// `evaluate` take it in `--frames`.
 ///
 /// ```
 /// use cellstream::ctc::FrameRange;
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 /// assert!(open.contains(1_000_000) && open.last.is_none());
 /// assert_eq!(r.to_string(), "35-49");
 /// assert!("49-35".parse::<FrameRange>().is_err());
+/// assert_eq!("7".parse::<FrameRange>().unwrap().to_string(), "7-7");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -61,8 +63,9 @@ impl std::fmt::Display for FrameRange {
 impl std::str::FromStr for FrameRange {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("frame range {s:?} is not of the form A-B or A- (e.g. 0-34)");
-        let (a, b) = s.trim().split_once('-').ok_or_else(bad)?;
+        let bad = || format!("frame range {s:?} is not of the form A-B, A- or A (e.g. 0-34)");
+        // One frame alone: `A` is `A-A`.
+        let (a, b) = s.trim().split_once('-').unwrap_or((s.trim(), s.trim()));
         let first = a.trim().parse().map_err(|_| bad())?;
         let last = match b.trim() {
             "" => None,
@@ -100,6 +103,8 @@ mod tests {
         assert!("x".parse::<FrameRange>().is_err());
         assert!("1-b".parse::<FrameRange>().is_err());
         assert!("-5".parse::<FrameRange>().is_err());
+        assert_eq!("5".parse(), Ok(FrameRange { first: 5, last: Some(5) }));
+        assert!("".parse::<FrameRange>().is_err());
         let r: FrameRange = "3-5".parse().unwrap();
         assert!(r.contains(3) && r.contains(5) && !r.contains(6) && !r.contains(2));
         assert_eq!(String::from(r), "3-5");

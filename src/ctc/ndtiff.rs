@@ -24,6 +24,7 @@ use serde_json::Value;
 
 use super::channels::number_named;
 use super::error::{CtcError, Result};
+use super::frame_range::FrameRange;
 use super::planes::{z_project, Planes, Projection};
 use super::sequence::{retry_for, steps_until_done, stopped_following};
 use super::tiff_io::Frame;
@@ -351,11 +352,16 @@ impl NdTiff {
     /// again every `poll` for up to `wait`.
     /// A channel given by name (`channel_name`) is looked up among those the
     /// index names once the first time point is whole.
-    pub fn follow(path: &Path, planes: Planes, channel_name: Option<String>, wait: Duration, poll: Duration) -> impl Iterator<Item = Result<(usize, Frame)>> + Send + use<> {
+    /// Only the time points in `range` are read (all for None), and the
+    /// stream ends after its last.
+    pub fn follow(path: &Path, planes: Planes, channel_name: Option<String>, range: Option<FrameRange>, wait: Duration, poll: Duration) -> impl Iterator<Item = Result<(usize, Frame)>> + Send + use<> {
         let (path, index) = (path.to_path_buf(), path.join(INDEX));
         let (mut entries, mut used, mut grew) = (Vec::<Entry>::new(), 0, Instant::now());
-        let (mut next, mut whole) = (0usize, None::<NdTiff>);
+        let (mut next, mut whole) = (range.map_or(0, |r| r.first), None::<NdTiff>);
         steps_until_done(move || -> Result<Option<(usize, Frame)>> {
+            if range.and_then(|r| r.last).is_some_and(|l| next > l) {
+                return Ok(None);
+            }
             loop {
                 if let Some(data) = whole.as_ref().filter(|d| next < d.time_points) {
                     let frame = retry_for(wait, poll, || data.read(next))?;

@@ -442,6 +442,12 @@ impl Sequence {
     /// assert_eq!(got, vec![0, 1]);
     /// ```
     pub fn follow(&self, wait: Duration, poll: Duration) -> impl Iterator<Item = Result<(usize, PathBuf, Frame)>> + Send + use<> {
+        self.follow_in(None, wait, poll)
+    }
+
+    /// [`Sequence::follow`] of the time points in `range` alone: the frames
+    /// before it are not read, and the stream ends after its last.
+    pub fn follow_in(&self, range: Option<FrameRange>, wait: Duration, poll: Duration) -> impl Iterator<Item = Result<(usize, PathBuf, Frame)>> + Send + use<> {
         let dir = self.frames.dir.clone();
         let numbered = self.frames.prefix.is_empty();
         let slices = names_slices(&dir);
@@ -460,9 +466,12 @@ impl Sequence {
         let mut counts = if slices { list(&dir).map(|(_, c)| c).unwrap_or_default() } else { BTreeMap::new() };
         let mut first_slices: Option<(usize, usize)> = None;
         let listed_last = known.keys().next_back().copied();
-        let mut next = known.keys().next().copied().unwrap_or(0);
+        let mut next = known.keys().next().copied().unwrap_or(0).max(range.map_or(0, |r| r.first));
         let mut last_arrival = Instant::now();
         steps_until_done(move || -> Result<Option<(usize, PathBuf, Frame)>> {
+            if range.and_then(|r| r.last).is_some_and(|l| next > l) {
+                return Ok(None);
+            }
             // Wait for the next frame's file (of z slices, for all of them).
             let path = loop {
                 let quiet = last_arrival.elapsed() >= wait || stopped_following();

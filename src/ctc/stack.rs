@@ -449,9 +449,11 @@ impl RawFrames {
         }
     }
 
-    /// Where frame `t` is (its file) or would be (`DIR/tTTT.tif`), or the stack.
+    /// Where frame `t` is (its file) or would be (`DIR/tTTT.tif`; of a
+    /// file-name pattern, the pattern), or the stack.
     pub fn frame_path(&self, t: usize) -> PathBuf {
         match self {
+            RawFrames::Folder(s) if s.frames.path(t).is_none() && super::is_pattern(s.dir()) => s.dir().to_path_buf(),
             RawFrames::Folder(s) => s.frames.path(t).map(Path::to_path_buf).unwrap_or_else(|| s.dir().join(format!("t{t:0w$}.tif", w = s.digits()))),
             RawFrames::Stack(s) => s.path.clone(),
             RawFrames::Zarr(z) => z.path.clone(),

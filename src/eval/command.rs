@@ -36,7 +36,7 @@ pub struct EvaluateArgs {
     /// as PhC-C2DL-PSC's silver truth does. SEG, DET and TRA are unchanged.
     #[arg(long, value_name = "PX")]
     pub edge_margin: Option<usize>,
-    /// Score these time points alone, `A-B` (or `A-` from A on): truth and
+    /// Score these time points alone, `A-B` (`A-` from A on, `A` frame A alone): truth and
     /// result are cut to them, and so are their tracks, as though the
     /// sequence held those frames alone (a track whose mother ends before A
     /// begins without her). For a result of `track --frames`.
@@ -73,20 +73,21 @@ pub fn run(args: EvaluateArgs) -> Result<ExitCode> {
     }
     ctc::check_outputs_apart(&outputs, &[&args.gt, &args.res])?;
     let scores = evaluate(&args.gt, &args.res, &opts)?;
-    println!("{}: scored against {}", args.res.display(), args.gt.display());
-    note_untracked(&args.res);
-    print!("{}", table(&scores));
     let json = args.json.as_ref().map(|_| serde_json::to_string_pretty(&scores).map(|t| t + "\n")).transpose()?;
+    // The files first: a reader of the table that has gone (`| head`) ends
+    // the process at the first line printed.
     write_reports(&args, json, csv_text(&scores))?;
+    print!("{}: scored against {}\n{}{}", args.res.display(), args.gt.display(), untracked_note(&args.res), table(&scores));
     Ok(ExitCode::SUCCESS)
 }
 
-/// Says so where result `res` holds masks but no track file: its tracking
-/// measures (TRA, LNK and those of lineages and identities) are n/a.
-fn note_untracked(res: &Path) {
-    if !res.join("res_track.txt").exists() {
-        println!("note: {} holds no res_track.txt, so the tracking measures (TRA, LNK, the lineage and identity measures) are n/a; SEG, DET and the object measures are scored", res.display());
+/// A line saying so where result `res` holds masks but no track file: its
+/// tracking measures (TRA, LNK and those of lineages and identities) are n/a.
+fn untracked_note(res: &Path) -> String {
+    if res.join("res_track.txt").exists() {
+        return String::new();
     }
+    format!("note: {} holds no res_track.txt, so the tracking measures (TRA, LNK, the lineage and identity measures) are n/a; SEG, DET and the object measures are scored\n", res.display())
 }
 
 /// `evaluate` over a dataset: each `NN_RES` in `--res` against `NN_GT`
@@ -94,6 +95,8 @@ fn note_untracked(res: &Path) {
 fn run_dataset(args: &EvaluateArgs, opts: &EvalOptions, results: &[String]) -> Result<ExitCode> {
     let mut scored: Vec<(String, Scores)> = Vec::new();
     let mut unscored = Vec::new();
+    // Printed once the reports are written (see `run`).
+    let mut printed = String::new();
     for name in results {
         let sequence = ctc::result_sequence(name).unwrap_or_default().to_string();
         let res = args.res.join(name);
@@ -102,9 +105,7 @@ fn run_dataset(args: &EvaluateArgs, opts: &EvalOptions, results: &[String]) -> R
             continue;
         };
         let scores = evaluate(&gt, &res, opts).with_context(|| format!("cannot score {}", res.display()))?;
-        println!("{}: scored against {}", res.display(), gt.display());
-        note_untracked(&res);
-        println!("{}", table(&scores));
+        printed.push_str(&format!("{}: scored against {}\n{}{}\n", res.display(), gt.display(), untracked_note(&res), table(&scores)));
         scored.push((sequence, scores));
     }
     if scored.is_empty() {
@@ -119,20 +120,20 @@ fn run_dataset(args: &EvaluateArgs, opts: &EvalOptions, results: &[String]) -> R
     }
     if !unscored.is_empty() {
         let names: Vec<String> = unscored.iter().map(|s| format!("{s}_RES")).collect();
-        println!("not scored, for want of their NN_GT or NN_ST in {}: {}\n", args.gt.display(), names.join(", "));
+        printed.push_str(&format!("not scored, for want of their NN_GT or NN_ST in {}: {}\n\n", args.gt.display(), names.join(", ")));
     }
     let mean = mean_measures(&scored);
     let names: Vec<&str> = scored.iter().map(|(n, _)| n.as_str()).collect();
-    println!("mean over the {} sequences {} (n/a where a sequence lacks the measure)", scored.len(), names.join(", "));
+    printed.push_str(&format!("mean over the {} sequences {} (n/a where a sequence lacks the measure)\n", scored.len(), names.join(", ")));
     let objects = mean_object_measures(&scored);
-    println!("{:<16}{:>12}", "measure", "mean");
+    printed.push_str(&format!("{:<16}{:>12}\n", "measure", "mean"));
     for (k, v) in &mean {
         if shown_in_tables(k) {
-            println!("{k:<16}{:>12}", v.map_or("n/a".to_string(), |v| format!("{v:.6}")));
+            printed.push_str(&format!("{k:<16}{:>12}\n", v.map_or("n/a".to_string(), |v| format!("{v:.6}"))));
         }
     }
     for (k, iou, v) in &objects {
-        println!("{:<16}{:>12}", format!("{k}@{iou}"), v.map_or("n/a".to_string(), |v| format!("{v:.6}")));
+        printed.push_str(&format!("{:<16}{:>12}\n", format!("{k}@{iou}"), v.map_or("n/a".to_string(), |v| format!("{v:.6}"))));
     }
     let json = if args.json.is_some() {
         let sequences: serde_json::Map<String, serde_json::Value> =
@@ -163,6 +164,7 @@ fn run_dataset(args: &EvaluateArgs, opts: &EvalOptions, results: &[String]) -> R
         text
     };
     write_reports(args, json, csv)?;
+    print!("{printed}");
     Ok(ExitCode::SUCCESS)
 }
 

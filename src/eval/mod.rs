@@ -324,9 +324,7 @@ struct FramePlan {
 /// Pairs each truth frame in `range` with its result mask; errors name the missing file.
 fn plan_frames(truth: &ctc::Truth, result: &ResultFolder, range: Option<ctc::FrameRange>) -> Result<Vec<FramePlan>> {
     let tra = truth.tra.as_ref().map(|t| &t.0);
-    let mut times: Vec<usize> = tra.into_iter().chain(truth.seg.as_ref()).flat_map(|f| f.times()).collect();
-    times.sort_unstable();
-    times.dedup();
+    let mut times = truth_times(truth);
     if let (Some(r), Some(a), Some(b)) = (range, times.first(), times.last()) {
         let (a, b) = (*a, *b);
         times.retain(|&t| r.contains(t));
@@ -336,7 +334,7 @@ fn plan_frames(truth: &ctc::Truth, result: &ResultFolder, range: Option<ctc::Fra
         }
     }
     let mut plan = Vec::new();
-    for t in times {
+    for &t in &times {
         let tra_path = tra.and_then(|f| f.path(t)).map(Path::to_path_buf);
         let seg_path = truth.seg.as_ref().and_then(|f| f.path(t)).map(Path::to_path_buf);
         let Some(res) = result.masks.path(t) else {
@@ -344,7 +342,10 @@ fn plan_frames(truth: &ctc::Truth, result: &ResultFolder, range: Option<ctc::Fra
             let by = tra_path.as_ref().or(seg_path.as_ref()).expect("a truth frame");
             // A result of part of the sequence (`track --frames`) is scored on that part.
             let hint = match (range, result.masks.span()) {
-                (None, Some((a, b))) => format!("; the result holds frames {a}–{b}, and `evaluate --frames {a}-{b}` scores those alone"),
+                (None, Some((a, b))) => match shared_span(&times, (a, b)) {
+                    Some((c, d)) => format!("; the result holds frames {a}–{b}, and `evaluate --frames {c}-{d}` scores those it shares with the truth"),
+                    None => format!("; the result holds frames {a}–{b}, none of which the truth has"),
+                },
                 _ => String::new(),
             };
             return Err(CtcError::new(
@@ -373,6 +374,23 @@ fn plan_frames(truth: &ctc::Truth, result: &ResultFolder, range: Option<ctc::Fra
         }
     }
     Ok(plan)
+}
+
+/// The first and last of the truth's time points `times` (sorted) that lie
+/// in the result's `span`; None where none does.
+pub(crate) fn shared_span(times: &[usize], (a, b): (usize, usize)) -> Option<(usize, usize)> {
+    let mut shared = times.iter().copied().filter(|t| (a..=b).contains(t));
+    let first = shared.next()?;
+    Some((first, shared.last().unwrap_or(first)))
+}
+
+/// The time points of `truth`'s TRA and SEG frames, sorted, without repeats.
+pub(crate) fn truth_times(truth: &ctc::Truth) -> Vec<usize> {
+    let tra = truth.tra.as_ref().map(|t| &t.0);
+    let mut times: Vec<usize> = tra.into_iter().chain(truth.seg.as_ref()).flat_map(|f| f.times()).collect();
+    times.sort_unstable();
+    times.dedup();
+    times
 }
 
 /// A mask as stored on disk: CTC's 16-bit masks are kept 16-bit, which

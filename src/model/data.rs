@@ -109,7 +109,8 @@ impl TrainSequence {
             out.sources.push(source);
         }
         if out.frames.is_empty() {
-            bail!("{}: no frames in the range {}", dir.display(), range.map(String::from).unwrap_or_default());
+            let held = seq.frames.span().map_or_else(|| "no frames".to_string(), |(a, b)| format!("frames {a}–{b}"));
+            bail!("{}: no frames in the range {} (it holds {held})", dir.display(), range.map(String::from).unwrap_or_default());
         }
         if let Outlines::Untold(folders) = &outlines
             && !folders.is_empty()

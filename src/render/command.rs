@@ -280,14 +280,21 @@ pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
     let scores = match &args.input.gt {
         Some(gt) => {
             // A result of part of a sequence (`track --frames`) is scored on its own span, as `evaluate --frames` scores it.
-            let span = inputs.result.masks.span();
-            let frames = span.map(|(first, last)| ctc::FrameRange { first, last: Some(last) });
-            let truth = inputs.truth.iter().flat_map(|t| t.tra.iter().map(|(f, _)| f).chain(&t.seg)).filter_map(|f| f.span());
-            if let (Some((a, b)), Some(c), Some(d)) = (span, truth.clone().map(|s| s.0).min(), truth.map(|s| s.1).max())
-                && (c < a || d > b)
-            {
-                eprintln!("note: {} holds frames {a}–{b}, and is scored on those alone (the truth in {} has frames {c}–{d})", args.input.res.display(), gt.display());
-            }
+            // Scored where the result and the truth share frames: all of a
+            // whole result, the span of a result of part of a sequence.
+            let times = inputs.truth.as_ref().map(crate::eval::truth_times).unwrap_or_default();
+            let (span, truth_span) = (inputs.result.masks.span(), times.first().zip(times.last()));
+            let frames = match (span, truth_span) {
+                // Truth frames the result lacks, or result frames beside tracking truth that lacks them.
+                (Some((a, b)), Some((&c, &d))) if a > c || b < d || (inputs.truth.as_ref().is_some_and(|t| t.tra.is_some()) && (a < c || b > d)) => {
+                    let Some((first, last)) = crate::eval::shared_span(&times, (a, b)) else {
+                        bail!(CtcError::new(&args.input.res, format!("holds frames {a}–{b}, and its truth {} none of them (it has frames {c}–{d})", gt.display())));
+                    };
+                    eprintln!("note: {} holds frames {a}–{b}, the truth in {} frames {c}–{d}: scored on frames {first}–{last}, which they share", args.input.res.display(), gt.display());
+                    Some(ctc::FrameRange { first, last: Some(last) })
+                }
+                _ => None,
+            };
             Some(evaluate(gt, &args.input.res, &EvalOptions { edge_margin: args.input.edge_margin, frames, ..EvalOptions::default() })?)
         }
         None => None,

@@ -42,6 +42,7 @@ impl Inputs {
         {
             let what = match frames {
                 RawFrames::Stack(s) => format!("has {}; the result has {}", s.length_text(), result.masks.path(t).unwrap().display()),
+                RawFrames::Folder(s) if ctc::is_pattern(s.dir()) => format!("names no file of frame {t}; the result has {}", result.masks.path(t).unwrap().display()),
                 RawFrames::Folder(_) => format!("is missing: the result has {}", result.masks.path(t).unwrap().display()),
                 RawFrames::Zarr(z) => format!("has {} time points; the result has {}", z.time_points, result.masks.path(t).unwrap().display()),
                 RawFrames::NdTiff(n) => format!("has {} time points; the result has {}", n.time_points, result.masks.path(t).unwrap().display()),

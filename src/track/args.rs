@@ -54,7 +54,7 @@ pub struct TrackArgs {
     /// The result folder (maskTTT.tif + res_track.txt); default NN_RES beside the sequence.
     #[arg(long, value_name = "RES")]
     pub out: Option<PathBuf>,
-    /// Only these time points, `A-B` (or `A-` from A on): the frames, or
+    /// Only these time points, `A-B` (`A-` from A on, `A` frame A alone): the frames, or
     /// masks, before and after are not read. The result keeps the frames'
     /// own numbers (maskTTT.tif from A on), and its tracks begin at A at the
     /// earliest; `evaluate --frames` scores the same span. The network starts

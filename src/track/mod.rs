@@ -320,7 +320,7 @@ fn track_sequence_with(
         Some(_) if seq.is_file() => bail!(CtcError::new(seq, "is one file; --follow reads a folder that frames are still being written into")),
         // A live acquisition: how many frames will come is not known (total 0).
         Some((wait, poll)) if ctc::is_ndtiff(seq) => {
-            (Box::new(ctc::NdTiff::follow(seq, planes, channel_name, wait, poll).map(|r| r.map_err(anyhow::Error::from))), 0, 3)
+            (Box::new(ctc::NdTiff::follow(seq, planes, channel_name, args.frames, wait, poll).map(|r| r.map_err(anyhow::Error::from))), 0, 3)
         }
         Some((wait, poll)) => {
             if ctc::names_slices(seq) && planes.project.is_none() {
@@ -329,7 +329,7 @@ fn track_sequence_with(
             }
             // The first frame may not have come yet.
             let sequence = ctc::Sequence::open_when_ready(seq, wait, poll)?.with_planes(planes);
-            let frames = sequence.follow(wait, poll).map(|r| r.map(|(t, p, f)| {
+            let frames = sequence.follow_in(args.frames, wait, poll).map(|r| r.map(|(t, p, f)| {
                 let dim = f.dim();
                 (t, p, f, dim)
             }));
@@ -351,7 +351,13 @@ fn track_sequence_with(
         }
     };
     // A followed folder is read up to the range's end, and what lies before it is skipped.
-    let reader: Frames = Box::new(ctc::within(reader, args.frames));
+    let mut reader: Frames = Box::new(ctc::within(reader, args.frames));
+    if let (Some(range), Some((wait, _))) = (args.frames, follow) {
+        let seq = seq.to_path_buf();
+        reader = or_if_none(reader, move || {
+            CtcError::new(&seq, format!("gave no frame of --frames {range} before it went quiet for {:.1} s; nothing is written", wait.as_secs_f64())).into()
+        });
+    }
     if let (Some(r), Some(range)) = (&mut record, args.frames) {
         r.section("run").set("frames", range.to_string());
     }
@@ -608,6 +614,14 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
             for (part, position) in &parts {
                 refuse_other_tools_result(&default_out(part, *position))?;
             }
+            if let (Some(range), None) = (args.frames, args.follow) {
+                // Every sequence's span checked before the first is tracked.
+                for (part, position) in &parts {
+                    let channel = args.channel.as_ref().map(|c| c.number_in(part)).transpose()?;
+                    let raw = ctc::RawFrames::open_planes(part, ctc::Planes { position: *position, ..args.planes(channel) })?;
+                    check_frames_range(part, range, &raw.times_in(None), &raw.times_in(Some(range)), true)?;
+                }
+            }
             for (part, position) in &parts {
                 let out = default_out(part, *position);
                 let mut record = RunRecord::new(std::env::args());
@@ -645,6 +659,22 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
         print_summary(&out, &s);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `frames`, then the error `none` where they end before giving any.
+fn or_if_none(
+    mut frames: Box<dyn Iterator<Item = Result<(usize, Frame)>> + Send>,
+    none: impl FnOnce() -> anyhow::Error + Send + 'static,
+) -> Box<dyn Iterator<Item = Result<(usize, Frame)>> + Send> {
+    let (mut any, mut none) = (false, Some(none));
+    Box::new(std::iter::from_fn(move || match frames.next() {
+        Some(item) => {
+            any = true;
+            Some(item)
+        }
+        None if !any => none.take().map(|f| Err(f())),
+        None => None,
+    }))
 }
 
 /// The frames with their NaN and infinite pixels (a float image's "no data")

@@ -106,6 +106,8 @@ impl WriteStage for ResultStage {
     }
     fn finish(self: Box<Self>, tracks: &[TrackRecord]) -> Result<()> {
         let ResultStage { writer, stats, deferred, record, frames, summary } = *self;
+        // A result of no frame is no CTC result: nothing is published.
+        anyhow::ensure!(frames > 0, "no frame was read, so no result is written");
         let linked = summary.lock().unwrap().clone().context("the linker did not finish")?;
         // Only with --prune-branches, whose stats are measured below.
         for m in &linked.restored {
