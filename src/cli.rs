@@ -48,7 +48,7 @@ pub enum Command {
 /// ignored, so a write to a pipe whose reader has gone fails, and `println!`
 /// then panics with a backtrace. Every file a command writes is staged and
 /// renamed into place whole, so a command ended so leaves nothing half-written.
-/// A process-wide setting: call it once at the start.
+/// A process-wide setting: call it once at the start, before other threads.
 #[cfg(unix)]
 pub fn end_quietly_on_closed_pipe() {
     // SAFETY: restoring the default disposition of one signal, before any
@@ -180,6 +180,14 @@ pub fn main() -> ExitCode {
     // it can only tell from the options typed, not from their defaults.
     if let (Command::Track(args), Some(("track", sub))) = (&mut cli.command, matches.subcommand()) {
         args.given = sub.ids().filter(|id| sub.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine)).map(|id| id.to_string()).collect();
+    }
+    // Commands that write their files before they print end quietly when
+    // their reader goes; `train` and `track`, which save their work when
+    // interrupted, must not be ended by a progress line to a closed pipe
+    // (`cellstream train … 2>&1 | tee log`, and Ctrl-C, which ends tee at once).
+    #[cfg(unix)]
+    if !matches!(cli.command, Command::Train(_) | Command::Track(_)) {
+        end_quietly_on_closed_pipe();
     }
     match run(cli) {
         Ok(code) => code,

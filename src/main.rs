@@ -4,8 +4,6 @@ use std::process::ExitCode;
 
 fn main() {
     cellstream::cli::reuse_freed_memory();
-    #[cfg(unix)]
-    cellstream::cli::end_quietly_on_closed_pipe();
     let code = cellstream::cli::main();
     // ExitCode hides its number: the statuses the commands use are told apart here.
     let status = if code == ExitCode::SUCCESS {

@@ -1374,3 +1374,19 @@ fn a_dataset_whose_sequence_lacks_the_span_is_refused_before_any_is_tracked() {
         assert!(dataset.join(r).join("mask003.tif").exists() && !dataset.join(r).join("mask004.tif").exists());
     }
 }
+
+#[test]
+fn a_closed_pipe_leaves_the_result_published_and_no_panic() {
+    let d = tempfile::tempdir().unwrap();
+    let seq = sample(d.path(), 4);
+    let res = d.path().join("R");
+    // `true` exits without reading: the summary line goes to a closed pipe.
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{} track {} --segmenter classical --out {} | true", env!("CARGO_BIN_EXE_cellstream"), seq.display(), res.display()))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success() && !err.contains("panicked"), "{err}");
+    assert_eq!(ctc::validate_result(&res).unwrap(), vec![]);
+}

@@ -1,5 +1,5 @@
 //! What `track` tells its user as it runs: a progress bar or lines, and the summary it ends with.
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::time::Instant;
 
@@ -67,7 +67,9 @@ pub(super) fn print_summary(out: &Path, s: &TrackSummary) {
     if s.backdated > 0 {
         extra += &format!(", {} a frame earlier", n(s.backdated, "division moved", "divisions moved"));
     }
-    println!(
+    // The result is in place: a reader that has gone (`| head`) changes nothing.
+    let _ = writeln!(
+        std::io::stdout(),
         "{}: {} linked into {} ({}, {} resumed after a gap or merge{extra})",
         out.display(),
         n(s.frames, "frame", "frames"),
