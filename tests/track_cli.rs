@@ -1390,3 +1390,51 @@ fn a_closed_pipe_leaves_the_result_published_and_no_panic() {
     assert!(o.status.success() && !err.contains("panicked"), "{err}");
     assert_eq!(ctc::validate_result(&res).unwrap(), vec![]);
 }
+
+#[test]
+fn a_gap_in_the_numbering_outside_the_span_does_not_matter() {
+    let d = tempfile::tempdir().unwrap();
+    let seq = sample(d.path(), 12);
+    for t in [4, 5] {
+        std::fs::remove_file(seq.join(format!("t{t:03}.tif"))).unwrap();
+    }
+    let alone = d.path().join("alone/01");
+    std::fs::create_dir_all(&alone).unwrap();
+    for t in 6..12 {
+        std::fs::copy(seq.join(format!("t{t:03}.tif")), alone.join(format!("t{t:03}.tif"))).unwrap();
+    }
+    let run = |args: &[&dyn AsRef<std::ffi::OsStr>]| {
+        let mut all: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &"--segmenter", &"classical", &"-q"];
+        all.extend(args);
+        cellstream(&all)
+    };
+    let (want, got) = (d.path().join("want"), d.path().join("got"));
+    for (input, out, frames) in [(&alone, &want, None), (&seq, &got, Some("6-"))] {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![input, &"--out", out];
+        if let Some(f) = &frames {
+            args.extend([&"--frames" as &dyn AsRef<std::ffi::OsStr>, f]);
+        }
+        let o = run(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert_same_frames(&got, &want, 6..=11);
+    // The gap inside the span, or without a span: named, each missing frame.
+    for frames in ["2-7", "0-"] {
+        let o = run(&[&seq, &"--frames", &frames, &"--out", &d.path().join("never")]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains("gap in the frame numbering: t004.tif, t005.tif are missing"), "{frames}: {err}");
+    }
+    // Masks with the same gap link from frame 6 on.
+    let o = cellstream(&[&"track", &"-q", &"--masks", &got, &"--frames", &"6-9", &"--out", &d.path().join("relinked")]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let masks = d.path().join("masks");
+    std::fs::create_dir(&masks).unwrap();
+    for t in (0..4).chain(6..12) {
+        std::fs::copy(want.join(format!("mask{:03}.tif", t.max(6))), masks.join(format!("mask{t:03}.tif"))).unwrap();
+    }
+    let o = cellstream(&[&"track", &"-q", &"--masks", &masks, &"--frames", &"6-", &"--out", &d.path().join("linked")]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = cellstream(&[&"track", &"-q", &"--masks", &masks, &"--out", &d.path().join("never2")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("frame numbers jump from 3"), "{err}");
+}

@@ -55,7 +55,13 @@ impl FrameFiles {
     /// Files named by number alone (no prefix, as [`Sequence::open`] takes
     /// another tool's `img_1.tif`) name a gap by the files around it.
     pub fn require_contiguous(&self) -> Result<()> {
-        let gaps = self.gaps();
+        self.require_contiguous_in(None)
+    }
+
+    /// [`FrameFiles::require_contiguous`] of the time points in `range`
+    /// alone: a gap outside it does not matter to a command that reads it alone.
+    pub fn require_contiguous_in(&self, range: Option<FrameRange>) -> Result<()> {
+        let gaps: Vec<usize> = self.gaps().into_iter().filter(|&t| FrameRange::admits(range, t)).collect();
         if let (Some(&t), true) = (gaps.first(), self.prefix.is_empty()) {
             let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let (&a, before) = self.files.range(..t).next_back().expect("a gap lies after the first frame");
@@ -66,13 +72,14 @@ impl FrameFiles {
                 format!("gap in the frame numbering: no frame {t} between {} and {}{more}", name(before), name(after)),
             ));
         }
-        if let Some(&t) = gaps.first() {
-            let name = format!("{}{:0width$}.tif", self.prefix, t, width = self.digits);
-            let more = if gaps.len() > 1 { format!(" (and {} more missing)", gaps.len() - 1) } else { String::new() };
-            return Err(CtcError::new(
-                &self.dir,
-                format!("gap in the frame numbering: {name} is missing{more}"),
-            ));
+        if !gaps.is_empty() {
+            let names: Vec<String> = gaps.iter().take(3).map(|t| format!("{}{:0width$}.tif", self.prefix, t, width = self.digits)).collect();
+            let (verb, more) = match gaps.len() {
+                1 => ("is", String::new()),
+                2..=3 => ("are", String::new()),
+                n => ("are", format!(" (and {} more)", n - 3)),
+            };
+            return Err(CtcError::new(&self.dir, format!("gap in the frame numbering: {} {verb} missing{more}", names.join(", "))));
         }
         Ok(())
     }
@@ -198,7 +205,14 @@ pub fn list_numbered_tiffs(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
 /// The label masks in `dir` in frame order: every TIFF, numbered by the
 /// trailing number of its name; the numbers must run without a hole.
 pub fn list_mask_frames(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
-    let files = list_numbered_tiffs(dir)?;
+    list_mask_frames_in(dir, None)
+}
+
+/// [`list_mask_frames`] of the time points in `range` alone, which alone
+/// must follow one another.
+pub fn list_mask_frames_in(dir: &Path, range: Option<FrameRange>) -> Result<Vec<(usize, PathBuf)>> {
+    let mut files = list_numbered_tiffs(dir)?;
+    files.retain(|(t, _)| FrameRange::admits(range, *t));
     for w in files.windows(2) {
         if w[1].0 != w[0].0 + 1 {
             return Err(CtcError::new(
@@ -297,14 +311,20 @@ impl Sequence {
     /// assert!(e.contains("not raw frames"), "{e}");
     /// ```
     pub fn open(dir: &Path) -> Result<Sequence> {
+        Self::open_span(dir, None)
+    }
+
+    /// [`Sequence::open`] for reading the time points in `range` alone: the
+    /// frame numbering need have no gap there, wherever else it has one.
+    pub fn open_span(dir: &Path, range: Option<FrameRange>) -> Result<Sequence> {
         if is_pattern(dir) {
-            return Self::open_numbered(dir);
+            return Self::open_listed(dir, list_numbered_frames(dir), range);
         }
         let frames = list_frame_files(dir, "t")?;
         if frames.is_empty() {
-            return Self::open_numbered(dir);
+            return Self::open_listed(dir, list_numbered_frames(dir), range);
         }
-        frames.require_contiguous()?;
+        frames.require_contiguous_in(range)?;
         Ok(Sequence { frames, planes: Planes::default() })
     }
 
@@ -319,18 +339,14 @@ impl Sequence {
             std::thread::sleep(poll);
         }
         if names_slices(dir) {
-            return Self::open_listed(dir, list_pattern_planes(dir).map(|(files, _)| files.into_iter().collect()));
+            return Self::open_listed(dir, list_pattern_planes(dir).map(|(files, _)| files.into_iter().collect()), None);
         }
         Sequence::open(dir)
     }
 
-    /// [`Sequence::open`] for a folder of TIFFs numbered at the end of their names.
-    fn open_numbered(dir: &Path) -> Result<Sequence> {
-        Self::open_listed(dir, list_numbered_frames(dir))
-    }
-
-    /// [`Sequence::open_numbered`] of the frames `listed` in `dir`.
-    fn open_listed(dir: &Path, listed: Result<Vec<(usize, PathBuf)>>) -> Result<Sequence> {
+    /// [`Sequence::open`] of the frames `listed` in `dir` (TIFFs numbered at
+    /// the end of their names, or named by a pattern), without a gap in `range`.
+    fn open_listed(dir: &Path, listed: Result<Vec<(usize, PathBuf)>>, range: Option<FrameRange>) -> Result<Sequence> {
         let listed = listed.map_err(|e| {
             if e.path != dir || is_pattern(dir) {
                 return e;
@@ -357,7 +373,7 @@ impl Sequence {
         let last = listed.last().map_or(0, |f| f.0);
         let files: BTreeMap<usize, PathBuf> = listed.into_iter().collect();
         let frames = FrameFiles { dir: dir.to_path_buf(), prefix: String::new(), digits: last.to_string().len().max(3), files };
-        frames.require_contiguous()?;
+        frames.require_contiguous_in(range)?;
         Ok(Sequence { frames, planes: Planes::default() })
     }
 

@@ -361,6 +361,13 @@ impl RawFrames {
     /// [`RawFrames::open`], reading [`Planes`] of each frame: one channel,
     /// and z slices projected.
     pub fn open_planes(path: &Path, planes: Planes) -> Result<RawFrames> {
+        RawFrames::open_span(path, planes, None)
+    }
+
+    /// [`RawFrames::open_planes`] for reading the time points in `range`
+    /// alone: a sequence folder's numbering need have no gap there, wherever
+    /// else it has one ([`Sequence::open_span`]).
+    pub fn open_span(path: &Path, planes: Planes, range: Option<FrameRange>) -> Result<RawFrames> {
         refuse_position(path, planes)?;
         if is_zarr(path) {
             ZarrImage::open(path, planes).map(RawFrames::Zarr)
@@ -369,7 +376,7 @@ impl RawFrames {
         } else if path.is_file() {
             Stack::open_planes(path, planes).map(RawFrames::Stack)
         } else {
-            Sequence::open(path).map(|s| RawFrames::Folder(s.with_planes(planes)))
+            Sequence::open_span(path, range).map(|s| RawFrames::Folder(s.with_planes(planes)))
         }
     }
 

@@ -151,10 +151,9 @@ fn track_masks_with(dir: &Path, out: &Path, cfg: LinkConfig, run: MasksRun, mut 
         let stack = ctc::Stack::open(dir)?;
         (Box::new(stack.masks()?.map(|r| r.map_err(anyhow::Error::from))), (0..stack.time_points).collect())
     } else {
-        let mut frames = ctc::list_mask_frames(dir)?;
-        let times = frames.iter().map(|f| f.0).collect();
         // The masks outside the range are not even opened.
-        frames.retain(|(t, _)| ctc::FrameRange::admits(range, *t));
+        let times = ctc::list_numbered_tiffs(dir)?.into_iter().map(|f| f.0).collect();
+        let frames = ctc::list_mask_frames_in(dir, range)?;
         let reader = ctc::of_one_size(frames.into_iter().map(|(t, p)| {
             let m = ctc::read_mask(&p)?;
             let dim = m.dim();
@@ -336,7 +335,7 @@ fn track_sequence_with(
             (Box::new(ctc::of_one_size(frames).map(|r| r.map_err(anyhow::Error::from))), 0, sequence.digits())
         }
         None => {
-            let raw = ctc::RawFrames::open_planes(seq, planes)?;
+            let raw = ctc::RawFrames::open_span(seq, planes, args.frames)?;
             if let (Some(record), ctc::RawFrames::NdTiff(data)) = (record.as_mut(), &raw)
                 && let Some(name) = &data.channel_name
             {
@@ -618,7 +617,7 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
                 // Every sequence's span checked before the first is tracked.
                 for (part, position) in &parts {
                     let channel = args.channel.as_ref().map(|c| c.number_in(part)).transpose()?;
-                    let raw = ctc::RawFrames::open_planes(part, ctc::Planes { position: *position, ..args.planes(channel) })?;
+                    let raw = ctc::RawFrames::open_span(part, ctc::Planes { position: *position, ..args.planes(channel) }, Some(range))?;
                     check_frames_range(part, range, &raw.times_in(None), &raw.times_in(Some(range)), true)?;
                 }
             }
