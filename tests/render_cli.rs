@@ -357,20 +357,24 @@ fn a_lineage_that_cannot_be_drawn_or_scored_is_refused_by_name() {
     assert!(!o.status.success() && err.contains("man_track.txt") && err.contains(&says), "{err}");
 }
 
+/// Frames `a..=b` of result `whole` as a result folder `out` of their own,
+/// its tracks cut to them: a division's daughters there may begin without a mother.
+fn result_span(whole: &Path, out: &Path, a: usize, b: usize) -> PathBuf {
+    std::fs::create_dir(out).unwrap();
+    for t in a..=b {
+        let name = format!("mask{t:03}.tif");
+        std::fs::copy(whole.join(&name), out.join(&name)).unwrap();
+    }
+    let tracks = ctc::read_tracks(&whole.join("res_track.txt")).unwrap();
+    ctc::write_tracks(&out.join("res_track.txt"), &ctc::clip_tracks(&tracks, a, b)).unwrap();
+    out.to_path_buf()
+}
+
 #[test]
 fn a_report_on_part_of_a_sequence_scores_that_part_and_says_so() {
     let d = tempfile::tempdir().unwrap();
     let whole = truth_as_result(d.path());
-    // Frames 10-29 of the truth as a result, its tracks cut to them: a
-    // division's daughters there begin without a mother.
-    let res = d.path().join("part");
-    std::fs::create_dir(&res).unwrap();
-    for t in 10..30 {
-        let name = format!("mask{t:03}.tif");
-        std::fs::copy(whole.join(&name), res.join(&name)).unwrap();
-    }
-    let tracks = ctc::read_tracks(&whole.join("res_track.txt")).unwrap();
-    ctc::write_tracks(&res.join("res_track.txt"), &ctc::clip_tracks(&tracks, 10, 29)).unwrap();
+    let res = result_span(&whole, &d.path().join("part"), 10, 29);
     let html = d.path().join("report.html");
     let o = cellstream(&[&"report", &"--res", &res, &"--gt", &gt(), &"--out", &html]);
     ok(&o);
@@ -398,12 +402,7 @@ fn a_report_past_the_truth_scores_the_frames_they_share_and_a_pattern_short_of_f
     }
     let tracks = ctc::read_tracks(&whole.join("res_track.txt")).unwrap();
     ctc::write_tracks(&gt.join("TRA/man_track.txt"), &ctc::clip_tracks(&tracks, 0, 19)).unwrap();
-    let res = d.path().join("part");
-    std::fs::create_dir(&res).unwrap();
-    for t in 10..30 {
-        std::fs::copy(whole.join(format!("mask{t:03}.tif")), res.join(format!("mask{t:03}.tif"))).unwrap();
-    }
-    ctc::write_tracks(&res.join("res_track.txt"), &ctc::clip_tracks(&tracks, 10, 29)).unwrap();
+    let res = result_span(&whole, &d.path().join("part"), 10, 29);
     let html = d.path().join("report.html");
     let o = cellstream(&[&"report", &"--res", &res, &"--gt", &gt, &"--out", &html]);
     ok(&o);
@@ -412,12 +411,7 @@ fn a_report_past_the_truth_scores_the_frames_they_share_and_a_pattern_short_of_f
     let text = std::fs::read_to_string(&html).unwrap();
     assert!(text.contains("<td>TRA</td><td class=\"num\">1.0000</td>"), "TRA = 1 on the shared frames");
     // No frame shared: refused by name, nothing written.
-    let early = d.path().join("early");
-    std::fs::create_dir(&early).unwrap();
-    for t in 25..30 {
-        std::fs::copy(whole.join(format!("mask{t:03}.tif")), early.join(format!("mask{t:03}.tif"))).unwrap();
-    }
-    ctc::write_tracks(&early.join("res_track.txt"), &ctc::clip_tracks(&tracks, 25, 29)).unwrap();
+    let early = result_span(&whole, &d.path().join("early"), 25, 29);
     let html2 = d.path().join("none.html");
     let o = cellstream(&[&"report", &"--res", &early, &"--gt", &gt, &"--out", &html2]);
     let err = String::from_utf8_lossy(&o.stderr);

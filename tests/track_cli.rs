@@ -17,14 +17,17 @@ fn cellstream(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
 
 /// The first `n` frames of the bundled fluorescence sample, copied to `dir/01`.
 fn sample(dir: &Path, n: usize) -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("sequences/fluo/01");
-    let seq = dir.join("01");
-    std::fs::create_dir_all(&seq).unwrap();
-    for t in 0..n {
+    copy_frames(&Path::new(env!("CARGO_MANIFEST_DIR")).join("sequences/fluo/01"), &dir.join("01"), 0..n)
+}
+
+/// Frames `times` (`tTTT.tif`) of the sequence folder `from` copied into the folder `to`.
+fn copy_frames(from: &Path, to: &Path, times: impl IntoIterator<Item = usize>) -> PathBuf {
+    std::fs::create_dir_all(to).unwrap();
+    for t in times {
         let name = format!("t{t:03}.tif");
-        std::fs::copy(src.join(&name), seq.join(&name)).unwrap();
+        std::fs::copy(from.join(&name), to.join(&name)).unwrap();
     }
-    seq
+    to.to_path_buf()
 }
 
 #[test]
@@ -1248,16 +1251,18 @@ fn assert_same_frames(a: &Path, b: &Path, times: std::ops::RangeInclusive<usize>
     }
 }
 
+/// The frames `times` of sequence `seq` copied into a folder of their own,
+/// `dir/alone/01`: a span as users cut one before `--frames`.
+fn span_alone(dir: &Path, seq: &Path, times: impl IntoIterator<Item = usize>) -> PathBuf {
+    copy_frames(seq, &dir.join("alone/01"), times)
+}
+
 #[test]
 fn frames_tracks_that_span_as_a_folder_of_those_frames_alone_and_reads_no_other() {
     let d = tempfile::tempdir().unwrap();
     let seq = sample(d.path(), 12);
     // The span alone, in a folder of its own: what users did before --frames.
-    let alone = d.path().join("alone/01");
-    std::fs::create_dir_all(&alone).unwrap();
-    for t in 4..=8 {
-        std::fs::copy(seq.join(format!("t{t:03}.tif")), alone.join(format!("t{t:03}.tif"))).unwrap();
-    }
+    let alone = span_alone(d.path(), &seq, 4..=8);
     let stack = d.path().join("movie.tif");
     write_stack(&stack, &sample_frames(12), Some("ImageJ=1.54f\nimages=12\nframes=12\n"));
     // Frames outside the span are never read: a broken one there does no harm.
@@ -1329,11 +1334,7 @@ fn frames_that_name_no_frame_are_refused_and_nothing_is_written() {
 fn follow_with_frames_reads_that_span_alone_and_refuses_one_that_never_comes() {
     let d = tempfile::tempdir().unwrap();
     let seq = sample(d.path(), 12);
-    let alone = d.path().join("alone/01");
-    std::fs::create_dir_all(&alone).unwrap();
-    for t in 5..=8 {
-        std::fs::copy(seq.join(format!("t{t:03}.tif")), alone.join(format!("t{t:03}.tif"))).unwrap();
-    }
+    let alone = span_alone(d.path(), &seq, 5..=8);
     let want = d.path().join("want");
     let o = cellstream(&[&"track", &alone, &"--segmenter", &"classical", &"-q", &"--out", &want]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -1398,11 +1399,7 @@ fn a_gap_in_the_numbering_outside_the_span_does_not_matter() {
     for t in [4, 5] {
         std::fs::remove_file(seq.join(format!("t{t:03}.tif"))).unwrap();
     }
-    let alone = d.path().join("alone/01");
-    std::fs::create_dir_all(&alone).unwrap();
-    for t in 6..12 {
-        std::fs::copy(seq.join(format!("t{t:03}.tif")), alone.join(format!("t{t:03}.tif"))).unwrap();
-    }
+    let alone = span_alone(d.path(), &seq, 6..12);
     let run = |args: &[&dyn AsRef<std::ffi::OsStr>]| {
         let mut all: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &"--segmenter", &"classical", &"-q"];
         all.extend(args);
