@@ -381,7 +381,7 @@ fn plan_frames(truth: &ctc::Truth, result: &ResultFolder, range: Option<ctc::Fra
 pub(crate) fn shared_span(times: &[usize], (a, b): (usize, usize)) -> Option<(usize, usize)> {
     let mut shared = times.iter().copied().filter(|t| (a..=b).contains(t));
     let first = shared.next()?;
-    Some((first, shared.last().unwrap_or(first)))
+    Some((first, shared.next_back().unwrap_or(first)))
 }
 
 /// The time points of `truth`'s TRA and SEG frames, sorted, without repeats.
