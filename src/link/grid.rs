@@ -7,6 +7,16 @@
 //! near neighbors", Inf. Proc. Letters 6(6)).
 
 /// Points `[row, col]` bucketed into square cells, stored in compressed rows.
+///
+/// ```
+/// use cellstream::link::grid::PointGrid;
+/// let grid = PointGrid::new(vec![[0.0, 0.0], [0.0, 3.0], [10.0, 10.0], [2.0, 2.0]], 5.0);
+/// let mut near = Vec::new();
+/// grid.within([1.0, 1.0], 3.0, |i, d| near.push((i, (d * 100.0).round() / 100.0)));
+/// near.sort_by_key(|n| n.0);
+/// // Points 0, 1 and 3 lie within 3 of (1, 1), with their distances; (10, 10) does not.
+/// assert_eq!(near, [(0, 1.41), (1, 2.24), (3, 1.41)]);
+/// ```
 #[derive(Debug, Clone)]
 pub struct PointGrid {
     cell: f64,

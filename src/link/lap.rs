@@ -26,6 +26,12 @@ pub struct SparseMatrix {
 
 impl SparseMatrix {
     /// Builds the matrix from `(row, col, cost)` triples in any order.
+    ///
+    /// ```
+    /// use cellstream::link::lap::SparseMatrix;
+    /// let m = SparseMatrix::from_triples(2, vec![(1, 0, 0.5), (0, 1, 2.0), (0, 0, 1.0)]);
+    /// assert_eq!((m.start.as_slice(), m.entries.as_slice()), (&[0, 2, 3][..], &[(0, 1.0), (1, 2.0), (0, 0.5)][..]));
+    /// ```
     pub fn from_triples(n: usize, mut triples: Vec<(u32, u32, f64)>) -> SparseMatrix {
         triples.sort_unstable_by_key(|a| (a.0, a.1));
         let mut start = vec![0; n + 1];
