@@ -226,6 +226,26 @@ impl Scores {
 
 /// Combines per-frame scores (any order) with the track files into all
 /// measures. Frames with a tracking truth must be consecutive time points.
+/// With [`score_frame`], the evaluator of sequences held in memory (a
+/// pipeline scoring as it goes, a notebook), as [`evaluate`] is of folders.
+///
+/// ```
+/// use cellstream::ctc::TrackRecord;
+/// use cellstream::eval::{combine, score_frame, EvalOptions, FrameInput};
+/// use ndarray::array;
+/// // Cell 1 moves one pixel right; the result follows it under label 7.
+/// let truth = [array![[1, 1, 0, 0]], array![[0, 1, 1, 0]]];
+/// let result = [array![[7, 7, 0, 0]], array![[0, 7, 7, 0]]];
+/// let opts = EvalOptions::default();
+/// let frames = (0..2)
+///     .map(|t| {
+///         let input = FrameInput { t, tra: Some(&truth[t]), seg: Some(&truth[t]), objects_from_tra: false, result: &result[t], edge_margin: None };
+///         score_frame(&input, &opts.all_thresholds())
+///     })
+///     .collect();
+/// let s = combine(frames, Some(&[TrackRecord::new(1, 0, 1, 0)]), Some(&[TrackRecord::new(7, 0, 1, 0)]), &opts);
+/// assert_eq!((s.seg, s.det, s.tra, s.lnk), (Some(1.0), Some(1.0), Some(1.0), Some(1.0)));
+/// ```
 ///
 /// # Panics
 /// If the frames with tracking truth are not consecutive.
