@@ -182,9 +182,11 @@ pub fn main() -> ExitCode {
         args.given = sub.ids().filter(|id| sub.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine)).map(|id| id.to_string()).collect();
     }
     // Commands that write their files before they print end quietly when
-    // their reader goes; `train` and `track`, which save their work when
-    // interrupted, must not be ended by a progress line to a closed pipe
-    // (`cellstream train … 2>&1 | tee log`, and Ctrl-C, which ends tee at once).
+    // their reader goes. `train` and `track` save their work when
+    // interrupted, so a progress line to a closed pipe must not end them
+    // (`cellstream train … 2>&1 | tee log`, and Ctrl-C, which ends tee at
+    // once): for them SIGPIPE stays ignored, and their progress lines and
+    // summaries ignore a failed write.
     #[cfg(unix)]
     if !matches!(cli.command, Command::Train(_) | Command::Track(_)) {
         end_quietly_on_closed_pipe();

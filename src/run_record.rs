@@ -17,6 +17,13 @@ pub fn recorded_position(res: &std::path::Path) -> Option<i64> {
     text.parse::<Table>().ok()?.get("run")?.get("position")?.as_integer()
 }
 
+/// The span of time points the result folder `res` was tracked from
+/// (`track --frames`, recorded as `frames` under `[run]`), if it says so.
+pub fn recorded_frames(res: &std::path::Path) -> Option<crate::ctc::FrameRange> {
+    let text = std::fs::read_to_string(res.join(crate::ctc::RUN_RECORD)).ok()?;
+    text.parse::<Table>().ok()?.get("run")?.get("frames")?.as_str()?.parse().ok()
+}
+
 /// The position of the raw frames `raw` to read beside the result `res`
 /// (`render`, `report`, `export --raw`): `given` (`--position`), else the
 /// one `res` was tracked from where `raw` is an NDTiff acquisition. A

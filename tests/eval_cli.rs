@@ -487,6 +487,9 @@ fn frames_errors_name_the_folder_and_the_frame() {
     fails(&gt, &res, &[], &["the result holds frames 1–3", "`evaluate --frames 1-2`"]);
     std::fs::remove_file(res.join("mask003.tif")).unwrap();
     fails(&gt, &res, &["--frames", "0-2"], &["mask000.tif", "is missing"]);
+    // A mask missing inside the result's own span is a result cut short: no hint.
+    let o = run(&gt, &res, &["--frames", "0-2"]);
+    assert!(!stderr(&o).contains("--frames 1-2"), "{}", stderr(&o));
     let o = run(&gt, &res, &["--frames", "1-2"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }

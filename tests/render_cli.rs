@@ -360,7 +360,7 @@ fn a_lineage_that_cannot_be_drawn_or_scored_is_refused_by_name() {
 /// Frames `a..=b` of result `whole` as a result folder `out` of their own,
 /// its tracks cut to them: a division's daughters there may begin without a mother.
 fn result_span(whole: &Path, out: &Path, a: usize, b: usize) -> PathBuf {
-    std::fs::create_dir(out).unwrap();
+    std::fs::create_dir_all(out).unwrap();
     for t in a..=b {
         let name = format!("mask{t:03}.tif");
         std::fs::copy(whole.join(&name), out.join(&name)).unwrap();
@@ -376,10 +376,17 @@ fn a_report_on_part_of_a_sequence_scores_that_part_and_says_so() {
     let whole = truth_as_result(d.path());
     let res = result_span(&whole, &d.path().join("part"), 10, 29);
     let html = d.path().join("report.html");
+    // Without the record of `track --frames`, refused as evaluate refuses it.
+    let o = cellstream(&[&"report", &"--res", &res, &"--gt", &gt(), &"--out", &html]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("mask000.tif: is missing") && err.contains("`evaluate --frames 10-29`"), "{err}");
+    assert!(!html.exists());
+    // With it, scored on that span.
+    std::fs::write(res.join(ctc::RUN_RECORD), "[run]\nframes = \"10-29\"\n").unwrap();
     let o = cellstream(&[&"report", &"--res", &res, &"--gt", &gt(), &"--out", &html]);
     ok(&o);
     let said = String::from_utf8_lossy(&o.stderr);
-    assert!(said.contains("holds frames 10–29, the truth in") && said.contains("frames 0–39: scored on frames 10–29, which they share"), "{said}");
+    assert!(said.contains("was tracked from frames 10-29 alone") && said.contains("scored on those"), "{said}");
     let text = std::fs::read_to_string(&html).unwrap();
     for m in ["SEG", "DET", "TRA", "LNK"] {
         assert!(text.contains(&format!("<td>{m}</td><td class=\"num\">1.0000</td>")), "{m} = 1 in the table");
@@ -391,33 +398,27 @@ fn a_report_on_part_of_a_sequence_scores_that_part_and_says_so() {
 }
 
 #[test]
-fn a_report_past_the_truth_scores_the_frames_they_share_and_a_pattern_short_of_frames_is_named() {
+fn a_span_past_the_truth_is_refused_and_a_pattern_short_of_frames_is_named() {
     let d = tempfile::tempdir().unwrap();
     let whole = truth_as_result(d.path());
-    // Truth of frames 0-19 alone, result of frames 10-29.
-    let gt = d.path().join("GT");
-    std::fs::create_dir_all(gt.join("TRA")).unwrap();
+    // Truth of frames 0-19 alone; results of frames 10-29 and 25-29, as track --frames records them.
+    let gt = result_span(&whole, &d.path().join("GT/TRA"), 0, 19);
     for t in 0..20 {
-        std::fs::copy(whole.join(format!("mask{t:03}.tif")), gt.join(format!("TRA/man_track{t:03}.tif"))).unwrap();
+        std::fs::rename(gt.join(format!("mask{t:03}.tif")), gt.join(format!("man_track{t:03}.tif"))).unwrap();
     }
-    let tracks = ctc::read_tracks(&whole.join("res_track.txt")).unwrap();
-    ctc::write_tracks(&gt.join("TRA/man_track.txt"), &ctc::clip_tracks(&tracks, 0, 19)).unwrap();
-    let res = result_span(&whole, &d.path().join("part"), 10, 29);
-    let html = d.path().join("report.html");
-    let o = cellstream(&[&"report", &"--res", &res, &"--gt", &gt, &"--out", &html]);
-    ok(&o);
-    let said = String::from_utf8_lossy(&o.stderr);
-    assert!(said.contains("holds frames 10–29") && said.contains("frames 0–19: scored on frames 10–19, which they share"), "{said}");
-    let text = std::fs::read_to_string(&html).unwrap();
-    assert!(text.contains("<td>TRA</td><td class=\"num\">1.0000</td>"), "TRA = 1 on the shared frames");
-    // No frame shared: refused by name, nothing written.
-    let early = result_span(&whole, &d.path().join("early"), 25, 29);
-    let html2 = d.path().join("none.html");
-    let o = cellstream(&[&"report", &"--res", &early, &"--gt", &gt, &"--out", &html2]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success() && err.contains("holds frames 25–29, and its truth") && err.contains("none of them (it has frames 0–19)"), "{err}");
-    assert!(!html2.exists());
+    std::fs::rename(gt.join("res_track.txt"), gt.join("man_track.txt")).unwrap();
+    let gt = d.path().join("GT");
+    for (a, b, says) in [(10, 29, "has masks for 10 frame(s) (20–29) that the tracking truth"), (25, 29, "holds truth for frames 0–19; --frames 25-29 names none of them")] {
+        let res = result_span(&whole, &d.path().join(format!("R{a}")), a, b);
+        std::fs::write(res.join(ctc::RUN_RECORD), format!("[run]\nframes = \"{a}-{b}\"\n")).unwrap();
+        let html = d.path().join("report.html");
+        let o = cellstream(&[&"report", &"--res", &res, &"--gt", &gt, &"--out", &html]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(says), "{a}-{b}: {err}");
+        assert!(!html.exists());
+    }
     // Raw frames named by a pattern that holds none of the result's frames.
+    let res = d.path().join("R10");
     let raws = d.path().join("raws");
     std::fs::create_dir(&raws).unwrap();
     for t in 0..5 {

@@ -593,6 +593,12 @@ fn a_label_stack_links_as_its_masks_in_a_folder() {
         out
     };
     let (a, b) = (link(&folder, "from-folder"), link(&stack, "from-stack"));
+    // A span of the stack, as the same span of the folder; the pages before it are not read.
+    for (input, out) in [(&folder, "span-folder"), (&stack, "span-stack")] {
+        let o = cellstream(&[&"track", &"--masks", input, &"--frames", &"3-6", &"--out", &d.path().join(out), &"-q"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert_eq!(std::fs::read_to_string(d.path().join("span-folder/res_track.txt")).unwrap(), std::fs::read_to_string(d.path().join("span-stack/res_track.txt")).unwrap());
     let tracks = std::fs::read_to_string(a.join("res_track.txt")).unwrap();
     assert!(tracks.lines().count() >= 20, "{tracks}");
     assert_eq!(tracks, std::fs::read_to_string(b.join("res_track.txt")).unwrap());
@@ -1431,7 +1437,15 @@ fn a_gap_in_the_numbering_outside_the_span_does_not_matter() {
     }
     let o = cellstream(&[&"track", &"-q", &"--masks", &masks, &"--frames", &"6-", &"--out", &d.path().join("linked")]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = cellstream(&[&"track", &"-q", &"--masks", &masks, &"--out", &d.path().join("never2")]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success() && err.contains("frame numbers jump from 3"), "{err}");
+    // A span that begins in the gap, or none: the jump is named.
+    let never = d.path().join("never2");
+    for frames in [Some("5-"), None] {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"track", &"-q", &"--masks", &masks, &"--out", &never];
+        if let Some(f) = &frames {
+            args.extend([&"--frames" as &dyn AsRef<std::ffi::OsStr>, f]);
+        }
+        let o = cellstream(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains("frame numbers jump from 3 (mask003.tif) to 6 (mask006.tif)"), "{frames:?}: {err}");
+    }
 }

@@ -338,8 +338,13 @@ impl NdTiff {
 
     /// The frames in time order, read one at a time.
     pub fn frames(&self) -> impl Iterator<Item = Result<(usize, Frame)>> + Send + use<> {
+        self.frames_in(None)
+    }
+
+    /// [`NdTiff::frames`] of the time points in `range` alone.
+    pub fn frames_in(&self, range: Option<FrameRange>) -> impl Iterator<Item = Result<(usize, Frame)>> + Send + use<> {
         let data = self.clone();
-        (0..self.time_points).map(move |t| data.read(t).map(|f| (t, f)))
+        (0..self.time_points).filter(move |&t| FrameRange::admits(range, t)).map(move |t| data.read(t).map(|f| (t, f)))
     }
 
     /// The frames of an acquisition still being written, in time order, as

@@ -205,16 +205,16 @@ pub fn list_numbered_tiffs(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
 /// The label masks in `dir` in frame order: every TIFF, numbered by the
 /// trailing number of its name; the numbers must run without a hole.
 pub fn list_mask_frames(dir: &Path) -> Result<Vec<(usize, PathBuf)>> {
-    list_mask_frames_in(dir, None)
+    mask_frames_in(dir, list_numbered_tiffs(dir)?, None)
 }
 
-/// [`list_mask_frames`] of the time points in `range` alone, which alone
-/// must follow one another.
-pub fn list_mask_frames_in(dir: &Path, range: Option<FrameRange>) -> Result<Vec<(usize, PathBuf)>> {
-    let mut files = list_numbered_tiffs(dir)?;
-    files.retain(|(t, _)| FrameRange::admits(range, *t));
+/// Of the numbered mask files `files` of `dir` (in time order, as
+/// [`list_numbered_tiffs`] lists them), those of the time points in `range`
+/// (all for None). A jump in the numbering is an error, naming the files
+/// around it, where a frame it skips lies in the range.
+pub fn mask_frames_in(dir: &Path, files: Vec<(usize, PathBuf)>, range: Option<FrameRange>) -> Result<Vec<(usize, PathBuf)>> {
     for w in files.windows(2) {
-        if w[1].0 != w[0].0 + 1 {
+        if (w[0].0 + 1..w[1].0).any(|t| FrameRange::admits(range, t)) {
             return Err(CtcError::new(
                 dir,
                 format!(
@@ -227,7 +227,7 @@ pub fn list_mask_frames_in(dir: &Path, range: Option<FrameRange>) -> Result<Vec<
             ));
         }
     }
-    Ok(files)
+    Ok(files.into_iter().filter(|(t, _)| FrameRange::admits(range, *t)).collect())
 }
 
 fn file_name_of(p: &Path) -> String {
@@ -333,15 +333,17 @@ impl Sequence {
     /// every `poll` for up to `wait`. Of a pattern that gathers z slices
     /// (`{z}`), the last time point may still be short of slices:
     /// [`Sequence::follow`] checks each time point as it completes.
-    pub fn open_when_ready(dir: &Path, wait: Duration, poll: Duration) -> Result<Sequence> {
+    /// Only the time points in `range` need follow one another, as in
+    /// [`Sequence::open_span`].
+    pub fn open_when_ready(dir: &Path, range: Option<FrameRange>, wait: Duration, poll: Duration) -> Result<Sequence> {
         let start = Instant::now();
         while matches!(holds_tiff_files(dir), Ok(false)) && start.elapsed() < wait && !stopped_following() {
             std::thread::sleep(poll);
         }
         if names_slices(dir) {
-            return Self::open_listed(dir, list_pattern_planes(dir).map(|(files, _)| files.into_iter().collect()), None);
+            return Self::open_listed(dir, list_pattern_planes(dir).map(|(files, _)| files.into_iter().collect()), range);
         }
-        Sequence::open(dir)
+        Sequence::open_span(dir, range)
     }
 
     /// [`Sequence::open`] of the frames `listed` in `dir` (TIFFs numbered at
@@ -524,8 +526,8 @@ impl Sequence {
                 }
                 std::thread::sleep(poll);
                 let (now_known, now_counts) = list(&dir)?;
-                if slices && (now_known != known || now_counts != counts) {
-                    // A new slice: the acquisition goes on.
+                // A new slice, or a new frame before the range asked for: the acquisition goes on.
+                if (slices && (now_known != known || now_counts != counts)) || now_known.range(..next).count() > known.range(..next).count() {
                     last_arrival = Instant::now();
                 }
                 (known, counts) = (now_known, now_counts);

@@ -244,29 +244,35 @@ impl Stack {
     /// grayscale (or lacks the channel asked for), or whose size differs from
     /// the first page's, is an error naming the file and the page.
     pub fn frames(&self) -> Result<StackPages<Frame>> {
-        self.pages_as(frame_from)
+        self.frames_in(None)
     }
 
     /// [`Stack::frames`] of the time points in `range` alone; the pages
-    /// before it are not decoded.
+    /// outside it are not decoded.
     pub fn frames_in(&self, range: Option<FrameRange>) -> Result<StackPages<Frame>> {
-        let mut pages = self.pages_as(frame_from)?;
-        if let Some(r) = range {
-            pages.next = r.first;
-            pages.end = r.last.map_or(self.time_points, |l| self.time_points.min(l + 1));
-        }
-        Ok(pages)
+        self.pages_as(frame_from, range)
     }
 
     /// The pages as label masks (a label stack from Fiji, StarDist or
     /// Cellpose), in order, one at a time; checked as [`Stack::frames`] and as
     /// [`super::read_mask`] checks a mask.
     pub fn masks(&self) -> Result<StackPages<Mask>> {
-        self.pages_as(mask_from)
+        self.masks_in(None)
     }
 
-    fn pages_as<T>(&self, convert: Convert<T>) -> Result<StackPages<T>> {
-        Ok(StackPages { stack: self.clone(), dec: Some(decoder(&self.path, open(&self.path)?)?), next: 0, end: self.time_points, convert })
+    /// [`Stack::masks`] of the time points in `range` alone.
+    pub fn masks_in(&self, range: Option<FrameRange>) -> Result<StackPages<Mask>> {
+        self.pages_as(mask_from, range)
+    }
+
+    /// The pages of the time points in `range` (all for None), each made a
+    /// frame or a mask by `convert` as it is asked for.
+    fn pages_as<T>(&self, convert: Convert<T>, range: Option<FrameRange>) -> Result<StackPages<T>> {
+        let (next, end) = match range {
+            Some(r) => (r.first, r.last.map_or(self.time_points, |l| self.time_points.min(l + 1))),
+            None => (0, self.time_points),
+        };
+        Ok(StackPages { stack: self.clone(), dec: Some(decoder(&self.path, open(&self.path)?)?), next, end, convert })
     }
 }
 
@@ -416,14 +422,8 @@ impl RawFrames {
         Ok(match self {
             RawFrames::Folder(s) => Box::new(s.frames_in(range)),
             RawFrames::Stack(s) => Box::new(s.frames_in(range)?),
-            RawFrames::Zarr(z) => {
-                let z = z.clone();
-                Box::new(self.times_in(range).into_iter().map(move |t| z.read(t).map(|f| (t, f))))
-            }
-            RawFrames::NdTiff(n) => {
-                let n = n.clone();
-                Box::new(self.times_in(range).into_iter().map(move |t| n.read(t).map(|f| (t, f))))
-            }
+            RawFrames::Zarr(z) => Box::new(z.frames_in(range)),
+            RawFrames::NdTiff(n) => Box::new(n.frames_in(range)),
         })
     }
 

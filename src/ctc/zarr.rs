@@ -28,6 +28,7 @@ use zarrs::storage::ReadableStorageTraits;
 type Storage = dyn ReadableStorageTraits;
 
 use super::error::{CtcError, Result};
+use super::frame_range::FrameRange;
 use super::planes::{z_project, Planes, Projection};
 use super::tiff_io::{frame_from, mask_from, signed, Frame, Mask, Samples};
 
@@ -159,14 +160,26 @@ impl ZarrImage {
 
     /// The frames in time order, decoded one at a time.
     pub fn frames(&self) -> impl Iterator<Item = Result<(usize, Frame)>> + Send + use<> {
+        self.frames_in(None)
+    }
+
+    /// [`ZarrImage::frames`] of the time points in `range` alone.
+    pub fn frames_in(&self, range: Option<FrameRange>) -> impl Iterator<Item = Result<(usize, Frame)>> + Send + use<> {
         let image = self.clone();
-        (0..self.time_points).map(move |t| image.read(t).map(|f| (t, f)))
+        (0..self.time_points).filter(move |&t| FrameRange::admits(range, t)).map(move |t| image.read(t).map(|f| (t, f)))
     }
 
     /// The masks of a label image in time order, decoded one at a time.
     pub fn masks(&self) -> impl Iterator<Item = Result<(usize, Mask)>> + Send + use<> {
+        self.masks_in(None)
+    }
+
+    /// [`ZarrImage::masks`] of the time points in `range` alone.
+    pub fn masks_in(&self, range: Option<FrameRange>) -> impl Iterator<Item = Result<(usize, Mask)>> + Send + use<> {
         let image = self.clone();
-        (0..self.time_points).map(move |t| image.planes(t, 0..1).and_then(|s| mask_from(&image.path, image.dim, s)).map(|m| (t, m)))
+        (0..self.time_points)
+            .filter(move |&t| FrameRange::admits(range, t))
+            .map(move |t| image.planes(t, 0..1).and_then(|s| mask_from(&image.path, image.dim, s)).map(|m| (t, m)))
     }
 
     /// Whether any chunk holding time point `t` is stored (true where that

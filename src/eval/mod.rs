@@ -362,7 +362,8 @@ fn plan_frames(truth: &ctc::Truth, result: &ResultFolder, range: Option<ctc::Fra
             let by = tra_path.as_ref().or(seg_path.as_ref()).expect("a truth frame");
             // A result of part of the sequence (`track --frames`) is scored on that part.
             let hint = match (range, result.masks.span()) {
-                (None, Some((a, b))) => match shared_span(&times, (a, b)) {
+                // Only for a frame outside the result's span: one missing inside it is a result cut short.
+                (None, Some((a, b))) if !(a..=b).contains(&t) => match shared_span(&times, (a, b)) {
                     Some((c, d)) => format!("; the result holds frames {a}–{b}, and `evaluate --frames {c}-{d}` scores those it shares with the truth"),
                     None => format!("; the result holds frames {a}–{b}, none of which the truth has"),
                 },
@@ -398,14 +399,14 @@ fn plan_frames(truth: &ctc::Truth, result: &ResultFolder, range: Option<ctc::Fra
 
 /// The first and last of the truth's time points `times` (sorted) that lie
 /// in the result's `span`; None where none does.
-pub(crate) fn shared_span(times: &[usize], (a, b): (usize, usize)) -> Option<(usize, usize)> {
+fn shared_span(times: &[usize], (a, b): (usize, usize)) -> Option<(usize, usize)> {
     let mut shared = times.iter().copied().filter(|t| (a..=b).contains(t));
     let first = shared.next()?;
     Some((first, shared.next_back().unwrap_or(first)))
 }
 
 /// The time points of `truth`'s TRA and SEG frames, sorted, without repeats.
-pub(crate) fn truth_times(truth: &ctc::Truth) -> Vec<usize> {
+fn truth_times(truth: &ctc::Truth) -> Vec<usize> {
     let tra = truth.tra.as_ref().map(|t| &t.0);
     let mut times: Vec<usize> = tra.into_iter().chain(truth.seg.as_ref()).flat_map(|f| f.times()).collect();
     times.sort_unstable();

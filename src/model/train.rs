@@ -214,7 +214,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
             checkpoint::save(&files.best, &vs, &cfg.model, &[(TRAINING_KEY, meta)])?;
             // The earlier run stays aside until this one has trained a step.
             let line = format!("step      0  val SEG {} (the --init model, before training)", fmt(val_seg));
-            if bar.is_hidden() { eprintln!("{line}") } else { bar.println(line) }
+            say(&bar, line);
             let row = HistoryRow { epoch: 0, step: 0, loss: None, val_seg, lr: progress.lr, seconds: seconds_before };
             writeln!(history, "{}", row.to_csv())?;
             history.flush()?;
@@ -299,7 +299,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
                 progress.lr,
                 1000.0 * budget.mean_step_seconds()
             );
-            if bar.is_hidden() { eprintln!("{line}") } else { bar.println(line) }
+            say(&bar, line);
         }
         let seconds = seconds_before + started.elapsed().as_secs_f64();
         let epoch = if validate_now { progress.validations } else { progress.validations + 1 };
@@ -731,6 +731,17 @@ fn validate(net: &ConvLstmUNet, device: Device, data: &[TrainSequence], splits: 
         }
     }
     Ok(score.value())
+}
+
+/// A line of the run's progress, above the bar or alone where the bar is
+/// hidden. A closed stderr (`train … 2>&1 | tee log`, tee ended by the same
+/// Ctrl-C) is ignored: the run goes on to save its work.
+fn say(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        let _ = writeln!(std::io::stderr(), "{line}");
+    } else {
+        bar.println(line);
+    }
 }
 
 #[cfg(test)]

@@ -79,7 +79,7 @@ pub fn close_disk(fg: ArrayView2<bool>, r: usize) -> Array2<bool> {
 /// let mut fg = Array2::from_elem((7, 7), false);
 /// fg[[3, 3]] = true;
 /// let grown = dilate_runs(&Runs::from_mask(fg.view()), 2);
-/// // The disk of radius 2 (x² + y² ≤ 4): chords of half-width 0, 1, 2, 1, 0, 13 pixels.
+/// // The disk of radius 2 (x² + y² ≤ 4): chords of half-width 0, 1, 2, 1, 0; 13 pixels in all.
 /// assert_eq!(grown.iter().collect::<Vec<_>>(), [(1, 3, 4), (2, 2, 5), (3, 1, 6), (4, 2, 5), (5, 3, 4)]);
 /// assert_eq!(grown.to_mask(), dilate_disk(fg.view(), 2));
 /// ```

@@ -280,21 +280,12 @@ pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
     let scores = match &args.input.gt {
         Some(gt) => {
             // A result of part of a sequence (`track --frames`) is scored on its own span, as `evaluate --frames` scores it.
-            // Scored where the result and the truth share frames: all of a
-            // whole result, the span of a result of part of a sequence.
-            let times = inputs.truth.as_ref().map(crate::eval::truth_times).unwrap_or_default();
-            let (span, truth_span) = (inputs.result.masks.span(), times.first().zip(times.last()));
-            let frames = match (span, truth_span) {
-                // Truth frames the result lacks, or result frames beside tracking truth that lacks them.
-                (Some((a, b)), Some((&c, &d))) if a > c || b < d || (inputs.truth.as_ref().is_some_and(|t| t.tra.is_some()) && (a < c || b > d)) => {
-                    let Some((first, last)) = crate::eval::shared_span(&times, (a, b)) else {
-                        bail!(CtcError::new(&args.input.res, format!("holds frames {a}–{b}, and its truth {} none of them (it has frames {c}–{d})", gt.display())));
-                    };
-                    eprintln!("note: {} holds frames {a}–{b}, the truth in {} frames {c}–{d}: scored on frames {first}–{last}, which they share", args.input.res.display(), gt.display());
-                    Some(ctc::FrameRange { first, last: Some(last) })
-                }
-                _ => None,
-            };
+            // A result of part of a sequence (`track --frames`, as its record
+            // says) is scored on that part, as `evaluate --frames` scores it.
+            let frames = crate::run_record::recorded_frames(&args.input.res);
+            if let Some(r) = frames {
+                eprintln!("note: {} was tracked from frames {r} alone (its {}), and is scored on those", args.input.res.display(), ctc::RUN_RECORD);
+            }
             Some(evaluate(gt, &args.input.res, &EvalOptions { edge_margin: args.input.edge_margin, frames, ..EvalOptions::default() })?)
         }
         None => None,

@@ -144,16 +144,17 @@ fn track_masks_with(dir: &Path, out: &Path, cfg: LinkConfig, run: MasksRun, mut 
     let MasksRun { stats, opts, quiet, exclude_on_edges, merges, range } = run;
     // A folder of numbered mask TIFFs, or one label stack whose pages are the frames.
     type Masks = Box<dyn Iterator<Item = Result<(usize, Mask)>> + Send>;
+    // The masks outside the range are not even opened.
     let (reader, times): (Masks, Vec<usize>) = if ctc::is_zarr(dir) {
         let image = ctc::ZarrImage::open(dir, ctc::Planes::default())?;
-        (Box::new(image.masks().map(|r| r.map_err(anyhow::Error::from))), (0..image.time_points).collect())
+        (Box::new(image.masks_in(range).map(|r| r.map_err(anyhow::Error::from))), (0..image.time_points).collect())
     } else if dir.is_file() {
         let stack = ctc::Stack::open(dir)?;
-        (Box::new(stack.masks()?.map(|r| r.map_err(anyhow::Error::from))), (0..stack.time_points).collect())
+        (Box::new(stack.masks_in(range)?.map(|r| r.map_err(anyhow::Error::from))), (0..stack.time_points).collect())
     } else {
-        // The masks outside the range are not even opened.
-        let times = ctc::list_numbered_tiffs(dir)?.into_iter().map(|f| f.0).collect();
-        let frames = ctc::list_mask_frames_in(dir, range)?;
+        let all = ctc::list_numbered_tiffs(dir)?;
+        let times = all.iter().map(|f| f.0).collect();
+        let frames = ctc::mask_frames_in(dir, all, range)?;
         let reader = ctc::of_one_size(frames.into_iter().map(|(t, p)| {
             let m = ctc::read_mask(&p)?;
             let dim = m.dim();
@@ -166,7 +167,6 @@ fn track_masks_with(dir: &Path, out: &Path, cfg: LinkConfig, run: MasksRun, mut 
     if let Some(range) = range {
         check_frames_range(dir, range, &times, &kept, quiet)?;
     }
-    let reader: Masks = Box::new(ctc::within(reader, range));
     if let Some(r) = &mut record {
         if let Some(range) = range {
             r.section("run").set("frames", range.to_string());
@@ -327,7 +327,7 @@ fn track_sequence_with(
                 bail!(CtcError::new(seq, "names z slices ({z}), one file each; --project max (or mean) projects each time point's slices into one frame, or name one slice in the pattern"));
             }
             // The first frame may not have come yet.
-            let sequence = ctc::Sequence::open_when_ready(seq, wait, poll)?.with_planes(planes);
+            let sequence = ctc::Sequence::open_when_ready(seq, args.frames, wait, poll)?.with_planes(planes);
             let frames = sequence.follow_in(args.frames, wait, poll).map(|r| r.map(|(t, p, f)| {
                 let dim = f.dim();
                 (t, p, f, dim)
@@ -354,7 +354,8 @@ fn track_sequence_with(
     if let (Some(range), Some((wait, _))) = (args.frames, follow) {
         let seq = seq.to_path_buf();
         reader = or_if_none(reader, move || {
-            CtcError::new(&seq, format!("gave no frame of --frames {range} before it went quiet for {:.1} s; nothing is written", wait.as_secs_f64())).into()
+            let ended = if ctc::stopped_following() { "it was stopped".to_string() } else { format!("it went quiet for {:.1} s", wait.as_secs_f64()) };
+            CtcError::new(&seq, format!("gave no frame of --frames {range} before {ended}; nothing is written")).into()
         });
     }
     if let (Some(r), Some(range)) = (&mut record, args.frames) {

@@ -40,9 +40,10 @@ impl Progress {
             self.last_line = Instant::now();
             let fps = self.done as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
             if self.total == 0 {
-                eprintln!("track: {} frames, {fps:.1} frames/s, following", self.done);
+                // A closed stderr is ignored: the run goes on to publish its result.
+                let _ = writeln!(std::io::stderr(), "track: {} frames, {fps:.1} frames/s, following", self.done);
             } else {
-                eprintln!("track: {}/{} frames, {fps:.1} frames/s", self.done, self.total);
+                let _ = writeln!(std::io::stderr(), "track: {}/{} frames, {fps:.1} frames/s", self.done, self.total);
             }
         }
     }
