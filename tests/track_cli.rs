@@ -1357,6 +1357,15 @@ fn follow_with_frames_reads_that_span_alone_and_refuses_one_that_never_comes() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("gave no frame of --frames 20- before it went quiet for 1.0 s"), "{err}");
     assert_same_frames(&res, &want, 5..=8);
+    // A span that runs past the folder's last frame: tracked, and said so.
+    let out = Command::new(env!("CARGO_BIN_EXE_cellstream"))
+        .args(["track", "--segmenter", "classical", "--follow", "1", "--frames", "10-20", "--out"])
+        .arg(d.path().join("tail"))
+        .arg(&seq)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && err.contains("note: --frames 10-20:") && err.contains("ended at frame 11"), "{err}");
 }
 
 #[test]

@@ -36,10 +36,16 @@ pub fn truth_names(name: &str) -> [String; 2] {
     [format!("{name}_GT"), format!("{name}_ST")]
 }
 
+/// The truth folders of sequence `name` in `dataset` that exist, best first:
+/// `NN_GT`, then `NN_ST`.
+pub fn truth_folders(dataset: &Path, name: &str) -> Vec<PathBuf> {
+    truth_names(name).into_iter().map(|n| dataset.join(n)).filter(|p| p.is_dir()).collect()
+}
+
 /// The truth folder of sequence `name` in `dataset`: `NN_GT` where there is
 /// one, else `NN_ST`; None for neither.
 pub fn dataset_truth(dataset: &Path, name: &str) -> Option<PathBuf> {
-    truth_names(name).into_iter().map(|n| dataset.join(n)).find(|p| p.is_dir())
+    truth_folders(dataset, name).into_iter().next()
 }
 
 /// The result folders of a CTC dataset folder (`01_RES`, `02_RES`: a number,

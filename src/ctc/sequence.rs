@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::error::{CtcError, Result};
-use super::dataset::{dataset_sequences, truth_names};
+use super::dataset::{dataset_sequences, truth_folders};
 use super::frame_range::FrameRange;
 use super::pattern::{is_pattern, list_pattern_files, list_pattern_planes, list_slice_files, names_slices, suggest_pattern};
 use super::planes::Planes;
@@ -565,11 +565,7 @@ impl Sequence {
             (Some(p), Some(_)) => p.to_path_buf(),
             _ => self.dir().join(".."),
         };
-        truth_names(&name)
-            .into_iter()
-            .map(|n| parent.join(n))
-            .filter(|p| p.is_dir())
-            .collect()
+        truth_folders(&parent, &name)
     }
 }
 

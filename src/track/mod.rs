@@ -2,6 +2,7 @@
 //!
 //! The stages are the reader, the segmenter with its post-processing, the
 //! linker and the writer.
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicUsize;
@@ -352,6 +353,9 @@ fn track_sequence_with(
     // A followed folder is read up to the range's end, and what lies before it is skipped.
     let mut reader: Frames = Box::new(ctc::within(reader, args.frames));
     if let (Some(range), Some((wait, _))) = (args.frames, follow) {
+        if let (Some(end), false) = (range.last, args.quiet) {
+            reader = noting_an_early_end(reader, seq.to_path_buf(), range, end);
+        }
         let seq = seq.to_path_buf();
         reader = or_if_none(reader, move || {
             let ended = if ctc::stopped_following() { "it was stopped".to_string() } else { format!("it went quiet for {:.1} s", wait.as_secs_f64()) };
@@ -659,6 +663,29 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
         print_summary(&out, &s);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `frames`, saying so where a followed folder `seq` ended before frame
+/// `end`, the last of `range`, came (and after some frame did).
+fn noting_an_early_end(
+    mut frames: Box<dyn Iterator<Item = Result<(usize, Frame)>> + Send>,
+    seq: PathBuf,
+    range: ctc::FrameRange,
+    end: usize,
+) -> Box<dyn Iterator<Item = Result<(usize, Frame)>> + Send> {
+    let mut last = None;
+    Box::new(std::iter::from_fn(move || {
+        let item = frames.next();
+        match &item {
+            Some(Ok((t, _))) => last = Some(*t),
+            None if last.is_some_and(|l| l < end) => {
+                let _ = writeln!(std::io::stderr(), "note: --frames {range}: {} ended at frame {}", seq.display(), last.unwrap_or_default());
+                last = None;
+            }
+            _ => {}
+        }
+        item
+    }))
 }
 
 /// `frames`, then the error `none` where they end before giving any.
