@@ -1,4 +1,4 @@
-//! Frame ranges: the time points a command reads, written `A-B` or `A-`.
+//! Frame ranges: the time points a command reads, written `A-B`, `A-` or `A`.
 use serde::{Deserialize, Serialize};
 
 /// An inclusive range of frame numbers (time points), written `A-B`, `A-`
@@ -32,40 +32,6 @@ impl FrameRange {
     pub fn admits(range: Option<FrameRange>, t: usize) -> bool {
         range.is_none_or(|r| r.contains(t))
     }
-}
-
-/// The items of a stream in time order whose time points lie in `range`
-/// (all for None): those before it are passed over, and the stream is not
-/// asked for another item once the range's last time point has come.
-/// Errors pass through where they come. A filter for streams that cannot
-/// skip to the range themselves (a folder still being written).
-///
-/// ```
-/// use cellstream::ctc::{within, FrameRange};
-/// let mut asked = 0;
-/// let stream = (0..10).inspect(|_| asked += 1).map(|t| Ok::<_, String>((t, t * t)));
-/// let kept: Vec<_> = within(stream, Some("3-5".parse().unwrap())).collect();
-/// assert_eq!(kept, vec![Ok((3, 9)), Ok((4, 16)), Ok((5, 25))]);
-/// assert_eq!(asked, 6, "frames 0-5, and none after");
-/// ```
-pub fn within<T, E>(mut items: impl Iterator<Item = Result<(usize, T), E>>, range: Option<FrameRange>) -> impl Iterator<Item = Result<(usize, T), E>> {
-    let last = range.and_then(|r| r.last);
-    let mut done = false;
-    std::iter::from_fn(move || {
-        while !done {
-            let item = items.next()?;
-            match &item {
-                Ok((t, _)) if last.is_some_and(|l| *t > l) => done = true,
-                Ok((t, _)) if !FrameRange::admits(range, *t) => {}
-                Ok((t, _)) => {
-                    done = last == Some(*t);
-                    return Some(item);
-                }
-                Err(_) => return Some(item),
-            }
-        }
-        None
-    })
 }
 
 impl std::fmt::Display for FrameRange {

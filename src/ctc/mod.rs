@@ -23,7 +23,7 @@ mod zarr;
 
 pub use calibration::{parse_quantity, read_calibration, Calibration, Quantity, Recorded};
 pub use error::{CtcError, Result};
-pub use frame_range::{within, FrameRange};
+pub use frame_range::FrameRange;
 pub use dataset::{dataset_results, dataset_sequences, dataset_truth, result_sequence, truth_names};
 pub use sequence::{stop_following, stopped_following, list_frame_files, list_mask_frames, list_numbered_tiffs, mask_frames_in, of_one_size, parse_frame_name, FrameFiles, ResultDir, Sequence, Truth};
 pub use pattern::{is_pattern, list_pattern_files, names_slices, pattern_result_name, suggest_pattern, FilePattern};

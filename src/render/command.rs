@@ -279,7 +279,6 @@ pub fn report_command(args: ReportArgs) -> Result<ExitCode> {
     }
     let scores = match &args.input.gt {
         Some(gt) => {
-            // A result of part of a sequence (`track --frames`) is scored on its own span, as `evaluate --frames` scores it.
             // A result of part of a sequence (`track --frames`, as its record
             // says) is scored on that part, as `evaluate --frames` scores it.
             let frames = crate::run_record::recorded_frames(&args.input.res);

@@ -350,18 +350,11 @@ fn track_sequence_with(
             (Box::new(raw.frames_in(args.frames)?.map(|r| r.map_err(anyhow::Error::from))), times.len(), raw.digits())
         }
     };
-    // A followed folder is read up to the range's end, and what lies before it is skipped.
-    let mut reader: Frames = Box::new(ctc::within(reader, args.frames));
-    if let (Some(range), Some((wait, _))) = (args.frames, follow) {
-        if let (Some(end), false) = (range.last, args.quiet) {
-            reader = noting_an_early_end(reader, seq.to_path_buf(), range, end);
-        }
-        let seq = seq.to_path_buf();
-        reader = or_if_none(reader, move || {
-            let ended = if ctc::stopped_following() { "it was stopped".to_string() } else { format!("it went quiet for {:.1} s", wait.as_secs_f64()) };
-            CtcError::new(&seq, format!("gave no frame of --frames {range} before {ended}; nothing is written")).into()
-        });
-    }
+    // Every reader above reads the span alone; a followed folder may end before it, or short of its end.
+    let reader: Frames = match (args.frames, follow) {
+        (Some(range), Some((wait, _))) => followed_span(reader, seq.to_path_buf(), range, wait, args.quiet),
+        _ => reader,
+    };
     if let (Some(r), Some(range)) = (&mut record, args.frames) {
         r.section("run").set("frames", range.to_string());
     }
@@ -665,42 +658,44 @@ pub fn run(args: TrackArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `frames`, saying so where a followed folder `seq` ended before frame
-/// `end`, the last of `range`, came (and after some frame did).
-fn noting_an_early_end(
+/// The frames of `range` that a followed folder `seq` gave: an error where
+/// it gave none before it went quiet for `wait` (or was stopped), so that
+/// nothing is written; a note (unless `quiet`) where it ended before the
+/// range's last frame came.
+fn followed_span(
     mut frames: Box<dyn Iterator<Item = Result<(usize, Frame)>> + Send>,
     seq: PathBuf,
     range: ctc::FrameRange,
-    end: usize,
+    wait: std::time::Duration,
+    quiet: bool,
 ) -> Box<dyn Iterator<Item = Result<(usize, Frame)>> + Send> {
-    let mut last = None;
+    let (mut any, mut last, mut ended) = (false, None, false);
     Box::new(std::iter::from_fn(move || {
+        if ended {
+            return None;
+        }
         let item = frames.next();
         match &item {
-            Some(Ok((t, _))) => last = Some(*t),
-            None if last.is_some_and(|l| l < end) => {
-                let _ = writeln!(std::io::stderr(), "note: --frames {range}: {} ended at frame {}", seq.display(), last.unwrap_or_default());
-                last = None;
+            Some(read) => {
+                any = true;
+                if let Ok((t, _)) = read {
+                    last = Some(*t);
+                }
             }
-            _ => {}
+            None => {
+                ended = true;
+                if !any {
+                    let why = if ctc::stopped_following() { "it was stopped".to_string() } else { format!("it went quiet for {:.1} s", wait.as_secs_f64()) };
+                    return Some(Err(CtcError::new(&seq, format!("gave no frame of --frames {range} before {why}; nothing is written")).into()));
+                }
+                if let (Some(l), Some(end), false) = (last, range.last, quiet)
+                    && l < end
+                {
+                    let _ = writeln!(std::io::stderr(), "note: --frames {range}: {} ended at frame {l}", seq.display());
+                }
+            }
         }
         item
-    }))
-}
-
-/// `frames`, then the error `none` where they end before giving any.
-fn or_if_none(
-    mut frames: Box<dyn Iterator<Item = Result<(usize, Frame)>> + Send>,
-    none: impl FnOnce() -> anyhow::Error + Send + 'static,
-) -> Box<dyn Iterator<Item = Result<(usize, Frame)>> + Send> {
-    let (mut any, mut none) = (false, Some(none));
-    Box::new(std::iter::from_fn(move || match frames.next() {
-        Some(item) => {
-            any = true;
-            Some(item)
-        }
-        None if !any => none.take().map(|f| Err(f())),
-        None => None,
     }))
 }
 
