@@ -464,7 +464,33 @@ impl Sequence {
     }
 
     /// [`Sequence::follow`] of the time points in `range` alone: the frames
-    /// before it are not read, and the stream ends after its last.
+    /// before it are not read, and the stream ends after its last. A frame
+    /// that lands before the span is not read, but it shows the acquisition
+    /// going on, so the wait for the span's first frame begins again.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use cellstream::ctc::{write_frame, Frame, FrameRange, Sequence};
+    /// # let d = tempfile::tempdir().unwrap();
+    /// let frame = Frame::U8(ndarray::Array2::zeros((4, 4)));
+    /// write_frame(&d.path().join("t000.tif"), &frame).unwrap();
+    /// let seq = Sequence::open(d.path()).unwrap();
+    /// let dir = d.path().to_path_buf();
+    /// // Frames 1 to 3 land 0.3 s apart: frame 3 comes 0.9 s after the
+    /// // follow begins, long after a wait of 0.5 s, but never 0.5 s after
+    /// // the frame before it.
+    /// let writer = std::thread::spawn(move || {
+    ///     for t in 1..=3 {
+    ///         std::thread::sleep(Duration::from_millis(300));
+    ///         write_frame(&dir.join(format!("t00{t}.tif")), &frame).unwrap();
+    ///     }
+    /// });
+    /// let span: FrameRange = "3".parse().unwrap();
+    /// let got: Vec<usize> =
+    ///     seq.follow_in(Some(span), Duration::from_millis(500), Duration::from_millis(20)).map(|f| f.unwrap().0).collect();
+    /// writer.join().unwrap();
+    /// assert_eq!(got, vec![3]);
+    /// ```
     pub fn follow_in(&self, range: Option<FrameRange>, wait: Duration, poll: Duration) -> impl Iterator<Item = Result<(usize, PathBuf, Frame)>> + Send + use<> {
         let dir = self.frames.dir.clone();
         let numbered = self.frames.prefix.is_empty();
