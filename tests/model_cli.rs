@@ -30,7 +30,7 @@ fn dataset(dir: &Path) {
 
 const SMALL: &[&str] = &["--crop", "32", "--depth", "2", "--base-width", "4", "--window", "2", "--val-every", "2", "--threads", "1", "--device", "cpu"];
 /// Two steps at a vanishing learning rate, so a run keeps the weights it starts from (`--init`).
-const KEEP_WEIGHTS: &[&str] = &["--steps", "2", "--lr", "1e-12", "--crop", "32", "--window", "2", "--val-every", "2", "--threads", "1", "--device", "cpu", "--seed", "9"];
+const KEEP_WEIGHTS: &[&str] = &["--steps", "2", "--lr", "1e-12", "--min-lr", "0", "--crop", "32", "--window", "2", "--val-every", "2", "--threads", "1", "--device", "cpu", "--seed", "9"];
 
 #[test]
 fn train_writes_checkpoint_settings_and_history_then_resumes() {
@@ -197,7 +197,7 @@ fn bad_input_is_refused_with_the_reason() {
         (vec!["--data", data, "--out", out, "--interface-weight", "0"], "interface_weight must be a positive number"),
         (vec!["--data", data, "--out", pt.to_str().unwrap(), "--steps", "1"], "must end in .safetensors"),
         (vec!["--data", data, "--out", last.to_str().unwrap(), "--steps", "1", "--overwrite"], "names the latest checkpoint of a run"),
-        (vec!["--data", dataset_dir.to_str().unwrap(), "--out", out, "--window", "9", "--steps", "1"], "consecutive training frames"),
+        (vec!["--data", dataset_dir.to_str().unwrap(), "--out", out, "--window", "9", "--steps", "1"], "01 has 8 frames, fewer than the window of 9 (--window 8 or less)"),
         (vec!["--data", gt.to_str().unwrap(), "--out", out], "is a truth or result folder, not a sequence; --data takes the sequence folder"),
         (vec!["--data", gt_seg.to_str().unwrap(), "--out", out], "is a truth or result folder"),
         (vec!["--data", data, "--out", out, "--threads", "0"], "threads must be at least 1"),
@@ -315,6 +315,15 @@ fn init_starts_a_fresh_run_from_a_checkpoints_weights() {
     assert!(max_difference(&learned_weights(Path::new(&first)), &learned_weights(Path::new(&tuned))) < 1e-6);
     let settings: cellstream::model::TrainConfig = toml::from_str(&std::fs::read_to_string(d.path().join("tuned.toml")).unwrap()).unwrap();
     assert_eq!(settings.init.as_deref(), Some(Path::new(&first)), "the settings record the starting point");
+
+    // A model fine-tuned in place: --init names the checkpoint --overwrite replaces.
+    let in_place = path("in-place.safetensors");
+    std::fs::copy(&first, &in_place).unwrap();
+    let mut args = vec!["train", "--data", data, "--out", &in_place, "--init", &in_place, "--overwrite"];
+    args.extend_from_slice(tiny);
+    let o = cellstream(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(max_difference(&learned_weights(Path::new(&first)), &learned_weights(Path::new(&in_place))) < 1e-6);
 
     // Without --init the same run starts from random weights, far from them.
     let mut args = vec!["train", "--data", data, "--out", &fresh, "--depth", "2", "--base-width", "4"];
@@ -475,6 +484,12 @@ fn an_overwriting_run_that_fails_before_its_first_checkpoint_puts_the_earlier_ru
     // And so is a new learning rate.
     let o = cellstream(&["train", "--out", out.to_str().unwrap(), "--resume", "--lr", "1e-4"]);
     assert!(!o.status.success() && text(&o).contains("--resume continues the run's own learning rate"), "{}", text(&o));
+    // And so are other frames, or another block of them held out: the best
+    // score so far was measured on the run's own validation frames.
+    for (flag, value, was) in [("--frames", "0-3", "--frames unset"), ("--val-fraction", "0.5", "--val-fraction 0.15")] {
+        let o = cellstream(&["train", "--out", out.to_str().unwrap(), "--resume", flag, value]);
+        assert!(!o.status.success() && text(&o).contains(&format!("--resume continues the run on its own frames ({was})")), "{}", text(&o));
+    }
     assert_eq!(snapshot(&d.path().join("runs")), before);
     // The same data named by its dataset folder is the same data: resumed.
     let o = cellstream(&["train", "--out", out.to_str().unwrap(), "--resume", "--data", d.path().to_str().unwrap(), "--steps", "3"]);
@@ -670,4 +685,40 @@ fn same_files(dir: &Path, before: &std::collections::BTreeMap<std::path::PathBuf
     let now = snapshot(dir);
     let differ: Vec<_> = now.keys().chain(before.keys()).filter(|k| now.get(*k) != before.get(*k)).collect();
     assert!(differ.is_empty(), "differ: {differ:?}; now {:?}", now.keys().collect::<Vec<_>>());
+}
+
+/// A settings file read from another folder than the one its relative data
+/// folders are relative to, and previews aimed at the checkpoint, are refused
+/// by name; the folder made for the checkpoint goes again.
+#[test]
+fn settings_from_elsewhere_and_previews_over_the_checkpoint_are_refused_leaving_no_folder() {
+    let d = tempfile::tempdir().unwrap();
+    dataset(d.path());
+    let settings = d.path().join("run.toml");
+    std::fs::write(&settings, "data = [\"01\"]\n").unwrap();
+    let out = d.path().join("new/deeper/model.safetensors");
+    let o = Command::new(env!("CARGO_BIN_EXE_cellstream"))
+        .args(["train", "--config", settings.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .args(KEEP_WEIGHTS)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("01: not found from here") && text(&o).contains("run.toml names its data folders relative to the folder it was written for"), "{}", text(&o));
+    // From the folder it names them from, the same file trains.
+    let o = Command::new(env!("CARGO_BIN_EXE_cellstream"))
+        .args(["train", "--config", "run.toml", "--out", "here.safetensors"])
+        .args(KEEP_WEIGHTS)
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    // Refused after the checkpoint's folder was made: it goes again, and so do the ones made above it.
+    let data = d.path().join("01");
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--preview", out.to_str().unwrap()];
+    args.extend_from_slice(KEEP_WEIGHTS);
+    assert_refused(&args, "names", &out);
+    let o = cellstream(&args);
+    assert!(text(&o).contains("a file this run writes (the checkpoint, or one beside it); give the previews a folder of their own"), "{}", text(&o));
+    assert!(!d.path().join("new").exists(), "the folders made for the checkpoint stay behind");
 }

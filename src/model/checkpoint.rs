@@ -63,7 +63,17 @@ pub fn read_metadata(path: &Path) -> Result<(ModelConfig, HashMap<String, String
 
 /// [`read_metadata`] from the bytes of a checkpoint; `path` names it in errors.
 pub(crate) fn metadata_of(path: &Path, bytes: &[u8]) -> Result<(ModelConfig, HashMap<String, String>)> {
-    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| anyhow!("{}: not a safetensors file ({e})", path.display()))?;
+    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| {
+        // What it is instead, where the first bytes tell.
+        let what = if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") || bytes.starts_with(b"II+\0") || bytes.starts_with(b"MM\0+") {
+            "a TIFF image, not a model checkpoint: give the .safetensors file `cellstream train` wrote".to_string()
+        } else if path.extension().is_some_and(|x| x == "toml") {
+            "a settings file, not a model checkpoint: give the .safetensors file beside it".to_string()
+        } else {
+            format!("not a safetensors file ({e})")
+        };
+        anyhow!("{}: {what}", path.display())
+    })?;
     let meta = meta.metadata().clone().unwrap_or_default();
     match meta.get(FORMAT_KEY) {
         Some(f) if f == FORMAT => {}
@@ -174,6 +184,15 @@ mod tests {
         std::fs::write(&junk, b"not a model").unwrap();
         let e = load(&junk, Device::Cpu).err().unwrap().to_string();
         assert!(e.contains("junk.safetensors") && e.contains("not a safetensors"), "{e}");
+        // A frame or a settings file given for a model says what it is.
+        let frame = dir.path().join("t000.tif");
+        ctc::write_frame(&frame, &ctc::Frame::U8(ndarray::Array2::zeros((4, 4)))).unwrap();
+        let e = load(&frame, Device::Cpu).err().unwrap().to_string();
+        assert!(e.ends_with("t000.tif: a TIFF image, not a model checkpoint: give the .safetensors file `cellstream train` wrote"), "{e}");
+        let settings = dir.path().join("model.toml");
+        std::fs::write(&settings, "lr = 0.001\n").unwrap();
+        let e = load(&settings, Device::Cpu).err().unwrap().to_string();
+        assert!(e.contains("model.toml: a settings file, not a model checkpoint"), "{e}");
 
         let plain = dir.path().join("plain.safetensors");
         Tensor::write_safetensors(&[("x", Tensor::zeros([2], (Kind::Float, Device::Cpu)))], &plain).unwrap();

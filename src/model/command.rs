@@ -23,7 +23,11 @@ pub struct TrainArgs {
     /// Settings file (TOML, keys as in MODEL.toml); flags override it.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Continue the run saved at --out (settings from its MODEL.toml unless overridden).
+    /// Continue the run saved at --out (settings from its MODEL.toml unless overridden):
+    /// its weights, step count, learning-rate schedule, best score and minutes
+    /// so far. Adam's moments and the draw of training crops start afresh, so
+    /// the resumed run goes on from where the run stopped without repeating
+    /// the steps an uninterrupted run would have taken.
     #[arg(long)]
     pub resume: bool,
     /// Start from this checkpoint's weights instead of random ones (fine-tuning):
@@ -71,9 +75,13 @@ pub struct TrainArgs {
     #[arg(long)]
     pub max_minutes: Option<f64>,
     /// Adam's learning rate at the start (default 1e-3); cut on validation
-    /// plateaus, or along --cosine, down to min_lr (1e-5).
+    /// plateaus, or along --cosine, down to --min-lr (1e-5).
     #[arg(long)]
     pub lr: Option<f64>,
+    /// The floor the learning rate falls to, along --cosine or by plateau
+    /// cuts (default 1e-5); at most --lr.
+    #[arg(long)]
+    pub min_lr: Option<f64>,
     /// Let the learning rate fall along a half cosine to min_lr by the end
     /// of the run (--steps or --max-minutes, whichever ends first) instead
     /// of cutting it on validation plateaus.
@@ -173,7 +181,7 @@ impl TrainArgs {
             ($($flag:ident => $field:expr),* $(,)?) => { $( if let Some(v) = &self.$flag { $field = v.clone().into(); } )* };
         }
         set!(frames => cfg.frames, channel => cfg.channel, project => cfg.project, slices => cfg.slices, window => cfg.window, windows_per_stream => cfg.windows_per_stream, batch => cfg.batch,
-             crop => cfg.crop, steps => cfg.steps, max_minutes => cfg.max_minutes, lr => cfg.lr,
+             crop => cfg.crop, steps => cfg.steps, max_minutes => cfg.max_minutes, lr => cfg.lr, min_lr => cfg.min_lr,
              val_fraction => cfg.val_fraction, val_every => cfg.val_every, precise_bn => cfg.precise_bn, early_stop => cfg.early_stop,
              interface_weight => cfg.interface_weight,
              depth => cfg.model.depth, base_width => cfg.model.base_width, norm => cfg.model.norm, seed => cfg.seed,
@@ -249,8 +257,8 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
     }
     // A resumed run goes on with its own data: its best score and checkpoint
     // were chosen on them.
-    if args.resume && args.lr.is_some() {
-        bail!("--resume continues the run's own learning rate (cut on plateaus or along --cosine); to train on at another rate, start a new run from its checkpoint: --init {} --lr RATE --out OTHER.safetensors", args.out.display());
+    if args.resume && (args.lr.is_some() || args.min_lr.is_some()) {
+        bail!("--resume continues the run's own learning rate (cut on plateaus or along --cosine, down to its min_lr); to train on at another rate, start a new run from its checkpoint: --init {} --lr RATE --out OTHER.safetensors", args.out.display());
     }
     // The run's saved settings, as it started (cfg has this command's flags over them).
     let saved = if args.resume && files.settings.exists() { Some(TrainConfig::overlay_file(&TrainConfig::default(), &files.settings)?) } else { None };
@@ -274,9 +282,41 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
             );
         }
     }
-    if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| crate::ctc::CtcError::io(parent, &e))?;
+    // Nor may it choose other frames of them, or hold out others for
+    // validation: the best score so far was measured on the run's own.
+    if let Some(saved) = &saved {
+        let show = |v: &TrainConfig| -> [(&str, String); 6] {
+            let opt = |o: Option<String>| o.unwrap_or_else(|| "unset".into());
+            [
+                ("--frames", opt(v.frames.map(String::from))),
+                ("--val-fraction", v.val_fraction.to_string()),
+                ("--window", v.window.to_string()),
+                ("--channel", opt(v.channel.map(|c| c.to_string()))),
+                ("--project", opt(v.project.map(|p| p.name().to_string()))),
+                ("--slices", opt(v.slices.map(String::from))),
+            ]
+        };
+        if let Some(((flag, was), (_, now))) = show(saved).into_iter().zip(show(&cfg)).find(|(a, b)| a.1 != b.1) {
+            bail!(
+                "--resume continues the run on its own frames ({flag} {was}), whose validation chose its best checkpoint; to go on training with {flag} {now}, start a new run from it: --init {} --out OTHER.safetensors",
+                args.out.display()
+            );
+        }
     }
+    // A settings file names its data as given where it was written (a run's
+    // MODEL.toml, where that run started).
+    if let Some(c) = args.config.as_ref().filter(|_| !args.resume && args.data.is_empty())
+        && let Some(d) = cfg.data.iter().find(|d| d.is_relative() && !d.exists())
+    {
+        bail!(
+            "{}: not found from here ({}); {} names its data folders relative to the folder it was written for (a run's MODEL.toml: where the run started): run from that folder, or give --data",
+            d.display(),
+            std::env::current_dir().map(|c| c.display().to_string()).unwrap_or_else(|_| "the current folder".into()),
+            c.display()
+        );
+    }
+    // The checkpoint's folder, made here, goes again if the run leaves nothing in it.
+    let _made = args.out.parent().filter(|p| !p.as_os_str().is_empty()).map(MadeFolders::create).transpose()?;
     // The saved settings hold the data folders as they were given: a
     // relative one is relative to where the run started, not to the model.
     // So is a relative preview folder: from elsewhere it would be another.
@@ -308,14 +348,36 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
             inputs.extend(truth);
         }
     }
+    if let Some(dir) = &cfg.preview
+        && let Some(f) = files.all().into_iter().find(|f| std::path::absolute(f).ok() == std::path::absolute(dir).ok())
+    {
+        bail!("--preview {}: names {}, a file this run writes (the checkpoint, or one beside it); give the previews a folder of their own", dir.display(), f.display());
+    }
     let outputs: Vec<&std::path::Path> = files.all().into_iter().map(|p| p.as_path()).chain(cfg.preview.as_deref()).collect();
     crate::ctc::check_outputs_apart(&outputs, &inputs.iter().map(|p| p.as_path()).collect::<Vec<_>>())?;
     let data = load_sequences(&cfg.data, cfg.frames, cfg.model.invert, cfg.planes())?;
+    super::data::check_trainable(&data, cfg.val_fraction, cfg.window)?;
+    // A crop larger than every frame is mostly padding, at the cost of its whole area.
+    let largest = data.iter().filter_map(|s| s.frames.first()).map(|f| f.dim().0.max(f.dim().1)).max().unwrap_or(0);
+    let whole = largest.next_multiple_of(cfg.model.multiple());
+    if cfg.crop > whole {
+        eprintln!(
+            "note: crop {} is larger than the frames (at most {largest} px a side): each crop is mostly padding, and a step costs {:.0}× what --crop {whole} (a whole frame) would",
+            cfg.crop,
+            (cfg.crop as f64 / whole as f64).powi(2)
+        );
+    }
     let mut validated = false;
     for s in &data {
         let (gold, silver, tra) = s.truth_counts();
         let (train, val) = split(s.len(), cfg.val_fraction, cfg.window);
-        let t = |r: &std::ops::Range<usize>| if r.is_empty() { "none".to_string() } else { format!("{}–{}", s.times[r.start], s.times[r.end - 1]) };
+        let t = |r: &std::ops::Range<usize>| {
+            if r.is_empty() {
+                return "none".to_string();
+            }
+            let annotated = s.truth[r.clone()].iter().filter(|m| m.is_some()).count();
+            format!("{}–{} ({annotated} with truth)", s.times[r.start], s.times[r.end - 1])
+        };
         eprintln!("{}: {} frames (truth: {gold} GT SEG, {silver} ST SEG, {tra} TRA); training frames {}, validation frames {}", s.name, s.len(), t(&train), t(&val));
         validated |= val.clone().any(|i| s.truth[i].is_some());
     }
@@ -356,4 +418,28 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
         eprintln!("previews in {}", dir.display());
     }
     Ok(if report.stop == Stop::Interrupted { std::process::ExitCode::from(crate::cli::INTERRUPTED_STATUS) } else { std::process::ExitCode::SUCCESS })
+}
+
+/// Folders made for a command's output, removed again when dropped where
+/// they are still empty (a run that failed before writing anything).
+struct MadeFolders(Vec<PathBuf>);
+
+impl MadeFolders {
+    /// Makes `dir` and the folders above it that are missing.
+    fn create(dir: &std::path::Path) -> Result<MadeFolders> {
+        let made: Vec<PathBuf> = dir.ancestors().take_while(|a| !a.as_os_str().is_empty() && !a.exists()).map(PathBuf::from).collect();
+        std::fs::create_dir_all(dir).map_err(|e| crate::ctc::CtcError::io(dir, &e))?;
+        Ok(MadeFolders(made))
+    }
+}
+
+impl Drop for MadeFolders {
+    fn drop(&mut self) {
+        // Innermost first; a folder with anything in it stays, and so do those above it.
+        for d in &self.0 {
+            if std::fs::remove_dir(d).is_err() {
+                break;
+            }
+        }
+    }
 }

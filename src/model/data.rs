@@ -67,6 +67,9 @@ impl TrainSequence {
         let gold = |t: &Truth| t.dir.file_name().is_some_and(|n| n.to_string_lossy().ends_with("_GT"));
         let outlines = tracking_masks_are_outlines(&truths)?;
         let tra_outlines = matches!(outlines, Outlines::Untold(_));
+        let masks: Vec<&ctc::FrameFiles> =
+            truths.iter().flat_map(|tr| tr.seg.iter().chain(tr.tra.as_ref().filter(|_| tra_outlines).map(|t| &t.0))).collect();
+        masks_have_frames(dir, &seq.frames, &masks, range)?;
         let mut warned_binary = false;
         let mut out = TrainSequence { name: seq.name(), times: vec![], frames: vec![], truth: vec![], sources: vec![] };
         for t in seq.frames.times().filter(|&t| range.is_none_or(|r| r.contains(t))) {
@@ -162,6 +165,40 @@ enum Outlines {
     /// Outlines, as far as could be told: the `TRA/` folders where no frame
     /// has SEG as well to compare with.
     Untold(Vec<String>),
+}
+
+/// Refuses truth masks (of the time points in `range`) that have no frame
+/// of their number in `frames`: masks pair with frames by number, so a mask
+/// without its frame means frames or masks numbered otherwise than the
+/// other (from 1 against from 0), and training would pair every mask with
+/// the wrong frame. The error names the first such mask, how many there
+/// are, and the offset that would pair them all, where one does.
+fn masks_have_frames(dir: &Path, frames: &ctc::FrameFiles, masks: &[&ctc::FrameFiles], range: Option<FrameRange>) -> Result<()> {
+    let orphans: Vec<(usize, &Path)> = masks
+        .iter()
+        .flat_map(|m| m.times().filter(|&t| FrameRange::admits(range, t) && frames.path(t).is_none()).map(|t| (t, m.path(t).expect("listed mask"))))
+        .collect();
+    let Some(&(t, first)) = orphans.first() else { return Ok(()) };
+    let held = frames.span().map_or_else(|| "none".to_string(), |(a, b)| format!("{a}–{b}"));
+    let more = match orphans.len() {
+        1 => String::new(),
+        n => format!(" ({} more masks have no frame either)", n - 1),
+    };
+    // Numbered from 1 against from 0, or any other shift that would pair every mask.
+    let mask_first = masks.iter().filter_map(|m| m.span()).map(|s| s.0).min().expect("a mask is listed");
+    let shift = frames.span().and_then(|(a, b)| {
+        let pairs = |t: usize| (t + a).checked_sub(mask_first).is_some_and(|u| frames.path(u).is_some());
+        masks.iter().all(|m| m.times().all(pairs)).then(|| {
+            let mask_last = masks.iter().filter_map(|m| m.span()).map(|s| s.1).max().expect("a mask is listed");
+            format!("; the masks are numbered {mask_first}–{mask_last} and the frames {a}–{b}: renumber one or the other so that each mask bears its frame's number")
+        })
+    });
+    bail!(
+        "{}: a mask of frame {t}, but {} has no frame {t} (its frames are {held}){more}. Masks pair with frames by number{}",
+        first.display(),
+        dir.display(),
+        shift.unwrap_or_else(|| ": give each mask its frame's number, remove the masks of frames that are not there, or train on a span whose frames are all there (--frames A-B)".to_string())
+    )
 }
 
 /// Whether the tracking masks (`TRA/`) of `truths` outline the cells, so
@@ -274,6 +311,35 @@ pub fn load_sequences(dirs: &[PathBuf], range: Option<FrameRange>, invert: bool,
     Ok(out)
 }
 
+/// Refuses training data no window can be drawn from: at least one
+/// sequence needs `window` consecutive training frames ([`split`]) with truth
+/// among them. The error says of each sequence why it gives none: too few
+/// frames for the window, or every annotated frame held out for validation,
+/// or none annotated among its training frames.
+pub fn check_trainable(data: &[TrainSequence], fraction: f64, window: usize) -> Result<()> {
+    let mut why = Vec::new();
+    for s in data {
+        let (train, val) = split(s.len(), fraction, window);
+        let span = |r: &std::ops::Range<usize>| format!("{}–{}", s.times[r.start], s.times[r.end - 1]);
+        let annotated = |r: &std::ops::Range<usize>| s.truth[r.clone()].iter().any(Option::is_some);
+        if train.len() < window {
+            why.push(format!("{} has {} frames, fewer than the window of {window} (--window {} or less)", s.name, s.len(), s.len()));
+        } else if !annotated(&train) && !val.is_empty() && annotated(&val) {
+            why.push(format!(
+                "{}: every annotated frame lies in the validation block (frames {}); --val-fraction 0 trains on them, or annotate a frame among {}",
+                s.name,
+                span(&val),
+                span(&train)
+            ));
+        } else if !annotated(&train) {
+            why.push(format!("{}: none of its training frames ({}) has truth", s.name, span(&train)));
+        } else {
+            return Ok(());
+        }
+    }
+    bail!("no training window of {window} consecutive frames with truth among them: {}", why.join("; "))
+}
+
 /// The split of a sequence's frames (indices) into training frames and a
 /// later, disjoint validation block of `round(fraction·len)` frames. The
 /// training part keeps at least `window` frames; if it cannot, there is no
@@ -315,6 +381,49 @@ mod tests {
         assert!(e.contains("man_seg000.tif") && e.contains("5×4"), "{e}");
         let e = TrainSequence::load(&seq, Some("3-9".parse().unwrap())).unwrap_err().to_string();
         assert!(e.contains("no frames in the range 3-9"), "{e}");
+    }
+
+    #[test]
+    fn data_without_a_training_window_says_why() {
+        let frames = |n: usize| (0..n).map(|_| Array2::<f32>::zeros((4, 4))).collect::<Vec<_>>();
+        let cell = || Some(Mask::from_elem((4, 4), 1));
+        // Every frame annotated, but 12 frames against a window of 30.
+        let all = TrainSequence::from_frames("01", frames(12), (0..12).map(|_| cell()).collect()).unwrap();
+        let e = check_trainable(std::slice::from_ref(&all), 0.15, 30).unwrap_err().to_string();
+        assert!(e.contains("01 has 12 frames, fewer than the window of 30 (--window 12 or less)"), "{e}");
+        assert!(check_trainable(std::slice::from_ref(&all), 0.15, 5).is_ok());
+        // Truth on the last two frames alone, which validation holds out.
+        let late = TrainSequence::from_frames("02", frames(12), (0..12).map(|t| if t >= 10 { cell() } else { None }).collect()).unwrap();
+        let e = check_trainable(std::slice::from_ref(&late), 0.15, 3).unwrap_err().to_string();
+        assert!(e.contains("02: every annotated frame lies in the validation block (frames 10–11); --val-fraction 0 trains on them, or annotate a frame among 0–9"), "{e}");
+        assert!(check_trainable(std::slice::from_ref(&late), 0.0, 3).is_ok());
+        // One trainable sequence is enough.
+        assert!(check_trainable(&[late, all], 0.15, 3).is_ok());
+    }
+
+    #[test]
+    fn masks_without_their_frame_are_refused_by_name() {
+        let d = tempfile::tempdir().unwrap();
+        let seq = d.path().join("01");
+        std::fs::create_dir_all(d.path().join("01_GT/SEG")).unwrap();
+        std::fs::create_dir(&seq).unwrap();
+        // Frames numbered from 1 (img_1 … img_4), masks from 0: each mask would
+        // pair with the frame after its own, and mask 0 with none.
+        for t in 0..4 {
+            ctc::write_frame(&seq.join(format!("img_{}.tif", t + 1)), &ctc::Frame::U8(Array2::zeros((4, 4)))).unwrap();
+            ctc::write_mask(&d.path().join(format!("01_GT/SEG/man_seg{t:03}.tif")), &Mask::from_elem((4, 4), 1)).unwrap();
+        }
+        let e = TrainSequence::load(&seq, None).unwrap_err().to_string();
+        assert!(e.contains("man_seg000.tif: a mask of frame 0, but") && e.contains("has no frame 0 (its frames are 1–4)"), "{e}");
+        assert!(e.contains("the masks are numbered 0–3 and the frames 1–4: renumber"), "{e}");
+        // A span that leaves the orphan out trains on the masks it holds.
+        assert_eq!(TrainSequence::load(&seq, Some("2-4".parse().unwrap())).unwrap().times, vec![2, 3, 4]);
+        // A stray mask past the last frame: named, with no renumbering to suggest.
+        std::fs::rename(seq.join("img_4.tif"), seq.join("img_0.tif")).unwrap();
+        ctc::write_mask(&d.path().join("01_GT/SEG/man_seg040.tif"), &Mask::from_elem((4, 4), 1)).unwrap();
+        let e = TrainSequence::load(&seq, None).unwrap_err().to_string();
+        assert!(e.contains("man_seg040.tif: a mask of frame 40") && e.contains("its frames are 0–3") && e.contains("remove the masks of frames that are not there"), "{e}");
+        assert!(!e.contains("more masks"), "{e}");
     }
 
     #[test]

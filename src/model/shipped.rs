@@ -80,6 +80,14 @@ impl ModelSource {
             ModelSource::Builtin => Ok(Stored::CompiledIn(BUILTIN_MODEL)),
             ModelSource::Modality(m) => Ok(Stored::CompiledIn(MODALITY_MODELS.iter().find(|(name, _)| name == m).map(|(_, b)| *b).expect("a compiled-in name"))),
             ModelSource::File(p) if !p.exists() => {
+                if let Some(aside) = set_aside_by_a_killed_run(p) {
+                    anyhow::bail!(
+                        "{}: no such checkpoint; a `cellstream train --overwrite` run killed before its first checkpoint set the earlier one aside as {}: the next `cellstream train --out {}` puts it back, or rename it",
+                        p.display(),
+                        aside.display(),
+                        p.display()
+                    )
+                }
                 let names: Vec<&str> = std::iter::once(BUILTIN_ARG).chain(MODALITY_MODELS.iter().map(|(n, _)| *n)).collect();
                 anyhow::bail!("{}: no such checkpoint (give a file from `cellstream train` or one of {})", p.display(), names.join(", "))
             }
@@ -118,9 +126,35 @@ enum Stored<'a> {
     CompiledIn(&'static [u8]),
 }
 
+/// The file a training run set `path` aside as (`.NAME.earlier-PID` beside
+/// it, see `train::EarlierRun`), where the run was killed before putting it
+/// back or replacing it.
+fn set_aside_by_a_killed_run(path: &Path) -> Option<std::path::PathBuf> {
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let prefix = format!(".{name}.earlier-");
+    std::fs::read_dir(dir).ok()?.flatten().map(|e| e.path()).find(|p| {
+        p.file_name().is_some_and(|n| n.to_string_lossy().strip_prefix(&prefix).is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_checkpoint_a_killed_run_set_aside_is_named() {
+        let d = tempfile::tempdir().unwrap();
+        let model = d.path().join("m.safetensors");
+        let e = ModelSource::File(model.clone()).stored().err().unwrap().to_string();
+        assert!(e.contains("no such checkpoint (give a file"), "{e}");
+        std::fs::write(d.path().join(".m.safetensors.earlier-4242"), b"weights").unwrap();
+        let e = ModelSource::File(model.clone()).stored().err().unwrap().to_string();
+        assert!(e.contains("set the earlier one aside as") && e.contains(".m.safetensors.earlier-4242") && e.contains("puts it back, or rename it"), "{e}");
+        // Another model's, or another file's, is not taken for it.
+        let e = ModelSource::File(d.path().join("other.safetensors")).stored().err().unwrap().to_string();
+        assert!(!e.contains("aside"), "{e}");
+    }
 
     #[test]
     fn names_resolve_to_compiled_in_models_unless_a_file_is_there() {
@@ -145,3 +179,4 @@ mod tests {
         assert!(err.contains("nope.safetensors") && err.contains("builtin, fluo, phase, colony, nuclei"), "{err}");
     }
 }
+

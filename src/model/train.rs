@@ -181,8 +181,10 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
 
     // A fresh run's files are its own: an earlier run's (`--overwrite`) are
     // set aside, and put back if this run fails before its first checkpoint.
-    let mut earlier = if resume { None } else { Some(EarlierRun::set_aside(&files, cfg.preview.as_deref())?) };
+    // The starting weights are read first: --init may name the checkpoint
+    // that --overwrite sets aside (a model fine-tuned in place).
     let (vs, net, mut progress) = start_run(cfg, &files, device, resume)?;
+    let mut earlier = if resume { None } else { Some(EarlierRun::set_aside(&files, cfg.preview.as_deref())?) };
     // All later randomness comes from this generator; a resumed run draws
     // fresh samples, its seed moved on by the step count.
     let mut rng = TrainRng::seed_from_u64(cfg.seed.wrapping_add(progress.step as u64));
@@ -677,6 +679,7 @@ fn training_frames(cfg: &TrainConfig, data: &[TrainSequence]) -> Result<(Splits,
     let splits: Splits = data.iter().map(|s| split(s.len(), cfg.val_fraction, cfg.window)).collect();
     let trainable: Vec<usize> = (0..data.len()).filter(|&i| splits[i].0.len() >= cfg.window && data[i].truth[splits[i].0.clone()].iter().any(Option::is_some)).collect();
     if trainable.is_empty() {
+        super::data::check_trainable(data, cfg.val_fraction, cfg.window)?;
         bail!("no sequence has {} consecutive training frames with truth among them (window {})", cfg.window, cfg.window);
     }
     Ok((splits, trainable))

@@ -172,14 +172,33 @@ impl TrainConfig {
         if self.crop == 0 || !self.crop.is_multiple_of(m) {
             bail!("crop {} must be a positive multiple of {m} (2^depth for depth {})", self.crop, self.model.depth);
         }
-        if self.lr.is_nan() || self.lr <= 0.0 || !(0.0..1.0).contains(&self.val_fraction) || !(0.0..1.0).contains(&self.plateau_factor) {
-            bail!("need lr > 0, 0 ≤ val_fraction < 1 and 0 ≤ plateau_factor < 1");
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            bail!("lr (--lr) must be a number above 0, not {}", self.lr);
+        }
+        if !(self.min_lr.is_finite() && self.min_lr >= 0.0) {
+            bail!("min_lr (--min-lr) must be a number ≥ 0, not {}", self.min_lr);
+        }
+        if self.min_lr > self.lr {
+            let how = if self.cosine { "--cosine would raise the rate from" } else { "the first cut on a plateau would raise the rate from" };
+            bail!(
+                "lr {} is below min_lr {}, the floor the rate falls to: {how} {} to {}; give --min-lr at most {}",
+                self.lr, self.min_lr, self.lr, self.min_lr, self.lr
+            );
+        }
+        if !(0.0..1.0).contains(&self.val_fraction) {
+            bail!("val_fraction (--val-fraction) must lie in [0, 1), not {}: the fraction of each sequence's last frames held out for validation", self.val_fraction);
+        }
+        if !(0.0..1.0).contains(&self.plateau_factor) {
+            bail!("plateau_factor must lie in [0, 1), not {}: what a plateau multiplies the rate by", self.plateau_factor);
+        }
+        let non_negative = [("weight_decay", self.weight_decay), ("grad_clip", self.grad_clip), ("dice_weight", self.dice_weight), ("foreground_dice_weight", self.foreground_dice_weight)];
+        for (name, v) in non_negative.into_iter().chain(self.class_weights.map(|v| ("class_weights", v))) {
+            if !(v.is_finite() && v >= 0.0) {
+                bail!("{name} must be a number ≥ 0, not {v}");
+            }
         }
         if self.interface_ring == 0 {
             bail!("interface_ring must be at least 1 (pixels of boundary where cells touch)");
-        }
-        if !(self.foreground_dice_weight.is_finite() && self.foreground_dice_weight >= 0.0) {
-            bail!("foreground_dice_weight must be a number ≥ 0, not {}", self.foreground_dice_weight);
         }
         if !(self.interface_weight.is_finite() && self.interface_weight > 0.0) {
             bail!("interface_weight must be a positive number, not {}", self.interface_weight);
@@ -219,13 +238,20 @@ impl TrainConfig {
     pub fn overlay(base: &TrainConfig, file: toml::Table, path: &Path) -> Result<TrainConfig> {
         let mut merged = toml::Table::try_from(base)?;
         merge(&mut merged, file);
-        merged.try_into().map_err(|e| anyhow!("{}: {e}", path.display()))
+        merged.try_into().map_err(|e: toml::de::Error| anyhow!("{}: {}", path.display(), in_words(&e.to_string())))
     }
 
     /// The settings as TOML.
     pub fn to_toml(&self) -> Result<String> {
         Ok(toml::to_string_pretty(self)?)
     }
+}
+
+/// A TOML decoding message with Rust's type names put in words.
+fn in_words(message: &str) -> String {
+    [("expected f64", "expected a number"), ("expected f32", "expected a number"), ("expected usize", "expected a whole number ≥ 0"), ("expected u64", "expected a whole number ≥ 0"), ("expected u32", "expected a whole number ≥ 0")]
+        .iter()
+        .fold(message.to_string(), |m, (rust, words)| m.replace(rust, words))
 }
 
 fn merge(into: &mut toml::Table, from: toml::Table) {
@@ -279,6 +305,13 @@ mod tests {
         assert!(e.contains("s.toml") && e.contains("corp"), "{e}");
         std::fs::write(&f, "crop = [").unwrap();
         assert!(TrainConfig::overlay_file(&TrainConfig::default(), &f).unwrap_err().to_string().contains("not valid TOML"));
+        // A value of the wrong type is named, its type in words.
+        std::fs::write(&f, "lr = \"fast\"\n").unwrap();
+        let e = TrainConfig::overlay_file(&TrainConfig::default(), &f).unwrap_err().to_string();
+        assert!(e.contains("s.toml") && e.contains("expected a number") && e.contains("lr"), "{e}");
+        std::fs::write(&f, "crop = 1.5\n").unwrap();
+        let e = TrainConfig::overlay_file(&TrainConfig::default(), &f).unwrap_err().to_string();
+        assert!(e.contains("expected a whole number ≥ 0") && e.contains("crop"), "{e}");
         let e = TrainConfig { crop: 100, ..Default::default() }.check().unwrap_err().to_string();
         assert!(e.contains("multiple of 8"), "{e}");
         assert!(TrainConfig { device: "tpu".into(), ..Default::default() }.check().is_err());
@@ -288,5 +321,25 @@ mod tests {
         let e = TrainConfig { foreground_dice_weight: -1.0, ..Default::default() }.check().unwrap_err().to_string();
         assert!(e.contains("foreground_dice_weight"), "{e}");
         assert!(TrainConfig::default().check().is_ok());
+        // Each setting at fault is named, with the flag that sets it.
+        let e = TrainConfig { lr: 0.0, ..Default::default() }.check().unwrap_err().to_string();
+        assert!(e.starts_with("lr (--lr) must be a number above 0, not 0"), "{e}");
+        let e = TrainConfig { val_fraction: 1.0, ..Default::default() }.check().unwrap_err().to_string();
+        assert!(e.starts_with("val_fraction (--val-fraction) must lie in [0, 1), not 1"), "{e}");
+        for (c, name) in [
+            (TrainConfig { dice_weight: -1.0, ..Default::default() }, "dice_weight"),
+            (TrainConfig { grad_clip: -0.5, ..Default::default() }, "grad_clip"),
+            (TrainConfig { class_weights: [1.0, f64::NAN, 1.0], ..Default::default() }, "class_weights"),
+        ] {
+            let e = c.check().unwrap_err().to_string();
+            assert!(e.starts_with(&format!("{name} must be a number ≥ 0")), "{e}");
+        }
+        // A starting rate below the floor would rise, not fall: refused, for
+        // --cosine and plateau cuts alike, and --min-lr lowers the floor.
+        let e = TrainConfig { lr: 5e-6, cosine: true, ..Default::default() }.check().unwrap_err().to_string();
+        assert!(e.contains("lr 0.000005 is below min_lr 0.00001") && e.contains("--cosine would raise") && e.contains("--min-lr at most 0.000005"), "{e}");
+        let e = TrainConfig { lr: 5e-6, ..Default::default() }.check().unwrap_err().to_string();
+        assert!(e.contains("the first cut on a plateau would raise"), "{e}");
+        assert!(TrainConfig { lr: 5e-6, min_lr: 1e-6, cosine: true, ..Default::default() }.check().is_ok());
     }
 }
