@@ -205,10 +205,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
     let mut initial_validation = None;
     if !resume && cfg.init.is_some() && progress.step == 0 {
         let validation_started = Instant::now();
-        if cfg.model.norm == Norm::Batch {
-            precise_batch_norm(&net, cfg, data, &splits, &trainable, device);
-        }
-        let val_seg = validate(&net, device, data, &splits)?;
+        let val_seg = validate_as_trained(&net, cfg, device, data, &splits, &trainable)?;
         if val_seg.is_some() {
             progress.record(val_seg, cfg);
             let meta = serde_json::to_string(&progress)?;
@@ -273,10 +270,7 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         let validate_now = progress.step % cfg.val_every == 0 || progress.step == cfg.steps || out_of_time;
         let validation_started = Instant::now();
         if validate_now {
-            if cfg.model.norm == Norm::Batch {
-                precise_batch_norm(&net, cfg, data, &splits, &trainable, device);
-            }
-            val_seg = validate(&net, device, data, &splits)?;
+            val_seg = validate_as_trained(&net, cfg, device, data, &splits, &trainable)?;
             progress.validations += 1;
             let improved = progress.record(val_seg, cfg);
             opt.set_lr(progress.lr);
@@ -337,6 +331,16 @@ pub fn fit(cfg: &TrainConfig, data: &[TrainSequence], out: &Path, resume: bool) 
         e.discard();
     }
     Ok(TrainReport { progress, stop, recent_loss: mean(&recent), parameters })
+}
+
+/// Validation SEG of the network as training left it: with batch
+/// normalisation, its statistics made precise on training windows first
+/// ([`precise_batch_norm`]), then [`validate`].
+fn validate_as_trained(net: &ConvLstmUNet, cfg: &TrainConfig, device: Device, data: &[TrainSequence], splits: &Splits, trainable: &[usize]) -> Result<Option<f64>> {
+    if cfg.model.norm == Norm::Batch {
+        precise_batch_norm(net, cfg, data, splits, trainable, device);
+    }
+    validate(net, device, data, splits)
 }
 
 /// An earlier run's files that a fresh run replaces (`--overwrite`): its
