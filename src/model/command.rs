@@ -308,12 +308,7 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
     if let Some(c) = args.config.as_ref().filter(|_| !args.resume && args.data.is_empty())
         && let Some(d) = cfg.data.iter().find(|d| d.is_relative() && !d.exists())
     {
-        bail!(
-            "{}: not found from here ({}); {} names its data folders relative to the folder it was written for (a run's MODEL.toml: where the run started): run from that folder, or give --data",
-            d.display(),
-            std::env::current_dir().map(|c| c.display().to_string()).unwrap_or_else(|_| "the current folder".into()),
-            c.display()
-        );
+        return Err(not_found_from_here(d, c, "names its data folders relative to the folder it was written for (a run's MODEL.toml: where the run started): run from that folder"));
     }
     // The checkpoint's folder, made here, goes again if the run leaves nothing in it.
     let _made = args.out.parent().filter(|p| !p.as_os_str().is_empty()).map(MadeFolders::create).transpose()?;
@@ -332,12 +327,7 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
         && args.data.is_empty()
         && let Some(d) = cfg.data.iter().find(|d| d.is_relative() && !d.exists())
     {
-        bail!(
-            "{}: not found from here ({}); {} names the training data as given where the run started: continue it from that folder, or give --data",
-            d.display(),
-            std::env::current_dir().map(|c| c.display().to_string()).unwrap_or_else(|_| "the current folder".into()),
-            files.settings.display()
-        );
+        return Err(not_found_from_here(d, &files.settings, "names the training data as given where the run started: continue it from that folder"));
     }
     // The outputs must not lie in the sequences or the truth read.
     let mut inputs = Vec::new();
@@ -418,6 +408,14 @@ pub fn train_command(args: TrainArgs) -> Result<std::process::ExitCode> {
         eprintln!("previews in {}", dir.display());
     }
     Ok(if report.stop == Stop::Interrupted { std::process::ExitCode::from(crate::cli::INTERRUPTED_STATUS) } else { std::process::ExitCode::SUCCESS })
+}
+
+/// A relative data folder of the settings file `settings` that is not found
+/// from the current folder: named, with the current folder, what `settings`
+/// takes it relative to (`how`), and `--data` as the way out.
+fn not_found_from_here(data: &std::path::Path, settings: &std::path::Path, how: &str) -> anyhow::Error {
+    let here = std::env::current_dir().map(|c| c.display().to_string()).unwrap_or_else(|_| "the current folder".into());
+    anyhow::anyhow!("{}: not found from here ({here}); {} {how}, or give --data", data.display(), settings.display())
 }
 
 /// Folders made for a command's output, removed again when dropped where
